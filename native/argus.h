@@ -1,0 +1,154 @@
+/*
+ * Public API of the Argus scanning core (libargus-<arch>.so), loaded from
+ * TypeScript with bun:ffi (src/net/native.ts). Everything here is plain
+ * integers, pointers and fixed-layout byte records so the FFI side can read
+ * results with a DataView; the layouts below are part of the ABI.
+ *
+ * IPv4 addresses cross the API as uint32 in host byte order (10.0.0.1 ==
+ * 0x0A000001); inside records they are 4 bytes in network order.
+ */
+#ifndef ARGUS_H
+#define ARGUS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define ARGUS_API __attribute__((visibility("default")))
+
+/* ---- frame decoding (frame.c) ------------------------------------------ */
+
+enum argus_decode_status {
+	ARGUS_DECODE_OK = 0,
+	ARGUS_DECODE_TOO_SHORT = 1, /* frame ends before the ARP/ICMP header does */
+	ARGUS_DECODE_NOT_ARP = 2,   /* some other ethertype / protocol */
+	ARGUS_DECODE_MALFORMED = 3, /* ARP with address sizes/protocol we do not speak */
+};
+
+/* Flags describing how a frame was framed and anything suspicious in it. */
+enum argus_frame_flag {
+	ARGUS_F_VLAN = 1 << 0,            /* carried an 802.1Q tag */
+	ARGUS_F_LLC = 1 << 1,             /* 802.2 LLC/SNAP framing */
+	ARGUS_F_TRAILER = 1 << 2,         /* ARP protocol type 0x1000 (RFC 893 trailer) */
+	ARGUS_F_PADDED = 1 << 3,          /* bytes after the ARP payload (padding/trailer) */
+	ARGUS_F_DIFF_FRAME_ADDR = 1 << 4, /* Ethernet source != ARP sender MAC */
+	ARGUS_F_LOCAL_ADMIN = 1 << 5,     /* sender MAC locally administered (randomised) */
+	ARGUS_F_MULTICAST_SENDER = 1 << 6,/* sender MAC has the group bit set: never a host */
+	ARGUS_F_CONFLICT = 1 << 7,        /* (sweep) a later reply claimed the IP with another MAC */
+};
+
+/* Decoded ARP packet: 40 bytes, offsets fixed. */
+struct argus_arp_info {
+	uint8_t eth_dst[6];    /* 0  */
+	uint8_t eth_src[6];    /* 6  */
+	uint8_t sender_mac[6]; /* 12 */
+	uint8_t target_mac[6]; /* 18 */
+	uint8_t sender_ip[4];  /* 24 network order */
+	uint8_t target_ip[4];  /* 28 network order */
+	uint16_t op;           /* 32 1 = request, 2 = reply */
+	uint16_t vlan_id;      /* 34 0xffff when untagged */
+	uint16_t flags;        /* 36 enum argus_frame_flag */
+	uint16_t arp_offset;   /* 38 where the ARP header starts in the frame */
+};
+
+/* Decode one Ethernet frame holding ARP (Ethernet II, 802.1Q, LLC/SNAP,
+ * padding and trailers accepted). Never reads outside [frame, frame+len). */
+ARGUS_API int argus_decode_arp(const uint8_t *frame, size_t len, struct argus_arp_info *out);
+
+/* Decoded ICMP echo reply, as received on a raw (IP header included) or
+ * datagram (ICMP only) socket: 24 bytes. */
+struct argus_icmp_info {
+	uint8_t src_ip[4]; /* 0 network order; 0 when the IP header was absent */
+	uint16_t id;       /* 4 */
+	uint16_t seq;      /* 6 */
+	uint32_t token;    /* 8 our payload token (target index), if present */
+	uint8_t type;      /* 12 */
+	uint8_t code;      /* 13 */
+	uint16_t payload;  /* 14 payload length */
+	uint64_t sent_us;  /* 16 send time echoed in our payload, 0 if absent */
+};
+
+ARGUS_API int argus_decode_icmp(const uint8_t *pkt, size_t len, int has_ip_header, struct argus_icmp_info *out);
+
+/* ---- sweep engine (sweep.c) -------------------------------------------- */
+
+enum argus_method { ARGUS_METHOD_ARP = 0, ARGUS_METHOD_ICMP = 1 };
+
+enum argus_sweep_flag {
+	ARGUS_SWEEP_OFFLINE = 1 << 0, /* no sockets: frames come from argus_sweep_inject (tests) */
+	ARGUS_SWEEP_ICMP_DGRAM = 1 << 1, /* use an unprivileged ICMP datagram socket, no ARP */
+};
+
+/* Configuration: 32 bytes. */
+struct argus_sweep_config {
+	uint32_t rate_pps;    /* 0  transmit rate, packets per second */
+	uint32_t retries;     /* 4  extra probes for a silent target */
+	uint32_t timeout_ms;  /* 8  upper bound of the wait after a probe */
+	uint32_t floor_ms;    /* 12 lower bound of the adaptive wait */
+	uint32_t src_ip;      /* 16 our IPv4 on the interface (host order); 0 = ask the kernel */
+	uint32_t flags;       /* 20 enum argus_sweep_flag */
+	uint32_t icmp_id;     /* 24 ICMP identifier (low 16 bits) */
+	uint32_t reserved;    /* 28 */
+};
+
+/* One found host: 24 bytes. */
+struct argus_sweep_result {
+	uint8_t ip[4];      /* 0 network order */
+	uint8_t mac[6];     /* 4 zero for ICMP */
+	uint8_t method;     /* 10 enum argus_method that answered */
+	uint8_t attempt;    /* 11 which probe (1 = first) was outstanding when it answered */
+	uint32_t rtt_us;    /* 12 from that probe */
+	uint16_t flags;     /* 16 enum argus_frame_flag */
+	uint16_t dups;      /* 18 extra replies after the first */
+	uint32_t target;    /* 20 index into the target array */
+};
+
+/* Progress: 64 bytes of uint64. */
+struct argus_sweep_progress {
+	uint64_t sent;        /* probes transmitted */
+	uint64_t received;    /* frames that passed the filter and decoded */
+	uint64_t answered;    /* targets that answered */
+	uint64_t finished;    /* targets answered or given up */
+	uint64_t total;       /* targets */
+	uint64_t ignored;     /* frames dropped: malformed, foreign, unasked */
+	uint64_t elapsed_us;  /* since open */
+	uint64_t wait_us;     /* current adaptive wait */
+};
+
+typedef struct argus_sweep argus_sweep;
+
+/* Open a sweep over `n` targets (host order, any order, duplicates allowed)
+ * with per-target methods. On failure returns NULL and stores an errno value
+ * in *err (EPERM/EACCES = no CAP_NET_RAW). Sockets are opened here. */
+ARGUS_API argus_sweep *argus_sweep_open(const char *ifname, const uint32_t *targets, const uint8_t *methods,
+                                        uint32_t n, const struct argus_sweep_config *cfg, int32_t *err);
+
+/* Run the sweep for at most budget_ms (transmit, receive, retry, time out).
+ * Returns 1 while work remains, 0 when done (all answered or timed out, or
+ * cancelled), negative errno on a socket error. */
+ARGUS_API int argus_sweep_step(argus_sweep *s, uint32_t budget_ms);
+
+/* Stop transmitting now; the next step returns 0. Results so far stay readable. */
+ARGUS_API void argus_sweep_cancel(argus_sweep *s);
+
+ARGUS_API void argus_sweep_progress(const argus_sweep *s, struct argus_sweep_progress *out);
+
+/* Copy answered hosts (in target order) from index `from`; returns how many
+ * were written (<= max). */
+ARGUS_API uint32_t argus_sweep_results(const argus_sweep *s, uint32_t from, struct argus_sweep_result *out, uint32_t max);
+
+/* Feed a received frame through the same path as the socket (OFFLINE sweeps,
+ * tests). method says which socket it came from. Returns 1 if it answered a
+ * target, 0 if ignored. */
+ARGUS_API int argus_sweep_inject(argus_sweep *s, uint8_t method, const uint8_t *frame, size_t len);
+
+/* Interface facts the sweep uses: MAC (6 bytes out) and ifindex; 0 or -errno. */
+ARGUS_API int argus_iface_info(const char *ifname, uint8_t *mac_out, int32_t *ifindex_out);
+
+ARGUS_API void argus_sweep_close(argus_sweep *s);
+
+/* Layout/ABI version checked by the TypeScript loader. */
+ARGUS_API uint32_t argus_abi_version(void);
+
+#define ARGUS_ABI_VERSION 1
+
+#endif

@@ -1,0 +1,51 @@
+/* Interfaces between the core's own files; nothing here is exported. */
+#ifndef ARGUS_INTERNAL_H
+#define ARGUS_INTERNAL_H
+
+#include <stdint.h>
+#include <stddef.h>
+#include "argus.h"
+
+#define ETH_HLEN_ 14
+#define ARP_PKT_LEN 28
+#define ARP_FRAME_LEN (ETH_HLEN_ + ARP_PKT_LEN)
+#define ICMP_ECHO_LEN 24 /* 8-byte header + 16-byte payload (magic, token, send time) */
+#define ICMP_MAGIC 0x41524753u /* "ARGS": our echo payloads start with it */
+
+/* frame.c: building probes */
+size_t frame_build_arp_request(uint8_t *buf, size_t cap, const uint8_t src_mac[6], uint32_t src_ip, uint32_t target_ip);
+size_t frame_build_icmp_echo(uint8_t *buf, size_t cap, uint16_t id, uint16_t seq, uint32_t token, uint64_t t_us);
+
+/* rawsock.c: the only code that knows packet sockets and kernel filters */
+int rawsock_open_arp(int ifindex, uint32_t our_ip, int *fd_out);    /* 0 or -errno */
+int rawsock_open_icmp(int dgram, uint16_t id, int *fd_out);          /* 0 or -errno */
+int rawsock_send_arp(int fd, int ifindex, const uint8_t *frame, size_t len); /* 0, -EAGAIN, -errno */
+int rawsock_send_icmp(int fd, uint32_t dst_ip, const uint8_t *pkt, size_t len);
+long rawsock_recv(int fd, uint8_t *buf, size_t cap, uint32_t *from_ip); /* bytes, 0 none, -errno */
+int rawsock_iface(const char *ifname, uint8_t mac[6], int *ifindex, uint32_t *ip);
+
+/* ratelimit.c: token bucket */
+struct ratelimit {
+	double rate;   /* tokens per microsecond */
+	double tokens;
+	double burst;
+	uint64_t last_us;
+};
+void ratelimit_init(struct ratelimit *rl, uint32_t pps, uint64_t now_us);
+uint32_t ratelimit_take(struct ratelimit *rl, uint64_t now_us, uint32_t want);
+void ratelimit_give_back(struct ratelimit *rl, uint32_t n);
+uint64_t ratelimit_next_us(const struct ratelimit *rl, uint64_t now_us); /* when the next token is due */
+
+/* rttstat.c: log-bucket histogram of round-trip times */
+#define RTT_BUCKETS 128
+struct rttstat {
+	uint32_t count;
+	uint32_t max_us;
+	uint32_t bucket[RTT_BUCKETS];
+};
+void rttstat_add(struct rttstat *r, uint32_t us);
+uint32_t rttstat_quantile(const struct rttstat *r, double q); /* upper bound, us; 0 if empty */
+
+uint64_t now_us(void);
+
+#endif

@@ -1,0 +1,183 @@
+/*
+ * The packet I/O seam: the only file that knows AF_PACKET, raw and datagram
+ * ICMP sockets and classic BPF. Every socket is non-blocking; the kernel
+ * filter makes each socket wake us only for replies meant for this sweep, so
+ * a busy LAN does not cost a syscall per foreign frame.
+ */
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+#include <net/if.h> /* before the linux/ headers: they defer to it */
+#include <arpa/inet.h>
+#include <linux/filter.h>
+#include <linux/icmp.h>
+#include <linux/if_packet.h>
+#include <net/ethernet.h>
+#include <netinet/in.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include "internal.h"
+
+#define RCVBUF_BYTES (8 << 20) /* a /16 at high rate answers in bursts */
+
+static int fail(int fd)
+{
+	int e = errno;
+	if (fd >= 0)
+		close(fd);
+	return -e;
+}
+
+static void grow_rcvbuf(int fd)
+{
+	int sz = RCVBUF_BYTES;
+	/* FORCE ignores rmem_max but needs CAP_NET_ADMIN; fall back quietly. */
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &sz, sizeof sz) != 0)
+		(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof sz);
+}
+
+int rawsock_open_arp(int ifindex, uint32_t our_ip, int *fd_out)
+{
+	/* Protocol 0 receives nothing until bind, so no frame can slip in
+	 * before the filter is attached. */
+	int fd = socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return fail(-1);
+	/* Accept only ARP replies addressed to our IPv4 address (frame offsets:
+	 * ethertype 12, ARP opcode 20, target protocol address 38). Frames too
+	 * short for a load are dropped by the BPF machine itself. */
+	struct sock_filter code[] = {
+		BPF_STMT(BPF_LD | BPF_H | BPF_ABS, 12),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ETHERTYPE_ARP, 0, 5),
+		BPF_STMT(BPF_LD | BPF_H | BPF_ABS, 20),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 2, 0, 3),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, 38),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, our_ip, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, 0xffff),
+		BPF_STMT(BPF_RET | BPF_K, 0),
+	};
+	struct sock_fprog prog = { .len = sizeof code / sizeof code[0], .filter = code };
+	if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof prog) != 0)
+		return fail(fd);
+	int one = 1;
+	(void)setsockopt(fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one, sizeof one);
+	grow_rcvbuf(fd);
+	struct sockaddr_ll sll = { .sll_family = AF_PACKET, .sll_protocol = htons(ETHERTYPE_ARP), .sll_ifindex = ifindex };
+	if (bind(fd, (struct sockaddr *)&sll, sizeof sll) != 0)
+		return fail(fd);
+	*fd_out = fd;
+	return 0;
+}
+
+int rawsock_open_icmp(int dgram, uint16_t id, int *fd_out)
+{
+	int fd = socket(AF_INET, (dgram ? SOCK_DGRAM : SOCK_RAW) | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_ICMP);
+	if (fd < 0)
+		return fail(-1);
+	if (dgram) {
+		/* The kernel owns the echo identifier of a ping socket: it is the
+		 * bound "port", and only replies carrying it are delivered. */
+		struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(id) };
+		if (bind(fd, (struct sockaddr *)&sin, sizeof sin) != 0) {
+			sin.sin_port = 0;
+			if (bind(fd, (struct sockaddr *)&sin, sizeof sin) != 0)
+				return fail(fd);
+		}
+	} else {
+		struct icmp_filter f = { .data = ~(1u << ICMP_ECHOREPLY) };
+		if (setsockopt(fd, SOL_RAW, ICMP_FILTER, &f, sizeof f) != 0)
+			return fail(fd);
+		/* Echo replies carrying our identifier only (X = IP header length). */
+		struct sock_filter code[] = {
+			BPF_STMT(BPF_LDX | BPF_B | BPF_MSH, 0),
+			BPF_STMT(BPF_LD | BPF_B | BPF_IND, 0),
+			BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ICMP_ECHOREPLY, 0, 3),
+			BPF_STMT(BPF_LD | BPF_H | BPF_IND, 4),
+			BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, id, 0, 1),
+			BPF_STMT(BPF_RET | BPF_K, 0xffff),
+			BPF_STMT(BPF_RET | BPF_K, 0),
+		};
+		struct sock_fprog prog = { .len = sizeof code / sizeof code[0], .filter = code };
+		if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof prog) != 0)
+			return fail(fd);
+		/* Anything queued before the filter was attached is foreign: drop it. */
+		uint8_t junk[64];
+		while (recv(fd, junk, sizeof junk, MSG_DONTWAIT) >= 0)
+			;
+	}
+	grow_rcvbuf(fd);
+	*fd_out = fd;
+	return 0;
+}
+
+static int send_result(ssize_t n)
+{
+	if (n >= 0)
+		return 0;
+	if (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS || errno == EINTR)
+		return -EAGAIN;
+	return -errno;
+}
+
+int rawsock_send_arp(int fd, int ifindex, const uint8_t *frame, size_t len)
+{
+	(void)ifindex; /* bound to the interface at open */
+	return send_result(send(fd, frame, len, MSG_DONTWAIT));
+}
+
+int rawsock_send_icmp(int fd, uint32_t dst_ip, const uint8_t *pkt, size_t len)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(dst_ip) };
+	ssize_t n = sendto(fd, pkt, len, MSG_DONTWAIT, (struct sockaddr *)&sin, sizeof sin);
+	/* An unreachable routed target must not stop the sweep: the kernel
+	 * reports earlier ICMP errors on later sends of a raw socket. */
+	if (n < 0 && (errno == EHOSTUNREACH || errno == ENETUNREACH || errno == EHOSTDOWN || errno == ECONNREFUSED))
+		return 0;
+	return send_result(n);
+}
+
+long rawsock_recv(int fd, uint8_t *buf, size_t cap, uint32_t *from_ip)
+{
+	union {
+		struct sockaddr_ll ll;
+		struct sockaddr_in in;
+	} from;
+	socklen_t fl = sizeof from;
+	ssize_t n = recvfrom(fd, buf, cap, MSG_DONTWAIT, (struct sockaddr *)&from, &fl);
+	if (n < 0) {
+		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+			return 0;
+		/* Pending ICMP errors surface here on raw sockets; not fatal. */
+		if (errno == EHOSTUNREACH || errno == ENETUNREACH || errno == ECONNREFUSED || errno == EHOSTDOWN)
+			return -EAGAIN;
+		return -errno;
+	}
+	if (from_ip)
+		*from_ip = (fl >= sizeof(struct sockaddr_in) && from.in.sin_family == AF_INET) ? ntohl(from.in.sin_addr.s_addr) : 0;
+	if (fl >= sizeof(struct sockaddr_ll) && from.ll.sll_family == AF_PACKET && from.ll.sll_pkttype == PACKET_OUTGOING)
+		return -EAGAIN; /* our own transmission, when IGNORE_OUTGOING is unsupported */
+	return n == 0 ? -EAGAIN : (long)n;
+}
+
+int rawsock_iface(const char *ifname, uint8_t mac[6], int *ifindex, uint32_t *ip)
+{
+	if (!ifname || strlen(ifname) >= IFNAMSIZ)
+		return -ENODEV;
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	struct ifreq ifr;
+	memset(&ifr, 0, sizeof ifr);
+	strncpy(ifr.ifr_name, ifname, IFNAMSIZ - 1);
+	if (ioctl(fd, SIOCGIFINDEX, &ifr) != 0)
+		return fail(fd);
+	*ifindex = ifr.ifr_ifindex;
+	if (ioctl(fd, SIOCGIFHWADDR, &ifr) != 0)
+		return fail(fd);
+	memcpy(mac, ifr.ifr_hwaddr.sa_data, 6);
+	*ip = 0;
+	if (ioctl(fd, SIOCGIFADDR, &ifr) == 0)
+		*ip = ntohl(((struct sockaddr_in *)&ifr.ifr_addr)->sin_addr.s_addr);
+	close(fd);
+	return 0;
+}

@@ -1,0 +1,51 @@
+// Assembles the HTTP application: cross-cutting plugins first, then one plugin per API area.
+import { Elysia } from "elysia";
+import { openapi } from "@elysiajs/openapi";
+import type { AppContext } from "../app-context.ts";
+import { VERSION } from "../version.ts";
+import { pageRoutes } from "../ui/pages.ts";
+import { auditRoutes } from "./audit.ts";
+import { authentication, SESSION_COOKIE } from "./authentication.ts";
+import { authRoutes } from "./auth.ts";
+import { errorHandling } from "./errors.ts";
+import { healthRoutes } from "./health.ts";
+import { keyRoutes } from "./keys.ts";
+import { securityHeaders } from "./security-headers.ts";
+
+export function createApp(ctx: AppContext) {
+  const app = new Elysia({
+    // Strict schemas: unknown query keys are rejected (422), not silently dropped.
+    normalize: false,
+    cookie: { secrets: ctx.sessionSecret, sign: [SESSION_COOKIE] },
+    serve: { maxRequestBodySize: ctx.settings.maxBodyBytes + 1 },
+  });
+  return app
+    .use(securityHeaders(ctx.settings.maxBodyBytes))
+    .use(errorHandling(() => app.routes))
+    .use(
+      openapi({
+        path: "/docs",
+        specPath: "/openapi.json",
+        exclude: { paths: ["/docs", "/openapi.json"] },
+        documentation: {
+          info: { title: "Argus API", version: VERSION, description: "LAN watch appliance. Authenticate with `X-API-Key: argus_…`, `Authorization: Bearer argus_…`, or the `argus_session` cookie." },
+          components: {
+            securitySchemes: {
+              apiKey: { type: "apiKey", in: "header", name: "X-API-Key" },
+              bearer: { type: "http", scheme: "bearer" },
+              session: { type: "apiKey", in: "cookie", name: SESSION_COOKIE },
+            },
+          },
+          security: [{ apiKey: [] }, { bearer: [] }, { session: [] }],
+        },
+      }),
+    )
+    .use(healthRoutes(ctx))
+    .use(authentication(ctx))
+    .use(authRoutes(ctx))
+    .use(keyRoutes(ctx))
+    .use(auditRoutes(ctx))
+    .use(pageRoutes(ctx));
+}
+
+export type App = ReturnType<typeof createApp>;

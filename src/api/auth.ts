@@ -1,0 +1,107 @@
+// First-run setup and the session lifecycle: /api/setup, /api/auth/login|logout|me.
+import { Elysia, t } from "elysia";
+import type { AppContext } from "../app-context.ts";
+import { isCrossSite } from "../auth/csrf.ts";
+import { MIN_PASSWORD_LENGTH } from "../auth/passwords.ts";
+import { toIso } from "../time.ts";
+import { authentication, requirePrincipal, SESSION_COOKIE } from "./authentication.ts";
+import { HttpError } from "./errors.ts";
+import { noQuery } from "./schemas.ts";
+
+const username = t.String({
+  minLength: 1,
+  maxLength: 64,
+  pattern: "^[A-Za-z0-9._@-]+$",
+  error: "username must be 1–64 characters of letters, digits and . _ @ -",
+});
+const credentials = t.Object({
+  username,
+  password: t.String({ minLength: MIN_PASSWORD_LENGTH, maxLength: 1024, error: `password must be ${MIN_PASSWORD_LENGTH} to 1024 characters` }),
+});
+const loginBody = t.Object({
+  username: t.String({ maxLength: 64 }),
+  password: t.String({ maxLength: 1024 }),
+  remember: t.Optional(t.Boolean()),
+});
+
+/** Setup and login are reachable without a session, so they check the origin themselves. */
+function rejectCrossSite(request: Request): void {
+  if (isCrossSite(request.headers, request.url)) throw new HttpError(403, "Cross-site request rejected");
+}
+
+export function authRoutes(ctx: AppContext) {
+  type CookieJar = Record<string, { set: (o: Record<string, unknown>) => unknown; remove: () => unknown }>;
+  const startSession = (cookie: CookieJar, userId: number, remember: boolean) => {
+    const session = ctx.sessions.create(userId, remember);
+    cookie[SESSION_COOKIE].set({
+      value: session.token,
+      httpOnly: true,
+      sameSite: "lax",
+      secure: ctx.settings.secureCookies,
+      path: "/",
+      // Without `remember` the cookie lives for the browser session; the server ends it after a day anyway.
+      ...(remember ? { expires: new Date(session.expiresAt) } : {}),
+    });
+    return session;
+  };
+
+  return new Elysia({ name: "argus.auth-routes" })
+    .use(authentication(ctx))
+    .get("/api/setup", () => ({ setup_required: !ctx.users.hasAnyUser() }), {
+      query: noQuery,
+      detail: { summary: "Whether first-run setup is still needed (no authentication)", tags: ["auth"] },
+    })
+    .post(
+      "/api/setup",
+      async ({ body, cookie, set, actor, request }) => {
+        rejectCrossSite(request);
+        if (ctx.users.hasAnyUser()) throw new HttpError(409, "Setup is already complete");
+        const user = await ctx.users.createAdmin(body.username, body.password);
+        if (!user) throw new HttpError(409, "Setup is already complete");
+        ctx.audit.record({ ...actor, username: user.username }, "setup_completed", { resource: `user:${user.id}` });
+        const session = startSession(cookie as unknown as CookieJar, user.id, false);
+        set.status = 201;
+        return { username: user.username, expires_at: toIso(session.expiresAt) };
+      },
+      { body: credentials, query: noQuery, detail: { summary: "Create the administrator (once, on first run)", tags: ["auth"] } },
+    )
+    .post(
+      "/api/auth/login",
+      async ({ body, cookie, actor, request }) => {
+        rejectCrossSite(request);
+        const ip = actor.ip ?? "unknown";
+        const wait = ctx.loginLimiter.retryAfter(ip);
+        if (wait > 0) throw new HttpError(429, `Too many failed logins; try again in ${wait} seconds`, { "retry-after": String(wait) });
+        const user = await ctx.users.verify(body.username, body.password);
+        if (!user) {
+          ctx.loginLimiter.recordFailure(ip);
+          ctx.audit.record({ ...actor, username: body.username.slice(0, 64) }, "login_failed", { success: false });
+          throw new HttpError(401, "Invalid username or password");
+        }
+        const session = startSession(cookie as unknown as CookieJar, user.id, body.remember ?? false);
+        ctx.audit.record({ ...actor, username: user.username }, "login", { details: { remember: session.remember } });
+        return { username: user.username, expires_at: toIso(session.expiresAt) };
+      },
+      { body: loginBody, query: noQuery, detail: { summary: "Log in and receive the argus_session cookie", tags: ["auth"] } },
+    )
+    .post(
+      "/api/auth/logout",
+      ({ principal, cookie, actor }) => {
+        const p = requirePrincipal(principal);
+        if (p.kind !== "session") throw new HttpError(400, "Logout ends a session; an API key is ended by revoking it");
+        ctx.sessions.destroy(p.token);
+        (cookie as unknown as CookieJar)[SESSION_COOKIE].remove();
+        ctx.audit.record(actor, "logout");
+        return { status: "logged_out" };
+      },
+      { query: noQuery, detail: { summary: "End the current session", tags: ["auth"] } },
+    )
+    .get(
+      "/api/auth/me",
+      ({ principal }) => {
+        const p = requirePrincipal(principal);
+        return p.kind === "session" ? { username: p.user.username, auth: "session" } : { username: `api_key:${p.keyName}`, auth: "api_key", key_id: p.keyId };
+      },
+      { query: noQuery, detail: { summary: "The current principal", tags: ["auth"] } },
+    );
+}

@@ -1,0 +1,81 @@
+// Every API error leaves as JSON `{"detail": "..."}` with the status that names the problem
+// (SPEC §1). Domain code throws HttpError; framework errors are translated in `errorHandling`.
+import { Elysia, ValidationError } from "elysia";
+import { log } from "../log.ts";
+
+export class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly detail: string,
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(detail);
+  }
+}
+
+export const NOT_AUTHENTICATED = "Not authenticated";
+export const notAuthenticated = () => new HttpError(401, NOT_AUTHENTICATED);
+
+const FIELD_PLACES: Record<string, string> = { query: "query parameter", body: "body field", params: "path parameter", headers: "header", cookie: "cookie" };
+
+/** One clear sentence naming the field and the reason, from Elysia's validation error. */
+export function describeValidation(error: ValidationError): string {
+  const first = error.all[0] as { path?: string; summary?: string; message?: string } | undefined;
+  const place = FIELD_PLACES[error.type] ?? error.type;
+  const field = (first?.path ?? "").replace(/^\//, "").replaceAll("/", ".");
+  const reason = first?.message ?? "is invalid";
+  if (reason === "Unexpected property") return `Unknown ${place} '${field}'`;
+  if (field === "") {
+    return error.type === "body" ? `Invalid request body: ${lower(reason)}` : `Invalid ${place}: ${lower(reason)}`;
+  }
+  return `Invalid ${place} '${field}': ${lower(reason)}`;
+}
+
+const lower = (s: string) => s.charAt(0).toLowerCase() + s.slice(1);
+
+/** Methods the app serves at `path` (for 405 + Allow), from the registered route patterns. */
+export function allowedMethods(routes: { method: string; path: string }[], path: string): string[] {
+  const methods = new Set<string>();
+  for (const r of routes) {
+    if (r.method === "ALL" || r.method === "WS") continue;
+    const pattern = new RegExp("^" + r.path.replace(/[.+?^${}()|[\]\\]/g, "\\$&").replace(/\/:[^/]+/g, "/[^/]+").replace(/\*$/, ".*") + "/?$");
+    if (pattern.test(path)) methods.add(r.method);
+  }
+  return [...methods].sort();
+}
+
+export function errorHandling(routes: () => { method: string; path: string }[]) {
+  return new Elysia({ name: "argus.errors" })
+    .error({ HttpError })
+    .onError({ as: "global" }, ({ code, error, set, request, path }) => {
+      const reply = (status: number, detail: string, headers: Record<string, string> = {}) => {
+        set.status = status;
+        Object.assign(set.headers, headers);
+        return { detail };
+      };
+      switch (code) {
+        case "HttpError":
+          return reply(error.status, error.detail, error.headers);
+        case "VALIDATION":
+          return reply(422, describeValidation(error));
+        case "PARSE":
+          return reply(400, "Malformed request body: expected valid JSON");
+        case "INVALID_COOKIE_SIGNATURE":
+          return reply(401, NOT_AUTHENTICATED);
+        case "NOT_FOUND": {
+          const allow = allowedMethods(routes(), path);
+          if (allow.length > 0) return reply(405, `Method ${request.method} is not allowed here; use ${allow.join(", ")}`, { allow: allow.join(", ") });
+          return reply(404, "Not found");
+        }
+        case "INVALID_FILE_TYPE":
+          return reply(422, "Invalid file type");
+        default: {
+          const status = (error as { status?: number }).status;
+          if (status === 413) return reply(413, "Request body too large");
+          // A bug, not bad input: log it for the operator, tell the client nothing internal.
+          log.error("unhandled error", { path, error: error instanceof Error ? error.stack ?? error.message : String(error) });
+          return reply(500, "Internal server error");
+        }
+      }
+    });
+}

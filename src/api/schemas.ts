@@ -1,0 +1,25 @@
+// Request shapes shared by several API areas. Validation lives in these schemas, not in handlers.
+import { t } from "elysia";
+
+/** `limit` (1–1000, default 50) and `offset` (≥ 0) as SPEC §1 defines them for every list. */
+export const paging = {
+  limit: t.Optional(t.Integer({ minimum: 1, maximum: 1000, default: 50, description: "Page size (1–1000)" })),
+  offset: t.Optional(t.Integer({ minimum: 0, default: 0, description: "Rows to skip" })),
+};
+
+/** A query schema that rejects unknown keys (SPEC §1: unknown query values are a 422). */
+export function strictQuery<P extends Record<string, any>>(props: P) {
+  return t.Object(props, { additionalProperties: false });
+}
+
+export const noQuery = strictQuery({});
+
+export const idParams = t.Object({ id: t.Integer({ minimum: 1, description: "Numeric id" }) });
+
+export const detailResponse = t.Object({ detail: t.String() });
+
+/** Sets X-Total-Count and returns the page: lists answer a plain array (SPEC §1). */
+export function page<T>(set: { headers: Record<string, unknown> }, items: T[], total: number): T[] {
+  set.headers["x-total-count"] = String(total);
+  return items;
+}

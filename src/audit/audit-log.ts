@@ -1,0 +1,67 @@
+// The security audit trail (SPEC §2). Entries are written by the domain code that performs the
+// action and read back through /api/audit-logs. `details` must never hold a secret.
+import type { Database } from "bun:sqlite";
+import { isoNow } from "../time.ts";
+
+export const AUDIT_ACTIONS = [
+  "setup_completed",
+  "login",
+  "login_failed",
+  "logout",
+  "api_key_created",
+  "api_key_revoked",
+  "scan_started",
+  "device_updated",
+  "config_updated",
+  "backup_created",
+  "restore_completed",
+  "password_reset",
+] as const;
+export type AuditAction = (typeof AUDIT_ACTIONS)[number];
+
+/** Who did it and from where; built once per request by the API layer. */
+export type Actor = { username: string | null; ip: string | null; userAgent: string | null };
+
+export type AuditEntry = {
+  id: number;
+  timestamp: string;
+  username: string | null;
+  action: AuditAction;
+  resource: string | null;
+  ip_address: string | null;
+  user_agent: string | null;
+  success: boolean;
+  details: Record<string, unknown>;
+};
+
+export class AuditLog {
+  constructor(private readonly db: Database) {}
+
+  record(actor: Actor, action: AuditAction, opts: { resource?: string; success?: boolean; details?: Record<string, unknown> } = {}): void {
+    this.db
+      .query(
+        "INSERT INTO audit_logs (timestamp, username, action, resource, ip_address, user_agent, success, details) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+      )
+      .run(
+        isoNow(),
+        actor.username,
+        action,
+        opts.resource ?? null,
+        actor.ip,
+        actor.userAgent?.slice(0, 512) ?? null,
+        opts.success === false ? 0 : 1,
+        JSON.stringify(opts.details ?? {}),
+      );
+  }
+
+  /** Newest first, with the unpaginated total. */
+  list(filter: { action?: AuditAction; limit: number; offset: number }): { items: AuditEntry[]; total: number } {
+    const where = filter.action ? "WHERE action = ?" : "";
+    const args = filter.action ? [filter.action] : [];
+    const total = (this.db.query(`SELECT count(*) AS n FROM audit_logs ${where}`).get(...args) as { n: number }).n;
+    const rows = this.db
+      .query(`SELECT * FROM audit_logs ${where} ORDER BY id DESC LIMIT ? OFFSET ?`)
+      .all(...args, filter.limit, filter.offset) as (Omit<AuditEntry, "success" | "details"> & { success: number; details: string })[];
+    return { items: rows.map((r) => ({ ...r, success: r.success === 1, details: JSON.parse(r.details ?? "{}") })), total };
+  }
+}

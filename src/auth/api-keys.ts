@@ -1,0 +1,74 @@
+// API keys as the seed document defines them: `argus_` + 43 URL-safe base64 characters (32 random
+// bytes), shown once. Only a SHA-256 digest is stored; a request is matched by one indexed lookup
+// on that digest (a fast hash is right here: the key has 256 bits of entropy, unlike a password).
+import type { Database } from "bun:sqlite";
+import { timingSafeEqual } from "node:crypto";
+import { isoNow, toIso } from "../time.ts";
+import { randomToken, sha256 } from "./digest.ts";
+
+export const KEY_PREFIX = "argus_";
+export const KEY_PATTERN = /^argus_[A-Za-z0-9_-]{43}$/;
+/** last_used_at is written at most this often per key, so busy integrations do not write per request. */
+export const LAST_USED_WRITE_INTERVAL_MS = 60_000;
+
+export type ApiKeyInfo = { id: number; name: string; key_prefix: string; created_at: string; last_used_at: string | null };
+export type CreatedApiKey = { id: number; name: string; key: string; key_prefix: string; created_at: string };
+
+export function generateKey(): string {
+  return KEY_PREFIX + randomToken(32);
+}
+
+export class ApiKeyStore {
+  private readonly lastWritten = new Map<number, number>();
+  private readonly byDigest;
+  private readonly touchStmt;
+
+  constructor(private readonly db: Database) {
+    this.byDigest = db.query("SELECT id, name, key_digest FROM api_keys WHERE key_digest = ? AND revoked_at IS NULL");
+    this.touchStmt = db.query("UPDATE api_keys SET last_used_at = ? WHERE id = ?");
+  }
+
+  create(name: string): CreatedApiKey {
+    const key = generateKey();
+    const row = this.db
+      .query("INSERT INTO api_keys (name, key_prefix, key_digest, created_at) VALUES (?, ?, ?, ?) RETURNING id, name, key_prefix, created_at")
+      .get(name, key.slice(0, 8), sha256(key), isoNow()) as Omit<CreatedApiKey, "key">;
+    return { id: row.id, name: row.name, key, key_prefix: row.key_prefix, created_at: row.created_at };
+  }
+
+  list(): ApiKeyInfo[] {
+    return this.db
+      .query("SELECT id, name, key_prefix, created_at, last_used_at FROM api_keys WHERE revoked_at IS NULL ORDER BY id")
+      .all() as ApiKeyInfo[];
+  }
+
+  get(id: number): ApiKeyInfo | null {
+    return this.db
+      .query("SELECT id, name, key_prefix, created_at, last_used_at FROM api_keys WHERE id = ? AND revoked_at IS NULL")
+      .get(id) as ApiKeyInfo | null;
+  }
+
+  /** Revokes a key; false when there is no such active key. Effective for the very next request. */
+  revoke(id: number): boolean {
+    const res = this.db.query("UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL").run(isoNow(), id);
+    this.lastWritten.delete(id);
+    return res.changes > 0;
+  }
+
+  /** The active key a presented secret belongs to, or null. */
+  authenticate(presented: string, now = Date.now()): { id: number; name: string } | null {
+    if (!KEY_PATTERN.test(presented)) return null;
+    const digest = sha256(presented);
+    const row = this.byDigest.get(digest) as { id: number; name: string; key_digest: Uint8Array } | null;
+    if (!row || !timingSafeEqual(row.key_digest, digest)) return null;
+    this.touch(row.id, now);
+    return { id: row.id, name: row.name };
+  }
+
+  private touch(id: number, now: number): void {
+    const last = this.lastWritten.get(id);
+    if (last !== undefined && now - last < LAST_USED_WRITE_INTERVAL_MS) return;
+    this.lastWritten.set(id, now);
+    this.touchStmt.run(toIso(now), id);
+  }
+}

@@ -1,0 +1,47 @@
+// Process-level settings from the environment, with the embedded defaults a fresh install runs on
+// (port 8080, data under ./data). The appliance's editable configuration (subnets, schedules,
+// notifications) is a separate, later module that will live beside this one.
+import { resolve } from "node:path";
+
+export type Settings = {
+  host: string;
+  port: number;
+  dataDir: string;
+  /** From ARGUS_SESSION_SECRET; when absent a secret is generated once into the data dir. */
+  sessionSecret?: string;
+  secureCookies: boolean;
+  maxBodyBytes: number;
+  logLevel: LogLevel;
+};
+
+export const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export class SettingsError extends Error {}
+
+export function loadSettings(env: Record<string, string | undefined> = process.env): Settings {
+  const port = integer(env.ARGUS_PORT ?? "8080", "ARGUS_PORT", 0, 65535);
+  const secret = env.ARGUS_SESSION_SECRET;
+  if (secret !== undefined && secret.length < 32) {
+    throw new SettingsError("ARGUS_SESSION_SECRET must be at least 32 characters");
+  }
+  const logLevel = (env.ARGUS_LOG_LEVEL ?? "info").toLowerCase();
+  if (!LOG_LEVELS.includes(logLevel as LogLevel)) {
+    throw new SettingsError(`ARGUS_LOG_LEVEL must be one of ${LOG_LEVELS.join(", ")}`);
+  }
+  return {
+    host: env.ARGUS_HOST ?? "0.0.0.0",
+    port,
+    dataDir: resolve(env.ARGUS_DATA_DIR ?? "data"),
+    sessionSecret: secret,
+    secureCookies: env.ARGUS_SECURE_COOKIES === "1" || env.ARGUS_SECURE_COOKIES === "true",
+    maxBodyBytes: integer(env.ARGUS_MAX_BODY_BYTES ?? String(1024 * 1024), "ARGUS_MAX_BODY_BYTES", 1024, 1024 ** 3),
+    logLevel: logLevel as LogLevel,
+  };
+}
+
+function integer(raw: string, name: string, min: number, max: number): number {
+  const n = Number(raw);
+  if (!/^\d+$/.test(raw) || n < min || n > max) throw new SettingsError(`${name} must be an integer from ${min} to ${max}, got '${raw}'`);
+  return n;
+}

@@ -1,0 +1,34 @@
+// Starts the appliance: settings → database → context → HTTP server. Returns a handle that
+// tests and the CLI use to stop it cleanly.
+import type { Database } from "bun:sqlite";
+import { createApp } from "./api/app.ts";
+import { createContext, type AppContext } from "./app-context.ts";
+import { loadSessionSecret } from "./auth/secret.ts";
+import type { Settings } from "./config/settings.ts";
+import { openDatabase } from "./db/database.ts";
+import { log } from "./log.ts";
+
+export type RunningServer = { url: string; port: number; ctx: AppContext; stop: () => Promise<void> };
+
+export async function startServer(settings: Settings): Promise<RunningServer> {
+  const db: Database = openDatabase(settings.dataDir);
+  const ctx = createContext(db, settings, loadSessionSecret(settings.dataDir, settings.sessionSecret));
+  const app = createApp(ctx).listen({ hostname: settings.host, port: settings.port });
+  const server = app.server!;
+  const shownHost = settings.host === "0.0.0.0" ? "localhost" : settings.host;
+  const url = `http://${shownHost.includes(":") ? `[${shownHost}]` : shownHost}:${server.port}`;
+  log.info("listening", { url, data_dir: settings.dataDir });
+  let stopped = false;
+  return {
+    url,
+    port: server.port!,
+    ctx,
+    stop: async () => {
+      if (stopped) return;
+      stopped = true;
+      await app.stop();
+      db.close(false);
+      log.info("stopped");
+    },
+  };
+}
