@@ -1,0 +1,290 @@
+// The bun:ffi binding of the native scanning core (native/argus.h). Nothing
+// outside src/net/ should import this file; use sweep.ts instead.
+import { dlopen, FFIType, ptr, type Pointer } from "bun:ffi";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+
+const ABI_VERSION = 1;
+
+/** Where the compiled core lives. The one place that knows; the binary build
+ * replaces it with an embedded file path. ARGUS_NATIVE_LIB overrides. */
+export function nativeLibraryPath(): string {
+  const fromEnv = process.env.ARGUS_NATIVE_LIB;
+  if (fromEnv) return fromEnv;
+  return join(import.meta.dir, "..", "..", "native", "build", `libargus-${process.arch}.so`);
+}
+
+const symbols = {
+  argus_abi_version: { args: [], returns: FFIType.u32 },
+  argus_decode_arp: { args: [FFIType.ptr, FFIType.u64, FFIType.ptr], returns: FFIType.i32 },
+  argus_decode_icmp: { args: [FFIType.ptr, FFIType.u64, FFIType.i32, FFIType.ptr], returns: FFIType.i32 },
+  argus_sweep_open: {
+    args: [FFIType.cstring, FFIType.ptr, FFIType.ptr, FFIType.u32, FFIType.ptr, FFIType.ptr],
+    returns: FFIType.ptr,
+  },
+  argus_sweep_step: { args: [FFIType.ptr, FFIType.u32], returns: FFIType.i32 },
+  argus_sweep_cancel: { args: [FFIType.ptr], returns: FFIType.void },
+  argus_sweep_progress: { args: [FFIType.ptr, FFIType.ptr], returns: FFIType.void },
+  argus_sweep_results: { args: [FFIType.ptr, FFIType.u32, FFIType.ptr, FFIType.u32], returns: FFIType.u32 },
+  argus_sweep_inject: { args: [FFIType.ptr, FFIType.u8, FFIType.ptr, FFIType.u64], returns: FFIType.i32 },
+  argus_sweep_close: { args: [FFIType.ptr], returns: FFIType.void },
+} as const;
+
+type Lib = ReturnType<typeof dlopen<typeof symbols>>["symbols"];
+let lib: Lib | null = null;
+
+function native(): Lib {
+  if (lib) return lib;
+  const path = nativeLibraryPath();
+  if (!existsSync(path)) {
+    throw new Error(`argus native core not found at ${path}; build it with \`node scripts/build-native.mjs\` (needs a C compiler)`);
+  }
+  const opened = dlopen(path, symbols).symbols;
+  const abi = opened.argus_abi_version();
+  if (abi !== ABI_VERSION) throw new Error(`argus native core at ${path} has ABI ${abi}, expected ${ABI_VERSION}; rebuild it`);
+  lib = opened;
+  return lib;
+}
+
+// ---- decoding -------------------------------------------------------------
+
+export const DecodeStatus = { ok: 0, tooShort: 1, notArp: 2, malformed: 3 } as const;
+export type DecodeStatusName = keyof typeof DecodeStatus;
+const statusNames = Object.fromEntries(Object.entries(DecodeStatus).map(([k, v]) => [v, k])) as Record<number, DecodeStatusName>;
+
+/** Bits of argus_frame_flag. */
+export const FrameFlag = {
+  vlan: 1 << 0,
+  llc: 1 << 1,
+  trailer: 1 << 2,
+  padded: 1 << 3,
+  diffFrameAddr: 1 << 4,
+  localAdmin: 1 << 5,
+  multicastSender: 1 << 6,
+  conflict: 1 << 7,
+} as const;
+export type FrameFlagName = keyof typeof FrameFlag;
+
+export function flagNames(bits: number): FrameFlagName[] {
+  return (Object.keys(FrameFlag) as FrameFlagName[]).filter((k) => (bits & FrameFlag[k]) !== 0);
+}
+
+export interface ArpDecoded {
+  status: DecodeStatusName;
+  op: number;
+  senderIp: string;
+  senderMac: string;
+  targetIp: string;
+  targetMac: string;
+  ethSrc: string;
+  ethDst: string;
+  vlanId: number | null;
+  flags: FrameFlagName[];
+}
+
+export function formatMac(b: Uint8Array, off = 0): string {
+  const parts: string[] = [];
+  for (let i = 0; i < 6; i++) parts.push(b[off + i].toString(16).padStart(2, "0"));
+  return parts.join(":");
+}
+
+function formatIp(b: Uint8Array, off: number): string {
+  return `${b[off]}.${b[off + 1]}.${b[off + 2]}.${b[off + 3]}`;
+}
+
+// A zero-length typed array has no address to hand to C; give it one byte.
+function nonEmpty(frame: Uint8Array): Uint8Array {
+  return frame.length > 0 ? frame : new Uint8Array(1);
+}
+
+/** Decode one Ethernet frame with the native (bounds-checked) ARP decoder. */
+export function decodeArp(frame: Uint8Array): ArpDecoded {
+  const out = new Uint8Array(40);
+  const status = native().argus_decode_arp(nonEmpty(frame), frame.length, out);
+  const dv = new DataView(out.buffer);
+  const vlan = dv.getUint16(34, true);
+  return {
+    status: statusNames[status] ?? "malformed",
+    ethDst: formatMac(out, 0),
+    ethSrc: formatMac(out, 6),
+    senderMac: formatMac(out, 12),
+    targetMac: formatMac(out, 18),
+    senderIp: formatIp(out, 24),
+    targetIp: formatIp(out, 28),
+    op: dv.getUint16(32, true),
+    vlanId: vlan === 0xffff ? null : vlan,
+    flags: flagNames(dv.getUint16(36, true)),
+  };
+}
+
+export interface IcmpDecoded {
+  status: DecodeStatusName;
+  srcIp: string;
+  type: number;
+  code: number;
+  id: number;
+  seq: number;
+  token: number;
+}
+
+export function decodeIcmp(pkt: Uint8Array, hasIpHeader: boolean): IcmpDecoded {
+  const out = new Uint8Array(24);
+  const status = native().argus_decode_icmp(nonEmpty(pkt), pkt.length, hasIpHeader ? 1 : 0, out);
+  const dv = new DataView(out.buffer);
+  return {
+    status: statusNames[status] ?? "malformed",
+    srcIp: formatIp(out, 0),
+    id: dv.getUint16(4, true),
+    seq: dv.getUint16(6, true),
+    token: dv.getUint32(8, true),
+    type: out[12],
+    code: out[13],
+  };
+}
+
+// ---- sweep engine ---------------------------------------------------------
+
+export const Method = { arp: 0, icmp: 1 } as const;
+export type MethodName = keyof typeof Method;
+
+export const SweepFlag = { offline: 1 << 0, icmpDgram: 1 << 1 } as const;
+
+export interface NativeSweepConfig {
+  ratePps: number;
+  retries: number;
+  timeoutMs: number;
+  floorMs: number;
+  srcIp: number; // host order, 0 = the interface's
+  flags: number;
+  icmpId: number;
+}
+
+export interface NativeProgress {
+  sent: number;
+  received: number;
+  answered: number;
+  finished: number;
+  total: number;
+  ignored: number;
+  elapsedMs: number;
+  waitMs: number;
+}
+
+export interface NativeResult {
+  ip: string;
+  mac: string | null;
+  method: MethodName;
+  attempt: number;
+  rttUs: number;
+  flags: FrameFlagName[];
+  dups: number;
+}
+
+/** Raised by NativeSweep.open with the errno the core reported. */
+export class NativeSweepError extends Error {
+  constructor(
+    readonly errno: number,
+    message: string,
+  ) {
+    super(message);
+    this.name = "NativeSweepError";
+  }
+}
+
+export const Errno = { EPERM: 1, ENOENT: 2, EACCES: 13, ENODEV: 19, EINVAL: 22, EADDRNOTAVAIL: 99 } as const;
+
+const RESULT_SIZE = 24;
+
+/** One native sweep context; call step() until it returns false, then close(). */
+export class NativeSweep {
+  private handle: Pointer | null;
+
+  private constructor(handle: Pointer) {
+    this.handle = handle;
+  }
+
+  static open(iface: string, targets: Uint32Array, methods: Uint8Array, cfg: NativeSweepConfig): NativeSweep {
+    const c = new Uint32Array(8);
+    c[0] = cfg.ratePps;
+    c[1] = cfg.retries;
+    c[2] = cfg.timeoutMs;
+    c[3] = cfg.floorMs;
+    c[4] = cfg.srcIp >>> 0;
+    c[5] = cfg.flags;
+    c[6] = cfg.icmpId & 0xffff;
+    const err = new Int32Array(1);
+    const name = Buffer.from(`${iface}\0`);
+    const t = targets.length ? targets : new Uint32Array(1);
+    const m = methods.length ? methods : new Uint8Array(1);
+    const h = native().argus_sweep_open(ptr(name), t, m, targets.length, c, err);
+    if (!h) throw new NativeSweepError(err[0], `cannot start sweep on ${iface || "(no interface)"}: errno ${err[0]}`);
+    return new NativeSweep(h);
+  }
+
+  private live(): Pointer {
+    if (!this.handle) throw new Error("sweep already closed");
+    return this.handle;
+  }
+
+  /** Work for at most budgetMs; true while the sweep has more to do. */
+  step(budgetMs: number): boolean {
+    const r = native().argus_sweep_step(this.live(), budgetMs);
+    if (r < 0) throw new NativeSweepError(-r, `sweep failed: errno ${-r}`);
+    return r === 1;
+  }
+
+  cancel(): void {
+    if (this.handle) native().argus_sweep_cancel(this.handle);
+  }
+
+  progress(): NativeProgress {
+    const buf = new BigUint64Array(8);
+    native().argus_sweep_progress(this.live(), buf);
+    const n = (i: number) => Number(buf[i]);
+    return {
+      sent: n(0),
+      received: n(1),
+      answered: n(2),
+      finished: n(3),
+      total: n(4),
+      ignored: n(5),
+      elapsedMs: n(6) / 1000,
+      waitMs: n(7) / 1000,
+    };
+  }
+
+  /** Answered hosts from ordinal `from` on (answer order). */
+  results(from = 0): NativeResult[] {
+    const answered = this.progress().answered;
+    if (answered <= from) return [];
+    const count = answered - from;
+    const buf = new Uint8Array(count * RESULT_SIZE);
+    const got = native().argus_sweep_results(this.live(), from, buf, count);
+    const dv = new DataView(buf.buffer);
+    const out: NativeResult[] = [];
+    for (let i = 0; i < got; i++) {
+      const o = i * RESULT_SIZE;
+      const method: MethodName = buf[o + 10] === Method.icmp ? "icmp" : "arp";
+      out.push({
+        ip: formatIp(buf, o),
+        mac: method === "arp" ? formatMac(buf, o + 4) : null,
+        method,
+        attempt: buf[o + 11],
+        rttUs: dv.getUint32(o + 12, true),
+        flags: flagNames(dv.getUint16(o + 16, true)),
+        dups: dv.getUint16(o + 18, true),
+      });
+    }
+    return out;
+  }
+
+  /** Feed a frame as if received (offline sweeps in tests). */
+  inject(method: MethodName, frame: Uint8Array): boolean {
+    return native().argus_sweep_inject(this.live(), Method[method], nonEmpty(frame), frame.length) === 1;
+  }
+
+  close(): void {
+    if (this.handle) native().argus_sweep_close(this.handle);
+    this.handle = null;
+  }
+}
