@@ -5,7 +5,7 @@
 #   testnet.sh up --prefix P [--hosts N] [--lossy K] [--slow S] [--deaf D]
 #                 [--routed R] [--sim-net CIDR --sim-hosts X] [--loss-pct PCT]
 #                 [--vendor-macs] [--sim-seed N] [--slow-delay-ms MIN-MAX]
-#                 [--out FILE]
+#                 [--lan CIDR] [--routed-net CIDR] [--out FILE]
 #   testnet.sh down --prefix P        (idempotent)
 #   testnet.sh list                   (prefixes that have state or namespaces)
 #
@@ -13,6 +13,8 @@
 #   P-br    LAN bridge "P-lan"; its ports are named P-s, P-r, P-sim, P-hN
 #   P-scan  scanner: eth0 10.231.0.1/24 (+ first address of --sim-net),
 #           route to the routed subnet via 10.231.0.254
+#           (--lan defaults to 10.231.0.0/24, or 10.231.0.0/23 when --hosts
+#           exceeds 244; the router then sits at 10.231.1.254)
 #   P-hN    LAN hosts 10.231.0.(9+N), eth0, behaviours normal|lossy|slow|deaf
 #   P-rtr   router: eth0 10.231.0.254 on the LAN, bridge P-rlan 10.232.0.254
 #   P-rN    routed hosts 10.232.0.(9+N), default route via the router
@@ -30,7 +32,7 @@ PY="${PYTHON:-python3}"
 
 die() { echo "testnet: $*" >&2; exit 2; }
 
-usage() { sed -n '2,26p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,24p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 
 check_prefix() {
   [[ "$1" =~ ^[a-z0-9]{1,8}$ ]] || die "prefix must match [a-z0-9]{1,8}, got '$1'"
@@ -110,6 +112,11 @@ do_up() {
   local plan_args=(--prefix "$PREFIX" --dir "$dir" --hosts "$HOSTS" --lossy "$LOSSY" --slow "$SLOW"
     --deaf "$DEAF" --routed "$ROUTED" --loss-pct "$LOSS_PCT" --sim-seed "$SIM_SEED"
     --slow-delay-ms "$SLOW_DELAY")
+  # A /24 holds 244 hosts (.10-.253, router .254); more need a /23.
+  if [[ -z "$LAN" ]]; then
+    if ((HOSTS > 244)); then LAN=10.231.0.0/23; else LAN=10.231.0.0/24; fi
+  fi
+  plan_args+=(--lan "$LAN" --routed-net "$RNET_ARG")
   if [[ -n "$SIM_NET" ]]; then plan_args+=(--sim-net "$SIM_NET"); fi
   if ((SIM_HOSTS > 0)); then plan_args+=(--sim-hosts "$SIM_HOSTS"); fi
   if ((VENDOR_MACS)); then plan_args+=(--vendor-macs); fi
@@ -244,7 +251,7 @@ cmd="${1:-}"
 [[ -n "$cmd" ]] || { usage; exit 2; }
 shift
 PREFIX="" HOSTS=0 LOSSY=0 SLOW=0 DEAF=0 ROUTED=0 SIM_NET="" SIM_HOSTS=0 LOSS_PCT=30 OUT=""
-VENDOR_MACS=0 SIM_SEED=1 SLOW_DELAY="300-600"
+VENDOR_MACS=0 SIM_SEED=1 SLOW_DELAY="300-600" LAN="" RNET_ARG="10.232.0.0/24"
 while (($#)); do
   case "$1" in
     --prefix) PREFIX="${2:?}"; shift 2 ;;
@@ -257,6 +264,8 @@ while (($#)); do
     --sim-hosts) SIM_HOSTS="${2:?}"; shift 2 ;;
     --sim-seed) SIM_SEED="${2:?}"; shift 2 ;;
     --loss-pct) LOSS_PCT="${2:?}"; shift 2 ;;
+    --lan) LAN="${2:?}"; shift 2 ;;
+    --routed-net) RNET_ARG="${2:?}"; shift 2 ;;
     --slow-delay-ms) SLOW_DELAY="${2:?}"; shift 2 ;;
     --vendor-macs) VENDOR_MACS=1; shift ;;
     --out) OUT="${2:?}"; shift 2 ;;

@@ -13,7 +13,8 @@ TARGET is an IPv4 address or CIDR (host addresses only). Options:
   --interval MS  pause between rounds, default 0
   --rate PPS     pace sending (0 = as fast as the socket takes), default 0
   --wait MS      keep listening after the last send, default 1000
-Prints one JSON object: {"sent", "elapsed_s", "send_pps", "answered":
+Prints one JSON object: {"sent", "elapsed_s", "send_pps", "replies",
+"last_reply_s" (since the first send), "answered":
 {ip: {"replies", "macs" (arp), "rtt_ms": [...]}}}. Stdlib only.
 """
 import argparse
@@ -51,6 +52,8 @@ class Prober:
         self.answered = {}
         self.last_sent = {}  # key -> send time, to compute RTTs
         self.sent = 0
+        self.replies = 0
+        self.last_reply = None
 
     def run(self, targets):
         a = self.a
@@ -84,6 +87,8 @@ class Prober:
             self.drain(d)
         return {"sent": self.sent, "elapsed_s": round(time.monotonic() - t0, 3),
                 "send_pps": round(self.sent / max(send_done - t0, 1e-6)),
+                "replies": self.replies,
+                "last_reply_s": round(self.last_reply - t0, 3) if self.last_reply else None,
                 "answered": self.answered}
 
     def drain(self, timeout):
@@ -100,6 +105,8 @@ class Prober:
     def note(self, ip, key, now, mac=None):
         e = self.answered.setdefault(ip, {"replies": 0, "rtt_ms": []})
         e["replies"] += 1
+        self.replies += 1
+        self.last_reply = now
         sent_at = self.last_sent.get(key)
         if sent_at is not None:
             e["rtt_ms"].append(round((now - sent_at) * 1000, 2))
