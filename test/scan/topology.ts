@@ -1,0 +1,77 @@
+// Test topology for the port scanner and service probes: two namespaces we create, joined by a veth pair.
+//   <tag><pid>s  "server": 10.241.0.2 and 10.241.0.3, runs fixtures/listeners.ts, nftables rules
+//   <tag><pid>c  "client": 10.241.0.1, runs the scanner (fixtures/run-scan.ts) or nmap
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Netns, run } from "./netns.ts";
+
+const BUN = process.execPath;
+const FIXTURES = new URL("./fixtures/", import.meta.url).pathname;
+
+export type Topology = {
+  srv: Netns;
+  cli: Netns;
+  hosts: [string, string];
+  startListeners(extra?: { extra_open?: number[] }): Promise<void>;
+  scan(arg: Record<string, unknown>): Promise<any>;
+  destroy(): void;
+};
+
+export function createTopology(tag: string): Topology {
+  const srv = Netns.create(tag, "s");
+  const cli = Netns.create(tag, "c");
+  const children: ReturnType<typeof Bun.spawn>[] = [];
+  const tlsDir = mkdtempSync(join(tmpdir(), `${tag}${process.pid}-tls-`));
+  const destroy = () => {
+    for (const c of children) c.kill();
+    srv.destroy();
+    cli.destroy();
+    rmSync(tlsDir, { recursive: true, force: true });
+  };
+  try {
+    const a = `${tag}${process.pid}a`.slice(0, 15);
+    const b = `${tag}${process.pid}b`.slice(0, 15);
+    run(["ip", "link", "add", a, "netns", srv.name, "type", "veth", "peer", "name", b, "netns", cli.name]);
+    srv.exec(["ip", "addr", "add", "10.241.0.2/24", "dev", a]);
+    srv.exec(["ip", "addr", "add", "10.241.0.3/24", "dev", a]);
+    srv.exec(["ip", "link", "set", a, "up"]);
+    cli.exec(["ip", "addr", "add", "10.241.0.1/24", "dev", b]);
+    cli.exec(["ip", "link", "set", b, "up"]);
+    run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", `${tlsDir}/key.pem`, "-out", `${tlsDir}/cert.pem`,
+      "-days", "1", "-subj", "/CN=nas.example.test"]);
+  } catch (e) {
+    destroy();
+    throw e;
+  }
+
+  async function startOn(host: string, extra: { extra_open?: number[] }) {
+    const child = Bun.spawn(srv.argv([BUN, `${FIXTURES}listeners.ts`, JSON.stringify({ host, tls_dir: tlsDir, ...extra })]),
+      { stdin: "pipe", stdout: "pipe", stderr: "inherit" });
+    children.push(child);
+    const reader = child.stdout.getReader();
+    let text = "";
+    while (!text.includes("READY")) {
+      const { value, done } = await reader.read();
+      if (done) throw new Error(`listeners on ${host} exited before READY: ${text}`);
+      text += new TextDecoder().decode(value);
+    }
+    reader.releaseLock();
+  }
+
+  return {
+    srv,
+    cli,
+    hosts: ["10.241.0.2", "10.241.0.3"],
+    async startListeners(extra = {}) {
+      await startOn("10.241.0.2", extra);
+    },
+    async scan(arg) {
+      const child = Bun.spawn(cli.argv([BUN, `${FIXTURES}run-scan.ts`, JSON.stringify(arg)]), { stdout: "pipe", stderr: "pipe" });
+      const [out, err, code] = await Promise.all([new Response(child.stdout).text(), new Response(child.stderr).text(), child.exited]);
+      if (code !== 0) throw new Error(`run-scan failed (${code}): ${err}`);
+      return JSON.parse(out);
+    },
+    destroy,
+  };
+}
