@@ -6,11 +6,12 @@ import { createContext, type AppContext } from "./app-context.ts";
 import { loadSessionSecret } from "./auth/secret.ts";
 import type { Settings } from "./config/settings.ts";
 import { openDatabase } from "./db/database.ts";
-import { log } from "./log.ts";
+import { log, setLogLevel } from "./log.ts";
 
 export type RunningServer = { url: string; port: number; ctx: AppContext; stop: () => Promise<void> };
 
 export async function startServer(settings: Settings): Promise<RunningServer> {
+  setLogLevel(settings.logLevel);
   const db: Database = openDatabase(settings.dataDir);
   const ctx = createContext(db, settings, loadSessionSecret(settings.dataDir, settings.sessionSecret));
   const app = createApp(ctx).listen({ hostname: settings.host, port: settings.port });

@@ -5,7 +5,9 @@ import type { AppContext } from "../app-context.ts";
 import { VERSION } from "../version.ts";
 import { pageRoutes } from "../ui/pages.ts";
 import { auditRoutes } from "./audit.ts";
-import { authentication, SESSION_COOKIE } from "./authentication.ts";
+import { authentication } from "./authentication.ts";
+import { SESSION_COOKIE } from "./session-cookie.ts";
+import { bodyParsing } from "./body.ts";
 import { authRoutes } from "./auth.ts";
 import { errorHandling } from "./errors.ts";
 import { healthRoutes } from "./health.ts";
@@ -16,15 +18,16 @@ export function createApp(ctx: AppContext) {
   const app = new Elysia({
     // Strict schemas: unknown query keys are rejected (422), not silently dropped.
     normalize: false,
-    cookie: { secrets: ctx.sessionSecret, sign: [SESSION_COOKIE] },
-    serve: { maxRequestBodySize: ctx.settings.maxBodyBytes + 1 },
   });
   return app
-    .use(securityHeaders(ctx.settings.maxBodyBytes))
+    .use(securityHeaders())
     .use(errorHandling(() => app.routes))
+    .use(authentication(ctx))
+    .use(bodyParsing(ctx.settings.maxBodyBytes))
     .use(
       openapi({
-        path: "/docs",
+        // The spec only: /docs is our own offline page (src/ui), not a CDN-hosted viewer.
+        provider: null,
         specPath: "/openapi.json",
         exclude: { paths: ["/docs", "/openapi.json"] },
         documentation: {
@@ -41,7 +44,6 @@ export function createApp(ctx: AppContext) {
       }),
     )
     .use(healthRoutes(ctx))
-    .use(authentication(ctx))
     .use(authRoutes(ctx))
     .use(keyRoutes(ctx))
     .use(auditRoutes(ctx))

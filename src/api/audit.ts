@@ -15,7 +15,7 @@ export function auditRoutes(ctx: AppContext) {
         return page(set, items, total);
       },
       {
-        query: strictQuery({ action: t.Optional(t.UnionEnum(AUDIT_ACTIONS)), ...paging }),
+        query: strictQuery({ action: t.Optional(t.UnionEnum(AUDIT_ACTIONS, { error: `action: must be one of ${AUDIT_ACTIONS.join(", ")}` })), ...paging }),
         detail: { summary: "Audit log entries, newest first (total in X-Total-Count)", tags: ["audit"] },
       },
     )

@@ -4,7 +4,8 @@ import type { AppContext } from "../app-context.ts";
 import { isCrossSite } from "../auth/csrf.ts";
 import { MIN_PASSWORD_LENGTH } from "../auth/passwords.ts";
 import { toIso } from "../time.ts";
-import { authentication, requirePrincipal, SESSION_COOKIE } from "./authentication.ts";
+import { authentication, requirePrincipal } from "./authentication.ts";
+import { clearedSessionCookie, sessionCookie } from "./session-cookie.ts";
 import { HttpError } from "./errors.ts";
 import { noQuery } from "./schemas.ts";
 
@@ -12,11 +13,11 @@ const username = t.String({
   minLength: 1,
   maxLength: 64,
   pattern: "^[A-Za-z0-9._@-]+$",
-  error: "username must be 1–64 characters of letters, digits and . _ @ -",
+  error: "username: must be 1–64 characters of letters, digits and . _ @ -",
 });
 const credentials = t.Object({
   username,
-  password: t.String({ minLength: MIN_PASSWORD_LENGTH, maxLength: 1024, error: `password must be ${MIN_PASSWORD_LENGTH} to 1024 characters` }),
+  password: t.String({ minLength: MIN_PASSWORD_LENGTH, maxLength: 1024, error: `password: must be ${MIN_PASSWORD_LENGTH} to 1024 characters` }),
 });
 const loginBody = t.Object({
   username: t.String({ maxLength: 64 }),
@@ -30,17 +31,12 @@ function rejectCrossSite(request: Request): void {
 }
 
 export function authRoutes(ctx: AppContext) {
-  type CookieJar = Record<string, { set: (o: Record<string, unknown>) => unknown; remove: () => unknown }>;
-  const startSession = (cookie: CookieJar, userId: number, remember: boolean) => {
+  const startSession = async (set: { headers: Record<string, unknown> }, userId: number, remember: boolean) => {
     const session = ctx.sessions.create(userId, remember);
-    cookie[SESSION_COOKIE].set({
-      value: session.token,
-      httpOnly: true,
-      sameSite: "lax",
+    // Without `remember` the cookie lives for the browser session; the server ends it after a day anyway.
+    set.headers["set-cookie"] = await sessionCookie(session.token, ctx.sessionSecret, {
+      expires: remember ? session.expiresAt : undefined,
       secure: ctx.settings.secureCookies,
-      path: "/",
-      // Without `remember` the cookie lives for the browser session; the server ends it after a day anyway.
-      ...(remember ? { expires: new Date(session.expiresAt) } : {}),
     });
     return session;
   };
@@ -53,13 +49,13 @@ export function authRoutes(ctx: AppContext) {
     })
     .post(
       "/api/setup",
-      async ({ body, cookie, set, actor, request }) => {
+      async ({ body, set, actor, request }) => {
         rejectCrossSite(request);
         if (ctx.users.hasAnyUser()) throw new HttpError(409, "Setup is already complete");
         const user = await ctx.users.createAdmin(body.username, body.password);
         if (!user) throw new HttpError(409, "Setup is already complete");
         ctx.audit.record({ ...actor, username: user.username }, "setup_completed", { resource: `user:${user.id}` });
-        const session = startSession(cookie as unknown as CookieJar, user.id, false);
+        const session = await startSession(set, user.id, false);
         set.status = 201;
         return { username: user.username, expires_at: toIso(session.expiresAt) };
       },
@@ -67,7 +63,7 @@ export function authRoutes(ctx: AppContext) {
     )
     .post(
       "/api/auth/login",
-      async ({ body, cookie, actor, request }) => {
+      async ({ body, set, actor, request }) => {
         rejectCrossSite(request);
         const ip = actor.ip ?? "unknown";
         const wait = ctx.loginLimiter.retryAfter(ip);
@@ -78,7 +74,7 @@ export function authRoutes(ctx: AppContext) {
           ctx.audit.record({ ...actor, username: body.username.slice(0, 64) }, "login_failed", { success: false });
           throw new HttpError(401, "Invalid username or password");
         }
-        const session = startSession(cookie as unknown as CookieJar, user.id, body.remember ?? false);
+        const session = await startSession(set, user.id, body.remember ?? false);
         ctx.audit.record({ ...actor, username: user.username }, "login", { details: { remember: session.remember } });
         return { username: user.username, expires_at: toIso(session.expiresAt) };
       },
@@ -86,11 +82,11 @@ export function authRoutes(ctx: AppContext) {
     )
     .post(
       "/api/auth/logout",
-      ({ principal, cookie, actor }) => {
+      ({ principal, set, actor }) => {
         const p = requirePrincipal(principal);
         if (p.kind !== "session") throw new HttpError(400, "Logout ends a session; an API key is ended by revoking it");
         ctx.sessions.destroy(p.token);
-        (cookie as unknown as CookieJar)[SESSION_COOKIE].remove();
+        set.headers["set-cookie"] = clearedSessionCookie(ctx.settings.secureCookies);
         ctx.audit.record(actor, "logout");
         return { status: "logged_out" };
       },

@@ -1,15 +1,17 @@
-// Resolves who is calling, for every request, before validation runs (so an anonymous caller learns
-// nothing from 422s). Default-deny: every /api route needs a principal unless listed in PUBLIC_ROUTES.
+// Resolves who is calling, for every request, before the body is parsed or validated (so an
+// anonymous caller learns nothing from 400s and 422s). Default-deny: every /api route needs a
+// principal unless listed in PUBLIC_ROUTES; /health and the UI pages live outside /api.
 import { Elysia } from "elysia";
+import { unsignCookie } from "elysia/utils";
 import type { AppContext } from "../app-context.ts";
 import type { Actor } from "../audit/audit-log.ts";
 import { isCrossSite, isSafeMethod } from "../auth/csrf.ts";
 import type { User } from "../auth/users.ts";
 import { HttpError, notAuthenticated } from "./errors.ts";
 
-export const SESSION_COOKIE = "argus_session";
+import { SESSION_COOKIE } from "./session-cookie.ts";
 
-/** Routes reachable without credentials (besides /health, which lives outside /api). */
+/** Routes reachable without credentials, as "METHOD /path". */
 export const PUBLIC_ROUTES = new Set(["GET /api/setup", "POST /api/setup", "POST /api/auth/login"]);
 
 export type Principal =
@@ -29,45 +31,66 @@ function presentedKey(headers: Headers): string | null {
   return null;
 }
 
-/** The session token from the signed cookie; a forged or tampered cookie counts as none. */
-function sessionToken(cookie: Record<string, { value: unknown }>): string | null {
-  try {
-    const value = cookie[SESSION_COOKIE]?.value;
-    return typeof value === "string" && value !== "" ? value : null;
-  } catch {
-    return null;
+function cookieValue(header: string | null, name: string): string | null {
+  if (!header) return null;
+  for (const part of header.split(";")) {
+    const eq = part.indexOf("=");
+    if (eq < 0 || part.slice(0, eq).trim() !== name) continue;
+    try {
+      return decodeURIComponent(part.slice(eq + 1).trim());
+    } catch {
+      return null;
+    }
   }
+  return null;
 }
 
-export function resolvePrincipal(ctx: AppContext, headers: Headers, cookie: Record<string, { value: unknown }>): Principal | null {
+/** The session token from the signed cookie; a forged or tampered cookie counts as none. */
+async function sessionToken(headers: Headers, secret: string): Promise<string | null> {
+  const signed = cookieValue(headers.get("cookie"), SESSION_COOKIE);
+  if (!signed) return null;
+  const token = await unsignCookie(signed, secret);
+  return token || null;
+}
+
+export async function resolvePrincipal(ctx: AppContext, headers: Headers): Promise<Principal | null> {
   const key = presentedKey(headers);
   if (key !== null) {
     const found = ctx.apiKeys.authenticate(key);
     return found ? { kind: "api_key", keyId: found.id, keyName: found.name } : null;
   }
-  const token = sessionToken(cookie);
+  const token = await sessionToken(headers, ctx.sessionSecret);
   if (token === null) return null;
   const user = ctx.sessions.lookup(token);
   return user ? { kind: "session", user, token } : null;
 }
 
 export function authentication(ctx: AppContext) {
-  return new Elysia({ name: "argus.authentication" }).derive({ as: "global" }, ({ request, cookie, route, server }) => {
-    const principal = resolvePrincipal(ctx, request.headers, cookie);
-    const actor: Actor = {
-      username: principalName(principal),
-      ip: server?.requestIP(request)?.address ?? null,
-      userAgent: request.headers.get("user-agent"),
-    };
-    if (route.startsWith("/api/") && !PUBLIC_ROUTES.has(`${request.method} ${route}`)) {
+  const resolved = new WeakMap<Request, { principal: Principal | null; actor: Actor }>();
+  return new Elysia({ name: "argus.authentication" })
+    .onRequest(async ({ request, server }) => {
+      const principal = await resolvePrincipal(ctx, request.headers);
+      const actor: Actor = {
+        username: principalName(principal),
+        ip: server?.requestIP(request)?.address ?? null,
+        userAgent: request.headers.get("user-agent"),
+      };
+      resolved.set(request, { principal, actor });
+      const path = pathOf(request.url);
+      if (!path.startsWith("/api/") || PUBLIC_ROUTES.has(`${request.method} ${path}`)) return;
       if (!ctx.users.hasAnyUser()) throw new HttpError(401, "Setup required");
       if (!principal) throw notAuthenticated();
       if (principal.kind === "session" && !isSafeMethod(request.method) && isCrossSite(request.headers, request.url)) {
         throw new HttpError(403, "Cross-site request rejected: cookie-authenticated changes must come from the Argus UI's own origin");
       }
-    }
-    return { principal, actor };
-  });
+    })
+    .derive({ as: "global" }, ({ request }) => resolved.get(request) ?? { principal: null, actor: { username: null, ip: null, userAgent: null } });
+}
+
+function pathOf(url: string): string {
+  const start = url.indexOf("/", url.indexOf("//") + 2);
+  const query = url.indexOf("?", start);
+  return query < 0 ? url.slice(start) : url.slice(start, query);
 }
 
 /** For handlers that need a principal (behind the guard it is always set). */

@@ -20,6 +20,12 @@ const FIELD_PLACES: Record<string, string> = { query: "query parameter", body: "
 
 /** One clear sentence naming the field and the reason, from Elysia's validation error. */
 export function describeValidation(error: ValidationError): string {
+  // Schemas carry `error: "field: reason"` where the validator alone cannot name the field.
+  const custom = (error as { customError?: unknown }).customError;
+  if (typeof custom === "string") {
+    const [field, reason] = custom.split(/:\s(.*)/s);
+    return reason ? `Invalid ${FIELD_PLACES[error.type] ?? error.type} '${field}': ${reason}` : custom;
+  }
   const first = error.all[0] as { path?: string; summary?: string; message?: string } | undefined;
   const place = FIELD_PLACES[error.type] ?? error.type;
   const field = (first?.path ?? "").replace(/^\//, "").replaceAll("/", ".");
@@ -58,10 +64,12 @@ export function errorHandling(routes: () => { method: string; path: string }[]) 
           return reply(error.status, error.detail, error.headers);
         case "VALIDATION":
           return reply(422, describeValidation(error));
-        case "PARSE":
+        case "PARSE": {
+          // Elysia wraps whatever a body parser throws; our parser throws HttpError with the real status.
+          const cause = (error as { cause?: unknown }).cause;
+          if (cause instanceof HttpError) return reply(cause.status, cause.detail, cause.headers);
           return reply(400, "Malformed request body: expected valid JSON");
-        case "INVALID_COOKIE_SIGNATURE":
-          return reply(401, NOT_AUTHENTICATED);
+        }
         case "NOT_FOUND": {
           const allow = allowedMethods(routes(), path);
           if (allow.length > 0) return reply(405, `Method ${request.method} is not allowed here; use ${allow.join(", ")}`, { allow: allow.join(", ") });

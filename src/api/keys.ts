@@ -23,7 +23,7 @@ export function keyRoutes(ctx: AppContext) {
         return created;
       },
       {
-        body: t.Object({ name: t.String({ minLength: 1, maxLength: 100, error: "name must be 1–100 characters" }) }),
+        body: t.Object({ name: t.String({ minLength: 1, maxLength: 100, error: "name: must be a string of 1–100 characters" }) }),
         query: noQuery,
         response: { 201: t.Object({ id: t.Integer(), name: t.String(), key: t.String(), key_prefix: t.String(), created_at: t.String() }) },
         detail: { summary: "Create an API key; the full key is returned this once only", tags: ["api keys"] },

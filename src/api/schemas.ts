@@ -3,8 +3,8 @@ import { t } from "elysia";
 
 /** `limit` (1–1000, default 50) and `offset` (≥ 0) as SPEC §1 defines them for every list. */
 export const paging = {
-  limit: t.Optional(t.Integer({ minimum: 1, maximum: 1000, default: 50, description: "Page size (1–1000)" })),
-  offset: t.Optional(t.Integer({ minimum: 0, default: 0, description: "Rows to skip" })),
+  limit: t.Optional(t.Integer({ minimum: 1, maximum: 1000, default: 50, description: "Page size (1–1000)", error: "limit: must be an integer from 1 to 1000" })),
+  offset: t.Optional(t.Integer({ minimum: 0, default: 0, description: "Rows to skip", error: "offset: must be an integer of 0 or more" })),
 };
 
 /** A query schema that rejects unknown keys (SPEC §1: unknown query values are a 422). */
@@ -14,7 +14,7 @@ export function strictQuery<P extends Record<string, any>>(props: P) {
 
 export const noQuery = strictQuery({});
 
-export const idParams = t.Object({ id: t.Integer({ minimum: 1, description: "Numeric id" }) });
+export const idParams = t.Object({ id: t.Integer({ minimum: 1, description: "Numeric id", error: "id: must be a positive integer" }) });
 
 export const detailResponse = t.Object({ detail: t.String() });
 

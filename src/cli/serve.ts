@@ -1,6 +1,6 @@
 // `argus serve`: runs the appliance until SIGTERM/SIGINT, then stops cleanly.
 import { loadSettings, SettingsError } from "../config/settings.ts";
-import { setLogLevel, log } from "../log.ts";
+import { log } from "../log.ts";
 import { startServer } from "../server.ts";
 
 export async function run(args: string[]): Promise<number> {
@@ -22,7 +22,6 @@ export async function run(args: string[]): Promise<number> {
     }
     throw e;
   }
-  setLogLevel(settings.logLevel);
   const server = await startServer(settings);
   return new Promise<number>((resolve) => {
     const shutdown = async (signal: string) => {

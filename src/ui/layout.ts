@@ -7,14 +7,14 @@ export function escapeHtml(s: string): string {
   return s.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!);
 }
 
-export function layout(opts: { title: string; page: string; body: string; username?: string }): string {
+export function layout(opts: { title: string; page: string; body: string; username?: string; script?: string }): string {
   const nav = opts.username
     ? `<header><span class="brand">Argus</span><nav><a href="/">Overview</a><a href="/settings">Settings</a></nav>
        <span class="muted">${escapeHtml(opts.username)}</span><button id="logout" class="link" type="button">Log out</button></header>`
     : "";
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escapeHtml(opts.title)} · Argus</title><link rel="stylesheet" href="/ui/app.css"><script src="/ui/app.js" defer></script></head>
+<title>${escapeHtml(opts.title)} · Argus</title><link rel="stylesheet" href="/ui/app.css"><script src="${opts.script ?? "/ui/app.js"}" defer></script></head>
 <body data-page="${opts.page}">${nav}${opts.body}</body></html>`;
 }
 
@@ -62,3 +62,7 @@ export const settingsPage = (username: string) =>
 <table id="keys"><thead><tr><th>Name</th><th>Key</th><th>Created</th><th>Last used</th><th></th></tr></thead><tbody></tbody></table>
 <p id="no-keys" class="muted" hidden>No API keys yet.</p></section></main>`,
   });
+
+/** API reference rendered from /openapi.json (public, like the document itself). */
+export const docsPage = () =>
+  layout({ title: "API reference", page: "docs", script: "/ui/docs.js", body: `<main id="docs"><p class="muted">Loading /openapi.json…</p></main>` });

@@ -5,7 +5,8 @@ import type { AppContext } from "../app-context.ts";
 import { authentication } from "../api/authentication.ts";
 import css from "./assets/app.css" with { type: "text" };
 import js from "./assets/app.js" with { type: "text" };
-import { loginPage, overviewPage, PAGE_CSP, settingsPage, setupPage } from "./layout.ts";
+import docsJs from "./assets/docs.js" with { type: "text" };
+import { docsPage, loginPage, overviewPage, PAGE_CSP, settingsPage, setupPage } from "./layout.ts";
 
 const html = (body: string) => new Response(body, { headers: { "content-type": "text/html; charset=utf-8", "content-security-policy": PAGE_CSP, "cache-control": "no-store" } });
 const asset = (body: string, type: string) => () => new Response(body, { headers: { "content-type": type, "cache-control": "no-cache" } });
@@ -21,6 +22,8 @@ export function pageRoutes(ctx: AppContext) {
     .use(authentication(ctx))
     .get("/ui/app.css", asset(css, "text/css; charset=utf-8"), { detail: { hide: true } })
     .get("/ui/app.js", asset(js, "text/javascript; charset=utf-8"), { detail: { hide: true } })
+    .get("/ui/docs.js", asset(docsJs, "text/javascript; charset=utf-8"), { detail: { hide: true } })
+    .get("/docs", () => html(docsPage()), { detail: { hide: true } })
     .get("/setup", () => (ctx.users.hasAnyUser() ? redirect("/login") : html(setupPage())), { detail: { hide: true } })
     .get("/login", () => (ctx.users.hasAnyUser() ? html(loginPage()) : redirect("/setup")), { detail: { hide: true } })
     .get("/", ({ principal }) => gate("/", principal) ?? html(overviewPage(userName(principal))), { detail: { hide: true } })

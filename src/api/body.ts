@@ -1,0 +1,44 @@
+// Request bodies: read with a byte limit (413 also for chunked bodies that announce no length),
+// then parsed by content type. Malformed JSON is a 400 with a clear detail.
+import { Elysia } from "elysia";
+import { HttpError } from "./errors.ts";
+
+async function readLimited(request: Request, maxBytes: number): Promise<string> {
+  const declared = request.headers.get("content-length");
+  if (declared !== null && Number(declared) > maxBytes) throw tooLarge(maxBytes);
+  if (!request.body) return "";
+  const reader = request.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > maxBytes) {
+      await reader.cancel();
+      throw tooLarge(maxBytes);
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+const tooLarge = (maxBytes: number) => new HttpError(413, `Request body too large: the limit is ${maxBytes} bytes`);
+
+export function bodyParsing(maxBytes: number) {
+  return new Elysia({ name: "argus.body" }).onParse({ as: "global" }, async ({ request, contentType }) => {
+    const type = (contentType ?? "").split(";")[0].trim().toLowerCase();
+    const text = await readLimited(request, maxBytes);
+    if (type === "application/json" || type.endsWith("+json")) {
+      if (text.trim() === "") throw new HttpError(400, "Malformed request body: expected JSON, got an empty body");
+      try {
+        return JSON.parse(text);
+      } catch {
+        throw new HttpError(400, "Malformed request body: expected valid JSON");
+      }
+    }
+    if (type === "application/x-www-form-urlencoded") return Object.fromEntries(new URLSearchParams(text));
+    if (type === "text/plain" || type === "") return text === "" ? undefined : text;
+    throw new HttpError(415, `Unsupported content type '${type}': send application/json`);
+  });
+}

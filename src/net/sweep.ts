@@ -1,0 +1,221 @@
+// Host discovery sweeps: the API the CLI and the scan pipeline call.
+//
+//   sweep(opts)     raw-socket sweep (ARP on attached subnets, ICMP echo
+//                   elsewhere); throws RawSocketPermissionError without
+//                   CAP_NET_RAW.
+//   discover(opts)  sweep(), or the degraded fallback (fallback.ts) when raw
+//                   sockets are not permitted; says which it did.
+//
+// The native engine runs in short slices (sliceMs) with the event loop
+// getting a turn in between, so a sweep never blocks the server for long.
+import { RawSocketPermissionError } from "./errors.ts";
+import { attachedInterface, listInterfaces, type NetInterface } from "./interfaces.ts";
+import { formatIpv4 } from "./ip.ts";
+import { Errno, type FrameFlagName, Method, NativeSweep, NativeSweepError, type NativeProgress } from "./native.ts";
+import { expandTargets, isExcludedMac, parseExclusions, validateCidrs, type Exclusions } from "./targets.ts";
+
+export type SweepMethod = "arp" | "icmp" | "neigh";
+
+export interface SweepResult {
+  ip: string;
+  mac: string | null;
+  rtt_ms: number | null;
+  method: SweepMethod;
+  /** Which probe (1 = first) was the latest sent when the answer came. */
+  attempt: number;
+  /** Decoder hints: diffFrameAddr (spoofing/proxy sign), localAdmin (randomised MAC), conflict, vlan... */
+  flags: FrameFlagName[];
+  iface: string | null;
+}
+
+export interface SweepProgress {
+  total: number;
+  sent: number;
+  received: number;
+  answered: number;
+  finished: number;
+  elapsedMs: number;
+}
+
+export interface SweepOptions {
+  /** IPv4 CIDRs or addresses (SPEC section 3 rules apply). */
+  targets: string[];
+  /** IPs, CIDRs and MACs never to probe or report. */
+  exclude?: string[];
+  /** Restrict ARP to this interface; by default every attached subnet is ARP-swept on its own interface. */
+  iface?: string;
+  /** Transmit rate in packets per second. */
+  rate?: number;
+  /** Extra probes for a target that stays silent. */
+  retries?: number;
+  /** Longest wait for an answer after a probe (ms). */
+  timeoutMs?: number;
+  /** Shortest wait after a probe (ms); the adaptive wait is max(floor, 3 x p95 RTT). */
+  floorMs?: number;
+  allowAllRanges?: boolean;
+  signal?: AbortSignal;
+  onProgress?: (p: SweepProgress) => void;
+  /** Longest time one native slice may hold the event loop. */
+  sliceMs?: number;
+}
+
+export const SWEEP_DEFAULTS = { rate: 2000, retries: 4, timeoutMs: 2000, floorMs: 60, sliceMs: 20 } as const;
+
+/** A unit of native work: one interface's ARP targets plus (in the first
+ * group) the ICMP ones, which need no interface. */
+export interface SweepGroup {
+  iface: NetInterface | null;
+  arp: number[];
+  icmp: number[];
+}
+
+/** Decide per address: ARP when it is on a subnet attached to an interface
+ * (only `ifaceName` when given), ICMP echo otherwise. */
+export function planSweep(addresses: number[], ifaces: NetInterface[], ifaceName?: string): SweepGroup[] {
+  const byIface = new Map<string, SweepGroup>();
+  const icmp: number[] = [];
+  for (const ip of addresses) {
+    const i = attachedInterface(ip, ifaces, ifaceName);
+    // Our own address never answers our ARP; ping it like any other host.
+    if (!i || i.ipNum === ip) {
+      icmp.push(ip);
+      continue;
+    }
+    const key = `${i.name}/${i.ip}`;
+    let g = byIface.get(key);
+    if (!g) byIface.set(key, (g = { iface: i, arp: [], icmp: [] }));
+    g.arp.push(ip);
+  }
+  const groups = [...byIface.values()];
+  if (icmp.length) {
+    if (groups.length) groups[0].icmp = icmp;
+    else groups.push({ iface: null, arp: [], icmp });
+  }
+  return groups;
+}
+
+let icmpIdCounter = 0;
+function nextIcmpId(): number {
+  icmpIdCounter = (icmpIdCounter + 1) & 0xff;
+  return ((process.pid & 0xff) << 8) | icmpIdCounter;
+}
+
+const yieldToEventLoop = () => new Promise<void>((r) => setImmediate(r));
+
+export interface RunGroupOptions {
+  rate: number;
+  retries: number;
+  timeoutMs: number;
+  floorMs: number;
+  sliceMs: number;
+  flags: number;
+  signal?: AbortSignal;
+  onProgress?: (p: NativeProgress) => void;
+}
+
+/** Run one native sweep to completion in slices; returns its answers. */
+export async function runNativeSweep(ifaceName: string, srcIp: number, arp: number[], icmp: number[], o: RunGroupOptions): Promise<SweepResult[]> {
+  const targets = Uint32Array.from([...arp, ...icmp]);
+  const methods = new Uint8Array(targets.length);
+  methods.fill(Method.icmp, arp.length);
+  let s: NativeSweep;
+  try {
+    s = NativeSweep.open(ifaceName, targets, methods, {
+      ratePps: o.rate,
+      retries: o.retries,
+      timeoutMs: o.timeoutMs,
+      floorMs: o.floorMs,
+      srcIp,
+      flags: o.flags,
+      icmpId: nextIcmpId(),
+    });
+  } catch (e) {
+    if (e instanceof NativeSweepError && (e.errno === Errno.EPERM || e.errno === Errno.EACCES)) throw new RawSocketPermissionError(e.errno);
+    throw e;
+  }
+  const cancel = () => s.cancel();
+  o.signal?.addEventListener("abort", cancel);
+  try {
+    if (o.signal?.aborted) s.cancel();
+    let lastReport = 0;
+    while (s.step(o.sliceMs)) {
+      if (o.onProgress && performance.now() - lastReport >= 100) {
+        lastReport = performance.now();
+        o.onProgress(s.progress());
+      }
+      await yieldToEventLoop();
+    }
+    o.onProgress?.(s.progress());
+    return s.results().map((r) => ({
+      ip: r.ip,
+      mac: r.mac,
+      rtt_ms: Math.round(r.rttUs / 10) / 100,
+      method: r.method,
+      attempt: r.attempt,
+      flags: r.flags,
+      iface: r.method === "arp" ? ifaceName : null,
+    }));
+  } finally {
+    o.signal?.removeEventListener("abort", cancel);
+    s.close();
+  }
+}
+
+export function compareIp(a: string, b: string): number {
+  const pa = a.split(".").map(Number);
+  const pb = b.split(".").map(Number);
+  for (let i = 0; i < 4; i++) if (pa[i] !== pb[i]) return pa[i] - pb[i];
+  return 0;
+}
+
+export interface PreparedSweep {
+  addresses: number[];
+  exclusions: Exclusions;
+}
+
+/** Validate and expand targets and exclusions (TargetError on bad input). */
+export function prepareTargets(opts: Pick<SweepOptions, "targets" | "exclude" | "allowAllRanges">): PreparedSweep {
+  const cidrs = validateCidrs(opts.targets, { allowAllRanges: opts.allowAllRanges }, "subnet");
+  const exclusions = parseExclusions(opts.exclude, "exclude");
+  return { addresses: expandTargets(cidrs, exclusions, "subnet"), exclusions };
+}
+
+/** Raw-socket sweep. Results sorted by address, excluded MACs removed. */
+export async function sweep(opts: SweepOptions): Promise<SweepResult[]> {
+  const { addresses, exclusions } = prepareTargets(opts);
+  const ifaces = listInterfaces();
+  if (opts.iface && !ifaces.some((i) => i.name === opts.iface)) {
+    throw new NativeSweepError(Errno.ENODEV, `interface ${opts.iface} does not exist or has no IPv4 address`);
+  }
+  const groups = planSweep(addresses, ifaces, opts.iface);
+  const o = { ...SWEEP_DEFAULTS, ...definedOnly(opts) };
+  const total = addresses.length;
+  const done = { sent: 0, received: 0, answered: 0, finished: 0, elapsedMs: 0 };
+  const results: SweepResult[] = [];
+  // Groups run one after another so the configured rate is the total rate.
+  for (const g of groups) {
+    if (opts.signal?.aborted) break;
+    let last: NativeProgress | null = null;
+    const report = (p: NativeProgress) => {
+      last = p;
+      opts.onProgress?.({
+        total,
+        sent: done.sent + p.sent,
+        received: done.received + p.received,
+        answered: done.answered + p.answered,
+        finished: done.finished + p.finished,
+        elapsedMs: done.elapsedMs + p.elapsedMs,
+      });
+    };
+    results.push(...(await runNativeSweep(g.iface?.name ?? "", g.iface?.ipNum ?? 0, g.arp, g.icmp, { ...o, flags: 0, signal: opts.signal, onProgress: report })));
+    const p = last as NativeProgress | null;
+    if (p) for (const k of ["sent", "received", "answered", "finished", "elapsedMs"] as const) done[k] += p[k];
+  }
+  return results.filter((r) => !isExcludedMac(r.mac, exclusions)).sort((a, b) => compareIp(a.ip, b.ip));
+}
+
+function definedOnly<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+export { formatIpv4 };

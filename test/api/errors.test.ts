@@ -1,0 +1,144 @@
+// Bad input gets a clear JSON error with the right status, never a 500; every response carries
+// the security headers.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { Client, adminWithKey, startTestServer, type TestServer } from "../helpers/server.ts";
+
+let server: TestServer;
+let api: Client;
+let session: Client;
+
+beforeAll(async () => {
+  server = await startTestServer({ ARGUS_MAX_BODY_BYTES: "4096" });
+  const made = await adminWithKey(server);
+  session = made.session;
+  api = new Client(server.url, { "X-API-Key": made.key });
+});
+afterAll(() => server.close());
+
+function expectDetail(res: { status: number; body: any; headers: Headers }, status: number, detail?: RegExp) {
+  expect(res.status).toBe(status);
+  expect(res.headers.get("content-type")).toContain("application/json");
+  expect(Object.keys(res.body)).toEqual(["detail"]);
+  expect(typeof res.body.detail).toBe("string");
+  if (detail) expect(res.body.detail).toMatch(detail);
+}
+
+describe("bad input", () => {
+  test("malformed JSON → 400", async () => {
+    const res = await api.request("POST", "/api/keys", { body: '{"name": ', headers: { "content-type": "application/json" } });
+    expectDetail(res, 400, /Malformed request body/);
+    const login = await new Client(server.url).request("POST", "/api/auth/login", { body: "{nope", headers: { "content-type": "application/json" } });
+    expectDetail(login, 400, /Malformed/);
+  });
+
+  test("an empty body where one is required → 422, an unsupported content type → 415", async () => {
+    expectDetail(await session.request("POST", "/api/keys", { body: "", headers: { "content-type": "application/json" } }), 422, /body/);
+    expectDetail(await session.request("POST", "/api/keys", { body: "name=x", headers: { "content-type": "application/xml" } }), 415, /application\/json/);
+  });
+
+  test("authentication comes before parsing: anonymous malformed or oversized bodies get 401", async () => {
+    const anon = new Client(server.url);
+    expectDetail(await anon.request("POST", "/api/keys", { body: "{", headers: { "content-type": "application/json" } }), 401, /^Not authenticated$/);
+    expectDetail(await anon.request("POST", "/api/keys", { body: "x".repeat(10_000), headers: { "content-type": "application/json" } }), 401, /^Not authenticated$/);
+  });
+
+  test("a forged cookie does not get in the way of logging in", async () => {
+    const res = await new Client(server.url).post("/api/auth/login", { username: "admin", password: "correct horse battery staple" }, { cookie: "argus_session=forged.value" });
+    expect(res.status).toBe(200);
+  });
+
+  test("wrong types and missing fields → 422 naming the field", async () => {
+    expectDetail(await session.post("/api/keys", { name: 42 }), 422, /'name'/);
+    expectDetail(await session.post("/api/keys", {}), 422, /'name'/);
+    expectDetail(await session.post("/api/keys", { name: "" }), 422, /'name': must be a string of 1–100 characters/);
+    expectDetail(await session.post("/api/keys", { name: "x".repeat(101) }), 422, /name/);
+    expectDetail(await session.post("/api/keys", { name: "   " }), 422, /must not be blank/);
+    expectDetail(await session.post("/api/keys", ["name"]), 422);
+    expectDetail(await new Client(server.url).post("/api/auth/login", { username: "admin", password: 5 }), 422, /'password'/);
+    expectDetail(await new Client(server.url).post("/api/auth/login", { username: "admin", password: "x".repeat(40), remember: "yes" }), 422, /'remember'/);
+  });
+
+  test("names are trimmed", async () => {
+    const res = await session.post("/api/keys", { name: "  Home Assistant  " });
+    expect(res.status).toBe(201);
+    expect(res.body.name).toBe("Home Assistant");
+  });
+
+  test("unknown query keys and bad query values → 422", async () => {
+    expectDetail(await api.get("/api/keys?foo=1"), 422, /Unknown query parameter 'foo'/);
+    expectDetail(await api.get("/api/audit-logs?limit=0"), 422, /limit/);
+    expectDetail(await api.get("/api/audit-logs?limit=1001"), 422, /limit/);
+    expectDetail(await api.get("/api/audit-logs?limit=abc"), 422, /limit/);
+    expectDetail(await api.get("/api/audit-logs?offset=-1"), 422, /offset/);
+    expectDetail(await api.get("/api/audit-logs?action=drop_tables"), 422, /action/);
+    expectDetail(await api.get("/api/audit-logs?limit=10&sneaky=1"), 422, /sneaky/);
+  });
+
+  test("bad path parameters → 422", async () => {
+    expectDetail(await api.delete("/api/keys/abc"), 422, /'id'/);
+    expectDetail(await api.delete("/api/keys/0"), 422, /'id'/);
+    expectDetail(await api.delete("/api/keys/999"), 404, /not found/);
+  });
+
+  test("oversized bodies → 413 before they are read", async () => {
+    const big = JSON.stringify({ name: "x".repeat(10_000) });
+    expectDetail(await session.request("POST", "/api/keys", { body: big, headers: { "content-type": "application/json" } }), 413, /too large/);
+    // Without Content-Length (chunked), the server's own limit still applies.
+    const stream = new ReadableStream({
+      start(c) {
+        c.enqueue(new TextEncoder().encode(big));
+        c.close();
+      },
+    });
+    const res = await fetch(`${server.url}/api/keys`, { method: "POST", body: stream, headers: { "content-type": "application/json", "X-API-Key": api.defaultHeaders["X-API-Key"] } });
+    expect(res.status).toBe(413);
+  });
+
+  test("unknown routes → 404 JSON; known routes with the wrong method → 405 with Allow", async () => {
+    expectDetail(await api.get("/api/nope"), 404, /Not found/);
+    expectDetail(await api.get("/nope"), 404, /Not found/);
+    const res = await api.request("PUT", "/api/keys");
+    expectDetail(res, 405, /PUT/);
+    expect(res.headers.get("allow")).toBe("GET, POST");
+    const del = await api.request("PATCH", "/api/keys/3");
+    expectDetail(del, 405);
+    expect(del.headers.get("allow")).toBe("DELETE");
+  });
+});
+
+describe("security headers", () => {
+  test("on successes, errors, pages and the public health check", async () => {
+    const responses = [
+      await api.get("/api/keys"),
+      await api.get("/api/nope"),
+      await new Client(server.url).get("/api/keys"),
+      await api.get("/health"),
+      await session.get("/settings"),
+      await api.request("POST", "/api/keys", { body: "{", headers: { "content-type": "application/json" } }),
+    ];
+    for (const res of responses) {
+      expect(res.headers.get("x-content-type-options")).toBe("nosniff");
+      expect(res.headers.get("x-frame-options")).toBe("DENY");
+      expect(res.headers.get("referrer-policy")).toBe("same-origin");
+      expect(res.headers.get("content-security-policy")).toContain("frame-ancestors 'none'");
+    }
+  });
+});
+
+describe("health and version", () => {
+  test("GET /health is public and reports status, version, uptime and the database", async () => {
+    const res = await new Client(server.url).get("/health");
+    expect(res.status).toBe(200);
+    expect(Object.keys(res.body).sort()).toEqual(["db", "status", "uptime_seconds", "version"]);
+    expect(res.body).toMatchObject({ status: "healthy", db: "ok" });
+    expect(res.body.version).toMatch(/^\d+\.\d+\.\d+/);
+    expect(Number.isInteger(res.body.uptime_seconds)).toBe(true);
+  });
+
+  test("GET /api/version needs credentials and answers the same version", async () => {
+    expect((await new Client(server.url).get("/api/version")).status).toBe(401);
+    const res = await api.get("/api/version");
+    expect(res.status).toBe(200);
+    expect(res.body.version).toBe((await api.get("/health")).body.version);
+  });
+});

@@ -1,0 +1,83 @@
+// Starts the real appliance on an ephemeral loopback port with a temporary data dir, and a small
+// HTTP client with a cookie jar (like `curl -b cookies.txt`) to talk to it.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { loadSettings } from "../../src/config/settings.ts";
+import { startServer, type RunningServer } from "../../src/server.ts";
+
+export const ADMIN = { username: "admin", password: "correct horse battery staple" };
+
+export type TestServer = RunningServer & { dataDir: string; close: () => Promise<void> };
+
+export async function startTestServer(env: Record<string, string> = {}): Promise<TestServer> {
+  const dataDir = mkdtempSync(join(tmpdir(), "argus-test-"));
+  const settings = loadSettings({ ARGUS_PORT: "0", ARGUS_HOST: "127.0.0.1", ARGUS_DATA_DIR: dataDir, ARGUS_LOG_LEVEL: "error", ...env });
+  const server = await startServer(settings);
+  return {
+    ...server,
+    dataDir,
+    close: async () => {
+      await server.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export type Reply = { status: number; headers: Headers; body: any; text: string };
+
+export class Client {
+  readonly cookies = new Map<string, string>();
+
+  constructor(
+    readonly base: string,
+    readonly defaultHeaders: Record<string, string> = {},
+  ) {}
+
+  async request(method: string, path: string, opts: { json?: unknown; body?: BodyInit; headers?: Record<string, string> } = {}): Promise<Reply> {
+    const headers: Record<string, string> = { ...this.defaultHeaders, ...opts.headers };
+    if (this.cookies.size > 0 && !("cookie" in headers)) headers.cookie = [...this.cookies].map(([k, v]) => `${k}=${v}`).join("; ");
+    let body = opts.body;
+    if (opts.json !== undefined) {
+      body = JSON.stringify(opts.json);
+      headers["content-type"] ??= "application/json";
+    }
+    const res = await fetch(this.base + path, { method, headers, body, redirect: "manual" });
+    for (const c of res.headers.getSetCookie()) {
+      const [pair] = c.split(";");
+      const eq = pair.indexOf("=");
+      const name = pair.slice(0, eq);
+      const value = pair.slice(eq + 1);
+      if (value === "" || /max-age=0|expires=thu, 01 jan 1970/i.test(c)) this.cookies.delete(name);
+      else this.cookies.set(name, value);
+    }
+    const text = await res.text();
+    let parsed: unknown = undefined;
+    try {
+      parsed = text ? JSON.parse(text) : undefined;
+    } catch {
+      parsed = undefined;
+    }
+    return { status: res.status, headers: res.headers, body: parsed, text };
+  }
+
+  get = (path: string, headers?: Record<string, string>) => this.request("GET", path, { headers });
+  post = (path: string, json?: unknown, headers?: Record<string, string>) => this.request("POST", path, { json, headers });
+  delete = (path: string, headers?: Record<string, string>) => this.request("DELETE", path, { headers });
+}
+
+/** Completes first-run setup and returns a client logged in by cookie. */
+export async function setupAdmin(server: { url: string }): Promise<Client> {
+  const client = new Client(server.url);
+  const res = await client.post("/api/setup", ADMIN);
+  if (res.status !== 201) throw new Error(`setup failed: ${res.status} ${res.text}`);
+  return client;
+}
+
+/** A logged-in client plus a fresh API key. */
+export async function adminWithKey(server: { url: string }, name = "Test Key"): Promise<{ session: Client; key: string; keyId: number }> {
+  const session = await setupAdmin(server);
+  const res = await session.post("/api/keys", { name });
+  if (res.status !== 201) throw new Error(`key creation failed: ${res.status} ${res.text}`);
+  return { session, key: res.body.key, keyId: res.body.id };
+}
