@@ -93,12 +93,17 @@ start_responder() { # ns name table delay seed
 }
 
 wait_ready() {
-  local f deadline=$((SECONDS + 10))
+  local f pid deadline=$((SECONDS + 10))
   for f in "${READY_FILES[@]}"; do
+    pid="$(cat "${f%.ready}.pid")"
     while [[ ! -s "$f" ]]; do
-      ((SECONDS < deadline)) || die "responder did not start: $f ($(cat "${f%.ready}.log" 2>/dev/null))"
+      if ! kill -0 "$pid" 2>/dev/null || ((SECONDS >= deadline)); then
+        die "responder did not start: ${f%.ready}: $(tail -n 5 "${f%.ready}.log" 2>/dev/null)"
+      fi
       sleep 0.02
     done
+    # The responder's own word on its pid is authoritative for `down`.
+    cp "$f" "${f%.ready}.pid"
   done
 }
 
