@@ -163,6 +163,23 @@ describe.skipIf(!root)("test network behaviours", () => {
   });
 });
 
+describe.skipIf(!root)("simulator at scale", () => {
+  test("answers 20,000 ARP requests per second for 20,000 addresses without loss", async () => {
+    const net = await startTestnet({ hosts: 0, simNet: "10.240.0.0/16", simHosts: 20_000 });
+    try {
+      const sim = net.hostsWith("sim");
+      expect(sim.length).toBe(20_000);
+      const r = await net.probe("arp", sim.map((h) => h.ip), { src: net.truth.sim_scanner_ip!, count: 2, rate: 20_000, waitMs: 1000 });
+      expect(r.sent).toBe(40_000);
+      expect(r.send_pps).toBeGreaterThan(19_000); // the prober really offered the load
+      expect(r.replies).toBe(40_000);
+      for (const h of sim) expect(r.answered[h.ip]?.macs).toEqual([h.mac!]);
+    } finally {
+      await net.down();
+    }
+  }, 30_000);
+});
+
 describe.skipIf(!root)("test network lifecycle", () => {
   test("two nets come up in parallel, stay isolated, and go down without a trace", async () => {
     const [a, b] = await Promise.all([startTestnet({ hosts: 2 }), startTestnet({ hosts: 2, vendorMacs: true })]);

@@ -3,7 +3,7 @@ import { Elysia, t } from "elysia";
 import type { AppContext } from "../app-context.ts";
 import { AUDIT_ACTIONS } from "../audit/audit-log.ts";
 import { authentication } from "./authentication.ts";
-import { noQuery, page, paging, strictQuery } from "./schemas.ts";
+import { noQuery, oneOf, page, paging, strictQuery } from "./schemas.ts";
 
 export function auditRoutes(ctx: AppContext) {
   return new Elysia({ name: "argus.audit" })
@@ -15,7 +15,7 @@ export function auditRoutes(ctx: AppContext) {
         return page(set, items, total);
       },
       {
-        query: strictQuery({ action: t.Optional(t.UnionEnum(AUDIT_ACTIONS, { error: `action: must be one of ${AUDIT_ACTIONS.join(", ")}` })), ...paging }),
+        query: strictQuery({ action: t.Optional(oneOf(AUDIT_ACTIONS, `action: must be one of ${AUDIT_ACTIONS.join(", ")}`)), ...paging }),
         detail: { summary: "Audit log entries, newest first (total in X-Total-Count)", tags: ["audit"] },
       },
     )

@@ -23,3 +23,11 @@ export function page<T>(set: { headers: Record<string, unknown> }, items: T[], t
   set.headers["x-total-count"] = String(total);
   return items;
 }
+
+/**
+ * One of a fixed set of strings. Built from literals because Elysia 1.4 fills an absent optional
+ * `t.UnionEnum` with its first member, which would silently turn "no filter" into a filter.
+ */
+export function oneOf<const T extends readonly string[]>(values: T, error: string) {
+  return t.Union(values.map((v) => t.Literal(v)) as any, { error }) as unknown as ReturnType<typeof t.UnionEnum<T>>;
+}

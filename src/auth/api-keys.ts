@@ -30,10 +30,10 @@ export class ApiKeyStore {
 
   create(name: string): CreatedApiKey {
     const key = generateKey();
-    const row = this.db
-      .query("INSERT INTO api_keys (name, key_prefix, key_digest, created_at) VALUES (?, ?, ?, ?) RETURNING id, name, key_prefix, created_at")
-      .get(name, key.slice(0, 8), sha256(key), isoNow()) as Omit<CreatedApiKey, "key">;
-    return { id: row.id, name: row.name, key, key_prefix: row.key_prefix, created_at: row.created_at };
+    const createdAt = isoNow();
+    const keyPrefix = key.slice(0, 8);
+    const res = this.db.query("INSERT INTO api_keys (name, key_prefix, key_digest, created_at) VALUES (?, ?, ?, ?)").run(name, keyPrefix, sha256(key), createdAt);
+    return { id: Number(res.lastInsertRowid), name, key, key_prefix: keyPrefix, created_at: createdAt };
   }
 
   list(): ApiKeyInfo[] {

@@ -24,9 +24,8 @@ export class UserStore {
     const created = this.db
       .transaction(() => {
         if (this.db.query("SELECT 1 FROM users LIMIT 1").get() !== null) return null;
-        return this.db
-          .query("INSERT INTO users (username, password_hash, created_at, updated_at) VALUES (?, ?, ?, ?) RETURNING id, username")
-          .get(username, hash, now, now) as User;
+        const res = this.db.query("INSERT INTO users (username, password_hash, created_at, updated_at) VALUES (?, ?, ?, ?)").run(username, hash, now, now);
+        return { id: Number(res.lastInsertRowid), username };
       })
       .immediate();
     if (created) this.exists = true;

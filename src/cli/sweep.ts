@@ -1,0 +1,162 @@
+// `argus sweep CIDR [CIDR...] [--iface NAME] [--rate PPS] [--json]`: find live
+// hosts and print them. Without CAP_NET_RAW it says so once on stderr and
+// falls back to degraded discovery (exit 0); --strict makes that an error.
+import { discover, type DiscoverOutcome } from "../net/discover.ts";
+import { RawSocketPermissionError } from "../net/errors.ts";
+import { NativeSweepError } from "../net/native.ts";
+import { SWEEP_DEFAULTS, type SweepProgress } from "../net/sweep.ts";
+import { TargetError } from "../net/targets.ts";
+
+const USAGE = `Usage: argus sweep CIDR [CIDR...] [options]
+Find live hosts: ARP on directly attached subnets, ICMP echo elsewhere.
+
+Options:
+  --iface NAME       ARP-sweep only subnets attached to this interface
+  --rate PPS         packets per second (default ${SWEEP_DEFAULTS.rate})
+  --retries N        extra probes for silent targets (default ${SWEEP_DEFAULTS.retries})
+  --timeout MS       longest wait for an answer after a probe (default ${SWEEP_DEFAULTS.timeoutMs})
+  --exclude LIST     comma-separated IPs, CIDRs or MACs to leave out
+  --allow-public     allow non-private ranges
+  --strict           fail (exit 4) instead of degrading without CAP_NET_RAW
+  --json             print [{"ip","mac","rtt_ms","method"}] to stdout
+  --quiet            no progress on stderr`;
+
+interface Args {
+  targets: string[];
+  iface?: string;
+  rate?: number;
+  retries?: number;
+  timeoutMs?: number;
+  exclude: string[];
+  allowPublic: boolean;
+  strict: boolean;
+  json: boolean;
+  quiet: boolean;
+}
+
+class UsageError extends Error {}
+
+function intArg(name: string, v: string | undefined, min: number, max: number): number {
+  if (v === undefined || !/^[0-9]+$/.test(v)) throw new UsageError(`${name} needs a whole number`);
+  const n = Number(v);
+  if (n < min || n > max) throw new UsageError(`${name} must be between ${min} and ${max}`);
+  return n;
+}
+
+export function parseArgs(argv: string[]): Args | "help" {
+  const a: Args = { targets: [], exclude: [], allowPublic: false, strict: false, json: false, quiet: false };
+  for (let i = 0; i < argv.length; i++) {
+    const [flag, inline] = argv[i].startsWith("--") && argv[i].includes("=") ? [argv[i].slice(0, argv[i].indexOf("=")), argv[i].slice(argv[i].indexOf("=") + 1)] : [argv[i], undefined];
+    const value = () => inline ?? argv[++i];
+    switch (flag) {
+      case "-h":
+      case "--help":
+        return "help";
+      case "--iface": {
+        const v = value();
+        if (!v || !/^[A-Za-z0-9_.:@-]{1,15}$/.test(v)) throw new UsageError("--iface needs an interface name");
+        a.iface = v;
+        break;
+      }
+      case "--rate":
+        a.rate = intArg("--rate", value(), 1, 1_000_000);
+        break;
+      case "--retries":
+        a.retries = intArg("--retries", value(), 0, 15);
+        break;
+      case "--timeout":
+        a.timeoutMs = intArg("--timeout", value(), 1, 60_000);
+        break;
+      case "--exclude":
+        a.exclude.push(...(value() ?? "").split(",").filter((s) => s !== ""));
+        break;
+      case "--allow-public":
+        a.allowPublic = true;
+        break;
+      case "--strict":
+        a.strict = true;
+        break;
+      case "--json":
+        a.json = true;
+        break;
+      case "--quiet":
+      case "-q":
+        a.quiet = true;
+        break;
+      default:
+        if (flag.startsWith("-")) throw new UsageError(`unknown option ${flag}`);
+        a.targets.push(...flag.split(",").filter((s) => s !== ""));
+    }
+  }
+  if (a.targets.length === 0) throw new UsageError("give at least one CIDR to sweep");
+  return a;
+}
+
+function printTable(outcome: DiscoverOutcome, totalMs: number): void {
+  const rows = outcome.results.map((r) => [r.ip, r.mac ?? "-", r.rtt_ms === null ? "-" : `${r.rtt_ms.toFixed(2)} ms`, r.method, r.flags.join(",")]);
+  const head = ["IP", "MAC", "RTT", "METHOD", "NOTES"];
+  const widths = head.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c].length)));
+  const line = (r: string[]) => r.map((v, c) => v.padEnd(widths[c])).join("  ").trimEnd();
+  console.log(line(head));
+  for (const r of rows) console.log(line(r));
+  console.log(`\n${outcome.results.length} host(s) up of ${outcome.targets} address(es) in ${(totalMs / 1000).toFixed(2)} s${outcome.degraded ? " (degraded discovery)" : ""}`);
+}
+
+export async function run(argv: string[]): Promise<number> {
+  let args: Args | "help";
+  try {
+    args = parseArgs(argv);
+  } catch (e) {
+    if (e instanceof UsageError) {
+      console.error(`argus sweep: ${e.message}\n\n${USAGE}`);
+      return 2;
+    }
+    throw e;
+  }
+  if (args === "help") {
+    console.log(USAGE);
+    return 0;
+  }
+  const ac = new AbortController();
+  const onSignal = () => ac.abort();
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  const showProgress = !args.quiet && process.stderr.isTTY;
+  const started = performance.now();
+  try {
+    const outcome = await discover({
+      targets: args.targets,
+      exclude: args.exclude,
+      iface: args.iface,
+      rate: args.rate,
+      retries: args.retries,
+      timeoutMs: args.timeoutMs,
+      allowAllRanges: args.allowPublic,
+      signal: ac.signal,
+      strict: args.strict,
+      onDegraded: (notice) => console.error(`argus sweep: ${notice}`),
+      onProgress: showProgress ? (p: SweepProgress) => process.stderr.write(`\r${p.finished}/${p.total} done, ${p.answered} up, ${p.sent} sent `) : undefined,
+    });
+    if (showProgress) process.stderr.write("\r\x1b[K");
+    if (args.json) console.log(JSON.stringify(outcome.results.map((r) => ({ ip: r.ip, mac: r.mac, rtt_ms: r.rtt_ms, method: r.method }))));
+    else printTable(outcome, performance.now() - started);
+    return ac.signal.aborted ? 130 : 0;
+  } catch (e) {
+    if (e instanceof TargetError) {
+      console.error(`argus sweep: ${e.field}: ${e.reason}`);
+      return 2;
+    }
+    if (e instanceof RawSocketPermissionError) {
+      console.error(`argus sweep: ${e.message}`);
+      return 4;
+    }
+    if (e instanceof NativeSweepError) {
+      console.error(`argus sweep: ${e.message}`);
+      return 1;
+    }
+    throw e;
+  } finally {
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+  }
+}
