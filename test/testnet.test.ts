@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { newPrefix, requireRoot, startTestnet, TESTNET_SCRIPT, type Testnet } from "./helpers/testnet.ts";
+import { newPrefix, requireRoot, startTestnet, TESTNET_SCRIPT, withTestnet, type Testnet } from "./helpers/testnet.ts";
 
 const root = requireRoot("the test network is made of network namespaces");
 
@@ -198,6 +198,20 @@ describe.skipIf(!root)("test network lifecycle", () => {
     // down is idempotent.
     const again = await sh([TESTNET_SCRIPT, "down", "--prefix", a.prefix]);
     expect(again.code).toBe(0);
+  }, 30_000);
+
+  test("withTestnet tears down when its body throws, and down ends processes left in the net", async () => {
+    let prefix = "";
+    let child: ReturnType<Testnet["spawn"]> | undefined;
+    const failing = withTestnet({ hosts: 1 }, async (net) => {
+      prefix = net.prefix;
+      child = net.spawn(["sleep", "300"], { stdout: "ignore", stderr: "ignore" });
+      expect((await net.exec(["ip", "-o", "link", "show", "dev", "eth0"])).exitCode).toBe(0);
+      throw new Error("body failed");
+    });
+    await expect(failing).rejects.toThrow("body failed");
+    expect(await namespacesOf(prefix)).toEqual([]);
+    expect(await child!.exited).not.toBe(0); // killed by down, not finished
   }, 30_000);
 
   test("vendor mode uses globally administered MACs of registered vendors", async () => {

@@ -82,6 +82,14 @@ export interface ExecOptions {
   stdin?: string;
 }
 
+export interface SpawnOptions {
+  stdin?: "ignore" | "pipe" | "inherit";
+  stdout?: "ignore" | "pipe" | "inherit";
+  stderr?: "ignore" | "pipe" | "inherit";
+  env?: Record<string, string | undefined>;
+  cwd?: string;
+}
+
 export interface ProbeOptions {
   count?: number;
   intervalMs?: number;
@@ -108,7 +116,7 @@ export interface Testnet {
   /** Runs a command inside any namespace of this net (e.g. a host's, to look at its counters). */
   nsExec(ns: string, cmd: string[], opts?: ExecOptions): Promise<ExecResult>;
   /** Starts a long-running process in the scanner namespace; `down()` kills whatever is left. */
-  spawn(cmd: string[], opts?: Parameters<typeof Bun.spawn>[1]): ReturnType<typeof Bun.spawn>;
+  spawn(cmd: string[], opts?: SpawnOptions): ReturnType<typeof Bun.spawn>;
   /** The independent reference prober (scripts/testnet/probe.py) run from the scanner namespace. */
   probe(mode: "arp" | "ping", targets: string[], opts?: ProbeOptions): Promise<ProbeResult>;
   /** Hosts of the truth with one of these behaviours. */
@@ -120,7 +128,7 @@ export interface Testnet {
 export function requireRoot(reason: string): boolean {
   if (process.getuid?.() === 0) return true;
   const msg = `needs root: ${reason} (network namespaces, raw sockets); skipping`;
-  if (process.env.CI === "true") throw new Error(`${msg} is not allowed under CI=true`);
+  if (process.env.CI === "true" || process.env.CI === "1") throw new Error(`${msg} is not allowed under CI=true`);
   console.warn(`[skip] ${msg}`);
   return false;
 }
@@ -223,9 +231,9 @@ export async function startTestnet(opts: TestnetOptions = {}): Promise<Testnet> 
     truth,
     nsExec,
     exec: (cmd, o) => nsExec(truth.scanner_ns, cmd, o),
-    spawn: (cmd, o) => Bun.spawn(["ip", "netns", "exec", truth.scanner_ns, ...cmd], o),
+    spawn: (cmd, o = {}) => Bun.spawn(["ip", "netns", "exec", truth.scanner_ns, ...cmd], o),
     async probe(mode, targets, o = {}) {
-      const args = ["python3", PROBE_SCRIPT, mode, "--iface", truth.scanner_iface];
+      const args = [process.env.PYTHON ?? "python3", PROBE_SCRIPT, mode, "--iface", truth.scanner_iface];
       if (mode === "arp") args.push("--src", o.src ?? truth.scanner_ip);
       if (o.count !== undefined) args.push("--count", String(o.count));
       if (o.intervalMs !== undefined) args.push("--interval", String(o.intervalMs));
