@@ -6,10 +6,18 @@
  * Bookkeeping is two FIFO queues of target indices ordered by last send time
  * (every push happens "now", so they stay sorted without a heap): `retry`
  * holds targets that may still be probed again, `final` those whose last
- * probe is out. How long a probe is given comes from the replies seen so
- * far: max(floor, 3 x p95 RTT), capped by the configured timeout; the last
- * probe also gets 1.5 x the slowest RTT seen, so a slow responder that
- * showed itself gets its time, but a quiet LAN is done in a few floor waits.
+ * probe is out.
+ *
+ * Timing adapts to the replies seen so far instead of one long timeout:
+ *  - a silent target is re-probed after max(floor, 3 x p75 RTT): the typical
+ *    host's time. Re-probing a sleepy host early costs one frame; waiting
+ *    for it on every retry would cost the whole sweep.
+ *  - after its last probe a target is given up once that wait has passed AND
+ *    1.3 x the longest first-probe-to-answer latency seen has passed since
+ *    its first probe: when slow responders have shown themselves, silent
+ *    targets get as long as they took; on a prompt LAN the sweep ends a few
+ *    floor waits after the last probe.
+ * Both are capped by the configured timeout.
  *
  * The engine runs in slices (argus_sweep_step) so the caller's event loop
  * keeps turning; rate and timers are wall-clock based, not slice based.
@@ -38,6 +46,7 @@ struct target {
 	uint16_t dups;
 	uint8_t mac[6];
 	uint32_t rtt_us;
+	uint64_t first_sent_us;
 	uint64_t last_sent_us;
 };
 
@@ -56,7 +65,8 @@ struct argus_sweep {
 	struct fifo retry, final;
 	struct ratelimit rl;
 	struct rttstat rtt;
-	uint32_t wait_us, final_wait_us, rtt_seen;
+	uint32_t wait_us, grace_us, rtt_seen;
+	uint32_t max_latency_us; /* largest first-probe-to-answer time seen */
 	uint8_t mac[6];
 	int ifindex;
 	uint32_t src_ip;
@@ -123,19 +133,17 @@ static void update_waits(argus_sweep *s)
 	uint64_t floor = (uint64_t)s->cfg.floor_ms * 1000, cap = (uint64_t)s->cfg.timeout_ms * 1000;
 	if (floor > cap)
 		floor = cap;
-	uint64_t w = 3ull * rttstat_quantile(&s->rtt, 0.95);
+	uint64_t w = 3ull * rttstat_quantile(&s->rtt, 0.75);
 	if (w < floor)
 		w = floor;
 	if (w > cap)
 		w = cap;
-	uint64_t fw = s->rtt.max_us + s->rtt.max_us / 2;
-	if (fw < w)
-		fw = w;
-	if (fw > cap)
-		fw = cap;
+	uint64_t g = (uint64_t)s->max_latency_us * 13 / 10;
+	if (g > cap)
+		g = cap;
 	s->wait_us = (uint32_t)w;
-	s->final_wait_us = (uint32_t)fw;
-	s->prog.wait_us = fw;
+	s->grace_us = (uint32_t)g;
+	s->prog.wait_us = g > w ? g : w;
 }
 
 static void put_ip(uint8_t out[4], uint32_t ip)
@@ -293,7 +301,9 @@ static void answered(argus_sweep *s, struct target *t, uint64_t now, uint32_t rt
 	s->answer_log[s->prog.answered++] = (uint32_t)(t - s->t);
 	s->prog.finished++;
 	rttstat_add(&s->rtt, rtt_us);
-	(void)now;
+	uint64_t lat = now > t->first_sent_us ? now - t->first_sent_us : 0;
+	if (lat > s->max_latency_us)
+		s->max_latency_us = lat > 0xffffffffu ? 0xffffffffu : (uint32_t)lat;
 }
 
 /* A reply counts only if it is for a target of this sweep that we have
@@ -400,6 +410,8 @@ static int transmit(argus_sweep *s, struct target *t, uint64_t now)
 	if (r < 0)
 		return r;
 	t->attempts = attempt;
+	if (attempt == 1)
+		t->first_sent_us = now;
 	t->last_sent_us = now;
 	t->state = T_PENDING;
 	s->prog.sent++;
@@ -427,6 +439,12 @@ static int drain(argus_sweep *s, int fd, uint8_t method)
 	return 0;
 }
 
+static uint64_t final_due(const argus_sweep *s, const struct target *t)
+{
+	uint64_t a = t->last_sent_us + s->wait_us, b = t->first_sent_us + s->grace_us;
+	return a > b ? a : b;
+}
+
 /* Expire or re-probe queued targets whose wait is over. Returns <0 on a
  * send error, otherwise 0; sets *blocked when out of tokens or buffer. */
 static int run_timers(argus_sweep *s, uint64_t now, int *blocked)
@@ -434,7 +452,7 @@ static int run_timers(argus_sweep *s, uint64_t now, int *blocked)
 	uint32_t max_attempts = s->cfg.retries + 1;
 	while (s->final.len) {
 		struct target *t = &s->t[fifo_peek(&s->final)];
-		if (t->state == T_PENDING && now < t->last_sent_us + s->final_wait_us)
+		if (t->state == T_PENDING && now < final_due(s, t))
 			break;
 		fifo_pop(&s->final);
 		if (t->state == T_PENDING) {
@@ -511,7 +529,7 @@ static uint64_t next_event(argus_sweep *s, uint64_t now, int blocked)
 			next = due;
 	}
 	if (s->final.len) {
-		uint64_t due = s->t[fifo_peek(&s->final)].last_sent_us + s->final_wait_us;
+		uint64_t due = final_due(s, &s->t[fifo_peek(&s->final)]);
 		if (due < next)
 			next = due;
 	}

@@ -4,7 +4,7 @@ import { degradedNotice, RawSocketPermissionError } from "./errors.ts";
 import { degradedSweep, pingSocketsAllowed } from "./fallback.ts";
 import { listInterfaces } from "./interfaces.ts";
 import { isExcludedMac } from "./targets.ts";
-import { prepareTargets, sweep, type SweepOptions, type SweepResult } from "./sweep.ts";
+import { prepareTargets, sweep, withoutOwnAddresses, type SweepOptions, type SweepResult } from "./sweep.ts";
 
 export interface DiscoverOptions extends SweepOptions {
   /** Throw RawSocketPermissionError instead of degrading. */
@@ -22,7 +22,10 @@ export interface DiscoverOutcome {
 }
 
 export async function discover(opts: DiscoverOptions): Promise<DiscoverOutcome> {
-  const { addresses, exclusions } = prepareTargets(opts);
+  const prepared = prepareTargets(opts);
+  const ifaces = listInterfaces();
+  const addresses = withoutOwnAddresses(prepared.addresses, ifaces);
+  const exclusions = prepared.exclusions;
   try {
     return { results: await sweep(opts), targets: addresses.length, degraded: false, notice: null };
   } catch (e) {
@@ -31,6 +34,6 @@ export async function discover(opts: DiscoverOptions): Promise<DiscoverOutcome> 
   // Said before the (slower) fallback runs, so the user knows why.
   const notice = degradedNotice(pingSocketsAllowed());
   opts.onDegraded?.(notice);
-  const fallback = await degradedSweep(addresses, listInterfaces(), opts);
+  const fallback = await degradedSweep(addresses, ifaces, opts);
   return { results: fallback.results.filter((r) => !isExcludedMac(r.mac, exclusions)), targets: addresses.length, degraded: true, notice };
 }

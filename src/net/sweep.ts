@@ -59,7 +59,7 @@ export interface SweepOptions {
   sliceMs?: number;
 }
 
-export const SWEEP_DEFAULTS = { rate: 2000, retries: 4, timeoutMs: 2000, floorMs: 60, sliceMs: 20 } as const;
+export const SWEEP_DEFAULTS = { rate: 5000, retries: 5, timeoutMs: 2000, floorMs: 60, sliceMs: 20 } as const;
 
 /** A unit of native work: one interface's ARP targets plus (in the first
  * group) the ICMP ones, which need no interface. */
@@ -180,10 +180,19 @@ export function prepareTargets(opts: Pick<SweepOptions, "targets" | "exclude" | 
   return { addresses: expandTargets(cidrs, exclusions, "subnet"), exclusions };
 }
 
+/** This host's own addresses are not probed: they are not devices on the
+ * network (arp-scan skips them too), and answering ourselves proves nothing. */
+export function withoutOwnAddresses(addresses: number[], ifaces: NetInterface[]): number[] {
+  const own = new Set(ifaces.map((i) => i.ipNum));
+  return addresses.filter((a) => !own.has(a));
+}
+
 /** Raw-socket sweep. Results sorted by address, excluded MACs removed. */
 export async function sweep(opts: SweepOptions): Promise<SweepResult[]> {
-  const { addresses, exclusions } = prepareTargets(opts);
+  const prepared = prepareTargets(opts);
   const ifaces = listInterfaces();
+  const addresses = withoutOwnAddresses(prepared.addresses, ifaces);
+  const exclusions = prepared.exclusions;
   if (opts.iface && !ifaces.some((i) => i.name === opts.iface)) {
     throw new NativeSweepError(Errno.ENODEV, `interface ${opts.iface} does not exist or has no IPv4 address`);
   }
