@@ -113,6 +113,9 @@ do_up() {
   mkdir -p "$dir"
   UP_DONE=0
   trap 'rc=$?; if [[ $UP_DONE != 1 ]]; then echo "testnet: up failed, cleaning up $PREFIX" >&2; do_down "$PREFIX" || true; fi; exit $rc' EXIT
+  # A signal must also run the cleanup above (bash runs EXIT traps on exit only).
+  trap 'exit 143' TERM
+  trap 'exit 130' INT
 
   local plan_args=(--prefix "$PREFIX" --dir "$dir" --hosts "$HOSTS" --lossy "$LOSSY" --slow "$SLOW"
     --deaf "$DEAF" --routed "$ROUTED" --loss-pct "$LOSS_PCT" --sim-seed "$SIM_SEED"
