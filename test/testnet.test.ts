@@ -230,7 +230,7 @@ describe.skipIf(!root)("test network lifecycle", () => {
     }
   }, 30_000);
 
-  test("a failed up removes what it built, and rejects bad options before building", async () => {
+  test("a failed or interrupted up removes what it built, and bad options are rejected before building", async () => {
     const tmp = mkdtempSync(join(tmpdir(), "argus-testnet-fail-"));
     try {
       // A python that runs the planner but not the responder: up fails midway, after
@@ -249,6 +249,14 @@ describe.skipIf(!root)("test network lifecycle", () => {
       expect(bad.code).not.toBe(0);
       expect(bad.stderr).toContain("exceeds --hosts");
       expect(await namespacesOf(q)).toEqual([]);
+
+      // Interrupted midway (namespaces exist, 250 hosts still being wired): cleans up too.
+      const k = newPrefix();
+      const up = Bun.spawn([TESTNET_SCRIPT, "up", "--prefix", k, "--hosts", "250"], { stdout: "ignore", stderr: "ignore" });
+      while (!(await namespacesOf(k)).includes(`${k}-br`)) await Bun.sleep(5);
+      up.kill("SIGTERM");
+      expect(await up.exited).toBe(143);
+      expect(await namespacesOf(k)).toEqual([]);
 
       const badPrefix = await sh([TESTNET_SCRIPT, "up", "--prefix", "Bad-Prefix", "--hosts", "1"]);
       expect(badPrefix.code).not.toBe(0);
