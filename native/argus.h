@@ -87,7 +87,7 @@ struct argus_sweep_config {
 	uint32_t src_ip;      /* 16 our IPv4 on the interface (host order); 0 = ask the kernel */
 	uint32_t flags;       /* 20 enum argus_sweep_flag */
 	uint32_t icmp_id;     /* 24 ICMP identifier (low 16 bits) */
-	uint32_t reserved;    /* 28 */
+	uint32_t linger_ms;   /* 28 least time from a target's first probe to giving it up */
 };
 
 /* One found host: 24 bytes. */
@@ -146,9 +146,13 @@ ARGUS_API int argus_iface_info(const char *ifname, uint8_t *mac_out, int32_t *if
 
 ARGUS_API void argus_sweep_close(argus_sweep *s);
 
+/* Unprivileged: send an empty UDP datagram to `port` of each address (host
+ * order) so the kernel ARP-resolves them; returns how many were sent. */
+ARGUS_API uint32_t argus_udp_nudge(const uint32_t *ips, uint32_t n, uint16_t port);
+
 /* Layout/ABI version checked by the TypeScript loader. */
 ARGUS_API uint32_t argus_abi_version(void);
 
-#define ARGUS_ABI_VERSION 1
+#define ARGUS_ABI_VERSION 2
 
 #endif

@@ -181,3 +181,24 @@ int rawsock_iface(const char *ifname, uint8_t mac[6], int *ifindex, uint32_t *ip
 	close(fd);
 	return 0;
 }
+
+/* Degraded discovery without privilege: one empty UDP datagram to `port` of
+ * each address makes the kernel resolve it with ARP itself (the answers land
+ * in the neighbour table). Errors, including ICMP port unreachable coming
+ * back from live hosts, are expected and ignored. Returns datagrams sent. */
+ARGUS_API uint32_t argus_udp_nudge(const uint32_t *ips, uint32_t n, uint16_t port)
+{
+	if (!ips)
+		return 0;
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return 0;
+	uint32_t sent = 0;
+	for (uint32_t i = 0; i < n; i++) {
+		struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(port), .sin_addr.s_addr = htonl(ips[i]) };
+		if (sendto(fd, "", 0, MSG_DONTWAIT, (struct sockaddr *)&sin, sizeof sin) == 0)
+			sent++;
+	}
+	close(fd);
+	return sent;
+}

@@ -16,7 +16,9 @@
  *    1.3 x the longest first-probe-to-answer latency seen has passed since
  *    its first probe: when slow responders have shown themselves, silent
  *    targets get as long as they took; on a prompt LAN the sweep ends a few
- *    floor waits after the last probe.
+ *    floor waits after the last probe. That span is never shorter than
+ *    `linger_ms` since the first probe: a sleeping host that has not
+ *    answered yet cannot have shown how slow it is.
  * Both are capped by the configured timeout.
  *
  * The engine runs in slices (argus_sweep_step) so the caller's event loop
@@ -139,6 +141,8 @@ static void update_waits(argus_sweep *s)
 	if (w > cap)
 		w = cap;
 	uint64_t g = (uint64_t)s->max_latency_us * 13 / 10;
+	if (g < (uint64_t)s->cfg.linger_ms * 1000)
+		g = (uint64_t)s->cfg.linger_ms * 1000;
 	if (g > cap)
 		g = cap;
 	s->wait_us = (uint32_t)w;

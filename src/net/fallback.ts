@@ -9,8 +9,7 @@
 // found by ICMP), but it needs no privilege at all.
 import { readFileSync } from "node:fs";
 import { type NetInterface } from "./interfaces.ts";
-import { formatIpv4 } from "./ip.ts";
-import { Errno, NativeSweepError, SweepFlag } from "./native.ts";
+import { Errno, NativeSweepError, SweepFlag, udpNudge } from "./native.ts";
 import { readNeighbours } from "./neighbours.ts";
 import { compareIp, planSweep, runNativeSweep, type SweepOptions, type SweepResult, SWEEP_DEFAULTS } from "./sweep.ts";
 
@@ -33,20 +32,10 @@ export function pingSocketsAllowed(path = "/proc/sys/net/ipv4/ping_group_range")
 }
 
 async function nudge(addresses: number[], rate: number, signal?: AbortSignal): Promise<void> {
-  const sock = await Bun.udpSocket({});
-  const payload = new Uint8Array(1);
   const perTick = Math.max(1, Math.round(rate / 100));
-  try {
-    for (let i = 0; i < addresses.length && !signal?.aborted; i++) {
-      try {
-        sock.send(payload, DISCARD_PORT, formatIpv4(addresses[i]));
-      } catch {
-        // Unreachable or queue full: the address simply stays unresolved.
-      }
-      if ((i + 1) % perTick === 0) await Bun.sleep(10);
-    }
-  } finally {
-    sock.close();
+  for (let i = 0; i < addresses.length && !signal?.aborted; i += perTick) {
+    udpNudge(Uint32Array.from(addresses.slice(i, i + perTick)), DISCARD_PORT);
+    await Bun.sleep(10);
   }
 }
 

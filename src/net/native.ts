@@ -4,7 +4,7 @@ import { dlopen, FFIType, ptr, type Pointer } from "bun:ffi";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 
-const ABI_VERSION = 1;
+const ABI_VERSION = 2;
 
 /** Where the compiled core lives. The one place that knows; the binary build
  * replaces it with an embedded file path. ARGUS_NATIVE_LIB overrides. */
@@ -28,6 +28,7 @@ const symbols = {
   argus_sweep_results: { args: [FFIType.ptr, FFIType.u32, FFIType.ptr, FFIType.u32], returns: FFIType.u32 },
   argus_sweep_inject: { args: [FFIType.ptr, FFIType.u8, FFIType.ptr, FFIType.u64], returns: FFIType.i32 },
   argus_sweep_close: { args: [FFIType.ptr], returns: FFIType.void },
+  argus_udp_nudge: { args: [FFIType.ptr, FFIType.u32, FFIType.u16], returns: FFIType.u32 },
 } as const;
 
 type Lib = ReturnType<typeof dlopen<typeof symbols>>["symbols"];
@@ -142,6 +143,12 @@ export function decodeIcmp(pkt: Uint8Array, hasIpHeader: boolean): IcmpDecoded {
   };
 }
 
+/** Unprivileged kernel-ARP prompt: an empty UDP datagram to each address. */
+export function udpNudge(addresses: Uint32Array, port: number): number {
+  if (addresses.length === 0) return 0;
+  return native().argus_udp_nudge(addresses, addresses.length, port);
+}
+
 // ---- sweep engine ---------------------------------------------------------
 
 export const Method = { arp: 0, icmp: 1 } as const;
@@ -154,6 +161,7 @@ export interface NativeSweepConfig {
   retries: number;
   timeoutMs: number;
   floorMs: number;
+  lingerMs: number;
   srcIp: number; // host order, 0 = the interface's
   flags: number;
   icmpId: number;
@@ -212,6 +220,7 @@ export class NativeSweep {
     c[4] = cfg.srcIp >>> 0;
     c[5] = cfg.flags;
     c[6] = cfg.icmpId & 0xffff;
+    c[7] = cfg.lingerMs;
     const err = new Int32Array(1);
     const name = Buffer.from(`${iface}\0`);
     const t = targets.length ? targets : new Uint32Array(1);

@@ -50,8 +50,10 @@ export interface SweepOptions {
   retries?: number;
   /** Longest wait for an answer after a probe (ms). */
   timeoutMs?: number;
-  /** Shortest wait after a probe (ms); the adaptive wait is max(floor, 3 x p95 RTT). */
+  /** Shortest wait before re-probing (ms); the adaptive wait is max(floor, 3 x p75 RTT). */
   floorMs?: number;
+  /** Least time between a target's first probe and giving it up (ms): room for sleeping hosts. */
+  lingerMs?: number;
   allowAllRanges?: boolean;
   signal?: AbortSignal;
   onProgress?: (p: SweepProgress) => void;
@@ -59,7 +61,7 @@ export interface SweepOptions {
   sliceMs?: number;
 }
 
-export const SWEEP_DEFAULTS = { rate: 5000, retries: 5, timeoutMs: 2000, floorMs: 60, sliceMs: 20 } as const;
+export const SWEEP_DEFAULTS = { rate: 5000, retries: 5, timeoutMs: 2000, floorMs: 60, lingerMs: 700, sliceMs: 20 } as const;
 
 /** A unit of native work: one interface's ARP targets plus (in the first
  * group) the ICMP ones, which need no interface. */
@@ -107,6 +109,7 @@ export interface RunGroupOptions {
   retries: number;
   timeoutMs: number;
   floorMs: number;
+  lingerMs: number;
   sliceMs: number;
   flags: number;
   signal?: AbortSignal;
@@ -125,6 +128,7 @@ export async function runNativeSweep(ifaceName: string, srcIp: number, arp: numb
       retries: o.retries,
       timeoutMs: o.timeoutMs,
       floorMs: o.floorMs,
+      lingerMs: o.lingerMs,
       srcIp,
       flags: o.flags,
       icmpId: nextIcmpId(),

@@ -261,6 +261,7 @@ describe("sweep reply matching (offline engine, frames injected)", () => {
       retries: 0,
       timeoutMs: 60_000,
       floorMs: 60_000,
+      lingerMs: 60_000,
       srcIp: toU32(srcIp),
       flags: SweepFlag.offline,
       icmpId,

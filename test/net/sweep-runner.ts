@@ -1,0 +1,36 @@
+// Runs the TypeScript sweep API inside a test namespace and prints one JSON
+// object: { results, progress: [...], abortedAt, finishedAt, error }.
+// Usage (inside the scanner namespace):
+//   bun test/net/sweep-runner.ts '{"targets":["10.231.0.0/24"],"abortAfterMs":500}'
+import { sweep, type SweepOptions, type SweepProgress } from "../../src/net/sweep.ts";
+
+const opts = JSON.parse(process.argv[2] ?? "{}") as SweepOptions & { abortAfterMs?: number };
+const ac = new AbortController();
+const progress: (SweepProgress & { at: number })[] = [];
+let abortedAt: number | null = null;
+let sentAtAbort: number | null = null;
+if (opts.abortAfterMs !== undefined) {
+  setTimeout(() => {
+    abortedAt = Date.now();
+    sentAtAbort = progress.at(-1)?.sent ?? 0;
+    ac.abort();
+  }, opts.abortAfterMs);
+}
+// The event loop must keep turning during a sweep: a timer ticking every
+// 10 ms records how late it fires (the longest stall).
+let lastTick = performance.now();
+let maxStallMs = 0;
+const ticker = setInterval(() => {
+  const now = performance.now();
+  maxStallMs = Math.max(maxStallMs, now - lastTick - 10);
+  lastTick = now;
+}, 10);
+try {
+  const results = await sweep({ ...opts, signal: ac.signal, onProgress: (p) => progress.push({ ...p, at: Date.now() }) });
+  clearInterval(ticker);
+  console.log(JSON.stringify({ results, progress, abortedAt, sentAtAbort, finishedAt: Date.now(), maxStallMs, error: null }));
+} catch (e) {
+  clearInterval(ticker);
+  console.log(JSON.stringify({ results: [], progress, abortedAt, sentAtAbort, finishedAt: Date.now(), maxStallMs, error: { name: (e as Error).name, message: (e as Error).message } }));
+  process.exitCode = 1;
+}
