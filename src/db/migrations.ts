@@ -55,6 +55,137 @@ export const migrations: Migration[] = [
       CREATE INDEX audit_logs_action ON audit_logs(action, id);
     `,
   },
+  {
+    version: 3,
+    description: "scans, devices, addresses, ports, threats, changes",
+    sql: `
+      CREATE TABLE scans (
+        id               INTEGER PRIMARY KEY,
+        scan_type        TEXT NOT NULL CHECK (scan_type IN ('network', 'device')),
+        profile          TEXT NOT NULL,
+        subnet           TEXT NOT NULL,           -- the CIDRs (or the one address) scanned, comma separated
+        status           TEXT NOT NULL CHECK (status IN ('pending', 'running', 'completed', 'failed', 'cancelled', 'interrupted')),
+        started_at       TEXT NOT NULL,
+        finished_at      TEXT,
+        duration_seconds REAL,
+        hosts_total      INTEGER NOT NULL DEFAULT 0,
+        hosts_found      INTEGER NOT NULL DEFAULT 0,
+        ports_scanned    INTEGER NOT NULL DEFAULT 0,
+        open_ports       INTEGER NOT NULL DEFAULT 0,
+        devices_added    INTEGER NOT NULL DEFAULT 0,
+        devices_removed  INTEGER NOT NULL DEFAULT 0,
+        changes_count    INTEGER NOT NULL DEFAULT 0,
+        degraded         INTEGER NOT NULL DEFAULT 0,
+        error            TEXT
+      );
+      CREATE INDEX scans_status ON scans(status);
+      CREATE INDEX scans_started ON scans(started_at);
+
+      CREATE TABLE devices (
+        id              INTEGER PRIMARY KEY,
+        mac_address     TEXT UNIQUE,              -- null only when no MAC is knowable (beyond a router)
+        ip_address      TEXT NOT NULL,
+        mac_randomized  INTEGER NOT NULL DEFAULT 0,
+        hostname        TEXT,
+        hostname_source TEXT,
+        vendor          TEXT,
+        device_type     TEXT NOT NULL DEFAULT 'unknown',
+        os_name         TEXT,
+        status          TEXT NOT NULL DEFAULT 'online' CHECK (status IN ('online', 'offline')),
+        first_seen      TEXT NOT NULL,
+        last_seen       TEXT NOT NULL,
+        times_seen      INTEGER NOT NULL DEFAULT 1,
+        missed_scans    INTEGER NOT NULL DEFAULT 0,  -- consecutive network scans that covered it and did not see it
+        label           TEXT,
+        zone            TEXT,
+        is_trusted      INTEGER NOT NULL DEFAULT 0,
+        notes           TEXT,
+        risk_level      TEXT NOT NULL DEFAULT 'none',
+        risk_score      INTEGER NOT NULL DEFAULT 0,
+        threat_summary  TEXT,
+        open_ports      INTEGER NOT NULL DEFAULT 0,  -- denormalised count for listings and stats
+        ports_known     INTEGER NOT NULL DEFAULT 0,  -- 1 once a port scan has covered the device
+        last_scan_id    INTEGER REFERENCES scans(id) ON DELETE SET NULL
+      );
+      CREATE INDEX devices_ip ON devices(ip_address);
+      CREATE INDEX devices_status ON devices(status, id);
+      CREATE INDEX devices_risk ON devices(risk_level, id);
+      CREATE INDEX devices_zone ON devices(zone, id);
+      CREATE INDEX devices_last_seen ON devices(last_seen);
+      CREATE INDEX devices_first_seen ON devices(first_seen);
+
+      CREATE TABLE device_addresses (
+        device_id  INTEGER NOT NULL REFERENCES devices(id) ON DELETE CASCADE,
+        ip_address TEXT NOT NULL,
+        first_seen TEXT NOT NULL,
+        last_seen  TEXT NOT NULL,
+        PRIMARY KEY (device_id, ip_address)
+      ) WITHOUT ROWID;
+      CREATE INDEX device_addresses_ip ON device_addresses(ip_address);
+
+      CREATE TABLE ports (
+        device_id   INTEGER NOT NULL REFERENCES devices(id) ON DELETE CASCADE,
+        port        INTEGER NOT NULL,
+        protocol    TEXT NOT NULL DEFAULT 'tcp',
+        service     TEXT,
+        product     TEXT,
+        version     TEXT,
+        tls         INTEGER NOT NULL DEFAULT 0,
+        banner      TEXT,
+        extra       TEXT NOT NULL DEFAULT '{}',
+        first_seen  TEXT NOT NULL,
+        last_seen   TEXT NOT NULL,
+        PRIMARY KEY (device_id, port, protocol)
+      ) WITHOUT ROWID;
+      CREATE INDEX ports_port ON ports(port, device_id);
+
+      CREATE TABLE threats (
+        id             INTEGER PRIMARY KEY,
+        device_id      INTEGER NOT NULL REFERENCES devices(id) ON DELETE CASCADE,
+        port           INTEGER NOT NULL,
+        protocol       TEXT NOT NULL DEFAULT 'tcp',
+        level          TEXT NOT NULL,
+        service_id     TEXT,
+        description    TEXT NOT NULL,
+        recommendation TEXT NOT NULL,
+        cve_ids        TEXT NOT NULL DEFAULT '[]'
+      );
+      CREATE INDEX threats_device ON threats(device_id);
+
+      CREATE TABLE scan_devices (
+        scan_id     INTEGER NOT NULL REFERENCES scans(id) ON DELETE CASCADE,
+        device_id   INTEGER NOT NULL REFERENCES devices(id) ON DELETE CASCADE,
+        ip_address  TEXT NOT NULL,
+        mac_address TEXT,
+        method      TEXT,
+        rtt_ms      REAL,
+        open_ports  TEXT NOT NULL DEFAULT '[]',   -- the ports this scan saw open (JSON), for per-scan views
+        PRIMARY KEY (scan_id, device_id)
+      ) WITHOUT ROWID;
+      CREATE INDEX scan_devices_device ON scan_devices(device_id);
+
+      CREATE TABLE changes (
+        id           INTEGER PRIMARY KEY,
+        scan_id      INTEGER REFERENCES scans(id) ON DELETE CASCADE,
+        device_id    INTEGER REFERENCES devices(id) ON DELETE SET NULL,
+        device_ip    TEXT,
+        device_mac   TEXT,
+        change_type  TEXT NOT NULL,
+        severity     TEXT NOT NULL,
+        old_value    TEXT,
+        new_value    TEXT,
+        description  TEXT NOT NULL,
+        detected_at  TEXT NOT NULL,
+        acknowledged INTEGER NOT NULL DEFAULT 0
+      );
+      CREATE INDEX changes_scan ON changes(scan_id, id);
+      CREATE INDEX changes_device ON changes(device_id, id);
+      CREATE INDEX changes_type ON changes(change_type, id);
+      CREATE INDEX changes_severity ON changes(severity, id);
+      CREATE INDEX changes_detected ON changes(detected_at);
+      CREATE INDEX changes_unacknowledged ON changes(acknowledged, id);
+    `,
+  },
 ];
 
 export const LATEST_VERSION = migrations[migrations.length - 1].version;
