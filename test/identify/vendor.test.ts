@@ -99,5 +99,5 @@ describe("vendor lookup vs arp-scan output", () => {
     const diffs = rows.filter(([, mac, vendor]) => lookupVendor(mac) !== vendor)
       .map(([, mac, vendor]) => `${mac}: ours ${lookupVendor(mac)} / arp-scan ${vendor}`);
     expect(diffs).toEqual([]);
-  });
+  }, 30_000);
 });

@@ -37,7 +37,7 @@ describe("TCP connect scanner against real listeners in a namespace", () => {
       }
     }`);
     await topo.startListeners({ extra_open: [8009] });
-  });
+  }, 30_000);
   afterAll(() => topo?.destroy());
 
   test.skipIf(!root)("finds exactly the open ports, counts closed, and filtered by timeout", async () => {
@@ -55,7 +55,7 @@ describe("TCP connect scanner against real listeners in a namespace", () => {
     expect(h.timeout_ms).toBe(100);
     expect(progress.at(-1)).toBe(total);
     for (let i = 1; i < progress.length; i++) expect(progress[i]).toBeGreaterThanOrEqual(progress[i - 1]);
-  });
+  }, 30_000);
 
   // Known gap: Bun 1.4.4 reports every failed connect as ECONNREFUSED (errno -111), also when the kernel said
   // EHOSTUNREACH (python's connect() on the same socket path gets errno 113), so a port behind an ICMP
@@ -63,7 +63,7 @@ describe("TCP connect scanner against real listeners in a namespace", () => {
   test.failing.skipIf(!root)("an ICMP host-unreachable answer makes a port filtered, not closed", async () => {
     const { result } = await topo!.scan({ hosts: ["10.241.0.2"], ports: "9998" });
     expect(result.hosts[0].filtered).toEqual([{ port: 9998, reason: "unreachable" }]);
-  });
+  }, 30_000);
 
   test.skipIf(!root)("agrees with nmap -sT on the same host", async () => {
     if (spawnSync("which", ["nmap"]).status !== 0) {
@@ -82,7 +82,7 @@ describe("TCP connect scanner against real listeners in a namespace", () => {
     const { result } = await topo!.scan({ hosts: ["10.241.0.2"], ports: spec });
     expect(result.hosts[0].open.map((o: { port: number }) => o.port)).toEqual(nmapOpen);
     expect(result.hosts[0].filtered.map((f: { port: number }) => f.port)).toEqual(nmapFiltered);
-  });
+  }, 30_000);
 
   test.skipIf(!root)("per-host and global concurrency limits bound the parallelism", async () => {
     // 40 silently dropped ports, 200 ms timeout, no retry, no RTT samples: the scan takes ceil(40/limit) rounds.
@@ -97,7 +97,7 @@ describe("TCP connect scanner against real listeners in a namespace", () => {
     expect(narrow.result.elapsed_ms).toBeLessThan(4 * 200 + 400);
     expect(global.result.elapsed_ms).toBeGreaterThanOrEqual(8 * 190);
     expect(global.result.elapsed_ms).toBeLessThan(8 * 200 + 400);
-  });
+  }, 30_000);
 
   test.skipIf(!root)("a timed-out port is retried once; without retries the dropped SYN hides it", async () => {
     const once = await topo!.scan({ hosts: ["10.241.0.2"], ports: "20-30,8009", opts: { retries: 0 } });
@@ -113,7 +113,7 @@ describe("TCP connect scanner against real listeners in a namespace", () => {
       hidden = again.result.hosts[0].filtered.some((f: { port: number }) => f.port === 8009);
     }
     expect(hidden).toBe(true);
-  });
+  }, 30_000);
 
   test.skipIf(!root)("several hosts at once, and cancellation returns what was found so far", async () => {
     const both = await topo!.scan({ hosts: ["10.241.0.2", "10.241.0.3"], ports: "1-100", opts: { initial_timeout_ms: 200 } });
@@ -129,5 +129,5 @@ describe("TCP connect scanner against real listeners in a namespace", () => {
     expect(cut.result.elapsed_ms).toBeLessThan(600);
     expect(cut.result.hosts[0].unscanned_count).toBe(40);
     expect(performance.now() - t0).toBeLessThan(5000);
-  });
+  }, 30_000);
 });

@@ -52,7 +52,7 @@ describe("service detection against real listeners in a namespace", () => {
     if (!root) return;
     topo = createTopology("sv");
     await topo.startListeners();
-  });
+  }, 30_000);
   afterAll(() => topo?.destroy());
 
   test.skipIf(!root)("names service, product and version of every fixture service", async () => {
@@ -93,7 +93,7 @@ describe("service detection against real listeners in a namespace", () => {
     expect(byPort[8008].banner).toBe("garbage that is no protocol");
     expect(brief(27017)).toEqual(["mongodb", null, null, "probe", false]);
     console.log(`scan + service detection of ${open.length} open ports: ${elapsed.toFixed(0)} ms`);
-  });
+  }, 30_000);
 
   test.skipIf(!root)("reads are bounded: a service that never stops sending is cut off at the read limit", async () => {
     // Port 8010 streams data without end. Only the read limit can end the banner read before the 600 ms wait.
@@ -101,5 +101,5 @@ describe("service detection against real listeners in a namespace", () => {
     const s = services["10.241.0.2"][0];
     expect(s).toMatchObject({ port: 8010, service: null, method: "none", banner: "A".repeat(200) });
     expect(services_ms).toBeLessThan(400);
-  });
+  }, 30_000);
 });

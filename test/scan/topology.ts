@@ -1,7 +1,7 @@
 // Test topology for the port scanner and service probes: two namespaces we create, joined by a veth pair.
 //   <tag><pid>s  "server": 10.241.0.2 and 10.241.0.3, runs fixtures/listeners.ts, nftables rules
 //   <tag><pid>c  "client": 10.241.0.1, runs the scanner (fixtures/run-scan.ts) or nmap
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Netns, run } from "./netns.ts";
@@ -14,13 +14,21 @@ export type Topology = {
   cli: Netns;
   hosts: [string, string];
   startListeners(extra?: { extra_open?: number[] }): Promise<void>;
+  /** Starts a fixture script in the server namespace and waits for its READY line. */
+  startFixture(script: string, arg: unknown): Promise<void>;
   scan(arg: Record<string, unknown>): Promise<any>;
+  /** Runs a fixture script in the client namespace and parses its JSON output. */
+  runClient(script: string, arg: unknown): Promise<any>;
   destroy(): void;
 };
 
-export function createTopology(tag: string): Topology {
+/** extra_addrs: more server addresses (10.241.0.x); resolver: a nameserver for the client's resolv.conf. */
+export function createTopology(tag: string, opts: { extra_addrs?: string[]; resolver?: string } = {}): Topology {
   const srv = Netns.create(tag, "s");
   const cli = Netns.create(tag, "c");
+  // `ip netns exec` bind-mounts /etc/netns/<ns>/resolv.conf over /etc/resolv.conf: the client then asks only
+  // our own resolver inside the namespace.
+  const etcDir = `/etc/netns/${cli.name}`;
   const children: ReturnType<typeof Bun.spawn>[] = [];
   const tlsDir = mkdtempSync(join(tmpdir(), `${tag}${process.pid}-tls-`));
   const destroy = () => {
@@ -28,6 +36,7 @@ export function createTopology(tag: string): Topology {
     srv.destroy();
     cli.destroy();
     rmSync(tlsDir, { recursive: true, force: true });
+    rmSync(etcDir, { recursive: true, force: true });
   };
   try {
     const a = `${tag}${process.pid}a`.slice(0, 15);
@@ -35,6 +44,9 @@ export function createTopology(tag: string): Topology {
     run(["ip", "link", "add", a, "netns", srv.name, "type", "veth", "peer", "name", b, "netns", cli.name]);
     srv.exec(["ip", "addr", "add", "10.241.0.2/24", "dev", a]);
     srv.exec(["ip", "addr", "add", "10.241.0.3/24", "dev", a]);
+    for (const x of opts.extra_addrs ?? []) srv.exec(["ip", "addr", "add", `${x}/24`, "dev", a]);
+    mkdirSync(etcDir, { recursive: true });
+    writeFileSync(`${etcDir}/resolv.conf`, `nameserver ${opts.resolver ?? "10.241.0.2"}\noptions timeout:1 attempts:1\n`);
     srv.exec(["ip", "link", "set", a, "up"]);
     cli.exec(["ip", "addr", "add", "10.241.0.1/24", "dev", b]);
     cli.exec(["ip", "link", "set", b, "up"]);
@@ -46,17 +58,28 @@ export function createTopology(tag: string): Topology {
   }
 
   async function startOn(host: string, extra: { extra_open?: number[] }) {
-    const child = Bun.spawn(srv.argv([BUN, `${FIXTURES}listeners.ts`, JSON.stringify({ host, tls_dir: tlsDir, ...extra })]),
+    await startFixture(`${FIXTURES}listeners.ts`, { host, tls_dir: tlsDir, ...extra });
+  }
+
+  async function startFixture(script: string, arg: unknown) {
+    const child = Bun.spawn(srv.argv([BUN, script, JSON.stringify(arg)]),
       { stdin: "pipe", stdout: "pipe", stderr: "inherit" });
     children.push(child);
     const reader = child.stdout.getReader();
     let text = "";
     while (!text.includes("READY")) {
       const { value, done } = await reader.read();
-      if (done) throw new Error(`listeners on ${host} exited before READY: ${text}`);
+      if (done) throw new Error(`${script} exited before READY: ${text}`);
       text += new TextDecoder().decode(value);
     }
     reader.releaseLock();
+  }
+
+  async function runClient(script: string, arg: unknown) {
+    const child = Bun.spawn(cli.argv([BUN, script, JSON.stringify(arg)]), { stdout: "pipe", stderr: "pipe" });
+    const [out, err, code] = await Promise.all([new Response(child.stdout).text(), new Response(child.stderr).text(), child.exited]);
+    if (code !== 0) throw new Error(`${script} failed (${code}): ${err}`);
+    return JSON.parse(out);
   }
 
   return {
@@ -66,12 +89,11 @@ export function createTopology(tag: string): Topology {
     async startListeners(extra = {}) {
       await startOn("10.241.0.2", extra);
     },
-    async scan(arg) {
-      const child = Bun.spawn(cli.argv([BUN, `${FIXTURES}run-scan.ts`, JSON.stringify(arg)]), { stdout: "pipe", stderr: "pipe" });
-      const [out, err, code] = await Promise.all([new Response(child.stdout).text(), new Response(child.stderr).text(), child.exited]);
-      if (code !== 0) throw new Error(`run-scan failed (${code}): ${err}`);
-      return JSON.parse(out);
+    startFixture,
+    scan(arg) {
+      return runClient(`${FIXTURES}run-scan.ts`, arg);
     },
+    runClient,
     destroy,
   };
 }
