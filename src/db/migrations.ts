@@ -186,6 +186,26 @@ export const migrations: Migration[] = [
       CREATE INDEX changes_unacknowledged ON changes(acknowledged, id);
     `,
   },
+  {
+    version: 4,
+    description: "device listing order: numeric IPv4 sort key and risk score index",
+    // Dotted IPv4 text sorts wrongly ("10.0.0.10" < "10.0.0.2") and computing the number per query
+    // costs ~20 ms on 10,000 devices, so the number is a virtual generated column with an index.
+    // The expression is spelled out (not generated) because a released migration must never change.
+    sql: `
+      ALTER TABLE devices ADD COLUMN ip_sort INTEGER GENERATED ALWAYS AS (
+        ((CAST(substr(ip_address, 1, instr(ip_address, '.') - 1) AS INTEGER) * 256
+          + CAST(substr(substr(ip_address, instr(ip_address, '.') + 1), 1,
+                        instr(substr(ip_address, instr(ip_address, '.') + 1), '.') - 1) AS INTEGER)) * 256
+          + CAST(substr(substr(substr(ip_address, instr(ip_address, '.') + 1), instr(substr(ip_address, instr(ip_address, '.') + 1), '.') + 1), 1,
+                        instr(substr(substr(ip_address, instr(ip_address, '.') + 1), instr(substr(ip_address, instr(ip_address, '.') + 1), '.') + 1), '.') - 1) AS INTEGER)) * 256
+          + CAST(substr(substr(substr(ip_address, instr(ip_address, '.') + 1), instr(substr(ip_address, instr(ip_address, '.') + 1), '.') + 1),
+                        instr(substr(substr(ip_address, instr(ip_address, '.') + 1), instr(substr(ip_address, instr(ip_address, '.') + 1), '.') + 1), '.') + 1) AS INTEGER)
+      ) VIRTUAL;
+      CREATE INDEX devices_ip_sort ON devices(ip_sort, id);
+      CREATE INDEX devices_risk_score ON devices(risk_score, id);
+    `,
+  },
 ];
 
 export const LATEST_VERSION = migrations[migrations.length - 1].version;
