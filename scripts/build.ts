@@ -1,0 +1,106 @@
+#!/usr/bin/env bun
+// Builds the appliance binaries: dist/argus-linux-x64 and dist/argus-linux-arm64, one file each
+// with the Bun runtime, the bundled code (UI assets, OUI data, migrations, data tables are all
+// imports), and the native scanning core for that architecture embedded as a file.
+//
+//   bun scripts/build.ts                 both architectures
+//   bun scripts/build.ts --arch arm64    one (x64 | arm64)
+//   bun scripts/build.ts --no-bytecode   plain minified JS (to compare start-up)
+//
+// The arm64 core is cross-compiled with Debian's gcc-aarch64-linux-gnu; the arm64 Bun runtime is
+// fetched by `bun build` itself (from the npm registry, @oven/bun-linux-aarch64) on first use and
+// cached in ~/.bun/install/cache.
+import { execFileSync } from "node:child_process";
+import { mkdirSync, statSync } from "node:fs";
+import { join, resolve } from "node:path";
+import type { BunPlugin } from "bun";
+
+const root = resolve(import.meta.dir, "..");
+const ARCHES = ["x64", "arm64"] as const;
+type Arch = (typeof ARCHES)[number];
+const BUN_TARGET: Record<Arch, "bun-linux-x64" | "bun-linux-arm64"> = { x64: "bun-linux-x64", arm64: "bun-linux-arm64" };
+
+function parseArgs(argv: string[]): { arches: Arch[]; bytecode: boolean; outDir: string } {
+  let arches: Arch[] = [...ARCHES];
+  let bytecode = true;
+  let outDir = join(root, "dist");
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === "--arch") {
+      const v = argv[++i];
+      if (!ARCHES.includes(v as Arch)) throw new Error(`--arch must be one of ${ARCHES.join(", ")}`);
+      arches = [v as Arch];
+    } else if (a === "--no-bytecode") bytecode = false;
+    else if (a === "--out-dir") outDir = resolve(argv[++i] ?? "");
+    else throw new Error(`unknown option ${a}`);
+  }
+  return { arches, bytecode, outDir };
+}
+
+/** Compiles native/*.c for `arch` with the matching compiler (see scripts/build-native.mjs). */
+function buildNative(arch: Arch): string {
+  execFileSync(process.execPath, [join(root, "scripts", "build-native.mjs"), "--arch", arch], { stdio: "inherit" });
+  return join(root, "native", "build", `libargus-${arch}.so`);
+}
+
+/** Swaps src/service/embedded.ts for a module that embeds this target's native core. */
+function embedPlugin(libPath: string): BunPlugin {
+  const embeddedModule = join(root, "src", "service", "embedded.ts");
+  return {
+    name: "argus-embed",
+    setup(build) {
+      build.onLoad({ filter: /[\\/]src[\\/]service[\\/]embedded\.ts$/ }, (args) => {
+        if (args.path !== embeddedModule) return undefined;
+        return {
+          loader: "ts",
+          contents: [
+            `import lib from ${JSON.stringify(libPath)} with { type: "file" };`,
+            `export const embeddedNativeLibrary: string | null = lib;`,
+            `export const compiledBinary: boolean = true;`,
+          ].join("\n"),
+        };
+      });
+    },
+  };
+}
+
+async function buildBinary(arch: Arch, bytecode: boolean, outDir: string): Promise<string> {
+  const lib = buildNative(arch);
+  const outfile = join(outDir, `argus-linux-${arch}`);
+  const result = await Bun.build({
+    entrypoints: [join(root, "src", "main.ts")],
+    compile: { target: BUN_TARGET[arch], outfile },
+    minify: true,
+    // Bytecode spares the parse at start-up; it needs ESM output here because main.ts awaits at top level.
+    bytecode,
+    format: "esm",
+    sourcemap: "none",
+    define: { "process.env.NODE_ENV": JSON.stringify("production") },
+    plugins: [embedPlugin(lib)],
+  });
+  if (!result.success) {
+    for (const m of result.logs) console.error(m);
+    throw new Error(`build for ${arch} failed`);
+  }
+  return outfile;
+}
+
+async function main(): Promise<number> {
+  let opts;
+  try {
+    opts = parseArgs(process.argv.slice(2));
+  } catch (e) {
+    console.error(`build: ${(e as Error).message}\nUsage: bun scripts/build.ts [--arch x64|arm64] [--no-bytecode] [--out-dir DIR]`);
+    return 2;
+  }
+  mkdirSync(opts.outDir, { recursive: true });
+  for (const arch of opts.arches) {
+    const started = performance.now();
+    const out = await buildBinary(arch, opts.bytecode, opts.outDir);
+    const mb = (statSync(out).size / 1024 / 1024).toFixed(1);
+    console.log(`build: ${out} (${mb} MiB, ${((performance.now() - started) / 1000).toFixed(1)} s)`);
+  }
+  return 0;
+}
+
+process.exitCode = await main();
