@@ -1,16 +1,36 @@
-// `argus serve`: runs the appliance until SIGTERM/SIGINT, then stops cleanly.
+// `argus serve`: runs the appliance until SIGTERM/SIGINT, then stops cleanly: no new requests,
+// a running scan cancelled (marked `cancelled`), writes finished, the database closed, exit 0,
+// all within SHUTDOWN_DEADLINE_MS (systemd's stop timeout is longer, so it never has to SIGKILL).
 import { loadSettings, SettingsError } from "../config/settings.ts";
 import { log } from "../log.ts";
+import { degradedNotice } from "../net/errors.ts";
+import { pingSocketsAllowed } from "../net/fallback.ts";
 import { startServer } from "../server.ts";
+import { hasNetRaw } from "../service/capabilities.ts";
+import { announceReady } from "../service/notify.ts";
+
+export const SHUTDOWN_DEADLINE_MS = 5000;
+
+const USAGE = `Usage: argus serve
+
+Runs the web UI and API until stopped (SIGTERM or Ctrl-C).
+
+Environment:
+  ARGUS_PORT            TCP port (8080)
+  ARGUS_HOST            address to listen on (0.0.0.0)
+  ARGUS_DATA_DIR        where the database lives (./data; /var/lib/argus when installed)
+  ARGUS_SESSION_SECRET  cookie signing key, >= 32 chars (generated into the data dir if unset)
+  ARGUS_SECURE_COOKIES  1 behind an HTTPS proxy
+  ARGUS_LOG_LEVEL       debug | info | warn | error (info)`;
 
 export async function run(args: string[]): Promise<number> {
-  if (args.length > 0 && args[0] !== "--help") {
-    console.error(`argus serve: unexpected argument '${args[0]}' (configure with ARGUS_PORT, ARGUS_HOST, ARGUS_DATA_DIR)`);
-    return 2;
-  }
-  if (args[0] === "--help") {
-    console.log("Usage: argus serve\n\nEnvironment: ARGUS_PORT (8080), ARGUS_HOST (0.0.0.0), ARGUS_DATA_DIR (./data), ARGUS_SESSION_SECRET, ARGUS_SECURE_COOKIES, ARGUS_LOG_LEVEL");
+  if (args[0] === "--help" || args[0] === "-h") {
+    console.log(USAGE);
     return 0;
+  }
+  if (args.length > 0) {
+    console.error(`argus serve: unexpected argument '${args[0]}' (configure with ARGUS_PORT, ARGUS_HOST, ARGUS_DATA_DIR)\n\n${USAGE}`);
+    return 2;
   }
   let settings;
   try {
@@ -22,14 +42,46 @@ export async function run(args: string[]): Promise<number> {
     }
     throw e;
   }
-  const server = await startServer(settings);
+  let server;
+  try {
+    server = await startServer(settings);
+  } catch (e) {
+    // A port in use or an unwritable data dir is an operator's problem: say it in one line.
+    console.error(`argus: cannot start: ${(e as Error).message}`);
+    return 1;
+  }
+  if (!hasNetRaw()) log.warn(degradedNotice(pingSocketsAllowed()));
+  const stopNotifying = announceReady(`serving on ${server.url}`);
+
   return new Promise<number>((resolve) => {
+    let stopping = false;
     const shutdown = async (signal: string) => {
+      if (stopping) {
+        // A second Ctrl-C means "now".
+        log.warn("second signal during shutdown; exiting at once", { signal });
+        process.exit(130);
+      }
+      stopping = true;
       log.info("shutting down", { signal });
-      await server.stop();
+      stopNotifying();
+      const deadline = setTimeout(() => {
+        log.error("shutdown did not finish in time; exiting", { deadline_ms: SHUTDOWN_DEADLINE_MS });
+        process.exit(1);
+      }, SHUTDOWN_DEADLINE_MS - 250);
+      try {
+        await server.stop();
+      } catch (e) {
+        log.error("error during shutdown", { error: (e as Error).message });
+        clearTimeout(deadline);
+        resolve(1);
+        return;
+      }
+      clearTimeout(deadline);
       resolve(0);
+      // Anything still holding the event loop open (a stray timer) must not keep a stopped service alive.
+      setTimeout(() => process.exit(0), 100).unref();
     };
-    process.once("SIGTERM", () => void shutdown("SIGTERM"));
-    process.once("SIGINT", () => void shutdown("SIGINT"));
+    process.on("SIGTERM", () => void shutdown("SIGTERM"));
+    process.on("SIGINT", () => void shutdown("SIGINT"));
   });
 }
