@@ -6,6 +6,9 @@ import { SessionStore } from "./auth/sessions.ts";
 import { ApiKeyStore } from "./auth/api-keys.ts";
 import { LoginRateLimiter } from "./auth/rate-limit.ts";
 import { AuditLog } from "./audit/audit-log.ts";
+import { configPath, loadAppConfig, type AppConfig } from "./config/app-config.ts";
+import { noopSink, type NotifySink } from "./notify/sink.ts";
+import { ScanManager } from "./scans/manager.ts";
 
 export type AppContext = {
   db: Database;
@@ -17,9 +20,14 @@ export type AppContext = {
   apiKeys: ApiKeyStore;
   audit: AuditLog;
   loginLimiter: LoginRateLimiter;
+  /** The current appliance configuration (re-read by later config endpoints; a function so they can swap it). */
+  config: () => AppConfig;
+  scans: ScanManager;
 };
 
-export function createContext(db: Database, settings: Settings, sessionSecret: string): AppContext {
+export function createContext(db: Database, settings: Settings, sessionSecret: string, sink: NotifySink = noopSink): AppContext {
+  const config = loadAppConfig(configPath(settings.dataDir));
+  const current = () => config;
   return {
     db,
     settings,
@@ -30,5 +38,7 @@ export function createContext(db: Database, settings: Settings, sessionSecret: s
     apiKeys: new ApiKeyStore(db),
     audit: new AuditLog(db),
     loginLimiter: new LoginRateLimiter(),
+    config: current,
+    scans: new ScanManager(db, current, sink),
   };
 }

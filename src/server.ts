@@ -14,10 +14,12 @@ export async function startServer(settings: Settings): Promise<RunningServer> {
   setLogLevel(settings.logLevel);
   const db: Database = openDatabase(settings.dataDir);
   const ctx = createContext(db, settings, loadSessionSecret(settings.dataDir, settings.sessionSecret));
-  const app = createApp(ctx).listen({ hostname: settings.host, port: settings.port });
+  const interrupted = ctx.scans.markInterrupted();
+  if (interrupted > 0) log.warn("marked scans interrupted by the previous stop", { count: interrupted });
+  const app = createApp(ctx).listen(settings.socket ? { unix: settings.socket } : { hostname: settings.host, port: settings.port });
   const server = app.server!;
   const shownHost = settings.host === "0.0.0.0" ? "localhost" : settings.host;
-  const url = `http://${shownHost.includes(":") ? `[${shownHost}]` : shownHost}:${server.port}`;
+  const url = settings.socket ? `unix:${settings.socket}` : `http://${shownHost.includes(":") ? `[${shownHost}]` : shownHost}:${server.port}`;
   log.info("listening", { url, data_dir: settings.dataDir });
   let stopped = false;
   return {
@@ -27,7 +29,9 @@ export async function startServer(settings: Settings): Promise<RunningServer> {
     stop: async () => {
       if (stopped) return;
       stopped = true;
+      // Stop taking requests, let a running scan record itself as cancelled, then close the file.
       await app.stop();
+      await ctx.scans.stop();
       db.close(false);
       log.info("stopped");
     },

@@ -12,6 +12,8 @@ import { authRoutes } from "./auth.ts";
 import { errorHandling } from "./errors.ts";
 import { healthRoutes } from "./health.ts";
 import { keyRoutes } from "./keys.ts";
+import { networkRoutes } from "./network.ts";
+import { scanRoutes } from "./scans.ts";
 import { securityHeaders } from "./security-headers.ts";
 
 export function createApp(ctx: AppContext) {
@@ -47,6 +49,8 @@ export function createApp(ctx: AppContext) {
     .use(authRoutes(ctx))
     .use(keyRoutes(ctx))
     .use(auditRoutes(ctx))
+    .use(scanRoutes(ctx))
+    .use(networkRoutes(ctx))
     .use(pageRoutes(ctx));
 }
 

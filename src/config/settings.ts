@@ -6,6 +6,8 @@ import { resolve } from "node:path";
 export type Settings = {
   host: string;
   port: number;
+  /** Listen on this unix socket instead of TCP (ARGUS_SOCKET), e.g. behind a reverse proxy. */
+  socket?: string;
   dataDir: string;
   /** From ARGUS_SESSION_SECRET; when absent a secret is generated once into the data dir. */
   sessionSecret?: string;
@@ -32,6 +34,7 @@ export function loadSettings(env: Record<string, string | undefined> = process.e
   return {
     host: env.ARGUS_HOST ?? "0.0.0.0",
     port,
+    socket: env.ARGUS_SOCKET || undefined,
     dataDir: resolve(env.ARGUS_DATA_DIR ?? "data"),
     sessionSecret: secret,
     secureCookies: env.ARGUS_SECURE_COOKIES === "1" || env.ARGUS_SECURE_COOKIES === "true",

@@ -1,0 +1,79 @@
+// What one scan saw of one host: the pipeline produces these, reconcile() turns them into inventory.
+export type ObservedPort = {
+  port: number;
+  protocol: "tcp";
+  service: string | null;
+  product: string | null;
+  version: string | null;
+  tls: boolean;
+  banner: string | null;
+  extra: Record<string, string>;
+};
+
+export type Observation = {
+  ip: string;
+  /** Lower-case colon form; null when no MAC is knowable (a host beyond a router). */
+  mac: string | null;
+  method: string;
+  rtt_ms: number | null;
+  mac_randomized: boolean;
+  vendor: string | null;
+  hostname: string | null;
+  hostname_source: string | null;
+  device_type: string | null;
+  os_name: string | null;
+  /** null when this scan did not scan ports (quick profile); [] when it did and found none open. */
+  ports: ObservedPort[] | null;
+};
+
+/** What the scan covered, so that absence can be told apart from "not looked at". */
+export type ScanScope = {
+  kind: "network" | "device";
+  /** True for addresses the scan probed. */
+  covers: (ip: string) => boolean;
+  /** The TCP ports probed on every found host, or null when no port scan ran. */
+  ports: ReadonlySet<number> | null;
+  /** False for cancelled or partial scans: they must not mark anyone missing. */
+  complete: boolean;
+};
+
+export type ChangeType =
+  | "device_added"
+  | "device_removed"
+  | "device_returned"
+  | "ip_changed"
+  | "mac_rotated"
+  | "mac_changed_for_ip"
+  | "port_opened"
+  | "port_closed"
+  | "service_changed";
+
+export const CHANGE_TYPES: readonly ChangeType[] = [
+  "device_added",
+  "device_removed",
+  "device_returned",
+  "ip_changed",
+  "mac_rotated",
+  "mac_changed_for_ip",
+  "port_opened",
+  "port_closed",
+  "service_changed",
+];
+
+export const SEVERITIES = ["info", "warning", "low", "medium", "high", "critical"] as const;
+export type Severity = (typeof SEVERITIES)[number];
+
+export type Change = {
+  id?: number;
+  scan_id: number | null;
+  device_id: number | null;
+  device_ip: string | null;
+  device_mac: string | null;
+  change_type: ChangeType;
+  severity: Severity;
+  old_value: string | null;
+  new_value: string | null;
+  description: string;
+  detected_at: string;
+  acknowledged?: boolean;
+};

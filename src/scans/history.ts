@@ -1,0 +1,81 @@
+// Reading past scans: the list, one scan, the devices it saw, and a comparison of two scans.
+import type { Database } from "bun:sqlite";
+
+export type ScanRecord = {
+  id: number;
+  scan_type: string;
+  profile: string;
+  subnet: string;
+  status: string;
+  started_at: string;
+  finished_at: string | null;
+  duration_seconds: number | null;
+  hosts_total: number;
+  hosts_found: number;
+  ports_scanned: number;
+  open_ports: number;
+  devices_added: number;
+  devices_removed: number;
+  changes_count: number;
+  degraded: boolean;
+  error: string | null;
+};
+
+const COLUMNS = "id, scan_type, profile, subnet, status, started_at, finished_at, duration_seconds, hosts_total, hosts_found, ports_scanned, open_ports, devices_added, devices_removed, changes_count, degraded, error";
+
+const toRecord = (r: Omit<ScanRecord, "degraded"> & { degraded: number }): ScanRecord => ({ ...r, degraded: r.degraded === 1 });
+
+export function listScans(db: Database, f: { status?: string; limit: number; offset: number }): { items: ScanRecord[]; total: number } {
+  const where = f.status ? "WHERE status = ?" : "";
+  const args = f.status ? [f.status] : [];
+  const total = (db.query(`SELECT count(*) AS n FROM scans ${where}`).get(...args) as { n: number }).n;
+  const rows = db.query(`SELECT ${COLUMNS} FROM scans ${where} ORDER BY id DESC LIMIT ? OFFSET ?`).all(...args, f.limit, f.offset) as any[];
+  return { items: rows.map(toRecord), total };
+}
+
+export function getScan(db: Database, id: number): ScanRecord | null {
+  const row = db.query(`SELECT ${COLUMNS} FROM scans WHERE id = ?`).get(id) as any;
+  return row ? toRecord(row) : null;
+}
+
+export type ScanDevice = {
+  device_id: number;
+  ip_address: string;
+  mac_address: string | null;
+  hostname: string | null;
+  vendor: string | null;
+  device_type: string;
+  method: string | null;
+  rtt_ms: number | null;
+  open_ports: number[];
+};
+
+export function scanDevices(db: Database, scanId: number, page: { limit: number; offset: number }): { items: ScanDevice[]; total: number } {
+  const total = (db.query("SELECT count(*) AS n FROM scan_devices WHERE scan_id = ?").get(scanId) as { n: number }).n;
+  const rows = db
+    .query(
+      `SELECT sd.device_id, sd.ip_address, sd.mac_address, d.hostname, d.vendor, d.device_type, sd.method, sd.rtt_ms, sd.open_ports
+       FROM scan_devices sd JOIN devices d ON d.id = sd.device_id WHERE sd.scan_id = ? ORDER BY sd.device_id LIMIT ? OFFSET ?`,
+    )
+    .all(scanId, page.limit, page.offset) as (Omit<ScanDevice, "open_ports"> & { open_ports: string })[];
+  return { items: rows.map((r) => ({ ...r, open_ports: JSON.parse(r.open_ports) })), total };
+}
+
+/** What differs between two scans: devices seen in one and not the other, and the changes recorded in between. */
+export function compareScans(db: Database, current: ScanRecord, previous: ScanRecord) {
+  const ids = (scanId: number) => new Set((db.query("SELECT device_id FROM scan_devices WHERE scan_id = ?").all(scanId) as { device_id: number }[]).map((r) => r.device_id));
+  const now = ids(current.id);
+  const before = ids(previous.id);
+  const [low, high] = current.id > previous.id ? [previous.id, current.id] : [current.id, previous.id];
+  const changes = (db.query("SELECT * FROM changes WHERE scan_id > ? AND scan_id <= ? ORDER BY id").all(low, high) as any[]).map((c) => ({ ...c, acknowledged: c.acknowledged === 1 }));
+  return {
+    current_scan: current,
+    previous_scan: previous,
+    changes,
+    summary: {
+      devices_added: [...now].filter((id) => !before.has(id)).length,
+      devices_removed: [...before].filter((id) => !now.has(id)).length,
+      total_changes: changes.length,
+    },
+  };
+}

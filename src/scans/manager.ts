@@ -1,0 +1,219 @@
+// The scan lifecycle (SPEC §3): one scan at a time, pending → running → completed | failed |
+// cancelled | interrupted, live progress for /api/scan/status and the SSE stream, cancellation,
+// and persistence of the results in one transaction with the scan's final status.
+import type { Database } from "bun:sqlite";
+import type { AppConfig } from "../config/app-config.ts";
+import type { Change } from "../inventory/observation.ts";
+import { reconcile, type ReconcileResult } from "../inventory/reconcile.ts";
+import { log } from "../log.ts";
+import { parseIpv4, inSubnet } from "../net/ip.ts";
+import { parseCidr } from "../net/targets.ts";
+import type { NotifySink } from "../notify/sink.ts";
+import type { ScanProfile } from "../scan/profiles.ts";
+import { isoNow } from "../time.ts";
+import { runPipeline, type Phase, type Progress } from "./pipeline.ts";
+
+export type ScanKind = "network" | "device";
+export type ScanStatus = "pending" | "running" | "completed" | "failed" | "cancelled" | "interrupted";
+
+export type ScanEvent =
+  | { type: "progress"; scan_id: number; progress: StatusProgress }
+  | { type: "finished"; scan_id: number; status: ScanStatus; changes: number };
+
+export type StatusProgress = Progress & { elapsed_seconds: number; eta_seconds: number | null };
+
+export class ScanBusyError extends Error {
+  constructor(readonly runningScanId: number) {
+    super(`A scan is already running (scan ${runningScanId})`);
+  }
+}
+
+type Running = {
+  id: number;
+  kind: ScanKind;
+  profile: ScanProfile;
+  subnet: string;
+  startedAt: number;
+  abort: AbortController;
+  progress: Progress;
+  lastEmit: number;
+  done: Promise<void>;
+};
+
+const EMIT_INTERVAL_MS = 250;
+
+export class ScanManager {
+  private current: Running | null = null;
+  private readonly listeners = new Set<(e: ScanEvent) => void>();
+
+  constructor(
+    private readonly db: Database,
+    private readonly config: () => AppConfig,
+    private readonly sink: NotifySink,
+  ) {}
+
+  /** Scans left running by a process that died are marked interrupted (called at start-up). */
+  markInterrupted(): number {
+    const res = this.db
+      .query("UPDATE scans SET status = 'interrupted', finished_at = ?, error = 'the appliance stopped while this scan was running' WHERE status IN ('pending', 'running')")
+      .run(isoNow());
+    return res.changes;
+  }
+
+  /** Starts a scan; throws ScanBusyError while another one runs. Targets must already be validated. */
+  start(kind: ScanKind, profile: ScanProfile, targets: string[]): { scan_id: number; profile: string; subnet: string; started_at: string } {
+    if (this.current) throw new ScanBusyError(this.current.id);
+    const startedAt = Date.now();
+    const subnet = targets.join(",");
+    const id = Number(
+      this.db
+        .query("INSERT INTO scans (scan_type, profile, subnet, status, started_at) VALUES (?, ?, ?, 'pending', ?)")
+        .run(kind, profile.name, subnet, isoNow(startedAt)).lastInsertRowid,
+    );
+    const running: Running = {
+      id,
+      kind,
+      profile,
+      subnet,
+      startedAt,
+      abort: new AbortController(),
+      progress: { phase: "discovery", hosts_total: 0, hosts_found: 0, hosts_processed: 0, ports_scanned: 0 },
+      lastEmit: 0,
+      done: Promise.resolve(),
+    };
+    this.current = running;
+    running.done = this.run(running, targets);
+    return { scan_id: id, profile: profile.name, subnet, started_at: isoNow(startedAt) };
+  }
+
+  status() {
+    const r = this.current;
+    if (!r) return { scanning: false as const };
+    return { scanning: true as const, scan_id: r.id, scan_type: r.kind, profile: r.profile.name, subnet: r.subnet, started_at: isoNow(r.startedAt), progress: this.progressOf(r) };
+  }
+
+  /** Cancels the running scan (it keeps what it found); null when none runs. */
+  cancel(): number | null {
+    if (!this.current) return null;
+    this.current.abort.abort();
+    return this.current.id;
+  }
+
+  subscribe(listener: (e: ScanEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Cancels a running scan and waits until its results are written (for shutdown). */
+  async stop(): Promise<void> {
+    const r = this.current;
+    if (!r) return;
+    r.abort.abort();
+    await r.done;
+  }
+
+  /** Resolves when the current scan (if any) has finished; for tests and the CLI. */
+  async idle(): Promise<void> {
+    await this.current?.done;
+  }
+
+  private progressOf(r: Running): StatusProgress {
+    const elapsed = (Date.now() - r.startedAt) / 1000;
+    return { ...r.progress, elapsed_seconds: Math.round(elapsed * 10) / 10, eta_seconds: estimateEta(r, elapsed) };
+  }
+
+  private update(r: Running, p: Partial<Progress>): void {
+    const phaseChanged = p.phase !== undefined && p.phase !== r.progress.phase;
+    Object.assign(r.progress, p);
+    const now = Date.now();
+    if (!phaseChanged && now - r.lastEmit < EMIT_INTERVAL_MS) return;
+    r.lastEmit = now;
+    this.emit({ type: "progress", scan_id: r.id, progress: this.progressOf(r) });
+  }
+
+  private emit(e: ScanEvent): void {
+    for (const l of this.listeners) {
+      try {
+        l(e);
+      } catch (err) {
+        log.warn("scan event listener failed", { error: String(err) });
+      }
+    }
+  }
+
+  private async run(r: Running, targets: string[]): Promise<void> {
+    let status: ScanStatus = "failed";
+    let changes: Change[] = [];
+    try {
+      this.db.query("UPDATE scans SET status = 'running' WHERE id = ?").run(r.id);
+      const cfg = this.config();
+      log.info("scan started", { scan_id: r.id, profile: r.profile.name, subnet: r.subnet });
+      const out = await runPipeline({
+        profile: r.profile,
+        targets,
+        exclude: cfg.exclude,
+        allowAllRanges: cfg.allow_public_ranges,
+        iface: cfg.interface,
+        rate: cfg.scan_rate,
+        signal: r.abort.signal,
+        onProgress: (p) => this.update(r, p),
+        onDegraded: (notice) => log.warn(notice),
+      });
+      status = r.abort.signal.aborted ? "cancelled" : "completed";
+      this.update(r, { phase: "saving" as Phase });
+      const cidrs = targets.map((t) => parseCidr(t));
+      const scope = {
+        kind: r.kind,
+        covers: (ip: string) => {
+          const n = parseIpv4(ip);
+          return n !== null && cidrs.some((c) => inSubnet(n, c.network, c.prefix));
+        },
+        ports: r.profile.port_scan ? new Set(r.profile.ports) : null,
+        complete: out.complete && status === "completed",
+      };
+      const now = isoNow();
+      const finished = Date.now();
+      this.db
+        .transaction(() => {
+          const result: ReconcileResult = reconcile(this.db, r.id, out.observations, scope, now);
+          changes = result.changes;
+          this.db
+            .query(
+              `UPDATE scans SET status = ?, finished_at = ?, duration_seconds = ?, hosts_total = ?, hosts_found = ?, ports_scanned = ?, open_ports = ?,
+                 devices_added = ?, devices_removed = ?, changes_count = ?, degraded = ? WHERE id = ?`,
+            )
+            .run(status, isoNow(finished), (finished - r.startedAt) / 1000, out.hostsTotal, result.devicesSeen, out.portsScanned, result.openPorts,
+              result.devicesAdded, result.devicesRemoved, result.changes.length, out.degraded ? 1 : 0, r.id);
+        })
+        .immediate();
+      log.info("scan finished", { scan_id: r.id, status, hosts_found: out.observations.length, changes: changes.length });
+    } catch (e) {
+      status = "failed";
+      const message = e instanceof Error ? e.message : String(e);
+      log.error("scan failed", { scan_id: r.id, error: message });
+      this.db.query("UPDATE scans SET status = 'failed', finished_at = ?, duration_seconds = ?, error = ? WHERE id = ?").run(isoNow(), (Date.now() - r.startedAt) / 1000, message, r.id);
+    } finally {
+      this.current = null;
+      this.emit({ type: "finished", scan_id: r.id, status, changes: changes.length });
+    }
+    if (changes.length > 0) {
+      try {
+        await this.sink.publish(changes, { id: r.id, profile: r.profile.name, subnet: r.subnet });
+      } catch (e) {
+        log.warn("notification sink failed", { scan_id: r.id, error: String(e) });
+      }
+    }
+  }
+}
+
+function estimateEta(r: Running, elapsed: number): number | null {
+  const p = r.progress;
+  // Discovery is rate-bound and short; the port phase dominates and has a known total.
+  if (p.phase === "ports" && r.profile.ports.length > 0 && p.hosts_found > 0) {
+    const total = r.profile.ports.length * p.hosts_found;
+    if (p.ports_scanned === 0) return null;
+    return Math.max(0, Math.round((elapsed * (total - p.ports_scanned)) / p.ports_scanned));
+  }
+  if (p.phase === "saving") return 0;
+  return null;
+}

@@ -1,0 +1,141 @@
+// One scan, start to finish, without the database: discovery → ports → services, with names and
+// vendors resolved alongside → observations. The scan manager persists what this returns.
+import { discover } from "../net/discover.ts";
+import { guessDeviceType, guessOs } from "../identify/device-type.ts";
+import { resolveHostname } from "../identify/hostnames.ts";
+import { isRandomizedMac, lookupVendor } from "../identify/vendor.ts";
+import { scanPorts } from "../scan/ports.ts";
+import { detectServices, type ServiceInfo } from "../scan/services.ts";
+import type { ScanProfile } from "../scan/profiles.ts";
+import type { SweepResult } from "../net/sweep.ts";
+import type { Observation, ObservedPort } from "../inventory/observation.ts";
+
+export type Phase = "discovery" | "ports" | "services" | "saving";
+
+export type Progress = {
+  phase: Phase;
+  hosts_total: number;
+  hosts_found: number;
+  hosts_processed: number;
+  ports_scanned: number;
+};
+
+export type PipelineInput = {
+  profile: ScanProfile;
+  targets: string[];
+  exclude: string[];
+  allowAllRanges: boolean;
+  iface: string | null;
+  rate: number;
+  signal: AbortSignal;
+  onProgress: (p: Partial<Progress>) => void;
+  /** Said once when discovery runs without raw sockets. */
+  onDegraded?: (notice: string) => void;
+};
+
+export type PipelineOutput = {
+  observations: Observation[];
+  hostsTotal: number;
+  portsScanned: number;
+  /** False when cancelled part-way: what was found is kept, but absence means nothing. */
+  complete: boolean;
+  degraded: boolean;
+};
+
+/** Hosts whose names are looked up at once; each lookup is a few short-timeout datagrams. */
+const NAME_CONCURRENCY = 32;
+
+export async function runPipeline(input: PipelineInput): Promise<PipelineOutput> {
+  const { profile, signal, onProgress } = input;
+  onProgress({ phase: "discovery" });
+  const found = await discover({
+    targets: input.targets,
+    exclude: input.exclude,
+    allowAllRanges: input.allowAllRanges,
+    iface: input.iface ?? undefined,
+    rate: input.rate,
+    signal,
+    onDegraded: input.onDegraded,
+    onProgress: (p) => onProgress({ hosts_total: p.total, hosts_found: p.answered }),
+  });
+  const hosts = found.results;
+  onProgress({ hosts_total: found.targets, hosts_found: hosts.length });
+  if (signal.aborted) return { observations: hosts.map((h) => observe(h, null, null)), hostsTotal: found.targets, portsScanned: 0, complete: false, degraded: found.degraded };
+
+  let processed = 0;
+  const names = mapLimited(hosts, NAME_CONCURRENCY, (h) => resolveHostname(h.ip, { signal }));
+  let services: Map<string, ObservedPort[]> | null = null;
+  let portsScanned = 0;
+  let complete = true;
+  if (profile.port_scan && hosts.length > 0) {
+    onProgress({ phase: "ports" });
+    const scanned = await scanPorts(
+      hosts.map((h) => h.ip),
+      profile.ports,
+      { signal, on_progress: (p) => onProgress({ ports_scanned: p.ports_scanned }) },
+    );
+    portsScanned = scanned.ports_scanned;
+    complete = scanned.complete;
+    onProgress({ phase: "services", ports_scanned: portsScanned });
+    services = new Map();
+    for (const h of scanned.hosts) {
+      const open = h.open.map((p) => p.port);
+      const detected = profile.service_detection && !signal.aborted ? await detectServices(h.host, open, { deep: profile.deep, signal }) : [];
+      services.set(h.host, open.map((port) => toObservedPort(port, detected.find((d) => d.port === port))));
+      onProgress({ hosts_processed: ++processed });
+    }
+  }
+  const resolved = await names;
+  const observations = hosts.map((h, i) => observe(h, services?.get(h.ip) ?? (services ? [] : null), resolved[i]));
+  return { observations, hostsTotal: found.targets, portsScanned, complete: complete && !signal.aborted, degraded: found.degraded };
+}
+
+function toObservedPort(port: number, s: ServiceInfo | undefined): ObservedPort {
+  return {
+    port,
+    protocol: "tcp",
+    service: s?.service ?? null,
+    product: s?.product ?? null,
+    version: s?.version ?? null,
+    tls: s?.tls ?? false,
+    banner: s?.banner ?? null,
+    // The OS a banner suggests travels with the port, for the device's OS guess now and later.
+    extra: s?.os_hint ? { ...s.extra, os_hint: s.os_hint } : (s?.extra ?? {}),
+  };
+}
+
+function observe(h: SweepResult, ports: ObservedPort[] | null, name: { hostname: string | null; source: string | null } | null): Observation {
+  const mac = h.mac ? h.mac.toLowerCase() : null;
+  const vendor = mac ? lookupVendor(mac) : null;
+  const mac_randomized = mac ? isRandomizedMac(mac) : false;
+  const hostname = name?.hostname ?? null;
+  const withHints = (ports ?? []).map((p) => ({ port: p.port, service: p.service, extra: p.extra, os_hint: p.extra.os_hint ?? null }));
+  const evidence = { vendor, hostname, mac_randomized, ports: withHints };
+  const type = guessDeviceType(evidence).device_type;
+  return {
+    ip: h.ip,
+    mac,
+    method: h.method,
+    rtt_ms: h.rtt_ms,
+    mac_randomized,
+    vendor,
+    hostname,
+    hostname_source: name?.source ?? null,
+    device_type: type === "unknown" ? null : type,
+    os_name: guessOs(withHints),
+    ports,
+  };
+}
+
+async function mapLimited<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
+}
