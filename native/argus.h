@@ -102,7 +102,7 @@ struct argus_sweep_result {
 	uint32_t target;    /* 20 index into the target array */
 };
 
-/* Progress: 64 bytes of uint64. */
+/* Progress: 72 bytes of uint64. */
 struct argus_sweep_progress {
 	uint64_t sent;        /* probes transmitted */
 	uint64_t received;    /* frames that passed the filter and decoded */
@@ -112,6 +112,7 @@ struct argus_sweep_progress {
 	uint64_t ignored;     /* frames dropped: malformed, foreign, unasked */
 	uint64_t elapsed_us;  /* since open */
 	uint64_t wait_us;     /* current adaptive wait */
+	uint64_t last_send_us;/* since open, of the latest transmission (sent / this = achieved rate) */
 };
 
 typedef struct argus_sweep argus_sweep;

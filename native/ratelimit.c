@@ -19,8 +19,9 @@ void ratelimit_init(struct ratelimit *rl, uint32_t pps, uint64_t now)
 	if (pps == 0)
 		pps = 1;
 	rl->rate = pps / 1e6;
-	/* 20 ms worth, at least one packet: enough to ride over a slice gap. */
-	rl->burst = pps / 50.0 < 1.0 ? 1.0 : pps / 50.0;
+	/* 50 ms worth, at least one packet: enough to ride over a slice gap or
+	 * a short preemption on a busy machine without losing the average. */
+	rl->burst = pps / 20.0 < 1.0 ? 1.0 : pps / 20.0;
 	rl->tokens = 1.0;
 	rl->last_us = now;
 }

@@ -61,6 +61,8 @@ int rawsock_open_arp(int ifindex, uint32_t our_ip, int *fd_out)
 		return fail(fd);
 	int one = 1;
 	(void)setsockopt(fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one, sizeof one);
+	/* Our probes need no traffic shaping: skip the qdisc layer per frame. */
+	(void)setsockopt(fd, SOL_PACKET, PACKET_QDISC_BYPASS, &one, sizeof one);
 	grow_rcvbuf(fd);
 	struct sockaddr_ll sll = { .sll_family = AF_PACKET, .sll_protocol = htons(ETHERTYPE_ARP), .sll_ifindex = ifindex };
 	if (bind(fd, (struct sockaddr *)&sll, sizeof sll) != 0)

@@ -419,6 +419,7 @@ static int transmit(argus_sweep *s, struct target *t, uint64_t now)
 	t->last_sent_us = now;
 	t->state = T_PENDING;
 	s->prog.sent++;
+	s->prog.last_send_us = now - s->opened_us;
 	return 0;
 }
 
@@ -640,4 +641,4 @@ _Static_assert(sizeof(struct argus_arp_info) == 40, "ABI: argus_arp_info");
 _Static_assert(sizeof(struct argus_icmp_info) == 24, "ABI: argus_icmp_info");
 _Static_assert(sizeof(struct argus_sweep_config) == 32, "ABI: argus_sweep_config");
 _Static_assert(sizeof(struct argus_sweep_result) == 24, "ABI: argus_sweep_result");
-_Static_assert(sizeof(struct argus_sweep_progress) == 64, "ABI: argus_sweep_progress");
+_Static_assert(sizeof(struct argus_sweep_progress) == 72, "ABI: argus_sweep_progress");

@@ -3,14 +3,16 @@
 import { dlopen, FFIType, ptr, type Pointer } from "bun:ffi";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
+import { embeddedNativeLibrary } from "../service/embedded.ts";
 
 const ABI_VERSION = 2;
 
-/** Where the compiled core lives. The one place that knows; the binary build
- * replaces it with an embedded file path. ARGUS_NATIVE_LIB overrides. */
+/** Where the compiled core lives. The one place that knows: ARGUS_NATIVE_LIB overrides; the
+ * compiled binary uses the copy embedded for its target (src/service/embedded.ts); from source, native/build/. */
 export function nativeLibraryPath(): string {
   const fromEnv = process.env.ARGUS_NATIVE_LIB;
   if (fromEnv) return fromEnv;
+  if (embeddedNativeLibrary) return embeddedNativeLibrary;
   return join(import.meta.dir, "..", "..", "native", "build", `libargus-${process.arch}.so`);
 }
 
@@ -176,6 +178,8 @@ export interface NativeProgress {
   ignored: number;
   elapsedMs: number;
   waitMs: number;
+  /** When the latest probe left, since the start: sent / lastSendMs is the achieved rate. */
+  lastSendMs: number;
 }
 
 export interface NativeResult {
@@ -247,7 +251,7 @@ export class NativeSweep {
   }
 
   progress(): NativeProgress {
-    const buf = new BigUint64Array(8);
+    const buf = new BigUint64Array(9);
     native().argus_sweep_progress(this.live(), buf);
     const n = (i: number) => Number(buf[i]);
     return {
@@ -259,6 +263,7 @@ export class NativeSweep {
       ignored: n(5),
       elapsedMs: n(6) / 1000,
       waitMs: n(7) / 1000,
+      lastSendMs: n(8) / 1000,
     };
   }
 

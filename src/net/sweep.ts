@@ -35,6 +35,8 @@ export interface SweepProgress {
   answered: number;
   finished: number;
   elapsedMs: number;
+  /** When the latest probe left (since the start): sent / lastSendMs is the achieved rate. */
+  lastSendMs: number;
 }
 
 export interface SweepOptions {
@@ -218,6 +220,7 @@ export async function sweep(opts: SweepOptions): Promise<SweepResult[]> {
         answered: done.answered + p.answered,
         finished: done.finished + p.finished,
         elapsedMs: done.elapsedMs + p.elapsedMs,
+        lastSendMs: done.elapsedMs + p.lastSendMs,
       });
     };
     results.push(...(await runNativeSweep(g.iface?.name ?? "", g.iface?.ipNum ?? 0, g.arp, g.icmp, { ...o, flags: 0, signal: opts.signal, onProgress: report })));
