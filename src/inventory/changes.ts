@@ -1,0 +1,92 @@
+// The change log as the owner reads it: filtered, newest first, and acknowledged one by one.
+// Changes are written by the scan pipeline's diff; this module never creates them.
+import type { Database } from "bun:sqlite";
+import { toIso } from "../time.ts";
+import type { Change, ChangeType, Severity } from "./observation.ts";
+
+export type StoredChange = Required<Change> & { id: number; acknowledged: boolean };
+
+export type ChangeFilter = {
+  scan_id?: number;
+  device_id?: number;
+  change_type?: ChangeType;
+  severity?: Severity;
+  /** ISO 8601 UTC, whole seconds, `Z` — the form detected_at is stored in, so text order is time order. */
+  since?: string;
+  acknowledged?: boolean;
+  limit: number;
+  offset: number;
+};
+
+const COLUMNS = "id, scan_id, device_id, device_ip, device_mac, change_type, severity, old_value, new_value, description, detected_at, acknowledged";
+
+type ChangeRow = Omit<StoredChange, "acknowledged"> & { acknowledged: number };
+
+const toChange = (r: ChangeRow): StoredChange => ({ ...r, acknowledged: r.acknowledged === 1 });
+
+/**
+ * The SQL of a listing, newest first by id (the order the diff recorded them): the count for
+ * X-Total-Count and the page (LIMIT and OFFSET last). Exported for the query-plan test.
+ */
+export function changeListQueries(filter: Omit<ChangeFilter, "limit" | "offset">): { count: string; select: string; args: (string | number)[] } {
+  const where: string[] = [];
+  const args: (string | number)[] = [];
+  const eq = (column: string, value: string | number | undefined) => {
+    if (value === undefined) return;
+    where.push(`${column} = ?`);
+    args.push(value);
+  };
+  eq("scan_id", filter.scan_id);
+  eq("device_id", filter.device_id);
+  eq("change_type", filter.change_type);
+  eq("severity", filter.severity);
+  eq("acknowledged", filter.acknowledged === undefined ? undefined : filter.acknowledged ? 1 : 0);
+  if (filter.since !== undefined) {
+    where.push("detected_at >= ?");
+    args.push(filter.since);
+  }
+  const clause = where.length > 0 ? `WHERE ${where.join(" AND ")}` : "";
+  return { count: `SELECT count(*) AS n FROM changes ${clause}`, select: `SELECT ${COLUMNS} FROM changes ${clause} ORDER BY id DESC LIMIT ? OFFSET ?`, args };
+}
+
+export class ChangeLog {
+  constructor(private readonly db: Database) {}
+
+  /** Newest first (by id: the order the diff recorded them), with the unpaginated total. */
+  list(filter: ChangeFilter): { items: StoredChange[]; total: number } {
+    const { count, select, args } = changeListQueries(filter);
+    const total = (this.db.query(count).get(...args) as { n: number }).n;
+    const rows = this.db.query(select).all(...args, filter.limit, filter.offset) as ChangeRow[];
+    return { items: rows.map(toChange), total };
+  }
+
+  get(id: number): StoredChange | null {
+    const row = this.db.query(`SELECT ${COLUMNS} FROM changes WHERE id = ?`).get(id) as ChangeRow | null;
+    return row ? toChange(row) : null;
+  }
+
+  /** Marks a change as seen; acknowledging twice is harmless. Null for an unknown id. */
+  acknowledge(id: number): StoredChange | null {
+    this.db.query("UPDATE changes SET acknowledged = 1 WHERE id = ?").run(id);
+    return this.get(id);
+  }
+}
+
+/**
+ * An ISO 8601 timestamp as the API accepts it for `since`, normalised to the stored form; null when
+ * it is not a real instant. A date alone means midnight UTC; a time without an offset means UTC.
+ */
+export function parseSince(text: string): string | null {
+  const m = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/i.exec(text);
+  if (!m) return null;
+  const [, y, mo, d, h = "00", mi = "00", s = "00", zone = "Z"] = m;
+  const offset = zone.toUpperCase() === "Z" ? "Z" : zone.length === 5 ? `${zone.slice(0, 3)}:${zone.slice(3)}` : zone;
+  const ms = Date.parse(`${y}-${mo}-${d}T${h}:${mi}:${s}${offset}`);
+  if (Number.isNaN(ms)) return null;
+  // Date.parse rolls 2024-02-30 over to March; a date that does not exist is an error, not a guess.
+  const check = new Date(Date.UTC(Number(y), Number(mo) - 1, Number(d)));
+  if (check.getUTCFullYear() !== Number(y) || check.getUTCMonth() !== Number(mo) - 1 || check.getUTCDate() !== Number(d)) return null;
+  if (Number(h) > 23 || Number(mi) > 59 || Number(s) > 59) return null;
+  // Fractions are dropped (stored times are whole seconds); rounding down keeps `since` inclusive.
+  return toIso(Math.floor(ms / 1000) * 1000);
+}

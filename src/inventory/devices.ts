@@ -1,0 +1,281 @@
+// The inventory as the owner reads and edits it: listing with filters, search, sort and paging;
+// one device with its ports, threats and address history; the owner's fields (label, zone,
+// trusted, notes); forgetting a device. The scan pipeline (reconcile.ts) writes everything else.
+import type { Database } from "bun:sqlite";
+import type { RiskLevel } from "../risk/score.ts";
+
+export const DEVICE_STATUSES = ["online", "offline"] as const;
+export type DeviceStatus = (typeof DEVICE_STATUSES)[number];
+
+/** Sort keys for listings; a leading "-" reverses. Every order ends with the id so pages are stable. */
+export const DEVICE_SORTS = [
+  "ip",
+  "-ip",
+  "last_seen",
+  "-last_seen",
+  "first_seen",
+  "-first_seen",
+  "risk_score",
+  "-risk_score",
+  "hostname",
+  "-hostname",
+  "vendor",
+  "-vendor",
+] as const;
+export type DeviceSort = (typeof DEVICE_SORTS)[number];
+export const DEFAULT_DEVICE_SORT: DeviceSort = "ip";
+
+// ip_sort is the numeric IPv4 (migration 4), so 10.0.0.2 comes before 10.0.0.10. Names sort
+// case-insensitively with unnamed devices last in both directions: they are the least useful rows.
+const ORDER_BY: Record<DeviceSort, string> = {
+  ip: "ip_sort, id",
+  "-ip": "ip_sort DESC, id DESC",
+  last_seen: "last_seen, id",
+  "-last_seen": "last_seen DESC, id DESC",
+  first_seen: "first_seen, id",
+  "-first_seen": "first_seen DESC, id DESC",
+  risk_score: "risk_score, id",
+  "-risk_score": "risk_score DESC, id DESC",
+  hostname: "hostname IS NULL, hostname COLLATE NOCASE, id",
+  "-hostname": "hostname IS NULL, hostname COLLATE NOCASE DESC, id DESC",
+  vendor: "vendor IS NULL, vendor COLLATE NOCASE, id",
+  "-vendor": "vendor IS NULL, vendor COLLATE NOCASE DESC, id DESC",
+};
+
+export const LABEL_MAX = 64;
+export const ZONE_MAX = 64;
+export const NOTES_MAX = 2000;
+
+export type Device = {
+  id: number;
+  ip_address: string;
+  mac_address: string | null;
+  mac_randomized: boolean;
+  hostname: string | null;
+  vendor: string | null;
+  device_type: string;
+  os_name: string | null;
+  status: DeviceStatus;
+  first_seen: string;
+  last_seen: string;
+  times_seen: number;
+  label: string | null;
+  zone: string | null;
+  is_trusted: boolean;
+  notes: string | null;
+  risk_level: RiskLevel;
+  risk_score: number;
+  threat_summary: string | null;
+  /** The open port numbers, ascending (details are in `ports` / GET /api/devices/{id}/ports). */
+  open_ports: number[];
+};
+
+export type DevicePort = {
+  port: number;
+  protocol: string;
+  service: string | null;
+  product: string | null;
+  version: string | null;
+  tls: boolean;
+  banner: string | null;
+  first_seen: string;
+  last_seen: string;
+};
+
+export type DeviceThreat = { port: number; level: string; description: string; recommendation: string; cve_ids: string[] };
+export type AddressHistory = { ip_address: string; first_seen: string; last_seen: string };
+export type DeviceDetail = Device & { ports: DevicePort[]; threats: DeviceThreat[]; ip_history: AddressHistory[] };
+
+export type DeviceFilter = {
+  status?: DeviceStatus;
+  risk_level?: RiskLevel;
+  is_trusted?: boolean;
+  zone?: string;
+  q?: string;
+  port?: number;
+  sort?: DeviceSort;
+  limit: number;
+  offset: number;
+};
+
+/** The owner's fields; `null` (or "" at the API) clears one, an absent key leaves it alone. */
+export type DevicePatch = { label?: string | null; zone?: string | null; is_trusted?: boolean; notes?: string | null };
+export type FieldChange = { old: unknown; new: unknown };
+
+const DEVICE_COLUMNS = `id, ip_address, mac_address, mac_randomized, hostname, vendor, device_type, os_name, status,
+  first_seen, last_seen, times_seen, label, zone, is_trusted, notes, risk_level, risk_score, threat_summary`;
+
+type DeviceRow = Omit<Device, "mac_randomized" | "is_trusted" | "open_ports"> & { mac_randomized: number; is_trusted: number };
+
+const WORST_FIRST = `CASE level WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WHEN 'medium' THEN 2 WHEN 'low' THEN 3 ELSE 4 END`;
+
+/** LIKE pattern for a case-insensitive substring match that treats %, _ and \ literally. */
+export function containsPattern(text: string): string {
+  return `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+}
+
+/**
+ * The SQL of a listing: the count for X-Total-Count and the page (its last two parameters are
+ * LIMIT and OFFSET). Exported so the query-plan test checks exactly what runs.
+ */
+export function deviceListQueries(filter: Omit<DeviceFilter, "limit" | "offset">): { count: string; select: string; args: (string | number)[] } {
+  const where: string[] = [];
+  const args: (string | number)[] = [];
+  const eq = (column: string, value: string | number | undefined) => {
+    if (value === undefined) return;
+    where.push(`${column} = ?`);
+    args.push(value);
+  };
+  eq("status", filter.status);
+  eq("risk_level", filter.risk_level);
+  eq("is_trusted", filter.is_trusted === undefined ? undefined : filter.is_trusted ? 1 : 0);
+  eq("zone", filter.zone);
+  if (filter.port !== undefined) {
+    where.push("id IN (SELECT device_id FROM ports WHERE port = ?)");
+    args.push(filter.port);
+  }
+  if (filter.q !== undefined) {
+    // SQLite's LIKE is case-insensitive for ASCII, which covers addresses, MACs and most names.
+    // MACs are stored lower-case with colons; "AA-BB-CC" (Windows style) finds them too.
+    const pattern = containsPattern(filter.q);
+    const macPattern = containsPattern(filter.q.replaceAll("-", ":"));
+    where.push(
+      "(ip_address LIKE ? ESCAPE '\\' OR mac_address LIKE ? ESCAPE '\\' OR hostname LIKE ? ESCAPE '\\' OR vendor LIKE ? ESCAPE '\\' OR label LIKE ? ESCAPE '\\')",
+    );
+    args.push(pattern, macPattern, pattern, pattern, pattern);
+  }
+  const clause = where.length > 0 ? `WHERE ${where.join(" AND ")}` : "";
+  return {
+    count: `SELECT count(*) AS n FROM devices ${clause}`,
+    select: `SELECT ${DEVICE_COLUMNS} FROM devices ${clause} ORDER BY ${ORDER_BY[filter.sort ?? DEFAULT_DEVICE_SORT]} LIMIT ? OFFSET ?`,
+    args,
+  };
+}
+
+export class DeviceInventory {
+  constructor(private readonly db: Database) {}
+
+  list(filter: DeviceFilter): { items: Device[]; total: number } {
+    const { count, select, args } = deviceListQueries(filter);
+    const total = (this.db.query(count).get(...args) as { n: number }).n;
+    const rows = this.db.query(select).all(...args, filter.limit, filter.offset) as DeviceRow[];
+    return { items: this.withOpenPorts(rows), total };
+  }
+
+  get(id: number): DeviceDetail | null {
+    const row = this.db.query(`SELECT ${DEVICE_COLUMNS} FROM devices WHERE id = ?`).get(id) as DeviceRow | null;
+    if (!row) return null;
+    const ports = this.portsOf(id);
+    const threats = (
+      this.db
+        .query(`SELECT port, level, description, recommendation, cve_ids FROM threats WHERE device_id = ? ORDER BY ${WORST_FIRST}, port, id`)
+        .all(id) as (Omit<DeviceThreat, "cve_ids"> & { cve_ids: string })[]
+    ).map((t) => ({ ...t, cve_ids: parseIdList(t.cve_ids) }));
+    const ip_history = this.db
+      .query("SELECT ip_address, first_seen, last_seen FROM device_addresses WHERE device_id = ? ORDER BY last_seen DESC, ip_address")
+      .all(id) as AddressHistory[];
+    return { ...toDevice(row, [...new Set(ports.map((p) => p.port))]), ports, threats, ip_history };
+  }
+
+  /** The device's open ports with their services, or null when there is no such device. */
+  ports(id: number, paging: { limit: number; offset: number }): { items: DevicePort[]; total: number } | null {
+    if (!this.exists(id)) return null;
+    const all = this.portsOf(id);
+    return { items: all.slice(paging.offset, paging.offset + paging.limit), total: all.length };
+  }
+
+  /**
+   * Applies the owner's fields and returns what actually changed (old → new), or null for an
+   * unknown device. Trust is a stored flag, so every count of "at risk" follows it at once; the
+   * device keeps its threats, level and score either way.
+   */
+  update(id: number, patch: DevicePatch): { changed: Record<string, FieldChange> } | null {
+    return this.db
+      .transaction(() => {
+        const current = this.db.query("SELECT label, zone, is_trusted, notes FROM devices WHERE id = ?").get(id) as {
+          label: string | null;
+          zone: string | null;
+          is_trusted: number;
+          notes: string | null;
+        } | null;
+        if (!current) return null;
+        const next = { label: current.label, zone: current.zone, is_trusted: current.is_trusted === 1, notes: current.notes };
+        if (patch.label !== undefined) next.label = emptyToNull(patch.label?.trim());
+        if (patch.zone !== undefined) next.zone = emptyToNull(patch.zone?.trim());
+        if (patch.is_trusted !== undefined) next.is_trusted = patch.is_trusted;
+        // Notes keep their layout; only an all-blank note counts as clearing it.
+        if (patch.notes !== undefined) next.notes = patch.notes === null || patch.notes.trim() === "" ? null : patch.notes;
+        const before = { ...current, is_trusted: current.is_trusted === 1 };
+        const changed: Record<string, FieldChange> = {};
+        for (const key of ["label", "zone", "is_trusted", "notes"] as const) {
+          if (before[key] !== next[key]) changed[key] = { old: before[key], new: next[key] };
+        }
+        if (Object.keys(changed).length > 0) {
+          this.db
+            .query("UPDATE devices SET label = ?, zone = ?, is_trusted = ?, notes = ? WHERE id = ?")
+            .run(next.label, next.zone, next.is_trusted ? 1 : 0, next.notes, id);
+        }
+        return { changed };
+      })
+      .immediate();
+  }
+
+  /** Forgets a device: its addresses, ports, threats and sightings go with it; past changes keep their IP/MAC. */
+  remove(id: number): boolean {
+    return this.db.query("DELETE FROM devices WHERE id = ?").run(id).changes > 0;
+  }
+
+  /** Identity for audit entries. */
+  identity(id: number): { ip_address: string; mac_address: string | null } | null {
+    return this.db.query("SELECT ip_address, mac_address FROM devices WHERE id = ?").get(id) as { ip_address: string; mac_address: string | null } | null;
+  }
+
+  /** The zones in use, sorted case-insensitively. */
+  zones(): string[] {
+    return (this.db.query("SELECT DISTINCT zone FROM devices WHERE zone IS NOT NULL ORDER BY zone COLLATE NOCASE, zone").all() as { zone: string }[]).map((r) => r.zone);
+  }
+
+  private exists(id: number): boolean {
+    return this.db.query("SELECT 1 FROM devices WHERE id = ?").get(id) !== null;
+  }
+
+  private portsOf(id: number): DevicePort[] {
+    return (
+      this.db
+        .query("SELECT port, protocol, service, product, version, tls, banner, first_seen, last_seen FROM ports WHERE device_id = ? ORDER BY port, protocol")
+        .all(id) as (Omit<DevicePort, "tls"> & { tls: number })[]
+    ).map((p) => ({ ...p, tls: p.tls === 1 }));
+  }
+
+  /** One query for the open ports of a whole page of devices. */
+  private withOpenPorts(rows: DeviceRow[]): Device[] {
+    if (rows.length === 0) return [];
+    const byDevice = new Map<number, number[]>();
+    const portRows = this.db
+      .query("SELECT device_id, port FROM ports WHERE device_id IN (SELECT value FROM json_each(?)) ORDER BY device_id, port")
+      .all(JSON.stringify(rows.map((r) => r.id))) as { device_id: number; port: number }[];
+    for (const { device_id, port } of portRows) {
+      const list = byDevice.get(device_id);
+      if (!list) byDevice.set(device_id, [port]);
+      else if (list[list.length - 1] !== port) list.push(port); // tcp and udp on one number count once
+    }
+    return rows.map((r) => toDevice(r, byDevice.get(r.id) ?? []));
+  }
+}
+
+function toDevice(row: DeviceRow, openPorts: number[]): Device {
+  return { ...row, mac_randomized: row.mac_randomized === 1, is_trusted: row.is_trusted === 1, open_ports: openPorts };
+}
+
+function emptyToNull(s: string | null | undefined): string | null {
+  return s === undefined || s === null || s === "" ? null : s;
+}
+
+function parseIdList(json: string): string[] {
+  try {
+    const parsed = JSON.parse(json);
+    return Array.isArray(parsed) ? parsed.filter((x): x is string => typeof x === "string") : [];
+  } catch {
+    return [];
+  }
+}

@@ -1,0 +1,77 @@
+// Dashboard numbers and chart series, derived on demand from the inventory and the scan history;
+// nothing here is stored separately, so the numbers cannot drift from the lists they summarise.
+import type { Database } from "bun:sqlite";
+import { toIso } from "../time.ts";
+
+/**
+ * Levels that make an untrusted device count as at risk (the rule of risk/score.ts: medium and up;
+ * "low" findings are advice). Trust is read at query time, so marking a device trusted takes it out
+ * of every at-risk count immediately while it keeps its findings.
+ */
+export const AT_RISK_LEVELS = ["medium", "high", "critical"] as const;
+const AT_RISK_SQL = `(${AT_RISK_LEVELS.map((l) => `'${l}'`).join(", ")})`;
+
+export type LastScan = { id: number; status: string; profile: string; started_at: string; finished_at: string | null };
+
+export type Stats = {
+  total_devices: number;
+  online_devices: number;
+  new_devices_24h: number;
+  devices_at_risk: number;
+  critical: number;
+  high: number;
+  medium: number;
+  low: number;
+  open_ports: number;
+  last_scan: LastScan | null;
+};
+
+export type TrendPoint = { scan_id: number; started_at: string; devices: number; at_risk: number; open_ports: number; changes: number };
+
+export const TREND_DAYS_MAX = 365;
+const DAY_MS = 86_400_000;
+
+export class InventoryStats {
+  constructor(private readonly db: Database) {}
+
+  stats(now: number = Date.now()): Stats {
+    const counts = this.db
+      .query(
+        `SELECT count(*) AS total_devices,
+                coalesce(sum(status = 'online'), 0) AS online_devices,
+                coalesce(sum(first_seen >= ?), 0) AS new_devices_24h,
+                coalesce(sum(is_trusted = 0 AND risk_level IN ${AT_RISK_SQL}), 0) AS devices_at_risk,
+                coalesce(sum(is_trusted = 0 AND risk_level = 'critical'), 0) AS critical,
+                coalesce(sum(is_trusted = 0 AND risk_level = 'high'), 0) AS high,
+                coalesce(sum(is_trusted = 0 AND risk_level = 'medium'), 0) AS medium,
+                coalesce(sum(is_trusted = 0 AND risk_level = 'low'), 0) AS low
+           FROM devices`,
+      )
+      .get(toIso(now - DAY_MS)) as Omit<Stats, "open_ports" | "last_scan">;
+    const open_ports = (this.db.query("SELECT count(*) AS n FROM ports").get() as { n: number }).n;
+    // The network scan is what the dashboard's numbers come from; a one-device rescan is not "the last scan".
+    const last_scan = this.db
+      .query("SELECT id, status, profile, started_at, finished_at FROM scans WHERE status = 'completed' AND scan_type = 'network' ORDER BY started_at DESC, id DESC LIMIT 1")
+      .get() as LastScan | null;
+    return { ...counts, open_ports, last_scan };
+  }
+
+  /**
+   * One point per completed network scan started in the last `days` days, oldest first (chart order).
+   * devices, open_ports and changes are the scan's own totals; at_risk counts the devices that scan
+   * saw which count as at risk now (risk is not stored per scan, so it reflects current findings and trust).
+   */
+  trends(days: number, now: number = Date.now()): TrendPoint[] {
+    return this.db
+      .query(
+        `SELECT s.id AS scan_id, s.started_at, s.hosts_found AS devices,
+                (SELECT count(*) FROM scan_devices sd JOIN devices d ON d.id = sd.device_id
+                  WHERE sd.scan_id = s.id AND d.is_trusted = 0 AND d.risk_level IN ${AT_RISK_SQL}) AS at_risk,
+                s.open_ports, s.changes_count AS changes
+           FROM scans s
+          WHERE s.status = 'completed' AND s.scan_type = 'network' AND s.started_at >= ?
+          ORDER BY s.started_at, s.id`,
+      )
+      .all(toIso(now - days * DAY_MS)) as TrendPoint[];
+  }
+}
