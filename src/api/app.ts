@@ -5,6 +5,9 @@ import type { AppContext } from "../app-context.ts";
 import { VERSION } from "../version.ts";
 import { pageRoutes } from "../ui/pages.ts";
 import { auditRoutes } from "./audit.ts";
+import { changeRoutes } from "./changes.ts";
+import { deviceRoutes } from "./devices.ts";
+import { statsRoutes } from "./stats.ts";
 import { authentication } from "./authentication.ts";
 import { SESSION_COOKIE } from "./session-cookie.ts";
 import { bodyParsing } from "./body.ts";
@@ -49,6 +52,9 @@ export function createApp(ctx: AppContext) {
     .use(authRoutes(ctx))
     .use(keyRoutes(ctx))
     .use(auditRoutes(ctx))
+    .use(deviceRoutes(ctx))
+    .use(changeRoutes(ctx))
+    .use(statsRoutes(ctx))
     .use(scanRoutes(ctx))
     .use(networkRoutes(ctx))
     .use(pageRoutes(ctx));
