@@ -32,6 +32,8 @@ export class Client {
   constructor(
     readonly base: string,
     readonly defaultHeaders: Record<string, string> = {},
+    /** Talk to a server listening on this unix socket (one running inside a test network namespace). */
+    readonly unix?: string,
   ) {}
 
   async request(method: string, path: string, opts: { json?: unknown; body?: BodyInit; headers?: Record<string, string> } = {}): Promise<Reply> {
@@ -42,7 +44,7 @@ export class Client {
       body = JSON.stringify(opts.json);
       headers["content-type"] ??= "application/json";
     }
-    const res = await fetch(this.base + path, { method, headers, body, redirect: "manual" });
+    const res = await fetch(this.base + path, { method, headers, body, redirect: "manual", ...(this.unix ? { unix: this.unix } : {}) } as RequestInit);
     for (const c of res.headers.getSetCookie()) {
       const [pair] = c.split(";");
       const eq = pair.indexOf("=");
@@ -67,15 +69,15 @@ export class Client {
 }
 
 /** Completes first-run setup and returns a client logged in by cookie. */
-export async function setupAdmin(server: { url: string }): Promise<Client> {
-  const client = new Client(server.url);
+export async function setupAdmin(server: { url: string; unix?: string }): Promise<Client> {
+  const client = new Client(server.url, {}, server.unix);
   const res = await client.post("/api/setup", ADMIN);
   if (res.status !== 201) throw new Error(`setup failed: ${res.status} ${res.text}`);
   return client;
 }
 
 /** A logged-in client plus a fresh API key. */
-export async function adminWithKey(server: { url: string }, name = "Test Key"): Promise<{ session: Client; key: string; keyId: number }> {
+export async function adminWithKey(server: { url: string; unix?: string }, name = "Test Key"): Promise<{ session: Client; key: string; keyId: number }> {
   const session = await setupAdmin(server);
   const res = await session.post("/api/keys", { name });
   if (res.status !== 201) throw new Error(`key creation failed: ${res.status} ${res.text}`);

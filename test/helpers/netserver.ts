@@ -1,0 +1,84 @@
+// The real appliance as a separate process inside a test network's scanner namespace, reached from
+// the test over a unix socket (the namespace's addresses are not reachable from here, and nothing
+// of the test network leaks into this machine's own namespace).
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { Client } from "./server.ts";
+import type { Testnet } from "./testnet.ts";
+
+const MAIN = resolve(import.meta.dir, "../../src/main.ts");
+
+export type NetServer = {
+  socket: string;
+  dataDir: string;
+  url: string;
+  unix: string;
+  proc: ReturnType<typeof Bun.spawn>;
+  client(headers?: Record<string, string>): Client;
+  /** Stops the process with a signal and waits for it to exit; returns its exit code. */
+  kill(signal?: NodeJS.Signals): Promise<number | null>;
+  /** Starts the server again on the same data dir (after a kill). */
+  restart(): Promise<void>;
+  close(): Promise<void>;
+};
+
+export async function startNetServer(net: Testnet, env: Record<string, string> = {}): Promise<NetServer> {
+  const dataDir = mkdtempSync(join(tmpdir(), "argus-netsrv-"));
+  const socket = join(dataDir, "argus.sock");
+  const launch = async () => {
+    rmSync(socket, { force: true });
+    const proc = net.spawn([process.execPath, MAIN, "serve"], {
+      env: { ...process.env, ARGUS_SOCKET: socket, ARGUS_DATA_DIR: dataDir, ARGUS_LOG_LEVEL: "warn", ...env },
+      stdout: "inherit",
+      stderr: "inherit",
+    });
+    for (let i = 0; i < 200; i++) {
+      try {
+        const res = await fetch("http://argus/health", { unix: socket } as RequestInit);
+        if (res.ok) return proc;
+      } catch {}
+      if (proc.exitCode !== null) throw new Error(`server exited with ${proc.exitCode} before answering`);
+      await Bun.sleep(50);
+    }
+    proc.kill("SIGKILL");
+    throw new Error("server in the namespace did not answer /health");
+  };
+  const handle: NetServer = {
+    socket,
+    dataDir,
+    url: "http://argus",
+    unix: socket,
+    proc: await launch(),
+    client: (headers = {}) => new Client("http://argus", headers, socket),
+    async kill(signal = "SIGTERM") {
+      handle.proc.kill(signal);
+      return handle.proc.exited;
+    },
+    async restart() {
+      handle.proc = await launch();
+    },
+    async close() {
+      if (handle.proc.exitCode === null) {
+        handle.proc.kill("SIGTERM");
+        await handle.proc.exited;
+      }
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+  return handle;
+}
+
+/** Polls /api/scan/status until no scan runs; returns the scan record of `scanId`. */
+export async function waitForScan(api: Client, scanId: number, timeoutMs = 120_000): Promise<any> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const status = await api.get("/api/scan/status");
+    if (!status.body.scanning || status.body.scan_id !== scanId) {
+      const scan = await api.get(`/api/scans/${scanId}`);
+      if (!["pending", "running"].includes(scan.body.status)) return scan.body;
+    }
+    await Bun.sleep(200);
+  }
+  throw new Error(`scan ${scanId} did not finish within ${timeoutMs} ms`);
+}
