@@ -23,12 +23,40 @@ export type NetServer = {
   close(): Promise<void>;
 };
 
-export async function startNetServer(net: Testnet, env: Record<string, string> = {}): Promise<NetServer> {
+type Spawner = (cmd: string[], opts: { env: Record<string, string | undefined>; stdout: "inherit"; stderr: "inherit" }) => ReturnType<typeof Bun.spawn>;
+
+export function startNetServer(net: Testnet, env: Record<string, string> = {}): Promise<NetServer> {
+  return startInNamespace((cmd, opts) => net.spawn(cmd, opts), env, async () => {});
+}
+
+/**
+ * The appliance in a namespace of its own with nothing but loopback: for API tests that could start a
+ * scan (validation, 409s) but must not be able to send a packet anywhere.
+ */
+export async function startIsolatedServer(env: Record<string, string> = {}): Promise<NetServer> {
+  const ns = `argus-iso-${process.pid}-${Math.floor(Math.random() * 1e6)}`;
+  const run = (cmd: string[]) => {
+    const r = Bun.spawnSync(cmd, { stderr: "pipe" });
+    if (r.exitCode !== 0) throw new Error(`${cmd.join(" ")}: ${r.stderr.toString()}`);
+  };
+  run(["ip", "netns", "add", ns]);
+  const removeNs = () => Bun.spawnSync(["ip", "netns", "del", ns]);
+  process.once("exit", removeNs);
+  try {
+    run(["ip", "-n", ns, "link", "set", "lo", "up"]);
+    return await startInNamespace((cmd, opts) => Bun.spawn(["ip", "netns", "exec", ns, ...cmd], opts), env, async () => void removeNs());
+  } catch (e) {
+    removeNs();
+    throw e;
+  }
+}
+
+async function startInNamespace(spawn: Spawner, env: Record<string, string>, cleanup: () => Promise<void>): Promise<NetServer> {
   const dataDir = mkdtempSync(join(tmpdir(), "argus-netsrv-"));
   const socket = join(dataDir, "argus.sock");
   const launch = async () => {
     rmSync(socket, { force: true });
-    const proc = net.spawn([process.execPath, MAIN, "serve"], {
+    const proc = spawn([process.execPath, MAIN, "serve"], {
       env: { ...process.env, ARGUS_SOCKET: socket, ARGUS_DATA_DIR: dataDir, ARGUS_LOG_LEVEL: "warn", ...env },
       stdout: "inherit",
       stderr: "inherit",
@@ -64,6 +92,7 @@ export async function startNetServer(net: Testnet, env: Record<string, string> =
         await handle.proc.exited;
       }
       rmSync(dataDir, { recursive: true, force: true });
+      await cleanup();
     },
   };
   return handle;

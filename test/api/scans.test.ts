@@ -1,0 +1,132 @@
+// The scan API's contract without a network: validation (422), consent (409), authentication and
+// the history endpoints. The server runs in a namespace of its own with only loopback, so even a
+// scan started by mistake could not send a packet anywhere.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type { Client } from "../helpers/server.ts";
+import { adminWithKey } from "../helpers/server.ts";
+import { startIsolatedServer, waitForScan, type NetServer } from "../helpers/netserver.ts";
+import { requireRoot } from "../helpers/testnet.ts";
+
+const root = requireRoot("runs the appliance in an isolated network namespace");
+
+describe.skipIf(!root)("scan API contract", () => {
+  let server: NetServer;
+  let api: Client;
+
+  beforeAll(async () => {
+    server = await startIsolatedServer();
+    const { key } = await adminWithKey(server);
+    api = server.client({ "X-API-Key": key });
+  });
+  afterAll(() => server?.close());
+
+  const trigger = (qs: string) => api.request("POST", `/api/scan/trigger${qs}`);
+
+  test("without a confirmed subnet, a trigger without `subnet` is 409 No subnet confirmed yet", async () => {
+    const res = await trigger("?profile=quick");
+    expect(res.status).toBe(409);
+    expect(res.body).toEqual({ detail: "No subnet confirmed yet" });
+    expect((await api.get("/api/scans")).body).toEqual([]);
+  });
+
+  const badSubnets: [string, RegExp][] = [
+    ["10.0.0.0/33", /subnet/],
+    ["10.0.0.0/8", /wider than \/16/],
+    ["8.8.8.0/24", /not a private range/],
+    ["192.168.1.0/24;rm -rf /", /subnet/],
+    ["router.local", /subnet/],
+    ["$(reboot)", /subnet/],
+    ["", /subnet/],
+    ["127.0.0.0/24", /subnet/],
+    ["224.0.0.0/24", /subnet/],
+    ["10.0.0.0/24,300.1.1.1", /subnet/],
+  ];
+  for (const [subnet, detail] of badSubnets) {
+    test(`subnet=${JSON.stringify(subnet)} → 422 naming the field`, async () => {
+      const res = await trigger(`?profile=quick&subnet=${encodeURIComponent(subnet)}`);
+      expect(res.status).toBe(422);
+      expect(Object.keys(res.body)).toEqual(["detail"]);
+      expect(res.body.detail).toMatch(detail);
+    });
+  }
+
+  test("unknown profiles, unknown query keys, bad device addresses → 422", async () => {
+    for (const [qs, detail] of [
+      ["?profile=turbo&subnet=10.9.0.0/24", /unknown profile "turbo"/],
+      ["?profile=quick&subnet=10.9.0.0/24&force=1", /Unknown query parameter 'force'/],
+      ["?profile=" + "x".repeat(40), /profile/],
+    ] as const) {
+      const res = await trigger(qs);
+      expect(res.status).toBe(422);
+      expect(res.body.detail).toMatch(detail);
+    }
+    for (const ip of ["10.0.0.0%2F24", "999.1.1.1", "8.8.8.8", "nas.local"]) {
+      const res = await api.request("POST", `/api/scan/device/${ip}`);
+      expect(res.status).toBe(422);
+      expect(res.body.detail).toMatch(/'ip'/);
+    }
+    expect((await api.get("/api/scans")).body).toEqual([]);
+  });
+
+  test("scan status and history when idle; unknown scans are 404; bad filters 422", async () => {
+    expect((await api.get("/api/scan/status")).body).toEqual({ scanning: false });
+    expect((await api.get("/api/scans/42")).status).toBe(404);
+    expect((await api.get("/api/scans/42/devices")).status).toBe(404);
+    expect((await api.get("/api/scans/1/compare/2")).status).toBe(404);
+    expect((await api.get("/api/scans?status=done")).status).toBe(422);
+    expect((await api.post("/api/scan/cancel")).status).toBe(409);
+  });
+
+  test("a scan of a subnet this host is not attached to runs, finds nothing, and is recorded", async () => {
+    // The isolated namespace has no route to 10.9.0.0/24: the sweep can send nothing and says so.
+    const res = await trigger(`?profile=quick&subnet=${encodeURIComponent("10.9.0.0/28")}`);
+    expect(res.status).toBe(202);
+    expect(res.body).toEqual({ status: "started", scan_id: 1, profile: "quick", subnet: "10.9.0.0/28" });
+    const done = await waitForScan(api, 1);
+    expect(["completed", "failed"]).toContain(done.status);
+    expect(done.hosts_found).toBe(0);
+    const list = await api.get("/api/scans");
+    expect(list.headers.get("x-total-count")).toBe("1");
+    const audit = await api.get("/api/audit-logs?action=scan_started");
+    expect(audit.body[0].details).toEqual({ profile: "quick", subnet: "10.9.0.0/28", scan_type: "network" });
+  });
+});
+
+describe.skipIf(!root)("consent from the config file", () => {
+  test("confirmed subnets in config.json are what a trigger without `subnet` scans", async () => {
+    const server = await startIsolatedServer({ ARGUS_SUBNETS: "10.9.1.0/28" });
+    try {
+      const { key } = await adminWithKey(server);
+      const api = server.client({ "X-API-Key": key });
+      const res = await api.request("POST", "/api/scan/trigger?profile=quick");
+      expect(res.status).toBe(202);
+      expect(res.body.subnet).toBe("10.9.1.0/28");
+      await waitForScan(api, res.body.scan_id);
+      const detect = await api.get("/api/network/detect");
+      expect(detect.body.confirmed_subnets).toEqual(["10.9.1.0/28"]);
+      expect(detect.body.interfaces).toEqual([]);
+    } finally {
+      await server.close();
+    }
+  });
+
+  test("an invalid config file stops the server with a clear message", async () => {
+    const { mkdtempSync } = await import("node:fs");
+    const { tmpdir } = await import("node:os");
+    const dir = mkdtempSync(join(tmpdir(), "argus-badcfg-"));
+    writeFileSync(join(dir, "config.json"), JSON.stringify({ subnets: ["8.8.8.0/24"] }));
+    const proc = Bun.spawn([process.execPath, join(import.meta.dir, "../../src/main.ts"), "serve"], {
+      env: { ...process.env, ARGUS_DATA_DIR: dir, ARGUS_PORT: "0", ARGUS_HOST: "127.0.0.1" },
+      stderr: "pipe",
+      stdout: "pipe",
+    });
+    const timer = setTimeout(() => proc.kill("SIGKILL"), 10_000);
+    const [code, err] = await Promise.all([proc.exited, new Response(proc.stderr).text()]);
+    clearTimeout(timer);
+    expect(code).not.toBe(0);
+    expect(err).toContain("subnets");
+    expect(err).toContain("not a private range");
+  });
+});
