@@ -2,6 +2,7 @@
 // outside src/net/ should import this file; use sweep.ts instead.
 import { dlopen, FFIType, ptr, type Pointer } from "bun:ffi";
 import { existsSync } from "node:fs";
+import { constants } from "node:os";
 import { join } from "node:path";
 import { embeddedNativeLibrary } from "../service/embedded.ts";
 
@@ -203,6 +204,13 @@ export class NativeSweepError extends Error {
   }
 }
 
+const errnoNames = new Map(Object.entries(constants.errno).map(([name, n]) => [n, name]));
+
+/** "ENETDOWN (100)" for messages; the numbers are Linux's. */
+export function errnoName(n: number): string {
+  return `${errnoNames.get(n) ?? "errno"} (${n})`;
+}
+
 export const Errno = { EPERM: 1, ENOENT: 2, EACCES: 13, ENODEV: 19, EINVAL: 22, EADDRNOTAVAIL: 99 } as const;
 
 const RESULT_SIZE = 24;
@@ -230,7 +238,7 @@ export class NativeSweep {
     const t = targets.length ? targets : new Uint32Array(1);
     const m = methods.length ? methods : new Uint8Array(1);
     const h = native().argus_sweep_open(ptr(name), t, m, targets.length, c, err);
-    if (!h) throw new NativeSweepError(err[0], `cannot start sweep on ${iface || "(no interface)"}: errno ${err[0]}`);
+    if (!h) throw new NativeSweepError(err[0], `cannot start a sweep${iface ? ` on ${iface}` : ""}: ${errnoName(err[0])}`);
     return new NativeSweep(h);
   }
 
@@ -242,7 +250,7 @@ export class NativeSweep {
   /** Work for at most budgetMs; true while the sweep has more to do. */
   step(budgetMs: number): boolean {
     const r = native().argus_sweep_step(this.live(), budgetMs);
-    if (r < 0) throw new NativeSweepError(-r, `sweep failed: errno ${-r}`);
+    if (r < 0) throw new NativeSweepError(-r, `sweep failed: ${errnoName(-r)}`);
     return r === 1;
   }
 

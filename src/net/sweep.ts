@@ -12,6 +12,7 @@ import { RawSocketPermissionError } from "./errors.ts";
 import { attachedInterface, listInterfaces, type NetInterface } from "./interfaces.ts";
 import { formatIpv4 } from "./ip.ts";
 import { Errno, type FrameFlagName, Method, NativeSweep, NativeSweepError, type NativeProgress } from "./native.ts";
+import { type Neighbour, readNeighbours } from "./neighbours.ts";
 import { expandTargets, isExcludedMac, parseExclusions, validateCidrs, type Exclusions } from "./targets.ts";
 
 export type SweepMethod = "arp" | "icmp" | "neigh";
@@ -227,7 +228,30 @@ export async function sweep(opts: SweepOptions): Promise<SweepResult[]> {
     const p = last as NativeProgress | null;
     if (p) for (const k of ["sent", "received", "answered", "finished", "elapsedMs"] as const) done[k] += p[k];
   }
+  mergeNeighbours(results, groups);
   return results.filter((r) => !isExcludedMac(r.mac, exclusions)).sort((a, b) => compareIp(a.ip, b.ip));
+}
+
+/** Merge the kernel neighbour table into a raw sweep's results, for the
+ * targets the sweep pinged rather than ARPed (only on-link ones can have an
+ * entry, e.g. subnets of another interface when --iface restricts ARP): an
+ * answering host gets its MAC, a silent one with a resolved entry is reported
+ * as "neigh". Targets that were ARP-swept are not: a live host on Ethernet
+ * answers ARP, so an entry for a silent one is stale (the kernel keeps up to
+ * gc_thresh1 entries however old). */
+export function mergeNeighbours(results: SweepResult[], groups: SweepGroup[], neighbours: Neighbour[] = readNeighbours()): void {
+  const pinged = new Set(groups.flatMap((g) => g.icmp));
+  if (pinged.size === 0) return;
+  const found = new Map(results.map((r) => [r.ip, r]));
+  for (const n of neighbours) {
+    if (!pinged.has(n.ipNum)) continue;
+    const r = found.get(n.ip);
+    if (r) {
+      r.mac ??= n.mac;
+      continue;
+    }
+    results.push({ ip: n.ip, mac: n.mac, rtt_ms: null, method: "neigh", attempt: 0, flags: [], iface: n.iface });
+  }
 }
 
 function definedOnly<T extends object>(o: T): Partial<T> {

@@ -20,7 +20,9 @@ if (opts.abortAfterMs !== undefined) {
 // 10 ms records how late it fires (the longest stall).
 let lastTick = performance.now();
 let maxStallMs = 0;
+let ticks = 0;
 const ticker = setInterval(() => {
+  ticks++;
   const now = performance.now();
   maxStallMs = Math.max(maxStallMs, now - lastTick - 10);
   lastTick = now;
@@ -28,7 +30,7 @@ const ticker = setInterval(() => {
 try {
   const results = await sweep({ ...opts, signal: ac.signal, onProgress: (p) => progress.push({ ...p, at: Date.now() }) });
   clearInterval(ticker);
-  console.log(JSON.stringify({ results, progress, abortedAt, sentAtAbort, finishedAt: Date.now(), maxStallMs, error: null }));
+  console.log(JSON.stringify({ results, progress, abortedAt, sentAtAbort, finishedAt: Date.now(), maxStallMs, ticks, error: null }));
 } catch (e) {
   clearInterval(ticker);
   console.log(JSON.stringify({ results: [], progress, abortedAt, sentAtAbort, finishedAt: Date.now(), maxStallMs, error: { name: (e as Error).name, message: (e as Error).message } }));

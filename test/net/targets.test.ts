@@ -7,7 +7,7 @@ import type { NetInterface } from "../../src/net/interfaces.ts";
 import { attachedInterface, proposeSubnets } from "../../src/net/interfaces.ts";
 import { formatIpv4, parseIpv4 } from "../../src/net/ip.ts";
 import { parseProcNetArp } from "../../src/net/neighbours.ts";
-import { planSweep, withoutOwnAddresses } from "../../src/net/sweep.ts";
+import { mergeNeighbours, planSweep, withoutOwnAddresses } from "../../src/net/sweep.ts";
 import { expandTargets, isExcludedMac, parseCidr, parseExclusions, TargetError, validateCidr, validateCidrs } from "../../src/net/targets.ts";
 
 function rejects(fn: () => unknown, field: string, reason: RegExp) {
@@ -171,5 +171,24 @@ describe("argus sweep arguments", () => {
       expect(err).toContain(`subnet: `);
       expect(err).toContain(reason);
     }
+  });
+});
+
+describe("neighbour merge after a raw sweep", () => {
+  const n = (s: string) => parseIpv4(s) as number;
+  const neigh = (ip: string, mac: string) => ({ ip, ipNum: n(ip), mac, iface: "eth1" });
+
+  test("pinged targets get MACs and silent resolved ones are added; ARP-swept targets are not touched", () => {
+    const results = [
+      { ip: "10.1.0.5", mac: null, rtt_ms: 1, method: "icmp" as const, attempt: 1, flags: [], iface: null },
+      { ip: "10.0.0.5", mac: "02:00:00:00:00:05", rtt_ms: 1, method: "arp" as const, attempt: 1, flags: [], iface: "eth0" },
+    ];
+    const groups = [{ iface: null, arp: [n("10.0.0.5"), n("10.0.0.6")], icmp: [n("10.1.0.5"), n("10.1.0.6"), n("10.1.0.7")] }];
+    mergeNeighbours(results, groups, [neigh("10.1.0.5", "02:00:00:00:01:05"), neigh("10.1.0.6", "02:00:00:00:01:06"), neigh("10.0.0.6", "02:00:00:00:00:06"), neigh("10.9.9.9", "02:00:00:00:09:09")]);
+    expect(results.map((r) => [r.ip, r.mac, r.method])).toEqual([
+      ["10.1.0.5", "02:00:00:00:01:05", "icmp"],
+      ["10.0.0.5", "02:00:00:00:00:05", "arp"],
+      ["10.1.0.6", "02:00:00:00:01:06", "neigh"],
+    ]);
   });
 });
