@@ -1,30 +1,44 @@
 // Dispatches `argus <command> ...` to the module that implements the command.
 // Each command module exports `run(args: string[]): Promise<number>` (the exit code).
-type Command = { summary: string; load: () => Promise<{ run: (args: string[]) => Promise<number> }> };
+// Exit codes: 0 success, 1 failure, 2 usage error, 3 nothing to act on (no database, no such
+// user or key), 4 missing privilege (root, CAP_NET_RAW), 130 interrupted.
+type Command = { usage: string; summary: string; load: () => Promise<{ run: (args: string[]) => Promise<number> }> };
 
 const commands: Record<string, Command> = {
-  serve: { summary: "run the appliance (web UI and API)", load: () => import("./serve.ts") },
-  sweep: { summary: "find live hosts: argus sweep CIDR [--iface NAME] [--rate PPS] [--json]", load: () => import("./sweep.ts") },
+  serve: { usage: "serve", summary: "run the appliance: web UI and API (the default)", load: () => import("./serve.ts") },
+  scan: { usage: "scan [CIDR] [--profile P]", summary: "run one network scan now and record it", load: () => import("./scan.ts") },
+  sweep: { usage: "sweep CIDR [--iface NAME] [--json]", summary: "find live hosts (ARP/ICMP), print them, record nothing", load: () => import("./sweep.ts") },
+  keys: { usage: "keys create NAME | list | revoke ID", summary: "manage API keys", load: () => import("./keys.ts") },
+  user: { usage: "user reset-password [USERNAME]", summary: "set a new admin password", load: () => import("./user.ts") },
+  backup: { usage: "backup FILE", summary: "snapshot the database (safe while running)", load: () => import("./backup.ts") },
+  install: { usage: "install [--no-start]", summary: "install as a hardened systemd service (root)", load: () => import("./install.ts") },
 };
 
 export function usage(): string {
-  const lines = Object.entries(commands).map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`);
-  return ["Usage: argus <command> [options]", "", "Commands:", ...lines, "", "Options:", "  --help     show this help", "  --version  print the version"].join("\n");
+  const lines = Object.values(commands).map((c) => `  argus ${c.usage.padEnd(38)} ${c.summary}`);
+  return [
+    "Usage: argus <command> [options]      (argus <command> --help for details)",
+    "",
+    ...lines,
+    "  argus --version                              print the version",
+    "",
+    "Maintenance commands find the database in --data-dir, ARGUS_DATA_DIR, ./data or /var/lib/argus.",
+  ].join("\n");
 }
 
 export async function runCli(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
-  if (name === undefined || name === "serve") return (await commands.serve.load()).run(rest);
+  if (name === undefined) return (await commands.serve.load()).run(rest);
   if (name === "--help" || name === "-h" || name === "help") {
     console.log(usage());
     return 0;
   }
-  if (name === "--version" || name === "-V") {
+  if (name === "--version" || name === "-V" || name === "version") {
     const { VERSION } = await import("../version.ts");
-    console.log(VERSION);
+    console.log(`argus ${VERSION}`);
     return 0;
   }
-  const command = commands[name];
+  const command = Object.hasOwn(commands, name) ? commands[name] : undefined;
   if (!command) {
     console.error(`argus: unknown command '${name}'\n\n${usage()}`);
     return 2;

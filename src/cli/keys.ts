@@ -1,0 +1,70 @@
+// `argus keys create NAME | list | revoke ID`: API keys from the shell, e.g. for a first
+// integration before anyone has logged in to the UI. The key is printed alone on stdout so that
+// `KEY=$(argus keys create backup-job)` works; everything else goes to stderr.
+import { userInfo } from "node:os";
+import type { Actor } from "../audit/audit-log.ts";
+import { AuditLog } from "../audit/audit-log.ts";
+import { ApiKeyStore } from "../auth/api-keys.ts";
+import { CliError, openExisting, resolveDataDir, takeDataDir } from "./database.ts";
+
+const USAGE = `Usage: argus keys <command> [--data-dir DIR]
+
+  create NAME   create an API key and print it (shown only this once)
+  list          list active keys (never the keys themselves)
+  revoke ID     revoke a key; the next request with it gets 401`;
+
+function cliActor(command: string): Actor {
+  let osUser = "unknown";
+  try {
+    osUser = userInfo().username;
+  } catch {
+    // a uid without a passwd entry (containers): keep "unknown"
+  }
+  return { username: null, ip: null, userAgent: `argus ${command} (as ${osUser})` };
+}
+
+export async function run(argv: string[]): Promise<number> {
+  try {
+    const { dataDir, rest } = takeDataDir(argv);
+    const [command, ...args] = rest;
+    if (command === undefined || command === "--help" || command === "-h") {
+      console.log(USAGE);
+      return command === undefined ? 2 : 0;
+    }
+    if (!["create", "list", "revoke"].includes(command)) throw new CliError(`unknown keys command '${command}'`, 2);
+    const db = openExisting(resolveDataDir(dataDir));
+    try {
+      const keys = new ApiKeyStore(db);
+      if (command === "create") {
+        const name = args.join(" ").trim();
+        if (name.length < 1 || name.length > 100) throw new CliError("NAME must be 1 to 100 characters", 2);
+        const key = keys.create(name);
+        new AuditLog(db).record(cliActor("keys create"), "api_key_created", { resource: `api_key:${key.id}`, details: { name, key_prefix: key.key_prefix } });
+        console.error(`created API key ${key.id} '${name}' (${key.key_prefix}…); it is shown only this once:`);
+        console.log(key.key);
+        return 0;
+      }
+      if (command === "list") {
+        if (args.length > 0) throw new CliError(`unexpected argument '${args[0]}'`, 2);
+        const rows = keys.list();
+        console.log(["ID", "PREFIX", "CREATED", "LAST USED", "NAME"].join("\t"));
+        for (const k of rows) console.log([k.id, k.key_prefix, k.created_at, k.last_used_at ?? "never", k.name].join("\t"));
+        return 0;
+      }
+      const id = args[0];
+      if (args.length !== 1 || !/^[0-9]+$/.test(id)) throw new CliError("revoke needs one key ID (see argus keys list)", 2);
+      if (!keys.revoke(Number(id))) throw new CliError(`no active API key with ID ${id}`, 3);
+      new AuditLog(db).record(cliActor("keys revoke"), "api_key_revoked", { resource: `api_key:${id}` });
+      console.error(`revoked API key ${id}`);
+      return 0;
+    } finally {
+      db.close();
+    }
+  } catch (e) {
+    if (e instanceof CliError) {
+      console.error(`argus keys: ${e.message}${e.exitCode === 2 ? `\n\n${USAGE}` : ""}`);
+      return e.exitCode;
+    }
+    throw e;
+  }
+}

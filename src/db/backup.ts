@@ -1,0 +1,57 @@
+// A consistent snapshot of the live database with `VACUUM INTO`: it reads inside one transaction,
+// so the copy is exactly the state at one instant, and in WAL mode the server keeps writing
+// meanwhile. Shared by `argus backup FILE` and the backup API.
+import { Database } from "bun:sqlite";
+import { chmodSync, closeSync, fsyncSync, openSync, renameSync, rmSync, statSync } from "node:fs";
+import { dirname, join, basename } from "node:path";
+
+export type Snapshot = { path: string; bytes: number; schemaVersion: number };
+
+export class BackupError extends Error {}
+
+/**
+ * Writes a snapshot of `db` to `dest` (mode 0600: it holds password hashes and key digests).
+ * The copy is made beside `dest` under a temporary name, checked, flushed, then renamed into
+ * place, so `dest` is never a half-written file. Replaces an existing `dest`.
+ */
+export function snapshotDatabase(db: Database, dest: string): Snapshot {
+  const tmp = join(dirname(dest), `.${basename(dest)}.partial-${process.pid}`);
+  rmSync(tmp, { force: true });
+  try {
+    db.run("VACUUM INTO ?", [tmp]);
+    const schemaVersion = checkSnapshot(tmp);
+    chmodSync(tmp, 0o600);
+    const fd = openSync(tmp, "r");
+    try {
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, dest);
+    return { path: dest, bytes: statSync(dest).size, schemaVersion };
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw e instanceof BackupError ? e : new BackupError(`cannot write the backup to ${dest}: ${(e as Error).message}`);
+  }
+}
+
+/** Verifies a database file (a snapshot, or an upload to restore); returns its schema version. */
+export function checkSnapshot(path: string): number {
+  let copy: Database;
+  try {
+    copy = new Database(path, { readonly: true });
+  } catch (e) {
+    throw new BackupError(`${path} is not an SQLite database: ${(e as Error).message}`);
+  }
+  try {
+    const check = copy.query("PRAGMA quick_check").all() as { quick_check: string }[];
+    if (check.length !== 1 || check[0].quick_check !== "ok") {
+      throw new BackupError(`${path} failed the integrity check: ${check.map((r) => r.quick_check).join("; ")}`);
+    }
+    return (copy.query("PRAGMA user_version").get() as { user_version: number }).user_version;
+  } catch (e) {
+    throw e instanceof BackupError ? e : new BackupError(`${path} is not a readable database: ${(e as Error).message}`);
+  } finally {
+    copy.close();
+  }
+}
