@@ -26,7 +26,7 @@ while (($#)); do
     --runs) RUNS="${2:?}"; shift 2 ;;
     --rate16) RATE16="${2:?}"; shift 2 ;;
     --sim-hosts) SIM_HOSTS="${2:?}"; shift 2 ;;
-    -h|--help) sed -n '2,18p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "sweep.sh: unknown option $1" >&2; exit 2 ;;
   esac
 done
