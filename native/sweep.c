@@ -117,11 +117,12 @@ static struct target *lookup(argus_sweep *s, uint32_t ip)
 	return NULL;
 }
 
-static const struct target *qsort_base;
-static int by_ip_cmp(const void *a, const void *b)
+/* qsort_r, not qsort with a global: sweeps may run in several threads (Workers). */
+static int by_ip_cmp(const void *a, const void *b, void *base)
 {
+	const struct target *t = base;
 	uint32_t i = *(const uint32_t *)a, j = *(const uint32_t *)b;
-	uint32_t x = qsort_base[i].ip, y = qsort_base[j].ip;
+	uint32_t x = t[i].ip, y = t[j].ip;
 	if (x != y)
 		return x < y ? -1 : 1;
 	return i < j ? -1 : i > j;
@@ -203,8 +204,7 @@ argus_sweep *argus_sweep_open(const char *ifname, const uint32_t *targets, const
 		s->t[i].method = methods[i];
 		s->by_ip[i] = i;
 	}
-	qsort_base = s->t;
-	qsort(s->by_ip, n, sizeof *s->by_ip, by_ip_cmp);
+	qsort_r(s->by_ip, n, sizeof *s->by_ip, by_ip_cmp, s->t);
 	/* by_ip_cmp breaks ties by index, so the first of a run is the one kept. */
 	uint8_t *dup = calloc(n ? n : 1, 1);
 	if (!dup) {
@@ -222,7 +222,7 @@ argus_sweep *argus_sweep_open(const char *ifname, const uint32_t *targets, const
 	s->n = kept;
 	for (uint32_t i = 0; i < kept; i++)
 		s->by_ip[i] = i;
-	qsort(s->by_ip, kept, sizeof *s->by_ip, by_ip_cmp);
+	qsort_r(s->by_ip, kept, sizeof *s->by_ip, by_ip_cmp, s->t);
 	for (uint32_t i = 0; i < kept; i++) {
 		need_arp |= s->t[i].method == ARGUS_METHOD_ARP;
 		need_icmp |= s->t[i].method == ARGUS_METHOD_ICMP;

@@ -15,6 +15,8 @@ Options:
   --rate PPS         packets per second (default ${SWEEP_DEFAULTS.rate})
   --retries N        extra probes for silent targets (default ${SWEEP_DEFAULTS.retries})
   --timeout MS       longest wait for an answer after a probe (default ${SWEEP_DEFAULTS.timeoutMs})
+  --linger MS        least time a silent host gets after its first probe (default ${SWEEP_DEFAULTS.lingerMs});
+                     raise it for LANs with devices that answer ARP very late
   --exclude LIST     comma-separated IPs, CIDRs or MACs to leave out
   --allow-public     allow non-private ranges
   --strict           fail (exit 4) instead of degrading without CAP_NET_RAW
@@ -27,6 +29,7 @@ interface Args {
   rate?: number;
   retries?: number;
   timeoutMs?: number;
+  lingerMs?: number;
   exclude: string[];
   allowPublic: boolean;
   strict: boolean;
@@ -66,6 +69,9 @@ export function parseArgs(argv: string[]): Args | "help" {
         break;
       case "--timeout":
         a.timeoutMs = intArg("--timeout", value(), 1, 60_000);
+        break;
+      case "--linger":
+        a.lingerMs = intArg("--linger", value(), 0, 60_000);
         break;
       case "--exclude":
         a.exclude.push(...(value() ?? "").split(",").filter((s) => s !== ""));
@@ -131,6 +137,7 @@ export async function run(argv: string[]): Promise<number> {
       rate: args.rate,
       retries: args.retries,
       timeoutMs: args.timeoutMs,
+      lingerMs: args.lingerMs,
       allowAllRanges: args.allowPublic,
       signal: ac.signal,
       strict: args.strict,

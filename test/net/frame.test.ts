@@ -291,6 +291,17 @@ describe("sweep reply matching (offline engine, frames injected)", () => {
     }
   });
 
+  test("duplicate targets are swept once", () => {
+    const s = offlineSweep(["127.0.0.1", "127.0.0.2", "127.0.0.1"], "127.0.0.1");
+    try {
+      expect(s.progress()).toMatchObject({ total: 2, sent: 2 });
+      expect(s.inject("arp", pcap("pkt-simple-response.pcap")[0])).toBe(true);
+      expect(s.results()).toHaveLength(1);
+    } finally {
+      s.close();
+    }
+  });
+
   test("a second MAC claiming an answered IP is flagged as a conflict", () => {
     const [f] = pcap("pkt-simple-response.pcap");
     const s = offlineSweep(["127.0.0.1"], decodeArp(f).targetIp);

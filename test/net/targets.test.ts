@@ -146,6 +146,7 @@ describe("argus sweep arguments", () => {
       json: true,
       exclude: ["10.0.0.1", "aa:bb:cc:dd:ee:ff"],
     });
+    expect(parseArgs(["10.0.0.0/24", "--linger", "1500", "--timeout", "3000", "--retries", "2"])).toMatchObject({ lingerMs: 1500, timeoutMs: 3000, retries: 2 });
     expect(parseArgs(["--help"])).toBe("help");
   });
 
