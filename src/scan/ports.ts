@@ -21,8 +21,13 @@
 // in-flight connects are torn down. `on_progress` is called at most every `progress_interval_ms` and once at
 // the end with the number of port probes finished (a retried port counts once).
 //
+// Connects go through libc (src/scan/tcp-libc.ts: non-blocking sockets, one poll() loop, exact errno) where
+// glibc is available, else through node:net (`backend` forces one). Under node:net, Bun 1.4 reports ICMP
+// unreachable answers as ECONNREFUSED, so such ports read "closed" instead of "filtered".
+//
 // Only IPv4 literals are accepted as hosts: the scanner never resolves names.
 import net from "node:net";
+import { libcConnector, type ConnectOutcome, type Connector } from "./tcp-libc.ts";
 
 export type PortState = "open" | "closed" | "filtered";
 
@@ -44,6 +49,8 @@ export type PortScanOptions = {
   progress_interval_ms?: number;
   /** Called as soon as a port is found open (e.g. to start service detection early). */
   on_open?: (host: string, port: OpenPort) => void;
+  /** "auto" (default): libc where available, else node:net. */
+  backend?: "auto" | "libc" | "node";
 };
 
 export type PortScanProgress = { ports_scanned: number; ports_total: number; open_found: number };
@@ -102,12 +109,7 @@ function addSample(rtt: RttEstimate, ms: number): void {
   rtt.samples++;
 }
 
-type Outcome =
-  | { kind: "open"; rtt: number }
-  | { kind: "closed"; rtt: number }
-  | { kind: "filtered"; reason: FilteredPort["reason"] }
-  | { kind: "local-error" }
-  | { kind: "aborted" };
+type Outcome = ConnectOutcome;
 
 // Errors from the remote end or the path; anything else (EMFILE, EADDRNOTAVAIL, ENOBUFS...) is our own
 // resource shortage and the port is simply tried again shortly.
@@ -116,7 +118,7 @@ const PROHIBITED = new Set(["EACCES", "EPERM"]);
 
 type Attempt = { cancel: () => void };
 
-function connectOnce(host: string, port: number, timeoutMs: number, done: (o: Outcome) => void): Attempt {
+const nodeConnect: Connector = (host, port, timeoutMs, done) => {
   const started = performance.now();
   let finished = false;
   const socket = new net.Socket();
@@ -143,6 +145,14 @@ function connectOnce(host: string, port: number, timeoutMs: number, done: (o: Ou
   });
   socket.connect({ host, port, family: 4 });
   return { cancel: () => finish({ kind: "aborted" }) };
+};
+
+function pickConnector(backend: PortScanOptions["backend"]): Connector {
+  if (backend === "node") return nodeConnect;
+  const libc = libcConnector();
+  if (libc) return libc;
+  if (backend === "libc") throw new Error("the libc connect backend is not available on this system");
+  return nodeConnect;
 }
 
 type HostState = {
@@ -161,6 +171,7 @@ export async function scanPorts(hosts: string[], ports: number[], opts: PortScan
   for (const h of hosts) if (!net.isIPv4(h)) throw new TypeError(`not an IPv4 address: ${JSON.stringify(h)}`);
   for (const p of ports) if (!Number.isInteger(p) || p < 1 || p > 65535) throw new RangeError(`not a TCP port: ${p}`);
   if (o.concurrency < 1 || o.per_host_concurrency < 1) throw new RangeError("concurrency limits must be >= 1");
+  const connect = pickConnector(o.backend);
 
   const started = performance.now();
   const states: HostState[] = [...new Set(hosts)].map((host) => ({
@@ -221,7 +232,7 @@ export async function scanPorts(hosts: string[], ports: number[], opts: PortScan
       s.tries.set(port, tries);
       s.inflight++;
       inflight++;
-      const attempt = connectOnce(s.result.host, port, timeoutFor(s.result.rtt, o), (out) => {
+      const attempt = connect(s.result.host, port, timeoutFor(s.result.rtt, o), (out) => {
         attempts.delete(attempt);
         s.inflight--;
         inflight--;
