@@ -42,6 +42,8 @@ export async function run(args: string[]): Promise<number> {
     }
     throw e;
   }
+  // Said once, before listening, so it heads the log of a degraded appliance.
+  if (!hasNetRaw()) log.warn(degradedNotice(pingSocketsAllowed()));
   let server;
   try {
     server = await startServer(settings);
@@ -50,7 +52,6 @@ export async function run(args: string[]): Promise<number> {
     console.error(`argus: cannot start: ${(e as Error).message}`);
     return 1;
   }
-  if (!hasNetRaw()) log.warn(degradedNotice(pingSocketsAllowed()));
   const stopNotifying = announceReady(`serving on ${server.url}`);
 
   return new Promise<number>((resolve) => {
