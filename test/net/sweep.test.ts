@@ -216,5 +216,22 @@ describe.skipIf(!root)("sweep on the test network", () => {
       const found = new Set(rows.map((x) => x.ip));
       for (const h of lan.filter((h) => h.behaviour !== "lossy")) expect(found.has(h.ip)).toBe(true);
     }, 30_000);
+
+    test("with ping sockets allowed (net.ipv4.ping_group_range), routed hosts are found by unprivileged echo", async () => {
+      await net.exec(["sysctl", "-qw", "net.ipv4.ping_group_range=0 2147483647"]);
+      try {
+        const r = await net.exec([...nobody, BUN, MAIN, "sweep", net.truth.routed_subnet as string, "--json"]);
+        expect(r.exitCode).toBe(0);
+        const notice = r.stderr.trim().split("\n");
+        expect(notice).toHaveLength(1);
+        expect(notice[0]).toContain("unprivileged ICMP echo");
+        const rows: Row[] = JSON.parse(r.stdout);
+        const want = [...net.hostsWith("routed").map((h) => ({ ip: h.ip, mac: null })), { ip: "10.232.0.254", mac: null }];
+        expect(pairs(rows)).toEqual(pairs(want));
+        expect(rows.every((x) => x.method === "icmp")).toBe(true);
+      } finally {
+        await net.exec(["sysctl", "-qw", "net.ipv4.ping_group_range=1 0"]);
+      }
+    }, 30_000);
   });
 });
