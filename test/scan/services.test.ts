@@ -95,6 +95,21 @@ describe("service detection against real listeners in a namespace", () => {
     console.log(`scan + service detection of ${open.length} open ports: ${elapsed.toFixed(0)} ms`);
   }, 30_000);
 
+  test.skipIf(!root)("deep mode: every probe on every port, and TLS tried on ports not known for it", async () => {
+    // 8444 serves HTTPS but is not a TLS port: normal mode cannot name it, deep mode finds it by a handshake.
+    // The silent 5900 falls back to its port name after every probe went unanswered. time_scale shortens the
+    // waits to keep the test quick.
+    const normal = await topo!.scan({ hosts: ["10.241.0.2"], ports: "8444", services: true, time_scale: 0.2 });
+    expect(normal.services["10.241.0.2"][0]).toMatchObject({ port: 8444, service: null, method: "none", tls: false });
+    const { services, services_ms } = await topo!.scan({ hosts: ["10.241.0.2"], ports: "443,5900,6380,8444", services: true, deep: true, time_scale: 0.2 });
+    const byPort = Object.fromEntries(services["10.241.0.2"].map((s: { port: number }) => [s.port, s]));
+    expect(byPort[8444]).toMatchObject({ service: "https", tls: true, product: "nginx", method: "probe", extra: { title: "Admin on an odd port" } });
+    expect([byPort[443].service, byPort[443].tls, byPort[443].product]).toEqual(["https", true, "nginx"]);
+    expect([byPort[6380].service, byPort[6380].version]).toEqual(["redis", "6.0.5"]);
+    expect([byPort[5900].service, byPort[5900].method]).toEqual(["vnc", "port"]);
+    expect(services_ms).toBeLessThan(15_000);
+  }, 30_000);
+
   test.skipIf(!root)("reads are bounded: a service that never stops sending is cut off at the read limit", async () => {
     // Port 8010 streams data without end. Only the read limit can end the banner read before the 600 ms wait.
     const { services, services_ms } = await topo!.scan({ hosts: ["10.241.0.2"], ports: "8010", services: true });
