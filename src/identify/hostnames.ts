@@ -8,8 +8,9 @@
 //
 // Reverse DNS asks whatever resolver the system is configured with (/etc/resolv.conf), as the user expects.
 // mDNS: a standard query for "<d>.<c>.<b>.<a>.in-addr.arpa PTR" with the unicast-response (QU) bit, sent
-// straight to <ip>:5353 rather than to the 224.0.0.251 group: only the device in question is asked, and
-// RFC 6762 §5.5 responders answer a unicast query with a unicast reply to our source port. NetBIOS: a node
+// both straight to <ip>:5353 and to the 224.0.0.251:5353 group (TTL 255): RFC 6762 §5.5 responders answer a
+// unicast query directly, and those that only listen to the group answer a QU question by unicast too. Only
+// a reply from <ip> itself is accepted. Where the group has no route, the unicast query still goes out. NetBIOS: a node
 // status request ("*" / NBSTAT) to <ip>:137 returns the name table; the workstation name is the unique
 // name with suffix 0x00, and the reply carries the adapter's MAC too.
 //
@@ -72,6 +73,8 @@ export async function reverseDns(ip: string, timeoutMs = DEFAULTS.dns_timeout_ms
 }
 
 // ---- DNS wire format (mDNS) --------------------------------------------------------------------------------
+
+const MDNS_GROUP = "224.0.0.251";
 
 export function reverseName(ip: string): string {
   return `${ip.split(".").reverse().join(".")}.in-addr.arpa`;
@@ -148,8 +151,11 @@ export function parseDnsPtrAnswer(buf: Buffer, qname: string): string | null {
   return null;
 }
 
-/** Sends one UDP datagram to ip:port and resolves with the first reply from that address, or null. */
-function udpExchange(ip: string, port: number, payload: Buffer, timeoutMs: number, accept: (msg: Buffer) => boolean, signal?: AbortSignal): Promise<Buffer | null> {
+/**
+ * Sends one UDP datagram to ip:port (and to each of `also`) and resolves with the first reply from ip that
+ * `accept` takes, or null after the timeout or when no datagram could be sent at all.
+ */
+function udpExchange(ip: string, port: number, payload: Buffer, timeoutMs: number, accept: (msg: Buffer) => boolean, signal?: AbortSignal, also: string[] = []): Promise<Buffer | null> {
   return new Promise((resolve) => {
     const sock = dgram.createSocket("udp4");
     let done = false;
@@ -172,8 +178,21 @@ function udpExchange(ip: string, port: number, payload: Buffer, timeoutMs: numbe
     sock.on("message", (msg, rinfo) => {
       if (rinfo.address === ip && accept(msg)) finish(msg);
     });
-    sock.send(payload, port, ip, (err) => {
-      if (err) finish(null);
+    const targets = [ip, ...also];
+    let failed = 0;
+    sock.bind(0, () => {
+      if (also.length) {
+        try {
+          sock.setMulticastTTL(255); // RFC 6762 §11: receivers drop mDNS with any other TTL
+        } catch {
+          // only the multicast copy suffers
+        }
+      }
+      for (const to of targets) {
+        sock.send(payload, port, to, (err) => {
+          if (err && ++failed === targets.length) finish(null);
+        });
+      }
     });
   });
 }
@@ -186,7 +205,7 @@ export async function mdnsName(ip: string, timeoutMs = DEFAULTS.mdns_timeout_ms,
   await udpExchange(ip, 5353, encodeMdnsQuery(ip, id), timeoutMs, (msg) => {
     answer = parseDnsPtrAnswer(msg, qname);
     return answer !== null;
-  }, signal);
+  }, signal, [MDNS_GROUP]);
   return answer ? cleanName(answer) : null;
 }
 

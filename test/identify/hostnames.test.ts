@@ -50,14 +50,14 @@ describe("name resolution against responders in a namespace", () => {
   let topo: Topology | undefined;
   beforeAll(async () => {
     if (!root) return;
-    topo = createTopology("hn", { extra_addrs: ["10.241.0.4", "10.241.0.5", "10.241.0.6"], resolver: "10.241.0.2" });
+    topo = createTopology("hn", { extra_addrs: ["10.241.0.4", "10.241.0.5", "10.241.0.6", "10.241.0.7"], resolver: "10.241.0.2" });
     await topo.startFixture(new URL("./fixtures/name-responders.ts", import.meta.url).pathname, {});
   }, 30_000);
   afterAll(() => topo?.destroy());
 
   test.skipIf(!root)("each source names its host; the combined lookup says which answered", async () => {
     const r = await topo!.runClient(new URL("./fixtures/run-names.ts", import.meta.url).pathname,
-      { ips: ["10.241.0.2", "10.241.0.3", "10.241.0.4", "10.241.0.5", "10.241.0.6"] });
+      { ips: ["10.241.0.2", "10.241.0.3", "10.241.0.4", "10.241.0.5", "10.241.0.6", "10.241.0.7"] });
 
     expect(r["10.241.0.2"].combined).toEqual({ hostname: "host-a.home.lan", source: "dns", fqdn: "host-a.home.lan" });
     expect(r["10.241.0.2"].dns).toBe("host-a.home.lan");
@@ -71,6 +71,9 @@ describe("name resolution against responders in a namespace", () => {
       name: "DESKTOP-4F1A2B", group: "WORKGROUP", mac: "00:11:22:33:44:55",
       names: [{ name: "DESKTOP-4F1A2B", suffix: 0, group: false }, { name: "WORKGROUP", suffix: 0, group: true }, { name: "DESKTOP-4F1A2B", suffix: 32, group: false }],
     });
+
+    // .7's responder hears only the multicast group.
+    expect(r["10.241.0.7"].combined).toEqual({ hostname: "living-room-tv", source: "mdns", fqdn: "living-room-tv.local" });
 
     // Nobody answers for .5, and .6 answers too late: both give up within the timeouts.
     for (const ip of ["10.241.0.5", "10.241.0.6"]) {

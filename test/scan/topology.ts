@@ -50,6 +50,7 @@ export function createTopology(tag: string, opts: { extra_addrs?: string[]; reso
     srv.exec(["ip", "link", "set", a, "up"]);
     cli.exec(["ip", "addr", "add", "10.241.0.1/24", "dev", b]);
     cli.exec(["ip", "link", "set", b, "up"]);
+    cli.exec(["ip", "route", "add", "224.0.0.0/4", "dev", b]); // mDNS group queries leave by the veth
     run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", `${tlsDir}/key.pem`, "-out", `${tlsDir}/cert.pem`,
       "-days", "1", "-subj", "/CN=nas.example.test"]);
   } catch (e) {
