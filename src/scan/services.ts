@@ -125,7 +125,7 @@ function cleanText(s: string): string {
   // Titles arrive as latin1-decoded bytes; most devices send UTF-8, so re-decode before tidying.
   const text = Buffer.from(s, "latin1").toString("utf8");
   return text
-    .replace(/&(#x[0-9a-f]+|#\d+|[a-z]+);/gi, (all, e: string) => {
+    .replace(/&(#x[0-9a-f]+|#\d+|[a-z]+);/gi, (all: string, e: string) => {
       if (e[0] === "#") {
         const code = e[1] === "x" || e[1] === "X" ? parseInt(e.slice(2), 16) : parseInt(e.slice(1), 10);
         return code > 0 && code < 0x110000 ? String.fromCodePoint(code) : all;

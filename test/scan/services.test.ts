@@ -39,6 +39,25 @@ describe("probe rules (pure)", () => {
     const maria = "\x5b\x00\x00\x00\x0a5.5.5-10.6.12-MariaDB-0ubuntu0.22.04.1\x00";
     expect(matchResponse(maria, ctx("banner", 3306))).toMatchObject({ product: "MariaDB", version: "10.6.12" });
   });
+  test("hostile 16 KiB answers are matched in bounded time", () => {
+    const probes = ["banner", "http-get", "redis", "mqtt-connect", "rdp-x224", "smb2-negotiate", "pg-sslrequest", "mongodb-ismaster", "memcached-version"];
+    const n = 16 * 1024;
+    const hostile = [
+      "SSH-2.0-a" + "-1".repeat(n / 2),
+      "SSH-2.0-" + "a".repeat(n),
+      "HTTP/1.1 200 OK" + "\r\nServer: ".repeat(n / 10),
+      "HTTP/1.1 200 OK\r\n" + "\r\n".repeat(n / 2),
+      "220 " + "FTP ".repeat(n / 4),
+      "\x00\x00\x00\x0a" + "1.".repeat(n / 2),
+      "<title>".repeat(n / 7),
+      "login".repeat(n / 5) + " ",
+      "x".repeat(n),
+    ];
+    const t0 = performance.now();
+    for (const h of hostile) for (const probe of probes) for (const port of [21, 23, 25, 80]) matchResponse(h, { probe, port, tls: false });
+    expect(performance.now() - t0).toBeLessThan(500);
+  });
+
   test("nothing to match", () => {
     expect(matchResponse("", ctx("banner", 22))).toBeNull();
     expect(matchResponse("\x00\x01garbage", ctx("http-get", 8008))).toBeNull();
