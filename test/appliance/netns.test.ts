@@ -104,6 +104,13 @@ describe.skipIf(!haveCurl)("compiled binary on the namespace test network", () =
     }
     const stopped = await s.signal("SIGTERM");
     expect(stopped.code).toBe(0);
+
+    // `argus scan` from the shell records a scan in the same inventory.
+    const cli = await net.exec([...hideRepo(), bins.x64, "scan", net.truth.lan_subnet, "--json", "--data-dir", dataDir], { timeoutMs: 60_000 });
+    expect(cli.exitCode).toBe(0);
+    const out = JSON.parse(cli.stdout) as { scan: { id: number; status: string; profile: string }; devices: { mac_address: string; vendor: string }[] };
+    expect(out.scan).toMatchObject({ id: trig.body.scan_id + 1, status: "completed", profile: "quick" });
+    expect(out.devices.map((d) => d.mac_address).sort()).toEqual(lan.map((h) => h.mac!).sort());
   }, 120_000);
 
   test("SIGTERM mid-scan: exit 0 within 5 s, scan marked cancelled, consistent database, findings kept", async () => {
