@@ -19,9 +19,10 @@ void ratelimit_init(struct ratelimit *rl, uint32_t pps, uint64_t now)
 	if (pps == 0)
 		pps = 1;
 	rl->rate = pps / 1e6;
-	/* 50 ms worth, at least one packet: enough to ride over a slice gap or
-	 * a short preemption on a busy machine without losing the average. */
-	rl->burst = pps / 20.0 < 1.0 ? 1.0 : pps / 20.0;
+	/* 100 ms worth, at least one packet: enough to ride over a slice gap or
+	 * a preemption on a busy machine without losing the average, small
+	 * enough (a few dozen KB of ARP) not to matter to any LAN as a burst. */
+	rl->burst = pps / 10.0 < 1.0 ? 1.0 : pps / 10.0;
 	rl->tokens = 1.0;
 	rl->last_us = now;
 }
