@@ -13,24 +13,25 @@
 // `oui-data` lacks the closed IAB registry (36-bit blocks under 00:50:C2 and 40:D8:55); iab.json supplies it
 // (regenerate with src/identify/iab-import.ts).
 //
-// The table is ~5.6 MB of JSON; it is imported lazily on first use so that commands that never look a
-// vendor up do not pay for it. Measured on the dev machine (bun 1.4.4): load ≈ 50 ms, +≈ 45 MiB RSS, 10k lookups ≈ 6 ms
-// (see test/identify/vendor.test.ts, which prints the figures).
-import { createRequire } from "node:module";
-
+// The table is ~5.6 MB of JSON; it is parsed on first use so that commands that never look a vendor up do
+// not pay for it. Measured on the dev machine (bun 1.4.4, 2 shared cores): first lookup 40 ms (idle) to
+// 300 ms (loaded), the same from `bun` and from a `bun build --compile` binary, +30-45 MiB RSS; 10k lookups
+// 6-20 ms. A server should call preloadVendors() at start-up, off the request path.
+// test/identify/vendor.test.ts prints the figures.
 type OuiTable = Record<string, string>;
 
-let table: OuiTable | null = null;
+let tables: OuiTable[] | null = null;
 
-function load(): OuiTable {
-  if (table) return table;
-  // A synchronous require keeps lookups synchronous; `bun build --compile` still embeds both JSON files.
-  const require = createRequire(import.meta.url);
+function load(): OuiTable[] {
+  if (tables) return tables;
+  // A literal require() keeps lookups synchronous and defers parsing to the first lookup, and
+  // `bun build --compile` still embeds both JSON files (it does not follow createRequire()).
   const oui = require("oui-data") as OuiTable;
   const iab = require("./iab.json") as OuiTable;
-  // IAB keys never collide with oui-data's (it has only the parent MA-L entries), so a merge is exact.
-  table = Object.assign(Object.create(null), oui, iab) as OuiTable;
-  return table;
+  // IAB keys never collide with oui-data's (it has only the parent MA-L entries): two tables, no merge cost.
+  // Keys looked up are always 6-9 hex digits, so inherited Object properties can never match.
+  tables = [oui, iab];
+  return tables;
 }
 
 export function preloadVendors(): void {
@@ -42,21 +43,28 @@ export function normalizeMac(mac: string): string | null {
   return /^[0-9A-F]{12}$/.test(hex) ? hex : null;
 }
 
-export function vendorPrefix(mac: string): string | null {
+function find(mac: string): { key: string; entry: string } | null {
   const hex = normalizeMac(mac);
   if (!hex) return null;
-  const oui = load();
+  const all = load();
   for (const len of [9, 7, 6]) {
     const key = hex.slice(0, len);
-    if (oui[key] !== undefined) return key;
+    for (const t of all) {
+      const entry = t[key];
+      if (typeof entry === "string") return { key, entry };
+    }
   }
   return null;
 }
 
+export function vendorPrefix(mac: string): string | null {
+  return find(mac)?.key ?? null;
+}
+
 export function lookupVendor(mac: string): string | null {
-  const key = vendorPrefix(mac);
-  if (!key) return null;
-  const name = load()[key].split("\n", 1)[0].trim();
+  const hit = find(mac);
+  if (!hit) return null;
+  const name = hit.entry.split("\n", 1)[0].trim();
   return name || null;
 }
 
