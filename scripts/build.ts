@@ -6,6 +6,7 @@
 //   bun scripts/build.ts                 both architectures
 //   bun scripts/build.ts --arch arm64    one (x64 | arm64)
 //   bun scripts/build.ts --no-bytecode   plain minified JS (to compare start-up)
+//   bun scripts/build.ts --smol          runtime in --smol mode (to compare memory)
 //
 // The arm64 core is cross-compiled with Debian's gcc-aarch64-linux-gnu; the arm64 Bun runtime is
 // fetched by `bun build` itself (from the npm registry, @oven/bun-linux-aarch64) on first use and
@@ -20,9 +21,10 @@ const ARCHES = ["x64", "arm64"] as const;
 type Arch = (typeof ARCHES)[number];
 const BUN_TARGET: Record<Arch, "bun-linux-x64" | "bun-linux-arm64"> = { x64: "bun-linux-x64", arm64: "bun-linux-arm64" };
 
-function parseArgs(argv: string[]): { arches: Arch[]; bytecode: boolean; outDir: string } {
+function parseArgs(argv: string[]): { arches: Arch[]; bytecode: boolean; smol: boolean; outDir: string } {
   let arches: Arch[] = [...ARCHES];
   let bytecode = true;
+  let smol = false;
   let outDir = join(root, "dist");
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -31,10 +33,11 @@ function parseArgs(argv: string[]): { arches: Arch[]; bytecode: boolean; outDir:
       if (!ARCHES.includes(v as Arch)) throw new Error(`--arch must be one of ${ARCHES.join(", ")}`);
       arches = [v as Arch];
     } else if (a === "--no-bytecode") bytecode = false;
+    else if (a === "--smol") smol = true;
     else if (a === "--out-dir") outDir = resolve(argv[++i] ?? "");
     else throw new Error(`unknown option ${a}`);
   }
-  return { arches, bytecode, outDir };
+  return { arches, bytecode, smol, outDir };
 }
 
 /** Compiles native/*.c for `arch` with the matching compiler (see scripts/build-native.mjs). */
@@ -85,12 +88,20 @@ function ouiEmbedPlugin(): BunPlugin {
   };
 }
 
-async function buildBinary(arch: Arch, bytecode: boolean, outDir: string): Promise<string> {
+async function buildBinary(arch: Arch, bytecode: boolean, outDir: string, smol = false): Promise<string> {
   const lib = buildNative(arch);
   const outfile = join(outDir, `argus-linux-${arch}`);
   const result = await Bun.build({
     entrypoints: [join(root, "src", "main.ts")],
-    compile: { target: BUN_TARGET[arch], outfile },
+    compile: {
+      target: BUN_TARGET[arch],
+      outfile,
+      // An appliance takes its settings from the environment only: no .env or bunfig.toml picked
+      // up from whatever directory it happens to start in.
+      autoloadDotenv: false,
+      autoloadBunfig: false,
+      execArgv: smol ? ["--smol"] : [],
+    },
     minify: true,
     // Bytecode spares the parse at start-up; it needs ESM output here because main.ts awaits at top level.
     bytecode,
@@ -111,13 +122,13 @@ async function main(): Promise<number> {
   try {
     opts = parseArgs(process.argv.slice(2));
   } catch (e) {
-    console.error(`build: ${(e as Error).message}\nUsage: bun scripts/build.ts [--arch x64|arm64] [--no-bytecode] [--out-dir DIR]`);
+    console.error(`build: ${(e as Error).message}\nUsage: bun scripts/build.ts [--arch x64|arm64] [--no-bytecode] [--smol] [--out-dir DIR]`);
     return 2;
   }
   mkdirSync(opts.outDir, { recursive: true });
   for (const arch of opts.arches) {
     const started = performance.now();
-    const out = await buildBinary(arch, opts.bytecode, opts.outDir);
+    const out = await buildBinary(arch, opts.bytecode, opts.outDir, opts.smol);
     const mb = (statSync(out).size / 1024 / 1024).toFixed(1);
     console.log(`build: ${out} (${mb} MiB, ${((performance.now() - started) / 1000).toFixed(1)} s)`);
   }

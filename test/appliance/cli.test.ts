@@ -2,7 +2,7 @@
 // "nothing to act on" answers with their exit codes (0 ok, 1 failure, 2 usage, 3 nothing there,
 // 4 privilege). Nothing here starts a scan or sends a packet.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { rmSync } from "node:fs";
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import pkg from "../../package.json" with { type: "json" };
 import { buildBinaries, runCmd, tempDir, type Binaries } from "./harness.ts";
@@ -64,5 +64,15 @@ describe("argus CLI (compiled)", () => {
     const r = await runCmd([bins.x64, "serve"], { cwd, env: { PATH: "/usr/bin:/bin", ARGUS_PORT: "99999" } });
     expect(r.code).toBe(2);
     expect(r.stderr).toBe("argus: ARGUS_PORT must be an integer from 0 to 65535, got '99999'\n");
+  });
+
+  test("ignores .env and bunfig.toml in the directory it starts from (settings come from the environment only)", async () => {
+    const dir = join(cwd, "with-dotenv");
+    mkdirSync(dir);
+    writeFileSync(join(dir, ".env"), "ARGUS_DATA_DIR=/nonexistent/from-dotenv\n");
+    writeFileSync(join(dir, "bunfig.toml"), 'preload = ["./evil.ts"]\n');
+    const r = await runCmd([bins.x64, "keys", "list"], { cwd: dir, env: { PATH: "/usr/bin:/bin" } });
+    expect(r.code).toBe(3);
+    expect(r.stderr).toContain(`no Argus database at ${join(dir, "data", "argus.db")}`);
   });
 });
