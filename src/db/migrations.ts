@@ -206,6 +206,22 @@ export const migrations: Migration[] = [
       CREATE INDEX devices_risk_score ON devices(risk_score, id);
     `,
   },
+  {
+    version: 5,
+    description: "device listing indexes: filters in IP order, names with unnamed devices last",
+    // A filter (status, risk level, zone) with the default IP order otherwise sorts thousands of
+    // rows by the computed ip_sort (~15 ms on 10,000 devices); these make it an index walk.
+    // Name orders put unnamed devices last in both directions, which needs one index per direction.
+    sql: `
+      CREATE INDEX devices_status_ip ON devices(status, ip_sort, id);
+      CREATE INDEX devices_risk_ip ON devices(risk_level, ip_sort, id);
+      CREATE INDEX devices_zone_ip ON devices(zone, ip_sort, id);
+      CREATE INDEX devices_hostname_asc ON devices(hostname IS NULL, hostname COLLATE NOCASE, id);
+      CREATE INDEX devices_hostname_desc ON devices(hostname IS NOT NULL, hostname COLLATE NOCASE, id);
+      CREATE INDEX devices_vendor_asc ON devices(vendor IS NULL, vendor COLLATE NOCASE, id);
+      CREATE INDEX devices_vendor_desc ON devices(vendor IS NOT NULL, vendor COLLATE NOCASE, id);
+    `,
+  },
 ];
 
 export const LATEST_VERSION = migrations[migrations.length - 1].version;

@@ -26,7 +26,8 @@ export type DeviceSort = (typeof DEVICE_SORTS)[number];
 export const DEFAULT_DEVICE_SORT: DeviceSort = "ip";
 
 // ip_sort is the numeric IPv4 (migration 4), so 10.0.0.2 comes before 10.0.0.10. Names sort
-// case-insensitively with unnamed devices last in both directions: they are the least useful rows.
+// case-insensitively with unnamed devices last in both directions (they are the least useful rows);
+// each direction is spelled to match its index of migration 5, so no order needs a sort step.
 const ORDER_BY: Record<DeviceSort, string> = {
   ip: "ip_sort, id",
   "-ip": "ip_sort DESC, id DESC",
@@ -37,9 +38,9 @@ const ORDER_BY: Record<DeviceSort, string> = {
   risk_score: "risk_score, id",
   "-risk_score": "risk_score DESC, id DESC",
   hostname: "hostname IS NULL, hostname COLLATE NOCASE, id",
-  "-hostname": "hostname IS NULL, hostname COLLATE NOCASE DESC, id DESC",
+  "-hostname": "hostname IS NOT NULL DESC, hostname COLLATE NOCASE DESC, id DESC",
   vendor: "vendor IS NULL, vendor COLLATE NOCASE, id",
-  "-vendor": "vendor IS NULL, vendor COLLATE NOCASE DESC, id DESC",
+  "-vendor": "vendor IS NOT NULL DESC, vendor COLLATE NOCASE DESC, id DESC",
 };
 
 export const LABEL_MAX = 64;

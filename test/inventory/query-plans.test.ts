@@ -6,7 +6,7 @@ import { describe, expect, test } from "bun:test";
 import { Database } from "bun:sqlite";
 import { migrate } from "../../src/db/migrations.ts";
 import { changeListQueries, type ChangeFilter } from "../../src/inventory/changes.ts";
-import { deviceListQueries, type DeviceFilter } from "../../src/inventory/devices.ts";
+import { DEVICE_SORTS, deviceListQueries, type DeviceFilter } from "../../src/inventory/devices.ts";
 
 const db = new Database(":memory:");
 migrate(db);
@@ -47,7 +47,12 @@ describe("device listing query plans", () => {
     ["risk_level", { risk_level: "critical" }],
     ["zone", { zone: "IoT" }],
     ["port", { port: 22 }],
+    ["hostname", { sort: "hostname" }],
+    ["-hostname", { sort: "-hostname" }],
+    ["vendor", { sort: "vendor" }],
+    ["-vendor", { sort: "-vendor" }],
     ["status + -risk_score", { status: "online", sort: "-risk_score" }],
+    ["zone + hostname", { zone: "IoT", sort: "hostname" }],
   ];
   for (const [label, filter] of cases) {
     test(label, () => {
@@ -60,10 +65,27 @@ describe("device listing query plans", () => {
     expect(selectPlan).toEqual(["SCAN devices USING INDEX devices_ip_sort"]);
   });
 
+  test("every sort key alone, and status / risk_level / zone in IP order, need no sort step", () => {
+    const filters: Omit<DeviceFilter, "limit" | "offset">[] = [
+      ...DEVICE_SORTS.map((sort) => ({ sort })),
+      { status: "online" },
+      { risk_level: "high" },
+      { zone: "IoT" },
+      { status: "offline", sort: "-ip" },
+    ];
+    for (const filter of filters) {
+      const q = deviceListQueries(filter);
+      const steps = plan(q.select, [...q.args, 50, 0]);
+      expect({ filter, sorts: steps.filter((s) => s.includes("TEMP B-TREE")) }).toEqual({ filter, sorts: [] });
+    }
+  });
+
   test("filters search their index", () => {
-    expect(plan(deviceListQueries({ status: "offline" }).count, ["offline"])).toEqual(["SEARCH devices USING COVERING INDEX devices_status (status=?)"]);
-    expect(plan(deviceListQueries({ risk_level: "high" }).count, ["high"])).toEqual(["SEARCH devices USING COVERING INDEX devices_risk (risk_level=?)"]);
-    expect(plan(deviceListQueries({ zone: "Lab" }).count, ["Lab"])).toEqual(["SEARCH devices USING COVERING INDEX devices_zone (zone=?)"]);
+    for (const [filter, arg, column] of [[{ status: "offline" as const }, "offline", "status"], [{ risk_level: "high" as const }, "high", "risk_level"], [{ zone: "Lab" }, "Lab", "zone"]] as const) {
+      const q = deviceListQueries(filter);
+      expect(plan(q.count, [arg])).toEqual([expect.stringMatching(new RegExp(`^SEARCH devices USING COVERING INDEX devices_\\w+ \\(${column}=\\?\\)$`))]);
+      expect(plan(q.select, [arg, 50, 0])).toEqual([expect.stringMatching(new RegExp(`^SEARCH devices USING INDEX devices_\\w+_ip \\(${column}=\\?\\)$`))]);
+    }
     expect(plan(deviceListQueries({ port: 443 }).count, [443]).join(" | ")).toContain("SEARCH ports USING COVERING INDEX ports_port (port=?)");
   });
 });
