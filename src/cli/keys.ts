@@ -40,7 +40,7 @@ export async function run(argv: string[]): Promise<number> {
         if (name.length < 1 || name.length > 100) throw new CliError("NAME must be 1 to 100 characters", 2);
         const key = keys.create(name);
         new AuditLog(db).record(cliActor("keys create"), "api_key_created", { resource: `api_key:${key.id}`, details: { name, key_prefix: key.key_prefix } });
-        console.error(`created API key ${key.id} '${name}' (${key.key_prefix}…); it is shown only this once:`);
+        process.stderr.write(`created API key ${key.id} '${name}' (${key.key_prefix}…); it is shown only this once:\n`);
         console.log(key.key);
         return 0;
       }
@@ -55,7 +55,7 @@ export async function run(argv: string[]): Promise<number> {
       if (args.length !== 1 || !/^[0-9]+$/.test(id)) throw new CliError("revoke needs one key ID (see argus keys list)", 2);
       if (!keys.revoke(Number(id))) throw new CliError(`no active API key with ID ${id}`, 3);
       new AuditLog(db).record(cliActor("keys revoke"), "api_key_revoked", { resource: `api_key:${id}` });
-      console.error(`revoked API key ${id}`);
+      process.stderr.write(`revoked API key ${id}\n`);
       return 0;
     } finally {
       db.close();

@@ -85,7 +85,7 @@ export async function run(argv: string[]): Promise<number> {
         }
       });
       const started = manager.start("network", profile, targets);
-      if (!args.json) console.error(`scan ${started.scan_id} (${started.profile}) of ${started.subnet} started`);
+      if (!args.json) process.stderr.write(`scan ${started.scan_id} (${started.profile}) of ${started.subnet} started\n`);
       await manager.idle();
       unsubscribe();
       process.off("SIGINT", onSignal);

@@ -1,7 +1,6 @@
 // `argus user reset-password [USERNAME]`: the way back in when the admin password is lost.
 // Reads the new password twice from the terminal without echo, or once from stdin when it is
 // not a terminal (`echo "$PW" | argus user reset-password`); ends every session of the user.
-import { spawnSync } from "node:child_process";
 import { userInfo } from "node:os";
 import { AuditLog } from "../audit/audit-log.ts";
 import { MIN_PASSWORD_LENGTH } from "../auth/passwords.ts";
@@ -14,32 +13,43 @@ const USAGE = `Usage: argus user reset-password [USERNAME] [--data-dir DIR]
 Sets a new password (at least ${MIN_PASSWORD_LENGTH} characters) for the administrator and signs out all of
 its sessions. From a terminal it asks twice without echo; otherwise it reads one line from stdin.`;
 
-/** Reads one line from stdin (without the newline); null at end of input. */
-async function readLine(): Promise<string | null> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin as AsyncIterable<Buffer>) {
-    chunks.push(chunk);
-    if (chunk.includes(10)) break;
-  }
-  const text = Buffer.concat(chunks).toString("utf8");
-  if (text === "" && chunks.length === 0) return null;
-  return text.split("\n", 1)[0].replace(/\r$/, "");
+/** The first line of stdin (piped input), without its newline; null when stdin is empty. */
+async function firstLineOfStdin(): Promise<string | null> {
+  const text = await Bun.stdin.text();
+  return text === "" ? null : text.split("\n", 1)[0].replace(/\r$/, "");
 }
 
-async function promptHidden(prompt: string): Promise<string | null> {
-  process.stderr.write(prompt);
-  spawnSync("stty", ["-echo"], { stdio: "inherit" });
-  try {
-    return await readLine();
-  } finally {
-    spawnSync("stty", ["echo"], { stdio: "inherit" });
-    process.stderr.write("\n");
-  }
+/** Reads a line from the terminal in raw mode, echoing nothing; null on Ctrl-C / Ctrl-D. */
+function promptHidden(prompt: string): Promise<string | null> {
+  return new Promise((resolve) => {
+    const stdin = process.stdin;
+    let typed = "";
+    const finish = (value: string | null) => {
+      stdin.off("data", onData);
+      stdin.setRawMode(false);
+      stdin.pause();
+      process.stderr.write("\n");
+      resolve(value);
+    };
+    const onData = (chunk: Buffer) => {
+      for (const ch of chunk.toString("utf8")) {
+        if (ch === "\r" || ch === "\n") return finish(typed);
+        if (ch === "\u0003" || (ch === "\u0004" && typed === "")) return finish(null);
+        if (ch === "\u007f" || ch === "\b") typed = typed.slice(0, -1);
+        else if (ch >= " ") typed += ch;
+      }
+    };
+    // Raw mode first, then the prompt: typing that starts at the prompt is never echoed.
+    stdin.setRawMode(true);
+    process.stderr.write(prompt);
+    stdin.resume();
+    stdin.on("data", onData);
+  });
 }
 
 async function newPassword(): Promise<string> {
   if (!process.stdin.isTTY) {
-    const pw = await readLine();
+    const pw = await firstLineOfStdin();
     if (pw === null) throw new CliError("no password on stdin", 2);
     return pw;
   }
@@ -76,7 +86,7 @@ export async function run(argv: string[]): Promise<number> {
       new AuditLog(db).record({ username: user.username, ip: null, userAgent: `argus user reset-password (as ${safeOsUser()})` }, "password_reset", {
         resource: `user:${user.id}`,
       });
-      console.error(`password of '${user.username}' changed; all of its sessions were signed out`);
+      process.stderr.write(`password of '${user.username}' changed; all of its sessions were signed out\n`);
       return 0;
     } finally {
       db.close();

@@ -4,8 +4,10 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { Database } from "bun:sqlite";
 import pkg from "../../package.json" with { type: "json" };
-import { buildBinaries, runCmd, tempDir, type Binaries } from "./harness.ts";
+import { ADMIN, Client } from "../helpers/server.ts";
+import { baseEnv, buildBinaries, launch, requireThat, runCmd, tempDir, type Binaries } from "./harness.ts";
 
 let bins: Binaries;
 let cwd: string;
@@ -75,4 +77,48 @@ describe("argus CLI (compiled)", () => {
     expect(r.code).toBe(3);
     expect(r.stderr).toContain(`no Argus database at ${join(dir, "data", "argus.db")}`);
   });
+
+  test("user reset-password at a terminal asks twice without echoing; a mismatch changes nothing", async () => {
+    if (!requireThat(Bun.which("python3") !== null, "python3 (its pty module plays the terminal)")) return;
+    const dir = join(cwd, "tty");
+    const server = await launch([bins.x64, "serve"], { env: baseEnv(join(dir, "data")), cwd });
+    expect((await new Client(server.url).post("/api/setup", ADMIN)).status).toBe(201);
+    expect((await server.signal("SIGTERM")).code).toBe(0);
+    // Types `first` at the first prompt and `second` at the second, returns the transcript and exit code.
+    const typing = String.raw`
+import os, pty, sys, time, json
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv(sys.argv[1], [sys.argv[1], "user", "reset-password", "--data-dir", sys.argv[2]])
+out = b""
+def until(tok):
+    global out
+    end = time.time() + 15
+    while tok not in out and time.time() < end:
+        try: out += os.read(fd, 1024)
+        except OSError: return
+until(b"New password: "); os.write(fd, sys.argv[3].encode() + b"\r")
+until(b"Repeat it: "); os.write(fd, sys.argv[4].encode() + b"\r")
+until(b"the end of the output, which never comes before EOF")
+_, status = os.waitpid(pid, 0)
+print(json.dumps({"out": out.decode(), "code": os.WEXITSTATUS(status)}))
+`;
+    const hash = () => {
+      const db = new Database(join(dir, "data", "argus.db"), { readonly: true });
+      const h = (db.query("SELECT password_hash FROM users").get() as { password_hash: string }).password_hash;
+      db.close();
+      return h;
+    };
+    const before = hash();
+    const mismatch = JSON.parse((await runCmd(["python3", "-c", typing, bins.x64, join(dir, "data"), "first passphrase one", "second passphrase two"])).stdout);
+    expect(mismatch.code).toBe(1);
+    expect(mismatch.out).toContain("the passwords differ; nothing changed");
+    expect(hash()).toBe(before);
+    const same = "a terminal-typed passphrase";
+    const ok = JSON.parse((await runCmd(["python3", "-c", typing, bins.x64, join(dir, "data"), same, same])).stdout);
+    expect(ok.code).toBe(0);
+    expect(ok.out).not.toContain(same); // never echoed
+    expect(ok.out).toContain("password of 'admin' changed");
+    expect(await Bun.password.verify(same, hash())).toBe(true);
+  }, 60_000);
 });
