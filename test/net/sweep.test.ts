@@ -182,6 +182,15 @@ describe.skipIf(!root)("sweep on the test network", () => {
     }
   }, 30_000);
 
+  test("an unprivileged user with only CAP_NET_RAW (the systemd unit's ambient capability) gets the full sweep", async () => {
+    const withCap = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all,+net_raw", "--ambient-caps=+net_raw", "--bounding-set=-all,+net_raw", "env", "HOME=/tmp"];
+    const r = await net.exec([...withCap, BUN, MAIN, "sweep", net.truth.lan_subnet, net.truth.routed_subnet as string, "--json"]);
+    expect(r.stderr).toBe("");
+    expect(r.exitCode).toBe(0);
+    const want = [...lan.map((h) => ({ ip: h.ip, mac: h.mac })), ...net.hostsWith("routed").map((h) => ({ ip: h.ip, mac: null })), { ip: "10.232.0.254", mac: null }];
+    expect(pairs(JSON.parse(r.stdout))).toEqual(pairs(want));
+  }, 30_000);
+
   describe("without CAP_NET_RAW", () => {
     const nobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all", "--bounding-set=-all", "env", "HOME=/tmp"];
 
