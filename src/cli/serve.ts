@@ -44,6 +44,24 @@ export async function run(args: string[]): Promise<number> {
   }
   // Said once, before listening, so it heads the log of a degraded appliance.
   if (!hasNetRaw()) log.warn(degradedNotice(pingSocketsAllowed()));
+
+  // Signals are taken from the start: a stop requested while the server is still starting
+  // (systemd can send one at any time) waits for it to be up, then stops it the same clean way.
+  let signalled: (signal: string) => void = () => {};
+  const firstSignal = new Promise<string>((resolve) => (signalled = resolve));
+  let stopping = false;
+  const onSignal = (signal: string) => {
+    if (stopping) {
+      // A second Ctrl-C means "now".
+      log.warn("second signal during shutdown; exiting at once", { signal });
+      process.exit(130);
+    }
+    stopping = true;
+    signalled(signal);
+  };
+  process.on("SIGTERM", () => onSignal("SIGTERM"));
+  process.on("SIGINT", () => onSignal("SIGINT"));
+
   let server;
   try {
     server = await startServer(settings);
@@ -54,35 +72,22 @@ export async function run(args: string[]): Promise<number> {
   }
   const stopNotifying = announceReady(`serving on ${server.url}`);
 
-  return new Promise<number>((resolve) => {
-    let stopping = false;
-    const shutdown = async (signal: string) => {
-      if (stopping) {
-        // A second Ctrl-C means "now".
-        log.warn("second signal during shutdown; exiting at once", { signal });
-        process.exit(130);
-      }
-      stopping = true;
-      log.info("shutting down", { signal });
-      stopNotifying();
-      const deadline = setTimeout(() => {
-        log.error("shutdown did not finish in time; exiting", { deadline_ms: SHUTDOWN_DEADLINE_MS });
-        process.exit(1);
-      }, SHUTDOWN_DEADLINE_MS - 250);
-      try {
-        await server.stop();
-      } catch (e) {
-        log.error("error during shutdown", { error: (e as Error).message });
-        clearTimeout(deadline);
-        resolve(1);
-        return;
-      }
-      clearTimeout(deadline);
-      resolve(0);
-      // Anything still holding the event loop open (a stray timer) must not keep a stopped service alive.
-      setTimeout(() => process.exit(0), 100).unref();
-    };
-    process.on("SIGTERM", () => void shutdown("SIGTERM"));
-    process.on("SIGINT", () => void shutdown("SIGINT"));
-  });
+  const signal = await firstSignal;
+  log.info("shutting down", { signal });
+  stopNotifying();
+  const deadline = setTimeout(() => {
+    log.error("shutdown did not finish in time; exiting", { deadline_ms: SHUTDOWN_DEADLINE_MS });
+    process.exit(1);
+  }, SHUTDOWN_DEADLINE_MS - 250);
+  try {
+    await server.stop();
+  } catch (e) {
+    log.error("error during shutdown", { error: (e as Error).message });
+    return 1;
+  } finally {
+    clearTimeout(deadline);
+  }
+  // Anything still holding the event loop open (a stray timer) must not keep a stopped service alive.
+  setTimeout(() => process.exit(0), 100).unref();
+  return 0;
 }
