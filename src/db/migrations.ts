@@ -222,6 +222,16 @@ export const migrations: Migration[] = [
       CREATE INDEX devices_vendor_desc ON devices(vendor IS NOT NULL, vendor COLLATE NOCASE, id);
     `,
   },
+  {
+    version: 6,
+    description: "change listing indexes for combined type / severity / acknowledged filters",
+    // Counting "unacknowledged warnings" through a one-column index looks up every unacknowledged
+    // row (~100 ms on a million changes); these answer such counts from the index alone.
+    sql: `
+      CREATE INDEX changes_type_filters ON changes(change_type, severity, acknowledged);
+      CREATE INDEX changes_severity_filters ON changes(severity, acknowledged);
+    `,
+  },
 ];
 
 export const LATEST_VERSION = migrations[migrations.length - 1].version;

@@ -29,6 +29,12 @@ const toChange = (r: ChangeRow): StoredChange => ({ ...r, acknowledged: r.acknow
  * X-Total-Count and the page (LIMIT and OFFSET last). Exported for the query-plan test.
  */
 export function changeListQueries(filter: Omit<ChangeFilter, "limit" | "offset">): { count: string; select: string; args: (string | number)[] } {
+  // Without ANALYZE statistics SQLite may pick the index of a low-cardinality column (type,
+  // severity, acknowledged) over device_id's and look up 100,000 rows to count 100. A unary "+"
+  // keeps a column out of index selection, so the most selective filter leads: a device or scan,
+  // then `since` (a recent cut-off), then the type/severity/acknowledged indexes.
+  const selective = filter.device_id !== undefined || filter.scan_id !== undefined;
+  const narrow = selective || filter.since !== undefined ? "+" : "";
   const where: string[] = [];
   const args: (string | number)[] = [];
   const eq = (column: string, value: string | number | undefined) => {
@@ -37,12 +43,12 @@ export function changeListQueries(filter: Omit<ChangeFilter, "limit" | "offset">
     args.push(value);
   };
   eq("scan_id", filter.scan_id);
-  eq("device_id", filter.device_id);
-  eq("change_type", filter.change_type);
-  eq("severity", filter.severity);
-  eq("acknowledged", filter.acknowledged === undefined ? undefined : filter.acknowledged ? 1 : 0);
+  eq(filter.scan_id !== undefined ? "+device_id" : "device_id", filter.device_id);
+  eq(`${narrow}change_type`, filter.change_type);
+  eq(`${narrow}severity`, filter.severity);
+  eq(`${narrow}acknowledged`, filter.acknowledged === undefined ? undefined : filter.acknowledged ? 1 : 0);
   if (filter.since !== undefined) {
-    where.push("detected_at >= ?");
+    where.push(`${selective ? "+" : ""}detected_at >= ?`);
     args.push(filter.since);
   }
   const clause = where.length > 0 ? `WHERE ${where.join(" AND ")}` : "";

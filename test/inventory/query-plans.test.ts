@@ -100,6 +100,11 @@ describe("change listing query plans", () => {
     ["unacknowledged", { acknowledged: false }],
     ["since", { since: "2024-01-15T10:30:00Z" }],
     ["device + type", { device_id: 7, change_type: "port_opened" }],
+    ["type + severity", { change_type: "port_opened", severity: "high" }],
+    ["severity + unacknowledged", { severity: "warning", acknowledged: false }],
+    ["type + severity + unacknowledged", { change_type: "port_opened", severity: "critical", acknowledged: false }],
+    ["scan + severity", { scan_id: 3, severity: "info" }],
+    ["since + unacknowledged", { since: "2024-01-15T10:30:00Z", acknowledged: false }],
   ];
   for (const [label, filter] of cases) {
     test(label, () => {
@@ -120,6 +125,30 @@ describe("change listing query plans", () => {
     ] as const) {
       const q = changeListQueries(filter);
       expect(plan(q.select, [...q.args, 50, 0])).toEqual([`SEARCH changes USING INDEX ${index}`]);
+    }
+  });
+
+  test("a device or scan filter leads even when low-cardinality filters come with it", () => {
+    for (const [filter, index] of [
+      [{ device_id: 7, change_type: "port_opened" as const, severity: "high" as const, acknowledged: false }, "changes_device (device_id=?)"],
+      [{ device_id: 7, since: "2024-01-15T10:30:00Z" }, "changes_device (device_id=?)"],
+      [{ scan_id: 3, device_id: 7, acknowledged: true }, "changes_scan (scan_id=?)"],
+    ] as const) {
+      const q = changeListQueries(filter);
+      expect(plan(q.count, q.args)).toEqual([`SEARCH changes USING INDEX ${index}`]);
+      expect(plan(q.select, [...q.args, 50, 0])).toEqual([`SEARCH changes USING INDEX ${index}`]);
+    }
+  });
+
+  test("combined type / severity / acknowledged counts are answered from an index alone", () => {
+    for (const filter of [
+      { change_type: "port_opened" as const, severity: "high" as const },
+      { severity: "warning" as const, acknowledged: false },
+      { change_type: "device_added" as const, acknowledged: false },
+      { change_type: "port_opened" as const, severity: "critical" as const, acknowledged: false },
+    ]) {
+      const q = changeListQueries(filter);
+      expect({ filter, plan: plan(q.count, q.args) }).toEqual({ filter, plan: [expect.stringMatching(/^SEARCH changes USING COVERING INDEX changes_\w+_filters /)] });
     }
   });
 });
