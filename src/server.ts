@@ -8,6 +8,9 @@ import type { Settings } from "./config/settings.ts";
 import { openDatabase } from "./db/database.ts";
 import { log, setLogLevel } from "./log.ts";
 
+/** How long in-flight requests may take to finish during shutdown before their connections are closed. */
+const DRAIN_MS = 1500;
+
 export type RunningServer = { url: string; port: number; ctx: AppContext; stop: () => Promise<void> };
 
 export async function startServer(settings: Settings): Promise<RunningServer> {
@@ -29,9 +32,12 @@ export async function startServer(settings: Settings): Promise<RunningServer> {
     stop: async () => {
       if (stopped) return;
       stopped = true;
-      // Stop taking requests, let a running scan record itself as cancelled, then close the file.
-      await app.stop();
+      // Stop taking requests, end live streams, let a running scan record itself as cancelled, give
+      // in-flight requests a moment, then close what is left and the database file.
+      const draining = app.stop();
       await ctx.scans.stop();
+      await Promise.race([draining, Bun.sleep(DRAIN_MS)]);
+      await app.stop(true);
       db.close(false);
       log.info("stopped");
     },

@@ -97,17 +97,18 @@ export function scanRoutes(ctx: AppContext) {
         const stream = new ReadableStream<Uint8Array>({
           start(controller) {
             const send = (event: string, data: unknown) => controller.enqueue(encoder.encode(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`));
-            send("status", ctx.scans.status());
-            unsubscribe = ctx.scans.subscribe((e) => send(e.type, e));
-            // Comments keep proxies and idle timeouts from closing a quiet stream.
-            keepalive = setInterval(() => controller.enqueue(encoder.encode(": keepalive\n\n")), 15_000);
-            request.signal.addEventListener("abort", () => {
+            const end = () => {
               unsubscribe();
               clearInterval(keepalive);
               try {
                 controller.close();
               } catch {}
-            });
+            };
+            send("status", ctx.scans.status());
+            unsubscribe = ctx.scans.subscribe((e) => (e.type === "closing" ? end() : send(e.type, e)));
+            // Comments keep proxies and idle timeouts from closing a quiet stream.
+            keepalive = setInterval(() => controller.enqueue(encoder.encode(": keepalive\n\n")), 15_000);
+            request.signal.addEventListener("abort", end);
           },
           cancel() {
             unsubscribe();

@@ -18,7 +18,9 @@ export type ScanStatus = "pending" | "running" | "completed" | "failed" | "cance
 
 export type ScanEvent =
   | { type: "progress"; scan_id: number; progress: StatusProgress }
-  | { type: "finished"; scan_id: number; status: ScanStatus; changes: number };
+  | { type: "finished"; scan_id: number; status: ScanStatus; changes: number }
+  /** The appliance is shutting down: live streams should end. */
+  | { type: "closing" };
 
 export type StatusProgress = Progress & { elapsed_seconds: number; eta_seconds: number | null };
 
@@ -104,8 +106,9 @@ export class ScanManager {
     return () => this.listeners.delete(listener);
   }
 
-  /** Cancels a running scan and waits until its results are written (for shutdown). */
+  /** Ends live event streams, cancels a running scan and waits until its results are written (shutdown). */
   async stop(): Promise<void> {
+    this.emit({ type: "closing" });
     const r = this.current;
     if (!r) return;
     r.abort.abort();

@@ -94,6 +94,48 @@ describe.skipIf(!root)("scan API contract", () => {
   });
 });
 
+describe.skipIf(!root)("live scan events (SSE)", () => {
+  test("the stream opens with the status, then reports progress and the finished scan", async () => {
+    const server = await startIsolatedServer();
+    try {
+      const { key } = await adminWithKey(server);
+      const api = server.client({ "X-API-Key": key });
+      const res = await fetch("http://argus/api/scan/events", { headers: { "X-API-Key": key }, unix: server.socket } as RequestInit);
+      expect(res.status).toBe(200);
+      expect(res.headers.get("content-type")).toBe("text/event-stream");
+      const reader = res.body!.getReader();
+      let text = "";
+      const until = async (needle: string) => {
+        const deadline = Date.now() + 20_000;
+        while (!text.includes(needle) && Date.now() < deadline) text += new TextDecoder().decode((await reader.read()).value);
+        return text.includes(needle);
+      };
+      expect(await until("event: status")).toBe(true);
+      expect(text).toContain(`data: {"scanning":false}`);
+      const started = await api.request("POST", `/api/scan/trigger?profile=quick&subnet=${encodeURIComponent("10.9.2.0/28")}`);
+      expect(await until("event: finished")).toBe(true);
+      expect(text).toContain("event: progress");
+      const finished = text.split("\n\n").find((block) => block.startsWith("event: finished"))!;
+      expect(JSON.parse(finished.split("data: ")[1])).toMatchObject({ type: "finished", scan_id: started.body.scan_id });
+      await reader.cancel();
+    } finally {
+      await server.close();
+    }
+  });
+
+  test("without credentials the stream is 401 like every /api route", async () => {
+    const server = await startIsolatedServer();
+    try {
+      await adminWithKey(server);
+      const res = await fetch("http://argus/api/scan/events", { unix: server.socket } as RequestInit);
+      expect(res.status).toBe(401);
+      expect(await res.json()).toEqual({ detail: "Not authenticated" });
+    } finally {
+      await server.close();
+    }
+  });
+});
+
 describe.skipIf(!root)("consent from the config file", () => {
   test("confirmed subnets in config.json are what a trigger without `subnet` scans", async () => {
     const server = await startIsolatedServer({ ARGUS_SUBNETS: "10.9.1.0/28" });
