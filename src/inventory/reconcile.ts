@@ -15,6 +15,7 @@
 // - Ports are compared only when both this scan and an earlier one scanned them, and only within the
 //   ports this scan probed (a narrower profile never "closes" the ports it did not look at).
 import type { Database } from "bun:sqlite";
+import { hostnameKey, serviceFingerprint, type FingerprintPort } from "../identify/fingerprint.ts";
 import { assessDevice, assessPort, type PortInfo } from "../risk/score.ts";
 import type { Change, ChangeType, Observation, ObservedPort, ScanScope, Severity } from "./observation.ts";
 
@@ -192,17 +193,17 @@ class Reconciler {
     const candidates = (this.db.query(`SELECT ${DEVICE_COLUMNS} FROM devices WHERE mac_address IS NOT NULL ORDER BY last_seen DESC`).all() as DeviceRow[]).filter(
       (d) => !this.seenDevices.has(d.id) && !this.seenMacs.has(d.mac_address!),
     );
-    if (o.hostname) {
-      const byName = candidates.find((d) => d.hostname?.toLowerCase() === o.hostname!.toLowerCase());
+    const name = hostnameKey(o.hostname);
+    if (name) {
+      const byName = candidates.find((d) => hostnameKey(d.hostname) === name);
       if (byName) return byName;
     }
-    // A fingerprint of one or two common ports would merge look-alike devices; ask for a distinctive one.
-    if (o.ports && o.ports.length >= 3) {
-      const print = fingerprint(o.ports);
+    const print = o.ports ? serviceFingerprint(o.ports) : null;
+    if (print) {
       for (const d of candidates) {
         if (!d.ports_known) continue;
-        const rows = this.db.query("SELECT port, service, product FROM ports WHERE device_id = ?").all(d.id) as ObservedPort[];
-        if (fingerprint(rows) === print) return d;
+        const rows = this.db.query("SELECT port, protocol, service, product, version FROM ports WHERE device_id = ?").all(d.id) as FingerprintPort[];
+        if (serviceFingerprint(rows) === print) return d;
       }
     }
     return null;
@@ -307,11 +308,4 @@ function serviceChanged(old: PortRow, now: ObservedPort): boolean {
   if (now.product && old.product && now.product !== old.product) return true;
   if (now.product && now.product === old.product && now.version && old.version && now.version !== old.version) return true;
   return false;
-}
-
-function fingerprint(ports: { port: number; service: string | null; product: string | null }[]): string {
-  return ports
-    .map((p) => `${p.port}/${p.service ?? ""}/${p.product ?? ""}`)
-    .sort()
-    .join(",");
 }

@@ -137,3 +137,20 @@ describe("reconcile", () => {
     expect((db.query("SELECT count(*) AS n FROM devices WHERE mac_address IS NULL").get() as { n: number }).n).toBe(1);
   });
 });
+
+describe("MAC rotation by service fingerprint", () => {
+  test("a new randomised MAC serving exactly a missing device's distinctive services is that device", () => {
+    const laptop = "da:00:00:00:00:07";
+    const services = () => [port(22, "ssh", "OpenSSH", "9.6p1"), port(5000, "http", "AirTunes", "770.8.1"), port(7000, "http", "AirTunes", "770.8.1")];
+    scan([...baseline(), host("10.0.0.60", laptop, services(), { mac_randomized: true })]);
+    const next = "de:00:00:00:00:08";
+    const r = scan([...baseline(), host("10.0.0.60", next, services(), { mac_randomized: true })]);
+    expect(kinds(r)).toEqual([`mac_rotated:10.0.0.60:${laptop}>${next}`]);
+  });
+
+  test("generic hostnames never link two devices", () => {
+    scan([...baseline(), host("10.0.0.70", "da:00:00:00:00:09", [], { mac_randomized: true, hostname: "android" })]);
+    const r = scan([...baseline(), host("10.0.0.71", "de:00:00:00:00:10", [], { mac_randomized: true, hostname: "android" })]);
+    expect(kinds(r)).toEqual(["device_added:10.0.0.71:>10.0.0.71"]);
+  });
+});
