@@ -62,15 +62,23 @@ export class InventoryStats {
    * saw which count as at risk now (risk is not stored per scan, so it reflects current findings and trust).
    */
   trends(days: number, now: number = Date.now()): TrendPoint[] {
+    // Counted from the at-risk devices' sightings since the window's first scan (index on
+    // scan_devices(device_id, scan_id)), not by visiting every scan's sightings: the work follows
+    // how many devices are at risk, not devices × scans. Sightings of scans outside the window
+    // (device scans, failed ones) fall away in the final join.
     return this.db
       .query(
-        `SELECT s.id AS scan_id, s.started_at, s.hosts_found AS devices,
-                (SELECT count(*) FROM scan_devices sd JOIN devices d ON d.id = sd.device_id
-                  WHERE sd.scan_id = s.id AND d.is_trusted = 0 AND d.risk_level IN ${AT_RISK_SQL}) AS at_risk,
-                s.open_ports, s.changes_count AS changes
-           FROM scans s
-          WHERE s.status = 'completed' AND s.scan_type = 'network' AND s.started_at >= ?
-          ORDER BY s.started_at, s.id`,
+        `WITH window AS (
+           SELECT id, started_at, hosts_found, open_ports, changes_count FROM scans
+            WHERE status = 'completed' AND scan_type = 'network' AND started_at >= ?),
+         at_risk AS (
+           SELECT sd.scan_id, count(*) AS n
+             FROM devices d CROSS JOIN scan_devices sd ON sd.device_id = d.id
+            WHERE d.is_trusted = 0 AND d.risk_level IN ${AT_RISK_SQL} AND sd.scan_id >= (SELECT min(id) FROM window)
+            GROUP BY sd.scan_id)
+         SELECT w.id AS scan_id, w.started_at, w.hosts_found AS devices, coalesce(r.n, 0) AS at_risk, w.open_ports, w.changes_count AS changes
+           FROM window w LEFT JOIN at_risk r ON r.scan_id = w.id
+          ORDER BY w.started_at, w.id`,
       )
       .all(toIso(now - days * DAY_MS)) as TrendPoint[];
   }
