@@ -37,7 +37,7 @@ export async function startServer(settings: Settings): Promise<RunningServer> {
       const draining = app.stop();
       await ctx.scans.stop();
       await Promise.race([draining, Bun.sleep(DRAIN_MS)]);
-      await app.stop(true);
+      server.stop(true);
       db.close(false);
       log.info("stopped");
     },

@@ -31,8 +31,13 @@ export function keyRoutes(ctx: AppContext) {
     )
     .get("/api/keys", () => ctx.apiKeys.list(), {
       query: noQuery,
-      response: { 200: t.Array(keyInfo) },
-      detail: { summary: "List API keys (never the key itself)", tags: ["api keys"] },
+      // Documented, not validated per response: the store selects exactly these columns, and this is
+      // the route integrations poll.
+      detail: {
+        summary: "List API keys (never the key itself)",
+        tags: ["api keys"],
+        responses: { 200: { description: "Active keys", content: { "application/json": { schema: t.Array(keyInfo) } } } },
+      },
     })
     .delete(
       "/api/keys/:id",
