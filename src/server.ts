@@ -19,11 +19,14 @@ export async function startServer(settings: Settings): Promise<RunningServer> {
   const ctx = createContext(db, settings, loadSessionSecret(settings.dataDir, settings.sessionSecret));
   const interrupted = ctx.scans.markInterrupted();
   if (interrupted > 0) log.warn("marked scans interrupted by the previous stop", { count: interrupted });
-  const app = createApp(ctx).listen(settings.socket ? { unix: settings.socket } : { hostname: settings.host, port: settings.port });
+  const app = createApp(ctx).listen({ hostname: settings.host, port: settings.port });
   const server = app.server!;
+  // A unix socket as a second door to the same app: for local tools, a reverse proxy, and tests that
+  // run the appliance inside a network namespace the test process cannot reach by TCP.
+  const local = settings.socket ? Bun.serve({ unix: settings.socket, fetch: (request) => app.fetch(request) }) : null;
   const shownHost = settings.host === "0.0.0.0" ? "localhost" : settings.host;
-  const url = settings.socket ? `unix:${settings.socket}` : `http://${shownHost.includes(":") ? `[${shownHost}]` : shownHost}:${server.port}`;
-  log.info("listening", { url, data_dir: settings.dataDir });
+  const url = `http://${shownHost.includes(":") ? `[${shownHost}]` : shownHost}:${server.port}`;
+  log.info("listening", { url, socket: settings.socket ?? "none", data_dir: settings.dataDir });
   let stopped = false;
   return {
     url,
@@ -34,10 +37,11 @@ export async function startServer(settings: Settings): Promise<RunningServer> {
       stopped = true;
       // Stop taking requests, end live streams, let a running scan record itself as cancelled, give
       // in-flight requests a moment, then close what is left and the database file.
-      const draining = app.stop();
+      const draining = Promise.all([app.stop(), local?.stop()]);
       await ctx.scans.stop();
       await Promise.race([draining, Bun.sleep(DRAIN_MS)]);
       server.stop(true);
+      local?.stop(true);
       db.close(false);
       log.info("stopped");
     },

@@ -83,7 +83,11 @@ export function authentication(ctx: AppContext) {
           username: principalName(principal),
           // Only audited actions need the address; look it up then, not on every request.
           get ip() {
-            return server?.requestIP(request)?.address ?? null;
+            try {
+              return server?.requestIP(request)?.address ?? null;
+            } catch {
+              return null; // a request that came in over the unix socket has no IP
+            }
           },
           userAgent: request.headers.get("user-agent"),
         },

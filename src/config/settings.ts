@@ -6,7 +6,7 @@ import { resolve } from "node:path";
 export type Settings = {
   host: string;
   port: number;
-  /** Listen on this unix socket instead of TCP (ARGUS_SOCKET), e.g. behind a reverse proxy. */
+  /** Also listen on this unix socket (ARGUS_SOCKET), e.g. for a reverse proxy or local tools. */
   socket?: string;
   dataDir: string;
   /** From ARGUS_SESSION_SECRET; when absent a secret is generated once into the data dir. */

@@ -57,7 +57,9 @@ async function startInNamespace(spawn: Spawner, env: Record<string, string>, cle
   const launch = async () => {
     rmSync(socket, { force: true });
     const proc = spawn([process.execPath, MAIN, "serve"], {
-      env: { ...process.env, ARGUS_SOCKET: socket, ARGUS_DATA_DIR: dataDir, ARGUS_LOG_LEVEL: "warn", ...env },
+      // TCP on the namespace's own loopback (so commands run inside it can use http://localhost:8080),
+      // and a unix socket for this test process, which lives outside the namespace.
+      env: { ...process.env, ARGUS_SOCKET: socket, ARGUS_DATA_DIR: dataDir, ARGUS_HOST: "127.0.0.1", ARGUS_PORT: "8080", ARGUS_LOG_LEVEL: "warn", ...env },
       stdout: "inherit",
       stderr: "inherit",
     });
