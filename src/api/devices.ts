@@ -4,6 +4,7 @@ import type { AppContext } from "../app-context.ts";
 import { DEVICE_SORTS, DEVICE_STATUSES, DeviceInventory, LABEL_MAX, NOTES_MAX, ZONE_MAX } from "../inventory/devices.ts";
 import { LEVELS } from "../risk/score.ts";
 import { authentication } from "./authentication.ts";
+import { rejectRepeatedQueryKeys } from "./query-keys.ts";
 import { HttpError } from "./errors.ts";
 import { idParams, noQuery, oneOf, page, paging, strictQuery } from "./schemas.ts";
 
@@ -61,13 +62,19 @@ const listQuery = strictQuery({
   ...paging,
 });
 
-const clearable = (field: string, max: number) =>
-  t.Optional(t.Union([t.String({ maxLength: max }), t.Null()], { error: `${field}: must be a string of at most ${max} characters ("" clears it)` }));
+// Labels and zones are one-line names shown everywhere (lists, exports, notifications): no control characters.
+const ONE_LINE = "^[^\\u0000-\\u001f\\u007f]*$";
+const clearable = (field: string, max: number, pattern?: string) =>
+  t.Optional(
+    t.Union([t.String({ maxLength: max, ...(pattern ? { pattern } : {}) }), t.Null()], {
+      error: `${field}: must be a string of at most ${max} characters${pattern ? " without control characters" : ""} ("" clears it)`,
+    }),
+  );
 
 const updateBody = t.Object(
   {
-    label: clearable("label", LABEL_MAX),
-    zone: clearable("zone", ZONE_MAX),
+    label: clearable("label", LABEL_MAX, ONE_LINE),
+    zone: clearable("zone", ZONE_MAX, ONE_LINE),
     is_trusted: t.Optional(t.Boolean({ error: "is_trusted: must be true or false" })),
     notes: clearable("notes", NOTES_MAX),
   },
@@ -79,6 +86,7 @@ export function deviceRoutes(ctx: AppContext) {
   const notFound = (id: number) => new HttpError(404, `Device ${id} not found`);
   return new Elysia({ name: "argus.devices" })
     .use(authentication(ctx))
+    .onTransform(rejectRepeatedQueryKeys)
     .get(
       "/api/devices",
       ({ query, set }) => {

@@ -62,7 +62,7 @@ export class ChangeLog {
   list(filter: ChangeFilter): { items: StoredChange[]; total: number } {
     const { count, select, args } = changeListQueries(filter);
     const total = (this.db.query(count).get(...args) as { n: number }).n;
-    const rows = this.db.query(select).all(...args, filter.limit, filter.offset) as ChangeRow[];
+    const rows = this.db.query(select).all(...args, filter.limit, sqlOffset(filter.offset)) as ChangeRow[];
     return { items: rows.map(toChange), total };
   }
 
@@ -95,4 +95,9 @@ export function parseSince(text: string): string | null {
   if (Number(h) > 23 || Number(mi) > 59 || Number(s) > 59) return null;
   // Fractions are dropped (stored times are whole seconds); rounding down keeps `since` inclusive.
   return toIso(Math.floor(ms / 1000) * 1000);
+}
+
+/** An offset past any table is an empty page, not an error: SQLite's OFFSET needs a 64-bit integer. */
+function sqlOffset(offset: number): number {
+  return Math.min(offset, Number.MAX_SAFE_INTEGER);
 }

@@ -159,7 +159,7 @@ export class DeviceInventory {
   list(filter: DeviceFilter): { items: Device[]; total: number } {
     const { count, select, args } = deviceListQueries(filter);
     const total = (this.db.query(count).get(...args) as { n: number }).n;
-    const rows = this.db.query(select).all(...args, filter.limit, filter.offset) as DeviceRow[];
+    const rows = this.db.query(select).all(...args, filter.limit, sqlOffset(filter.offset)) as DeviceRow[];
     return { items: this.withOpenPorts(rows), total };
   }
 
@@ -279,4 +279,9 @@ function parseIdList(json: string): string[] {
   } catch {
     return [];
   }
+}
+
+/** An offset past any table is an empty page, not an error: SQLite's OFFSET needs a 64-bit integer. */
+function sqlOffset(offset: number): number {
+  return Math.min(offset, Number.MAX_SAFE_INTEGER);
 }

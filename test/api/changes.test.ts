@@ -147,6 +147,11 @@ describe("GET /api/changes", () => {
     await expect422("/api/changes?type=device_added", "type");
     const res = await api.get("/api/changes?since=yesterday");
     expect(res.body.detail).toContain("ISO 8601");
+    const twice = await api.get("/api/changes?severity=high&severity=critical");
+    expect(twice.status).toBe(422);
+    expect(twice.body.detail).toBe("Invalid query parameter 'severity': given more than once");
+    const far = await api.get("/api/changes?offset=99999999999999999999");
+    expect([far.status, far.body]).toEqual([200, []]);
   });
 });
 

@@ -197,6 +197,21 @@ describe("GET /api/devices", () => {
     const res = await api.get("/api/devices?sort=mac");
     expect(res.body.detail).toContain("-risk_score");
   });
+
+  test("a query key given twice → 422 rather than a silent pick", async () => {
+    for (const [path, field] of [["/api/devices?status=online&status=offline", "status"], ["/api/devices?q=a&q=b", "q"], ["/api/devices?limit=5&limit=6", "limit"]]) {
+      const res = await api.get(path);
+      expect({ path, status: res.status }).toEqual({ path, status: 422 });
+      expect(res.body.detail).toBe(`Invalid query parameter '${field}': given more than once`);
+    }
+  });
+
+  test("an offset beyond any table is an empty page, not an error", async () => {
+    const res = await api.get("/api/devices?offset=99999999999999999999");
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual([]);
+    expect(res.headers.get("x-total-count")).toBe(String(DEVICES.length));
+  });
 });
 
 describe("GET /api/devices/{id}", () => {
@@ -313,6 +328,8 @@ describe("PUT /api/devices/{id}", () => {
     const id = idOf("192.168.1.61");
     const before = (await api.get(`/api/devices/${id}`)).body;
     const cases: [unknown, string][] = [
+      [{ label: "Lab\u0000pc" }, "label"],
+      [{ zone: "IoT\nGuests" }, "zone"],
       [{ is_trusted: "true" }, "is_trusted"],
       [{ is_trusted: 1 }, "is_trusted"],
       [{ label: 5 }, "label"],

@@ -140,6 +140,7 @@ describe("a seeded inventory", () => {
       expect(res.body.detail).toContain("'days'");
     }
     expect((await api.get("/api/trends?weeks=2")).body.detail).toContain("'weeks'");
+    expect((await api.get("/api/trends?days=30&days=31")).body).toEqual({ detail: "Invalid query parameter 'days': given more than once" });
     expect((await api.get("/api/stats?verbose=1")).status).toBe(422);
   });
 });
