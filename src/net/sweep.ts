@@ -10,7 +10,6 @@
 // getting a turn in between, so a sweep never blocks the server for long.
 import { RawSocketPermissionError } from "./errors.ts";
 import { attachedInterface, listInterfaces, type NetInterface } from "./interfaces.ts";
-import { formatIpv4 } from "./ip.ts";
 import { Errno, type FrameFlagName, Method, NativeSweep, NativeSweepError, type NativeProgress } from "./native.ts";
 import { type Neighbour, readNeighbours } from "./neighbours.ts";
 import { expandTargets, isExcludedMac, parseExclusions, validateCidrs, type Exclusions } from "./targets.ts";
@@ -258,4 +257,3 @@ function definedOnly<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
-export { formatIpv4 };
