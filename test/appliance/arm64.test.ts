@@ -53,6 +53,29 @@ describe.skipIf(!ready)("arm64 binary under qemu", () => {
     }
   }, 120_000);
 
+  test("talks sd_notify (libc over bun:ffi) on arm64 too: READY, WATCHDOG, STOPPING", async () => {
+    if (!requireThat(Bun.which("python3") !== null, "python3 (a unix datagram listener standing in for systemd)")) return;
+    const cwd = tempDir("argus-arm64-");
+    dirs.push(cwd);
+    const listener = String.raw`
+import socket, subprocess, sys, json
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM); s.bind(sys.argv[1]); s.settimeout(60)
+env = {"PATH": "/usr/bin:/bin", "ARGUS_DATA_DIR": sys.argv[2], "ARGUS_HOST": "127.0.0.1", "ARGUS_PORT": "0",
+       "NOTIFY_SOCKET": sys.argv[1], "WATCHDOG_USEC": "2000000"}
+p = subprocess.Popen(sys.argv[3:] + ["serve"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+got = [s.recv(4096).decode(), s.recv(4096).decode()]
+p.terminate()
+got.append(s.recv(4096).decode())
+print(json.dumps({"messages": got, "code": p.wait(timeout=20)}))
+`;
+    const r = await runCmd(["python3", "-c", listener, join(cwd, "notify.sock"), join(cwd, "data"), ...qemu(bins.arm64!)], { timeoutMs: 90_000 });
+    const out = JSON.parse(r.stdout) as { messages: string[]; code: number };
+    expect(out.messages[0]).toStartWith("READY=1\nSTATUS=serving on http://127.0.0.1:");
+    expect(out.messages[1]).toBe("WATCHDOG=1");
+    expect(out.messages[2]).toBe("STOPPING=1");
+    expect(out.code).toBe(0);
+  }, 120_000);
+
   test("its embedded arm64 native core sweeps the namespace test network", async () => {
     if (!requireRoot("sweeps with raw sockets inside network namespaces")) return;
     await withTestnet({ hosts: 3 }, async (net) => {
