@@ -79,6 +79,9 @@ export async function runPipeline(input: PipelineInput): Promise<PipelineOutput>
     onProgress({ phase: "services", ports_scanned: portsScanned });
     services = new Map();
     for (const h of scanned.hosts) {
+      // A host whose ports were not all probed (cancelled part-way) reports no port list at all:
+      // a partial list would read as "closed" for every port not reached.
+      if (h.unscanned_count > 0) continue;
       const open = h.open.map((p) => p.port);
       const detected = profile.service_detection && !signal.aborted ? await detectServices(h.host, open, { deep: profile.deep, signal }) : [];
       services.set(h.host, open.map((port) => toObservedPort(port, detected.find((d) => d.port === port))));
@@ -86,7 +89,7 @@ export async function runPipeline(input: PipelineInput): Promise<PipelineOutput>
     }
   }
   const resolved = await names;
-  const observations = hosts.map((h, i) => observe(h, services?.get(h.ip) ?? (services ? [] : null), resolved[i]));
+  const observations = hosts.map((h, i) => observe(h, services?.get(h.ip) ?? null, resolved[i]));
   return { observations, hostsTotal: found.targets, portsScanned, complete: complete && !signal.aborted, degraded: found.degraded };
 }
 
