@@ -46,6 +46,8 @@ export function initialEnvFile(secret: string): string {
     "#ARGUS_PORT=8080",
     "#ARGUS_HOST=0.0.0.0",
     "#ARGUS_LOG_LEVEL=info",
+    "# A unix socket beside TCP, for a local reverse proxy or tools (the unit provides /run/argus):",
+    "#ARGUS_SOCKET=/run/argus/argus.sock",
     "# Set to 1 when a reverse proxy serves Argus over HTTPS:",
     "#ARGUS_SECURE_COOKIES=1",
     "",
