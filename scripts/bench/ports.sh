@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Port-scan benchmark: Argus's TCP connect scanner (src/scan/ports.ts) against `nmap -sT -p1-1000 -T4` and
 # `nmap -sS -p1-1000 -T4` on the same hosts in one run, with findings checked against a ground truth.
+# Then the whole `normal` profile as a user runs it (`argus scan --profile normal` on the /24: discovery,
+# ports, service detection, names, vendors, risk, saved to a database) against nmap doing discovery + ports
+# on the same /24.
 #
 #   scripts/bench/ports.sh [--hosts N] [--ports SPEC] [--seed S] [--no-syn]
 #
@@ -112,3 +115,21 @@ fi
 echo
 echo "findings ($HOSTS hosts, ports $SPEC, seed $SEED):"
 python3 "$ROOT/scripts/bench/ports-score.py" "${ARGS[@]}"
+
+echo
+echo "whole normal profile on ${P}'s /24 (discovery + ports $SPEC + services + names + persistence):"
+# A fresh appliance database, as `argus serve` leaves it on first start.
+"$BUN" -e "import { openDatabase } from '$ROOT/src/db/database.ts'; openDatabase('$WORK/data').close()"
+t0=$(date +%s.%N)
+"${SCAN[@]}" "$BUN" "$ROOT/src/main.ts" scan --profile normal --data-dir "$WORK/data" --json 10.231.0.0/24 >"$WORK/scan.json"
+full=$(echo "$(date +%s.%N) - $t0" | bc)
+t0=$(date +%s.%N)
+"${SCAN[@]}" nmap -sT -p "$SPEC" -T4 -n -oX "$WORK/full-st.xml" 10.231.0.0/24 >/dev/null
+full_st=$(echo "$(date +%s.%N) - $t0" | bc)
+t0=$(date +%s.%N)
+"${SCAN[@]}" nmap -sS -p "$SPEC" -T4 -n -oX "$WORK/full-ss.xml" 10.231.0.0/24 >/dev/null
+full_ss=$(echo "$(date +%s.%N) - $t0" | bc)
+found=$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(d["scan"]["hosts_found"], d["scan"]["open_ports"])' "$WORK/scan.json" 2>/dev/null || echo "? ?")
+printf '  argus scan --profile normal   %6.2f s   (hosts found, open ports: %s)\n' "$full" "$found"
+printf '  nmap -sT -T4 (with discovery)  %6.2f s   ratio argus/nmap %.2f\n' "$full_st" "$(echo "$full / $full_st" | bc -l)"
+printf '  nmap -sS -T4 (with discovery)  %6.2f s   ratio argus/nmap %.2f\n' "$full_ss" "$(echo "$full / $full_ss" | bc -l)"
