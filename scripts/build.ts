@@ -67,27 +67,6 @@ function embedPlugin(libPath: string): BunPlugin {
   };
 }
 
-/**
- * Bun's bundler embeds what `require("x")` names, but not what a `createRequire(import.meta.url)`
- * function loads at run time, so src/identify/vendor.ts's OUI tables would be missing from the
- * binary ("Cannot find module 'oui-data'"). Dropping that local `require` lets the bundler's own
- * `require` (which embeds both JSON files and still loads them lazily) take its place.
- * A no-op once vendor.ts calls `require` directly.
- */
-function ouiEmbedPlugin(): BunPlugin {
-  const localRequire = /^\s*const require = createRequire\(import\.meta\.url\);\s*$/m;
-  return {
-    name: "argus-oui-embed",
-    setup(build) {
-      build.onLoad({ filter: /[\\/]src[\\/]identify[\\/]vendor\.ts$/ }, async (args) => {
-        const source = await Bun.file(args.path).text();
-        if (!localRequire.test(source)) return undefined;
-        return { loader: "ts", contents: source.replace(localRequire, "") };
-      });
-    },
-  };
-}
-
 async function buildBinary(arch: Arch, bytecode: boolean, outDir: string, smol = false): Promise<string> {
   const lib = buildNative(arch);
   const outfile = join(outDir, `argus-linux-${arch}`);
@@ -108,7 +87,7 @@ async function buildBinary(arch: Arch, bytecode: boolean, outDir: string, smol =
     format: "esm",
     sourcemap: "none",
     define: { "process.env.NODE_ENV": JSON.stringify("production") },
-    plugins: [embedPlugin(lib), ouiEmbedPlugin()],
+    plugins: [embedPlugin(lib)],
   });
   if (!result.success) {
     for (const m of result.logs) console.error(m);
