@@ -4,7 +4,7 @@
 // in that namespace, since the server's loopback is the namespace's own.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { Database } from "bun:sqlite";
-import { rmSync } from "node:fs";
+import { chownSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { lookupVendor } from "../../src/identify/vendor.ts";
 import { ADMIN } from "../helpers/server.ts";
@@ -111,6 +111,32 @@ describe.skipIf(!haveCurl)("compiled binary on the namespace test network", () =
     const out = JSON.parse(cli.stdout) as { scan: { id: number; status: string; profile: string }; devices: { mac_address: string; vendor: string }[] };
     expect(out.scan).toMatchObject({ id: trig.body.scan_id + 1, status: "completed", profile: "quick" });
     expect(out.devices.map((d) => d.mac_address).sort()).toEqual(lan.map((h) => h.mac!).sort());
+  }, 120_000);
+
+  test("without CAP_NET_RAW (as nobody) a quick scan still completes, marked degraded, finding the LAN hosts", async () => {
+    if (!requireThat(Bun.which("setpriv") !== null, "setpriv (Debian util-linux)")) return;
+    const dataDir = tempDir("argus-netns-");
+    dirs.push(dataDir);
+    chownSync(dataDir, 65534, 65534);
+    const s = await launch(["ip", "netns", "exec", net.truth.scanner_ns, ...hideRepo(), "setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", bins.x64, "serve"], {
+      env: baseEnv(dataDir, { ARGUS_PORT: "18083" }),
+      cwd: dataDir,
+    });
+    servers.push(s);
+    expect(s.output()).toContain("Discovery is degraded");
+    expect((await nsHttp(net, "POST", `${s.url}/api/setup`, { json: ADMIN })).status).toBe(201);
+    // Earlier tests filled the scanner's neighbour table; degraded discovery must find the hosts itself.
+    expect((await net.exec(["ip", "neigh", "flush", "all"])).exitCode).toBe(0);
+    const made = await runCmd(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", bins.x64, "keys", "create", "degraded"], { env: { PATH: "/usr/bin:/bin", ARGUS_DATA_DIR: dataDir } });
+    const key = made.stdout.trim();
+    const trig = await nsHttp(net, "POST", `${s.url}/api/scan/trigger?profile=quick&subnet=${encodeURIComponent(net.truth.lan_subnet)}`, { key });
+    expect(trig.status).toBe(202);
+    await waitFor("the scan to finish", async () => (await nsHttp(net, "GET", `${s.url}/api/scan/status`, { key })).body.scanning === false, 60_000);
+    const scan = (await nsHttp(net, "GET", `${s.url}/api/scans/${trig.body.scan_id}`, { key })).body;
+    expect(scan).toMatchObject({ status: "completed", degraded: true });
+    const devices = (await nsHttp(net, "GET", `${s.url}/api/devices?limit=1000`, { key })).body as any[];
+    expect(devices.map((d) => d.mac_address).sort()).toEqual(net.truth.hosts.filter((h) => h.via === "arp").map((h) => h.mac!).sort());
+    expect((await s.signal("SIGTERM")).code).toBe(0);
   }, 120_000);
 
   test("SIGTERM mid-scan: exit 0 within 5 s, scan marked cancelled, consistent database, findings kept", async () => {
