@@ -2,7 +2,7 @@
 // them the way a user would: from a directory without the source tree, optionally with the repo
 // hidden by an empty tmpfs (root only), talking HTTP.
 import { spawnSync } from "node:child_process";
-import { chmodSync, existsSync, mkdtempSync, rmSync } from "node:fs";
+import { chmodSync, existsSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 
@@ -26,6 +26,20 @@ export const ARM64_SYSROOT = "/usr/aarch64-linux-gnu";
 export const canRunArm64 = which("qemu-aarch64") && existsSync(join(ARM64_SYSROOT, "lib", "ld-linux-aarch64.so.1"));
 
 export type Binaries = { dir: string; x64: string; arm64: string | null };
+
+/**
+ * Deletes `dir` (~240 MB of binaries) once process `pid` has ended. `bun test` fires no "exit"
+ * event, so a small detached shell watches instead; it also cleans up after a killed run.
+ */
+function removeWhenGone(pid: number, dir: string): void {
+  const watcher = Bun.spawn(["sh", "-c", 'while kill -0 "$0" 2>/dev/null; do sleep 1; done; rm -rf "$1"', String(pid), dir], {
+    stdin: "ignore",
+    stdout: "ignore",
+    stderr: "ignore",
+    detached: true,
+  });
+  watcher.unref();
+}
 let built: Promise<Binaries> | null = null;
 
 /** `npm run build`'s script, into a temp dir; arm64 only when the cross-compiler is installed. */
@@ -33,7 +47,7 @@ export function buildBinaries(): Promise<Binaries> {
   built ??= (async () => {
     const dir = mkdtempSync(join(tmpdir(), "argus-bin-"));
     chmodSync(dir, 0o755); // the unprivileged-user tests run the binary from here too
-    process.on("exit", () => rmSync(dir, { recursive: true, force: true }));
+    removeWhenGone(process.pid, dir);
     const args = [join(REPO, "scripts", "build.ts"), "--out-dir", dir];
     if (!canCrossCompile) args.push("--arch", "x64");
     const proc = Bun.spawn([BUN, ...args], { cwd: REPO, stdout: "pipe", stderr: "pipe" });
