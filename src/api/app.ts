@@ -11,6 +11,7 @@ import { statsRoutes } from "./stats.ts";
 import { authentication } from "./authentication.ts";
 import { SESSION_COOKIE } from "./session-cookie.ts";
 import { bodyParsing } from "./body.ts";
+import { singleQueryValues } from "./query-keys.ts";
 import { authRoutes } from "./auth.ts";
 import { errorHandling } from "./errors.ts";
 import { healthRoutes } from "./health.ts";
@@ -29,6 +30,7 @@ export function createApp(ctx: AppContext) {
     .use(errorHandling(() => app.routes))
     .use(authentication(ctx))
     .use(bodyParsing(ctx.settings.maxBodyBytes))
+    .use(singleQueryValues())
     .use(
       openapi({
         // The spec only: /docs is our own offline page (src/ui), not a CDN-hosted viewer.

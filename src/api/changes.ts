@@ -4,7 +4,6 @@ import type { AppContext } from "../app-context.ts";
 import { ChangeLog, parseSince } from "../inventory/changes.ts";
 import { CHANGE_TYPES, SEVERITIES } from "../inventory/observation.ts";
 import { authentication } from "./authentication.ts";
-import { rejectRepeatedQueryKeys } from "./query-keys.ts";
 import { HttpError } from "./errors.ts";
 import { idParams, noQuery, oneOf, page, paging, strictQuery } from "./schemas.ts";
 
@@ -40,7 +39,6 @@ export function changeRoutes(ctx: AppContext) {
   const log = new ChangeLog(ctx.db);
   return new Elysia({ name: "argus.changes" })
     .use(authentication(ctx))
-    .onTransform(rejectRepeatedQueryKeys)
     .get(
       "/api/changes",
       ({ query, set }) => {

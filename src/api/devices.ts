@@ -4,7 +4,6 @@ import type { AppContext } from "../app-context.ts";
 import { DEVICE_SORTS, DEVICE_STATUSES, DeviceInventory, LABEL_MAX, NOTES_MAX, ZONE_MAX } from "../inventory/devices.ts";
 import { LEVELS } from "../risk/score.ts";
 import { authentication } from "./authentication.ts";
-import { rejectRepeatedQueryKeys } from "./query-keys.ts";
 import { HttpError } from "./errors.ts";
 import { idParams, noQuery, oneOf, page, paging, strictQuery } from "./schemas.ts";
 
@@ -86,7 +85,6 @@ export function deviceRoutes(ctx: AppContext) {
   const notFound = (id: number) => new HttpError(404, `Device ${id} not found`);
   return new Elysia({ name: "argus.devices" })
     .use(authentication(ctx))
-    .onTransform(rejectRepeatedQueryKeys)
     .get(
       "/api/devices",
       ({ query, set }) => {
@@ -143,8 +141,10 @@ export function deviceRoutes(ctx: AppContext) {
     )
     .delete(
       "/api/devices/:id",
-      ({ params, set }) => {
-        if (!inventory.remove(params.id)) throw notFound(params.id);
+      ({ params, set, actor }) => {
+        const device = inventory.get(params.id);
+        if (!device || !inventory.remove(params.id)) throw notFound(params.id);
+        ctx.audit.record(actor, "device_deleted", { resource: `device:${params.id}`, details: { ip_address: device.ip_address, mac_address: device.mac_address } });
         set.status = 204;
       },
       { params: idParams, query: noQuery, detail: { summary: "Forget a device (its ports, threats and history go with it)", tags: ["devices"] } },

@@ -16,7 +16,8 @@ export class HttpError extends Error {
 export const NOT_AUTHENTICATED = "Not authenticated";
 export const notAuthenticated = () => new HttpError(401, NOT_AUTHENTICATED);
 
-const FIELD_PLACES: Record<string, string> = { query: "query parameter", body: "body field", params: "path parameter", headers: "header", cookie: "cookie" };
+// Elysia reports a coerced (numeric) query value's failure as type "property".
+const FIELD_PLACES: Record<string, string> = { query: "query parameter", property: "query parameter", body: "body field", params: "path parameter", headers: "header", cookie: "cookie" };
 
 /** One clear sentence naming the field and the reason, from Elysia's validation error. */
 export function describeValidation(error: ValidationError): string {

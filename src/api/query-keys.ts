@@ -1,6 +1,7 @@
 // A query key given twice (?status=online&status=offline) is ambiguous, and Elysia would silently
 // keep one of the values; SPEC §1 wants unclear query values rejected, so it is a 422 instead.
-// Used as a transform hook (before validation) by the plugins whose routes take single values.
+// One global transform hook (before validation), so every route answers alike.
+import { Elysia } from "elysia";
 import { HttpError } from "./errors.ts";
 
 export function rejectRepeatedQueryKeys({ request }: { request: Request }): void {
@@ -11,4 +12,8 @@ export function rejectRepeatedQueryKeys({ request }: { request: Request }): void
     if (seen.has(key)) throw new HttpError(422, `Invalid query parameter '${key}': given more than once`);
     seen.add(key);
   }
+}
+
+export function singleQueryValues() {
+  return new Elysia({ name: "argus.single-query-values" }).onTransform({ as: "global" }, rejectRepeatedQueryKeys);
 }

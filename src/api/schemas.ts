@@ -4,7 +4,7 @@ import { t } from "elysia";
 /** `limit` (1–1000, default 50) and `offset` (≥ 0) as SPEC §1 defines them for every list. */
 export const paging = {
   limit: t.Optional(t.Integer({ minimum: 1, maximum: 1000, default: 50, description: "Page size (1–1000)", error: "limit: must be an integer from 1 to 1000" })),
-  offset: t.Optional(t.Integer({ minimum: 0, default: 0, description: "Rows to skip", error: "offset: must be an integer of 0 or more" })),
+  offset: t.Optional(t.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER, default: 0, description: "Rows to skip", error: "offset: must be an integer of 0 or more" })),
 };
 
 /** A query schema that rejects unknown keys (SPEC §1: unknown query values are a 422). */

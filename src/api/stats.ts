@@ -3,7 +3,6 @@ import { Elysia, t } from "elysia";
 import type { AppContext } from "../app-context.ts";
 import { InventoryStats, TREND_DAYS_MAX } from "../inventory/stats.ts";
 import { authentication } from "./authentication.ts";
-import { rejectRepeatedQueryKeys } from "./query-keys.ts";
 import { noQuery, strictQuery } from "./schemas.ts";
 
 const stats = t.Object({
@@ -27,7 +26,6 @@ export function statsRoutes(ctx: AppContext) {
   const inventory = new InventoryStats(ctx.db);
   return new Elysia({ name: "argus.stats" })
     .use(authentication(ctx))
-    .onTransform(rejectRepeatedQueryKeys)
     .get("/api/stats", () => inventory.stats(), {
       query: noQuery,
       response: { 200: stats },

@@ -12,6 +12,7 @@ export const AUDIT_ACTIONS = [
   "api_key_revoked",
   "scan_started",
   "device_updated",
+  "device_deleted",
   "config_updated",
   "backup_created",
   "restore_completed",

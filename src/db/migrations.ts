@@ -232,6 +232,11 @@ export const migrations: Migration[] = [
       CREATE INDEX changes_severity_filters ON changes(severity, acknowledged);
     `,
   },
+  {
+    version: 7,
+    description: "per-scan count of at-risk devices, so trend history does not move with today's findings",
+    sql: `ALTER TABLE scans ADD COLUMN at_risk INTEGER;`,
+  },
 ];
 
 export const LATEST_VERSION = migrations[migrations.length - 1].version;

@@ -9,7 +9,7 @@ import { toIso } from "../time.ts";
  * of every at-risk count immediately while it keeps its findings.
  */
 export const AT_RISK_LEVELS = ["medium", "high", "critical"] as const;
-const AT_RISK_SQL = `(${AT_RISK_LEVELS.map((l) => `'${l}'`).join(", ")})`;
+export const AT_RISK_SQL = `(${AT_RISK_LEVELS.map((l) => `'${l}'`).join(", ")})`;
 
 export type LastScan = { id: number; status: string; profile: string; started_at: string; finished_at: string | null };
 
@@ -58,8 +58,9 @@ export class InventoryStats {
 
   /**
    * One point per completed network scan started in the last `days` days, oldest first (chart order).
-   * devices, open_ports and changes are the scan's own totals; at_risk counts the devices that scan
-   * saw which count as at risk now (risk is not stored per scan, so it reflects current findings and trust).
+   * devices, open_ports, changes and at_risk are the scan's own totals, recorded when it finished; for
+   * scans recorded before schema v7 (no at_risk), at_risk counts the devices that scan saw which are at
+   * risk now.
    */
   trends(days: number, now: number = Date.now()): TrendPoint[] {
     // Counted from the at-risk devices' sightings since the window's first scan (index on
@@ -69,14 +70,14 @@ export class InventoryStats {
     return this.db
       .query(
         `WITH window AS (
-           SELECT id, started_at, hosts_found, open_ports, changes_count FROM scans
+           SELECT id, started_at, hosts_found, open_ports, changes_count, at_risk FROM scans
             WHERE status = 'completed' AND scan_type = 'network' AND started_at >= ?),
          at_risk AS (
            SELECT sd.scan_id, count(*) AS n
              FROM devices d CROSS JOIN scan_devices sd ON sd.device_id = d.id
             WHERE d.is_trusted = 0 AND d.risk_level IN ${AT_RISK_SQL} AND sd.scan_id >= (SELECT min(id) FROM window)
             GROUP BY sd.scan_id)
-         SELECT w.id AS scan_id, w.started_at, w.hosts_found AS devices, coalesce(r.n, 0) AS at_risk, w.open_ports, w.changes_count AS changes
+         SELECT w.id AS scan_id, w.started_at, w.hosts_found AS devices, coalesce(w.at_risk, r.n, 0) AS at_risk, w.open_ports, w.changes_count AS changes
            FROM window w LEFT JOIN at_risk r ON r.scan_id = w.id
           ORDER BY w.started_at, w.id`,
       )

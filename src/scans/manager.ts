@@ -5,6 +5,7 @@ import type { Database } from "bun:sqlite";
 import type { AppConfig } from "../config/app-config.ts";
 import type { Change } from "../inventory/observation.ts";
 import { reconcile, type ReconcileResult } from "../inventory/reconcile.ts";
+import { AT_RISK_SQL } from "../inventory/stats.ts";
 import { log } from "../log.ts";
 import { parseIpv4, inSubnet } from "../net/ip.ts";
 import { parseCidr } from "../net/targets.ts";
@@ -187,6 +188,11 @@ export class ScanManager {
             )
             .run(status, isoNow(finished), (finished - r.startedAt) / 1000, out.hostsTotal, result.devicesSeen, out.portsScanned, result.openPorts,
               result.devicesAdded, result.devicesRemoved, result.changes.length, out.degraded ? 1 : 0, r.id);
+          // The trend chart's history: how many of the devices this scan saw were at risk at the time.
+          this.db
+            .query(`UPDATE scans SET at_risk = (SELECT count(*) FROM scan_devices sd JOIN devices d ON d.id = sd.device_id
+                      WHERE sd.scan_id = ?1 AND d.is_trusted = 0 AND d.risk_level IN ${AT_RISK_SQL}) WHERE id = ?1`)
+            .run(r.id);
         })
         .immediate();
       log.info("scan finished", { scan_id: r.id, status, hosts_found: out.observations.length, changes: changes.length });

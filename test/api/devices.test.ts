@@ -206,11 +206,14 @@ describe("GET /api/devices", () => {
     }
   });
 
-  test("an offset beyond any table is an empty page, not an error", async () => {
-    const res = await api.get("/api/devices?offset=99999999999999999999");
+  test("an offset beyond any table is an empty page; one beyond exact integers is a 422", async () => {
+    const res = await api.get(`/api/devices?offset=${Number.MAX_SAFE_INTEGER}`);
     expect(res.status).toBe(200);
     expect(res.body).toEqual([]);
     expect(res.headers.get("x-total-count")).toBe(String(DEVICES.length));
+    const huge = await api.get("/api/devices?offset=99999999999999999999");
+    expect(huge.status).toBe(422);
+    expect(huge.body.detail).toMatch(/'offset'/);
   });
 });
 
@@ -419,3 +422,13 @@ describe("DELETE /api/devices/{id}", () => {
   });
 });
 
+
+describe("DELETE /api/devices/{id} audit", () => {
+  test("forgetting a device is recorded as device_deleted with its address, by whom", async () => {
+    const list = (await api.get("/api/devices?limit=1")).body;
+    const victim = list[0];
+    expect((await api.delete(`/api/devices/${victim.id}`)).status).toBe(204);
+    const [entry] = (await api.get("/api/audit-logs?action=device_deleted")).body;
+    expect(entry).toMatchObject({ action: "device_deleted", resource: `device:${victim.id}`, details: { ip_address: victim.ip_address, mac_address: victim.mac_address } });
+  });
+});

@@ -72,6 +72,9 @@ describe("bad input", () => {
     expectDetail(await api.get("/api/audit-logs?offset=-1"), 422, /offset/);
     expectDetail(await api.get("/api/audit-logs?action=drop_tables"), 422, /action/);
     expectDetail(await api.get("/api/audit-logs?limit=10&sneaky=1"), 422, /sneaky/);
+    expectDetail(await api.get("/api/audit-logs?limit=1&limit=2"), 422, /Invalid query parameter 'limit': given more than once/);
+    expectDetail(await api.get("/api/audit-logs?limit=0"), 422, /^Invalid query parameter 'limit': must be an integer from 1 to 1000$/);
+    expectDetail(await api.get("/api/audit-logs?offset=99999999999999999999"), 422, /offset/);
   });
 
   test("bad path parameters → 422", async () => {
