@@ -6,7 +6,7 @@ import { SessionStore } from "./auth/sessions.ts";
 import { ApiKeyStore } from "./auth/api-keys.ts";
 import { LoginRateLimiter } from "./auth/rate-limit.ts";
 import { AuditLog } from "./audit/audit-log.ts";
-import { configPath, loadAppConfig, type AppConfig } from "./config/app-config.ts";
+import { configPath, loadAppConfig, updateAppConfig, type AppConfig } from "./config/app-config.ts";
 import { noopSink, type NotifySink } from "./notify/sink.ts";
 import { ScanManager } from "./scans/manager.ts";
 
@@ -20,13 +20,16 @@ export type AppContext = {
   apiKeys: ApiKeyStore;
   audit: AuditLog;
   loginLimiter: LoginRateLimiter;
-  /** The current appliance configuration (re-read by later config endpoints; a function so they can swap it). */
+  /** The appliance configuration in force. */
   config: () => AppConfig;
+  /** Validates, saves and applies a change to the configuration file. */
+  updateConfig: (patch: Partial<AppConfig>) => AppConfig;
   scans: ScanManager;
 };
 
 export function createContext(db: Database, settings: Settings, sessionSecret: string, sink: NotifySink = noopSink): AppContext {
-  const config = loadAppConfig(configPath(settings.dataDir));
+  const path = configPath(settings.dataDir);
+  let config = loadAppConfig(path);
   const current = () => config;
   return {
     db,
@@ -39,6 +42,7 @@ export function createContext(db: Database, settings: Settings, sessionSecret: s
     audit: new AuditLog(db),
     loginLimiter: new LoginRateLimiter(),
     config: current,
+    updateConfig: (patch) => (config = updateAppConfig(path, patch)),
     scans: new ScanManager(db, current, sink),
   };
 }

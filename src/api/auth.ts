@@ -3,6 +3,8 @@ import { Elysia, t } from "elysia";
 import type { AppContext } from "../app-context.ts";
 import { isCrossSite } from "../auth/csrf.ts";
 import { MIN_PASSWORD_LENGTH } from "../auth/passwords.ts";
+import { proposeSubnets } from "../net/interfaces.ts";
+import { TargetError, validateCidrs } from "../net/targets.ts";
 import { toIso } from "../time.ts";
 import { authentication, requirePrincipal } from "./authentication.ts";
 import { clearedSessionCookie, sessionCookie } from "./session-cookie.ts";
@@ -18,12 +20,24 @@ const username = t.String({
 const credentials = t.Object({
   username,
   password: t.String({ minLength: MIN_PASSWORD_LENGTH, maxLength: 1024, error: `password: must be ${MIN_PASSWORD_LENGTH} to 1024 characters` }),
+  /** The subnets the admin confirms for watching (consent); optional, can be given later. */
+  subnets: t.Optional(t.Array(t.String({ maxLength: 18 }), { maxItems: 16, error: "subnets: must be a list of at most 16 IPv4 CIDRs" })),
 });
 const loginBody = t.Object({
   username: t.String({ maxLength: 64 }),
   password: t.String({ maxLength: 1024 }),
   remember: t.Optional(t.Boolean()),
 });
+
+/** The subnets confirmed at setup, validated as any scan target is (SPEC §3). */
+function confirmedSubnets(list: string[]): string[] {
+  try {
+    return validateCidrs(list, {}, "subnets").map((c) => c.text);
+  } catch (e) {
+    if (e instanceof TargetError) throw new HttpError(422, `Invalid body field '${e.field}': ${e.reason}`);
+    throw e;
+  }
+}
 
 /** Setup and login are reachable without a session, so they check the origin themselves. */
 function rejectCrossSite(request: Request): void {
@@ -43,18 +57,25 @@ export function authRoutes(ctx: AppContext) {
 
   return new Elysia({ name: "argus.auth-routes" })
     .use(authentication(ctx))
-    .get("/api/setup", () => ({ setup_required: !ctx.users.hasAnyUser() }), {
-      query: noQuery,
-      detail: { summary: "Whether first-run setup is still needed (no authentication)", tags: ["auth"] },
-    })
+    .get(
+      "/api/setup",
+      // Before setup the wizard proposes the LAN this host is attached to; afterwards nothing is disclosed.
+      () => (ctx.users.hasAnyUser() ? { setup_required: false } : { setup_required: true, suggested_subnets: proposeSubnets() }),
+      { query: noQuery, detail: { summary: "Whether first-run setup is still needed, and the proposed subnets (no authentication)", tags: ["auth"] } },
+    )
     .post(
       "/api/setup",
       async ({ body, set, actor, request }) => {
         rejectCrossSite(request);
         if (ctx.users.hasAnyUser()) throw new HttpError(409, "Setup is already complete");
+        const subnets = body.subnets?.length ? confirmedSubnets(body.subnets) : null;
         const user = await ctx.users.createAdmin(body.username, body.password);
         if (!user) throw new HttpError(409, "Setup is already complete");
         ctx.audit.record({ ...actor, username: user.username }, "setup_completed", { resource: `user:${user.id}` });
+        if (subnets) {
+          ctx.updateConfig({ subnets });
+          ctx.audit.record({ ...actor, username: user.username }, "config_updated", { resource: "config", details: { subnets } });
+        }
         const session = await startSession(set, user.id, false);
         set.status = 201;
         return { username: user.username, expires_at: toIso(session.expiresAt) };

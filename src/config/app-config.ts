@@ -1,7 +1,7 @@
 // The appliance's editable configuration: what to watch and how. Read from ARGUS_CONFIG or
 // <data>/config.json (optional: the defaults work with no file at all), validated field by field.
 // PUT /api/config, schedules and notifications arrive with a later issue and extend this module.
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { DEFAULT_PORT_RANGE, validateCustomProfile, validatePortSpec, type CustomProfile } from "../scan/profiles.ts";
 import { parseExclusions, TargetError, validateCidrs } from "../net/targets.ts";
@@ -44,15 +44,29 @@ export function configPath(dataDir: string, env: Record<string, string | undefin
   return env.ARGUS_CONFIG ?? join(dataDir, "config.json");
 }
 
-export function loadAppConfig(path: string, env: Record<string, string | undefined> = process.env): AppConfig {
-  let raw: Record<string, unknown> = {};
-  if (existsSync(path)) {
-    try {
-      raw = JSON.parse(readFileSync(path, "utf8"));
-    } catch (e) {
-      throw new ConfigError("(file)", `${path} is not valid JSON: ${(e as Error).message}`);
-    }
+function readRaw(path: string): Record<string, unknown> {
+  if (!existsSync(path)) return {};
+  try {
+    return JSON.parse(readFileSync(path, "utf8"));
+  } catch (e) {
+    throw new ConfigError("(file)", `${path} is not valid JSON: ${(e as Error).message}`);
   }
+}
+
+/**
+ * Validates the file's settings with `patch` applied and writes them atomically (mode 0600: the file
+ * will hold notification secrets). Returns the configuration now in force, environment overrides included.
+ */
+export function updateAppConfig(path: string, patch: Partial<AppConfig>, env: Record<string, string | undefined> = process.env): AppConfig {
+  const next = validateAppConfig({ ...readRaw(path), ...patch });
+  const tmp = `${path}.tmp-${process.pid}`;
+  writeFileSync(tmp, JSON.stringify(next, null, 2) + "\n", { mode: 0o600 });
+  renameSync(tmp, path);
+  return loadAppConfig(path, env);
+}
+
+export function loadAppConfig(path: string, env: Record<string, string | undefined> = process.env): AppConfig {
+  const raw = readRaw(path);
   // Environment variables override the file, as for the process settings.
   if (env.ARGUS_SUBNETS !== undefined) raw.subnets = env.ARGUS_SUBNETS.split(",").map((s) => s.trim()).filter(Boolean);
   if (env.ARGUS_EXCLUDE !== undefined) raw.exclude = env.ARGUS_EXCLUDE.split(",").map((s) => s.trim()).filter(Boolean);

@@ -26,6 +26,11 @@ export const setupPage = () =>
 <form id="setup-form"><label for="username">Username</label><input id="username" name="username" type="text" autocomplete="username" required maxlength="64" value="admin">
 <label for="password">Password (at least 12 characters)</label><input id="password" name="password" type="password" autocomplete="new-password" required minlength="12">
 <label for="confirm">Repeat password</label><input id="confirm" name="confirm" type="password" autocomplete="new-password" required minlength="12">
+<fieldset id="subnets"><legend>Networks to watch</legend>
+<p class="muted">Argus scans nothing until you confirm which networks are yours. Detected on this appliance:</p>
+<div id="suggested"><span class="muted">none detected</span></div>
+<label for="extra-subnets">Other subnets (CIDR, comma separated)</label><input id="extra-subnets" name="extra" type="text" placeholder="192.168.1.0/24">
+</fieldset>
 <p class="error" role="alert"></p><button type="submit">Create account</button></form></div>`,
   });
 

@@ -18,7 +18,10 @@ describe("first-run setup", () => {
       expect(res.status).toBe(401);
       expect(res.body).toEqual({ detail: "Setup required" });
     }
-    expect((await c.get("/api/setup")).body).toEqual({ setup_required: true });
+    const setup = (await c.get("/api/setup")).body;
+    expect(setup.setup_required).toBe(true);
+    // The wizard's proposals: private subnets of this host's interfaces (none is scanned by asking).
+    for (const s of setup.suggested_subnets) expect(s).toMatch(/^(10|172|192|100|169)\.[\d.]+\/\d+$/);
     for (const page of ["/", "/login", "/settings"]) {
       const res = await c.get(page);
       expect(res.status).toBe(303);
@@ -36,7 +39,17 @@ describe("first-run setup", () => {
     const bad = await c.post("/api/setup", { username: "ad min;rm", password: "a long enough password" });
     expect(bad.status).toBe(422);
     expect(bad.body.detail).toContain("username");
-    expect((await c.get("/api/setup")).body).toEqual({ setup_required: true });
+    expect((await c.get("/api/setup")).body.setup_required).toBe(true);
+  });
+
+  test("setup with an invalid subnet is a 422 and creates nobody", async () => {
+    const c = new Client(server.url);
+    for (const subnets of [["8.8.8.0/24"], ["10.0.0.0/8"], ["not a subnet"], "10.0.0.0/24"]) {
+      const res = await c.post("/api/setup", { ...ADMIN, subnets });
+      expect(res.status).toBe(422);
+      expect(res.body.detail).toContain("subnets");
+    }
+    expect((await c.get("/api/setup")).body.setup_required).toBe(true);
   });
 
   test("setup succeeds once, logs the admin in, then answers 409", async () => {
@@ -49,8 +62,25 @@ describe("first-run setup", () => {
     expect(again.status).toBe(409);
     expect(again.body.detail).toBe("Setup is already complete");
     expect((await c.get("/setup")).headers.get("location")).toBe("/login");
+    expect((await c.get("/api/setup")).body).toEqual({ setup_required: false });
     // Only the first admin exists.
     expect(server.ctx.db.query("SELECT username FROM users").all()).toEqual([{ username: "admin" }]);
+  });
+
+  test("subnets confirmed at setup are saved to the config file and become the scan targets", async () => {
+    const fresh = await startTestServer();
+    try {
+      const c = new Client(fresh.url);
+      expect((await c.post("/api/setup", { ...ADMIN, subnets: ["192.168.1.7/24", "10.20.0.0/16"] })).status).toBe(201);
+      const saved = JSON.parse(await Bun.file(join(fresh.dataDir, "config.json")).text());
+      expect(saved.subnets).toEqual(["192.168.1.0/24", "10.20.0.0/16"]);
+      expect((await Bun.file(join(fresh.dataDir, "config.json")).stat()).mode & 0o777).toBe(0o600);
+      expect((await c.get("/api/network/detect")).body.confirmed_subnets).toEqual(["192.168.1.0/24", "10.20.0.0/16"]);
+      const audit = (await c.get("/api/audit-logs?action=config_updated")).body;
+      expect(audit[0].details).toEqual({ subnets: ["192.168.1.0/24", "10.20.0.0/16"] });
+    } finally {
+      await fresh.close();
+    }
   });
 
   test("the password is stored as an argon2id hash", () => {

@@ -31,8 +31,12 @@ describe.skipIf(missing !== null)("UI: setup, API keys, login (Chromium)", () =>
     await page.click("button[type=submit]");
     await page.locator(".error", { hasText: "The passwords do not match" }).waitFor();
     await page.fill("#confirm", ADMIN.password);
+    // Confirm one network by hand (and none of the detected ones: this machine's LAN is not ours).
+    for (const box of await page.locator("input[name=subnet]").all()) await box.uncheck();
+    await page.fill("#extra-subnets", "10.99.0.0/24");
     await Promise.all([page.waitForURL(server.url + "/"), page.click("button[type=submit]")]);
     await expect(page.locator("h1").textContent()).resolves.toBe("Overview");
+    expect(JSON.parse(await Bun.file(`${server.dataDir}/config.json`).text()).subnets).toEqual(["10.99.0.0/24"]);
   });
 
   let shownKey = "";

@@ -32,10 +32,27 @@ function bindForm(form, submit) {
 }
 
 const pages = {
-  setup() {
+  async setup() {
+    const { suggested_subnets: suggested = [] } = await api("GET", "/api/setup");
+    if (suggested.length > 0) {
+      $("#suggested").replaceChildren(
+        ...suggested.map((cidr) => {
+          const label = document.createElement("label");
+          const box = document.createElement("input");
+          box.type = "checkbox";
+          box.name = "subnet";
+          box.value = cidr;
+          box.checked = true;
+          label.append(box, ` ${cidr}`);
+          return label;
+        }),
+      );
+    }
     bindForm($("#setup-form"), async (f) => {
       if (f.get("password") !== f.get("confirm")) throw new Error("The passwords do not match");
-      await api("POST", "/api/setup", { username: f.get("username"), password: f.get("password") });
+      const extra = String(f.get("extra") ?? "").split(",").map((s) => s.trim()).filter(Boolean);
+      const subnets = [...f.getAll("subnet"), ...extra];
+      await api("POST", "/api/setup", { username: f.get("username"), password: f.get("password"), ...(subnets.length ? { subnets } : {}) });
       location.assign("/");
     });
   },
