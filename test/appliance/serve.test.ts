@@ -112,7 +112,7 @@ describe("compiled x64 binary", () => {
       expect(log).toContain('msg="shutting down" signal="SIGTERM"');
       expect(log).toContain('msg="stopped"');
       // One line per event, each with a level, and never a secret.
-      for (const line of log.trim().split("\n")) expect(line).toMatch(/^level=(debug|info|warn|error) msg="/);
+      for (const line of log.trim().split("\n")) expect(line).toMatch(/^time=\S+Z level=(debug|info|warn|error) msg="/);
       for (const secret of [created.body.key, cliKey, ADMIN.password, newPassword, readFileSync(join(dataDir, "session.secret"), "utf8").trim()]) {
         expect(log).not.toContain(secret);
       }
@@ -187,7 +187,7 @@ print(json.dumps({"pid": p.pid, "messages": got, "code": p.wait(timeout=10)}))
     try {
       const notices = server.output().split("\n").filter((l) => l.includes("Discovery is degraded"));
       expect(notices.length).toBe(1);
-      expect(notices[0]).toStartWith("level=warn ");
+      expect(notices[0]).toMatch(/^time=\S+ level=warn /);
       expect(notices[0]).toContain("CAP_NET_RAW");
       expect(notices[0]).toContain("setcap cap_net_raw+ep");
       const client = new Client(server.url);
