@@ -9,8 +9,7 @@ export const SECURITY_HEADERS: Record<string, string> = {
   "cross-origin-opener-policy": "same-origin",
 };
 
+/** Default headers of the app itself (Elysia seeds every response's headers with them; no per-request hook). */
 export function securityHeaders() {
-  return new Elysia({ name: "argus.security-headers" }).onRequest(({ set }) => {
-    Object.assign(set.headers, SECURITY_HEADERS);
-  });
+  return new Elysia({ name: "argus.security-headers" }).headers(SECURITY_HEADERS);
 }

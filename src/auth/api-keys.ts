@@ -1,8 +1,8 @@
 // API keys as the seed document defines them: `argus_` + 43 URL-safe base64 characters (32 random
 // bytes), shown once. Only a SHA-256 digest is stored; a request is matched by one indexed lookup
 // on that digest (a fast hash is right here: the key has 256 bits of entropy, unlike a password).
-// Keys that authenticated once are remembered by digest in memory, so an integration polling the API
-// costs no database read per request; revoking a key through this process forgets it at once.
+// Deliberately no in-memory cache of keys: `argus keys revoke` writes from another process, and a
+// revoked key must fail on the very next request to the server.
 import type { Database } from "bun:sqlite";
 import { timingSafeEqual } from "node:crypto";
 import { isoNow, toIso } from "../time.ts";
@@ -22,14 +22,15 @@ export function generateKey(): string {
 
 export class ApiKeyStore {
   private readonly lastWritten = new Map<number, number>();
-  /** Active keys seen since start, by hex digest. Only ever holds keys that are active in the database. */
-  private readonly known = new Map<string, { id: number; name: string }>();
+  // Prepared once: authentication and the key list are on the request path of every integration.
   private readonly byDigest;
   private readonly touchStmt;
+  private readonly listStmt;
 
   constructor(private readonly db: Database) {
-    this.byDigest = db.query("SELECT id, name, key_digest FROM api_keys WHERE key_digest = ? AND revoked_at IS NULL");
-    this.touchStmt = db.query("UPDATE api_keys SET last_used_at = ? WHERE id = ?");
+    this.byDigest = db.prepare("SELECT id, name, key_digest FROM api_keys WHERE key_digest = ? AND revoked_at IS NULL");
+    this.touchStmt = db.prepare("UPDATE api_keys SET last_used_at = ? WHERE id = ?");
+    this.listStmt = db.prepare("SELECT id, name, key_prefix, created_at, last_used_at FROM api_keys WHERE revoked_at IS NULL ORDER BY id");
   }
 
   create(name: string): CreatedApiKey {
@@ -41,9 +42,7 @@ export class ApiKeyStore {
   }
 
   list(): ApiKeyInfo[] {
-    return this.db
-      .query("SELECT id, name, key_prefix, created_at, last_used_at FROM api_keys WHERE revoked_at IS NULL ORDER BY id")
-      .all() as ApiKeyInfo[];
+    return this.listStmt.all() as ApiKeyInfo[];
   }
 
   get(id: number): ApiKeyInfo | null {
@@ -56,28 +55,16 @@ export class ApiKeyStore {
   revoke(id: number): boolean {
     const res = this.db.query("UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL").run(isoNow(), id);
     this.lastWritten.delete(id);
-    for (const [digest, key] of this.known) if (key.id === id) this.known.delete(digest);
     return res.changes > 0;
-  }
-
-  /** Forgets every remembered key (after the database is replaced, e.g. by a restore). */
-  forgetAll(): void {
-    this.known.clear();
-    this.lastWritten.clear();
   }
 
   /** The active key a presented secret belongs to, or null. */
   authenticate(presented: string, now = Date.now()): { id: number; name: string } | null {
     if (!KEY_PATTERN.test(presented)) return null;
     const digest = sha256(presented);
-    const hex = Buffer.from(digest).toString("hex");
-    let key = this.known.get(hex);
-    if (!key) {
-      const row = this.byDigest.get(digest) as { id: number; name: string; key_digest: Uint8Array } | null;
-      if (!row || !timingSafeEqual(row.key_digest, digest)) return null;
-      key = { id: row.id, name: row.name };
-      this.known.set(hex, key);
-    }
+    const row = this.byDigest.get(digest) as { id: number; name: string; key_digest: Uint8Array } | null;
+    if (!row || !timingSafeEqual(row.key_digest, digest)) return null;
+    const key = { id: row.id, name: row.name };
     this.touch(key.id, now);
     return key;
   }

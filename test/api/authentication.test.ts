@@ -161,6 +161,21 @@ describe("the 401 matrix", () => {
     expect((await session.delete(`/api/keys/${extra.id}`)).status).toBe(404);
   });
 
+  test("a key revoked from the shell (argus keys revoke, another process) → 401 on the very next request", async () => {
+    const extra = (await session.post("/api/keys", { name: "shell-revoked" })).body;
+    const client = new Client(server.url, { "X-API-Key": extra.key });
+    expect((await client.get("/api/keys")).status).toBe(200);
+    const proc = Bun.spawn([process.execPath, join(import.meta.dir, "../../src/main.ts"), "keys", "revoke", String(extra.id)], {
+      env: { ...process.env, ARGUS_DATA_DIR: server.dataDir },
+      stdout: "pipe",
+      stderr: "pipe",
+    });
+    expect(await proc.exited).toBe(0);
+    const res = await client.get("/api/keys");
+    expect(res.status).toBe(401);
+    expect(res.body).toEqual(NOT_AUTHENTICATED);
+  });
+
   test("/me tells which credential was used", async () => {
     expect((await new Client(server.url).get("/api/auth/me", { "X-API-Key": key })).body).toEqual({ username: "api_key:Test Key", auth: "api_key", key_id: keyId });
   });

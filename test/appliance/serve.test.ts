@@ -76,6 +76,9 @@ describe("compiled x64 binary", () => {
       const listed = await runCmd([bins.x64, "keys", "list"], { env: cliEnv, cwd });
       expect(listed.stdout).toContain("from the shell");
       expect(listed.stdout).not.toContain(cliKey);
+      // …and `argus keys revoke` from the shell ends it for the running server on the very next request.
+      expect((await runCmd([bins.x64, "keys", "revoke", String(keyId)], { env: cliEnv, cwd })).code).toBe(0);
+      expect((await new Client(server.url, { "X-API-Key": cliKey }).get("/api/auth/me")).status).toBe(401);
 
       // `argus user reset-password` (stdin) ends the sessions and changes the password.
       const newPassword = "a brand new passphrase";
