@@ -66,6 +66,12 @@ export class ChangeLog {
     return { items: rows.map(toChange), total };
   }
 
+  /** The changes recorded by the scans after `afterScanId`, up to and including `upToScanId`, in order. */
+  between(afterScanId: number, upToScanId: number): StoredChange[] {
+    const rows = this.db.query(`SELECT ${COLUMNS} FROM changes WHERE scan_id > ? AND scan_id <= ? ORDER BY id`).all(afterScanId, upToScanId) as ChangeRow[];
+    return rows.map(toChange);
+  }
+
   get(id: number): StoredChange | null {
     const row = this.db.query(`SELECT ${COLUMNS} FROM changes WHERE id = ?`).get(id) as ChangeRow | null;
     return row ? toChange(row) : null;

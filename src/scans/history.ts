@@ -1,5 +1,6 @@
 // Reading past scans: the list, one scan, the devices it saw, and a comparison of two scans.
 import type { Database } from "bun:sqlite";
+import { ChangeLog } from "../inventory/changes.ts";
 
 export type ScanRecord = {
   id: number;
@@ -67,7 +68,7 @@ export function compareScans(db: Database, current: ScanRecord, previous: ScanRe
   const now = ids(current.id);
   const before = ids(previous.id);
   const [low, high] = current.id > previous.id ? [previous.id, current.id] : [current.id, previous.id];
-  const changes = (db.query("SELECT * FROM changes WHERE scan_id > ? AND scan_id <= ? ORDER BY id").all(low, high) as any[]).map((c) => ({ ...c, acknowledged: c.acknowledged === 1 }));
+  const changes = new ChangeLog(db).between(low, high);
   return {
     current_scan: current,
     previous_scan: previous,

@@ -146,6 +146,23 @@ describe.skipIf(!root)("scan pipeline on a test network", () => {
     expect(bySeverity.port_opened).toBe("critical");
     expect(cmp.body.summary.total_changes).toBe(5);
     expect(second.changes_count).toBe(5);
+    // The trend chart's points, recorded as each scan finished. At risk in the first scan: h1 and h5
+    // (plain HTTP, medium), h2 (OpenSSH 9.2p1, CVE-2024-6387, high) and h3 (Telnet, critical). In the
+    // second: h1 (its OpenSSH is still vulnerable), h2 (+FTP), h3 (moved) and the new MAC at h5's IP
+    // (plain HTTP); h4 serves nothing.
+    const trends = (await api.get("/api/trends?days=1")).body as any[];
+    expect(trends.map((p) => p.scan_id)).toEqual([first.id, second.id]);
+    expect(trends[0]).toMatchObject({ devices: first.hosts_found, at_risk: 4, changes: first.changes_count });
+    expect(trends[1]).toMatchObject({ devices: second.hosts_found, at_risk: 4, changes: 5 });
+    // History stays history: trusting the camera today lowers today's stats, not past points.
+    const camera = ((await api.get("/api/devices?limit=100")).body as any[]).find((d) => d.mac_address === h3.mac);
+    expect((await api.request("PUT", `/api/devices/${camera.id}`, { json: { is_trusted: true } })).status).toBe(200);
+    expect(((await api.get("/api/trends?days=1")).body as any[]).map((p) => p.at_risk)).toEqual([4, 4]);
+    const statsNow = (await api.get("/api/stats")).body;
+    // Now at risk: h1, h2, the new MAC at h5's IP, and h5's old MAC (missed once, still on record with
+    // plain HTTP); the camera is trusted.
+    expect(statsNow.devices_at_risk).toBe(4);
+    expect((await api.request("PUT", `/api/devices/${camera.id}`, { json: { is_trusted: false } })).status).toBe(200);
   }, 120_000);
 
   test("a quick scan touches no ports; h5's old MAC, missing a second scan in a row, now goes offline", async () => {
