@@ -8,8 +8,9 @@
 //   is still among them.
 // - A new randomised MAC whose hostname or service fingerprint matches a known device that this scan
 //   did not see is that device with a rotated MAC (`mac_rotated`), not a new device.
-// - A new MAC at an IP whose previous owner was not seen anywhere in this scan is `mac_changed_for_ip`
-//   (a possible ARP spoof or a swapped device), reported instead of `device_added`.
+// - A new MAC at an IP whose previous owner was online until now and was not seen anywhere in this
+//   scan is `mac_changed_for_ip` (a possible ARP spoof or a swapped device), reported instead of
+//   `device_added`. An address freed by a device already offline is simply reused (`device_added`).
 // - Absence counts only in complete network scans that covered the device's IP; a device goes
 //   offline (`device_removed`) after OFFLINE_AFTER_MISSES such scans in a row.
 // - Ports are compared only when both this scan and an earlier one scanned them, and only within the
@@ -159,9 +160,12 @@ class Reconciler {
   private addDevice(primary: Observation, group: Observation[]): void {
     // Whose address was this? Only a MAC'd device that this scan saw nowhere can have been replaced.
     const owner = primary.mac
-      ? (this.db.query(`SELECT ${DEVICE_COLUMNS} FROM devices WHERE ip_address = ? AND mac_address IS NOT NULL AND mac_address != ?`).get(primary.ip, primary.mac) as DeviceRow | null)
+      ? (this.db
+          .query(`SELECT ${DEVICE_COLUMNS} FROM devices WHERE ip_address = ? AND mac_address IS NOT NULL AND mac_address != ? ORDER BY last_seen DESC, id DESC LIMIT 1`)
+          .get(primary.ip, primary.mac) as DeviceRow | null)
       : null;
-    const replaced = owner && !this.seenMacs.has(owner.mac_address!) && !this.seenDevices.has(owner.id) ? owner : null;
+    // An owner already offline just left the address free (DHCP reuse): that is a new device, not a spoof.
+    const replaced = owner && owner.status === "online" && !this.seenMacs.has(owner.mac_address!) && !this.seenDevices.has(owner.id) ? owner : null;
     const res = this.db
       .query(
         `INSERT INTO devices (mac_address, ip_address, mac_randomized, hostname, hostname_source, vendor, device_type, os_name, status, first_seen, last_seen, times_seen, ports_known, last_scan_id)

@@ -82,6 +82,15 @@ describe("reconcile", () => {
     expect(r.changes[0].severity).toBe("warning");
   });
 
+  test("a new MAC at the address of a device already offline is a new device (DHCP reuse), not a spoof", () => {
+    scan(baseline());
+    const only = [host("10.0.0.10", A, [port(22, "ssh", "OpenSSH", "8.9p1"), port(80, "http")])];
+    for (let i = 0; i < OFFLINE_AFTER_MISSES; i++) scan(only);
+    expect(db.query("SELECT status FROM devices WHERE mac_address = ?").get(B)).toEqual({ status: "offline" });
+    const r = scan([...only, host("10.0.0.11", C, [])]);
+    expect(kinds(r)).toEqual(["device_added:10.0.0.11:>10.0.0.11"]);
+  });
+
   test("a device goes offline only after missing OFFLINE_AFTER_MISSES complete scans, then returns", () => {
     scan(baseline());
     const only = [host("10.0.0.10", A, [port(22, "ssh", "OpenSSH", "8.9p1"), port(80, "http")])];
