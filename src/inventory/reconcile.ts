@@ -114,7 +114,8 @@ class Reconciler {
       : (this.db.query(`SELECT ${DEVICE_COLUMNS} FROM devices WHERE mac_address IS NULL AND ip_address = ?`).get(group[0].ip) as DeviceRow | null);
     const primary = (device && group.find((o) => o.ip === device!.ip_address)) ?? group[0];
 
-    if (!device && mac && primary.mac_randomized) {
+    // "Not seen in this scan" only means something when the scan finished.
+    if (!device && mac && primary.mac_randomized && this.scope.complete) {
       device = this.findRotated(primary);
       if (device) {
         const oldMac = device.mac_address;
@@ -165,7 +166,8 @@ class Reconciler {
           .get(primary.ip, primary.mac) as DeviceRow | null)
       : null;
     // An owner already offline just left the address free (DHCP reuse): that is a new device, not a spoof.
-    const replaced = owner && owner.status === "online" && !this.seenMacs.has(owner.mac_address!) && !this.seenDevices.has(owner.id) ? owner : null;
+    const replaced =
+      owner && this.scope.complete && owner.status === "online" && !this.seenMacs.has(owner.mac_address!) && !this.seenDevices.has(owner.id) ? owner : null;
     const res = this.db
       .query(
         `INSERT INTO devices (mac_address, ip_address, mac_randomized, hostname, hostname_source, vendor, device_type, os_name, status, first_seen, last_seen, times_seen, ports_known, last_scan_id)

@@ -91,6 +91,14 @@ describe("reconcile", () => {
     expect(kinds(r)).toEqual(["device_added:10.0.0.11:>10.0.0.11"]);
   });
 
+  test("a cancelled scan draws no conclusions from absence: no spoofing alarm, no rotation link", () => {
+    const phone = "da:00:00:00:00:01";
+    scan([...baseline(), host("10.0.0.30", phone, [], { mac_randomized: true, hostname: "pixel-7" })]);
+    const partial = lan(range(1, 1000), false);
+    const r = scan([host("10.0.0.11", C, [port(23, "telnet")]), host("10.0.0.31", "de:00:00:00:00:02", [], { mac_randomized: true, hostname: "pixel-7" })], partial);
+    expect(kinds(r)).toEqual(["device_added:10.0.0.11:>10.0.0.11", "device_added:10.0.0.31:>10.0.0.31"]);
+  });
+
   test("a device goes offline only after missing OFFLINE_AFTER_MISSES complete scans, then returns", () => {
     scan(baseline());
     const only = [host("10.0.0.10", A, [port(22, "ssh", "OpenSSH", "8.9p1"), port(80, "http")])];
