@@ -132,8 +132,10 @@ int rawsock_send_icmp(int fd, uint32_t dst_ip, const uint8_t *pkt, size_t len)
 	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(dst_ip) };
 	ssize_t n = sendto(fd, pkt, len, MSG_DONTWAIT, (struct sockaddr *)&sin, sizeof sin);
 	/* An unreachable routed target must not stop the sweep: the kernel
-	 * reports earlier ICMP errors on later sends of a raw socket. */
-	if (n < 0 && (errno == EHOSTUNREACH || errno == ENETUNREACH || errno == EHOSTDOWN || errno == ECONNREFUSED))
+	 * reports earlier ICMP errors on later sends of a raw socket. Nor must a
+	 * broadcast address inside a wider CIDR (EACCES without SO_BROADCAST) or
+	 * a firewall's refusal (EPERM): that one target is simply never answered. */
+	if (n < 0 && (errno == EHOSTUNREACH || errno == ENETUNREACH || errno == EHOSTDOWN || errno == ECONNREFUSED || errno == EACCES || errno == EPERM))
 		return 0;
 	return send_result(n);
 }

@@ -75,8 +75,13 @@ struct argus_sweep {
 	int arp_fd, icmp_fd, icmp_dgram;
 	int cancelled, done;
 	uint64_t opened_us;
+	/* After the kernel said "try again" (a full queue, a stopped link), wait a little before the
+	 * next send instead of spinning on a send that keeps failing. */
+	uint64_t tx_backoff_until;
 	struct argus_sweep_progress prog;
 };
+
+#define TX_BACKOFF_US 1000
 
 static int fifo_init(struct fifo *f, uint32_t cap)
 {
@@ -465,7 +470,7 @@ static int run_timers(argus_sweep *s, uint64_t now, int *blocked)
 			s->prog.finished++;
 		}
 	}
-	while (s->retry.len) {
+	while (s->retry.len && !*blocked) {
 		struct target *t = &s->t[fifo_peek(&s->retry)];
 		if (t->state != T_PENDING) {
 			fifo_pop(&s->retry);
@@ -480,6 +485,7 @@ static int run_timers(argus_sweep *s, uint64_t now, int *blocked)
 		int r = transmit(s, t, now);
 		if (r == -EAGAIN) {
 			ratelimit_give_back(&s->rl, 1);
+			s->tx_backoff_until = now + TX_BACKOFF_US;
 			*blocked = 1;
 			break;
 		}
@@ -506,6 +512,7 @@ static int send_fresh(argus_sweep *s, uint64_t now, int *blocked)
 			int r = transmit(s, t, now);
 			if (r == -EAGAIN) {
 				ratelimit_give_back(&s->rl, got - k);
+				s->tx_backoff_until = now + TX_BACKOFF_US;
 				*blocked = 1;
 				break;
 			}
@@ -523,6 +530,8 @@ static uint64_t next_event(argus_sweep *s, uint64_t now, int blocked)
 {
 	uint64_t next = UINT64_MAX;
 	uint64_t token_at = blocked ? ratelimit_next_us(&s->rl, now) : now;
+	if (blocked && token_at < s->tx_backoff_until)
+		token_at = s->tx_backoff_until;
 	if (s->cursor < s->n)
 		next = token_at;
 	if (s->retry.len) {
@@ -557,7 +566,7 @@ int argus_sweep_step(argus_sweep *s, uint32_t budget_ms)
 		update_waits(s);
 		uint64_t now = now_us();
 		s->prog.elapsed_us = now - s->opened_us;
-		int blocked = 0;
+		int blocked = now < s->tx_backoff_until;
 		if ((r = run_timers(s, now, &blocked)) < 0)
 			return r;
 		if (!blocked && (r = send_fresh(s, now, &blocked)) < 0)

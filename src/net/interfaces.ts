@@ -15,6 +15,8 @@ export interface NetInterface {
   network: number;
 }
 
+const NO_MAC = "00:00:00:00:00:00";
+
 /** IPv4 addresses on non-loopback interfaces (one entry per address). */
 export function listInterfaces(): NetInterface[] {
   const out: NetInterface[] = [];
@@ -37,8 +39,9 @@ export function attachedInterface(ip: number, ifaces: NetInterface[], name?: str
   let best: NetInterface | undefined;
   for (const i of ifaces) {
     if (name && i.name !== name) continue;
-    // A /32 or /31 "subnet" (point-to-point) has no neighbours to ARP for.
-    if (i.prefix >= 31 || !inSubnet(ip, i.network, i.prefix)) continue;
+    // A /32 or /31 "subnet" (point-to-point) has no neighbours to ARP for, and neither has an
+    // interface without an Ethernet address (tun, WireGuard): its neighbours are pinged instead.
+    if (i.prefix >= 31 || i.mac === NO_MAC || !inSubnet(ip, i.network, i.prefix)) continue;
     if (!best || i.prefix > best.prefix) best = i;
   }
   return best;

@@ -132,6 +132,13 @@ describe("planning: ARP where attached, ICMP elsewhere", () => {
     expect(attachedInterface(n("10.0.6.9"), nested)?.name).toBe("a");
   });
 
+  test("an interface without an Ethernet address (tun, WireGuard /24) is pinged across, never ARPed", () => {
+    const tun = { ...iface("tun0", "10.9.5.1", 24), mac: "00:00:00:00:00:00" };
+    expect(attachedInterface(n("10.9.5.7"), [tun])).toBeUndefined();
+    const plan = planSweep([n("10.9.5.7")], [tun]);
+    expect(plan.map((g) => [g.iface?.name ?? null, g.arp.map(formatIpv4), g.icmp.map(formatIpv4)])).toEqual([[null, [], ["10.9.5.7"]]]);
+  });
+
   test("proposed subnets: private attached ones, wide ones narrowed to our /24", () => {
     expect(proposeSubnets([iface("eth0", "192.168.1.20", 24), iface("eth1", "10.5.6.7", 8), iface("eth2", "8.8.8.8", 24)])).toEqual(["192.168.1.0/24", "10.5.6.0/24"]);
   });
