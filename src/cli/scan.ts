@@ -7,7 +7,7 @@ import { noopSink } from "../notify/sink.ts";
 import { TargetError, validateCidrs } from "../net/targets.ts";
 import { ProfileError, resolveProfile } from "../scan/profiles.ts";
 import { getScan, scanDevices } from "../scans/history.ts";
-import { ScanManager } from "../scans/manager.ts";
+import { ScanBusyError, ScanManager } from "../scans/manager.ts";
 import { CliError, openExisting, resolveDataDir, takeDataDir } from "./database.ts";
 
 const USAGE = `Usage: argus scan [CIDR[,CIDR...]] [--profile quick|normal|intensive|NAME] [--json] [--data-dir DIR]
@@ -67,8 +67,6 @@ export async function run(argv: string[]): Promise<number> {
 
     const db = openExisting(dataDir);
     try {
-      const running = db.query("SELECT id FROM scans WHERE status IN ('pending', 'running') ORDER BY id DESC LIMIT 1").get() as { id: number } | null;
-      if (running) throw new CliError(`a scan is already running (scan ${running.id}); wait for it or cancel it in the UI`, 1);
       const manager = new ScanManager(db, () => config, noopSink);
       const onSignal = () => {
         if (!ac.signal.aborted) process.stderr.write("\ncancelling; keeping what was found...\n");
@@ -84,7 +82,13 @@ export async function run(argv: string[]): Promise<number> {
           process.stderr.write(`\r\x1b[K${p.phase}: ${p.hosts_found} host(s) found, ${p.hosts_processed} processed, ${p.ports_scanned} port probe(s)`);
         }
       });
-      const started = manager.start("network", profile, targets);
+      let started;
+      try {
+        started = manager.start("network", profile, targets);
+      } catch (e) {
+        if (e instanceof ScanBusyError) throw new CliError(`a scan is already running (scan ${e.runningScanId}); wait for it or cancel it in the UI`, 1);
+        throw e;
+      }
       if (!args.json) process.stderr.write(`scan ${started.scan_id} (${started.profile}) of ${started.subnet} started\n`);
       await manager.idle();
       unsubscribe();

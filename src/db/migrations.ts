@@ -237,6 +237,14 @@ export const migrations: Migration[] = [
     description: "per-scan count of at-risk devices, so trend history does not move with today's findings",
     sql: `ALTER TABLE scans ADD COLUMN at_risk INTEGER;`,
   },
+  {
+    version: 8,
+    description: "scan ownership by process (one scan at a time across server and CLI) and each device's last scanned port set",
+    sql: `
+      ALTER TABLE scans ADD COLUMN pid INTEGER;
+      ALTER TABLE devices ADD COLUMN ports_spec TEXT;   -- the port spec of the last scan that probed its ports
+    `,
+  },
 ];
 
 export const LATEST_VERSION = migrations[migrations.length - 1].version;

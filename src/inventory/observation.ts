@@ -2,7 +2,10 @@
 export type ObservedPort = {
   port: number;
   protocol: "tcp";
+  /** The service name; when `identified` is false only a guess from the port number. */
   service: string | null;
+  /** True when a probe or banner named the service, false for a port-number guess or silence. */
+  identified: boolean;
   product: string | null;
   version: string | null;
   tls: boolean;
@@ -29,10 +32,12 @@ export type Observation = {
 /** What the scan covered, so that absence can be told apart from "not looked at". */
 export type ScanScope = {
   kind: "network" | "device";
-  /** True for addresses the scan probed. */
-  covers: (ip: string) => boolean;
+  /** True for a device the scan probed and would have reported (its address targeted, neither excluded). */
+  covers: (ip: string, mac: string | null) => boolean;
   /** The TCP ports probed on every found host, or null when no port scan ran. */
   ports: ReadonlySet<number> | null;
+  /** The spec those ports came from ("1-1000"), remembered per device to compare like with like. */
+  portSpec: string | null;
   /** False for cancelled or partial scans: they must not mark anyone missing. */
   complete: boolean;
 };

@@ -13,11 +13,14 @@
 //   `device_added`. An address freed by a device already offline is simply reused (`device_added`).
 // - Absence counts only in complete network scans that covered the device's IP; a device goes
 //   offline (`device_removed`) after OFFLINE_AFTER_MISSES such scans in a row.
-// - Ports are compared only when both this scan and an earlier one scanned them, and only within the
-//   ports this scan probed (a narrower profile never "closes" the ports it did not look at).
+// - Ports are compared only when both this scan and the device's previous port scan probed them: a
+//   narrower profile never "closes" ports it did not look at, and a wider one never "opens" ports
+//   the previous one did not look at. A port-number guess is never a service change.
 import type { Database } from "bun:sqlite";
 import { hostnameKey, serviceFingerprint, type FingerprintPort } from "../identify/fingerprint.ts";
+import { parseIpv4 } from "../net/ip.ts";
 import { assessDevice, assessPort, type PortInfo } from "../risk/score.ts";
+import { parsePortSpec } from "../scan/profiles.ts";
 import type { Change, ChangeType, Observation, ObservedPort, ScanScope, Severity } from "./observation.ts";
 
 export const OFFLINE_AFTER_MISSES = 2;
@@ -30,6 +33,7 @@ type DeviceRow = {
   hostname: string | null;
   status: "online" | "offline";
   ports_known: number;
+  ports_spec: string | null;
   is_trusted: number;
   missed_scans: number;
 };
@@ -42,10 +46,16 @@ export function reconcile(db: Database, scanId: number, observations: Observatio
   return new Reconciler(db, scanId, scope, now).run(observations);
 }
 
-const DEVICE_COLUMNS = "id, mac_address, ip_address, mac_randomized, hostname, status, ports_known, is_trusted, missed_scans";
+const DEVICE_COLUMNS = "id, mac_address, ip_address, mac_randomized, hostname, status, ports_known, ports_spec, is_trusted, missed_scans";
 
-function ipKey(ip: string): number {
-  return ip.split(".").reduce((n, o) => n * 256 + Number(o), 0);
+const ipKey = (ip: string): number => parseIpv4(ip) ?? 0;
+
+/** Port sets by spec, parsed once per process (an intensive spec is 65,535 ports). */
+const specPorts = new Map<string, ReadonlySet<number>>();
+function portsOfSpec(spec: string): ReadonlySet<number> {
+  let set = specPorts.get(spec);
+  if (!set) specPorts.set(spec, (set = new Set(parsePortSpec(spec))));
+  return set;
 }
 
 function describeService(p: { service: string | null; product: string | null; version: string | null }): string {
@@ -109,13 +119,11 @@ class Reconciler {
 
   private observe(group: Observation[]): void {
     const mac = group[0].mac;
-    let device = mac
-      ? (this.db.query(`SELECT ${DEVICE_COLUMNS} FROM devices WHERE mac_address = ?`).get(mac) as DeviceRow | null)
-      : (this.db.query(`SELECT ${DEVICE_COLUMNS} FROM devices WHERE mac_address IS NULL AND ip_address = ?`).get(group[0].ip) as DeviceRow | null);
+    let device = mac ? this.byMac(mac, group[0].ip) : this.withoutMac(group[0].ip);
     const primary = (device && group.find((o) => o.ip === device!.ip_address)) ?? group[0];
 
-    // "Not seen in this scan" only means something when the scan finished.
-    if (!device && mac && primary.mac_randomized && this.scope.complete) {
+    // "Not seen in this scan" only means something for a finished network scan.
+    if (!device && mac && primary.mac_randomized && this.scope.complete && this.scope.kind === "network") {
       device = this.findRotated(primary);
       if (device) {
         const oldMac = device.mac_address;
@@ -134,28 +142,52 @@ class Reconciler {
     if (device.status === "offline") {
       this.change({ id: device.id, ip: primary.ip, mac }, "device_returned", "info", `Device ${primary.ip} is back online`);
     }
-    if (!group.some((o) => o.ip === device!.ip_address)) {
+    if (!group.some((o) => o.ip === device!.ip_address) && !this.knownAddress(device.id, primary.ip)) {
       this.change({ id: device.id, ip: primary.ip, mac }, "ip_changed", "info", `Device ${mac ?? device.ip_address} moved from ${device.ip_address} to ${primary.ip}`, device.ip_address, primary.ip);
     }
     this.db
       .query(
         `UPDATE devices SET ip_address = ?, status = 'online', last_seen = ?, times_seen = times_seen + 1, missed_scans = 0, last_scan_id = ?,
-           mac_randomized = ?, vendor = coalesce(?, vendor), hostname = coalesce(?, hostname), hostname_source = CASE WHEN ? IS NULL THEN hostname_source ELSE ? END,
+           mac_address = coalesce(mac_address, ?), mac_randomized = ?, vendor = coalesce(?, vendor), hostname = coalesce(?, hostname), hostname_source = CASE WHEN ? IS NULL THEN hostname_source ELSE ? END,
            device_type = CASE WHEN ? IS NULL OR ? = 'unknown' THEN device_type ELSE ? END, os_name = coalesce(?, os_name)
          WHERE id = ?`,
       )
       .run(
-        primary.ip, this.now, this.scanId, primary.mac_randomized ? 1 : 0, primary.vendor, primary.hostname, primary.hostname, primary.hostname_source,
+        primary.ip, this.now, this.scanId, mac, primary.mac_randomized ? 1 : 0, primary.vendor, primary.hostname, primary.hostname, primary.hostname_source,
         primary.device_type, primary.device_type, primary.device_type, primary.os_name, device.id,
       );
     this.recordSighting(device.id, group);
     if (primary.ports !== null) {
       if (device.ports_known) this.diffPorts(device, primary);
       this.writePorts(device.id, primary.ports);
+      this.db.query("UPDATE devices SET ports_spec = ? WHERE id = ?").run(this.scope.portSpec, device.id);
       this.assessRisk(device.id, device.is_trusted === 1);
     } else {
       this.openPorts += (this.db.query("SELECT count(*) AS n FROM ports WHERE device_id = ?").get(device.id) as { n: number }).n;
     }
+  }
+
+  /** The device with this MAC; else a device tracked by IP only at this address, which now gets its MAC. */
+  private byMac(mac: string, ip: string): DeviceRow | null {
+    return (
+      (this.db.query(`SELECT ${DEVICE_COLUMNS} FROM devices WHERE mac_address = ?`).get(mac) as DeviceRow | null) ??
+      (this.db.query(`SELECT ${DEVICE_COLUMNS} FROM devices WHERE mac_address IS NULL AND ip_address = ? ORDER BY last_seen DESC LIMIT 1`).get(ip) as DeviceRow | null)
+    );
+  }
+
+  /**
+   * A host seen without a MAC (beyond a router, or found without raw sockets): the IP-only device at
+   * that address, else the online device that holds it (the same host, its MAC just not learnt this time).
+   */
+  private withoutMac(ip: string): DeviceRow | null {
+    return (
+      (this.db.query(`SELECT ${DEVICE_COLUMNS} FROM devices WHERE mac_address IS NULL AND ip_address = ?`).get(ip) as DeviceRow | null) ??
+      (this.db.query(`SELECT ${DEVICE_COLUMNS} FROM devices WHERE ip_address = ? AND status = 'online' ORDER BY last_seen DESC LIMIT 1`).get(ip) as DeviceRow | null)
+    );
+  }
+
+  private knownAddress(deviceId: number, ip: string): boolean {
+    return this.db.query("SELECT 1 FROM device_addresses WHERE device_id = ? AND ip_address = ?").get(deviceId, ip) !== null;
   }
 
   private addDevice(primary: Observation, group: Observation[]): void {
@@ -190,14 +222,19 @@ class Reconciler {
     this.recordSighting(id, group);
     if (primary.ports !== null) {
       this.writePorts(id, primary.ports);
+      this.db.query("UPDATE devices SET ports_spec = ? WHERE id = ?").run(this.scope.portSpec, id);
       this.assessRisk(id, false);
     }
   }
 
   /** A not-yet-seen device this new randomised MAC belongs to: same hostname, else same service fingerprint. */
   private findRotated(o: Observation): DeviceRow | null {
+    // Only a device this scan would have seen, or one already offline, can have changed its MAC.
     const candidates = (this.db.query(`SELECT ${DEVICE_COLUMNS} FROM devices WHERE mac_address IS NOT NULL ORDER BY last_seen DESC`).all() as DeviceRow[]).filter(
-      (d) => !this.seenDevices.has(d.id) && !this.seenMacs.has(d.mac_address!),
+      (d) =>
+        !this.seenDevices.has(d.id) &&
+        !this.seenMacs.has(d.mac_address!) &&
+        (d.status === "offline" || this.scope.covers(d.ip_address, d.mac_address)),
     );
     const name = hostnameKey(o.hostname);
     if (name) {
@@ -230,9 +267,12 @@ class Reconciler {
   private diffPorts(device: DeviceRow, o: Observation): void {
     const before = new Map((this.db.query("SELECT port, protocol, service, product, version, tls, extra FROM ports WHERE device_id = ?").all(device.id) as PortRow[]).map((r) => [r.port, r]));
     const who = { id: device.id, ip: o.ip, mac: o.mac };
+    // Scanned before: in the device's previous port set (unknown for databases older than schema v8).
+    const previously = device.ports_spec ? portsOfSpec(device.ports_spec) : null;
     for (const p of o.ports!) {
       const old = before.get(p.port);
       if (!old) {
+        if (previously && !previously.has(p.port)) continue;
         const threat = assessPort(toPortInfo(p));
         this.change(who, "port_opened", threat?.level ?? "info", `Port ${p.port}/tcp (${describeService(p)}) opened on ${o.ip}${threat ? ` — ${threat.level} risk` : ""}`, null, String(p.port));
       } else if (serviceChanged(old, p)) {
@@ -257,10 +297,11 @@ class Reconciler {
       this.db
         .query(
           `INSERT INTO ports (device_id, port, protocol, service, product, version, tls, banner, extra, first_seen, last_seen) VALUES (?, ?, 'tcp', ?, ?, ?, ?, ?, ?, ?, ?)
-           ON CONFLICT (device_id, port, protocol) DO UPDATE SET service = coalesce(excluded.service, service), product = coalesce(excluded.product, product),
+           ON CONFLICT (device_id, port, protocol) DO UPDATE SET service = CASE WHEN ? THEN excluded.service ELSE coalesce(service, excluded.service) END,
+             product = coalesce(excluded.product, product),
              version = coalesce(excluded.version, version), tls = excluded.tls, banner = coalesce(excluded.banner, banner), extra = excluded.extra, last_seen = excluded.last_seen`,
         )
-        .run(deviceId, p.port, p.service, p.product, p.version, p.tls ? 1 : 0, p.banner, JSON.stringify(p.extra), this.now, this.now);
+        .run(deviceId, p.port, p.service, p.product, p.version, p.tls ? 1 : 0, p.banner, JSON.stringify(p.extra), this.now, this.now, p.identified ? 1 : 0);
     }
     this.db.query("UPDATE devices SET ports_known = 1 WHERE id = ?").run(deviceId);
   }
@@ -283,7 +324,7 @@ class Reconciler {
   private markMissing(): void {
     const online = this.db.query(`SELECT ${DEVICE_COLUMNS} FROM devices WHERE status = 'online'`).all() as DeviceRow[];
     for (const d of online) {
-      if (this.seenDevices.has(d.id) || !this.scope.covers(d.ip_address)) continue;
+      if (this.seenDevices.has(d.id) || !this.scope.covers(d.ip_address, d.mac_address)) continue;
       const missed = d.missed_scans + 1;
       if (missed >= OFFLINE_AFTER_MISSES) {
         this.db.query("UPDATE devices SET missed_scans = ?, status = 'offline' WHERE id = ?").run(missed, d.id);
@@ -310,6 +351,7 @@ function toPortInfo(p: { port: number; service: string | null; product: string |
 
 /** Only a positive identification that differs counts: a probe that got no answer this time is not a change. */
 function serviceChanged(old: PortRow, now: ObservedPort): boolean {
+  if (!now.identified) return false;
   if (now.service && old.service && now.service !== old.service) return true;
   if (now.product && old.product && now.product !== old.product) return true;
   if (now.product && now.product === old.product && now.version && old.version && now.version !== old.version) return true;

@@ -8,11 +8,11 @@ import { reconcile, type ReconcileResult } from "../inventory/reconcile.ts";
 import { AT_RISK_SQL } from "../inventory/stats.ts";
 import { log } from "../log.ts";
 import { parseIpv4, inSubnet } from "../net/ip.ts";
-import { parseCidr } from "../net/targets.ts";
+import { isExcludedIp, isExcludedMac, parseCidr, parseExclusions } from "../net/targets.ts";
 import type { NotifySink } from "../notify/sink.ts";
 import type { ScanProfile } from "../scan/profiles.ts";
 import { isoNow } from "../time.ts";
-import { runPipeline, type Phase, type Progress } from "./pipeline.ts";
+import { runPipeline, type Phase, type PipelineInput, type PipelineOutput, type Progress } from "./pipeline.ts";
 
 export type ScanKind = "network" | "device";
 export type ScanStatus = "pending" | "running" | "completed" | "failed" | "cancelled" | "interrupted";
@@ -53,26 +53,48 @@ export class ScanManager {
     private readonly db: Database,
     private readonly config: () => AppConfig,
     private readonly sink: NotifySink,
+    /** The pipeline to run (tests substitute one that needs no network). */
+    private readonly pipeline: (input: PipelineInput) => Promise<PipelineOutput> = runPipeline,
   ) {}
 
-  /** Scans left running by a process that died are marked interrupted (called at start-up). */
+  /**
+   * Scans whose process is gone (a crash, a kill, a power cut) are marked interrupted. Called at
+   * start-up and before every start; a scan still owned by a live process (`argus scan` beside the
+   * server) is left alone.
+   */
   markInterrupted(): number {
-    const res = this.db
-      .query("UPDATE scans SET status = 'interrupted', finished_at = ?, error = 'the appliance stopped while this scan was running' WHERE status IN ('pending', 'running')")
-      .run(isoNow());
-    return res.changes;
+    let n = 0;
+    for (const row of this.db.query("SELECT id, pid FROM scans WHERE status IN ('pending', 'running')").all() as { id: number; pid: number | null }[]) {
+      if (row.pid !== null && row.pid !== process.pid && processAlive(row.pid)) continue;
+      if (row.pid === process.pid && this.current?.id === row.id) continue;
+      this.db
+        .query("UPDATE scans SET status = 'interrupted', finished_at = ?, error = 'the process running this scan stopped before it finished' WHERE id = ?")
+        .run(isoNow(), row.id);
+      n++;
+    }
+    return n;
   }
 
-  /** Starts a scan; throws ScanBusyError while another one runs. Targets must already be validated. */
+  /**
+   * Starts a scan; throws ScanBusyError while another one runs, in this process or another (the
+   * server and `argus scan` share the database). Targets must already be validated.
+   */
   start(kind: ScanKind, profile: ScanProfile, targets: string[]): { scan_id: number; profile: string; subnet: string; started_at: string } {
     if (this.current) throw new ScanBusyError(this.current.id);
     const startedAt = Date.now();
     const subnet = targets.join(",");
-    const id = Number(
-      this.db
-        .query("INSERT INTO scans (scan_type, profile, subnet, status, started_at) VALUES (?, ?, ?, 'pending', ?)")
-        .run(kind, profile.name, subnet, isoNow(startedAt)).lastInsertRowid,
-    );
+    const id = this.db
+      .transaction(() => {
+        this.markInterrupted();
+        const busy = this.db.query("SELECT id FROM scans WHERE status IN ('pending', 'running') ORDER BY id DESC LIMIT 1").get() as { id: number } | null;
+        if (busy) throw new ScanBusyError(busy.id);
+        return Number(
+          this.db
+            .query("INSERT INTO scans (scan_type, profile, subnet, status, started_at, pid) VALUES (?, ?, ?, 'pending', ?, ?)")
+            .run(kind, profile.name, subnet, isoNow(startedAt), process.pid).lastInsertRowid,
+        );
+      })
+      .immediate();
     const running: Running = {
       id,
       kind,
@@ -152,7 +174,7 @@ export class ScanManager {
       this.db.query("UPDATE scans SET status = 'running' WHERE id = ?").run(r.id);
       const cfg = this.config();
       log.info("scan started", { scan_id: r.id, profile: r.profile.name, subnet: r.subnet });
-      const out = await runPipeline({
+      const out = await this.pipeline({
         profile: r.profile,
         targets,
         exclude: cfg.exclude,
@@ -166,21 +188,24 @@ export class ScanManager {
       status = r.abort.signal.aborted ? "cancelled" : "completed";
       this.update(r, { phase: "saving" as Phase });
       const cidrs = targets.map((t) => parseCidr(t));
+      const excluded = parseExclusions(cfg.exclude);
       const scope = {
         kind: r.kind,
-        covers: (ip: string) => {
+        // Excluded addresses and MACs were never probed or never reported: not seeing them proves nothing.
+        covers: (ip: string, mac: string | null) => {
           const n = parseIpv4(ip);
-          return n !== null && cidrs.some((c) => inSubnet(n, c.network, c.prefix));
+          return n !== null && cidrs.some((c) => inSubnet(n, c.network, c.prefix)) && !isExcludedIp(n, excluded) && !isExcludedMac(mac, excluded);
         },
         ports: r.profile.port_scan ? new Set(r.profile.ports) : null,
+        portSpec: r.profile.port_scan ? r.profile.port_spec : null,
         complete: out.complete && status === "completed",
       };
       const now = isoNow();
       const finished = Date.now();
-      this.db
+      // Assigned only once the transaction committed: rolled-back changes must not be announced.
+      changes = this.db
         .transaction(() => {
           const result: ReconcileResult = reconcile(this.db, r.id, out.observations, scope, now);
-          changes = result.changes;
           this.db
             .query(
               `UPDATE scans SET status = ?, finished_at = ?, duration_seconds = ?, hosts_total = ?, hosts_found = ?, ports_scanned = ?, open_ports = ?,
@@ -193,6 +218,7 @@ export class ScanManager {
             .query(`UPDATE scans SET at_risk = (SELECT count(*) FROM scan_devices sd JOIN devices d ON d.id = sd.device_id
                       WHERE sd.scan_id = ?1 AND d.is_trusted = 0 AND d.risk_level IN ${AT_RISK_SQL}) WHERE id = ?1`)
             .run(r.id);
+          return result.changes;
         })
         .immediate();
       log.info("scan finished", { scan_id: r.id, status, hosts_found: out.observations.length, changes: changes.length });
@@ -212,6 +238,16 @@ export class ScanManager {
         log.warn("notification sink failed", { scan_id: r.id, error: String(e) });
       }
     }
+  }
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    // EPERM: it exists but belongs to someone else, which still means it is alive.
+    return (e as NodeJS.ErrnoException).code === "EPERM";
   }
 }
 

@@ -79,9 +79,11 @@ export async function runPipeline(input: PipelineInput): Promise<PipelineOutput>
     onProgress({ phase: "services", ports_scanned: portsScanned });
     services = new Map();
     for (const h of scanned.hosts) {
-      // A host whose ports were not all probed (cancelled part-way) reports no port list at all:
-      // a partial list would read as "closed" for every port not reached.
+      // A host whose ports were not all probed (cancelled part-way) reports no port list at all: a
+      // partial list would read as "closed" for every port not reached. Nor does a host that answered
+      // no probe at all (asleep, rate-limiting, a firewall just raised): silence is not "all closed".
       if (h.unscanned_count > 0) continue;
+      if (h.open.length === 0 && h.closed_count === 0) continue;
       const open = h.open.map((p) => p.port);
       const detected = profile.service_detection && !signal.aborted ? await detectServices(h.host, open, { deep: profile.deep, signal }) : [];
       services.set(h.host, open.map((port) => toObservedPort(port, detected.find((d) => d.port === port))));
@@ -98,6 +100,7 @@ function toObservedPort(port: number, s: ServiceInfo | undefined): ObservedPort 
     port,
     protocol: "tcp",
     service: s?.service ?? null,
+    identified: s?.method === "probe" || s?.method === "banner",
     product: s?.product ?? null,
     version: s?.version ?? null,
     tls: s?.tls ?? false,

@@ -16,8 +16,8 @@ beforeEach(() => {
   scanNo = 0;
 });
 
-const port = (p: number, service: string | null = null, product: string | null = null, version: string | null = null): ObservedPort => ({
-  port: p, protocol: "tcp", service, product, version, tls: false, banner: null, extra: {},
+const port = (p: number, service: string | null = null, product: string | null = null, version: string | null = null, identified = service !== null): ObservedPort => ({
+  port: p, protocol: "tcp", service, identified, product, version, tls: false, banner: null, extra: {},
 });
 
 const host = (ip: string, mac: string | null, ports: ObservedPort[] | null = null, more: Partial<Observation> = {}): Observation => ({
@@ -25,8 +25,8 @@ const host = (ip: string, mac: string | null, ports: ObservedPort[] | null = nul
   device_type: null, os_name: null, ports, ...more,
 });
 
-const lan = (ports: number[] | null, complete = true): ScanScope => ({
-  kind: "network", covers: (ip) => ip.startsWith("10.0.0."), ports: ports ? new Set(ports) : null, complete,
+const lan = (ports: number[] | null, complete = true, spec = ports ? `${ports[0]}-${ports.at(-1)}` : null): ScanScope => ({
+  kind: "network", covers: (ip) => ip.startsWith("10.0.0."), ports: ports ? new Set(ports) : null, portSpec: spec, complete,
 });
 
 function scan(observations: Observation[], scope: ScanScope = lan(range(1, 1000))) {
@@ -61,7 +61,7 @@ describe("reconcile", () => {
   test("a new host, a closed and an opened port, a moved MAC: exactly those changes", () => {
     scan(baseline());
     const r = scan([
-      host("10.0.0.20", A, [port(22, "ssh", "OpenSSH", "8.9p1"), port(80, "http"), port(6379, "redis")]),
+      host("10.0.0.20", A, [port(21, "ftp"), port(22, "ssh", "OpenSSH", "8.9p1"), port(80, "http")]),
       host("10.0.0.11", B, []),
       host("10.0.0.12", C, [port(443, "https")]),
     ]);
@@ -69,7 +69,7 @@ describe("reconcile", () => {
       "device_added:10.0.0.12:>10.0.0.12",
       "ip_changed:10.0.0.20:10.0.0.10>10.0.0.20",
       "port_closed:10.0.0.11:23>",
-      "port_opened:10.0.0.20:>6379",
+      "port_opened:10.0.0.20:>21",
     ]);
     expect(r.changes.find((c) => c.change_type === "port_opened")!.severity).toBe("high");
     expect(db.query("SELECT risk_level FROM devices WHERE mac_address = ?").get(B)).toEqual({ risk_level: "none" });
@@ -122,7 +122,7 @@ describe("reconcile", () => {
   test("a quick scan (no ports) and a narrower port range never close ports they did not probe", () => {
     scan(baseline());
     expect(scan([host("10.0.0.10", A), host("10.0.0.11", B)], lan(null)).changes).toEqual([]);
-    expect(scan([host("10.0.0.10", A, []), host("10.0.0.11", B, [])], lan([443, 8080])).changes).toEqual([]);
+    expect(scan([host("10.0.0.10", A, []), host("10.0.0.11", B, [])], lan([443, 8080], true, "443,8080")).changes).toEqual([]);
     expect((db.query("SELECT count(*) AS n FROM ports").get() as { n: number }).n).toBe(3);
   });
 
@@ -169,5 +169,62 @@ describe("MAC rotation by service fingerprint", () => {
     scan([...baseline(), host("10.0.0.70", "da:00:00:00:00:09", [], { mac_randomized: true, hostname: "android" })]);
     const r = scan([...baseline(), host("10.0.0.71", "de:00:00:00:00:10", [], { mac_randomized: true, hostname: "android" })]);
     expect(kinds(r)).toEqual(["device_added:10.0.0.71:>10.0.0.71"]);
+  });
+});
+
+describe("comparing like with like", () => {
+  test("a wider port range does not report the ports the previous scan never looked at as opened", () => {
+    scan(baseline());
+    const all = range(1, 65535);
+    const wide = lan(all, true, "1-65535");
+    const r = scan([host("10.0.0.10", A, [port(22, "ssh", "OpenSSH", "8.9p1"), port(80, "http"), port(8080, "http")]), host("10.0.0.11", B, [port(23, "telnet")])], wide);
+    expect(r.changes).toEqual([]);
+    // Once both scans covered it, a new port is news.
+    const again = scan([host("10.0.0.10", A, [port(22, "ssh", "OpenSSH", "8.9p1"), port(80, "http"), port(8080, "http"), port(9000, "http")]), host("10.0.0.11", B, [port(23, "telnet")])], wide);
+    expect(kinds(again)).toEqual(["port_opened:10.0.0.10:>9000"]);
+  });
+
+  test("a service named only by its port number is no service change and does not overwrite what a probe found", () => {
+    scan(baseline());
+    const r = scan([host("10.0.0.10", A, [port(22, "ssh", "OpenSSH", "8.9p1"), port(80, "www-guess", null, null, false)]), host("10.0.0.11", B, [port(23, "telnet")])]);
+    expect(r.changes).toEqual([]);
+    expect(db.query("SELECT service FROM ports WHERE port = 80").get()).toEqual({ service: "http" });
+  });
+
+  test("excluded devices never go offline for not being reported", () => {
+    scan(baseline());
+    const excludingB: ScanScope = { ...lan(range(1, 1000)), covers: (ip, mac) => ip.startsWith("10.0.0.") && mac !== B };
+    const only = [host("10.0.0.10", A, [port(22, "ssh", "OpenSSH", "8.9p1"), port(80, "http")])];
+    for (let i = 0; i < 3; i++) expect(scan(only, excludingB).changes).toEqual([]);
+    expect(db.query("SELECT status FROM devices WHERE mac_address = ?").get(B)).toEqual({ status: "online" });
+  });
+
+  test("the same host seen without its MAC (no raw sockets) is the known device, not a new one", () => {
+    scan(baseline());
+    const r = scan([host("10.0.0.10", null, [port(22, "ssh", "OpenSSH", "8.9p1"), port(80, "http")]), host("10.0.0.11", B, [port(23, "telnet")])]);
+    expect(r.changes).toEqual([]);
+    expect((db.query("SELECT count(*) AS n FROM devices").get() as { n: number }).n).toBe(2);
+    expect(db.query("SELECT mac_address FROM devices WHERE ip_address = '10.0.0.10'").get()).toEqual({ mac_address: A });
+  });
+
+  test("a host first known by IP only keeps its record when its MAC becomes known", () => {
+    scan([host("10.0.0.50", null, [])]);
+    const r = scan([host("10.0.0.50", C, [])]);
+    expect(r.changes).toEqual([]);
+    expect(db.query("SELECT mac_address FROM devices").all()).toEqual([{ mac_address: C }]);
+  });
+
+  test("a device scan never links a rotated MAC to a device that is online elsewhere", () => {
+    const phone = "da:00:00:00:00:01";
+    scan([...baseline(), host("10.0.0.30", phone, [], { mac_randomized: true, hostname: "annas-pixel" })]);
+    const single: ScanScope = { kind: "device", covers: (ip) => ip === "10.0.0.77", ports: new Set(range(1, 1000)), portSpec: "1-1000", complete: true };
+    const r = scan([host("10.0.0.77", "de:00:00:00:00:02", [], { mac_randomized: true, hostname: "annas-pixel" })], single);
+    expect(kinds(r)).toEqual(["device_added:10.0.0.77:>10.0.0.77"]);
+    expect(db.query("SELECT mac_address FROM devices WHERE hostname = 'annas-pixel' ORDER BY id").all()).toEqual([{ mac_address: phone }, { mac_address: "de:00:00:00:00:02" }]);
+  });
+
+  test("a device answering only at another of its known addresses did not move", () => {
+    scan([host("10.0.0.10", A, []), host("10.0.0.40", A, [])]);
+    expect(scan([host("10.0.0.40", A, [])]).changes).toEqual([]);
   });
 });
