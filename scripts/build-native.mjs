@@ -11,7 +11,8 @@ const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const archArg = process.argv.indexOf("--arch");
 const arch = archArg > 0 ? process.argv[archArg + 1] : process.arch;
 const compilers = { x64: process.arch === "x64" ? "cc" : "x86_64-linux-gnu-gcc", arm64: process.arch === "arm64" ? "cc" : "aarch64-linux-gnu-gcc" };
-const cc = process.env.CC ?? compilers[arch];
+// CC names the compiler for this machine's own architecture only; a cross build keeps its cross compiler.
+const cc = (arch === process.arch ? process.env.CC : undefined) ?? compilers[arch];
 if (!cc) {
   console.error(`build-native: unsupported architecture ${arch}`);
   process.exit(1);
@@ -25,7 +26,9 @@ if (sources.length === 0) {
 const outDir = join(srcDir, "build");
 mkdirSync(outDir, { recursive: true });
 const out = join(outDir, `libargus-${arch}.so`);
-const args = ["-O2", "-std=c11", "-D_GNU_SOURCE", "-Wall", "-Wextra", "-Werror", "-fPIC", "-shared", "-fvisibility=hidden", "-o", out, ...sources];
+// The library parses attacker-controlled frames with CAP_NET_RAW: build it hardened.
+const hardening = ["-D_FORTIFY_SOURCE=2", "-fstack-protector-strong", "-Wl,-z,relro,-z,now", "-Wl,-z,noexecstack"];
+const args = ["-O2", "-std=c11", "-D_GNU_SOURCE", "-Wall", "-Wextra", "-Werror", "-fPIC", "-shared", "-fvisibility=hidden", ...hardening, "-o", out, ...sources];
 try {
   execFileSync(cc, args, { stdio: "inherit" });
 } catch {

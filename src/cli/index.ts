@@ -43,5 +43,13 @@ export async function runCli(argv: string[]): Promise<number> {
     console.error(`argus: unknown command '${name}'\n\n${usage()}`);
     return 2;
   }
-  return (await command.load()).run(rest);
+  try {
+    return await (await command.load()).run(rest);
+  } catch (e) {
+    // Commands turn the errors they expect into messages; anything else is still one line for a
+    // shell user (ARGUS_LOG_LEVEL=debug shows the stack).
+    console.error(`argus ${name}: ${e instanceof Error ? e.message : String(e)}`);
+    if (process.env.ARGUS_LOG_LEVEL === "debug" && e instanceof Error) console.error(e.stack);
+    return 1;
+  }
 }

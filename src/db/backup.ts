@@ -2,7 +2,7 @@
 // so the copy is exactly the state at one instant, and in WAL mode the server keeps writing
 // meanwhile. Shared by `argus backup FILE` and the backup API.
 import { Database } from "bun:sqlite";
-import { chmodSync, closeSync, fsyncSync, openSync, renameSync, rmSync, statSync } from "node:fs";
+import { chmodSync, closeSync, existsSync, fsyncSync, openSync, realpathSync, renameSync, rmSync, statSync } from "node:fs";
 import { dirname, join, basename } from "node:path";
 
 export type Snapshot = { path: string; bytes: number; schemaVersion: number };
@@ -15,6 +15,10 @@ export class BackupError extends Error {}
  * place, so `dest` is never a half-written file. Replaces an existing `dest`.
  */
 export function snapshotDatabase(db: Database, dest: string): Snapshot {
+  // Renaming a snapshot over the live file would pull the database out from under the server.
+  if (db.filename && existsSync(dest) && realpathSync(dest) === realpathSync(db.filename)) {
+    throw new BackupError(`${dest} is the live database itself; choose another file`);
+  }
   const tmp = join(dirname(dest), `.${basename(dest)}.partial-${process.pid}`);
   rmSync(tmp, { force: true });
   try {
