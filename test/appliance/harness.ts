@@ -32,13 +32,8 @@ export type Binaries = { dir: string; x64: string; arm64: string | null };
  * event, so a small detached shell watches instead; it also cleans up after a killed run.
  */
 function removeWhenGone(pid: number, dir: string): void {
-  const watcher = Bun.spawn(["sh", "-c", 'while kill -0 "$0" 2>/dev/null; do sleep 1; done; rm -rf "$1"', String(pid), dir], {
-    stdin: "ignore",
-    stdout: "ignore",
-    stderr: "ignore",
-    detached: true,
-  });
-  watcher.unref();
+  // Double-forked: bun kills the processes a test spawned, and this one must outlive the run.
+  Bun.spawnSync(["sh", "-c", '(while kill -0 "$0" 2>/dev/null; do sleep 1; done; rm -rf "$1") </dev/null >/dev/null 2>&1 &', String(pid), dir]);
 }
 let built: Promise<Binaries> | null = null;
 

@@ -209,6 +209,17 @@ export async function startTestnet(opts: TestnetOptions = {}): Promise<Testnet> 
   const dir = mkdtempSync(join(tmpdir(), "argus-testnet-"));
   const out = join(dir, "truth.json");
   live.add(prefix);
+  // `bun test` fires no exit event, and a timed-out test may never reach its teardown: a shell
+  // waits for this process to end and then takes the net down (a no-op when down() came first).
+  // It is double-forked so that bun, which kills the processes a test spawned, does not see it.
+  Bun.spawnSync([
+    "sh",
+    "-c",
+    '(while kill -0 "$0" 2>/dev/null; do sleep 1; done; "$1" down --prefix "$2") </dev/null >/dev/null 2>&1 &',
+    String(process.pid),
+    TESTNET_SCRIPT,
+    prefix,
+  ]);
   let truth: Truth;
   try {
     const r = await run([TESTNET_SCRIPT, ...upArgs(prefix, opts, out)], { timeoutMs: 120_000 });
