@@ -89,9 +89,10 @@ export function authRoutes(ctx: AppContext) {
         const ip = actor.ip ?? "unknown";
         const wait = ctx.loginLimiter.retryAfter(ip);
         if (wait > 0) throw new HttpError(429, `Too many failed logins; try again in ${wait} seconds`, { "retry-after": String(wait) });
+        const attempt = ctx.loginLimiter.attempt(ip);
         const user = await ctx.users.verify(body.username, body.password);
+        if (user) ctx.loginLimiter.succeeded(ip, attempt);
         if (!user) {
-          ctx.loginLimiter.recordFailure(ip);
           ctx.audit.record({ ...actor, username: body.username.slice(0, 64) }, "login_failed", { success: false });
           throw new HttpError(401, "Invalid username or password");
         }

@@ -109,6 +109,12 @@ function pathOf(url: string): string {
   return query < 0 ? url.slice(start) : url.slice(start, query);
 }
 
+/** Whether a principal's credential still stands (long-lived responses re-check it: a key revoked or a
+ *  session ended while a live stream is open must stop receiving). */
+export function stillAuthenticated(ctx: AppContext, p: Principal): boolean {
+  return p.kind === "api_key" ? ctx.apiKeys.get(p.keyId) !== null : ctx.sessions.lookup(p.token) !== null;
+}
+
 /** For handlers that need a principal (behind the guard it is always set). */
 export function requirePrincipal(p: Principal | null): Principal {
   if (!p) throw notAuthenticated();

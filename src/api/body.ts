@@ -23,6 +23,30 @@ async function readLimited(request: Request, maxBytes: number): Promise<string> 
   return Buffer.concat(chunks).toString("utf8");
 }
 
+/**
+ * No request of this API nests deeper than a few levels. A megabyte of "[[[[…" parses, but every
+ * later walk over it (validation, error reporting) recurses and overflows the stack.
+ */
+export const MAX_JSON_DEPTH = 32;
+
+/** The deepest nesting of arrays and objects in a JSON text, counted outside strings; linear, no recursion. */
+export function nestingDepth(text: string): number {
+  let depth = 0;
+  let max = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) {
+      if (++depth > max) max = depth;
+    } else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return max;
+}
+
 const tooLarge = (maxBytes: number) => new HttpError(413, `Request body too large: the limit is ${maxBytes} bytes`);
 
 export function bodyParsing(maxBytes: number) {
@@ -31,6 +55,7 @@ export function bodyParsing(maxBytes: number) {
     const text = await readLimited(request, maxBytes);
     if (type === "application/json" || type.endsWith("+json")) {
       if (text.trim() === "") throw new HttpError(400, "Malformed request body: expected JSON, got an empty body");
+      if (nestingDepth(text) > MAX_JSON_DEPTH) throw new HttpError(400, `Malformed request body: JSON nested deeper than ${MAX_JSON_DEPTH} levels`);
       try {
         return JSON.parse(text);
       } catch {

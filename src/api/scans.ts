@@ -5,11 +5,12 @@ import { TargetError, validateCidr, validateCidrs } from "../net/targets.ts";
 import { ProfileError, resolveProfile, type ScanProfile } from "../scan/profiles.ts";
 import { ScanBusyError, type ScanKind } from "../scans/manager.ts";
 import { compareScans, getScan, listScans, scanDevices } from "../scans/history.ts";
-import { authentication } from "./authentication.ts";
+import { authentication, requirePrincipal, stillAuthenticated } from "./authentication.ts";
 import { HttpError } from "./errors.ts";
 import { idParams, noQuery, oneOf, page, paging, strictQuery } from "./schemas.ts";
 
 const profileParam = t.Optional(t.String({ maxLength: 32, description: "quick | normal | intensive | a custom profile", error: "profile: must be a profile name" }));
+const KEEPALIVE_MS = 15_000;
 const STATUSES = ["pending", "running", "completed", "failed", "cancelled", "interrupted"] as const;
 
 export function scanRoutes(ctx: AppContext) {
@@ -90,7 +91,8 @@ export function scanRoutes(ctx: AppContext) {
     .get("/api/scan/status", () => ctx.scans.status(), { query: noQuery, detail: { summary: "Whether a scan runs, and its progress", tags: ["scans"] } })
     .get(
       "/api/scan/events",
-      ({ request }) => {
+      ({ request, principal }) => {
+        const who = requirePrincipal(principal);
         const encoder = new TextEncoder();
         let unsubscribe = () => {};
         let keepalive: ReturnType<typeof setInterval> | undefined;
@@ -105,9 +107,11 @@ export function scanRoutes(ctx: AppContext) {
               } catch {}
             };
             send("status", ctx.scans.status());
-            unsubscribe = ctx.scans.subscribe((e) => (e.type === "closing" ? end() : send(e.type, e)));
+            // Nothing more goes to a credential that was revoked or logged out meanwhile.
+            const deliver = (f: () => void) => (stillAuthenticated(ctx, who) ? f() : end());
+            unsubscribe = ctx.scans.subscribe((e) => (e.type === "closing" ? end() : deliver(() => send(e.type, e))));
             // Comments keep proxies and idle timeouts from closing a quiet stream.
-            keepalive = setInterval(() => controller.enqueue(encoder.encode(": keepalive\n\n")), 15_000);
+            keepalive = setInterval(() => deliver(() => controller.enqueue(encoder.encode(": keepalive\n\n"))), KEEPALIVE_MS);
             request.signal.addEventListener("abort", end);
           },
           cancel() {

@@ -340,6 +340,31 @@ describe("login rate limiting", () => {
     expect(right.status).toBe(429);
   });
 
+  test("parallel attempts cannot slip past the limit while passwords are being checked", async () => {
+    const fresh = await startTestServer();
+    try {
+      await setupAdmin(fresh);
+      const results = await Promise.all(
+        Array.from({ length: 20 }, (_, i) => new Client(fresh.url).post("/api/auth/login", { username: "admin", password: `parallel-wrong-${i}` })),
+      );
+      const statuses = results.map((r) => r.status);
+      expect(statuses.filter((s) => s === 401).length).toBe(5);
+      expect(statuses.filter((s) => s === 429).length).toBe(15);
+    } finally {
+      await fresh.close();
+    }
+  });
+
+  test("a successful login does not count against the limit", async () => {
+    const fresh = await startTestServer();
+    try {
+      await setupAdmin(fresh);
+      for (let i = 0; i < 8; i++) expect((await new Client(fresh.url).post("/api/auth/login", ADMIN)).status).toBe(200);
+    } finally {
+      await fresh.close();
+    }
+  });
+
   test("failed logins do not reveal whether the user exists by their timing", async () => {
     const fresh = await startTestServer();
     try {

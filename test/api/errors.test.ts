@@ -36,6 +36,20 @@ describe("bad input", () => {
     expectDetail(await session.request("POST", "/api/keys", { body: "name=x", headers: { "content-type": "application/xml" } }), 415, /application\/json/);
   });
 
+  test("deeply nested JSON is a 400 before anything walks it, and the server stays responsive", async () => {
+    const deep = "[".repeat(1500) + "]".repeat(1500); // small enough for the 4 KiB test limit
+    const t0 = performance.now();
+    const res = await new Client(server.url).request("POST", "/api/auth/login", { body: deep, headers: { "content-type": "application/json" } });
+    expectDetail(res, 400, /nested deeper than 32 levels/);
+    const nested = `{"username":"a","password":"b","remember":${"[".repeat(40)}${"]".repeat(40)}}`;
+    expectDetail(await new Client(server.url).request("POST", "/api/auth/login", { body: nested, headers: { "content-type": "application/json" } }), 400, /nested/);
+    expect((await api.get("/health")).status).toBe(200);
+    expect(performance.now() - t0).toBeLessThan(2000);
+    // Brackets inside strings are text, not nesting.
+    const named = await session.post("/api/keys", { name: "[[[[".repeat(20) });
+    expect(named.status).toBe(201);
+  });
+
   test("authentication comes before parsing: anonymous malformed or oversized bodies get 401", async () => {
     const anon = new Client(server.url);
     expectDetail(await anon.request("POST", "/api/keys", { body: "{", headers: { "content-type": "application/json" } }), 401, /^Not authenticated$/);

@@ -123,6 +123,31 @@ describe.skipIf(!root)("live scan events (SSE)", () => {
     }
   });
 
+  test("a key revoked while its stream is open receives nothing more: the stream ends", async () => {
+    const server = await startIsolatedServer();
+    try {
+      const { session, key } = await adminWithKey(server);
+      const other = (await session.post("/api/keys", { name: "trigger" })).body.key;
+      const res = await fetch("http://argus/api/scan/events", { headers: { "X-API-Key": key }, unix: server.socket } as RequestInit);
+      const reader = res.body!.getReader();
+      expect(new TextDecoder().decode((await reader.read()).value)).toContain("event: status");
+      const keyId = ((await session.get("/api/keys")).body as any[]).find((k) => k.name === "Test Key").id;
+      expect((await session.delete(`/api/keys/${keyId}`)).status).toBe(204);
+      const started = await server.client({ "X-API-Key": other }).request("POST", `/api/scan/trigger?profile=quick&subnet=${encodeURIComponent("10.9.3.0/28")}`);
+      expect(started.status).toBe(202);
+      let rest = "";
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        rest += new TextDecoder().decode(value);
+      }
+      expect(rest).toBe("");
+      await waitForScan(server.client({ "X-API-Key": other }), started.body.scan_id);
+    } finally {
+      await server.close();
+    }
+  });
+
   test("without credentials the stream is 401 like every /api route", async () => {
     const server = await startIsolatedServer();
     try {

@@ -82,6 +82,19 @@ describe.skipIf(missing !== null)("UI: setup, API keys, login (Chromium)", () =>
     await expect(page.locator("h2").first().textContent()).resolves.toBe("API Keys");
   });
 
+  test("after login, ?next= can only lead to a page of this appliance", async () => {
+    for (const next of ["/%5Cevil.example", "/%09/evil.example", "//evil.example", "http://evil.example/"]) {
+      const ctx = await browser.newContext();
+      const p = await ctx.newPage();
+      await p.goto(`${server.url}/login?next=${next}`);
+      await p.fill("#username", ADMIN.username);
+      await p.fill("#password", ADMIN.password);
+      await Promise.all([p.waitForURL((u) => u.pathname === "/" || !u.href.startsWith(server.url)), p.click("button[type=submit]")]);
+      expect(p.url()).toBe(`${server.url}/`);
+      await ctx.close();
+    }
+  });
+
   test("/docs renders the API reference from /openapi.json without any external script", async () => {
     const external: string[] = [];
     page.on("request", (r) => {

@@ -13,9 +13,12 @@ async function api(method, path, body) {
   return data;
 }
 
+// Only a page of this appliance: browsers read "/\\evil.example" or "/\t/evil.example" as another host.
 function nextPath() {
   const next = new URLSearchParams(location.search).get("next");
-  return next && next.startsWith("/") && !next.startsWith("//") ? next : "/";
+  if (!next) return "/";
+  const url = new URL(next, location.origin);
+  return url.origin === location.origin ? url.pathname + url.search : "/";
 }
 
 function bindForm(form, submit) {
