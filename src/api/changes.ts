@@ -5,7 +5,7 @@ import { ChangeLog, parseSince } from "../inventory/changes.ts";
 import { CHANGE_TYPES, SEVERITIES } from "../inventory/observation.ts";
 import { authentication } from "./authentication.ts";
 import { HttpError } from "./errors.ts";
-import { idParams, noQuery, oneOf, page, paging, strictQuery } from "./schemas.ts";
+import { idParams, noQuery, oneOf, page, paging, strictQuery, wholeNumber } from "./schemas.ts";
 
 const nullableString = t.Nullable(t.String());
 const change = t.Object({
@@ -26,8 +26,8 @@ const change = t.Object({
 const SINCE_ERROR = "since: must be an ISO 8601 timestamp such as 2024-01-15T10:30:00Z";
 
 const listQuery = strictQuery({
-  scan_id: t.Optional(t.Integer({ minimum: 1, error: "scan_id: must be a positive integer" })),
-  device_id: t.Optional(t.Integer({ minimum: 1, error: "device_id: must be a positive integer" })),
+  scan_id: t.Optional(wholeNumber("scan_id", "query", 1, Number.MAX_SAFE_INTEGER)),
+  device_id: t.Optional(wholeNumber("device_id", "query", 1, Number.MAX_SAFE_INTEGER)),
   change_type: t.Optional(oneOf(CHANGE_TYPES as readonly string[], `change_type: must be one of ${CHANGE_TYPES.join(", ")}`)),
   severity: t.Optional(oneOf(SEVERITIES, `severity: must be one of ${SEVERITIES.join(", ")}`)),
   since: t.Optional(t.String({ maxLength: 40, description: "Only changes detected at or after this ISO 8601 time (UTC when no offset)", error: SINCE_ERROR })),

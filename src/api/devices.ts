@@ -5,7 +5,7 @@ import { DEVICE_SORTS, DEVICE_STATUSES, DeviceInventory, LABEL_MAX, NOTES_MAX, Z
 import { LEVELS } from "../risk/score.ts";
 import { authentication } from "./authentication.ts";
 import { HttpError } from "./errors.ts";
-import { idParams, noQuery, oneOf, page, paging, strictQuery } from "./schemas.ts";
+import { idParams, noQuery, oneOf, page, paging, strictQuery, wholeNumber } from "./schemas.ts";
 
 const Q_MAX = 200;
 
@@ -56,7 +56,7 @@ const listQuery = strictQuery({
   is_trusted: t.Optional(oneOf(["true", "false"], "is_trusted: must be true or false")),
   zone: t.Optional(t.String({ minLength: 1, maxLength: ZONE_MAX, error: `zone: must be a zone name of 1–${ZONE_MAX} characters` })),
   q: t.Optional(t.String({ maxLength: Q_MAX, description: "Case-insensitive substring of IP, MAC, hostname, vendor or label", error: `q: must be at most ${Q_MAX} characters` })),
-  port: t.Optional(t.Integer({ minimum: 1, maximum: 65535, description: "Only devices with this port open", error: "port: must be an integer from 1 to 65535" })),
+  port: t.Optional(wholeNumber("port", "query", 1, 65535, "Only devices with this port open")),
   sort: t.Optional(oneOf(DEVICE_SORTS, `sort: must be one of ${DEVICE_SORTS.join(", ")}`)),
   ...paging,
 });

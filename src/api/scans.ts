@@ -7,7 +7,7 @@ import { ScanBusyError, type ScanKind } from "../scans/manager.ts";
 import { compareScans, getScan, listScans, scanDevices } from "../scans/history.ts";
 import { authentication, requirePrincipal, stillAuthenticated } from "./authentication.ts";
 import { HttpError } from "./errors.ts";
-import { idParams, noQuery, oneOf, page, paging, strictQuery } from "./schemas.ts";
+import { idParams, noQuery, oneOf, page, paging, strictQuery, wholeNumber } from "./schemas.ts";
 
 const profileParam = t.Optional(t.String({ maxLength: 32, description: "quick | normal | intensive | a custom profile", error: "profile: must be a profile name" }));
 const KEEPALIVE_MS = 15_000;
@@ -154,7 +154,7 @@ export function scanRoutes(ctx: AppContext) {
       "/api/scans/:id/compare/:other_id",
       ({ params }) => compareScans(ctx.db, scanOr404(params.id), scanOr404(params.other_id)),
       {
-        params: t.Object({ id: idParams.properties.id, other_id: t.Integer({ minimum: 1, error: "other_id: must be a positive integer" }) }),
+        params: t.Object({ id: idParams.properties.id, other_id: wholeNumber("other_id", "path", 1, Number.MAX_SAFE_INTEGER) }),
         query: noQuery,
         detail: { summary: "Compare two scans: devices added/removed and the changes in between", tags: ["scans"] },
       },

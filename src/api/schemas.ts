@@ -1,10 +1,27 @@
 // Request shapes shared by several API areas. Validation lives in these schemas, not in handlers.
 import { t } from "elysia";
+import { HttpError } from "./errors.ts";
+
+/**
+ * A whole number in a query string or path, written plainly ("1.0", "1e3", "0x10" and " 5" are not
+ * numbers here, though JavaScript would read them as such: `DELETE /api/keys/1.0` must not revoke key 1).
+ */
+export function wholeNumber(field: string, place: "query" | "path", min: number, max: number, description?: string) {
+  const reason = `must be a whole number from ${min} to ${max}`;
+  return t
+    .Transform(t.String({ pattern: "^(0|[1-9][0-9]{0,15})$", description, error: `${field}: ${reason}` }))
+    .Decode((text) => {
+      const n = Number(text);
+      if (n < min || n > max) throw new HttpError(422, `Invalid ${place} parameter '${field}': ${reason}`);
+      return n;
+    })
+    .Encode((n) => String(n));
+}
 
 /** `limit` (1–1000, default 50) and `offset` (≥ 0) as SPEC §1 defines them for every list. */
 export const paging = {
-  limit: t.Optional(t.Integer({ minimum: 1, maximum: 1000, default: 50, description: "Page size (1–1000)", error: "limit: must be an integer from 1 to 1000" })),
-  offset: t.Optional(t.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER, default: 0, description: "Rows to skip", error: "offset: must be an integer of 0 or more" })),
+  limit: t.Optional(wholeNumber("limit", "query", 1, 1000, "Page size (1–1000, default 50)")),
+  offset: t.Optional(wholeNumber("offset", "query", 0, Number.MAX_SAFE_INTEGER, "Rows to skip (default 0)")),
 };
 
 /** A query schema that rejects unknown keys (SPEC §1: unknown query values are a 422). */
@@ -14,7 +31,7 @@ export function strictQuery<P extends Record<string, any>>(props: P) {
 
 export const noQuery = strictQuery({});
 
-export const idParams = t.Object({ id: t.Integer({ minimum: 1, description: "Numeric id", error: "id: must be a positive integer" }) });
+export const idParams = t.Object({ id: wholeNumber("id", "path", 1, Number.MAX_SAFE_INTEGER, "Numeric id") });
 
 export const detailResponse = t.Object({ detail: t.String() });
 

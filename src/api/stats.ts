@@ -3,7 +3,7 @@ import { Elysia, t } from "elysia";
 import type { AppContext } from "../app-context.ts";
 import { InventoryStats, TREND_DAYS_MAX } from "../inventory/stats.ts";
 import { authentication } from "./authentication.ts";
-import { noQuery, strictQuery } from "./schemas.ts";
+import { noQuery, strictQuery, wholeNumber } from "./schemas.ts";
 
 const stats = t.Object({
   total_devices: t.Integer(),
@@ -33,7 +33,7 @@ export function statsRoutes(ctx: AppContext) {
     })
     .get("/api/trends", ({ query }) => inventory.trends(query.days ?? 30), {
       query: strictQuery({
-        days: t.Optional(t.Integer({ minimum: 1, maximum: TREND_DAYS_MAX, default: 30, description: "Window in days (1–365)", error: `days: must be an integer from 1 to ${TREND_DAYS_MAX}` })),
+        days: t.Optional(wholeNumber("days", "query", 1, TREND_DAYS_MAX, "Window in days (1–365, default 30)")),
       }),
       response: { 200: t.Array(trendPoint) },
       detail: { summary: "One point per completed network scan in the window, oldest first", tags: ["stats"] },

@@ -87,13 +87,18 @@ describe("bad input", () => {
     expectDetail(await api.get("/api/audit-logs?action=drop_tables"), 422, /action/);
     expectDetail(await api.get("/api/audit-logs?limit=10&sneaky=1"), 422, /sneaky/);
     expectDetail(await api.get("/api/audit-logs?limit=1&limit=2"), 422, /Invalid query parameter 'limit': given more than once/);
-    expectDetail(await api.get("/api/audit-logs?limit=0"), 422, /^Invalid query parameter 'limit': must be an integer from 1 to 1000$/);
+    expectDetail(await api.get("/api/audit-logs?limit=0"), 422, /^Invalid query parameter 'limit': must be a whole number from 1 to 1000$/);
+    for (const odd of ["0x10", "1e2", "1.0", "%205", "-1"]) expectDetail(await api.get(`/api/audit-logs?limit=${odd}`), 422, /^Invalid query parameter 'limit'/);
     expectDetail(await api.get("/api/audit-logs?offset=99999999999999999999"), 422, /offset/);
   });
 
-  test("bad path parameters → 422", async () => {
-    expectDetail(await api.delete("/api/keys/abc"), 422, /'id'/);
-    expectDetail(await api.delete("/api/keys/0"), 422, /'id'/);
+  test("bad path parameters → 422, and numbers must be written plainly", async () => {
+    expectDetail(await api.delete("/api/keys/abc"), 422, /^Invalid path parameter 'id'/);
+    expectDetail(await api.delete("/api/keys/0"), 422, /^Invalid path parameter 'id'/);
+    // JavaScript would read these as 1; a key must never be revoked by a lookalike id.
+    const key1 = ((await api.get("/api/keys")).body as any[])[0];
+    for (const odd of ["1.0", "1e0", "0x1", "%201", "01"]) expectDetail(await api.delete(`/api/keys/${odd.replace("1", String(key1.id))}`), 422, /'id'/);
+    expect(((await api.get("/api/keys")).body as any[]).map((k) => k.id)).toContain(key1.id);
     expectDetail(await api.delete("/api/keys/999"), 404, /not found/);
   });
 
