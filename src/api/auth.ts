@@ -6,7 +6,7 @@ import { MIN_PASSWORD_LENGTH } from "../auth/passwords.ts";
 import { proposeSubnets } from "../net/interfaces.ts";
 import { TargetError, validateCidrs } from "../net/targets.ts";
 import { toIso } from "../time.ts";
-import { authentication, requirePrincipal } from "./authentication.ts";
+import { authentication, principalName, requirePrincipal } from "./authentication.ts";
 import { clearedSessionCookie, sessionCookie } from "./session-cookie.ts";
 import { HttpError } from "./errors.ts";
 import { noQuery } from "./schemas.ts";
@@ -118,7 +118,7 @@ export function authRoutes(ctx: AppContext) {
       "/api/auth/me",
       ({ principal }) => {
         const p = requirePrincipal(principal);
-        return p.kind === "session" ? { username: p.user.username, auth: "session" } : { username: `api_key:${p.keyName}`, auth: "api_key", key_id: p.keyId };
+        return p.kind === "session" ? { username: principalName(p), auth: "session" } : { username: principalName(p), auth: "api_key", key_id: p.keyId };
       },
       { query: noQuery, detail: { summary: "The current principal", tags: ["auth"] } },
     );

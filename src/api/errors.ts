@@ -76,8 +76,6 @@ export function errorHandling(routes: () => { method: string; path: string }[]) 
           if (allow.length > 0) return reply(405, `Method ${request.method} is not allowed here; use ${allow.join(", ")}`, { allow: allow.join(", ") });
           return reply(404, "Not found");
         }
-        case "INVALID_FILE_TYPE":
-          return reply(422, "Invalid file type");
         default: {
           const status = (error as { status?: number }).status;
           if (status === 413) return reply(413, "Request body too large");

@@ -3,7 +3,7 @@ import { Elysia, t } from "elysia";
 import type { AppContext } from "../app-context.ts";
 import { authentication, requirePrincipal } from "./authentication.ts";
 import { HttpError } from "./errors.ts";
-import { idParams, noQuery } from "./schemas.ts";
+import { idParams, noQuery, page, paging, strictQuery } from "./schemas.ts";
 
 const keyInfo = t.Object({ id: t.Integer(), name: t.String(), key_prefix: t.String(), created_at: t.String(), last_used_at: t.Nullable(t.String()) });
 
@@ -23,14 +23,21 @@ export function keyRoutes(ctx: AppContext) {
         return created;
       },
       {
-        body: t.Object({ name: t.String({ minLength: 1, maxLength: 100, error: "name: must be a string of 1–100 characters" }) }),
+        body: t.Object({
+          // No control characters: names end up in logs, the audit trail and the UI.
+          name: t.String({ minLength: 1, maxLength: 100, pattern: "^[^\\u0000-\\u001f\\u007f-\\u009f\\u202a-\\u202e\\u2066-\\u2069]*$", error: "name: must be a string of 1–100 characters without control characters" }),
+        }),
         query: noQuery,
         response: { 201: t.Object({ id: t.Integer(), name: t.String(), key: t.String(), key_prefix: t.String(), created_at: t.String() }) },
         detail: { summary: "Create an API key; the full key is returned this once only", tags: ["api keys"] },
       },
     )
-    .get("/api/keys", () => ctx.apiKeys.list(), {
-      query: noQuery,
+    .get("/api/keys", ({ query, set }) => {
+      const all = ctx.apiKeys.list();
+      const offset = query.offset ?? 0;
+      return page(set, all.slice(offset, offset + (query.limit ?? 50)), all.length);
+    }, {
+      query: strictQuery(paging),
       // Documented, not validated per response: the store selects exactly these columns, and this is
       // the route integrations poll.
       detail: {

@@ -33,8 +33,6 @@ export const noQuery = strictQuery({});
 
 export const idParams = t.Object({ id: wholeNumber("id", "path", 1, Number.MAX_SAFE_INTEGER, "Numeric id") });
 
-export const detailResponse = t.Object({ detail: t.String() });
-
 /** Sets X-Total-Count and returns the page: lists answer a plain array (SPEC §1). */
 export function page<T>(set: { headers: Record<string, unknown> }, items: T[], total: number): T[] {
   set.headers["x-total-count"] = String(total);

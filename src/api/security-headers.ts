@@ -7,6 +7,9 @@ export const SECURITY_HEADERS: Record<string, string> = {
   "referrer-policy": "same-origin",
   "content-security-policy": "frame-ancestors 'none'; base-uri 'self'; form-action 'self'",
   "cross-origin-opener-policy": "same-origin",
+  // API answers carry keys (once), sessions and the inventory: no cache may keep them. Static
+  // assets set their own policy.
+  "cache-control": "no-store",
 };
 
 /** Default headers of the app itself (Elysia seeds every response's headers with them; no per-request hook). */

@@ -47,7 +47,4 @@ export class UserStore {
     return res.changes > 0;
   }
 
-  get(id: number): User | null {
-    return this.db.query("SELECT id, username FROM users WHERE id = ?").get(id) as User | null;
-  }
 }

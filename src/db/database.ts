@@ -1,6 +1,6 @@
 // Opens the appliance's SQLite file with the settings every connection needs, then migrates it.
 import { Database } from "bun:sqlite";
-import { mkdirSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { migrate } from "./migrations.ts";
 
@@ -8,9 +8,12 @@ export const DB_FILE = "argus.db";
 
 export function openDatabase(dataDir: string): Database {
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-  const db = new Database(join(dataDir, DB_FILE), { create: true, strict: true });
+  const path = join(dataDir, DB_FILE);
+  const db = new Database(path, { create: true, strict: true });
   configure(db);
   migrate(db);
+  // The file holds password hashes and key digests: owner only, whatever the umask.
+  for (const f of [path, `${path}-wal`, `${path}-shm`]) if (existsSync(f)) chmodSync(f, 0o600);
   return db;
 }
 

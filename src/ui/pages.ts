@@ -2,7 +2,7 @@
 // session, to /login (SPEC §2).
 import { Elysia } from "elysia";
 import type { AppContext } from "../app-context.ts";
-import { authentication } from "../api/authentication.ts";
+import { authentication, principalName, type Principal } from "../api/authentication.ts";
 import css from "./assets/app.css" with { type: "text" };
 import js from "./assets/app.js" with { type: "text" };
 import docsJs from "./assets/docs.js" with { type: "text" };
@@ -30,7 +30,4 @@ export function pageRoutes(ctx: AppContext) {
     .get("/settings", ({ principal }) => gate("/settings", principal) ?? html(settingsPage(userName(principal))), { detail: { hide: true } });
 }
 
-function userName(p: unknown): string {
-  const principal = p as { kind: string; user?: { username: string }; keyName?: string };
-  return principal.kind === "session" ? principal.user!.username : `api_key:${principal.keyName}`;
-}
+const userName = (p: Principal | null): string => principalName(p) ?? "";

@@ -213,6 +213,29 @@ describe("sessions", () => {
     expect((await c.get("/api/auth/me")).body).toEqual({ username: "admin", auth: "session" });
   });
 
+  test("without remember the server still ends the session after a day", async () => {
+    const before = Date.now();
+    await new Client(server.url).post("/api/auth/login", { username: "admin", password: ADMIN.password });
+    const row = server.ctx.db.query("SELECT expires_at, remember FROM sessions WHERE remember = 0 ORDER BY expires_at DESC LIMIT 1").get() as { expires_at: number; remember: number };
+    expect(row.remember).toBe(0);
+    expect(Math.abs(row.expires_at - (before + 24 * 3600_000))).toBeLessThan(60_000);
+  });
+
+  test("ARGUS_SESSION_SECRET signs the cookies when set; no secret file is generated then", async () => {
+    const secret = "s".repeat(20) + "-configured-secret-value";
+    const withEnv = await startTestServer({ ARGUS_SESSION_SECRET: secret });
+    try {
+      const c = new Client(withEnv.url);
+      await c.post("/api/setup", ADMIN);
+      const [token, signature] = c.cookies.get("argus_session")!.split(".");
+      const expected = new Bun.CryptoHasher("sha256", secret).update(token).digest("base64").replace(/=+$/, "");
+      expect(decodeURIComponent(signature)).toBe(expected);
+      expect(await Bun.file(join(withEnv.dataDir, "session.secret")).exists()).toBe(false);
+    } finally {
+      await withEnv.close();
+    }
+  });
+
   test("remember → a cookie that lasts 7 days", async () => {
     const res = await new Client(server.url).post("/api/auth/login", { username: "admin", password: ADMIN.password, remember: true });
     const cookie = res.headers.getSetCookie().find((s) => s.startsWith("argus_session="))!;
@@ -316,6 +339,15 @@ describe("CSRF protection for cookie-authenticated writes", () => {
   test("login and setup from another site are rejected too (login CSRF)", async () => {
     const res = await new Client(server.url).post("/api/auth/login", { username: "admin", password: ADMIN.password }, { Origin: "http://evil.example" });
     expect(res.status).toBe(403);
+    const fresh = await startTestServer();
+    try {
+      for (const headers of [{ Origin: "http://evil.example" }, { "Sec-Fetch-Site": "cross-site" }]) {
+        expect((await new Client(fresh.url).post("/api/setup", ADMIN, headers)).status).toBe(403);
+      }
+      expect((await new Client(fresh.url).get("/api/setup")).body.setup_required).toBe(true);
+    } finally {
+      await fresh.close();
+    }
   });
 });
 

@@ -72,6 +72,10 @@ describe("bad input", () => {
     expectDetail(await new Client(server.url).post("/api/auth/login", { username: "admin", password: "x".repeat(40), remember: "yes" }), 422, /'remember'/);
   });
 
+  test("key names with control or bidi-override characters → 422", async () => {
+    for (const name of ["a\nb", "evil\u0000", "x\u202egnp.exe", "tab\there"]) expectDetail(await session.post("/api/keys", { name }), 422, /control characters/);
+  });
+
   test("names are trimmed", async () => {
     const res = await session.post("/api/keys", { name: "  Home Assistant  " });
     expect(res.status).toBe(201);
@@ -139,6 +143,7 @@ describe("security headers", () => {
       await api.request("POST", "/api/keys", { body: "{", headers: { "content-type": "application/json" } }),
     ];
     for (const res of responses) {
+      expect(res.headers.get("cache-control")).toBe("no-store");
       expect(res.headers.get("x-content-type-options")).toBe("nosniff");
       expect(res.headers.get("x-frame-options")).toBe("DENY");
       expect(res.headers.get("referrer-policy")).toBe("same-origin");

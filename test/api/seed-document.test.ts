@@ -70,6 +70,15 @@ describe("API Authentication document", () => {
     expect(res.text).not.toContain("digest");
   });
 
+  test("the key list pages like every list: limit/offset, total in X-Total-Count", async () => {
+    const api = new Client(server.url, { "X-API-Key": created.key });
+    const all = await api.get("/api/keys");
+    const first = await api.get("/api/keys?limit=1");
+    expect(first.body).toEqual([all.body[0]]);
+    expect(first.headers.get("x-total-count")).toBe(String(all.body.length));
+    expect((await api.get(`/api/keys?offset=${all.body.length}`)).body).toEqual([]);
+  });
+
   test("Revoke a Key with curl -X DELETE, then the very next request with it is 401 Not authenticated", async () => {
     const other = (await session.post("/api/keys", { name: "Backup Script" })).body;
     const api = new Client(server.url);
