@@ -2,6 +2,7 @@
 // one device with its ports, threats and address history; the owner's fields (label, zone,
 // trusted, notes); forgetting a device. The scan pipeline (reconcile.ts) writes everything else.
 import type { Database } from "bun:sqlite";
+import { summaryForTrust } from "../risk/score.ts";
 import type { RiskLevel } from "../risk/score.ts";
 
 export const DEVICE_STATUSES = ["online", "offline"] as const;
@@ -265,7 +266,13 @@ export class DeviceInventory {
 }
 
 function toDevice(row: DeviceRow, openPorts: number[]): Device {
-  return { ...row, mac_randomized: row.mac_randomized === 1, is_trusted: row.is_trusted === 1, open_ports: openPorts };
+  return {
+    ...row,
+    mac_randomized: row.mac_randomized === 1,
+    is_trusted: row.is_trusted === 1,
+    threat_summary: summaryForTrust(row.threat_summary, row.is_trusted === 1),
+    open_ports: openPorts,
+  };
 }
 
 function emptyToNull(s: string | null | undefined): string | null {

@@ -161,7 +161,7 @@ class Reconciler {
       if (device.ports_known) this.diffPorts(device, primary);
       this.writePorts(device.id, primary.ports);
       this.db.query("UPDATE devices SET ports_spec = ? WHERE id = ?").run(this.scope.portSpec, device.id);
-      this.assessRisk(device.id, device.is_trusted === 1);
+      this.assessRisk(device.id);
     } else {
       this.openPorts += (this.db.query("SELECT count(*) AS n FROM ports WHERE device_id = ?").get(device.id) as { n: number }).n;
     }
@@ -223,7 +223,7 @@ class Reconciler {
     if (primary.ports !== null) {
       this.writePorts(id, primary.ports);
       this.db.query("UPDATE devices SET ports_spec = ? WHERE id = ?").run(this.scope.portSpec, id);
-      this.assessRisk(id, false);
+      this.assessRisk(id);
     }
   }
 
@@ -306,9 +306,10 @@ class Reconciler {
     this.db.query("UPDATE devices SET ports_known = 1 WHERE id = ?").run(deviceId);
   }
 
-  private assessRisk(deviceId: number, trusted: boolean): void {
+  private assessRisk(deviceId: number): void {
     const rows = this.db.query("SELECT port, protocol, service, product, version, tls, extra FROM ports WHERE device_id = ?").all(deviceId) as PortRow[];
-    const risk = assessDevice({ ports: rows.map(toPortInfo), is_trusted: trusted });
+    // Stored without regard to trust: trust changes without a scan, and readers apply it (summaryForTrust).
+    const risk = assessDevice({ ports: rows.map(toPortInfo), is_trusted: false });
     this.openPorts += rows.length;
     this.db
       .query("UPDATE devices SET risk_level = ?, risk_score = ?, threat_summary = ?, open_ports = ? WHERE id = ?")

@@ -194,5 +194,16 @@ function summarize(threats: Threat[], counts: Record<FindingLevel, number>, trus
   const others = (["critical", "high", "medium", "low"] as const).filter((l) => counts[l] > 0).map((l) => `${counts[l]} ${l}`).join(", ");
   const head = `${worst.level[0].toUpperCase()}${worst.level.slice(1)}: ${what}${cves}`;
   const tail = total > 1 ? `; ${total} findings (${others})` : "";
-  return `${head}${tail}${trusted ? " — trusted device, not counted as at risk." : "."}`;
+  return `${head}${tail}${trusted ? TRUSTED_NOTE : "."}`;
+}
+
+const TRUSTED_NOTE = " — trusted device, not counted as at risk.";
+
+/**
+ * A stored summary (written without regard to trust, since trust changes without a scan) as the
+ * device's current trust would have it.
+ */
+export function summaryForTrust(summary: string | null, trusted: boolean): string | null {
+  if (!summary || !trusted || summary.startsWith("No risky")) return summary;
+  return summary.replace(/\.$/, "") + TRUSTED_NOTE;
 }

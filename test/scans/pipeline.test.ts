@@ -162,7 +162,9 @@ describe.skipIf(!root)("scan pipeline on a test network", () => {
     // Now at risk: h1, h2, the new MAC at h5's IP, and h5's old MAC (missed once, still on record with
     // plain HTTP); the camera is trusted.
     expect(statsNow.devices_at_risk).toBe(4);
+    expect((await api.get(`/api/devices/${camera.id}`)).body.threat_summary).toMatch(/^Critical: Telnet on port 23.* trusted device, not counted as at risk\.$/);
     expect((await api.request("PUT", `/api/devices/${camera.id}`, { json: { is_trusted: false } })).status).toBe(200);
+    expect((await api.get(`/api/devices/${camera.id}`)).body.threat_summary).not.toContain("trusted");
   }, 120_000);
 
   test("a quick scan touches no ports; h5's old MAC, missing a second scan in a row, now goes offline", async () => {
