@@ -127,3 +127,11 @@ describe("assessDevice", () => {
     expect(t.threat_summary).toContain("trusted device, not counted as at risk");
   });
 });
+
+describe("services the detector names that the risk table must know", () => {
+  test("modbus is critical; finger, socks, rsync and AJP are high", () => {
+    const level = (service: string, port: number) => assessDevice({ ports: [{ port, service }] }).risk_level;
+    expect(level("modbus", 502)).toBe("critical");
+    for (const [s, p] of [["finger", 79], ["socks5", 1080], ["rsync", 873], ["ajp13", 8009]] as const) expect(level(s, p)).toBe("high");
+  });
+});
