@@ -27,9 +27,13 @@ export async function run(argv: string[]): Promise<number> {
   try {
     const { dataDir, rest } = takeDataDir(argv);
     const [command, ...args] = rest;
-    if (command === undefined || command === "--help" || command === "-h") {
+    if (command === undefined) {
+      console.error(USAGE); // a usage error: on stderr, exit 2
+      return 2;
+    }
+    if (command === "--help" || command === "-h") {
       console.log(USAGE);
-      return command === undefined ? 2 : 0;
+      return 0;
     }
     if (!["create", "list", "revoke"].includes(command)) throw new CliError(`unknown keys command '${command}'`, 2);
     const db = openExisting(resolveDataDir(dataDir));

@@ -108,7 +108,8 @@ export async function run(argv: string[]): Promise<number> {
     const message =
       e instanceof TargetError || e instanceof ProfileError ? `${e.field}: ${e.reason}` : e instanceof CliError || e instanceof ConfigError ? e.message : null;
     if (message === null) throw e;
-    const code = e instanceof CliError ? e.exitCode : 2;
+    // A bad configuration file is a failure of the installation, not a usage error.
+    const code = e instanceof CliError ? e.exitCode : e instanceof ConfigError ? 1 : 2;
     console.error(`argus scan: ${message}`);
     return code;
   }

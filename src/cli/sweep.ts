@@ -124,7 +124,12 @@ export async function run(argv: string[]): Promise<number> {
     return 0;
   }
   const ac = new AbortController();
-  const onSignal = () => ac.abort();
+  // The shell convention: 128 + the signal's number (130 for Ctrl-C, 143 for SIGTERM).
+  let signalExit = 130;
+  const onSignal = (signal: NodeJS.Signals) => {
+    signalExit = signal === "SIGTERM" ? 143 : 130;
+    ac.abort();
+  };
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
   const showProgress = !args.quiet && process.stderr.isTTY;
@@ -147,7 +152,7 @@ export async function run(argv: string[]): Promise<number> {
     if (showProgress) process.stderr.write("\r\x1b[K");
     if (args.json) console.log(JSON.stringify(outcome.results.map((r) => ({ ip: r.ip, mac: r.mac, rtt_ms: r.rtt_ms, method: r.method }))));
     else printTable(outcome, performance.now() - started);
-    return ac.signal.aborted ? 130 : 0;
+    return ac.signal.aborted ? signalExit : 0;
   } catch (e) {
     if (e instanceof TargetError) {
       console.error(`argus sweep: ${e.field}: ${e.reason}`);
