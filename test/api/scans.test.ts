@@ -8,6 +8,7 @@ import type { Client } from "../helpers/server.ts";
 import { adminWithKey } from "../helpers/server.ts";
 import { startIsolatedServer, waitForScan, type NetServer } from "../helpers/netserver.ts";
 import { requireRoot } from "../helpers/testnet.ts";
+import { Scratch } from "../helpers/scratch.ts";
 
 const root = requireRoot("runs the appliance in an isolated network namespace");
 
@@ -180,9 +181,8 @@ describe.skipIf(!root)("consent from the config file", () => {
   });
 
   test("an invalid config file stops the server with a clear message", async () => {
-    const { mkdtempSync } = await import("node:fs");
-    const { tmpdir } = await import("node:os");
-    const dir = mkdtempSync(join(tmpdir(), "argus-badcfg-"));
+    const scratch = new Scratch();
+    const dir = scratch.dir("argus-badcfg-");
     writeFileSync(join(dir, "config.json"), JSON.stringify({ subnets: ["8.8.8.0/24"] }));
     const proc = Bun.spawn([process.execPath, join(import.meta.dir, "../../src/main.ts"), "serve"], {
       env: { ...process.env, ARGUS_DATA_DIR: dir, ARGUS_PORT: "0", ARGUS_HOST: "127.0.0.1" },
@@ -195,5 +195,6 @@ describe.skipIf(!root)("consent from the config file", () => {
     expect(code).not.toBe(0);
     expect(err).toContain("subnets");
     expect(err).toContain("not a private range");
+    scratch.clear();
   });
 });

@@ -1,13 +1,14 @@
 // ApiKeyStore on a real SQLite file: the last_used_at write throttle and the lookup rules.
-import { expect, test } from "bun:test";
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { afterAll, expect, test } from "bun:test";
 import { ApiKeyStore, LAST_USED_WRITE_INTERVAL_MS } from "../../src/auth/api-keys.ts";
 import { openDatabase } from "../../src/db/database.ts";
+import { Scratch } from "../helpers/scratch.ts";
+
+const scratch = new Scratch();
+afterAll(() => scratch.clear());
 
 test("last_used_at is written at most once per interval, and kept current to within it", () => {
-  const db = openDatabase(mkdtempSync(join(tmpdir(), "argus-keys-")));
+  const db = openDatabase(scratch.dir("argus-keys-"));
   const keys = new ApiKeyStore(db);
   const { id, key } = keys.create("poller");
   let writes = 0;
@@ -25,7 +26,7 @@ test("last_used_at is written at most once per interval, and kept current to wit
 });
 
 test("only well-formed, active keys authenticate", () => {
-  const db = openDatabase(mkdtempSync(join(tmpdir(), "argus-keys-")));
+  const db = openDatabase(scratch.dir("argus-keys-"));
   const keys = new ApiKeyStore(db);
   const { id, key } = keys.create("x");
   expect(keys.authenticate(key.toUpperCase())).toBeNull();

@@ -1,15 +1,17 @@
 // snapshotDatabase: a consistent copy, never a half-written file, never over the live database.
-import { expect, test } from "bun:test";
+import { afterAll, expect, test } from "bun:test";
 import { Database } from "bun:sqlite";
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { BackupError, snapshotDatabase } from "../../src/db/backup.ts";
 import { DB_FILE, openDatabase } from "../../src/db/database.ts";
 import { LATEST_VERSION } from "../../src/db/migrations.ts";
+import { Scratch } from "../helpers/scratch.ts";
+
+const scratch = new Scratch();
+afterAll(() => scratch.clear());
 
 test("a snapshot is a checked copy with mode 0600 at the schema version", async () => {
-  const dir = mkdtempSync(join(tmpdir(), "argus-backup-"));
+  const dir = scratch.dir("argus-backup-");
   const db = openDatabase(dir);
   db.run("INSERT INTO users (username, password_hash, created_at, updated_at) VALUES ('admin', 'x', 'now', 'now')");
   const snap = snapshotDatabase(db, join(dir, "copy.db"));
@@ -22,7 +24,7 @@ test("a snapshot is a checked copy with mode 0600 at the schema version", async 
 });
 
 test("the live database file itself is refused as the destination, and stays intact", () => {
-  const dir = mkdtempSync(join(tmpdir(), "argus-backup-"));
+  const dir = scratch.dir("argus-backup-");
   const db = openDatabase(dir);
   db.run("INSERT INTO users (username, password_hash, created_at, updated_at) VALUES ('admin', 'x', 'now', 'now')");
   expect(() => snapshotDatabase(db, join(dir, DB_FILE))).toThrow(BackupError);

@@ -1,11 +1,9 @@
 // The scan manager's lifecycle with a stand-in pipeline (no network): failures, rolled-back writes,
 // and one scan at a time across processes sharing the database.
-import { describe, expect, test } from "bun:test";
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { afterAll, describe, expect, test } from "bun:test";
 import { DEFAULT_CONFIG } from "../../src/config/app-config.ts";
 import { openDatabase } from "../../src/db/database.ts";
+import { Scratch } from "../helpers/scratch.ts";
 import type { Change } from "../../src/inventory/observation.ts";
 import { resolveProfile } from "../../src/scan/profiles.ts";
 import { ScanBusyError, ScanManager, type ScanEvent } from "../../src/scans/manager.ts";
@@ -19,8 +17,11 @@ const found = (): PipelineOutput => ({
   degraded: false,
 });
 
+const scratch = new Scratch();
+afterAll(() => scratch.clear());
+
 function setup(pipeline: (i: PipelineInput) => Promise<PipelineOutput>) {
-  const db = openDatabase(mkdtempSync(join(tmpdir(), "argus-mgr-")));
+  const db = openDatabase(scratch.dir("argus-mgr-"));
   const published: Change[][] = [];
   const events: ScanEvent[] = [];
   const manager = new ScanManager(db, () => DEFAULT_CONFIG, { publish: (c) => void published.push(c) }, pipeline);

@@ -1,18 +1,20 @@
 // reconcile() on a real SQLite file: each kind of network change yields exactly its change record.
-import { beforeEach, describe, expect, test } from "bun:test";
+import { afterAll, beforeEach, describe, expect, test } from "bun:test";
 import type { Database } from "bun:sqlite";
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { openDatabase } from "../../src/db/database.ts";
+import { Scratch } from "../helpers/scratch.ts";
 import type { Observation, ObservedPort, ScanScope } from "../../src/inventory/observation.ts";
 import { OFFLINE_AFTER_MISSES, reconcile } from "../../src/inventory/reconcile.ts";
 
 let db: Database;
 let scanNo = 0;
 
+const scratch = new Scratch();
+afterAll(() => scratch.clear());
+
 beforeEach(() => {
-  db = openDatabase(mkdtempSync(join(tmpdir(), "argus-reconcile-")));
+  db?.close();
+  db = openDatabase(scratch.dir("argus-reconcile-"));
   scanNo = 0;
 });
 
