@@ -55,6 +55,8 @@ export type PortScanOptions = {
 
 export type PortScanProgress = { ports_scanned: number; ports_total: number; open_found: number };
 
+export const MAX_FILTERED_LISTED = 1000;
+
 export type OpenPort = { port: number; protocol: "tcp"; rtt_ms: number };
 
 export type FilteredPort = { port: number; reason: "timeout" | "unreachable" | "prohibited" };
@@ -62,7 +64,10 @@ export type FilteredPort = { port: number; reason: "timeout" | "unreachable" | "
 export type HostPortResult = {
   host: string;
   open: OpenPort[];
+  /** The filtered ports, listed up to MAX_FILTERED_LISTED (a firewalled host in an intensive scan
+   *  would otherwise hold 65,535 entries); `filtered_count` has them all. */
   filtered: FilteredPort[];
+  filtered_count: number;
   closed_count: number;
   /** Ports not finished because the scan was cancelled. */
   unscanned_count: number;
@@ -175,7 +180,7 @@ export async function scanPorts(hosts: string[], ports: number[], opts: PortScan
 
   const started = performance.now();
   const states: HostState[] = [...new Set(hosts)].map((host) => ({
-    result: { host, open: [], filtered: [], closed_count: 0, unscanned_count: 0, rtt: { srtt_ms: null, rttvar_ms: null, samples: 0 }, timeout_ms: o.initial_timeout_ms },
+    result: { host, open: [], filtered: [], filtered_count: 0, closed_count: 0, unscanned_count: 0, rtt: { srtt_ms: null, rttvar_ms: null, samples: 0 }, timeout_ms: o.initial_timeout_ms },
     ports: [...new Set(ports)],
     next: 0,
     retryQueue: [],
@@ -261,7 +266,8 @@ export async function scanPorts(hosts: string[], ports: number[], opts: PortScan
             s.retryQueue.push(port);
             return;
           }
-          r.filtered.push({ port, reason: out.reason });
+          if (r.filtered.length < MAX_FILTERED_LISTED) r.filtered.push({ port, reason: out.reason });
+          r.filtered_count++;
           break;
         case "local-error":
           // Our own shortage (fds, ephemeral ports): not the port's fault; try again after a pause.

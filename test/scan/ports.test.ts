@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { timeoutFor } from "../../src/scan/ports.ts";
+import { MAX_FILTERED_LISTED, timeoutFor } from "../../src/scan/ports.ts";
 import { canRunAsRoot, isCI } from "./netns.ts";
 import { createTopology, type Topology } from "./topology.ts";
 import { spawnSync } from "node:child_process";
@@ -34,6 +34,7 @@ describe("TCP connect scanner against real listeners in a namespace", () => {
         tcp dport 9998 reject with icmp type host-unreachable
         ip daddr 10.241.0.2 tcp dport 8009 tcp flags & (syn|ack) == syn numgen inc mod 2 == 0 drop
         ip daddr 10.241.0.3 tcp dport 7000-7039 drop
+        ip daddr 10.241.0.3 tcp dport 20000-21199 drop
       }
     }`);
     await topo.startListeners({ extra_open: [8009] });
@@ -105,6 +106,14 @@ describe("TCP connect scanner against real listeners in a namespace", () => {
     expect(narrow.result.elapsed_ms).toBeLessThan(4 * 200 + 400);
     expect(global.result.elapsed_ms).toBeGreaterThanOrEqual(8 * 190);
     expect(global.result.elapsed_ms).toBeLessThan(8 * 200 + 400);
+  }, 30_000);
+
+  test.skipIf(!root)("a firewalled host's filtered ports are counted in full but listed only up to a bound", async () => {
+    const r = await topo!.scan({ hosts: ["10.241.0.3"], ports: "20000-21199", opts: { initial_timeout_ms: 150, retries: 0, per_host_concurrency: 400 } });
+    const h = r.result.hosts[0];
+    expect(h.filtered_count).toBe(1200);
+    expect(h.filtered.length).toBe(MAX_FILTERED_LISTED);
+    expect(h.open).toEqual([]);
   }, 30_000);
 
   test.skipIf(!root)("a timed-out port is retried once; without retries the dropped SYN hides it", async () => {
