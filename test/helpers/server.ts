@@ -11,8 +11,9 @@ export const ADMIN = { username: "admin", password: "correct horse battery stapl
 export type TestServer = RunningServer & { dataDir: string; close: () => Promise<void> };
 
 export async function startTestServer(env: Record<string, string> = {}): Promise<TestServer> {
-  const dataDir = mkdtempSync(join(tmpdir(), "argus-test-"));
-  const settings = loadSettings({ ARGUS_PORT: "0", ARGUS_HOST: "127.0.0.1", ARGUS_DATA_DIR: dataDir, ARGUS_LOG_LEVEL: "error", ...env });
+  // A caller that brings its own data dir (an old database to migrate) keeps and cleans it itself.
+  const dataDir = env.ARGUS_DATA_DIR ?? mkdtempSync(join(tmpdir(), "argus-test-"));
+  const settings = loadSettings({ ARGUS_PORT: "0", ARGUS_HOST: "127.0.0.1", ARGUS_LOG_LEVEL: "error", ...env, ARGUS_DATA_DIR: dataDir });
   const server = await startServer(settings);
   return {
     ...server,
