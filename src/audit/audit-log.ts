@@ -1,6 +1,7 @@
 // The security audit trail (SPEC §2). Entries are written by the domain code that performs the
 // action and read back through /api/audit-logs. `details` must never hold a secret.
 import type { Database } from "bun:sqlite";
+import { fetchPage } from "../db/paging.ts";
 import { isoNow } from "../time.ts";
 
 export const AUDIT_ACTIONS = [
@@ -58,11 +59,11 @@ export class AuditLog {
   /** Newest first, with the unpaginated total. */
   list(filter: { action?: AuditAction; limit: number; offset: number }): { items: AuditEntry[]; total: number } {
     const where = filter.action ? "WHERE action = ?" : "";
-    const args = filter.action ? [filter.action] : [];
-    const total = (this.db.query(`SELECT count(*) AS n FROM audit_logs ${where}`).get(...args) as { n: number }).n;
-    const rows = this.db
-      .query(`SELECT * FROM audit_logs ${where} ORDER BY id DESC LIMIT ? OFFSET ?`)
-      .all(...args, filter.limit, filter.offset) as (Omit<AuditEntry, "success" | "details"> & { success: number; details: string })[];
+    const { rows, total } = fetchPage<Omit<AuditEntry, "success" | "details"> & { success: number; details: string }>(
+      this.db,
+      { count: `SELECT count(*) AS n FROM audit_logs ${where}`, select: `SELECT * FROM audit_logs ${where} ORDER BY id DESC LIMIT ? OFFSET ?`, args: filter.action ? [filter.action] : [] },
+      filter,
+    );
     return { items: rows.map((r) => ({ ...r, success: r.success === 1, details: JSON.parse(r.details ?? "{}") })), total };
   }
 }

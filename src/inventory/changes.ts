@@ -1,6 +1,7 @@
 // The change log as the owner reads it: filtered, newest first, and acknowledged one by one.
 // Changes are written by the scan pipeline's diff; this module never creates them.
 import type { Database } from "bun:sqlite";
+import { fetchPage, type ListQuery } from "../db/paging.ts";
 import { toIso } from "../time.ts";
 import type { Change, ChangeType, Severity } from "./observation.ts";
 
@@ -28,7 +29,7 @@ const toChange = (r: ChangeRow): StoredChange => ({ ...r, acknowledged: r.acknow
  * The SQL of a listing, newest first by id (the order the diff recorded them): the count for
  * X-Total-Count and the page (LIMIT and OFFSET last). Exported for the query-plan test.
  */
-export function changeListQueries(filter: Omit<ChangeFilter, "limit" | "offset">): { count: string; select: string; args: (string | number)[] } {
+export function changeListQueries(filter: Omit<ChangeFilter, "limit" | "offset">): ListQuery {
   // Without ANALYZE statistics SQLite may pick the index of a low-cardinality column (type,
   // severity, acknowledged) over device_id's and look up 100,000 rows to count 100. A unary "+"
   // keeps a column out of index selection, so the most selective filter leads: a device or scan,
@@ -60,9 +61,7 @@ export class ChangeLog {
 
   /** Newest first (by id: the order the diff recorded them), with the unpaginated total. */
   list(filter: ChangeFilter): { items: StoredChange[]; total: number } {
-    const { count, select, args } = changeListQueries(filter);
-    const total = (this.db.query(count).get(...args) as { n: number }).n;
-    const rows = this.db.query(select).all(...args, filter.limit, sqlOffset(filter.offset)) as ChangeRow[];
+    const { rows, total } = fetchPage<ChangeRow>(this.db, changeListQueries(filter), filter);
     return { items: rows.map(toChange), total };
   }
 
@@ -103,7 +102,3 @@ export function parseSince(text: string): string | null {
   return toIso(Math.floor(ms / 1000) * 1000);
 }
 
-/** An offset past any table is an empty page, not an error: SQLite's OFFSET needs a 64-bit integer. */
-function sqlOffset(offset: number): number {
-  return Math.min(offset, Number.MAX_SAFE_INTEGER);
-}

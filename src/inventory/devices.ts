@@ -2,6 +2,7 @@
 // one device with its ports, threats and address history; the owner's fields (label, zone,
 // trusted, notes); forgetting a device. The scan pipeline (reconcile.ts) writes everything else.
 import type { Database } from "bun:sqlite";
+import { fetchPage, type ListQuery } from "../db/paging.ts";
 import { summaryForTrust } from "../risk/score.ts";
 import type { RiskLevel } from "../risk/score.ts";
 
@@ -120,7 +121,7 @@ export function containsPattern(text: string): string {
  * The SQL of a listing: the count for X-Total-Count and the page (its last two parameters are
  * LIMIT and OFFSET). Exported so the query-plan test checks exactly what runs.
  */
-export function deviceListQueries(filter: Omit<DeviceFilter, "limit" | "offset">): { count: string; select: string; args: (string | number)[] } {
+export function deviceListQueries(filter: Omit<DeviceFilter, "limit" | "offset">): ListQuery {
   const where: string[] = [];
   const args: (string | number)[] = [];
   const eq = (column: string, value: string | number | undefined) => {
@@ -158,9 +159,7 @@ export class DeviceInventory {
   constructor(private readonly db: Database) {}
 
   list(filter: DeviceFilter): { items: Device[]; total: number } {
-    const { count, select, args } = deviceListQueries(filter);
-    const total = (this.db.query(count).get(...args) as { n: number }).n;
-    const rows = this.db.query(select).all(...args, filter.limit, sqlOffset(filter.offset)) as DeviceRow[];
+    const { rows, total } = fetchPage<DeviceRow>(this.db, deviceListQueries(filter), filter);
     return { items: this.withOpenPorts(rows), total };
   }
 
@@ -288,7 +287,3 @@ function parseIdList(json: string): string[] {
   }
 }
 
-/** An offset past any table is an empty page, not an error: SQLite's OFFSET needs a 64-bit integer. */
-function sqlOffset(offset: number): number {
-  return Math.min(offset, Number.MAX_SAFE_INTEGER);
-}

@@ -1,5 +1,6 @@
 // Reading past scans: the list, one scan, the devices it saw, and a comparison of two scans.
 import type { Database } from "bun:sqlite";
+import { fetchPage } from "../db/paging.ts";
 import { ChangeLog } from "../inventory/changes.ts";
 
 export type ScanRecord = {
@@ -28,14 +29,16 @@ const toRecord = (r: Omit<ScanRecord, "degraded"> & { degraded: number }): ScanR
 
 export function listScans(db: Database, f: { status?: string; limit: number; offset: number }): { items: ScanRecord[]; total: number } {
   const where = f.status ? "WHERE status = ?" : "";
-  const args = f.status ? [f.status] : [];
-  const total = (db.query(`SELECT count(*) AS n FROM scans ${where}`).get(...args) as { n: number }).n;
-  const rows = db.query(`SELECT ${COLUMNS} FROM scans ${where} ORDER BY id DESC LIMIT ? OFFSET ?`).all(...args, f.limit, f.offset) as any[];
+  const { rows, total } = fetchPage<Omit<ScanRecord, "degraded"> & { degraded: number }>(
+    db,
+    { count: `SELECT count(*) AS n FROM scans ${where}`, select: `SELECT ${COLUMNS} FROM scans ${where} ORDER BY id DESC LIMIT ? OFFSET ?`, args: f.status ? [f.status] : [] },
+    f,
+  );
   return { items: rows.map(toRecord), total };
 }
 
 export function getScan(db: Database, id: number): ScanRecord | null {
-  const row = db.query(`SELECT ${COLUMNS} FROM scans WHERE id = ?`).get(id) as any;
+  const row = db.query(`SELECT ${COLUMNS} FROM scans WHERE id = ?`).get(id) as (Omit<ScanRecord, "degraded"> & { degraded: number }) | null;
   return row ? toRecord(row) : null;
 }
 
@@ -52,13 +55,16 @@ export type ScanDevice = {
 };
 
 export function scanDevices(db: Database, scanId: number, page: { limit: number; offset: number }): { items: ScanDevice[]; total: number } {
-  const total = (db.query("SELECT count(*) AS n FROM scan_devices WHERE scan_id = ?").get(scanId) as { n: number }).n;
-  const rows = db
-    .query(
-      `SELECT sd.device_id, sd.ip_address, sd.mac_address, d.hostname, d.vendor, d.device_type, sd.method, sd.rtt_ms, sd.open_ports
-       FROM scan_devices sd JOIN devices d ON d.id = sd.device_id WHERE sd.scan_id = ? ORDER BY sd.device_id LIMIT ? OFFSET ?`,
-    )
-    .all(scanId, page.limit, page.offset) as (Omit<ScanDevice, "open_ports"> & { open_ports: string })[];
+  const { rows, total } = fetchPage<Omit<ScanDevice, "open_ports"> & { open_ports: string }>(
+    db,
+    {
+      count: "SELECT count(*) AS n FROM scan_devices WHERE scan_id = ?",
+      select: `SELECT sd.device_id, sd.ip_address, sd.mac_address, d.hostname, d.vendor, d.device_type, sd.method, sd.rtt_ms, sd.open_ports
+               FROM scan_devices sd JOIN devices d ON d.id = sd.device_id WHERE sd.scan_id = ? ORDER BY sd.device_id LIMIT ? OFFSET ?`,
+      args: [scanId],
+    },
+    page,
+  );
   return { items: rows.map((r) => ({ ...r, open_ports: JSON.parse(r.open_ports) })), total };
 }
 
