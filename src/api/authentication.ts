@@ -72,7 +72,19 @@ export function resolvePrincipal(ctx: AppContext, headers: Headers): Principal |
   return user ? { kind: "session", user, token } : null;
 }
 
+/**
+ * The guard, one instance per app: every API plugin `.use()`s it for the `principal`/`actor` types,
+ * and handing out the same instance keeps that to one hook and one table of resolved requests.
+ */
 export function authentication(ctx: AppContext) {
+  let plugin = instances.get(ctx);
+  if (!plugin) instances.set(ctx, (plugin = createAuthentication(ctx)));
+  return plugin;
+}
+
+const instances = new WeakMap<AppContext, ReturnType<typeof createAuthentication>>();
+
+function createAuthentication(ctx: AppContext) {
   const resolved = new WeakMap<Request, { principal: Principal | null; actor: Actor }>();
   return new Elysia({ name: "argus.authentication" })
     .onRequest(({ request, server }) => {
