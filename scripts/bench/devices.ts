@@ -66,8 +66,8 @@ function build(dataDir: string): void {
       scan.run(s % 96 === 0 ? "normal" : "quick", toIso(at), toIso(at + 30_000), DEVICES - 200 + Math.floor(rand() * 200), 5000, Math.floor(CHANGES / scans));
     }
     const device = db.prepare(
-      `INSERT INTO devices (id, mac_address, ip_address, mac_randomized, hostname, vendor, device_type, status, first_seen, last_seen, times_seen, zone, is_trusted, risk_level, risk_score, threat_summary, open_ports, ports_known)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)`,
+      `INSERT INTO devices (id, mac_address, ip_address, mac_randomized, hostname, vendor, device_type, status, first_seen, last_seen, times_seen, zone, is_trusted, risk_level, risk_score, threat_summary, ports_known)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)`,
     );
     const port = db.prepare("INSERT INTO ports (device_id, port, service, first_seen, last_seen) VALUES (?, ?, ?, ?, ?)");
     const threat = db.prepare("INSERT INTO threats (device_id, port, level, description, recommendation) VALUES (?, ?, ?, ?, ?)");
@@ -83,7 +83,7 @@ function build(dataDir: string): void {
       device.run(
         id, mac, ip, rand() < 0.1 ? 1 : 0, rand() < 0.7 ? `host-${id}.lan` : null, vendor, pick(TYPES), rand() < 0.8 ? "online" : "offline",
         toIso(first), toIso(now - Math.floor(rand() * 3_600_000)), 1 + Math.floor(rand() * 3000), pick(ZONES), rand() < 0.05 ? 1 : 0,
-        RANK[worst], worst === 0 ? 0 : [0, 10, 40, 65, 85][worst] + ports.length, worst === 0 ? null : `${ports.length} findings`, ports.length,
+        RANK[worst], worst === 0 ? 0 : [0, 10, 40, 65, 85][worst] + ports.length, worst === 0 ? null : `${ports.length} findings`,
       );
       for (const [p, svc] of ports) {
         port.run(id, p, svc, toIso(first), toIso(now));

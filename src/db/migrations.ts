@@ -245,6 +245,11 @@ export const migrations: Migration[] = [
       ALTER TABLE devices ADD COLUMN ports_spec TEXT;   -- the port spec of the last scan that probed its ports
     `,
   },
+  {
+    version: 9,
+    description: "drop devices.open_ports: listings and stats derive open ports from the ports table",
+    sql: `ALTER TABLE devices DROP COLUMN open_ports;`,
+  },
 ];
 
 export const LATEST_VERSION = migrations[migrations.length - 1].version;

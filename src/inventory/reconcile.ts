@@ -312,8 +312,8 @@ class Reconciler {
     const risk = assessDevice({ ports: rows.map(toPortInfo), is_trusted: false });
     this.openPorts += rows.length;
     this.db
-      .query("UPDATE devices SET risk_level = ?, risk_score = ?, threat_summary = ?, open_ports = ? WHERE id = ?")
-      .run(risk.risk_level, risk.risk_score, risk.threat_summary, rows.length, deviceId);
+      .query("UPDATE devices SET risk_level = ?, risk_score = ?, threat_summary = ? WHERE id = ?")
+      .run(risk.risk_level, risk.risk_score, risk.threat_summary, deviceId);
     this.db.query("DELETE FROM threats WHERE device_id = ?").run(deviceId);
     for (const t of risk.threats) {
       this.db

@@ -218,13 +218,13 @@ export function seedInventory(db: Database, now: number = Date.now()): Seeded {
       const { id } = db
         .query(
           `INSERT INTO devices (mac_address, ip_address, mac_randomized, hostname, hostname_source, vendor, device_type, os_name, status, first_seen, last_seen,
-             times_seen, label, zone, is_trusted, notes, risk_level, risk_score, threat_summary, open_ports, ports_known, last_scan_id)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+             times_seen, label, zone, is_trusted, notes, risk_level, risk_score, threat_summary, ports_known, last_scan_id)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
         )
         .get(
           d.mac, d.ip, d.mac_randomized ? 1 : 0, d.hostname, d.hostname ? "rdns" : null, d.vendor, d.device_type, d.os_name ?? null, d.status,
           at(d.first_seen_ago), at(d.last_seen_ago), d.times_seen, d.label ?? null, d.zone ?? null, d.is_trusted ? 1 : 0, d.notes ?? null,
-          d.risk_level, d.risk_score, d.threat_summary ?? null, d.ports.length, d.ports.length > 0 ? 1 : 0, null,
+          d.risk_level, d.risk_score, d.threat_summary ?? null, d.ports.length > 0 ? 1 : 0, null,
         ) as { id: number };
       for (const p of d.ports) {
         db.query("INSERT INTO ports (device_id, port, protocol, service, product, version, tls, banner, extra, first_seen, last_seen) VALUES (?, ?, 'tcp', ?, ?, ?, ?, ?, '{}', ?, ?)").run(

@@ -50,7 +50,7 @@ describe("reconcile", () => {
   test("the first scan adds every device with its ports and risk", () => {
     const r = scan(baseline());
     expect(kinds(r)).toEqual(["device_added:10.0.0.10:>10.0.0.10", "device_added:10.0.0.11:>10.0.0.11"]);
-    const telnet = db.query("SELECT risk_level, open_ports FROM devices WHERE mac_address = ?").get(B);
+    const telnet = db.query("SELECT d.risk_level, (SELECT count(*) FROM ports p WHERE p.device_id = d.id) AS open_ports FROM devices d WHERE mac_address = ?").get(B);
     expect(telnet).toEqual({ risk_level: "critical", open_ports: 1 });
     expect((db.query("SELECT count(*) AS n FROM threats").get() as { n: number }).n).toBeGreaterThan(0);
   });
