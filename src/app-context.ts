@@ -28,8 +28,8 @@ export type AppContext = {
 };
 
 export function createContext(db: Database, settings: Settings, sessionSecret: string, sink: NotifySink = noopSink): AppContext {
-  const path = configPath(settings.dataDir);
-  let config = loadAppConfig(path);
+  const path = configPath(settings.dataDir, settings.configEnv);
+  let config = loadAppConfig(path, settings.configEnv);
   const current = () => config;
   return {
     db,
@@ -42,7 +42,7 @@ export function createContext(db: Database, settings: Settings, sessionSecret: s
     audit: new AuditLog(db),
     loginLimiter: new LoginRateLimiter(),
     config: current,
-    updateConfig: (patch) => (config = updateAppConfig(path, patch)),
+    updateConfig: (patch) => (config = updateAppConfig(path, patch, settings.configEnv)),
     scans: new ScanManager(db, current, sink),
   };
 }

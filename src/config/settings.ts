@@ -9,6 +9,9 @@ export type Settings = {
   /** Also listen on this unix socket (ARGUS_SOCKET), e.g. for a reverse proxy or local tools. */
   socket?: string;
   dataDir: string;
+  /** ARGUS_CONFIG, ARGUS_SUBNETS and ARGUS_EXCLUDE as given, for the configuration file's loader
+   *  (read here, with everything else, rather than from the process environment later). */
+  configEnv: Record<string, string | undefined>;
   /** From ARGUS_SESSION_SECRET; when absent a secret is generated once into the data dir. */
   sessionSecret?: string;
   secureCookies: boolean;
@@ -36,6 +39,7 @@ export function loadSettings(env: Record<string, string | undefined> = process.e
     port,
     socket: env.ARGUS_SOCKET || undefined,
     dataDir: resolve(env.ARGUS_DATA_DIR ?? "data"),
+    configEnv: { ARGUS_CONFIG: env.ARGUS_CONFIG, ARGUS_SUBNETS: env.ARGUS_SUBNETS, ARGUS_EXCLUDE: env.ARGUS_EXCLUDE },
     sessionSecret: secret,
     secureCookies: env.ARGUS_SECURE_COOKIES === "1" || env.ARGUS_SECURE_COOKIES === "true",
     maxBodyBytes: integer(env.ARGUS_MAX_BODY_BYTES ?? String(1024 * 1024), "ARGUS_MAX_BODY_BYTES", 1024, 1024 ** 3),

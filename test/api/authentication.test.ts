@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { Database } from "bun:sqlite";
 import { join } from "node:path";
-import { ADMIN, Client, adminWithKey, setupAdmin, startTestServer, type TestServer } from "../helpers/server.ts";
+import { ADMIN, Client, adminWithKey, sealedEnv, setupAdmin, startTestServer, type TestServer } from "../helpers/server.ts";
 
 const NOT_AUTHENTICATED = { detail: "Not authenticated" };
 
@@ -166,7 +166,7 @@ describe("the 401 matrix", () => {
     const client = new Client(server.url, { "X-API-Key": extra.key });
     expect((await client.get("/api/keys")).status).toBe(200);
     const proc = Bun.spawn([process.execPath, join(import.meta.dir, "../../src/main.ts"), "keys", "revoke", String(extra.id)], {
-      env: { ...process.env, ARGUS_DATA_DIR: server.dataDir },
+      env: { ...sealedEnv(), ARGUS_DATA_DIR: server.dataDir },
       stdout: "pipe",
       stderr: "pipe",
     });

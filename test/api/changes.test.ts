@@ -2,7 +2,7 @@
 // and acknowledging.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { toIso } from "../../src/time.ts";
-import { Client, adminWithKey, startTestServer, type TestServer } from "../helpers/server.ts";
+import { Client, adminWithKey, expect422 as expect422At, startTestServer, type TestServer } from "../helpers/server.ts";
 import { CHANGES, DEVICES, SCANS, seedInventory, type SeedChange, type Seeded } from "../inventory/seed.ts";
 
 let server: TestServer;
@@ -24,11 +24,7 @@ const expectedIds = (keep: (c: SeedChange, i: number) => boolean) =>
     .reverse();
 const idsOf = (body: { id: number }[]) => body.map((c) => c.id);
 
-async function expect422(path: string, field: string) {
-  const res = await api.get(path);
-  expect({ path, status: res.status }).toEqual({ path, status: 422 });
-  expect(res.body.detail).toContain(`'${field}'`);
-}
+const expect422 = (path: string, field: string) => expect422At(api, path, field);
 
 describe("GET /api/changes", () => {
   test("lists every change newest first, total in X-Total-Count", async () => {

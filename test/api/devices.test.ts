@@ -2,7 +2,7 @@
 // device detail, the owner's edits (with audit) and forgetting a device.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { DEVICE_SORTS } from "../../src/inventory/devices.ts";
-import { Client, adminWithKey, startTestServer, type TestServer } from "../helpers/server.ts";
+import { Client, adminWithKey, expect422 as expect422At, startTestServer, type TestServer } from "../helpers/server.ts";
 import { DEVICES, ipNumber, seedInventory, type SeedDevice, type Seeded } from "../inventory/seed.ts";
 
 let server: TestServer;
@@ -21,11 +21,7 @@ const seedIps = (keep: (d: SeedDevice) => boolean) => DEVICES.filter(keep).map((
 const byIp = (a: string, b: string) => ipNumber(a) - ipNumber(b);
 const idOf = (ip: string) => seeded.deviceIds[DEVICES.findIndex((d) => d.ip === ip)];
 
-async function expect422(path: string, field: string) {
-  const res = await api.get(path);
-  expect({ path, status: res.status }).toEqual({ path, status: 422 });
-  expect(res.body.detail).toContain(`'${field}'`);
-}
+const expect422 = (path: string, field: string) => expect422At(api, path, field);
 
 describe("GET /api/devices", () => {
   test("lists every device by IP, numerically, with the total in X-Total-Count", async () => {

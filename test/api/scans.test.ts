@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Client } from "../helpers/server.ts";
-import { adminWithKey } from "../helpers/server.ts";
+import { adminWithKey, sealedEnv } from "../helpers/server.ts";
 import { startIsolatedServer, waitForScan, type NetServer } from "../helpers/netserver.ts";
 import { requireRoot } from "../helpers/testnet.ts";
 import { Scratch } from "../helpers/scratch.ts";
@@ -185,7 +185,7 @@ describe.skipIf(!root)("consent from the config file", () => {
     const dir = scratch.dir("argus-badcfg-");
     writeFileSync(join(dir, "config.json"), JSON.stringify({ subnets: ["8.8.8.0/24"] }));
     const proc = Bun.spawn([process.execPath, join(import.meta.dir, "../../src/main.ts"), "serve"], {
-      env: { ...process.env, ARGUS_DATA_DIR: dir, ARGUS_PORT: "0", ARGUS_HOST: "127.0.0.1" },
+      env: { ...sealedEnv(), ARGUS_DATA_DIR: dir, ARGUS_PORT: "0", ARGUS_HOST: "127.0.0.1" },
       stderr: "pipe",
       stdout: "pipe",
     });

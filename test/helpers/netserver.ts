@@ -4,7 +4,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { Client } from "./server.ts";
+import { Client, sealedEnv } from "./server.ts";
 import type { Testnet } from "./testnet.ts";
 
 const MAIN = resolve(import.meta.dir, "../../src/main.ts");
@@ -59,7 +59,7 @@ async function startInNamespace(spawn: Spawner, env: Record<string, string>, cle
     const proc = spawn([process.execPath, MAIN, "serve"], {
       // TCP on the namespace's own loopback (so commands run inside it can use http://localhost:8080),
       // and a unix socket for this test process, which lives outside the namespace.
-      env: { ...process.env, ARGUS_SOCKET: socket, ARGUS_DATA_DIR: dataDir, ARGUS_HOST: "127.0.0.1", ARGUS_PORT: "8080", ARGUS_LOG_LEVEL: "warn", ...env },
+      env: { ...sealedEnv(), ARGUS_SOCKET: socket, ARGUS_DATA_DIR: dataDir, ARGUS_HOST: "127.0.0.1", ARGUS_PORT: "8080", ARGUS_LOG_LEVEL: "warn", ...env },
       stdout: "inherit",
       stderr: "inherit",
     });

@@ -1,5 +1,6 @@
 // Starts the real appliance on an ephemeral loopback port with a temporary data dir, and a small
 // HTTP client with a cookie jar (like `curl -b cookies.txt`) to talk to it.
+import { expect } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -83,4 +84,16 @@ export async function adminWithKey(server: { url: string; unix?: string }, name 
   const res = await session.post("/api/keys", { name });
   if (res.status !== 201) throw new Error(`key creation failed: ${res.status} ${res.text}`);
   return { session, key: res.body.key, keyId: res.body.id };
+}
+
+/** This process's environment without any ARGUS_* setting: a child appliance sees only what its test gives it. */
+export function sealedEnv(): Record<string, string | undefined> {
+  return Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("ARGUS_")));
+}
+
+/** Asserts that GET `path` is a 422 whose detail names `field` (the path is in the failure message). */
+export async function expect422(api: Client, path: string, field: string): Promise<void> {
+  const res = await api.get(path);
+  expect({ path, status: res.status }).toEqual({ path, status: 422 });
+  expect(res.body.detail).toContain(`'${field}'`);
 }
