@@ -26,6 +26,8 @@ import socket
 import struct
 import time
 
+from inet import checksum
+
 ETH_P_ARP = 0x0806
 
 
@@ -35,15 +37,6 @@ def expand(targets):
         net = ipaddress.ip_network(t, strict=False)
         out.extend(str(h) for h in (net.hosts() if net.num_addresses > 1 else [net.network_address]))
     return out
-
-
-def checksum(data):
-    if len(data) % 2:
-        data += b"\0"
-    s = sum(struct.unpack("!%dH" % (len(data) // 2), data))
-    while s >> 16:
-        s = (s & 0xFFFF) + (s >> 16)
-    return (~s) & 0xFFFF
 
 
 class Prober:

@@ -23,6 +23,8 @@ import struct
 import sys
 import time
 
+from inet import checksum as ip_checksum
+
 ETH_P_ALL = 0x0003
 ETH_P_ARP = 0x0806
 ETH_P_IP = 0x0800
@@ -35,15 +37,6 @@ def mac_bytes(s):
     if len(b) != 6:
         raise ValueError("bad MAC " + s)
     return b
-
-
-def ip_checksum(data):
-    if len(data) % 2:
-        data += b"\0"
-    s = sum(struct.unpack("!%dH" % (len(data) // 2), data))
-    while s >> 16:
-        s = (s & 0xFFFF) + (s >> 16)
-    return (~s) & 0xFFFF
 
 
 def load_table(path):
