@@ -8,7 +8,7 @@ import { auditRoutes } from "./audit.ts";
 import { changeRoutes } from "./changes.ts";
 import { deviceRoutes } from "./devices.ts";
 import { statsRoutes } from "./stats.ts";
-import { authentication } from "./authentication.ts";
+import { authentication, bindRouteTable, declarePublic } from "./authentication.ts";
 import { SESSION_COOKIE } from "./session-cookie.ts";
 import { bodyParsing } from "./body.ts";
 import { singleQueryValues } from "./query-keys.ts";
@@ -25,14 +25,15 @@ export function createApp(ctx: AppContext) {
     // Strict schemas: unknown query keys are rejected (422), not silently dropped.
     normalize: false,
   });
-  return app
+  app
     .use(securityHeaders())
     .use(errorHandling(() => app.routes))
     .use(authentication(ctx))
     .use(bodyParsing(ctx.settings.maxBodyBytes))
     .use(singleQueryValues())
     .use(
-      openapi({
+      // The API document is public, like the /docs page that shows it.
+      declarePublic(openapi({
         // The spec only: /docs is our own offline page (src/ui), not a CDN-hosted viewer.
         provider: null,
         specPath: "/openapi.json",
@@ -48,7 +49,7 @@ export function createApp(ctx: AppContext) {
           },
           security: [{ apiKey: [] }, { bearer: [] }, { session: [] }],
         },
-      }),
+      })),
     )
     .use(healthRoutes(ctx))
     .use(authRoutes(ctx))
@@ -60,6 +61,9 @@ export function createApp(ctx: AppContext) {
     .use(scanRoutes(ctx))
     .use(networkRoutes(ctx))
     .use(pageRoutes(ctx));
+  // Every route is registered: from now on the guard knows which ones were declared public.
+  bindRouteTable(ctx, app.routes);
+  return app;
 }
 
 export type App = ReturnType<typeof createApp>;

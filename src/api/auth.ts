@@ -48,7 +48,7 @@ export function authRoutes(ctx: AppContext) {
   const startSession = async (set: { headers: Record<string, unknown> }, userId: number, remember: boolean) => {
     const session = ctx.sessions.create(userId, remember);
     // Without `remember` the cookie lives for the browser session; the server ends it after a day anyway.
-    set.headers["set-cookie"] = await sessionCookie(session.token, ctx.sessionSecret, {
+    set.headers["set-cookie"] = sessionCookie(session.token, ctx.sessionSecret, {
       expires: remember ? session.expiresAt : undefined,
       secure: ctx.settings.secureCookies,
     });
@@ -61,7 +61,7 @@ export function authRoutes(ctx: AppContext) {
       "/api/setup",
       // Before setup the wizard proposes the LAN this host is attached to; afterwards nothing is disclosed.
       () => (ctx.users.hasAnyUser() ? { setup_required: false } : { setup_required: true, suggested_subnets: proposeSubnets() }),
-      { query: noQuery, detail: { summary: "Whether first-run setup is still needed, and the proposed subnets (no authentication)", tags: ["auth"] } },
+      { query: noQuery, access: "public", detail: { security: [], summary: "Whether first-run setup is still needed, and the proposed subnets (no authentication)", tags: ["auth"] } },
     )
     .post(
       "/api/setup",
@@ -80,7 +80,7 @@ export function authRoutes(ctx: AppContext) {
         set.status = 201;
         return { username: user.username, expires_at: toIso(session.expiresAt) };
       },
-      { body: credentials, query: noQuery, detail: { summary: "Create the administrator (once, on first run)", tags: ["auth"] } },
+      { body: credentials, query: noQuery, access: "public", detail: { security: [], summary: "Create the administrator (once, on first run)", tags: ["auth"] } },
     )
     .post(
       "/api/auth/login",
@@ -100,7 +100,7 @@ export function authRoutes(ctx: AppContext) {
         ctx.audit.record({ ...actor, username: user.username }, "login", { details: { remember: session.remember } });
         return { username: user.username, expires_at: toIso(session.expiresAt) };
       },
-      { body: loginBody, query: noQuery, detail: { summary: "Log in and receive the argus_session cookie", tags: ["auth"] } },
+      { body: loginBody, query: noQuery, access: "public", detail: { security: [], summary: "Log in and receive the argus_session cookie", tags: ["auth"] } },
     )
     .post(
       "/api/auth/logout",

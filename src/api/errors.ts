@@ -13,6 +13,13 @@ export class HttpError extends Error {
   }
 }
 
+/** Thrown by the guard for a UI page the caller may not see yet: the browser goes to login or setup. */
+export class Redirect extends Error {
+  constructor(readonly location: string) {
+    super(`redirect to ${location}`);
+  }
+}
+
 export const NOT_AUTHENTICATED = "Not authenticated";
 export const notAuthenticated = () => new HttpError(401, NOT_AUTHENTICATED);
 
@@ -53,7 +60,7 @@ export function allowedMethods(routes: { method: string; path: string }[], path:
 
 export function errorHandling(routes: () => { method: string; path: string }[]) {
   return new Elysia({ name: "argus.errors" })
-    .error({ HttpError })
+    .error({ HttpError, Redirect })
     .onError({ as: "global" }, ({ code, error, set, request, path }) => {
       const reply = (status: number, detail: string, headers: Record<string, string> = {}) => {
         set.status = status;
@@ -63,6 +70,8 @@ export function errorHandling(routes: () => { method: string; path: string }[]) 
       switch (code) {
         case "HttpError":
           return reply(error.status, error.detail, error.headers);
+        case "Redirect":
+          return new Response(null, { status: 303, headers: { location: error.location, "cache-control": "no-store" } });
         case "VALIDATION":
           return reply(422, describeValidation(error));
         case "PARSE": {

@@ -2,10 +2,12 @@
 import { Elysia, t } from "elysia";
 import type { AppContext } from "../app-context.ts";
 import { VERSION } from "../version.ts";
+import { routeAccess } from "./authentication.ts";
 import { noQuery } from "./schemas.ts";
 
 export function healthRoutes(ctx: AppContext) {
   return new Elysia({ name: "argus.health" })
+    .use(routeAccess)
     .get(
       "/health",
       ({ set }) => {
@@ -20,7 +22,8 @@ export function healthRoutes(ctx: AppContext) {
       },
       {
         query: noQuery,
-        detail: { summary: "Liveness and database check (no authentication)", tags: ["system"] },
+        access: "public",
+        detail: { security: [], summary: "Liveness and database check (no authentication)", tags: ["system"] },
         response: { 200: t.Object({ status: t.String(), version: t.String(), uptime_seconds: t.Integer(), db: t.String() }) },
       },
     )

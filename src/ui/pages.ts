@@ -12,22 +12,19 @@ const html = (body: string) => new Response(body, { headers: { "content-type": "
 const asset = (body: string, type: string) => () => new Response(body, { headers: { "content-type": type, "cache-control": "no-cache" } });
 const redirect = (to: string) => new Response(null, { status: 303, headers: { location: to } });
 
+// Assets, /docs, /setup and /login are public; the other pages are `access: "page"`: the guard sends a
+// caller without a session to /login (or /setup before the first user) before the handler runs.
 export function pageRoutes(ctx: AppContext) {
-  const gate = (path: string, principal: unknown) => {
-    if (!ctx.users.hasAnyUser()) return redirect("/setup");
-    if (!principal) return redirect(`/login?next=${encodeURIComponent(path)}`);
-    return null;
-  };
   return new Elysia({ name: "argus.pages" })
     .use(authentication(ctx))
-    .get("/ui/app.css", asset(css, "text/css; charset=utf-8"), { detail: { hide: true } })
-    .get("/ui/app.js", asset(js, "text/javascript; charset=utf-8"), { detail: { hide: true } })
-    .get("/ui/docs.js", asset(docsJs, "text/javascript; charset=utf-8"), { detail: { hide: true } })
-    .get("/docs", () => html(docsPage()), { detail: { hide: true } })
-    .get("/setup", () => (ctx.users.hasAnyUser() ? redirect("/login") : html(setupPage())), { detail: { hide: true } })
-    .get("/login", () => (ctx.users.hasAnyUser() ? html(loginPage()) : redirect("/setup")), { detail: { hide: true } })
-    .get("/", ({ principal }) => gate("/", principal) ?? html(overviewPage(userName(principal))), { detail: { hide: true } })
-    .get("/settings", ({ principal }) => gate("/settings", principal) ?? html(settingsPage(userName(principal))), { detail: { hide: true } });
+    .get("/ui/app.css", asset(css, "text/css; charset=utf-8"), { access: "public", detail: { hide: true } })
+    .get("/ui/app.js", asset(js, "text/javascript; charset=utf-8"), { access: "public", detail: { hide: true } })
+    .get("/ui/docs.js", asset(docsJs, "text/javascript; charset=utf-8"), { access: "public", detail: { hide: true } })
+    .get("/docs", () => html(docsPage()), { access: "public", detail: { hide: true } })
+    .get("/setup", () => (ctx.users.hasAnyUser() ? redirect("/login") : html(setupPage())), { access: "public", detail: { hide: true } })
+    .get("/login", () => (ctx.users.hasAnyUser() ? html(loginPage()) : redirect("/setup")), { access: "public", detail: { hide: true } })
+    .get("/", ({ principal }) => html(overviewPage(userName(principal))), { access: "page", detail: { hide: true } })
+    .get("/settings", ({ principal }) => html(settingsPage(userName(principal))), { access: "page", detail: { hide: true } });
 }
 
 const userName = (p: Principal | null): string => principalName(p) ?? "";
