@@ -41,7 +41,7 @@ export function scanRoutes(ctx: AppContext) {
       ctx.audit.record(actor, "scan_started", { resource: `scan:${started.scan_id}`, details: { profile: started.profile, subnet: started.subnet, scan_type: kind } });
       return { status: "started", scan_id: started.scan_id, profile: started.profile, subnet: started.subnet };
     } catch (e) {
-      if (e instanceof ScanBusyError) throw new HttpError(409, `A scan is already running (scan_id ${e.runningScanId})`);
+      if (e instanceof ScanBusyError) throw new HttpError(409, e.runningScanId === null ? "A scan is already running" : `A scan is already running (scan_id ${e.runningScanId})`);
       throw e;
     }
   };
@@ -127,7 +127,11 @@ export function scanRoutes(ctx: AppContext) {
       "/api/scan/cancel",
       () => {
         const id = ctx.scans.cancel();
-        if (id === null) throw new HttpError(409, "No scan is running");
+        if (id === null) {
+          const other = ctx.scans.runningElsewhere();
+          if (other) throw new HttpError(409, `Scan ${other.id} runs in another Argus process (argus scan, pid ${other.pid}); stop that process to cancel it`);
+          throw new HttpError(409, "No scan is running");
+        }
         return { status: "cancelling", scan_id: id };
       },
       { query: noQuery, detail: { summary: "Stop the running scan, keeping what it found", tags: ["scans"] } },

@@ -12,6 +12,7 @@ import { isExcludedIp, isExcludedMac, parseCidr, parseExclusions } from "../net/
 import type { NotifySink } from "../notify/sink.ts";
 import type { ScanProfile } from "../scan/profiles.ts";
 import { isoNow } from "../time.ts";
+import { ScanLock, scanLockPath } from "./scan-lock.ts";
 import { runPipeline, type Phase, type PipelineInput, type PipelineOutput, type Progress } from "./pipeline.ts";
 
 export type ScanKind = "network" | "device";
@@ -26,8 +27,8 @@ export type ScanEvent =
 export type StatusProgress = Progress & { elapsed_seconds: number; eta_seconds: number | null };
 
 export class ScanBusyError extends Error {
-  constructor(readonly runningScanId: number) {
-    super(`A scan is already running (scan ${runningScanId})`);
+  constructor(readonly runningScanId: number | null) {
+    super(runningScanId === null ? "A scan is already running" : `A scan is already running (scan ${runningScanId})`);
   }
 }
 
@@ -48,6 +49,8 @@ const EMIT_INTERVAL_MS = 250;
 export class ScanManager {
   private current: Running | null = null;
   private readonly listeners = new Set<(e: ScanEvent) => void>();
+  /** Held while this process runs a scan; whoever holds it owns the one live scan row. */
+  private readonly lock: ScanLock;
 
   constructor(
     private readonly db: Database,
@@ -55,24 +58,31 @@ export class ScanManager {
     private readonly sink: NotifySink,
     /** The pipeline to run (tests substitute one that needs no network). */
     private readonly pipeline: (input: PipelineInput) => Promise<PipelineOutput> = runPipeline,
-  ) {}
+  ) {
+    this.lock = new ScanLock(scanLockPath(db.filename));
+  }
 
   /**
    * Scans whose process is gone (a crash, a kill, a power cut) are marked interrupted. Called at
-   * start-up and before every start; a scan still owned by a live process (`argus scan` beside the
-   * server) is left alone.
+   * start-up and before every start. While another live process (`argus scan` beside the server)
+   * holds the scan lock, its scan is the live one and nothing is touched.
    */
   markInterrupted(): number {
-    let n = 0;
-    for (const row of this.db.query("SELECT id, pid FROM scans WHERE status IN ('pending', 'running')").all() as { id: number; pid: number | null }[]) {
-      if (row.pid !== null && row.pid !== process.pid && processAlive(row.pid)) continue;
-      if (row.pid === process.pid && this.current?.id === row.id) continue;
-      this.db
-        .query("UPDATE scans SET status = 'interrupted', finished_at = ?, error = 'the process running this scan stopped before it finished' WHERE id = ?")
-        .run(isoNow(), row.id);
-      n++;
+    const ours = this.lock.held;
+    if (!ours && !this.lock.tryAcquire()) return 0;
+    try {
+      return this.db
+        .query("UPDATE scans SET status = 'interrupted', finished_at = ?, error = 'the process running this scan stopped before it finished' WHERE status IN ('pending', 'running') AND id IS NOT ?")
+        .run(isoNow(), this.current?.id ?? null).changes;
+    } finally {
+      if (!ours) this.lock.release();
     }
-    return n;
+  }
+
+  /** The scan another process (`argus scan`) is running now, if any. */
+  runningElsewhere(): { id: number; scan_type: ScanKind; profile: string; subnet: string; started_at: string; pid: number | null } | null {
+    if (this.current || !this.lock.heldElsewhere()) return null;
+    return this.db.query("SELECT id, scan_type, profile, subnet, started_at, pid FROM scans WHERE status IN ('pending', 'running') ORDER BY id DESC LIMIT 1").get() as never;
   }
 
   /**
@@ -81,20 +91,29 @@ export class ScanManager {
    */
   start(kind: ScanKind, profile: ScanProfile, targets: string[]): { scan_id: number; profile: string; subnet: string; started_at: string } {
     if (this.current) throw new ScanBusyError(this.current.id);
+    if (!this.lock.tryAcquire()) {
+      const busy = this.db.query("SELECT id FROM scans WHERE status IN ('pending', 'running') ORDER BY id DESC LIMIT 1").get() as { id: number } | null;
+      throw new ScanBusyError(busy?.id ?? null);
+    }
     const startedAt = Date.now();
     const subnet = targets.join(",");
-    const id = this.db
-      .transaction(() => {
-        this.markInterrupted();
-        const busy = this.db.query("SELECT id FROM scans WHERE status IN ('pending', 'running') ORDER BY id DESC LIMIT 1").get() as { id: number } | null;
-        if (busy) throw new ScanBusyError(busy.id);
-        return Number(
-          this.db
-            .query("INSERT INTO scans (scan_type, profile, subnet, status, started_at, pid) VALUES (?, ?, ?, 'pending', ?, ?)")
-            .run(kind, profile.name, subnet, isoNow(startedAt), process.pid).lastInsertRowid,
-        );
-      })
-      .immediate();
+    let id: number;
+    try {
+      id = this.db
+        .transaction(() => {
+          // Holding the lock, every other pending or running row is a leftover of a dead process.
+          this.markInterrupted();
+          return Number(
+            this.db
+              .query("INSERT INTO scans (scan_type, profile, subnet, status, started_at, pid) VALUES (?, ?, ?, 'pending', ?, ?)")
+              .run(kind, profile.name, subnet, isoNow(startedAt), process.pid).lastInsertRowid,
+          );
+        })
+        .immediate();
+    } catch (e) {
+      this.lock.release();
+      throw e;
+    }
     const running: Running = {
       id,
       kind,
@@ -113,7 +132,12 @@ export class ScanManager {
 
   status() {
     const r = this.current;
-    if (!r) return { scanning: false as const };
+    if (!r) {
+      // A scan of `argus scan` in another process: running, but its progress lives in that process.
+      const other = this.runningElsewhere();
+      if (other) return { scanning: true as const, scan_id: other.id, scan_type: other.scan_type, profile: other.profile, subnet: other.subnet, started_at: other.started_at, progress: null };
+      return { scanning: false as const };
+    }
     return { scanning: true as const, scan_id: r.id, scan_type: r.kind, profile: r.profile.name, subnet: r.subnet, started_at: isoNow(r.startedAt), progress: this.progressOf(r) };
   }
 
@@ -229,6 +253,7 @@ export class ScanManager {
       this.db.query("UPDATE scans SET status = 'failed', finished_at = ?, duration_seconds = ?, error = ? WHERE id = ?").run(isoNow(), (Date.now() - r.startedAt) / 1000, message, r.id);
     } finally {
       this.current = null;
+      this.lock.release();
       this.emit({ type: "finished", scan_id: r.id, status, changes: changes.length });
     }
     if (changes.length > 0) {
@@ -238,16 +263,6 @@ export class ScanManager {
         log.warn("notification sink failed", { scan_id: r.id, error: String(e) });
       }
     }
-  }
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    // EPERM: it exists but belongs to someone else, which still means it is alive.
-    return (e as NodeJS.ErrnoException).code === "EPERM";
   }
 }
 

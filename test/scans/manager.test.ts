@@ -1,6 +1,8 @@
 // The scan manager's lifecycle with a stand-in pipeline (no network): failures, rolled-back writes,
 // and one scan at a time across processes sharing the database.
 import { afterAll, describe, expect, test } from "bun:test";
+import type { Database } from "bun:sqlite";
+import { existsSync, readFileSync } from "node:fs";
 import { DEFAULT_CONFIG } from "../../src/config/app-config.ts";
 import { openDatabase } from "../../src/db/database.ts";
 import { Scratch } from "../helpers/scratch.ts";
@@ -69,23 +71,60 @@ describe("scan manager", () => {
     expect((db.query("SELECT status FROM scans WHERE id = ?").get(second.scan_id) as { status: string }).status).toBe("completed");
   });
 
-  test("a scan running in another live process (argus scan) blocks a start; one whose process died is interrupted", async () => {
+  const insertRunning = (db: Database, pid: number) =>
+    Number(db.query("INSERT INTO scans (scan_type, profile, subnet, status, started_at, pid) VALUES ('network', 'quick', '10.0.0.0/28', 'running', '2026-01-01T00:00:00Z', ?)").run(pid).lastInsertRowid);
+  const statusOf = (db: Database, id: number) => (db.query("SELECT status FROM scans WHERE id = ?").get(id) as { status: string }).status;
+
+  test("a scan running in another live process (argus scan, holding the scan lock) blocks a start; once it dies its scan is interrupted", async () => {
     const { db, manager } = setup(async () => found());
-    const other = Bun.spawn(["sleep", "30"]);
+    const live = insertRunning(db, 424242);
+    // One process that takes the same flock(2) lock another Argus process would hold (util-linux flock(1)).
+    const other = Bun.spawn(["sh", "-c", 'exec 9>>"$0"; flock --exclusive 9; exec sleep 30', `${db.filename}.scan-lock`]);
     try {
-      const insert = (pid: number) =>
-        Number(db.query("INSERT INTO scans (scan_type, profile, subnet, status, started_at, pid) VALUES ('network', 'quick', '10.0.0.0/28', 'running', '2026-01-01T00:00:00Z', ?)").run(pid).lastInsertRowid);
-      const live = insert(other.pid);
+      for (let i = 0; i < 100 && !existsSync(`${db.filename}.scan-lock`); i++) await Bun.sleep(20);
+      await Bun.sleep(100);
       expect(() => manager.start("network", quick, ["10.0.0.0/28"])).toThrow(ScanBusyError);
       expect(manager.markInterrupted()).toBe(0);
+      // The manager's view agrees with the database: the other process's scan is the running one.
+      expect(manager.status()).toMatchObject({ scanning: true, scan_id: live, progress: null });
       other.kill();
       await other.exited;
       const started = manager.start("network", quick, ["10.0.0.0/28"]);
-      expect((db.query("SELECT status FROM scans WHERE id = ?").get(live) as { status: string }).status).toBe("interrupted");
+      expect(statusOf(db, live)).toBe("interrupted");
       await manager.idle();
-      expect((db.query("SELECT status FROM scans WHERE id = ?").get(started.scan_id) as { status: string }).status).toBe("completed");
+      expect(statusOf(db, started.scan_id)).toBe("completed");
     } finally {
       other.kill();
+    }
+  });
+
+  test("a leftover scan whose pid now belongs to a live, unrelated process is interrupted (pid reuse after a reboot)", async () => {
+    const { db, manager } = setup(async () => found());
+    const stale = insertRunning(db, 1); // pid 1 is always alive, and never an Argus scan
+    expect(manager.status()).toEqual({ scanning: false });
+    expect(manager.markInterrupted()).toBe(1);
+    expect(statusOf(db, stale)).toBe("interrupted");
+    manager.start("network", quick, ["10.0.0.0/28"]);
+    await manager.idle();
+  });
+
+  test("a leftover scan whose process is a zombie (dead, not yet reaped) is interrupted, and a new scan starts", async () => {
+    const { db, manager } = setup(async () => found());
+    // sh starts `true` in the background and becomes `sleep`, which never reaps it: a zombie.
+    const parent = Bun.spawn(["sh", "-c", "true & echo $!; exec sleep 30"], { stdout: "pipe" });
+    try {
+      const reader = parent.stdout.getReader();
+      const zombie = Number(new TextDecoder().decode((await reader.read()).value).trim());
+      let state = "";
+      for (let i = 0; i < 100 && state !== "Z"; i++, await Bun.sleep(20)) state = readFileSync(`/proc/${zombie}/stat`, "utf8").split(") ")[1][0];
+      expect(state).toBe("Z");
+      const stale = insertRunning(db, zombie);
+      const started = manager.start("network", quick, ["10.0.0.0/28"]);
+      expect(statusOf(db, stale)).toBe("interrupted");
+      await manager.idle();
+      expect(statusOf(db, started.scan_id)).toBe("completed");
+    } finally {
+      parent.kill();
     }
   });
 });

@@ -1,0 +1,61 @@
+// Who owns the running scan, across processes (the server and `argus scan` share one database): an
+// advisory flock(2) on `<database>.scan-lock`, held for as long as a scan runs. The kernel drops the
+// lock the moment its holder dies (a crash, kill -9, a reboot), before the process is even reaped, so
+// unlike a stored pid it cannot be fooled by a zombie or by an unrelated process that got the same pid.
+import { dlopen, FFIType } from "bun:ffi";
+import { closeSync, openSync } from "node:fs";
+
+const LOCK_EX = 2;
+const LOCK_NB = 4;
+
+let libc: { flock: (fd: number, op: number) => number } | null = null;
+function flock(fd: number, op: number): number {
+  libc ??= dlopen("libc.so.6", { flock: { args: [FFIType.i32, FFIType.i32], returns: FFIType.i32 } }).symbols;
+  return libc.flock(fd, op);
+}
+
+export class ScanLock {
+  private fd: number | null = null;
+
+  /** `path` null: a database in memory, which no other process can share; the lock is this process's alone. */
+  constructor(private readonly path: string | null) {}
+
+  /** Takes the lock if nobody holds it; true when this process now holds it. */
+  tryAcquire(): boolean {
+    if (this.fd !== null) return false;
+    if (this.path === null) {
+      this.fd = -1;
+      return true;
+    }
+    const fd = openSync(this.path, "a", 0o600);
+    if (flock(fd, LOCK_EX | LOCK_NB) !== 0) {
+      closeSync(fd);
+      return false;
+    }
+    this.fd = fd;
+    return true;
+  }
+
+  release(): void {
+    if (this.fd === null) return;
+    if (this.fd >= 0) closeSync(this.fd); // closing the descriptor drops the lock
+    this.fd = null;
+  }
+
+  get held(): boolean {
+    return this.fd !== null;
+  }
+
+  /** True when another process holds the lock (a scan runs there). */
+  heldElsewhere(): boolean {
+    if (this.fd !== null) return false;
+    if (!this.tryAcquire()) return true;
+    this.release();
+    return false;
+  }
+}
+
+/** The lock file beside a database file; null for a database in memory. */
+export function scanLockPath(databaseFile: string): string | null {
+  return databaseFile === "" || databaseFile === ":memory:" ? null : `${databaseFile}.scan-lock`;
+}
