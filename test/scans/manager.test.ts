@@ -2,7 +2,7 @@
 // and one scan at a time across processes sharing the database.
 import { afterAll, describe, expect, test } from "bun:test";
 import type { Database } from "bun:sqlite";
-import { existsSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { DEFAULT_CONFIG } from "../../src/config/app-config.ts";
 import { openDatabase } from "../../src/db/database.ts";
 import { Scratch } from "../helpers/scratch.ts";
@@ -79,10 +79,9 @@ describe("scan manager", () => {
     const { db, manager } = setup(async () => found());
     const live = insertRunning(db, 424242);
     // One process that takes the same flock(2) lock another Argus process would hold (util-linux flock(1)).
-    const other = Bun.spawn(["sh", "-c", 'exec 9>>"$0"; flock --exclusive 9; exec sleep 30', `${db.filename}.scan-lock`]);
+    const other = Bun.spawn(["sh", "-c", 'exec 9>>"$0"; flock --exclusive 9; echo locked; exec sleep 30', `${db.filename}.scan-lock`], { stdout: "pipe" });
     try {
-      for (let i = 0; i < 100 && !existsSync(`${db.filename}.scan-lock`); i++) await Bun.sleep(20);
-      await Bun.sleep(100);
+      expect(new TextDecoder().decode((await other.stdout.getReader().read()).value)).toBe("locked\n");
       expect(() => manager.start("network", quick, ["10.0.0.0/28"])).toThrow(ScanBusyError);
       expect(manager.markInterrupted()).toBe(0);
       // The manager's view agrees with the database: the other process's scan is the running one.
@@ -110,13 +109,14 @@ describe("scan manager", () => {
 
   test("a leftover scan whose process is a zombie (dead, not yet reaped) is interrupted, and a new scan starts", async () => {
     const { db, manager } = setup(async () => found());
-    // sh starts `true` in the background and becomes `sleep`, which never reaps it: a zombie.
-    const parent = Bun.spawn(["sh", "-c", "true & echo $!; exec sleep 30"], { stdout: "pipe" });
+    // sh starts a short sleep in the background and becomes a long `sleep`, which never reaps it: once
+    // the short one ends it is a zombie.
+    const parent = Bun.spawn(["sh", "-c", "sleep 0.3 & echo $!; exec sleep 30"], { stdout: "pipe" });
     try {
       const reader = parent.stdout.getReader();
       const zombie = Number(new TextDecoder().decode((await reader.read()).value).trim());
       let state = "";
-      for (let i = 0; i < 100 && state !== "Z"; i++, await Bun.sleep(20)) state = readFileSync(`/proc/${zombie}/stat`, "utf8").split(") ")[1][0];
+      for (let i = 0; i < 250 && state !== "Z"; i++, await Bun.sleep(20)) state = readFileSync(`/proc/${zombie}/stat`, "utf8").split(") ")[1][0];
       expect(state).toBe("Z");
       const stale = insertRunning(db, zombie);
       const started = manager.start("network", quick, ["10.0.0.0/28"]);
