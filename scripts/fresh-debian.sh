@@ -37,6 +37,13 @@ cleanup() {
 trap cleanup EXIT
 mkdir "$root" && tar -C "$root" -xf "$base"
 cp /etc/resolv.conf "$root/etc/resolv.conf"
+# A network that inspects TLS has its own certificate authority: this machine's local ones go in
+# too (ca-certificates, installed by .ci/run, adds them to the bundle), and node/bun are told to
+# use that bundle when this machine tells them so.
+if compgen -G "/usr/local/share/ca-certificates/*.crt" >/dev/null; then
+  mkdir -p "$root/usr/local/share/ca-certificates" && cp /usr/local/share/ca-certificates/*.crt "$root/usr/local/share/ca-certificates/"
+fi
+extra_ca=${NODE_EXTRA_CA_CERTS:+NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt}
 
 # Node.js and npm as README presumes them; node needs only libc and libstdc++ (both in minbase).
 node=$(command -v node)
@@ -55,11 +62,11 @@ shared=""
 echo "fresh-debian: running .ci/run $* in $root"
 # A private mount namespace: /proc, /sys, /dev and the shared data are mounted for the chroot only.
 unshare --mount --propagation private bash -euc '
-  root=$1 shared=$2; shift 2
+  root=$1 shared=$2 extra_ca=$3; shift 3
   mount -t proc proc "$root/proc"
   mount --rbind /sys "$root/sys"
   mount --rbind /dev "$root/dev"
   if [ -n "$shared" ]; then mount --bind "$shared" "$root/build/shared" && mount -o remount,bind,ro "$root/build/shared"; fi
-  exec chroot "$root" /usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root TERM=dumb \
+  exec chroot "$root" /usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root TERM=dumb $extra_ca \
     bash -c "cd /build/argus && bash .ci/run \"\$@\"" run "$@"
-' fresh "$root" "$shared" "$@"
+' fresh "$root" "$shared" "$extra_ca" "$@"
