@@ -53,7 +53,8 @@ export async function run(args: string[]): Promise<number> {
     // A port in use or an unwritable data dir is an operator's problem: say it in one line.
     throw new CliError(`cannot start: ${(e as Error).message}`);
   }
-  const stopNotifying = announceReady(`serving on ${server.url}`);
+  // systemctl status shows this: where the UI and its documentation (/docs) are.
+  const stopNotifying = announceReady(`serving on ${server.url} (API reference at ${server.url}/docs)`);
 
   const signal = await firstSignal;
   log.info("shutting down", { signal });
