@@ -7,6 +7,7 @@ import { loadSessionSecret } from "./auth/secret.ts";
 import type { Settings } from "./config/settings.ts";
 import { openDatabase } from "./db/database.ts";
 import { log, setLogLevel } from "./log.ts";
+import { startupReport } from "./service/startup.ts";
 
 /** How long in-flight requests may take to finish during shutdown before their connections are closed. */
 const DRAIN_MS = 1500;
@@ -19,6 +20,9 @@ export async function startServer(settings: Settings): Promise<RunningServer> {
   const ctx = createContext(db, settings, loadSessionSecret(settings.dataDir, settings.sessionSecret));
   const interrupted = ctx.scans.markInterrupted();
   if (interrupted > 0) log.warn("marked scans interrupted by the previous stop", { count: interrupted });
+  // Said once, before listening, so that it heads the log: raw sockets or degraded, subnet or none.
+  const report = startupReport(ctx.config());
+  log[report.level](report.message, report.fields);
   const app = createApp(ctx).listen({ hostname: settings.host, port: settings.port });
   const server = app.server!;
   // A unix socket as a second door to the same app: for local tools, a reverse proxy, and tests that

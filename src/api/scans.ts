@@ -1,9 +1,10 @@
 // /api/scan/* (trigger, status, live events, cancel, one device) and /api/scans (history).
 import { Elysia, t } from "elysia";
 import type { AppContext } from "../app-context.ts";
-import { TargetError, validateCidr, validateCidrs } from "../net/targets.ts";
-import { ProfileError, resolveProfile, type ScanProfile } from "../scan/profiles.ts";
-import { ScanBusyError, type ScanKind } from "../scans/manager.ts";
+import { TargetError } from "../net/targets.ts";
+import { ProfileError } from "../scan/profiles.ts";
+import { ScanBusyError } from "../scans/manager.ts";
+import { NoSubnetError, planScan, type ScanPlan, type ScanRequest } from "../scans/plan.ts";
 import { compareScans, getScan, listScans, scanDevices } from "../scans/history.ts";
 import { authentication, requirePrincipal, stillAuthenticated } from "./authentication.ts";
 import { HttpError } from "./errors.ts";
@@ -14,31 +15,22 @@ const KEEPALIVE_MS = 15_000;
 const STATUSES = ["pending", "running", "completed", "failed", "cancelled", "interrupted"] as const;
 
 export function scanRoutes(ctx: AppContext) {
-  const profile = (name: string): ScanProfile => {
+  /** planScan's errors as HTTP: bad input is a 422 naming the parameter, no confirmed subnet a 409. */
+  const plan = (request: ScanRequest, where: "query" | "path"): ScanPlan => {
     try {
-      return resolveProfile(name, { port_range: ctx.config().port_range, custom: ctx.config().profiles });
+      return planScan(request, ctx.config());
     } catch (e) {
+      if (e instanceof NoSubnetError) throw new HttpError(409, e.message);
+      // A profile is always a query parameter; a target is where the route takes it from.
       if (e instanceof ProfileError) throw new HttpError(422, `Invalid query parameter '${e.field}': ${e.reason}`);
+      if (e instanceof TargetError) throw new HttpError(422, `Invalid ${where} parameter '${e.field}': ${e.reason}`);
       throw e;
     }
   };
-  const targets = (subnet: string | undefined): string[] => {
-    const cfg = ctx.config();
-    if (subnet === undefined) {
-      if (cfg.subnets.length === 0) throw new HttpError(409, "No subnet confirmed yet");
-      return cfg.subnets;
-    }
+  const start = (p: ScanPlan, actor: Parameters<AppContext["audit"]["record"]>[0]) => {
     try {
-      return validateCidrs(subnet, { allowAllRanges: cfg.allow_public_ranges }, "subnet").map((c) => c.text);
-    } catch (e) {
-      if (e instanceof TargetError) throw new HttpError(422, `Invalid query parameter '${e.field}': ${e.reason}`);
-      throw e;
-    }
-  };
-  const start = (kind: ScanKind, p: ScanProfile, list: string[], actor: Parameters<AppContext["audit"]["record"]>[0]) => {
-    try {
-      const started = ctx.scans.start(kind, p, list);
-      ctx.audit.record(actor, "scan_started", { resource: `scan:${started.scan_id}`, details: { profile: started.profile, subnet: started.subnet, scan_type: kind } });
+      const started = ctx.scans.start(p);
+      ctx.audit.record(actor, "scan_started", { resource: `scan:${started.scan_id}`, details: { profile: started.profile, subnet: started.subnet, scan_type: p.kind } });
       return { status: "started", scan_id: started.scan_id, profile: started.profile, subnet: started.subnet };
     } catch (e) {
       if (e instanceof ScanBusyError) throw new HttpError(409, e.runningScanId === null ? "A scan is already running" : `A scan is already running (scan_id ${e.runningScanId})`);
@@ -56,8 +48,7 @@ export function scanRoutes(ctx: AppContext) {
     .post(
       "/api/scan/trigger",
       ({ query, actor, set }) => {
-        const p = profile(query.profile ?? "quick");
-        const result = start("network", p, targets(query.subnet), actor);
+        const result = start(plan({ kind: "network", subnet: query.subnet, profile: query.profile }, "query"), actor);
         set.status = 202;
         return result;
       },
@@ -69,16 +60,7 @@ export function scanRoutes(ctx: AppContext) {
     .post(
       "/api/scan/device/:ip",
       ({ params, query, actor, set }) => {
-        let ip: string;
-        try {
-          const c = validateCidr(params.ip, { allowAllRanges: ctx.config().allow_public_ranges }, "ip");
-          if (c.prefix !== 32) throw new TargetError("ip", "must be a single IPv4 address, not a subnet");
-          ip = c.text;
-        } catch (e) {
-          if (e instanceof TargetError) throw new HttpError(422, `Invalid path parameter '${e.field}': ${e.reason}`);
-          throw e;
-        }
-        const result = start("device", profile(query.profile ?? "normal"), [ip], actor);
+        const result = start(plan({ kind: "device", ip: params.ip, profile: query.profile }, "path"), actor);
         set.status = 202;
         return result;
       },

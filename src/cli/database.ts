@@ -5,16 +5,8 @@ import { Database } from "bun:sqlite";
 import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { configure, DB_FILE, openDatabase } from "../db/database.ts";
+import { CliError, EXIT } from "./errors.ts";
 import { PATHS } from "./install.ts";
-
-export class CliError extends Error {
-  constructor(
-    message: string,
-    readonly exitCode = 1,
-  ) {
-    super(message);
-  }
-}
 
 /** Takes `--data-dir DIR` / `--data-dir=DIR` out of args; returns the rest. */
 export function takeDataDir(args: string[]): { dataDir: string | undefined; rest: string[] } {
@@ -23,7 +15,7 @@ export function takeDataDir(args: string[]): { dataDir: string | undefined; rest
   for (let i = 0; i < args.length; i++) {
     if (args[i] === "--data-dir") {
       dataDir = args[++i];
-      if (!dataDir) throw new CliError("--data-dir needs a directory", 2);
+      if (!dataDir) throw new CliError("--data-dir needs a directory", EXIT.usage);
     } else if (args[i].startsWith("--data-dir=")) dataDir = args[i].slice("--data-dir=".length);
     else rest.push(args[i]);
   }
@@ -41,7 +33,7 @@ export function resolveDataDir(flag: string | undefined, env: Record<string, str
 function requireDatabase(dataDir: string): string {
   const path = join(dataDir, DB_FILE);
   if (!existsSync(path)) {
-    throw new CliError(`no Argus database at ${path}; start the appliance once (argus serve) or pass --data-dir / ARGUS_DATA_DIR`, 3);
+    throw new CliError(`no Argus database at ${path}; start the appliance once (argus serve) or pass --data-dir / ARGUS_DATA_DIR`, EXIT.nothing);
   }
   return path;
 }

@@ -1,8 +1,11 @@
 // Dispatches `argus <command> ...` to the module that implements the command.
-// Each command module exports `run(args: string[]): Promise<number>` (the exit code).
+// Each command module exports `run(args: string[]): Promise<number>` (the exit code) and its
+// `USAGE`. Errors are printed here and nowhere else: a command throws CliError (errors.ts) or lets
+// a domain error through, and this turns it into one line on stderr and the exit code.
 // Exit codes: 0 success, 1 failure, 2 usage error, 3 nothing to act on (no database, no such
 // user or key), 4 missing privilege (root, CAP_NET_RAW), 130 interrupted.
-type Command = { usage: string; summary: string; load: () => Promise<{ run: (args: string[]) => Promise<number> }> };
+type CommandModule = { run: (args: string[]) => Promise<number>; USAGE: string };
+type Command = { usage: string; summary: string; load: () => Promise<CommandModule> };
 
 const commands: Record<string, Command> = {
   serve: { usage: "serve", summary: "run the appliance: web UI and API (the default)", load: () => import("./serve.ts") },
@@ -43,13 +46,16 @@ export async function runCli(argv: string[]): Promise<number> {
     console.error(`argus: unknown command '${name}'\n\n${usage()}`);
     return 2;
   }
+  const mod = await command.load();
   try {
-    return await (await command.load()).run(rest);
+    return await mod.run(rest);
   } catch (e) {
-    // Commands turn the errors they expect into messages; anything else is still one line for a
-    // shell user (ARGUS_LOG_LEVEL=debug shows the stack).
-    console.error(`argus ${name}: ${e instanceof Error ? e.message : String(e)}`);
-    if (process.env.ARGUS_LOG_LEVEL === "debug" && e instanceof Error) console.error(e.stack);
-    return 1;
+    // Loaded only on this path, so that a successful command does not pay for it.
+    const { asCliError, EXIT } = await import("./errors.ts");
+    const known = asCliError(e);
+    // Unexpected errors are still one line for a shell user (ARGUS_LOG_LEVEL=debug shows the stack).
+    console.error(`argus ${name}: ${known?.message ?? (e instanceof Error ? e.message : String(e))}${known?.showUsage ? `\n\n${mod.USAGE}` : ""}`);
+    if (!known && process.env.ARGUS_LOG_LEVEL === "debug" && e instanceof Error) console.error(e.stack);
+    return known?.exitCode ?? EXIT.failure;
   }
 }

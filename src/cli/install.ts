@@ -7,6 +7,7 @@ import { dirname } from "node:path";
 import unitText from "../../systemd/argus.service" with { type: "text" };
 import { randomToken } from "../auth/digest.ts";
 import { compiledBinary } from "../service/embedded.ts";
+import { CliError, EXIT } from "./errors.ts";
 
 export const PATHS = {
   binary: "/usr/local/bin/argus",
@@ -17,7 +18,7 @@ export const PATHS = {
 } as const;
 export const SERVICE_USER = "argus";
 
-const USAGE = `Usage: argus install [--no-start]
+export const USAGE = `Usage: argus install [--no-start]
 
 Installs this binary as the Argus service (run as root):
   - copies it to ${PATHS.binary}
@@ -28,15 +29,6 @@ Installs this binary as the Argus service (run as root):
 Running it again with a newer binary upgrades in place. Options:
   --no-start   install the files and the user only; leave systemctl alone
                (for image building, or machines where systemd is not running)`;
-
-class InstallError extends Error {
-  constructor(
-    message: string,
-    readonly exitCode = 1,
-  ) {
-    super(message);
-  }
-}
 
 /** The env file a fresh install gets: the secret, plus the settings an operator may want, commented. */
 export function initialEnvFile(secret: string): string {
@@ -62,7 +54,7 @@ function exec(cmd: string, args: string[]): { ok: boolean; output: string } {
 
 function must(cmd: string, args: string[]): void {
   const r = exec(cmd, args);
-  if (!r.ok) throw new InstallError(`${cmd} ${args.join(" ")} failed${r.output ? `: ${r.output}` : ""}`);
+  if (!r.ok) throw new CliError(`${cmd} ${args.join(" ")} failed${r.output ? `: ${r.output}` : ""}`);
 }
 
 function serviceIds(): { uid: number; gid: number } | null {
@@ -77,7 +69,7 @@ function ensureUser(): { uid: number; gid: number; created: boolean } {
   if (existing) return { ...existing, created: false };
   must("useradd", ["--system", "--user-group", "--home-dir", PATHS.stateDir, "--no-create-home", "--shell", "/usr/sbin/nologin", "--comment", "Argus LAN watch appliance", SERVICE_USER]);
   const ids = serviceIds();
-  if (!ids) throw new InstallError(`useradd reported success but user '${SERVICE_USER}' does not exist`);
+  if (!ids) throw new CliError(`useradd reported success but user '${SERVICE_USER}' does not exist`);
   return { ...ids, created: true };
 }
 
@@ -149,45 +141,33 @@ export async function run(args: string[]): Promise<number> {
       return 0;
     }
     if (a === "--no-start") start = false;
-    else {
-      console.error(`argus install: unknown option ${a}\n\n${USAGE}`);
-      return 2;
-    }
+    else throw new CliError(`unknown option ${a}`, EXIT.usage);
   }
-  try {
-    if (process.geteuid?.() !== 0) throw new InstallError("must run as root (try: sudo argus install)", 4);
-    if (!compiledBinary) throw new InstallError("run this from the compiled binary (npm run build, then dist/argus-linux-<arch> install)", 2);
-    if (start && !systemdRunning()) {
-      throw new InstallError("systemd is not running on this machine; use --no-start to install the files only and start `argus serve` another way");
-    }
-    const user = ensureUser();
-    console.log(user.created ? `created system user '${SERVICE_USER}'` : `system user '${SERVICE_USER}' exists`);
-    console.log(installBinary() ? `installed ${PATHS.binary}` : `${PATHS.binary} is this binary`);
-    ensureStateDir(user.uid, user.gid);
-    console.log(`state directory ${PATHS.stateDir} (owner ${SERVICE_USER}, 0750)`);
-    const env = ensureEnvFile();
-    console.log(`${PATHS.envFile}: ${env === "created" ? "created with a new session secret" : env === "kept" ? "kept (existing secret)" : "session secret added"}`);
-    mkdirSync(dirname(PATHS.unit), { recursive: true });
-    writeAtomically(PATHS.unit, unitText, 0o644);
-    console.log(`installed ${PATHS.unit}`);
-    if (!start) {
-      console.log("not starting (--no-start); later: systemctl daemon-reload && systemctl enable --now argus");
-      return 0;
-    }
-    must("systemctl", ["daemon-reload"]);
-    must("systemctl", ["enable", "argus.service"]);
-    // restart, not start: on an upgrade the old process must make way for the new binary.
-    must("systemctl", ["restart", "argus.service"]);
-    const state = waitActive(20_000);
-    if (state !== "active") throw new InstallError(`argus.service is ${state || "not active"}; see: journalctl -u argus -n 50`);
-    console.log(`Argus is running: open http://<this machine>:${portFromEnvFile()}/ to create the admin account`);
+  if (process.geteuid?.() !== 0) throw new CliError("must run as root (try: sudo argus install)", EXIT.privilege);
+  if (!compiledBinary) throw new CliError("run this from the compiled binary (npm run build, then dist/argus-linux-<arch> install)", EXIT.usage, false);
+  if (start && !systemdRunning()) {
+    throw new CliError("systemd is not running on this machine; use --no-start to install the files only and start `argus serve` another way");
+  }
+  const user = ensureUser();
+  console.log(user.created ? `created system user '${SERVICE_USER}'` : `system user '${SERVICE_USER}' exists`);
+  console.log(installBinary() ? `installed ${PATHS.binary}` : `${PATHS.binary} is this binary`);
+  ensureStateDir(user.uid, user.gid);
+  console.log(`state directory ${PATHS.stateDir} (owner ${SERVICE_USER}, 0750)`);
+  const env = ensureEnvFile();
+  console.log(`${PATHS.envFile}: ${env === "created" ? "created with a new session secret" : env === "kept" ? "kept (existing secret)" : "session secret added"}`);
+  mkdirSync(dirname(PATHS.unit), { recursive: true });
+  writeAtomically(PATHS.unit, unitText, 0o644);
+  console.log(`installed ${PATHS.unit}`);
+  if (!start) {
+    console.log("not starting (--no-start); later: systemctl daemon-reload && systemctl enable --now argus");
     return 0;
-  } catch (e) {
-    if (e instanceof InstallError) {
-      console.error(`argus install: ${e.message}`);
-      return e.exitCode;
-    }
-    console.error(`argus install: ${(e as Error).message}`);
-    return 1;
   }
+  must("systemctl", ["daemon-reload"]);
+  must("systemctl", ["enable", "argus.service"]);
+  // restart, not start: on an upgrade the old process must make way for the new binary.
+  must("systemctl", ["restart", "argus.service"]);
+  const state = waitActive(20_000);
+  if (state !== "active") throw new CliError(`argus.service is ${state || "not active"}; see: journalctl -u argus -n 50`);
+  console.log(`Argus is running: open http://<this machine>:${portFromEnvFile()}/ to create the admin account`);
+  return 0;
 }

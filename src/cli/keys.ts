@@ -5,9 +5,10 @@ import { userInfo } from "node:os";
 import type { Actor } from "../audit/audit-log.ts";
 import { AuditLog } from "../audit/audit-log.ts";
 import { ApiKeyStore } from "../auth/api-keys.ts";
-import { CliError, openExisting, resolveDataDir, takeDataDir } from "./database.ts";
+import { openExisting, resolveDataDir, takeDataDir } from "./database.ts";
+import { CliError, EXIT } from "./errors.ts";
 
-const USAGE = `Usage: argus keys <command> [--data-dir DIR]
+export const USAGE = `Usage: argus keys <command> [--data-dir DIR]
 
   create NAME   create an API key and print it (shown only this once)
   list          list active keys (never the keys themselves)
@@ -24,51 +25,40 @@ function cliActor(command: string): Actor {
 }
 
 export async function run(argv: string[]): Promise<number> {
+  const { dataDir, rest } = takeDataDir(argv);
+  const [command, ...args] = rest;
+  if (command === undefined) throw new CliError("give a command: create, list or revoke", EXIT.usage);
+  if (command === "--help" || command === "-h") {
+    console.log(USAGE);
+    return 0;
+  }
+  if (!["create", "list", "revoke"].includes(command)) throw new CliError(`unknown keys command '${command}'`, EXIT.usage);
+  const db = openExisting(resolveDataDir(dataDir));
   try {
-    const { dataDir, rest } = takeDataDir(argv);
-    const [command, ...args] = rest;
-    if (command === undefined) {
-      console.error(USAGE); // a usage error: on stderr, exit 2
-      return 2;
-    }
-    if (command === "--help" || command === "-h") {
-      console.log(USAGE);
+    const keys = new ApiKeyStore(db);
+    if (command === "create") {
+      const name = args.join(" ").trim();
+      if (name.length < 1 || name.length > 100) throw new CliError("NAME must be 1 to 100 characters", EXIT.usage);
+      const key = keys.create(name);
+      new AuditLog(db).record(cliActor("keys create"), "api_key_created", { resource: `api_key:${key.id}`, details: { name, key_prefix: key.key_prefix } });
+      process.stderr.write(`created API key ${key.id} '${name}' (${key.key_prefix}…); it is shown only this once:\n`);
+      console.log(key.key);
       return 0;
     }
-    if (!["create", "list", "revoke"].includes(command)) throw new CliError(`unknown keys command '${command}'`, 2);
-    const db = openExisting(resolveDataDir(dataDir));
-    try {
-      const keys = new ApiKeyStore(db);
-      if (command === "create") {
-        const name = args.join(" ").trim();
-        if (name.length < 1 || name.length > 100) throw new CliError("NAME must be 1 to 100 characters", 2);
-        const key = keys.create(name);
-        new AuditLog(db).record(cliActor("keys create"), "api_key_created", { resource: `api_key:${key.id}`, details: { name, key_prefix: key.key_prefix } });
-        process.stderr.write(`created API key ${key.id} '${name}' (${key.key_prefix}…); it is shown only this once:\n`);
-        console.log(key.key);
-        return 0;
-      }
-      if (command === "list") {
-        if (args.length > 0) throw new CliError(`unexpected argument '${args[0]}'`, 2);
-        const rows = keys.list();
-        console.log(["ID", "PREFIX", "CREATED", "LAST USED", "NAME"].join("\t"));
-        for (const k of rows) console.log([k.id, k.key_prefix, k.created_at, k.last_used_at ?? "never", k.name].join("\t"));
-        return 0;
-      }
-      const id = args[0];
-      if (args.length !== 1 || !/^[0-9]+$/.test(id)) throw new CliError("revoke needs one key ID (see argus keys list)", 2);
-      if (!keys.revoke(Number(id))) throw new CliError(`no active API key with ID ${id}`, 3);
-      new AuditLog(db).record(cliActor("keys revoke"), "api_key_revoked", { resource: `api_key:${id}` });
-      process.stderr.write(`revoked API key ${id}\n`);
+    if (command === "list") {
+      if (args.length > 0) throw new CliError(`unexpected argument '${args[0]}'`, EXIT.usage);
+      const rows = keys.list();
+      console.log(["ID", "PREFIX", "CREATED", "LAST USED", "NAME"].join("\t"));
+      for (const k of rows) console.log([k.id, k.key_prefix, k.created_at, k.last_used_at ?? "never", k.name].join("\t"));
       return 0;
-    } finally {
-      db.close();
     }
-  } catch (e) {
-    if (e instanceof CliError) {
-      console.error(`argus keys: ${e.message}${e.exitCode === 2 ? `\n\n${USAGE}` : ""}`);
-      return e.exitCode;
-    }
-    throw e;
+    const id = args[0];
+    if (args.length !== 1 || !/^[0-9]+$/.test(id)) throw new CliError("revoke needs one key ID (see argus keys list)", EXIT.usage);
+    if (!keys.revoke(Number(id))) throw new CliError(`no active API key with ID ${id}`, EXIT.nothing);
+    new AuditLog(db).record(cliActor("keys revoke"), "api_key_revoked", { resource: `api_key:${id}` });
+    process.stderr.write(`revoked API key ${id}\n`);
+    return 0;
+  } finally {
+    db.close();
   }
 }

@@ -1,117 +1,94 @@
 // `argus scan [--profile P] [CIDR[,CIDR...]]`: one network scan from the shell, run in this process
 // through the same pipeline and inventory as the server (its results, devices and changes appear
 // in the UI). Without a CIDR it scans the confirmed subnets, like the scheduler would.
-import { configPath, ConfigError, loadAppConfig } from "../config/app-config.ts";
+import { configPath, loadAppConfig } from "../config/app-config.ts";
 import { setLogLevel } from "../log.ts";
 import { noopSink } from "../notify/sink.ts";
-import { TargetError, validateCidrs } from "../net/targets.ts";
-import { ProfileError, resolveProfile } from "../scan/profiles.ts";
 import { getScan, scanDevices } from "../scans/history.ts";
 import { ScanBusyError, ScanManager } from "../scans/manager.ts";
-import { CliError, openExisting, resolveDataDir, takeDataDir } from "./database.ts";
+import { planScan } from "../scans/plan.ts";
+import { openExisting, resolveDataDir, takeDataDir } from "./database.ts";
+import { CliError, EXIT } from "./errors.ts";
 
-const USAGE = `Usage: argus scan [CIDR[,CIDR...]] [--profile quick|normal|intensive|NAME] [--json] [--data-dir DIR]
+export const USAGE = `Usage: argus scan [CIDR[,CIDR...]] [--profile quick|normal|intensive|NAME] [--json] [--data-dir DIR]
 
 Runs one network scan now and records it like a scan from the UI. Without CIDR: the confirmed
 subnets from the configuration. Ctrl-C cancels it (what was found is kept).
   --profile P   quick (discovery only, default), normal (+ ports 1-1000 and services), intensive
   --json        print the finished scan and its devices as JSON`;
 
-type Args = { targets?: string; profile: string; json: boolean; dataDir?: string };
+type Args = { targets?: string; profile?: string; json: boolean; dataDir?: string };
 
 function parse(argv: string[]): Args | "help" {
   const { dataDir, rest } = takeDataDir(argv);
-  const a: Args = { profile: "quick", json: false, dataDir };
+  const a: Args = { json: false, dataDir };
   for (let i = 0; i < rest.length; i++) {
     const arg = rest[i];
     if (arg === "--help" || arg === "-h") return "help";
     else if (arg === "--json") a.json = true;
     else if (arg === "--profile" || arg.startsWith("--profile=")) {
       const v = arg.includes("=") ? arg.slice(arg.indexOf("=") + 1) : rest[++i];
-      if (!v) throw new CliError("--profile needs a name", 2);
+      if (!v) throw new CliError("--profile needs a name", EXIT.usage);
       a.profile = v;
-    } else if (arg.startsWith("-")) throw new CliError(`unknown option ${arg}`, 2);
-    else if (a.targets !== undefined) throw new CliError("give the targets as one comma-separated list", 2);
+    } else if (arg.startsWith("-")) throw new CliError(`unknown option ${arg}`, EXIT.usage);
+    else if (a.targets !== undefined) throw new CliError("give the targets as one comma-separated list", EXIT.usage);
     else a.targets = arg;
   }
   return a;
 }
 
 export async function run(argv: string[]): Promise<number> {
-  let args: Args | "help";
-  try {
-    args = parse(argv);
-  } catch (e) {
-    if (e instanceof CliError) {
-      console.error(`argus scan: ${e.message}\n\n${USAGE}`);
-      return e.exitCode;
-    }
-    throw e;
-  }
+  const args = parse(argv);
   if (args === "help") {
     console.log(USAGE);
     return 0;
   }
   // The pipeline logs through log.ts; progress lines on a terminal are this command's own.
   if (!process.env.ARGUS_LOG_LEVEL) setLogLevel("warn");
-  const ac = new AbortController();
-  try {
-    const dataDir = resolveDataDir(args.dataDir);
-    const config = loadAppConfig(configPath(dataDir));
-    const profile = resolveProfile(args.profile, { port_range: config.port_range, custom: config.profiles });
-    let targets: string[];
-    if (args.targets === undefined) {
-      if (config.subnets.length === 0) throw new CliError("no subnet confirmed yet: give a CIDR, or confirm subnets in the setup wizard / config", 1);
-      targets = config.subnets;
-    } else targets = validateCidrs(args.targets, { allowAllRanges: config.allow_public_ranges }, "CIDR").map((c) => c.text);
+  const dataDir = resolveDataDir(args.dataDir);
+  const config = loadAppConfig(configPath(dataDir));
+  // Without CIDR: the confirmed subnets, or "no subnet confirmed yet" (planScan decides, as for the API).
+  const plan = planScan({ kind: "network", subnet: args.targets, profile: args.profile }, config);
 
-    const db = openExisting(dataDir);
-    try {
-      const manager = new ScanManager(db, () => config, noopSink);
-      const onSignal = () => {
-        if (!ac.signal.aborted) process.stderr.write("\ncancelling; keeping what was found...\n");
-        ac.abort();
-        manager.cancel();
-      };
-      process.on("SIGINT", onSignal);
-      process.on("SIGTERM", onSignal);
-      const tty = process.stderr.isTTY && !args.json;
-      const unsubscribe = manager.subscribe((e) => {
-        if (tty && e.type === "progress") {
-          const p = e.progress;
-          process.stderr.write(`\r\x1b[K${p.phase}: ${p.hosts_found} host(s) found, ${p.hosts_processed} processed, ${p.ports_scanned} port probe(s)`);
-        }
-      });
-      let started;
-      try {
-        started = manager.start("network", profile, targets);
-      } catch (e) {
-        if (e instanceof ScanBusyError) throw new CliError(`a scan is already running (scan ${e.runningScanId}); wait for it or cancel it in the UI`, 1);
-        throw e;
+  const db = openExisting(dataDir);
+  try {
+    const manager = new ScanManager(db, () => config, noopSink);
+    let cancelling = false;
+    const onSignal = () => {
+      if (!cancelling) process.stderr.write("\ncancelling; keeping what was found...\n");
+      cancelling = true;
+      manager.cancel();
+    };
+    process.on("SIGINT", onSignal);
+    process.on("SIGTERM", onSignal);
+    const tty = process.stderr.isTTY && !args.json;
+    const unsubscribe = manager.subscribe((e) => {
+      if (tty && e.type === "progress") {
+        const p = e.progress;
+        process.stderr.write(`\r\x1b[K${p.phase}: ${p.hosts_found} host(s) found, ${p.hosts_processed} processed, ${p.ports_scanned} port probe(s)`);
       }
-      if (!args.json) process.stderr.write(`scan ${started.scan_id} (${started.profile}) of ${started.subnet} started\n`);
-      await manager.idle();
-      unsubscribe();
-      process.off("SIGINT", onSignal);
-      process.off("SIGTERM", onSignal);
-      if (tty) process.stderr.write("\r\x1b[K");
-      const scan = getScan(db, started.scan_id)!;
-      const devices = scanDevices(db, scan.id, { limit: 100_000, offset: 0 }).items;
-      if (args.json) console.log(JSON.stringify({ scan, devices }));
-      else printSummary(scan, devices);
-      if (scan.status === "cancelled") return 130;
-      return scan.status === "completed" ? 0 : 1;
-    } finally {
-      db.close();
+    });
+    let started;
+    try {
+      started = manager.start(plan);
+    } catch (e) {
+      if (e instanceof ScanBusyError) throw new CliError(`a scan is already running (scan ${e.runningScanId}); wait for it or cancel it in the UI`);
+      throw e;
     }
-  } catch (e) {
-    const message =
-      e instanceof TargetError || e instanceof ProfileError ? `${e.field}: ${e.reason}` : e instanceof CliError || e instanceof ConfigError ? e.message : null;
-    if (message === null) throw e;
-    // A bad configuration file is a failure of the installation, not a usage error.
-    const code = e instanceof CliError ? e.exitCode : e instanceof ConfigError ? 1 : 2;
-    console.error(`argus scan: ${message}`);
-    return code;
+    if (!args.json) process.stderr.write(`scan ${started.scan_id} (${started.profile}) of ${started.subnet} started\n`);
+    await manager.idle();
+    unsubscribe();
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+    if (tty) process.stderr.write("\r\x1b[K");
+    const scan = getScan(db, started.scan_id)!;
+    const devices = scanDevices(db, scan.id, { limit: 100_000, offset: 0 }).items;
+    if (args.json) console.log(JSON.stringify({ scan, devices }));
+    else printSummary(scan, devices);
+    if (scan.status === "cancelled") return EXIT.interrupted;
+    return scan.status === "completed" ? EXIT.ok : EXIT.failure;
+  } finally {
+    db.close();
   }
 }
 

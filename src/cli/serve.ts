@@ -1,17 +1,15 @@
 // `argus serve`: runs the appliance until SIGTERM/SIGINT, then stops cleanly: no new requests,
 // a running scan cancelled (marked `cancelled`), writes finished, the database closed, exit 0,
 // all within SHUTDOWN_DEADLINE_MS (systemd's stop timeout is longer, so it never has to SIGKILL).
-import { loadSettings, SettingsError } from "../config/settings.ts";
+import { loadSettings } from "../config/settings.ts";
 import { log } from "../log.ts";
-import { degradedNotice } from "../net/errors.ts";
-import { pingSocketsAllowed } from "../net/fallback.ts";
 import { startServer } from "../server.ts";
-import { hasNetRaw } from "../service/capabilities.ts";
 import { announceReady } from "../service/notify.ts";
+import { CliError, EXIT } from "./errors.ts";
 
 export const SHUTDOWN_DEADLINE_MS = 5000;
 
-const USAGE = `Usage: argus serve
+export const USAGE = `Usage: argus serve
 
 Runs the web UI and API until stopped (SIGTERM or Ctrl-C).
 
@@ -28,22 +26,8 @@ export async function run(args: string[]): Promise<number> {
     console.log(USAGE);
     return 0;
   }
-  if (args.length > 0) {
-    console.error(`argus serve: unexpected argument '${args[0]}' (configure with ARGUS_PORT, ARGUS_HOST, ARGUS_DATA_DIR)\n\n${USAGE}`);
-    return 2;
-  }
-  let settings;
-  try {
-    settings = loadSettings();
-  } catch (e) {
-    if (e instanceof SettingsError) {
-      console.error(`argus: ${e.message}`);
-      return 2;
-    }
-    throw e;
-  }
-  // Said once, before listening, so it heads the log of a degraded appliance.
-  if (!hasNetRaw()) log.warn(degradedNotice(pingSocketsAllowed()));
+  if (args.length > 0) throw new CliError(`unexpected argument '${args[0]}' (configure with ARGUS_PORT, ARGUS_HOST, ARGUS_DATA_DIR)`, EXIT.usage);
+  const settings = loadSettings();
 
   // Signals are taken from the start: a stop requested while the server is still starting
   // (systemd can send one at any time) waits for it to be up, then stops it the same clean way.
@@ -67,10 +51,10 @@ export async function run(args: string[]): Promise<number> {
     server = await startServer(settings);
   } catch (e) {
     // A port in use or an unwritable data dir is an operator's problem: say it in one line.
-    console.error(`argus: cannot start: ${(e as Error).message}`);
-    return 1;
+    throw new CliError(`cannot start: ${(e as Error).message}`);
   }
-  const stopNotifying = announceReady(`serving on ${server.url}`);
+  // systemctl status shows this: where the UI and its documentation (/docs) are.
+  const stopNotifying = announceReady(`serving on ${server.url} (API reference at ${server.url}/docs)`);
 
   const signal = await firstSignal;
   log.info("shutting down", { signal });

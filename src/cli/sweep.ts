@@ -2,12 +2,11 @@
 // hosts and print them. Without CAP_NET_RAW it says so once on stderr and
 // falls back to degraded discovery (exit 0); --strict makes that an error.
 import { discover, type DiscoverOutcome } from "../net/discover.ts";
-import { RawSocketPermissionError } from "../net/errors.ts";
-import { NativeSweepError } from "../net/native.ts";
 import { SWEEP_DEFAULTS, type SweepProgress } from "../net/sweep.ts";
-import { TargetError } from "../net/targets.ts";
+import { parseTargets } from "../net/targets.ts";
+import { CliError, EXIT } from "./errors.ts";
 
-const USAGE = `Usage: argus sweep CIDR [CIDR...] [options]
+export const USAGE = `Usage: argus sweep CIDR [CIDR...] [options]
 Find live hosts: ARP on directly attached subnets, ICMP echo elsewhere.
 
 Options:
@@ -37,12 +36,10 @@ interface Args {
   quiet: boolean;
 }
 
-class UsageError extends Error {}
-
 function intArg(name: string, v: string | undefined, min: number, max: number): number {
-  if (v === undefined || !/^[0-9]+$/.test(v)) throw new UsageError(`${name} needs a whole number`);
+  if (v === undefined || !/^[0-9]+$/.test(v)) throw new CliError(`${name} needs a whole number`, EXIT.usage);
   const n = Number(v);
-  if (n < min || n > max) throw new UsageError(`${name} must be between ${min} and ${max}`);
+  if (n < min || n > max) throw new CliError(`${name} must be between ${min} and ${max}`, EXIT.usage);
   return n;
 }
 
@@ -57,7 +54,7 @@ export function parseArgs(argv: string[]): Args | "help" {
         return "help";
       case "--iface": {
         const v = value();
-        if (!v || !/^[A-Za-z0-9_.:@-]{1,15}$/.test(v)) throw new UsageError("--iface needs an interface name");
+        if (!v || !/^[A-Za-z0-9_.:@-]{1,15}$/.test(v)) throw new CliError("--iface needs an interface name", EXIT.usage);
         a.iface = v;
         break;
       }
@@ -90,11 +87,11 @@ export function parseArgs(argv: string[]): Args | "help" {
         a.quiet = true;
         break;
       default:
-        if (flag.startsWith("-")) throw new UsageError(`unknown option ${flag}`);
+        if (flag.startsWith("-")) throw new CliError(`unknown option ${flag}`, EXIT.usage);
         a.targets.push(...flag.split(",").filter((s) => s !== ""));
     }
   }
-  if (a.targets.length === 0) throw new UsageError("give at least one CIDR to sweep");
+  if (a.targets.length === 0) throw new CliError("give at least one CIDR to sweep", EXIT.usage);
   return a;
 }
 
@@ -109,20 +106,12 @@ function printTable(outcome: DiscoverOutcome, totalMs: number): void {
 }
 
 export async function run(argv: string[]): Promise<number> {
-  let args: Args | "help";
-  try {
-    args = parseArgs(argv);
-  } catch (e) {
-    if (e instanceof UsageError) {
-      console.error(`argus sweep: ${e.message}\n\n${USAGE}`);
-      return 2;
-    }
-    throw e;
-  }
+  const args = parseArgs(argv);
   if (args === "help") {
     console.log(USAGE);
     return 0;
   }
+  const targets = parseTargets(args.targets, args.exclude, { allowAllRanges: args.allowPublic });
   const ac = new AbortController();
   // The shell convention: 128 + the signal's number (130 for Ctrl-C, 143 for SIGTERM).
   let signalExit = 130;
@@ -136,14 +125,12 @@ export async function run(argv: string[]): Promise<number> {
   const started = performance.now();
   try {
     const outcome = await discover({
-      targets: args.targets,
-      exclude: args.exclude,
+      targets,
       iface: args.iface,
       rate: args.rate,
       retries: args.retries,
       timeoutMs: args.timeoutMs,
       lingerMs: args.lingerMs,
-      allowAllRanges: args.allowPublic,
       signal: ac.signal,
       strict: args.strict,
       onDegraded: (notice) => console.error(`argus sweep: ${notice}`),
@@ -152,21 +139,7 @@ export async function run(argv: string[]): Promise<number> {
     if (showProgress) process.stderr.write("\r\x1b[K");
     if (args.json) console.log(JSON.stringify(outcome.results.map((r) => ({ ip: r.ip, mac: r.mac, rtt_ms: r.rtt_ms, method: r.method }))));
     else printTable(outcome, performance.now() - started);
-    return ac.signal.aborted ? signalExit : 0;
-  } catch (e) {
-    if (e instanceof TargetError) {
-      console.error(`argus sweep: ${e.field}: ${e.reason}`);
-      return 2;
-    }
-    if (e instanceof RawSocketPermissionError) {
-      console.error(`argus sweep: ${e.message}`);
-      return 4;
-    }
-    if (e instanceof NativeSweepError) {
-      console.error(`argus sweep: ${e.message}`);
-      return 1;
-    }
-    throw e;
+    return ac.signal.aborted ? signalExit : EXIT.ok;
   } finally {
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);

@@ -11,7 +11,7 @@
 // Authority" as MA-L, its 36-bit sub-blocks to real vendors), so the longest prefix must be tried first.
 //
 // `oui-data` lacks the closed IAB registry (36-bit blocks under 00:50:C2 and 40:D8:55); iab.json supplies it
-// (regenerate with src/identify/iab-import.ts).
+// (regenerate with scripts/iab-import.ts).
 //
 // The table is ~5.6 MB of JSON; it is parsed on first use so that commands that never look a vendor up do
 // not pay for it. Measured on the dev machine (bun 1.4.4, 2 shared cores): first lookup 40 ms (idle) to

@@ -4,7 +4,7 @@ import { degradedNotice, RawSocketPermissionError } from "./errors.ts";
 import { degradedSweep, pingSocketsAllowed } from "./fallback.ts";
 import { listInterfaces } from "./interfaces.ts";
 import { isExcludedMac } from "./targets.ts";
-import { prepareTargets, sweep, withoutOwnAddresses, type SweepOptions, type SweepResult } from "./sweep.ts";
+import { sweep, withoutOwnAddresses, type SweepOptions, type SweepResult } from "./sweep.ts";
 
 export interface DiscoverOptions extends SweepOptions {
   /** Throw RawSocketPermissionError instead of degrading. */
@@ -22,12 +22,11 @@ export interface DiscoverOutcome {
 }
 
 export async function discover(opts: DiscoverOptions): Promise<DiscoverOutcome> {
-  const prepared = prepareTargets(opts);
+  // Listed once: the raw sweep and the fallback must agree on which addresses are our own.
   const ifaces = listInterfaces();
-  const addresses = withoutOwnAddresses(prepared.addresses, ifaces);
-  const exclusions = prepared.exclusions;
+  const addresses = withoutOwnAddresses(opts.targets.addresses, ifaces);
   try {
-    return { results: await sweep(opts), targets: addresses.length, degraded: false, notice: null };
+    return { results: await sweep(opts, ifaces), targets: addresses.length, degraded: false, notice: null };
   } catch (e) {
     if (!(e instanceof RawSocketPermissionError) || opts.strict) throw e;
   }
@@ -35,5 +34,5 @@ export async function discover(opts: DiscoverOptions): Promise<DiscoverOutcome> 
   const notice = degradedNotice(pingSocketsAllowed());
   opts.onDegraded?.(notice);
   const fallback = await degradedSweep(addresses, ifaces, opts);
-  return { results: fallback.results.filter((r) => !isExcludedMac(r.mac, exclusions)), targets: addresses.length, degraded: true, notice };
+  return { results: fallback.results.filter((r) => !isExcludedMac(r.mac, opts.targets.exclusions)), targets: addresses.length, degraded: true, notice };
 }

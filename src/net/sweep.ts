@@ -12,7 +12,7 @@ import { RawSocketPermissionError } from "./errors.ts";
 import { attachedInterface, listInterfaces, type NetInterface } from "./interfaces.ts";
 import { Errno, type FrameFlagName, Method, NativeSweep, NativeSweepError, type NativeProgress } from "./native.ts";
 import { type Neighbour, readNeighbours } from "./neighbours.ts";
-import { expandTargets, isExcludedMac, parseExclusions, validateCidrs, type Exclusions } from "./targets.ts";
+import { isExcludedMac, type SweepTargets } from "./targets.ts";
 
 export type SweepMethod = "arp" | "icmp" | "neigh";
 
@@ -40,10 +40,8 @@ export interface SweepProgress {
 }
 
 export interface SweepOptions {
-  /** IPv4 CIDRs or addresses (SPEC section 3 rules apply). */
-  targets: string[];
-  /** IPs, CIDRs and MACs never to probe or report. */
-  exclude?: string[];
+  /** What to sweep and what to leave out, already validated and expanded (targets.ts parseTargets). */
+  targets: SweepTargets;
   /** Restrict ARP to this interface; by default every attached subnet is ARP-swept on its own interface. */
   iface?: string;
   /** Transmit rate in packets per second. */
@@ -56,7 +54,6 @@ export interface SweepOptions {
   floorMs?: number;
   /** Least time between a target's first probe and giving it up (ms): room for sleeping hosts. */
   lingerMs?: number;
-  allowAllRanges?: boolean;
   signal?: AbortSignal;
   onProgress?: (p: SweepProgress) => void;
   /** Longest time one native slice may hold the event loop. */
@@ -174,18 +171,6 @@ export function compareIp(a: string, b: string): number {
   return 0;
 }
 
-export interface PreparedSweep {
-  addresses: number[];
-  exclusions: Exclusions;
-}
-
-/** Validate and expand targets and exclusions (TargetError on bad input). */
-export function prepareTargets(opts: Pick<SweepOptions, "targets" | "exclude" | "allowAllRanges">): PreparedSweep {
-  const cidrs = validateCidrs(opts.targets, { allowAllRanges: opts.allowAllRanges }, "subnet");
-  const exclusions = parseExclusions(opts.exclude, "exclude");
-  return { addresses: expandTargets(cidrs, exclusions, "subnet"), exclusions };
-}
-
 /** This host's own addresses are not probed: they are not devices on the
  * network (arp-scan skips them too), and answering ourselves proves nothing. */
 export function withoutOwnAddresses(addresses: number[], ifaces: NetInterface[]): number[] {
@@ -193,12 +178,11 @@ export function withoutOwnAddresses(addresses: number[], ifaces: NetInterface[])
   return addresses.filter((a) => !own.has(a));
 }
 
-/** Raw-socket sweep. Results sorted by address, excluded MACs removed. */
-export async function sweep(opts: SweepOptions): Promise<SweepResult[]> {
-  const prepared = prepareTargets(opts);
-  const ifaces = listInterfaces();
-  const addresses = withoutOwnAddresses(prepared.addresses, ifaces);
-  const exclusions = prepared.exclusions;
+/** Raw-socket sweep. Results sorted by address, excluded MACs removed. `ifaces`: this host's
+ * interfaces, when the caller has listed them already. */
+export async function sweep(opts: SweepOptions, ifaces: NetInterface[] = listInterfaces()): Promise<SweepResult[]> {
+  const addresses = withoutOwnAddresses(opts.targets.addresses, ifaces);
+  const exclusions = opts.targets.exclusions;
   if (opts.iface && !ifaces.some((i) => i.name === opts.iface)) {
     throw new NativeSweepError(Errno.ENODEV, `interface ${opts.iface} does not exist or has no IPv4 address`);
   }

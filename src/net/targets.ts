@@ -52,7 +52,10 @@ const PREFIX = /^(0|[1-9][0-9]?)$/;
  * "10.0.0.7/24" means 10.0.0.0/24, as `ip route` reads it. */
 export function parseCidr(text: unknown, field = "subnet"): Cidr {
   if (typeof text !== "string" || text.trim() === "") throw new TargetError(field, "must be an IPv4 address or CIDR like 192.168.1.0/24");
-  const t = text.trim();
+  // Strict: what was sent is what is checked. A padded value or a newline is refused, not
+  // trimmed, so that a pasted or templated value with stray bytes is noticed where it came from.
+  if (/\s/.test(text)) throw new TargetError(field, `${JSON.stringify(text.slice(0, 40))} is not an IPv4 address or CIDR: it contains whitespace (a space, tab or newline)`);
+  const t = text;
   if (t.length > 18) throw new TargetError(field, `'${t.slice(0, 40)}' is not an IPv4 address or CIDR`);
   const [addr, len, ...rest] = t.split("/");
   const ip = parseIpv4(addr);
@@ -145,4 +148,26 @@ export function expandTargets(cidrs: Cidr[], ex: Exclusions = { ranges: [], macs
     for (let ip = first; ip <= last; ip++) if (!isExcludedIp(ip, ex)) seen.add(ip >>> 0);
   }
   return [...seen].sort((a, b) => a - b);
+}
+
+/** A sweep's targets, parsed once: the CIDRs asked for, the exclusions, and the host addresses
+ * they leave (ascending). Everything downstream (discovery, sweep, the scan's record of what it
+ * covered) takes this and parses nothing again. */
+export interface SweepTargets {
+  cidrs: Cidr[];
+  exclusions: Exclusions;
+  addresses: number[];
+}
+
+/** Validates targets (comma-separated text or a list) and exclusions and expands them. */
+export function parseTargets(targets: unknown, exclude: unknown, policy: TargetPolicy = {}, field = "subnet"): SweepTargets {
+  const cidrs = validateCidrs(targets, policy, field);
+  const exclusions = parseExclusions(exclude, "exclude");
+  return { cidrs, exclusions, addresses: expandTargets(cidrs, exclusions, field) };
+}
+
+/** Did a sweep of `t` look for this host? Excluded addresses were never probed and excluded
+ * MACs never reported, so not seeing them proves nothing. */
+export function coversHost(t: SweepTargets, ip: number, mac: string | null): boolean {
+  return t.cidrs.some((c) => inSubnet(ip, c.network, c.prefix)) && !isExcludedIp(ip, t.exclusions) && !isExcludedMac(mac, t.exclusions);
 }

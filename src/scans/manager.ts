@@ -7,13 +7,14 @@ import type { Change } from "../inventory/observation.ts";
 import { reconcile, type ReconcileResult } from "../inventory/reconcile.ts";
 import { AT_RISK_SQL } from "../inventory/stats.ts";
 import { log } from "../log.ts";
-import { parseIpv4, inSubnet } from "../net/ip.ts";
-import { isExcludedIp, isExcludedMac, parseCidr, parseExclusions } from "../net/targets.ts";
+import { parseIpv4 } from "../net/ip.ts";
+import { coversHost } from "../net/targets.ts";
 import type { NotifySink } from "../notify/sink.ts";
 import type { ScanProfile } from "../scan/profiles.ts";
 import { isoNow } from "../time.ts";
 import { ScanLock, scanLockPath } from "./scan-lock.ts";
 import { runPipeline, type Phase, type PipelineInput, type PipelineOutput, type Progress } from "./pipeline.ts";
+import type { ScanPlan } from "./plan.ts";
 
 export type ScanKind = "network" | "device";
 export type ScanStatus = "pending" | "running" | "completed" | "failed" | "cancelled" | "interrupted";
@@ -87,16 +88,16 @@ export class ScanManager {
 
   /**
    * Starts a scan; throws ScanBusyError while another one runs, in this process or another (the
-   * server and `argus scan` share the database). Targets must already be validated.
+   * server and `argus scan` share the database). The plan comes from planScan().
    */
-  start(kind: ScanKind, profile: ScanProfile, targets: string[]): { scan_id: number; profile: string; subnet: string; started_at: string } {
+  start(plan: ScanPlan): { scan_id: number; profile: string; subnet: string; started_at: string } {
     if (this.current) throw new ScanBusyError(this.current.id);
     if (!this.lock.tryAcquire()) {
       const busy = this.db.query("SELECT id FROM scans WHERE status IN ('pending', 'running') ORDER BY id DESC LIMIT 1").get() as { id: number } | null;
       throw new ScanBusyError(busy?.id ?? null);
     }
+    const { kind, profile, subnet } = plan;
     const startedAt = Date.now();
-    const subnet = targets.join(",");
     let id: number;
     try {
       id = this.db
@@ -126,7 +127,7 @@ export class ScanManager {
       done: Promise.resolve(),
     };
     this.current = running;
-    running.done = this.run(running, targets);
+    running.done = this.run(running, plan);
     return { scan_id: id, profile: profile.name, subnet, started_at: isoNow(startedAt) };
   }
 
@@ -191,7 +192,7 @@ export class ScanManager {
     }
   }
 
-  private async run(r: Running, targets: string[]): Promise<void> {
+  private async run(r: Running, plan: ScanPlan): Promise<void> {
     let status: ScanStatus = "failed";
     let changes: Change[] = [];
     try {
@@ -200,9 +201,7 @@ export class ScanManager {
       log.info("scan started", { scan_id: r.id, profile: r.profile.name, subnet: r.subnet });
       const out = await this.pipeline({
         profile: r.profile,
-        targets,
-        exclude: cfg.exclude,
-        allowAllRanges: cfg.allow_public_ranges,
+        targets: plan.targets,
         iface: cfg.interface,
         rate: cfg.scan_rate,
         signal: r.abort.signal,
@@ -211,14 +210,11 @@ export class ScanManager {
       });
       status = r.abort.signal.aborted ? "cancelled" : "completed";
       this.update(r, { phase: "saving" as Phase });
-      const cidrs = targets.map((t) => parseCidr(t));
-      const excluded = parseExclusions(cfg.exclude);
       const scope = {
         kind: r.kind,
-        // Excluded addresses and MACs were never probed or never reported: not seeing them proves nothing.
         covers: (ip: string, mac: string | null) => {
           const n = parseIpv4(ip);
-          return n !== null && cidrs.some((c) => inSubnet(n, c.network, c.prefix)) && !isExcludedIp(n, excluded) && !isExcludedMac(mac, excluded);
+          return n !== null && coversHost(plan.targets, n, mac);
         },
         ports: r.profile.port_scan ? new Set(r.profile.ports) : null,
         portSpec: r.profile.port_scan ? r.profile.port_spec : null,

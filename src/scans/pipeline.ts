@@ -8,6 +8,7 @@ import { scanPorts } from "../scan/ports.ts";
 import { detectServices, type ServiceInfo } from "../scan/services.ts";
 import type { ScanProfile } from "../scan/profiles.ts";
 import type { SweepResult } from "../net/sweep.ts";
+import type { SweepTargets } from "../net/targets.ts";
 import type { Observation, ObservedPort } from "../inventory/observation.ts";
 
 export type Phase = "discovery" | "ports" | "services" | "saving";
@@ -22,9 +23,7 @@ export type Progress = {
 
 export type PipelineInput = {
   profile: ScanProfile;
-  targets: string[];
-  exclude: string[];
-  allowAllRanges: boolean;
+  targets: SweepTargets;
   iface: string | null;
   rate: number;
   signal: AbortSignal;
@@ -50,8 +49,6 @@ export async function runPipeline(input: PipelineInput): Promise<PipelineOutput>
   onProgress({ phase: "discovery" });
   const found = await discover({
     targets: input.targets,
-    exclude: input.exclude,
-    allowAllRanges: input.allowAllRanges,
     iface: input.iface ?? undefined,
     rate: input.rate,
     signal,

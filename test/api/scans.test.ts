@@ -43,6 +43,11 @@ describe.skipIf(!root)("scan API contract", () => {
     ["127.0.0.0/24", /subnet/],
     ["224.0.0.0/24", /subnet/],
     ["10.0.0.0/24,300.1.1.1", /subnet/],
+    // Strict input: padding or a newline is refused, never trimmed into a valid target.
+    [" 10.9.0.0/24", /'subnet'.*whitespace/],
+    ["10.9.0.0/24 ", /'subnet'.*whitespace/],
+    ["10.9.0.0/24\n", /'subnet'.*whitespace/],
+    ["10.9.0.0/24,\n10.9.1.0/24", /'subnet'.*whitespace/],
   ];
   for (const [subnet, detail] of badSubnets) {
     test(`subnet=${JSON.stringify(subnet)} → 422 naming the field`, async () => {

@@ -43,7 +43,7 @@ describe("argus CLI (compiled)", () => {
       [["backup", "a", "b"], "argus backup: give exactly one FILE"],
       [["user", "delete"], "argus user: unknown user command 'delete'"],
       [["scan", "--profile"], "argus scan: --profile needs a name"],
-      [["scan", "8.8.8.0/24", "--data-dir", "x"], "argus scan: CIDR:"],
+      [["scan", "8.8.8.0/24", "--data-dir", "x"], "argus scan: subnet:"],
       [["scan", "10.0.0.0/24", "--profile", "turbo"], "argus scan: profile"],
       [["sweep"], "argus sweep: give at least one CIDR"],
     ];
@@ -65,7 +65,7 @@ describe("argus CLI (compiled)", () => {
   test("bad settings are reported in one line, exit 2", async () => {
     const r = await runCmd([bins.x64, "serve"], { cwd, env: { PATH: "/usr/bin:/bin", ARGUS_PORT: "99999" } });
     expect(r.code).toBe(2);
-    expect(r.stderr).toBe("argus: ARGUS_PORT must be an integer from 0 to 65535, got '99999'\n");
+    expect(r.stderr).toBe("argus serve: ARGUS_PORT must be an integer from 0 to 65535, got '99999'\n");
   });
 
   test("ignores .env and bunfig.toml in the directory it starts from (settings come from the environment only)", async () => {

@@ -35,14 +35,15 @@ static void decode_exact(const uint8_t *src, size_t len)
 
 int main(void)
 {
-	/* Targets covering the test vectors' senders so frames reach the
+	/* Targets covering the test vectors' senders (the shared captures, then
+	 * the project's own odd frames in 10.231.0.0/24) so frames reach the
 	 * matching code, not only the decoder. */
-	uint32_t targets[] = { 0x7f000001, 0xc0a80e01, 0xc0a80e02, 0xc0a80e87, 0xc0a80e88, 0xc0a80efe, 0xc0a80103 };
-	uint8_t methods[7] = { 0 };
+	uint32_t targets[] = { 0x7f000001, 0xc0a80e01, 0xc0a80e02, 0xc0a80e87, 0xc0a80e88, 0xc0a80efe, 0xc0a80103, 0x0ae7000a, 0x0ae70012 };
+	uint8_t methods[9] = { 0 };
 	struct argus_sweep_config cfg = { .rate_pps = 1000000, .retries = 0, .timeout_ms = 60000, .floor_ms = 60000,
 					  .linger_ms = 60000, .flags = ARGUS_SWEEP_OFFLINE };
 	int32_t err = 0;
-	offline = argus_sweep_open("", targets, methods, 7, &cfg, &err);
+	offline = argus_sweep_open("", targets, methods, 9, &cfg, &err);
 	if (!offline)
 		return 2;
 	argus_sweep_step(offline, 5);

@@ -31,5 +31,3 @@ export function readPcap(path: string): PcapRecord[] {
   }
   return records;
 }
-
-export const ARP_TESTDATA = process.env.ARGUS_TESTDATA ?? "/work/shared/testdata/arp-scan";

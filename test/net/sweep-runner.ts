@@ -3,8 +3,10 @@
 // Usage (inside the scanner namespace):
 //   bun test/net/sweep-runner.ts '{"targets":["10.231.0.0/24"],"abortAfterMs":500}'
 import { sweep, type SweepOptions, type SweepProgress } from "../../src/net/sweep.ts";
+import { parseTargets } from "../../src/net/targets.ts";
 
-const opts = JSON.parse(process.argv[2] ?? "{}") as SweepOptions & { abortAfterMs?: number };
+type Input = Omit<SweepOptions, "targets"> & { targets: string[]; exclude?: string[]; abortAfterMs?: number };
+const { targets, exclude, ...opts } = JSON.parse(process.argv[2] ?? "{}") as Input;
 const ac = new AbortController();
 const progress: (SweepProgress & { at: number })[] = [];
 let abortedAt: number | null = null;
@@ -28,7 +30,7 @@ const ticker = setInterval(() => {
   lastTick = now;
 }, 10);
 try {
-  const results = await sweep({ ...opts, signal: ac.signal, onProgress: (p) => progress.push({ ...p, at: Date.now() }) });
+  const results = await sweep({ ...opts, targets: parseTargets(targets, exclude), signal: ac.signal, onProgress: (p) => progress.push({ ...p, at: Date.now() }) });
   clearInterval(ticker);
   console.log(JSON.stringify({ results, progress, abortedAt, sentAtAbort, finishedAt: Date.now(), maxStallMs, ticks, error: null }));
 } catch (e) {

@@ -26,10 +26,17 @@ describe("CIDR validation", () => {
   test("accepts private ranges and canonicalises host bits", () => {
     expect(validateCidr("192.168.1.0/24").text).toBe("192.168.1.0/24");
     expect(validateCidr("10.1.2.3/16").text).toBe("10.1.0.0/16");
-    expect(validateCidr(" 172.16.5.0/24 ").text).toBe("172.16.5.0/24");
     expect(validateCidr("100.64.3.0/24").text).toBe("100.64.3.0/24"); // CGNAT
     expect(validateCidr("169.254.7.0/24").text).toBe("169.254.7.0/24"); // link-local
     expect(validateCidr("10.0.0.5").text).toBe("10.0.0.5/32");
+  });
+
+  test("whitespace around or inside a CIDR is refused, not trimmed", () => {
+    for (const padded of [" 172.16.5.0/24", "172.16.5.0/24 ", "172.16.5.0/24\n", "\t10.0.0.5", "10.0.0.5\r\n", "10.0.0.0/ 24"]) {
+      rejects(() => validateCidr(padded), "subnet", /whitespace/);
+    }
+    rejects(() => validateCidrs("10.0.0.0/24, 10.0.1.0/24"), "subnet", /whitespace/);
+    rejects(() => parseExclusions(["10.0.0.1 "]), "exclude", /whitespace/);
   });
 
   test("malformed input is rejected with the field and a reason", () => {

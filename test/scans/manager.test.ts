@@ -7,9 +7,9 @@ import { DEFAULT_CONFIG } from "../../src/config/app-config.ts";
 import { openDatabase } from "../../src/db/database.ts";
 import { Scratch } from "../helpers/scratch.ts";
 import type { Change } from "../../src/inventory/observation.ts";
-import { resolveProfile } from "../../src/scan/profiles.ts";
 import { ScanBusyError, ScanManager, type ScanEvent } from "../../src/scans/manager.ts";
 import type { PipelineInput, PipelineOutput } from "../../src/scans/pipeline.ts";
+import { planScan } from "../../src/scans/plan.ts";
 
 const found = (): PipelineOutput => ({
   observations: [{ ip: "10.0.0.5", mac: "02:00:00:00:00:05", method: "arp", rtt_ms: 1, mac_randomized: false, vendor: null, hostname: null, hostname_source: null, device_type: null, os_name: null, ports: null }],
@@ -31,12 +31,12 @@ function setup(pipeline: (i: PipelineInput) => Promise<PipelineOutput>) {
   return { db, manager, published, events };
 }
 
-const quick = resolveProfile("quick");
+const plan = planScan({ kind: "network", subnet: "10.0.0.0/28", profile: "quick" }, DEFAULT_CONFIG);
 
 describe("scan manager", () => {
   test("a completed scan records its results and announces its changes once committed", async () => {
     const { db, manager, published, events } = setup(async () => found());
-    const { scan_id } = manager.start("network", quick, ["10.0.0.0/28"]);
+    const { scan_id } = manager.start(plan);
     await manager.idle();
     expect(db.query("SELECT status, hosts_found, changes_count FROM scans WHERE id = ?").get(scan_id)).toEqual({ status: "completed", hosts_found: 1, changes_count: 1 });
     expect(published.map((c) => c.map((x) => x.change_type))).toEqual([["device_added"]]);
@@ -46,7 +46,7 @@ describe("scan manager", () => {
   test("a write that fails rolls back the whole scan result, announces nothing and marks the scan failed", async () => {
     const { db, manager, published, events } = setup(async () => found());
     db.run("CREATE TRIGGER fail_finish BEFORE UPDATE OF status ON scans WHEN NEW.status = 'completed' BEGIN SELECT RAISE(ABORT, 'disk full (simulated)'); END");
-    const { scan_id } = manager.start("network", quick, ["10.0.0.0/28"]);
+    const { scan_id } = manager.start(plan);
     await manager.idle();
     expect(db.query("SELECT status, error FROM scans WHERE id = ?").get(scan_id)).toEqual({ status: "failed", error: "disk full (simulated)" });
     expect((db.query("SELECT count(*) AS n FROM devices").get() as { n: number }).n).toBe(0);
@@ -62,11 +62,11 @@ describe("scan manager", () => {
       if (fail) throw new Error("interface eth9 vanished");
       return found();
     });
-    const first = manager.start("network", quick, ["10.0.0.0/28"]);
+    const first = manager.start(plan);
     await manager.idle();
     expect(db.query("SELECT status, error FROM scans WHERE id = ?").get(first.scan_id)).toEqual({ status: "failed", error: "interface eth9 vanished" });
     fail = false;
-    const second = manager.start("network", quick, ["10.0.0.0/28"]);
+    const second = manager.start(plan);
     await manager.idle();
     expect((db.query("SELECT status FROM scans WHERE id = ?").get(second.scan_id) as { status: string }).status).toBe("completed");
   });
@@ -82,13 +82,13 @@ describe("scan manager", () => {
     const other = Bun.spawn(["sh", "-c", 'exec 9>>"$0"; flock --exclusive 9; echo locked; exec sleep 30', `${db.filename}.scan-lock`], { stdout: "pipe" });
     try {
       expect(new TextDecoder().decode((await other.stdout.getReader().read()).value)).toBe("locked\n");
-      expect(() => manager.start("network", quick, ["10.0.0.0/28"])).toThrow(ScanBusyError);
+      expect(() => manager.start(plan)).toThrow(ScanBusyError);
       expect(manager.markInterrupted()).toBe(0);
       // The manager's view agrees with the database: the other process's scan is the running one.
       expect(manager.status()).toMatchObject({ scanning: true, scan_id: live, progress: null });
       other.kill();
       await other.exited;
-      const started = manager.start("network", quick, ["10.0.0.0/28"]);
+      const started = manager.start(plan);
       expect(statusOf(db, live)).toBe("interrupted");
       await manager.idle();
       expect(statusOf(db, started.scan_id)).toBe("completed");
@@ -103,7 +103,7 @@ describe("scan manager", () => {
     expect(manager.status()).toEqual({ scanning: false });
     expect(manager.markInterrupted()).toBe(1);
     expect(statusOf(db, stale)).toBe("interrupted");
-    manager.start("network", quick, ["10.0.0.0/28"]);
+    manager.start(plan);
     await manager.idle();
   });
 
@@ -119,7 +119,7 @@ describe("scan manager", () => {
       for (let i = 0; i < 250 && state !== "Z"; i++, await Bun.sleep(20)) state = readFileSync(`/proc/${zombie}/stat`, "utf8").split(") ")[1][0];
       expect(state).toBe("Z");
       const stale = insertRunning(db, zombie);
-      const started = manager.start("network", quick, ["10.0.0.0/28"]);
+      const started = manager.start(plan);
       expect(statusOf(db, stale)).toBe("interrupted");
       await manager.idle();
       expect(statusOf(db, started.scan_id)).toBe("completed");
