@@ -14,8 +14,8 @@ import type { ScanProfile } from "../scan/profiles.ts";
 import { isoNow } from "../time.ts";
 import { runPipeline, type Phase, type PipelineInput, type PipelineOutput, type Progress } from "./pipeline.ts";
 
-export type ScanKind = "network" | "device";
-export type ScanStatus = "pending" | "running" | "completed" | "failed" | "cancelled" | "interrupted";
+export type { ScanKind, ScanStatus } from "./history.ts";
+import type { ScanKind, ScanStatus } from "./history.ts";
 
 export type ScanEvent =
   | { type: "progress"; scan_id: number; progress: StatusProgress }
