@@ -107,7 +107,7 @@ function mergeResponses(generated: Record<string, ResponseDoc> = {}, declared: R
     for (const type of new Set([...Object.keys(g.content ?? {}), ...Object.keys(d.content ?? {})])) {
       content[type] = { ...d.content?.[type], ...g.content?.[type], ...(d.content?.[type]?.example !== undefined ? { example: d.content[type].example } : {}) };
     }
-    out[status] = { ...g, ...d, content };
+    out[status] = { ...g, ...d, ...(g.content || d.content ? { content } : {}) };
   }
   return out;
 }
