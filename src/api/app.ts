@@ -1,6 +1,5 @@
 // Assembles the HTTP application: cross-cutting plugins first, then one plugin per API area.
 import { Elysia } from "elysia";
-import { openapi } from "@elysiajs/openapi";
 import type { AppContext } from "../app-context.ts";
 import { VERSION } from "../version.ts";
 import { pageRoutes } from "../ui/pages.ts";
@@ -8,8 +7,9 @@ import { auditRoutes } from "./audit.ts";
 import { changeRoutes } from "./changes.ts";
 import { deviceRoutes } from "./devices.ts";
 import { statsRoutes } from "./stats.ts";
-import { authentication, bindRouteTable, declarePublic } from "./authentication.ts";
-import { SESSION_COOKIE } from "./session-cookie.ts";
+import { authentication, bindRouteTable } from "./authentication.ts";
+import { models } from "./models.ts";
+import { apiDocument } from "./openapi.ts";
 import { bodyParsing } from "./body.ts";
 import { singleQueryValues } from "./query-keys.ts";
 import { authRoutes } from "./auth.ts";
@@ -31,25 +31,16 @@ export function createApp(ctx: AppContext) {
     .use(authentication(ctx))
     .use(bodyParsing(ctx.settings.maxBodyBytes))
     .use(singleQueryValues())
+    .use(models())
+    // The document only: /docs is our own offline page (src/ui), not a CDN-hosted viewer.
     .use(
-      // The API document is public, like the /docs page that shows it.
-      declarePublic(openapi({
-        // The spec only: /docs is our own offline page (src/ui), not a CDN-hosted viewer.
-        provider: null,
-        specPath: "/openapi.json",
-        exclude: { paths: ["/docs", "/openapi.json"] },
-        documentation: {
-          info: { title: "Argus API", version: VERSION, description: "LAN watch appliance. Authenticate with `X-API-Key: argus_…`, `Authorization: Bearer argus_…`, or the `argus_session` cookie." },
-          components: {
-            securitySchemes: {
-              apiKey: { type: "apiKey", in: "header", name: "X-API-Key" },
-              bearer: { type: "http", scheme: "bearer" },
-              session: { type: "apiKey", in: "cookie", name: SESSION_COOKIE },
-            },
-          },
-          security: [{ apiKey: [] }, { bearer: [] }, { session: [] }],
-        },
-      })),
+      apiDocument(app, {
+        title: "Argus API",
+        version: VERSION,
+        description:
+          "LAN watch appliance. Authenticate with `X-API-Key: argus_…` (recommended), `Authorization: Bearer argus_…`, or the `argus_session` cookie. " +
+          "Every error is JSON `{\"detail\": \"…\"}`. Lists take `limit` (1–1000, default 50) and `offset`, answer a plain array and put the total in `X-Total-Count`.",
+      }),
     )
     .use(healthRoutes(ctx))
     .use(authRoutes(ctx))

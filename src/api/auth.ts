@@ -1,33 +1,18 @@
 // First-run setup and the session lifecycle: /api/setup, /api/auth/login|logout|me.
-import { Elysia, t } from "elysia";
+import { Elysia } from "elysia";
 import type { AppContext } from "../app-context.ts";
 import { isCrossSite } from "../auth/csrf.ts";
-import { MIN_PASSWORD_LENGTH } from "../auth/passwords.ts";
 import { proposeSubnets } from "../net/interfaces.ts";
 import { TargetError, validateCidrs } from "../net/targets.ts";
 import { toIso } from "../time.ts";
 import { authentication, principalName, requirePrincipal } from "./authentication.ts";
 import { clearedSessionCookie, sessionCookie } from "./session-cookie.ts";
 import { HttpError } from "./errors.ts";
+import { LoggedOut, LoginRequest, Me, models, ref, Session, SetupRequest, SetupStatus } from "./models.ts";
+import { errors, json, requestExample } from "./openapi.ts";
 import { noQuery } from "./schemas.ts";
 
-const username = t.String({
-  minLength: 1,
-  maxLength: 64,
-  pattern: "^[A-Za-z0-9._@-]+$",
-  error: "username: must be 1–64 characters of letters, digits and . _ @ -",
-});
-const credentials = t.Object({
-  username,
-  password: t.String({ minLength: MIN_PASSWORD_LENGTH, maxLength: 1024, error: `password: must be ${MIN_PASSWORD_LENGTH} to 1024 characters` }),
-  /** The subnets the admin confirms for watching (consent); optional, can be given later. */
-  subnets: t.Optional(t.Array(t.String({ maxLength: 18 }), { maxItems: 16, error: "subnets: must be a list of at most 16 IPv4 CIDRs" })),
-});
-const loginBody = t.Object({
-  username: t.String({ maxLength: 64 }),
-  password: t.String({ maxLength: 1024 }),
-  remember: t.Optional(t.Boolean()),
-});
+const SESSION_EXAMPLE = { username: "admin", expires_at: "2024-01-16T10:30:00Z" };
 
 /** The subnets confirmed at setup, validated as any scan target is (SPEC §3). */
 function confirmedSubnets(list: string[]): string[] {
@@ -57,11 +42,22 @@ export function authRoutes(ctx: AppContext) {
 
   return new Elysia({ name: "argus.auth-routes" })
     .use(authentication(ctx))
+    .use(models())
     .get(
       "/api/setup",
       // Before setup the wizard proposes the LAN this host is attached to; afterwards nothing is disclosed.
       () => (ctx.users.hasAnyUser() ? { setup_required: false } : { setup_required: true, suggested_subnets: proposeSubnets() }),
-      { query: noQuery, access: "public", detail: { security: [], summary: "Whether first-run setup is still needed, and the proposed subnets (no authentication)", tags: ["auth"] } },
+      {
+        query: noQuery,
+        access: "public",
+        response: { 200: ref(SetupStatus) },
+        detail: {
+          summary: "Whether first-run setup is still needed, and the proposed subnets (no authentication)",
+          tags: ["auth"],
+          security: [],
+          responses: { 200: json("Before setup: the subnets proposed for watching; afterwards only `setup_required: false`", { setup_required: true, suggested_subnets: ["192.168.1.0/24"] }) },
+        },
+      },
     )
     .post(
       "/api/setup",
@@ -80,7 +76,22 @@ export function authRoutes(ctx: AppContext) {
         set.status = 201;
         return { username: user.username, expires_at: toIso(session.expiresAt) };
       },
-      { body: credentials, query: noQuery, access: "public", detail: { security: [], summary: "Create the administrator (once, on first run)", tags: ["auth"] } },
+      {
+        body: ref(SetupRequest),
+        query: noQuery,
+        access: "public",
+        response: { 201: ref(Session) },
+        detail: {
+          summary: "Create the administrator (once, on first run) and log in",
+          tags: ["auth"],
+          security: [],
+          requestBody: requestExample({ username: "admin", password: "correct horse battery staple", subnets: ["192.168.1.0/24"] }),
+          responses: {
+            201: json("Administrator created; the argus_session cookie is set", SESSION_EXAMPLE),
+            ...errors({ 403: ["A cross-site request (login CSRF)", "Cross-site request rejected"], 409: "Setup is already complete" }),
+          },
+        },
+      },
     )
     .post(
       "/api/auth/login",
@@ -100,7 +111,26 @@ export function authRoutes(ctx: AppContext) {
         ctx.audit.record({ ...actor, username: user.username }, "login", { details: { remember: session.remember } });
         return { username: user.username, expires_at: toIso(session.expiresAt) };
       },
-      { body: loginBody, query: noQuery, access: "public", detail: { security: [], summary: "Log in and receive the argus_session cookie", tags: ["auth"] } },
+      {
+        body: ref(LoginRequest),
+        query: noQuery,
+        access: "public",
+        response: { 200: ref(Session) },
+        detail: {
+          summary: "Log in and receive the argus_session cookie",
+          tags: ["auth"],
+          security: [],
+          requestBody: requestExample({ username: "admin", password: "correct horse battery staple", remember: true }),
+          responses: {
+            200: json("Logged in; the argus_session cookie is set (7 days with `remember`, else for the browser session)", SESSION_EXAMPLE),
+            ...errors({
+              401: "Invalid username or password",
+              403: ["A cross-site request (login CSRF)", "Cross-site request rejected"],
+              429: ["Too many failed logins from this address; `Retry-After` says when to try again", "Too many failed logins; try again in 42 seconds"],
+            }),
+          },
+        },
+      },
     )
     .post(
       "/api/auth/logout",
@@ -112,14 +142,29 @@ export function authRoutes(ctx: AppContext) {
         ctx.audit.record(actor, "logout");
         return { status: "logged_out" };
       },
-      { query: noQuery, detail: { summary: "End the current session", tags: ["auth"] } },
+      {
+        query: noQuery,
+        response: { 200: ref(LoggedOut) },
+        detail: {
+          summary: "End the current session (server-side too)",
+          tags: ["auth"],
+          responses: {
+            200: json("The session is ended and its cookie cleared", { status: "logged_out" }),
+            ...errors({ 400: ["Called with an API key: revoke the key instead", "Logout ends a session; an API key is ended by revoking it"] }),
+          },
+        },
+      },
     )
     .get(
       "/api/auth/me",
       ({ principal }) => {
         const p = requirePrincipal(principal);
-        return p.kind === "session" ? { username: principalName(p), auth: "session" } : { username: principalName(p), auth: "api_key", key_id: p.keyId };
+        return p.kind === "session" ? { username: principalName(p)!, auth: "session" as const } : { username: principalName(p)!, auth: "api_key" as const, key_id: p.keyId };
       },
-      { query: noQuery, detail: { summary: "The current principal", tags: ["auth"] } },
+      {
+        query: noQuery,
+        response: { 200: ref(Me) },
+        detail: { summary: "The current principal", tags: ["auth"], responses: { 200: json("Who is calling", { username: "api_key:Home Assistant", auth: "api_key", key_id: 1 }) } },
+      },
     );
 }

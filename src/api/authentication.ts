@@ -35,12 +35,6 @@ export function accessTable(routes: readonly RouteEntry[]): Map<string, Access> 
   return table;
 }
 
-/** Marks every route of a third-party plugin (whose route options we cannot write) as public. */
-export function declarePublic<T extends Elysia<any, any, any, any, any, any, any>>(plugin: T): T {
-  for (const r of plugin.routes) (r as { hooks: Record<string, unknown> }).hooks.access = "public";
-  return plugin;
-}
-
 export type Principal =
   | { kind: "session"; user: User; token: string }
   | { kind: "api_key"; keyId: number; keyName: string };

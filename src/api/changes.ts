@@ -5,30 +5,31 @@ import { ChangeLog, parseSince } from "../inventory/changes.ts";
 import { CHANGE_TYPES, SEVERITIES } from "../inventory/observation.ts";
 import { authentication } from "./authentication.ts";
 import { HttpError } from "./errors.ts";
+import { Change, models, ref } from "./models.ts";
+import { errors, json, jsonPage } from "./openapi.ts";
 import { idParams, noQuery, oneOf, page, paging, strictQuery, wholeNumber } from "./schemas.ts";
 
-const nullableString = t.Nullable(t.String());
-const change = t.Object({
-  id: t.Integer(),
-  scan_id: t.Nullable(t.Integer()),
-  device_id: t.Nullable(t.Integer({ description: "null once the device has been deleted" })),
-  device_ip: nullableString,
-  device_mac: nullableString,
-  change_type: t.String({ description: CHANGE_TYPES.join(" | ") }),
-  severity: t.String({ description: SEVERITIES.join(" | ") }),
-  old_value: nullableString,
-  new_value: nullableString,
-  description: t.String(),
-  detected_at: t.String(),
-  acknowledged: t.Boolean(),
-});
+const CHANGE_EXAMPLE = {
+  id: 31,
+  scan_id: 12,
+  device_id: 7,
+  device_ip: "192.168.1.20",
+  device_mac: "b8:27:eb:12:34:56",
+  change_type: "port_opened",
+  severity: "high",
+  old_value: null,
+  new_value: "445/tcp microsoft-ds",
+  description: "Port 445/tcp (microsoft-ds) opened on 192.168.1.20",
+  detected_at: "2024-01-16T08:00:00Z",
+  acknowledged: false,
+};
 
 const SINCE_ERROR = "since: must be an ISO 8601 timestamp such as 2024-01-15T10:30:00Z";
 
 const listQuery = strictQuery({
   scan_id: t.Optional(wholeNumber("scan_id", "query", 1, Number.MAX_SAFE_INTEGER)),
   device_id: t.Optional(wholeNumber("device_id", "query", 1, Number.MAX_SAFE_INTEGER)),
-  change_type: t.Optional(oneOf(CHANGE_TYPES as readonly string[], `change_type: must be one of ${CHANGE_TYPES.join(", ")}`)),
+  change_type: t.Optional(oneOf(CHANGE_TYPES, `change_type: must be one of ${CHANGE_TYPES.join(", ")}`)),
   severity: t.Optional(oneOf(SEVERITIES, `severity: must be one of ${SEVERITIES.join(", ")}`)),
   since: t.Optional(t.String({ maxLength: 40, description: "Only changes detected at or after this ISO 8601 time (UTC when no offset)", error: SINCE_ERROR })),
   acknowledged: t.Optional(oneOf(["true", "false"], "acknowledged: must be true or false")),
@@ -39,6 +40,7 @@ export function changeRoutes(ctx: AppContext) {
   const log = new ChangeLog(ctx.db);
   return new Elysia({ name: "argus.changes" })
     .use(authentication(ctx))
+    .use(models())
     .get(
       "/api/changes",
       ({ query, set }) => {
@@ -51,7 +53,7 @@ export function changeRoutes(ctx: AppContext) {
         const { items, total } = log.list({
           scan_id: query.scan_id,
           device_id: query.device_id,
-          change_type: query.change_type as (typeof CHANGE_TYPES)[number] | undefined,
+          change_type: query.change_type,
           severity: query.severity,
           since,
           acknowledged: query.acknowledged === undefined ? undefined : query.acknowledged === "true",
@@ -62,8 +64,8 @@ export function changeRoutes(ctx: AppContext) {
       },
       {
         query: listQuery,
-        response: { 200: t.Array(change) },
-        detail: { summary: "Changes, newest first, filtered; total in X-Total-Count", tags: ["changes"] },
+        response: { 200: t.Array(ref(Change)) },
+        detail: { summary: "Changes, newest first, filtered; total in X-Total-Count", tags: ["changes"], responses: { 200: jsonPage("A page of changes, newest first", [CHANGE_EXAMPLE]) } },
       },
     )
     .post(
@@ -73,6 +75,15 @@ export function changeRoutes(ctx: AppContext) {
         if (!acknowledged) throw new HttpError(404, `Change ${params.id} not found`);
         return acknowledged;
       },
-      { params: idParams, query: noQuery, response: { 200: change }, detail: { summary: "Mark a change as seen; returns it (idempotent)", tags: ["changes"] } },
+      {
+        params: idParams,
+        query: noQuery,
+        response: { 200: ref(Change) },
+        detail: {
+          summary: "Mark a change as seen; returns it (idempotent)",
+          tags: ["changes"],
+          responses: { 200: json("The change, acknowledged", { ...CHANGE_EXAMPLE, acknowledged: true }), ...errors({ 404: ["No such change", "Change 31 not found"] }) },
+        },
+      },
     );
 }

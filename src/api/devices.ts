@@ -1,54 +1,15 @@
 // /api/devices and /api/zones: the inventory as the owner browses and annotates it (SPEC §4).
 import { Elysia, t } from "elysia";
 import type { AppContext } from "../app-context.ts";
-import { DEVICE_SORTS, DEVICE_STATUSES, DeviceInventory, LABEL_MAX, NOTES_MAX, ZONE_MAX } from "../inventory/devices.ts";
+import { DEVICE_SORTS, DEVICE_STATUSES, DeviceInventory, ZONE_MAX } from "../inventory/devices.ts";
 import { LEVELS } from "../risk/score.ts";
 import { authentication } from "./authentication.ts";
 import { HttpError } from "./errors.ts";
+import { Device, DeviceDetail, DeviceUpdate, models, Port, ref } from "./models.ts";
+import { errors, json, jsonPage, requestExample } from "./openapi.ts";
 import { idParams, noQuery, oneOf, page, paging, strictQuery, wholeNumber } from "./schemas.ts";
 
 const Q_MAX = 200;
-
-const nullableString = t.Nullable(t.String());
-const device = {
-  id: t.Integer(),
-  ip_address: t.String(),
-  mac_address: nullableString,
-  mac_randomized: t.Boolean(),
-  hostname: nullableString,
-  vendor: nullableString,
-  device_type: t.String(),
-  os_name: nullableString,
-  status: t.String({ description: "online | offline" }),
-  first_seen: t.String(),
-  last_seen: t.String(),
-  times_seen: t.Integer(),
-  label: nullableString,
-  zone: nullableString,
-  is_trusted: t.Boolean(),
-  notes: nullableString,
-  risk_level: t.String({ description: "none | low | medium | high | critical" }),
-  risk_score: t.Integer({ description: "0–100" }),
-  threat_summary: nullableString,
-  open_ports: t.Array(t.Integer(), { description: "Open port numbers, ascending" }),
-};
-const port = t.Object({
-  port: t.Integer(),
-  protocol: t.String(),
-  service: nullableString,
-  product: nullableString,
-  version: nullableString,
-  tls: t.Boolean(),
-  banner: nullableString,
-  first_seen: t.String(),
-  last_seen: t.String(),
-});
-const deviceDetail = t.Object({
-  ...device,
-  ports: t.Array(port),
-  threats: t.Array(t.Object({ port: t.Integer(), level: t.String(), description: t.String(), recommendation: t.String(), cve_ids: t.Array(t.String()) })),
-  ip_history: t.Array(t.Object({ ip_address: t.String(), first_seen: t.String(), last_seen: t.String() })),
-});
 
 const listQuery = strictQuery({
   status: t.Optional(oneOf(DEVICE_STATUSES, `status: must be one of ${DEVICE_STATUSES.join(", ")}`)),
@@ -61,30 +22,43 @@ const listQuery = strictQuery({
   ...paging,
 });
 
-// Labels and zones are one-line names shown everywhere (lists, exports, notifications): no control characters.
-const ONE_LINE = "^[^\\u0000-\\u001f\\u007f]*$";
-const clearable = (field: string, max: number, pattern?: string) =>
-  t.Optional(
-    t.Union([t.String({ maxLength: max, ...(pattern ? { pattern } : {}) }), t.Null()], {
-      error: `${field}: must be a string of at most ${max} characters${pattern ? " without control characters" : ""} ("" clears it)`,
-    }),
-  );
-
-const updateBody = t.Object(
-  {
-    label: clearable("label", LABEL_MAX, ONE_LINE),
-    zone: clearable("zone", ZONE_MAX, ONE_LINE),
-    is_trusted: t.Optional(t.Boolean({ error: "is_trusted: must be true or false" })),
-    notes: clearable("notes", NOTES_MAX),
-  },
-  { additionalProperties: false },
-);
+const PORT_EXAMPLE = { port: 22, protocol: "tcp", service: "ssh", product: "OpenSSH", version: "9.2p1", tls: false, banner: "SSH-2.0-OpenSSH_9.2p1 Debian-2", first_seen: "2024-01-15T10:30:00Z", last_seen: "2024-01-16T08:00:00Z" };
+const DEVICE_EXAMPLE = {
+  id: 7,
+  ip_address: "192.168.1.20",
+  mac_address: "b8:27:eb:12:34:56",
+  mac_randomized: false,
+  hostname: "nas",
+  vendor: "Raspberry Pi Foundation",
+  device_type: "nas",
+  os_name: "Linux",
+  status: "online",
+  first_seen: "2024-01-15T10:30:00Z",
+  last_seen: "2024-01-16T08:00:00Z",
+  times_seen: 42,
+  label: "Backup NAS",
+  zone: "Servers",
+  is_trusted: true,
+  notes: null,
+  risk_level: "high",
+  risk_score: 70,
+  threat_summary: "SMB exposed (high)",
+  open_ports: [22, 445],
+};
+const DETAIL_EXAMPLE = {
+  ...DEVICE_EXAMPLE,
+  ports: [PORT_EXAMPLE],
+  threats: [{ port: 445, level: "high", description: "SMB file sharing is exposed", recommendation: "Restrict SMB to trusted hosts", cve_ids: [] }],
+  ip_history: [{ ip_address: "192.168.1.20", first_seen: "2024-01-15T10:30:00Z", last_seen: "2024-01-16T08:00:00Z" }],
+};
+const NOT_FOUND = errors({ 404: ["No such device", "Device 7 not found"] });
 
 export function deviceRoutes(ctx: AppContext) {
   const inventory = new DeviceInventory(ctx.db);
   const notFound = (id: number) => new HttpError(404, `Device ${id} not found`);
   return new Elysia({ name: "argus.devices" })
     .use(authentication(ctx))
+    .use(models())
     .get(
       "/api/devices",
       ({ query, set }) => {
@@ -103,8 +77,12 @@ export function deviceRoutes(ctx: AppContext) {
       },
       {
         query: listQuery,
-        response: { 200: t.Array(t.Object(device)) },
-        detail: { summary: "Devices, filtered and sorted (default: by IP, numerically); total in X-Total-Count", tags: ["devices"] },
+        response: { 200: t.Array(ref(Device)) },
+        detail: {
+          summary: "Devices, filtered and sorted (default: by IP, numerically); total in X-Total-Count",
+          tags: ["devices"],
+          responses: { 200: jsonPage("A page of devices", [DEVICE_EXAMPLE]) },
+        },
       },
     )
     .get(
@@ -114,7 +92,12 @@ export function deviceRoutes(ctx: AppContext) {
         if (!found) throw notFound(params.id);
         return found;
       },
-      { params: idParams, query: noQuery, response: { 200: deviceDetail }, detail: { summary: "One device with its ports, threats and IP history", tags: ["devices"] } },
+      {
+        params: idParams,
+        query: noQuery,
+        response: { 200: ref(DeviceDetail) },
+        detail: { summary: "One device with its ports, threats and IP history", tags: ["devices"], responses: { 200: json("The device", DETAIL_EXAMPLE), ...NOT_FOUND } },
+      },
     )
     .put(
       "/api/devices/:id",
@@ -134,9 +117,14 @@ export function deviceRoutes(ctx: AppContext) {
       {
         params: idParams,
         query: noQuery,
-        body: updateBody,
-        response: { 200: deviceDetail },
-        detail: { summary: 'Set label, zone, trusted flag or notes (partial; "" or null clears a text field)', tags: ["devices"] },
+        body: ref(DeviceUpdate),
+        response: { 200: ref(DeviceDetail) },
+        detail: {
+          summary: 'Set label, zone, trusted flag or notes (partial; "" or null clears a text field)',
+          tags: ["devices"],
+          requestBody: requestExample({ label: "Backup NAS", zone: "Servers", is_trusted: true }),
+          responses: { 200: json("The device as updated", DETAIL_EXAMPLE), ...NOT_FOUND },
+        },
       },
     )
     .delete(
@@ -147,7 +135,15 @@ export function deviceRoutes(ctx: AppContext) {
         ctx.audit.record(actor, "device_deleted", { resource: `device:${params.id}`, details: { ip_address: device.ip_address, mac_address: device.mac_address } });
         set.status = 204;
       },
-      { params: idParams, query: noQuery, detail: { summary: "Forget a device (its ports, threats and history go with it)", tags: ["devices"] } },
+      {
+        params: idParams,
+        query: noQuery,
+        detail: {
+          summary: "Forget a device (its ports, threats and history go with it)",
+          tags: ["devices"],
+          responses: { 204: { description: "Forgotten (no body)" }, ...NOT_FOUND },
+        },
+      },
     )
     .get(
       "/api/devices/:id/ports",
@@ -156,11 +152,16 @@ export function deviceRoutes(ctx: AppContext) {
         if (!ports) throw notFound(params.id);
         return page(set, ports.items, ports.total);
       },
-      { params: idParams, query: strictQuery({ ...paging }), response: { 200: t.Array(port) }, detail: { summary: "A device's open ports with services, by port", tags: ["devices"] } },
+      {
+        params: idParams,
+        query: strictQuery({ ...paging }),
+        response: { 200: t.Array(ref(Port)) },
+        detail: { summary: "A device's open ports with services, by port", tags: ["devices"], responses: { 200: jsonPage("A page of open ports", [PORT_EXAMPLE]), ...NOT_FOUND } },
+      },
     )
     .get("/api/zones", () => inventory.zones(), {
       query: noQuery,
       response: { 200: t.Array(t.String()) },
-      detail: { summary: "The zones in use, sorted", tags: ["devices"] },
+      detail: { summary: "The zones in use, sorted", tags: ["devices"], responses: { 200: json("Zone names", ["IoT", "Servers"]) } },
     });
 }

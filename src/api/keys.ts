@@ -3,13 +3,18 @@ import { Elysia, t } from "elysia";
 import type { AppContext } from "../app-context.ts";
 import { authentication, requirePrincipal } from "./authentication.ts";
 import { HttpError } from "./errors.ts";
+import { ApiKey, ApiKeyCreate, ApiKeyCreated, models, ref } from "./models.ts";
+import { errors, json, jsonPage, requestExample } from "./openapi.ts";
 import { idParams, noQuery, page, paging, strictQuery } from "./schemas.ts";
 
-const keyInfo = t.Object({ id: t.Integer(), name: t.String(), key_prefix: t.String(), created_at: t.String(), last_used_at: t.Nullable(t.String()) });
+// The seed document's walk-through (../shared/seeds/api-authentication.md).
+const CREATED_EXAMPLE = { id: 1, name: "My Integration", key: "argus_abc123xyz...", key_prefix: "argus_ab", created_at: "2024-01-15T10:30:00Z" };
+const LIST_EXAMPLE = [{ id: 1, name: "Home Assistant", key_prefix: "argus_ab", created_at: "2024-01-15T10:30:00Z", last_used_at: "2024-01-16T08:00:00Z" }];
 
 export function keyRoutes(ctx: AppContext) {
   return new Elysia({ name: "argus.keys" })
     .use(authentication(ctx))
+    .use(models())
     .post(
       "/api/keys",
       ({ body, principal, actor, set }) => {
@@ -23,13 +28,18 @@ export function keyRoutes(ctx: AppContext) {
         return created;
       },
       {
-        body: t.Object({
-          // No control characters: names end up in logs, the audit trail and the UI.
-          name: t.String({ minLength: 1, maxLength: 100, pattern: "^[^\\u0000-\\u001f\\u007f-\\u009f\\u202a-\\u202e\\u2066-\\u2069]*$", error: "name: must be a string of 1–100 characters without control characters" }),
-        }),
+        body: ref(ApiKeyCreate),
         query: noQuery,
-        response: { 201: t.Object({ id: t.Integer(), name: t.String(), key: t.String(), key_prefix: t.String(), created_at: t.String() }) },
-        detail: { summary: "Create an API key; the full key is returned this once only", tags: ["api keys"] },
+        response: { 201: ref(ApiKeyCreated) },
+        detail: {
+          summary: "Create an API key; the full key is returned this once only",
+          tags: ["api keys"],
+          requestBody: requestExample({ name: "My Integration" }),
+          responses: {
+            201: json("The new key, shown this once", CREATED_EXAMPLE),
+            ...errors({ 403: ["Called with an API key (keys are created from a logged-in session), or a cross-site request", "API keys can only be created from a logged-in session"] }),
+          },
+        },
       },
     )
     .get("/api/keys", ({ query, set }) => {
@@ -39,11 +49,11 @@ export function keyRoutes(ctx: AppContext) {
     }, {
       query: strictQuery(paging),
       // Documented, not validated per response: the store selects exactly these columns, and this is
-      // the route integrations poll.
+      // the route integrations poll (the contract test checks its answers against the document).
       detail: {
-        summary: "List API keys (never the key itself)",
+        summary: "List API keys (never the key itself); total in X-Total-Count",
         tags: ["api keys"],
-        responses: { 200: { description: "Active keys", content: { "application/json": { schema: t.Array(keyInfo) } } } },
+        responses: { 200: jsonPage("Active keys, oldest first", LIST_EXAMPLE, t.Array(ref(ApiKey))) },
       },
     })
     .delete(
@@ -54,6 +64,14 @@ export function keyRoutes(ctx: AppContext) {
         ctx.audit.record(actor, "api_key_revoked", { resource: `api_key:${params.id}`, details: { name: key.name, key_prefix: key.key_prefix } });
         set.status = 204;
       },
-      { params: idParams, query: noQuery, detail: { summary: "Revoke an API key; it fails from the next request on", tags: ["api keys"] } },
+      {
+        params: idParams,
+        query: noQuery,
+        detail: {
+          summary: "Revoke an API key; it fails from the next request on",
+          tags: ["api keys"],
+          responses: { 204: { description: "Revoked (no body)" }, ...errors({ 404: ["No active key with this id", "API key 7 not found"] }) },
+        },
+      },
     );
 }

@@ -4,10 +4,12 @@ import { Elysia } from "elysia";
 import type { AppContext } from "../app-context.ts";
 import { listInterfaces, proposeSubnets } from "../net/interfaces.ts";
 import { authentication } from "./authentication.ts";
+import { models, NetworkDetect, ref } from "./models.ts";
+import { json } from "./openapi.ts";
 import { noQuery } from "./schemas.ts";
 
 export function networkRoutes(ctx: AppContext) {
-  return new Elysia({ name: "argus.network" }).use(authentication(ctx)).get(
+  return new Elysia({ name: "argus.network" }).use(authentication(ctx)).use(models()).get(
     "/api/network/detect",
     () => {
       const ifaces = listInterfaces();
@@ -17,6 +19,20 @@ export function networkRoutes(ctx: AppContext) {
         confirmed_subnets: ctx.config().subnets,
       };
     },
-    { query: noQuery, detail: { summary: "Interfaces, suggested and confirmed subnets", tags: ["network"] } },
+    {
+      query: noQuery,
+      response: { 200: ref(NetworkDetect) },
+      detail: {
+        summary: "Interfaces, suggested and confirmed subnets",
+        tags: ["network"],
+        responses: {
+          200: json("What this host is attached to", {
+            interfaces: [{ name: "eth0", ip_address: "192.168.1.5", prefix: 24, subnet: "192.168.1.0/24", mac_address: "dc:a6:32:01:02:03" }],
+            suggested_subnets: ["192.168.1.0/24"],
+            confirmed_subnets: ["192.168.1.0/24"],
+          }),
+        },
+      },
+    },
   );
 }

@@ -5,14 +5,39 @@ import { TargetError } from "../net/targets.ts";
 import { ProfileError } from "../scan/profiles.ts";
 import { ScanBusyError } from "../scans/manager.ts";
 import { NoSubnetError, planScan, type ScanPlan, type ScanRequest } from "../scans/plan.ts";
-import { compareScans, getScan, listScans, scanDevices } from "../scans/history.ts";
+import { compareScans, getScan, listScans, SCAN_STATUSES, scanDevices } from "../scans/history.ts";
 import { authentication, requirePrincipal, stillAuthenticated } from "./authentication.ts";
 import { HttpError } from "./errors.ts";
+import { models, ref, Scan, ScanCancelling, ScanComparison, ScanDevice, ScanStarted, ScanState } from "./models.ts";
+import { errors, json, jsonPage } from "./openapi.ts";
 import { idParams, noQuery, oneOf, page, paging, strictQuery, wholeNumber } from "./schemas.ts";
 
 const profileParam = t.Optional(t.String({ maxLength: 32, description: "quick | normal | intensive | a custom profile", error: "profile: must be a profile name" }));
 const KEEPALIVE_MS = 15_000;
-const STATUSES = ["pending", "running", "completed", "failed", "cancelled", "interrupted"] as const;
+const STATUSES = SCAN_STATUSES;
+
+const SCAN_EXAMPLE = {
+  id: 12,
+  scan_type: "network",
+  profile: "normal",
+  subnet: "192.168.1.0/24",
+  status: "completed",
+  started_at: "2024-01-16T08:00:00Z",
+  finished_at: "2024-01-16T08:00:04Z",
+  duration_seconds: 3.9,
+  hosts_total: 254,
+  hosts_found: 21,
+  ports_scanned: 21000,
+  open_ports: 57,
+  devices_added: 1,
+  devices_removed: 0,
+  changes_count: 2,
+  degraded: false,
+  error: null,
+};
+const STARTED_EXAMPLE = { status: "started", scan_id: 13, profile: "quick", subnet: "192.168.1.0/24" };
+const BUSY = { 409: ["A scan is already running", "A scan is already running (scan_id 12)"] as [string, string] };
+const SCAN_NOT_FOUND = errors({ 404: ["No such scan", "Scan 12 not found"] });
 
 export function scanRoutes(ctx: AppContext) {
   /** planScan's errors as HTTP: bad input is a 422 naming the parameter, no confirmed subnet a 409. */
@@ -45,6 +70,7 @@ export function scanRoutes(ctx: AppContext) {
 
   return new Elysia({ name: "argus.scans" })
     .use(authentication(ctx))
+    .use(models())
     .post(
       "/api/scan/trigger",
       ({ query, actor, set }) => {
@@ -54,7 +80,15 @@ export function scanRoutes(ctx: AppContext) {
       },
       {
         query: strictQuery({ profile: profileParam, subnet: t.Optional(t.String({ maxLength: 600, description: "CIDR(s), comma separated; default: the confirmed subnets" })) }),
-        detail: { summary: "Start a network scan (409 while one runs, or when no subnet is confirmed and none is given)", tags: ["scans"] },
+        response: { 202: ref(ScanStarted) },
+        detail: {
+          summary: "Start a network scan (409 while one runs, or when no subnet is confirmed and none is given)",
+          tags: ["scans"],
+          responses: {
+            202: json("Started; follow it with /api/scan/status or /api/scan/events", STARTED_EXAMPLE),
+            ...errors({ 409: ["A scan is already running, or no subnet is confirmed and none was given", "No subnet confirmed yet"] }),
+          },
+        },
       },
     )
     .post(
@@ -67,10 +101,33 @@ export function scanRoutes(ctx: AppContext) {
       {
         params: t.Object({ ip: t.String({ maxLength: 18 }) }),
         query: strictQuery({ profile: profileParam }),
-        detail: { summary: "Scan one host now; other devices are not marked offline", tags: ["scans"] },
+        response: { 202: ref(ScanStarted) },
+        detail: {
+          summary: "Scan one host now; other devices are not marked offline",
+          tags: ["scans"],
+          responses: { 202: json("Started", { ...STARTED_EXAMPLE, profile: "normal", subnet: "192.168.1.20/32" }), ...errors(BUSY) },
+        },
       },
     )
-    .get("/api/scan/status", () => ctx.scans.status(), { query: noQuery, detail: { summary: "Whether a scan runs, and its progress", tags: ["scans"] } })
+    .get("/api/scan/status", () => ctx.scans.status(), {
+      query: noQuery,
+      response: { 200: ref(ScanState) },
+      detail: {
+        summary: "Whether a scan runs, and its progress",
+        tags: ["scans"],
+        responses: {
+          200: json("`{\"scanning\": false}` when idle", {
+            scanning: true,
+            scan_id: 13,
+            scan_type: "network",
+            profile: "normal",
+            subnet: "192.168.1.0/24",
+            started_at: "2024-01-16T08:00:00Z",
+            progress: { phase: "ports", hosts_total: 254, hosts_found: 21, hosts_processed: 8, ports_scanned: 8000, elapsed_seconds: 1.6, eta_seconds: 2.4 },
+          }),
+        },
+      },
+    })
     .get(
       "/api/scan/events",
       ({ request, principal }) => {
@@ -103,7 +160,20 @@ export function scanRoutes(ctx: AppContext) {
         });
         return new Response(stream, { headers: { "content-type": "text/event-stream", "cache-control": "no-cache", connection: "keep-alive" } });
       },
-      { query: noQuery, detail: { summary: "Live scan progress as Server-Sent Events (status, progress, finished)", tags: ["scans"] } },
+      {
+        query: noQuery,
+        detail: {
+          summary: "Live scan progress as Server-Sent Events (status, progress, finished)",
+          tags: ["scans"],
+          responses: {
+            200: {
+              description:
+                "An event stream: `status` (a ScanState) first, then `progress` (`{type, scan_id, progress}`) and `finished` (`{type, scan_id, status, changes}`); comments keep it alive. It ends when the credential is revoked.",
+              content: { "text/event-stream": { schema: { type: "string" }, example: 'event: status\ndata: {"scanning":false}\n\n' } },
+            },
+          },
+        },
+      },
     )
     .post(
       "/api/scan/cancel",
@@ -116,7 +186,15 @@ export function scanRoutes(ctx: AppContext) {
         }
         return { status: "cancelling", scan_id: id };
       },
-      { query: noQuery, detail: { summary: "Stop the running scan, keeping what it found", tags: ["scans"] } },
+      {
+        query: noQuery,
+        response: { 200: ref(ScanCancelling) },
+        detail: {
+          summary: "Stop the running scan, keeping what it found",
+          tags: ["scans"],
+          responses: { 200: json("Cancelling; the scan ends as `cancelled`", { status: "cancelling", scan_id: 13 }), ...errors({ 409: "No scan is running" }) },
+        },
+      },
     )
     .get(
       "/api/scans",
@@ -124,9 +202,18 @@ export function scanRoutes(ctx: AppContext) {
         const { items, total } = listScans(ctx.db, { status: query.status, limit: query.limit ?? 50, offset: query.offset ?? 0 });
         return page(set, items, total);
       },
-      { query: strictQuery({ status: t.Optional(oneOf(STATUSES, `status: must be one of ${STATUSES.join(", ")}`)), ...paging }), detail: { summary: "Scan history, newest first", tags: ["scans"] } },
+      {
+        query: strictQuery({ status: t.Optional(oneOf(STATUSES, `status: must be one of ${STATUSES.join(", ")}`)), ...paging }),
+        response: { 200: t.Array(ref(Scan)) },
+        detail: { summary: "Scan history, newest first; total in X-Total-Count", tags: ["scans"], responses: { 200: jsonPage("A page of scans", [SCAN_EXAMPLE]) } },
+      },
     )
-    .get("/api/scans/:id", ({ params }) => scanOr404(params.id), { params: idParams, query: noQuery, detail: { summary: "One scan", tags: ["scans"] } })
+    .get("/api/scans/:id", ({ params }) => scanOr404(params.id), {
+      params: idParams,
+      query: noQuery,
+      response: { 200: ref(Scan) },
+      detail: { summary: "One scan", tags: ["scans"], responses: { 200: json("The scan", SCAN_EXAMPLE), ...SCAN_NOT_FOUND } },
+    })
     .get(
       "/api/scans/:id/devices",
       ({ params, query, set }) => {
@@ -134,15 +221,42 @@ export function scanRoutes(ctx: AppContext) {
         const { items, total } = scanDevices(ctx.db, params.id, { limit: query.limit ?? 50, offset: query.offset ?? 0 });
         return page(set, items, total);
       },
-      { params: idParams, query: strictQuery(paging), detail: { summary: "The devices a scan saw", tags: ["scans"] } },
+      {
+        params: idParams,
+        query: strictQuery(paging),
+        response: { 200: t.Array(ref(ScanDevice)) },
+        detail: {
+          summary: "The devices a scan saw; total in X-Total-Count",
+          tags: ["scans"],
+          responses: {
+            200: jsonPage("A page of the scan's devices", [
+              { device_id: 7, ip_address: "192.168.1.20", mac_address: "b8:27:eb:12:34:56", hostname: "nas", vendor: "Raspberry Pi Foundation", device_type: "nas", method: "arp", rtt_ms: 0.4, open_ports: [22, 445] },
+            ]),
+            ...SCAN_NOT_FOUND,
+          },
+        },
+      },
     )
     .get(
       "/api/scans/:id/compare/:other_id",
       ({ params }) => compareScans(ctx.db, scanOr404(params.id), scanOr404(params.other_id)),
       {
-        params: t.Object({ id: idParams.properties.id, other_id: wholeNumber("other_id", "path", 1, Number.MAX_SAFE_INTEGER) }),
+        params: t.Object({ id: idParams.properties.id, other_id: wholeNumber("other_id", "path", 1, Number.MAX_SAFE_INTEGER, "The scan to compare with") }),
         query: noQuery,
-        detail: { summary: "Compare two scans: devices added/removed and the changes in between", tags: ["scans"] },
+        response: { 200: ref(ScanComparison) },
+        detail: {
+          summary: "Compare two scans: devices added/removed and the changes in between",
+          tags: ["scans"],
+          responses: {
+            200: json("The comparison", {
+              current_scan: SCAN_EXAMPLE,
+              previous_scan: { ...SCAN_EXAMPLE, id: 11, started_at: "2024-01-16T07:45:00Z", finished_at: "2024-01-16T07:45:04Z" },
+              changes: [],
+              summary: { devices_added: 1, devices_removed: 0, total_changes: 0 },
+            }),
+            ...SCAN_NOT_FOUND,
+          },
+        },
       },
     );
 }

@@ -1,6 +1,7 @@
 // Request shapes shared by several API areas. Validation lives in these schemas, not in handlers.
 import { t } from "elysia";
 import { HttpError } from "./errors.ts";
+import { INTEGER_HINT } from "./openapi.ts";
 
 /**
  * A whole number in a query string or path, written plainly ("1.0", "1e3", "0x10" and " 5" are not
@@ -9,7 +10,7 @@ import { HttpError } from "./errors.ts";
 export function wholeNumber(field: string, place: "query" | "path", min: number, max: number, description?: string) {
   const reason = `must be a whole number from ${min} to ${max}`;
   return t
-    .Transform(t.String({ pattern: "^(0|[1-9][0-9]{0,15})$", description, error: `${field}: ${reason}` }))
+    .Transform(t.String({ pattern: "^(0|[1-9][0-9]{0,15})$", description, error: `${field}: ${reason}`, [INTEGER_HINT]: { minimum: min, maximum: max } }))
     .Decode((text) => {
       const n = Number(text);
       if (n < min || n > max) throw new HttpError(422, `Invalid ${place} parameter '${field}': ${reason}`);

@@ -3,39 +3,42 @@ import { Elysia, t } from "elysia";
 import type { AppContext } from "../app-context.ts";
 import { InventoryStats, TREND_DAYS_MAX } from "../inventory/stats.ts";
 import { authentication } from "./authentication.ts";
+import { models, ref, Stats, TrendPoint } from "./models.ts";
+import { json } from "./openapi.ts";
 import { noQuery, strictQuery, wholeNumber } from "./schemas.ts";
 
-const stats = t.Object({
-  total_devices: t.Integer(),
-  online_devices: t.Integer(),
-  new_devices_24h: t.Integer({ description: "First seen in the last 24 hours" }),
-  devices_at_risk: t.Integer({ description: "Untrusted devices at risk level medium or above" }),
-  critical: t.Integer({ description: "Untrusted devices at this risk level" }),
-  high: t.Integer(),
-  medium: t.Integer(),
-  low: t.Integer(),
-  open_ports: t.Integer({ description: "Known open ports across all devices" }),
-  last_scan: t.Nullable(
-    t.Object({ id: t.Integer(), status: t.String(), profile: t.String(), started_at: t.String(), finished_at: t.Nullable(t.String()) }, { description: "The newest completed network scan" }),
-  ),
-});
-
-const trendPoint = t.Object({ scan_id: t.Integer(), started_at: t.String(), devices: t.Integer(), at_risk: t.Integer(), open_ports: t.Integer(), changes: t.Integer() });
+const STATS_EXAMPLE = {
+  total_devices: 24,
+  online_devices: 21,
+  new_devices_24h: 1,
+  devices_at_risk: 3,
+  critical: 0,
+  high: 1,
+  medium: 2,
+  low: 4,
+  open_ports: 57,
+  last_scan: { id: 12, status: "completed", profile: "normal", started_at: "2024-01-16T08:00:00Z", finished_at: "2024-01-16T08:00:04Z" },
+};
 
 export function statsRoutes(ctx: AppContext) {
   const inventory = new InventoryStats(ctx.db);
   return new Elysia({ name: "argus.stats" })
     .use(authentication(ctx))
+    .use(models())
     .get("/api/stats", () => inventory.stats(), {
       query: noQuery,
-      response: { 200: stats },
-      detail: { summary: "Dashboard counts (trusted devices are never counted as at risk)", tags: ["stats"] },
+      response: { 200: ref(Stats) },
+      detail: { summary: "Dashboard counts (trusted devices are never counted as at risk)", tags: ["stats"], responses: { 200: json("The counts", STATS_EXAMPLE) } },
     })
     .get("/api/trends", ({ query }) => inventory.trends(query.days ?? 30), {
       query: strictQuery({
         days: t.Optional(wholeNumber("days", "query", 1, TREND_DAYS_MAX, "Window in days (1–365, default 30)")),
       }),
-      response: { 200: t.Array(trendPoint) },
-      detail: { summary: "One point per completed network scan in the window, oldest first", tags: ["stats"] },
+      response: { 200: t.Array(ref(TrendPoint)) },
+      detail: {
+        summary: "One point per completed network scan in the window, oldest first",
+        tags: ["stats"],
+        responses: { 200: json("The series, oldest first", [{ scan_id: 12, started_at: "2024-01-16T08:00:00Z", devices: 21, at_risk: 3, open_ports: 57, changes: 2 }]) },
+      },
     });
 }

@@ -2,6 +2,7 @@
 // action and read back through /api/audit-logs. `details` must never hold a secret.
 import type { Database } from "bun:sqlite";
 import { fetchPage } from "../db/paging.ts";
+import type { AuditEntry } from "../api/models.ts";
 import { isoNow } from "../time.ts";
 
 export const AUDIT_ACTIONS = [
@@ -24,17 +25,8 @@ export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 /** Who did it and from where; built once per request by the API layer. */
 export type Actor = { username: string | null; ip: string | null; userAgent: string | null };
 
-export type AuditEntry = {
-  id: number;
-  timestamp: string;
-  username: string | null;
-  action: AuditAction;
-  resource: string | null;
-  ip_address: string | null;
-  user_agent: string | null;
-  success: boolean;
-  details: Record<string, unknown>;
-};
+/** An entry as the API answers it (src/api/models.ts). */
+export type { AuditEntry };
 
 export class AuditLog {
   constructor(private readonly db: Database) {}

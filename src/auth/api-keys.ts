@@ -5,6 +5,7 @@
 // revoked key must fail on the very next request to the server.
 import type { Database } from "bun:sqlite";
 import { timingSafeEqual } from "node:crypto";
+import type { ApiKey, ApiKeyCreated } from "../api/models.ts";
 import { isoNow, toIso } from "../time.ts";
 import { randomToken, sha256 } from "./digest.ts";
 
@@ -13,8 +14,9 @@ export const KEY_PATTERN = /^argus_[A-Za-z0-9_-]{43}$/;
 /** last_used_at is written at most this often per key, so busy integrations do not write per request. */
 export const LAST_USED_WRITE_INTERVAL_MS = 60_000;
 
-export type ApiKeyInfo = { id: number; name: string; key_prefix: string; created_at: string; last_used_at: string | null };
-export type CreatedApiKey = { id: number; name: string; key: string; key_prefix: string; created_at: string };
+// The shapes answered here are the API's schemas (src/api/models.ts).
+export type ApiKeyInfo = ApiKey;
+export type CreatedApiKey = ApiKeyCreated;
 
 export function generateKey(): string {
   return KEY_PREFIX + randomToken(32);

@@ -3,9 +3,11 @@
 import type { Database } from "bun:sqlite";
 import { fetchPage, type ListQuery } from "../db/paging.ts";
 import { toIso } from "../time.ts";
-import type { Change, ChangeType, Severity } from "./observation.ts";
+import type { Change as ChangeSchema } from "../api/models.ts";
+import type { ChangeType, Severity } from "./observation.ts";
 
-export type StoredChange = Required<Change> & { id: number; acknowledged: boolean };
+/** A recorded change, as the API answers it. */
+export type StoredChange = ChangeSchema;
 
 export type ChangeFilter = {
   scan_id?: number;

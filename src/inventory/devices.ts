@@ -5,6 +5,7 @@ import type { Database } from "bun:sqlite";
 import { fetchPage, type ListQuery } from "../db/paging.ts";
 import { summaryForTrust } from "../risk/score.ts";
 import type { RiskLevel } from "../risk/score.ts";
+import type { AddressHistory, Device, DeviceDetail, DeviceUpdate, Port as DevicePort, Threat as DeviceThreat } from "../api/models.ts";
 
 export const DEVICE_STATUSES = ["online", "offline"] as const;
 export type DeviceStatus = (typeof DEVICE_STATUSES)[number];
@@ -49,45 +50,8 @@ export const LABEL_MAX = 64;
 export const ZONE_MAX = 64;
 export const NOTES_MAX = 2000;
 
-export type Device = {
-  id: number;
-  ip_address: string;
-  mac_address: string | null;
-  mac_randomized: boolean;
-  hostname: string | null;
-  vendor: string | null;
-  device_type: string;
-  os_name: string | null;
-  status: DeviceStatus;
-  first_seen: string;
-  last_seen: string;
-  times_seen: number;
-  label: string | null;
-  zone: string | null;
-  is_trusted: boolean;
-  notes: string | null;
-  risk_level: RiskLevel;
-  risk_score: number;
-  threat_summary: string | null;
-  /** The open port numbers, ascending (details are in `ports` / GET /api/devices/{id}/ports). */
-  open_ports: number[];
-};
-
-export type DevicePort = {
-  port: number;
-  protocol: string;
-  service: string | null;
-  product: string | null;
-  version: string | null;
-  tls: boolean;
-  banner: string | null;
-  first_seen: string;
-  last_seen: string;
-};
-
-export type DeviceThreat = { port: number; level: string; description: string; recommendation: string; cve_ids: string[] };
-export type AddressHistory = { ip_address: string; first_seen: string; last_seen: string };
-export type DeviceDetail = Device & { ports: DevicePort[]; threats: DeviceThreat[]; ip_history: AddressHistory[] };
+// The shapes this module answers are the API's schemas (src/api/models.ts).
+export type { AddressHistory, Device, DeviceDetail, DevicePort, DeviceThreat };
 
 export type DeviceFilter = {
   status?: DeviceStatus;
@@ -102,7 +66,7 @@ export type DeviceFilter = {
 };
 
 /** The owner's fields; `null` (or "" at the API) clears one, an absent key leaves it alone. */
-export type DevicePatch = { label?: string | null; zone?: string | null; is_trusted?: boolean; notes?: string | null };
+export type DevicePatch = DeviceUpdate;
 export type FieldChange = { old: unknown; new: unknown };
 
 const DEVICE_COLUMNS = `id, ip_address, mac_address, mac_randomized, hostname, vendor, device_type, os_name, status,

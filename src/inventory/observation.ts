@@ -1,4 +1,6 @@
 // What one scan saw of one host: the pipeline produces these, reconcile() turns them into inventory.
+import type { Change as StoredChange } from "../api/models.ts";
+
 export type ObservedPort = {
   port: number;
   protocol: "tcp";
@@ -42,18 +44,7 @@ export type ScanScope = {
   complete: boolean;
 };
 
-export type ChangeType =
-  | "device_added"
-  | "device_removed"
-  | "device_returned"
-  | "ip_changed"
-  | "mac_rotated"
-  | "mac_changed_for_ip"
-  | "port_opened"
-  | "port_closed"
-  | "service_changed";
-
-export const CHANGE_TYPES: readonly ChangeType[] = [
+export const CHANGE_TYPES = [
   "device_added",
   "device_removed",
   "device_returned",
@@ -63,22 +54,11 @@ export const CHANGE_TYPES: readonly ChangeType[] = [
   "port_opened",
   "port_closed",
   "service_changed",
-];
+] as const;
+export type ChangeType = (typeof CHANGE_TYPES)[number];
 
 export const SEVERITIES = ["info", "warning", "low", "medium", "high", "critical"] as const;
 export type Severity = (typeof SEVERITIES)[number];
 
-export type Change = {
-  id?: number;
-  scan_id: number | null;
-  device_id: number | null;
-  device_ip: string | null;
-  device_mac: string | null;
-  change_type: ChangeType;
-  severity: Severity;
-  old_value: string | null;
-  new_value: string | null;
-  description: string;
-  detected_at: string;
-  acknowledged?: boolean;
-};
+/** A change as reconciliation produces it: the API's Change before it is stored (no id yet). */
+export type Change = Omit<StoredChange, "id" | "acknowledged"> & { id?: number; acknowledged?: boolean };

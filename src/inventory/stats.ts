@@ -1,6 +1,7 @@
 // Dashboard numbers and chart series, derived on demand from the inventory and the scan history;
 // nothing here is stored separately, so the numbers cannot drift from the lists they summarise.
 import type { Database } from "bun:sqlite";
+import type { LastScan, Stats, TrendPoint } from "../api/models.ts";
 import { toIso } from "../time.ts";
 
 /**
@@ -11,22 +12,8 @@ import { toIso } from "../time.ts";
 export const AT_RISK_LEVELS = ["medium", "high", "critical"] as const;
 export const AT_RISK_SQL = `(${AT_RISK_LEVELS.map((l) => `'${l}'`).join(", ")})`;
 
-export type LastScan = { id: number; status: string; profile: string; started_at: string; finished_at: string | null };
-
-export type Stats = {
-  total_devices: number;
-  online_devices: number;
-  new_devices_24h: number;
-  devices_at_risk: number;
-  critical: number;
-  high: number;
-  medium: number;
-  low: number;
-  open_ports: number;
-  last_scan: LastScan | null;
-};
-
-export type TrendPoint = { scan_id: number; started_at: string; devices: number; at_risk: number; open_ports: number; changes: number };
+// The shapes answered here are the API's schemas (src/api/models.ts).
+export type { LastScan, Stats, TrendPoint };
 
 export const TREND_DAYS_MAX = 365;
 const DAY_MS = 86_400_000;

@@ -2,32 +2,24 @@
 import type { Database } from "bun:sqlite";
 import { fetchPage } from "../db/paging.ts";
 import { ChangeLog } from "../inventory/changes.ts";
+import type { Scan, ScanComparison, ScanDevice } from "../api/models.ts";
 
-export type ScanRecord = {
-  id: number;
-  scan_type: string;
-  profile: string;
-  subnet: string;
-  status: string;
-  started_at: string;
-  finished_at: string | null;
-  duration_seconds: number | null;
-  hosts_total: number;
-  hosts_found: number;
-  ports_scanned: number;
-  open_ports: number;
-  devices_added: number;
-  devices_removed: number;
-  changes_count: number;
-  degraded: boolean;
-  error: string | null;
-};
+/** SPEC §3: pending → running → completed | failed | cancelled | interrupted. */
+export const SCAN_STATUSES = ["pending", "running", "completed", "failed", "cancelled", "interrupted"] as const;
+export type ScanStatus = (typeof SCAN_STATUSES)[number];
+/** A scan of the network (its absence counts), or of one device. */
+export const SCAN_KINDS = ["network", "device"] as const;
+export type ScanKind = (typeof SCAN_KINDS)[number];
+
+// The shapes answered here are the API's schemas (src/api/models.ts).
+export type ScanRecord = Scan;
+export type { ScanComparison, ScanDevice };
 
 const COLUMNS = "id, scan_type, profile, subnet, status, started_at, finished_at, duration_seconds, hosts_total, hosts_found, ports_scanned, open_ports, devices_added, devices_removed, changes_count, degraded, error";
 
 const toRecord = (r: Omit<ScanRecord, "degraded"> & { degraded: number }): ScanRecord => ({ ...r, degraded: r.degraded === 1 });
 
-export function listScans(db: Database, f: { status?: string; limit: number; offset: number }): { items: ScanRecord[]; total: number } {
+export function listScans(db: Database, f: { status?: ScanStatus; limit: number; offset: number }): { items: ScanRecord[]; total: number } {
   const where = f.status ? "WHERE status = ?" : "";
   const { rows, total } = fetchPage<Omit<ScanRecord, "degraded"> & { degraded: number }>(
     db,
@@ -41,18 +33,6 @@ export function getScan(db: Database, id: number): ScanRecord | null {
   const row = db.query(`SELECT ${COLUMNS} FROM scans WHERE id = ?`).get(id) as (Omit<ScanRecord, "degraded"> & { degraded: number }) | null;
   return row ? toRecord(row) : null;
 }
-
-export type ScanDevice = {
-  device_id: number;
-  ip_address: string;
-  mac_address: string | null;
-  hostname: string | null;
-  vendor: string | null;
-  device_type: string;
-  method: string | null;
-  rtt_ms: number | null;
-  open_ports: number[];
-};
 
 export function scanDevices(db: Database, scanId: number, page: { limit: number; offset: number }): { items: ScanDevice[]; total: number } {
   const { rows, total } = fetchPage<Omit<ScanDevice, "open_ports"> & { open_ports: string }>(
@@ -69,7 +49,7 @@ export function scanDevices(db: Database, scanId: number, page: { limit: number;
 }
 
 /** What differs between two scans: devices seen in one and not the other, and the changes recorded in between. */
-export function compareScans(db: Database, current: ScanRecord, previous: ScanRecord) {
+export function compareScans(db: Database, current: ScanRecord, previous: ScanRecord): ScanComparison {
   const ids = (scanId: number) => new Set((db.query("SELECT device_id FROM scan_devices WHERE scan_id = ?").all(scanId) as { device_id: number }[]).map((r) => r.device_id));
   const now = ids(current.id);
   const before = ids(previous.id);

@@ -16,8 +16,8 @@ import { ScanLock, scanLockPath } from "./scan-lock.ts";
 import { runPipeline, type Phase, type PipelineInput, type PipelineOutput, type Progress } from "./pipeline.ts";
 import type { ScanPlan } from "./plan.ts";
 
-export type ScanKind = "network" | "device";
-export type ScanStatus = "pending" | "running" | "completed" | "failed" | "cancelled" | "interrupted";
+export type { ScanKind, ScanStatus } from "./history.ts";
+import type { ScanKind, ScanStatus } from "./history.ts";
 
 export type ScanEvent =
   | { type: "progress"; scan_id: number; progress: StatusProgress }

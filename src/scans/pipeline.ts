@@ -11,7 +11,8 @@ import type { SweepResult } from "../net/sweep.ts";
 import type { SweepTargets } from "../net/targets.ts";
 import type { Observation, ObservedPort } from "../inventory/observation.ts";
 
-export type Phase = "discovery" | "ports" | "services" | "saving";
+export const SCAN_PHASES = ["discovery", "ports", "services", "saving"] as const;
+export type Phase = (typeof SCAN_PHASES)[number];
 
 export type Progress = {
   phase: Phase;

@@ -70,4 +70,11 @@ export const settingsPage = (username: string) =>
 
 /** API reference rendered from /openapi.json (public, like the document itself). */
 export const docsPage = () =>
-  layout({ title: "API reference", page: "docs", script: "/ui/docs.js", body: `<main id="docs"><p class="muted">Loading /openapi.json…</p></main>` });
+  layout({
+    title: "API reference",
+    page: "docs",
+    script: "/ui/docs.js",
+    // Public like the document itself: "/" leads back to the app (or to sign-in).
+    body: `<header><a class="brand" href="/">Argus</a><nav><a href="/">← Back to Argus</a><a href="/openapi.json">openapi.json</a></nav></header>
+<main id="docs"><p class="muted">Loading /openapi.json…</p></main>`,
+  });

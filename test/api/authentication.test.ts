@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { Database } from "bun:sqlite";
 import { join } from "node:path";
 import { ADMIN, Client, adminWithKey, sealedEnv, setupAdmin, startTestServer, type TestServer } from "../helpers/server.ts";
+import { checkedFetch } from "../helpers/contract.ts";
 
 const NOT_AUTHENTICATED = { detail: "Not authenticated" };
 
@@ -133,7 +134,7 @@ describe("the 401 matrix", () => {
   for (const [name, headers] of cases) {
     test(`${name} → 401 {"detail": "Not authenticated"}`, async () => {
       for (const path of ["/api/keys", "/api/auth/me", "/api/audit-logs"]) {
-        const res = await fetch(server.url + path, { headers: headers() });
+        const res = await checkedFetch(server.url + path, { headers: headers() });
         expect(res.status).toBe(401);
         expect(await res.json()).toEqual(NOT_AUTHENTICATED);
         expect(res.headers.get("content-type")).toContain("application/json");
@@ -142,7 +143,7 @@ describe("the 401 matrix", () => {
   }
 
   test("X-API-Key is checked first: a bad X-API-Key is not rescued by a good Bearer token", async () => {
-    const res = await fetch(`${server.url}/api/keys`, { headers: { "X-API-Key": "argus_nope", Authorization: `Bearer ${key}` } });
+    const res = await checkedFetch(`${server.url}/api/keys`, { headers: { "X-API-Key": "argus_nope", Authorization: `Bearer ${key}` } });
     expect(res.status).toBe(401);
   });
 
@@ -270,7 +271,7 @@ describe("sessions", () => {
     const out = await c.post("/api/auth/logout");
     expect(out.status).toBe(200);
     expect(c.cookies.has("argus_session")).toBe(false);
-    const replay = await fetch(`${server.url}/api/auth/me`, { headers: { cookie: `argus_session=${stolen}` } });
+    const replay = await checkedFetch(`${server.url}/api/auth/me`, { headers: { cookie: `argus_session=${stolen}` } });
     expect(replay.status).toBe(401);
     expect(await replay.json()).toEqual(NOT_AUTHENTICATED);
   });

@@ -2,6 +2,7 @@
 // the security headers.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { Client, adminWithKey, startTestServer, type TestServer } from "../helpers/server.ts";
+import { checkedFetch } from "../helpers/contract.ts";
 
 let server: TestServer;
 let api: Client;
@@ -116,7 +117,7 @@ describe("bad input", () => {
         c.close();
       },
     });
-    const res = await fetch(`${server.url}/api/keys`, { method: "POST", body: stream, headers: { "content-type": "application/json", "X-API-Key": api.defaultHeaders["X-API-Key"] } });
+    const res = await checkedFetch(`${server.url}/api/keys`, { method: "POST", body: stream, headers: { "content-type": "application/json", "X-API-Key": api.defaultHeaders["X-API-Key"] } });
     expect(res.status).toBe(413);
   });
 

@@ -4,6 +4,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { routeTable } from "../helpers/route-table.ts";
 import { adminWithKey, startTestServer, type TestServer } from "../helpers/server.ts";
+import { checkedFetch } from "../helpers/contract.ts";
 
 const PUBLIC_ROUTES = new Set(routeTable().filter((r) => r.access === "public").map((r) => `${r.method} ${r.path}`));
 let server: TestServer;
@@ -49,7 +50,7 @@ describe("OpenAPI", () => {
       if (!op.path.startsWith("/api/") || PUBLIC_ROUTES.has(`${op.method} ${op.path}`)) continue;
       const init: RequestInit = { method: op.method };
       if (!["GET", "HEAD", "DELETE"].includes(op.method)) Object.assign(init, { body: "{}", headers: { "content-type": "application/json" } });
-      const res = await fetch(server.url + concrete(op.path), init);
+      const res = await checkedFetch(server.url + concrete(op.path), init);
       expect({ op: `${op.method} ${op.path}`, status: res.status }).toEqual({ op: `${op.method} ${op.path}`, status: 401 });
       expect(await res.json()).toEqual({ detail: "Not authenticated" });
       walked.push(`${op.method} ${op.path}`);

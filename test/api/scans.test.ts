@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Client } from "../helpers/server.ts";
+import { checkedFetch } from "../helpers/contract.ts";
 import { adminWithKey, sealedEnv } from "../helpers/server.ts";
 import { startIsolatedServer, waitForScan, type NetServer } from "../helpers/netserver.ts";
 import { requireRoot } from "../helpers/testnet.ts";
@@ -106,7 +107,7 @@ describe.skipIf(!root)("live scan events (SSE)", () => {
     try {
       const { key } = await adminWithKey(server);
       const api = server.client({ "X-API-Key": key });
-      const res = await fetch("http://argus/api/scan/events", { headers: { "X-API-Key": key }, unix: server.socket } as RequestInit);
+      const res = await checkedFetch("http://argus/api/scan/events", { headers: { "X-API-Key": key }, unix: server.socket } as RequestInit);
       expect(res.status).toBe(200);
       expect(res.headers.get("content-type")).toBe("text/event-stream");
       const reader = res.body!.getReader();
@@ -134,7 +135,7 @@ describe.skipIf(!root)("live scan events (SSE)", () => {
     try {
       const { session, key } = await adminWithKey(server);
       const other = (await session.post("/api/keys", { name: "trigger" })).body.key;
-      const res = await fetch("http://argus/api/scan/events", { headers: { "X-API-Key": key }, unix: server.socket } as RequestInit);
+      const res = await checkedFetch("http://argus/api/scan/events", { headers: { "X-API-Key": key }, unix: server.socket } as RequestInit);
       const reader = res.body!.getReader();
       expect(new TextDecoder().decode((await reader.read()).value)).toContain("event: status");
       const keyId = ((await session.get("/api/keys")).body as any[]).find((k) => k.name === "Test Key").id;
@@ -158,7 +159,7 @@ describe.skipIf(!root)("live scan events (SSE)", () => {
     const server = await startIsolatedServer();
     try {
       await adminWithKey(server);
-      const res = await fetch("http://argus/api/scan/events", { unix: server.socket } as RequestInit);
+      const res = await checkedFetch("http://argus/api/scan/events", { unix: server.socket } as RequestInit);
       expect(res.status).toBe(401);
       expect(await res.json()).toEqual({ detail: "Not authenticated" });
     } finally {

@@ -1,6 +1,7 @@
 // Every request and response of the API Authentication document, run the way the document shows it.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { Client, setupAdmin, startTestServer, type TestServer } from "../helpers/server.ts";
+import { checkedFetch } from "../helpers/contract.ts";
 
 let server: TestServer;
 let session: Client;
@@ -102,10 +103,10 @@ describe("API Authentication document", () => {
   });
 
   test("the Python error-handling example: 401 for a bad key, 200 and a JSON body for a good one", async () => {
-    const bad = await fetch(`${server.url}/api/keys`, { headers: { "X-API-Key": "argus_xxxxx" } });
+    const bad = await checkedFetch(`${server.url}/api/keys`, { headers: { "X-API-Key": "argus_xxxxx" } });
     expect(bad.status).toBe(401);
     expect(await bad.json()).toEqual({ detail: "Not authenticated" });
-    const good = await fetch(`${server.url}/api/keys`, { headers: { "X-API-Key": created.key } });
+    const good = await checkedFetch(`${server.url}/api/keys`, { headers: { "X-API-Key": created.key } });
     expect(good.status).toBe(200);
     expect(Array.isArray(await good.json())).toBe(true);
   });

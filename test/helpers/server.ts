@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadSettings } from "../../src/config/settings.ts";
 import { startServer, type RunningServer } from "../../src/server.ts";
+import { assertContract } from "./contract.ts";
 
 export const ADMIN = { username: "admin", password: "correct horse battery staple" };
 
@@ -28,6 +29,7 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
 
 export type Reply = { status: number; headers: Headers; body: any; text: string };
 
+/** A client for the running appliance; every answer it receives is checked against /openapi.json (see contract.ts). */
 export class Client {
   readonly cookies = new Map<string, string>();
 
@@ -56,6 +58,8 @@ export class Client {
       else this.cookies.set(name, value);
     }
     const text = await res.text();
+    // Every answer an API test receives is held to the server's own OpenAPI document.
+    await assertContract(this.base, this.unix, method, path, res.status, res.headers, text);
     let parsed: unknown = undefined;
     try {
       parsed = text ? JSON.parse(text) : undefined;
