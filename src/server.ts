@@ -12,6 +12,13 @@ import { startupReport } from "./service/startup.ts";
 /** How long in-flight requests may take to finish during shutdown before their connections are closed. */
 const DRAIN_MS = 1500;
 
+/**
+ * Seconds a connection may stay silent before it is closed, on both doors alike. Live event streams
+ * send a keepalive more often than this (KEEPALIVE_MS in api/scans.ts); Bun's own default (10 s) is
+ * shorter than that keepalive and would cut a quiet stream.
+ */
+export const IDLE_TIMEOUT_S = 30;
+
 export type RunningServer = { url: string; port: number; ctx: AppContext; stop: () => Promise<void> };
 
 export async function startServer(settings: Settings): Promise<RunningServer> {
@@ -23,11 +30,22 @@ export async function startServer(settings: Settings): Promise<RunningServer> {
   // Said once, before listening, so that it heads the log: raw sockets or degraded, subnet or none.
   const report = startupReport(ctx.config());
   log[report.level](report.message, report.fields);
-  const app = createApp(ctx).listen({ hostname: settings.host, port: settings.port });
+  const app = createApp(ctx);
+  let local: ReturnType<typeof Bun.serve> | null = null;
+  try {
+    // Not `reusePort` (Elysia's default): with it a second appliance started on the same port would
+    // not fail but silently take part of the clients, e.g. an unconfigured one offering its setup.
+    app.listen({ hostname: settings.host, port: settings.port, reusePort: false, idleTimeout: IDLE_TIMEOUT_S });
+    // A unix socket as a second door to the same app: for local tools, a reverse proxy, and tests that
+    // run the appliance inside a network namespace the test process cannot reach by TCP.
+    if (settings.socket) local = Bun.serve({ unix: settings.socket, idleTimeout: IDLE_TIMEOUT_S, fetch: (request) => app.fetch(request) });
+  } catch (e) {
+    // A start that fails half-way (the socket taken after the port was bound) leaves nothing serving.
+    app.server?.stop(true);
+    db.close(false);
+    throw e;
+  }
   const server = app.server!;
-  // A unix socket as a second door to the same app: for local tools, a reverse proxy, and tests that
-  // run the appliance inside a network namespace the test process cannot reach by TCP.
-  const local = settings.socket ? Bun.serve({ unix: settings.socket, fetch: (request) => app.fetch(request) }) : null;
   const shownHost = settings.host === "0.0.0.0" ? "localhost" : settings.host;
   const url = `http://${shownHost.includes(":") ? `[${shownHost}]` : shownHost}:${server.port}`;
   log.info("listening", { url, socket: settings.socket ?? "none", data_dir: settings.dataDir });

@@ -36,7 +36,8 @@ export function describeValidation(error: ValidationError): string {
   }
   const first = error.all[0] as { path?: string; summary?: string; message?: string } | undefined;
   const place = FIELD_PLACES[error.type] ?? error.type;
-  const field = (first?.path ?? "").replace(/^\//, "").replaceAll("/", ".");
+  // The validator's path is a JSON pointer: segments joined by `/`, each with `~` and `/` escaped.
+  const field = (first?.path ?? "").replace(/^\//, "").split("/").map((s) => s.replaceAll("~1", "/").replaceAll("~0", "~")).join(".");
   const reason = first?.message ?? "is invalid";
   if (reason === "Unexpected property") return `Unknown ${place} '${field}'`;
   if (field === "") {

@@ -13,6 +13,7 @@ import { errors, json, jsonPage } from "./openapi.ts";
 import { idParams, noQuery, oneOf, page, paging, strictQuery, wholeNumber } from "./schemas.ts";
 
 const profileParam = t.Optional(t.String({ maxLength: 32, description: "quick | normal | intensive | a custom profile", error: "profile: must be a profile name" }));
+// Shorter than the server's idle timeout (IDLE_TIMEOUT_S in server.ts), or a quiet stream would be cut.
 const KEEPALIVE_MS = 15_000;
 const STATUSES = SCAN_STATUSES;
 

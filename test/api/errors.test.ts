@@ -91,6 +91,9 @@ describe("bad input", () => {
     expectDetail(await api.get("/api/audit-logs?offset=-1"), 422, /offset/);
     expectDetail(await api.get("/api/audit-logs?action=drop_tables"), 422, /action/);
     expectDetail(await api.get("/api/audit-logs?limit=10&sneaky=1"), 422, /sneaky/);
+    // Named as sent, not in the validator's JSON-pointer escaping (`/` → `~1`, `~` → `~0`).
+    expect((await api.get("/api/keys?a%2Fb=1")).body).toEqual({ detail: "Unknown query parameter 'a/b'" });
+    expect((await api.get("/api/keys?~1=1")).body).toEqual({ detail: "Unknown query parameter '~1'" });
     expectDetail(await api.get("/api/audit-logs?limit=1&limit=2"), 422, /Invalid query parameter 'limit': given more than once/);
     expectDetail(await api.get("/api/audit-logs?limit=0"), 422, /^Invalid query parameter 'limit': must be a whole number from 1 to 1000$/);
     for (const odd of ["0x10", "1e2", "1.0", "%205", "-1"]) expectDetail(await api.get(`/api/audit-logs?limit=${odd}`), 422, /^Invalid query parameter 'limit'/);
