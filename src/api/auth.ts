@@ -24,6 +24,9 @@ function confirmedSubnets(list: string[]): string[] {
   }
 }
 
+/** Control and bidi-override characters replaced, so a typed name cannot forge lines or reorder text. */
+const printable = (s: string) => s.replace(/[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g, "\ufffd");
+
 /** Setup and login are reachable without a session, so they check the origin themselves. */
 function rejectCrossSite(request: Request): void {
   if (isCrossSite(request.headers, request.url)) throw new HttpError(403, "Cross-site request rejected");
@@ -104,7 +107,8 @@ export function authRoutes(ctx: AppContext) {
         const user = await ctx.users.verify(body.username, body.password);
         if (user) ctx.loginLimiter.succeeded(ip, attempt);
         if (!user) {
-          ctx.audit.record({ ...actor, username: body.username.slice(0, 64) }, "login_failed", { success: false });
+          // The name is whatever the caller typed: kept readable and harmless for the log and the UI.
+          ctx.audit.record({ ...actor, username: printable(body.username).slice(0, 64) }, "login_failed", { success: false });
           throw new HttpError(401, "Invalid username or password");
         }
         const session = await startSession(set, user.id, body.remember ?? false);

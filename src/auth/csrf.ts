@@ -16,7 +16,10 @@ export function isCrossSite(headers: Headers, requestUrl: string): boolean {
   if (origin === "null") return true;
   const host = headers.get("host") ?? new URL(requestUrl).host;
   try {
-    return new URL(origin).host !== host;
+    // Only a page of this very host, served over HTTP(S), is same-origin: `ftp://argus` or
+    // `http://evil@argus` share the host name but are not the appliance's pages.
+    const o = new URL(origin);
+    return !(o.protocol === "http:" || o.protocol === "https:") || o.username !== "" || o.password !== "" || o.host !== host;
   } catch {
     return true;
   }

@@ -3,7 +3,7 @@
 // lock the moment its holder dies (a crash, kill -9, a reboot), before the process is even reaped, so
 // unlike a stored pid it cannot be fooled by a zombie or by an unrelated process that got the same pid.
 import { dlopen, FFIType } from "bun:ffi";
-import { closeSync, openSync } from "node:fs";
+import { closeSync, existsSync, openSync, readFileSync, statSync } from "node:fs";
 
 const LOCK_EX = 2;
 const LOCK_NB = 4;
@@ -46,13 +46,32 @@ export class ScanLock {
     return this.fd !== null;
   }
 
-  /** True when another process holds the lock (a scan runs there). */
+  /**
+   * True when another process holds the lock (a scan runs there). Read from the kernel's lock table
+   * without touching the lock: a probe that took it for a moment would make an `argus scan` starting
+   * at that instant fail as if a scan were running.
+   */
   heldElsewhere(): boolean {
-    if (this.fd !== null) return false;
-    if (!this.tryAcquire()) return true;
-    this.release();
-    return false;
+    if (this.fd !== null || this.path === null || !existsSync(this.path)) return false;
+    return flockHolders(this.path).length > 0;
   }
+}
+
+/** Pids holding a flock on `path`, from /proc/locks (`N: FLOCK ADVISORY WRITE pid maj:min:inode 0 EOF`). */
+export function flockHolders(path: string): number[] {
+  const st = statSync(path);
+  const dev = st.dev;
+  // Linux dev_t: major in bits 8–19 (and 32+), minor in bits 0–7 and 20+; /proc/locks prints both in hex.
+  const major = Number((BigInt(dev) >> 8n) & 0xfffn);
+  const minor = Number((BigInt(dev) & 0xffn) | ((BigInt(dev) >> 12n) & 0xfff00n));
+  const holders: number[] = [];
+  for (const line of readFileSync("/proc/locks", "utf8").split("\n")) {
+    const f = line.trim().split(/\s+/);
+    if (f[1] !== "FLOCK" || f[2] === "->") continue; // "->" marks a waiter, not a holder
+    const [maj, min, ino] = (f[5] ?? "").split(":");
+    if (Number(ino) === st.ino && parseInt(maj, 16) === major && parseInt(min, 16) === minor) holders.push(Number(f[4]));
+  }
+  return holders;
 }
 
 /** The lock file beside a database file; null for a database in memory. */

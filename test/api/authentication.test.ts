@@ -314,6 +314,14 @@ describe("CSRF protection for cookie-authenticated writes", () => {
     expect(res.body.detail).toContain("Cross-site request rejected");
   });
 
+  test("rejected: an Origin with this host but another scheme or with user info", async () => {
+    const host = new URL(server.url).host;
+    for (const origin of [`ftp://${host}`, `http://evil@${host}`, `http://u:p@${host}`]) {
+      const res = await session.post("/api/keys", { name: "evil" }, { Origin: origin });
+      expect({ origin, status: res.status }).toEqual({ origin, status: 403 });
+    }
+  });
+
   test("rejected: Sec-Fetch-Site cross-site or same-site, and Origin null", async () => {
     for (const headers of [{ "Sec-Fetch-Site": "cross-site" }, { "Sec-Fetch-Site": "same-site", Origin: origin() }, { Origin: "null" }]) {
       expect((await session.post("/api/keys", { name: "evil" }, headers)).status).toBe(403);

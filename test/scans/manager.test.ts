@@ -127,4 +127,21 @@ describe("scan manager", () => {
       parent.kill();
     }
   });
+
+  test("asking whether a scan runs never takes the lock: an argus scan starting meanwhile is never refused", async () => {
+    const { db, manager } = setup(async () => found());
+    manager.markInterrupted(); // creates the lock file
+    const lockFile = `${db.filename}.scan-lock`;
+    let refused = 0;
+    for (let i = 0; i < 40; i++) {
+      // Another process tries the lock without waiting while this one keeps asking for the status.
+      const other = Bun.spawn(["flock", "--nonblock", lockFile, "true"]);
+      while (other.exitCode === null) {
+        expect(manager.status()).toEqual({ scanning: false });
+        await Bun.sleep(0);
+      }
+      if ((await other.exited) !== 0) refused++;
+    }
+    expect(refused).toBe(0);
+  });
 });
