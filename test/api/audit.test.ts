@@ -69,10 +69,10 @@ describe("audit log", () => {
     const [latest] = (await api.get("/api/audit-logs?limit=1")).body;
     expect(latest).toMatchObject({ action: "login", username: "admin", user_agent: "HomeAssistant/2024.1", success: true });
   });
+
   test("a failed login's typed user name is recorded without control or bidi-override characters", async () => {
     await new Client(server.url).post("/api/auth/login", { username: "eve\nadmin\u202eli", password: "x".repeat(12) });
     const [entry] = (await api.get("/api/audit-logs?action=login_failed&limit=1")).body;
     expect(entry.username).toBe("eve\ufffdadmin\ufffdli");
   });
-
 });
