@@ -19,6 +19,8 @@ export async function startServer(settings: Settings): Promise<RunningServer> {
   const ctx = createContext(db, settings, loadSessionSecret(settings.dataDir, settings.sessionSecret));
   const interrupted = ctx.scans.markInterrupted();
   if (interrupted > 0) log.warn("marked scans interrupted by the previous stop", { count: interrupted });
+  // Sends what is queued, also what a previous run committed but had not sent yet.
+  ctx.notifier.start();
   const app = createApp(ctx).listen({ hostname: settings.host, port: settings.port });
   const server = app.server!;
   // A unix socket as a second door to the same app: for local tools, a reverse proxy, and tests that
@@ -39,6 +41,8 @@ export async function startServer(settings: Settings): Promise<RunningServer> {
       // in-flight requests a moment, then close what is left and the database file.
       const draining = Promise.all([app.stop(), local?.stop()]);
       await ctx.scans.stop();
+      // The scan's last changes are queued by now; what is not sent in the grace period stays queued.
+      await ctx.notifier.stop();
       await Promise.race([draining, Bun.sleep(DRAIN_MS)]);
       server.stop(true);
       local?.stop(true);

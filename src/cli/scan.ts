@@ -3,7 +3,7 @@
 // in the UI). Without a CIDR it scans the confirmed subnets, like the scheduler would.
 import { configPath, ConfigError, loadAppConfig } from "../config/app-config.ts";
 import { setLogLevel } from "../log.ts";
-import { noopSink } from "../notify/sink.ts";
+import { queueOnlySink } from "../notify/sink.ts";
 import { TargetError, validateCidrs } from "../net/targets.ts";
 import { ProfileError, resolveProfile } from "../scan/profiles.ts";
 import { getScan, scanDevices } from "../scans/history.ts";
@@ -67,7 +67,8 @@ export async function run(argv: string[]): Promise<number> {
 
     const db = openExisting(dataDir);
     try {
-      const manager = new ScanManager(db, () => config, noopSink);
+      // Its changes' notifications are queued in the database; the running service sends them.
+      const manager = new ScanManager(db, () => config, queueOnlySink(db, () => config.notifications));
       const onSignal = () => {
         if (!ac.signal.aborted) process.stderr.write("\ncancelling; keeping what was found...\n");
         ac.abort();

@@ -1,0 +1,176 @@
+// Sends what the queue holds. Each channel has its own lane of at most PER_CHANNEL concurrent sends,
+// so a slow or dead channel fills only its own lane and never delays another channel (nor a scan: the
+// scan only inserted rows). Every attempt has the channel's timeout; a failure is retried after the
+// next delay of the schedule (default: 5 tries over about 30 minutes), then the row is `failed` with
+// its last error, redacted. A send cut short by a crash was never recorded: it is sent again on the
+// next start (at least once; a crash between the receiver's answer and our UPDATE is the only repeat).
+import type { Database } from "bun:sqlite";
+import { log } from "../log.ts";
+import { isoNow } from "../time.ts";
+import { redactError, type Channel } from "./config.ts";
+import type { Payload } from "./queue.ts";
+
+/** Delays before the 2nd, 3rd, 4th and 5th try: tries at 0, 0.5, 2.5, 9.5 and 29.5 minutes. */
+export const DEFAULT_RETRY_DELAYS_MS = [30_000, 120_000, 420_000, 1_200_000];
+export const DEFAULT_TIMEOUT_MS = 10_000;
+const PER_CHANNEL = 4;
+const POLL_MS = 1000;
+const BATCH = 200;
+
+export type QueuedMessage = { id: number; channel: string; kind: "change" | "digest" | "test"; payload: Payload; attempts: number };
+export type SendFn = (m: QueuedMessage, channel: Channel, signal: AbortSignal, timeoutMs: number) => Promise<void>;
+export type AttemptResult = { status: "sent" | "failed" | "pending"; error: string | null; attempts: number };
+
+export type WorkerOptions = {
+  /** Delays between tries; its length + 1 is the number of tries. */
+  retryDelaysMs?: number[];
+  perChannel?: number;
+  pollMs?: number;
+  /** Called after every attempt (metrics). */
+  onAttempt?: (channel: string, result: AttemptResult) => void;
+};
+
+type Row = { id: number; channel: string; kind: QueuedMessage["kind"]; payload: string; attempts: number };
+
+export class DeliveryWorker {
+  private readonly inflight = new Map<number, Promise<AttemptResult>>();
+  private readonly lanes = new Map<string, number>();
+  private timer: ReturnType<typeof setInterval> | null = null;
+  private scheduled = false;
+  private stopped = false;
+  private draining = false;
+  private readonly delays: number[];
+  private readonly perChannel: number;
+  private readonly pollMs: number;
+
+  constructor(
+    private readonly db: Database,
+    private readonly channels: () => Channel[],
+    private readonly send: SendFn,
+    private readonly opts: WorkerOptions = {},
+  ) {
+    this.delays = opts.retryDelaysMs ?? DEFAULT_RETRY_DELAYS_MS;
+    this.perChannel = opts.perChannel ?? PER_CHANNEL;
+    this.pollMs = opts.pollMs ?? POLL_MS;
+  }
+
+  /** Polls for due rows (also rows queued by `argus scan` in another process, and retries as they fall due). */
+  start(): void {
+    this.stopped = false;
+    this.draining = false;
+    this.timer ??= setInterval(() => this.kick(), this.pollMs);
+    this.kick();
+  }
+
+  /** Looks for due rows soon (after a commit); calls within one tick coalesce. */
+  kick(): void {
+    if (this.scheduled || this.draining) return;
+    this.scheduled = true;
+    queueMicrotask(() => {
+      this.scheduled = false;
+      try {
+        this.fill();
+      } catch (e) {
+        // The database may be closing under us at shutdown; the next start picks the rows up.
+        if (!this.stopped) log.warn("notification worker failed", { error: String(e) });
+      }
+    });
+  }
+
+  private fill(): void {
+    if (this.draining) return;
+    const byName = new Map(this.channels().map((c) => [c.name, c]));
+    const due = this.db
+      .query("SELECT id, channel, kind, payload, attempts FROM notifications WHERE status = 'pending' AND next_attempt_ms <= ? ORDER BY id LIMIT ?")
+      .all(Date.now(), BATCH + this.inflight.size) as Row[];
+    for (const row of due) {
+      if (this.inflight.has(row.id)) continue;
+      if ((this.lanes.get(row.channel) ?? 0) >= this.perChannel) continue;
+      this.attempt(row, byName.get(row.channel) ?? null);
+    }
+  }
+
+  /** One try of one row now; resolves with the row's new state. */
+  private attempt(row: Row, channel: Channel | null): Promise<AttemptResult> {
+    this.lanes.set(row.channel, (this.lanes.get(row.channel) ?? 0) + 1);
+    const run = (async (): Promise<AttemptResult> => {
+      let error: string | null = null;
+      let final = false;
+      if (!channel) {
+        error = `channel "${row.channel}" is no longer configured`;
+        final = true;
+      } else if (channel.enabled === false && row.kind !== "test") {
+        error = `channel "${row.channel}" is disabled`;
+        final = true;
+      } else {
+        const timeoutMs = (channel.timeout_seconds ?? DEFAULT_TIMEOUT_MS / 1000) * 1000;
+        const signal = AbortSignal.timeout(timeoutMs);
+        try {
+          await this.send({ id: row.id, channel: row.channel, kind: row.kind, payload: JSON.parse(row.payload), attempts: row.attempts }, channel, signal, timeoutMs);
+        } catch (e) {
+          const message = signal.aborted ? `timed out after ${timeoutMs / 1000} s` : e instanceof Error ? e.message : String(e);
+          error = redactError(message, channel);
+        }
+      }
+      try {
+        return this.record(row, error, final);
+      } catch (e) {
+        // Only at shutdown (the database closed under a late answer): the row stays pending.
+        if (!this.stopped) log.warn("notification state not recorded", { id: row.id, error: String(e) });
+        return { status: "pending", error, attempts: row.attempts };
+      }
+    })();
+    this.inflight.set(row.id, run);
+    const done = () => {
+      this.inflight.delete(row.id);
+      this.lanes.set(row.channel, (this.lanes.get(row.channel) ?? 1) - 1);
+      // A freed lane may take the next due row at once (a backlog drains without waiting for the poll).
+      this.kick();
+    };
+    run.then(done, done);
+    return run;
+  }
+
+  private record(row: Row, error: string | null, final: boolean): AttemptResult {
+    const attempts = row.attempts + 1;
+    let result: AttemptResult;
+    if (this.stopped && error !== null) {
+      // Cut short by shutdown: not this channel's failure. The row stays due for the next start.
+      return { status: "pending", error, attempts: row.attempts };
+    }
+    if (error === null) {
+      this.db.query("UPDATE notifications SET status = 'sent', attempts = ?, sent_at = ?, error = NULL WHERE id = ?").run(attempts, isoNow(), row.id);
+      result = { status: "sent", error: null, attempts };
+    } else if (final || row.kind === "test" || attempts > this.delays.length) {
+      this.db.query("UPDATE notifications SET status = 'failed', attempts = ?, error = ? WHERE id = ?").run(attempts, error, row.id);
+      log.warn("notification failed", { id: row.id, channel: row.channel, attempts, error });
+      result = { status: "failed", error, attempts };
+    } else {
+      const next = Date.now() + this.delays[attempts - 1];
+      this.db.query("UPDATE notifications SET attempts = ?, error = ?, next_attempt_ms = ? WHERE id = ?").run(attempts, error, next, row.id);
+      log.info("notification will be retried", { id: row.id, channel: row.channel, attempts, error });
+      result = { status: "pending", error, attempts };
+    }
+    this.opts.onAttempt?.(row.channel, result);
+    return result;
+  }
+
+  /** Sends one row now (the API's test message) and reports how it went. */
+  async deliverNow(id: number): Promise<AttemptResult> {
+    const existing = this.inflight.get(id);
+    if (existing) return existing;
+    const row = this.db.query("SELECT id, channel, kind, payload, attempts FROM notifications WHERE id = ?").get(id) as Row;
+    const channel = this.channels().find((c) => c.name === row.channel) ?? null;
+    return this.attempt(row, channel);
+  }
+
+  /** Stops polling and gives sends in flight up to `graceMs` to finish; unfinished rows stay pending. */
+  async stop(graceMs = 2000): Promise<void> {
+    this.draining = true;
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    const pending = [...this.inflight.values()];
+    if (pending.length > 0) await Promise.race([Promise.allSettled(pending), Bun.sleep(graceMs)]);
+    this.stopped = true;
+  }
+}
