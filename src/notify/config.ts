@@ -131,7 +131,9 @@ function schemaError(schema: TSchema, value: unknown, field: string): { field: s
       ? "is not a known field"
       : options && options.every((o) => typeof o === "string")
         ? `must be one of ${options.join(", ")}`
-        : first.message.charAt(0).toLowerCase() + first.message.slice(1);
+        : typeof (first.schema as { pattern?: string }).pattern === "string"
+          ? `must match ${(first.schema as { pattern: string }).pattern}`
+          : first.message.charAt(0).toLowerCase() + first.message.slice(1);
   return { field: field + path, reason };
 }
 
@@ -156,6 +158,11 @@ export function validateNotifications(input: unknown, field = "notifications"): 
       const err = schemaError(CHANNEL_SCHEMAS[type as ChannelType], c, at);
       if (err) return fail(err.field, err.reason);
     }
+  }
+  // Likewise quiet hours: the nullable wrapper would hide which of its fields is wrong.
+  if (o.quiet_hours !== undefined && o.quiet_hours !== null) {
+    const qe = schemaError(QuietHours, o.quiet_hours, `${field}.quiet_hours`);
+    if (qe) return fail(qe.field, qe.reason);
   }
   const err = schemaError(NotificationsSchema, o, field);
   if (err) return fail(err.field, err.reason);
@@ -219,12 +226,9 @@ export function keepSecrets(next: unknown, previous: NotificationsConfig | undef
     if (key && c[key] === undefined && c[`${key}_set`] === true && old[key] !== undefined) c[key] = old[key];
     if (typeof c.url === "string" && typeof old.url === "string" && c.url.includes(`:${MASK}@`)) {
       try {
-        const oldUrl = new URL(old.url);
-        const url = new URL(c.url);
-        if (url.password === encodeURIComponent(MASK) || url.password === MASK) {
-          url.password = oldUrl.password;
-          c.url = url.toString();
-        }
+        // As text, not through URL.toString(), which would rewrite the rest of the URL (a trailing slash).
+        const password = new URL(old.url).password;
+        if (password) c.url = c.url.replace(`:${MASK}@`, `:${password}@`);
       } catch {}
     }
   }
@@ -249,8 +253,8 @@ export function redactNotifications(cfg: NotificationsConfig): NotificationsConf
 export function maskUrl(raw: string): string {
   try {
     const url = new URL(raw);
-    if (url.password) url.password = MASK;
-    return url.toString();
+    if (!url.password) return raw;
+    return raw.replace(/(\/\/[^/@:\s]*):[^/@\s]*@/, `$1:${MASK}@`);
   } catch {
     return raw.replace(/(\/\/[^/@:\s]*):[^/@\s]*@/, `$1:${MASK}@`);
   }
