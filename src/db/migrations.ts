@@ -279,7 +279,7 @@ export const migrations: Migration[] = [
         next_attempt_ms INTEGER NOT NULL,
         sent_at         TEXT
       );
-      CREATE INDEX notifications_due ON notifications(status, next_attempt_ms);
+      CREATE INDEX notifications_due ON notifications(status, channel, next_attempt_ms);
       CREATE INDEX notifications_channel ON notifications(channel, id);
       CREATE INDEX notifications_change ON notifications(change_id);
     `,

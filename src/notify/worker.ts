@@ -30,7 +30,7 @@ export type WorkerOptions = {
   onAttempt?: (channel: string, result: AttemptResult) => void;
 };
 
-type Row = { id: number; channel: string; kind: QueuedMessage["kind"]; payload: string; attempts: number };
+type Row = { id: number; channel: string; kind: QueuedMessage["kind"]; attempts: number };
 
 export class DeliveryWorker {
   private readonly inflight = new Map<number, Promise<AttemptResult>>();
@@ -79,15 +79,26 @@ export class DeliveryWorker {
 
   private fill(): void {
     if (this.draining) return;
-    const byName = new Map(this.channels().map((c) => [c.name, c]));
-    const due = this.db
-      .query("SELECT id, channel, kind, payload, attempts FROM notifications WHERE status = 'pending' AND next_attempt_ms <= ? ORDER BY id LIMIT ?")
-      .all(Date.now(), BATCH + this.inflight.size) as Row[];
-    for (const row of due) {
-      if (this.inflight.has(row.id)) continue;
-      if ((this.lanes.get(row.channel) ?? 0) >= this.perChannel) continue;
-      this.attempt(row, byName.get(row.channel) ?? null);
+    const channels = this.channels();
+    const now = Date.now();
+    // Per channel, only as many rows as its lane has room for (plus those it is sending, which are
+    // still pending): a backlog in one channel never hides another channel's due rows. Without the
+    // payloads: each is read when its row is sent.
+    const perChannel = this.db.query("SELECT id, channel, kind, attempts FROM notifications WHERE status = 'pending' AND channel = ? AND next_attempt_ms <= ? ORDER BY id LIMIT ?");
+    for (const channel of channels) {
+      const busy = this.lanes.get(channel.name) ?? 0;
+      if (busy >= this.perChannel) continue;
+      for (const row of perChannel.all(channel.name, now, this.perChannel) as Row[]) {
+        if (this.inflight.has(row.id) || (this.lanes.get(channel.name) ?? 0) >= this.perChannel) continue;
+        this.attempt(row, channel);
+      }
     }
+    // Rows of channels removed from the configuration fail (they can never be sent).
+    const names = channels.map((c) => c.name);
+    const orphans = this.db
+      .query(`SELECT id, channel, kind, attempts FROM notifications WHERE status = 'pending' AND next_attempt_ms <= ? AND channel NOT IN (${names.map(() => "?").join(", ")}) LIMIT ?`)
+      .all(now, ...names, BATCH) as Row[];
+    for (const row of orphans) if (!this.inflight.has(row.id)) this.attempt(row, null);
   }
 
   /** One try of one row now; resolves with the row's new state. */
@@ -106,7 +117,8 @@ export class DeliveryWorker {
         const timeoutMs = (channel.timeout_seconds ?? DEFAULT_TIMEOUT_MS / 1000) * 1000;
         const signal = AbortSignal.timeout(timeoutMs);
         try {
-          await this.send({ id: row.id, channel: row.channel, kind: row.kind, payload: JSON.parse(row.payload), attempts: row.attempts }, channel, signal, timeoutMs);
+          const { payload } = this.db.query("SELECT payload FROM notifications WHERE id = ?").get(row.id) as { payload: string };
+          await this.send({ id: row.id, channel: row.channel, kind: row.kind, payload: JSON.parse(payload), attempts: row.attempts }, channel, signal, timeoutMs);
         } catch (e) {
           const message = signal.aborted ? `timed out after ${timeoutMs / 1000} s` : e instanceof Error ? e.message : String(e);
           error = redactError(message, channel);
@@ -159,7 +171,7 @@ export class DeliveryWorker {
   async deliverNow(id: number): Promise<AttemptResult> {
     const existing = this.inflight.get(id);
     if (existing) return existing;
-    const row = this.db.query("SELECT id, channel, kind, payload, attempts FROM notifications WHERE id = ?").get(id) as Row;
+    const row = this.db.query("SELECT id, channel, kind, attempts FROM notifications WHERE id = ?").get(id) as Row;
     const channel = this.channels().find((c) => c.name === row.channel) ?? null;
     return this.attempt(row, channel);
   }
