@@ -279,7 +279,8 @@ export const migrations: Migration[] = [
         next_attempt_ms INTEGER NOT NULL,
         sent_at         TEXT
       );
-      CREATE INDEX notifications_due ON notifications(status, channel, next_attempt_ms);
+      -- The worker walks a channel's pending rows in id order and stops after a few due ones.
+      CREATE INDEX notifications_due ON notifications(status, channel, id);
       CREATE INDEX notifications_channel ON notifications(channel, id);
       CREATE INDEX notifications_change ON notifications(change_id);
     `,

@@ -39,6 +39,7 @@ export class DeliveryWorker {
   private scheduled = false;
   private stopped = false;
   private draining = false;
+  private sweepDue = true;
   private readonly delays: number[];
   private readonly perChannel: number;
   private readonly pollMs: number;
@@ -58,18 +59,21 @@ export class DeliveryWorker {
   start(): void {
     this.stopped = false;
     this.draining = false;
-    this.timer ??= setInterval(() => this.kick(), this.pollMs);
+    this.timer ??= setInterval(() => this.kick(true), this.pollMs);
     this.kick();
   }
 
   /** Looks for due rows soon (after a commit); calls within one tick coalesce. */
-  kick(): void {
+  kick(sweep = false): void {
+    if (sweep) this.sweepDue = true;
     if (this.scheduled || this.draining) return;
     this.scheduled = true;
     queueMicrotask(() => {
       this.scheduled = false;
+      const orphans = this.sweepDue;
+      this.sweepDue = false;
       try {
-        this.fill();
+        this.fill(orphans);
       } catch (e) {
         // The database may be closing under us at shutdown; the next start picks the rows up.
         if (!this.stopped) log.warn("notification worker failed", { error: String(e) });
@@ -77,7 +81,7 @@ export class DeliveryWorker {
     });
   }
 
-  private fill(): void {
+  private fill(sweep: boolean): void {
     if (this.draining) return;
     const channels = this.channels();
     const now = Date.now();
@@ -93,7 +97,9 @@ export class DeliveryWorker {
         this.attempt(row, channel);
       }
     }
-    // Rows of channels removed from the configuration fail (they can never be sent).
+    // Rows of channels removed from the configuration fail (they can never be sent). This looks at every
+    // pending row, so only on the poll, not after each send.
+    if (!sweep) return;
     const names = channels.map((c) => c.name);
     const orphans = this.db
       .query(`SELECT id, channel, kind, attempts FROM notifications WHERE status = 'pending' AND next_attempt_ms <= ? AND channel NOT IN (${names.map(() => "?").join(", ")}) LIMIT ?`)
@@ -125,7 +131,9 @@ export class DeliveryWorker {
         }
       }
       try {
-        return this.record(row, error, final);
+        const result = this.record(row, error, final);
+        await this.flushed();
+        return result;
       } catch (e) {
         // Only at shutdown (the database closed under a late answer): the row stays pending.
         if (!this.stopped) log.warn("notification state not recorded", { id: row.id, error: String(e) });
@@ -143,6 +151,32 @@ export class DeliveryWorker {
     return run;
   }
 
+  /**
+   * Outcomes are written in batches, one transaction per turn of the event loop: a commit per message
+   * would block the loop on a WAL write for each of a thousand messages. A row stays in flight (not
+   * picked again) until its outcome is written.
+   */
+  private writes: [string, (string | number | null)[]][] = [];
+  private flush: Promise<void> | null = null;
+
+  private flushed(): Promise<void> {
+    this.flush ??= new Promise<void>((resolve, reject) =>
+      setImmediate(() => {
+        const batch = this.writes.splice(0);
+        this.flush = null;
+        try {
+          this.db.transaction(() => {
+            for (const [sql, args] of batch) this.db.query(sql).run(...args);
+          })();
+          resolve();
+        } catch (e) {
+          reject(e);
+        }
+      }),
+    );
+    return this.flush;
+  }
+
   private record(row: Row, error: string | null, final: boolean): AttemptResult {
     const attempts = row.attempts + 1;
     let result: AttemptResult;
@@ -151,15 +185,15 @@ export class DeliveryWorker {
       return { status: "pending", error, attempts: row.attempts };
     }
     if (error === null) {
-      this.db.query("UPDATE notifications SET status = 'sent', attempts = ?, sent_at = ?, error = NULL WHERE id = ?").run(attempts, isoNow(), row.id);
+      this.writes.push(["UPDATE notifications SET status = 'sent', attempts = ?, sent_at = ?, error = NULL WHERE id = ?", [attempts, isoNow(), row.id]]);
       result = { status: "sent", error: null, attempts };
     } else if (final || row.kind === "test" || attempts > this.delays.length) {
-      this.db.query("UPDATE notifications SET status = 'failed', attempts = ?, error = ? WHERE id = ?").run(attempts, error, row.id);
+      this.writes.push(["UPDATE notifications SET status = 'failed', attempts = ?, error = ? WHERE id = ?", [attempts, error, row.id]]);
       log.warn("notification failed", { id: row.id, channel: row.channel, attempts, error });
       result = { status: "failed", error, attempts };
     } else {
       const next = Date.now() + this.delays[attempts - 1];
-      this.db.query("UPDATE notifications SET attempts = ?, error = ?, next_attempt_ms = ? WHERE id = ?").run(attempts, error, next, row.id);
+      this.writes.push(["UPDATE notifications SET attempts = ?, error = ?, next_attempt_ms = ? WHERE id = ?", [attempts, error, next, row.id]]);
       log.info("notification will be retried", { id: row.id, channel: row.channel, attempts, error });
       result = { status: "pending", error, attempts };
     }
