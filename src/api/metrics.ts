@@ -10,15 +10,16 @@ import { errorBody } from "./notifications.ts";
 import { noQuery } from "./schemas.ts";
 
 export function metricsRoutes(ctx: AppContext) {
-  const registry = createMetrics(ctx.db);
+  let registry: ReturnType<typeof createMetrics> | null = null;
   return new Elysia({ name: "argus.metrics" })
     .use(authentication(ctx))
     .get(
       "/metrics",
       async ({ principal, set }) => {
         if (principal?.kind !== "api_key") throw notAuthenticated();
-        set.headers["content-type"] = registry.contentType;
-        return registry.metrics();
+        const r = await (registry ??= createMetrics(ctx.db));
+        set.headers["content-type"] = r.contentType;
+        return r.metrics();
       },
       {
         query: noQuery,

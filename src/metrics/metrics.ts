@@ -3,7 +3,7 @@
 // `argus scan` did beside the service); process metrics come from prom-client's default collectors.
 // No label carries an IP or MAC: labels are risk levels, change types, channel names and results.
 import type { Database } from "bun:sqlite";
-import { Counter, Gauge, Registry, collectDefaultMetrics } from "prom-client";
+import type { Registry } from "prom-client";
 import { CHANGE_TYPES } from "../inventory/observation.ts";
 import { AT_RISK_LEVELS, InventoryStats } from "../inventory/stats.ts";
 import { deliveryCounts } from "../notify/queue.ts";
@@ -11,7 +11,9 @@ import { deliveryCounts } from "../notify/queue.ts";
 // Bun does not implement the event-loop delay monitor these read: they would only ever show NaN.
 const BROKEN_UNDER_BUN = /^nodejs_eventloop_lag/;
 
-export function createMetrics(db: Database): Registry {
+/** Loads prom-client on first use (an appliance nobody scrapes does not carry it in memory). */
+export async function createMetrics(db: Database): Promise<Registry> {
+  const { Counter, Gauge, Registry, collectDefaultMetrics } = await import("prom-client");
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   for (const m of registry.getMetricsAsArray()) if (BROKEN_UNDER_BUN.test(m.name)) registry.removeSingleMetric(m.name);

@@ -236,6 +236,24 @@ describe.skipIf(!root || !mosquitto)("notifications on a test network (Mosquitto
     await net.nsExec(gone.ns, ["ip", "link", "set", "eth0", "up"]);
   }, 60_000);
 
+  test("after a broker restart (retained messages lost) Argus reconnects and publishes everything again", async () => {
+    broker.kill("SIGTERM");
+    await broker.exited;
+    await Bun.sleep(1500); // a few failed reconnects: the backoff grows
+    broker = net.spawn([mosquitto!, "-c", join(dir, "mosquitto.conf")], { stdout: "ignore", stderr: "ignore" });
+    const devices = (await api.get("/api/devices?limit=1000")).body as any[];
+    const deadline = Date.now() + 30_000;
+    let retained = new Map<string, string>();
+    while (Date.now() < deadline) {
+      retained = await retainedNow().catch(() => new Map());
+      if (retained.get("argus/status") === "online" && devices.every((d) => retained.has(`homeassistant/device_tracker/argus/device_${d.id}/config`))) break;
+      await Bun.sleep(500);
+    }
+    expect(retained.get("argus/status")).toBe("online");
+    for (const d of devices) expect(retained.get(`argus/device/${d.id}/state`)).toBe(d.status === "online" ? "home" : "not_home");
+    expect(JSON.parse(retained.get("argus/stats")!).total_devices).toBe(devices.length);
+  }, 60_000);
+
   test("availability: offline on a clean stop, online again on start, offline by last-will when killed", async () => {
     const mark = watch.items.length;
     const statusAfter = () => watch.items.slice(mark).filter((m) => m.topic === "argus/status").map((m) => m.payload);

@@ -1,12 +1,13 @@
 // E-mail over SMTP with nodemailer: STARTTLS (required by default) or implicit TLS, a plain-text and an
 // HTML body, the severity in the subject's words.
-import nodemailer from "nodemailer";
+// nodemailer is loaded on first use: an appliance without an e-mail channel does not carry it in memory.
 import type { EmailChannel } from "../config.ts";
 import { render } from "../message.ts";
 import type { Payload } from "../queue.ts";
 
 export async function sendEmail(c: EmailChannel, p: Payload, timeoutMs: number, signal: AbortSignal): Promise<void> {
   const tls = c.tls === true;
+  const nodemailer = (await import("nodemailer")).default;
   const transport = nodemailer.createTransport({
     host: c.host,
     port: c.port ?? (tls ? 465 : 587),

@@ -11,7 +11,7 @@
 // - change messages routed to the channel by the rules go to `<topic_prefix>/event` (queue, QoS 1);
 // - reconnects with exponential backoff (1 s doubling to 60 s).
 import type { Database } from "bun:sqlite";
-import mqtt, { type MqttClient } from "mqtt";
+import type { IClientOptions, MqttClient } from "mqtt";
 import { InventoryStats } from "../../inventory/stats.ts";
 import { log } from "../../log.ts";
 import { VERSION } from "../../version.ts";
@@ -50,11 +50,30 @@ export class MqttBridge {
     return this.client?.connected === true;
   }
 
+  private stopped = false;
+  private lastError: string | null = null;
+
   start(): void {
+    // The mqtt package is loaded on first use: an appliance without an MQTT channel does not carry it.
+    void import("mqtt").then(
+      (m) => {
+        if (!this.stopped) this.connect(m.default.connect);
+      },
+      (e) => log.error("mqtt unavailable", { error: String(e) }),
+    );
+  }
+
+  private connect(connect: (opts: IClientOptions) => MqttClient): void {
     const availability = `${this.tp}/status`;
-    const client = mqtt.connect(this.channel.url, {
-      username: this.channel.username,
-      password: this.channel.password,
+    // Options from the WHATWG URL parser (given a string, mqtt.js would use the deprecated url.parse).
+    const url = new URL(this.channel.url);
+    const client = connect({
+      protocol: url.protocol.slice(0, -1) as IClientOptions["protocol"],
+      host: url.hostname,
+      port: url.port ? Number(url.port) : undefined,
+      path: url.pathname && url.pathname !== "/" ? url.pathname : undefined,
+      username: this.channel.username ?? (url.username ? decodeURIComponent(url.username) : undefined),
+      password: this.channel.password ?? (url.password ? decodeURIComponent(url.password) : undefined),
       clientId: `argus-${this.tp}-${Math.random().toString(36).slice(2, 10)}`,
       will: { topic: availability, payload: Buffer.from("offline"), retain: true, qos: 1 },
       reconnectPeriod: BACKOFF_MIN_MS,
@@ -64,6 +83,7 @@ export class MqttBridge {
     this.client = client;
     client.on("connect", () => {
       this.backoff = BACKOFF_MIN_MS;
+      this.lastError = null;
       client.options.reconnectPeriod = BACKOFF_MIN_MS;
       this.published.clear();
       this.sensorsPublished = false;
@@ -75,7 +95,12 @@ export class MqttBridge {
       client.options.reconnectPeriod = this.backoff;
       this.backoff = Math.min(BACKOFF_MAX_MS, this.backoff * 2);
     });
-    client.on("error", (e) => log.warn("mqtt error", { channel: this.channel.name, error: redactError(e.message, this.channel) }));
+    client.on("error", (e) => {
+      // Once per kind of failure, not on every reconnect attempt while the broker is away.
+      const error = redactError(e.message, this.channel);
+      if (error !== this.lastError) log.warn("mqtt error", { channel: this.channel.name, error });
+      this.lastError = error;
+    });
     client.on("message", (topic, payload, packet) => {
       const m = topic.match(/\/device_(\d+)\/config$/);
       if (!m || !packet.retain) return;
@@ -158,7 +183,7 @@ export class MqttBridge {
   /** Resolves once connected, or after `ms` (a test message then reports the broker as unreachable). */
   async waitConnected(ms: number): Promise<void> {
     const deadline = Date.now() + ms;
-    while (!this.connected && this.client && Date.now() < deadline) await Bun.sleep(50);
+    while (!this.connected && !this.stopped && Date.now() < deadline) await Bun.sleep(50);
   }
 
   /** Publishes a change message (from the delivery queue); throws while the broker is unreachable. */
@@ -173,6 +198,7 @@ export class MqttBridge {
 
   /** Marks availability offline (retained) and disconnects. */
   async stop(): Promise<void> {
+    this.stopped = true;
     const client = this.client;
     this.client = null;
     if (!client) return;
