@@ -111,7 +111,7 @@ export class Notifier implements NotifySink {
   private async send(m: QueuedMessage, c: Channel, signal: AbortSignal, timeoutMs: number): Promise<void> {
     switch (c.type) {
       case "webhook":
-        return sendWebhook(c, m.payload, m.id, signal);
+        return sendWebhook(c, m.payload, m.body, m.id, signal);
       case "ntfy":
         return sendNtfy(c, m.payload, signal);
       case "gotify":

@@ -17,7 +17,8 @@ const PER_CHANNEL = 4;
 const POLL_MS = 1000;
 const BATCH = 200;
 
-export type QueuedMessage = { id: number; channel: string; kind: "change" | "digest" | "test"; payload: Payload; attempts: number };
+/** `body` is the payload as stored (JSON): the webhook sends it as is. */
+export type QueuedMessage = { id: number; channel: string; kind: "change" | "digest" | "test"; payload: Payload; body: string; attempts: number };
 export type SendFn = (m: QueuedMessage, channel: Channel, signal: AbortSignal, timeoutMs: number) => Promise<void>;
 export type AttemptResult = { status: "sent" | "failed" | "pending"; error: string | null; attempts: number };
 
@@ -68,7 +69,8 @@ export class DeliveryWorker {
     if (sweep) this.sweepDue = true;
     if (this.scheduled || this.draining) return;
     this.scheduled = true;
-    queueMicrotask(() => {
+    // After pending I/O (incoming requests among it), not ahead of it: a backlog must not starve the API.
+    setImmediate(() => {
       this.scheduled = false;
       const orphans = this.sweepDue;
       this.sweepDue = false;
@@ -124,7 +126,7 @@ export class DeliveryWorker {
         const signal = AbortSignal.timeout(timeoutMs);
         try {
           const { payload } = this.db.query("SELECT payload FROM notifications WHERE id = ?").get(row.id) as { payload: string };
-          await this.send({ id: row.id, channel: row.channel, kind: row.kind, payload: JSON.parse(payload), attempts: row.attempts }, channel, signal, timeoutMs);
+          await this.send({ id: row.id, channel: row.channel, kind: row.kind, payload: JSON.parse(payload), body: payload, attempts: row.attempts }, channel, signal, timeoutMs);
         } catch (e) {
           const message = signal.aborted ? `timed out after ${timeoutMs / 1000} s` : e instanceof Error ? e.message : String(e);
           error = redactError(message, channel);

@@ -22,8 +22,8 @@ export function signature(body: string, secret: string): string {
   return `sha256=${createHmac("sha256", secret).update(body).digest("hex")}`;
 }
 
-export async function sendWebhook(c: WebhookChannel, p: Payload, delivery: number, signal: AbortSignal): Promise<void> {
-  const body = JSON.stringify(p);
+/** `body` is `p` as JSON, exactly the bytes that are signed and sent. */
+export async function sendWebhook(c: WebhookChannel, p: Payload, body: string, delivery: number, signal: AbortSignal): Promise<void> {
   const headers: Record<string, string> = { "x-argus-event": p.event, "x-argus-delivery": String(delivery) };
   if (c.secret) headers["x-argus-signature"] = signature(body, c.secret);
   await post(c.url, body, headers, signal);
