@@ -39,6 +39,7 @@ export const EmailChannel = t.Object(
     port: t.Optional(t.Integer({ minimum: 1, maximum: 65535, description: "Default 587 (465 with tls)" })),
     starttls: t.Optional(t.Boolean({ description: "Require STARTTLS (default true unless tls)" })),
     tls: t.Optional(t.Boolean({ description: "Implicit TLS from the first byte (port 465)" })),
+    ca: t.Optional(t.String({ minLength: 1, maxLength: 65_536, description: "PEM certificate(s) to trust for the server's TLS (a private CA or a self-signed server); the system's CAs otherwise" })),
     username: t.Optional(t.String({ minLength: 1 })),
     password: t.Optional(t.String({ minLength: 1, description: "Write-only" })),
     ...secretSet("password"),

@@ -5,6 +5,9 @@
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
 import type { Database } from "bun:sqlite";
 import { createHmac } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { SMTPServer } from "smtp-server";
 import { DEFAULT_CONFIG, type AppConfig } from "../../src/config/app-config.ts";
 import { openDatabase } from "../../src/db/database.ts";
 import type { Observation } from "../../src/inventory/observation.ts";
@@ -158,6 +161,77 @@ describe("channels and formats", () => {
     expect(mail.body).toContain("Content-Type: text/plain");
     expect(mail.body).toContain("Content-Type: text/html");
     await until("sent", () => rows(r.db).some((d) => d.status === "sent"));
+  });
+});
+
+describe("e-mail over TLS", () => {
+  // A self-signed certificate for 127.0.0.1, made with openssl for this run.
+  let tlsDir: string;
+  let key: string;
+  let cert: string;
+  const servers: SMTPServer[] = [];
+  const mails: { secure: boolean; to: string }[] = [];
+  beforeAll(() => {
+    tlsDir = scratch.dir("argus-smtp-tls-");
+    const r = Bun.spawnSync(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", join(tlsDir, "key.pem"), "-out", join(tlsDir, "cert.pem"), "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"], { stderr: "pipe" });
+    if (r.exitCode !== 0) throw new Error(`openssl: ${r.stderr.toString()}`);
+    key = readFileSync(join(tlsDir, "key.pem"), "utf8");
+    cert = readFileSync(join(tlsDir, "cert.pem"), "utf8");
+  });
+  afterAll(async () => {
+    for (const s of servers) await new Promise<void>((resolve) => s.close(() => resolve()));
+  });
+  async function smtp(secure: boolean): Promise<number> {
+    const server = new SMTPServer({
+      secure,
+      key,
+      cert,
+      authOptional: true,
+      logger: false,
+      onData(stream, session, callback) {
+        stream.resume();
+        stream.on("end", () => {
+          mails.push({ secure: session.secure, to: session.envelope.rcptTo.map((a) => a.address).join(",") });
+          callback();
+        });
+      },
+    });
+    servers.push(server);
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", () => resolve()));
+    return (server.server.address() as { port: number }).port;
+  }
+
+  test("STARTTLS (required by default) and implicit TLS, with the server's certificate trusted through `ca`", async () => {
+    const starttls = await smtp(false);
+    const implicit = await smtp(true);
+    const r = rig({
+      channels: [
+        { name: "starttls", type: "email", host: "127.0.0.1", port: starttls, ca: cert, from: "argus@lan.test", to: ["a@lan.test"] },
+        { name: "tls", type: "email", host: "127.0.0.1", port: implicit, tls: true, ca: cert, from: "argus@lan.test", to: ["b@lan.test"] },
+      ],
+      rules: [{ channels: ["starttls", "tls"] }],
+    });
+    await r.scan([host(13)]);
+    await until("both e-mails", () => mails.length === 2);
+    expect(mails.map((m) => [m.to, m.secure]).sort()).toEqual([["a@lan.test", true], ["b@lan.test", true]]);
+  });
+
+  test("an untrusted certificate fails the delivery (TLS is verified), and a server without STARTTLS is refused", async () => {
+    const port = await smtp(false);
+    const plainOnly = rx.smtpPort; // the sink of the other tests offers no STARTTLS
+    const r = rig({
+      channels: [
+        { name: "untrusted", type: "email", host: "127.0.0.1", port, from: "argus@lan.test", to: ["c@lan.test"] },
+        { name: "cleartext", type: "email", host: "127.0.0.1", port: plainOnly, from: "argus@lan.test", to: ["d@lan.test"] },
+      ],
+      rules: [{ channels: ["untrusted", "cleartext"] }],
+    }, [0]);
+    await r.scan([host(14)]);
+    const failed = await until("both failed", () => rows(r.db).filter((d) => d.status === "failed").length === 2 && rows(r.db));
+    expect(failed.find((d) => d.channel === "untrusted")!.error).toMatch(/certificate/i);
+    expect(failed.find((d) => d.channel === "cleartext")!.error).toMatch(/STARTTLS/i);
+    expect(mails.some((m) => m.to === "c@lan.test" || m.to === "d@lan.test")).toBe(false);
+    expect(rx.received.some((x) => x.kind === "smtp" && x.path === "d@lan.test")).toBe(false);
   });
 });
 

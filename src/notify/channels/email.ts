@@ -18,6 +18,8 @@ export async function sendEmail(c: EmailChannel, p: Payload, timeoutMs: number, 
     connectionTimeout: timeoutMs,
     greetingTimeout: timeoutMs,
     socketTimeout: timeoutMs,
+    // The certificate is always verified; a private CA (or a self-signed server certificate) can be trusted by name.
+    tls: c.ca ? { ca: c.ca } : undefined,
     disableFileAccess: true,
     disableUrlAccess: true,
   });
