@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { SMTPServer } from "smtp-server";
 import { DEFAULT_CONFIG, type AppConfig } from "../../src/config/app-config.ts";
 import { openDatabase } from "../../src/db/database.ts";
+import { setLogLevel } from "../../src/log.ts";
 import type { Observation } from "../../src/inventory/observation.ts";
 import { validateNotifications, type NotificationsConfig } from "../../src/notify/config.ts";
 import { Notifier } from "../../src/notify/notifier.ts";
@@ -267,13 +268,28 @@ describe("retries, timeouts, failures", () => {
     expect(httpHits("/hook/redirected").length).toBe(0);
   });
 
-  test("errors are stored without the URL's userinfo or the token", async () => {
-    // Port 9 on loopback: nothing listens, the connection is refused at once.
-    const r = rig({ channels: [{ name: "ntfy", type: "ntfy", url: "http://alice:pa55word@127.0.0.1:9/topic", token: "tok-sekrit" }], rules: [{ channels: ["ntfy"] }] }, [0, 50]);
-    await r.scan([host(12)]);
-    const [row] = await until("failed", () => rows(r.db).filter((d) => d.status === "failed"));
-    expect(row.error).toBeTruthy();
-    for (const secret of ["pa55word", "tok-sekrit", "alice:"]) expect(row.error!).not.toContain(secret);
+  test("errors are stored and logged without the URL's userinfo or the token", async () => {
+    // Everything the appliance logs while this channel fails (log.ts writes to stdout and stderr).
+    const logged: string[] = [];
+    const writes = [process.stdout.write, process.stderr.write];
+    const capture = (orig: typeof process.stdout.write) => ((chunk: any, ...rest: any[]) => (logged.push(String(chunk)), orig.call(process.stdout, chunk, ...rest))) as typeof process.stdout.write;
+    process.stdout.write = capture(writes[0]);
+    process.stderr.write = capture(writes[1]);
+    // Other test files in this process may have lowered the level; warnings are what this test reads.
+    setLogLevel("warn");
+    try {
+      // Port 9 on loopback: nothing listens, the connection is refused at once.
+      const r = rig({ channels: [{ name: "ntfy", type: "ntfy", url: "http://alice:pa55word@127.0.0.1:9/topic", token: "tok-sekrit" }], rules: [{ channels: ["ntfy"] }] }, [0, 50]);
+      await r.scan([host(12)]);
+      const [row] = await until("failed", () => rows(r.db).filter((d) => d.status === "failed"));
+      expect(row.error).toBeTruthy();
+      for (const secret of ["pa55word", "tok-sekrit", "alice:"]) expect(row.error!).not.toContain(secret);
+    } finally {
+      [process.stdout.write, process.stderr.write] = writes;
+      setLogLevel("error");
+    }
+    expect(logged.some((l) => l.includes("notification failed"))).toBe(true);
+    for (const secret of ["pa55word", "tok-sekrit"]) expect(logged.join("")).not.toContain(secret);
   });
 
   test("a dead channel does not delay another: the healthy one is delivered while the dead one hangs", async () => {
