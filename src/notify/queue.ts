@@ -28,6 +28,8 @@ export type DeviceRecord = {
   risk_level: string;
   risk_score: number;
   threat_summary: string | null;
+  /** Open port numbers, ascending. */
+  open_ports: number[];
 };
 
 export type ChangeRecord = Required<Omit<Change, "acknowledged">> & { acknowledged: boolean };
@@ -63,8 +65,10 @@ const DEVICE_SQL = `SELECT id, ip_address, mac_address, mac_randomized, hostname
 
 export function deviceRecord(db: Database, id: number | null): DeviceRecord | null {
   if (id === null) return null;
-  const row = db.query(DEVICE_SQL).get(id) as (Omit<DeviceRecord, "mac_randomized" | "is_trusted"> & { mac_randomized: number; is_trusted: number }) | null;
-  return row ? { ...row, mac_randomized: row.mac_randomized === 1, is_trusted: row.is_trusted === 1 } : null;
+  const row = db.query(DEVICE_SQL).get(id) as (Omit<DeviceRecord, "mac_randomized" | "is_trusted" | "open_ports"> & { mac_randomized: number; is_trusted: number }) | null;
+  if (!row) return null;
+  const ports = (db.query("SELECT port FROM ports WHERE device_id = ? ORDER BY port").all(id) as { port: number }[]).map((p) => p.port);
+  return { ...row, mac_randomized: row.mac_randomized === 1, is_trusted: row.is_trusted === 1, open_ports: ports };
 }
 
 const facts = (d: DeviceRecord | null): DeviceFacts => (d ? { is_trusted: d.is_trusted, zone: d.zone, mac_address: d.mac_address, ip_address: d.ip_address } : null);

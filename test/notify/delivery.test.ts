@@ -110,7 +110,8 @@ describe("channels and formats", () => {
     expect(body.event).toBe("change");
     expect(body.change).toMatchObject({ change_type: "device_added", severity: "warning", device_ip: "10.0.0.5", device_mac: "02:00:00:00:00:05", acknowledged: false, scan_id: 1 });
     expect(Object.keys(body.change).sort()).toEqual(["acknowledged", "change_type", "description", "detected_at", "device_id", "device_ip", "device_mac", "id", "new_value", "old_value", "scan_id", "severity"]);
-    expect(body.device).toMatchObject({ id: body.change.device_id, ip_address: "10.0.0.5", mac_address: "02:00:00:00:00:05", vendor: "Acme", hostname: "host5", status: "online", is_trusted: false });
+    expect(body.device).toMatchObject({ id: body.change.device_id, ip_address: "10.0.0.5", mac_address: "02:00:00:00:00:05", vendor: "Acme", hostname: "host5", status: "online", is_trusted: false, open_ports: [] });
+    expect(body.device.notes).toBeUndefined();
     expect(hit.headers["content-type"]).toBe("application/json");
     const expected = `sha256=${createHmac("sha256", "hmac-key-123").update(hit.body).digest("hex")}`;
     expect(hit.headers["x-argus-signature"]).toBe(expected);
