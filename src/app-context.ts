@@ -7,7 +7,7 @@ import { ApiKeyStore } from "./auth/api-keys.ts";
 import { LoginRateLimiter } from "./auth/rate-limit.ts";
 import { AuditLog } from "./audit/audit-log.ts";
 import { configPath, loadAppConfig, updateAppConfig, type AppConfig } from "./config/app-config.ts";
-import { noopSink, type NotifySink } from "./notify/sink.ts";
+import { Notifier } from "./notify/notifier.ts";
 import { ScanManager } from "./scans/manager.ts";
 
 export type AppContext = {
@@ -25,12 +25,15 @@ export type AppContext = {
   /** Validates, saves and applies a change to the configuration file. */
   updateConfig: (patch: Partial<AppConfig>) => AppConfig;
   scans: ScanManager;
+  /** Notification queue, delivery worker and MQTT bridges (started by the server). */
+  notifier: Notifier;
 };
 
-export function createContext(db: Database, settings: Settings, sessionSecret: string, sink: NotifySink = noopSink): AppContext {
+export function createContext(db: Database, settings: Settings, sessionSecret: string): AppContext {
   const path = configPath(settings.dataDir, settings.configEnv);
   let config = loadAppConfig(path, settings.configEnv);
   const current = () => config;
+  const notifier = new Notifier(db, () => config.notifications, { schedule: settings.notifySchedule });
   return {
     db,
     settings,
@@ -43,6 +46,7 @@ export function createContext(db: Database, settings: Settings, sessionSecret: s
     loginLimiter: new LoginRateLimiter(),
     config: current,
     updateConfig: (patch) => (config = updateAppConfig(path, patch, settings.configEnv)),
-    scans: new ScanManager(db, current, sink),
+    scans: new ScanManager(db, current, notifier),
+    notifier,
   };
 }

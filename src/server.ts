@@ -45,6 +45,8 @@ export async function startServer(settings: Settings): Promise<RunningServer> {
     db.close(false);
     throw e;
   }
+  // Sends what is queued, also what a previous run committed but had not sent yet.
+  ctx.notifier.start();
   const server = app.server!;
   const shownHost = settings.host === "0.0.0.0" ? "localhost" : settings.host;
   const url = `http://${shownHost.includes(":") ? `[${shownHost}]` : shownHost}:${server.port}`;
@@ -61,6 +63,8 @@ export async function startServer(settings: Settings): Promise<RunningServer> {
       // in-flight requests a moment, then close what is left and the database file.
       const draining = Promise.all([app.stop(), local?.stop()]);
       await ctx.scans.stop();
+      // The scan's last changes are queued by now; what is not sent in the grace period stays queued.
+      await ctx.notifier.stop();
       await Promise.race([draining, Bun.sleep(DRAIN_MS)]);
       server.stop(true);
       local?.stop(true);

@@ -16,7 +16,9 @@ import { authRoutes } from "./auth.ts";
 import { errorHandling } from "./errors.ts";
 import { healthRoutes } from "./health.ts";
 import { keyRoutes } from "./keys.ts";
+import { metricsRoutes } from "./metrics.ts";
 import { networkRoutes } from "./network.ts";
+import { notificationRoutes } from "./notifications.ts";
 import { scanRoutes } from "./scans.ts";
 import { securityHeaders } from "./security-headers.ts";
 
@@ -51,6 +53,8 @@ export function createApp(ctx: AppContext) {
     .use(statsRoutes(ctx))
     .use(scanRoutes(ctx))
     .use(networkRoutes(ctx))
+    .use(notificationRoutes(ctx))
+    .use(metricsRoutes(ctx))
     .use(pageRoutes(ctx));
   // Every route is registered: from now on the guard knows which ones were declared public.
   bindRouteTable(ctx, app.routes);

@@ -3,7 +3,7 @@
 // in the UI). Without a CIDR it scans the confirmed subnets, like the scheduler would.
 import { configPath, loadAppConfig } from "../config/app-config.ts";
 import { setLogLevel } from "../log.ts";
-import { noopSink } from "../notify/sink.ts";
+import { queueOnlySink } from "../notify/sink.ts";
 import { getScan, scanDevices } from "../scans/history.ts";
 import { ScanBusyError, ScanManager } from "../scans/manager.ts";
 import { planScan } from "../scans/plan.ts";
@@ -52,7 +52,8 @@ export async function run(argv: string[]): Promise<number> {
 
   const db = openExisting(dataDir);
   try {
-    const manager = new ScanManager(db, () => config, noopSink);
+    // Its changes' notifications are queued in the database; the running service sends them.
+    const manager = new ScanManager(db, () => config, queueOnlySink(db, () => config.notifications));
     let cancelling = false;
     const onSignal = () => {
       if (!cancelling) process.stderr.write("\ncancelling; keeping what was found...\n");

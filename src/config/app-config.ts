@@ -5,6 +5,7 @@ import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { DEFAULT_PORT_RANGE, validateCustomProfile, validatePortSpec, type CustomProfile } from "../scan/profiles.ts";
 import { parseExclusions, TargetError, validateCidrs } from "../net/targets.ts";
+import { DEFAULT_NOTIFICATIONS, keepSecrets, validateNotifications, type NotificationsConfig } from "../notify/config.ts";
 
 export type AppConfig = {
   /** Subnets an admin confirmed for watching. Empty: nothing is scanned without an explicit subnet (consent). */
@@ -19,6 +20,8 @@ export type AppConfig = {
   /** Discovery transmit rate, packets per second. */
   scan_rate: number;
   profiles: CustomProfile[];
+  /** Channels, rules, quiet hours and muted devices (src/notify/config.ts). */
+  notifications: NotificationsConfig;
 };
 
 export const DEFAULT_CONFIG: AppConfig = {
@@ -29,6 +32,7 @@ export const DEFAULT_CONFIG: AppConfig = {
   interface: null,
   scan_rate: 5000,
   profiles: [],
+  notifications: DEFAULT_NOTIFICATIONS,
 };
 
 export class ConfigError extends Error {
@@ -58,7 +62,13 @@ function readRaw(path: string): Record<string, unknown> {
  * will hold notification secrets). Returns the configuration now in force, environment overrides included.
  */
 export function updateAppConfig(path: string, patch: Partial<AppConfig>, env: Record<string, string | undefined> = process.env): AppConfig {
-  const next = validateAppConfig({ ...readRaw(path), ...patch });
+  const raw = readRaw(path);
+  // Secrets are write-only: a section sent back as GET shows it (`token_set: true`) keeps the stored ones.
+  if (patch.notifications !== undefined) {
+    const stored = validateNotifications(raw.notifications);
+    patch = { ...patch, notifications: keepSecrets(patch.notifications, stored.ok ? stored.value : undefined) as NotificationsConfig };
+  }
+  const next = validateAppConfig({ ...raw, ...patch });
   const tmp = `${path}.tmp-${process.pid}`;
   writeFileSync(tmp, JSON.stringify(next, null, 2) + "\n", { mode: 0o600 });
   renameSync(tmp, path);
@@ -94,5 +104,8 @@ export function validateAppConfig(raw: Record<string, unknown>): AppConfig {
     const v = validateCustomProfile(p, `profiles[${i}]`);
     if (!v.ok) throw new ConfigError(v.field, v.reason);
   });
+  const n = validateNotifications(raw.notifications);
+  if (!n.ok) throw new ConfigError(n.field, n.reason);
+  c.notifications = n.value;
   return c;
 }

@@ -17,6 +17,8 @@ export type Settings = {
   secureCookies: boolean;
   maxBodyBytes: number;
   logLevel: LogLevel;
+  /** ARGUS_NOTIFY_SCHEDULE: ms before a notification's first try, then between tries (tuning, tests). */
+  notifySchedule?: number[];
 };
 
 export const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
@@ -44,7 +46,16 @@ export function loadSettings(env: Record<string, string | undefined> = process.e
     secureCookies: env.ARGUS_SECURE_COOKIES === "1" || env.ARGUS_SECURE_COOKIES === "true",
     maxBodyBytes: integer(env.ARGUS_MAX_BODY_BYTES ?? String(1024 * 1024), "ARGUS_MAX_BODY_BYTES", 1024, 1024 ** 3),
     logLevel: logLevel as LogLevel,
+    notifySchedule: env.ARGUS_NOTIFY_SCHEDULE ? schedule(env.ARGUS_NOTIFY_SCHEDULE) : undefined,
   };
+}
+
+function schedule(raw: string): number[] {
+  const parts = raw.split(",").map((s) => s.trim());
+  if (parts.length < 1 || parts.length > 20 || parts.some((p) => !/^\d{1,9}$/.test(p))) {
+    throw new SettingsError(`ARGUS_NOTIFY_SCHEDULE must be 1–20 comma-separated milliseconds (first try, then between tries), got '${raw}'`);
+  }
+  return parts.map(Number);
 }
 
 function integer(raw: string, name: string, min: number, max: number): number {

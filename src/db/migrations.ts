@@ -250,6 +250,41 @@ export const migrations: Migration[] = [
     description: "drop devices.open_ports: listings and stats derive open ports from the ports table",
     sql: `ALTER TABLE devices DROP COLUMN open_ports;`,
   },
+  {
+    version: 10,
+    // Placeholder: schema version 10 belongs to a branch developed in parallel (issue 10); when the
+    // branches merge, this entry is replaced by that one and the notification queue stays at 11.
+    description: "reserved (no change)",
+    sql: `SELECT 1;`,
+  },
+  {
+    version: 11,
+    description: "notification delivery queue, filled in the transaction that commits the changes it announces",
+    // One row per message and channel: a change, a scan's digest or a test message. The payload is
+    // what will be sent, snapshotted at commit time (the device may be forgotten before delivery).
+    // next_attempt_ms is epoch ms: the worker's "due" query compares it on every tick.
+    sql: `
+      CREATE TABLE notifications (
+        id              INTEGER PRIMARY KEY,
+        channel         TEXT NOT NULL,
+        kind            TEXT NOT NULL CHECK (kind IN ('change', 'digest', 'test')),
+        change_id       INTEGER REFERENCES changes(id) ON DELETE SET NULL,
+        scan_id         INTEGER REFERENCES scans(id) ON DELETE SET NULL,
+        severity        TEXT NOT NULL,
+        payload         TEXT NOT NULL,
+        status          TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'sent', 'failed')),
+        attempts        INTEGER NOT NULL DEFAULT 0,
+        error           TEXT,
+        created_at      TEXT NOT NULL,
+        next_attempt_ms INTEGER NOT NULL,
+        sent_at         TEXT
+      );
+      -- The worker walks a channel's pending rows in id order and stops after a few due ones.
+      CREATE INDEX notifications_due ON notifications(status, channel, id);
+      CREATE INDEX notifications_channel ON notifications(channel, id);
+      CREATE INDEX notifications_change ON notifications(change_id);
+    `,
+  },
 ];
 
 export const LATEST_VERSION = migrations[migrations.length - 1].version;

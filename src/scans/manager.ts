@@ -238,6 +238,8 @@ export class ScanManager {
             .query(`UPDATE scans SET at_risk = (SELECT count(*) FROM scan_devices sd JOIN devices d ON d.id = sd.device_id
                       WHERE sd.scan_id = ?1 AND d.is_trusted = 0 AND d.risk_level IN ${AT_RISK_SQL}) WHERE id = ?1`)
             .run(r.id);
+          // Their messages are queued in this same transaction: committed, or rolled back, with the changes.
+          this.sink.enqueue(result.changes, { id: r.id, profile: r.profile.name, subnet: r.subnet });
           return result.changes;
         })
         .immediate();
@@ -252,7 +254,7 @@ export class ScanManager {
       this.lock.release();
       this.emit({ type: "finished", scan_id: r.id, status, changes: changes.length });
     }
-    if (changes.length > 0) {
+    if (status !== "failed") {
       try {
         await this.sink.publish(changes, { id: r.id, profile: r.profile.name, subnet: r.subnet });
       } catch (e) {

@@ -18,8 +18,8 @@ export type NetServer = {
   client(headers?: Record<string, string>): Client;
   /** Stops the process with a signal and waits for it to exit; returns its exit code. */
   kill(signal?: NodeJS.Signals): Promise<number | null>;
-  /** Starts the server again on the same data dir (after a kill). */
-  restart(): Promise<void>;
+  /** Starts the server again on the same data dir (after a kill), optionally with other settings. */
+  restart(env?: Record<string, string>): Promise<void>;
   close(): Promise<void>;
 };
 
@@ -54,12 +54,12 @@ export async function startIsolatedServer(env: Record<string, string> = {}): Pro
 async function startInNamespace(spawn: Spawner, env: Record<string, string>, cleanup: () => Promise<void>): Promise<NetServer> {
   const dataDir = mkdtempSync(join(tmpdir(), "argus-netsrv-"));
   const socket = join(dataDir, "argus.sock");
-  const launch = async () => {
+  const launch = async (more: Record<string, string> = {}) => {
     rmSync(socket, { force: true });
     const proc = spawn([process.execPath, MAIN, "serve"], {
       // TCP on the namespace's own loopback (so commands run inside it can use http://localhost:8080),
       // and a unix socket for this test process, which lives outside the namespace.
-      env: { ...sealedEnv(), ARGUS_SOCKET: socket, ARGUS_DATA_DIR: dataDir, ARGUS_HOST: "127.0.0.1", ARGUS_PORT: "8080", ARGUS_LOG_LEVEL: "warn", ...env },
+      env: { ...sealedEnv(), ARGUS_SOCKET: socket, ARGUS_DATA_DIR: dataDir, ARGUS_HOST: "127.0.0.1", ARGUS_PORT: "8080", ARGUS_LOG_LEVEL: "warn", ...env, ...more },
       stdout: "inherit",
       stderr: "inherit",
     });
@@ -85,8 +85,8 @@ async function startInNamespace(spawn: Spawner, env: Record<string, string>, cle
       handle.proc.kill(signal);
       return handle.proc.exited;
     },
-    async restart() {
-      handle.proc = await launch();
+    async restart(more) {
+      handle.proc = await launch(more);
     },
     async close() {
       if (handle.proc.exitCode === null) {

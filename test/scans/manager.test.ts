@@ -26,7 +26,7 @@ function setup(pipeline: (i: PipelineInput) => Promise<PipelineOutput>) {
   const db = openDatabase(scratch.dir("argus-mgr-"));
   const published: Change[][] = [];
   const events: ScanEvent[] = [];
-  const manager = new ScanManager(db, () => DEFAULT_CONFIG, { publish: (c) => void published.push(c) }, pipeline);
+  const manager = new ScanManager(db, () => DEFAULT_CONFIG, { enqueue: () => {}, publish: (c) => void published.push(c) }, pipeline);
   manager.subscribe((e) => events.push(e));
   return { db, manager, published, events };
 }

@@ -1,0 +1,52 @@
+// A queued payload as people read it: a title and a plain-text body (ntfy, Gotify, e-mail, MQTT) and
+// an HTML body for e-mail. The webhook sends the payload itself.
+import type { DeviceRecord, Payload } from "./queue.ts";
+
+export type Rendered = { title: string; text: string; html: string; severity: string };
+
+const TITLES: Record<string, string> = {
+  device_added: "New device",
+  device_removed: "Device went offline",
+  device_returned: "Device is back",
+  ip_changed: "Device changed address",
+  mac_rotated: "Device rotated its MAC",
+  mac_changed_for_ip: "Possible ARP spoofing",
+  port_opened: "Port opened",
+  port_closed: "Port closed",
+  service_changed: "Service changed",
+};
+
+const deviceName = (d: DeviceRecord | null, ip: string | null) => d?.label || d?.hostname || ip || d?.ip_address || "unknown device";
+
+const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+
+export function render(p: Payload): Rendered {
+  if (p.event === "test") {
+    return { title: "Argus test message", text: p.message, html: `<p>${escapeHtml(p.message)}</p>`, severity: "info" };
+  }
+  if (p.event === "change") {
+    const c = p.change;
+    const title = `Argus: ${TITLES[c.change_type] ?? c.change_type} — ${deviceName(p.device, c.device_ip)}`;
+    const lines = [c.description, `Severity: ${c.severity}`, `Detected: ${c.detected_at}`];
+    if (p.device) lines.push(`Device: ${[p.device.ip_address, p.device.mac_address, p.device.vendor, p.device.hostname].filter(Boolean).join(", ")}`);
+    return { title, text: lines.join("\n"), html: `<ul>${lines.map((l) => `<li>${escapeHtml(l)}</li>`).join("")}</ul>`, severity: c.severity };
+  }
+  const n = p.changes.length;
+  const title = `Argus: ${n} change${n === 1 ? "" : "s"}${p.scan ? ` in scan ${p.scan.id} (${p.scan.subnet})` : ""}`;
+  const lines = p.changes.map(({ change }) => `[${change.severity}] ${change.description}`);
+  const severity = p.changes.reduce((w, { change }) => (rank(change.severity) > rank(w) ? change.severity : w), "info");
+  return {
+    title,
+    text: lines.join("\n"),
+    html: `<p>${escapeHtml(title)}</p><ul>${lines.map((l) => `<li>${escapeHtml(l)}</li>`).join("")}</ul>`,
+    severity,
+  };
+}
+
+const rank = (s: string) => ({ info: 0, low: 1, warning: 2, medium: 2, high: 3, critical: 4 })[s] ?? 0;
+
+/** ntfy priority 1–5 and Gotify priority 0–10 by severity. */
+export const ntfyPriority = (s: string) => [2, 3, 4, 4, 5][rank(s)];
+export const gotifyPriority = (s: string) => [2, 4, 6, 6, 9][rank(s)];
+/** ntfy tags (emoji shortcodes shown beside the title). */
+export const ntfyTags = (s: string) => [["information_source"], ["large_blue_circle"], ["warning"], ["warning"], ["rotating_light"]][rank(s)].concat(["argus"]);

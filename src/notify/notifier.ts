@@ -1,0 +1,128 @@
+// The appliance's notification service: the sink scans and passive sightings report to, the delivery
+// worker, one MQTT bridge per mqtt channel (kept in step with the configuration as it changes), and
+// test messages for POST /api/notifications/test.
+import type { Database } from "bun:sqlite";
+import type { Change } from "../inventory/observation.ts";
+import { log } from "../log.ts";
+import { sendEmail } from "./channels/email.ts";
+import { sendGotify, sendNtfy, sendWebhook } from "./channels/http.ts";
+import { MqttBridge } from "./channels/mqtt.ts";
+import type { Channel, MqttChannel, NotificationsConfig } from "./config.ts";
+import { enqueueChanges, enqueueTest, type ScanRef } from "./queue.ts";
+import type { NotifySink } from "./sink.ts";
+import { DEFAULT_RETRY_DELAYS_MS, DeliveryWorker, type AttemptResult, type QueuedMessage } from "./worker.ts";
+
+export type NotifierOptions = {
+  /** Milliseconds before the first try, then between tries (default 0 then DEFAULT_RETRY_DELAYS_MS). */
+  schedule?: number[];
+  pollMs?: number;
+};
+
+export class UnknownChannelError extends Error {}
+
+export class Notifier implements NotifySink {
+  private readonly worker: DeliveryWorker;
+  private readonly bridges = new Map<string, { key: string; bridge: MqttBridge }>();
+  private readonly holdMs: number;
+  private seenConfig: NotificationsConfig | null = null;
+  private watcher: ReturnType<typeof setInterval> | null = null;
+
+  constructor(
+    private readonly db: Database,
+    private readonly config: () => NotificationsConfig,
+    opts: NotifierOptions = {},
+  ) {
+    const schedule = opts.schedule ?? [0, ...DEFAULT_RETRY_DELAYS_MS];
+    this.holdMs = schedule[0] ?? 0;
+    this.worker = new DeliveryWorker(db, () => this.config().channels, (m, c, signal, timeoutMs) => this.send(m, c, signal, timeoutMs), {
+      retryDelaysMs: schedule.slice(1),
+      pollMs: opts.pollMs,
+    });
+  }
+
+  start(): void {
+    this.applyConfig();
+    this.worker.start();
+    // PUT /api/config swaps the configuration object: follow it (new, changed or removed MQTT brokers).
+    this.watcher = setInterval(() => this.applyConfig(), 1000);
+  }
+
+  enqueue(changes: Change[], scan: ScanRef | null): void {
+    enqueueChanges(this.db, changes, this.config(), scan, Date.now(), this.holdMs);
+  }
+
+  publish(_changes: Change[], _scan: ScanRef | null): void {
+    try {
+      this.applyConfig();
+      this.worker.kick();
+      this.inventoryChanged();
+    } catch (e) {
+      log.warn("notifier failed after a commit", { error: String(e) });
+    }
+  }
+
+  /** The inventory changed outside a scan (a device forgotten or edited): refresh Home Assistant's view. */
+  inventoryChanged(): void {
+    for (const { bridge } of this.bridges.values()) void bridge.sync();
+  }
+
+  /** Sends a test message to `name` now and reports the outcome (also recorded in the delivery list). */
+  async test(name: string): Promise<AttemptResult & { id: number }> {
+    const channel = this.config().channels.find((c) => c.name === name);
+    if (!channel) throw new UnknownChannelError(`No notification channel named "${name}"`);
+    this.applyConfig();
+    if (channel.type === "mqtt") await this.bridges.get(name)?.bridge.waitConnected((channel.timeout_seconds ?? 10) * 1000);
+    const id = enqueueTest(this.db, name);
+    return { id, ...(await this.worker.deliverNow(id)) };
+  }
+
+  /** Bridges for the MQTT channels: syncs them after the stores settle. */
+  async syncMqtt(): Promise<void> {
+    await Promise.all([...this.bridges.values()].map(({ bridge }) => bridge.sync()));
+  }
+
+  async stop(): Promise<void> {
+    if (this.watcher) clearInterval(this.watcher);
+    this.watcher = null;
+    await this.worker.stop();
+    await Promise.all([...this.bridges.values()].map(({ bridge }) => bridge.stop()));
+    this.bridges.clear();
+  }
+
+  private applyConfig(): void {
+    const cfg = this.config();
+    if (cfg === this.seenConfig) return;
+    this.seenConfig = cfg;
+    const wanted = new Map(cfg.channels.filter((c): c is MqttChannel => c.type === "mqtt" && c.enabled !== false).map((c) => [c.name, c]));
+    for (const [name, { key, bridge }] of this.bridges) {
+      const next = wanted.get(name);
+      if (next && JSON.stringify(next) === key) continue;
+      void bridge.stop();
+      this.bridges.delete(name);
+    }
+    for (const [name, c] of wanted) {
+      if (this.bridges.has(name)) continue;
+      const bridge = new MqttBridge(this.db, c);
+      this.bridges.set(name, { key: JSON.stringify(c), bridge });
+      bridge.start();
+    }
+  }
+
+  private async send(m: QueuedMessage, c: Channel, signal: AbortSignal, timeoutMs: number): Promise<void> {
+    switch (c.type) {
+      case "webhook":
+        return sendWebhook(c, m.payload, m.body, m.id, signal);
+      case "ntfy":
+        return sendNtfy(c, m.payload, signal);
+      case "gotify":
+        return sendGotify(c, m.payload, signal);
+      case "email":
+        return sendEmail(c, m.payload, timeoutMs, signal);
+      case "mqtt": {
+        const bridge = this.bridges.get(c.name)?.bridge;
+        if (!bridge) throw new Error(`channel "${c.name}" is disabled`);
+        return bridge.publishEvent(m.payload, signal);
+      }
+    }
+  }
+}

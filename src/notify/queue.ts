@@ -1,0 +1,170 @@
+// The delivery queue in SQLite (schema v11). `enqueueChanges` runs inside the caller's transaction —
+// the one that commits a scan's changes, or a passive sighting's — so a crash loses no alert and a
+// rolled-back change is never announced. The worker (worker.ts) sends what is due; this module also
+// answers GET /api/notifications and the metrics' delivery counts.
+import type { Database } from "bun:sqlite";
+import { fetchPage } from "../db/paging.ts";
+import type { Change, Severity } from "../inventory/observation.ts";
+import { toIso } from "../time.ts";
+import type { NotificationsConfig } from "./config.ts";
+import { releaseTime, routeChange, worstOf, type DeviceFacts } from "./rules.ts";
+
+/** The device as a message carries it: the inventory record without the owner's free-text notes. */
+export type DeviceRecord = {
+  id: number;
+  ip_address: string;
+  mac_address: string | null;
+  mac_randomized: boolean;
+  hostname: string | null;
+  vendor: string | null;
+  device_type: string;
+  os_name: string | null;
+  status: string;
+  first_seen: string;
+  last_seen: string;
+  label: string | null;
+  zone: string | null;
+  is_trusted: boolean;
+  risk_level: string;
+  risk_score: number;
+  threat_summary: string | null;
+  /** Open port numbers, ascending. */
+  open_ports: number[];
+};
+
+export type ChangeRecord = Required<Omit<Change, "acknowledged">> & { acknowledged: boolean };
+
+export type ScanRef = { id: number; profile: string; subnet: string };
+
+/** What a queue row sends; channels render it (webhook: as is; others: a title and a text). */
+export type Payload =
+  | { event: "change"; change: ChangeRecord; device: DeviceRecord | null }
+  | { event: "digest"; scan: ScanRef | null; changes: { change: ChangeRecord; device: DeviceRecord | null }[] }
+  | { event: "test"; message: string; sent_at: string };
+
+export type NotificationStatus = "pending" | "sent" | "failed";
+export const NOTIFICATION_STATUSES = ["pending", "sent", "failed"] as const;
+
+export type Delivery = {
+  id: number;
+  channel: string;
+  kind: "change" | "digest" | "test";
+  change_id: number | null;
+  scan_id: number | null;
+  severity: string;
+  status: NotificationStatus;
+  attempts: number;
+  error: string | null;
+  created_at: string;
+  sent_at: string | null;
+  next_attempt_at: string | null;
+};
+
+const DEVICE_SQL = `SELECT id, ip_address, mac_address, mac_randomized, hostname, vendor, device_type, os_name, status, first_seen, last_seen,
+  label, zone, is_trusted, risk_level, risk_score, threat_summary FROM devices WHERE id = ?`;
+
+export function deviceRecord(db: Database, id: number | null): DeviceRecord | null {
+  if (id === null) return null;
+  const row = db.query(DEVICE_SQL).get(id) as (Omit<DeviceRecord, "mac_randomized" | "is_trusted" | "open_ports"> & { mac_randomized: number; is_trusted: number }) | null;
+  if (!row) return null;
+  const ports = (db.query("SELECT port FROM ports WHERE device_id = ? ORDER BY port").all(id) as { port: number }[]).map((p) => p.port);
+  return { ...row, mac_randomized: row.mac_randomized === 1, is_trusted: row.is_trusted === 1, open_ports: ports };
+}
+
+const facts = (d: DeviceRecord | null): DeviceFacts => (d ? { is_trusted: d.is_trusted, zone: d.zone, mac_address: d.mac_address, ip_address: d.ip_address } : null);
+
+function changeRecord(c: Change): ChangeRecord {
+  if (c.id === undefined) throw new Error("a change must be inserted before it is queued");
+  return { ...c, id: c.id, acknowledged: c.acknowledged ?? false } as ChangeRecord;
+}
+
+/**
+ * Queues the messages these changes call for under `cfg`'s rules; call it inside the transaction that
+ * inserts the changes. `scan` is null for passive sightings (a digest then falls back to one message per
+ * change: there is no scan to wait for). Returns the number of rows queued.
+ */
+export function enqueueChanges(db: Database, changes: Change[], cfg: NotificationsConfig, scan: ScanRef | null, now: number = Date.now(), holdMs = 0): number {
+  if (changes.length === 0 || cfg.rules.length === 0) return 0;
+  const insert = db.query(
+    "INSERT INTO notifications (channel, kind, change_id, scan_id, severity, payload, created_at, next_attempt_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+  );
+  const created = toIso(now);
+  // Quiet hours may hold a message back; `holdMs` (the schedule's first delay, normally 0) always does.
+  const due = (severity: Severity) => Math.max(releaseTime(severity, cfg.quiet_hours, now), now + holdMs);
+  const devices = new Map<number, DeviceRecord | null>();
+  const device = (id: number | null) => {
+    if (id === null) return null;
+    if (!devices.has(id)) devices.set(id, deviceRecord(db, id));
+    return devices.get(id)!;
+  };
+  const digests = new Map<string, { change: ChangeRecord; device: DeviceRecord | null }[]>();
+  let queued = 0;
+  for (const c of changes) {
+    const d = device(c.device_id);
+    for (const route of routeChange(c, facts(d), cfg)) {
+      const item = { change: changeRecord(c), device: d };
+      if (route.digest && scan) {
+        const list = digests.get(route.channel) ?? [];
+        list.push(item);
+        digests.set(route.channel, list);
+        continue;
+      }
+      const payload: Payload = { event: "change", ...item };
+      insert.run(route.channel, "change", item.change.id, c.scan_id, c.severity, JSON.stringify(payload), created, due(c.severity));
+      queued++;
+    }
+  }
+  for (const [channel, items] of digests) {
+    const severity: Severity = worstOf(items.map((i) => i.change.severity));
+    const payload: Payload = { event: "digest", scan, changes: items };
+    insert.run(channel, "digest", null, scan!.id, severity, JSON.stringify(payload), created, due(severity));
+    queued++;
+  }
+  return queued;
+}
+
+export function enqueueTest(db: Database, channel: string, now: number = Date.now()): number {
+  const payload: Payload = { event: "test", message: "Test message from Argus: this channel works.", sent_at: toIso(now) };
+  return Number(
+    db
+      .query("INSERT INTO notifications (channel, kind, severity, payload, created_at, next_attempt_ms) VALUES (?, 'test', 'info', ?, ?, ?)")
+      .run(channel, JSON.stringify(payload), toIso(now), now).lastInsertRowid,
+  );
+}
+
+type Row = Omit<Delivery, "next_attempt_at"> & { next_attempt_ms: number };
+
+const COLUMNS = "id, channel, kind, change_id, scan_id, severity, status, attempts, error, created_at, sent_at, next_attempt_ms";
+
+function toDelivery(r: Row): Delivery {
+  const { next_attempt_ms, ...rest } = r;
+  return { ...rest, next_attempt_at: r.status === "pending" ? toIso(next_attempt_ms) : null };
+}
+
+export type DeliveryFilter = { status?: NotificationStatus; channel?: string; change_id?: number; limit: number; offset: number };
+
+/** Deliveries, newest first. */
+export function listDeliveries(db: Database, f: DeliveryFilter): { items: Delivery[]; total: number } {
+  const where: string[] = [];
+  const args: (string | number)[] = [];
+  if (f.status !== undefined) (where.push("status = ?"), args.push(f.status));
+  if (f.channel !== undefined) (where.push("channel = ?"), args.push(f.channel));
+  if (f.change_id !== undefined) (where.push("change_id = ?"), args.push(f.change_id));
+  const clause = where.length ? `WHERE ${where.join(" AND ")}` : "";
+  const { rows, total } = fetchPage<Row>(
+    db,
+    { count: `SELECT count(*) AS n FROM notifications ${clause}`, select: `SELECT ${COLUMNS} FROM notifications ${clause} ORDER BY id DESC LIMIT ? OFFSET ?`, args },
+    f,
+  );
+  return { items: rows.map(toDelivery), total };
+}
+
+export function getDelivery(db: Database, id: number): Delivery | null {
+  const r = db.query(`SELECT ${COLUMNS} FROM notifications WHERE id = ?`).get(id) as Row | null;
+  return r ? toDelivery(r) : null;
+}
+
+/** Finished deliveries per channel and result, for argus_notifications_total. */
+export function deliveryCounts(db: Database): { channel: string; status: NotificationStatus; n: number }[] {
+  return db.query("SELECT channel, status, count(*) AS n FROM notifications GROUP BY channel, status").all() as { channel: string; status: NotificationStatus; n: number }[];
+}

@@ -1,0 +1,66 @@
+// Which change goes to which channel (SPEC §5 notifications.rules): change types, minimum severity,
+// trusted or untrusted devices, zones; per-device mute; quiet hours that hold back all but the
+// severities named. Plain functions over a change, its device and the config.
+import type { Change, Severity } from "../inventory/observation.ts";
+import type { NotificationsConfig, QuietHours } from "./config.ts";
+
+/**
+ * Severity order for "at least": info < low < warning = medium < high < critical. `warning` (a new
+ * device, a possible spoof) asks for attention like a medium finding.
+ */
+const RANK: Record<Severity, number> = { info: 0, low: 1, warning: 2, medium: 2, high: 3, critical: 4 };
+
+export const atLeast = (severity: Severity, min: Severity | undefined): boolean => RANK[severity] >= RANK[min ?? "info"];
+
+export const worstOf = (severities: Severity[]): Severity => severities.reduce<Severity>((w, s) => (RANK[s] > RANK[w] ? s : w), "info");
+
+/** What the rules need to know about the device a change is about (null once it has been forgotten). */
+export type DeviceFacts = { is_trusted: boolean; zone: string | null; mac_address: string | null; ip_address: string } | null;
+
+export type Route = { channel: string; digest: boolean };
+
+/**
+ * The channels a change goes to. A channel named by several matching rules gets the change once;
+ * individually when any of those rules asks for it, else in the scan's digest. A muted device's
+ * changes go nowhere; disabled channels get nothing.
+ */
+export function routeChange(change: Change, device: DeviceFacts, cfg: NotificationsConfig): Route[] {
+  const mac = (change.device_mac ?? device?.mac_address ?? "").toLowerCase();
+  const ip = change.device_ip ?? device?.ip_address ?? "";
+  if (cfg.muted_devices.some((m) => m === mac || m === ip)) return [];
+  const enabled = new Set(cfg.channels.filter((c) => c.enabled !== false).map((c) => c.name));
+  const routes = new Map<string, boolean>();
+  for (const r of cfg.rules) {
+    if (r.change_types && !r.change_types.includes(change.change_type)) continue;
+    if (!atLeast(change.severity, r.min_severity)) continue;
+    if (r.trusted !== undefined && r.trusted !== null && (device?.is_trusted ?? false) !== r.trusted) continue;
+    if (r.zones && !r.zones.includes(device?.zone ?? "")) continue;
+    for (const ch of r.channels) {
+      if (!enabled.has(ch)) continue;
+      const digest = r.digest === true;
+      routes.set(ch, routes.has(ch) ? routes.get(ch)! && digest : digest);
+    }
+  }
+  return [...routes].map(([channel, digest]) => ({ channel, digest }));
+}
+
+const minutes = (hhmm: string) => Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.slice(3, 5));
+
+/**
+ * When a message of this severity may go out: now, or the end of the quiet hours it falls in.
+ * Quiet hours are the appliance's local time (TZ of the service); start > end spans midnight.
+ */
+export function releaseTime(severity: Severity, quiet: QuietHours | null, now: number): number {
+  if (!quiet || atLeast(severity, quiet.min_severity ?? "critical")) return now;
+  const start = minutes(quiet.start);
+  const end = minutes(quiet.end);
+  if (start === end) return now;
+  const d = new Date(now);
+  const current = d.getHours() * 60 + d.getMinutes();
+  const inside = start < end ? current >= start && current < end : current >= start || current < end;
+  if (!inside) return now;
+  const release = new Date(now);
+  release.setHours(Math.floor(end / 60), end % 60, 0, 0);
+  if (release.getTime() <= now) release.setDate(release.getDate() + 1);
+  return release.getTime();
+}
