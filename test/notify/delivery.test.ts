@@ -15,7 +15,7 @@ import type { Observation } from "../../src/inventory/observation.ts";
 import { validateNotifications, type NotificationsConfig } from "../../src/notify/config.ts";
 import { Notifier } from "../../src/notify/notifier.ts";
 import { enqueueChanges, listDeliveries } from "../../src/notify/queue.ts";
-import { resolveProfile } from "../../src/scan/profiles.ts";
+import { planScan } from "../../src/scans/plan.ts";
 import { ScanManager } from "../../src/scans/manager.ts";
 import type { PipelineOutput } from "../../src/scans/pipeline.ts";
 import { Scratch } from "../helpers/scratch.ts";
@@ -61,7 +61,7 @@ function rig(notifications: unknown, schedule = [0, 150, 150, 150, 150]): Rig {
     cfg,
     async scan(hosts) {
       next = hosts;
-      const { scan_id } = manager.start("network", resolveProfile("quick"), ["10.0.0.0/28"]);
+      const { scan_id } = manager.start(planScan({ kind: "network", subnet: "10.0.0.0/28", profile: "quick" }, cfg));
       await manager.idle();
       return scan_id;
     },

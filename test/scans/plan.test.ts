@@ -7,6 +7,7 @@ import { TargetError } from "../../src/net/targets.ts";
 import { ProfileError } from "../../src/scan/profiles.ts";
 import { openDatabase } from "../../src/db/database.ts";
 import { ScanManager } from "../../src/scans/manager.ts";
+import { noopSink } from "../../src/notify/sink.ts";
 import type { PipelineInput } from "../../src/scans/pipeline.ts";
 import { NoSubnetError, planScan } from "../../src/scans/plan.ts";
 import { Scratch } from "../helpers/scratch.ts";
@@ -83,7 +84,7 @@ describe("the scan manager runs the plan it is given", () => {
       inputs.push(input);
       return { observations: [], hostsTotal: input.targets.addresses.length, portsScanned: 0, complete: true, degraded: false };
     };
-    const manager = new ScanManager(db, () => DEFAULT_CONFIG, { publish: () => {} }, pipeline);
+    const manager = new ScanManager(db, () => DEFAULT_CONFIG, noopSink, pipeline);
     const plan = planScan({ kind: "network", subnet: "10.9.1.0/29,10.9.1.0/30" }, config({ exclude: ["10.9.1.1"] }));
     const started = manager.start(plan);
     await manager.idle();
