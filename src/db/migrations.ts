@@ -250,6 +250,21 @@ export const migrations: Migration[] = [
     description: "drop devices.open_ports: listings and stats derive open ports from the ports table",
     sql: `ALTER TABLE devices DROP COLUMN open_ports;`,
   },
+  // 10 and 11 belong to work merged in parallel (issues 10 and 11); these no-ops keep the numbering
+  // contiguous on this branch and are replaced by the real migrations when the branches meet.
+  { version: 10, description: "reserved (issue 10)", sql: "SELECT 1;" },
+  { version: 11, description: "reserved (issue 11)", sql: "SELECT 1;" },
+  {
+    version: 12,
+    description: "passive watch: evidence of each name and type, DHCP and mDNS fingerprints",
+    sql: `
+      ALTER TABLE devices ADD COLUMN device_type_source TEXT;  -- dhcp-fingerprint, mdns, mdns-model, scan
+      ALTER TABLE devices ADD COLUMN os_source TEXT;
+      ALTER TABLE devices ADD COLUMN model TEXT;               -- from mDNS _device-info
+      ALTER TABLE devices ADD COLUMN dhcp_fingerprint TEXT;    -- DHCP options 55 and 60: "1,3,6,15|MSFT 5.0"
+      ALTER TABLE devices ADD COLUMN mdns_services TEXT;       -- JSON list of announced service types
+    `,
+  },
 ];
 
 export const LATEST_VERSION = migrations[migrations.length - 1].version;

@@ -51,7 +51,9 @@ export type ChangeType =
   | "mac_changed_for_ip"
   | "port_opened"
   | "port_closed"
-  | "service_changed";
+  | "service_changed"
+  /** The passive listener saw more new devices than it admits per minute (a flood of random MACs). */
+  | "sighting_flood";
 
 export const CHANGE_TYPES: readonly ChangeType[] = [
   "device_added",
@@ -63,6 +65,7 @@ export const CHANGE_TYPES: readonly ChangeType[] = [
   "port_opened",
   "port_closed",
   "service_changed",
+  "sighting_flood",
 ];
 
 export const SEVERITIES = ["info", "warning", "low", "medium", "high", "critical"] as const;
