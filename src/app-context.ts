@@ -9,6 +9,9 @@ import { AuditLog } from "./audit/audit-log.ts";
 import { configPath, loadAppConfig, updateAppConfig, type AppConfig } from "./config/app-config.ts";
 import { noopSink, type NotifySink } from "./notify/sink.ts";
 import { ScanManager } from "./scans/manager.ts";
+import type { Change } from "./inventory/observation.ts";
+import { passiveAnnouncer } from "./notify/announce.ts";
+import type { PassiveWatch } from "./passive/watch.ts";
 
 export type AppContext = {
   db: Database;
@@ -25,12 +28,17 @@ export type AppContext = {
   /** Validates, saves and applies a change to the configuration file. */
   updateConfig: (patch: Partial<AppConfig>) => AppConfig;
   scans: ScanManager;
+  /** Where changes recorded outside a scan go (passive watch). */
+  announce: (changes: Change[], iface: string) => void;
+  /** The passive listener, once started (null when off). */
+  passive: PassiveWatch | null;
 };
 
 export function createContext(db: Database, settings: Settings, sessionSecret: string, sink: NotifySink = noopSink): AppContext {
   const path = configPath(settings.dataDir, settings.configEnv);
   let config = loadAppConfig(path, settings.configEnv);
   const current = () => config;
+  const scans = new ScanManager(db, current, sink);
   return {
     db,
     settings,
@@ -43,6 +51,8 @@ export function createContext(db: Database, settings: Settings, sessionSecret: s
     loginLimiter: new LoginRateLimiter(),
     config: current,
     updateConfig: (patch) => (config = updateAppConfig(path, patch, settings.configEnv)),
-    scans: new ScanManager(db, current, sink),
+    scans,
+    announce: passiveAnnouncer(sink, scans),
+    passive: null,
   };
 }

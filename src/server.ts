@@ -7,6 +7,7 @@ import { loadSessionSecret } from "./auth/secret.ts";
 import type { Settings } from "./config/settings.ts";
 import { openDatabase } from "./db/database.ts";
 import { log, setLogLevel } from "./log.ts";
+import { PassiveWatch } from "./passive/watch.ts";
 
 /** How long in-flight requests may take to finish during shutdown before their connections are closed. */
 const DRAIN_MS = 1500;
@@ -19,6 +20,7 @@ export async function startServer(settings: Settings): Promise<RunningServer> {
   const ctx = createContext(db, settings, loadSessionSecret(settings.dataDir, settings.sessionSecret));
   const interrupted = ctx.scans.markInterrupted();
   if (interrupted > 0) log.warn("marked scans interrupted by the previous stop", { count: interrupted });
+  ctx.passive = PassiveWatch.start({ db, config: ctx.config, announce: ctx.announce });
   const app = createApp(ctx).listen({ hostname: settings.host, port: settings.port });
   const server = app.server!;
   // A unix socket as a second door to the same app: for local tools, a reverse proxy, and tests that
@@ -38,7 +40,7 @@ export async function startServer(settings: Settings): Promise<RunningServer> {
       // Stop taking requests, end live streams, let a running scan record itself as cancelled, give
       // in-flight requests a moment, then close what is left and the database file.
       const draining = Promise.all([app.stop(), local?.stop()]);
-      await ctx.scans.stop();
+      await Promise.all([ctx.scans.stop(), ctx.passive?.stop()]);
       await Promise.race([draining, Bun.sleep(DRAIN_MS)]);
       server.stop(true);
       local?.stop(true);

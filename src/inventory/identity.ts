@@ -35,11 +35,13 @@ export const DEVICE_COLUMNS =
   "id, mac_address, ip_address, mac_randomized, hostname, hostname_source, status, ports_known, ports_spec, is_trusted, missed_scans, dhcp_fingerprint, device_type, device_type_source";
 
 /**
- * How much a name's or type's source is worth: a DHCP hostname is what the device calls itself;
- * mDNS is what it announces; reverse DNS and NetBIOS are what others (or old leases) say about it.
- * A guess from vendor and ports is the weakest. Unknown sources rank lowest.
+ * How much a name's or type's source is worth. Names: a DHCP hostname is what the device calls
+ * itself (dhcp), then what it announces (mdns); reverse DNS and NetBIOS are what others (or old
+ * leases) say about it. Types: the model a device announces (mdns-model), then its DHCP client's
+ * fingerprint, then the services it announces (mdns-service), then a scan's guess from vendor and
+ * ports. Unknown sources rank lowest.
  */
-export const SOURCE_RANK: Record<string, number> = { dhcp: 5, mdns: 4, "mdns-model": 4, "dhcp-fingerprint": 3, dns: 2, netbios: 2, scan: 1 };
+export const SOURCE_RANK: Record<string, number> = { dhcp: 5, "mdns-model": 5, mdns: 4, "dhcp-fingerprint": 4, "mdns-service": 3, dns: 2, netbios: 2, scan: 1 };
 
 /** SQL: rank of a source column, for "overwrite only when at least as good". */
 export function rankSql(column: string): string {
