@@ -123,11 +123,28 @@ describe.skipIf(!runnable)("passive watch", () => {
     expect((await api.get("/api/scans")).body).toEqual([]);
   }, 30_000);
 
-  test("a host that only sends a gratuitous ARP is seen", async () => {
+  test("a host that only sends a gratuitous ARP is seen, also on the live event stream", async () => {
     const h = host(4);
+    const stream = await fetch("http://argus/api/scan/events", { unix: server.socket, headers: { "X-API-Key": apiKey } } as RequestInit);
+    expect(stream.status).toBe(200);
+    const reader = stream.body!.getReader();
     await send(h.ns, [gratuitousArp(h.mac!, h.ip)]);
     const { value } = await waitFor("device_added", async () => (await changes("device_added", h.mac!))[0]);
     expect(value).toMatchObject({ device_ip: h.ip, scan_id: null });
+    // The same change, pushed to live clients as an SSE "changes" event.
+    let text = "";
+    const deadline = Date.now() + 5000;
+    while (!text.includes("event: changes") && Date.now() < deadline) {
+      const chunk = await reader.read();
+      if (chunk.done) break;
+      text += new TextDecoder().decode(chunk.value);
+    }
+    await reader.cancel();
+    const event = text.split("\n\n").find((e) => e.startsWith("event: changes"));
+    expect(event).toBeDefined();
+    const data = JSON.parse(event!.split("\n")[1].slice("data: ".length));
+    expect(data).toMatchObject({ type: "changes", scan_id: null });
+    expect(data.changes.map((c: any) => [c.change_type, c.device_mac])).toContainEqual(["device_added", h.mac]);
   }, 30_000);
 
   test("a host that only speaks mDNS is seen and typed by its announced services", async () => {
