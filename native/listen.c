@@ -8,9 +8,11 @@
  * - Unbound, the socket lives through interface flaps: a link going down and
  *   up, or an interface deleted and created again (new ifindex), needs no
  *   reopening, only a new interface set (argus_listen_set_ifaces).
- * - Bursts are coalesced: after a wake-up the thread drains the socket with
- *   recvmmsg, then sleeps a few milliseconds before polling again, so 10,000
- *   frames a second cost a few hundred system calls, not 10,000.
+ * - Frames arrive in a memory-mapped TPACKET_V3 ring: the kernel fills blocks
+ *   and hands one over when it is full or RING_BLOCK_MS after its first frame,
+ *   so the thread wakes at most a few hundred times a second whatever the
+ *   rate, and reads frames without a system call or a copy each. Kernels
+ *   without it get recvmmsg batches with a short nap between drains instead.
  * - Repeats (the same host saying the same thing within repeat_ms) never
  *   leave the thread; a chatty LAN is deduplicated here, before the FFI.
  */
@@ -27,6 +29,7 @@
 #include <linux/filter.h>
 #include <linux/if_packet.h>
 #include <net/ethernet.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include "internal.h"
 
@@ -35,7 +38,11 @@
 #define BATCH 64
 #define SNAP 2048          /* DHCP and mDNS fit; a longer frame is decoded as far as it goes */
 #define COALESCE_NS 10000000L /* 10 ms between drains */
-#define SEEN_SLOTS 8192    /* repeat filter, direct-mapped */
+#define SEEN_WAYS 4
+#define SEEN_SETS 4096     /* repeat filter: 16,384 entries, 4-way set associative */
+#define RING_BLOCK (1u << 17) /* 128 KiB blocks ... */
+#define RING_BLOCKS 16        /* ... 2 MiB of ring */
+#define RING_BLOCK_MS 10      /* a block is handed over at the latest this long after its first frame */
 #define LISTEN_RCVBUF (4 << 20)
 
 struct seen_slot {
@@ -45,6 +52,9 @@ struct seen_slot {
 
 struct argus_listener {
 	int fd, stop_fd[2], wake_fd[2];
+	uint8_t *ring; /* TPACKET_V3 blocks, NULL when the kernel refused them */
+	size_t ring_len;
+	uint32_t block;
 	uint32_t flags;
 	uint64_t repeat_us;
 	pthread_t thread;
@@ -67,18 +77,46 @@ static uint64_t wall_us(void)
 	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
-/* FNV-1a over the sighting without its time and interface. */
+static uint64_t fnv(uint64_t h, const void *data, size_t n)
+{
+	const uint8_t *p = data;
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ p[i]) * 1099511628211ull;
+	return h;
+}
+
+/* FNV-1a over what the sighting says (not its time or interface); text only as far as it goes. */
 static uint64_t sighting_hash(const struct argus_sighting *s)
 {
-	const uint8_t *p = (const uint8_t *)s;
 	uint64_t h = 1469598103934665603ull;
-	for (size_t i = 0; i < offsetof(struct argus_sighting, ifindex); i++)
-		h = (h ^ p[i]) * 1099511628211ull;
-	for (size_t i = offsetof(struct argus_sighting, flags); i < offsetof(struct argus_sighting, seen_us); i++)
-		h = (h ^ p[i]) * 1099511628211ull;
-	for (size_t i = offsetof(struct argus_sighting, hostname); i < sizeof *s; i++)
-		h = (h ^ p[i]) * 1099511628211ull;
+	h = fnv(h, s, offsetof(struct argus_sighting, ifindex));
+	h = fnv(h, &s->flags, offsetof(struct argus_sighting, seen_us) - offsetof(struct argus_sighting, flags));
+	h = fnv(h, s->hostname, s->hostname_len);
+	h = fnv(h, s->prl, s->prl_len);
+	h = fnv(h, s->vendor, s->vendor_len);
+	h = fnv(h, s->services, s->services_len);
+	h = fnv(h, s->model, s->model_len);
 	return h | 1; /* 0 marks an empty slot */
+}
+
+/* True if the same sighting was queued within the repeat window; otherwise remembers it now. */
+static int repeated(struct argus_listener *l, uint64_t h, uint64_t now)
+{
+	struct seen_slot *set = &l->seen[(h % SEEN_SETS) * SEEN_WAYS];
+	struct seen_slot *victim = &set[0];
+	for (int i = 0; i < SEEN_WAYS; i++) {
+		if (set[i].hash == h) {
+			if (now - set[i].at_us < l->repeat_us)
+				return 1;
+			victim = &set[i];
+			break;
+		}
+		if (set[i].at_us < victim->at_us)
+			victim = &set[i]; /* the oldest (or an empty one) makes room */
+	}
+	victim->hash = h;
+	victim->at_us = now;
+	return 0;
 }
 
 static int iface_wanted(struct argus_listener *l, int32_t ifindex)
@@ -103,14 +141,10 @@ static int take_frame(struct argus_listener *l, int32_t ifindex, const uint8_t *
 		return 0;
 	}
 	s.ifindex = (uint32_t)ifindex;
-	uint64_t h = sighting_hash(&s);
-	struct seen_slot *slot = &l->seen[h % SEEN_SLOTS];
-	if (slot->hash == h && now - slot->at_us < l->repeat_us) {
+	if (repeated(l, sighting_hash(&s), now)) {
 		l->st.repeats++;
 		return 0;
 	}
-	slot->hash = h;
-	slot->at_us = now;
 	if (l->len == QUEUE_CAP) {
 		l->st.overflow++;
 		return 0;
@@ -174,6 +208,36 @@ static void drain(struct argus_listener *l)
 	}
 }
 
+/* Hands every block the kernel has passed to us through take_frame, oldest first. */
+static void drain_ring(struct argus_listener *l)
+{
+	for (uint32_t n = 0; n < RING_BLOCKS; n++) {
+		struct tpacket_block_desc *b = (struct tpacket_block_desc *)(l->ring + (size_t)l->block * RING_BLOCK);
+		if (!(__atomic_load_n(&b->hdr.bh1.block_status, __ATOMIC_ACQUIRE) & TP_STATUS_USER))
+			return;
+		uint32_t count = b->hdr.bh1.num_pkts;
+		uint32_t off = b->hdr.bh1.offset_to_first_pkt;
+		uint64_t now = wall_us();
+		int queued = 0;
+		pthread_mutex_lock(&l->mu);
+		for (uint32_t i = 0; i < count && off >= sizeof *b && off < RING_BLOCK; i++) {
+			const struct tpacket3_hdr *h = (const struct tpacket3_hdr *)((const uint8_t *)b + off);
+			const struct sockaddr_ll *sll = (const struct sockaddr_ll *)((const uint8_t *)h + TPACKET_ALIGN(sizeof *h));
+			/* The kernel wrote these offsets, but a frame is still only read inside its block. */
+			if ((size_t)off + h->tp_mac + h->tp_snaplen <= RING_BLOCK && sll->sll_pkttype != PACKET_OUTGOING)
+				queued |= take_frame(l, sll->sll_ifindex, (const uint8_t *)h + h->tp_mac, h->tp_snaplen, now);
+			if (h->tp_next_offset == 0)
+				break;
+			off += h->tp_next_offset;
+		}
+		if (queued)
+			wake(l);
+		pthread_mutex_unlock(&l->mu);
+		__atomic_store_n(&b->hdr.bh1.block_status, TP_STATUS_KERNEL, __ATOMIC_RELEASE);
+		l->block = (l->block + 1) % RING_BLOCKS;
+	}
+}
+
 static void *run(void *arg)
 {
 	struct argus_listener *l = arg;
@@ -198,6 +262,10 @@ static void *run(void *arg)
 			l->st.errors++;
 			pthread_mutex_unlock(&l->mu);
 		}
+		if (l->ring) {
+			drain_ring(l); /* the ring's block timeout already batches */
+			continue;
+		}
 		drain(l);
 		/* Let a burst gather before the next drain; stop still ends the nap at once. */
 		struct pollfd s = { .fd = l->stop_fd[0], .events = POLLIN };
@@ -206,6 +274,31 @@ static void *run(void *arg)
 			break;
 	}
 	return NULL;
+}
+
+/* A TPACKET_V3 receive ring; 0, or -errno when the kernel will not (the listener then reads with recvmmsg). */
+static int map_ring(struct argus_listener *l)
+{
+	int v = TPACKET_V3;
+	if (setsockopt(l->fd, SOL_PACKET, PACKET_VERSION, &v, sizeof v) != 0)
+		return -errno;
+	struct tpacket_req3 req = {
+		.tp_block_size = RING_BLOCK,
+		.tp_block_nr = RING_BLOCKS,
+		.tp_frame_size = SNAP,
+		.tp_frame_nr = (RING_BLOCK / SNAP) * RING_BLOCKS,
+		.tp_retire_blk_tov = RING_BLOCK_MS,
+	};
+	if (setsockopt(l->fd, SOL_PACKET, PACKET_RX_RING, &req, sizeof req) != 0)
+		return -errno;
+	void *ring = mmap(NULL, (size_t)RING_BLOCK * RING_BLOCKS, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_LOCKED, l->fd, 0);
+	if (ring == MAP_FAILED) /* MAP_LOCKED needs RLIMIT_MEMLOCK room; unlocked is fine too */
+		ring = mmap(NULL, (size_t)RING_BLOCK * RING_BLOCKS, PROT_READ | PROT_WRITE, MAP_SHARED, l->fd, 0);
+	if (ring == MAP_FAILED)
+		return -errno;
+	l->ring = ring;
+	l->ring_len = (size_t)RING_BLOCK * RING_BLOCKS;
+	return 0;
 }
 
 static int open_socket(int *fd_out)
@@ -272,7 +365,7 @@ argus_listener *argus_listen_open(uint32_t flags, uint32_t repeat_ms, int32_t *e
 	l->repeat_us = (uint64_t)repeat_ms * 1000u;
 	pthread_mutex_init(&l->mu, NULL);
 	l->queue = calloc(QUEUE_CAP, sizeof *l->queue);
-	l->seen = calloc(SEEN_SLOTS, sizeof *l->seen);
+	l->seen = calloc((size_t)SEEN_SETS * SEEN_WAYS, sizeof *l->seen);
 	l->bufs = malloc((size_t)BATCH * SNAP);
 	if (!l->queue || !l->seen || !l->bufs) {
 		*err = ENOMEM;
@@ -285,6 +378,8 @@ argus_listener *argus_listen_open(uint32_t flags, uint32_t repeat_ms, int32_t *e
 		*err = -r;
 		goto fail;
 	}
+	if (getenv("ARGUS_LISTEN_NO_RING") == NULL) /* the recvmmsg path, for comparison (benchmark) */
+		(void)map_ring(l);
 	/* The wake pipe's read end blocks: the TypeScript side reads it off its event loop. */
 	if (pipe2(l->stop_fd, O_CLOEXEC) != 0 || pipe2(l->wake_fd, O_CLOEXEC) != 0) {
 		*err = errno;
@@ -345,7 +440,7 @@ void argus_listen_stats(argus_listener *l, struct argus_listen_stats *out)
 	*out = l->st;
 	pthread_mutex_unlock(&l->mu);
 	if (l->fd >= 0) {
-		struct tpacket_stats ks;
+		struct tpacket_stats_v3 ks; /* starts like struct tpacket_stats */
 		socklen_t kl = sizeof ks;
 		/* Reading resets the kernel's counters: keep a running total. */
 		if (getsockopt(l->fd, SOL_PACKET, PACKET_STATISTICS, &ks, &kl) == 0) {
@@ -380,6 +475,8 @@ void argus_listen_close(argus_listener *l)
 	for (size_t i = 0; i < sizeof fds / sizeof fds[0]; i++)
 		if (fds[i] >= 0)
 			close(fds[i]);
+	if (l->ring)
+		munmap(l->ring, l->ring_len);
 	pthread_mutex_destroy(&l->mu);
 	free(l->queue);
 	free(l->seen);

@@ -21,7 +21,7 @@ sent = 0
 for i, f in enumerate(frames):
     due = start + i / a.rate
     now = time.monotonic()
-    if due > now:
+    if due - now > 0.002:  # sleep in slices of a few ms: per-frame sleeps would cap the rate
         time.sleep(due - now)
     try:
         s.send(f)
