@@ -71,10 +71,8 @@ describe.skipIf(!runnable)("passive watch", () => {
   /** Joins the LAN from h2 with busybox udhcpc, as MAC `mac`, announcing `hostname`. */
   const dhcpJoin = async (mac: string, hostname: string) => {
     const ns = host(2).ns;
-    await sh(ns, ["ip", "link", "set", "eth0", "down"]);
     await sh(ns, ["ip", "addr", "flush", "dev", "eth0"]);
     await sh(ns, ["ip", "link", "set", "eth0", "address", mac]);
-    await sh(ns, ["ip", "link", "set", "eth0", "up"]);
     const started = Date.now();
     await sh(ns, ["busybox", "udhcpc", "-i", "eth0", "-f", "-q", "-n", "-t", "5", "-T", "1", "-A", "1", "-s", join(dir, "udhcpc.script"), "-x", `hostname:${hostname}`]);
     return started;
