@@ -17,6 +17,7 @@ import { errorHandling } from "./errors.ts";
 import { healthRoutes } from "./health.ts";
 import { keyRoutes } from "./keys.ts";
 import { networkRoutes } from "./network.ts";
+import { passiveRoutes } from "./passive.ts";
 import { scanRoutes } from "./scans.ts";
 import { securityHeaders } from "./security-headers.ts";
 
@@ -59,6 +60,7 @@ export function createApp(ctx: AppContext) {
     .use(statsRoutes(ctx))
     .use(scanRoutes(ctx))
     .use(networkRoutes(ctx))
+    .use(passiveRoutes(ctx))
     .use(pageRoutes(ctx));
 }
 

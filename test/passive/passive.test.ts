@@ -267,6 +267,11 @@ describe.skipIf(!runnable)("passive watch", () => {
     expect(await device(host(4).mac!)).not.toBeNull();
     expect(latencies.length).toBeGreaterThan(5);
     expect(Math.max(...latencies)).toBeLessThan(1000);
+    // The status route says so.
+    const status = await api.get("/api/passive");
+    expect(status.status).toBe(200);
+    expect(status.body).toMatchObject({ listening: true, interfaces: ["eth0"], flooding: ["eth0"] });
+    expect(status.body.frames).toBeGreaterThanOrEqual(5000);
   }, 60_000);
 
   test("SIGTERM stops the appliance with its listener cleanly", async () => {
