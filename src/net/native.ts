@@ -351,6 +351,7 @@ export interface RawSighting {
 
 export const SIGHTING_SIZE = 464;
 const latin1 = new TextDecoder("latin1");
+const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
 
 function ipOrNull(b: Uint8Array, off: number): string | null {
   return b[off] | b[off + 1] | b[off + 2] | b[off + 3] ? formatIp(b, off) : null;
@@ -362,7 +363,7 @@ function text(b: Uint8Array, off: number, len: number): string | null {
   const raw = b.subarray(off, off + len);
   let s: string;
   try {
-    s = new TextDecoder("utf-8", { fatal: true }).decode(raw);
+    s = strictUtf8.decode(raw);
   } catch {
     s = latin1.decode(raw);
   }

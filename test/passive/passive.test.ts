@@ -224,6 +224,24 @@ describe.skipIf(!runnable)("passive watch", () => {
     await waitFor("after the flap", async () => (await changes("device_added", "00:1d:0f:00:00:44"))[0]);
   }, 30_000);
 
+  test("the listener follows its interface when it is deleted and created again (a new ifindex)", async () => {
+    const br = `${net.prefix}-br`;
+    const scanNs = net.truth.scanner_ns;
+    const port = `${net.prefix}-s`;
+    const before = (await sh(scanNs, ["cat", "/sys/class/net/eth0/ifindex"])).trim();
+    await sh(br, ["ip", "link", "del", port]);
+    await sh(br, ["ip", "link", "add", port, "type", "veth", "peer", "name", "eth0", "address", net.truth.scanner_mac, "netns", scanNs]);
+    await sh(br, ["ip", "link", "set", port, "master", `${net.prefix}-lan`, "up"]);
+    await sh(scanNs, ["ip", "addr", "add", `${net.truth.scanner_ip}/24`, "dev", "eth0"]);
+    await sh(scanNs, ["ip", "link", "set", "eth0", "up"]);
+    expect((await sh(scanNs, ["cat", "/sys/class/net/eth0/ifindex"])).trim()).not.toBe(before);
+    // The appliance re-reads its interfaces every 5 s; frames sent until then may be missed.
+    await Bun.sleep(6000);
+    await send(host(4).ns, [gratuitousArp("00:1d:0f:00:00:46", "10.231.0.79")]);
+    await waitFor("after re-creation", async () => (await changes("device_added", "00:1d:0f:00:00:46"))[0]);
+    expect((await api.get("/api/passive")).body.interfaces).toEqual(["eth0"]);
+  }, 30_000);
+
   test("malformed DHCP and mDNS frames crash nothing; the listener goes on", async () => {
     const hostile = passiveCorpus().slice(3).map((c) => c.frame);
     const truncated = passiveCorpus().slice(0, 2).flatMap((c) => Array.from({ length: 40 }, (_, i) => c.frame.subarray(0, Math.max(14, c.frame.length - 1 - i * 7))));
