@@ -121,7 +121,7 @@ export function scanRoutes(ctx: AppContext) {
         });
         return new Response(stream, { headers: { "content-type": "text/event-stream", "cache-control": "no-cache", connection: "keep-alive" } });
       },
-      { query: noQuery, detail: { summary: "Live scan progress as Server-Sent Events (status, progress, finished)", tags: ["scans"] } },
+      { query: noQuery, detail: { summary: "Live scan progress as Server-Sent Events (status, progress, finished; changes from the passive watch)", tags: ["scans"] } },
     )
     .post(
       "/api/scan/cancel",
