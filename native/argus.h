@@ -148,9 +148,100 @@ ARGUS_API void argus_sweep_close(argus_sweep *s);
  * order) so the kernel ARP-resolves them; returns how many were sent. */
 ARGUS_API uint32_t argus_udp_nudge(const uint32_t *ips, uint32_t n, uint16_t port);
 
+/* ---- passive listening (sighting.c decodes, listen.c listens) ---------- */
+
+enum argus_sighting_source { ARGUS_SRC_ARP = 1, ARGUS_SRC_DHCP = 2, ARGUS_SRC_MDNS = 3 };
+
+/* Extra status of argus_decode_sighting: a well-formed frame of none of the
+ * watched kinds (ARP, DHCP, mDNS). */
+#define ARGUS_DECODE_IGNORED 4
+
+/* What one frame says about the host that sent it (or, for a DHCP ACK, the
+ * client it names): 464 bytes, offsets fixed. Text fields are raw bytes with
+ * a length (no terminator), truncated to their capacity; the TypeScript side
+ * sanitises them. */
+struct argus_sighting {
+	uint8_t mac[6];          /* 0   ARP sender / DHCP chaddr / Ethernet source (mDNS) */
+	uint8_t source;          /* 6   enum argus_sighting_source */
+	uint8_t dhcp_type;       /* 7   DHCP option 53 (1 DISCOVER .. 8 INFORM), 0 = none */
+	uint8_t ip[4];           /* 8   network order, 0.0.0.0 = none: ARP sender, DHCP ciaddr
+	                                (yiaddr of a server's ACK), IPv4 source (mDNS) */
+	uint8_t aux_ip[4];       /* 12  DHCP option 50 (requested address); ARP target address */
+	uint32_t ifindex;        /* 16  interface it arrived on */
+	uint16_t flags;          /* 20  enum argus_frame_flag of the host's MAC */
+	uint8_t arp_op;          /* 22  1 request, 2 reply (ARP) */
+	uint8_t dhcp_op;         /* 23  BOOTP op: 1 from a client, 2 from a server */
+	uint8_t hostname_len;    /* 24  */
+	uint8_t prl_len;         /* 25  */
+	uint8_t vendor_len;      /* 26  */
+	uint8_t services_len;    /* 27  */
+	uint8_t model_len;       /* 28  */
+	uint8_t mdns_response;   /* 29  1 when the mDNS message was a response (announcement) */
+	uint8_t pad[2];          /* 30  */
+	uint64_t seen_us;        /* 32  CLOCK_REALTIME, microseconds (0 when decoded offline) */
+	char hostname[64];       /* 40  DHCP option 12, or the mDNS A/SRV host name without ".local" */
+	uint8_t prl[64];         /* 104 DHCP option 55, parameter request list */
+	char vendor[64];         /* 168 DHCP option 60, vendor class identifier */
+	char services[160];      /* 232 mDNS service types, comma separated ("_ipp._tcp,_http._tcp") */
+	char model[64];          /* 392 mDNS _device-info TXT "model=" */
+	uint8_t reserved[8];     /* 456 */
+};
+
+/* Decode one Ethernet frame (ARP, or IPv4 UDP to/from ports 67/68/5353)
+ * into a sighting. OK, IGNORED (another kind of traffic, an ARP probe from
+ * 0.0.0.0), or TOO_SHORT/MALFORMED. Never reads outside [frame, frame+len);
+ * DNS name compression may only point backwards, so loops cannot happen. */
+ARGUS_API int argus_decode_sighting(const uint8_t *frame, size_t len, struct argus_sighting *out);
+
+typedef struct argus_listener argus_listener;
+
+enum argus_listen_flag {
+	ARGUS_LISTEN_OFFLINE = 1 << 0, /* no socket and no thread: frames come from argus_listen_inject */
+};
+
+/* Counters: 8 x uint64. */
+struct argus_listen_stats {
+	uint64_t frames;       /* frames that passed the kernel filter */
+	uint64_t sightings;    /* decoded into a sighting and queued */
+	uint64_t repeats;      /* identical to a recent sighting, dropped */
+	uint64_t ignored;      /* foreign interface, undecodable, not watched */
+	uint64_t overflow;     /* queue full, dropped */
+	uint64_t kernel_drops; /* dropped by the kernel (socket buffer full) */
+	uint64_t errors;       /* socket errors survived (interface down, ...) */
+	uint64_t wakeups;      /* listener thread wake-ups */
+};
+
+/* Open a listener: one AF_PACKET socket on all interfaces with a kernel
+ * filter for ARP, DHCP and mDNS, read by a thread of its own that decodes,
+ * drops repeats (same sighting within repeat_ms) and queues sightings.
+ * Nothing is accepted until argus_listen_set_ifaces names interfaces. An
+ * unbound socket survives an interface going down, up, away and back.
+ * Returns NULL with an errno in *err (EPERM/EACCES = no CAP_NET_RAW). */
+ARGUS_API argus_listener *argus_listen_open(uint32_t flags, uint32_t repeat_ms, int32_t *err);
+
+/* The interfaces (ifindex) whose frames count; replaces the previous set (at most 32). */
+ARGUS_API int argus_listen_set_ifaces(argus_listener *l, const int32_t *ifindexes, uint32_t n);
+
+/* A new descriptor (the caller closes it) for the read end of a pipe that gets
+ * a byte when sightings are queued after the queue was drained; it reaches
+ * end-of-file when the listener is closed. -1 for OFFLINE listeners. */
+ARGUS_API int32_t argus_listen_wake_fd(const argus_listener *l);
+
+/* Take up to max queued sightings, oldest first; returns how many. */
+ARGUS_API uint32_t argus_listen_read(argus_listener *l, struct argus_sighting *out, uint32_t max);
+
+ARGUS_API void argus_listen_stats(argus_listener *l, struct argus_listen_stats *out);
+
+/* Feed a frame through the decode/dedup/queue path (OFFLINE listeners,
+ * tests). Returns 1 if it was queued. */
+ARGUS_API int argus_listen_inject(argus_listener *l, int32_t ifindex, const uint8_t *frame, size_t len);
+
+/* Stop the thread, close the socket and the pipe, free. */
+ARGUS_API void argus_listen_close(argus_listener *l);
+
 /* Layout/ABI version checked by the TypeScript loader. */
 ARGUS_API uint32_t argus_abi_version(void);
 
-#define ARGUS_ABI_VERSION 2
+#define ARGUS_ABI_VERSION 3
 
 #endif

@@ -9,6 +9,9 @@ import { AuditLog } from "./audit/audit-log.ts";
 import { configPath, loadAppConfig, updateAppConfig, type AppConfig } from "./config/app-config.ts";
 import { Notifier } from "./notify/notifier.ts";
 import { ScanManager } from "./scans/manager.ts";
+import type { Change } from "./inventory/observation.ts";
+import { passiveAnnouncer } from "./notify/announce.ts";
+import type { PassiveWatch } from "./passive/watch.ts";
 
 export type AppContext = {
   db: Database;
@@ -27,6 +30,10 @@ export type AppContext = {
   scans: ScanManager;
   /** Notification queue, delivery worker and MQTT bridges (started by the server). */
   notifier: Notifier;
+  /** Where changes recorded outside a scan go (passive watch). */
+  announce: (changes: Change[], iface: string) => void;
+  /** The passive listener, once started (null when off). */
+  passive: PassiveWatch | null;
 };
 
 export function createContext(db: Database, settings: Settings, sessionSecret: string): AppContext {
@@ -34,6 +41,7 @@ export function createContext(db: Database, settings: Settings, sessionSecret: s
   let config = loadAppConfig(path, settings.configEnv);
   const current = () => config;
   const notifier = new Notifier(db, () => config.notifications, { schedule: settings.notifySchedule });
+  const scans = new ScanManager(db, current, notifier);
   return {
     db,
     settings,
@@ -46,7 +54,9 @@ export function createContext(db: Database, settings: Settings, sessionSecret: s
     loginLimiter: new LoginRateLimiter(),
     config: current,
     updateConfig: (patch) => (config = updateAppConfig(path, patch, settings.configEnv)),
-    scans: new ScanManager(db, current, notifier),
+    scans,
     notifier,
+    announce: passiveAnnouncer(notifier, scans),
+    passive: null,
   };
 }

@@ -8,6 +8,7 @@ import type { Settings } from "./config/settings.ts";
 import { openDatabase } from "./db/database.ts";
 import { log, setLogLevel } from "./log.ts";
 import { startupReport } from "./service/startup.ts";
+import { PassiveWatch } from "./passive/watch.ts";
 
 /** How long in-flight requests may take to finish during shutdown before their connections are closed. */
 const DRAIN_MS = 1500;
@@ -45,6 +46,7 @@ export async function startServer(settings: Settings): Promise<RunningServer> {
     db.close(false);
     throw e;
   }
+  ctx.passive = PassiveWatch.start({ db, config: ctx.config, sink: ctx.notifier, announce: ctx.announce });
   // Sends what is queued, also what a previous run committed but had not sent yet.
   ctx.notifier.start();
   const server = app.server!;
@@ -62,8 +64,8 @@ export async function startServer(settings: Settings): Promise<RunningServer> {
       // Stop taking requests, end live streams, let a running scan record itself as cancelled, give
       // in-flight requests a moment, then close what is left and the database file.
       const draining = Promise.all([app.stop(), local?.stop()]);
-      await ctx.scans.stop();
-      // The scan's last changes are queued by now; what is not sent in the grace period stays queued.
+      await Promise.all([ctx.scans.stop(), ctx.passive?.stop()]);
+      // The last changes are queued by now; what is not sent in the grace period stays queued.
       await ctx.notifier.stop();
       await Promise.race([draining, Bun.sleep(DRAIN_MS)]);
       server.stop(true);

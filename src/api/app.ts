@@ -19,6 +19,7 @@ import { keyRoutes } from "./keys.ts";
 import { metricsRoutes } from "./metrics.ts";
 import { networkRoutes } from "./network.ts";
 import { notificationRoutes } from "./notifications.ts";
+import { passiveRoutes } from "./passive.ts";
 import { scanRoutes } from "./scans.ts";
 import { securityHeaders } from "./security-headers.ts";
 
@@ -55,6 +56,7 @@ export function createApp(ctx: AppContext) {
     .use(networkRoutes(ctx))
     .use(notificationRoutes(ctx))
     .use(metricsRoutes(ctx))
+    .use(passiveRoutes(ctx))
     .use(pageRoutes(ctx));
   // Every route is registered: from now on the guard knows which ones were declared public.
   bindRouteTable(ctx, app.routes);

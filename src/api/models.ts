@@ -54,7 +54,7 @@ export const ErrorBody = Type.Object(
 export const RiskLevel = literals(LEVELS, { ...named("RiskLevel"), description: "Risk level of a device; none when nothing was found" });
 export const FindingLevel = literals(["low", "medium", "high", "critical"] as const, { ...named("FindingLevel"), description: "Level of one finding" });
 export const DeviceStatus = literals(DEVICE_STATUSES, { ...named("DeviceStatus") });
-export const ChangeType = literals(CHANGE_TYPES, { ...named("ChangeType"), description: "What a scan noticed" });
+export const ChangeType = literals(CHANGE_TYPES, { ...named("ChangeType"), description: "What a scan or the passive watch noticed" });
 export const Severity = literals(SEVERITIES, { ...named("Severity") });
 export const ScanStatus = literals(SCAN_STATUSES, { ...named("ScanStatus"), description: "pending → running → completed | failed | cancelled | interrupted" });
 export const ScanKind = literals(SCAN_KINDS, { ...named("ScanType"), description: "A scan of the network, or of one device" });
@@ -184,9 +184,14 @@ const deviceFields = {
   mac_address: text("Lower-case, colon separated; null when no MAC is knowable (beyond a router)"),
   mac_randomized: Type.Boolean({ description: "Locally administered (randomised) MAC" }),
   hostname: text(),
+  hostname_source: text("Evidence of the hostname: dhcp | mdns | dns | netbios"),
   vendor: text("From the IEEE registry"),
   device_type: Type.String({ description: "router, phone, printer, nas, tv, iot, computer, … or unknown" }),
+  device_type_source: text("Evidence of the type: mdns-model | dhcp-fingerprint | mdns-service | scan"),
   os_name: text(),
+  os_source: text("Evidence of the OS family"),
+  model: text("Model announced over mDNS (_device-info)"),
+  mdns_services: Type.Array(Type.String(), { description: "Service types announced over mDNS" }),
   status: ref(DeviceStatus),
   first_seen: Timestamp(),
   last_seen: Timestamp(),

@@ -164,12 +164,12 @@ export function scanRoutes(ctx: AppContext) {
       {
         query: noQuery,
         detail: {
-          summary: "Live scan progress as Server-Sent Events (status, progress, finished)",
+          summary: "Live scan progress as Server-Sent Events (status, progress, finished; changes from the passive watch)",
           tags: ["scans"],
           responses: {
             200: {
               description:
-                "An event stream: `status` (a ScanState) first, then `progress` (`{type, scan_id, progress}`) and `finished` (`{type, scan_id, status, changes}`); comments keep it alive. It ends when the credential is revoked.",
+                "An event stream: `status` (a ScanState) first, then `progress` (`{type, scan_id, progress}`) `finished` (`{type, scan_id, status, changes}`) and `changes` (`{type, scan_id: null, changes}`: what the passive watch recorded); comments keep it alive. It ends when the credential is revoked.",
               content: { "text/event-stream": { schema: { type: "string" }, example: 'event: status\ndata: {"scanning":false}\n\n' } },
             },
           },

@@ -22,6 +22,8 @@ export type AppConfig = {
   profiles: CustomProfile[];
   /** Channels, rules, quiet hours and muted devices (src/notify/config.ts). */
   notifications: NotificationsConfig;
+  /** Passive watch (SPEC §5): listen for ARP, DHCP and mDNS on the confirmed subnets' interfaces. */
+  passive: boolean;
 };
 
 export const DEFAULT_CONFIG: AppConfig = {
@@ -33,6 +35,7 @@ export const DEFAULT_CONFIG: AppConfig = {
   scan_rate: 5000,
   profiles: [],
   notifications: DEFAULT_NOTIFICATIONS,
+  passive: true,
 };
 
 export class ConfigError extends Error {
@@ -99,6 +102,7 @@ export function validateAppConfig(raw: Record<string, unknown>): AppConfig {
   if (typeof c.allow_public_ranges !== "boolean") throw new ConfigError("allow_public_ranges", "must be true or false");
   if (c.interface !== null && (typeof c.interface !== "string" || !/^[\w.-]{1,15}$/.test(c.interface))) throw new ConfigError("interface", "must be an interface name");
   if (!Number.isInteger(c.scan_rate) || c.scan_rate < 10 || c.scan_rate > 100_000) throw new ConfigError("scan_rate", "must be an integer from 10 to 100000 packets per second");
+  if (typeof c.passive !== "boolean") throw new ConfigError("passive", "must be true or false");
   if (!Array.isArray(c.profiles)) throw new ConfigError("profiles", "must be a list of custom profiles");
   c.profiles.forEach((p, i) => {
     const v = validateCustomProfile(p, `profiles[${i}]`);

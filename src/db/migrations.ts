@@ -285,6 +285,17 @@ export const migrations: Migration[] = [
       CREATE INDEX notifications_change ON notifications(change_id);
     `,
   },
+  {
+    version: 12,
+    description: "passive watch: evidence of each name and type, DHCP and mDNS fingerprints",
+    sql: `
+      ALTER TABLE devices ADD COLUMN device_type_source TEXT;  -- dhcp-fingerprint, mdns, mdns-model, scan
+      ALTER TABLE devices ADD COLUMN os_source TEXT;
+      ALTER TABLE devices ADD COLUMN model TEXT;               -- from mDNS _device-info
+      ALTER TABLE devices ADD COLUMN dhcp_fingerprint TEXT;    -- DHCP options 55 and 60: "1,3,6,15|MSFT 5.0"
+      ALTER TABLE devices ADD COLUMN mdns_services TEXT;       -- JSON list of announced service types
+    `,
+  },
 ];
 
 export const LATEST_VERSION = migrations[migrations.length - 1].version;

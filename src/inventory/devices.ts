@@ -69,10 +69,10 @@ export type DeviceFilter = {
 export type DevicePatch = DeviceUpdate;
 export type FieldChange = { old: unknown; new: unknown };
 
-const DEVICE_COLUMNS = `id, ip_address, mac_address, mac_randomized, hostname, vendor, device_type, os_name, status,
+const DEVICE_COLUMNS = `id, ip_address, mac_address, mac_randomized, hostname, hostname_source, vendor, device_type, device_type_source, os_name, os_source, model, mdns_services, status,
   first_seen, last_seen, times_seen, label, zone, is_trusted, notes, risk_level, risk_score, threat_summary`;
 
-type DeviceRow = Omit<Device, "mac_randomized" | "is_trusted" | "open_ports"> & { mac_randomized: number; is_trusted: number };
+type DeviceRow = Omit<Device, "mac_randomized" | "is_trusted" | "open_ports" | "mdns_services"> & { mac_randomized: number; is_trusted: number; mdns_services: string | null };
 
 const WORST_FIRST = `CASE level WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WHEN 'medium' THEN 2 WHEN 'low' THEN 3 ELSE 4 END`;
 
@@ -232,6 +232,7 @@ function toDevice(row: DeviceRow, openPorts: number[]): Device {
   return {
     ...row,
     mac_randomized: row.mac_randomized === 1,
+    mdns_services: row.mdns_services ? parseIdList(row.mdns_services) : [],
     is_trusted: row.is_trusted === 1,
     threat_summary: summaryForTrust(row.threat_summary, row.is_trusted === 1),
     open_ports: openPorts,

@@ -54,6 +54,8 @@ export const CHANGE_TYPES = [
   "port_opened",
   "port_closed",
   "service_changed",
+  /** The passive listener saw more new devices than it admits per minute (a flood of random MACs). */
+  "sighting_flood",
 ] as const;
 export type ChangeType = (typeof CHANGE_TYPES)[number];
 

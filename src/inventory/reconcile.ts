@@ -3,6 +3,9 @@
 // Must run inside the caller's transaction, together with the scan's own status update, so a crash
 // leaves either all of a scan's results or none of them.
 //
+// The identity and change rules it shares with passive sightings live in identity.ts; this file adds
+// what only a scan knows: who it did not see, which ports it probed, the scan's own records.
+//
 // Rules (SPEC §4):
 // - One MAC at several IPs is one device with several addresses; its primary IP stays put while it
 //   is still among them.
@@ -17,26 +20,13 @@
 //   narrower profile never "closes" ports it did not look at, and a wider one never "opens" ports
 //   the previous one did not look at. A port-number guess is never a service change.
 import type { Database } from "bun:sqlite";
-import { hostnameKey, serviceFingerprint, type FingerprintPort } from "../identify/fingerprint.ts";
 import { parseIpv4 } from "../net/ip.ts";
 import { assessDevice, assessPort, type PortInfo } from "../risk/score.ts";
 import { parsePortSpec } from "../scan/profiles.ts";
+import { DEVICE_COLUMNS, InventoryWriter, type DeviceRow } from "./identity.ts";
 import type { Change, ChangeType, Observation, ObservedPort, ScanScope, Severity } from "./observation.ts";
 
 export const OFFLINE_AFTER_MISSES = 2;
-
-type DeviceRow = {
-  id: number;
-  mac_address: string | null;
-  ip_address: string;
-  mac_randomized: number;
-  hostname: string | null;
-  status: "online" | "offline";
-  ports_known: number;
-  ports_spec: string | null;
-  is_trusted: number;
-  missed_scans: number;
-};
 
 type PortRow = { port: number; protocol: string; service: string | null; product: string | null; version: string | null; tls: number; extra: string };
 
@@ -45,8 +35,6 @@ export type ReconcileResult = { changes: Change[]; devicesSeen: number; devicesA
 export function reconcile(db: Database, scanId: number, observations: Observation[], scope: ScanScope, now: string): ReconcileResult {
   return new Reconciler(db, scanId, scope, now).run(observations);
 }
-
-const DEVICE_COLUMNS = "id, mac_address, ip_address, mac_randomized, hostname, status, ports_known, ports_spec, is_trusted, missed_scans";
 
 const ipKey = (ip: string): number => parseIpv4(ip) ?? 0;
 
@@ -63,9 +51,9 @@ function describeService(p: { service: string | null; product: string | null; ve
 }
 
 class Reconciler {
-  private readonly changes: Change[] = [];
   private readonly seenDevices = new Set<number>();
   private seenMacs = new Set<string>();
+  private readonly w: InventoryWriter;
   private added = 0;
   private removed = 0;
   private openPorts = 0;
@@ -75,13 +63,15 @@ class Reconciler {
     private readonly scanId: number,
     private readonly scope: ScanScope,
     private readonly now: string,
-  ) {}
+  ) {
+    this.w = new InventoryWriter(db, scanId, now);
+  }
 
   run(observations: Observation[]): ReconcileResult {
     this.seenMacs = new Set(observations.flatMap((o) => (o.mac ? [o.mac] : [])));
     for (const group of this.groupByIdentity(observations)) this.observe(group);
     if (this.scope.kind === "network" && this.scope.complete) this.markMissing();
-    return { changes: this.changes, devicesSeen: this.seenDevices.size, devicesAdded: this.added, devicesRemoved: this.removed, openPorts: this.openPorts };
+    return { changes: this.w.changes, devicesSeen: this.seenDevices.size, devicesAdded: this.added, devicesRemoved: this.removed, openPorts: this.openPorts };
   }
 
   private groupByIdentity(observations: Observation[]): Observation[][] {
@@ -97,40 +87,22 @@ class Reconciler {
   }
 
   private change(device: { id: number | null; ip: string | null; mac: string | null }, type: ChangeType, severity: Severity, description: string, old_value: string | null = null, new_value: string | null = null) {
-    const change: Change = {
-      scan_id: this.scanId,
-      device_id: device.id,
-      device_ip: device.ip,
-      device_mac: device.mac,
-      change_type: type,
-      severity,
-      old_value,
-      new_value,
-      description,
-      detected_at: this.now,
-    };
-    const res = this.db
-      .query("INSERT INTO changes (scan_id, device_id, device_ip, device_mac, change_type, severity, old_value, new_value, description, detected_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
-      .run(change.scan_id, change.device_id, change.device_ip, change.device_mac, type, severity, old_value, new_value, description, this.now);
-    change.id = Number(res.lastInsertRowid);
-    change.acknowledged = false;
-    this.changes.push(change);
+    this.w.change(device, type, severity, description, old_value, new_value);
   }
 
   private observe(group: Observation[]): void {
     const mac = group[0].mac;
-    let device = mac ? this.byMac(mac, group[0].ip) : this.withoutMac(group[0].ip);
+    let device = mac ? this.w.byMac(mac, group[0].ip) : this.w.withoutMac(group[0].ip);
     const primary = (device && group.find((o) => o.ip === device!.ip_address)) ?? group[0];
 
     // "Not seen in this scan" only means something for a finished network scan.
     if (!device && mac && primary.mac_randomized && this.scope.complete && this.scope.kind === "network") {
-      device = this.findRotated(primary);
-      if (device) {
-        const oldMac = device.mac_address;
-        this.db.query("UPDATE devices SET mac_address = ?, mac_randomized = 1 WHERE id = ?").run(mac, device.id);
-        this.change({ id: device.id, ip: primary.ip, mac }, "mac_rotated", "info", `Known device${device.hostname ? ` ${device.hostname}` : ""} now uses the randomised MAC ${mac}`, oldMac, mac);
-        device.mac_address = mac;
-      }
+      // Only a device this scan would have seen, or one already offline, can have changed its MAC.
+      device = this.w.findRotated(
+        { hostname: primary.hostname, ports: primary.ports },
+        (d) => !this.seenDevices.has(d.id) && !this.seenMacs.has(d.mac_address!) && (d.status === "offline" || this.scope.covers(d.ip_address, d.mac_address)),
+      );
+      if (device) this.w.rotate(device, mac, primary.ip);
     }
 
     if (!device) {
@@ -139,23 +111,14 @@ class Reconciler {
     }
 
     this.seenDevices.add(device.id);
-    if (device.status === "offline") {
-      this.change({ id: device.id, ip: primary.ip, mac }, "device_returned", "info", `Device ${primary.ip} is back online`);
-    }
-    if (!group.some((o) => o.ip === device!.ip_address) && !this.knownAddress(device.id, primary.ip)) {
-      this.change({ id: device.id, ip: primary.ip, mac }, "ip_changed", "info", `Device ${mac ?? device.ip_address} moved from ${device.ip_address} to ${primary.ip}`, device.ip_address, primary.ip);
-    }
+    this.w.seenAgain(device, primary.ip, mac, group.map((o) => o.ip));
     this.db
       .query(
         `UPDATE devices SET ip_address = ?, status = 'online', last_seen = ?, times_seen = times_seen + 1, missed_scans = 0, last_scan_id = ?,
-           mac_address = coalesce(mac_address, ?), mac_randomized = ?, vendor = coalesce(?, vendor), hostname = coalesce(?, hostname), hostname_source = CASE WHEN ? IS NULL THEN hostname_source ELSE ? END,
-           device_type = CASE WHEN ? IS NULL OR ? = 'unknown' THEN device_type ELSE ? END, os_name = coalesce(?, os_name)
-         WHERE id = ?`,
+           mac_address = coalesce(mac_address, ?), mac_randomized = ? WHERE id = ?`,
       )
-      .run(
-        primary.ip, this.now, this.scanId, mac, primary.mac_randomized ? 1 : 0, primary.vendor, primary.hostname, primary.hostname, primary.hostname_source,
-        primary.device_type, primary.device_type, primary.device_type, primary.os_name, device.id,
-      );
+      .run(primary.ip, this.now, this.scanId, mac, primary.mac_randomized ? 1 : 0, device.id);
+    this.w.applyIdentity(device.id, scanIdentity(primary));
     this.recordSighting(device.id, group);
     if (primary.ports !== null) {
       if (device.ports_known) this.diffPorts(device, primary);
@@ -167,58 +130,15 @@ class Reconciler {
     }
   }
 
-  /** The device with this MAC; else a device tracked by IP only at this address, which now gets its MAC. */
-  private byMac(mac: string, ip: string): DeviceRow | null {
-    return (
-      (this.db.query(`SELECT ${DEVICE_COLUMNS} FROM devices WHERE mac_address = ?`).get(mac) as DeviceRow | null) ??
-      (this.db.query(`SELECT ${DEVICE_COLUMNS} FROM devices WHERE mac_address IS NULL AND ip_address = ? ORDER BY last_seen DESC LIMIT 1`).get(ip) as DeviceRow | null)
-    );
-  }
-
-  /**
-   * A host seen without a MAC (beyond a router, or found without raw sockets): the IP-only device at
-   * that address, else the online device that holds it (the same host, its MAC just not learnt this time).
-   */
-  private withoutMac(ip: string): DeviceRow | null {
-    return (
-      (this.db.query(`SELECT ${DEVICE_COLUMNS} FROM devices WHERE mac_address IS NULL AND ip_address = ?`).get(ip) as DeviceRow | null) ??
-      (this.db.query(`SELECT ${DEVICE_COLUMNS} FROM devices WHERE ip_address = ? AND status = 'online' ORDER BY last_seen DESC LIMIT 1`).get(ip) as DeviceRow | null)
-    );
-  }
-
-  private knownAddress(deviceId: number, ip: string): boolean {
-    return this.db.query("SELECT 1 FROM device_addresses WHERE device_id = ? AND ip_address = ?").get(deviceId, ip) !== null;
-  }
-
   private addDevice(primary: Observation, group: Observation[]): void {
     // Whose address was this? Only a MAC'd device that this scan saw nowhere can have been replaced.
-    const owner = primary.mac
-      ? (this.db
-          .query(`SELECT ${DEVICE_COLUMNS} FROM devices WHERE ip_address = ? AND mac_address IS NOT NULL AND mac_address != ? ORDER BY last_seen DESC, id DESC LIMIT 1`)
-          .get(primary.ip, primary.mac) as DeviceRow | null)
-      : null;
+    const owner = primary.mac ? this.w.ipOwner(primary.ip, primary.mac) : null;
     // An owner already offline just left the address free (DHCP reuse): that is a new device, not a spoof.
     const replaced =
       owner && this.scope.complete && owner.status === "online" && !this.seenMacs.has(owner.mac_address!) && !this.seenDevices.has(owner.id) ? owner : null;
-    const res = this.db
-      .query(
-        `INSERT INTO devices (mac_address, ip_address, mac_randomized, hostname, hostname_source, vendor, device_type, os_name, status, first_seen, last_seen, times_seen, ports_known, last_scan_id)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'online', ?, ?, 1, ?, ?)`,
-      )
-      .run(
-        primary.mac, primary.ip, primary.mac_randomized ? 1 : 0, primary.hostname, primary.hostname_source, primary.vendor, primary.device_type ?? "unknown",
-        primary.os_name, this.now, this.now, primary.ports === null ? 0 : 1, this.scanId,
-      );
-    const id = Number(res.lastInsertRowid);
+    const id = this.w.add({ ...primary, ...scanIdentity(primary), ports_known: primary.ports !== null }, replaced);
     this.seenDevices.add(id);
-    const who = { id, ip: primary.ip, mac: primary.mac };
-    if (replaced) {
-      this.change(who, "mac_changed_for_ip", "warning", `${primary.ip} now answers with MAC ${primary.mac} instead of ${replaced.mac_address} (possible ARP spoofing or a replaced device)`, replaced.mac_address, primary.mac);
-    } else {
-      this.added++;
-      const name = [primary.hostname, primary.vendor].filter(Boolean).join(", ");
-      this.change(who, "device_added", "warning", `New device ${primary.ip}${primary.mac ? ` (${primary.mac})` : ""}${name ? ` — ${name}` : ""}`, null, primary.ip);
-    }
+    if (!replaced) this.added++;
     this.recordSighting(id, group);
     if (primary.ports !== null) {
       this.writePorts(id, primary.ports);
@@ -227,37 +147,8 @@ class Reconciler {
     }
   }
 
-  /** A not-yet-seen device this new randomised MAC belongs to: same hostname, else same service fingerprint. */
-  private findRotated(o: Observation): DeviceRow | null {
-    // Only a device this scan would have seen, or one already offline, can have changed its MAC.
-    const candidates = (this.db.query(`SELECT ${DEVICE_COLUMNS} FROM devices WHERE mac_address IS NOT NULL ORDER BY last_seen DESC`).all() as DeviceRow[]).filter(
-      (d) =>
-        !this.seenDevices.has(d.id) &&
-        !this.seenMacs.has(d.mac_address!) &&
-        (d.status === "offline" || this.scope.covers(d.ip_address, d.mac_address)),
-    );
-    const name = hostnameKey(o.hostname);
-    if (name) {
-      const byName = candidates.find((d) => hostnameKey(d.hostname) === name);
-      if (byName) return byName;
-    }
-    const print = o.ports ? serviceFingerprint(o.ports) : null;
-    if (print) {
-      for (const d of candidates) {
-        if (!d.ports_known) continue;
-        const rows = this.db.query("SELECT port, protocol, service, product, version FROM ports WHERE device_id = ?").all(d.id) as FingerprintPort[];
-        if (serviceFingerprint(rows) === print) return d;
-      }
-    }
-    return null;
-  }
-
   private recordSighting(deviceId: number, group: Observation[]): void {
-    for (const o of group) {
-      this.db
-        .query("INSERT INTO device_addresses (device_id, ip_address, first_seen, last_seen) VALUES (?, ?, ?, ?) ON CONFLICT (device_id, ip_address) DO UPDATE SET last_seen = excluded.last_seen")
-        .run(deviceId, o.ip, this.now, this.now);
-    }
+    for (const o of group) this.w.recordAddress(deviceId, o.ip);
     const primary = group[0];
     this.db
       .query("INSERT OR REPLACE INTO scan_devices (scan_id, device_id, ip_address, mac_address, method, rtt_ms, open_ports) VALUES (?, ?, ?, ?, ?, ?, ?)")
@@ -336,6 +227,19 @@ class Reconciler {
       }
     }
   }
+}
+
+/** A scan's names and guesses with their evidence: the name's resolver, "scan" for the vendor/port guesses. */
+function scanIdentity(o: Observation) {
+  return {
+    vendor: o.vendor,
+    hostname: o.hostname,
+    hostname_source: o.hostname ? o.hostname_source : null,
+    device_type: o.device_type,
+    device_type_source: o.device_type ? "scan" : null,
+    os_name: o.os_name,
+    os_source: o.os_name ? "scan" : null,
+  };
 }
 
 function toPortInfo(p: { port: number; service: string | null; product: string | null; version: string | null; tls: number | boolean; extra: string | Record<string, string> }): PortInfo {

@@ -6,7 +6,7 @@ import { constants } from "node:os";
 import { join } from "node:path";
 import { embeddedNativeLibrary } from "../service/embedded.ts";
 
-const ABI_VERSION = 2;
+const ABI_VERSION = 3;
 
 /** Where the compiled core lives. The one place that knows: ARGUS_NATIVE_LIB overrides; the
  * compiled binary uses the copy embedded for its target (src/service/embedded.ts); from source, native/build/. */
@@ -31,7 +31,16 @@ const symbols = {
   argus_sweep_results: { args: [FFIType.ptr, FFIType.u32, FFIType.ptr, FFIType.u32], returns: FFIType.u32 },
   argus_sweep_inject: { args: [FFIType.ptr, FFIType.u8, FFIType.ptr, FFIType.u64], returns: FFIType.i32 },
   argus_sweep_close: { args: [FFIType.ptr], returns: FFIType.void },
+  argus_iface_info: { args: [FFIType.ptr, FFIType.ptr, FFIType.ptr], returns: FFIType.i32 },
   argus_udp_nudge: { args: [FFIType.ptr, FFIType.u32, FFIType.u16], returns: FFIType.u32 },
+  argus_decode_sighting: { args: [FFIType.ptr, FFIType.u64, FFIType.ptr], returns: FFIType.i32 },
+  argus_listen_open: { args: [FFIType.u32, FFIType.u32, FFIType.ptr], returns: FFIType.ptr },
+  argus_listen_set_ifaces: { args: [FFIType.ptr, FFIType.ptr, FFIType.u32], returns: FFIType.i32 },
+  argus_listen_wake_fd: { args: [FFIType.ptr], returns: FFIType.i32 },
+  argus_listen_read: { args: [FFIType.ptr, FFIType.ptr, FFIType.u32], returns: FFIType.u32 },
+  argus_listen_stats: { args: [FFIType.ptr, FFIType.ptr], returns: FFIType.void },
+  argus_listen_inject: { args: [FFIType.ptr, FFIType.i32, FFIType.ptr, FFIType.u64], returns: FFIType.i32 },
+  argus_listen_close: { args: [FFIType.ptr], returns: FFIType.void },
 } as const;
 
 type Lib = ReturnType<typeof dlopen<typeof symbols>>["symbols"];
@@ -52,7 +61,7 @@ function native(): Lib {
 
 // ---- decoding -------------------------------------------------------------
 
-export const DecodeStatus = { ok: 0, tooShort: 1, notArp: 2, malformed: 3 } as const;
+export const DecodeStatus = { ok: 0, tooShort: 1, notArp: 2, malformed: 3, ignored: 4 } as const;
 export type DecodeStatusName = keyof typeof DecodeStatus;
 const statusNames = Object.fromEntries(Object.entries(DecodeStatus).map(([k, v]) => [v, k])) as Record<number, DecodeStatusName>;
 
@@ -309,4 +318,170 @@ export class NativeSweep {
     if (this.handle) native().argus_sweep_close(this.handle);
     this.handle = null;
   }
+}
+
+// ---- passive listener (native/sighting.c, native/listen.c) ----------------
+
+export type SightingSource = "arp" | "dhcp" | "mdns";
+const SOURCES: Record<number, SightingSource> = { 1: "arp", 2: "dhcp", 3: "mdns" };
+
+/** One decoded frame: what it says about the host that sent it (struct argus_sighting). */
+export interface RawSighting {
+  source: SightingSource;
+  mac: string;
+  /** null for 0.0.0.0 (a DHCP DISCOVER has no address yet). */
+  ip: string | null;
+  /** DHCP option 50 (requested address) or the ARP target address. */
+  auxIp: string | null;
+  ifindex: number;
+  flags: FrameFlagName[];
+  arpOp: number;
+  dhcpOp: number;
+  dhcpType: number;
+  mdnsResponse: boolean;
+  /** Wall-clock milliseconds when the listener read it (0 for frames decoded offline). */
+  seenMs: number;
+  hostname: string | null;
+  /** DHCP option 55 as comma-separated decimal codes ("1,3,6,15"). */
+  prl: string | null;
+  vendorClass: string | null;
+  services: string[];
+  model: string | null;
+}
+
+export const SIGHTING_SIZE = 464;
+const latin1 = new TextDecoder("latin1");
+const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
+
+function ipOrNull(b: Uint8Array, off: number): string | null {
+  return b[off] | b[off + 1] | b[off + 2] | b[off + 3] ? formatIp(b, off) : null;
+}
+
+/** Printable text or null: control characters go, the rest is UTF-8 if it decodes, else Latin-1. */
+function text(b: Uint8Array, off: number, len: number): string | null {
+  if (len === 0) return null;
+  const raw = b.subarray(off, off + len);
+  let s: string;
+  try {
+    s = strictUtf8.decode(raw);
+  } catch {
+    s = latin1.decode(raw);
+  }
+  s = s.replace(/[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g, "").trim();
+  return s.length > 0 ? s : null;
+}
+
+export function parseSighting(b: Uint8Array, off = 0): RawSighting {
+  const dv = new DataView(b.buffer, b.byteOffset + off, SIGHTING_SIZE);
+  const at = (o: number) => b[off + o];
+  const prlLen = at(25);
+  const prl: number[] = [];
+  for (let i = 0; i < prlLen; i++) prl.push(at(104 + i));
+  const services = text(b, off + 232, at(27));
+  return {
+    mac: formatMac(b, off),
+    source: SOURCES[at(6)] ?? "arp",
+    dhcpType: at(7),
+    ip: ipOrNull(b, off + 8),
+    auxIp: ipOrNull(b, off + 12),
+    ifindex: dv.getUint32(16, true),
+    flags: flagNames(dv.getUint16(20, true)),
+    arpOp: at(22),
+    dhcpOp: at(23),
+    mdnsResponse: at(29) === 1,
+    seenMs: Number(dv.getBigUint64(32, true) / 1000n),
+    hostname: text(b, off + 40, at(24)),
+    prl: prl.length > 0 ? prl.join(",") : null,
+    vendorClass: text(b, off + 168, at(26)),
+    services: services ? services.split(",").filter(Boolean) : [],
+    model: text(b, off + 392, at(28)),
+  };
+}
+
+/** Decode one frame with the native passive decoder (tests, tools). */
+export function decodeSighting(frame: Uint8Array): { status: DecodeStatusName; sighting: RawSighting } {
+  const out = new Uint8Array(SIGHTING_SIZE);
+  const status = native().argus_decode_sighting(nonEmpty(frame), frame.length, out);
+  return { status: statusNames[status] ?? "malformed", sighting: parseSighting(out) };
+}
+
+export interface ListenStats {
+  frames: number;
+  sightings: number;
+  repeats: number;
+  ignored: number;
+  overflow: number;
+  kernelDrops: number;
+  errors: number;
+  wakeups: number;
+}
+
+export const ListenFlag = { offline: 1 << 0 } as const;
+
+/** The native listener (one AF_PACKET socket and a thread); see native/listen.c. */
+export class NativeListener {
+  private handle: Pointer | null;
+  private readonly buf = new Uint8Array(SIGHTING_SIZE * 256);
+
+  private constructor(handle: Pointer) {
+    this.handle = handle;
+  }
+
+  static open(opts: { offline?: boolean; repeatMs: number }): NativeListener {
+    const err = new Int32Array(1);
+    const h = native().argus_listen_open(opts.offline ? ListenFlag.offline : 0, opts.repeatMs, err);
+    if (!h) throw new NativeSweepError(err[0], `cannot open the passive listener: ${errnoName(err[0])}`);
+    return new NativeListener(h);
+  }
+
+  private live(): Pointer {
+    if (!this.handle) throw new Error("listener already closed");
+    return this.handle;
+  }
+
+  setInterfaces(ifindexes: number[]): void {
+    const a = new Int32Array(Math.max(1, ifindexes.length));
+    a.set(ifindexes.slice(0, 32));
+    native().argus_listen_set_ifaces(this.live(), a, Math.min(32, ifindexes.length));
+  }
+
+  /** A new file descriptor that becomes readable when sightings wait; the caller closes it. -1 offline. */
+  wakeFd(): number {
+    return native().argus_listen_wake_fd(this.live());
+  }
+
+  /** Everything queued, oldest first. */
+  read(): RawSighting[] {
+    const out: RawSighting[] = [];
+    const max = this.buf.length / SIGHTING_SIZE;
+    for (;;) {
+      const n = native().argus_listen_read(this.live(), this.buf, max);
+      for (let i = 0; i < n; i++) out.push(parseSighting(this.buf, i * SIGHTING_SIZE));
+      if (n < max) return out;
+    }
+  }
+
+  stats(): ListenStats {
+    const b = new BigUint64Array(8);
+    native().argus_listen_stats(this.live(), b);
+    const n = (i: number) => Number(b[i]);
+    return { frames: n(0), sightings: n(1), repeats: n(2), ignored: n(3), overflow: n(4), kernelDrops: n(5), errors: n(6), wakeups: n(7) };
+  }
+
+  inject(ifindex: number, frame: Uint8Array): boolean {
+    return native().argus_listen_inject(this.live(), ifindex, nonEmpty(frame), frame.length) === 1;
+  }
+
+  close(): void {
+    if (this.handle) native().argus_listen_close(this.handle);
+    this.handle = null;
+  }
+}
+
+/** The interface's index, or null when it does not exist (now). */
+export function ifaceIndex(name: string): number | null {
+  const mac = new Uint8Array(6);
+  const idx = new Int32Array(1);
+  const r = native().argus_iface_info(Buffer.from(`${name}\0`), mac, idx);
+  return r === 0 ? idx[0] : null;
 }

@@ -22,6 +22,8 @@ import type { ScanKind, ScanStatus } from "./history.ts";
 export type ScanEvent =
   | { type: "progress"; scan_id: number; progress: StatusProgress }
   | { type: "finished"; scan_id: number; status: ScanStatus; changes: number }
+  /** Changes recorded outside a scan (passive sightings), after they were committed. */
+  | { type: "changes"; scan_id: null; changes: Change[] }
   /** The appliance is shutting down: live streams should end. */
   | { type: "closing" };
 
@@ -152,6 +154,11 @@ export class ScanManager {
   subscribe(listener: (e: ScanEvent) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  /** Sends an event that did not come from a scan (passive changes) to the live streams. */
+  broadcast(e: ScanEvent): void {
+    this.emit(e);
   }
 
   /** Ends live event streams, cancels a running scan and waits until its results are written (shutdown). */

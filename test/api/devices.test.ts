@@ -45,6 +45,8 @@ describe("GET /api/devices", () => {
       [
         "id", "ip_address", "mac_address", "mac_randomized", "hostname", "vendor", "device_type", "os_name", "status", "first_seen", "last_seen",
         "times_seen", "label", "zone", "is_trusted", "notes", "risk_level", "risk_score", "threat_summary", "open_ports",
+        // The evidence of the name and type, and what the device announced (passive watch).
+        "hostname_source", "device_type_source", "os_source", "model", "mdns_services",
       ].sort(),
     );
     const seed = DEVICES[3];
@@ -53,6 +55,7 @@ describe("GET /api/devices", () => {
       status: "online", times_seen: seed.times_seen, label: "Garden camera", zone: "IoT", is_trusted: false, notes: null,
       risk_level: "critical", risk_score: 92, threat_summary: seed.threat_summary, open_ports: [23, 80, 554],
     });
+    expect(cam).toMatchObject({ model: null, mdns_services: [] });
     expect(cam.first_seen).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
     const phone = res.body.find((d: any) => d.hostname === "Pixel-8");
     expect(phone).toMatchObject({ mac_randomized: true, open_ports: [], vendor: null });

@@ -1,5 +1,6 @@
 /*
- * Sanitizer harness for the frame decoders and the sweep's receive path,
+ * Sanitizer harness for the frame decoders, the sweep's receive path and the
+ * passive listener's decode/queue path,
  * built by test/net/sanitize.test.ts with -fsanitize=address,undefined
  * together with every native C file. Reads hex frames (one per line) on stdin; each
  * frame, every truncation of it and many random mutations are decoded from
@@ -11,8 +12,9 @@
 #include <string.h>
 #include "../../native/argus.h"
 
-static unsigned long ok_count, rejected;
+static unsigned long ok_count, rejected, sighted;
 static argus_sweep *offline;
+static argus_listener *listener;
 
 static void decode_exact(const uint8_t *src, size_t len)
 {
@@ -30,6 +32,10 @@ static void decode_exact(const uint8_t *src, size_t len)
 	(void)argus_decode_icmp(buf, len, 0, &ic);
 	(void)argus_sweep_inject(offline, ARGUS_METHOD_ARP, buf, len);
 	(void)argus_sweep_inject(offline, ARGUS_METHOD_ICMP, buf, len);
+	struct argus_sighting s;
+	if (argus_decode_sighting(buf, len, &s) == ARGUS_DECODE_OK)
+		sighted++;
+	(void)argus_listen_inject(listener, 1, buf, len);
 	free(buf);
 }
 
@@ -47,6 +53,11 @@ int main(void)
 	if (!offline)
 		return 2;
 	argus_sweep_step(offline, 5);
+	listener = argus_listen_open(ARGUS_LISTEN_OFFLINE, 1000, &err);
+	if (!listener)
+		return 2;
+	int32_t ifindex = 1;
+	argus_listen_set_ifaces(listener, &ifindex, 1);
 
 	char line[8192];
 	uint8_t frame[4096];
@@ -76,6 +87,11 @@ int main(void)
 	struct argus_sweep_result res[16];
 	uint32_t got = argus_sweep_results(offline, 0, res, 16);
 	argus_sweep_close(offline);
-	printf("ok %lu %lu %u\n", ok_count, rejected, got);
+	struct argus_sighting queued[64];
+	uint32_t drained = 0, n;
+	while ((n = argus_listen_read(listener, queued, 64)) > 0)
+		drained += n;
+	argus_listen_close(listener);
+	printf("ok %lu %lu %u %lu %u\n", ok_count, rejected, got, sighted, drained);
 	return 0;
 }

@@ -1,4 +1,4 @@
-// Memory safety of frame parsing, checked by the compiler's sanitizers: the
+// Memory safety of frame parsing (ARP/ICMP for sweeps, ARP/DHCP/mDNS for the passive listener), checked by the compiler's sanitizers: the
 // decoders and the sweep's receive path are built with AddressSanitizer and
 // UBSan and fed every captured frame, each of its truncations and random
 // mutations, each in a heap buffer of exactly its length (test/net/fuzz-decode.c).
@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { ARP_TESTDATA, haveSharedCaptures, OWN_FRAMES } from "../helpers/testdata.ts";
 import { readPcap } from "./pcap.ts";
+import { passiveCorpus } from "../passive/frames.ts";
 
 const NATIVE = resolve(import.meta.dir, "../../native");
 
@@ -29,16 +30,23 @@ test("decoders are clean under AddressSanitizer and UBSan", () => {
       if (f.endsWith(".dat")) frames.push(new Uint8Array(readFileSync(join(ARP_TESTDATA, f))));
     }
     for (const f of readdirSync(OWN_FRAMES).sort()) if (f.endsWith(".pcap")) frames.push(...readPcap(join(OWN_FRAMES, f)).map((r) => r.frame));
+    // The passive decoders' corpus: DHCP and mDNS, well-formed and hostile (truncated options,
+    // lengths past the end, compression loops).
+    const passive = passiveCorpus().map((c) => c.frame);
+    frames.push(...passive);
     const input = frames.map((f) => Buffer.from(f).toString("hex")).join("\n") + "\n";
     const run = spawnSync(exe, [], { input, encoding: "utf8", env: { ...process.env, ASAN_OPTIONS: "detect_leaks=1:abort_on_error=0", UBSAN_OPTIONS: "print_stacktrace=1" } });
     expect(run.stderr).toBe("");
     expect(run.status).toBe(0);
-    const [word, decoded, rejected, answered] = run.stdout.trim().split(" ");
+    const [word, decoded, rejected, answered, sighted, queued] = run.stdout.trim().split(" ");
     expect(word).toBe("ok");
     expect(Number(decoded)).toBeGreaterThan(frames.length);
     expect(Number(rejected)).toBeGreaterThan(0);
     // Replies for the targets were matched through the same path as the socket's.
     expect(Number(answered)).toBeGreaterThan(0);
+    // DHCP, mDNS and ARP sightings were decoded and went through the listener's queue.
+    expect(Number(sighted)).toBeGreaterThan(passive.length);
+    expect(Number(queued)).toBeGreaterThan(0);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

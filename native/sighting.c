@@ -1,0 +1,384 @@
+/*
+ * Passive decoders: what an ARP, DHCP or mDNS frame says about the host that
+ * sent it. Frames come from anyone on the LAN, so, as in frame.c, every read
+ * is preceded by a length check against the real buffer; no length field
+ * (IP total length, UDP length, DHCP option length, DNS rdlength, label
+ * length) is trusted before it has been compared with what is left. DNS name
+ * compression pointers must point strictly backwards, so a name cannot loop.
+ */
+#include <string.h>
+#include "internal.h"
+
+#define ETHERTYPE_ARP 0x0806
+#define ETHERTYPE_IP 0x0800
+#define ETHERTYPE_VLAN 0x8100
+#define ETHERTYPE_QINQ 0x88a8
+
+#define BOOTP_FIXED 236         /* op .. file, before the magic cookie */
+#define DHCP_MAGIC 0x63825363u
+#define MDNS_PORT 5353
+#define MDNS_MAX_RECORDS 64     /* questions + records walked per message */
+#define DNS_MAX_JUMPS 16
+#define DNS_NAME_MAX 255
+
+struct cur {
+	const uint8_t *p;
+	size_t left;
+};
+
+static int has(const struct cur *c, size_t n) { return c->left >= n; }
+static uint16_t rd16(const uint8_t *p) { return (uint16_t)((p[0] << 8) | p[1]); }
+static uint32_t rd32(const uint8_t *p) { return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3]; }
+static void adv(struct cur *c, size_t n)
+{
+	c->p += n;
+	c->left -= n;
+}
+
+static uint8_t copy_text(char *dst, size_t cap, const uint8_t *src, size_t n)
+{
+	if (n > cap)
+		n = cap;
+	memcpy(dst, src, n);
+	return (uint8_t)n;
+}
+
+static void mac_flags(struct argus_sighting *out)
+{
+	if (out->mac[0] & 0x02)
+		out->flags |= ARGUS_F_LOCAL_ADMIN;
+	if (out->mac[0] & 0x01)
+		out->flags |= ARGUS_F_MULTICAST_SENDER;
+}
+
+static int decode_arp(const uint8_t *frame, size_t len, struct argus_sighting *out)
+{
+	struct argus_arp_info a;
+	int st = argus_decode_arp(frame, len, &a);
+	if (st != ARGUS_DECODE_OK)
+		return st;
+	out->source = ARGUS_SRC_ARP;
+	memcpy(out->mac, a.sender_mac, 6);
+	memcpy(out->ip, a.sender_ip, 4);
+	memcpy(out->aux_ip, a.target_ip, 4);
+	out->arp_op = (uint8_t)a.op;
+	out->flags = a.flags & (ARGUS_F_VLAN | ARGUS_F_DIFF_FRAME_ADDR);
+	mac_flags(out);
+	/* An ARP probe (RFC 5227) comes from 0.0.0.0: the host has no address yet. */
+	if (rd32(a.sender_ip) == 0)
+		return ARGUS_DECODE_IGNORED;
+	return ARGUS_DECODE_OK;
+}
+
+static int decode_dhcp(struct cur c, struct argus_sighting *out)
+{
+	if (!has(&c, BOOTP_FIXED + 4))
+		return ARGUS_DECODE_TOO_SHORT;
+	uint8_t op = c.p[0], htype = c.p[1], hlen = c.p[2];
+	if ((op != 1 && op != 2) || htype != 1 || hlen != 6)
+		return ARGUS_DECODE_MALFORMED;
+	if (rd32(c.p + BOOTP_FIXED) != DHCP_MAGIC)
+		return ARGUS_DECODE_MALFORMED; /* plain BOOTP: nothing we use */
+	out->source = ARGUS_SRC_DHCP;
+	out->dhcp_op = op;
+	memcpy(out->mac, c.p + 28, 6);
+	/* A client's own address (ciaddr) when it has one; the address a server's reply hands out (yiaddr). */
+	memcpy(out->ip, c.p + (op == 1 ? 12 : 16), 4);
+	out->flags = 0;
+	mac_flags(out);
+	adv(&c, BOOTP_FIXED + 4);
+	while (c.left > 0) {
+		uint8_t code = c.p[0];
+		if (code == 255)
+			break;
+		if (code == 0) {
+			adv(&c, 1);
+			continue;
+		}
+		if (!has(&c, 2))
+			return ARGUS_DECODE_MALFORMED;
+		size_t n = c.p[1];
+		if (!has(&c, 2 + n))
+			return ARGUS_DECODE_MALFORMED; /* option runs past the end */
+		const uint8_t *v = c.p + 2;
+		switch (code) {
+		case 53:
+			if (n == 1)
+				out->dhcp_type = v[0];
+			break;
+		case 50:
+			if (n == 4)
+				memcpy(out->aux_ip, v, 4);
+			break;
+		case 12:
+			out->hostname_len = copy_text(out->hostname, sizeof out->hostname, v, n);
+			break;
+		case 55:
+			out->prl_len = copy_text((char *)out->prl, sizeof out->prl, v, n);
+			break;
+		case 60:
+			out->vendor_len = copy_text(out->vendor, sizeof out->vendor, v, n);
+			break;
+		default:
+			break;
+		}
+		adv(&c, 2 + n);
+	}
+	if (out->dhcp_type == 0)
+		return ARGUS_DECODE_MALFORMED;
+	/* A server's reply says something about its client only when it is an ACK. */
+	if (op == 2 && out->dhcp_type != 5)
+		return ARGUS_DECODE_IGNORED;
+	return ARGUS_DECODE_OK;
+}
+
+/*
+ * Reads the DNS name at msg[off] into dotted text (labels with dots or
+ * control bytes get '_'), lower-cased ASCII. Returns the offset just after
+ * the name in the record (not after a pointer's target), or 0 on error.
+ */
+static size_t dns_name(const uint8_t *msg, size_t len, size_t off, char *out, size_t cap, size_t *out_len)
+{
+	size_t o = 0, end = 0, pos = off, total = 0;
+	int jumps = 0;
+	for (;;) {
+		if (pos >= len)
+			return 0;
+		uint8_t l = msg[pos];
+		if (l == 0) {
+			if (!end)
+				end = pos + 1;
+			break;
+		}
+		if ((l & 0xc0) == 0xc0) {
+			if (pos + 1 >= len)
+				return 0;
+			size_t target = ((size_t)(l & 0x3f) << 8) | msg[pos + 1];
+			/* Strictly backwards: a pointer can never reach itself again. */
+			if (target >= pos || ++jumps > DNS_MAX_JUMPS)
+				return 0;
+			if (!end)
+				end = pos + 2;
+			pos = target;
+			continue;
+		}
+		if (l & 0xc0)
+			return 0; /* 0x40/0x80: extended label types, not in mDNS */
+		if (pos + 1 + l > len)
+			return 0;
+		total += (size_t)l + 1;
+		if (total > DNS_NAME_MAX)
+			return 0;
+		if (o && o < cap)
+			out[o++] = '.';
+		for (size_t i = 0; i < l && o < cap; i++) {
+			uint8_t ch = msg[pos + 1 + i];
+			if (ch == '.' || ch < 0x20 || ch == 0x7f || ch == ',')
+				ch = '_';
+			else if (ch >= 'A' && ch <= 'Z')
+				ch = (uint8_t)(ch - 'A' + 'a');
+			out[o++] = (char)ch;
+		}
+		pos += 1 + (size_t)l;
+	}
+	*out_len = o;
+	return end;
+}
+
+static int ends_with(const char *s, size_t n, const char *suffix)
+{
+	size_t k = strlen(suffix);
+	return n >= k && memcmp(s + n - k, suffix, k) == 0;
+}
+
+/* "_ipp._tcp" from "...._ipp._tcp.local"; 0 if the name has no service type. */
+static size_t service_type(const char *name, size_t n, const char **start)
+{
+	if (!ends_with(name, n, "._tcp.local") && !ends_with(name, n, "._udp.local"))
+		return 0;
+	size_t stop = n - 6; /* drop ".local" */
+	/* Back over "._tcp" to the label before it. */
+	size_t i = stop - 5;
+	while (i > 0 && name[i - 1] != '.')
+		i--;
+	if (name[i] != '_')
+		return 0;
+	*start = name + i;
+	return stop - i;
+}
+
+static void add_service(struct argus_sighting *out, const char *svc, size_t n)
+{
+	if (n == 0 || n > 63)
+		return;
+	if (n == 12 && memcmp(svc, "_dns-sd._udp", 12) == 0)
+		return; /* _services._dns-sd._udp: the service list itself */
+	/* Already listed? */
+	size_t i = 0;
+	while (i < out->services_len) {
+		size_t j = i;
+		while (j < out->services_len && out->services[j] != ',')
+			j++;
+		if (j - i == n && memcmp(out->services + i, svc, n) == 0)
+			return;
+		i = j + 1;
+	}
+	size_t need = n + (out->services_len ? 1 : 0);
+	if (out->services_len + need > sizeof out->services)
+		return;
+	if (out->services_len)
+		out->services[out->services_len++] = ',';
+	memcpy(out->services + out->services_len, svc, n);
+	out->services_len = (uint8_t)(out->services_len + n);
+}
+
+static void set_host(struct argus_sighting *out, const char *name, size_t n)
+{
+	if (out->hostname_len || !ends_with(name, n, ".local"))
+		return;
+	n -= 6;
+	if (n == 0 || n > sizeof out->hostname)
+		return;
+	out->hostname_len = copy_text(out->hostname, sizeof out->hostname, (const uint8_t *)name, n);
+}
+
+static int decode_mdns(const uint8_t *msg, size_t len, struct argus_sighting *out)
+{
+	out->source = ARGUS_SRC_MDNS;
+	if (len < 12)
+		return ARGUS_DECODE_TOO_SHORT;
+	uint16_t flags = rd16(msg + 2);
+	uint32_t qd = rd16(msg + 4), rr = (uint32_t)rd16(msg + 6) + rd16(msg + 8) + rd16(msg + 10);
+	out->mdns_response = (flags & 0x8000) ? 1 : 0;
+	size_t off = 12;
+	char name[DNS_NAME_MAX + 1], rname[DNS_NAME_MAX + 1];
+	size_t nl, rl;
+	uint32_t walked = 0;
+	for (uint32_t i = 0; i < qd; i++) {
+		if (++walked > MDNS_MAX_RECORDS)
+			return ARGUS_DECODE_OK;
+		size_t next = dns_name(msg, len, off, name, sizeof name - 1, &nl);
+		if (!next || next + 4 > len)
+			return ARGUS_DECODE_MALFORMED;
+		off = next + 4;
+	}
+	if (!out->mdns_response)
+		return ARGUS_DECODE_OK; /* a query says only that the host is there */
+	for (uint32_t i = 0; i < rr; i++) {
+		if (++walked > MDNS_MAX_RECORDS)
+			break;
+		size_t next = dns_name(msg, len, off, name, sizeof name - 1, &nl);
+		if (!next || next + 10 > len)
+			return ARGUS_DECODE_MALFORMED;
+		uint16_t type = rd16(msg + next);
+		size_t rdlen = rd16(msg + next + 8);
+		size_t rdata = next + 10;
+		if (rdata + rdlen > len)
+			return ARGUS_DECODE_MALFORMED;
+		const char *svc;
+		size_t sn;
+		switch (type) {
+		case 1: /* A: host.local -> address */
+			if (rdlen == 4)
+				set_host(out, name, nl);
+			break;
+		case 12: /* PTR: _svc._tcp.local -> instance, or the service list */
+			if ((sn = service_type(name, nl, &svc)) > 0)
+				add_service(out, svc, sn);
+			if (dns_name(msg, rdata + rdlen, rdata, rname, sizeof rname - 1, &rl) && (sn = service_type(rname, rl, &svc)) > 0)
+				add_service(out, svc, sn);
+			break;
+		case 33: /* SRV: instance._svc._tcp.local -> priority weight port target */
+			if ((sn = service_type(name, nl, &svc)) > 0)
+				add_service(out, svc, sn);
+			if (rdlen > 6 && dns_name(msg, rdata + rdlen, rdata + 6, rname, sizeof rname - 1, &rl))
+				set_host(out, rname, rl);
+			break;
+		case 16: /* TXT: model=... of _device-info */
+			if (ends_with(name, nl, "._device-info._tcp.local")) {
+				size_t p = rdata, e = rdata + rdlen;
+				while (p < e) {
+					size_t sl = msg[p];
+					if (p + 1 + sl > e)
+						break;
+					if (sl > 6 && memcmp(msg + p + 1, "model=", 6) == 0 && !out->model_len)
+						out->model_len = copy_text(out->model, sizeof out->model, msg + p + 7, sl - 6);
+					p += 1 + sl;
+				}
+			}
+			break;
+		default:
+			break;
+		}
+		off = rdata + rdlen;
+	}
+	return ARGUS_DECODE_OK;
+}
+
+int argus_decode_sighting(const uint8_t *frame, size_t len, struct argus_sighting *out)
+{
+	if (!frame || !out)
+		return ARGUS_DECODE_TOO_SHORT;
+	memset(out, 0, sizeof *out);
+	struct cur c = { frame, len };
+	if (!has(&c, ETH_HLEN_))
+		return ARGUS_DECODE_TOO_SHORT;
+	uint16_t type = rd16(c.p + 12);
+	if (type == ETHERTYPE_ARP || type == ETHERTYPE_VLAN || type == ETHERTYPE_QINQ || type <= 1500) {
+		int st = decode_arp(frame, len, out);
+		if (st != ARGUS_DECODE_NOT_ARP)
+			return st;
+		if (type != ETHERTYPE_VLAN)
+			return ARGUS_DECODE_IGNORED;
+	}
+	memcpy(out->mac, c.p + 6, 6);
+	adv(&c, ETH_HLEN_);
+	if (type == ETHERTYPE_VLAN) {
+		if (!has(&c, 4))
+			return ARGUS_DECODE_TOO_SHORT;
+		out->flags |= ARGUS_F_VLAN;
+		type = rd16(c.p + 2);
+		adv(&c, 4);
+	}
+	if (type != ETHERTYPE_IP)
+		return ARGUS_DECODE_IGNORED;
+	if (!has(&c, 20))
+		return ARGUS_DECODE_TOO_SHORT;
+	if ((c.p[0] >> 4) != 4)
+		return ARGUS_DECODE_MALFORMED;
+	size_t ihl = (size_t)(c.p[0] & 0x0f) * 4, total = rd16(c.p + 2);
+	if (ihl < 20 || total < ihl + 8)
+		return ARGUS_DECODE_MALFORMED;
+	if (c.p[9] != 17)
+		return ARGUS_DECODE_IGNORED;
+	if ((rd16(c.p + 6) & 0x1fff) != 0)
+		return ARGUS_DECODE_IGNORED; /* a later fragment: no UDP header */
+	if (!has(&c, ihl + 8))
+		return ARGUS_DECODE_TOO_SHORT;
+	uint8_t src_ip[4];
+	memcpy(src_ip, c.p + 12, 4);
+	if (total < c.left)
+		c.left = total; /* Ethernet padding is not payload */
+	adv(&c, ihl);
+	uint16_t sport = rd16(c.p), dport = rd16(c.p + 2);
+	size_t ulen = rd16(c.p + 4);
+	if (ulen < 8)
+		return ARGUS_DECODE_MALFORMED;
+	if (ulen < c.left)
+		c.left = ulen;
+	adv(&c, 8);
+	int st;
+	if ((sport == 68 && dport == 67) || (sport == 67 && dport == 68)) {
+		uint16_t keep = out->flags;
+		st = decode_dhcp(c, out);
+		out->flags |= keep;
+		return st;
+	}
+	if (sport == MDNS_PORT || dport == MDNS_PORT) {
+		memcpy(out->ip, src_ip, 4);
+		mac_flags(out);
+		st = decode_mdns(c.p, c.left, out);
+		return st;
+	}
+	return ARGUS_DECODE_IGNORED;
+}

@@ -1,0 +1,258 @@
+// Who a host is and what changed about it: the identity and change rules that scans
+// (reconcile.ts) and passive sightings (sightings.ts) share. Runs inside the caller's transaction.
+//
+// - A device is its MAC; a host seen without one is the IP-only device at that address, else the
+//   online device that holds it.
+// - A new randomised MAC whose hostname, DHCP fingerprint or service fingerprint matches a known
+//   device that the caller says may have rotated is that device (`mac_rotated`), not a new one.
+// - Seen again: `device_returned` when it was offline, `ip_changed` when at an address it never had.
+// - New: `device_added`, or `mac_changed_for_ip` when the caller judged that it replaced the owner
+//   of its address.
+// - Names and types carry their evidence (`hostname_source`, `device_type_source`, `os_source`); a
+//   weaker source never overwrites a stronger one (a DHCP hostname beats reverse DNS and NetBIOS).
+import type { Database } from "bun:sqlite";
+import { hostnameKey, serviceFingerprint, type FingerprintPort } from "../identify/fingerprint.ts";
+import type { Change, ChangeType, Severity } from "./observation.ts";
+
+export type DeviceRow = {
+  id: number;
+  mac_address: string | null;
+  ip_address: string;
+  mac_randomized: number;
+  hostname: string | null;
+  hostname_source: string | null;
+  status: "online" | "offline";
+  ports_known: number;
+  ports_spec: string | null;
+  is_trusted: number;
+  missed_scans: number;
+  dhcp_fingerprint: string | null;
+  device_type: string;
+  device_type_source: string | null;
+};
+
+export const DEVICE_COLUMNS =
+  "id, mac_address, ip_address, mac_randomized, hostname, hostname_source, status, ports_known, ports_spec, is_trusted, missed_scans, dhcp_fingerprint, device_type, device_type_source";
+
+/**
+ * How much a name's or type's source is worth. Names: a DHCP hostname is what the device calls
+ * itself (dhcp), then what it announces (mdns); reverse DNS and NetBIOS are what others (or old
+ * leases) say about it. Types: the model a device announces (mdns-model), then its DHCP client's
+ * fingerprint, then the services it announces (mdns-service), then a scan's guess from vendor and
+ * ports. Unknown sources rank lowest.
+ */
+export const SOURCE_RANK: Record<string, number> = { dhcp: 5, "mdns-model": 5, mdns: 4, "dhcp-fingerprint": 4, "mdns-service": 3, dns: 2, netbios: 2, scan: 1 };
+
+/** SQL: rank of a source column, for "overwrite only when at least as good". */
+export function rankSql(column: string): string {
+  return `(CASE ${column} ${Object.entries(SOURCE_RANK)
+    .map(([k, v]) => `WHEN '${k}' THEN ${v}`)
+    .join(" ")} ELSE 0 END)`;
+}
+
+/** What identifies a host beyond its MAC, for recognising a rotated MAC. */
+export type IdentityHints = {
+  hostname: string | null;
+  /** DHCP options 55 and 60 ("1,3,6,15|MSFT 5.0"), when the device asked for an address. */
+  dhcp_fingerprint?: string | null;
+  ports?: FingerprintPort[] | null;
+};
+
+export type Who = { id: number | null; ip: string | null; mac: string | null };
+
+export class InventoryWriter {
+  readonly changes: Change[] = [];
+
+  constructor(
+    private readonly db: Database,
+    /** null for passive sightings. */
+    private readonly scanId: number | null,
+    private readonly now: string,
+  ) {}
+
+  change(device: Who, type: ChangeType, severity: Severity, description: string, old_value: string | null = null, new_value: string | null = null): Change {
+    const change: Change = {
+      scan_id: this.scanId,
+      device_id: device.id,
+      device_ip: device.ip,
+      device_mac: device.mac,
+      change_type: type,
+      severity,
+      old_value,
+      new_value,
+      description,
+      detected_at: this.now,
+    };
+    const res = this.db
+      .query("INSERT INTO changes (scan_id, device_id, device_ip, device_mac, change_type, severity, old_value, new_value, description, detected_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+      .run(change.scan_id, change.device_id, change.device_ip, change.device_mac, type, severity, old_value, new_value, description, this.now);
+    change.id = Number(res.lastInsertRowid);
+    change.acknowledged = false;
+    this.changes.push(change);
+    return change;
+  }
+
+  /** The device with this MAC; else a device tracked by IP only at this address, which now gets its MAC. */
+  byMac(mac: string, ip: string | null): DeviceRow | null {
+    const direct = this.db.query(`SELECT ${DEVICE_COLUMNS} FROM devices WHERE mac_address = ?`).get(mac) as DeviceRow | null;
+    if (direct || ip === null) return direct;
+    return this.db.query(`SELECT ${DEVICE_COLUMNS} FROM devices WHERE mac_address IS NULL AND ip_address = ? ORDER BY last_seen DESC LIMIT 1`).get(ip) as DeviceRow | null;
+  }
+
+  /**
+   * A host seen without a MAC (beyond a router, or found without raw sockets): the IP-only device at
+   * that address, else the online device that holds it (the same host, its MAC just not learnt this time).
+   */
+  withoutMac(ip: string): DeviceRow | null {
+    return (
+      (this.db.query(`SELECT ${DEVICE_COLUMNS} FROM devices WHERE mac_address IS NULL AND ip_address = ?`).get(ip) as DeviceRow | null) ??
+      (this.db.query(`SELECT ${DEVICE_COLUMNS} FROM devices WHERE ip_address = ? AND status = 'online' ORDER BY last_seen DESC LIMIT 1`).get(ip) as DeviceRow | null)
+    );
+  }
+
+  /** The device with another MAC that holds this address (its latest holder), if any. */
+  ipOwner(ip: string, mac: string): DeviceRow | null {
+    return this.db
+      .query(`SELECT ${DEVICE_COLUMNS} FROM devices WHERE ip_address = ? AND mac_address IS NOT NULL AND mac_address != ? ORDER BY last_seen DESC, id DESC LIMIT 1`)
+      .get(ip, mac) as DeviceRow | null;
+  }
+
+  knownAddress(deviceId: number, ip: string): boolean {
+    return this.db.query("SELECT 1 FROM device_addresses WHERE device_id = ? AND ip_address = ?").get(deviceId, ip) !== null;
+  }
+
+  /**
+   * The known device a new randomised MAC belongs to, among those `mayHaveRotated` allows: same
+   * hostname, else the one device with the same DHCP fingerprint and hostname-less or same-named,
+   * else the same service fingerprint.
+   */
+  findRotated(hints: IdentityHints, mayHaveRotated: (d: DeviceRow) => boolean): DeviceRow | null {
+    const candidates = (this.db.query(`SELECT ${DEVICE_COLUMNS} FROM devices WHERE mac_address IS NOT NULL ORDER BY last_seen DESC`).all() as DeviceRow[]).filter(mayHaveRotated);
+    const name = hostnameKey(hints.hostname);
+    if (name) {
+      const byName = candidates.find((d) => hostnameKey(d.hostname) === name);
+      if (byName) return byName;
+    }
+    // A DHCP fingerprint is shared by every device of a model: it links only a randomised MAC to the
+    // single randomised device that carries it, and never across different hostnames.
+    if (hints.dhcp_fingerprint) {
+      const same = candidates.filter((d) => d.mac_randomized && d.dhcp_fingerprint === hints.dhcp_fingerprint && (!name || !hostnameKey(d.hostname)));
+      if (same.length === 1) return same[0];
+    }
+    const print = hints.ports ? serviceFingerprint(hints.ports) : null;
+    if (print) {
+      for (const d of candidates) {
+        if (!d.ports_known) continue;
+        const rows = this.db.query("SELECT port, protocol, service, product, version FROM ports WHERE device_id = ?").all(d.id) as FingerprintPort[];
+        if (serviceFingerprint(rows) === print) return d;
+      }
+    }
+    return null;
+  }
+
+  /** The device now uses `mac`: `mac_rotated`. */
+  rotate(device: DeviceRow, mac: string, ip: string): void {
+    const oldMac = device.mac_address;
+    this.db.query("UPDATE devices SET mac_address = ?, mac_randomized = 1 WHERE id = ?").run(mac, device.id);
+    this.change({ id: device.id, ip, mac }, "mac_rotated", "info", `Known device${device.hostname ? ` ${device.hostname}` : ""} now uses the randomised MAC ${mac}`, oldMac, mac);
+    device.mac_address = mac;
+  }
+
+  /** A known device seen (again) at `ip`: `device_returned` if it was offline, `ip_changed` if the address is new to it. */
+  seenAgain(device: DeviceRow, ip: string, mac: string | null, alsoAt: string[] = [ip]): void {
+    if (device.status === "offline") {
+      this.change({ id: device.id, ip, mac }, "device_returned", "info", `Device ${ip} is back online`);
+    }
+    if (!alsoAt.includes(device.ip_address) && !this.knownAddress(device.id, ip)) {
+      this.change({ id: device.id, ip, mac }, "ip_changed", "info", `Device ${mac ?? device.ip_address} moved from ${device.ip_address} to ${ip}`, device.ip_address, ip);
+    }
+  }
+
+  /** A new device: inserted, announced as `device_added`, or as `mac_changed_for_ip` when it replaced `replaced`. */
+  add(o: NewDevice, replaced: DeviceRow | null): number {
+    const res = this.db
+      .query(
+        `INSERT INTO devices (mac_address, ip_address, mac_randomized, hostname, hostname_source, vendor, device_type, device_type_source, os_name, os_source, model,
+           dhcp_fingerprint, mdns_services, status, first_seen, last_seen, times_seen, ports_known, last_scan_id)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'online', ?, ?, 1, ?, ?)`,
+      )
+      .run(
+        o.mac, o.ip, o.mac_randomized ? 1 : 0, o.hostname, o.hostname ? o.hostname_source : null, o.vendor, o.device_type ?? "unknown", o.device_type ? (o.device_type_source ?? null) : null,
+        o.os_name, o.os_name ? (o.os_source ?? null) : null, o.model ?? null, o.dhcp_fingerprint ?? null, o.mdns_services?.length ? JSON.stringify(o.mdns_services) : null,
+        this.now, this.now, o.ports_known ? 1 : 0, this.scanId,
+      );
+    const id = Number(res.lastInsertRowid);
+    const who = { id, ip: o.ip, mac: o.mac };
+    if (replaced) {
+      this.change(who, "mac_changed_for_ip", "warning", `${o.ip} now answers with MAC ${o.mac} instead of ${replaced.mac_address} (possible ARP spoofing or a replaced device)`, replaced.mac_address, o.mac);
+    } else {
+      const name = [o.hostname, o.vendor].filter(Boolean).join(", ");
+      this.change(who, "device_added", "warning", `New device ${o.ip}${o.mac ? ` (${o.mac})` : ""}${name ? ` — ${name}` : ""}`, null, o.ip);
+    }
+    this.recordAddress(id, o.ip);
+    return id;
+  }
+
+  recordAddress(deviceId: number, ip: string): void {
+    this.db
+      .query("INSERT INTO device_addresses (device_id, ip_address, first_seen, last_seen) VALUES (?, ?, ?, ?) ON CONFLICT (device_id, ip_address) DO UPDATE SET last_seen = excluded.last_seen")
+      .run(deviceId, ip, this.now, this.now);
+  }
+
+  /**
+   * Names, type, OS and passive fingerprints of a known device, each replaced only by a value from a
+   * source at least as good as the one it came from (a scan's reverse-DNS name never overwrites a DHCP name).
+   */
+  applyIdentity(deviceId: number, o: Identity): void {
+    const h = rankSql("hostname_source");
+    const t = rankSql("device_type_source");
+    const s = rankSql("os_source");
+    const rank = (src: string | null | undefined) => (src ? (SOURCE_RANK[src] ?? 0) : 0);
+    const type = o.device_type && o.device_type !== "unknown" ? o.device_type : null;
+    this.db
+      .query(
+        `UPDATE devices SET
+           vendor = coalesce(?1, vendor),
+           hostname = CASE WHEN ?2 IS NOT NULL AND ?3 >= ${h} THEN ?2 ELSE hostname END,
+           hostname_source = CASE WHEN ?2 IS NOT NULL AND ?3 >= ${h} THEN ?4 ELSE hostname_source END,
+           device_type = CASE WHEN ?5 IS NOT NULL AND (?6 >= ${t} OR device_type = 'unknown') THEN ?5 ELSE device_type END,
+           device_type_source = CASE WHEN ?5 IS NOT NULL AND (?6 >= ${t} OR device_type = 'unknown') THEN ?7 ELSE device_type_source END,
+           os_name = CASE WHEN ?8 IS NOT NULL AND ?9 >= ${s} THEN ?8 ELSE os_name END,
+           os_source = CASE WHEN ?8 IS NOT NULL AND ?9 >= ${s} THEN ?10 ELSE os_source END,
+           model = coalesce(?11, model),
+           dhcp_fingerprint = coalesce(?12, dhcp_fingerprint),
+           mdns_services = coalesce(?13, mdns_services)
+         WHERE id = ?14`,
+      )
+      .run(
+        o.vendor ?? null, o.hostname ?? null, rank(o.hostname_source), o.hostname_source ?? null, type, rank(o.device_type_source), o.device_type_source ?? null,
+        o.os_name ?? null, rank(o.os_source), o.os_source ?? null, o.model ?? null, o.dhcp_fingerprint ?? null, o.mdns_services?.length ? JSON.stringify(o.mdns_services) : null, deviceId,
+      );
+  }
+}
+
+/** What is known about a host's identity, each with where it came from. */
+export type Identity = {
+  vendor?: string | null;
+  hostname?: string | null;
+  hostname_source?: string | null;
+  device_type?: string | null;
+  device_type_source?: string | null;
+  os_name?: string | null;
+  os_source?: string | null;
+  model?: string | null;
+  dhcp_fingerprint?: string | null;
+  mdns_services?: string[] | null;
+};
+
+export type NewDevice = Identity & {
+  mac: string | null;
+  ip: string;
+  mac_randomized: boolean;
+  hostname: string | null;
+  hostname_source: string | null;
+  vendor: string | null;
+  device_type: string | null;
+  os_name: string | null;
+  ports_known?: boolean;
+};

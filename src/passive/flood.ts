@@ -1,0 +1,55 @@
+// The flood cap: how many new devices passive sightings may add per minute on one interface.
+// A misbehaving device or an attacker can send frames from thousands of random MACs; each would
+// otherwise become a device. Known devices are never capped.
+//
+// Up to `capPerMinute` new devices a minute are admitted. When a sighting finds the cap reached,
+// the interface is "flooding": that first refusal asks for one warning, and from then on new
+// devices heard only through ARP or mDNS are refused until `calmMs` pass with the cap no longer
+// reached. A device that joins properly (a DHCP request) is still admitted while the minute's cap
+// allows, so a real newcomer during a flood is recorded. Scans are not capped: anything refused
+// here is found by the next scan if it is real.
+import type { Admission } from "../inventory/sightings.ts";
+
+export const DEFAULT_CAP_PER_MINUTE = 60;
+export const DEFAULT_CALM_MS = 5 * 60_000;
+const MINUTE = 60_000;
+
+type Gate = { admitted: number[]; flooding: boolean; warned: boolean; lastPressure: number };
+
+export class FloodGate {
+  private readonly gates = new Map<string, Gate>();
+
+  constructor(
+    readonly capPerMinute = DEFAULT_CAP_PER_MINUTE,
+    private readonly calmMs = DEFAULT_CALM_MS,
+    private readonly clock: () => number = Date.now,
+  ) {}
+
+  /** `joining`: the sighting is a DHCP request, the way a real device arrives. */
+  admit(iface: string, joining: boolean): Admission {
+    const now = this.clock();
+    let g = this.gates.get(iface);
+    if (!g) this.gates.set(iface, (g = { admitted: [], flooding: false, warned: false, lastPressure: 0 }));
+    while (g.admitted.length > 0 && now - g.admitted[0] >= MINUTE) g.admitted.shift();
+    if (g.flooding && now - g.lastPressure >= this.calmMs) {
+      g.flooding = false;
+      g.warned = false;
+    }
+    const full = g.admitted.length >= this.capPerMinute;
+    if (full || (g.flooding && !joining)) {
+      g.flooding = true;
+      g.lastPressure = now;
+      if (!g.warned) {
+        g.warned = true;
+        return "refuse-first";
+      }
+      return "refuse";
+    }
+    g.admitted.push(now);
+    return "admit";
+  }
+
+  flooding(iface: string): boolean {
+    return this.gates.get(iface)?.flooding ?? false;
+  }
+}

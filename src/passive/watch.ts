@@ -1,0 +1,265 @@
+// Passive watch (SPEC §5): listens, sending nothing, on the interfaces of the confirmed subnets for
+// ARP, DHCP and mDNS, and records what it hears as sightings within a second or two.
+//
+// - The native listener (native/listen.c) runs its own thread; this side sleeps on the listener's
+//   wake pipe (no polling), and when woken drains the queue, enriches each sighting (vendor, DHCP
+//   fingerprint, mDNS types) and writes the new ones in one transaction per chunk, yielding between
+//   chunks so requests keep being served during a flood.
+// - Interfaces are re-resolved every few seconds from the configuration and the host's addresses: a
+//   link that flaps, or an interface that is deleted and created again, is followed without
+//   reopening anything (the socket is not bound to an interface).
+// - Off, with one log line, when `passive` is false or raw sockets are not allowed.
+import type { Database } from "bun:sqlite";
+import { closeSync } from "node:fs";
+import type { AppConfig } from "../config/app-config.ts";
+import { dhcpFingerprint, identifyDhcp, identifyMdns } from "../identify/passive.ts";
+import { isRandomizedMac, lookupVendor } from "../identify/vendor.ts";
+import type { DeviceRow } from "../inventory/identity.ts";
+import type { NotifySink } from "../notify/sink.ts";
+import type { Change } from "../inventory/observation.ts";
+import { recordSightings, type Sighting } from "../inventory/sightings.ts";
+import { log } from "../log.ts";
+import { listInterfaces, type NetInterface } from "../net/interfaces.ts";
+import { inSubnet, parseIpv4 } from "../net/ip.ts";
+import { Errno, ifaceIndex, NativeListener, NativeSweepError, type ListenStats, type RawSighting } from "../net/native.ts";
+import { isExcludedIp, isExcludedMac, parseCidr, parseExclusions } from "../net/targets.ts";
+import { isoNow } from "../time.ts";
+import { FloodGate } from "./flood.ts";
+import { SightingMemory } from "./memory.ts";
+
+/** The native side drops a host's identical frames within this window before they reach us. */
+const REPEAT_MS = 20_000;
+const REFRESH_MS = 5_000;
+const CHUNK = 256;
+/** A known device heard within this window is present: a new randomised MAC is not it. */
+const ROTATION_QUIET_MS = 60_000;
+
+export type PassiveOptions = {
+  db: Database;
+  config: () => AppConfig;
+  /** Queues the changes' notifications inside the transaction that records them (scan null). */
+  sink: NotifySink;
+  /** Where committed changes go (notifications, live stream): one place, see notify/announce.ts. */
+  announce: (changes: Change[], iface: string) => void;
+  /** Override of the flood cap (new passive devices per minute per interface). */
+  capPerMinute?: number;
+};
+
+type Watched = { ifindex: number; name: string; addrs: NetInterface[] };
+
+export type PassiveStatus = { listening: boolean; interfaces: string[]; stats: ListenStats | null; flooding: string[] };
+
+export class PassiveWatch {
+  private watched = new Map<number, Watched>();
+  private ownMacs = new Set<string>();
+  private ownIps = new Set<string>();
+  private timer: ReturnType<typeof setInterval> | null = null;
+  private pump: Promise<void> = Promise.resolve();
+  private busy: Promise<void> = Promise.resolve();
+  private closed = false;
+  private readonly memory = new SightingMemory();
+  private readonly gate: FloodGate;
+
+  private constructor(
+    private readonly listener: NativeListener,
+    private readonly opts: PassiveOptions,
+  ) {
+    this.gate = new FloodGate(opts.capPerMinute);
+  }
+
+  /** Starts watching, or says in one log line why not and returns null. */
+  static start(opts: PassiveOptions): PassiveWatch | null {
+    if (opts.config().passive === false) {
+      log.info("passive watch off: `passive` is false in the configuration");
+      return null;
+    }
+    let listener: NativeListener;
+    try {
+      listener = NativeListener.open({ repeatMs: REPEAT_MS });
+    } catch (e) {
+      if (e instanceof NativeSweepError && (e.errno === Errno.EPERM || e.errno === Errno.EACCES)) {
+        log.warn("passive watch off: no raw-socket privilege (CAP_NET_RAW); new devices are found by scans only");
+      } else {
+        log.warn("passive watch off: the listener could not start", { error: e instanceof Error ? e.message : String(e) });
+      }
+      return null;
+    }
+    const w = new PassiveWatch(listener, opts);
+    w.refresh();
+    w.timer = setInterval(() => w.refresh(), REFRESH_MS);
+    w.timer.unref?.();
+    const fd = listener.wakeFd();
+    w.pump = w.run(fd);
+    log.info("passive watch on", { interfaces: [...w.watched.values()].map((i) => i.name).join(",") || "none yet (no confirmed subnet attached)" });
+    return w;
+  }
+
+  status(): PassiveStatus {
+    return {
+      listening: !this.closed,
+      interfaces: [...this.watched.values()].map((w) => w.name),
+      stats: this.closed ? null : this.listener.stats(),
+      flooding: [...this.watched.values()].filter((w) => this.gate.flooding(w.name)).map((w) => w.name),
+    };
+  }
+
+  /** Stops listening and waits for the sightings already read to be written. */
+  async stop(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.timer) clearInterval(this.timer);
+    this.listener.close(); // joins the thread; the wake pipe reaches end-of-file
+    await Promise.race([this.pump, Bun.sleep(1000)]);
+    await this.busy;
+  }
+
+  /** The interfaces that carry a confirmed subnet (or the configured one), as they are now. */
+  refresh(): void {
+    if (this.closed) return;
+    const cfg = this.opts.config();
+    const subnets = cfg.passive === false ? [] : cfg.subnets.map((s) => parseCidr(s));
+    const next = new Map<number, Watched>();
+    const macs = new Set<string>();
+    const ips = new Set<string>();
+    for (const a of listInterfaces()) {
+      macs.add(a.mac);
+      ips.add(a.ip);
+      if (cfg.interface && a.name !== cfg.interface) continue;
+      if (a.prefix >= 31) continue;
+      // The interface's subnet and a confirmed one overlap: one contains the other.
+      const overlaps = subnets.some((c) => inSubnet(a.network, c.network, c.prefix) || inSubnet(c.network, a.network, a.prefix));
+      if (!overlaps) continue;
+      const ifindex = ifaceIndex(a.name);
+      if (ifindex === null) continue;
+      const w = next.get(ifindex) ?? { ifindex, name: a.name, addrs: [] };
+      w.addrs.push(a);
+      next.set(ifindex, w);
+    }
+    // An interface that is down is missing from the address list but still there: keep it (same
+    // index), so frames count again the moment its link comes back.
+    for (const [ifindex, w] of this.watched) {
+      if (!next.has(ifindex) && ![...next.values()].some((n) => n.name === w.name) && ifaceIndex(w.name) === ifindex) next.set(ifindex, w);
+    }
+    const changed = [...next.keys()].sort().join() !== [...this.watched.keys()].sort().join();
+    this.watched = next;
+    this.ownMacs = macs;
+    this.ownIps = ips;
+    if (changed) {
+      this.listener.setInterfaces([...next.keys()]);
+      log.debug("passive watch interfaces", { interfaces: [...next.values()].map((w) => `${w.name}#${w.ifindex}`).join(",") });
+    }
+  }
+
+  private async run(fd: number): Promise<void> {
+    if (fd < 0) return;
+    try {
+      for await (const _ of Bun.file(fd).stream()) {
+        if (this.closed) break;
+        await (this.busy = this.drain());
+      }
+    } catch (e) {
+      if (!this.closed) log.warn("passive watch stopped reading", { error: String(e) });
+    } finally {
+      try {
+        closeSync(fd);
+      } catch {}
+    }
+  }
+
+  private async drain(): Promise<void> {
+    const raw = this.listener.read();
+    for (let i = 0; i < raw.length; i += CHUNK) {
+      this.handle(raw.slice(i, i + CHUNK));
+      // Let requests in between chunks: a flood must not stall the API.
+      if (i + CHUNK < raw.length) await new Promise((r) => setImmediate(r));
+    }
+  }
+
+  /** Writes one chunk of sightings; exported behaviour is tested through the real listener. */
+  private handle(raw: RawSighting[]): void {
+    const cfg = this.opts.config();
+    const excluded = parseExclusions(cfg.exclude);
+    const byIface = new Map<string, Sighting[]>();
+    for (const r of raw) {
+      const w = this.watched.get(r.ifindex);
+      if (!w || this.ownMacs.has(r.mac) || isExcludedMac(r.mac, excluded)) continue;
+      // Replies to our own probes are the scan's business, not a passive sighting.
+      if (r.source === "arp" && r.arpOp === 2 && r.auxIp && this.ownIps.has(r.auxIp)) continue;
+      this.memory.note(r);
+      let ip = r.ip ?? (r.source === "dhcp" && r.dhcpType === 3 ? r.auxIp : null);
+      if (ip !== null && !this.inScope(ip, w, excluded)) ip = null;
+      if (ip !== null && this.ownIps.has(ip)) continue;
+      const s = this.memory.withHints(r);
+      if (!this.memory.fresh(s, ip)) continue;
+      const list = byIface.get(w.name) ?? [];
+      list.push(toSighting(s, ip, w.name, !r.hostname && s.hostname !== null));
+      byIface.set(w.name, list);
+    }
+    for (const [iface, sightings] of byIface) {
+      const now = isoNow();
+      const refusedMacs: string[] = [];
+      const result = this.opts.db
+        .transaction(() => {
+          const recorded = recordSightings(
+            this.opts.db,
+            sightings,
+            {
+              capPerMinute: this.gate.capPerMinute,
+              mayHaveRotated: (d: DeviceRow) => {
+                const heard = d.mac_address ? this.memory.heard(d.mac_address) : undefined;
+                return heard === undefined || Date.now() - heard > ROTATION_QUIET_MS;
+              },
+              admitNew: (name, s) => {
+                const a = this.gate.admit(name, s.source === "dhcp");
+                if (a !== "admit") refusedMacs.push(s.mac);
+                return a;
+              },
+            },
+            now,
+          );
+          this.opts.sink.enqueue(recorded.changes, null);
+          return recorded;
+        })
+        .immediate();
+      for (const mac of refusedMacs) this.memory.forget(mac);
+      if (result.changes.length > 0) this.opts.announce(result.changes, iface);
+    }
+  }
+
+  private inScope(ip: string, w: Watched, excluded: ReturnType<typeof parseExclusions>): boolean {
+    const n = parseIpv4(ip);
+    if (n === null || isExcludedIp(n, excluded)) return false;
+    const cfg = this.opts.config();
+    return w.addrs.some((a) => inSubnet(n, a.network, a.prefix)) && cfg.subnets.some((s) => {
+      const c = parseCidr(s);
+      return inSubnet(n, c.network, c.prefix);
+    });
+  }
+}
+
+/** A raw sighting with what can be read from it: vendor, names and types with their evidence. */
+export function toSighting(r: RawSighting, ip: string | null, iface: string, hostnameFromDhcp = false): Sighting {
+  const dhcp = r.prl || r.vendorClass ? identifyDhcp(r.prl, r.vendorClass) : null;
+  const mdns = identifyMdns(r.services, r.model);
+  const hostname = r.hostname ? r.hostname.slice(0, 63) : null;
+  // Prefer the stronger type evidence: an announced model, then the DHCP fingerprint, then service types.
+  const type = mdns?.source === "mdns-model" ? mdns : dhcp ? { type: dhcp.type, os: dhcp.os, source: "dhcp-fingerprint" } : mdns;
+  const os = mdns?.os ? { os: mdns.os, source: mdns.source } : dhcp ? { os: dhcp.os, source: "dhcp-fingerprint" } : null;
+  return {
+    mac: r.mac,
+    ip,
+    source: r.source,
+    iface,
+    mac_randomized: isRandomizedMac(r.mac),
+    vendor: lookupVendor(r.mac),
+    hostname,
+    hostname_source: hostname ? (r.source === "mdns" && !hostnameFromDhcp ? "mdns" : "dhcp") : null,
+    device_type: type?.type ?? null,
+    device_type_source: type?.source ?? null,
+    os_name: os?.os ?? null,
+    os_source: os?.source ?? null,
+    model: r.model,
+    dhcp_fingerprint: dhcpFingerprint(r.prl, r.vendorClass),
+    mdns_services: r.services.length > 0 ? r.services : null,
+  };
+}
