@@ -142,6 +142,10 @@ ARGUS_API uint32_t argus_sweep_results(const argus_sweep *s, uint32_t from, stru
  * target, 0 if ignored. */
 ARGUS_API int argus_sweep_inject(argus_sweep *s, uint8_t method, const uint8_t *frame, size_t len);
 
+/* Interface facts: MAC (6 bytes out) and ifindex; 0 or -errno. The passive listener follows its
+ * interfaces by ifindex (a deleted and re-created interface gets a new one). */
+ARGUS_API int argus_iface_info(const char *ifname, uint8_t *mac_out, int32_t *ifindex_out);
+
 ARGUS_API void argus_sweep_close(argus_sweep *s);
 
 /* Unprivileged: send an empty UDP datagram to `port` of each address (host

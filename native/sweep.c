@@ -629,6 +629,21 @@ uint32_t argus_sweep_results(const argus_sweep *s, uint32_t from, struct argus_s
 	return w;
 }
 
+int argus_iface_info(const char *ifname, uint8_t *mac_out, int32_t *ifindex_out)
+{
+	uint8_t mac[6];
+	int idx = 0;
+	uint32_t ip;
+	int r = rawsock_iface(ifname, mac, &idx, &ip);
+	if (r < 0)
+		return r;
+	if (mac_out)
+		memcpy(mac_out, mac, 6);
+	if (ifindex_out)
+		*ifindex_out = idx;
+	return 0;
+}
+
 uint32_t argus_abi_version(void) { return ARGUS_ABI_VERSION; }
 
 _Static_assert(sizeof(struct argus_arp_info) == 40, "ABI: argus_arp_info");
