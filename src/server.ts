@@ -27,6 +27,7 @@ export async function startServer(settings: Settings): Promise<RunningServer> {
   const shownHost = settings.host === "0.0.0.0" ? "localhost" : settings.host;
   const url = `http://${shownHost.includes(":") ? `[${shownHost}]` : shownHost}:${server.port}`;
   log.info("listening", { url, socket: settings.socket ?? "none", data_dir: settings.dataDir });
+  ctx.scheduler.start();
   let stopped = false;
   return {
     url,
@@ -38,6 +39,7 @@ export async function startServer(settings: Settings): Promise<RunningServer> {
       // Stop taking requests, end live streams, let a running scan record itself as cancelled, give
       // in-flight requests a moment, then close what is left and the database file.
       const draining = Promise.all([app.stop(), local?.stop()]);
+      ctx.scheduler.stop();
       await ctx.scans.stop();
       await Promise.race([draining, Bun.sleep(DRAIN_MS)]);
       server.stop(true);

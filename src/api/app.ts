@@ -6,6 +6,7 @@ import { VERSION } from "../version.ts";
 import { pageRoutes } from "../ui/pages.ts";
 import { auditRoutes } from "./audit.ts";
 import { changeRoutes } from "./changes.ts";
+import { configRoutes } from "./config.ts";
 import { deviceRoutes } from "./devices.ts";
 import { statsRoutes } from "./stats.ts";
 import { authentication } from "./authentication.ts";
@@ -59,6 +60,7 @@ export function createApp(ctx: AppContext) {
     .use(statsRoutes(ctx))
     .use(scanRoutes(ctx))
     .use(networkRoutes(ctx))
+    .use(configRoutes(ctx))
     .use(pageRoutes(ctx));
 }
 

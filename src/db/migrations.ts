@@ -250,7 +250,28 @@ export const migrations: Migration[] = [
     description: "drop devices.open_ports: listings and stats derive open ports from the ports table",
     sql: `ALTER TABLE devices DROP COLUMN open_ports;`,
   },
+  {
+    version: 10,
+    description: "scheduler state, an index for pruning the audit log by age, and the file's application id",
+    // application_id marks the file as an Argus database (checked before a restore); files from before
+    // this version carry 0 and are recognised by their tables instead.
+    sql: `
+      CREATE TABLE schedule_runs (
+        profile         TEXT NOT NULL,
+        cron            TEXT NOT NULL,
+        last_run_at     TEXT,
+        last_scan_id    INTEGER,
+        last_skipped_at TEXT,
+        PRIMARY KEY (profile, cron)
+      ) WITHOUT ROWID;
+      CREATE INDEX audit_logs_timestamp ON audit_logs(timestamp);
+      PRAGMA application_id = 1095911253;
+    `,
+  },
 ];
+
+/** PRAGMA application_id of an Argus database ("ARGU"), set by migration 10. */
+export const APPLICATION_ID = 0x41524755;
 
 export const LATEST_VERSION = migrations[migrations.length - 1].version;
 

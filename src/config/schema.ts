@@ -1,0 +1,116 @@
+// The appliance configuration's one schema (SPEC §5 "Config"), composed of per-section schemas. It
+// validates the file at start, the body of PUT /api/config, and is the OpenAPI entry of both config
+// routes. A new section (notifications, …) adds its properties to CONFIG_SECTIONS and, when the schema
+// cannot say everything, a check to SECTION_CHECKS.
+import { OptionalKind, Type, type Static, type TSchema } from "@sinclair/typebox";
+import { Value } from "@sinclair/typebox/value";
+import { ConfigError } from "./config-error.ts";
+import { mapObjects, redactedSchema, secretMarkersAccepted } from "./secrets.ts";
+import { passiveSection, retentionSection } from "./sections/operation.ts";
+import { checkSchedule, scheduleSection } from "./sections/schedule.ts";
+import { checkScanning, scanningSection } from "./sections/scanning.ts";
+
+export const CONFIG_SECTIONS = {
+  ...scanningSection,
+  ...scheduleSection,
+  ...retentionSection,
+  ...passiveSection,
+};
+
+/** The whole configuration, every key present (defaults filled in). */
+export const ConfigSchema = Type.Object(CONFIG_SECTIONS, { additionalProperties: false });
+export type AppConfig = Static<typeof ConfigSchema>;
+
+/** Cross-field and semantic checks the schema cannot express, in order. */
+const SECTION_CHECKS: ((c: AppConfig) => void)[] = [checkScanning, checkSchedule];
+
+/** Environment variables that override a key of the file (SPEC §5: env vars override). */
+export const ENV_OVERRIDES: Partial<Record<keyof AppConfig, { variable: string; parse: (raw: string) => unknown }>> = {
+  subnets: { variable: "ARGUS_SUBNETS", parse: commaList },
+  exclude: { variable: "ARGUS_EXCLUDE", parse: commaList },
+};
+
+function commaList(raw: string): string[] {
+  return raw
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
+}
+
+export const DEFAULT_CONFIG: AppConfig = Value.Default(ConfigSchema, {}) as AppConfig;
+
+/** Validates a raw configuration (a file's content or a merged update); returns it with defaults filled in. */
+export function validateConfig(raw: unknown): AppConfig {
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) throw new ConfigError("(config)", "must be a JSON object");
+  const filled = Value.Default(ConfigSchema, structuredClone(raw));
+  const problem = firstProblem(ConfigSchema, filled);
+  if (problem) throw new ConfigError(problem.field, problem.reason);
+  const config = filled as AppConfig;
+  for (const check of SECTION_CHECKS) check(config);
+  return config;
+}
+
+/** The first schema violation as a dotted field path and a readable reason (the schema's `errorMessage`). */
+export function firstProblem(schema: TSchema, value: unknown): { field: string; reason: string } | null {
+  const e = Value.Errors(schema, value).First();
+  if (!e) return null;
+  const field = e.path.split("/").slice(1).join(".") || "(config)";
+  if (e.message === "Unexpected property") return { field, reason: "is not a known setting" };
+  const custom = (e.schema as { errorMessage?: string }).errorMessage;
+  return { field, reason: custom ?? e.message.charAt(0).toLowerCase() + e.message.slice(1) };
+}
+
+/**
+ * PUT /api/config's body: any subset of the top-level keys (each replaces its whole value), secrets
+ * optional with `<key>_set` markers, and `env_overrides` as GET shows it (ignored). No top-level
+ * defaults: an absent key must stay absent, not be reset. Every node names the failing field itself,
+ * since Elysia reports validation failures through the failing node's `error`.
+ */
+export const ConfigPatchSchema: TSchema = withFieldErrors(
+  Type.Object(
+    {
+      ...Object.fromEntries(Object.entries(CONFIG_SECTIONS).map(([k, s]) => [k, Type.Optional(withoutDefault(defaultsOptional(secretMarkersAccepted(s))))])),
+      env_overrides: Type.Optional(Type.Unknown({ description: "Ignored (read-only, as GET shows it)" })),
+    },
+    { additionalProperties: false },
+  ),
+);
+
+/** GET /api/config's answer: the configuration in force with secrets redacted, and which keys the environment sets. */
+export const ConfigViewSchema = Type.Object({
+  ...(redactedSchema(Type.Object(CONFIG_SECTIONS)) as any).properties,
+  env_overrides: Type.Record(Type.String(), Type.String(), {
+    description: 'Keys set by an environment variable, which wins over the file: {"subnets": "ARGUS_SUBNETS"}',
+  }),
+});
+
+/** Nested fields with a default may be left out of a request (`enabled` of a schedule entry). */
+function defaultsOptional(schema: TSchema): TSchema {
+  return mapObjects(schema, (props) =>
+    Object.fromEntries(Object.entries(props).map(([k, v]) => [k, (v as any).default !== undefined && !(OptionalKind in v) ? Type.Optional(v) : v])),
+  );
+}
+
+function withoutDefault(schema: TSchema): TSchema {
+  const { default: _unused, ...rest } = schema as any;
+  return Object.assign(Object.create(Object.getPrototypeOf(schema)), rest, {
+    ...Object.fromEntries(Object.getOwnPropertySymbols(schema).map((s) => [s, (schema as any)[s]])),
+  });
+}
+
+/** Gives every node of `root` an Elysia `error` function that names the first failing field of the whole body. */
+function withFieldErrors(root: TSchema): TSchema {
+  const describe = (ctx: { value?: unknown; found?: unknown }) => {
+    const p = firstProblem(root, ctx.value ?? ctx.found);
+    return p ? `${p.field}: ${p.reason}` : "body: is invalid";
+  };
+  const visit = (s: any) => {
+    if (!s || typeof s !== "object") return;
+    s.error = describe;
+    if (s.properties) Object.values(s.properties).forEach(visit);
+    if (s.items) visit(s.items);
+    if (s.anyOf) s.anyOf.forEach(visit);
+  };
+  visit(root);
+  return root;
+}
