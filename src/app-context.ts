@@ -9,6 +9,7 @@ import { AuditLog } from "./audit/audit-log.ts";
 import { configPath, envOverrides, loadAppConfig, updateAppConfig, type AppConfig, type ConfigUpdate } from "./config/app-config.ts";
 import { noopSink, type NotifySink } from "./notify/sink.ts";
 import { ScanManager } from "./scans/manager.ts";
+import { Retention } from "./retention/daily.ts";
 import { Scheduler } from "./schedule/scheduler.ts";
 import { startScheduledScan } from "./schedule/scheduled-scan.ts";
 
@@ -34,6 +35,7 @@ export type AppContext = {
   onConfigChange: (listener: (config: AppConfig, changed: string[]) => void) => () => void;
   scans: ScanManager;
   scheduler: Scheduler;
+  retention: Retention;
 };
 
 export function createContext(db: Database, settings: Settings, sessionSecret: string, sink: NotifySink = noopSink): AppContext {
@@ -73,5 +75,6 @@ export function createContext(db: Database, settings: Settings, sessionSecret: s
     },
     scans,
     scheduler,
+    retention: new Retention(db, () => config.retention_days),
   };
 }

@@ -28,6 +28,7 @@ export async function startServer(settings: Settings): Promise<RunningServer> {
   const url = `http://${shownHost.includes(":") ? `[${shownHost}]` : shownHost}:${server.port}`;
   log.info("listening", { url, socket: settings.socket ?? "none", data_dir: settings.dataDir });
   ctx.scheduler.start();
+  ctx.retention.start();
   let stopped = false;
   return {
     url,
@@ -40,6 +41,8 @@ export async function startServer(settings: Settings): Promise<RunningServer> {
       // in-flight requests a moment, then close what is left and the database file.
       const draining = Promise.all([app.stop(), local?.stop()]);
       ctx.scheduler.stop();
+      ctx.retention.stop();
+      await ctx.retention.pause();
       await ctx.scans.stop();
       await Promise.race([draining, Bun.sleep(DRAIN_MS)]);
       server.stop(true);

@@ -7,6 +7,7 @@ import { pageRoutes } from "../ui/pages.ts";
 import { auditRoutes } from "./audit.ts";
 import { changeRoutes } from "./changes.ts";
 import { configRoutes } from "./config.ts";
+import { maintenanceRoutes } from "./maintenance.ts";
 import { deviceRoutes } from "./devices.ts";
 import { statsRoutes } from "./stats.ts";
 import { authentication } from "./authentication.ts";
@@ -61,6 +62,7 @@ export function createApp(ctx: AppContext) {
     .use(scanRoutes(ctx))
     .use(networkRoutes(ctx))
     .use(configRoutes(ctx))
+    .use(maintenanceRoutes(ctx))
     .use(pageRoutes(ctx));
 }
 

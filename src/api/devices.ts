@@ -10,7 +10,7 @@ import { idParams, noQuery, oneOf, page, paging, strictQuery, wholeNumber } from
 const Q_MAX = 200;
 
 const nullableString = t.Nullable(t.String());
-const device = {
+export const device = {
   id: t.Integer(),
   ip_address: t.String(),
   mac_address: nullableString,
@@ -50,7 +50,8 @@ const deviceDetail = t.Object({
   ip_history: t.Array(t.Object({ ip_address: t.String(), first_seen: t.String(), last_seen: t.String() })),
 });
 
-const listQuery = strictQuery({
+/** The listing's filters and order, shared with the exports. */
+export const deviceFilters = {
   status: t.Optional(oneOf(DEVICE_STATUSES, `status: must be one of ${DEVICE_STATUSES.join(", ")}`)),
   risk_level: t.Optional(oneOf(LEVELS, `risk_level: must be one of ${LEVELS.join(", ")}`)),
   is_trusted: t.Optional(oneOf(["true", "false"], "is_trusted: must be true or false")),
@@ -58,8 +59,8 @@ const listQuery = strictQuery({
   q: t.Optional(t.String({ maxLength: Q_MAX, description: "Case-insensitive substring of IP, MAC, hostname, vendor or label", error: `q: must be at most ${Q_MAX} characters` })),
   port: t.Optional(wholeNumber("port", "query", 1, 65535, "Only devices with this port open")),
   sort: t.Optional(oneOf(DEVICE_SORTS, `sort: must be one of ${DEVICE_SORTS.join(", ")}`)),
-  ...paging,
-});
+};
+const listQuery = strictQuery({ ...deviceFilters, ...paging });
 
 // Labels and zones are one-line names shown everywhere (lists, exports, notifications): no control characters.
 const ONE_LINE = "^[^\\u0000-\\u001f\\u007f]*$";

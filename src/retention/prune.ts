@@ -1,0 +1,72 @@
+// Pruning of history older than `retention_days` (SPEC §5 "Retention"): scans, changes, audit entries
+// and notification records; devices never. Deletes in small batches, one short write transaction
+// each, yielding to the event loop in between, so an API request never waits long behind it.
+import type { Database } from "bun:sqlite";
+import { isoNow } from "../time.ts";
+
+export const BATCH_ROWS = 500;
+
+export type PruneCounts = { scans: number; changes: number; audit: number; notifications: number };
+
+type Step = { table: keyof PruneCounts | null; sql: string };
+
+const hasTable = (db: Database, name: string) => db.query("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(name) !== null;
+
+/**
+ * Removes every row older than `days` days. A scan goes once it started before the cutoff and none
+ * of its changes is younger (those keep it for the next run), so the trend series (one point per
+ * scan) only ever loses its oldest points. `onBatch` sees the duration of each write transaction.
+ */
+export async function pruneHistory(
+  db: Database,
+  days: number,
+  opts: { now?: number; batch?: number; onBatch?: (ms: number) => void; signal?: AbortSignal } = {},
+): Promise<PruneCounts> {
+  const cutoff = isoNow((opts.now ?? Date.now()) - days * 86_400_000);
+  const n = opts.batch ?? BATCH_ROWS;
+  const counts: PruneCounts = { scans: 0, changes: 0, audit: 0, notifications: 0 };
+  const oldScans = `SELECT id FROM scans s WHERE started_at < ?1 AND status NOT IN ('pending', 'running')
+                      AND NOT EXISTS (SELECT 1 FROM changes c WHERE c.scan_id = s.id AND c.detected_at >= ?1)`;
+  const steps: Step[] = [
+    { table: "changes", sql: `DELETE FROM changes WHERE id IN (SELECT id FROM changes WHERE detected_at < ?1 ORDER BY detected_at LIMIT ${n})` },
+    // A scan's sightings go in batches of their own: one scan of a big network has thousands.
+    { table: null, sql: `DELETE FROM scan_devices WHERE (scan_id, device_id) IN (SELECT scan_id, device_id FROM scan_devices WHERE scan_id IN (${oldScans}) LIMIT ${n})` },
+    { table: "scans", sql: `DELETE FROM scans WHERE id IN (${oldScans} LIMIT ${n})` },
+    { table: "audit", sql: `DELETE FROM audit_logs WHERE id IN (SELECT id FROM audit_logs WHERE timestamp < ?1 ORDER BY timestamp LIMIT ${n})` },
+  ];
+  // The notification queue arrives with notifications; until then there is nothing to prune.
+  if (hasTable(db, "notifications")) {
+    steps.push({ table: "notifications", sql: `DELETE FROM notifications WHERE id IN (SELECT id FROM notifications WHERE created_at < ?1 AND status <> 'pending' LIMIT ${n})` });
+  }
+  for (const step of steps) {
+    const statement = db.query(step.sql);
+    for (;;) {
+      if (opts.signal?.aborted) return counts;
+      const started = performance.now();
+      const removed = db.transaction(() => statement.run(cutoff).changes).immediate();
+      opts.onBatch?.(performance.now() - started);
+      if (step.table) counts[step.table] += removed;
+      if (removed < n) break;
+      // Let waiting requests in between two batches.
+      await new Promise((r) => setImmediate(r));
+    }
+  }
+  return counts;
+}
+
+/** File size and row counts for GET /api/stats/db. */
+export function databaseStats(db: Database): { file_bytes: number; wal_bytes: number; page_size: number; page_count: number; free_pages: number; rows: Record<string, number> } {
+  const pragma = (name: string) => Object.values(db.query(`PRAGMA ${name}`).get() as Record<string, number>)[0];
+  const tables = (db.query("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name").all() as { name: string }[]).map((r) => r.name);
+  const rows = Object.fromEntries(tables.map((t) => [t, (db.query(`SELECT count(*) AS n FROM "${t.replaceAll('"', '""')}"`).get() as { n: number }).n]));
+  const file = db.filename ? Bun.file(db.filename) : null;
+  const wal = db.filename ? Bun.file(`${db.filename}-wal`) : null;
+  return {
+    file_bytes: file?.size ?? 0,
+    wal_bytes: wal?.size ?? 0,
+    page_size: pragma("page_size"),
+    page_count: pragma("page_count"),
+    free_pages: pragma("freelist_count"),
+    rows,
+  };
+}
