@@ -3,7 +3,7 @@
 import { Elysia, t } from "elysia";
 import type { AppContext } from "../app-context.ts";
 import { ConfigError, EnvOverrideError } from "../config/app-config.ts";
-import { CONFIG_SECTIONS, ConfigPatchSchema, ConfigViewSchema } from "../config/schema.ts";
+import { CONFIG_SECTIONS, ConfigPatchSchema, ConfigViewSchema, firstProblem } from "../config/schema.ts";
 import { redact } from "../config/secrets.ts";
 import { authentication } from "./authentication.ts";
 import { HttpError } from "./errors.ts";
@@ -37,6 +37,9 @@ export function configRoutes(ctx: AppContext) {
     .put(
       "/api/config",
       ({ body, actor }) => {
+        if (typeof body !== "object" || body === null || Array.isArray(body)) throw new HttpError(422, "Invalid request body: expected a JSON object of configuration keys");
+        const problem = firstProblem(ConfigPatchSchema, body);
+        if (problem) throw new HttpError(422, `Invalid body field '${problem.field}': ${problem.reason}`);
         let changed: string[];
         try {
           changed = ctx.applyConfig(body as Record<string, unknown>).changed;
@@ -51,12 +54,12 @@ export function configRoutes(ctx: AppContext) {
       },
       {
         query: noQuery,
-        body: ConfigPatchSchema,
         response: { 200: ConfigViewSchema, ...errors(400, 401, 403, 409, 413, 415, 422) },
         detail: {
           summary: "Change the configuration: each top-level key given replaces its value; validated as a whole, saved atomically, applied at once (422 names the field and changes nothing)",
           tags: ["config"],
-        },
+          requestBody: { required: true, content: { "application/json": { schema: ConfigPatchSchema } } },
+        } as any,
       },
     )
     .get(

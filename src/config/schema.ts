@@ -63,17 +63,15 @@ export function firstProblem(schema: TSchema, value: unknown): { field: string; 
 /**
  * PUT /api/config's body: any subset of the top-level keys (each replaces its whole value), secrets
  * optional with `<key>_set` markers, and `env_overrides` as GET shows it (ignored). No top-level
- * defaults: an absent key must stay absent, not be reset. Every node names the failing field itself,
- * since Elysia reports validation failures through the failing node's `error`.
+ * defaults: an absent key must stay absent, not be reset. Checked by `firstProblem` in the route, not
+ * handed to Elysia's validator, which rewrites schemas in place (number coercion, defaults).
  */
-export const ConfigPatchSchema: TSchema = withFieldErrors(
-  Type.Object(
-    {
-      ...Object.fromEntries(Object.entries(CONFIG_SECTIONS).map(([k, s]) => [k, Type.Optional(withoutDefault(defaultsOptional(secretMarkersAccepted(s))))])),
-      env_overrides: Type.Optional(Type.Unknown({ description: "Ignored (read-only, as GET shows it)" })),
-    },
-    { additionalProperties: false },
-  ),
+export const ConfigPatchSchema: TSchema = Type.Object(
+  {
+    ...Object.fromEntries(Object.entries(CONFIG_SECTIONS).map(([k, s]) => [k, Type.Optional(withoutDefault(defaultsOptional(secretMarkersAccepted(s))))])),
+    env_overrides: Type.Optional(Type.Unknown({ description: "Ignored (read-only, as GET shows it)" })),
+  },
+  { additionalProperties: false },
 );
 
 /** GET /api/config's answer: the configuration in force with secrets redacted, and which keys the environment sets. */
@@ -96,21 +94,4 @@ function withoutDefault(schema: TSchema): TSchema {
   return Object.assign(Object.create(Object.getPrototypeOf(schema)), rest, {
     ...Object.fromEntries(Object.getOwnPropertySymbols(schema).map((s) => [s, (schema as any)[s]])),
   });
-}
-
-/** Gives every node of `root` an Elysia `error` function that names the first failing field of the whole body. */
-function withFieldErrors(root: TSchema): TSchema {
-  const describe = (ctx: { value?: unknown; found?: unknown }) => {
-    const p = firstProblem(root, ctx.value ?? ctx.found);
-    return p ? `${p.field}: ${p.reason}` : "body: is invalid";
-  };
-  const visit = (s: any) => {
-    if (!s || typeof s !== "object") return;
-    s.error = describe;
-    if (s.properties) Object.values(s.properties).forEach(visit);
-    if (s.items) visit(s.items);
-    if (s.anyOf) s.anyOf.forEach(visit);
-  };
-  visit(root);
-  return root;
 }

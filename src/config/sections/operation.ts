@@ -1,5 +1,5 @@
 // How the appliance keeps itself: history retention and passive listening (SPEC §5).
-import { t } from "elysia";
+import { Type as t } from "@sinclair/typebox";
 
 export const RETENTION_DAYS_MAX = 3650;
 

@@ -1,5 +1,5 @@
 // What to watch and how fast: subnets (the admin's consent), exclusions, port range, custom profiles.
-import { t } from "elysia";
+import { Type as t } from "@sinclair/typebox";
 import { parseExclusions, TargetError, validateCidrs } from "../../net/targets.ts";
 import { DEFAULT_PORT_RANGE, validateCustomProfile, validatePortSpec, type CustomProfile } from "../../scan/profiles.ts";
 import { ConfigError } from "../config-error.ts";

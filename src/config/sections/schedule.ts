@@ -1,6 +1,6 @@
 // When scans run on their own: cron entries per profile (SPEC §5 "Schedule").
 import { Cron } from "croner";
-import { t } from "elysia";
+import { Type as t } from "@sinclair/typebox";
 import { BUILTIN_PROFILES, type CustomProfile } from "../../scan/profiles.ts";
 import { ConfigError } from "../config-error.ts";
 
