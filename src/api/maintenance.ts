@@ -1,7 +1,7 @@
 // Keeping the appliance for years without a shell (SPEC §5): retention, database statistics, device
 // exports, backup and restore.
 import { Elysia, t } from "elysia";
-import { closeSync, openSync, readSync, rmSync } from "node:fs";
+import { readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import type { AppContext } from "../app-context.ts";
 import { snapshotDatabase } from "../db/backup.ts";
@@ -36,32 +36,35 @@ const dbStats = t.Object({
 const exportQuery = strictQuery(deviceFilters);
 const binary = (type: string, description: string) => ({ content: { [type]: { schema: { type: "string", format: "binary" } } }, description });
 
+/** Streams a temporary file and removes it once sent (or when the client goes away). */
 function fileStream(path: string): { stream: ReadableStream<Uint8Array>; size: number } {
-  // Opened, then unlinked: the snapshot vanishes with the last read (or a dropped connection).
-  const fd = openSync(path, "r");
-  const size = Bun.file(path).size;
-  rmSync(path, { force: true });
-  let closed = false;
-  const close = () => {
-    if (!closed) closeSync(fd);
-    closed = true;
-  };
+  const file = Bun.file(path);
+  const reader = file.stream().getReader();
+  const done = () => rmSync(path, { force: true });
   const stream = new ReadableStream<Uint8Array>({
-    pull(controller) {
-      const buf = new Uint8Array(256 * 1024);
-      const n = readSync(fd, buf);
-      if (n === 0) {
-        close();
+    async pull(controller) {
+      const { done: end, value } = await reader.read();
+      if (end) {
+        done();
         controller.close();
-      } else controller.enqueue(buf.subarray(0, n));
+      } else controller.enqueue(value);
     },
-    cancel: close,
+    async cancel() {
+      await reader.cancel();
+      done();
+    },
   });
-  return { stream, size };
+  return { stream, size: file.size };
+}
+
+/** Temporary files of a backup or restore cut short by a crash. */
+function removeLeftovers(dataDir: string): void {
+  for (const f of readdirSync(dataDir)) if (/^\.(backup|restore)-.*\.db(-wal|-shm|-journal)?$/.test(f)) rmSync(join(dataDir, f), { force: true });
 }
 
 export function maintenanceRoutes(ctx: AppContext) {
   const inventory = new DeviceInventory(ctx.db);
+  removeLeftovers(ctx.settings.dataDir);
   const exportFilter = (q: Record<string, string | number | undefined>) => ({
     status: q.status as any,
     risk_level: q.risk_level as any,
@@ -106,7 +109,7 @@ export function maintenanceRoutes(ctx: AppContext) {
       const snap = snapshotDatabase(ctx.db, join(ctx.settings.dataDir, `.backup-${process.pid}-${crypto.randomUUID()}.db`));
       const { stream, size } = fileStream(snap.path);
       ctx.audit.record(actor, "backup_created", { details: { filename: name, bytes: size, schema_version: snap.schemaVersion } });
-      return new Response(stream, { headers: { ...attachment("application/vnd.sqlite3", name), "content-length": String(size) } });
+      return new Response(stream, { headers: attachment("application/vnd.sqlite3", name) });
     }, {
       query: noQuery,
       response: { 200: t.Any({ description: "The SQLite file" }), ...errors(401, 409) },
