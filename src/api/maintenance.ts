@@ -136,6 +136,8 @@ export function maintenanceRoutes(ctx: AppContext) {
         await ctx.scans.idle();
         try {
           const result = restoreInto(ctx.db, upload, ctx.settings.dataDir);
+          // A backup taken during a scan holds that scan as running: it is not running any more.
+          ctx.scans.markInterrupted();
           ctx.audit.record(actor, "restore_completed", { details: { devices: result.devices, schema_version: result.schema_version, previous_kept_as: result.kept_as } });
           return { restored: true, devices: result.devices };
         } finally {

@@ -252,7 +252,7 @@ export const migrations: Migration[] = [
   },
   {
     version: 10,
-    description: "scheduler state, an index for pruning the audit log by age, and the file's application id",
+    description: "scheduler state, indexes for pruning history by age, and the file's application id",
     // application_id marks the file as an Argus database (checked before a restore); files from before
     // this version carry 0 and are recognised by their tables instead.
     sql: `
@@ -265,6 +265,9 @@ export const migrations: Migration[] = [
         PRIMARY KEY (profile, cron)
       ) WITHOUT ROWID;
       CREATE INDEX audit_logs_timestamp ON audit_logs(timestamp);
+      -- Deleting a scan sets devices.last_scan_id to null: without this index every deleted scan
+      -- reads the whole devices table (seconds per batch of pruned scans on 10,000 devices).
+      CREATE INDEX devices_last_scan ON devices(last_scan_id);
       PRAGMA application_id = 1095911253;
     `,
   },

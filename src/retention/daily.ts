@@ -1,5 +1,6 @@
 // Runs the pruning once a day (04:10 local time, when nobody watches) and on request; one run at a
-// time, and none while a restore replaces the database.
+// time, and none while a restore replaces the database. What a cut-short run did not reach waits for
+// the next one.
 import type { Database } from "bun:sqlite";
 import { Cron } from "croner";
 import { log } from "../log.ts";
@@ -11,6 +12,8 @@ export class Retention {
   private job: Cron | null = null;
   private queue: Promise<unknown> = Promise.resolve();
   private paused = false;
+  /** Ends a run in progress at its next batch (shutdown, restore). */
+  private abort = new AbortController();
 
   constructor(
     private readonly db: Database,
@@ -27,15 +30,17 @@ export class Retention {
 
   /** Prunes now (after any run in progress); resolves with what this run removed. */
   run(): Promise<PruneCounts> {
-    const next = this.queue.then(() => pruneHistory(this.db, this.days()));
+    const next = this.queue.then(() => pruneHistory(this.db, this.days(), { signal: this.abort.signal }));
     this.queue = next.catch(() => {});
     return next;
   }
 
-  /** Waits for a run in progress and holds the daily one until `resume` (restore). */
+  /** Ends a run in progress after its current batch and holds the daily one until `resume` (restore, shutdown). */
   async pause(): Promise<void> {
     this.paused = true;
+    this.abort.abort();
     await this.queue;
+    this.abort = new AbortController();
   }
 
   resume(): void {

@@ -5,6 +5,9 @@ import type { Database } from "bun:sqlite";
 import { isoNow } from "../time.ts";
 
 export const BATCH_ROWS = 500;
+/** A batch that holds the write lock longer than this is followed by smaller ones. */
+const BATCH_BUDGET_MS = 15;
+const MIN_BATCH_ROWS = 25;
 
 export type PruneCounts = { scans: number; changes: number; audit: number; notifications: number };
 
@@ -15,7 +18,9 @@ const hasTable = (db: Database, name: string) => db.query("SELECT 1 FROM sqlite_
 /**
  * Removes every row older than `days` days. A scan goes once it started before the cutoff and none
  * of its changes is younger (those keep it for the next run), so the trend series (one point per
- * scan) only ever loses its oldest points. `onBatch` sees the duration of each write transaction.
+ * scan) only ever loses its oldest points. Batches are at most `batch` rows and shrink while one
+ * takes longer than BATCH_BUDGET_MS; after each, pruning rests as long as the batch took, so requests
+ * get at least half of the time. `onBatch` sees the duration of each write transaction.
  */
 export async function pruneHistory(
   db: Database,
@@ -23,32 +28,36 @@ export async function pruneHistory(
   opts: { now?: number; batch?: number; onBatch?: (ms: number) => void; signal?: AbortSignal } = {},
 ): Promise<PruneCounts> {
   const cutoff = isoNow((opts.now ?? Date.now()) - days * 86_400_000);
-  const n = opts.batch ?? BATCH_ROWS;
+  const max = opts.batch ?? BATCH_ROWS;
   const counts: PruneCounts = { scans: 0, changes: 0, audit: 0, notifications: 0 };
   const oldScans = `SELECT id FROM scans s WHERE started_at < ?1 AND status NOT IN ('pending', 'running')
                       AND NOT EXISTS (SELECT 1 FROM changes c WHERE c.scan_id = s.id AND c.detected_at >= ?1)`;
   const steps: Step[] = [
-    { table: "changes", sql: `DELETE FROM changes WHERE id IN (SELECT id FROM changes WHERE detected_at < ?1 ORDER BY detected_at LIMIT ${n})` },
+    { table: "changes", sql: `DELETE FROM changes WHERE id IN (SELECT id FROM changes WHERE detected_at < ?1 ORDER BY detected_at LIMIT ?2)` },
     // A scan's sightings go in batches of their own: one scan of a big network has thousands.
-    { table: null, sql: `DELETE FROM scan_devices WHERE (scan_id, device_id) IN (SELECT scan_id, device_id FROM scan_devices WHERE scan_id IN (${oldScans}) LIMIT ${n})` },
-    { table: "scans", sql: `DELETE FROM scans WHERE id IN (${oldScans} LIMIT ${n})` },
-    { table: "audit", sql: `DELETE FROM audit_logs WHERE id IN (SELECT id FROM audit_logs WHERE timestamp < ?1 ORDER BY timestamp LIMIT ${n})` },
+    { table: null, sql: `DELETE FROM scan_devices WHERE (scan_id, device_id) IN (SELECT scan_id, device_id FROM scan_devices WHERE scan_id IN (${oldScans}) LIMIT ?2)` },
+    { table: "scans", sql: `DELETE FROM scans WHERE id IN (${oldScans} LIMIT ?2)` },
+    { table: "audit", sql: `DELETE FROM audit_logs WHERE id IN (SELECT id FROM audit_logs WHERE timestamp < ?1 ORDER BY timestamp LIMIT ?2)` },
   ];
   // The notification queue arrives with notifications; until then there is nothing to prune.
   if (hasTable(db, "notifications")) {
-    steps.push({ table: "notifications", sql: `DELETE FROM notifications WHERE id IN (SELECT id FROM notifications WHERE created_at < ?1 AND status <> 'pending' LIMIT ${n})` });
+    steps.push({ table: "notifications", sql: `DELETE FROM notifications WHERE id IN (SELECT id FROM notifications WHERE created_at < ?1 AND status <> 'pending' LIMIT ?2)` });
   }
+  let n = max;
   for (const step of steps) {
     const statement = db.query(step.sql);
     for (;;) {
       if (opts.signal?.aborted) return counts;
       const started = performance.now();
-      const removed = db.transaction(() => statement.run(cutoff).changes).immediate();
-      opts.onBatch?.(performance.now() - started);
+      const removed = db.transaction(() => statement.run(cutoff, n).changes).immediate();
+      const ms = performance.now() - started;
+      opts.onBatch?.(ms);
       if (step.table) counts[step.table] += removed;
       if (removed < n) break;
-      // Let waiting requests in between two batches.
-      await new Promise((r) => setImmediate(r));
+      if (ms > BATCH_BUDGET_MS) n = Math.max(MIN_BATCH_ROWS, Math.floor(n / 2));
+      else if (ms < BATCH_BUDGET_MS / 3) n = Math.min(max, n * 2);
+      // Rest as long as the batch took: waiting requests run in between.
+      await Bun.sleep(Math.max(1, ms));
     }
   }
   return counts;

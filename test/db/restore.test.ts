@@ -54,7 +54,9 @@ describe.skipIf(!root)("backup during a scan", () => {
     expect(restored.status).toBe(200);
     expect(restored.body).toEqual({ restored: true, devices: 4 });
     expect((await api.get("/api/devices")).body).toEqual(devices);
-    // The snapshot's own scan was still running when taken: it comes back as such, and the next start marks it.
+    // The snapshot holds the normal scan as running; after the restore it is marked interrupted.
+    expect((await api.get(`/api/scans/${running.body.scan_id}`)).body.status).toBe("interrupted");
+    expect((await api.get("/api/scan/status")).body).toEqual({ scanning: false });
     const audit = (await api.get("/api/audit-logs?action=restore_completed")).body;
     expect(audit[0].details.devices).toBe(4);
     expect(readdirSync(server.dataDir).filter((f) => /^argus-before-restore-\d{8}-\d{6}\.db$/.test(f)).length).toBe(1);
@@ -118,6 +120,7 @@ describe("refused restores", () => {
     const old = variant((db) => {
       db.run("DROP TABLE schedule_runs");
       db.run("DROP INDEX audit_logs_timestamp");
+      db.run("DROP INDEX devices_last_scan");
       db.run("PRAGMA application_id = 0");
       db.run("PRAGMA user_version = 9");
     });
