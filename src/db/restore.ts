@@ -3,7 +3,7 @@
 // copy first; the swap is one SQLite transaction (every table emptied and refilled from the upload), so
 // readers see the old database or the restored one, never a mix, and every open handle stays valid.
 import { Database } from "bun:sqlite";
-import { rmSync } from "node:fs";
+import { chownSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { stamp } from "../export/devices.ts";
 import { snapshotDatabase } from "./backup.ts";
@@ -76,6 +76,11 @@ export function restoreInto(db: Database, upload: string, dataDir: string): { de
 
   const keptAs = join(dataDir, `argus-before-restore-${stamp()}.db`);
   snapshotDatabase(db, keptAs);
+  // `sudo argus restore`: the kept copy belongs to whoever owns the database (the service's user).
+  if (process.getuid?.() === 0 && db.filename) {
+    const owner = statSync(db.filename);
+    chownSync(keptAs, owner.uid, owner.gid);
+  }
 
   db.run("ATTACH DATABASE ? AS restored", [upload]);
   try {
