@@ -55,10 +55,11 @@ const counts = await pruneHistory(server.ctx.db, 90, { onBatch: (ms) => batches.
 const elapsed = (performance.now() - started) / 1000;
 pruning = false;
 const busy = await during;
+const walBytes = Bun.file(join(dir, "argus.db-wal")).size;
 await server.stop();
 rmSync(dir, { recursive: true, force: true });
 
-console.log(`pruned ${JSON.stringify(counts)} in ${elapsed.toFixed(1)} s, ${batches.length} transactions`);
+console.log(`pruned ${JSON.stringify(counts)} in ${elapsed.toFixed(1)} s, ${batches.length} transactions; WAL afterwards ${(walBytes / 1048576).toFixed(1)} MiB`);
 console.log(`longest write transaction ${Math.max(...batches).toFixed(1)} ms (p99 ${pct(batches, 99).toFixed(1)} ms, median ${pct(batches, 50).toFixed(1)} ms)`);
 console.log(`GET /api/devices idle:    p50 ${pct(idle, 50).toFixed(2)} ms, p99 ${pct(idle, 99).toFixed(2)} ms (${idle.length} requests)`);
 console.log(`GET /api/devices pruning: p50 ${pct(busy, 50).toFixed(2)} ms, p99 ${pct(busy, 99).toFixed(2)} ms (${busy.length} requests); target p99 < 50 ms`);

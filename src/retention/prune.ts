@@ -3,6 +3,7 @@
 // each, yielding to the event loop in between, so an API request never waits long behind it.
 import type { Database } from "bun:sqlite";
 import { isoNow } from "../time.ts";
+import { backgroundCheckpoints } from "./checkpointer.ts";
 
 export const BATCH_ROWS = 500;
 /** A batch that holds the write lock longer than this is followed by smaller ones. */
@@ -44,21 +45,26 @@ export async function pruneHistory(
     steps.push({ table: "notifications", sql: `DELETE FROM notifications WHERE id IN (SELECT id FROM notifications WHERE created_at < ?1 AND status <> 'pending' LIMIT ?2)` });
   }
   let n = max;
-  for (const step of steps) {
-    const statement = db.query(step.sql);
-    for (;;) {
-      if (opts.signal?.aborted) return counts;
-      const started = performance.now();
-      const removed = db.transaction(() => statement.run(cutoff, n).changes).immediate();
-      const ms = performance.now() - started;
-      opts.onBatch?.(ms);
-      if (step.table) counts[step.table] += removed;
-      if (removed < n) break;
-      if (ms > BATCH_BUDGET_MS) n = Math.max(MIN_BATCH_ROWS, Math.floor(n / 2));
-      else if (ms < BATCH_BUDGET_MS / 3) n = Math.min(max, n * 2);
-      // Rest as long as the batch took: waiting requests run in between.
-      await Bun.sleep(Math.max(1, ms));
+  const stopCheckpoints = backgroundCheckpoints(db);
+  try {
+    for (const step of steps) {
+      const statement = db.query(step.sql);
+      for (;;) {
+        if (opts.signal?.aborted) return counts;
+        const started = performance.now();
+        const removed = db.transaction(() => statement.run(cutoff, n).changes).immediate();
+        const ms = performance.now() - started;
+        opts.onBatch?.(ms);
+        if (step.table) counts[step.table] += removed;
+        if (removed < n) break;
+        if (ms > BATCH_BUDGET_MS) n = Math.max(MIN_BATCH_ROWS, Math.floor(n / 2));
+        else if (ms < BATCH_BUDGET_MS / 3) n = Math.min(max, n * 2);
+        // Rest as long as the batch took: waiting requests run in between.
+        await Bun.sleep(Math.max(1, ms));
+      }
     }
+  } finally {
+    await stopCheckpoints();
   }
   return counts;
 }
