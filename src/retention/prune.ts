@@ -3,9 +3,11 @@
 // each, yielding to the event loop in between, so an API request never waits long behind it.
 import type { Database } from "bun:sqlite";
 import { isoNow } from "../time.ts";
-import { backgroundCheckpoints } from "./checkpointer.ts";
+import { startCheckpointer } from "./checkpointer.ts";
 
 export const BATCH_ROWS = 500;
+/** How often pruning hands the write-ahead log to the checkpoint worker (and waits for it). */
+const CHECKPOINT_EVERY_MS = 100;
 /** A batch that holds the write lock longer than this is followed by smaller ones. */
 const BATCH_BUDGET_MS = 15;
 const MIN_BATCH_ROWS = 25;
@@ -45,7 +47,8 @@ export async function pruneHistory(
     steps.push({ table: "notifications", sql: `DELETE FROM notifications WHERE id IN (SELECT id FROM notifications WHERE created_at < ?1 AND status <> 'pending' LIMIT ?2)` });
   }
   let n = max;
-  const stopCheckpoints = backgroundCheckpoints(db);
+  const checkpointer = startCheckpointer(db);
+  let checkpointed = performance.now();
   try {
     for (const step of steps) {
       const statement = db.query(step.sql);
@@ -61,10 +64,14 @@ export async function pruneHistory(
         else if (ms < BATCH_BUDGET_MS / 3) n = Math.min(max, n * 2);
         // Rest as long as the batch took: waiting requests run in between.
         await Bun.sleep(Math.max(1, ms));
+        if (performance.now() - checkpointed > CHECKPOINT_EVERY_MS) {
+          await checkpointer.checkpoint();
+          checkpointed = performance.now();
+        }
       }
     }
   } finally {
-    await stopCheckpoints();
+    await checkpointer.stop();
   }
   return counts;
 }

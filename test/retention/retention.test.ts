@@ -2,6 +2,7 @@
 // in batches; devices stay; /api/stats/db reports the file and row counts.
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import type { Database } from "bun:sqlite";
+import { statSync } from "node:fs";
 import { pruneHistory } from "../../src/retention/prune.ts";
 import { adminWithKey, Client, startTestServer, type TestServer } from "../helpers/server.ts";
 
@@ -86,3 +87,20 @@ test("GET /api/stats/db reports the file size and row counts", async () => {
   }
   expect((await api.get("/api/stats/db?x=1")).status).toBe(422);
 });
+
+test("while pruning, a worker thread checkpoints the log: it stays small, and automatic checkpoints come back after", async () => {
+  const db = server.ctx.db;
+  const walSize = () => statSync(`${db.filename}-wal`).size;
+  db.run("PRAGMA wal_checkpoint(TRUNCATE)");
+  db.transaction(() => {
+    const ch = db.query("INSERT INTO changes (change_type, severity, description, detected_at) VALUES ('port_opened', 'info', 'port 80 opened on a host with a long description', ?)");
+    for (let i = 0; i < 60_000; i++) ch.run(iso(100 * DAY));
+  })();
+  db.run("PRAGMA wal_checkpoint(TRUNCATE)");
+  let largest = 0;
+  const counts = await pruneHistory(db, 30, { onBatch: () => (largest = Math.max(largest, walSize())) });
+  expect(counts.changes).toBe(60_000);
+  // Without checkpoints the log would hold every page the deletes touched (tens of MiB).
+  expect(largest).toBeLessThan(12 * 1024 * 1024);
+  expect(db.query("PRAGMA wal_autocheckpoint").get()).toEqual({ wal_autocheckpoint: 1000 });
+}, 60_000);
