@@ -12,7 +12,8 @@ import { DeviceInventory } from "../inventory/devices.ts";
 import { databaseStats } from "../retention/prune.ts";
 import { authentication } from "./authentication.ts";
 import { RawBody } from "./body.ts";
-import { deviceFilters, device } from "./devices.ts";
+import { deviceFilters } from "./devices.ts";
+import { Device, models, ref } from "./models.ts";
 import { HttpError } from "./errors.ts";
 import { errors } from "./responses.ts";
 import { noQuery, strictQuery } from "./schemas.ts";
@@ -79,6 +80,7 @@ export function maintenanceRoutes(ctx: AppContext) {
 
   return new Elysia({ name: "argus.maintenance" })
     .use(authentication(ctx))
+    .use(models())
     .post("/api/retention/cleanup", async ({ actor }) => {
       const counts = await ctx.retention.run();
       ctx.audit.record(actor, "retention_cleanup", { details: { ...counts, retention_days: ctx.config().retention_days } });
@@ -100,7 +102,7 @@ export function maintenanceRoutes(ctx: AppContext) {
     })
     .get("/api/export/devices.json", ({ query }) => new Response(devicesJson(inventory, exportFilter(query)), { headers: attachment("application/json", exportFilename("json")) }), {
       query: exportQuery,
-      response: { 200: t.Array(t.Object(device)), ...errors(401, 422) },
+      response: { 200: t.Array(ref(Device)), ...errors(401, 422) },
       detail: { summary: "Devices as a JSON array (the filters and order of /api/devices), streamed", tags: ["export"] },
     })
     .get("/api/backup", ({ actor }) => {
