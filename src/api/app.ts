@@ -3,7 +3,7 @@ import { Elysia } from "elysia";
 import { openapi } from "@elysiajs/openapi";
 import type { AppContext } from "../app-context.ts";
 import { VERSION } from "../version.ts";
-import { pageRoutes } from "../ui/pages.ts";
+import { notFoundPage, pageRoutes } from "../ui/pages.ts";
 import { auditRoutes } from "./audit.ts";
 import { changeRoutes } from "./changes.ts";
 import { deviceRoutes } from "./devices.ts";
@@ -27,7 +27,7 @@ export function createApp(ctx: AppContext) {
   });
   return app
     .use(securityHeaders())
-    .use(errorHandling(() => app.routes))
+    .use(errorHandling(() => app.routes, notFoundPage(ctx)))
     .use(authentication(ctx))
     .use(bodyParsing(ctx.settings.maxBodyBytes))
     .use(singleQueryValues())
