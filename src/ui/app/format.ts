@@ -12,7 +12,8 @@ export function relative(iso: string, at = now.value): string {
   const future = s < 0;
   const a = Math.abs(s);
   let text: string;
-  if (a < 45) return future ? "in a moment" : "just now";
+  // Within the clock skew between appliance and browser, and the second the API rounds to.
+  if (a < 45) return "just now";
   if (a < 3600) text = `${Math.round(a / 60)} min`;
   else if (a < 86_400) text = `${Math.round(a / 3600)} h`;
   else if (a < 86_400 * 45) text = `${Math.round(a / 86_400)} d`;
