@@ -20,6 +20,7 @@ const NAV = [
 
 export function Header({ current }: { current: string }) {
   const open = useSignal(false);
+  const firstRun = current === "setup" || current === "login";
   const logout = async () => {
     await post("/api/auth/logout");
     location.assign("/login");
@@ -42,9 +43,11 @@ export function Header({ current }: { current: string }) {
               {label}
             </a>
           ))}
-        <a href="/docs" aria-current={current === "docs" ? "page" : undefined}>
-          API
-        </a>
+        {!firstRun && (
+          <a href="/docs" aria-current={current === "docs" ? "page" : undefined}>
+            API
+          </a>
+        )}
       </nav>
       <div class="top-right">
         <button type="button" class="ghost theme-toggle" onClick={cycleTheme} title="Colour scheme: follows the system, light or dark" aria-label={`Colour scheme: ${theme.value}`}>
@@ -59,7 +62,7 @@ export function Header({ current }: { current: string }) {
               Log out
             </button>
           </>
-        ) : (
+        ) : firstRun ? null : (
           <a href="/login">Sign in</a>
         )}
       </div>

@@ -225,7 +225,7 @@ function DeviceRow({ d, onChange }: { d: Device; onChange: (d: Device) => void }
         <button type="button" class="small secondary" aria-label={`Scan ${d.ip_address} now`} onClick={() => void scanDevice(d.ip_address).catch(() => {})}>
           Scan
         </button>
-        <button type="button" class="small secondary" aria-pressed={d.is_trusted} aria-label={d.is_trusted ? `Stop trusting ${d.ip_address}` : `Mark ${d.ip_address} trusted`} onClick={() => void setTrusted(d, !d.is_trusted).then(onChange, () => {})}>
+        <button type="button" class="small secondary" aria-pressed={d.is_trusted} aria-label={d.is_trusted ? `Untrust ${d.ip_address}` : `Trust ${d.ip_address}`} onClick={() => void setTrusted(d, !d.is_trusted).then(onChange, () => {})}>
           {d.is_trusted ? "Untrust" : "Trust"}
         </button>
         <button type="button" class="small ghost" aria-label={`Copy IP ${d.ip_address}`} onClick={() => void copyText(d.ip_address, "IP address copied")}>
