@@ -1,13 +1,16 @@
-// The browser side of the UI: src/ui/app/main.tsx (Preact) bundled by `bun build` into one
-// JavaScript and one CSS file, served from memory under /ui/.
+// The browser side of the UI: src/ui/app/main.tsx (Preact) bundled by `bun build` into a small
+// entry (app.js: the header, toasts and the page router), one chunk per page loaded on demand (so
+// /devices never evaluates the chart library), shared chunks, and one CSS file, all served from
+// memory under /ui/.
 //
 // Run from source (`npm start`, tests) the bundle is built in this process the first time it is
-// asked for (a few hundred ms, once per process), so a clone needs no separate build step and can
+// asked for (about 100 ms, once per process), so a clone needs no separate build step and can
 // never serve a stale bundle. `scripts/build.ts` builds it once and swaps this module for one that
 // holds the finished files, so the compiled binary carries them and never runs the bundler.
-import { resolve } from "node:path";
+import { basename, resolve } from "node:path";
 
-export type UiBundle = { js: string; css: string; etag: string };
+export type UiFile = { body: string; type: string };
+export type UiBundle = { files: Record<string, UiFile>; etag: string };
 
 export const UI_ENTRY = resolve(import.meta.dir, "app/main.tsx");
 
@@ -22,23 +25,46 @@ export function uiBundle(): Promise<UiBundle> {
   return built;
 }
 
+const TYPES: Record<string, string> = { js: "text/javascript; charset=utf-8", css: "text/css; charset=utf-8" };
+
 export async function buildUiBundle(): Promise<UiBundle> {
   const result = await Bun.build({
     entrypoints: [UI_ENTRY],
     target: "browser",
     format: "esm",
+    splitting: true,
     minify: true,
     sourcemap: "none",
+    // Chunks are fetched relative to the entry's URL, /ui/.
+    publicPath: "/ui/",
+    naming: { entry: "app.[ext]", chunk: "[name]-[hash].[ext]", asset: "[name]-[hash].[ext]" },
     define: { "process.env.NODE_ENV": JSON.stringify("production") },
   });
   if (!result.success) throw new Error(`UI bundle failed: ${result.logs.map(String).join("; ")}`);
-  let js = "";
-  let css = "";
+  const files: Record<string, UiFile> = {};
+  const hash = new Bun.CryptoHasher("sha256");
   for (const out of result.outputs) {
-    if (out.path.endsWith(".js")) js += await out.text();
-    else if (out.path.endsWith(".css")) css += await out.text();
+    const name = basename(out.path);
+    const ext = name.slice(name.lastIndexOf(".") + 1);
+    if (!TYPES[ext]) throw new Error(`UI bundle: unexpected output ${name}`);
+    const body = await out.text();
+    files[name] = { body, type: TYPES[ext] };
+    hash.update(name).update(body);
   }
-  if (!js || !css) throw new Error("UI bundle produced no JavaScript or no CSS");
-  const etag = `"${new Bun.CryptoHasher("sha256").update(js).update(css).digest("hex").slice(0, 16)}"`;
-  return { js, css, etag };
+  if (!files["app.js"] || !files["app.css"]) throw new Error("UI bundle produced no app.js or no app.css");
+  return { files, etag: `"${hash.digest("hex").slice(0, 16)}"` };
+}
+
+/**
+ * The JavaScript files a page needs, for <link rel="modulepreload">: the entry's static imports,
+ * the page's own chunk (named after its source file, pages/<page>.tsx) and that chunk's imports,
+ * so the browser fetches them all at once instead of discovering them one after another.
+ */
+export function preloadsFor(bundle: UiBundle, page: string): string[] {
+  const imports = (name: string) => [...(bundle.files[name]?.body.matchAll(/(?:from|import)\s*"(?:\.|\/ui)\/([\w.-]+\.js)"/g) ?? [])].map((m) => m[1]);
+  const pageChunk = Object.keys(bundle.files).find((n) => new RegExp(`^${page}-[a-z0-9]+\\.js$`).test(n));
+  const wanted = new Set<string>(imports("app.js"));
+  if (pageChunk) for (const n of [pageChunk, ...imports(pageChunk)]) wanted.add(n);
+  wanted.delete("app.js");
+  return [...wanted].filter((n) => Object.hasOwn(bundle.files, n)).sort();
 }

@@ -29,12 +29,12 @@ const TITLES: Record<PageName, string> = {
  * <html> here so a page never flashes the other scheme before the script runs; without it the
  * system's preference applies (CSS media query).
  */
-export function shell(opts: { page: PageName; username?: string | null; theme?: string | null }): string {
+export function shell(opts: { page: PageName; username?: string | null; theme?: string | null; preload?: string[] }): string {
   const theme = opts.theme === "light" || opts.theme === "dark" ? ` data-theme="${opts.theme}"` : "";
   const user = opts.username ? ` data-user="${escapeHtml(opts.username)}"` : "";
   return `<!doctype html>
 <html lang="en"${theme}><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${TITLES[opts.page]} · Argus</title><link rel="icon" href="/favicon.svg" type="image/svg+xml">
-<link rel="stylesheet" href="/ui/app.css"><script type="module" src="/ui/app.js"></script></head>
+<link rel="stylesheet" href="/ui/app.css"><script type="module" src="/ui/app.js"></script>${(opts.preload ?? []).map((f) => `<link rel="modulepreload" href="/ui/${escapeHtml(f)}">`).join("")}</head>
 <body data-page="${opts.page}"${user}><div id="app"></div><noscript><p class="noscript">Argus needs JavaScript enabled to show this page.</p></noscript></body></html>`;
 }

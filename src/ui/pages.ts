@@ -5,7 +5,7 @@ import { Elysia } from "elysia";
 import type { AppContext } from "../app-context.ts";
 import { authentication, principalName, resolvePrincipal, type Principal } from "../api/authentication.ts";
 import favicon from "./assets/favicon.svg" with { type: "text" };
-import { uiBundle } from "./bundle.ts";
+import { preloadsFor, uiBundle } from "./bundle.ts";
 import { PAGE_CSP, shell, THEME_COOKIE, type PageName } from "./layout.ts";
 
 const HTML_HEADERS = { "content-type": "text/html; charset=utf-8", "content-security-policy": PAGE_CSP, "cache-control": "no-store" };
@@ -16,16 +16,31 @@ function themeOf(request: Request): string | null {
   return m?.[1] ?? null;
 }
 
-function page(request: Request, name: PageName, principal: Principal | null, status = 200): Response {
-  return new Response(shell({ page: name, username: principalName(principal), theme: themeOf(request) }), { status, headers: HTML_HEADERS });
+function shellResponse(request: Request, name: PageName, principal: Principal | null, status: number, preload: string[] = []): Response {
+  return new Response(shell({ page: name, username: principalName(principal), theme: themeOf(request), preload }), { status, headers: HTML_HEADERS });
 }
 
-/** Static files: revalidated on every load (no-cache) but answered 304 while unchanged. */
-async function assetResponse(request: Request, kind: "js" | "css"): Promise<Response> {
+async function page(request: Request, name: PageName, principal: Principal | null, status = 200): Promise<Response> {
+  return shellResponse(request, name, principal, status, preloadsFor(await uiBundle(), name));
+}
+
+const gzipped = new Map<string, Uint8Array>();
+
+/**
+ * Bundle files: revalidated on every load (no-cache) but answered 304 while unchanged, and gzipped
+ * (once, then kept) for browsers that take it: an appliance on Wi-Fi serves them to phones.
+ */
+async function assetResponse(request: Request, name: string): Promise<Response> {
   const bundle = await uiBundle();
-  const headers = { "content-type": kind === "js" ? "text/javascript; charset=utf-8" : "text/css; charset=utf-8", "cache-control": "no-cache", etag: bundle.etag };
+  const file = Object.hasOwn(bundle.files, name) ? bundle.files[name] : undefined;
+  if (!file) return new Response(JSON.stringify({ detail: "Not found" }), { status: 404, headers: { "content-type": "application/json" } });
+  const headers: Record<string, string> = { "content-type": file.type, "cache-control": "no-cache", etag: bundle.etag, vary: "accept-encoding" };
   if (request.headers.get("if-none-match") === bundle.etag) return new Response(null, { status: 304, headers });
-  return new Response(bundle[kind], { headers });
+  if (!/\bgzip\b/.test(request.headers.get("accept-encoding") ?? "")) return new Response(file.body, { headers });
+  const key = `${bundle.etag}:${name}`;
+  let body = gzipped.get(key);
+  if (!body) gzipped.set(key, (body = Bun.gzipSync(file.body, { level: 9 })));
+  return new Response(body, { headers: { ...headers, "content-encoding": "gzip" } });
 }
 
 /**
@@ -38,7 +53,8 @@ export function notFoundPage(ctx: AppContext) {
     const path = new URL(request.url).pathname;
     if (path.startsWith("/api/") || path === "/api") return null;
     if (!(request.headers.get("accept") ?? "").includes("text/html")) return null;
-    return page(request, "notfound", resolvePrincipal(ctx, request.headers), 404);
+    // Synchronous (error handlers are): the 404 page is in the entry chunk and needs no preloads.
+    return shellResponse(request, "notfound", resolvePrincipal(ctx, request.headers), 404);
   };
 }
 
@@ -57,8 +73,7 @@ export function pageRoutes(ctx: AppContext) {
   };
   return new Elysia({ name: "argus.pages" })
     .use(authentication(ctx))
-    .get("/ui/app.js", ({ request }) => assetResponse(request, "js"), hide)
-    .get("/ui/app.css", ({ request }) => assetResponse(request, "css"), hide)
+    .get("/ui/:file", ({ request, params }) => assetResponse(request, params.file), hide)
     .get("/favicon.svg", () => new Response(favicon, { headers: { "content-type": "image/svg+xml", "cache-control": "max-age=86400" } }), hide)
     // Browsers and bookmarks still ask for /favicon.ico; every current browser draws the SVG.
     .get("/favicon.ico", () => new Response(favicon, { headers: { "content-type": "image/svg+xml", "cache-control": "max-age=86400" } }), hide)

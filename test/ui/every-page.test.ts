@@ -46,7 +46,7 @@ describe.skipIf(!root)("UI: every page on desktop and phone, light and dark (Chr
   /** The checks of one page as it is now; problems are returned, the screenshot saved. */
   async function check(page: Page, name: string, scheme: "light" | "dark", width: number, shot: string): Promise<string[]> {
     const problems: string[] = [];
-    await page.locator(".loading").waitFor({ state: "detached" });
+    await page.waitForFunction(() => document.querySelector(".loading, main[aria-busy]") === null);
     await page.waitForLoadState("networkidle");
     // The page really is in the scheme asked for.
     const bg = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);

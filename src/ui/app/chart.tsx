@@ -3,7 +3,6 @@
 // charts follow the light/dark scheme; they redraw on resize and on a scheme change.
 import { useEffect, useRef } from "preact/hooks";
 import uPlot from "uplot";
-import "uplot/dist/uPlot.min.css";
 
 const css = (name: string) => getComputedStyle(document.documentElement).getPropertyValue(name).trim() || "#888";
 
@@ -58,8 +57,13 @@ export function TrendChart({ times, series, title }: { times: string[]; series: 
     (width) => ({
       width,
       height: 220,
-      axes: axes(),
-      legend: { show: true },
+      axes: (() => {
+        const [x, y] = axes();
+        const day = 86_400;
+        const fmt = (t: number, withTime: boolean) => new Date(t * 1000).toLocaleString(undefined, withTime ? { month: "short", day: "numeric", hour: "2-digit", minute: "2-digit" } : { month: "short", day: "numeric" });
+        return [{ ...x, space: 90, values: (_u: uPlot, ticks: number[], _a: number, _s: number, incr: number) => ticks.map((t) => fmt(t, incr < day)) }, y];
+      })(),
+      legend: { show: true, live: false },
       cursor: { drag: { x: false, y: false } },
       scales: { y: { range: (_u, _min, max) => [0, Math.max(1, Math.ceil(max * 1.1))] } },
       series: [{}, ...series.map((s) => ({ label: s.label, stroke: css(s.color), width: 2, points: { show: times.length < 40 } }))],

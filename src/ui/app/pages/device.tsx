@@ -145,7 +145,7 @@ export function DeviceDetail() {
           {device.ip_history.length === 0 ? (
             <Empty title="No addresses recorded" />
           ) : (
-            <table>
+            <table class="responsive">
               <thead>
                 <tr>
                   <th scope="col">Address</th>
@@ -156,11 +156,13 @@ export function DeviceDetail() {
               <tbody>
                 {device.ip_history.map((h) => (
                   <tr>
-                    <td class="mono">{h.ip_address}</td>
-                    <td>
+                    <td data-label="Address" class="mono">
+                      {h.ip_address}
+                    </td>
+                    <td data-label="First seen">
                       <Time iso={h.first_seen} />
                     </td>
-                    <td>
+                    <td data-label="Last seen">
                       <Time iso={h.last_seen} />
                     </td>
                   </tr>
