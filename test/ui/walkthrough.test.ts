@@ -163,6 +163,25 @@ describe.skipIf(!root)("UI walkthrough on the namespace test network (Chromium)"
     await screenshot(page, "scans-compare-desktop-light");
   }, 90_000);
 
+  test("a long scan started from the dashboard shows its progress and stops on Cancel, keeping what it found", async () => {
+    await page.goto(base + "/");
+    await page.selectOption("#scan-profile", "intensive");
+    await page.getByRole("button", { name: "Scan now" }).click();
+    await page.locator(".scan-control .scan-progress").waitFor({ timeout: 10_000 });
+    // All 65,535 ports of every host: far longer than this test waits before cancelling.
+    await page.locator(".scan-control .scan-progress", { hasText: /Scanning ports|Identifying services/ }).waitFor({ timeout: 30_000 });
+    await page.getByRole("button", { name: "Cancel scan" }).click();
+    await page.getByRole("button", { name: "Scan now" }).waitFor({ timeout: 30_000 });
+    const client = await signedInApi();
+    const [latest] = (await client.get("/api/scans?limit=1")).body as { profile: string; status: string }[];
+    expect(latest).toMatchObject({ profile: "intensive", status: "cancelled" });
+    // Nothing was lost: every device is still known, and a cancelled scan marks nobody offline.
+    expect((await client.get("/api/devices")).headers.get("x-total-count")).toBe(String(lan.length));
+    await page.reload();
+    await page.locator(".stat", { hasText: "Devices" }).first().waitFor();
+    expect(await statValue("Devices")).toBe(lan.length);
+  }, 90_000);
+
   test("5. acknowledge one change, then all shown", async () => {
     await page.goto(base + "/changes");
     const items = page.locator("ul.changes li");
