@@ -36,5 +36,7 @@ export function shell(opts: { page: PageName; username?: string | null; theme?: 
 <html lang="en"${theme}><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${TITLES[opts.page]} · Argus</title><link rel="icon" href="/favicon.svg" type="image/svg+xml">
 <link rel="stylesheet" href="/ui/app.css"><script type="module" src="/ui/app.js"></script>${(opts.preload ?? []).map((f) => `<link rel="modulepreload" href="/ui/${escapeHtml(f)}">`).join("")}</head>
-<body data-page="${opts.page}"${user}><div id="app"></div><noscript><p class="noscript">Argus needs JavaScript enabled to show this page.</p></noscript></body></html>`;
+<body data-page="${opts.page}"${user}><div id="app"></div><noscript><p class="noscript">Argus needs JavaScript enabled to show this page.${
+    opts.page === "docs" ? ` The API document itself is at <a href="/openapi.json">/openapi.json</a>.` : ""
+  }</p></noscript></body></html>`;
 }

@@ -5,7 +5,8 @@ import { Elysia } from "elysia";
 import type { AppContext } from "../app-context.ts";
 import { authentication, principalName, resolvePrincipal, type Principal } from "../api/authentication.ts";
 import favicon from "./assets/favicon.svg" with { type: "text" };
-import { preloadsFor, uiBundle } from "./bundle.ts";
+import { uiBundle } from "./bundle.ts";
+import { preloadsFor } from "./preload.ts";
 import { PAGE_CSP, shell, THEME_COOKIE, type PageName } from "./layout.ts";
 
 const HTML_HEADERS = { "content-type": "text/html; charset=utf-8", "content-security-policy": PAGE_CSP, "cache-control": "no-store" };
