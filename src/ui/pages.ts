@@ -48,6 +48,18 @@ async function assetResponse(request: Request, name: string): Promise<Response> 
  * For errorHandling: a browser asking for a page that does not exist gets the app's HTML 404 page
  * (with its header and navigation); API clients and everything under /api keep the JSON 404.
  */
+/** Only a page of this appliance: browsers read "/\\evil.example" or "/\t/evil.example" as another host. */
+export function safeNext(next: string | null): string {
+  if (!next) return "/";
+  try {
+    const base = new URL("http://argus.invalid/");
+    const url = new URL(next, base);
+    return url.origin === base.origin ? url.pathname + url.search : "/";
+  } catch {
+    return "/";
+  }
+}
+
 export function notFoundPage(ctx: AppContext) {
   return (request: Request): Response | null => {
     if (request.method !== "GET" && request.method !== "HEAD") return null;
@@ -80,7 +92,12 @@ export function pageRoutes(ctx: AppContext) {
     .get("/favicon.ico", () => new Response(favicon, { headers: { "content-type": "image/svg+xml", "cache-control": "max-age=86400" } }), hide)
     .get("/docs", ({ request, principal }) => page(request, "docs", principal), hide)
     .get("/setup", ({ request }) => (ctx.users.hasAnyUser() ? redirect("/login") : page(request, "setup", null)), hide)
-    .get("/login", ({ request }) => (ctx.users.hasAnyUser() ? page(request, "login", null) : redirect("/setup")), hide)
+    // Someone already signed in (a bookmark, the back button) goes on to where the form would send them.
+    .get("/login", ({ request, principal }) => {
+      if (!ctx.users.hasAnyUser()) return redirect("/setup");
+      if (principal?.kind === "session") return redirect(safeNext(new URL(request.url).searchParams.get("next")));
+      return page(request, "login", null);
+    }, hide)
     .get("/", guarded("dashboard"), hide)
     .get("/devices", guarded("devices"), hide)
     .get("/devices/:id", (c) => (/^[1-9][0-9]{0,15}$/.test(c.params.id) ? guarded("device")(c) : page(c.request, "notfound", c.principal, 404)), hide)

@@ -126,6 +126,9 @@ describe.skipIf(!root)("UI: setup, API keys, login (Chromium)", () => {
     await page.fill("#password", ADMIN.password);
     await Promise.all([page.waitForURL(base + "/settings"), page.click("button[type=submit]")]);
     await page.getByRole("heading", { name: "API Keys" }).waitFor();
+    // Signed in already, /login (a bookmark, the back button) goes straight on to where it would lead.
+    await page.goto(`${base}/login?next=%2Fchanges`);
+    expect(page.url()).toBe(`${base}/changes`);
   });
 
   test("after login, ?next= can only lead to a page of this appliance", async () => {

@@ -1,10 +1,11 @@
 /** @jsxImportSource preact */
 // /devices/:id: what Argus knows about one device, its ports, threats, addresses and changes;
 // the owner's label, zone, trust and notes edited in place; Scan now and Forget.
-import { useState } from "preact/hooks";
+import { useEffect, useState } from "preact/hooks";
 import { del, get, list, put } from "../api.ts";
 import { type Device, scanDevice } from "../devices.ts";
-import { changeLabel, humanize } from "../format.ts";
+import { changeLabel } from "../format.ts";
+import { lastFinished, watchScans } from "../scan.tsx";
 import { toast } from "../toast.ts";
 import { displayName, Empty, Loading, Page, RandomMacHint, RiskBadge, SeverityBadge, StatusDot, Time, TypeIcon, useLoad } from "../ui.tsx";
 
@@ -17,8 +18,15 @@ const id = Number(location.pathname.split("/")[2]);
 
 export function DeviceDetail() {
   const [device, setDevice] = useState<Detail | null | undefined>(undefined);
-  useLoad(() => get<Detail>(`/api/devices/${id}`).then(setDevice, (e) => (setDevice(null), Promise.reject(e))), []);
-  const [changes] = useLoad(() => list<Change>(`/api/changes?device_id=${id}&limit=100`), []);
+  const [, reload] = useLoad(() => get<Detail>(`/api/devices/${id}`).then(setDevice, (e) => (setDevice(null), Promise.reject(e))), []);
+  const [changes, reloadChanges] = useLoad(() => list<Change>(`/api/changes?device_id=${id}&limit=100`), []);
+  // "Scan now" finishes while the page is open: show what it found.
+  useEffect(watchScans, []);
+  useEffect(() => {
+    if (!lastFinished.value) return;
+    reload();
+    reloadChanges();
+  }, [lastFinished.value]);
 
   if (device === undefined) return <Page title="Device"><Loading /></Page>;
   if (device === null)
