@@ -158,4 +158,20 @@ describe.skipIf(!root)("UI: every page on desktop and phone, light and dark (Chr
     expect(focused).toEqual({ text: "Dashboard", outline: "solid" });
     await context.close();
   });
+
+  test("on a 360 px phone the navigation folds into a Menu button that opens it", async () => {
+    const context = await browser.newContext({ viewport: VIEWPORTS.phone });
+    await context.addCookies([{ name: "argus_session", value: session.cookies.get("argus_session")!, url: server.inside }]);
+    const page = await context.newPage();
+    await page.goto(server.inside + "/");
+    const changes = page.locator("#main-nav").getByRole("link", { name: "Changes" });
+    await expect(changes.isVisible()).resolves.toBe(false);
+    const menu = page.getByRole("button", { name: "Menu" });
+    expect(await menu.getAttribute("aria-expanded")).toBe("false");
+    await menu.click();
+    expect(await menu.getAttribute("aria-expanded")).toBe("true");
+    await Promise.all([page.waitForURL(server.inside + "/changes"), changes.click()]);
+    await page.getByRole("heading", { name: "Changes", level: 1 }).waitFor();
+    await context.close();
+  });
 });
