@@ -18,6 +18,8 @@ let source: EventSource | null = null;
 export function watchScans(): void {
   if (source) return;
   source = new EventSource("/api/scan/events");
+  // The stream's first event says the same; this also covers a proxy that holds the stream back.
+  void get<ScanState>("/api/scan/status", { quiet: true }).then((s) => (scanState.value ??= s), () => {});
   source.addEventListener("status", (e) => (scanState.value = JSON.parse((e as MessageEvent).data)));
   source.addEventListener("progress", (e) => {
     const d = JSON.parse((e as MessageEvent).data) as { scan_id: number; progress: Progress };
