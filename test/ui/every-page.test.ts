@@ -101,15 +101,25 @@ describe.skipIf(!root)("UI: every page on desktop and phone, light and dark (Chr
         await context.addCookies([{ name: "argus_session", value: session.cookies.get("argus_session")!, url: server.inside }]);
         const page = await context.newPage();
         const errors = consoleErrors(page);
+        const elsewhere: string[] = [];
+        page.on("request", (r) => {
+          if (!r.url().startsWith(server.inside + "/")) elsewhere.push(r.url());
+        });
         const problems: string[] = [];
         for (const [name, path, heading] of PAGES) {
           const res = await page.goto(server.inside + path);
           expect(res?.status()).toBe(name === "notfound" ? 404 : 200);
+          // The strict policy every page runs under: its own scripts and styles only, no eval.
+          const csp = res?.headers()["content-security-policy"] ?? "";
+          expect(csp).toContain("script-src 'self';");
+          expect(csp).toContain("style-src 'self';");
+          expect(csp).not.toContain("unsafe");
           await page.locator("main h1").first().waitFor();
           if (heading) await page.getByRole("heading", { name: heading, level: 1 }).waitFor();
           problems.push(...(await check(page, name, scheme, viewport.width, `${name}-${size}-${scheme}`)));
         }
         expect(problems).toEqual([]);
+        expect(elsewhere).toEqual([]); // nothing from a CDN or any other host
         // The HTML 404 page's own status is the one error a console may show.
         expect(errors.filter((e) => !e.includes("/no-such-page"))).toEqual([]);
         await context.close();

@@ -13,14 +13,17 @@ type Change = { id: number; device_id: number | null; device_ip: string | null; 
 type Schedule = { profile: string; cron: string; enabled: boolean; next_run_at: string | null; last_run_at: string | null };
 
 async function loadAll() {
-  const [stats, trends, changes, types, schedule] = await Promise.all([
+  const [stats, trends, changes, types, schedule, config] = await Promise.all([
     get<Stats>("/api/stats"),
     get<Trend[]>("/api/trends?days=30"),
     list<Change>("/api/changes?limit=10"),
     get<{ device_type: string; count: number }[]>("/api/stats/device-types"),
     hasRoute("GET /api/schedule").then((has) => (has ? get<Schedule[]>("/api/schedule", { quiet: true }).catch(() => null) : null)),
+    // Custom profiles from the configuration join the built-in ones in "Scan now".
+    hasRoute("GET /api/config").then((has) => (has ? get<{ profiles?: { name: string }[] }>("/api/config", { quiet: true }).catch(() => null) : null)),
   ]);
-  return { stats, trends, changes, types, schedule };
+  const profiles = ["quick", "normal", "intensive", ...(config?.profiles ?? []).map((p) => p.name).filter((n) => !["quick", "normal", "intensive"].includes(n))];
+  return { stats, trends, changes, types, schedule, profiles };
 }
 
 function Count({ label, value, href, tone }: { label: string; value: number; href: string; tone?: string }) {
@@ -40,7 +43,7 @@ export function Dashboard() {
   }, [lastFinished.value]);
   if (data === undefined) return <Page title="Dashboard"><Loading /></Page>;
   if (data === null) return <Page title="Dashboard"><Empty title="The dashboard could not be loaded">Reload the page to try again.</Empty></Page>;
-  const { stats, trends, changes, types, schedule } = data;
+  const { stats, trends, changes, types, schedule, profiles } = data;
   const next = schedule?.filter((s) => s.enabled && s.next_run_at).sort((a, b) => Date.parse(a.next_run_at!) - Date.parse(b.next_run_at!))[0];
   const levels = ["critical", "high", "medium", "low"] as const;
   return (
@@ -77,7 +80,7 @@ export function Dashboard() {
             )}
           </p>
         </div>
-        <ScanControl />
+        <ScanControl profiles={profiles} />
       </section>
 
       {stats.total_devices === 0 ? (
