@@ -79,7 +79,7 @@ function Networks({ config, canWrite, save }: { config: Config | null; canWrite:
   if (!detect) return <Section id="networks" title="Networks">{detect === undefined ? <Loading /> : <Empty title="Could not read the network settings" />}</Section>;
   const subnets: string[] = config?.subnets ?? detect.confirmed_subnets;
   const exclude: string[] = config?.exclude ?? [];
-  const fromEnv = (config?.env_overrides ?? []).filter((k: string) => k === "subnets" || k === "exclude");
+  const fromEnv = Object.keys(config?.env_overrides ?? {}).filter((k) => k === "subnets" || k === "exclude");
   return (
     <Section id="networks" title="Networks" intro="Argus scans only the networks you confirmed, and never the excluded addresses.">
       {fromEnv.length > 0 && (
