@@ -1,25 +1,111 @@
 /** @jsxImportSource preact */
-// /docs: the API reference rendered from /openapi.json, offline (no CDN: the appliance may have no internet).
+// /docs: the API reference rendered from /openapi.json, offline (no CDN: the appliance may have no
+// internet): every operation with its parameters, request body, responses and the document's examples.
+import type { ComponentChildren } from "preact";
 import { useEffect, useState } from "preact/hooks";
 
 type Schema = Record<string, any>;
+type Media = Record<string, { schema?: Schema; example?: unknown }>;
 type Spec = { info: { title: string; version: string; description?: string }; paths: Record<string, Record<string, any>>; components?: { schemas?: Record<string, Schema> } };
+
+/** The little Markdown the document's texts use: `code` spans. Built as nodes, so nothing else becomes markup. */
+export function md(s: string | undefined): ComponentChildren {
+  return (s ?? "").split(/`([^`]+)`/).map((part, i) => (i % 2 ? <code>{part}</code> : part));
+}
+
+const refName = (ref: string) => ref.split("/").pop()!;
 
 function schemaText(schema: Schema | undefined, spec: Spec, depth = 0): string {
   if (!schema) return "";
-  if (schema.$ref) return schemaText(spec.components?.schemas?.[schema.$ref.split("/").pop()], spec, depth);
+  if (schema.$ref) {
+    // Named objects are spelled out down to a few levels; deeper ones go by name.
+    return depth > 3 ? refName(schema.$ref) : schemaText(spec.components?.schemas?.[refName(schema.$ref)], spec, depth);
+  }
   if (depth > 4) return "…";
   if (schema.type === "object" && schema.properties) {
     const req = new Set(schema.required ?? []);
     const fields = Object.entries(schema.properties).map(([k, v]) => `${"  ".repeat(depth + 1)}${k}${req.has(k) ? "" : "?"}: ${schemaText(v as Schema, spec, depth + 1)}`);
     return `{\n${fields.join(",\n")}\n${"  ".repeat(depth)}}`;
   }
+  if (schema.type === "object") return "object";
   if (schema.type === "array") return `${schemaText(schema.items, spec, depth)}[]`;
   if (schema.anyOf) return schema.anyOf.map((s: Schema) => schemaText(s, spec, depth)).join(" | ");
+  if (schema.oneOf) return schema.oneOf.map((s: Schema) => schemaText(s, spec, depth)).join(" | ");
   if (schema.enum) return schema.enum.map((v: unknown) => JSON.stringify(v)).join(" | ");
   if (schema.const !== undefined) return JSON.stringify(schema.const);
-  const bounds = [schema.minimum !== undefined && `≥${schema.minimum}`, schema.maximum !== undefined && `≤${schema.maximum}`, schema.maxLength !== undefined && `len ≤${schema.maxLength}`].filter(Boolean);
-  return `${schema.type ?? "any"}${bounds.length ? ` (${bounds.join(", ")})` : ""}`;
+  const type = Array.isArray(schema.type) ? schema.type.join(" | ") : (schema.type ?? "any");
+  const bounds = [
+    schema.format,
+    schema.minimum !== undefined && `≥${schema.minimum}`,
+    schema.maximum !== undefined && schema.maximum < Number.MAX_SAFE_INTEGER && `≤${schema.maximum}`,
+    schema.maxLength !== undefined && `len ≤${schema.maxLength}`,
+  ].filter(Boolean);
+  return `${type}${bounds.length ? ` (${bounds.join(", ")})` : ""}`;
+}
+
+/** A block that may scroll sideways: focusable, so a keyboard can scroll it too. */
+const Pre = ({ text }: { text: string }) => <pre tabIndex={0}>{text}</pre>;
+
+function Body({ content, spec }: { content: Media | undefined; spec: Spec }) {
+  const [type, m] = Object.entries(content ?? {})[0] ?? [];
+  if (!type || !m) return null;
+  return (
+    <>
+      {type !== "application/json" && <p class="muted">{type}</p>}
+      {m.schema && <Pre text={schemaText(m.schema, spec)} />}
+      {m.example !== undefined && (
+        <details>
+          <summary>Example</summary>
+          <Pre text={typeof m.example === "string" ? m.example : JSON.stringify(m.example, null, 2)} />
+        </details>
+      )}
+    </>
+  );
+}
+
+function Operation({ path, method, op, spec }: { path: string; method: string; op: any; spec: Spec }) {
+  const params: any[] = op.parameters ?? [];
+  const publicRoute = Array.isArray(op.security) && op.security.length === 0;
+  return (
+    <section class="op" id={op.operationId}>
+      <h2>
+        <span class="method">{method.toUpperCase()}</span> <code>{path}</code>
+        {publicRoute && <span class="muted small"> no authentication</span>}
+      </h2>
+      <p>{md(op.summary)}</p>
+      {op.description && op.description !== op.summary && <p>{md(op.description)}</p>}
+      {params.length > 0 && (
+        <>
+          <h3>Parameters</h3>
+          <ul>
+            {params.map((p) => (
+              <li>
+                <code>{p.name}</code> ({p.in}
+                {p.required ? ", required" : ""}): {schemaText(p.schema, spec)}
+                {(p.description ?? p.schema?.description) && <> — {md(p.description ?? p.schema?.description)}</>}
+              </li>
+            ))}
+          </ul>
+        </>
+      )}
+      {op.requestBody && (
+        <>
+          <h3>Request body</h3>
+          <Body content={op.requestBody.content} spec={spec} />
+        </>
+      )}
+      <h3>Responses</h3>
+      <ul>
+        {Object.entries<any>(op.responses ?? {}).map(([status, r]) => (
+          <li>
+            <strong>{status}</strong> {md(r.description)}
+            {r.headers && <span class="muted"> (headers: {Object.keys(r.headers).join(", ")})</span>}
+            {Number(status) < 400 && <Body content={r.content} spec={spec} />}
+          </li>
+        ))}
+      </ul>
+    </section>
+  );
 }
 
 export function Docs() {
@@ -32,6 +118,9 @@ export function Docs() {
   }, []);
   return (
     <main id="main">
+      <nav class="docs-links" aria-label="Documents">
+        <a href="/">← Back to Argus</a> <a href="/openapi.json">openapi.json</a>
+      </nav>
       <div id="docs">
         {!spec ? (
           <p class="muted">{failed ? "The API document could not be loaded." : "Loading /openapi.json…"}</p>
@@ -40,34 +129,11 @@ export function Docs() {
             <h1>
               {spec.info.title} <small class="muted">{spec.info.version}</small>
             </h1>
-            <p>{spec.info.description}</p>
+            <p>{md(spec.info.description)}</p>
             <p class="muted">
               The machine-readable document is at <a href="/openapi.json">/openapi.json</a>. Create an API key under <a href="/settings#api-keys">Settings → API Keys</a>.
             </p>
-            {Object.entries(spec.paths).flatMap(([path, ops]) =>
-              Object.entries(ops).map(([method, op]) => {
-                const body = op.requestBody?.content?.["application/json"]?.schema;
-                return (
-                  <section class="op">
-                    <h2>
-                      <span class="method">{method.toUpperCase()}</span> <code>{path}</code>
-                    </h2>
-                    <p>{op.summary ?? ""}</p>
-                    {op.parameters?.length > 0 && (
-                      <ul>
-                        {op.parameters.map((p: any) => (
-                          <li>
-                            <code>{p.name}</code> ({p.in}
-                            {p.required ? ", required" : ""}): {schemaText(p.schema, spec)}
-                          </li>
-                        ))}
-                      </ul>
-                    )}
-                    {body && <pre>{schemaText(body, spec)}</pre>}
-                  </section>
-                );
-              }),
-            )}
+            {Object.entries(spec.paths).flatMap(([path, ops]) => Object.entries(ops).map(([method, op]) => <Operation path={path} method={method} op={op} spec={spec} />))}
           </>
         )}
       </div>
