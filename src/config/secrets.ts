@@ -93,7 +93,9 @@ export function carrySecrets(next: Json, prev: Json, path = ""): Json {
       out[k] = stored ? v.replace(`:${URL_PASSWORD_MASK}@`, stored[0].slice(stored[1].length)) : v;
       continue;
     }
-    out[k] = carrySecrets(v, old[k], field(k));
+    // Defined, not assigned: `out["__proto__"] = v` would set out's prototype and drop the key unseen,
+    // where the validator must see it (and refuse it as an unknown field).
+    Object.defineProperty(out, k, { value: carrySecrets(v, Object.hasOwn(old, k) ? old[k] : undefined, field(k)), enumerable: true, writable: true, configurable: true });
   }
   return out;
 }

@@ -195,6 +195,13 @@ describe("secrets are write-only (generic over every section)", () => {
     expect(given.channels[0].token).toBe("tk_new");
   });
 
+  test("a __proto__ key stays a key (refused as unknown by the validator), never a prototype", () => {
+    const back = carrySecrets(JSON.parse('{"channels": [{"name": "hooks", "__proto__": {"secret": "injected"}}]}'), stored, "notifications") as any;
+    expect(Object.getPrototypeOf(back.channels[0])).toBe(Object.prototype);
+    expect(Object.keys(back.channels[0])).toEqual(["name", "__proto__"]);
+    expect(back.channels[0].secret).toBeUndefined();
+  });
+
   test("the response schema has no secret field", () => {
     const schema = redactedSchema(Type.Object({ url: Type.String(), token: Type.String() })) as any;
     expect(Object.keys(schema.properties).sort()).toEqual(["token_set", "url"]);
