@@ -24,7 +24,8 @@ export function redact(value: Json): Json {
   return out;
 }
 
-const URL_PASSWORD = /(\/\/[^/@:\s]*):[^/@\s]*@/;
+// The password runs to the last '@' of the authority, as a URL parser reads it (it may hold an '@').
+const URL_PASSWORD = /(\/\/[^/@:\s]*):[^/\s]*@/;
 export const URL_PASSWORD_MASK = "***";
 
 /** A URL's password (`mqtt://user:pw@broker`) is a secret too: shown as `***`. */

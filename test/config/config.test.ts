@@ -202,6 +202,13 @@ describe("secrets are write-only (generic over every section)", () => {
     expect(back.channels[0].secret).toBeUndefined();
   });
 
+  test("a URL password holding an unencoded '@' is masked whole, and sent back it keeps the stored one", () => {
+    const withAt = { channels: [{ name: "ha", type: "mqtt", url: "mqtt://argus:p@ss@word@broker.lan:1883" }] };
+    const shown = redact(withAt) as any;
+    expect(shown.channels[0].url).toBe("mqtt://argus:***@broker.lan:1883");
+    expect((carrySecrets(shown, withAt, "notifications") as any).channels[0].url).toBe(withAt.channels[0].url);
+  });
+
   test("the response schema has no secret field", () => {
     const schema = redactedSchema(Type.Object({ url: Type.String(), token: Type.String() })) as any;
     expect(Object.keys(schema.properties).sort()).toEqual(["token_set", "url"]);
