@@ -246,8 +246,9 @@ export const DeviceDetail = Type.Object(
 );
 export type DeviceDetail = Static<typeof DeviceDetail>;
 
-// Labels and zones are one-line names shown everywhere (lists, exports, notifications): no control characters.
-const ONE_LINE = "^[^\\u0000-\\u001f\\u007f]*$";
+// Labels and zones are one-line names shown everywhere (lists, exports, notifications): no control
+// characters, and no bidi overrides or isolates (they would reorder the text around them), as key names.
+const ONE_LINE = "^[^\\u0000-\\u001f\\u007f-\\u009f\\u202a-\\u202e\\u2066-\\u2069]*$";
 const clearable = (field: string, max: number, pattern?: string) =>
   Type.Optional(
     Type.Union([Type.String({ maxLength: max, ...(pattern ? { pattern } : {}) }), Type.Null()], {

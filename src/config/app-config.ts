@@ -76,7 +76,7 @@ export function updateAppConfig(path: string, patch: Record<string, unknown>, en
       if (opts.envConflict === "skip" || isDeepStrictEqual(value, (inForce as Record<string, unknown>)[key])) continue;
       throw new EnvOverrideError(key, overrides[key]);
     }
-    given[key] = carrySecrets(value, (before as Record<string, unknown>)[key]);
+    given[key] = carrySecrets(value, (before as Record<string, unknown>)[key], key);
   }
   const next = validateConfig({ ...fileRaw, ...given });
   const nextInForce = validateConfig(withEnv({ ...fileRaw, ...given }, env));

@@ -2,6 +2,7 @@
 // `"<key>_set": true` in their place. Generic over the whole tree, so any section that names a field
 // `secret`, `token` or `password` is covered without code of its own.
 import { CloneType, Kind, OptionalKind, Type, type TSchema } from "@sinclair/typebox";
+import { ConfigError } from "./config-error.ts";
 
 const SECRET_KEYS = new Set(["secret", "token", "password"]);
 export const isSecretKey = (key: string) => SECRET_KEYS.has(key);
@@ -23,7 +24,8 @@ export function redact(value: Json): Json {
   return out;
 }
 
-const URL_PASSWORD = /(\/\/[^/@:\s]*):[^/@\s]*@/;
+// The password runs to the last '@' of the authority, as a URL parser reads it (it may hold an '@').
+const URL_PASSWORD = /(\/\/[^/@:\s]*):[^/\s]*@/;
 export const URL_PASSWORD_MASK = "***";
 
 /** A URL's password (`mqtt://user:pw@broker`) is a secret too: shown as `***`. */
@@ -38,36 +40,63 @@ export function secretPaths(value: Json, prefix = ""): string[] {
   return Object.entries(value).flatMap(([k, v]) => (isSecretKey(k) ? [`${prefix}${k}`] : secretPaths(v, `${prefix}${k}.`)));
 }
 
+/** Secrets the appliance hands to the destination itself (a bearer token, a login): never to another host. */
+const SENT_TO_DESTINATION = new Set(["token", "password"]);
+
+/** Where a channel's credentials go: the URL's scheme, host and port, or an e-mail server's host. */
+function destination(o: Record<string, unknown>): string | undefined {
+  if (typeof o.url === "string") {
+    try {
+      const u = new URL(o.url.replace(`:${URL_PASSWORD_MASK}@`, "@"));
+      return `${u.protocol}//${u.host}`.toLowerCase();
+    } catch {
+      return `unparsable ${o.url}`;
+    }
+  }
+  return typeof o.host === "string" ? `host ${o.host.toLowerCase()}` : undefined;
+}
+
 /**
  * A client that sends back what it read (`"token_set": true`, no `token`) keeps the stored secret.
  * Removes every `<secret>_set` marker from `next`; where it is true and the secret itself is absent,
  * the secret is taken from `prev` at the same place (list items are matched by `name`, else by position).
+ * A token, password or URL password is only carried while the destination (URL host, e-mail host)
+ * stays the same: otherwise anyone allowed to edit the configuration could have the appliance send the
+ * stored credential to a host of their own. It must then be given again (ConfigError naming the field).
  */
-export function carrySecrets(next: Json, prev: Json): Json {
+export function carrySecrets(next: Json, prev: Json, path = ""): Json {
   if (Array.isArray(next)) {
     const before = Array.isArray(prev) ? prev : [];
     return next.map((item, i) => {
       const name = isPlainObject(item) ? item.name : undefined;
       const match = name !== undefined ? before.find((p) => isPlainObject(p) && p.name === name) : before[i];
-      return carrySecrets(item, match);
+      return carrySecrets(item, match, `${path}[${i}]`);
     });
   }
   if (!isPlainObject(next)) return next;
   const old = isPlainObject(prev) ? prev : {};
+  const moved = destination(next) !== destination(old);
+  const field = (k: string) => (path ? `${path}.${k}` : k);
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(next)) {
     const m = MARKER.exec(k);
     if (m && isSecretKey(m[1]) && typeof v === "boolean") {
-      if (v && !(m[1] in next) && old[m[1]] !== undefined) out[m[1]] = old[m[1]];
+      if (v && !(m[1] in next) && old[m[1]] !== undefined) {
+        if (moved && SENT_TO_DESTINATION.has(m[1])) throw new ConfigError(field(m[1]), `give the ${m[1]} again: the stored one is not sent to a new destination`);
+        out[m[1]] = old[m[1]];
+      }
       continue;
     }
     // A URL sent back with its password masked keeps the stored password.
     if (k === "url" && typeof v === "string" && v.includes(`:${URL_PASSWORD_MASK}@`) && typeof old[k] === "string") {
       const stored = URL_PASSWORD.exec(old[k] as string);
+      if (stored && moved) throw new ConfigError(field(k), "give the URL's password again: the stored one is not sent to a new destination");
       out[k] = stored ? v.replace(`:${URL_PASSWORD_MASK}@`, stored[0].slice(stored[1].length)) : v;
       continue;
     }
-    out[k] = carrySecrets(v, old[k]);
+    // Defined, not assigned: `out["__proto__"] = v` would set out's prototype and drop the key unseen,
+    // where the validator must see it (and refuse it as an unknown field).
+    Object.defineProperty(out, k, { value: carrySecrets(v, Object.hasOwn(old, k) ? old[k] : undefined, field(k)), enumerable: true, writable: true, configurable: true });
   }
   return out;
 }

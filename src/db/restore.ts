@@ -2,7 +2,7 @@
 // intact Argus database no newer than this version is accepted; the current state is kept as a dated
 // copy first; the swap is one SQLite transaction (every table emptied and refilled from the upload), so
 // readers see the old database or the restored one, never a mix, and every open handle stays valid.
-import { Database } from "bun:sqlite";
+import { Database, SQLiteError } from "bun:sqlite";
 import { chownSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { stamp } from "../export/devices.ts";
@@ -89,25 +89,38 @@ export function restoreInto(db: Database, upload: string, dataDir: string): { de
 
   db.run("ATTACH DATABASE ? AS restored", [upload]);
   try {
-    const tables = (db.query("SELECT name FROM main.sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name").all() as { name: string }[]).map((r) => r.name);
-    const theirs = (db.query("SELECT name FROM restored.sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name").all() as { name: string }[]).map((r) => r.name);
-    if (tables.join() !== theirs.join()) throw new RestoreError(422, "The backup's tables do not match this Argus's, even after migrating it");
-    const columns = (schema: string, table: string) =>
-      (db.query(`PRAGMA ${schema}.table_info("${table}")`).all() as { name: string }[]).map((c) => `"${c.name}"`).join(", ");
-    db.transaction(() => {
-      // Checked at commit: rows arrive table by table, not in reference order.
-      db.run("PRAGMA defer_foreign_keys = ON");
-      for (const t of tables) db.run(`DELETE FROM main."${t}"`);
-      for (const t of tables) {
-        const cols = columns("main", t);
-        if (cols !== columns("restored", t)) throw new RestoreError(422, `The backup's table ${t} does not match this Argus's`);
-        db.run(`INSERT INTO main."${t}" (${cols}) SELECT ${cols} FROM restored."${t}"`);
-      }
-    }).immediate();
+    swapIn(db);
+  } catch (e) {
+    // The transaction rolled back: the live database is as it was, so its kept copy is not needed.
+    rmSync(keptAs, { force: true });
+    // Same tables and columns, but rows the live schema refuses (types, NOT NULL, CHECK, foreign keys).
+    if (e instanceof SQLiteError && /^SQLITE_(CONSTRAINT|MISMATCH)/.test(String(e.code))) {
+      throw new RestoreError(422, `The backup's rows do not fit this Argus's schema: ${e.message}`);
+    }
+    throw e;
   } finally {
     db.run("DETACH DATABASE restored");
   }
   db.run("PRAGMA wal_checkpoint(TRUNCATE)");
   const devices = (db.query("SELECT count(*) AS n FROM devices").get() as { n: number }).n;
   return { devices, schema_version: version, kept_as: keptAs };
+}
+
+/** Empties every table of `main` and refills it from the attached `restored`, in one transaction. */
+function swapIn(db: Database): void {
+  const tables = (db.query("SELECT name FROM main.sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name").all() as { name: string }[]).map((r) => r.name);
+  const theirs = (db.query("SELECT name FROM restored.sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name").all() as { name: string }[]).map((r) => r.name);
+  if (tables.join() !== theirs.join()) throw new RestoreError(422, "The backup's tables do not match this Argus's, even after migrating it");
+  const columns = (schema: string, table: string) =>
+    (db.query(`PRAGMA ${schema}.table_info("${table}")`).all() as { name: string }[]).map((c) => `"${c.name}"`).join(", ");
+  db.transaction(() => {
+    // Checked at commit: rows arrive table by table, not in reference order.
+    db.run("PRAGMA defer_foreign_keys = ON");
+    for (const t of tables) db.run(`DELETE FROM main."${t}"`);
+    for (const t of tables) {
+      const cols = columns("main", t);
+      if (cols !== columns("restored", t)) throw new RestoreError(422, `The backup's table ${t} does not match this Argus's`);
+      db.run(`INSERT INTO main."${t}" (${cols}) SELECT ${cols} FROM restored."${t}"`);
+    }
+  }).immediate();
 }

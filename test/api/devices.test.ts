@@ -332,6 +332,10 @@ describe("PUT /api/devices/{id}", () => {
     const cases: [unknown, string][] = [
       [{ label: "Lab\u0000pc" }, "label"],
       [{ zone: "IoT\nGuests" }, "zone"],
+      // Bidi overrides and C1 controls would let a label reorder what a notification or export shows.
+      [{ label: "Printer \u202egpj.exe" }, "label"],
+      [{ zone: "IoT\u2066x" }, "zone"],
+      [{ label: "a\u0085b" }, "label"],
       [{ is_trusted: "true" }, "is_trusted"],
       [{ is_trusted: 1 }, "is_trusted"],
       [{ label: 5 }, "label"],

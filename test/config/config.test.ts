@@ -170,6 +170,45 @@ describe("secrets are write-only (generic over every section)", () => {
     expect(carrySecrets(back, stored)).toEqual({ channels: [{ name: "phone", token: "tok", password: "new" }, { name: "hooks", url: "http://10.0.0.6/", secret: "s3cr3t" }] });
   });
 
+  test("a stored credential is not carried to another host: the token, password or URL password must be given again", () => {
+    // With only an API key, moving a channel to a host of one's own while sending `token_set: true`
+    // would have the appliance hand the stored token (or URL password) to that host.
+    const creds = {
+      channels: [
+        { name: "phone", type: "ntfy", url: "https://ntfy.sh/topic", token: "tk_stored" },
+        { name: "mail", type: "email", host: "smtp.lan", username: "argus", password: "pw_stored" },
+        { name: "ha", type: "mqtt", url: "mqtt://argus:urlpw@broker.lan:1883" },
+      ],
+    };
+    const moved = (i: number, change: Record<string, unknown>) => {
+      const back = structuredClone(redact(creds)) as any;
+      Object.assign(back.channels[i], change);
+      return () => carrySecrets(back, creds, "notifications");
+    };
+    expect(moved(0, { url: "https://evil.example/topic" })).toThrow(/notifications\.channels\[0\]\.token/);
+    expect(moved(1, { host: "evil.example" })).toThrow(/notifications\.channels\[1\]\.password/);
+    expect(moved(2, { url: "mqtt://argus:***@evil.example:1883" })).toThrow(/notifications\.channels\[2\]\.url/);
+    // The same host (another topic, the same broker) keeps them; a new value given with the move is taken.
+    expect((moved(0, { url: "https://ntfy.sh/other" })() as any).channels[0].token).toBe("tk_stored");
+    expect((moved(2, { url: "mqtt://argus:***@broker.lan:1883" })() as any).channels[2].url).toBe("mqtt://argus:urlpw@broker.lan:1883");
+    const given = moved(0, { url: "https://evil.example/topic", token: "tk_new", token_set: undefined })() as any;
+    expect(given.channels[0].token).toBe("tk_new");
+  });
+
+  test("a __proto__ key stays a key (refused as unknown by the validator), never a prototype", () => {
+    const back = carrySecrets(JSON.parse('{"channels": [{"name": "hooks", "__proto__": {"secret": "injected"}}]}'), stored, "notifications") as any;
+    expect(Object.getPrototypeOf(back.channels[0])).toBe(Object.prototype);
+    expect(Object.keys(back.channels[0])).toEqual(["name", "__proto__"]);
+    expect(back.channels[0].secret).toBeUndefined();
+  });
+
+  test("a URL password holding an unencoded '@' is masked whole, and sent back it keeps the stored one", () => {
+    const withAt = { channels: [{ name: "ha", type: "mqtt", url: "mqtt://argus:p@ss@word@broker.lan:1883" }] };
+    const shown = redact(withAt) as any;
+    expect(shown.channels[0].url).toBe("mqtt://argus:***@broker.lan:1883");
+    expect((carrySecrets(shown, withAt, "notifications") as any).channels[0].url).toBe(withAt.channels[0].url);
+  });
+
   test("the response schema has no secret field", () => {
     const schema = redactedSchema(Type.Object({ url: Type.String(), token: Type.String() })) as any;
     expect(Object.keys(schema.properties).sort()).toEqual(["token_set", "url"]);

@@ -126,6 +126,27 @@ describe("refused restores", () => {
     expect(files()).toEqual(before);
   });
 
+  test("a backup whose rows break this Argus's constraints → 422, the database byte-identical", async () => {
+    // Same tables and column names, but `devices` redeclared without its types and checks, holding rows
+    // the live table refuses (a text id, a missing ip_address, a status outside online/offline).
+    for (const row of ["(id, ip_address) VALUES ('abc', '10.4.0.9')", "(id) VALUES (5)", "(id, ip_address, status) VALUES (6, '10.4.0.9', 'weird')"]) {
+      const hostile = variant((db) => {
+        const cols = (db.query("PRAGMA table_info(devices)").all() as { name: string }[]).map((c) => `"${c.name}"`).join(", ");
+        db.run("PRAGMA foreign_keys = OFF");
+        db.run("DROP TABLE devices");
+        db.run(`CREATE TABLE devices (${cols})`);
+        db.run(`INSERT INTO devices ${row}`);
+      });
+      await api.get("/api/config");
+      const before = files();
+      const res = await api.request("POST", "/api/restore", octets(hostile));
+      expect(res.status).toBe(422);
+      expect(res.body.detail).toMatch(/rows do not fit/);
+      expect(files()).toEqual(before);
+      expect(readdirSync(server.dataDir).filter((f) => f.startsWith(".restore") || f.startsWith("argus-before"))).toEqual([]);
+    }
+  });
+
   test("an older backup (schema version 9) is migrated on restore", async () => {
     const old = variant((db) => {
       // Undo migrations 12, 11 and 10.
