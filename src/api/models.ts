@@ -12,6 +12,7 @@ import { AUDIT_ACTIONS } from "../audit/audit-log.ts";
 import { MIN_PASSWORD_LENGTH } from "../auth/passwords.ts";
 import { CHANGE_TYPES, SEVERITIES } from "../inventory/observation.ts";
 import { DEVICE_STATUSES, LABEL_MAX, NOTES_MAX, ZONE_MAX } from "../inventory/devices.ts";
+import { NOTIFICATION_KINDS, NOTIFICATION_STATUSES } from "../notify/queue.ts";
 import { LEVELS } from "../risk/score.ts";
 import { SCAN_KINDS, SCAN_STATUSES } from "../scans/history.ts";
 import { SCAN_PHASES } from "../scans/pipeline.ts";
@@ -425,6 +426,61 @@ export const NetworkDetect = Type.Object(
   { ...named("NetworkDetect") },
 );
 
+// ---- notifications ----------------------------------------------------------------------------
+
+export const NotificationStatus = literals(NOTIFICATION_STATUSES, { ...named("NotificationStatus"), description: "pending (queued or waiting for a retry) → sent | failed" });
+export const NotificationKind = literals(NOTIFICATION_KINDS, { ...named("NotificationKind"), description: "One change, a digest (one message per scan), or a test message" });
+
+export const Notification = Type.Object(
+  {
+    id: id("The delivery's id; sent as X-Argus-Delivery so a receiver can drop repeats"),
+    channel: Type.String({ description: "The channel's name in notifications.channels" }),
+    kind: ref(NotificationKind),
+    change_id: nullable(id(), "The change announced; null for digests and tests"),
+    scan_id: nullable(id(), "The scan that recorded the change(s); null for passive sightings and tests"),
+    severity: ref(Severity),
+    status: ref(NotificationStatus),
+    attempts: count("Tries so far"),
+    error: text("The last failure, secrets redacted"),
+    created_at: Timestamp(),
+    sent_at: nullable(Timestamp()),
+    next_attempt_at: nullable(Timestamp(), "When a pending delivery is tried next; null once it is sent or failed"),
+  },
+  { ...named("Notification"), description: "One message to one channel, and how its delivery went" },
+);
+export type Notification = Static<typeof Notification>;
+
+export const NotificationTest = Type.Object(
+  {
+    id: id("The test delivery's id in GET /api/notifications"),
+    channel: Type.String(),
+    status: literals(["sent", "failed"] as const),
+    attempts: count(),
+    error: text("Why it failed, secrets redacted; null when sent"),
+  },
+  { ...named("NotificationTest"), description: "The outcome of one test message (one try, no retry)" },
+);
+export type NotificationTest = Static<typeof NotificationTest>;
+
+// ---- passive watch ------------------------------------------------------------------------------
+
+export const PassiveStatus = Type.Object(
+  {
+    listening: Type.Boolean({ description: "False when `passive` is false or raw sockets are not allowed" }),
+    interfaces: Type.Array(Type.String(), { description: "Interfaces of the confirmed subnets being listened on" }),
+    flooding: Type.Array(Type.String(), { description: "Interfaces whose flood cap is in force" }),
+    frames: count("Frames that passed the kernel filter (ARP, DHCP, mDNS)"),
+    sightings: count("Frames decoded into a sighting and queued for the inventory"),
+    repeats: count("Identical to a recent sighting of the same host (within 20 s), dropped"),
+    ignored: count("Not on a watched interface, undecodable, or from a multicast sender"),
+    overflow: count("Dropped because the queue to the inventory was full"),
+    kernel_drops: count("Dropped by the kernel (socket buffer full)"),
+    errors: count("Socket errors survived (an interface going down, …)"),
+  },
+  { ...named("PassiveStatus"), description: "Whether the passive watch listens, where, and its counters since it started (all 0 while it is off)" },
+);
+export type PassiveStatus = Static<typeof PassiveStatus>;
+
 /** Every named schema; registered once per app so references resolve and the document lists them. */
 const ALL = {
   Error: ErrorBody,
@@ -468,6 +524,11 @@ const ALL = {
   ScanState,
   NetworkInterface,
   NetworkDetect,
+  NotificationStatus,
+  NotificationKind,
+  Notification,
+  NotificationTest,
+  PassiveStatus,
 };
 
 const plugin = new Elysia({ name: "argus.models" }).model(ALL);

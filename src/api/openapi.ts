@@ -123,12 +123,16 @@ function integerParameters(op: Operation): void {
   }
 }
 
-/** Removes keys no OpenAPI reader knows: Elysia's custom `error` messages and the models' `$id`s. */
+/**
+ * Removes keys no OpenAPI reader knows: Elysia's custom `error` messages and the models' `$id`s.
+ * Examples are data, not schemas: an example's own `error` field (a delivery's last failure) stays.
+ */
 function stripPrivateKeywords(node: unknown, inProperties = false): void {
   if (Array.isArray(node)) return node.forEach((n) => stripPrivateKeywords(n));
   if (!node || typeof node !== "object") return;
   const obj = node as Record<string, unknown>;
   for (const [key, value] of Object.entries(obj)) {
+    if (!inProperties && (key === "example" || key === "examples")) continue;
     if (!inProperties && ((key === "error" && typeof value !== "object") || key === "$id" || key === INTEGER_HINT)) delete obj[key];
     else stripPrivateKeywords(value, key === "properties" && !inProperties);
   }

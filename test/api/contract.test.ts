@@ -60,7 +60,7 @@ describe("the OpenAPI document", () => {
     for (const shape of [
       "Device", "DeviceDetail", "Port", "Threat", "Change", "Scan", "Stats", "ApiKey", "ApiKeyCreated", "AuditEntry", "Error",
       "Health", "Version", "Me", "Session", "SetupStatus", "ScanState", "ScanComparison", "ScanDevice", "TrendPoint", "NetworkDetect",
-      "RiskLevel", "ChangeType", "ScanStatus", "Severity",
+      "RiskLevel", "ChangeType", "ScanStatus", "Severity", "Notification", "NotificationTest", "NotificationStatus", "PassiveStatus",
     ]) {
       expect(schemas).toContain(shape);
     }
@@ -89,6 +89,9 @@ describe("the OpenAPI document", () => {
     expect(body("GET /api/keys", 200)).toEqual({ type: "array", items: { $ref: "#/components/schemas/ApiKey" } });
     expect(body("POST /api/keys", 201)).toEqual({ $ref: "#/components/schemas/ApiKeyCreated" });
     expect(body("GET /api/audit-logs", 200)).toEqual({ type: "array", items: { $ref: "#/components/schemas/AuditEntry" } });
+    expect(body("GET /api/notifications", 200)).toEqual({ type: "array", items: { $ref: "#/components/schemas/Notification" } });
+    expect(body("POST /api/notifications/test", 200)).toEqual({ $ref: "#/components/schemas/NotificationTest" });
+    expect(body("GET /api/passive", 200)).toEqual({ $ref: "#/components/schemas/PassiveStatus" });
     expect(resolve(doc.components.schemas.DeviceDetail).properties.threats.items).toEqual({ $ref: "#/components/schemas/Threat" });
     // Every JSON success body of every operation names its shape (zones are plain strings).
     for (const o of operations()) {
@@ -129,6 +132,11 @@ describe("the OpenAPI document", () => {
     expect(Object.keys(byOp["DELETE /api/keys/{id}"].responses)).toEqual(expect.arrayContaining(["204", "404"]));
     // Lists say where their total is.
     expect(byOp["GET /api/devices"].responses[200].headers["X-Total-Count"].schema).toEqual({ type: "integer", minimum: 0 });
+    expect(byOp["GET /api/notifications"].responses[200].headers["X-Total-Count"].schema).toEqual({ type: "integer", minimum: 0 });
+    expect(Object.keys(byOp["POST /api/notifications/test"].responses)).toEqual(expect.arrayContaining(["200", "404"]));
+    // /metrics answers Prometheus text, not JSON; its errors are JSON like every other.
+    expect(Object.keys(byOp["GET /metrics"].responses[200].content)).toEqual(["text/plain"]);
+    expect(byOp["GET /metrics"].responses[200].content["text/plain"].example).toContain("argus_devices_total");
   });
 
   test("examples follow the seed document's walk-through, and every example fits its own schema", () => {
@@ -166,7 +174,13 @@ describe("the OpenAPI document", () => {
     // The guard's table, read from the routes' own declarations, says the same of every documented operation.
     const declaredPublic = new Set(routeTable().filter((r) => r.access === "public").map((r) => `${r.method} ${r.path}`));
     expect(operations().map(name).filter((op) => declaredPublic.has(op.replace(/\{(\w+)\}/g, ":$1"))).sort()).toEqual(publicOps);
-    for (const o of operations().filter((o) => !publicOps.includes(name(o)))) expect(o.op.security).toBeUndefined();
+    // /metrics takes an API key only (it refuses a session): it names the key schemes, not the cookie.
+    // Every other protected operation inherits the document's security (key, bearer or session).
+    const keyOnly = ["GET /metrics"];
+    for (const o of operations().filter((o) => !publicOps.includes(name(o)))) {
+      const expected = keyOnly.includes(name(o)) ? [{ apiKey: [] }, { bearer: [] }] : undefined;
+      expect({ op: name(o), security: o.op.security }).toEqual({ op: name(o), security: expected });
+    }
     expect(doc.security).toEqual([{ apiKey: [] }, { bearer: [] }, { session: [] }]);
   });
 
@@ -179,9 +193,23 @@ describe("the OpenAPI document", () => {
     }
     const limit = params.find((p) => p.op === "GET /api/devices" && p.name === "limit");
     expect(limit.schema).toMatchObject({ type: "integer", minimum: 1, maximum: 1000 });
-    // Nothing Elysia-private leaks into the document.
-    expect(JSON.stringify(doc)).not.toContain('"error":"');
+    // Nothing Elysia-private leaks into the document: no `error` keyword (Elysia's custom message) in any
+    // schema, no `$id`. Examples are data, not schemas: a delivery's own `error` field stays in them.
+    const leaks: string[] = [];
+    const walk = (node: unknown, at: string, inProperties = false): void => {
+      if (Array.isArray(node)) return node.forEach((n, i) => walk(n, `${at}/${i}`));
+      if (!node || typeof node !== "object") return;
+      for (const [k, v] of Object.entries(node)) {
+        if (!inProperties && (k === "example" || k === "examples")) continue;
+        if (!inProperties && k === "error" && typeof v !== "object") leaks.push(`${at}/${k}`);
+        walk(v, `${at}/${k}`, k === "properties" && !inProperties);
+      }
+    };
+    walk(doc, "#");
+    expect(leaks).toEqual([]);
     expect(JSON.stringify(doc)).not.toContain('"$id"');
+    const deliveries = doc.paths["/api/notifications"].get.responses[200].content["application/json"].example;
+    expect(deliveries.find((d: any) => d.status === "failed").error).toEqual(expect.any(String));
   });
 });
 
