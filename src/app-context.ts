@@ -6,12 +6,15 @@ import { SessionStore } from "./auth/sessions.ts";
 import { ApiKeyStore } from "./auth/api-keys.ts";
 import { LoginRateLimiter } from "./auth/rate-limit.ts";
 import { AuditLog } from "./audit/audit-log.ts";
-import { configPath, loadAppConfig, updateAppConfig, type AppConfig } from "./config/app-config.ts";
+import { configPath, envOverrides, loadAppConfig, updateAppConfig, type AppConfig, type ConfigUpdate } from "./config/app-config.ts";
 import { Notifier } from "./notify/notifier.ts";
 import { ScanManager } from "./scans/manager.ts";
 import type { Change } from "./inventory/observation.ts";
 import { passiveAnnouncer } from "./notify/announce.ts";
 import type { PassiveWatch } from "./passive/watch.ts";
+import { Retention } from "./retention/daily.ts";
+import { Scheduler } from "./schedule/scheduler.ts";
+import { startScheduledScan } from "./schedule/scheduled-scan.ts";
 
 export type AppContext = {
   db: Database;
@@ -25,8 +28,14 @@ export type AppContext = {
   loginLimiter: LoginRateLimiter;
   /** The appliance configuration in force. */
   config: () => AppConfig;
-  /** Validates, saves and applies a change to the configuration file. */
+  /** Validates, saves and applies a change to the configuration file (setup wizard: keys the environment sets stay with it). */
   updateConfig: (patch: Partial<AppConfig>) => AppConfig;
+  /** PUT /api/config: validates, saves and applies a partial update; a change to a key the environment sets is refused. */
+  applyConfig: (patch: Record<string, unknown>) => ConfigUpdate;
+  /** Keys of the configuration that environment variables set, with the variable of each. */
+  envOverrides: () => Record<string, string>;
+  /** Called after every change of the configuration in force, with the keys that changed. */
+  onConfigChange: (listener: (config: AppConfig, changed: string[]) => void) => () => void;
   scans: ScanManager;
   /** Notification queue, delivery worker and MQTT bridges (started by the server). */
   notifier: Notifier;
@@ -34,14 +43,28 @@ export type AppContext = {
   announce: (changes: Change[], iface: string) => void;
   /** The passive listener, once started (null when off). */
   passive: PassiveWatch | null;
+  scheduler: Scheduler;
+  retention: Retention;
 };
 
 export function createContext(db: Database, settings: Settings, sessionSecret: string): AppContext {
   const path = configPath(settings.dataDir, settings.configEnv);
   let config = loadAppConfig(path, settings.configEnv);
   const current = () => config;
+  const listeners = new Set<(config: AppConfig, changed: string[]) => void>();
+  const apply = (update: ConfigUpdate): ConfigUpdate => {
+    config = update.config;
+    if (update.changed.length > 0) for (const l of listeners) l(config, update.changed);
+    return update;
+  };
+  const audit = new AuditLog(db);
   const notifier = new Notifier(db, () => config.notifications, { schedule: settings.notifySchedule });
   const scans = new ScanManager(db, current, notifier);
+  const scheduler = new Scheduler({ db, config: current, audit, startScan: (profile) => startScheduledScan({ config: current, scans, audit }, profile) });
+  listeners.add((_, changed) => {
+    // Subnets are the consent the schedule waits for; the rest of the schedule is read at each tick.
+    if (changed.includes("schedule") || changed.includes("subnets") || changed.includes("profiles")) scheduler.reload();
+  });
   return {
     db,
     settings,
@@ -50,11 +73,19 @@ export function createContext(db: Database, settings: Settings, sessionSecret: s
     users: new UserStore(db),
     sessions: new SessionStore(db),
     apiKeys: new ApiKeyStore(db),
-    audit: new AuditLog(db),
+    audit,
     loginLimiter: new LoginRateLimiter(),
     config: current,
-    updateConfig: (patch) => (config = updateAppConfig(path, patch, settings.configEnv)),
+    updateConfig: (patch) => apply(updateAppConfig(path, patch, settings.configEnv, { envConflict: "skip" })).config,
+    applyConfig: (patch) => apply(updateAppConfig(path, patch, settings.configEnv)),
+    envOverrides: () => envOverrides(settings.configEnv),
+    onConfigChange: (listener) => {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
     scans,
+    scheduler,
+    retention: new Retention(db, () => config.retention_days),
     notifier,
     announce: passiveAnnouncer(notifier, scans),
     passive: null,

@@ -53,6 +53,8 @@ export async function startServer(settings: Settings): Promise<RunningServer> {
   const shownHost = settings.host === "0.0.0.0" ? "localhost" : settings.host;
   const url = `http://${shownHost.includes(":") ? `[${shownHost}]` : shownHost}:${server.port}`;
   log.info("listening", { url, socket: settings.socket ?? "none", data_dir: settings.dataDir });
+  ctx.scheduler.start();
+  ctx.retention.start();
   let stopped = false;
   return {
     url,
@@ -64,6 +66,9 @@ export async function startServer(settings: Settings): Promise<RunningServer> {
       // Stop taking requests, end live streams, let a running scan record itself as cancelled, give
       // in-flight requests a moment, then close what is left and the database file.
       const draining = Promise.all([app.stop(), local?.stop()]);
+      ctx.scheduler.stop();
+      ctx.retention.stop();
+      await ctx.retention.pause();
       await Promise.all([ctx.scans.stop(), ctx.passive?.stop()]);
       // The last changes are queued by now; what is not sent in the grace period stays queued.
       await ctx.notifier.stop();

@@ -5,6 +5,8 @@ import { VERSION } from "../version.ts";
 import { pageRoutes } from "../ui/pages.ts";
 import { auditRoutes } from "./audit.ts";
 import { changeRoutes } from "./changes.ts";
+import { configRoutes } from "./config.ts";
+import { maintenanceRoutes } from "./maintenance.ts";
 import { deviceRoutes } from "./devices.ts";
 import { statsRoutes } from "./stats.ts";
 import { authentication, bindRouteTable } from "./authentication.ts";
@@ -57,6 +59,8 @@ export function createApp(ctx: AppContext) {
     .use(notificationRoutes(ctx))
     .use(metricsRoutes(ctx))
     .use(passiveRoutes(ctx))
+    .use(configRoutes(ctx))
+    .use(maintenanceRoutes(ctx))
     .use(pageRoutes(ctx));
   // Every route is registered: from now on the guard knows which ones were declared public.
   bindRouteTable(ctx, app.routes);

@@ -49,9 +49,18 @@ export function nestingDepth(text: string): number {
 
 const tooLarge = (maxBytes: number) => new HttpError(413, `Request body too large: the limit is ${maxBytes} bytes`);
 
+/** A request body left unread for its route to stream (a database upload is far beyond the JSON limit). */
+export class RawBody {
+  constructor(readonly stream: ReadableStream<Uint8Array> | null) {}
+}
+
+/** Routes that take `application/octet-stream` and read it themselves, with their own limit. */
+const RAW_BODY_ROUTES = new Set(["POST /api/restore"]);
+
 export function bodyParsing(maxBytes: number) {
-  return new Elysia({ name: "argus.body" }).onParse({ as: "global" }, async ({ request, contentType }) => {
+  return new Elysia({ name: "argus.body" }).onParse({ as: "global" }, async ({ request, contentType, path }) => {
     const type = (contentType ?? "").split(";")[0].trim().toLowerCase();
+    if (type === "application/octet-stream" && RAW_BODY_ROUTES.has(`${request.method} ${path}`)) return new RawBody(request.body);
     const text = await readLimited(request, maxBytes);
     if (type === "application/json" || type.endsWith("+json")) {
       if (text.trim() === "") throw new HttpError(400, "Malformed request body: expected JSON, got an empty body");

@@ -11,7 +11,8 @@ import { idParams, noQuery, oneOf, page, paging, strictQuery, wholeNumber } from
 
 const Q_MAX = 200;
 
-const listQuery = strictQuery({
+/** The listing's filters and order, shared with the exports. */
+export const deviceFilters = {
   status: t.Optional(oneOf(DEVICE_STATUSES, `status: must be one of ${DEVICE_STATUSES.join(", ")}`)),
   risk_level: t.Optional(oneOf(LEVELS, `risk_level: must be one of ${LEVELS.join(", ")}`)),
   is_trusted: t.Optional(oneOf(["true", "false"], "is_trusted: must be true or false")),
@@ -19,8 +20,8 @@ const listQuery = strictQuery({
   q: t.Optional(t.String({ maxLength: Q_MAX, description: "Case-insensitive substring of IP, MAC, hostname, vendor or label", error: `q: must be at most ${Q_MAX} characters` })),
   port: t.Optional(wholeNumber("port", "query", 1, 65535, "Only devices with this port open")),
   sort: t.Optional(oneOf(DEVICE_SORTS, `sort: must be one of ${DEVICE_SORTS.join(", ")}`)),
-  ...paging,
-});
+};
+const listQuery = strictQuery({ ...deviceFilters, ...paging });
 
 const PORT_EXAMPLE = { port: 22, protocol: "tcp", service: "ssh", product: "OpenSSH", version: "9.2p1", tls: false, banner: "SSH-2.0-OpenSSH_9.2p1 Debian-2", first_seen: "2024-01-15T10:30:00Z", last_seen: "2024-01-16T08:00:00Z" };
 const DEVICE_EXAMPLE = {

@@ -19,6 +19,8 @@ export const AUDIT_ACTIONS = [
   "backup_created",
   "restore_completed",
   "password_reset",
+  "scheduled_scan_skipped",
+  "retention_cleanup",
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

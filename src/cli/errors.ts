@@ -3,6 +3,7 @@
 import { ConfigError } from "../config/app-config.ts";
 import { SettingsError } from "../config/settings.ts";
 import { BackupError } from "../db/backup.ts";
+import { RestoreError } from "../db/restore.ts";
 import { RawSocketPermissionError } from "../net/errors.ts";
 import { NativeSweepError } from "../net/native.ts";
 import { TargetError } from "../net/targets.ts";
@@ -34,5 +35,6 @@ export function asCliError(e: unknown): CliError | null {
   if (e instanceof RawSocketPermissionError) return new CliError(e.message, EXIT.privilege);
   // A bad configuration file is a failure of the installation, not a usage error.
   if (e instanceof ConfigError || e instanceof BackupError || e instanceof NativeSweepError) return new CliError(e.message);
+  if (e instanceof RestoreError) return new CliError(`${e.message}; nothing was changed`);
   return null;
 }

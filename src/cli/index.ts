@@ -14,6 +14,7 @@ const commands: Record<string, Command> = {
   keys: { usage: "keys create NAME | list | revoke ID", summary: "manage API keys", load: () => import("./keys.ts") },
   user: { usage: "user reset-password [USERNAME]", summary: "set a new admin password", load: () => import("./user.ts") },
   backup: { usage: "backup FILE", summary: "snapshot the database (safe while running)", load: () => import("./backup.ts") },
+  restore: { usage: "restore FILE", summary: "replace the database with a backup (service stopped)", load: () => import("./restore.ts") },
   install: { usage: "install [--no-start]", summary: "install as a hardened systemd service (root)", load: () => import("./install.ts") },
 };
 

@@ -252,10 +252,24 @@ export const migrations: Migration[] = [
   },
   {
     version: 10,
-    // Placeholder: schema version 10 belongs to a branch developed in parallel (issue 10); when the
-    // branches merge, this entry is replaced by that one and the notification queue stays at 11.
-    description: "reserved (no change)",
-    sql: `SELECT 1;`,
+    description: "scheduler state, indexes for pruning history by age, and the file's application id",
+    // application_id marks the file as an Argus database (checked before a restore); files from before
+    // this version carry 0 and are recognised by their tables instead.
+    sql: `
+      CREATE TABLE schedule_runs (
+        profile         TEXT NOT NULL,
+        cron            TEXT NOT NULL,
+        last_run_at     TEXT,
+        last_scan_id    INTEGER,
+        last_skipped_at TEXT,
+        PRIMARY KEY (profile, cron)
+      ) WITHOUT ROWID;
+      CREATE INDEX audit_logs_timestamp ON audit_logs(timestamp);
+      -- Deleting a scan sets devices.last_scan_id to null: without this index every deleted scan
+      -- reads the whole devices table (seconds per batch of pruned scans on 10,000 devices).
+      CREATE INDEX devices_last_scan ON devices(last_scan_id);
+      PRAGMA application_id = 1095911253;
+    `,
   },
   {
     version: 11,
@@ -297,6 +311,9 @@ export const migrations: Migration[] = [
     `,
   },
 ];
+
+/** PRAGMA application_id of an Argus database ("ARGU"), set by migration 10. */
+export const APPLICATION_ID = 0x41524755;
 
 export const LATEST_VERSION = migrations[migrations.length - 1].version;
 

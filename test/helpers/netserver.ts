@@ -4,7 +4,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { Client, sealedEnv } from "./server.ts";
+import { Client, sealedEnv, withoutSchedule } from "./server.ts";
 import type { Testnet } from "./testnet.ts";
 
 const MAIN = resolve(import.meta.dir, "../../src/main.ts");
@@ -54,6 +54,7 @@ export async function startIsolatedServer(env: Record<string, string> = {}): Pro
 async function startInNamespace(spawn: Spawner, env: Record<string, string>, cleanup: () => Promise<void>): Promise<NetServer> {
   const dataDir = mkdtempSync(join(tmpdir(), "argus-netsrv-"));
   const socket = join(dataDir, "argus.sock");
+  if (!env.ARGUS_CONFIG) withoutSchedule(dataDir);
   const launch = async (more: Record<string, string> = {}) => {
     rmSync(socket, { force: true });
     const proc = spawn([process.execPath, MAIN, "serve"], {

@@ -1,7 +1,7 @@
 // Starts the real appliance on an ephemeral loopback port with a temporary data dir, and a small
 // HTTP client with a cookie jar (like `curl -b cookies.txt`) to talk to it.
 import { expect } from "bun:test";
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadSettings } from "../../src/config/settings.ts";
@@ -15,6 +15,7 @@ export type TestServer = RunningServer & { dataDir: string; close: () => Promise
 export async function startTestServer(env: Record<string, string> = {}): Promise<TestServer> {
   // A caller that brings its own data dir (an old database to migrate) keeps and cleans it itself.
   const dataDir = env.ARGUS_DATA_DIR ?? mkdtempSync(join(tmpdir(), "argus-test-"));
+  if (!env.ARGUS_CONFIG) withoutSchedule(dataDir);
   const settings = loadSettings({ ARGUS_PORT: "0", ARGUS_HOST: "127.0.0.1", ARGUS_LOG_LEVEL: "error", ...env, ARGUS_DATA_DIR: dataDir });
   const server = await startServer(settings);
   return {
@@ -25,6 +26,16 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * Test appliances start with an empty schedule: the default one scans the confirmed subnets every 15
+ * minutes, and a test that confirms a subnet (setup wizard) must never scan it from this machine.
+ * Tests of the schedule set one through PUT /api/config, in a namespace of their own.
+ */
+export function withoutSchedule(dataDir: string): void {
+  const file = join(dataDir, "config.json");
+  if (!existsSync(file)) writeFileSync(file, JSON.stringify({ schedule: [] }) + "\n", { mode: 0o600 });
 }
 
 export type Reply = { status: number; headers: Headers; body: any; text: string };

@@ -1,0 +1,47 @@
+// `argus restore FILE`: the shell's way to POST /api/restore, for when the service is stopped. Same
+// checks and the same swap (src/db/restore.ts): the current database is kept as a dated copy.
+import { copyFileSync, existsSync, rmSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { restoreInto } from "../db/restore.ts";
+import { AuditLog } from "../audit/audit-log.ts";
+import { ScanLock, scanLockPath } from "../scans/scan-lock.ts";
+import { openExisting, resolveDataDir, takeDataDir } from "./database.ts";
+import { CliError, EXIT } from "./errors.ts";
+
+export const USAGE = `Usage: argus restore FILE [--data-dir DIR]
+
+Replaces the Argus database with the backup FILE (from argus backup or GET /api/backup). Stop the
+service first. Only an intact Argus database not newer than this version is accepted; the current
+database is kept beside it as argus-before-restore-YYYYMMDD-HHMMSS.db.`;
+
+export async function run(argv: string[]): Promise<number> {
+  const { dataDir: flag, rest } = takeDataDir(argv);
+  if (rest.includes("--help") || rest.includes("-h")) {
+    console.log(USAGE);
+    return EXIT.ok;
+  }
+  const unknown = rest.find((a) => a.startsWith("-"));
+  if (unknown) throw new CliError(`unknown option ${unknown}`, EXIT.usage);
+  if (rest.length !== 1) throw new CliError("give exactly one backup FILE", EXIT.usage);
+  const source = resolve(rest[0]);
+  if (!existsSync(source)) throw new CliError(`${source} does not exist`, EXIT.nothing);
+  const dataDir = resolveDataDir(flag);
+  const db = openExisting(dataDir);
+  // Work on a copy: the restore migrates it, and FILE stays as it was.
+  const upload = join(dataDir, `.restore-${process.pid}.db`);
+  try {
+    // A scan that runs holds the scan lock (the service, or argus scan); a row left `running` by a dead
+    // process does not.
+    if (new ScanLock(scanLockPath(db.filename)).heldElsewhere()) throw new CliError("a scan is running: stop the service (systemctl stop argus) first");
+    copyFileSync(source, upload);
+    const result = restoreInto(db, upload, dataDir);
+    new AuditLog(db).record({ username: process.env.SUDO_USER ?? process.env.USER ?? "root", ip: null, userAgent: "argus restore" }, "restore_completed", {
+      details: { devices: result.devices, schema_version: result.schema_version, previous_kept_as: result.kept_as },
+    });
+    console.log(`restored ${source}: ${result.devices} device(s); the previous database is kept as ${result.kept_as}`);
+    return EXIT.ok;
+  } finally {
+    db.close();
+    for (const f of [upload, `${upload}-wal`, `${upload}-shm`, `${upload}-journal`]) rmSync(f, { force: true });
+  }
+}

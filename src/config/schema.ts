@@ -1,0 +1,119 @@
+// The appliance configuration's one schema (SPEC §5 "Config"), composed of per-section schemas. It
+// validates the file at start, the body of PUT /api/config, and is the OpenAPI entry of both config
+// routes. A new section (notifications, …) adds its properties to CONFIG_SECTIONS and, when the schema
+// cannot say everything, a check to SECTION_CHECKS.
+import { OptionalKind, Type, type Static, type TSchema } from "@sinclair/typebox";
+import { Value } from "@sinclair/typebox/value";
+import { ConfigError } from "./config-error.ts";
+import { mapObjects, redactedSchema, secretMarkersAccepted } from "./secrets.ts";
+import { passiveSection, retentionSection } from "./sections/operation.ts";
+import { checkSchedule, scheduleSection } from "./sections/schedule.ts";
+import { checkScanning, scanningSection } from "./sections/scanning.ts";
+import { DEFAULT_NOTIFICATIONS, NotificationsSchema, validateNotifications, type NotificationsConfig } from "../notify/config.ts";
+
+export const CONFIG_SECTIONS = {
+  ...scanningSection,
+  ...scheduleSection,
+  ...retentionSection,
+  ...passiveSection,
+  notifications: Type.Unsafe<NotificationsConfig>({ ...NotificationsSchema, default: DEFAULT_NOTIFICATIONS }),
+};
+
+/**
+ * Sections whose own validator runs before the schema: their reasons name the member of a union that
+ * was meant (`notifications.channels[0].token`), which a generic union error cannot. Each returns the
+ * section normalised (defaults filled in).
+ */
+const SECTION_PARSERS: Partial<Record<keyof typeof CONFIG_SECTIONS, (raw: unknown) => { ok: true; value: unknown } | { ok: false; field: string; reason: string }>> = {
+  notifications: (raw) => validateNotifications(raw),
+};
+
+/** The whole configuration, every key present (defaults filled in). */
+export const ConfigSchema = Type.Object(CONFIG_SECTIONS, { additionalProperties: false });
+export type AppConfig = Static<typeof ConfigSchema>;
+
+/** Cross-field and semantic checks the schema cannot express, in order. */
+const SECTION_CHECKS: ((c: AppConfig) => void)[] = [checkScanning, checkSchedule];
+
+/** Environment variables that override a key of the file (SPEC §5: env vars override). */
+export const ENV_OVERRIDES: Partial<Record<keyof AppConfig, { variable: string; parse: (raw: string) => unknown }>> = {
+  subnets: { variable: "ARGUS_SUBNETS", parse: commaList },
+  exclude: { variable: "ARGUS_EXCLUDE", parse: commaList },
+};
+
+function commaList(raw: string): string[] {
+  return raw
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
+}
+
+export const DEFAULT_CONFIG: AppConfig = Value.Default(ConfigSchema, {}) as AppConfig;
+
+/** Validates a raw configuration (a file's content or a merged update); returns it with defaults filled in. */
+export function validateConfig(raw: unknown): AppConfig {
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) throw new ConfigError("(config)", "must be a JSON object");
+  const filled = Value.Default(ConfigSchema, structuredClone(raw)) as Record<string, unknown>;
+  for (const [key, parse] of Object.entries(SECTION_PARSERS)) {
+    const parsed = parse!(filled[key]);
+    if (!parsed.ok) throw new ConfigError(parsed.field, parsed.reason);
+    filled[key] = parsed.value;
+  }
+  const problem = firstProblem(ConfigSchema, filled);
+  if (problem) throw new ConfigError(problem.field, problem.reason);
+  const config = filled as AppConfig;
+  for (const check of SECTION_CHECKS) check(config);
+  return config;
+}
+
+/** The first schema violation as a dotted field path and a readable reason (the schema's `errorMessage`). */
+export function firstProblem(schema: TSchema, value: unknown): { field: string; reason: string } | null {
+  const e = Value.Errors(schema, value).First();
+  if (!e) return null;
+  const field = e.path.split("/").slice(1).join(".") || "(config)";
+  if (e.message === "Unexpected property") return { field, reason: "is not a known setting" };
+  const custom = (e.schema as { errorMessage?: string }).errorMessage;
+  return { field, reason: custom ?? e.message.charAt(0).toLowerCase() + e.message.slice(1) };
+}
+
+/**
+ * PUT /api/config's body: any subset of the top-level keys (each replaces its whole value), secrets
+ * optional with `<key>_set` markers, and `env_overrides` as GET shows it (ignored). No top-level
+ * defaults: an absent key must stay absent, not be reset. Checked by `firstProblem` in the route, not
+ * handed to Elysia's validator, which rewrites schemas in place (number coercion, defaults).
+ */
+export const ConfigPatchSchema: TSchema = Type.Object(
+  {
+    ...Object.fromEntries(
+      Object.entries(CONFIG_SECTIONS).map(([k, s]) => [
+        k,
+        // A section with its own parser is checked by it (with the stored secrets merged in first).
+        k in SECTION_PARSERS ? Type.Optional(Type.Unknown({ description: `As GET /api/config shows ${k}; checked as a whole` })) : Type.Optional(withoutDefault(defaultsOptional(secretMarkersAccepted(s)))),
+      ]),
+    ),
+    env_overrides: Type.Optional(Type.Unknown({ description: "Ignored (read-only, as GET shows it)" })),
+  },
+  { additionalProperties: false },
+);
+
+/** GET /api/config's answer: the configuration in force with secrets redacted, and which keys the environment sets. */
+export const ConfigViewSchema = Type.Object({
+  ...(redactedSchema(Type.Object(CONFIG_SECTIONS)) as any).properties,
+  env_overrides: Type.Record(Type.String(), Type.String(), {
+    description: 'Keys set by an environment variable, which wins over the file: {"subnets": "ARGUS_SUBNETS"}',
+  }),
+});
+
+/** Nested fields with a default may be left out of a request (`enabled` of a schedule entry). */
+function defaultsOptional(schema: TSchema): TSchema {
+  return mapObjects(schema, (props) =>
+    Object.fromEntries(Object.entries(props).map(([k, v]) => [k, (v as any).default !== undefined && !(OptionalKind in v) ? Type.Optional(v) : v])),
+  );
+}
+
+function withoutDefault(schema: TSchema): TSchema {
+  const { default: _unused, ...rest } = schema as any;
+  return Object.assign(Object.create(Object.getPrototypeOf(schema)), rest, {
+    ...Object.fromEntries(Object.getOwnPropertySymbols(schema).map((s) => [s, (schema as any)[s]])),
+  });
+}

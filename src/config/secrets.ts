@@ -1,0 +1,117 @@
+// Secrets in the configuration (webhook secrets, tokens, passwords) are write-only: a response shows
+// `"<key>_set": true` in their place. Generic over the whole tree, so any section that names a field
+// `secret`, `token` or `password` is covered without code of its own.
+import { CloneType, Kind, OptionalKind, Type, type TSchema } from "@sinclair/typebox";
+
+const SECRET_KEYS = new Set(["secret", "token", "password"]);
+export const isSecretKey = (key: string) => SECRET_KEYS.has(key);
+const MARKER = /^(.*)_set$/;
+
+type Json = unknown;
+const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+
+/** The value with every secret replaced by `<key>_set` (true when it holds something). */
+export function redact(value: Json): Json {
+  if (Array.isArray(value)) return value.map(redact);
+  if (!isPlainObject(value)) return value;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) {
+    if (isSecretKey(k)) out[`${k}_set`] = v !== null && v !== undefined && v !== "";
+    else if (k === "url" && typeof v === "string") out[k] = maskUrlPassword(v);
+    else out[k] = redact(v);
+  }
+  return out;
+}
+
+const URL_PASSWORD = /(\/\/[^/@:\s]*):[^/@\s]*@/;
+export const URL_PASSWORD_MASK = "***";
+
+/** A URL's password (`mqtt://user:pw@broker`) is a secret too: shown as `***`. */
+export function maskUrlPassword(url: string): string {
+  return url.replace(URL_PASSWORD, `$1:${URL_PASSWORD_MASK}@`);
+}
+
+/** Secret key paths present in a value (for tests and audits: which secrets exist, never what they are). */
+export function secretPaths(value: Json, prefix = ""): string[] {
+  if (Array.isArray(value)) return value.flatMap((v, i) => secretPaths(v, `${prefix}${i}.`));
+  if (!isPlainObject(value)) return [];
+  return Object.entries(value).flatMap(([k, v]) => (isSecretKey(k) ? [`${prefix}${k}`] : secretPaths(v, `${prefix}${k}.`)));
+}
+
+/**
+ * A client that sends back what it read (`"token_set": true`, no `token`) keeps the stored secret.
+ * Removes every `<secret>_set` marker from `next`; where it is true and the secret itself is absent,
+ * the secret is taken from `prev` at the same place (list items are matched by `name`, else by position).
+ */
+export function carrySecrets(next: Json, prev: Json): Json {
+  if (Array.isArray(next)) {
+    const before = Array.isArray(prev) ? prev : [];
+    return next.map((item, i) => {
+      const name = isPlainObject(item) ? item.name : undefined;
+      const match = name !== undefined ? before.find((p) => isPlainObject(p) && p.name === name) : before[i];
+      return carrySecrets(item, match);
+    });
+  }
+  if (!isPlainObject(next)) return next;
+  const old = isPlainObject(prev) ? prev : {};
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(next)) {
+    const m = MARKER.exec(k);
+    if (m && isSecretKey(m[1]) && typeof v === "boolean") {
+      if (v && !(m[1] in next) && old[m[1]] !== undefined) out[m[1]] = old[m[1]];
+      continue;
+    }
+    // A URL sent back with its password masked keeps the stored password.
+    if (k === "url" && typeof v === "string" && v.includes(`:${URL_PASSWORD_MASK}@`) && typeof old[k] === "string") {
+      const stored = URL_PASSWORD.exec(old[k] as string);
+      out[k] = stored ? v.replace(`:${URL_PASSWORD_MASK}@`, stored[0].slice(stored[1].length)) : v;
+      continue;
+    }
+    out[k] = carrySecrets(v, old[k]);
+  }
+  return out;
+}
+
+/** Rebuilds a schema tree bottom-up, letting `objectHook` rewrite each object's properties. */
+export function mapObjects(schema: TSchema, objectHook: (props: Record<string, TSchema>) => Record<string, TSchema>): TSchema {
+  const optional = (schema as any)[OptionalKind] === "Optional";
+  let out: TSchema;
+  const kind = (schema as any)[Kind];
+  const { properties, required, items, anyOf, type, ...options } = schema as any;
+  if (kind === "Object") {
+    const props: Record<string, TSchema> = {};
+    for (const [k, v] of Object.entries(properties as Record<string, TSchema>)) props[k] = mapObjects(v, objectHook);
+    out = Type.Object(objectHook(props), options);
+  } else if (kind === "Array") out = Type.Array(mapObjects(items, objectHook), options);
+  else if (kind === "Union") out = Type.Union((anyOf as TSchema[]).map((s) => mapObjects(s, objectHook)), options);
+  else out = CloneType(schema);
+  return optional ? Type.Optional(out) : out;
+}
+
+/** The schema of a redacted value (for the OpenAPI response): secrets become `<key>_set` booleans. */
+export function redactedSchema(schema: TSchema): TSchema {
+  return mapObjects(schema, (props) => {
+    const out: Record<string, TSchema> = {};
+    for (const [k, v] of Object.entries(props)) {
+      if (isSecretKey(k)) out[`${k}_set`] = Type.Optional(Type.Boolean({ description: `Whether a ${k} is stored (it is never shown)` }));
+      else out[k] = v;
+    }
+    return out;
+  });
+}
+
+/** The schema a client may send: secrets become optional, and `<key>_set: true` keeps the stored one. */
+export function secretMarkersAccepted(schema: TSchema): TSchema {
+  return mapObjects(schema, (props) => {
+    const out: Record<string, TSchema> = {};
+    for (const [k, v] of Object.entries(props)) {
+      if (!isSecretKey(k)) {
+        out[k] = v;
+        continue;
+      }
+      out[k] = (v as any)[OptionalKind] === "Optional" ? v : Type.Optional(v);
+      out[`${k}_set`] = Type.Optional(Type.Boolean({ description: `true without \`${k}\`: keep the stored ${k}` }));
+    }
+    return out;
+  });
+}

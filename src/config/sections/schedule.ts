@@ -1,0 +1,61 @@
+// When scans run on their own: cron entries per profile (SPEC §5 "Schedule").
+import { Cron } from "croner";
+import { Type as t } from "@sinclair/typebox";
+import { BUILTIN_PROFILES, type CustomProfile } from "../../scan/profiles.ts";
+import { ConfigError } from "../config-error.ts";
+
+/** An intensive scan probes all 65,535 ports of every host: it may not be planned more often than this. */
+export const INTENSIVE_MIN_INTERVAL_S = 3600;
+
+export type ScheduleEntry = { profile: string; cron: string; enabled: boolean };
+
+export const DEFAULT_SCHEDULE: ScheduleEntry[] = [
+  { profile: "quick", cron: "*/15 * * * *", enabled: true },
+  { profile: "normal", cron: "30 3 * * *", enabled: true },
+];
+
+export const scheduleSection = {
+  schedule: t.Array(
+    t.Object(
+      {
+        profile: t.String({ minLength: 1, maxLength: 32, description: "quick | normal | intensive | a custom profile", errorMessage: "must be a profile name" }),
+        cron: t.String({ minLength: 1, maxLength: 200, description: "5 fields (minute hour day month weekday), or 6 with seconds first; the appliance's local time", errorMessage: "must be a cron expression" }),
+        enabled: t.Boolean({ default: true, errorMessage: "must be true or false" }),
+      },
+      { additionalProperties: false, errorMessage: "must be an entry {profile, cron, enabled}" },
+    ),
+    { default: DEFAULT_SCHEDULE, maxItems: 32, description: "Scheduled scans; they stay idle until a subnet is confirmed", errorMessage: "must be a list of {profile, cron, enabled}" },
+  ),
+};
+
+/** Parses a cron expression as the scheduler will run it (5 fields, or 6 with seconds); throws on anything else. */
+export function parseCron(expression: string): Cron {
+  return new Cron(expression, { mode: "5-or-6-parts" });
+}
+
+export function checkSchedule(c: { schedule: ScheduleEntry[]; profiles: CustomProfile[] }): void {
+  const known = [...BUILTIN_PROFILES, ...c.profiles.map((p) => p.name)];
+  c.schedule.forEach((entry, i) => {
+    if (!known.includes(entry.profile)) throw new ConfigError(`schedule.${i}.profile`, `unknown profile "${entry.profile}" (known: ${known.join(", ")})`);
+    const fields = entry.cron.trim().split(/\s+/).length;
+    if (fields !== 5 && fields !== 6) {
+      throw new ConfigError(`schedule.${i}.cron`, `"${entry.cron}" has ${fields} fields; use 5 (minute hour day month weekday) or 6 (seconds first)`);
+    }
+    let cron: Cron;
+    try {
+      cron = parseCron(entry.cron);
+    } catch (e) {
+      throw new ConfigError(`schedule.${i}.cron`, `"${entry.cron}" is not a valid cron expression: ${(e as Error).message}`);
+    }
+    const runs = cron.nextRuns(200);
+    if (runs.length === 0) throw new ConfigError(`schedule.${i}.cron`, `"${entry.cron}" never fires`);
+    if (entry.profile === "intensive") {
+      // Sampled over the next 200 runs: enough to meet every gap of a daily or weekly pattern.
+      for (let k = 1; k < runs.length; k++) {
+        if (runs[k].getTime() - runs[k - 1].getTime() < INTENSIVE_MIN_INTERVAL_S * 1000) {
+          throw new ConfigError(`schedule.${i}.cron`, `an intensive scan may run at most hourly; "${entry.cron}" fires more often (an intensive scan can take longer than that)`);
+        }
+      }
+    }
+  });
+}

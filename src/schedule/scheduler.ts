@@ -1,0 +1,141 @@
+// Runs the configured schedule (SPEC §5 "Schedule"): one croner job per enabled entry, planned from
+// now on, so runs missed while the appliance was off are never replayed at start. Idle until a subnet
+// is confirmed (consent). A tick that finds a scan running is skipped and recorded, never queued.
+import type { Database } from "bun:sqlite";
+import type { Cron } from "croner";
+import type { AuditLog } from "../audit/audit-log.ts";
+import type { AppConfig } from "../config/app-config.ts";
+import { parseCron, type ScheduleEntry } from "../config/sections/schedule.ts";
+import { log } from "../log.ts";
+import { ScanBusyError } from "../scans/manager.ts";
+import { isoNow, toIso } from "../time.ts";
+import { SCHEDULER_ACTOR } from "./scheduled-scan.ts";
+
+export type ScheduleState = "scheduled" | "disabled" | "waiting_for_subnet" | "paused";
+
+export type ScheduleView = ScheduleEntry & {
+  state: ScheduleState;
+  next_run_at: string | null;
+  last_run_at: string | null;
+  last_scan_id: number | null;
+  last_skipped_at: string | null;
+};
+
+type Job = { entry: ScheduleEntry; cron: Cron | null };
+
+export type SchedulerDeps = {
+  db: Database;
+  config: () => AppConfig;
+  audit: AuditLog;
+  /** Starts a network scan with this profile (throws ScanBusyError while one runs). */
+  startScan: (profile: string) => { scan_id: number };
+};
+
+export class Scheduler {
+  private jobs: Job[] = [];
+  private paused = false;
+  private stopped = false;
+
+  constructor(private readonly deps: SchedulerDeps) {}
+
+  /** (Re)plans every entry from the configuration in force; called at start and after each config change. */
+  reload(): void {
+    for (const j of this.jobs) j.cron?.stop();
+    const cfg = this.deps.config();
+    const active = !this.stopped && !this.paused && cfg.subnets.length > 0;
+    this.jobs = cfg.schedule.map((entry) => ({
+      entry,
+      cron: active && entry.enabled ? parseCron(entry.cron).schedule(() => this.tick(entry)) : null,
+    }));
+  }
+
+  start(): void {
+    this.stopped = false;
+    this.reload();
+    const next = this.nextRun();
+    if (this.deps.config().subnets.length === 0) log.info("schedule idle: no subnet confirmed yet");
+    else if (next) log.info("next scheduled scan", { profile: next.profile, at: next.at });
+    else log.info("no scan scheduled");
+  }
+
+  /** The soonest planned run, if any. */
+  nextRun(): { profile: string; at: string } | null {
+    let best: { profile: string; at: Date } | null = null;
+    for (const j of this.jobs) {
+      const at = j.cron?.nextRun();
+      if (at && (!best || at < best.at)) best = { profile: j.entry.profile, at };
+    }
+    return best ? { profile: best.profile, at: toIso(best.at.getTime()) } : null;
+  }
+
+  /** Holds every entry (restore); `resume` plans them again from now. */
+  pause(): void {
+    this.paused = true;
+    this.reload();
+  }
+
+  resume(): void {
+    this.paused = false;
+    this.reload();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    for (const j of this.jobs) j.cron?.stop();
+    this.jobs = [];
+  }
+
+  entries(): ScheduleView[] {
+    const cfg = this.deps.config();
+    const planned = new Map(this.jobs.map((j) => [j.entry, j.cron]));
+    return cfg.schedule.map((entry) => {
+      const row = this.deps.db.query("SELECT last_run_at, last_scan_id, last_skipped_at FROM schedule_runs WHERE profile = ? AND cron = ?").get(entry.profile, entry.cron) as
+        | { last_run_at: string | null; last_scan_id: number | null; last_skipped_at: string | null }
+        | null;
+      const next = planned.get(entry)?.nextRun() ?? null;
+      const state: ScheduleState = !entry.enabled ? "disabled" : cfg.subnets.length === 0 ? "waiting_for_subnet" : this.paused || this.stopped ? "paused" : "scheduled";
+      return {
+        ...entry,
+        state,
+        next_run_at: next ? toIso(next.getTime()) : null,
+        last_run_at: row?.last_run_at ?? null,
+        last_scan_id: row?.last_scan_id ?? null,
+        last_skipped_at: row?.last_skipped_at ?? null,
+      };
+    });
+  }
+
+  private tick(entry: ScheduleEntry): void {
+    if (this.paused || this.stopped) return;
+    const now = isoNow();
+    try {
+      const started = this.deps.startScan(entry.profile);
+      this.remember(entry, { last_run_at: now, last_scan_id: started.scan_id });
+      log.info("scheduled scan started", { scan_id: started.scan_id, profile: entry.profile, cron: entry.cron });
+    } catch (e) {
+      if (e instanceof ScanBusyError) {
+        this.remember(entry, { last_skipped_at: now });
+        this.deps.audit.record(SCHEDULER_ACTOR, "scheduled_scan_skipped", {
+          resource: `scan:${e.runningScanId}`,
+          details: { profile: entry.profile, cron: entry.cron, reason: "a scan was running", running_scan_id: e.runningScanId },
+        });
+        log.info("scheduled scan skipped: a scan is running", { profile: entry.profile, running_scan_id: e.runningScanId });
+        return;
+      }
+      log.warn("scheduled scan could not start", { profile: entry.profile, error: e instanceof Error ? e.message : String(e) });
+      this.deps.audit.record(SCHEDULER_ACTOR, "scan_started", { success: false, details: { profile: entry.profile, trigger: "schedule", error: e instanceof Error ? e.message : String(e) } });
+    } finally {
+      log.debug("next scheduled scan", { at: this.nextRun()?.at ?? "none" });
+    }
+  }
+
+  private remember(entry: ScheduleEntry, fields: { last_run_at?: string; last_scan_id?: number; last_skipped_at?: string }): void {
+    this.deps.db
+      .query(
+        `INSERT INTO schedule_runs (profile, cron, last_run_at, last_scan_id, last_skipped_at) VALUES (?1, ?2, ?3, ?4, ?5)
+         ON CONFLICT (profile, cron) DO UPDATE SET last_run_at = coalesce(?3, last_run_at), last_scan_id = coalesce(?4, last_scan_id),
+           last_skipped_at = coalesce(?5, last_skipped_at)`,
+      )
+      .run(entry.profile, entry.cron, fields.last_run_at ?? null, fields.last_scan_id ?? null, fields.last_skipped_at ?? null);
+  }
+}

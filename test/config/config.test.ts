@@ -1,0 +1,177 @@
+// GET/PUT /api/config against the real appliance and its real file: round trip, partial updates,
+// every field refused with the old config intact, environment overrides, live application. The server
+// runs in a network namespace of its own: a confirmed subnet arms the schedule.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { carrySecrets, redact, redactedSchema } from "../../src/config/secrets.ts";
+import { Type } from "@sinclair/typebox";
+import { startIsolatedServer, waitForScan, type NetServer } from "../helpers/netserver.ts";
+import { adminWithKey, type Client } from "../helpers/server.ts";
+import { requireRoot } from "../helpers/testnet.ts";
+
+const root = requireRoot("runs the appliance in an isolated network namespace (a confirmed subnet arms the schedule)");
+
+const FULL = {
+  subnets: ["10.9.4.0/28"],
+  exclude: ["10.9.4.1", "aa:bb:cc:dd:ee:ff"],
+  port_range: "22,80,443",
+  allow_public_ranges: false,
+  interface: null,
+  scan_rate: 500,
+  profiles: [{ name: "web", ports: "80,443,8000-8100", service_detection: true, deep: false }],
+  schedule: [
+    { profile: "web", cron: "0 0 1 1 *", enabled: false },
+    { profile: "quick", cron: "0 0 1 1 *", enabled: true },
+  ],
+  retention_days: 30,
+  passive: false,
+};
+
+describe.skipIf(!root)("configuration API", () => {
+  let server: NetServer;
+  let api: Client;
+  const file = () => join(server.dataDir, "config.json");
+  const put = (body: unknown) => api.request("PUT", "/api/config", { json: body });
+
+  beforeAll(async () => {
+    server = await startIsolatedServer();
+    ({ key: apiKey } = await adminWithKey(server));
+    api = server.client({ "X-API-Key": apiKey });
+  });
+  afterAll(() => server?.close());
+  let apiKey = "";
+
+  test("defaults with no configuration; the schedule waits for a subnet", async () => {
+    const res = await api.get("/api/config");
+    expect(res.status).toBe(200);
+    // The test helper starts every appliance with an empty schedule; everything else is the default.
+    expect(res.body).toEqual({ subnets: [], exclude: [], port_range: "1-1000", allow_public_ranges: false, interface: null, scan_rate: 5000, profiles: [], schedule: [], retention_days: 90, passive: true, env_overrides: {} });
+    expect((await put({ schedule: [{ profile: "quick", cron: "*/15 * * * *" }] })).status).toBe(200);
+    const schedule = await api.get("/api/schedule");
+    expect(schedule.body).toEqual([{ profile: "quick", cron: "*/15 * * * *", enabled: true, state: "waiting_for_subnet", next_run_at: null, last_run_at: null, last_scan_id: null, last_skipped_at: null }]);
+  });
+
+  test("round trip: what PUT stores is what GET answers and what the file holds (mode 0600, no temp file left)", async () => {
+    const res = await put(FULL);
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ ...FULL, env_overrides: {} });
+    expect((await api.get("/api/config")).body).toEqual({ ...FULL, env_overrides: {} });
+    expect(JSON.parse(readFileSync(file(), "utf8"))).toEqual(FULL);
+    expect(statSync(file()).mode & 0o777).toBe(0o600);
+    expect(readdirSync(server.dataDir).filter((f) => f.includes("tmp"))).toEqual([]);
+    const audit = (await api.get("/api/audit-logs?action=config_updated")).body;
+    expect(audit[0].details.changed.sort()).toEqual(Object.keys(FULL).filter((k) => k !== "allow_public_ranges" && k !== "interface").sort());
+    // Now that a subnet is confirmed, the enabled entry is planned (for 1 January) and the disabled one is not.
+    const schedule = (await api.get("/api/schedule")).body;
+    expect(schedule.map((e: any) => [e.profile, e.state])).toEqual([["web", "disabled"], ["quick", "scheduled"]]);
+    expect(schedule[1].next_run_at).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:00Z$/);
+    expect(schedule[0].next_run_at).toBeNull();
+  });
+
+  test("a partial update replaces only the keys it gives; the audit names them without values", async () => {
+    const res = await put({ retention_days: 7, exclude: [] });
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ ...FULL, retention_days: 7, exclude: [], env_overrides: {} });
+    expect(JSON.parse(readFileSync(file(), "utf8"))).toEqual({ ...FULL, retention_days: 7, exclude: [] });
+    const audit = (await api.get("/api/audit-logs?action=config_updated")).body;
+    expect(audit[0].details).toEqual({ changed: ["exclude", "retention_days"] });
+    // Sending back what GET showed (env_overrides included) changes nothing and audits nothing.
+    const again = await put((await api.get("/api/config")).body);
+    expect(again.status).toBe(200);
+    expect((await api.get("/api/audit-logs?action=config_updated")).headers.get("x-total-count")).toBe(String(audit.length));
+  });
+
+  const INVALID: [string, Record<string, unknown>][] = [
+    ["subnets", { subnets: ["8.8.8.0/24"] }],
+    ["subnets", { subnets: "10.0.0.0/24" }],
+    ["subnets", { subnets: ["10.0.0.0/8"] }],
+    ["exclude", { exclude: ["not-an-address"] }],
+    ["port_range", { port_range: "0-70000" }],
+    ["allow_public_ranges", { allow_public_ranges: "yes" }],
+    ["interface", { interface: "eth0; reboot" }],
+    ["scan_rate", { scan_rate: 5 }],
+    ["scan_rate", { scan_rate: 1.5 }],
+    ["profiles.0.name", { profiles: [{ name: "quick", ports: "1-10" }] }],
+    ["profiles.0.ports", { profiles: [{ name: "x", ports: "80-" }] }],
+    ["profiles.0.extra", { profiles: [{ name: "x", ports: "80", extra: true }] }],
+    ["schedule.0.cron", { schedule: [{ profile: "quick", cron: "0 * * * * * *" }] }],
+    ["schedule.0.cron", { schedule: [{ profile: "quick", cron: "61 * * * *" }] }],
+    ["schedule.0.cron", { schedule: [{ profile: "intensive", cron: "*/30 * * * *" }] }],
+    ["schedule.1.profile", { schedule: [{ profile: "quick", cron: "0 * * * *" }, { profile: "turbo", cron: "0 3 * * *" }] }],
+    ["schedule.0.enabled", { schedule: [{ profile: "quick", cron: "0 * * * *", enabled: "yes" }] }],
+    ["schedule", { schedule: { profile: "quick" } }],
+    ["retention_days", { retention_days: 0 }],
+    ["retention_days", { retention_days: -1 }],
+    ["retention_days", { retention_days: "90" }],
+    ["passive", { passive: 1 }],
+    ["color", { color: "blue" }],
+  ];
+  for (const [field, body] of INVALID) {
+    test(`${JSON.stringify(body)} → 422 naming '${field}', the old config in force and on disk`, async () => {
+      const before = readFileSync(file(), "utf8");
+      const shown = (await api.get("/api/config")).body;
+      const res = await put(body);
+      expect(res.status).toBe(422);
+      expect(Object.keys(res.body)).toEqual(["detail"]);
+      expect(res.body.detail).toContain(`'${field}'`);
+      expect(readFileSync(file(), "utf8")).toBe(before);
+      expect((await api.get("/api/config")).body).toEqual(shown);
+    });
+  }
+
+  test("an intensive scan at most hourly is accepted", async () => {
+    const res = await put({ schedule: [{ profile: "intensive", cron: "0 */2 * * *", enabled: false }] });
+    expect(res.status).toBe(200);
+  });
+
+  test("applied at once: a trigger without subnet scans the newly confirmed subnet", async () => {
+    expect((await put({ subnets: ["10.9.5.0/29"], schedule: [] })).status).toBe(200);
+    const res = await api.request("POST", "/api/scan/trigger?profile=quick");
+    expect(res.status).toBe(202);
+    expect(res.body.subnet).toBe("10.9.5.0/29");
+    await waitForScan(api, res.body.scan_id);
+  });
+});
+
+describe.skipIf(!root)("environment overrides", () => {
+  test("win over the file, are shown as such, and a PUT that would change them is refused", async () => {
+    const server = await startIsolatedServer({ ARGUS_SUBNETS: "10.9.6.0/28" });
+    try {
+      const { key } = await adminWithKey(server);
+      const api = server.client({ "X-API-Key": key });
+      const shown = (await api.get("/api/config")).body;
+      expect(shown.subnets).toEqual(["10.9.6.0/28"]);
+      expect(shown.env_overrides).toEqual({ subnets: "ARGUS_SUBNETS" });
+      const refused = await api.request("PUT", "/api/config", { json: { subnets: ["10.9.7.0/28"] } });
+      expect(refused.status).toBe(409);
+      expect(refused.body.detail).toContain("ARGUS_SUBNETS");
+      // Sending the value in force back is fine, and other keys change as usual.
+      const ok = await api.request("PUT", "/api/config", { json: { subnets: ["10.9.6.0/28"], scan_rate: 100 } });
+      expect(ok.status).toBe(200);
+      expect(ok.body.scan_rate).toBe(100);
+      expect(JSON.parse(readFileSync(join(server.dataDir, "config.json"), "utf8"))).toEqual({ schedule: [], scan_rate: 100 });
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+describe("secrets are write-only (generic over every section)", () => {
+  const stored = { channels: [{ name: "hooks", url: "http://10.0.0.5/", secret: "s3cr3t" }, { name: "phone", token: "tok", password: "" }] };
+
+  test("a view shows <key>_set in place of each secret", () => {
+    expect(redact(stored)).toEqual({ channels: [{ name: "hooks", url: "http://10.0.0.5/", secret_set: true }, { name: "phone", token_set: true, password_set: false }] });
+    expect(JSON.stringify(redact(stored))).not.toContain("s3cr3t");
+  });
+
+  test("sending back a view keeps the stored secrets; a new value replaces one; matching is by name", () => {
+    const back = { channels: [{ name: "phone", token_set: true, password: "new" }, { name: "hooks", url: "http://10.0.0.6/", secret_set: true }] };
+    expect(carrySecrets(back, stored)).toEqual({ channels: [{ name: "phone", token: "tok", password: "new" }, { name: "hooks", url: "http://10.0.0.6/", secret: "s3cr3t" }] });
+  });
+
+  test("the response schema has no secret field", () => {
+    const schema = redactedSchema(Type.Object({ url: Type.String(), token: Type.String() })) as any;
+    expect(Object.keys(schema.properties).sort()).toEqual(["token_set", "url"]);
+  });
+});

@@ -1,0 +1,156 @@
+// Backup and restore through the real API and CLI: a backup taken while a scan runs restores to the
+// same device list; every bad upload is refused with the database byte-identical afterwards.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { Database } from "bun:sqlite";
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { LATEST_VERSION } from "../../src/db/migrations.ts";
+import { startNetServer, waitForScan, type NetServer } from "../helpers/netserver.ts";
+import { adminWithKey, Client, sealedEnv, startTestServer, type TestServer } from "../helpers/server.ts";
+import { Scratch } from "../helpers/scratch.ts";
+import { requireRoot, startTestnet, type Testnet } from "../helpers/testnet.ts";
+
+const root = requireRoot("scans a namespace test network while taking the backup");
+const scratch = new Scratch();
+afterAll(() => scratch.clear());
+
+async function download(base: string, key: string, unix?: string): Promise<{ res: Response; bytes: Uint8Array }> {
+  const res = await fetch(`${base}/api/backup`, { headers: { "X-API-Key": key }, ...(unix ? { unix } : {}) } as RequestInit);
+  return { res, bytes: new Uint8Array(await res.arrayBuffer()) };
+}
+
+const octets = (body: BodyInit) => ({ body, headers: { "content-type": "application/octet-stream" } });
+
+describe.skipIf(!root)("backup during a scan", () => {
+  let net: Testnet;
+  let server: NetServer;
+  afterAll(async () => {
+    await server?.close();
+    await net?.down();
+  }, 60_000);
+
+  test("a backup taken while a scan runs restores to an identical device list", async () => {
+    net = await startTestnet({ hosts: 4 });
+    server = await startNetServer(net, { ARGUS_SUBNETS: net.truth.lan_subnet });
+    const { key } = await adminWithKey(server);
+    const api = server.client({ "X-API-Key": key });
+    const first = await api.request("POST", "/api/scan/trigger?profile=quick");
+    await waitForScan(api, first.body.scan_id);
+    const devices = (await api.get("/api/devices")).body;
+    expect(devices.length).toBe(4);
+    // A normal scan (ports and services) runs while the snapshot is taken.
+    const running = await api.request("POST", "/api/scan/trigger?profile=normal");
+    expect(running.status).toBe(202);
+    const { res, bytes } = await download("http://argus", key, server.socket);
+    expect((await api.get("/api/scan/status")).body).toMatchObject({ scanning: true, scan_id: running.body.scan_id });
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-disposition")).toMatch(/^attachment; filename="argus-\d{8}-\d{6}\.db"$/);
+    expect(bytes.byteLength).toBeGreaterThan(4096);
+    await waitForScan(api, running.body.scan_id);
+    // Change the inventory after the backup, then restore it.
+    expect((await api.request("PUT", `/api/devices/${devices[0].id}`, { json: { label: "changed later" } })).status).toBe(200);
+    expect((await api.delete(`/api/devices/${devices[1].id}`)).status).toBe(204);
+    const restored = await api.request("POST", "/api/restore", octets(bytes));
+    expect(restored.status).toBe(200);
+    expect(restored.body).toEqual({ restored: true, devices: 4 });
+    expect((await api.get("/api/devices")).body).toEqual(devices);
+    // The snapshot holds the normal scan as running; after the restore it is marked interrupted.
+    expect((await api.get(`/api/scans/${running.body.scan_id}`)).body.status).toBe("interrupted");
+    expect((await api.get("/api/scan/status")).body).toEqual({ scanning: false });
+    const audit = (await api.get("/api/audit-logs?action=restore_completed")).body;
+    expect(audit[0].details.devices).toBe(4);
+    expect(readdirSync(server.dataDir).filter((f) => /^argus-before-restore-\d{8}-\d{6}\.db$/.test(f)).length).toBe(1);
+    expect(readdirSync(server.dataDir).filter((f) => f.startsWith(".restore") || f.startsWith(".backup"))).toEqual([]);
+  }, 120_000);
+});
+
+describe("refused restores", () => {
+  let server: TestServer;
+  let api: Client;
+  let key: string;
+  let good: Uint8Array;
+  const files = () => ["argus.db", "argus.db-wal"].map((f) => Bun.hash(readFileSync(join(server.dataDir, f))).toString());
+
+  beforeAll(async () => {
+    server = await startTestServer({ ARGUS_MAX_RESTORE_BYTES: String(2 * 1024 * 1024) });
+    ({ key } = await adminWithKey(server));
+    api = new Client(server.url, { "X-API-Key": key });
+    server.ctx.db.run("INSERT INTO devices (mac_address, ip_address, first_seen, last_seen) VALUES ('02:00:00:00:09:01', '10.4.0.1', 'x', 'x')");
+    ({ bytes: good } = await download(server.url, key));
+    expect((await api.get("/api/audit-logs?action=backup_created")).body[0].details).toMatchObject({ bytes: good.byteLength, schema_version: LATEST_VERSION });
+  });
+  afterAll(() => server.close());
+
+  const variant = (change: (db: Database) => void): Uint8Array => {
+    const path = join(scratch.dir("argus-variant-"), "v.db");
+    writeFileSync(path, good);
+    const db = new Database(path);
+    change(db);
+    db.close();
+    return new Uint8Array(readFileSync(path));
+  };
+  const corrupt = () => {
+    const bytes = good.slice();
+    for (let i = 8192; i < bytes.length - 4096; i += 1024) bytes.fill(0xa5, i, i + 64);
+    return bytes;
+  };
+
+  const CASES: [string, () => RequestInit & { body?: BodyInit }, number, RegExp][] = [
+    ["an empty body", () => ({ headers: { "content-type": "application/octet-stream" } }), 400, /empty/],
+    ["a text file", () => octets("hello, this is not a database at all\n".repeat(100)), 422, /not .*SQLite/],
+    ["a corrupt database", () => octets(corrupt()), 422, /integrity|malformed|not a readable/],
+    ["another program's SQLite database", () => octets(variant((db) => { for (const t of ["changes", "devices"]) db.run(`DROP TABLE ${t}`); })), 422, /not an Argus backup/],
+    ["a database from a newer Argus", () => octets(variant((db) => db.run(`PRAGMA user_version = ${LATEST_VERSION + 1}`))), 422, /newer/],
+    ["an oversized upload", () => octets(new Uint8Array(3 * 1024 * 1024)), 413, /larger than/],
+    ["JSON instead of a file", () => ({ body: "{}", headers: { "content-type": "application/json" } }), 415, /octet-stream/],
+  ];
+  for (const [what, init, status, detail] of CASES) {
+    test(`${what} → ${status}, the database byte-identical`, async () => {
+      await api.get("/api/config"); // any write of this key's last use happens before the comparison
+      const before = files();
+      const res = await api.request("POST", "/api/restore", init() as any);
+      expect(res.status).toBe(status);
+      expect(res.body.detail).toMatch(detail);
+      expect(files()).toEqual(before);
+      expect(readdirSync(server.dataDir).filter((f) => f.startsWith(".restore") || f.startsWith("argus-before"))).toEqual([]);
+    });
+  }
+
+  test("an older backup (schema version 9) is migrated on restore", async () => {
+    const old = variant((db) => {
+      db.run("DROP TABLE schedule_runs");
+      db.run("DROP INDEX audit_logs_timestamp");
+      db.run("DROP INDEX devices_last_scan");
+      db.run("PRAGMA application_id = 0");
+      db.run("PRAGMA user_version = 9");
+    });
+    const res = await api.request("POST", "/api/restore", octets(old));
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ restored: true, devices: 1 });
+    expect((await api.get("/api/schedule")).status).toBe(200);
+  });
+});
+
+describe("argus restore FILE", () => {
+  test("restores a backup into a stopped appliance's data dir and keeps the old database", async () => {
+    const dir = scratch.dir("argus-cli-restore-");
+    const server = await startTestServer({ ARGUS_DATA_DIR: dir });
+    const { key } = await adminWithKey(server);
+    server.ctx.db.run("INSERT INTO devices (mac_address, ip_address, first_seen, last_seen) VALUES ('02:00:00:00:09:02', '10.4.0.2', 'x', 'x')");
+    const { bytes } = await download(server.url, key);
+    server.ctx.db.run("DELETE FROM devices");
+    await server.stop();
+    const file = join(scratch.dir("argus-cli-file-"), "backup.db");
+    writeFileSync(file, bytes);
+    const run = Bun.spawnSync([process.execPath, resolve(import.meta.dir, "../../src/main.ts"), "restore", file, "--data-dir", dir], { env: sealedEnv(), stdout: "pipe", stderr: "pipe" });
+    expect(run.stderr.toString()).toBe("");
+    expect(run.exitCode).toBe(0);
+    expect(run.stdout.toString()).toMatch(/restored .*: 1 device\(s\); the previous database is kept as .*argus-before-restore-/);
+    const db = new Database(join(dir, "argus.db"), { readonly: true });
+    expect(db.query("SELECT ip_address FROM devices").all()).toEqual([{ ip_address: "10.4.0.2" }]);
+    db.close();
+    const bad = Bun.spawnSync([process.execPath, resolve(import.meta.dir, "../../src/main.ts"), "restore", resolve(import.meta.dir, "restore.test.ts"), "--data-dir", dir], { env: sealedEnv(), stderr: "pipe" });
+    expect(bad.exitCode).toBe(1);
+    expect(bad.stderr.toString()).toContain("nothing was changed");
+  });
+});
