@@ -124,7 +124,8 @@ function integerParameters(op: Operation): void {
 }
 
 /**
- * Removes keys no OpenAPI reader knows: Elysia's custom `error` messages and the models' `$id`s.
+ * Removes keys no OpenAPI reader knows: the custom `error` (Elysia) and `errorMessage` (the configuration
+ * schema's) messages, and the models' `$id`s.
  * Examples are data, not schemas: an example's own `error` field (a delivery's last failure) stays.
  */
 function stripPrivateKeywords(node: unknown, inProperties = false): void {
@@ -133,7 +134,7 @@ function stripPrivateKeywords(node: unknown, inProperties = false): void {
   const obj = node as Record<string, unknown>;
   for (const [key, value] of Object.entries(obj)) {
     if (!inProperties && (key === "example" || key === "examples")) continue;
-    if (!inProperties && ((key === "error" && typeof value !== "object") || key === "$id" || key === INTEGER_HINT)) delete obj[key];
+    if (!inProperties && (((key === "error" || key === "errorMessage") && typeof value !== "object") || key === "$id" || key === INTEGER_HINT)) delete obj[key];
     else stripPrivateKeywords(value, key === "properties" && !inProperties);
   }
 }
@@ -142,7 +143,9 @@ function stripPrivateKeywords(node: unknown, inProperties = false): void {
 const openApiPath = (path: string) => path.replace(/:([^/]+)/g, "{$1}");
 
 export function buildDocument(app: Elysia<any, any, any, any, any, any, any>, base: Record<string, any>) {
-  const generated = toOpenAPISchema(app as any, { paths: ["/openapi.json"] }, undefined, undefined, "3.1.2") as {
+  // Not the generator's "static file" rule (any path with a dot): /api/export/devices.csv is an
+  // operation. Pages and assets say `detail: { hide: true }` themselves.
+  const generated = toOpenAPISchema(app as any, { paths: ["/openapi.json"], staticFile: false }, undefined, undefined, "3.1.2") as {
     paths: Record<string, Record<string, Operation>>;
     components: { schemas: Record<string, unknown> };
   };
