@@ -24,7 +24,7 @@ export const deviceFilters = {
 const listQuery = strictQuery({ ...deviceFilters, ...paging });
 
 const PORT_EXAMPLE = { port: 22, protocol: "tcp", service: "ssh", product: "OpenSSH", version: "9.2p1", tls: false, banner: "SSH-2.0-OpenSSH_9.2p1 Debian-2", first_seen: "2024-01-15T10:30:00Z", last_seen: "2024-01-16T08:00:00Z" };
-const DEVICE_EXAMPLE = {
+export const DEVICE_EXAMPLE = {
   id: 7,
   ip_address: "192.168.1.20",
   mac_address: "b8:27:eb:12:34:56",

@@ -7,14 +7,16 @@
 // Plain TypeBox on purpose: Elysia's `t.Integer` also accepts numeric strings and `t.Nullable`
 // adds the OpenAPI 3.0 `nullable` keyword; a response contract wants neither.
 import { Elysia } from "elysia";
-import { Type, type Static, type TSchema } from "@sinclair/typebox";
+import { Type, type Static, type TObject, type TSchema } from "@sinclair/typebox";
 import { AUDIT_ACTIONS } from "../audit/audit-log.ts";
 import { MIN_PASSWORD_LENGTH } from "../auth/passwords.ts";
+import { ConfigPatchSchema, ConfigViewSchema } from "../config/schema.ts";
 import { CHANGE_TYPES, SEVERITIES } from "../inventory/observation.ts";
 import { DEVICE_STATUSES, LABEL_MAX, NOTES_MAX, ZONE_MAX } from "../inventory/devices.ts";
 import { NOTIFICATION_KINDS, NOTIFICATION_STATUSES } from "../notify/queue.ts";
 import { LEVELS } from "../risk/score.ts";
 import { SCAN_KINDS, SCAN_STATUSES } from "../scans/history.ts";
+import { SCHEDULE_STATES } from "../schedule/scheduler.ts";
 import { SCAN_PHASES } from "../scans/pipeline.ts";
 
 const named = (name: string) => ({ $id: `#/components/schemas/${name}` });
@@ -481,6 +483,88 @@ export const PassiveStatus = Type.Object(
 );
 export type PassiveStatus = Static<typeof PassiveStatus>;
 
+// ---- configuration and schedule ---------------------------------------------------------------------
+
+/**
+ * A copy of a schema without `default`s. The models form one module for Elysia, and one `default`
+ * anywhere in it makes Elysia fill defaults into every body it validates, which it cannot do through
+ * a reference; the configuration's defaults are applied by src/config, not by the API.
+ */
+function withoutDefaults<S extends TSchema>(schema: S, inProperties = false): S {
+  if (Array.isArray(schema)) return schema.map((s) => withoutDefaults(s)) as unknown as S;
+  if (!schema || typeof schema !== "object") return schema;
+  const out = Object.create(Object.getPrototypeOf(schema));
+  for (const [k, v] of Object.entries(schema)) if (inProperties || k !== "default") out[k] = withoutDefaults(v, k === "properties" && !inProperties);
+  for (const sym of Object.getOwnPropertySymbols(schema)) out[sym] = (schema as any)[sym];
+  return out;
+}
+
+// The configuration's own schemas (src/config/schema.ts: the one that validates the file and the PUT),
+// named here for the document.
+export const Config = Type.Object(withoutDefaults(ConfigViewSchema as TObject).properties, {
+  ...named("Config"),
+  description: "The configuration in force: secrets are never shown (`<key>_set` says whether one is stored), a URL's password is `***`",
+});
+export type Config = Static<typeof Config>;
+
+export const ConfigUpdate = Type.Object(withoutDefaults(ConfigPatchSchema as TObject).properties, {
+  ...named("ConfigUpdate"),
+  additionalProperties: false,
+  description:
+    "Any subset of the configuration's top-level keys; each one given replaces its whole value. A configuration sent back as GET shows it keeps the stored secrets (`<key>_set: true` without the secret, a URL password `***`).",
+});
+
+export const ScheduleState = literals(SCHEDULE_STATES, {
+  ...named("ScheduleState"),
+  description: "scheduled | disabled | waiting_for_subnet (no subnet confirmed: nothing runs) | paused (during a restore)",
+});
+
+export const ScheduledScan = Type.Object(
+  {
+    profile: Type.String({ description: "quick | normal | intensive | a custom profile" }),
+    cron: Type.String({ description: "5 fields, or 6 with seconds first; the appliance's local time" }),
+    enabled: Type.Boolean(),
+    state: ref(ScheduleState),
+    next_run_at: nullable(Timestamp(), "Next planned run (null unless scheduled)"),
+    last_run_at: nullable(Timestamp(), "When this entry last started a scan"),
+    last_scan_id: nullable(id(), "The scan it last started"),
+    last_skipped_at: nullable(Timestamp(), "When a tick of this entry last found a scan running and was skipped"),
+  },
+  { ...named("ScheduledScan"), description: "One schedule entry and its runs" },
+);
+export type ScheduledScan = Static<typeof ScheduledScan>;
+
+// ---- maintenance --------------------------------------------------------------------------------
+
+export const RetentionCounts = Type.Object(
+  {
+    scans: count("Scans removed (with their sightings)"),
+    changes: count("Changes removed"),
+    audit: count("Audit log entries removed"),
+    notifications: count("Notification records removed"),
+  },
+  { ...named("RetentionCounts"), description: "What one pruning run removed" },
+);
+export type RetentionCounts = Static<typeof RetentionCounts>;
+
+export const DatabaseStats = Type.Object(
+  {
+    file_bytes: count("Size of the database file"),
+    wal_bytes: count("Size of its write-ahead log"),
+    page_size: count(),
+    page_count: count(),
+    free_pages: count("Unused pages (reused before the file grows)"),
+    rows: Type.Record(Type.String(), count(), { description: "Rows per table" }),
+  },
+  { ...named("DatabaseStats") },
+);
+export type DatabaseStats = Static<typeof DatabaseStats>;
+
+export const RestoreResult = Type.Object(
+  { restored: Type.Literal(true), devices: count("Devices in the restored database") },
+  { ...named("RestoreResult") },
+);
+
 /** Every named schema; registered once per app so references resolve and the document lists them. */
 const ALL = {
   Error: ErrorBody,
@@ -529,6 +613,13 @@ const ALL = {
   Notification,
   NotificationTest,
   PassiveStatus,
+  Config,
+  ConfigUpdate,
+  ScheduleState,
+  ScheduledScan,
+  RetentionCounts,
+  DatabaseStats,
+  RestoreResult,
 };
 
 const plugin = new Elysia({ name: "argus.models" }).model(ALL);

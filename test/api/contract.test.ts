@@ -61,6 +61,7 @@ describe("the OpenAPI document", () => {
       "Device", "DeviceDetail", "Port", "Threat", "Change", "Scan", "Stats", "ApiKey", "ApiKeyCreated", "AuditEntry", "Error",
       "Health", "Version", "Me", "Session", "SetupStatus", "ScanState", "ScanComparison", "ScanDevice", "TrendPoint", "NetworkDetect",
       "RiskLevel", "ChangeType", "ScanStatus", "Severity", "Notification", "NotificationTest", "NotificationStatus", "PassiveStatus",
+      "Config", "ConfigUpdate", "ScheduledScan", "RetentionCounts", "DatabaseStats", "RestoreResult",
     ]) {
       expect(schemas).toContain(shape);
     }
@@ -101,10 +102,21 @@ describe("the OpenAPI document", () => {
         expect({ op: name(o), status, named: JSON.stringify(schema).includes('"$ref":"#/components/schemas/') }).toEqual({ op: name(o), status, named: true });
       }
     }
-    // Request bodies are JSON with their named schema.
+    // Request bodies are JSON with their named schema; the one upload (a database to restore) is the file itself.
     for (const o of operations().filter((o) => o.op.requestBody)) {
+      if (name(o) === "POST /api/restore") {
+        expect(o.op.requestBody.content).toEqual({ "application/octet-stream": { schema: { type: "string", format: "binary" } } });
+        continue;
+      }
       expect({ op: name(o), schema: o.op.requestBody.content["application/json"]?.schema?.$ref?.startsWith("#/components/schemas/") }).toEqual({ op: name(o), schema: true });
     }
+    expect(body("GET /api/config", 200)).toEqual({ $ref: "#/components/schemas/Config" });
+    expect(byOp["PUT /api/config"].requestBody.content["application/json"].schema).toEqual({ $ref: "#/components/schemas/ConfigUpdate" });
+    expect(body("GET /api/schedule", 200)).toEqual({ type: "array", items: { $ref: "#/components/schemas/ScheduledScan" } });
+    expect(body("POST /api/retention/cleanup", 200)).toEqual({ $ref: "#/components/schemas/RetentionCounts" });
+    expect(body("GET /api/stats/db", 200)).toEqual({ $ref: "#/components/schemas/DatabaseStats" });
+    expect(body("GET /api/export/devices.json", 200)).toEqual({ type: "array", items: { $ref: "#/components/schemas/Device" } });
+    expect(body("POST /api/restore", 200)).toEqual({ $ref: "#/components/schemas/RestoreResult" });
   });
 
   test("every operation documents its success body and its errors with the error schema", () => {
@@ -134,6 +146,11 @@ describe("the OpenAPI document", () => {
     expect(byOp["GET /api/devices"].responses[200].headers["X-Total-Count"].schema).toEqual({ type: "integer", minimum: 0 });
     expect(byOp["GET /api/notifications"].responses[200].headers["X-Total-Count"].schema).toEqual({ type: "integer", minimum: 0 });
     expect(Object.keys(byOp["POST /api/notifications/test"].responses)).toEqual(expect.arrayContaining(["200", "404"]));
+    // Downloads say their file name; the backup is the SQLite file itself.
+    for (const op of ["GET /api/export/devices.csv", "GET /api/export/devices.json", "GET /api/backup"]) expect(byOp[op].responses[200].headers["Content-Disposition"]).toBeDefined();
+    expect(Object.keys(byOp["GET /api/export/devices.csv"].responses[200].content)).toEqual(["text/csv"]);
+    expect(byOp["GET /api/backup"].responses[200].content).toEqual({ "application/vnd.sqlite3": { schema: { type: "string", format: "binary" } } });
+    expect(Object.keys(byOp["POST /api/restore"].responses)).toEqual(expect.arrayContaining(["200", "400", "409", "413", "415", "422"]));
     // /metrics answers Prometheus text, not JSON; its errors are JSON like every other.
     expect(Object.keys(byOp["GET /metrics"].responses[200].content)).toEqual(["text/plain"]);
     expect(byOp["GET /metrics"].responses[200].content["text/plain"].example).toContain("argus_devices_total");
@@ -161,9 +178,10 @@ describe("the OpenAPI document", () => {
         examples++;
         expect({ op: name(o), where, errors: check(m.schema, m.example) }).toEqual({ op: name(o), where, errors: [] });
       }
-      // Every success answer shows an example.
+      // Every success answer shows an example (a binary file, the database backup, cannot be shown).
       const success = Object.entries<any>(o.op.responses).find(([s]) => Number(s) < 300)![1];
-      if (success.content) expect({ op: name(o), example: Object.values<any>(success.content)[0].example !== undefined }).toEqual({ op: name(o), example: true });
+      const shown = Object.values<any>(success.content ?? {})[0];
+      if (shown && shown.schema?.format !== "binary") expect({ op: name(o), example: shown.example !== undefined }).toEqual({ op: name(o), example: true });
     }
     expect(examples).toBeGreaterThan(60);
   });
@@ -208,6 +226,7 @@ describe("the OpenAPI document", () => {
     walk(doc, "#");
     expect(leaks).toEqual([]);
     expect(JSON.stringify(doc)).not.toContain('"$id"');
+    expect(JSON.stringify(doc)).not.toContain('"errorMessage"');
     const deliveries = doc.paths["/api/notifications"].get.responses[200].content["application/json"].example;
     expect(deliveries.find((d: any) => d.status === "failed").error).toEqual(expect.any(String));
   });
