@@ -67,7 +67,12 @@ export function restoreInto(db: Database, upload: string, dataDir: string): { de
   const working = new Database(upload, { readwrite: true, strict: true });
   try {
     working.run("PRAGMA journal_mode = DELETE");
-    migrate(working);
+    try {
+      migrate(working);
+    } catch (e) {
+      // Its version said it could be migrated, but its tables did not agree: not a backup we can take.
+      throw new RestoreError(422, `The backup could not be brought to this Argus's schema: ${(e as Error).message}`);
+    }
   } finally {
     working.close();
   }

@@ -215,54 +215,8 @@ export function validateNotifications(input: unknown, field = "notifications"): 
 const SECRET_FIELD: Record<ChannelType, "secret" | "token" | "password"> = { webhook: "secret", ntfy: "token", gotify: "token", email: "password", mqtt: "password" };
 const MASK = "***";
 
-/**
- * For a PUT: a channel sent back as GET showed it (secret absent, `<secret>_set: true`, or a URL
- * password shown as ***) keeps the secret stored for the channel of the same name and type.
- */
-export function keepSecrets(next: unknown, previous: NotificationsConfig | undefined): unknown {
-  if (!previous || typeof next !== "object" || next === null || !Array.isArray((next as { channels?: unknown }).channels)) return next;
-  const out = structuredClone(next) as { channels: Record<string, unknown>[] };
-  for (const c of out.channels) {
-    if (typeof c !== "object" || c === null) continue;
-    const old = previous.channels.find((p) => p.name === c.name && p.type === c.type) as Record<string, unknown> | undefined;
-    if (!old) continue;
-    const key = SECRET_FIELD[c.type as ChannelType];
-    if (key && c[key] === undefined && c[`${key}_set`] === true && old[key] !== undefined) c[key] = old[key];
-    if (typeof c.url === "string" && typeof old.url === "string" && c.url.includes(`:${MASK}@`)) {
-      try {
-        // As text, not through URL.toString(), which would rewrite the rest of the URL (a trailing slash).
-        const password = new URL(old.url).password;
-        if (password) c.url = c.url.replace(`:${MASK}@`, `:${password}@`);
-      } catch {}
-    }
-  }
-  return out;
-}
 
-/** The section as the API shows it: secrets replaced by `<secret>_set`, URL passwords masked. */
-export function redactNotifications(cfg: NotificationsConfig): NotificationsConfig {
-  return {
-    ...cfg,
-    channels: cfg.channels.map((c) => {
-      const key = SECRET_FIELD[c.type];
-      const { [key]: secret, ...rest } = c as Record<string, unknown>;
-      const shown: Record<string, unknown> = { ...rest, [`${key}_set`]: secret !== undefined };
-      if (typeof shown.url === "string") shown.url = maskUrl(shown.url);
-      return shown as Channel;
-    }),
-  };
-}
 
-/** The URL with its userinfo password replaced by ***. */
-export function maskUrl(raw: string): string {
-  try {
-    const url = new URL(raw);
-    if (!url.password) return raw;
-    return raw.replace(/(\/\/[^/@:\s]*):[^/@\s]*@/, `$1:${MASK}@`);
-  } catch {
-    return raw.replace(/(\/\/[^/@:\s]*):[^/@\s]*@/, `$1:${MASK}@`);
-  }
-}
 
 /** Every secret of a channel as it could appear in an error message: token, password, URL password. */
 export function secretsOf(c: Channel): string[] {

@@ -18,7 +18,6 @@ export type PruneCounts = RetentionCounts;
 
 type Step = { table: keyof PruneCounts | null; sql: string };
 
-const hasTable = (db: Database, name: string) => db.query("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(name) !== null;
 
 /**
  * Removes every row older than `days` days. A scan goes once it started before the cutoff and none
@@ -43,11 +42,9 @@ export async function pruneHistory(
     { table: null, sql: `DELETE FROM scan_devices WHERE (scan_id, device_id) IN (SELECT scan_id, device_id FROM scan_devices WHERE scan_id IN (${oldScans}) LIMIT ?2)` },
     { table: "scans", sql: `DELETE FROM scans WHERE id IN (${oldScans} LIMIT ?2)` },
     { table: "audit", sql: `DELETE FROM audit_logs WHERE id IN (SELECT id FROM audit_logs WHERE timestamp < ?1 ORDER BY timestamp LIMIT ?2)` },
+    // Deliveries still pending are kept whatever their age: they have yet to be sent.
+    { table: "notifications", sql: `DELETE FROM notifications WHERE id IN (SELECT id FROM notifications WHERE created_at < ?1 AND status <> 'pending' LIMIT ?2)` },
   ];
-  // The notification queue arrives with notifications; until then there is nothing to prune.
-  if (hasTable(db, "notifications")) {
-    steps.push({ table: "notifications", sql: `DELETE FROM notifications WHERE id IN (SELECT id FROM notifications WHERE created_at < ?1 AND status <> 'pending' LIMIT ?2)` });
-  }
   let n = max;
   const checkpointer = startCheckpointer(db);
   let checkpointed = performance.now();

@@ -116,8 +116,21 @@ describe("refused restores", () => {
     });
   }
 
+  test("a backup whose tables contradict its version → 422, the database byte-identical", async () => {
+    // Claims version 10 but already has version 11's table: migrating it fails.
+    const bad = variant((db) => db.run("PRAGMA user_version = 10"));
+    const before = files();
+    const res = await api.request("POST", "/api/restore", octets(bad));
+    expect(res.status).toBe(422);
+    expect(res.body.detail).toMatch(/could not be brought to this Argus's schema/);
+    expect(files()).toEqual(before);
+  });
+
   test("an older backup (schema version 9) is migrated on restore", async () => {
     const old = variant((db) => {
+      // Undo migrations 12, 11 and 10.
+      for (const c of ["device_type_source", "os_source", "model", "dhcp_fingerprint", "mdns_services"]) db.run(`ALTER TABLE devices DROP COLUMN ${c}`);
+      db.run("DROP TABLE notifications");
       db.run("DROP TABLE schedule_runs");
       db.run("DROP INDEX audit_logs_timestamp");
       db.run("DROP INDEX devices_last_scan");

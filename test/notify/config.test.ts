@@ -4,7 +4,8 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ConfigError, loadAppConfig, updateAppConfig, validateAppConfig } from "../../src/config/app-config.ts";
-import { keepSecrets, redactError, redactNotifications, validateNotifications, type NotificationsConfig } from "../../src/notify/config.ts";
+import { redactError, validateNotifications, type NotificationsConfig } from "../../src/notify/config.ts";
+import { carrySecrets, redact } from "../../src/config/secrets.ts";
 import { releaseTime, routeChange } from "../../src/notify/rules.ts";
 import { Scratch } from "../helpers/scratch.ts";
 
@@ -83,22 +84,23 @@ describe("secrets are write-only", () => {
   const stored = (validateNotifications({ ...SPEC_EXAMPLE, channels: [...SPEC_EXAMPLE.channels, { name: "auth-hook", type: "webhook", url: "https://bob:url-pass@hooks.lan/x" }] }) as { value: NotificationsConfig }).value;
 
   test("shown as *_set, never as the value; a URL's password is masked", () => {
-    const shown = redactNotifications(stored);
+    const shown = redact(stored) as NotificationsConfig;
     const text = JSON.stringify(shown);
     for (const secret of ["s3cret-hmac", "tk_123", "AbCdEf", "mail-pw", "mqtt-pw", "url-pass"]) expect(text).not.toContain(secret);
+    // A channel without a secret shows no marker (the generic redaction marks secrets that exist).
     expect(shown.channels.map((c: any) => [c.name, c.secret_set ?? c.token_set ?? c.password_set])).toEqual([
-      ["hooks", true], ["phone", true], ["gotify", true], ["mail", true], ["ha", true], ["auth-hook", false],
+      ["hooks", true], ["phone", true], ["gotify", true], ["mail", true], ["ha", true], ["auth-hook", undefined],
     ]);
     expect((shown.channels[5] as any).url).toBe("https://bob:***@hooks.lan/x");
   });
 
   test("sent back as shown, the stored secrets are kept; a new value replaces one", () => {
-    const back = keepSecrets(redactNotifications(stored), stored);
+    const back = carrySecrets(redact(stored), stored);
     const again = validateNotifications(back);
     expect(again.ok && again.value).toEqual(stored);
-    const changed = structuredClone(redactNotifications(stored)) as any;
+    const changed = structuredClone(redact(stored)) as any;
     changed.channels[1].token = "new-token";
-    const v = validateNotifications(keepSecrets(changed, stored)) as { value: NotificationsConfig };
+    const v = validateNotifications(carrySecrets(changed, stored)) as { value: NotificationsConfig };
     expect((v.value.channels[1] as any).token).toBe("new-token");
   });
 
@@ -107,8 +109,10 @@ describe("secrets are write-only", () => {
     const path = join(dir, "config.json");
     writeFileSync(path, JSON.stringify({ notifications: SPEC_EXAMPLE }));
     const before = loadAppConfig(path, {});
-    const after = updateAppConfig(path, { notifications: redactNotifications(before.notifications) }, {});
-    expect(after.notifications).toEqual(before.notifications);
+    // Sent back as shown, with one real change, so the file is rewritten.
+    const shown = redact(before.notifications) as NotificationsConfig;
+    const after = updateAppConfig(path, { notifications: { ...shown, muted_devices: ["aa:bb:cc:dd:ee:ff"] } }, {}).config;
+    expect(after.notifications).toEqual({ ...before.notifications, muted_devices: ["aa:bb:cc:dd:ee:ff"] });
     expect(JSON.parse(readFileSync(path, "utf8")).notifications.channels[0].secret).toBe("s3cret-hmac");
     expect(statSync(path).mode & 0o777).toBe(0o600);
   });

@@ -63,8 +63,8 @@ test("pruning runs in batches of the given size, each its own short transaction"
   const batches: number[] = [];
   const counts = await pruneHistory(db, 30, { batch: 5, onBatch: (ms) => batches.push(ms) });
   expect(counts).toEqual({ scans: 12, changes: 36, audit: 12, notifications: 0 });
-  // changes: 36 → 8 batches; sightings 12 → 3; scans 12 → 3; audit 12 → 3.
-  expect(batches.length).toBe(8 + 3 + 3 + 3);
+  // changes: 36 → 8 batches; sightings 12 → 3; scans 12 → 3; audit 12 → 3; notifications: one that finds none.
+  expect(batches.length).toBe(8 + 3 + 3 + 3 + 1);
 });
 
 test("a scan whose changes are not all old stays until they are", async () => {
