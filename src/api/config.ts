@@ -84,10 +84,25 @@ export function configRoutes(ctx: AppContext) {
           // rewrite it in place), so the document names it here.
           requestBody: {
             required: true,
-            content: { "application/json": { schema: { $ref: "#/components/schemas/ConfigUpdate" }, example: { retention_days: 30, schedule: [{ profile: "quick", cron: "0 * * * *", enabled: true }] } } },
+            content: {
+              "application/json": {
+                schema: { $ref: "#/components/schemas/ConfigUpdate" },
+                example: {
+                  retention_days: 30,
+                  schedule: [{ profile: "quick", cron: "0 * * * *", enabled: true }],
+                  // Sent back as GET showed it: the stored webhook secret is kept.
+                  notifications: { ...CONFIG_EXAMPLE.notifications, channels: [CONFIG_EXAMPLE.notifications.channels[0]] },
+                },
+              },
+            },
           },
           responses: {
-            200: json("The configuration now in force", { ...CONFIG_EXAMPLE, retention_days: 30, schedule: [{ profile: "quick", cron: "0 * * * *", enabled: true }] }),
+            200: json("The configuration now in force", {
+              ...CONFIG_EXAMPLE,
+              retention_days: 30,
+              schedule: [{ profile: "quick", cron: "0 * * * *", enabled: true }],
+              notifications: { ...CONFIG_EXAMPLE.notifications, channels: [CONFIG_EXAMPLE.notifications.channels[0]] },
+            }),
             ...errors({
               400: ["Malformed JSON body", "Malformed request body: expected valid JSON"],
               409: ["A key that an environment variable sets (see env_overrides)", "'subnets' is set by the environment variable ARGUS_SUBNETS, which wins over the configuration file; change or unset it there"],

@@ -11,8 +11,10 @@ import { Type, type Static, type TObject, type TSchema } from "@sinclair/typebox
 import { AUDIT_ACTIONS } from "../audit/audit-log.ts";
 import { MIN_PASSWORD_LENGTH } from "../auth/passwords.ts";
 import { ConfigPatchSchema, ConfigViewSchema } from "../config/schema.ts";
+import { secretMarkersAccepted } from "../config/secrets.ts";
 import { CHANGE_TYPES, SEVERITIES } from "../inventory/observation.ts";
 import { DEVICE_STATUSES, LABEL_MAX, NOTES_MAX, ZONE_MAX } from "../inventory/devices.ts";
+import { NotificationsSchema } from "../notify/config.ts";
 import { NOTIFICATION_KINDS, NOTIFICATION_STATUSES } from "../notify/queue.ts";
 import { LEVELS } from "../risk/score.ts";
 import { SCAN_KINDS, SCAN_STATUSES } from "../scans/history.ts";
@@ -507,12 +509,20 @@ export const Config = Type.Object(withoutDefaults(ConfigViewSchema as TObject).p
 });
 export type Config = Static<typeof Config>;
 
-export const ConfigUpdate = Type.Object(withoutDefaults(ConfigPatchSchema as TObject).properties, {
-  ...named("ConfigUpdate"),
-  additionalProperties: false,
-  description:
-    "Any subset of the configuration's top-level keys; each one given replaces its whole value. A configuration sent back as GET shows it keeps the stored secrets (`<key>_set: true` without the secret, a URL password `***`).",
-});
+export const ConfigUpdate = Type.Object(
+  {
+    ...withoutDefaults(ConfigPatchSchema as TObject).properties,
+    // The patch schema leaves this section to its own parser (validateNotifications), which checks it
+    // against the section's schema with the `<key>_set` markers: that is what the document shows.
+    notifications: Type.Optional(secretMarkersAccepted(NotificationsSchema)),
+  },
+  {
+    ...named("ConfigUpdate"),
+    additionalProperties: false,
+    description:
+      "Any subset of the configuration's top-level keys; each one given replaces its whole value. A configuration sent back as GET shows it keeps the stored secrets (`<key>_set: true` without the secret, a URL password `***`).",
+  },
+);
 
 export const ScheduleState = literals(SCHEDULE_STATES, {
   ...named("ScheduleState"),

@@ -73,6 +73,10 @@ describe("the OpenAPI document", () => {
     // Integers are integers, not "integer or numeric string".
     expect(doc.components.schemas.Device.properties.id).toMatchObject({ type: "integer" });
     expect(doc.components.schemas.Device.properties.risk_level).toEqual({ $ref: "#/components/schemas/RiskLevel" });
+    // The configuration as answered names no secret, only whether one is stored.
+    const config = JSON.stringify(doc.components.schemas.Config);
+    for (const secret of ['"secret":{', '"token":{', '"password":{']) expect(config).not.toContain(secret);
+    expect(config).toContain('"token_set":{');
   });
 
   test("every route that sends or takes a shape references its named schema", () => {
