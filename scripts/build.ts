@@ -1,7 +1,7 @@
 #!/usr/bin/env bun
 // Builds the appliance binaries: dist/argus-linux-x64 and dist/argus-linux-arm64, one file each
-// with the Bun runtime, the bundled code (UI assets, OUI data, migrations, data tables are all
-// imports), and the native scanning core for that architecture embedded as a file.
+// with the Bun runtime, the bundled code (OUI data, migrations, data tables are all imports), the
+// browser UI (src/ui/app/ bundled first, then embedded as text), and the native scanning core for that architecture embedded as a file.
 //
 //   bun scripts/build.ts                 both architectures
 //   bun scripts/build.ts --arch arm64    one (x64 | arm64)
@@ -15,6 +15,7 @@ import { execFileSync } from "node:child_process";
 import { mkdirSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { BunPlugin } from "bun";
+import { buildUiBundle, type UiBundle } from "../src/ui/bundle.ts";
 
 const root = resolve(import.meta.dir, "..");
 const ARCHES = ["x64", "arm64"] as const;
@@ -46,12 +47,28 @@ function buildNative(arch: Arch): string {
   return join(root, "native", "build", `libargus-${arch}.so`);
 }
 
-/** Swaps src/service/embedded.ts for a module that embeds this target's native core. */
-function embedPlugin(libPath: string): BunPlugin {
+/**
+ * Swaps src/service/embedded.ts for a module that embeds this target's native core, and
+ * src/ui/bundle.ts for one that holds the finished browser bundle (the binary never runs the bundler).
+ */
+function embedPlugin(libPath: string, ui: UiBundle): BunPlugin {
   const embeddedModule = join(root, "src", "service", "embedded.ts");
+  const bundleModule = join(root, "src", "ui", "bundle.ts");
   return {
     name: "argus-embed",
     setup(build) {
+      build.onLoad({ filter: /[\\/]src[\\/]ui[\\/]bundle\.ts$/ }, (args) => {
+        if (args.path !== bundleModule) return undefined;
+        return {
+          loader: "ts",
+          contents: [
+            `const bundle = ${JSON.stringify(ui)};`,
+            `export const UI_ENTRY = "";`,
+            `export const uiBundle = () => Promise.resolve(bundle);`,
+            `export const buildUiBundle = uiBundle;`,
+          ].join("\n"),
+        };
+      });
       build.onLoad({ filter: /[\\/]src[\\/]service[\\/]embedded\.ts$/ }, (args) => {
         if (args.path !== embeddedModule) return undefined;
         return {
@@ -69,6 +86,7 @@ function embedPlugin(libPath: string): BunPlugin {
 
 async function buildBinary(arch: Arch, bytecode: boolean, outDir: string, smol = false): Promise<string> {
   const lib = buildNative(arch);
+  const ui = await buildUiBundle();
   const outfile = join(outDir, `argus-linux-${arch}`);
   const result = await Bun.build({
     entrypoints: [join(root, "src", "main.ts")],
@@ -87,7 +105,7 @@ async function buildBinary(arch: Arch, bytecode: boolean, outDir: string, smol =
     format: "esm",
     sourcemap: "none",
     define: { "process.env.NODE_ENV": JSON.stringify("production") },
-    plugins: [embedPlugin(lib)],
+    plugins: [embedPlugin(lib, ui)],
   });
   if (!result.success) {
     for (const m of result.logs) console.error(m);

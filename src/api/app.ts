@@ -2,7 +2,7 @@
 import { Elysia } from "elysia";
 import type { AppContext } from "../app-context.ts";
 import { VERSION } from "../version.ts";
-import { pageRoutes } from "../ui/pages.ts";
+import { notFoundPage, pageRoutes } from "../ui/pages.ts";
 import { auditRoutes } from "./audit.ts";
 import { changeRoutes } from "./changes.ts";
 import { configRoutes } from "./config.ts";
@@ -32,7 +32,7 @@ export function createApp(ctx: AppContext) {
   });
   app
     .use(securityHeaders())
-    .use(errorHandling(() => app.routes))
+    .use(errorHandling(() => app.routes, notFoundPage(ctx)))
     .use(authentication(ctx))
     .use(bodyParsing(ctx.settings.maxBodyBytes))
     .use(singleQueryValues())

@@ -59,7 +59,11 @@ export function allowedMethods(routes: { method: string; path: string }[], path:
   return [...methods].sort();
 }
 
-export function errorHandling(routes: () => { method: string; path: string }[]) {
+/**
+ * `notFoundPage` may answer an unknown path with something else than the JSON 404 (the UI's HTML
+ * page for a browser); it returns null to leave the JSON answer.
+ */
+export function errorHandling(routes: () => { method: string; path: string }[], notFoundPage?: (request: Request) => Response | null) {
   return new Elysia({ name: "argus.errors" })
     .error({ HttpError, Redirect })
     .onError({ as: "global" }, ({ code, error, set, request, path }) => {
@@ -84,6 +88,8 @@ export function errorHandling(routes: () => { method: string; path: string }[]) 
         case "NOT_FOUND": {
           const allow = allowedMethods(routes(), path);
           if (allow.length > 0) return reply(405, `Method ${request.method} is not allowed here; use ${allow.join(", ")}`, { allow: allow.join(", ") });
+          const page = notFoundPage?.(request);
+          if (page) return page;
           return reply(404, "Not found");
         }
         default: {

@@ -30,6 +30,11 @@ export function statsRoutes(ctx: AppContext) {
       response: { 200: ref(Stats) },
       detail: { summary: "Dashboard counts (trusted devices are never counted as at risk)", tags: ["stats"], responses: { 200: json("The counts", STATS_EXAMPLE) } },
     })
+    .get("/api/stats/device-types", () => inventory.deviceTypes(), {
+      query: noQuery,
+      response: { 200: t.Array(t.Object({ device_type: t.String(), count: t.Integer() })) },
+      detail: { summary: "How many devices of each guessed type (router, phone, printer, …), most common first", tags: ["stats"] },
+    })
     .get("/api/trends", ({ query }) => inventory.trends(query.days ?? 30), {
       query: strictQuery({
         days: t.Optional(wholeNumber("days", "query", 1, TREND_DAYS_MAX, "Window in days (1–365, default 30)")),

@@ -43,6 +43,11 @@ export class InventoryStats {
     return { ...counts, open_ports, last_scan };
   }
 
+  /** How many devices of each guessed type, most common first (the dashboard's type chart). */
+  deviceTypes(): { device_type: string; count: number }[] {
+    return this.db.query("SELECT device_type, count(*) AS count FROM devices GROUP BY device_type ORDER BY count DESC, device_type").all() as { device_type: string; count: number }[];
+  }
+
   /**
    * One point per completed network scan started in the last `days` days, oldest first (chart order).
    * devices, open_ports, changes and at_risk are the scan's own totals, recorded when it finished; for

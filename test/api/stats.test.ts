@@ -38,12 +38,24 @@ describe("an empty inventory", () => {
     expect(res.status).toBe(200);
     expect(res.body).toEqual({ ...expectedStats([]), last_scan: null });
     expect((await api.get("/api/trends")).body).toEqual([]);
+    expect((await api.get("/api/stats/device-types")).body).toEqual([]);
   });
 });
 
 describe("a seeded inventory", () => {
   beforeAll(() => {
     seeded = seedInventory(server.ctx.db);
+  });
+
+  test("GET /api/stats/device-types counts every device by its type, most common first (ties by name)", async () => {
+    const counts = new Map<string, number>();
+    for (const d of DEVICES) counts.set(d.device_type, (counts.get(d.device_type) ?? 0) + 1);
+    const expected = [...counts].map(([device_type, count]) => ({ device_type, count })).sort((a, b) => b.count - a.count || a.device_type.localeCompare(b.device_type));
+    const res = await api.get("/api/stats/device-types");
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual(expected);
+    expect((await api.get("/api/stats/device-types?limit=5")).status).toBe(422);
+    expect((await new Client(server.url).get("/api/stats/device-types")).status).toBe(401);
   });
 
   test("GET /api/stats counts devices, new ones, risk by level (untrusted only) and open ports", async () => {

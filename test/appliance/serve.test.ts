@@ -46,7 +46,11 @@ describe("compiled x64 binary", () => {
       expect(root.headers.get("location")).toBe("/setup");
       const setupPage = await client.get("/setup");
       expect(setupPage.status).toBe(200);
-      expect(setupPage.text).toContain("<form");
+      expect(setupPage.text).toContain('data-page="setup"');
+      // The browser bundle was built into the binary, not read from disk.
+      const js = await client.get("/ui/app.js");
+      expect(js.status).toBe(200);
+      expect(js.text).toContain("Skip to content");
       const css = await client.get("/ui/app.css");
       expect(css.status).toBe(200);
       expect(css.headers.get("content-type")).toContain("text/css");

@@ -10,6 +10,10 @@ import type { Testnet } from "./testnet.ts";
 const MAIN = resolve(import.meta.dir, "../../src/main.ts");
 
 export type NetServer = {
+  /** The network namespace the appliance runs in. */
+  ns: string;
+  /** Its address from inside that namespace (a browser started there with launchBrowserIn). */
+  inside: string;
   socket: string;
   dataDir: string;
   url: string;
@@ -26,7 +30,7 @@ export type NetServer = {
 type Spawner = (cmd: string[], opts: { env: Record<string, string | undefined>; stdout: "inherit"; stderr: "inherit" }) => ReturnType<typeof Bun.spawn>;
 
 export function startNetServer(net: Testnet, env: Record<string, string> = {}): Promise<NetServer> {
-  return startInNamespace((cmd, opts) => net.spawn(cmd, opts), env, async () => {});
+  return startInNamespace(net.truth.scanner_ns, (cmd, opts) => net.spawn(cmd, opts), env, async () => {});
 }
 
 /**
@@ -44,14 +48,14 @@ export async function startIsolatedServer(env: Record<string, string> = {}): Pro
   process.once("exit", removeNs);
   try {
     run(["ip", "-n", ns, "link", "set", "lo", "up"]);
-    return await startInNamespace((cmd, opts) => Bun.spawn(["ip", "netns", "exec", ns, ...cmd], opts), env, async () => void removeNs());
+    return await startInNamespace(ns, (cmd, opts) => Bun.spawn(["ip", "netns", "exec", ns, ...cmd], opts), env, async () => void removeNs());
   } catch (e) {
     removeNs();
     throw e;
   }
 }
 
-async function startInNamespace(spawn: Spawner, env: Record<string, string>, cleanup: () => Promise<void>): Promise<NetServer> {
+async function startInNamespace(ns: string, spawn: Spawner, env: Record<string, string>, cleanup: () => Promise<void>): Promise<NetServer> {
   const dataDir = mkdtempSync(join(tmpdir(), "argus-netsrv-"));
   const socket = join(dataDir, "argus.sock");
   if (!env.ARGUS_CONFIG) withoutSchedule(dataDir);
@@ -76,6 +80,8 @@ async function startInNamespace(spawn: Spawner, env: Record<string, string>, cle
     throw new Error("server in the namespace did not answer /health");
   };
   const handle: NetServer = {
+    ns,
+    inside: "http://127.0.0.1:8080",
     socket,
     dataDir,
     url: "http://argus",

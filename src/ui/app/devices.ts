@@ -1,0 +1,37 @@
+// The device record as the API answers it, and the actions the device pages share.
+import { post, put } from "./api.ts";
+import { toast } from "./toast.ts";
+
+export type Device = {
+  id: number;
+  ip_address: string;
+  mac_address: string | null;
+  mac_randomized: boolean;
+  hostname: string | null;
+  vendor: string | null;
+  device_type: string;
+  os_name: string | null;
+  status: string;
+  first_seen: string;
+  last_seen: string;
+  times_seen: number;
+  label: string | null;
+  zone: string | null;
+  is_trusted: boolean;
+  notes: string | null;
+  risk_level: string;
+  risk_score: number;
+  threat_summary: string | null;
+  open_ports: number[];
+};
+
+export async function scanDevice(ip: string): Promise<void> {
+  const r = await post<{ scan_id: number }>(`/api/scan/device/${encodeURIComponent(ip)}?profile=normal`);
+  toast(`Scan ${r.scan_id} of ${ip} started`);
+}
+
+export async function setTrusted(d: Device, trusted: boolean): Promise<Device> {
+  const updated = await put<Device>(`/api/devices/${d.id}`, { is_trusted: trusted });
+  toast(trusted ? `${d.label || d.hostname || d.ip_address} is trusted now` : `${d.label || d.hostname || d.ip_address} is no longer trusted`);
+  return updated;
+}

@@ -1,0 +1,151 @@
+/** @jsxImportSource preact */
+// The overview: counts, charts, trends, the latest changes, the last and next scan, and Scan now.
+import { useEffect } from "preact/hooks";
+import { get, hasRoute, list } from "../api.ts";
+import { BarChart, TrendChart } from "../chart.tsx";
+import { changeLabel, humanize } from "../format.ts";
+import { lastFinished, ScanControl } from "../scan.tsx";
+import { Empty, Loading, Page, SeverityBadge, Time, useLoad } from "../ui.tsx";
+
+type Stats = { total_devices: number; online_devices: number; new_devices_24h: number; devices_at_risk: number; critical: number; high: number; medium: number; low: number; open_ports: number; last_scan: { id: number; status: string; profile: string; started_at: string; finished_at: string | null } | null };
+type Trend = { scan_id: number; started_at: string; devices: number; at_risk: number; open_ports: number; changes: number };
+type Change = { id: number; device_id: number | null; device_ip: string | null; change_type: string; severity: string; description: string; detected_at: string; acknowledged: boolean };
+type Schedule = { profile: string; cron: string; enabled: boolean; next_run_at: string | null; last_run_at: string | null };
+
+async function loadAll() {
+  const [stats, trends, changes, types, schedule, config] = await Promise.all([
+    get<Stats>("/api/stats"),
+    get<Trend[]>("/api/trends?days=30"),
+    list<Change>("/api/changes?limit=10"),
+    get<{ device_type: string; count: number }[]>("/api/stats/device-types"),
+    hasRoute("GET /api/schedule").then((has) => (has ? get<Schedule[]>("/api/schedule", { quiet: true }).catch(() => null) : null)),
+    // Custom profiles from the configuration join the built-in ones in "Scan now".
+    hasRoute("GET /api/config").then((has) => (has ? get<{ profiles?: { name: string }[] }>("/api/config", { quiet: true }).catch(() => null) : null)),
+  ]);
+  const profiles = ["quick", "normal", "intensive", ...(config?.profiles ?? []).map((p) => p.name).filter((n) => !["quick", "normal", "intensive"].includes(n))];
+  return { stats, trends, changes, types, schedule, profiles };
+}
+
+function Count({ label, value, href, tone }: { label: string; value: number; href: string; tone?: string }) {
+  return (
+    <a class={`stat ${tone ?? ""}`} href={href}>
+      <span class="stat-value">{value.toLocaleString()}</span>
+      <span class="stat-label">{label}</span>
+    </a>
+  );
+}
+
+export function Dashboard() {
+  const [data, reload] = useLoad(loadAll, []);
+  // A finished scan changes every number on this page.
+  useEffect(() => {
+    if (lastFinished.value) reload();
+  }, [lastFinished.value]);
+  if (data === undefined) return <Page title="Dashboard"><Loading /></Page>;
+  if (data === null) return <Page title="Dashboard"><Empty title="The dashboard could not be loaded">Reload the page to try again.</Empty></Page>;
+  const { stats, trends, changes, types, schedule, profiles } = data;
+  const next = schedule?.filter((s) => s.enabled && s.next_run_at).sort((a, b) => Date.parse(a.next_run_at!) - Date.parse(b.next_run_at!))[0];
+  const levels = ["critical", "high", "medium", "low"] as const;
+  return (
+    <Page title="Dashboard">
+      <section class="stats" aria-label="Counts">
+        <Count label="Devices" value={stats.total_devices} href="/devices" />
+        <Count label="Online" value={stats.online_devices} href="/devices?status=online" tone="ok" />
+        <Count label="New in 24 h" value={stats.new_devices_24h} href="/devices?sort=-first_seen" />
+        <Count label="At risk" value={stats.devices_at_risk} href="/devices?sort=-risk_score" tone={stats.devices_at_risk > 0 ? "warn" : "ok"} />
+        <Count label="Open ports" value={stats.open_ports} href="/devices?sort=-risk_score" />
+      </section>
+
+      <section class="card" aria-labelledby="scan-h">
+        <h2 id="scan-h">Scanning</h2>
+        <div class="scan-meta">
+          <p>
+            Last scan:{" "}
+            {stats.last_scan ? (
+              <>
+                <Time iso={stats.last_scan.finished_at ?? stats.last_scan.started_at} /> ({stats.last_scan.profile}, {stats.last_scan.status}) · <a href="/scans">history</a>
+              </>
+            ) : (
+              <span class="muted">none yet</span>
+            )}
+          </p>
+          <p>
+            Next scan:{" "}
+            {next ? (
+              <>
+                <Time iso={next.next_run_at} /> ({next.profile})
+              </>
+            ) : (
+              <span class="muted">{schedule ? "none scheduled" : "only when you start one"}</span>
+            )}
+          </p>
+        </div>
+        <ScanControl profiles={profiles} />
+      </section>
+
+      {stats.total_devices === 0 ? (
+        <section class="card">
+          <Empty title="No devices yet">Run a quick scan above to find what is on your network; devices, risks and changes show up here afterwards.</Empty>
+        </section>
+      ) : (
+        <div class="grid2">
+          <section class="card" aria-labelledby="risk-h">
+            <h2 id="risk-h">At risk by level</h2>
+            <ul class="levels">
+              {levels.map((l) => (
+                <li>
+                  <a href={`/devices?risk_level=${l}&is_trusted=false`}>
+                    <span class={`badge ${l}`}>{l}</span> <strong>{stats[l]}</strong>
+                  </a>
+                </li>
+              ))}
+            </ul>
+            <BarChart title="Untrusted devices by risk level" labels={[...levels]} values={levels.map((l) => stats[l])} colors={["--critical", "--high", "--medium", "--low"]} />
+          </section>
+          <section class="card" aria-labelledby="types-h">
+            <h2 id="types-h">Devices by type</h2>
+            <BarChart title="Devices by type" labels={types.map((t) => t.device_type)} values={types.map((t) => t.count)} />
+          </section>
+        </div>
+      )}
+
+      <section class="card" aria-labelledby="trend-h">
+        <h2 id="trend-h">Last 30 days</h2>
+        {trends.length < 2 ? (
+          <Empty title="Not enough scans for a trend yet">The device and at-risk counts are charted once two network scans have completed.</Empty>
+        ) : (
+          <TrendChart
+            title="Devices and devices at risk per scan"
+            times={trends.map((t) => t.started_at)}
+            series={[
+              { label: "Devices", values: trends.map((t) => t.devices), color: "--accent" },
+              { label: "At risk", values: trends.map((t) => t.at_risk), color: "--high" },
+            ]}
+          />
+        )}
+      </section>
+
+      <section class="card" aria-labelledby="changes-h">
+        <div class="section-head">
+          <h2 id="changes-h">Latest changes</h2>
+          <a href="/changes">All changes</a>
+        </div>
+        {changes.items.length === 0 ? (
+          <Empty title="No changes recorded">Changes appear after scans: new devices, devices going offline, ports opening or closing.</Empty>
+        ) : (
+          <ul class="timeline">
+            {changes.items.map((c) => (
+              <li class={c.acknowledged ? "acked" : ""}>
+                <SeverityBadge severity={c.severity} />
+                <span class="tl-text">
+                  <span class="tl-type">{changeLabel(c.change_type)}</span> {c.device_id ? <a href={`/devices/${c.device_id}`}>{c.description}</a> : c.description}
+                </span>
+                <Time iso={c.detected_at} />
+              </li>
+            ))}
+          </ul>
+        )}
+      </section>
+    </Page>
+  );
+}

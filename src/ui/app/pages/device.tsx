@@ -1,0 +1,244 @@
+/** @jsxImportSource preact */
+// /devices/:id: what Argus knows about one device, its ports, threats, addresses and changes;
+// the owner's label, zone, trust and notes edited in place; Scan now and Forget.
+import { useEffect, useState } from "preact/hooks";
+import { del, get, list, put } from "../api.ts";
+import { type Device, scanDevice } from "../devices.ts";
+import { changeLabel } from "../format.ts";
+import { lastFinished, watchScans } from "../scan.tsx";
+import { toast } from "../toast.ts";
+import { displayName, Empty, Loading, Page, RandomMacHint, RiskBadge, SeverityBadge, StatusDot, Time, TypeIcon, useLoad } from "../ui.tsx";
+
+type Port = { port: number; protocol: string; service: string | null; product: string | null; version: string | null; tls: boolean; banner: string | null; first_seen: string; last_seen: string };
+type Threat = { port: number; level: string; description: string; recommendation: string; cve_ids: string[] };
+type Detail = Device & { ports: Port[]; threats: Threat[]; ip_history: { ip_address: string; first_seen: string; last_seen: string }[] };
+type Change = { id: number; change_type: string; severity: string; description: string; detected_at: string; acknowledged: boolean };
+
+const id = Number(location.pathname.split("/")[2]);
+
+export function DeviceDetail() {
+  const [device, setDevice] = useState<Detail | null | undefined>(undefined);
+  const [, reload] = useLoad(() => get<Detail>(`/api/devices/${id}`).then(setDevice, (e) => (setDevice(null), Promise.reject(e))), []);
+  const [changes, reloadChanges] = useLoad(() => list<Change>(`/api/changes?device_id=${id}&limit=100`), []);
+  // "Scan now" finishes while the page is open: show what it found.
+  useEffect(watchScans, []);
+  useEffect(() => {
+    if (!lastFinished.value) return;
+    reload();
+    reloadChanges();
+  }, [lastFinished.value]);
+
+  if (device === undefined) return <Page title="Device"><Loading /></Page>;
+  if (device === null)
+    return (
+      <Page title="Device not found">
+        <Empty title={`There is no device ${id}`}>
+          It may have been forgotten. Back to <a href="/devices">all devices</a>.
+        </Empty>
+      </Page>
+    );
+
+  const forget = async () => {
+    if (!confirm(`Forget ${displayName(device)}? Its record is deleted; its past changes stay in the history. If it answers again it comes back as a new device.`)) return;
+    await del(`/api/devices/${device.id}`);
+    location.assign("/devices");
+  };
+
+  return (
+    <Page
+      title={displayName(device)}
+      actions={
+        <>
+          <button type="button" onClick={() => void scanDevice(device.ip_address).catch(() => {})}>
+            Scan now
+          </button>
+          <button type="button" class="danger" onClick={() => void forget().catch(() => {})}>
+            Forget
+          </button>
+        </>
+      }
+    >
+      <p class="subtitle">
+        <StatusDot status={device.status} /> {device.status} · <TypeIcon type={device.device_type} /> {device.device_type} · <RiskBadge level={device.risk_level} score={device.risk_score} />
+        {device.threat_summary && <span class="muted"> {device.threat_summary}</span>}
+      </p>
+      <div class="grid2">
+        <section class="card" aria-labelledby="details-h">
+          <h2 id="details-h">Details</h2>
+          <dl class="details">
+            <dt>IP address</dt>
+            <dd class="mono">{device.ip_address}</dd>
+            <dt>MAC address</dt>
+            <dd class="mono">
+              {device.mac_address ?? <span class="muted">unknown (beyond a router)</span>} {device.mac_randomized && <RandomMacHint />}
+            </dd>
+            <dt>Vendor</dt>
+            <dd>{device.vendor ?? <span class="muted">unknown</span>}</dd>
+            <dt>Hostname</dt>
+            <dd>{device.hostname ?? <span class="muted">none found</span>}</dd>
+            <dt>Operating system</dt>
+            <dd>{device.os_name ?? <span class="muted">unknown</span>}</dd>
+            <dt>First seen</dt>
+            <dd>
+              <Time iso={device.first_seen} />
+            </dd>
+            <dt>Last seen</dt>
+            <dd>
+              <Time iso={device.last_seen} />
+            </dd>
+            <dt>Times seen</dt>
+            <dd>{device.times_seen.toLocaleString()}</dd>
+          </dl>
+        </section>
+        <EditForm device={device} onSaved={(d) => setDevice({ ...device, ...d })} />
+      </div>
+
+      <section class="card" aria-labelledby="ports-h">
+        <h2 id="ports-h">Open ports</h2>
+        {device.ports.length === 0 ? (
+          <Empty title="No open ports known">A quick scan only finds devices; run a normal scan (Scan now) to look at their ports.</Empty>
+        ) : (
+          <table class="responsive">
+            <thead>
+              <tr>
+                <th scope="col">Port</th>
+                <th scope="col">Service</th>
+                <th scope="col">Product</th>
+                <th scope="col">Since</th>
+              </tr>
+            </thead>
+            <tbody>
+              {device.ports.map((p) => (
+                <tr>
+                  <td data-label="Port" class="mono">
+                    {p.port}/{p.protocol}
+                  </td>
+                  <td data-label="Service">
+                    {p.service ?? <span class="muted">unknown</span>}
+                    {p.tls && <span class="hint ok">TLS</span>}
+                  </td>
+                  <td data-label="Product">{[p.product, p.version].filter(Boolean).join(" ") || <span class="muted">—</span>}</td>
+                  <td data-label="Since">
+                    <Time iso={p.first_seen} />
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+      </section>
+
+      <section class="card" aria-labelledby="threats-h">
+        <h2 id="threats-h">Threats</h2>
+        {device.threats.length === 0 ? (
+          <Empty title="No known threats">{device.ports.length ? "None of its open ports is on the risky list." : "Threats come from open ports; none are known yet."}</Empty>
+        ) : (
+          <ul class="threats">
+            {device.threats.map((t) => (
+              <li>
+                <div>
+                  <RiskBadge level={t.level} /> <strong>Port {t.port}</strong>: {t.description}
+                </div>
+                <div class="muted">Recommendation: {t.recommendation}</div>
+                {t.cve_ids.length > 0 && <div class="mono small">{t.cve_ids.join(", ")}</div>}
+              </li>
+            ))}
+          </ul>
+        )}
+      </section>
+
+      <div class="grid2">
+        <section class="card" aria-labelledby="iph-h">
+          <h2 id="iph-h">IP history</h2>
+          {device.ip_history.length === 0 ? (
+            <Empty title="No addresses recorded" />
+          ) : (
+            <table class="responsive">
+              <thead>
+                <tr>
+                  <th scope="col">Address</th>
+                  <th scope="col">First seen</th>
+                  <th scope="col">Last seen</th>
+                </tr>
+              </thead>
+              <tbody>
+                {device.ip_history.map((h) => (
+                  <tr>
+                    <td data-label="Address" class="mono">
+                      {h.ip_address}
+                    </td>
+                    <td data-label="First seen">
+                      <Time iso={h.first_seen} />
+                    </td>
+                    <td data-label="Last seen">
+                      <Time iso={h.last_seen} />
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          )}
+        </section>
+        <section class="card" aria-labelledby="tl-h">
+          <h2 id="tl-h">Changes</h2>
+          {!changes ? (
+            <Loading />
+          ) : changes.items.length === 0 ? (
+            <Empty title="No changes for this device" />
+          ) : (
+            <ul class="timeline">
+              {changes.items.map((c) => (
+                <li class={c.acknowledged ? "acked" : ""}>
+                  <SeverityBadge severity={c.severity} />
+                  <span class="tl-text">
+                    <span class="tl-type">{changeLabel(c.change_type)}</span> {c.description}
+                  </span>
+                  <Time iso={c.detected_at} />
+                </li>
+              ))}
+            </ul>
+          )}
+        </section>
+      </div>
+    </Page>
+  );
+}
+
+function EditForm({ device, onSaved }: { device: Detail; onSaved: (d: Device) => void }) {
+  const [zones] = useLoad(() => get<string[]>("/api/zones"), []);
+  const [busy, setBusy] = useState(false);
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    const f = new FormData(e.currentTarget as HTMLFormElement);
+    setBusy(true);
+    try {
+      const d = await put<Device>(`/api/devices/${device.id}`, { label: String(f.get("label")).trim(), zone: String(f.get("zone")).trim(), is_trusted: f.get("is_trusted") === "on", notes: String(f.get("notes")) });
+      onSaved(d);
+      toast("Saved");
+    } catch {
+      // shown as a toast
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <section class="card" aria-labelledby="edit-h">
+      <h2 id="edit-h">Your notes</h2>
+      <form id="device-form" onSubmit={submit}>
+        <label for="d-label">Label</label>
+        <input id="d-label" name="label" type="text" maxLength={64} defaultValue={device.label ?? ""} placeholder="e.g. Living-room TV" />
+        <label for="d-zone">Zone</label>
+        <input id="d-zone" name="zone" type="text" maxLength={64} list="zone-list" defaultValue={device.zone ?? ""} placeholder="e.g. IoT" />
+        <datalist id="zone-list">{(zones ?? []).map((z) => <option value={z} />)}</datalist>
+        <label class="check">
+          <input id="d-trusted" name="is_trusted" type="checkbox" defaultChecked={device.is_trusted} /> Trusted (known and accepted; not counted as at risk)
+        </label>
+        <label for="d-notes">Notes</label>
+        <textarea id="d-notes" name="notes" rows={3} maxLength={2000} defaultValue={device.notes ?? ""} />
+        <button type="submit" disabled={busy}>
+          Save
+        </button>
+      </form>
+    </section>
+  );
+}

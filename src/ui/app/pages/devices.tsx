@@ -1,0 +1,243 @@
+/** @jsxImportSource preact */
+// /devices: the inventory, searched, filtered, sorted and paged by the API (one page of 50 at a
+// time, so 5,000 devices cost the same as 50); the filters live in the address bar.
+import { useEffect, useRef, useState } from "preact/hooks";
+import { get, hasRoute, list, query } from "../api.ts";
+import { type Device, scanDevice, setTrusted } from "../devices.ts";
+import { copyText, displayName, Empty, Loading, Page, Pager, RandomMacHint, RiskBadge, StatusDot, Time, TypeIcon } from "../ui.tsx";
+
+const LIMIT = 50;
+const FILTER_KEYS = ["q", "status", "risk_level", "is_trusted", "zone", "port", "sort"] as const;
+type Filters = Partial<Record<(typeof FILTER_KEYS)[number], string>> & { offset: number };
+
+function fromUrl(): Filters {
+  const p = new URLSearchParams(location.search);
+  const f: Filters = { offset: Math.max(0, Number(p.get("offset")) || 0) };
+  for (const k of FILTER_KEYS) {
+    const v = p.get(k);
+    if (v) f[k] = v;
+  }
+  return f;
+}
+
+const COLUMNS: [string, string | null][] = [
+  ["Device", "hostname"],
+  ["IP address", "ip"],
+  ["MAC address", null],
+  ["Vendor", "vendor"],
+  ["Risk", "risk_score"],
+  ["Last seen", "last_seen"],
+];
+
+export function Devices() {
+  const [filters, setFilters] = useState<Filters>(fromUrl);
+  const [data, setData] = useState<{ items: Device[]; total: number } | null | undefined>(undefined);
+  const [zones, setZones] = useState<string[]>([]);
+  const [exports, setExports] = useState(false);
+  const [search, setSearch] = useState(filters.q ?? "");
+  const seq = useRef(0);
+
+  useEffect(() => {
+    void get<string[]>("/api/zones").then(setZones, () => {});
+    void Promise.all([hasRoute("GET /api/export/devices.csv"), hasRoute("GET /api/export/devices.json")]).then(([a, b]) => setExports(a && b));
+  }, []);
+
+  const apiQuery = (f: Filters, page = true) => {
+    const { offset, ...rest } = f;
+    return query({ ...rest, ...(page ? { limit: LIMIT, offset } : {}) });
+  };
+
+  const load = (f: Filters) => {
+    const mine = ++seq.current;
+    list<Device>(`/api/devices${apiQuery(f)}`).then(
+      (d) => mine === seq.current && setData(d),
+      () => mine === seq.current && setData(null),
+    );
+  };
+
+  useEffect(() => {
+    history.replaceState(null, "", `/devices${query({ ...filters, offset: filters.offset || undefined })}`);
+    load(filters);
+  }, [filters]);
+
+  // Typing searches after a short pause: one request per pause, never one per keystroke.
+  useEffect(() => {
+    if ((filters.q ?? "") === search) return;
+    const t = setTimeout(() => setFilters((f) => ({ ...f, q: search || undefined, offset: 0 })), 250);
+    return () => clearTimeout(t);
+  }, [search]);
+
+  const setFilter = (k: (typeof FILTER_KEYS)[number], v: string) => setFilters((f) => ({ ...f, [k]: v || undefined, offset: 0 }));
+  const sortBy = (key: string) => setFilters((f) => ({ ...f, sort: f.sort === key ? `-${key}` : key, offset: 0 }));
+  const filtered = FILTER_KEYS.some((k) => k !== "sort" && filters[k]);
+
+  const replace = (d: Device) => setData((cur) => cur && { ...cur, items: cur.items.map((x) => (x.id === d.id ? d : x)) });
+
+  return (
+    <Page
+      title="Devices"
+      actions={
+        exports ? (
+          <span class="exports">
+            Export: <a href={`/api/export/devices.csv${apiQuery(filters, false)}`} download>CSV</a> · <a href={`/api/export/devices.json${apiQuery(filters, false)}`} download>JSON</a>
+          </span>
+        ) : undefined
+      }
+    >
+      <form class="filters" role="search" onSubmit={(e) => e.preventDefault()}>
+        <div class="field grow">
+          <label for="device-search">Search</label>
+          <input id="device-search" type="search" placeholder="IP, MAC, name, vendor or label" value={search} maxLength={200} onInput={(e) => setSearch(e.currentTarget.value)} />
+        </div>
+        <div class="field">
+          <label for="f-status">Status</label>
+          <select id="f-status" value={filters.status ?? ""} onChange={(e) => setFilter("status", e.currentTarget.value)}>
+            <option value="">any</option>
+            <option value="online">online</option>
+            <option value="offline">offline</option>
+          </select>
+        </div>
+        <div class="field">
+          <label for="f-risk">Risk</label>
+          <select id="f-risk" value={filters.risk_level ?? ""} onChange={(e) => setFilter("risk_level", e.currentTarget.value)}>
+            <option value="">any</option>
+            {["critical", "high", "medium", "low", "none"].map((l) => (
+              <option value={l}>{l}</option>
+            ))}
+          </select>
+        </div>
+        <div class="field">
+          <label for="f-trusted">Trusted</label>
+          <select id="f-trusted" value={filters.is_trusted ?? ""} onChange={(e) => setFilter("is_trusted", e.currentTarget.value)}>
+            <option value="">any</option>
+            <option value="true">trusted</option>
+            <option value="false">not trusted</option>
+          </select>
+        </div>
+        <div class="field">
+          <label for="f-zone">Zone</label>
+          <select id="f-zone" value={filters.zone ?? ""} onChange={(e) => setFilter("zone", e.currentTarget.value)}>
+            <option value="">any</option>
+            {zones.map((z) => (
+              <option value={z}>{z}</option>
+            ))}
+          </select>
+        </div>
+        <div class="field narrow">
+          <label for="f-port">Open port</label>
+          <input id="f-port" type="number" min={1} max={65535} inputMode="numeric" value={filters.port ?? ""} onChange={(e) => setFilter("port", e.currentTarget.value)} />
+        </div>
+        {filtered && (
+          <button
+            type="button"
+            class="secondary"
+            onClick={() => {
+              setSearch("");
+              setFilters({ offset: 0, sort: filters.sort });
+            }}
+          >
+            Clear filters
+          </button>
+        )}
+      </form>
+
+      {data === undefined ? (
+        <Loading what="Loading devices" />
+      ) : data === null ? (
+        <Empty title="The devices could not be loaded">Check the filters, or reload the page.</Empty>
+      ) : data.items.length === 0 ? (
+        filtered ? (
+          <Empty title="No device matches these filters">Loosen the search or clear the filters.</Empty>
+        ) : (
+          <Empty title="No devices yet">
+            Run a scan from the <a href="/">dashboard</a>: every device that answers shows up here.
+          </Empty>
+        )
+      ) : (
+        <>
+          <table class="devices responsive">
+            <caption class="sr-only">Devices, {data.total} in all</caption>
+            <thead>
+              <tr>
+                <th scope="col">
+                  <span class="sr-only">Status</span>
+                </th>
+                {COLUMNS.map(([label, key]) => {
+                  const dir = key && filters.sort === key ? "ascending" : key && filters.sort === `-${key}` ? "descending" : undefined;
+                  return (
+                    <th scope="col" aria-sort={dir}>
+                      {key ? (
+                        <button type="button" class="sort" onClick={() => sortBy(key)}>
+                          {label}
+                          <span aria-hidden="true">{dir === "ascending" ? " ▲" : dir === "descending" ? " ▼" : ""}</span>
+                        </button>
+                      ) : (
+                        label
+                      )}
+                    </th>
+                  );
+                })}
+                <th scope="col">Actions</th>
+              </tr>
+            </thead>
+            <tbody>
+              {data.items.map((d) => (
+                <DeviceRow key={d.id} d={d} onChange={replace} />
+              ))}
+            </tbody>
+          </table>
+          <Pager label="Devices" offset={filters.offset} limit={LIMIT} total={data.total} onPage={(offset) => setFilters((f) => ({ ...f, offset }))} />
+        </>
+      )}
+    </Page>
+  );
+}
+
+function DeviceRow({ d, onChange }: { d: Device; onChange: (d: Device) => void }) {
+  return (
+    <tr>
+      <td class="c-status">
+        <StatusDot status={d.status} />
+      </td>
+      <td data-label="Device" class="c-name">
+        <div class="name-cell">
+          <TypeIcon type={d.device_type} />
+          <a href={`/devices/${d.id}`}>{displayName(d)}</a>
+          {d.is_trusted && <span class="hint ok">trusted</span>}
+          {d.zone && <span class="hint">{d.zone}</span>}
+        </div>
+      </td>
+      <td data-label="IP" class="mono">
+        {d.ip_address}
+      </td>
+      <td data-label="MAC" class="mono">
+        {d.mac_address ?? <span class="muted">—</span>} {d.mac_randomized && <RandomMacHint />}
+      </td>
+      <td data-label="Vendor">{d.vendor ?? <span class="muted">unknown</span>}</td>
+      <td data-label="Risk">
+        <RiskBadge level={d.risk_level} score={d.risk_score} />
+      </td>
+      <td data-label="Last seen">
+        <Time iso={d.last_seen} />
+      </td>
+      <td class="c-actions">
+        <div class="row-actions">
+        <button type="button" class="small secondary" aria-label={`Scan ${d.ip_address} now`} onClick={() => void scanDevice(d.ip_address).catch(() => {})}>
+          Scan
+        </button>
+        <button type="button" class="small secondary" aria-pressed={d.is_trusted} aria-label={d.is_trusted ? `Untrust ${d.ip_address}` : `Trust ${d.ip_address}`} onClick={() => void setTrusted(d, !d.is_trusted).then(onChange, () => {})}>
+          {d.is_trusted ? "Untrust" : "Trust"}
+        </button>
+        <button type="button" class="small ghost" aria-label={`Copy IP ${d.ip_address}`} onClick={() => void copyText(d.ip_address, "IP address copied")}>
+          Copy IP
+        </button>
+        {d.mac_address && (
+          <button type="button" class="small ghost" aria-label={`Copy MAC ${d.mac_address}`} onClick={() => void copyText(d.mac_address!, "MAC address copied")}>
+            Copy MAC
+          </button>
+        )}
+        </div>
+      </td>
+    </tr>
+  );
+}

@@ -1,0 +1,168 @@
+/** @jsxImportSource preact */
+// /scans: the history, and a comparison of any two scans (devices added and removed, ports opened
+// and closed, every change in between).
+import { useEffect, useState } from "preact/hooks";
+import { get, list } from "../api.ts";
+import { duration, changeLabel, humanize } from "../format.ts";
+import { lastFinished, ScanControl } from "../scan.tsx";
+import { Empty, Loading, Page, Pager, SeverityBadge, Time, useLoad } from "../ui.tsx";
+
+type Scan = { id: number; scan_type: string; profile: string; subnet: string; status: string; started_at: string; finished_at: string | null; duration_seconds: number | null; hosts_found: number; open_ports: number; devices_added: number; devices_removed: number; changes_count: number; degraded: boolean; error: string | null };
+type Change = { id: number; device_id: number | null; device_ip: string | null; change_type: string; severity: string; description: string; detected_at: string; new_value: string | null; old_value: string | null };
+type Comparison = { current_scan: Scan; previous_scan: Scan; changes: Change[]; summary: { devices_added: number; devices_removed: number; total_changes: number } };
+
+const LIMIT = 25;
+
+export function Scans() {
+  const [offset, setOffset] = useState(0);
+  const [data, reload] = useLoad(() => list<Scan>(`/api/scans?limit=${LIMIT}&offset=${offset}`), [offset]);
+  const [picked, setPicked] = useState<number[]>([]);
+  const [comparison, setComparison] = useState<Comparison | null>(null);
+  useEffect(() => {
+    if (lastFinished.value) reload();
+  }, [lastFinished.value]);
+
+  const toggle = (id: number, on: boolean) => setPicked((p) => (on ? [...p.filter((x) => x !== id), id].slice(-2) : p.filter((x) => x !== id)));
+  const compare = async () => {
+    const [a, b] = [...picked].sort((x, y) => y - x);
+    setComparison(await get<Comparison>(`/api/scans/${a}/compare/${b}`));
+    requestAnimationFrame(() => document.getElementById("comparison")?.scrollIntoView({ behavior: "smooth" }));
+  };
+
+  return (
+    <Page title="Scans">
+      <section class="card">
+        <ScanControl />
+      </section>
+      {data === undefined ? (
+        <Loading what="Loading scans" />
+      ) : data === null ? (
+        <Empty title="The scan history could not be loaded" />
+      ) : data.items.length === 0 ? (
+        <Empty title="No scans yet">Start one above; each scan is listed here with what it found.</Empty>
+      ) : (
+        <>
+          <div class="compare-bar">
+            <span class="muted">{picked.length === 2 ? `Scans ${picked.join(" and ")} selected` : "Pick two scans to compare them."}</span>
+            <button type="button" disabled={picked.length !== 2} onClick={() => void compare().catch(() => {})}>
+              Compare
+            </button>
+          </div>
+          <table class="responsive scans">
+            <thead>
+              <tr>
+                <th scope="col">
+                  <span class="sr-only">Compare</span>
+                </th>
+                <th scope="col">Scan</th>
+                <th scope="col">Status</th>
+                <th scope="col">Profile</th>
+                <th scope="col">Started</th>
+                <th scope="col">Duration</th>
+                <th scope="col">Devices</th>
+                <th scope="col">Changes</th>
+              </tr>
+            </thead>
+            <tbody>
+              {data.items.map((s) => (
+                <tr>
+                  <td class="c-pick">
+                    <input type="checkbox" aria-label={`Compare scan ${s.id}`} checked={picked.includes(s.id)} onChange={(e) => toggle(s.id, e.currentTarget.checked)} />
+                  </td>
+                  <td data-label="Scan">
+                    #{s.id} <span class="muted small">{s.scan_type === "device" ? "one device" : s.subnet.replaceAll(",", ", ")}</span>
+                  </td>
+                  <td data-label="Status">
+                    <span class={`badge st-${s.status}`} title={s.error ?? undefined}>
+                      {s.status}
+                    </span>
+                    {s.degraded && (
+                      <span class="hint" title="Without raw-socket rights: no ARP sweep">
+                        degraded
+                      </span>
+                    )}
+                  </td>
+                  <td data-label="Profile">{s.profile}</td>
+                  <td data-label="Started">
+                    <Time iso={s.started_at} />
+                  </td>
+                  <td data-label="Duration">{duration(s.duration_seconds)}</td>
+                  <td data-label="Devices">{s.hosts_found}</td>
+                  <td data-label="Changes">{s.changes_count}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+          <Pager label="Scans" offset={offset} limit={LIMIT} total={data.total} onPage={setOffset} />
+        </>
+      )}
+      {comparison && <ComparisonView c={comparison} />}
+    </Page>
+  );
+}
+
+function ChangeList({ title, items }: { title: string; items: Change[] }) {
+  return (
+    <div class="cmp-group">
+      <h3>
+        {title} <span class="muted">({items.length})</span>
+      </h3>
+      {items.length === 0 ? (
+        <p class="muted">none</p>
+      ) : (
+        <ul class="timeline">
+          {items.map((c) => (
+            <li>
+              <SeverityBadge severity={c.severity} />
+              <span class="tl-text">{c.device_id ? <a href={`/devices/${c.device_id}`}>{c.description}</a> : c.description}</span>
+              <Time iso={c.detected_at} />
+            </li>
+          ))}
+        </ul>
+      )}
+    </div>
+  );
+}
+
+function ComparisonView({ c }: { c: Comparison }) {
+  const of = (...types: string[]) => c.changes.filter((x) => types.includes(x.change_type));
+  const other = c.changes.filter((x) => !["device_added", "device_removed", "port_opened", "port_closed"].includes(x.change_type));
+  return (
+    <section id="comparison" class="card" aria-labelledby="cmp-h" tabIndex={-1}>
+      <h2 id="cmp-h">
+        Scan #{c.previous_scan.id} → scan #{c.current_scan.id}
+      </h2>
+      <div class="stats compact">
+        <div class="stat">
+          <span class="stat-value" data-testid="cmp-added">
+            {c.summary.devices_added}
+          </span>
+          <span class="stat-label">devices added</span>
+        </div>
+        <div class="stat">
+          <span class="stat-value" data-testid="cmp-removed">
+            {c.summary.devices_removed}
+          </span>
+          <span class="stat-label">devices removed</span>
+        </div>
+        <div class="stat">
+          <span class="stat-value">{of("port_opened").length}</span>
+          <span class="stat-label">ports opened</span>
+        </div>
+        <div class="stat">
+          <span class="stat-value">{of("port_closed").length}</span>
+          <span class="stat-label">ports closed</span>
+        </div>
+        <div class="stat">
+          <span class="stat-value">{c.summary.total_changes}</span>
+          <span class="stat-label">changes in between</span>
+        </div>
+      </div>
+      <ChangeList title="New devices" items={of("device_added")} />
+      <ChangeList title="Gone offline" items={of("device_removed")} />
+      <ChangeList title="Ports opened" items={of("port_opened")} />
+      <ChangeList title="Ports closed" items={of("port_closed")} />
+      {other.length > 0 && <ChangeList title={`Other changes (${[...new Set(other.map((o) => changeLabel(o.change_type)))].join(", ")})`} items={other} />}
+    </section>
+  );
+}

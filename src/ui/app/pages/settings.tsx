@@ -1,0 +1,543 @@
+/** @jsxImportSource preact */
+// /settings. Each section appears when the appliance documents the API behind it (see apiRoutes):
+// networks, schedule, retention, backup and restore, notifications, API keys, the audit log.
+import type { ComponentChildren } from "preact";
+import { useEffect, useState } from "preact/hooks";
+import { api, apiRoutes, del, get, list, post, put, query } from "../api.ts";
+import { bytes, humanize, plural } from "../format.ts";
+import { toast } from "../toast.ts";
+import { copyText, Empty, Loading, Page, Pager, Time, useLoad } from "../ui.tsx";
+
+type Config = Record<string, any>;
+
+export function Settings() {
+  const [routes] = useLoad(apiRoutes, []);
+  const [config, reloadConfig] = useLoad(async () => ((await apiRoutes()).has("GET /api/config") ? get<Config>("/api/config") : null), []);
+  if (routes === undefined || config === undefined) return <Page title="Settings"><Loading /></Page>;
+  const has = (r: string) => routes?.has(r) ?? false;
+  const canWrite = has("PUT /api/config") && !!config;
+  const save = async (patch: Config, what: string) => {
+    await put("/api/config", patch);
+    toast(`${what} saved`);
+    reloadConfig();
+  };
+  const sections: [string, string, boolean][] = [
+    ["networks", "Networks", true],
+    ["schedule", "Schedule", has("GET /api/schedule")],
+    ["retention", "Retention", !!config || has("POST /api/retention/cleanup") || has("GET /api/stats/db")],
+    ["backup", "Backup", has("GET /api/backup") || has("POST /api/restore")],
+    ["notifications", "Notifications", has("GET /api/notifications") || !!config?.notifications],
+    ["api-keys", "API Keys", true],
+    ["audit", "Audit log", true],
+  ];
+  return (
+    <Page title="Settings">
+      <nav class="toc" aria-label="Settings sections">
+        {sections
+          .filter(([, , shown]) => shown)
+          .map(([id, label]) => (
+            <a href={`#${id}`}>{label}</a>
+          ))}
+      </nav>
+      <Networks config={config} canWrite={canWrite} save={save} />
+      {has("GET /api/schedule") && <Schedule canWrite={canWrite} save={save} />}
+      {sections[2][2] && <Retention config={config} canWrite={canWrite} save={save} cleanup={has("POST /api/retention/cleanup")} dbStats={has("GET /api/stats/db")} />}
+      {sections[3][2] && <Backup download={has("GET /api/backup")} restore={has("POST /api/restore")} />}
+      {sections[4][2] && <Notifications config={config} deliveries={has("GET /api/notifications")} test={has("POST /api/notifications/test")} />}
+      <ApiKeys />
+      <AuditLog />
+    </Page>
+  );
+}
+
+function Section({ id, title, intro, children }: { id: string; title: string; intro?: ComponentChildren; children: ComponentChildren }) {
+  return (
+    <section id={id} class="card settings-section" aria-labelledby={`${id}-h`}>
+      <h2 id={`${id}-h`}>{title}</h2>
+      {intro && <p class="muted">{intro}</p>}
+      {children}
+    </section>
+  );
+}
+
+const lines = (s: string) =>
+  s
+    .split(/[\n,]/)
+    .map((x) => x.trim())
+    .filter(Boolean);
+
+type Saver = (patch: Config, what: string) => Promise<void>;
+
+function Networks({ config, canWrite, save }: { config: Config | null; canWrite: boolean; save: Saver }) {
+  const [detect] = useLoad(() => get<{ interfaces: { name: string; ip_address: string; prefix: number; subnet: string }[]; suggested_subnets: string[]; confirmed_subnets: string[] }>("/api/network/detect"), []);
+  if (!detect) return <Section id="networks" title="Networks">{detect === undefined ? <Loading /> : <Empty title="Could not read the network settings" />}</Section>;
+  const subnets: string[] = config?.subnets ?? detect.confirmed_subnets;
+  const exclude: string[] = config?.exclude ?? [];
+  return (
+    <Section id="networks" title="Networks" intro="Argus scans only the networks you confirmed, and never the excluded addresses.">
+      {canWrite ? (
+        <form
+          onSubmit={(e) => {
+            e.preventDefault();
+            const f = new FormData(e.currentTarget as HTMLFormElement);
+            void save({ subnets: lines(String(f.get("subnets"))), exclude: lines(String(f.get("exclude"))) }, "Networks").catch(() => {});
+          }}
+        >
+          <label for="s-subnets">Subnets to watch (CIDR, one per line)</label>
+          <textarea id="s-subnets" name="subnets" rows={3} defaultValue={subnets.join("\n")} placeholder="192.168.1.0/24" />
+          <label for="s-exclude">Never scan (IP addresses, CIDRs or MAC addresses, one per line)</label>
+          <textarea id="s-exclude" name="exclude" rows={3} defaultValue={exclude.join("\n")} placeholder="192.168.1.1" />
+          <button type="submit">Save networks</button>
+        </form>
+      ) : (
+        <>
+          <p>
+            Watching: {subnets.length ? subnets.map((s) => <code class="chip">{s}</code>) : <span class="muted">no network confirmed yet: nothing is scanned</span>}
+          </p>
+          <p class="muted small">Change them in the configuration file (subnets, exclude); editing here arrives with the configuration API.</p>
+        </>
+      )}
+      <h3>Interfaces of this appliance</h3>
+      {detect.interfaces.length === 0 ? (
+        <p class="muted">none with an IPv4 address</p>
+      ) : (
+        <ul class="plain">
+          {detect.interfaces.map((i) => (
+            <li>
+              <code>{i.name}</code> {i.ip_address}/{i.prefix} <span class="muted">({i.subnet})</span>
+            </li>
+          ))}
+        </ul>
+      )}
+    </Section>
+  );
+}
+
+export const SCHEDULE_PRESETS: { id: string; label: string; schedule: { profile: string; cron: string; enabled: boolean }[] }[] = [
+  { id: "recommended", label: "Quick scan every 15 minutes, full scan nightly at 03:30 (recommended)", schedule: [{ profile: "quick", cron: "*/15 * * * *", enabled: true }, { profile: "normal", cron: "30 3 * * *", enabled: true }] },
+  { id: "hourly", label: "Quick scan every hour", schedule: [{ profile: "quick", cron: "0 * * * *", enabled: true }] },
+  { id: "daily", label: "Full scan once a day at 03:30", schedule: [{ profile: "normal", cron: "30 3 * * *", enabled: true }] },
+  { id: "manual", label: "Only when I click Scan now", schedule: [] },
+];
+
+function Schedule({ canWrite, save }: { canWrite: boolean; save: Saver }) {
+  const [entries, reload] = useLoad(() => get<{ profile: string; cron: string; enabled: boolean; next_run_at: string | null; last_run_at: string | null }[]>("/api/schedule"), []);
+  return (
+    <Section id="schedule" title="Schedule" intro="Scheduled scans run by themselves; one that finds a scan running is skipped.">
+      {entries === undefined ? (
+        <Loading />
+      ) : !entries || entries.length === 0 ? (
+        <Empty title="No scheduled scans">Scans run only when you start one.</Empty>
+      ) : (
+        <table class="responsive">
+          <thead>
+            <tr>
+              <th scope="col">Profile</th>
+              <th scope="col">When (cron)</th>
+              <th scope="col">Next run</th>
+              <th scope="col">Last run</th>
+            </tr>
+          </thead>
+          <tbody>
+            {entries.map((e) => (
+              <tr class={e.enabled ? "" : "muted"}>
+                <td data-label="Profile">
+                  {e.profile}
+                  {!e.enabled && " (disabled)"}
+                </td>
+                <td data-label="When" class="mono">
+                  {e.cron}
+                </td>
+                <td data-label="Next run">
+                  <Time iso={e.next_run_at} empty="—" />
+                </td>
+                <td data-label="Last run">
+                  <Time iso={e.last_run_at} />
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      {canWrite && (
+        <form
+          class="inline wrap"
+          onSubmit={(e) => {
+            e.preventDefault();
+            const id = new FormData(e.currentTarget as HTMLFormElement).get("preset");
+            const preset = SCHEDULE_PRESETS.find((p) => p.id === id)!;
+            void save({ schedule: preset.schedule }, "Schedule").then(reload, () => {});
+          }}
+        >
+          <div class="field grow">
+            <label for="s-preset">Replace with</label>
+            <select id="s-preset" name="preset">
+              {SCHEDULE_PRESETS.map((p) => (
+                <option value={p.id}>{p.label}</option>
+              ))}
+            </select>
+          </div>
+          <button type="submit">Apply</button>
+        </form>
+      )}
+    </Section>
+  );
+}
+
+function Retention({ config, canWrite, save, cleanup, dbStats }: { config: Config | null; canWrite: boolean; save: Saver; cleanup: boolean; dbStats: boolean }) {
+  const [stats, reload] = useLoad(() => (dbStats ? get<Record<string, any>>("/api/stats/db") : Promise.resolve(null)), []);
+  const [result, setResult] = useState<Record<string, number> | null>(null);
+  const run = async () => {
+    setResult(await post("/api/retention/cleanup"));
+    reload();
+  };
+  return (
+    <Section id="retention" title="Retention" intro="Old scans and changes are pruned daily; devices are never pruned silently.">
+      {config && canWrite ? (
+        <form
+          class="inline wrap"
+          onSubmit={(e) => {
+            e.preventDefault();
+            void save({ retention_days: Number(new FormData(e.currentTarget as HTMLFormElement).get("days")) }, "Retention").catch(() => {});
+          }}
+        >
+          <div class="field">
+            <label for="s-days">Keep history for (days)</label>
+            <input id="s-days" name="days" type="number" min={1} max={3650} defaultValue={String(config.retention_days ?? 90)} />
+          </div>
+          <button type="submit">Save</button>
+        </form>
+      ) : config ? (
+        <p>History is kept for {config.retention_days ?? 90} days.</p>
+      ) : null}
+      {cleanup && (
+        <p>
+          <button type="button" class="secondary" onClick={() => void run().catch(() => {})}>
+            Clean up now
+          </button>{" "}
+          {result && <span class="muted">Removed {Object.entries(result).map(([k, v]) => `${v} ${humanize(k)}`).join(", ")}.</span>}
+        </p>
+      )}
+      {stats && (
+        <dl class="details">
+          {Object.entries(stats).map(([k, v]) => (
+            <>
+              <dt>{humanize(k)}</dt>
+              <dd>{typeof v === "number" ? (/size|bytes/.test(k) ? bytes(v) : v.toLocaleString()) : typeof v === "object" && v ? Object.entries(v).map(([a, b]) => `${humanize(a)} ${Number(b).toLocaleString()}`).join(", ") : String(v)}</dd>
+            </>
+          ))}
+        </dl>
+      )}
+    </Section>
+  );
+}
+
+function Backup({ download, restore }: { download: boolean; restore: boolean }) {
+  const [busy, setBusy] = useState(false);
+  const upload = async (e: Event) => {
+    e.preventDefault();
+    const file = (new FormData(e.currentTarget as HTMLFormElement).get("file") as File | null) ?? null;
+    if (!file || file.size === 0) return toast("Choose a backup file first", "error");
+    if (!confirm(`Restore ${file.name}? The current database is kept as a dated copy and replaced by this backup.`)) return;
+    setBusy(true);
+    try {
+      const r = await api<{ devices: number }>("POST", "/api/restore", { raw: file, contentType: "application/octet-stream" });
+      toast(`Restored: ${plural(r.devices, "device")}`);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <Section id="backup" title="Backup and restore" intro="A backup is a consistent copy of the whole database (devices, scans, changes, users and API-key hashes): keep it private.">
+      {download && (
+        <p>
+          <a class="button" href="/api/backup" download>
+            Download backup
+          </a>
+        </p>
+      )}
+      {restore && (
+        <form class="inline wrap" onSubmit={(e) => void upload(e).catch(() => {})}>
+          <div class="field grow">
+            <label for="s-restore">Restore from a backup file</label>
+            <input id="s-restore" name="file" type="file" accept=".db,application/octet-stream" />
+          </div>
+          <button type="submit" class="danger" disabled={busy}>
+            Restore
+          </button>
+        </form>
+      )}
+    </Section>
+  );
+}
+
+function Notifications({ config, deliveries, test }: { config: Config | null; deliveries: boolean; test: boolean }) {
+  const [offset, setOffset] = useState(0);
+  const [log] = useLoad(() => (deliveries ? list<any>(`/api/notifications?limit=20&offset=${offset}`) : Promise.resolve(null)), [offset]);
+  const channels: { name: string; type: string; enabled?: boolean; url?: string; host?: string }[] = config?.notifications?.channels ?? [];
+  const rules: { change_types?: string[]; min_severity?: string; channels: string[]; digest?: boolean }[] = config?.notifications?.rules ?? [];
+  const send = async (name: string) => {
+    await post(`/api/notifications/test${query({ channel: name })}`);
+    toast(`Test message sent to ${name}`);
+  };
+  return (
+    <Section id="notifications" title="Notifications" intro="Where changes are sent: channels (webhook, ntfy, Gotify, email, MQTT) and the rules that pick changes for them. They are set in the configuration.">
+      <h3>Channels</h3>
+      {channels.length === 0 ? (
+        <Empty title="No channels configured" />
+      ) : (
+        <ul class="plain">
+          {channels.map((c) => (
+            <li class="channel">
+              <strong>{c.name}</strong> <span class="hint">{c.type}</span> <span class="muted">{c.url ?? c.host ?? ""}</span>
+              {c.enabled === false && <span class="muted"> (disabled)</span>}
+              {test && (
+                <button type="button" class="small secondary" onClick={() => void send(c.name).catch(() => {})}>
+                  Send test
+                </button>
+              )}
+            </li>
+          ))}
+        </ul>
+      )}
+      <h3>Rules</h3>
+      {rules.length === 0 ? (
+        <p class="muted">No rules: no change is sent anywhere.</p>
+      ) : (
+        <ul class="plain">
+          {rules.map((r) => (
+            <li>
+              {(r.change_types ?? ["every change"]).map(humanize).join(", ")} from {r.min_severity ?? "info"} up → {r.channels.join(", ")}
+              {r.digest ? " (digest)" : ""}
+            </li>
+          ))}
+        </ul>
+      )}
+      {deliveries && (
+        <>
+          <h3>Recent deliveries</h3>
+          {!log ? (
+            <Loading />
+          ) : log.items.length === 0 ? (
+            <p class="muted">Nothing sent yet.</p>
+          ) : (
+            <>
+              <table class="responsive">
+                <thead>
+                  <tr>
+                    <th scope="col">Channel</th>
+                    <th scope="col">Status</th>
+                    <th scope="col">Attempts</th>
+                    <th scope="col">Created</th>
+                    <th scope="col">Error</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {log.items.map((n: any) => (
+                    <tr>
+                      <td data-label="Channel">{n.channel}</td>
+                      <td data-label="Status">
+                        <span class={`badge st-${n.status}`}>{n.status}</span>
+                      </td>
+                      <td data-label="Attempts">{n.attempts}</td>
+                      <td data-label="Created">
+                        <Time iso={n.created_at} />
+                      </td>
+                      <td data-label="Error">{n.error ?? ""}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+              <Pager label="Deliveries" offset={offset} limit={20} total={log.total} onPage={setOffset} />
+            </>
+          )}
+        </>
+      )}
+    </Section>
+  );
+}
+
+type Key = { id: number; name: string; key_prefix: string; created_at: string; last_used_at: string | null };
+
+/** Exactly the seed's walk-through: Settings → API Keys → "Create API Key" → a name → copy the key, shown once. */
+function ApiKeys() {
+  const [keys, reload] = useLoad(() => list<Key>("/api/keys?limit=1000"), []);
+  const [creating, setCreating] = useState(false);
+  const [created, setCreated] = useState<{ name: string; key: string } | null>(null);
+  const [error, setError] = useState("");
+  useEffect(() => {
+    if (creating) document.getElementById("key-name")?.focus();
+  }, [creating]);
+  const create = async (e: Event) => {
+    e.preventDefault();
+    const form = e.currentTarget as HTMLFormElement;
+    setError("");
+    try {
+      const r = await post<{ name: string; key: string }>("/api/keys", { name: String(new FormData(form).get("name")) }, { quiet: true });
+      setCreated(r);
+      setCreating(false);
+      reload();
+    } catch (err) {
+      setError((err as Error).message);
+    }
+  };
+  const revoke = async (k: Key) => {
+    if (!confirm(`Revoke the key "${k.name}"? Integrations using it stop working at once.`)) return;
+    await del(`/api/keys/${k.id}`);
+    // The one-time key box is about a key that may be gone now: never leave it on screen.
+    setCreated(null);
+    toast(`Key "${k.name}" revoked`);
+    reload();
+  };
+  return (
+    <Section id="api-keys" title="API Keys" intro={<>Keys let integrations (Home Assistant, Grafana, scripts) call the <a href="/docs">API</a> with the <code>X-API-Key</code> header. Create one key per integration, named after its purpose.</>}>
+      {!creating && (
+        <button id="create-key" type="button" onClick={() => (setCreating(true), setCreated(null))}>
+          Create API Key
+        </button>
+      )}
+      {creating && (
+        <form id="key-form" class="inline wrap" onSubmit={(e) => void create(e)}>
+          <div class="field grow">
+            <label for="key-name">Name</label>
+            <input id="key-name" name="name" type="text" required maxLength={100} placeholder="Home Assistant Integration" />
+          </div>
+          <button type="submit">Create</button>
+          <button type="button" class="secondary" onClick={() => setCreating(false)}>
+            Cancel
+          </button>
+          <p class="error" role="alert">
+            {error}
+          </p>
+        </form>
+      )}
+      {created && (
+        <div id="new-key" class="new-key" role="region" aria-label="New API key">
+          <p>
+            <strong>Important:</strong> the full API key is only displayed once. Copy it immediately and store it securely.
+          </p>
+          <div class="secret-row">
+            <code id="new-key-value" class="secret">
+              {created.key}
+            </code>
+            <button id="copy-key" type="button" onClick={() => void copyText(created.key, "API key copied")}>
+              Copy
+            </button>
+          </div>
+          <button type="button" class="ghost small" onClick={() => setCreated(null)}>
+            Done, I have stored it
+          </button>
+        </div>
+      )}
+      {keys === undefined ? (
+        <Loading />
+      ) : keys === null ? null : keys.items.length === 0 ? (
+        <p id="no-keys" class="muted">
+          No API keys yet.
+        </p>
+      ) : (
+        <table id="keys" class="responsive">
+          <thead>
+            <tr>
+              <th scope="col">Name</th>
+              <th scope="col">Key</th>
+              <th scope="col">Created</th>
+              <th scope="col">Last used</th>
+              <th scope="col">
+                <span class="sr-only">Actions</span>
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            {keys.items.map((k) => (
+              <tr>
+                <td data-label="Name">{k.name}</td>
+                <td data-label="Key" class="mono">
+                  {k.key_prefix}…
+                </td>
+                <td data-label="Created">
+                  <Time iso={k.created_at} />
+                </td>
+                <td data-label="Last used">
+                  <Time iso={k.last_used_at} />
+                </td>
+                <td>
+                  <button type="button" class="danger small" data-key-id={k.id} aria-label={`Revoke ${k.name}`} onClick={() => void revoke(k).catch(() => {})}>
+                    Revoke
+                  </button>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </Section>
+  );
+}
+
+type Audit = { id: number; timestamp: string; username: string | null; action: string; resource: string | null; ip_address: string | null; user_agent: string | null; success: boolean; details: unknown };
+
+function AuditLog() {
+  const [action, setAction] = useState("");
+  const [offset, setOffset] = useState(0);
+  const [actions] = useLoad(() => get<string[]>("/api/audit-logs/actions"), []);
+  const [entries] = useLoad(() => list<Audit>(`/api/audit-logs${query({ action, limit: 20, offset })}`), [action, offset]);
+  return (
+    <Section id="audit" title="Audit log" intro="Who did what, newest first.">
+      <div class="field">
+        <label for="audit-action">Action</label>
+        <select
+          id="audit-action"
+          value={action}
+          onChange={(e) => {
+            setAction(e.currentTarget.value);
+            setOffset(0);
+          }}
+        >
+          <option value="">all</option>
+          {(actions ?? []).map((a) => (
+            <option value={a}>{humanize(a)}</option>
+          ))}
+        </select>
+      </div>
+      {entries === undefined ? (
+        <Loading />
+      ) : !entries || entries.items.length === 0 ? (
+        <p class="muted">No entries.</p>
+      ) : (
+        <>
+          <table class="responsive audit">
+            <thead>
+              <tr>
+                <th scope="col">When</th>
+                <th scope="col">User</th>
+                <th scope="col">Action</th>
+                <th scope="col">Resource</th>
+                <th scope="col">Client</th>
+              </tr>
+            </thead>
+            <tbody>
+              {entries.items.map((a) => (
+                <tr class={a.success ? "" : "failed"}>
+                  <td data-label="When">
+                    <Time iso={a.timestamp} />
+                  </td>
+                  <td data-label="User">{a.username ?? "—"}</td>
+                  <td data-label="Action">
+                    {humanize(a.action)}
+                    {!a.success && <span class="badge high">failed</span>}
+                  </td>
+                  <td data-label="Resource">{a.resource ?? ""}</td>
+                  <td data-label="Client" title={a.user_agent ?? undefined}>
+                    {a.ip_address ?? "local"}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+          <Pager label="Audit log" offset={offset} limit={20} total={entries.total} onPage={setOffset} />
+        </>
+      )}
+    </Section>
+  );
+}

@@ -1,0 +1,220 @@
+/** @jsxImportSource preact */
+// /setup: the first-run wizard. 1) the administrator account and the networks to watch (nothing is
+// scanned before they are confirmed), 2) when to scan, 3) the first quick scan with live progress,
+// ending on the dashboard.
+import { useEffect, useState } from "preact/hooks";
+import { get, hasRoute, post, put } from "../api.ts";
+import { plural } from "../format.ts";
+import { lastFinished, ScanProgress, scanState, startScan, watchScans } from "../scan.tsx";
+import { SCHEDULE_PRESETS } from "./settings.tsx";
+
+type Step = "account" | "schedule" | "scan";
+const STEPS: [Step, string][] = [
+  ["account", "Account and networks"],
+  ["schedule", "Schedule"],
+  ["scan", "First scan"],
+];
+
+export function Setup() {
+  const [step, setStep] = useState<Step>("account");
+  const [subnets, setSubnets] = useState<string[]>([]);
+  return (
+    <main id="main" class="narrow-page">
+      <div class="card wizard">
+        <h1>Welcome to Argus</h1>
+        <ol class="steps" aria-label="Setup steps">
+          {STEPS.map(([id, label], i) => (
+            <li class={id === step ? "current" : STEPS.findIndex(([s]) => s === step) > i ? "done" : ""} aria-current={id === step ? "step" : undefined}>
+              {label}
+            </li>
+          ))}
+        </ol>
+        {step === "account" && (
+          <Account
+            onDone={(s) => {
+              setSubnets(s);
+              setStep("schedule");
+            }}
+          />
+        )}
+        {step === "schedule" && <ScheduleStep onDone={() => setStep("scan")} />}
+        {step === "scan" && <FirstScan subnets={subnets} />}
+      </div>
+    </main>
+  );
+}
+
+function Account({ onDone }: { onDone: (subnets: string[]) => void }) {
+  const [suggested, setSuggested] = useState<string[] | null>(null);
+  const [error, setError] = useState("");
+  const [busy, setBusy] = useState(false);
+  useEffect(() => {
+    void get<{ suggested_subnets?: string[] }>("/api/setup", { noLoginRedirect: true }).then(
+      (r) => setSuggested(r.suggested_subnets ?? []),
+      () => setSuggested([]),
+    );
+  }, []);
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    const f = new FormData(e.currentTarget as HTMLFormElement);
+    setError("");
+    if (f.get("password") !== f.get("confirm")) return setError("The passwords do not match");
+    const extra = String(f.get("extra") ?? "")
+      .split(",")
+      .map((s) => s.trim())
+      .filter(Boolean);
+    const subnets = [...(f.getAll("subnet") as string[]), ...extra];
+    setBusy(true);
+    try {
+      await post("/api/setup", { username: f.get("username"), password: f.get("password"), ...(subnets.length ? { subnets } : {}) }, { quiet: true, noLoginRedirect: true });
+      onDone(subnets);
+    } catch (err) {
+      setError((err as Error).message);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <form id="setup-form" onSubmit={(e) => void submit(e)}>
+      <p class="muted">Create the administrator account. You will use it to sign in to this appliance.</p>
+      <label for="username">Username</label>
+      <input id="username" name="username" type="text" autoComplete="username" required maxLength={64} defaultValue="admin" />
+      <label for="password">Password (at least 12 characters)</label>
+      <input id="password" name="password" type="password" autoComplete="new-password" required minLength={12} />
+      <label for="confirm">Repeat password</label>
+      <input id="confirm" name="confirm" type="password" autoComplete="new-password" required minLength={12} />
+      <fieldset id="subnets">
+        <legend>Networks to watch</legend>
+        <p class="muted">Argus scans nothing until you confirm which networks are yours. Detected on this appliance:</p>
+        <div id="suggested">
+          {suggested === null ? (
+            <span class="muted">looking…</span>
+          ) : suggested.length === 0 ? (
+            <span class="muted">none detected</span>
+          ) : (
+            suggested.map((cidr) => (
+              <label class="check">
+                <input type="checkbox" name="subnet" value={cidr} defaultChecked /> {cidr}
+              </label>
+            ))
+          )}
+        </div>
+        <label for="extra-subnets">Other subnets (CIDR, comma separated)</label>
+        <input id="extra-subnets" name="extra" type="text" placeholder="192.168.1.0/24" />
+      </fieldset>
+      <p class="error" role="alert">
+        {error}
+      </p>
+      <button type="submit" disabled={busy}>
+        Create account
+      </button>
+    </form>
+  );
+}
+
+function ScheduleStep({ onDone }: { onDone: () => void }) {
+  const [writable, setWritable] = useState<boolean | null>(null);
+  const [error, setError] = useState("");
+  useEffect(() => {
+    void hasRoute("PUT /api/config").then(setWritable);
+  }, []);
+  if (writable === null) return <p class="muted">Loading…</p>;
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    const id = new FormData(e.currentTarget as HTMLFormElement).get("preset");
+    const preset = SCHEDULE_PRESETS.find((p) => p.id === id) ?? SCHEDULE_PRESETS[0];
+    try {
+      await put("/api/config", { schedule: preset.schedule }, { quiet: true });
+      onDone();
+    } catch (err) {
+      setError((err as Error).message);
+    }
+  };
+  return (
+    <form id="schedule-form" onSubmit={(e) => void submit(e)}>
+      <h2>When should Argus scan?</h2>
+      {writable ? (
+        <fieldset>
+          <legend class="sr-only">Schedule</legend>
+          {SCHEDULE_PRESETS.map((p, i) => (
+            <label class="check">
+              <input type="radio" name="preset" value={p.id} defaultChecked={i === 0} /> {p.label}
+            </label>
+          ))}
+        </fieldset>
+      ) : (
+        <p class="muted" id="no-schedule">
+          Scheduled scans come with a later version of this appliance. Until then Argus scans when you click <strong>Scan now</strong> on the dashboard.
+        </p>
+      )}
+      <p class="error" role="alert">
+        {error}
+      </p>
+      {writable ? (
+        <button type="submit">Continue</button>
+      ) : (
+        <button type="button" onClick={onDone}>
+          Continue
+        </button>
+      )}
+    </form>
+  );
+}
+
+function FirstScan({ subnets }: { subnets: string[] }) {
+  const [scanId, setScanId] = useState<number | null>(null);
+  const [done, setDone] = useState<{ status: string; devices: number } | null>(null);
+  const [confirmed, setConfirmed] = useState<string[] | null>(subnets.length ? subnets : null);
+  useEffect(() => {
+    watchScans();
+    if (!subnets.length) void get<{ confirmed_subnets: string[] }>("/api/network/detect").then((d) => setConfirmed(d.confirmed_subnets), () => setConfirmed([]));
+  }, []);
+  // The live stream says when it ends; a slow poll covers an event lost to a reconnect.
+  useEffect(() => {
+    if (scanId === null || done) return;
+    const finish = async () => {
+      const scan = await get<{ status: string; hosts_found: number }>(`/api/scans/${scanId}`);
+      if (scan.status === "pending" || scan.status === "running") return;
+      setDone({ status: scan.status, devices: scan.hosts_found });
+      setTimeout(() => location.assign("/"), 1500);
+    };
+    if (lastFinished.value?.scan_id === scanId) void finish();
+    const t = setInterval(() => void finish().catch(() => {}), 3000);
+    return () => clearInterval(t);
+  }, [scanId, lastFinished.value, done]);
+
+  if (confirmed === null) return <p class="muted">Loading…</p>;
+  if (confirmed.length === 0)
+    return (
+      <div>
+        <h2>No network to scan yet</h2>
+        <p class="muted">You did not confirm a network, so Argus sends nothing. Add one under Settings → Networks, then scan from the dashboard.</p>
+        <a class="button" href="/">
+          Go to the dashboard
+        </a>
+      </div>
+    );
+  const state = scanState.value;
+  return (
+    <div id="first-scan">
+      <h2>Run the first quick scan now</h2>
+      <p class="muted">A quick scan finds the devices on {confirmed.join(", ")} in a few seconds. Ports are looked at by the normal scans later.</p>
+      {done ? (
+        <p role="status" class="ok-text">
+          Scan {done.status}: {plural(done.devices, "device")} found. Opening the dashboard…
+        </p>
+      ) : scanId !== null && state?.scanning ? (
+        <ScanProgress state={state} />
+      ) : scanId !== null ? (
+        <p class="muted">Starting…</p>
+      ) : (
+        <div class="inline wrap">
+          <button id="first-scan-start" type="button" disabled={state === null} onClick={() => void startScan("quick").then(setScanId, () => {})}>
+            Start the quick scan
+          </button>
+          <a href="/">Skip, go to the dashboard</a>
+        </div>
+      )}
+    </div>
+  );
+}

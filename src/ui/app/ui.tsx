@@ -1,0 +1,233 @@
+/** @jsxImportSource preact */
+// Pieces every page shares: the header, toasts, times, badges, icons, paging, empty states.
+import type { ComponentChildren } from "preact";
+import { useEffect, useState } from "preact/hooks";
+import { useSignal } from "@preact/signals";
+import { post } from "./api.ts";
+import { absolute, now, relative } from "./format.ts";
+import { dismiss, toast, toasts } from "./toast.ts";
+import { cycleTheme, theme } from "./theme.ts";
+
+export const username = document.body.dataset.user ?? "";
+
+const NAV = [
+  ["/", "Dashboard", "dashboard"],
+  ["/devices", "Devices", "devices"],
+  ["/scans", "Scans", "scans"],
+  ["/changes", "Changes", "changes"],
+  ["/settings", "Settings", "settings"],
+] as const;
+
+export function Header({ current }: { current: string }) {
+  const open = useSignal(false);
+  const firstRun = current === "setup" || current === "login";
+  const logout = async () => {
+    await post("/api/auth/logout");
+    location.assign("/login");
+  };
+  return (
+    <header class="top">
+      <a class="brand" href={username ? "/" : "/login"}>
+        <img src="/favicon.svg" alt="" width={24} height={24} />
+        <span>Argus</span>
+      </a>
+      {username && (
+        <button type="button" class="menu-toggle ghost" aria-expanded={open.value} aria-controls="main-nav" onClick={() => (open.value = !open.value)}>
+          <span aria-hidden="true">☰</span> Menu
+        </button>
+      )}
+      <nav id="main-nav" class={open.value ? "open" : ""} aria-label="Main">
+        {username &&
+          NAV.map(([href, label, page]) => (
+            <a href={href} aria-current={current === page || (current === "device" && page === "devices") ? "page" : undefined}>
+              {label}
+            </a>
+          ))}
+        {!firstRun && (
+          <a href="/docs" aria-current={current === "docs" ? "page" : undefined}>
+            API
+          </a>
+        )}
+      </nav>
+      <div class="top-right">
+        <button type="button" class="ghost theme-toggle" onClick={cycleTheme} title="Colour scheme: follows the system, light or dark" aria-label={`Colour scheme: ${theme.value}`}>
+          {theme.value === "dark" ? "☾ Dark" : theme.value === "light" ? "☀ Light" : "◐ Auto"}
+        </button>
+        {username ? (
+          <>
+            <span class="muted user" title="Signed in">
+              {username}
+            </span>
+            <button id="logout" type="button" class="ghost" onClick={logout}>
+              Log out
+            </button>
+          </>
+        ) : firstRun ? null : (
+          <a href="/login">Sign in</a>
+        )}
+      </div>
+    </header>
+  );
+}
+
+export function Toasts() {
+  return (
+    <div class="toasts" role="status" aria-live="polite">
+      {toasts.value.map((t) => (
+        <div key={t.id} class={`toast ${t.kind}`} role={t.kind === "error" ? "alert" : undefined}>
+          <span>{t.text}</span>
+          <button type="button" class="ghost" aria-label="Dismiss" onClick={() => dismiss(t.id)}>
+            ×
+          </button>
+        </div>
+      ))}
+    </div>
+  );
+}
+
+/** "3 min ago", with the absolute time on hover and for assistive technology. */
+export function Time({ iso, empty = "never" }: { iso: string | null | undefined; empty?: string }) {
+  if (!iso) return <span class="muted">{empty}</span>;
+  return (
+    <time dateTime={iso} title={absolute(iso)}>
+      {relative(iso, now.value)}
+    </time>
+  );
+}
+
+export function RiskBadge({ level, score }: { level: string; score?: number }) {
+  if (level === "none") return <span class="badge none">none</span>;
+  return (
+    <span class={`badge ${level}`} title={score !== undefined ? `Risk score ${score} of 100` : undefined}>
+      {level}
+      {score !== undefined ? ` ${score}` : ""}
+    </span>
+  );
+}
+
+export const SeverityBadge = ({ severity }: { severity: string }) => <span class={`badge sev-${severity}`}>{severity}</span>;
+
+export function StatusDot({ status }: { status: string }) {
+  return (
+    <span class={`dot ${status}`} role="img" aria-label={status} title={status}>
+      <span class="sr-only">{status}</span>
+    </span>
+  );
+}
+
+const ICONS: Record<string, string> = {
+  router: "M3 15h18v5H3zM7 17.5h.01M11 17.5h.01M8 15l4-6 4 6M6 8a8.5 8.5 0 0 1 12 0M8.5 10.5a5 5 0 0 1 7 0",
+  phone: "M8 2h8a2 2 0 0 1 2 2v16a2 2 0 0 1-2 2H8a2 2 0 0 1-2-2V4a2 2 0 0 1 2-2zM11 18h2",
+  printer: "M7 9V3h10v6M7 17H4v-7a1 1 0 0 1 1-1h14a1 1 0 0 1 1 1v7h-3M7 14h10v7H7z",
+  nas: "M5 3h14v18H5zM5 9h14M5 15h14M8 6h.01M8 12h.01M8 18h.01",
+  tv: "M3 5h18v12H3zM8 21h8M12 17v4",
+  iot: "M9 9h6v6H9zM12 2v4M12 18v4M2 12h4M18 12h4M5 5l2.5 2.5M16.5 16.5 19 19M19 5l-2.5 2.5M7.5 16.5 5 19",
+  server: "M4 3h16v7H4zM4 14h16v7H4zM8 6.5h.01M8 17.5h.01",
+  computer: "M4 4h16v11H4zM2 19h20",
+  unknown: "M12 21a9 9 0 1 0 0-18 9 9 0 0 0 0 18zM9.5 9a2.5 2.5 0 1 1 3.5 2.3c-.6.3-1 .9-1 1.7M12 17h.01",
+};
+
+export function TypeIcon({ type }: { type: string }) {
+  const d = ICONS[type] ?? ICONS.unknown;
+  return (
+    <svg class="type-icon" viewBox="0 0 24 24" width="20" height="20" role="img" aria-label={type}>
+      <title>{type}</title>
+      <path d={d} fill="none" stroke="currentColor" stroke-width="1.8" stroke-linecap="round" stroke-linejoin="round" />
+    </svg>
+  );
+}
+
+export function RandomMacHint() {
+  return (
+    <span class="hint" title="Randomised (locally administered) MAC: phones and laptops rotate these, so the same device may come back with another one">
+      random
+    </span>
+  );
+}
+
+export function Pager({ offset, limit, total, onPage, label }: { offset: number; limit: number; total: number; onPage: (offset: number) => void; label: string }) {
+  if (total <= 0) return null;
+  const last = Math.min(offset + limit, total);
+  return (
+    <nav class="pager" aria-label={`${label} pages`}>
+      <span>
+        {(offset + 1).toLocaleString()}–{last.toLocaleString()} of {total.toLocaleString()}
+      </span>
+      <button type="button" class="secondary" disabled={offset === 0} onClick={() => onPage(Math.max(0, offset - limit))}>
+        Previous
+      </button>
+      <button type="button" class="secondary" disabled={last >= total} onClick={() => onPage(offset + limit)}>
+        Next
+      </button>
+    </nav>
+  );
+}
+
+export function Empty({ title, children }: { title: string; children?: ComponentChildren }) {
+  return (
+    <div class="empty">
+      <p class="empty-title">{title}</p>
+      {children && <p class="muted">{children}</p>}
+    </div>
+  );
+}
+
+export function Loading({ what = "Loading" }: { what?: string }) {
+  return (
+    <p class="muted loading" aria-busy="true">
+      {what}…
+    </p>
+  );
+}
+
+/** Copies text; falls back to a selection copy where the Clipboard API is missing (plain http on a LAN address). */
+export async function copyText(text: string, what = "Copied"): Promise<void> {
+  try {
+    if (navigator.clipboard && window.isSecureContext) await navigator.clipboard.writeText(text);
+    else {
+      const area = document.createElement("textarea");
+      area.value = text;
+      area.setAttribute("readonly", "");
+      area.className = "offscreen";
+      document.body.append(area);
+      area.select();
+      const ok = document.execCommand("copy");
+      area.remove();
+      if (!ok) throw new Error("copy refused");
+    }
+    toast(`${what} to the clipboard`);
+  } catch {
+    toast("Copying was refused by the browser; select the text and copy it by hand", "error");
+  }
+}
+
+/** Runs `load` when `deps` change; gives its result (undefined while loading, null after an error). */
+export function useLoad<T>(load: () => Promise<T>, deps: unknown[]): [T | undefined | null, () => void] {
+  const [value, setValue] = useState<T | undefined | null>(undefined);
+  const [tick, setTick] = useState(0);
+  useEffect(() => {
+    let live = true;
+    load().then(
+      (v) => live && setValue(v),
+      () => live && setValue(null),
+    );
+    return () => {
+      live = false;
+    };
+  }, [...deps, tick]);
+  return [value, () => setTick((t) => t + 1)];
+}
+
+export function Page({ title, actions, children }: { title: string; actions?: ComponentChildren; children: ComponentChildren }) {
+  return (
+    <main id="main">
+      <div class="page-head">
+        <h1>{title}</h1>
+        {actions && <div class="actions">{actions}</div>}
+      </div>
+      {children}
+    </main>
+  );
+}
+
+export const displayName = (d: { label: string | null; hostname: string | null; ip_address: string }) => d.label || d.hostname || d.ip_address;
