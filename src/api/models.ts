@@ -317,6 +317,12 @@ export const Stats = Type.Object(
 );
 export type Stats = Static<typeof Stats>;
 
+export const DeviceTypeCount = Type.Object(
+  { device_type: Type.String({ description: "router, phone, printer, nas, tv, iot, computer, … or unknown" }), count: count("Devices of this type") },
+  { ...named("DeviceTypeCount") },
+);
+export type DeviceTypeCount = Static<typeof DeviceTypeCount>;
+
 export const TrendPoint = Type.Object(
   { scan_id: id(), started_at: Timestamp(), devices: count(), at_risk: count(), open_ports: count(), changes: count() },
   { ...named("TrendPoint"), description: "One completed network scan" },
@@ -608,6 +614,7 @@ const ALL = {
   Change,
   LastScan,
   Stats,
+  DeviceTypeCount,
   TrendPoint,
   Scan,
   ScanDevice,

@@ -91,6 +91,7 @@ describe("the OpenAPI document", () => {
     expect(body("GET /api/scans", 200)).toEqual({ type: "array", items: { $ref: "#/components/schemas/Scan" } });
     expect(body("GET /api/scans/{id}", 200)).toEqual({ $ref: "#/components/schemas/Scan" });
     expect(body("GET /api/stats", 200)).toEqual({ $ref: "#/components/schemas/Stats" });
+    expect(body("GET /api/stats/device-types", 200)).toEqual({ type: "array", items: { $ref: "#/components/schemas/DeviceTypeCount" } });
     expect(body("GET /api/keys", 200)).toEqual({ type: "array", items: { $ref: "#/components/schemas/ApiKey" } });
     expect(body("POST /api/keys", 201)).toEqual({ $ref: "#/components/schemas/ApiKeyCreated" });
     expect(body("GET /api/audit-logs", 200)).toEqual({ type: "array", items: { $ref: "#/components/schemas/AuditEntry" } });
