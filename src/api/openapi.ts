@@ -13,16 +13,17 @@
 import { Elysia } from "elysia";
 import { toOpenAPISchema } from "@elysiajs/openapi";
 import type { TSchema } from "@sinclair/typebox";
+import type { OpenAPIV3 } from "openapi-types";
 import { SESSION_COOKIE } from "./session-cookie.ts";
 
 const ERROR_REF = { $ref: "#/components/schemas/Error" };
 
-type Media = { schema?: unknown; example?: unknown };
-export type ResponseDoc = { description: string; headers?: Record<string, unknown>; content?: Record<string, Media> };
+type Media = OpenAPIV3.MediaTypeObject;
+export type ResponseDoc = OpenAPIV3.ResponseObject;
 type Operation = {
   security?: unknown[];
   parameters?: { name: string; in: string; schema: Record<string, unknown> }[];
-  requestBody?: { description?: string; required?: boolean; content: Record<string, Media> };
+  requestBody?: OpenAPIV3.RequestBodyObject;
   responses?: Record<string, ResponseDoc>;
   [key: string]: unknown;
 };
@@ -36,7 +37,7 @@ const toJson = (schema: unknown) => JSON.parse(JSON.stringify(schema));
 /** A JSON answer for `detail.responses`: its example, and its schema when the route does not validate it. */
 export function json(description: string, example?: unknown, schema?: TSchema): ResponseDoc {
   const media: Media = {};
-  if (schema) media.schema = toJson(schema);
+  if (schema) media.schema = toJson(schema) as OpenAPIV3.SchemaObject;
   if (example !== undefined) media.example = example;
   return { description, content: { "application/json": media } };
 }
@@ -62,6 +63,7 @@ export function errors(byStatus: Record<number, string | [description: string, d
 const errorResponse = (description: string, detail: string): ResponseDoc => ({
   description,
   content: { "application/json": { schema: ERROR_REF, example: { detail } } },
+
 });
 
 /** An example request body for `detail.requestBody` (the schema comes from the route's `body`). */
@@ -105,7 +107,8 @@ function mergeResponses(generated: Record<string, ResponseDoc> = {}, declared: R
     // The validated schema wins; the declaration adds the description and examples.
     const content: Record<string, Media> = {};
     for (const type of new Set([...Object.keys(g.content ?? {}), ...Object.keys(d.content ?? {})])) {
-      content[type] = { ...d.content?.[type], ...g.content?.[type], ...(d.content?.[type]?.example !== undefined ? { example: d.content[type].example } : {}) };
+      const declared = d.content?.[type];
+      content[type] = { ...declared, ...g.content?.[type], ...(declared?.example !== undefined ? { example: declared.example } : {}) };
     }
     out[status] = { ...g, ...d, ...(g.content || d.content ? { content } : {}) };
   }

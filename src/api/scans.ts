@@ -64,7 +64,7 @@ export function scanRoutes(ctx: AppContext) {
     try {
       const started = ctx.scans.start(kind, p, list);
       ctx.audit.record(actor, "scan_started", { resource: `scan:${started.scan_id}`, details: { profile: started.profile, subnet: started.subnet, scan_type: kind } });
-      return { status: "started", scan_id: started.scan_id, profile: started.profile, subnet: started.subnet };
+      return { status: "started" as const, scan_id: started.scan_id, profile: started.profile, subnet: started.subnet };
     } catch (e) {
       if (e instanceof ScanBusyError) throw new HttpError(409, `A scan is already running (scan_id ${e.runningScanId})`);
       throw e;
@@ -198,7 +198,7 @@ export function scanRoutes(ctx: AppContext) {
       () => {
         const id = ctx.scans.cancel();
         if (id === null) throw new HttpError(409, "No scan is running");
-        return { status: "cancelling", scan_id: id };
+        return { status: "cancelling" as const, scan_id: id };
       },
       {
         query: noQuery,
