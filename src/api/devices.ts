@@ -38,7 +38,7 @@ const DEVICE_EXAMPLE = {
   times_seen: 42,
   label: "Backup NAS",
   zone: "Servers",
-  is_trusted: true,
+  is_trusted: false,
   notes: null,
   risk_level: "high",
   risk_score: 70,
@@ -122,7 +122,7 @@ export function deviceRoutes(ctx: AppContext) {
         detail: {
           summary: 'Set label, zone, trusted flag or notes (partial; "" or null clears a text field)',
           tags: ["devices"],
-          requestBody: requestExample({ label: "Backup NAS", zone: "Servers", is_trusted: true }),
+          requestBody: requestExample({ label: "Backup NAS", zone: "Servers" }),
           responses: { 200: json("The device as updated", DETAIL_EXAMPLE), ...NOT_FOUND },
         },
       },

@@ -7,7 +7,7 @@
 //   bodies documented without runtime validation) is merged with the validated schemas;
 // - the errors every route of a kind can answer, from the app's global hooks: 401 for every
 //   non-public route, 403 for cookie-authenticated writes (CSRF), 422 for invalid parameters,
-//   400/413/415 for bodies;
+//   400/413/415 for the body of any write;
 // - whole-number parameters (strings validated strictly at run time, see wholeNumber) are
 //   integers in the document; Elysia's private `error` keyword and the models' `$id` are dropped.
 import { Elysia } from "elysia";
@@ -84,10 +84,12 @@ function commonErrors(method: string, op: Operation, route: RouteLike): Record<s
     }
   }
   const hooks = route.hooks ?? {};
-  if (hooks.body) {
-    out[400] = errorResponse("Malformed JSON body", "Malformed request body: expected valid JSON");
-    out[413] = errorResponse("Body larger than the limit", "Request body too large: the limit is 1048576 bytes");
-    out[415] = errorResponse("Body not sent as application/json", "Unsupported content type 'text/xml': send application/json");
+  // Every write reads a body that is sent, also where none is expected (src/api/body.ts).
+  if (hooks.body || WRITE_METHODS.has(method)) {
+    const sent = hooks.body ? "" : " (when one is sent)";
+    out[400] = errorResponse(`Malformed JSON body${sent}`, "Malformed request body: expected valid JSON");
+    out[413] = errorResponse(`Body larger than the limit${sent}`, "Request body too large: the limit is 1048576 bytes");
+    out[415] = errorResponse(`Body not sent as application/json${sent}`, "Unsupported content type 'text/xml': send application/json");
   }
   if (hooks.body || hooks.query || hooks.params) {
     out[422] = errorResponse("A parameter or body field is invalid (the detail names it), or an unknown query key was given", "Unknown query parameter 'foo'");
@@ -160,7 +162,6 @@ export function buildDocument(app: Elysia<any, any, any, any, any, any, any>, ba
     }
     const responses = mergeResponses(commonErrors(method, op, route), mergeResponses(op.responses, detail.responses));
     op.responses = Object.fromEntries(Object.entries(responses).sort(([a], [b]) => Number(a) - Number(b)));
-    if (Object.keys(op.responses).length === 0) throw new Error(`OpenAPI: ${route.method} ${route.path} documents no response`);
     integerParameters(op);
   }
   const doc = {

@@ -10,7 +10,7 @@ import Ajv2020 from "ajv/dist/2020.js";
 import addFormats from "ajv-formats";
 import { PUBLIC_ROUTES } from "../../src/api/authentication.ts";
 import { closeObjects, Contract } from "../helpers/contract.ts";
-import { adminWithKey, Client, startTestServer, type TestServer } from "../helpers/server.ts";
+import { ADMIN, adminWithKey, Client, startTestServer, type TestServer } from "../helpers/server.ts";
 
 let server: TestServer;
 let doc: any;
@@ -181,6 +181,41 @@ describe("the OpenAPI document", () => {
     // Nothing Elysia-private leaks into the document.
     expect(JSON.stringify(doc)).not.toContain('"error":"');
     expect(JSON.stringify(doc)).not.toContain('"$id"');
+  });
+});
+
+describe("the answers every operation can give, as the test client receives them", () => {
+  // /api/scan/* is left to scans.test.ts, which runs the appliance inside its own network namespace.
+  const reachable = () => operations().filter((o) => !o.path.startsWith("/api/scan/") && !name(o).startsWith("POST /api/setup"));
+  const concrete = (path: string) => path.replace(/\{[^}]+\}/g, "1");
+
+  test("an unknown query key is a documented 422 everywhere", async () => {
+    for (const o of reachable()) {
+      const res = await api.request(o.method, `${concrete(o.path)}?bogus=1`); // the client checks it against the document
+      expect({ op: name(o), status: res.status }).toEqual({ op: name(o), status: 422 });
+    }
+  });
+
+  test("a malformed, oversized or non-JSON body is a documented 400, 413 or 415 on every write", async () => {
+    const writes = reachable().filter((o) => ["POST", "PUT", "DELETE"].includes(o.method) && name(o) !== "POST /api/auth/login");
+    expect(writes.length).toBeGreaterThanOrEqual(5);
+    for (const o of writes) {
+      const path = concrete(o.path);
+      const malformed = await api.request(o.method, path, { body: "{bad", headers: { "content-type": "application/json" } });
+      expect({ op: name(o), status: malformed.status }).toEqual({ op: name(o), status: 400 });
+      const xml = await api.request(o.method, path, { body: "<a/>", headers: { "content-type": "text/xml" } });
+      expect({ op: name(o), status: xml.status }).toEqual({ op: name(o), status: 415 });
+      const huge = await api.request(o.method, path, { body: "x".repeat(1_100_000), headers: { "content-type": "application/json" } });
+      expect({ op: name(o), status: huge.status }).toEqual({ op: name(o), status: 413 });
+    }
+  });
+
+  test("a cross-site write with the session cookie is a documented 403", async () => {
+    const session = new Client(server.url);
+    const login = await session.post("/api/auth/login", ADMIN);
+    expect(login.status).toBe(200);
+    const res = await session.request("DELETE", "/api/keys/1", { headers: { origin: "https://evil.example", "sec-fetch-site": "cross-site" } });
+    expect(res.status).toBe(403);
   });
 });
 
