@@ -5,7 +5,7 @@ import { DEVICE_SORTS, DEVICE_STATUSES, DeviceInventory, ZONE_MAX } from "../inv
 import { LEVELS } from "../risk/score.ts";
 import { authentication } from "./authentication.ts";
 import { HttpError } from "./errors.ts";
-import { Device, DeviceDetail, DeviceUpdate, models, Port, ref } from "./models.ts";
+import { Device, DeviceDetail, DeviceUpdate, models, Port, ref, Zones } from "./models.ts";
 import { errors, json, jsonPage, requestExample } from "./openapi.ts";
 import { idParams, noQuery, oneOf, page, paging, strictQuery, wholeNumber } from "./schemas.ts";
 
@@ -161,7 +161,7 @@ export function deviceRoutes(ctx: AppContext) {
     )
     .get("/api/zones", () => inventory.zones(), {
       query: noQuery,
-      response: { 200: t.Array(t.String()) },
+      response: { 200: ref(Zones) },
       detail: { summary: "The zones in use, sorted", tags: ["devices"], responses: { 200: json("Zone names", ["IoT", "Servers"]) } },
     });
 }

@@ -238,6 +238,8 @@ export const DeviceDetail = Type.Object(
 );
 export type DeviceDetail = Static<typeof DeviceDetail>;
 
+export const Zones = Type.Array(Type.String(), { ...named("Zones"), description: "The zone names in use, sorted" });
+
 // Labels and zones are one-line names shown everywhere (lists, exports, notifications): no control characters.
 const ONE_LINE = "^[^\\u0000-\\u001f\\u007f]*$";
 const clearable = (field: string, max: number, pattern?: string) =>
@@ -447,6 +449,7 @@ const ALL = {
   AddressHistory,
   DeviceDetail,
   DeviceUpdate,
+  Zones,
   Change,
   LastScan,
   Stats,

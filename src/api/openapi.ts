@@ -127,12 +127,17 @@ function integerParameters(op: Operation): void {
   }
 }
 
-/** Removes keys no OpenAPI reader knows: Elysia's custom `error` messages and the models' `$id`s. */
+/**
+ * Removes keys no OpenAPI reader knows: Elysia's custom `error` messages and the models' `$id`s.
+ * Works on a copy of the document (never on the live schemas, whose `error` Elysia still needs),
+ * and leaves property names and examples alone.
+ */
 function stripPrivateKeywords(node: unknown, inProperties = false): void {
   if (Array.isArray(node)) return node.forEach((n) => stripPrivateKeywords(n));
   if (!node || typeof node !== "object") return;
   const obj = node as Record<string, unknown>;
   for (const [key, value] of Object.entries(obj)) {
+    if (!inProperties && (key === "example" || key === "examples")) continue;
     if (!inProperties && ((key === "error" && typeof value !== "object") || key === "$id" || key === INTEGER_HINT)) delete obj[key];
     else stripPrivateKeywords(value, key === "properties" && !inProperties);
   }
@@ -164,12 +169,12 @@ export function buildDocument(app: Elysia<any, any, any, any, any, any, any>, ba
     op.responses = Object.fromEntries(Object.entries(responses).sort(([a], [b]) => Number(a) - Number(b)));
     integerParameters(op);
   }
-  const doc = {
+  const doc = toJson({
     openapi: "3.1.1",
     ...base,
     paths: generated.paths,
     components: { ...base.components, schemas: generated.components.schemas },
-  };
+  });
   stripPrivateKeywords(doc.components.schemas);
   stripPrivateKeywords(doc.paths);
   return doc;
