@@ -5,7 +5,7 @@ import { DEVICE_SORTS, DEVICE_STATUSES, DeviceInventory, ZONE_MAX } from "../inv
 import { LEVELS } from "../risk/score.ts";
 import { authentication } from "./authentication.ts";
 import { HttpError } from "./errors.ts";
-import { Device, DeviceDetail, DeviceUpdate, models, Port, ref } from "./models.ts";
+import { Device, DeviceDetail, DeviceUpdate, models, Port, ref, Zones } from "./models.ts";
 import { errors, json, jsonPage, requestExample } from "./openapi.ts";
 import { idParams, noQuery, oneOf, page, paging, strictQuery, wholeNumber } from "./schemas.ts";
 
@@ -44,7 +44,7 @@ export const DEVICE_EXAMPLE = {
   times_seen: 42,
   label: "Backup NAS",
   zone: "Servers",
-  is_trusted: true,
+  is_trusted: false,
   notes: null,
   risk_level: "high",
   risk_score: 70,
@@ -129,7 +129,7 @@ export function deviceRoutes(ctx: AppContext) {
         detail: {
           summary: 'Set label, zone, trusted flag or notes (partial; "" or null clears a text field)',
           tags: ["devices"],
-          requestBody: requestExample({ label: "Backup NAS", zone: "Servers", is_trusted: true }),
+          requestBody: requestExample({ label: "Backup NAS", zone: "Servers" }),
           responses: { 200: json("The device as updated", DETAIL_EXAMPLE), ...NOT_FOUND },
         },
       },
@@ -170,7 +170,7 @@ export function deviceRoutes(ctx: AppContext) {
     )
     .get("/api/zones", () => inventory.zones(), {
       query: noQuery,
-      response: { 200: t.Array(t.String()) },
+      response: { 200: ref(Zones) },
       detail: { summary: "The zones in use, sorted", tags: ["devices"], responses: { 200: json("Zone names", ["IoT", "Servers"]) } },
     });
 }

@@ -7,7 +7,7 @@
 // Plain TypeBox on purpose: Elysia's `t.Integer` also accepts numeric strings and `t.Nullable`
 // adds the OpenAPI 3.0 `nullable` keyword; a response contract wants neither.
 import { Elysia } from "elysia";
-import { Type, type Static, type TObject, type TSchema } from "@sinclair/typebox";
+import { Type, type Static, type TLiteral, type TObject, type TSchema, type TUnion } from "@sinclair/typebox";
 import { AUDIT_ACTIONS } from "../audit/audit-log.ts";
 import { MIN_PASSWORD_LENGTH } from "../auth/passwords.ts";
 import { ConfigPatchSchema, ConfigViewSchema } from "../config/schema.ts";
@@ -30,10 +30,7 @@ export function ref<S extends TSchema>(schema: S) {
 
 /** A string enumeration as a union of literals (the document shows it as `enum`). */
 function literals<const V extends readonly string[]>(values: V, options: { $id?: string; description?: string } = {}) {
-  return Type.Union(
-    values.map((v) => Type.Literal(v)) as { [K in keyof V]: ReturnType<typeof Type.Literal<V[K]>> },
-    options,
-  );
+  return Type.Union(values.map((v) => Type.Literal(v)), options) as unknown as TUnion<TLiteral<V[number]>[]>;
 }
 
 const nullable = <S extends TSchema>(schema: S, description?: string) => Type.Union([schema, Type.Null()], description ? { description } : {});
@@ -250,6 +247,8 @@ export const DeviceDetail = Type.Object(
   { ...named("DeviceDetail"), description: "A device with its ports, threats and IP history" },
 );
 export type DeviceDetail = Static<typeof DeviceDetail>;
+
+export const Zones = Type.Array(Type.String(), { ...named("Zones"), description: "The zone names in use, sorted" });
 
 // Labels and zones are one-line names shown everywhere (lists, exports, notifications): no control characters.
 const ONE_LINE = "^[^\\u0000-\\u001f\\u007f]*$";
@@ -611,6 +610,7 @@ const ALL = {
   AddressHistory,
   DeviceDetail,
   DeviceUpdate,
+  Zones,
   Change,
   LastScan,
   Stats,

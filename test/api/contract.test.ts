@@ -10,7 +10,7 @@ import Ajv2020 from "ajv/dist/2020.js";
 import addFormats from "ajv-formats";
 import { routeTable } from "../helpers/route-table.ts";
 import { closeObjects, Contract } from "../helpers/contract.ts";
-import { adminWithKey, Client, startTestServer, type TestServer } from "../helpers/server.ts";
+import { ADMIN, adminWithKey, Client, startTestServer, type TestServer } from "../helpers/server.ts";
 
 let server: TestServer;
 let doc: any;
@@ -60,7 +60,7 @@ describe("the OpenAPI document", () => {
     for (const shape of [
       "Device", "DeviceDetail", "Port", "Threat", "Change", "Scan", "Stats", "ApiKey", "ApiKeyCreated", "AuditEntry", "Error",
       "Health", "Version", "Me", "Session", "SetupStatus", "ScanState", "ScanComparison", "ScanDevice", "TrendPoint", "NetworkDetect",
-      "RiskLevel", "ChangeType", "ScanStatus", "Severity", "Notification", "NotificationTest", "NotificationStatus", "PassiveStatus",
+      "Zones", "RiskLevel", "ChangeType", "ScanStatus", "Severity", "Notification", "NotificationTest", "NotificationStatus", "PassiveStatus",
       "Config", "ConfigUpdate", "ScheduledScan", "RetentionCounts", "DatabaseStats", "RestoreResult",
     ]) {
       expect(schemas).toContain(shape);
@@ -99,11 +99,11 @@ describe("the OpenAPI document", () => {
     expect(body("POST /api/notifications/test", 200)).toEqual({ $ref: "#/components/schemas/NotificationTest" });
     expect(body("GET /api/passive", 200)).toEqual({ $ref: "#/components/schemas/PassiveStatus" });
     expect(resolve(doc.components.schemas.DeviceDetail).properties.threats.items).toEqual({ $ref: "#/components/schemas/Threat" });
-    // Every JSON success body of every operation names its shape (zones are plain strings).
+    // Every JSON success body of every operation names its shape.
     for (const o of operations()) {
       for (const [status, r] of Object.entries<any>(o.op.responses)) {
         const schema = r.content?.["application/json"]?.schema;
-        if (Number(status) >= 300 || !schema || name(o) === "GET /api/zones") continue;
+        if (Number(status) >= 300 || !schema) continue;
         expect({ op: name(o), status, named: JSON.stringify(schema).includes('"$ref":"#/components/schemas/') }).toEqual({ op: name(o), status, named: true });
       }
     }
@@ -234,6 +234,41 @@ describe("the OpenAPI document", () => {
     expect(JSON.stringify(doc)).not.toContain('"errorMessage"');
     const deliveries = doc.paths["/api/notifications"].get.responses[200].content["application/json"].example;
     expect(deliveries.find((d: any) => d.status === "failed").error).toEqual(expect.any(String));
+  });
+});
+
+describe("the answers every operation can give, as the test client receives them", () => {
+  // /api/scan/* is left to scans.test.ts, which runs the appliance inside its own network namespace.
+  const reachable = () => operations().filter((o) => !o.path.startsWith("/api/scan/") && !name(o).startsWith("POST /api/setup"));
+  const concrete = (path: string) => path.replace(/\{[^}]+\}/g, "1");
+
+  test("an unknown query key is a documented 422 everywhere", async () => {
+    for (const o of reachable()) {
+      const res = await api.request(o.method, `${concrete(o.path)}?bogus=1`); // the client checks it against the document
+      expect({ op: name(o), status: res.status }).toEqual({ op: name(o), status: 422 });
+    }
+  });
+
+  test("a malformed, oversized or non-JSON body is a documented 400, 413 or 415 on every write", async () => {
+    const writes = reachable().filter((o) => ["POST", "PUT", "DELETE"].includes(o.method) && name(o) !== "POST /api/auth/login");
+    expect(writes.length).toBeGreaterThanOrEqual(5);
+    for (const o of writes) {
+      const path = concrete(o.path);
+      const malformed = await api.request(o.method, path, { body: "{bad", headers: { "content-type": "application/json" } });
+      expect({ op: name(o), status: malformed.status }).toEqual({ op: name(o), status: 400 });
+      const xml = await api.request(o.method, path, { body: "<a/>", headers: { "content-type": "text/xml" } });
+      expect({ op: name(o), status: xml.status }).toEqual({ op: name(o), status: 415 });
+      const huge = await api.request(o.method, path, { body: "x".repeat(1_100_000), headers: { "content-type": "application/json" } });
+      expect({ op: name(o), status: huge.status }).toEqual({ op: name(o), status: 413 });
+    }
+  });
+
+  test("a cross-site write with the session cookie is a documented 403", async () => {
+    const session = new Client(server.url);
+    const login = await session.post("/api/auth/login", ADMIN);
+    expect(login.status).toBe(200);
+    const res = await session.request("DELETE", "/api/keys/1", { headers: { origin: "https://evil.example", "sec-fetch-site": "cross-site" } });
+    expect(res.status).toBe(403);
   });
 });
 
