@@ -76,7 +76,7 @@ describe.skipIf(!root)("the guard, walked from the router's own route table", ()
   test("the table is the router's: it holds the API, the pages and exactly the declared public routes", () => {
     const publicRoutes = routes.filter((r) => r.access === "public").map((r) => `${r.method} ${r.path}`).sort();
     expect(publicRoutes).toEqual(
-      ["GET /api/setup", "POST /api/setup", "POST /api/auth/login", "GET /health", "GET /openapi.json", "GET /docs", "GET /login", "GET /setup", "GET /ui/app.css", "GET /ui/app.js", "GET /ui/docs.js"].sort(),
+      ["GET /api/setup", "POST /api/setup", "POST /api/auth/login", "GET /health", "GET /openapi.json", "GET /docs", "GET /login", "GET /setup", "GET /ui/:file", "GET /favicon.svg", "GET /favicon.ico"].sort(),
     );
     expect(guarded.filter((r) => r.path.startsWith("/api/")).length).toBeGreaterThanOrEqual(25);
     expect(guarded.some((r) => r.access === "page")).toBe(true);
