@@ -36,7 +36,9 @@ cleanup() {
 }
 trap cleanup EXIT
 mkdir "$root" && tar -C "$root" -xf "$base"
+# What an installed machine has and debootstrap leaves to the installer: name service files.
 cp /etc/resolv.conf "$root/etc/resolv.conf"
+[ -e "$root/etc/hosts" ] || printf '127.0.0.1\tlocalhost\n::1\t\tlocalhost ip6-localhost ip6-loopback\n' > "$root/etc/hosts"
 # A network that inspects TLS has its own certificate authority: this machine's local ones go in
 # too (ca-certificates, installed by .ci/run, adds them to the bundle), and node/bun are told to
 # use that bundle when this machine tells them so.
@@ -63,7 +65,11 @@ echo "fresh-debian: running .ci/run $* in $root"
 # A private mount namespace: /proc, /sys, /dev and the shared data are mounted for the chroot only.
 unshare --mount --propagation private bash -euc '
   root=$1 shared=$2 extra_ca=$3; shift 3
+  # The root a mount point of its own, as on a real machine: `ip netns exec` remounts / (rslave).
+  mount --bind "$root" "$root"
   mount -t proc proc "$root/proc"
+  # /run is a tmpfs on any booted Debian (systemd-nspawn refuses to propagate mounts through a disk one).
+  mount -t tmpfs -o mode=0755,nosuid,nodev tmpfs "$root/run"
   mount --rbind /sys "$root/sys"
   mount --rbind /dev "$root/dev"
   if [ -n "$shared" ]; then mount --bind "$shared" "$root/build/shared" && mount -o remount,bind,ro "$root/build/shared"; fi

@@ -73,7 +73,10 @@ export async function run(argv: string[]): Promise<number> {
     try {
       started = manager.start(plan);
     } catch (e) {
-      if (e instanceof ScanBusyError) throw new CliError(`a scan is already running (scan ${e.runningScanId}); wait for it or cancel it in the UI`);
+      if (e instanceof ScanBusyError) {
+        const which = e.runningScanId === null ? "" : ` (scan ${e.runningScanId})`;
+        throw new CliError(`a scan is already running${which}; wait for it or cancel it in the UI`);
+      }
       throw e;
     }
     if (!args.json) process.stderr.write(`scan ${started.scan_id} (${started.profile}) of ${started.subnet} started\n`);

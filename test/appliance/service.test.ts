@@ -4,6 +4,7 @@ import { describe, expect, test } from "bun:test";
 import { effectiveCapabilities, hasNetRaw } from "../../src/service/capabilities.ts";
 import { compiledBinary, embeddedNativeLibrary } from "../../src/service/embedded.ts";
 import { sdNotify, sockaddrUn, watchdogIntervalMs } from "../../src/service/notify.ts";
+import { startupReport } from "../../src/service/startup.ts";
 
 describe("sockaddr_un", () => {
   test("a path socket: family AF_UNIX, the path, then its NUL", () => {
@@ -60,4 +61,32 @@ describe("capabilities", () => {
 test("from source nothing is embedded", () => {
   expect(compiledBinary).toBe(false);
   expect(embeddedNativeLibrary).toBeNull();
+});
+
+describe("the start-up line", () => {
+  test("raw sockets and a confirmed subnet: one info line saying both", () => {
+    const r = startupReport({ subnets: ["192.168.1.0/24", "10.0.0.0/24"] }, true);
+    expect(r).toEqual({
+      level: "info",
+      message: "Raw sockets available: full discovery (ARP and ICMP sweeps). Watching 192.168.1.0/24, 10.0.0.0/24.",
+      fields: { raw_sockets: "full", subnets: "192.168.1.0/24,10.0.0.0/24" },
+    });
+  });
+
+  test("no subnet confirmed: a warning that nothing will be scanned", () => {
+    const r = startupReport({ subnets: [] }, true);
+    expect(r.level).toBe("warn");
+    expect(r.message).toEndWith("No subnet confirmed: nothing will be scanned until one is confirmed in the setup wizard or config.");
+    expect(r.fields).toEqual({ raw_sockets: "full", subnets: "none" });
+  });
+
+  test("without CAP_NET_RAW: what is degraded and how to fix it, in the same line", () => {
+    const r = startupReport({ subnets: ["10.0.0.0/24"] }, false, true);
+    expect(r.level).toBe("warn");
+    expect(r.message).toStartWith("Discovery is degraded");
+    expect(r.message).toContain("setcap cap_net_raw+ep");
+    expect(r.message).toEndWith("Watching 10.0.0.0/24.");
+    expect(r.message).not.toContain("\n");
+    expect(r.fields.raw_sockets).toBe("degraded");
+  });
 });
