@@ -84,12 +84,14 @@ export class Scheduler {
 
   entries(): ScheduleView[] {
     const cfg = this.deps.config();
-    const planned = new Map(this.jobs.map((j) => [j.entry, j.cron]));
+    // By what an entry says, not by object: any configuration change replaces every entry object,
+    // while only a change of the schedule (or of the subnets) re-plans the jobs.
+    const plannedFor = (e: ScheduleEntry) => this.jobs.find((j) => j.entry.profile === e.profile && j.entry.cron === e.cron && j.entry.enabled === e.enabled)?.cron;
     return cfg.schedule.map((entry) => {
       const row = this.deps.db.query("SELECT last_run_at, last_scan_id, last_skipped_at FROM schedule_runs WHERE profile = ? AND cron = ?").get(entry.profile, entry.cron) as
         | { last_run_at: string | null; last_scan_id: number | null; last_skipped_at: string | null }
         | null;
-      const next = planned.get(entry)?.nextRun() ?? null;
+      const next = plannedFor(entry)?.nextRun() ?? null;
       const state: ScheduleState = !entry.enabled ? "disabled" : cfg.subnets.length === 0 ? "waiting_for_subnet" : this.paused || this.stopped ? "paused" : "scheduled";
       return {
         ...entry,

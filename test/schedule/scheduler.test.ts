@@ -108,6 +108,21 @@ describe.skipIf(!root)("schedule without a network", () => {
     }
   }, 60_000);
 
+  test("a change of another setting keeps the planned runs shown (next_run_at stays)", async () => {
+    const server = await startIsolatedServer();
+    try {
+      const { key } = await adminWithKey(server);
+      const api = server.client({ "X-API-Key": key });
+      expect((await api.request("PUT", "/api/config", { json: { subnets: ["10.9.17.0/28"], schedule: [{ profile: "normal", cron: "30 3 * * *" }] } })).status).toBe(200);
+      const before = (await api.get("/api/schedule")).body[0];
+      expect(before).toMatchObject({ state: "scheduled", next_run_at: expect.any(String) });
+      expect((await api.request("PUT", "/api/config", { json: { retention_days: 30 } })).status).toBe(200);
+      expect((await api.get("/api/schedule")).body[0]).toMatchObject({ state: "scheduled", next_run_at: before.next_run_at });
+    } finally {
+      await server.close();
+    }
+  }, 60_000);
+
   test("`argus serve` logs the next scheduled run at start", async () => {
     const scratch = new Scratch();
     const dir = scratch.dir("argus-serve-log-");

@@ -59,7 +59,7 @@ describe.skipIf(!root)("UI walkthrough on the namespace test network (Chromium)"
   };
   const statValue = async (label: string) => Number((await page.locator(".stat", { hasText: label }).locator(".stat-value").textContent())?.replaceAll(",", ""));
 
-  test("1. setup: the wizard proposes the test LAN, takes a schedule choice, runs the first quick scan with live progress and ends on the dashboard", async () => {
+  test("1. setup: the wizard proposes the test LAN, takes a schedule choice (saved in the configuration), runs the first quick scan with live progress and ends on the dashboard", async () => {
     await page.goto(base + "/");
     expect(new URL(page.url()).pathname).toBe("/setup");
     await page.fill("#username", ADMIN.username);
@@ -73,8 +73,11 @@ describe.skipIf(!root)("UI walkthrough on the namespace test network (Chromium)"
     await page.click("button[type=submit]");
     await page.getByRole("heading", { name: "When should Argus scan?" }).waitFor();
     await screenshot(page, "setup-2-schedule-desktop-light");
+    // A nightly full scan: written through PUT /api/config, and it cannot fire during this test.
+    await page.getByLabel("Full scan once a day at 03:30").check();
     await page.getByRole("button", { name: "Continue" }).click();
     await page.getByRole("heading", { name: "Run the first quick scan now" }).waitFor();
+    expect((await (await signedInApi()).get("/api/config")).body.schedule).toEqual([{ profile: "normal", cron: "30 3 * * *", enabled: true }]);
     await expect(page.locator("#first-scan").textContent()).resolves.toContain(net.truth.lan_subnet);
     await page.locator("#first-scan-start:enabled").waitFor();
     await page.click("#first-scan-start");

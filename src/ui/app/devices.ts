@@ -8,9 +8,14 @@ export type Device = {
   mac_address: string | null;
   mac_randomized: boolean;
   hostname: string | null;
+  hostname_source?: string | null;
   vendor: string | null;
   device_type: string;
+  device_type_source?: string | null;
   os_name: string | null;
+  os_source?: string | null;
+  model?: string | null;
+  mdns_services?: string[];
   status: string;
   first_seen: string;
   last_seen: string;
@@ -35,3 +40,16 @@ export async function setTrusted(d: Device, trusted: boolean): Promise<Device> {
   toast(trusted ? `${d.label || d.hostname || d.ip_address} is trusted now` : `${d.label || d.hostname || d.ip_address} is no longer trusted`);
   return updated;
 }
+
+/** How a name, type or OS was learned, as an owner reads it ("DHCP", "mDNS model", …). */
+const EVIDENCE: Record<string, string> = {
+  dhcp: "DHCP",
+  mdns: "mDNS",
+  dns: "reverse DNS",
+  netbios: "NetBIOS",
+  "mdns-model": "the model announced over mDNS",
+  "mdns-service": "services announced over mDNS",
+  "dhcp-fingerprint": "the DHCP fingerprint",
+  scan: "a scan",
+};
+export const evidence = (source: string | null | undefined): string | null => (source ? (EVIDENCE[source] ?? source) : null);

@@ -3,7 +3,7 @@
 // the owner's label, zone, trust and notes edited in place; Scan now and Forget.
 import { useEffect, useState } from "preact/hooks";
 import { del, get, list, put } from "../api.ts";
-import { type Device, scanDevice } from "../devices.ts";
+import { type Device, evidence, scanDevice } from "../devices.ts";
 import { changeLabel } from "../format.ts";
 import { lastFinished, watchScans } from "../scan.tsx";
 import { toast } from "../toast.ts";
@@ -15,6 +15,12 @@ type Detail = Device & { ports: Port[]; threats: Threat[]; ip_history: { ip_addr
 type Change = { id: number; change_type: string; severity: string; description: string; detected_at: string; acknowledged: boolean };
 
 const id = Number(location.pathname.split("/")[2]);
+
+/** Where a detail came from, e.g. "from DHCP". */
+function Source({ from }: { from: string | null | undefined }) {
+  const what = evidence(from);
+  return what ? <span class="muted small evidence"> from {what}</span> : null;
+}
 
 export function DeviceDetail() {
   const [device, setDevice] = useState<Detail | null | undefined>(undefined);
@@ -75,9 +81,36 @@ export function DeviceDetail() {
             <dt>Vendor</dt>
             <dd>{device.vendor ?? <span class="muted">unknown</span>}</dd>
             <dt>Hostname</dt>
-            <dd>{device.hostname ?? <span class="muted">none found</span>}</dd>
+            <dd>
+              {device.hostname ?? <span class="muted">none found</span>}
+              <Source from={device.hostname ? device.hostname_source : null} />
+            </dd>
+            <dt>Type</dt>
+            <dd>
+              {device.device_type}
+              <Source from={device.device_type_source} />
+            </dd>
+            {device.model && (
+              <>
+                <dt>Model</dt>
+                <dd>{device.model}</dd>
+              </>
+            )}
             <dt>Operating system</dt>
-            <dd>{device.os_name ?? <span class="muted">unknown</span>}</dd>
+            <dd>
+              {device.os_name ?? <span class="muted">unknown</span>}
+              <Source from={device.os_name ? device.os_source : null} />
+            </dd>
+            {(device.mdns_services?.length ?? 0) > 0 && (
+              <>
+                <dt>mDNS services</dt>
+                <dd>
+                  {device.mdns_services!.map((s) => (
+                    <code class="chip">{s}</code>
+                  ))}
+                </dd>
+              </>
+            )}
             <dt>First seen</dt>
             <dd>
               <Time iso={device.first_seen} />

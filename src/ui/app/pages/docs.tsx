@@ -1,18 +1,25 @@
 /** @jsxImportSource preact */
-// /docs: the API reference rendered from /openapi.json, offline (no CDN: the appliance may have no internet).
+// /docs: the API reference rendered from /openapi.json, offline (no CDN: the appliance may have no
+// internet): every operation with its parameters, request body, responses and the document's examples.
+import type { ComponentChildren } from "preact";
 import { useEffect, useState } from "preact/hooks";
 
 type Schema = Record<string, any>;
+type Media = Record<string, { schema?: Schema; example?: unknown }>;
 type Spec = { info: { title: string; version: string; description?: string }; paths: Record<string, Record<string, any>>; components?: { schemas?: Record<string, Schema> } };
+
+/** The little Markdown the document's texts use: `code` spans. Built as nodes, so nothing else becomes markup. */
+export function md(s: string | undefined): ComponentChildren {
+  return (s ?? "").split(/`([^`]+)`/).map((part, i) => (i % 2 ? <code>{part}</code> : part));
+}
 
 const refName = (ref: string) => ref.split("/").pop()!;
 
 function schemaText(schema: Schema | undefined, spec: Spec, depth = 0): string {
   if (!schema) return "";
   if (schema.$ref) {
-    const target = spec.components?.schemas?.[refName(schema.$ref)];
-    // Named objects are spelled out down to a few levels; deeper ones by name.
-    return depth > 3 ? refName(schema.$ref) : schemaText(target, spec, depth);
+    // Named objects are spelled out down to a few levels; deeper ones go by name.
+    return depth > 3 ? refName(schema.$ref) : schemaText(spec.components?.schemas?.[refName(schema.$ref)], spec, depth);
   }
   if (depth > 4) return "…";
   if (schema.type === "object" && schema.properties) {
@@ -23,6 +30,7 @@ function schemaText(schema: Schema | undefined, spec: Spec, depth = 0): string {
   if (schema.type === "object") return "object";
   if (schema.type === "array") return `${schemaText(schema.items, spec, depth)}[]`;
   if (schema.anyOf) return schema.anyOf.map((s: Schema) => schemaText(s, spec, depth)).join(" | ");
+  if (schema.oneOf) return schema.oneOf.map((s: Schema) => schemaText(s, spec, depth)).join(" | ");
   if (schema.enum) return schema.enum.map((v: unknown) => JSON.stringify(v)).join(" | ");
   if (schema.const !== undefined) return JSON.stringify(schema.const);
   const type = Array.isArray(schema.type) ? schema.type.join(" | ") : (schema.type ?? "any");
@@ -35,18 +43,12 @@ function schemaText(schema: Schema | undefined, spec: Spec, depth = 0): string {
   return `${type}${bounds.length ? ` (${bounds.join(", ")})` : ""}`;
 }
 
-/** The little Markdown the document's texts use: `code` spans. */
-function md(text: string | undefined) {
-  return (text ?? "").split(/`([^`]+)`/).map((part, i) => (i % 2 === 1 ? <code>{part}</code> : part));
-}
-
-// Focusable: a wide schema or example scrolls sideways, and a keyboard must be able to scroll it too.
+/** A block that may scroll sideways: focusable, so a keyboard can scroll it too. */
 const Pre = ({ text }: { text: string }) => <pre tabIndex={0}>{text}</pre>;
 
-/** A body: its media type (unless JSON), its schema, and its example folded away. */
-function Media({ content, spec }: { content?: Record<string, any>; spec: Spec }) {
+function Body({ content, spec }: { content: Media | undefined; spec: Spec }) {
   const [type, m] = Object.entries(content ?? {})[0] ?? [];
-  if (!type) return null;
+  if (!type || !m) return null;
   return (
     <>
       {type !== "application/json" && <p class="muted">{type}</p>}
@@ -62,23 +64,25 @@ function Media({ content, spec }: { content?: Record<string, any>; spec: Spec })
 }
 
 function Operation({ path, method, op, spec }: { path: string; method: string; op: any; spec: Spec }) {
-  const isPublic = Array.isArray(op.security) && op.security.length === 0;
+  const params: any[] = op.parameters ?? [];
+  const publicRoute = Array.isArray(op.security) && op.security.length === 0;
   return (
-    <section class="op" id={op.operationId ?? undefined}>
+    <section class="op" id={op.operationId}>
       <h2>
         <span class="method">{method.toUpperCase()}</span> <code>{path}</code>
-        {isPublic && <span class="muted"> no authentication</span>}
+        {publicRoute && <span class="muted small"> no authentication</span>}
       </h2>
       <p>{md(op.summary)}</p>
-      {op.parameters?.length > 0 && (
+      {op.description && op.description !== op.summary && <p>{md(op.description)}</p>}
+      {params.length > 0 && (
         <>
           <h3>Parameters</h3>
           <ul>
-            {op.parameters.map((p: any) => (
+            {params.map((p) => (
               <li>
                 <code>{p.name}</code> ({p.in}
                 {p.required ? ", required" : ""}): {schemaText(p.schema, spec)}
-                {p.schema?.description && <> — {md(p.schema.description)}</>}
+                {(p.description ?? p.schema?.description) && <> — {md(p.description ?? p.schema?.description)}</>}
               </li>
             ))}
           </ul>
@@ -87,7 +91,7 @@ function Operation({ path, method, op, spec }: { path: string; method: string; o
       {op.requestBody && (
         <>
           <h3>Request body</h3>
-          <Media content={op.requestBody.content} spec={spec} />
+          <Body content={op.requestBody.content} spec={spec} />
         </>
       )}
       <h3>Responses</h3>
@@ -96,7 +100,7 @@ function Operation({ path, method, op, spec }: { path: string; method: string; o
           <li>
             <strong>{status}</strong> {md(r.description)}
             {r.headers && <span class="muted"> (headers: {Object.keys(r.headers).join(", ")})</span>}
-            {Number(status) < 400 && <Media content={r.content} spec={spec} />}
+            {Number(status) < 400 && <Body content={r.content} spec={spec} />}
           </li>
         ))}
       </ul>
@@ -114,14 +118,14 @@ export function Docs() {
   }, []);
   return (
     <main id="main">
+      <nav class="docs-links" aria-label="Documents">
+        <a href="/">← Back to Argus</a> <a href="/openapi.json">openapi.json</a>
+      </nav>
       <div id="docs">
         {!spec ? (
           <p class="muted">{failed ? "The API document could not be loaded." : "Loading /openapi.json…"}</p>
         ) : (
           <>
-            <nav aria-label="API reference">
-              <a href="/">← Back to Argus</a> · <a href="/openapi.json">openapi.json</a>
-            </nav>
             <h1>
               {spec.info.title} <small class="muted">{spec.info.version}</small>
             </h1>

@@ -3,7 +3,7 @@
 // networks, schedule, retention, backup and restore, notifications, API keys, the audit log.
 import type { ComponentChildren } from "preact";
 import { useEffect, useState } from "preact/hooks";
-import { api, apiRoutes, del, get, list, post, put, query } from "../api.ts";
+import { api, ApiError, apiRoutes, del, get, list, post, put, query } from "../api.ts";
 import { bytes, humanize, plural } from "../format.ts";
 import { toast } from "../toast.ts";
 import { copyText, Empty, Loading, Page, Pager, Time, useLoad } from "../ui.tsx";
@@ -17,7 +17,13 @@ export function Settings() {
   const has = (r: string) => routes?.has(r) ?? false;
   const canWrite = has("PUT /api/config") && !!config;
   const save = async (patch: Config, what: string) => {
-    await put("/api/config", patch);
+    try {
+      await put("/api/config", patch, { quiet: true });
+    } catch (e) {
+      // The API's 422 names the field ("Invalid body field 'schedule.0.cron': …"): say what was not saved and why.
+      if (e instanceof ApiError && e.status !== 401) toast(`${what} not saved: ${e.message}`, "error");
+      throw e;
+    }
     toast(`${what} saved`);
     reloadConfig();
   };
@@ -40,7 +46,7 @@ export function Settings() {
           ))}
       </nav>
       <Networks config={config} canWrite={canWrite} save={save} />
-      {has("GET /api/schedule") && <Schedule canWrite={canWrite} save={save} />}
+      {has("GET /api/schedule") && <Schedule config={config} canWrite={canWrite} save={save} />}
       {sections[2][2] && <Retention config={config} canWrite={canWrite} save={save} cleanup={has("POST /api/retention/cleanup")} dbStats={has("GET /api/stats/db")} />}
       {sections[3][2] && <Backup download={has("GET /api/backup")} restore={has("POST /api/restore")} />}
       {sections[4][2] && <Notifications config={config} deliveries={has("GET /api/notifications")} test={has("POST /api/notifications/test")} />}
@@ -73,10 +79,18 @@ function Networks({ config, canWrite, save }: { config: Config | null; canWrite:
   if (!detect) return <Section id="networks" title="Networks">{detect === undefined ? <Loading /> : <Empty title="Could not read the network settings" />}</Section>;
   const subnets: string[] = config?.subnets ?? detect.confirmed_subnets;
   const exclude: string[] = config?.exclude ?? [];
+  const fromEnv = Object.keys(config?.env_overrides ?? {}).filter((k) => k === "subnets" || k === "exclude");
   return (
     <Section id="networks" title="Networks" intro="Argus scans only the networks you confirmed, and never the excluded addresses.">
+      {fromEnv.length > 0 && (
+        <p class="muted small">
+          Set by the environment ({fromEnv.join(", ")}): the appliance's service settings win over what is saved here.
+        </p>
+      )}
       {canWrite ? (
         <form
+          id="networks-form"
+          key={`${subnets.join()}|${exclude.join()}`}
           onSubmit={(e) => {
             e.preventDefault();
             const f = new FormData(e.currentTarget as HTMLFormElement);
@@ -120,33 +134,53 @@ export const SCHEDULE_PRESETS: { id: string; label: string; schedule: { profile:
   { id: "manual", label: "Only when I click Scan now", schedule: [] },
 ];
 
-function Schedule({ canWrite, save }: { canWrite: boolean; save: Saver }) {
-  const [entries, reload] = useLoad(() => get<{ profile: string; cron: string; enabled: boolean; next_run_at: string | null; last_run_at: string | null }[]>("/api/schedule"), []);
+type Entry = { profile: string; cron: string; enabled: boolean };
+type Planned = Entry & { state?: string; next_run_at: string | null; last_run_at: string | null; last_skipped_at?: string | null };
+
+const STATE: Record<string, string> = { scheduled: "scheduled", disabled: "disabled", waiting_for_subnet: "waiting for a confirmed network", paused: "paused (restore)" };
+
+function Schedule({ config, canWrite, save }: { config: Config | null; canWrite: boolean; save: Saver }) {
+  const [planned, reload] = useLoad(() => get<Planned[]>("/api/schedule"), [config]);
+  const [rows, setRows] = useState<Entry[] | null>(null);
+  const current: Entry[] = rows ?? config?.schedule ?? [];
+  const profiles = [...new Set(["quick", "normal", "intensive", ...Object.keys(config?.profiles ?? {}), ...current.map((r) => r.profile)])];
+  const edit = (i: number, patch: Partial<Entry>) => setRows(current.map((r, j) => (j === i ? { ...r, ...patch } : r)));
+  const submit = (e: Event) => {
+    e.preventDefault();
+    void save({ schedule: current }, "Schedule").then(() => (setRows(null), reload()), () => {});
+  };
   return (
-    <Section id="schedule" title="Schedule" intro="Scheduled scans run by themselves; one that finds a scan running is skipped.">
-      {entries === undefined ? (
+    <Section id="schedule" title="Schedule" intro="Scheduled scans run by themselves, in the appliance's local time; one that finds a scan running is skipped.">
+      {planned === undefined ? (
         <Loading />
-      ) : !entries || entries.length === 0 ? (
+      ) : !planned || planned.length === 0 ? (
         <Empty title="No scheduled scans">Scans run only when you start one.</Empty>
       ) : (
-        <table class="responsive">
+        <table id="schedule-table" class="responsive">
           <thead>
             <tr>
               <th scope="col">Profile</th>
               <th scope="col">When (cron)</th>
+              <th scope="col">State</th>
               <th scope="col">Next run</th>
               <th scope="col">Last run</th>
             </tr>
           </thead>
           <tbody>
-            {entries.map((e) => (
+            {planned.map((e) => (
               <tr class={e.enabled ? "" : "muted"}>
-                <td data-label="Profile">
-                  {e.profile}
-                  {!e.enabled && " (disabled)"}
-                </td>
+                <td data-label="Profile">{e.profile}</td>
                 <td data-label="When" class="mono">
                   {e.cron}
+                </td>
+                <td data-label="State">
+                  {STATE[e.state ?? (e.enabled ? "scheduled" : "disabled")] ?? humanize(e.state ?? "")}
+                  {e.last_skipped_at && (
+                    <span class="muted small">
+                      {" "}
+                      (last skipped <Time iso={e.last_skipped_at} />)
+                    </span>
+                  )}
                 </td>
                 <td data-label="Next run">
                   <Time iso={e.next_run_at} empty="—" />
@@ -160,24 +194,57 @@ function Schedule({ canWrite, save }: { canWrite: boolean; save: Saver }) {
         </table>
       )}
       {canWrite && (
-        <form
-          class="inline wrap"
-          onSubmit={(e) => {
-            e.preventDefault();
-            const id = new FormData(e.currentTarget as HTMLFormElement).get("preset");
-            const preset = SCHEDULE_PRESETS.find((p) => p.id === id)!;
-            void save({ schedule: preset.schedule }, "Schedule").then(reload, () => {});
-          }}
-        >
-          <div class="field grow">
-            <label for="s-preset">Replace with</label>
-            <select id="s-preset" name="preset">
-              {SCHEDULE_PRESETS.map((p) => (
-                <option value={p.id}>{p.label}</option>
-              ))}
-            </select>
+        <form id="schedule-form" onSubmit={submit}>
+          <h3>Edit</h3>
+          <p class="muted small">
+            Cron: 5 fields (minute hour day month weekday), or 6 with seconds first; <code>*/15 * * * *</code> is every 15 minutes. An intensive scan may run at most hourly.
+          </p>
+          {current.length === 0 && <p class="muted">No entries: scans run only when you start one.</p>}
+          {current.map((r, i) => (
+            <fieldset class="sched-row">
+              <legend class="sr-only">Scheduled scan {i + 1}</legend>
+              <div class="field">
+                <label for={`sched-profile-${i}`}>Profile</label>
+                <select id={`sched-profile-${i}`} value={r.profile} onChange={(e) => edit(i, { profile: e.currentTarget.value })}>
+                  {profiles.map((p) => (
+                    <option value={p}>{p}</option>
+                  ))}
+                </select>
+              </div>
+              <div class="field grow">
+                <label for={`sched-cron-${i}`}>Cron</label>
+                <input id={`sched-cron-${i}`} class="mono" type="text" value={r.cron} spellcheck={false} onInput={(e) => edit(i, { cron: e.currentTarget.value })} />
+              </div>
+              <label class="check">
+                <input type="checkbox" checked={r.enabled} onChange={(e) => edit(i, { enabled: e.currentTarget.checked })} /> Enabled
+              </label>
+              <button type="button" class="ghost small" aria-label={`Remove scheduled scan ${i + 1}`} onClick={() => setRows(current.filter((_, j) => j !== i))}>
+                Remove
+              </button>
+            </fieldset>
+          ))}
+          <div class="inline wrap">
+            <button type="button" class="secondary" onClick={() => setRows([...current, { profile: "quick", cron: "0 * * * *", enabled: true }])}>
+              Add a scheduled scan
+            </button>
+            <div class="field">
+              <label for="s-preset">Or start from</label>
+              <select
+                id="s-preset"
+                value=""
+                onChange={(e) => {
+                  const preset = SCHEDULE_PRESETS.find((p) => p.id === e.currentTarget.value);
+                  if (preset) setRows(preset.schedule.map((x) => ({ ...x })));
+                }}
+              >
+                <option value="">a preset…</option>
+                {SCHEDULE_PRESETS.map((p) => (
+                  <option value={p.id}>{p.label}</option>
+                ))}
+              </select>
+            </div>
+            <button type="submit">Save schedule</button>
           </div>
-          <button type="submit">Apply</button>
         </form>
       )}
     </Section>
@@ -195,6 +262,8 @@ function Retention({ config, canWrite, save, cleanup, dbStats }: { config: Confi
     <Section id="retention" title="Retention" intro="Old scans and changes are pruned daily; devices are never pruned silently.">
       {config && canWrite ? (
         <form
+          id="retention-form"
+          key={config.retention_days}
           class="inline wrap"
           onSubmit={(e) => {
             e.preventDefault();
@@ -215,20 +284,53 @@ function Retention({ config, canWrite, save, cleanup, dbStats }: { config: Confi
           <button type="button" class="secondary" onClick={() => void run().catch(() => {})}>
             Clean up now
           </button>{" "}
-          {result && <span class="muted">Removed {Object.entries(result).map(([k, v]) => `${v} ${humanize(k)}`).join(", ")}.</span>}
+          {result && (
+            <span id="cleanup-result" role="status">
+              Removed {plural(result.scans ?? 0, "scan")}, {plural(result.changes ?? 0, "change")}, {plural(result.audit ?? 0, "audit entry", "audit entries")} and {plural(result.notifications ?? 0, "notification record")}.
+            </span>
+          )}
         </p>
       )}
-      {stats && (
-        <dl class="details">
-          {Object.entries(stats).map(([k, v]) => (
-            <>
-              <dt>{humanize(k)}</dt>
-              <dd>{typeof v === "number" ? (/size|bytes/.test(k) ? bytes(v) : v.toLocaleString()) : typeof v === "object" && v ? Object.entries(v).map(([a, b]) => `${humanize(a)} ${Number(b).toLocaleString()}`).join(", ") : String(v)}</dd>
-            </>
-          ))}
-        </dl>
-      )}
+      {stats && <DbStats stats={stats} />}
     </Section>
+  );
+}
+
+function DbStats({ stats }: { stats: Record<string, any> }) {
+  const rows = Object.entries<number>(stats.rows ?? {});
+  return (
+    <div id="db-stats">
+      <h3>Database</h3>
+      <dl class="details">
+        <dt>File size</dt>
+        <dd>{bytes(stats.file_bytes ?? 0)}</dd>
+        <dt>Write-ahead log</dt>
+        <dd>{bytes(stats.wal_bytes ?? 0)}</dd>
+        <dt>Free space</dt>
+        <dd>{bytes((stats.free_pages ?? 0) * (stats.page_size ?? 0))}</dd>
+      </dl>
+      {rows.length > 0 && (
+        <table class="compact">
+          <caption class="sr-only">Rows per table</caption>
+          <thead>
+            <tr>
+              <th scope="col">Table</th>
+              <th scope="col" class="num">
+                Rows
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            {rows.map(([t, n]) => (
+              <tr>
+                <td class="mono">{t}</td>
+                <td class="num">{n.toLocaleString()}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </div>
   );
 }
 
@@ -243,6 +345,7 @@ function Backup({ download, restore }: { download: boolean; restore: boolean }) 
     try {
       const r = await api<{ devices: number }>("POST", "/api/restore", { raw: file, contentType: "application/octet-stream" });
       toast(`Restored: ${plural(r.devices, "device")}`);
+      (e.target as HTMLFormElement).reset();
     } finally {
       setBusy(false);
     }
@@ -274,7 +377,8 @@ function Backup({ download, restore }: { download: boolean; restore: boolean }) 
 function Notifications({ config, deliveries, test }: { config: Config | null; deliveries: boolean; test: boolean }) {
   const [offset, setOffset] = useState(0);
   const [log] = useLoad(() => (deliveries ? list<any>(`/api/notifications?limit=20&offset=${offset}`) : Promise.resolve(null)), [offset]);
-  const channels: { name: string; type: string; enabled?: boolean; url?: string; host?: string }[] = config?.notifications?.channels ?? [];
+  const channels: ({ name: string; type: string; enabled?: boolean; url?: string; host?: string; port?: number; to?: string[] } & Record<string, unknown>)[] = config?.notifications?.channels ?? [];
+  const quiet = config?.notifications?.quiet_hours;
   const rules: { change_types?: string[]; min_severity?: string; channels: string[]; digest?: boolean }[] = config?.notifications?.rules ?? [];
   const send = async (name: string) => {
     await post(`/api/notifications/test${query({ channel: name })}`);
@@ -289,8 +393,18 @@ function Notifications({ config, deliveries, test }: { config: Config | null; de
         <ul class="plain">
           {channels.map((c) => (
             <li class="channel">
-              <strong>{c.name}</strong> <span class="hint">{c.type}</span> <span class="muted">{c.url ?? c.host ?? ""}</span>
+              <strong>{c.name}</strong> <span class="hint">{c.type}</span> <span class="muted wrap-anywhere">{c.url ?? (c.host ? `${c.host}${c.port ? `:${c.port}` : ""}` : "")}</span>
+              {c.to && c.to.length > 0 && <span class="muted"> to {c.to.join(", ")}</span>}
               {c.enabled === false && <span class="muted"> (disabled)</span>}
+              {Object.keys(c)
+                .filter((k) => k.endsWith("_set"))
+                .map((k) => (
+                  // Secrets are write-only: the API says only whether one is stored.
+                  <span class="secret-flag small">
+                    {" "}
+                    {humanize(k.slice(0, -4))}: {c[k] ? "set" : "not set"}
+                  </span>
+                ))}
               {test && (
                 <button type="button" class="small secondary" onClick={() => void send(c.name).catch(() => {})}>
                   Send test
@@ -312,6 +426,11 @@ function Notifications({ config, deliveries, test }: { config: Config | null; de
             </li>
           ))}
         </ul>
+      )}
+      {quiet && (
+        <p class="muted">
+          Quiet hours {quiet.start}–{quiet.end}: only {quiet.min_severity ?? "critical"} changes are sent.
+        </p>
       )}
       {deliveries && (
         <>
