@@ -49,7 +49,7 @@ export function authRoutes(ctx: AppContext) {
     .get(
       "/api/setup",
       // Before setup the wizard proposes the LAN this host is attached to; afterwards nothing is disclosed.
-      () => (ctx.users.hasAnyUser() ? { setup_required: false } : { setup_required: true, suggested_subnets: proposeSubnets() }),
+      () => (ctx.users.hasAnyUser() ? { setup_required: false as const } : { setup_required: true as const, suggested_subnets: proposeSubnets() }),
       {
         query: noQuery,
         access: "public",

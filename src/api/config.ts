@@ -3,23 +3,40 @@
 import { Elysia, t } from "elysia";
 import type { AppContext } from "../app-context.ts";
 import { ConfigError, EnvOverrideError } from "../config/app-config.ts";
-import { CONFIG_SECTIONS, ConfigPatchSchema, ConfigViewSchema, firstProblem } from "../config/schema.ts";
+import { CONFIG_SECTIONS, ConfigPatchSchema, firstProblem } from "../config/schema.ts";
 import { redact } from "../config/secrets.ts";
 import { authentication } from "./authentication.ts";
 import { HttpError } from "./errors.ts";
-import { errors } from "./responses.ts";
+import { Config, ConfigUpdate, models, ref, ScheduledScan } from "./models.ts";
+import { errors, json, jsonPage } from "./openapi.ts";
 import { noQuery, page, paging, strictQuery } from "./schemas.ts";
 
-const scheduleEntry = t.Object({
-  profile: t.String(),
-  cron: t.String(),
-  enabled: t.Boolean(),
-  state: t.String({ description: "scheduled | disabled | waiting_for_subnet (no subnet confirmed: nothing runs) | paused (during a restore)" }),
-  next_run_at: t.Nullable(t.String({ description: "Next planned run (null unless scheduled)" })),
-  last_run_at: t.Nullable(t.String({ description: "When this entry last started a scan" })),
-  last_scan_id: t.Nullable(t.Integer()),
-  last_skipped_at: t.Nullable(t.String({ description: "When a tick of this entry last found a scan running and was skipped" })),
-});
+const SCHEDULE_EXAMPLE = [
+  { profile: "quick", cron: "*/15 * * * *", enabled: true },
+  { profile: "normal", cron: "30 3 * * *", enabled: true },
+];
+const CONFIG_EXAMPLE = {
+  subnets: ["192.168.1.0/24"],
+  exclude: ["192.168.1.1"],
+  port_range: "1-1000",
+  allow_public_ranges: false,
+  interface: null,
+  scan_rate: 5000,
+  profiles: [],
+  schedule: SCHEDULE_EXAMPLE,
+  retention_days: 90,
+  passive: true,
+  notifications: {
+    channels: [
+      { name: "hooks", type: "webhook", url: "http://10.0.0.5:9000/argus", secret_set: true },
+      { name: "ha", type: "mqtt", url: "mqtt://argus:***@broker.lan:1883" },
+    ],
+    rules: [{ change_types: ["device_added", "mac_changed_for_ip"], channels: ["hooks"] }],
+    quiet_hours: { start: "23:00", end: "07:00", min_severity: "critical" },
+    muted_devices: [],
+  },
+  env_overrides: {},
+};
 
 export function configRoutes(ctx: AppContext) {
   const view = () => {
@@ -29,10 +46,15 @@ export function configRoutes(ctx: AppContext) {
   };
   return new Elysia({ name: "argus.config" })
     .use(authentication(ctx))
+    .use(models())
     .get("/api/config", view, {
       query: noQuery,
-      response: { 200: ConfigViewSchema, ...errors(401) },
-      detail: { summary: "The configuration in force (secrets shown as <key>_set; keys set by the environment listed in env_overrides)", tags: ["config"] },
+      response: { 200: ref(Config) },
+      detail: {
+        summary: "The configuration in force (secrets shown as <key>_set; keys set by the environment listed in env_overrides)",
+        tags: ["config"],
+        responses: { 200: json("The configuration", CONFIG_EXAMPLE) },
+      },
     })
     .put(
       "/api/config",
@@ -54,11 +76,41 @@ export function configRoutes(ctx: AppContext) {
       },
       {
         query: noQuery,
-        response: { 200: ConfigViewSchema, ...errors(400, 401, 403, 409, 413, 415, 422) },
+        response: { 200: ref(Config) },
         detail: {
           summary: "Change the configuration: each top-level key given replaces its value; validated as a whole, saved atomically, applied at once (422 names the field and changes nothing)",
           tags: ["config"],
-          requestBody: { required: true, content: { "application/json": { schema: ConfigPatchSchema } } },
+          // The body is checked by the configuration's own schema in the handler (Elysia's validator would
+          // rewrite it in place), so the document names it here.
+          requestBody: {
+            required: true,
+            content: {
+              "application/json": {
+                schema: { $ref: "#/components/schemas/ConfigUpdate" },
+                example: {
+                  retention_days: 30,
+                  schedule: [{ profile: "quick", cron: "0 * * * *", enabled: true }],
+                  // Sent back as GET showed it: the stored webhook secret is kept.
+                  notifications: { ...CONFIG_EXAMPLE.notifications, channels: [CONFIG_EXAMPLE.notifications.channels[0]] },
+                },
+              },
+            },
+          },
+          responses: {
+            200: json("The configuration now in force", {
+              ...CONFIG_EXAMPLE,
+              retention_days: 30,
+              schedule: [{ profile: "quick", cron: "0 * * * *", enabled: true }],
+              notifications: { ...CONFIG_EXAMPLE.notifications, channels: [CONFIG_EXAMPLE.notifications.channels[0]] },
+            }),
+            ...errors({
+              400: ["Malformed JSON body", "Malformed request body: expected valid JSON"],
+              409: ["A key that an environment variable sets (see env_overrides)", "'subnets' is set by the environment variable ARGUS_SUBNETS, which wins over the configuration file; change or unset it there"],
+              413: ["Body larger than the limit", "Request body too large: the limit is 1048576 bytes"],
+              415: ["Body not sent as application/json", "Unsupported content type 'text/xml': send application/json"],
+              422: ["A key or value is invalid (the detail names the field); the configuration in force is unchanged", "Invalid body field 'retention_days': must be a whole number of days from 1 to 3650"],
+            }),
+          },
         } as any,
       },
     )
@@ -71,8 +123,17 @@ export function configRoutes(ctx: AppContext) {
       },
       {
         query: strictQuery(paging),
-        response: { 200: t.Array(scheduleEntry), ...errors(401, 422) },
-        detail: { summary: "The scheduled scans with their next and last run (idle until a subnet is confirmed)", tags: ["config"] },
+        response: { 200: t.Array(ref(ScheduledScan)) },
+        detail: {
+          summary: "The scheduled scans with their next and last run (idle until a subnet is confirmed)",
+          tags: ["config"],
+          responses: {
+            200: jsonPage("A page of schedule entries, in the configuration's order", [
+              { ...SCHEDULE_EXAMPLE[0], state: "scheduled", next_run_at: "2024-01-16T08:15:00Z", last_run_at: "2024-01-16T08:00:00Z", last_scan_id: 12, last_skipped_at: null },
+              { ...SCHEDULE_EXAMPLE[1], state: "scheduled", next_run_at: "2024-01-17T03:30:00Z", last_run_at: "2024-01-16T03:30:00Z", last_scan_id: 9, last_skipped_at: "2024-01-15T03:30:00Z" },
+            ]),
+          },
+        },
       },
     );
 }

@@ -5,7 +5,7 @@ import { DEVICE_SORTS, DEVICE_STATUSES, DeviceInventory, ZONE_MAX } from "../inv
 import { LEVELS } from "../risk/score.ts";
 import { authentication } from "./authentication.ts";
 import { HttpError } from "./errors.ts";
-import { Device, DeviceDetail, DeviceUpdate, models, Port, ref } from "./models.ts";
+import { Device, DeviceDetail, DeviceUpdate, models, Port, ref, Zones } from "./models.ts";
 import { errors, json, jsonPage, requestExample } from "./openapi.ts";
 import { idParams, noQuery, oneOf, page, paging, strictQuery, wholeNumber } from "./schemas.ts";
 
@@ -24,22 +24,27 @@ export const deviceFilters = {
 const listQuery = strictQuery({ ...deviceFilters, ...paging });
 
 const PORT_EXAMPLE = { port: 22, protocol: "tcp", service: "ssh", product: "OpenSSH", version: "9.2p1", tls: false, banner: "SSH-2.0-OpenSSH_9.2p1 Debian-2", first_seen: "2024-01-15T10:30:00Z", last_seen: "2024-01-16T08:00:00Z" };
-const DEVICE_EXAMPLE = {
+export const DEVICE_EXAMPLE = {
   id: 7,
   ip_address: "192.168.1.20",
   mac_address: "b8:27:eb:12:34:56",
   mac_randomized: false,
   hostname: "nas",
+  hostname_source: "dhcp",
   vendor: "Raspberry Pi Foundation",
   device_type: "nas",
+  device_type_source: "mdns-service",
   os_name: "Linux",
+  os_source: "dhcp-fingerprint",
+  model: null,
+  mdns_services: ["_smb._tcp", "_ssh._tcp"],
   status: "online",
   first_seen: "2024-01-15T10:30:00Z",
   last_seen: "2024-01-16T08:00:00Z",
   times_seen: 42,
   label: "Backup NAS",
   zone: "Servers",
-  is_trusted: true,
+  is_trusted: false,
   notes: null,
   risk_level: "high",
   risk_score: 70,
@@ -124,7 +129,7 @@ export function deviceRoutes(ctx: AppContext) {
         detail: {
           summary: 'Set label, zone, trusted flag or notes (partial; "" or null clears a text field)',
           tags: ["devices"],
-          requestBody: requestExample({ label: "Backup NAS", zone: "Servers", is_trusted: true }),
+          requestBody: requestExample({ label: "Backup NAS", zone: "Servers" }),
           responses: { 200: json("The device as updated", DETAIL_EXAMPLE), ...NOT_FOUND },
         },
       },
@@ -165,7 +170,7 @@ export function deviceRoutes(ctx: AppContext) {
     )
     .get("/api/zones", () => inventory.zones(), {
       query: noQuery,
-      response: { 200: t.Array(t.String()) },
+      response: { 200: ref(Zones) },
       detail: { summary: "The zones in use, sorted", tags: ["devices"], responses: { 200: json("Zone names", ["IoT", "Servers"]) } },
     });
 }

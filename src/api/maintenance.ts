@@ -12,30 +12,18 @@ import { DeviceInventory } from "../inventory/devices.ts";
 import { databaseStats } from "../retention/prune.ts";
 import { authentication } from "./authentication.ts";
 import { RawBody } from "./body.ts";
-import { deviceFilters } from "./devices.ts";
-import { Device, models, ref } from "./models.ts";
+import { DEVICE_EXAMPLE, deviceFilters } from "./devices.ts";
+import { DatabaseStats, Device, models, ref, RestoreResult, RetentionCounts } from "./models.ts";
 import { HttpError } from "./errors.ts";
-import { errors } from "./responses.ts";
+import { errors, json } from "./openapi.ts";
 import { noQuery, strictQuery } from "./schemas.ts";
-
-const pruneCounts = t.Object({
-  scans: t.Integer({ description: "Scans removed (with their sightings)" }),
-  changes: t.Integer(),
-  audit: t.Integer({ description: "Audit log entries removed" }),
-  notifications: t.Integer({ description: "Notification records removed" }),
-});
-
-const dbStats = t.Object({
-  file_bytes: t.Integer({ description: "Size of the database file" }),
-  wal_bytes: t.Integer({ description: "Size of its write-ahead log" }),
-  page_size: t.Integer(),
-  page_count: t.Integer(),
-  free_pages: t.Integer({ description: "Unused pages (reused before the file grows)" }),
-  rows: t.Record(t.String(), t.Integer(), { description: "Rows per table" }),
-});
 
 const exportQuery = strictQuery(deviceFilters);
 const binary = (type: string, description: string) => ({ content: { [type]: { schema: { type: "string", format: "binary" } } }, description });
+const DISPOSITION = { "Content-Disposition": { description: "attachment; filename=\"argus-….\"", schema: { type: "string" } } };
+const CSV_EXAMPLE =
+  "id,ip_address,mac_address,mac_randomized,hostname,vendor,device_type,os_name,status,first_seen,last_seen,times_seen,label,zone,is_trusted,notes,risk_level,risk_score,threat_summary,open_ports\r\n" +
+  "7,192.168.1.20,b8:27:eb:12:34:56,false,nas,Raspberry Pi Foundation,nas,Linux,online,2024-01-15T10:30:00Z,2024-01-16T08:00:00Z,42,Backup NAS,Servers,true,,high,70,SMB exposed (high),22 445\r\n";
 
 /** Streams a temporary file and removes it once sent (or when the client goes away). */
 function fileStream(path: string): { stream: ReadableStream<Uint8Array>; size: number } {
@@ -87,23 +75,67 @@ export function maintenanceRoutes(ctx: AppContext) {
       return counts;
     }, {
       query: noQuery,
-      response: { 200: pruneCounts, ...errors(401, 403) },
-      detail: { summary: "Prune scans, changes, audit entries and notification records older than retention_days now (devices are kept); the counts removed", tags: ["maintenance"] },
+      response: { 200: ref(RetentionCounts) },
+      detail: {
+        summary: "Prune scans, changes, audit entries and notification records older than retention_days now (devices are kept); the counts removed",
+        tags: ["maintenance"],
+        responses: { 200: json("What was removed", { scans: 12, changes: 340, audit: 25, notifications: 60 }) },
+      },
     })
     .get("/api/stats/db", () => databaseStats(ctx.db), {
       query: noQuery,
-      response: { 200: dbStats, ...errors(401) },
-      detail: { summary: "Database file size and row counts", tags: ["maintenance"] },
+      response: { 200: ref(DatabaseStats) },
+      detail: {
+        summary: "Database file size and row counts",
+        tags: ["maintenance"],
+        responses: {
+          200: json("The file and its tables", {
+            file_bytes: 1843200,
+            wal_bytes: 32992,
+            page_size: 4096,
+            page_count: 450,
+            free_pages: 3,
+            rows: {
+              api_keys: 2,
+              audit_logs: 118,
+              changes: 412,
+              device_addresses: 27,
+              devices: 24,
+              notifications: 60,
+              ports: 57,
+              scan_devices: 1930,
+              scans: 96,
+              schedule_runs: 2,
+              sessions: 1,
+              threats: 9,
+              users: 1,
+            },
+          }),
+        },
+      },
     })
     .get("/api/export/devices.csv", ({ query }) => new Response(devicesCsv(inventory, exportFilter(query)), { headers: attachment("text/csv; charset=utf-8; header=present", exportFilename("csv")) }), {
       query: exportQuery,
-      response: { 200: t.String({ description: "RFC 4180 CSV, one device per row; cells a spreadsheet would run as a formula start with an apostrophe" }), ...errors(401, 422) },
-      detail: { summary: "Devices as CSV (the filters and order of /api/devices), streamed", tags: ["export"] },
+      detail: {
+        summary: "Devices as CSV (the filters and order of /api/devices), streamed",
+        tags: ["export"],
+        responses: {
+          200: {
+            description: "RFC 4180 CSV with a header row, one device per row; cells a spreadsheet would run as a formula start with an apostrophe",
+            headers: DISPOSITION,
+            content: { "text/csv": { schema: { type: "string" }, example: CSV_EXAMPLE } },
+          },
+        },
+      },
     })
     .get("/api/export/devices.json", ({ query }) => new Response(devicesJson(inventory, exportFilter(query)), { headers: attachment("application/json", exportFilename("json")) }), {
       query: exportQuery,
-      response: { 200: t.Array(ref(Device)), ...errors(401, 422) },
-      detail: { summary: "Devices as a JSON array (the filters and order of /api/devices), streamed", tags: ["export"] },
+      response: { 200: t.Array(ref(Device)) },
+      detail: {
+        summary: "Devices as a JSON array (the filters and order of /api/devices), streamed",
+        tags: ["export"],
+        responses: { 200: { ...json("Every matching device (no paging)", [DEVICE_EXAMPLE]), headers: DISPOSITION } },
+      },
     })
     .get("/api/backup", ({ actor }) => {
       if (restoring) throw new HttpError(409, "A restore is in progress");
@@ -114,12 +146,14 @@ export function maintenanceRoutes(ctx: AppContext) {
       return new Response(stream, { headers: attachment("application/vnd.sqlite3", name) });
     }, {
       query: noQuery,
-      response: { 200: t.Any({ description: "The SQLite file" }), ...errors(401, 409) },
       detail: {
         summary: "Download a consistent snapshot of the database (argus-YYYYMMDD-HHMMSS.db), also while a scan runs",
         tags: ["maintenance"],
-        responses: { 200: binary("application/vnd.sqlite3", "The SQLite file (it holds password and API-key hashes: keep it safe)") },
-      } as any,
+        responses: {
+          200: { ...binary("application/vnd.sqlite3", "The SQLite file (it holds password and API-key hashes: keep it safe)"), headers: DISPOSITION },
+          ...errors({ 409: "A restore is in progress" }),
+        },
+      },
     })
     .post("/api/restore", async ({ body, request, actor }) => {
       const type = (request.headers.get("content-type") ?? "").split(";")[0].trim().toLowerCase();
@@ -155,11 +189,21 @@ export function maintenanceRoutes(ctx: AppContext) {
       }
     }, {
       query: noQuery,
-      response: { 200: t.Object({ restored: t.Literal(true), devices: t.Integer() }), ...errors(400, 401, 403, 409, 413, 415, 422) },
+      response: { 200: ref(RestoreResult) },
       detail: {
         summary: "Restore a backup (the file as an application/octet-stream body): only an intact Argus database not newer than this version; the current one is kept as argus-before-restore-*.db",
         tags: ["maintenance"],
         requestBody: { required: true, ...binary("application/octet-stream", "An Argus database file (from GET /api/backup or argus backup)") },
+        responses: {
+          200: json("Restored, migrated if it was older, and in force", { restored: true, devices: 24 }),
+          ...errors({
+            400: ["An empty body", "The request body is empty: send the backup file as application/octet-stream"],
+            409: ["A restore is already in progress", "A restore is already in progress"],
+            413: ["The file is larger than the restore limit (ARGUS_MAX_RESTORE_BYTES, 1 GiB by default)", "The file is larger than the restore limit of 1073741824 bytes"],
+            415: ["Not sent as application/octet-stream", "Send the backup file as the request body with Content-Type: application/octet-stream"],
+            422: ["Not an intact Argus database, or one from a newer Argus; nothing was changed", "The file is an SQLite database but not an Argus backup"],
+          }),
+        },
       } as any,
     });
 }

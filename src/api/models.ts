@@ -7,13 +7,18 @@
 // Plain TypeBox on purpose: Elysia's `t.Integer` also accepts numeric strings and `t.Nullable`
 // adds the OpenAPI 3.0 `nullable` keyword; a response contract wants neither.
 import { Elysia } from "elysia";
-import { Type, type Static, type TSchema } from "@sinclair/typebox";
+import { Type, type Static, type TLiteral, type TObject, type TSchema, type TUnion } from "@sinclair/typebox";
 import { AUDIT_ACTIONS } from "../audit/audit-log.ts";
 import { MIN_PASSWORD_LENGTH } from "../auth/passwords.ts";
+import { ConfigPatchSchema, ConfigViewSchema } from "../config/schema.ts";
+import { secretMarkersAccepted } from "../config/secrets.ts";
 import { CHANGE_TYPES, SEVERITIES } from "../inventory/observation.ts";
 import { DEVICE_STATUSES, LABEL_MAX, NOTES_MAX, ZONE_MAX } from "../inventory/devices.ts";
+import { NotificationsSchema } from "../notify/config.ts";
+import { NOTIFICATION_KINDS, NOTIFICATION_STATUSES } from "../notify/queue.ts";
 import { LEVELS } from "../risk/score.ts";
 import { SCAN_KINDS, SCAN_STATUSES } from "../scans/history.ts";
+import { SCHEDULE_STATES } from "../schedule/scheduler.ts";
 import { SCAN_PHASES } from "../scans/pipeline.ts";
 
 const named = (name: string) => ({ $id: `#/components/schemas/${name}` });
@@ -25,10 +30,7 @@ export function ref<S extends TSchema>(schema: S) {
 
 /** A string enumeration as a union of literals (the document shows it as `enum`). */
 function literals<const V extends readonly string[]>(values: V, options: { $id?: string; description?: string } = {}) {
-  return Type.Union(
-    values.map((v) => Type.Literal(v)) as { [K in keyof V]: ReturnType<typeof Type.Literal<V[K]>> },
-    options,
-  );
+  return Type.Union(values.map((v) => Type.Literal(v)), options) as unknown as TUnion<TLiteral<V[number]>[]>;
 }
 
 const nullable = <S extends TSchema>(schema: S, description?: string) => Type.Union([schema, Type.Null()], description ? { description } : {});
@@ -246,6 +248,8 @@ export const DeviceDetail = Type.Object(
 );
 export type DeviceDetail = Static<typeof DeviceDetail>;
 
+export const Zones = Type.Array(Type.String(), { ...named("Zones"), description: "The zone names in use, sorted" });
+
 // Labels and zones are one-line names shown everywhere (lists, exports, notifications): no control
 // characters, and no bidi overrides or isolates (they would reorder the text around them), as key names.
 const ONE_LINE = "^[^\\u0000-\\u001f\\u007f-\\u009f\\u202a-\\u202e\\u2066-\\u2069]*$";
@@ -312,6 +316,12 @@ export const Stats = Type.Object(
   { ...named("Stats") },
 );
 export type Stats = Static<typeof Stats>;
+
+export const DeviceTypeCount = Type.Object(
+  { device_type: Type.String({ description: "router, phone, printer, nas, tv, iot, computer, … or unknown" }), count: count("Devices of this type") },
+  { ...named("DeviceTypeCount") },
+);
+export type DeviceTypeCount = Static<typeof DeviceTypeCount>;
 
 export const TrendPoint = Type.Object(
   { scan_id: id(), started_at: Timestamp(), devices: count(), at_risk: count(), open_ports: count(), changes: count() },
@@ -426,6 +436,151 @@ export const NetworkDetect = Type.Object(
   { ...named("NetworkDetect") },
 );
 
+// ---- notifications ----------------------------------------------------------------------------
+
+export const NotificationStatus = literals(NOTIFICATION_STATUSES, { ...named("NotificationStatus"), description: "pending (queued or waiting for a retry) → sent | failed" });
+export const NotificationKind = literals(NOTIFICATION_KINDS, { ...named("NotificationKind"), description: "One change, a digest (one message per scan), or a test message" });
+
+export const Notification = Type.Object(
+  {
+    id: id("The delivery's id; sent as X-Argus-Delivery so a receiver can drop repeats"),
+    channel: Type.String({ description: "The channel's name in notifications.channels" }),
+    kind: ref(NotificationKind),
+    change_id: nullable(id(), "The change announced; null for digests and tests"),
+    scan_id: nullable(id(), "The scan that recorded the change(s); null for passive sightings and tests"),
+    severity: ref(Severity),
+    status: ref(NotificationStatus),
+    attempts: count("Tries so far"),
+    error: text("The last failure, secrets redacted"),
+    created_at: Timestamp(),
+    sent_at: nullable(Timestamp()),
+    next_attempt_at: nullable(Timestamp(), "When a pending delivery is tried next; null once it is sent or failed"),
+  },
+  { ...named("Notification"), description: "One message to one channel, and how its delivery went" },
+);
+export type Notification = Static<typeof Notification>;
+
+export const NotificationTest = Type.Object(
+  {
+    id: id("The test delivery's id in GET /api/notifications"),
+    channel: Type.String(),
+    status: literals(["sent", "failed"] as const),
+    attempts: count(),
+    error: text("Why it failed, secrets redacted; null when sent"),
+  },
+  { ...named("NotificationTest"), description: "The outcome of one test message (one try, no retry)" },
+);
+export type NotificationTest = Static<typeof NotificationTest>;
+
+// ---- passive watch ------------------------------------------------------------------------------
+
+export const PassiveStatus = Type.Object(
+  {
+    listening: Type.Boolean({ description: "False when `passive` is false or raw sockets are not allowed" }),
+    interfaces: Type.Array(Type.String(), { description: "Interfaces of the confirmed subnets being listened on" }),
+    flooding: Type.Array(Type.String(), { description: "Interfaces whose flood cap is in force" }),
+    frames: count("Frames that passed the kernel filter (ARP, DHCP, mDNS)"),
+    sightings: count("Frames decoded into a sighting and queued for the inventory"),
+    repeats: count("Identical to a recent sighting of the same host (within 20 s), dropped"),
+    ignored: count("Not on a watched interface, undecodable, or from a multicast sender"),
+    overflow: count("Dropped because the queue to the inventory was full"),
+    kernel_drops: count("Dropped by the kernel (socket buffer full)"),
+    errors: count("Socket errors survived (an interface going down, …)"),
+  },
+  { ...named("PassiveStatus"), description: "Whether the passive watch listens, where, and its counters since it started (all 0 while it is off)" },
+);
+export type PassiveStatus = Static<typeof PassiveStatus>;
+
+// ---- configuration and schedule ---------------------------------------------------------------------
+
+/**
+ * A copy of a schema without `default`s. The models form one module for Elysia, and one `default`
+ * anywhere in it makes Elysia fill defaults into every body it validates, which it cannot do through
+ * a reference; the configuration's defaults are applied by src/config, not by the API.
+ */
+function withoutDefaults<S extends TSchema>(schema: S, inProperties = false): S {
+  if (Array.isArray(schema)) return schema.map((s) => withoutDefaults(s)) as unknown as S;
+  if (!schema || typeof schema !== "object") return schema;
+  const out = Object.create(Object.getPrototypeOf(schema));
+  for (const [k, v] of Object.entries(schema)) if (inProperties || k !== "default") out[k] = withoutDefaults(v, k === "properties" && !inProperties);
+  for (const sym of Object.getOwnPropertySymbols(schema)) out[sym] = (schema as any)[sym];
+  return out;
+}
+
+// The configuration's own schemas (src/config/schema.ts: the one that validates the file and the PUT),
+// named here for the document.
+export const Config = Type.Object(withoutDefaults(ConfigViewSchema as TObject).properties, {
+  ...named("Config"),
+  description: "The configuration in force: secrets are never shown (`<key>_set` says whether one is stored), a URL's password is `***`",
+});
+export type Config = Static<typeof Config>;
+
+export const ConfigUpdate = Type.Object(
+  {
+    ...withoutDefaults(ConfigPatchSchema as TObject).properties,
+    // The patch schema leaves this section to its own parser (validateNotifications), which checks it
+    // against the section's schema with the `<key>_set` markers: that is what the document shows.
+    notifications: Type.Optional(secretMarkersAccepted(NotificationsSchema)),
+  },
+  {
+    ...named("ConfigUpdate"),
+    additionalProperties: false,
+    description:
+      "Any subset of the configuration's top-level keys; each one given replaces its whole value. A configuration sent back as GET shows it keeps the stored secrets (`<key>_set: true` without the secret, a URL password `***`).",
+  },
+);
+
+export const ScheduleState = literals(SCHEDULE_STATES, {
+  ...named("ScheduleState"),
+  description: "scheduled | disabled | waiting_for_subnet (no subnet confirmed: nothing runs) | paused (during a restore)",
+});
+
+export const ScheduledScan = Type.Object(
+  {
+    profile: Type.String({ description: "quick | normal | intensive | a custom profile" }),
+    cron: Type.String({ description: "5 fields, or 6 with seconds first; the appliance's local time" }),
+    enabled: Type.Boolean(),
+    state: ref(ScheduleState),
+    next_run_at: nullable(Timestamp(), "Next planned run (null unless scheduled)"),
+    last_run_at: nullable(Timestamp(), "When this entry last started a scan"),
+    last_scan_id: nullable(id(), "The scan it last started"),
+    last_skipped_at: nullable(Timestamp(), "When a tick of this entry last found a scan running and was skipped"),
+  },
+  { ...named("ScheduledScan"), description: "One schedule entry and its runs" },
+);
+export type ScheduledScan = Static<typeof ScheduledScan>;
+
+// ---- maintenance --------------------------------------------------------------------------------
+
+export const RetentionCounts = Type.Object(
+  {
+    scans: count("Scans removed (with their sightings)"),
+    changes: count("Changes removed"),
+    audit: count("Audit log entries removed"),
+    notifications: count("Notification records removed"),
+  },
+  { ...named("RetentionCounts"), description: "What one pruning run removed" },
+);
+export type RetentionCounts = Static<typeof RetentionCounts>;
+
+export const DatabaseStats = Type.Object(
+  {
+    file_bytes: count("Size of the database file"),
+    wal_bytes: count("Size of its write-ahead log"),
+    page_size: count(),
+    page_count: count(),
+    free_pages: count("Unused pages (reused before the file grows)"),
+    rows: Type.Record(Type.String(), count(), { description: "Rows per table" }),
+  },
+  { ...named("DatabaseStats") },
+);
+export type DatabaseStats = Static<typeof DatabaseStats>;
+
+export const RestoreResult = Type.Object(
+  { restored: Type.Literal(true), devices: count("Devices in the restored database") },
+  { ...named("RestoreResult") },
+);
+
 /** Every named schema; registered once per app so references resolve and the document lists them. */
 const ALL = {
   Error: ErrorBody,
@@ -456,9 +611,11 @@ const ALL = {
   AddressHistory,
   DeviceDetail,
   DeviceUpdate,
+  Zones,
   Change,
   LastScan,
   Stats,
+  DeviceTypeCount,
   TrendPoint,
   Scan,
   ScanDevice,
@@ -469,6 +626,18 @@ const ALL = {
   ScanState,
   NetworkInterface,
   NetworkDetect,
+  NotificationStatus,
+  NotificationKind,
+  Notification,
+  NotificationTest,
+  PassiveStatus,
+  Config,
+  ConfigUpdate,
+  ScheduleState,
+  ScheduledScan,
+  RetentionCounts,
+  DatabaseStats,
+  RestoreResult,
 };
 
 const plugin = new Elysia({ name: "argus.models" }).model(ALL);

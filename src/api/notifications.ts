@@ -5,38 +5,22 @@ import { NOTIFICATION_STATUSES, listDeliveries } from "../notify/queue.ts";
 import { UnknownChannelError } from "../notify/notifier.ts";
 import { authentication } from "./authentication.ts";
 import { HttpError } from "./errors.ts";
+import { models, Notification, NotificationTest, ref } from "./models.ts";
+import { errors, json, jsonPage } from "./openapi.ts";
 import { oneOf, page, paging, strictQuery, wholeNumber } from "./schemas.ts";
 
-export const errorBody = t.Object({ detail: t.String() }, { description: "What went wrong, in one sentence" });
-
-const delivery = t.Object({
-  id: t.Integer(),
-  channel: t.String(),
-  kind: t.String({ description: "change | digest (one message per scan) | test" }),
-  change_id: t.Nullable(t.Integer({ description: "The change announced; null for digests and tests" })),
-  scan_id: t.Nullable(t.Integer()),
-  severity: t.String(),
-  status: t.String({ description: NOTIFICATION_STATUSES.join(" | ") }),
-  attempts: t.Integer(),
-  error: t.Nullable(t.String({ description: "The last failure, secrets redacted" })),
-  created_at: t.String(),
-  sent_at: t.Nullable(t.String()),
-  next_attempt_at: t.Nullable(t.String({ description: "When a pending delivery is tried next" })),
-});
-
-const testResult = t.Object({
-  id: t.Integer({ description: "The test delivery's id in GET /api/notifications" }),
-  channel: t.String(),
-  status: t.String({ description: "sent | failed" }),
-  attempts: t.Integer(),
-  error: t.Nullable(t.String()),
-});
-
 const CHANNEL_NAME = { pattern: "^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$", error: "channel: must be a channel name from notifications.channels" };
+
+const LIST_EXAMPLE = [
+  { id: 42, channel: "phone", kind: "test", change_id: null, scan_id: null, severity: "info", status: "sent", attempts: 1, error: null, created_at: "2024-01-16T08:05:00Z", sent_at: "2024-01-16T08:05:00Z", next_attempt_at: null },
+  { id: 41, channel: "hooks", kind: "change", change_id: 118, scan_id: 12, severity: "info", status: "pending", attempts: 1, error: "HTTP 503 from http://10.0.0.5:9000/argus", created_at: "2024-01-16T08:00:04Z", sent_at: null, next_attempt_at: "2024-01-16T08:00:34Z" },
+  { id: 40, channel: "mail", kind: "digest", change_id: null, scan_id: 12, severity: "warning", status: "failed", attempts: 5, error: "timed out after 10 s", created_at: "2024-01-16T07:15:04Z", sent_at: null, next_attempt_at: null },
+];
 
 export function notificationRoutes(ctx: AppContext) {
   return new Elysia({ name: "argus.notifications" })
     .use(authentication(ctx))
+    .use(models())
     .get(
       "/api/notifications",
       ({ query, set }) => {
@@ -52,12 +36,16 @@ export function notificationRoutes(ctx: AppContext) {
       {
         query: strictQuery({
           status: t.Optional(oneOf(NOTIFICATION_STATUSES, `status: must be one of ${NOTIFICATION_STATUSES.join(", ")}`)),
-          channel: t.Optional(t.String(CHANNEL_NAME)),
-          change_id: t.Optional(wholeNumber("change_id", "query", 1, Number.MAX_SAFE_INTEGER)),
+          channel: t.Optional(t.String({ ...CHANNEL_NAME, description: "Only this channel's deliveries" })),
+          change_id: t.Optional(wholeNumber("change_id", "query", 1, Number.MAX_SAFE_INTEGER, "Only the deliveries announcing this change")),
           ...paging,
         }),
-        response: { 200: t.Array(delivery), 401: errorBody, 422: errorBody },
-        detail: { summary: "Notification deliveries, newest first; total in X-Total-Count", tags: ["notifications"] },
+        response: { 200: t.Array(ref(Notification)) },
+        detail: {
+          summary: "Notification deliveries, newest first; total in X-Total-Count",
+          tags: ["notifications"],
+          responses: { 200: jsonPage("A page of deliveries", LIST_EXAMPLE) },
+        },
       },
     )
     .post(
@@ -65,18 +53,22 @@ export function notificationRoutes(ctx: AppContext) {
       async ({ query }) => {
         try {
           const r = await ctx.notifier.test(query.channel);
-          return { id: r.id, channel: query.channel, status: r.status === "sent" ? "sent" : "failed", attempts: r.attempts, error: r.error };
+          return { id: r.id, channel: query.channel, status: r.status === "sent" ? ("sent" as const) : ("failed" as const), attempts: r.attempts, error: r.error };
         } catch (e) {
           if (e instanceof UnknownChannelError) throw new HttpError(404, e.message);
           throw e;
         }
       },
       {
-        query: strictQuery({ channel: t.String(CHANNEL_NAME) }),
-        response: { 200: testResult, 401: errorBody, 403: errorBody, 404: errorBody, 422: errorBody },
+        query: strictQuery({ channel: t.String({ ...CHANNEL_NAME, description: "The channel's name in notifications.channels" }) }),
+        response: { 200: ref(NotificationTest) },
         detail: {
           summary: "Send a test message to one channel now and report the outcome (200 either way; status says whether it arrived)",
           tags: ["notifications"],
+          responses: {
+            200: json("Tried once, at once; also listed in GET /api/notifications (kind test)", { id: 42, channel: "phone", status: "sent", attempts: 1, error: null }),
+            ...errors({ 404: ["No channel of this name in notifications.channels", 'No notification channel named "pager"'] }),
+          },
         },
       },
     );

@@ -7,23 +7,24 @@
 //   bodies documented without runtime validation) is merged with the validated schemas;
 // - the errors every route of a kind can answer, from the app's global hooks: 401 for every
 //   non-public route, 403 for cookie-authenticated writes (CSRF), 422 for invalid parameters,
-//   400/413/415 for bodies;
+//   400/413/415 for the body of any write;
 // - whole-number parameters (strings validated strictly at run time, see wholeNumber) are
 //   integers in the document; Elysia's private `error` keyword and the models' `$id` are dropped.
 import { Elysia } from "elysia";
 import { toOpenAPISchema } from "@elysiajs/openapi";
 import type { TSchema } from "@sinclair/typebox";
 import { routeAccess } from "./authentication.ts";
+import type { OpenAPIV3 } from "openapi-types";
 import { SESSION_COOKIE } from "./session-cookie.ts";
 
 const ERROR_REF = { $ref: "#/components/schemas/Error" };
 
-type Media = { schema?: unknown; example?: unknown };
-export type ResponseDoc = { description: string; headers?: Record<string, unknown>; content?: Record<string, Media> };
+type Media = OpenAPIV3.MediaTypeObject;
+export type ResponseDoc = OpenAPIV3.ResponseObject;
 type Operation = {
   security?: unknown[];
   parameters?: { name: string; in: string; schema: Record<string, unknown> }[];
-  requestBody?: { description?: string; required?: boolean; content: Record<string, Media> };
+  requestBody?: OpenAPIV3.RequestBodyObject;
   responses?: Record<string, ResponseDoc>;
   [key: string]: unknown;
 };
@@ -37,7 +38,7 @@ const toJson = (schema: unknown) => JSON.parse(JSON.stringify(schema));
 /** A JSON answer for `detail.responses`: its example, and its schema when the route does not validate it. */
 export function json(description: string, example?: unknown, schema?: TSchema): ResponseDoc {
   const media: Media = {};
-  if (schema) media.schema = toJson(schema);
+  if (schema) media.schema = toJson(schema) as OpenAPIV3.SchemaObject;
   if (example !== undefined) media.example = example;
   return { description, content: { "application/json": media } };
 }
@@ -83,10 +84,12 @@ function commonErrors(method: string, op: Operation, route: RouteLike): Record<s
     }
   }
   const hooks = route.hooks ?? {};
-  if (hooks.body) {
-    out[400] = errorResponse("Malformed JSON body", "Malformed request body: expected valid JSON");
-    out[413] = errorResponse("Body larger than the limit", "Request body too large: the limit is 1048576 bytes");
-    out[415] = errorResponse("Body not sent as application/json", "Unsupported content type 'text/xml': send application/json");
+  // Every write reads a body that is sent, also where none is expected (src/api/body.ts).
+  if (hooks.body || WRITE_METHODS.has(method)) {
+    const sent = hooks.body ? "" : " (when one is sent)";
+    out[400] = errorResponse(`Malformed JSON body${sent}`, "Malformed request body: expected valid JSON");
+    out[413] = errorResponse(`Body larger than the limit${sent}`, "Request body too large: the limit is 1048576 bytes");
+    out[415] = errorResponse(`Body not sent as application/json${sent}`, "Unsupported content type 'text/xml': send application/json");
   }
   if (hooks.body || hooks.query || hooks.params) {
     out[422] = errorResponse("A parameter or body field is invalid (the detail names it), or an unknown query key was given", "Unknown query parameter 'foo'");
@@ -106,7 +109,8 @@ function mergeResponses(generated: Record<string, ResponseDoc> = {}, declared: R
     // The validated schema wins; the declaration adds the description and examples.
     const content: Record<string, Media> = {};
     for (const type of new Set([...Object.keys(g.content ?? {}), ...Object.keys(d.content ?? {})])) {
-      content[type] = { ...d.content?.[type], ...g.content?.[type], ...(d.content?.[type]?.example !== undefined ? { example: d.content[type].example } : {}) };
+      const declared = d.content?.[type];
+      content[type] = { ...declared, ...g.content?.[type], ...(declared?.example !== undefined ? { example: declared.example } : {}) };
     }
     out[status] = { ...g, ...d, ...(g.content || d.content ? { content } : {}) };
   }
@@ -123,13 +127,19 @@ function integerParameters(op: Operation): void {
   }
 }
 
-/** Removes keys no OpenAPI reader knows: Elysia's custom `error` messages and the models' `$id`s. */
+/**
+ * Removes keys no OpenAPI reader knows: the custom `error` (Elysia) and `errorMessage` (the configuration
+ * schema's) messages, and the models' `$id`s. Works on a copy of the document (never on the live schemas,
+ * whose `error` Elysia still needs), and leaves property names and examples alone (an example's own
+ * `error` field, a delivery's last failure, stays).
+ */
 function stripPrivateKeywords(node: unknown, inProperties = false): void {
   if (Array.isArray(node)) return node.forEach((n) => stripPrivateKeywords(n));
   if (!node || typeof node !== "object") return;
   const obj = node as Record<string, unknown>;
   for (const [key, value] of Object.entries(obj)) {
-    if (!inProperties && ((key === "error" && typeof value !== "object") || key === "$id" || key === INTEGER_HINT)) delete obj[key];
+    if (!inProperties && (key === "example" || key === "examples")) continue;
+    if (!inProperties && (((key === "error" || key === "errorMessage") && typeof value !== "object") || key === "$id" || key === INTEGER_HINT)) delete obj[key];
     else stripPrivateKeywords(value, key === "properties" && !inProperties);
   }
 }
@@ -138,7 +148,9 @@ function stripPrivateKeywords(node: unknown, inProperties = false): void {
 const openApiPath = (path: string) => path.replace(/:([^/]+)/g, "{$1}");
 
 export function buildDocument(app: Elysia<any, any, any, any, any, any, any>, base: Record<string, any>) {
-  const generated = toOpenAPISchema(app as any, { paths: ["/openapi.json"] }, undefined, undefined, "3.1.2") as {
+  // Not the generator's "static file" rule (any path with a dot): /api/export/devices.csv is an
+  // operation. Pages and assets say `detail: { hide: true }` themselves.
+  const generated = toOpenAPISchema(app as any, { paths: ["/openapi.json"], staticFile: false }, undefined, undefined, "3.1.2") as {
     paths: Record<string, Record<string, Operation>>;
     components: { schemas: Record<string, unknown> };
   };
@@ -158,15 +170,14 @@ export function buildDocument(app: Elysia<any, any, any, any, any, any, any>, ba
     }
     const responses = mergeResponses(commonErrors(method, op, route), mergeResponses(op.responses, detail.responses));
     op.responses = Object.fromEntries(Object.entries(responses).sort(([a], [b]) => Number(a) - Number(b)));
-    if (Object.keys(op.responses).length === 0) throw new Error(`OpenAPI: ${route.method} ${route.path} documents no response`);
     integerParameters(op);
   }
-  const doc = {
+  const doc = toJson({
     openapi: "3.1.1",
     ...base,
     paths: generated.paths,
     components: { ...base.components, schemas: generated.components.schemas },
-  };
+  });
   stripPrivateKeywords(doc.components.schemas);
   stripPrivateKeywords(doc.paths);
   return doc;

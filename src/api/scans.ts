@@ -57,7 +57,7 @@ export function scanRoutes(ctx: AppContext) {
     try {
       const started = ctx.scans.start(p);
       ctx.audit.record(actor, "scan_started", { resource: `scan:${started.scan_id}`, details: { profile: started.profile, subnet: started.subnet, scan_type: p.kind } });
-      return { status: "started", scan_id: started.scan_id, profile: started.profile, subnet: started.subnet };
+      return { status: "started" as const, scan_id: started.scan_id, profile: started.profile, subnet: started.subnet };
     } catch (e) {
       if (e instanceof ScanBusyError) throw new HttpError(409, e.runningScanId === null ? "A scan is already running" : `A scan is already running (scan_id ${e.runningScanId})`);
       throw e;
@@ -185,7 +185,7 @@ export function scanRoutes(ctx: AppContext) {
           if (other) throw new HttpError(409, `Scan ${other.id} runs in another Argus process (argus scan, pid ${other.pid}); stop that process to cancel it`);
           throw new HttpError(409, "No scan is running");
         }
-        return { status: "cancelling", scan_id: id };
+        return { status: "cancelling" as const, scan_id: id };
       },
       {
         query: noQuery,

@@ -1,5 +1,6 @@
 // Request shapes shared by several API areas. Validation lives in these schemas, not in handlers.
 import { t } from "elysia";
+import type { TUnsafe } from "@sinclair/typebox";
 import { HttpError } from "./errors.ts";
 import { INTEGER_HINT } from "./openapi.ts";
 
@@ -45,5 +46,5 @@ export function page<T>(set: { headers: Record<string, unknown> }, items: T[], t
  * `t.UnionEnum` with its first member, which would silently turn "no filter" into a filter.
  */
 export function oneOf<const T extends readonly string[]>(values: T, error: string) {
-  return t.Union(values.map((v) => t.Literal(v)) as any, { error }) as unknown as ReturnType<typeof t.UnionEnum<T>>;
+  return t.Union(values.map((v) => t.Literal(v)), { error }) as unknown as TUnsafe<T[number]>;
 }

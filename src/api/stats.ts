@@ -3,7 +3,7 @@ import { Elysia, t } from "elysia";
 import type { AppContext } from "../app-context.ts";
 import { InventoryStats, TREND_DAYS_MAX } from "../inventory/stats.ts";
 import { authentication } from "./authentication.ts";
-import { models, ref, Stats, TrendPoint } from "./models.ts";
+import { DeviceTypeCount, models, ref, Stats, TrendPoint } from "./models.ts";
 import { json } from "./openapi.ts";
 import { noQuery, strictQuery, wholeNumber } from "./schemas.ts";
 
@@ -32,8 +32,12 @@ export function statsRoutes(ctx: AppContext) {
     })
     .get("/api/stats/device-types", () => inventory.deviceTypes(), {
       query: noQuery,
-      response: { 200: t.Array(t.Object({ device_type: t.String(), count: t.Integer() })) },
-      detail: { summary: "How many devices of each guessed type (router, phone, printer, …), most common first", tags: ["stats"] },
+      response: { 200: t.Array(ref(DeviceTypeCount)) },
+      detail: {
+        summary: "How many devices of each guessed type (router, phone, printer, …), most common first",
+        tags: ["stats"],
+        responses: { 200: json("One entry per type in use, most common first (ties by name)", [{ device_type: "phone", count: 9 }, { device_type: "computer", count: 6 }, { device_type: "unknown", count: 4 }]) },
+      },
     })
     .get("/api/trends", ({ query }) => inventory.trends(query.days ?? 30), {
       query: strictQuery({

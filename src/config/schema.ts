@@ -99,6 +99,9 @@ export const ConfigPatchSchema: TSchema = Type.Object(
 /** GET /api/config's answer: the configuration in force with secrets redacted, and which keys the environment sets. */
 export const ConfigViewSchema = Type.Object({
   ...(redactedSchema(Type.Object(CONFIG_SECTIONS)) as any).properties,
+  // The section is an opaque Unsafe above (its own parser checks it); its view is its schema redacted, so
+  // no secret field is part of the answer (the runtime response check refuses one).
+  notifications: redactedSchema(NotificationsSchema),
   env_overrides: Type.Record(Type.String(), Type.String(), {
     description: 'Keys set by an environment variable, which wins over the file: {"subnets": "ARGUS_SUBNETS"}',
   }),

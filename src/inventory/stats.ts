@@ -1,7 +1,7 @@
 // Dashboard numbers and chart series, derived on demand from the inventory and the scan history;
 // nothing here is stored separately, so the numbers cannot drift from the lists they summarise.
 import type { Database } from "bun:sqlite";
-import type { LastScan, Stats, TrendPoint } from "../api/models.ts";
+import type { DeviceTypeCount, LastScan, Stats, TrendPoint } from "../api/models.ts";
 import { toIso } from "../time.ts";
 
 /**
@@ -44,8 +44,8 @@ export class InventoryStats {
   }
 
   /** How many devices of each guessed type, most common first (the dashboard's type chart). */
-  deviceTypes(): { device_type: string; count: number }[] {
-    return this.db.query("SELECT device_type, count(*) AS count FROM devices GROUP BY device_type ORDER BY count DESC, device_type").all() as { device_type: string; count: number }[];
+  deviceTypes(): DeviceTypeCount[] {
+    return this.db.query("SELECT device_type, count(*) AS count FROM devices GROUP BY device_type ORDER BY count DESC, device_type").all() as DeviceTypeCount[];
   }
 
   /**

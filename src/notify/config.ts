@@ -4,6 +4,7 @@
 // write-only treatment of secrets: responses say `token_set: true`, and a PUT that sends the config back
 // without the secret keeps the stored one.
 import { t, type Static, type TSchema } from "elysia";
+import { Type } from "@sinclair/typebox";
 import { Value } from "@sinclair/typebox/value";
 import { CHANGE_TYPES, SEVERITIES } from "../inventory/observation.ts";
 
@@ -36,7 +37,8 @@ export const EmailChannel = t.Object(
     ...common,
     type: t.Literal("email"),
     host: t.String({ minLength: 1, maxLength: 253 }),
-    port: t.Optional(t.Integer({ minimum: 1, maximum: 65535, description: "Default 587 (465 with tls)" })),
+    // Plain TypeBox: Elysia's t.Integer would also take "587", a string the SMTP client never gets as a port.
+    port: t.Optional(Type.Integer({ minimum: 1, maximum: 65535, description: "Default 587 (465 with tls)" })),
     starttls: t.Optional(t.Boolean({ description: "Require STARTTLS (default true unless tls)" })),
     tls: t.Optional(t.Boolean({ description: "Implicit TLS from the first byte (port 465)" })),
     ca: t.Optional(t.String({ minLength: 1, maxLength: 65_536, description: "PEM certificate(s) to trust for the server's TLS (a private CA or a self-signed server); the system's CAs otherwise" })),
@@ -70,7 +72,8 @@ export const Rule = t.Object(
   {
     change_types: t.Optional(t.Array(CHANGE_TYPE, { description: "Default: every type" })),
     min_severity: t.Optional(SEVERITY),
-    trusted: t.Optional(t.Nullable(t.Boolean({ description: "true: trusted devices only; false: untrusted only; absent/null: both" }))),
+    // A union with null, not t.Nullable: that adds OpenAPI 3.0's `nullable`, which a 3.1 document must not carry.
+    trusted: t.Optional(t.Union([t.Boolean(), t.Null()], { description: "true: trusted devices only; false: untrusted only; absent/null: both" })),
     zones: t.Optional(t.Array(t.String({ maxLength: 64 }), { description: "Only devices in these zones (default: any zone, or none)" })),
     channels: t.Array(t.String(), { minItems: 1 }),
     digest: t.Optional(t.Boolean({ description: "One message per scan listing its matching changes" })),
@@ -92,7 +95,7 @@ export const NotificationsSchema = t.Object(
   {
     channels: t.Optional(t.Array(t.Union([WebhookChannel, NtfyChannel, GotifyChannel, EmailChannel, MqttChannel]), { maxItems: 50 })),
     rules: t.Optional(t.Array(Rule, { maxItems: 200 })),
-    quiet_hours: t.Optional(t.Nullable(QuietHours)),
+    quiet_hours: t.Optional(t.Union([QuietHours, t.Null()], { description: "Hold back everything below min_severity (default critical) until they end; null: none" })),
     muted_devices: t.Optional(t.Array(t.String(), { maxItems: 10_000, description: "MACs or IPv4 addresses whose changes are never sent" })),
   },
   { additionalProperties: false },

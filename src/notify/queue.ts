@@ -4,6 +4,7 @@
 // answers GET /api/notifications and the metrics' delivery counts.
 import type { Database } from "bun:sqlite";
 import { fetchPage } from "../db/paging.ts";
+import type { Notification } from "../api/models.ts";
 import type { Change, Severity } from "../inventory/observation.ts";
 import { toIso } from "../time.ts";
 import type { NotificationsConfig } from "./config.ts";
@@ -42,23 +43,12 @@ export type Payload =
   | { event: "digest"; scan: ScanRef | null; changes: { change: ChangeRecord; device: DeviceRecord | null }[] }
   | { event: "test"; message: string; sent_at: string };
 
-export type NotificationStatus = "pending" | "sent" | "failed";
 export const NOTIFICATION_STATUSES = ["pending", "sent", "failed"] as const;
+export type NotificationStatus = (typeof NOTIFICATION_STATUSES)[number];
+export const NOTIFICATION_KINDS = ["change", "digest", "test"] as const;
 
-export type Delivery = {
-  id: number;
-  channel: string;
-  kind: "change" | "digest" | "test";
-  change_id: number | null;
-  scan_id: number | null;
-  severity: string;
-  status: NotificationStatus;
-  attempts: number;
-  error: string | null;
-  created_at: string;
-  sent_at: string | null;
-  next_attempt_at: string | null;
-};
+/** A delivery as GET /api/notifications answers it: the API's schema (src/api/models.ts). */
+export type Delivery = Notification;
 
 const DEVICE_SQL = `SELECT id, ip_address, mac_address, mac_randomized, hostname, vendor, device_type, os_name, status, first_seen, last_seen,
   label, zone, is_trusted, risk_level, risk_score, threat_summary FROM devices WHERE id = ?`;

@@ -2,6 +2,7 @@
 // and notification records; devices never. Deletes in small batches, one short write transaction
 // each, yielding to the event loop in between, so an API request never waits long behind it.
 import type { Database } from "bun:sqlite";
+import type { DatabaseStats, RetentionCounts } from "../api/models.ts";
 import { isoNow } from "../time.ts";
 import { startCheckpointer } from "./checkpointer.ts";
 
@@ -12,7 +13,8 @@ const CHECKPOINT_EVERY_MS = 100;
 const BATCH_BUDGET_MS = 15;
 const MIN_BATCH_ROWS = 25;
 
-export type PruneCounts = { scans: number; changes: number; audit: number; notifications: number };
+/** What a run removed, as POST /api/retention/cleanup answers it (src/api/models.ts). */
+export type PruneCounts = RetentionCounts;
 
 type Step = { table: keyof PruneCounts | null; sql: string };
 
@@ -74,7 +76,7 @@ export async function pruneHistory(
 }
 
 /** File size and row counts for GET /api/stats/db. */
-export function databaseStats(db: Database): { file_bytes: number; wal_bytes: number; page_size: number; page_count: number; free_pages: number; rows: Record<string, number> } {
+export function databaseStats(db: Database): DatabaseStats {
   const pragma = (name: string) => Object.values(db.query(`PRAGMA ${name}`).get() as Record<string, number>)[0];
   const tables = (db.query("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name").all() as { name: string }[]).map((r) => r.name);
   const rows = Object.fromEntries(tables.map((t) => [t, (db.query(`SELECT count(*) AS n FROM "${t.replaceAll('"', '""')}"`).get() as { n: number }).n]));

@@ -3,6 +3,7 @@
 // is confirmed (consent). A tick that finds a scan running is skipped and recorded, never queued.
 import type { Database } from "bun:sqlite";
 import type { Cron } from "croner";
+import type { ScheduledScan } from "../api/models.ts";
 import type { AuditLog } from "../audit/audit-log.ts";
 import type { AppConfig } from "../config/app-config.ts";
 import { parseCron, type ScheduleEntry } from "../config/sections/schedule.ts";
@@ -11,15 +12,11 @@ import { ScanBusyError } from "../scans/manager.ts";
 import { isoNow, toIso } from "../time.ts";
 import { SCHEDULER_ACTOR } from "./scheduled-scan.ts";
 
-export type ScheduleState = "scheduled" | "disabled" | "waiting_for_subnet" | "paused";
+export const SCHEDULE_STATES = ["scheduled", "disabled", "waiting_for_subnet", "paused"] as const;
+export type ScheduleState = (typeof SCHEDULE_STATES)[number];
 
-export type ScheduleView = ScheduleEntry & {
-  state: ScheduleState;
-  next_run_at: string | null;
-  last_run_at: string | null;
-  last_scan_id: number | null;
-  last_skipped_at: string | null;
-};
+/** An entry as GET /api/schedule answers it: the API's schema (src/api/models.ts). */
+export type ScheduleView = ScheduledScan;
 
 type Job = { entry: ScheduleEntry; cron: Cron | null };
 

@@ -10,7 +10,7 @@ import Ajv2020 from "ajv/dist/2020.js";
 import addFormats from "ajv-formats";
 import { routeTable } from "../helpers/route-table.ts";
 import { closeObjects, Contract } from "../helpers/contract.ts";
-import { adminWithKey, Client, startTestServer, type TestServer } from "../helpers/server.ts";
+import { ADMIN, adminWithKey, Client, startTestServer, type TestServer } from "../helpers/server.ts";
 
 let server: TestServer;
 let doc: any;
@@ -60,7 +60,8 @@ describe("the OpenAPI document", () => {
     for (const shape of [
       "Device", "DeviceDetail", "Port", "Threat", "Change", "Scan", "Stats", "ApiKey", "ApiKeyCreated", "AuditEntry", "Error",
       "Health", "Version", "Me", "Session", "SetupStatus", "ScanState", "ScanComparison", "ScanDevice", "TrendPoint", "NetworkDetect",
-      "RiskLevel", "ChangeType", "ScanStatus", "Severity",
+      "Zones", "RiskLevel", "ChangeType", "ScanStatus", "Severity", "Notification", "NotificationTest", "NotificationStatus", "PassiveStatus",
+      "Config", "ConfigUpdate", "ScheduledScan", "RetentionCounts", "DatabaseStats", "RestoreResult",
     ]) {
       expect(schemas).toContain(shape);
     }
@@ -72,6 +73,10 @@ describe("the OpenAPI document", () => {
     // Integers are integers, not "integer or numeric string".
     expect(doc.components.schemas.Device.properties.id).toMatchObject({ type: "integer" });
     expect(doc.components.schemas.Device.properties.risk_level).toEqual({ $ref: "#/components/schemas/RiskLevel" });
+    // The configuration as answered names no secret, only whether one is stored.
+    const config = JSON.stringify(doc.components.schemas.Config);
+    for (const secret of ['"secret":{', '"token":{', '"password":{']) expect(config).not.toContain(secret);
+    expect(config).toContain('"token_set":{');
   });
 
   test("every route that sends or takes a shape references its named schema", () => {
@@ -86,22 +91,37 @@ describe("the OpenAPI document", () => {
     expect(body("GET /api/scans", 200)).toEqual({ type: "array", items: { $ref: "#/components/schemas/Scan" } });
     expect(body("GET /api/scans/{id}", 200)).toEqual({ $ref: "#/components/schemas/Scan" });
     expect(body("GET /api/stats", 200)).toEqual({ $ref: "#/components/schemas/Stats" });
+    expect(body("GET /api/stats/device-types", 200)).toEqual({ type: "array", items: { $ref: "#/components/schemas/DeviceTypeCount" } });
     expect(body("GET /api/keys", 200)).toEqual({ type: "array", items: { $ref: "#/components/schemas/ApiKey" } });
     expect(body("POST /api/keys", 201)).toEqual({ $ref: "#/components/schemas/ApiKeyCreated" });
     expect(body("GET /api/audit-logs", 200)).toEqual({ type: "array", items: { $ref: "#/components/schemas/AuditEntry" } });
+    expect(body("GET /api/notifications", 200)).toEqual({ type: "array", items: { $ref: "#/components/schemas/Notification" } });
+    expect(body("POST /api/notifications/test", 200)).toEqual({ $ref: "#/components/schemas/NotificationTest" });
+    expect(body("GET /api/passive", 200)).toEqual({ $ref: "#/components/schemas/PassiveStatus" });
     expect(resolve(doc.components.schemas.DeviceDetail).properties.threats.items).toEqual({ $ref: "#/components/schemas/Threat" });
-    // Every JSON success body of every operation names its shape (zones are plain strings).
+    // Every JSON success body of every operation names its shape.
     for (const o of operations()) {
       for (const [status, r] of Object.entries<any>(o.op.responses)) {
         const schema = r.content?.["application/json"]?.schema;
-        if (Number(status) >= 300 || !schema || name(o) === "GET /api/zones") continue;
+        if (Number(status) >= 300 || !schema) continue;
         expect({ op: name(o), status, named: JSON.stringify(schema).includes('"$ref":"#/components/schemas/') }).toEqual({ op: name(o), status, named: true });
       }
     }
-    // Request bodies are JSON with their named schema.
+    // Request bodies are JSON with their named schema; the one upload (a database to restore) is the file itself.
     for (const o of operations().filter((o) => o.op.requestBody)) {
+      if (name(o) === "POST /api/restore") {
+        expect(o.op.requestBody.content).toEqual({ "application/octet-stream": { schema: { type: "string", format: "binary" } } });
+        continue;
+      }
       expect({ op: name(o), schema: o.op.requestBody.content["application/json"]?.schema?.$ref?.startsWith("#/components/schemas/") }).toEqual({ op: name(o), schema: true });
     }
+    expect(body("GET /api/config", 200)).toEqual({ $ref: "#/components/schemas/Config" });
+    expect(byOp["PUT /api/config"].requestBody.content["application/json"].schema).toEqual({ $ref: "#/components/schemas/ConfigUpdate" });
+    expect(body("GET /api/schedule", 200)).toEqual({ type: "array", items: { $ref: "#/components/schemas/ScheduledScan" } });
+    expect(body("POST /api/retention/cleanup", 200)).toEqual({ $ref: "#/components/schemas/RetentionCounts" });
+    expect(body("GET /api/stats/db", 200)).toEqual({ $ref: "#/components/schemas/DatabaseStats" });
+    expect(body("GET /api/export/devices.json", 200)).toEqual({ type: "array", items: { $ref: "#/components/schemas/Device" } });
+    expect(body("POST /api/restore", 200)).toEqual({ $ref: "#/components/schemas/RestoreResult" });
   });
 
   test("every operation documents its success body and its errors with the error schema", () => {
@@ -129,6 +149,16 @@ describe("the OpenAPI document", () => {
     expect(Object.keys(byOp["DELETE /api/keys/{id}"].responses)).toEqual(expect.arrayContaining(["204", "404"]));
     // Lists say where their total is.
     expect(byOp["GET /api/devices"].responses[200].headers["X-Total-Count"].schema).toEqual({ type: "integer", minimum: 0 });
+    expect(byOp["GET /api/notifications"].responses[200].headers["X-Total-Count"].schema).toEqual({ type: "integer", minimum: 0 });
+    expect(Object.keys(byOp["POST /api/notifications/test"].responses)).toEqual(expect.arrayContaining(["200", "404"]));
+    // Downloads say their file name; the backup is the SQLite file itself.
+    for (const op of ["GET /api/export/devices.csv", "GET /api/export/devices.json", "GET /api/backup"]) expect(byOp[op].responses[200].headers["Content-Disposition"]).toBeDefined();
+    expect(Object.keys(byOp["GET /api/export/devices.csv"].responses[200].content)).toEqual(["text/csv"]);
+    expect(byOp["GET /api/backup"].responses[200].content).toEqual({ "application/vnd.sqlite3": { schema: { type: "string", format: "binary" } } });
+    expect(Object.keys(byOp["POST /api/restore"].responses)).toEqual(expect.arrayContaining(["200", "400", "409", "413", "415", "422"]));
+    // /metrics answers Prometheus text, not JSON; its errors are JSON like every other.
+    expect(Object.keys(byOp["GET /metrics"].responses[200].content)).toEqual(["text/plain"]);
+    expect(byOp["GET /metrics"].responses[200].content["text/plain"].example).toContain("argus_devices_total");
   });
 
   test("examples follow the seed document's walk-through, and every example fits its own schema", () => {
@@ -153,9 +183,10 @@ describe("the OpenAPI document", () => {
         examples++;
         expect({ op: name(o), where, errors: check(m.schema, m.example) }).toEqual({ op: name(o), where, errors: [] });
       }
-      // Every success answer shows an example.
+      // Every success answer shows an example (a binary file, the database backup, cannot be shown).
       const success = Object.entries<any>(o.op.responses).find(([s]) => Number(s) < 300)![1];
-      if (success.content) expect({ op: name(o), example: Object.values<any>(success.content)[0].example !== undefined }).toEqual({ op: name(o), example: true });
+      const shown = Object.values<any>(success.content ?? {})[0];
+      if (shown && shown.schema?.format !== "binary") expect({ op: name(o), example: shown.example !== undefined }).toEqual({ op: name(o), example: true });
     }
     expect(examples).toBeGreaterThan(60);
   });
@@ -166,7 +197,13 @@ describe("the OpenAPI document", () => {
     // The guard's table, read from the routes' own declarations, says the same of every documented operation.
     const declaredPublic = new Set(routeTable().filter((r) => r.access === "public").map((r) => `${r.method} ${r.path}`));
     expect(operations().map(name).filter((op) => declaredPublic.has(op.replace(/\{(\w+)\}/g, ":$1"))).sort()).toEqual(publicOps);
-    for (const o of operations().filter((o) => !publicOps.includes(name(o)))) expect(o.op.security).toBeUndefined();
+    // /metrics takes an API key only (it refuses a session): it names the key schemes, not the cookie.
+    // Every other protected operation inherits the document's security (key, bearer or session).
+    const keyOnly = ["GET /metrics"];
+    for (const o of operations().filter((o) => !publicOps.includes(name(o)))) {
+      const expected = keyOnly.includes(name(o)) ? [{ apiKey: [] }, { bearer: [] }] : undefined;
+      expect({ op: name(o), security: o.op.security }).toEqual({ op: name(o), security: expected });
+    }
     expect(doc.security).toEqual([{ apiKey: [] }, { bearer: [] }, { session: [] }]);
   });
 
@@ -179,9 +216,59 @@ describe("the OpenAPI document", () => {
     }
     const limit = params.find((p) => p.op === "GET /api/devices" && p.name === "limit");
     expect(limit.schema).toMatchObject({ type: "integer", minimum: 1, maximum: 1000 });
-    // Nothing Elysia-private leaks into the document.
-    expect(JSON.stringify(doc)).not.toContain('"error":"');
+    // Nothing Elysia-private leaks into the document: no `error` keyword (Elysia's custom message) in any
+    // schema, no `$id`. Examples are data, not schemas: a delivery's own `error` field stays in them.
+    const leaks: string[] = [];
+    const walk = (node: unknown, at: string, inProperties = false): void => {
+      if (Array.isArray(node)) return node.forEach((n, i) => walk(n, `${at}/${i}`));
+      if (!node || typeof node !== "object") return;
+      for (const [k, v] of Object.entries(node)) {
+        if (!inProperties && (k === "example" || k === "examples")) continue;
+        if (!inProperties && k === "error" && typeof v !== "object") leaks.push(`${at}/${k}`);
+        walk(v, `${at}/${k}`, k === "properties" && !inProperties);
+      }
+    };
+    walk(doc, "#");
+    expect(leaks).toEqual([]);
     expect(JSON.stringify(doc)).not.toContain('"$id"');
+    expect(JSON.stringify(doc)).not.toContain('"errorMessage"');
+    const deliveries = doc.paths["/api/notifications"].get.responses[200].content["application/json"].example;
+    expect(deliveries.find((d: any) => d.status === "failed").error).toEqual(expect.any(String));
+  });
+});
+
+describe("the answers every operation can give, as the test client receives them", () => {
+  // /api/scan/* is left to scans.test.ts, which runs the appliance inside its own network namespace.
+  const reachable = () => operations().filter((o) => !o.path.startsWith("/api/scan/") && !name(o).startsWith("POST /api/setup"));
+  const concrete = (path: string) => path.replace(/\{[^}]+\}/g, "1");
+
+  test("an unknown query key is a documented 422 everywhere", async () => {
+    for (const o of reachable()) {
+      const res = await api.request(o.method, `${concrete(o.path)}?bogus=1`); // the client checks it against the document
+      expect({ op: name(o), status: res.status }).toEqual({ op: name(o), status: 422 });
+    }
+  });
+
+  test("a malformed, oversized or non-JSON body is a documented 400, 413 or 415 on every write", async () => {
+    const writes = reachable().filter((o) => ["POST", "PUT", "DELETE"].includes(o.method) && name(o) !== "POST /api/auth/login");
+    expect(writes.length).toBeGreaterThanOrEqual(5);
+    for (const o of writes) {
+      const path = concrete(o.path);
+      const malformed = await api.request(o.method, path, { body: "{bad", headers: { "content-type": "application/json" } });
+      expect({ op: name(o), status: malformed.status }).toEqual({ op: name(o), status: 400 });
+      const xml = await api.request(o.method, path, { body: "<a/>", headers: { "content-type": "text/xml" } });
+      expect({ op: name(o), status: xml.status }).toEqual({ op: name(o), status: 415 });
+      const huge = await api.request(o.method, path, { body: "x".repeat(1_100_000), headers: { "content-type": "application/json" } });
+      expect({ op: name(o), status: huge.status }).toEqual({ op: name(o), status: 413 });
+    }
+  });
+
+  test("a cross-site write with the session cookie is a documented 403", async () => {
+    const session = new Client(server.url);
+    const login = await session.post("/api/auth/login", ADMIN);
+    expect(login.status).toBe(200);
+    const res = await session.request("DELETE", "/api/keys/1", { headers: { origin: "https://evil.example", "sec-fetch-site": "cross-site" } });
+    expect(res.status).toBe(403);
   });
 });
 

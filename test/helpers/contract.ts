@@ -40,9 +40,9 @@ export class Contract {
     this.routes.sort((a, b) => b.literal - a.literal);
   }
 
-  /** Paths the contract covers: the JSON API and /health (pages, assets and the document itself are not operations). */
+  /** Paths the contract covers: the JSON API, /health and /metrics (pages, assets and the document itself are not operations). */
   static covers(path: string): boolean {
-    return path === "/health" || path.startsWith("/api/");
+    return path === "/health" || path === "/metrics" || path.startsWith("/api/");
   }
 
   /** The reasons an answer breaks the contract; empty when it keeps it. */
