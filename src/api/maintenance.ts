@@ -5,7 +5,7 @@ import { readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import type { AppContext } from "../app-context.ts";
 import { snapshotDatabase } from "../db/backup.ts";
-import { RestoreError, restoreInto, inspectBackup } from "../db/restore.ts";
+import { prepareRestore, RestoreError, restoreInto } from "../db/restore.ts";
 import { receiveUpload } from "../db/upload.ts";
 import { devicesCsv, devicesJson, exportFilename, stamp } from "../export/devices.ts";
 import { DeviceInventory } from "../inventory/devices.ts";
@@ -164,14 +164,15 @@ export function maintenanceRoutes(ctx: AppContext) {
       let upload: string | null = null;
       try {
         upload = await receiveUpload(body.stream, ctx.settings.dataDir, ctx.settings.maxRestoreBytes, request.headers.get("content-length"));
-        // Everything that can refuse the file runs before anything is paused or changed.
-        inspectBackup(upload);
+        // Everything that can refuse the file runs before anything is paused or changed: a refused
+        // restore leaves a running scan alone.
+        const version = prepareRestore(ctx.db, upload);
         ctx.scheduler.pause();
         await ctx.retention.pause();
         ctx.scans.cancel();
         await ctx.scans.idle();
         try {
-          const result = restoreInto(ctx.db, upload, ctx.settings.dataDir);
+          const result = restoreInto(ctx.db, upload, ctx.settings.dataDir, version);
           // A backup taken during a scan holds that scan as running: it is not running any more.
           ctx.scans.markInterrupted();
           ctx.audit.record(actor, "restore_completed", { details: { devices: result.devices, schema_version: result.schema_version, previous_kept_as: result.kept_as } });

@@ -58,10 +58,11 @@ export function inspectBackup(path: string): number {
 }
 
 /**
- * Replaces the content of `db` with the backup at `upload` (a file the caller owns: it is migrated in
- * place). Keeps the current database as `argus-before-restore-YYYYMMDD-HHMMSS.db` in `dataDir` first.
+ * Everything that can refuse a backup, run before anything is paused or changed: the file's checks,
+ * its migration to our schema (in place: `upload` is a file the caller owns), and a rehearsal of the
+ * swap in a transaction that is rolled back (rows the live schema refuses). Returns its schema version.
  */
-export function restoreInto(db: Database, upload: string, dataDir: string): { devices: number; schema_version: number; kept_as: string } {
+export function prepareRestore(db: Database, upload: string): number {
   const version = inspectBackup(upload);
   // Bring the upload to our schema first: then both sides have the same tables and columns.
   const working = new Database(upload, { readwrite: true, strict: true });
@@ -78,7 +79,20 @@ export function restoreInto(db: Database, upload: string, dataDir: string): { de
   }
   rmSync(`${upload}-wal`, { force: true });
   rmSync(`${upload}-shm`, { force: true });
+  try {
+    withAttached(db, upload, () => swapIn(db, { rehearse: true }));
+  } catch (e) {
+    if (!(e instanceof Rehearsed)) throw e;
+  }
+  return version;
+}
 
+/**
+ * Replaces the content of `db` with the backup at `upload`. Keeps the current database as
+ * `argus-before-restore-YYYYMMDD-HHMMSS.db` in `dataDir` first. `prepared`: prepareRestore() already ran.
+ */
+export function restoreInto(db: Database, upload: string, dataDir: string, prepared?: number): { devices: number; schema_version: number; kept_as: string } {
+  const version = prepared ?? prepareRestore(db, upload);
   const keptAs = join(dataDir, `argus-before-restore-${stamp()}.db`);
   snapshotDatabase(db, keptAs);
   // `sudo argus restore`: the kept copy belongs to whoever owns the database (the service's user).
@@ -86,13 +100,23 @@ export function restoreInto(db: Database, upload: string, dataDir: string): { de
     const owner = statSync(db.filename);
     chownSync(keptAs, owner.uid, owner.gid);
   }
-
-  db.run("ATTACH DATABASE ? AS restored", [upload]);
   try {
-    swapIn(db);
+    withAttached(db, upload, () => swapIn(db, { rehearse: false }));
   } catch (e) {
     // The transaction rolled back: the live database is as it was, so its kept copy is not needed.
     rmSync(keptAs, { force: true });
+    throw e;
+  }
+  db.run("PRAGMA wal_checkpoint(TRUNCATE)");
+  const devices = (db.query("SELECT count(*) AS n FROM devices").get() as { n: number }).n;
+  return { devices, schema_version: version, kept_as: keptAs };
+}
+
+function withAttached(db: Database, upload: string, fn: () => void): void {
+  db.run("ATTACH DATABASE ? AS restored", [upload]);
+  try {
+    fn();
+  } catch (e) {
     // Same tables and columns, but rows the live schema refuses (types, NOT NULL, CHECK, foreign keys).
     if (e instanceof SQLiteError && /^SQLITE_(CONSTRAINT|MISMATCH)/.test(String(e.code))) {
       throw new RestoreError(422, `The backup's rows do not fit this Argus's schema: ${e.message}`);
@@ -101,13 +125,15 @@ export function restoreInto(db: Database, upload: string, dataDir: string): { de
   } finally {
     db.run("DETACH DATABASE restored");
   }
-  db.run("PRAGMA wal_checkpoint(TRUNCATE)");
-  const devices = (db.query("SELECT count(*) AS n FROM devices").get() as { n: number }).n;
-  return { devices, schema_version: version, kept_as: keptAs };
 }
 
-/** Empties every table of `main` and refills it from the attached `restored`, in one transaction. */
-function swapIn(db: Database): void {
+class Rehearsed extends Error {}
+
+/**
+ * Empties every table of `main` and refills it from the attached `restored`, in one transaction;
+ * a rehearsal rolls it back once every row went in (and the deferred foreign keys were checked).
+ */
+function swapIn(db: Database, opts: { rehearse: boolean }): void {
   const tables = (db.query("SELECT name FROM main.sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name").all() as { name: string }[]).map((r) => r.name);
   const theirs = (db.query("SELECT name FROM restored.sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name").all() as { name: string }[]).map((r) => r.name);
   if (tables.join() !== theirs.join()) throw new RestoreError(422, "The backup's tables do not match this Argus's, even after migrating it");
@@ -121,6 +147,11 @@ function swapIn(db: Database): void {
       const cols = columns("main", t);
       if (cols !== columns("restored", t)) throw new RestoreError(422, `The backup's table ${t} does not match this Argus's`);
       db.run(`INSERT INTO main."${t}" (${cols}) SELECT ${cols} FROM restored."${t}"`);
+    }
+    if (opts.rehearse) {
+      // Deferred foreign keys are checked at commit; count the violations now instead.
+      if (db.query("PRAGMA main.foreign_key_check").all().length > 0) throw new RestoreError(422, "The backup's rows do not fit this Argus's schema: a reference points at nothing");
+      throw new Rehearsed();
     }
   }).immediate();
 }

@@ -2,7 +2,7 @@
 // same device list; every bad upload is refused with the database byte-identical afterwards.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { Database } from "bun:sqlite";
-import { readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { LATEST_VERSION } from "../../src/db/migrations.ts";
 import { startNetServer, waitForScan, type NetServer } from "../helpers/netserver.ts";
@@ -24,6 +24,7 @@ const octets = (body: BodyInit) => ({ body, headers: { "content-type": "applicat
 describe.skipIf(!root)("backup during a scan", () => {
   let net: Testnet;
   let server: NetServer;
+  let key: string;
   afterAll(async () => {
     await server?.close();
     await net?.down();
@@ -32,7 +33,7 @@ describe.skipIf(!root)("backup during a scan", () => {
   test("a backup taken while a scan runs restores to an identical device list", async () => {
     net = await startTestnet({ hosts: 4 });
     server = await startNetServer(net, { ARGUS_SUBNETS: net.truth.lan_subnet });
-    const { key } = await adminWithKey(server);
+    ({ key } = await adminWithKey(server));
     const api = server.client({ "X-API-Key": key });
     const first = await api.request("POST", "/api/scan/trigger?profile=quick");
     await waitForScan(api, first.body.scan_id);
@@ -62,6 +63,26 @@ describe.skipIf(!root)("backup during a scan", () => {
     expect(readdirSync(server.dataDir).filter((f) => /^argus-before-restore-\d{8}-\d{6}\.db$/.test(f)).length).toBe(1);
     expect(readdirSync(server.dataDir).filter((f) => f.startsWith(".restore") || f.startsWith(".backup"))).toEqual([]);
   }, 120_000);
+
+  test("a refused restore leaves a running scan alone: every check runs before the scan is stopped", async () => {
+    const api = server.client({ "X-API-Key": key });
+    const { bytes } = await download("http://argus", key, server.socket);
+    // The backup's tables claim an older version than they are: its migration fails.
+    const bad = new Uint8Array(bytes);
+    const file = join(server.dataDir, "..", `bad-${process.pid}.db`);
+    writeFileSync(file, bad);
+    const db = new Database(file);
+    db.run("PRAGMA user_version = 10");
+    db.close();
+    const running = await api.request("POST", "/api/scan/trigger?profile=normal");
+    expect(running.status).toBe(202);
+    const refused = await api.request("POST", "/api/restore", octets(readFileSync(file)));
+    rmSync(file, { force: true });
+    expect(refused.status).toBe(422);
+    expect((await api.get("/api/scan/status")).body).toMatchObject({ scanning: true, scan_id: running.body.scan_id });
+    expect((await waitForScan(api, running.body.scan_id)).status).toBe("completed");
+  }, 120_000);
+
 });
 
 describe("refused restores", () => {
