@@ -47,14 +47,21 @@ export function checkSchedule(c: { schedule: ScheduleEntry[]; profiles: CustomPr
     } catch (e) {
       throw new ConfigError(`schedule.${i}.cron`, `"${entry.cron}" is not a valid cron expression: ${(e as Error).message}`);
     }
-    const runs = cron.nextRuns(200);
-    if (runs.length === 0) throw new ConfigError(`schedule.${i}.cron`, `"${entry.cron}" never fires`);
+    // One next run tells whether it fires at all; the 200-run sample (costly for a rare pattern such as
+    // a leap day) only where the interval matters.
+    if (cron.nextRun() === null) throw new ConfigError(`schedule.${i}.cron`, `"${entry.cron}" never fires`);
     if (entry.profile === "intensive") {
-      // Sampled over the next 200 runs: enough to meet every gap of a daily or weekly pattern.
-      for (let k = 1; k < runs.length; k++) {
-        if (runs[k].getTime() - runs[k - 1].getTime() < INTENSIVE_MIN_INTERVAL_S * 1000) {
+      // Sampled over its next 200 runs within a year: enough to meet every gap of a daily, weekly or
+      // monthly pattern, and bounded for a rare one.
+      const horizon = Date.now() + 366 * 86_400_000;
+      let prev = cron.nextRun();
+      for (let k = 1; k < 200 && prev && prev.getTime() < horizon; k++) {
+        const next = cron.nextRun(prev);
+        if (!next) break;
+        if (next.getTime() - prev.getTime() < INTENSIVE_MIN_INTERVAL_S * 1000) {
           throw new ConfigError(`schedule.${i}.cron`, `an intensive scan may run at most hourly; "${entry.cron}" fires more often (an intensive scan can take longer than that)`);
         }
+        prev = next;
       }
     }
   });
