@@ -16,7 +16,7 @@ import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { loadSettings } from "../../src/config/settings.ts";
 import type { Observation } from "../../src/inventory/observation.ts";
-import { resolveProfile } from "../../src/scan/profiles.ts";
+import { resolveProfile } from "../../src/portscan/profiles.ts";
 import { ScanManager } from "../../src/scans/manager.ts";
 import type { PipelineOutput } from "../../src/scans/pipeline.ts";
 import { startServer } from "../../src/server.ts";

@@ -1,8 +1,8 @@
 // Benchmark runner for scripts/bench/ports.sh, run inside the scanner namespace: scans the given hosts'
-// ports with src/scan/ports.ts and prints {elapsed_ms, hosts: {ip: {open, filtered}}} as JSON.
+// ports with src/portscan/ports.ts and prints {elapsed_ms, hosts: {ip: {open, filtered}}} as JSON.
 //   bun scripts/bench/ports-run.ts SPEC IP...
-import { scanPorts } from "../../src/scan/ports.ts";
-import { parsePortSpec } from "../../src/scan/profiles.ts";
+import { scanPorts } from "../../src/portscan/ports.ts";
+import { parsePortSpec } from "../../src/portscan/profiles.ts";
 
 const [spec, ...hosts] = process.argv.slice(2);
 const t0 = performance.now();

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Port-scan benchmark: Argus's TCP connect scanner (src/scan/ports.ts) against `nmap -sT -p1-1000 -T4` and
+# Port-scan benchmark: Argus's TCP connect scanner (src/portscan/ports.ts) against `nmap -sT -p1-1000 -T4` and
 # `nmap -sS -p1-1000 -T4` on the same hosts in one run, with findings checked against a ground truth.
 # Then the whole `normal` profile as a user runs it (`argus scan --profile normal` on the /24: discovery,
 # ports, service detection, names, vendors, risk, saved to a database) against nmap doing discovery + ports

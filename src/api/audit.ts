@@ -2,7 +2,7 @@
 import { Elysia, t } from "elysia";
 import type { AppContext } from "../app-context.ts";
 import { AUDIT_ACTIONS } from "../audit/audit-log.ts";
-import { authentication } from "./authentication.ts";
+import { authentication } from "./guard.ts";
 import { AuditAction, AuditEntry, models, ref } from "./models.ts";
 import { json, jsonPage } from "./openapi.ts";
 import { noQuery, oneOf, page, paging, strictQuery } from "./schemas.ts";

@@ -3,7 +3,7 @@ import { Elysia, t } from "elysia";
 import type { AppContext } from "../app-context.ts";
 import { ChangeLog, parseSince } from "../inventory/changes.ts";
 import { CHANGE_TYPES, SEVERITIES } from "../inventory/observation.ts";
-import { authentication } from "./authentication.ts";
+import { authentication } from "./guard.ts";
 import { HttpError } from "./errors.ts";
 import { Change, models, ref } from "./models.ts";
 import { errors, json, jsonPage } from "./openapi.ts";

@@ -5,7 +5,7 @@ import type { AppContext } from "../app-context.ts";
 import { ConfigError, EnvOverrideError } from "../config/app-config.ts";
 import { CONFIG_SECTIONS, ConfigPatchSchema, firstProblem } from "../config/schema.ts";
 import { redact } from "../config/secrets.ts";
-import { authentication } from "./authentication.ts";
+import { authentication } from "./guard.ts";
 import { HttpError } from "./errors.ts";
 import { Config, ConfigUpdate, models, ref, ScheduledScan } from "./models.ts";
 import { errors, json, jsonPage } from "./openapi.ts";

@@ -3,7 +3,7 @@ import { Elysia, t } from "elysia";
 import type { AppContext } from "../app-context.ts";
 import { DEVICE_SORTS, DEVICE_STATUSES, DeviceInventory, ZONE_MAX } from "../inventory/devices.ts";
 import { LEVELS } from "../risk/score.ts";
-import { authentication } from "./authentication.ts";
+import { authentication } from "./guard.ts";
 import { HttpError } from "./errors.ts";
 import { Device, DeviceDetail, DeviceUpdate, models, Port, ref, Zones } from "./models.ts";
 import { errors, json, jsonPage, requestExample } from "./openapi.ts";

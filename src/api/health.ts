@@ -2,7 +2,7 @@
 import { Elysia } from "elysia";
 import type { AppContext } from "../app-context.ts";
 import { VERSION } from "../version.ts";
-import { routeAccess } from "./authentication.ts";
+import { routeAccess } from "./guard.ts";
 import { Health, models, ref, Version } from "./models.ts";
 import { json } from "./openapi.ts";
 import { noQuery } from "./schemas.ts";

@@ -1,7 +1,7 @@
 // /api/keys: create (shown once), list, revoke — exactly as the API Authentication document shows.
 import { Elysia, t } from "elysia";
 import type { AppContext } from "../app-context.ts";
-import { authentication, requirePrincipal } from "./authentication.ts";
+import { authentication, requirePrincipal } from "./guard.ts";
 import { HttpError } from "./errors.ts";
 import { ApiKey, ApiKeyCreate, ApiKeyCreated, models, ref } from "./models.ts";
 import { errors, json, jsonPage, requestExample } from "./openapi.ts";

@@ -10,7 +10,7 @@ import { receiveUpload } from "../db/upload.ts";
 import { devicesCsv, devicesJson, exportFilename, stamp } from "../export/devices.ts";
 import { DeviceInventory } from "../inventory/devices.ts";
 import { databaseStats } from "../retention/prune.ts";
-import { authentication } from "./authentication.ts";
+import { authentication } from "./guard.ts";
 import { RawBody } from "./body.ts";
 import { DEVICE_EXAMPLE, deviceFilters } from "./devices.ts";
 import { DatabaseStats, Device, models, ref, RestoreResult, RetentionCounts } from "./models.ts";

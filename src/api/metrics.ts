@@ -5,7 +5,7 @@
 import { Elysia, t } from "elysia";
 import type { AppContext } from "../app-context.ts";
 import { createMetrics } from "../metrics/metrics.ts";
-import { authentication } from "./authentication.ts";
+import { authentication } from "./guard.ts";
 import { notAuthenticated } from "./errors.ts";
 import { errors } from "./openapi.ts";
 import { noQuery } from "./schemas.ts";

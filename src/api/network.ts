@@ -3,7 +3,7 @@
 import { Elysia } from "elysia";
 import type { AppContext } from "../app-context.ts";
 import { listInterfaces, proposeSubnets } from "../net/interfaces.ts";
-import { authentication } from "./authentication.ts";
+import { authentication } from "./guard.ts";
 import { models, NetworkDetect, ref } from "./models.ts";
 import { json } from "./openapi.ts";
 import { noQuery } from "./schemas.ts";

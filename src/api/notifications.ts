@@ -3,7 +3,7 @@ import { Elysia, t } from "elysia";
 import type { AppContext } from "../app-context.ts";
 import { NOTIFICATION_STATUSES, listDeliveries } from "../notify/queue.ts";
 import { UnknownChannelError } from "../notify/notifier.ts";
-import { authentication } from "./authentication.ts";
+import { authentication } from "./guard.ts";
 import { HttpError } from "./errors.ts";
 import { models, Notification, NotificationTest, ref } from "./models.ts";
 import { errors, json, jsonPage } from "./openapi.ts";

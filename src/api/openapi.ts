@@ -13,7 +13,7 @@
 import { Elysia } from "elysia";
 import { toOpenAPISchema } from "@elysiajs/openapi";
 import type { TSchema } from "@sinclair/typebox";
-import { routeAccess } from "./authentication.ts";
+import { routeAccess } from "./guard.ts";
 import type { OpenAPIV3 } from "openapi-types";
 import { SESSION_COOKIE } from "./session-cookie.ts";
 

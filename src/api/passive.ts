@@ -1,7 +1,7 @@
 // GET /api/passive: whether the passive watch listens, on which interfaces, and its counters.
 import { Elysia } from "elysia";
 import type { AppContext } from "../app-context.ts";
-import { authentication } from "./authentication.ts";
+import { authentication } from "./guard.ts";
 import { models, PassiveStatus, ref } from "./models.ts";
 import { json } from "./openapi.ts";
 import { noQuery } from "./schemas.ts";

@@ -2,11 +2,11 @@
 import { Elysia, t } from "elysia";
 import type { AppContext } from "../app-context.ts";
 import { TargetError } from "../net/targets.ts";
-import { ProfileError } from "../scan/profiles.ts";
+import { ProfileError } from "../portscan/profiles.ts";
 import { ScanBusyError } from "../scans/manager.ts";
 import { NoSubnetError, planScan, type ScanPlan, type ScanRequest } from "../scans/plan.ts";
 import { compareScans, getScan, listScans, SCAN_STATUSES, scanDevices } from "../scans/history.ts";
-import { authentication, requirePrincipal, stillAuthenticated } from "./authentication.ts";
+import { authentication, requirePrincipal, stillAuthenticated } from "./guard.ts";
 import { HttpError } from "./errors.ts";
 import { models, ref, Scan, ScanCancelling, ScanComparison, ScanDevice, ScanStarted, ScanState } from "./models.ts";
 import { errors, json, jsonPage } from "./openapi.ts";

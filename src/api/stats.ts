@@ -2,7 +2,7 @@
 import { Elysia, t } from "elysia";
 import type { AppContext } from "../app-context.ts";
 import { InventoryStats, TREND_DAYS_MAX } from "../inventory/stats.ts";
-import { authentication } from "./authentication.ts";
+import { authentication } from "./guard.ts";
 import { DeviceTypeCount, models, ref, Stats, TrendPoint } from "./models.ts";
 import { json } from "./openapi.ts";
 import { noQuery, strictQuery, wholeNumber } from "./schemas.ts";

@@ -7,7 +7,7 @@ import { RestoreError } from "../db/restore.ts";
 import { RawSocketPermissionError } from "../net/errors.ts";
 import { NativeSweepError } from "../net/native.ts";
 import { TargetError } from "../net/targets.ts";
-import { ProfileError } from "../scan/profiles.ts";
+import { ProfileError } from "../portscan/profiles.ts";
 import { NoSubnetError } from "../scans/plan.ts";
 
 /** 0 success, 1 failure, 2 usage error, 3 nothing to act on, 4 missing privilege, 130 interrupted. */

@@ -4,7 +4,7 @@
 import { loadSettings } from "../config/settings.ts";
 import { log } from "../log.ts";
 import { startServer } from "../server.ts";
-import { announceReady } from "../service/notify.ts";
+import { announceReady } from "../service/systemd-notify.ts";
 import { CliError, EXIT } from "./errors.ts";
 
 export const SHUTDOWN_DEADLINE_MS = 5000;

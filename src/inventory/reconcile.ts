@@ -22,7 +22,7 @@
 import type { Database } from "bun:sqlite";
 import { parseIpv4 } from "../net/ip.ts";
 import { assessDevice, assessPort, type PortInfo } from "../risk/score.ts";
-import { parsePortSpec } from "../scan/profiles.ts";
+import { parsePortSpec } from "../portscan/profiles.ts";
 import { DEVICE_COLUMNS, InventoryWriter, type DeviceRow } from "./identity.ts";
 import type { Change, ChangeType, Observation, ObservedPort, ScanScope, Severity } from "./observation.ts";
 

@@ -10,7 +10,7 @@ import { log } from "../log.ts";
 import { parseIpv4 } from "../net/ip.ts";
 import { coversHost } from "../net/targets.ts";
 import type { NotifySink } from "../notify/sink.ts";
-import type { ScanProfile } from "../scan/profiles.ts";
+import type { ScanProfile } from "../portscan/profiles.ts";
 import { isoNow } from "../time.ts";
 import { ScanLock, scanLockPath } from "./scan-lock.ts";
 import { runPipeline, type Phase, type PipelineInput, type PipelineOutput, type Progress } from "./pipeline.ts";

@@ -4,7 +4,7 @@
 // and parse nothing again.
 import type { AppConfig } from "../config/app-config.ts";
 import { parseTargets, TargetError, type SweepTargets } from "../net/targets.ts";
-import { resolveProfile, type ScanProfile } from "../scan/profiles.ts";
+import { resolveProfile, type ScanProfile } from "../portscan/profiles.ts";
 import type { ScanKind } from "./manager.ts";
 
 export type ScanRequest =

@@ -3,7 +3,7 @@
 // /login?next=<the page> (SPEC §2). /setup, /login, /docs, the 404 page and the assets are public.
 import { Elysia } from "elysia";
 import type { AppContext } from "../app-context.ts";
-import { authentication, principalName, resolvePrincipal, type Principal } from "../api/authentication.ts";
+import { authentication, principalName, resolvePrincipal, type Principal } from "../api/guard.ts";
 import favicon from "./assets/favicon.svg" with { type: "text" };
 import { uiBundle } from "./bundle.ts";
 import { preloadsFor } from "./preload.ts";

@@ -3,7 +3,7 @@
 import { describe, expect, test } from "bun:test";
 import { effectiveCapabilities, hasNetRaw } from "../../src/service/capabilities.ts";
 import { compiledBinary, embeddedNativeLibrary } from "../../src/service/embedded.ts";
-import { sdNotify, sockaddrUn, watchdogIntervalMs } from "../../src/service/notify.ts";
+import { sdNotify, sockaddrUn, watchdogIntervalMs } from "../../src/service/systemd-notify.ts";
 import { startupReport } from "../../src/service/startup.ts";
 
 describe("sockaddr_un", () => {

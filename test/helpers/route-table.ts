@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createApp } from "../../src/api/app.ts";
-import { accessTable, type Access } from "../../src/api/authentication.ts";
+import { accessTable, type Access } from "../../src/api/guard.ts";
 import { createContext } from "../../src/app-context.ts";
 import { loadSettings } from "../../src/config/settings.ts";
 import { openDatabase } from "../../src/db/database.ts";

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { encodeMdnsQuery, encodeNbstatQuery, parseDnsPtrAnswer, parseNbstatResponse } from "../../src/identify/hostnames.ts";
-import { canRunAsRoot } from "../scan/netns.ts";
-import { createTopology, type Topology } from "../scan/topology.ts";
+import { canRunAsRoot } from "../portscan/netns.ts";
+import { createTopology, type Topology } from "../portscan/topology.ts";
 
 describe("codecs", () => {
   test("mDNS query: reverse name, PTR, QU bit", () => {

@@ -2,7 +2,7 @@ import { describe, expect, test, afterAll } from "bun:test";
 import { existsSync, readFileSync } from "node:fs";
 import { arpSender, readPcap } from "./pcap.ts";
 import { isRandomizedMac, lookupVendor, normalizeMac, vendorPrefix } from "../../src/identify/vendor.ts";
-import { canRunAsRoot, isCI, Netns } from "../scan/netns.ts";
+import { canRunAsRoot, isCI, Netns } from "../portscan/netns.ts";
 import { ARP_TESTDATA, haveSharedCaptures } from "../helpers/testdata.ts";
 
 const DATA = ARP_TESTDATA;

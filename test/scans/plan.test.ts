@@ -4,7 +4,7 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { DEFAULT_CONFIG, type AppConfig } from "../../src/config/app-config.ts";
 import { formatIpv4 } from "../../src/net/ip.ts";
 import { TargetError } from "../../src/net/targets.ts";
-import { ProfileError } from "../../src/scan/profiles.ts";
+import { ProfileError } from "../../src/portscan/profiles.ts";
 import { openDatabase } from "../../src/db/database.ts";
 import { ScanManager } from "../../src/scans/manager.ts";
 import { noopSink } from "../../src/notify/sink.ts";

@@ -1,7 +1,7 @@
 // What to watch and how fast: subnets (the admin's consent), exclusions, port range, custom profiles.
 import { Type as t } from "@sinclair/typebox";
 import { parseExclusions, TargetError, validateCidrs } from "../../net/targets.ts";
-import { DEFAULT_PORT_RANGE, validateCustomProfile, validatePortSpec, type CustomProfile } from "../../scan/profiles.ts";
+import { DEFAULT_PORT_RANGE, validateCustomProfile, validatePortSpec, type CustomProfile } from "../../portscan/profiles.ts";
 import { ConfigError } from "../config-error.ts";
 
 export const scanningSection = {

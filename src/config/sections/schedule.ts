@@ -1,7 +1,7 @@
 // When scans run on their own: cron entries per profile (SPEC §5 "Schedule").
 import { Cron } from "croner";
 import { Type as t } from "@sinclair/typebox";
-import { BUILTIN_PROFILES, type CustomProfile } from "../../scan/profiles.ts";
+import { BUILTIN_PROFILES, type CustomProfile } from "../../portscan/profiles.ts";
 import { ConfigError } from "../config-error.ts";
 
 /** An intensive scan probes all 65,535 ports of every host: it may not be planned more often than this. */

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { parsePortSpec, ProfileError, resolveProfile, validateCustomProfile, validatePortSpec } from "../../src/scan/profiles.ts";
+import { parsePortSpec, ProfileError, resolveProfile, validateCustomProfile, validatePortSpec } from "../../src/portscan/profiles.ts";
 
 describe("port specs", () => {
   test("ranges and single ports, merged, sorted and de-duplicated", () => {

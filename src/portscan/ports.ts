@@ -21,7 +21,7 @@
 // in-flight connects are torn down. `on_progress` is called at most every `progress_interval_ms` and once at
 // the end with the number of port probes finished (a retried port counts once).
 //
-// Connects go through libc (src/scan/tcp-libc.ts: non-blocking sockets, one poll() loop, exact errno) where
+// Connects go through libc (src/portscan/tcp-libc.ts: non-blocking sockets, one poll() loop, exact errno) where
 // glibc is available, else through node:net (`backend` forces one). Under node:net, Bun 1.4 reports ICMP
 // unreachable answers as ECONNREFUSED, so such ports read "closed" instead of "filtered".
 //

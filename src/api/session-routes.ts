@@ -5,7 +5,7 @@ import { isCrossSite } from "../auth/csrf.ts";
 import { proposeSubnets } from "../net/interfaces.ts";
 import { TargetError, validateCidrs } from "../net/targets.ts";
 import { toIso } from "../time.ts";
-import { authentication, principalName, requirePrincipal } from "./authentication.ts";
+import { authentication, principalName, requirePrincipal } from "./guard.ts";
 import { clearedSessionCookie, sessionCookie } from "./session-cookie.ts";
 import { HttpError } from "./errors.ts";
 import { LoggedOut, LoginRequest, Me, models, ref, Session, SetupRequest, SetupStatus } from "./models.ts";

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { MAX_FILTERED_LISTED, timeoutFor } from "../../src/scan/ports.ts";
+import { MAX_FILTERED_LISTED, timeoutFor } from "../../src/portscan/ports.ts";
 import { canRunAsRoot, isCI } from "./netns.ts";
 import { createTopology, type Topology } from "./topology.ts";
 import { spawnSync } from "node:child_process";

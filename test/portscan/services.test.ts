@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { matchResponse } from "../../src/scan/services.ts";
+import { matchResponse } from "../../src/portscan/services.ts";
 import { canRunAsRoot } from "./netns.ts";
 import { createTopology, type Topology } from "./topology.ts";
 
