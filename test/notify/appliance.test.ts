@@ -14,6 +14,7 @@ import parsePrometheusTextFormat from "parse-prometheus-text-format";
 import { adminWithKey, type Client } from "../helpers/server.ts";
 import { startNetServer, waitForScan, type NetServer } from "../helpers/netserver.ts";
 import { requireRoot, startTestnet, type Testnet } from "../helpers/testnet.ts";
+import { gratuitousArp } from "../passive/frames.ts";
 
 const root = requireRoot("runs a broker, receivers and the appliance inside a test network namespace");
 const mosquitto = Bun.which("mosquitto") ?? (Bun.file("/usr/sbin/mosquitto").size > 0 ? "/usr/sbin/mosquitto" : null);
@@ -26,6 +27,7 @@ if (root && !mosquitto) {
 const RECEIVERS = resolve(import.meta.dir, "fixtures/receivers.ts");
 const WATCH = resolve(import.meta.dir, "fixtures/mqtt-watch.ts");
 const SECRET = "webhook-hmac-secret";
+const SEND_FRAMES = resolve(import.meta.dir, "../passive/send-frames.py");
 
 /** JSON lines from a spawned process's stdout, collected as they come. */
 class Lines<T = any> {
@@ -292,4 +294,23 @@ describe.skipIf(!root || !mosquitto)("notifications on a test network (Mosquitto
     const rows = (await api.get(`/api/notifications?change_id=${change!.id}`)).body;
     expect(rows).toMatchObject([{ status: "sent", attempts: 1, change_id: change!.id }]);
   }, 90_000);
+
+  test("a device the passive watch hears is on Home Assistant at once (home), without waiting for a scan", async () => {
+    const scansBefore = Number((await api.get("/api/scans?limit=1")).headers.get("x-total-count"));
+    const base = net.truth.lan_subnet.split("/")[0].split(".").slice(0, 3).join(".");
+    const ip = `${base}.222`;
+    expect(lanHosts().some((h) => h.ip === ip)).toBe(false);
+    const mac = "00:16:3e:5a:77:21";
+    // A gratuitous ARP from a host's namespace: the appliance only listens.
+    const sender = Bun.spawn(["ip", "netns", "exec", lanHosts()[0].ns, "python3", SEND_FRAMES, "--iface", "eth0", "--rate", "100"], { stdin: "pipe", stdout: "ignore", stderr: "inherit" });
+    sender.stdin.write(Buffer.from(gratuitousArp(mac, ip)).toString("hex") + "\n");
+    sender.stdin.end();
+    await sender.exited;
+    let device: any;
+    for (let i = 0; i < 50 && !device; i++, await Bun.sleep(100)) device = ((await api.get(`/api/devices?q=${mac}`)).body as any[])[0];
+    expect(device).toMatchObject({ ip_address: ip, mac_address: mac, status: "online" });
+    await watch.until("its tracker, home", (m) => m.some((x) => x.topic === `argus/device/${device.id}/state` && x.payload === "home"), 10_000);
+    expect(watch.items.some((x) => x.topic === `homeassistant/device_tracker/argus/device_${device.id}/config` && x.payload)).toBe(true);
+    expect(Number((await api.get("/api/scans?limit=1")).headers.get("x-total-count"))).toBe(scansBefore);
+  }, 30_000);
 });
