@@ -1,25 +1,15 @@
 // Request bodies: read with a byte limit (413 also for chunked bodies that announce no length),
 // then parsed by content type. Malformed JSON is a 400 with a clear detail.
 import { Elysia } from "elysia";
+import { eachChunkWithin } from "../stream-limit.ts";
 import { HttpError } from "./errors.ts";
 
 async function readLimited(request: Request, maxBytes: number): Promise<string> {
   const declared = request.headers.get("content-length");
   if (declared !== null && Number(declared) > maxBytes) throw tooLarge(maxBytes);
   if (!request.body) return "";
-  const reader = request.body.getReader();
   const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > maxBytes) {
-      await reader.cancel();
-      throw tooLarge(maxBytes);
-    }
-    chunks.push(value);
-  }
+  await eachChunkWithin(request.body, maxBytes, () => tooLarge(maxBytes), (c) => chunks.push(c));
   return Buffer.concat(chunks).toString("utf8");
 }
 
