@@ -6,6 +6,7 @@ import { createContext, type AppContext } from "./app-context.ts";
 import { loadSessionSecret } from "./auth/secret.ts";
 import type { Settings } from "./config/settings.ts";
 import { openDatabase } from "./db/database.ts";
+import { FileLock, serveLockPath } from "./db/file-lock.ts";
 import { log, setLogLevel } from "./log.ts";
 import { startupReport } from "./service/startup.ts";
 import { PassiveWatch } from "./passive/watch.ts";
@@ -25,6 +26,12 @@ export type RunningServer = { url: string; port: number; ctx: AppContext; stop: 
 export async function startServer(settings: Settings): Promise<RunningServer> {
   setLogLevel(settings.logLevel);
   const db: Database = openDatabase(settings.dataDir);
+  // Held for the server's lifetime: `argus restore` refuses while the service runs on this data dir.
+  const serving = new FileLock(serveLockPath(db.filename));
+  if (!serving.tryAcquire()) {
+    db.close(false);
+    throw new Error(`another argus serve is running on ${settings.dataDir}`);
+  }
   const ctx = createContext(db, settings, loadSessionSecret(settings.dataDir, settings.sessionSecret));
   const interrupted = ctx.scans.markInterrupted();
   if (interrupted > 0) log.warn("marked scans interrupted by the previous stop", { count: interrupted });
@@ -44,6 +51,7 @@ export async function startServer(settings: Settings): Promise<RunningServer> {
     // A start that fails half-way (the socket taken after the port was bound) leaves nothing serving.
     app.server?.stop(true);
     db.close(false);
+    serving.release();
     throw e;
   }
   ctx.passive = PassiveWatch.start({ db, config: ctx.config, sink: ctx.notifier, announce: ctx.announce });
@@ -76,6 +84,7 @@ export async function startServer(settings: Settings): Promise<RunningServer> {
       server.stop(true);
       local?.stop(true);
       db.close(false);
+      serving.release();
       log.info("stopped");
     },
   };

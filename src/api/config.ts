@@ -58,7 +58,11 @@ export function configRoutes(ctx: AppContext) {
     })
     .put(
       "/api/config",
-      ({ body, actor }) => {
+      ({ body, actor, request }) => {
+        // `curl -d` without -H sends a form, whose parsed keys would read as unknown settings.
+        if (!/^application\/([\w.+-]+\+)?json\s*(;|$)/i.test(request.headers.get("content-type") ?? "")) {
+          throw new HttpError(415, "Send the configuration as JSON with Content-Type: application/json");
+        }
         if (typeof body !== "object" || body === null || Array.isArray(body)) throw new HttpError(422, "Invalid request body: expected a JSON object of configuration keys");
         const problem = firstProblem(ConfigPatchSchema, body);
         if (problem) throw new HttpError(422, `Invalid body field '${problem.field}': ${problem.reason}`);

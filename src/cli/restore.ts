@@ -4,7 +4,7 @@ import { copyFileSync, existsSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { restoreInto } from "../db/restore.ts";
 import { AuditLog } from "../audit/audit-log.ts";
-import { ScanLock, scanLockPath } from "../scans/scan-lock.ts";
+import { FileLock, scanLockPath, serveLockPath } from "../db/file-lock.ts";
 import { openExisting, resolveDataDir, takeDataDir } from "./database.ts";
 import { CliError, EXIT } from "./errors.ts";
 
@@ -30,9 +30,10 @@ export async function run(argv: string[]): Promise<number> {
   // Work on a copy: the restore migrates it, and FILE stays as it was.
   const upload = join(dataDir, `.restore-${process.pid}.db`);
   try {
-    // A scan that runs holds the scan lock (the service, or argus scan); a row left `running` by a dead
-    // process does not.
-    if (new ScanLock(scanLockPath(db.filename)).heldElsewhere()) throw new CliError("a scan is running: stop the service (systemctl stop argus) first");
+    // The service holds its lock while it runs (it would go on with the database swapped under it), and
+    // a scan holds the scan lock (argus scan); a row left `running` by a dead process holds nothing.
+    if (new FileLock(serveLockPath(db.filename)).heldElsewhere()) throw new CliError("the service is running on this data directory: stop it first (systemctl stop argus), or restore through the web UI / POST /api/restore");
+    if (new FileLock(scanLockPath(db.filename)).heldElsewhere()) throw new CliError("a scan is running (argus scan): wait for it or stop it first");
     copyFileSync(source, upload);
     const result = restoreInto(db, upload, dataDir);
     new AuditLog(db).record({ username: process.env.SUDO_USER ?? process.env.USER ?? "root", ip: null, userAgent: "argus restore" }, "restore_completed", {

@@ -12,7 +12,7 @@ import { coversHost } from "../net/targets.ts";
 import type { NotifySink } from "../notify/sink.ts";
 import type { ScanProfile } from "../portscan/profiles.ts";
 import { isoNow } from "../time.ts";
-import { ScanLock, scanLockPath } from "./scan-lock.ts";
+import { FileLock, scanLockPath } from "../db/file-lock.ts";
 import { runPipeline, type Phase, type PipelineInput, type PipelineOutput, type Progress } from "./pipeline.ts";
 import type { ScanPlan } from "./plan.ts";
 
@@ -53,7 +53,7 @@ export class ScanManager {
   private current: Running | null = null;
   private readonly listeners = new Set<(e: ScanEvent) => void>();
   /** Held while this process runs a scan; whoever holds it owns the one live scan row. */
-  private readonly lock: ScanLock;
+  private readonly lock: FileLock;
 
   constructor(
     private readonly db: Database,
@@ -62,7 +62,7 @@ export class ScanManager {
     /** The pipeline to run (tests substitute one that needs no network). */
     private readonly pipeline: (input: PipelineInput) => Promise<PipelineOutput> = runPipeline,
   ) {
-    this.lock = new ScanLock(scanLockPath(db.filename));
+    this.lock = new FileLock(scanLockPath(db.filename));
   }
 
   /**

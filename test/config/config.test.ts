@@ -122,6 +122,16 @@ describe.skipIf(!root)("configuration API", () => {
     });
   }
 
+  test("a body not sent as JSON is a 415 (curl -d without -H sends a form), and nothing changes", async () => {
+    const before = readFileSync(file(), "utf8");
+    for (const headers of [{ "content-type": "application/x-www-form-urlencoded" }, { "content-type": "text/plain" }]) {
+      const res = await api.request("PUT", "/api/config", { body: '{"retention_days": 5}', headers });
+      expect({ headers, status: res.status }).toEqual({ headers, status: 415 });
+      expect(res.body.detail).toContain("application/json");
+    }
+    expect(readFileSync(file(), "utf8")).toBe(before);
+  });
+
   test("an intensive scan at most hourly is accepted", async () => {
     const res = await put({ schedule: [{ profile: "intensive", cron: "0 */2 * * *", enabled: false }] });
     expect(res.status).toBe(200);

@@ -208,4 +208,21 @@ describe("argus restore FILE", () => {
     expect(bad.exitCode).toBe(1);
     expect(bad.stderr.toString()).toContain("nothing was changed");
   });
+
+  test("refuses while the service runs on the data directory, and changes nothing", async () => {
+    const dir = scratch.dir("argus-cli-restore-live-");
+    const server = await startTestServer({ ARGUS_DATA_DIR: dir });
+    try {
+      const { key } = await adminWithKey(server);
+      const { bytes } = await download(server.url, key);
+      const file = join(scratch.dir("argus-cli-file-"), "backup.db");
+      writeFileSync(file, bytes);
+      const run = Bun.spawnSync([process.execPath, resolve(import.meta.dir, "../../src/main.ts"), "restore", file, "--data-dir", dir], { env: sealedEnv(), stdout: "pipe", stderr: "pipe" });
+      expect(run.exitCode).toBe(1);
+      expect(run.stderr.toString()).toContain("the service is running on this data directory");
+      expect(readdirSync(dir).filter((f) => f.startsWith("argus-before-restore"))).toEqual([]);
+    } finally {
+      await server.close();
+    }
+  });
 });

@@ -1,7 +1,9 @@
-// Who owns the running scan, across processes (the server and `argus scan` share one database): an
-// advisory flock(2) on `<database>.scan-lock`, held for as long as a scan runs. The kernel drops the
-// lock the moment its holder dies (a crash, kill -9, a reboot), before the process is even reaped, so
-// unlike a stored pid it cannot be fooled by a zombie or by an unrelated process that got the same pid.
+// Advisory flock(2) locks beside the database, for what processes sharing one data dir must agree on:
+// who runs the one scan (`<database>.scan-lock`, held while a scan runs: the server or `argus scan`)
+// and whether the service runs (`<database>.serve-lock`, held by `argus serve` for its lifetime, so
+// `argus restore` can refuse). The kernel drops a lock the moment its holder dies (a crash, kill -9, a
+// reboot), before the process is even reaped, so unlike a stored pid it cannot be fooled by a zombie
+// or by an unrelated process that got the same pid.
 import { dlopen, FFIType } from "bun:ffi";
 import { closeSync, existsSync, openSync, readFileSync, statSync } from "node:fs";
 
@@ -14,7 +16,7 @@ function flock(fd: number, op: number): number {
   return libc.flock(fd, op);
 }
 
-export class ScanLock {
+export class FileLock {
   private fd: number | null = null;
 
   /** `path` null: a database in memory, which no other process can share; the lock is this process's alone. */
@@ -47,7 +49,7 @@ export class ScanLock {
   }
 
   /**
-   * True when another process holds the lock (a scan runs there). Read from the kernel's lock table
+   * True when another process holds the lock (a scan runs there, the service runs). Read from the kernel's lock table
    * without touching the lock: a probe that took it for a moment would make an `argus scan` starting
    * at that instant fail as if a scan were running.
    */
@@ -74,7 +76,10 @@ export function flockHolders(path: string): number[] {
   return holders;
 }
 
-/** The lock file beside a database file; null for a database in memory. */
-export function scanLockPath(databaseFile: string): string | null {
-  return databaseFile === "" || databaseFile === ":memory:" ? null : `${databaseFile}.scan-lock`;
+/** A lock file beside a database file; null for a database in memory. */
+function besideDatabase(databaseFile: string, suffix: string): string | null {
+  return databaseFile === "" || databaseFile === ":memory:" ? null : `${databaseFile}.${suffix}`;
 }
+
+export const scanLockPath = (databaseFile: string) => besideDatabase(databaseFile, "scan-lock");
+export const serveLockPath = (databaseFile: string) => besideDatabase(databaseFile, "serve-lock");
