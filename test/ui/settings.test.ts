@@ -138,8 +138,11 @@ describe.skipIf(!root)("UI: settings, device evidence and exports against the re
     await page.reload();
     await page.locator("#audit table").waitFor();
     await page.selectOption("#audit-action", "backup_created");
-    await page.locator("#audit tbody tr", { hasText: "backup created" }).first().waitFor();
-    await expect(page.locator("#audit tbody tr").count()).resolves.toBe(1);
+    // The filtered list replaces the full one (which holds this entry too): wait for the replacement.
+    const rows = page.locator("#audit tbody tr");
+    for (let i = 0; i < 100 && (await rows.count()) !== 1; i++) await Bun.sleep(50);
+    await expect(rows.count()).resolves.toBe(1);
+    await expect(rows.first().textContent()).resolves.toContain("backup created");
 
     const devices = Number((await api.get("/api/devices?limit=1")).headers.get("x-total-count"));
     const restoreRequest = page.waitForRequest((r) => r.url().endsWith("/api/restore"));
