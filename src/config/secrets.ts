@@ -33,13 +33,6 @@ export function maskUrlPassword(url: string): string {
   return url.replace(URL_PASSWORD, `$1:${URL_PASSWORD_MASK}@`);
 }
 
-/** Secret key paths present in a value (for tests and audits: which secrets exist, never what they are). */
-export function secretPaths(value: Json, prefix = ""): string[] {
-  if (Array.isArray(value)) return value.flatMap((v, i) => secretPaths(v, `${prefix}${i}.`));
-  if (!isPlainObject(value)) return [];
-  return Object.entries(value).flatMap(([k, v]) => (isSecretKey(k) ? [`${prefix}${k}`] : secretPaths(v, `${prefix}${k}.`)));
-}
-
 /** Secrets the appliance hands to the destination itself (a bearer token, a login): never to another host. */
 const SENT_TO_DESTINATION = new Set(["token", "password"]);
 
