@@ -10,6 +10,7 @@ import { Elysia } from "elysia";
 import type { AppContext } from "../app-context.ts";
 import type { Actor } from "../audit/audit-log.ts";
 import { isCrossSite, isSafeMethod } from "../auth/csrf.ts";
+import type { KeyScope } from "../auth/api-keys.ts";
 import type { User } from "../auth/users.ts";
 import { HttpError, notAuthenticated, Redirect } from "./errors.ts";
 import { SESSION_COOKIE, verifySessionToken } from "./session-cookie.ts";
@@ -37,7 +38,7 @@ export function accessTable(routes: readonly RouteEntry[]): Map<string, Access> 
 
 export type Principal =
   | { kind: "session"; user: User; token: string }
-  | { kind: "api_key"; keyId: number; keyName: string };
+  | { kind: "api_key"; keyId: number; keyName: string; scope: KeyScope };
 
 export function principalName(p: Principal | null): string | null {
   if (!p) return null;
@@ -70,7 +71,7 @@ export function resolvePrincipal(ctx: AppContext, headers: Headers): Principal |
   const key = presentedKey(headers);
   if (key !== null) {
     const found = ctx.apiKeys.authenticate(key);
-    return found ? { kind: "api_key", keyId: found.id, keyName: found.name } : null;
+    return found ? { kind: "api_key", keyId: found.id, keyName: found.name, scope: found.scope } : null;
   }
   const signed = cookieValue(headers.get("cookie"), SESSION_COOKIE);
   const token = signed === null ? null : verifySessionToken(signed, ctx.sessionSecret);
@@ -88,6 +89,8 @@ export function validHost(host: string | null): boolean {
 }
 
 type Admission = { principal: Principal | null; actor: Actor };
+
+export const READ_ONLY = "This API key is read-only";
 
 /**
  * The guard, one instance per app: every API plugin `.use()`s it for the `principal`/`actor` types,
@@ -148,6 +151,9 @@ function createGuard(ctx: AppContext) {
         throw new HttpError(403, "Cross-site request rejected: cookie-authenticated changes must come from the Argus UI's own origin");
       }
     }
+    // A read key is refused every unsafe method of every route it reaches (public ones too: it may
+    // not log in or set up either), decided on the method of the request the router matched.
+    if (principal?.kind === "api_key" && principal.scope === "read" && !isSafeMethod(request.method)) throw new HttpError(403, READ_ONLY);
     admitted.set(request, admission);
     return admission;
   };

@@ -22,8 +22,8 @@ export function keyRoutes(ctx: AppContext) {
         if (requirePrincipal(principal).kind !== "session") throw new HttpError(403, "API keys can only be created from a logged-in session");
         const name = body.name.trim();
         if (name.length === 0) throw new HttpError(422, "Invalid body field 'name': must not be blank");
-        const created = ctx.apiKeys.create(name);
-        ctx.audit.record(actor, "api_key_created", { resource: `api_key:${created.id}`, details: { name, key_prefix: created.key_prefix } });
+        const created = ctx.apiKeys.create(name, body.scope ?? "full");
+        ctx.audit.record(actor, "api_key_created", { resource: `api_key:${created.id}`, details: { name, key_prefix: created.key_prefix, scope: created.scope } });
         set.status = 201;
         return created;
       },
@@ -32,7 +32,7 @@ export function keyRoutes(ctx: AppContext) {
         query: noQuery,
         response: { 201: ref(ApiKeyCreated) },
         detail: {
-          summary: "Create an API key; the full key is returned this once only",
+          summary: "Create an API key (scope full, the default, or read: safe methods only); the full key is returned this once only",
           tags: ["api keys"],
           requestBody: requestExample({ name: "My Integration" }),
           responses: {
@@ -51,7 +51,7 @@ export function keyRoutes(ctx: AppContext) {
       // Documented, not validated per response: the store selects exactly these columns, and this is
       // the route integrations poll (the contract test checks its answers against the document).
       detail: {
-        summary: "List API keys (never the key itself); total in X-Total-Count",
+        summary: "List API keys with their scope (never the key itself); total in X-Total-Count",
         tags: ["api keys"],
         responses: { 200: jsonPage("Active keys, oldest first", LIST_EXAMPLE, t.Array(ref(ApiKey))) },
       },

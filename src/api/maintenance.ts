@@ -4,13 +4,14 @@ import { Elysia, t } from "elysia";
 import { readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import type { AppContext } from "../app-context.ts";
+import type { Actor } from "../audit/audit-log.ts";
 import { snapshotDatabase } from "../db/backup.ts";
-import { prepareRestore, RestoreError, restoreInto } from "../db/restore.ts";
+import { LIVE_TABLES, requireSpace, restoreBackup, RestoreError } from "../db/restore.ts";
 import { receiveUpload } from "../db/upload.ts";
 import { devicesCsv, devicesJson, exportFilename, stamp } from "../export/devices.ts";
 import { DeviceInventory } from "../inventory/devices.ts";
 import { databaseStats } from "../retention/prune.ts";
-import { authentication } from "./guard.ts";
+import { authentication, requirePrincipal, type Principal } from "./guard.ts";
 import { RawBody } from "./body.ts";
 import { DEVICE_EXAMPLE, deviceFilters } from "./devices.ts";
 import { DatabaseStats, Device, models, ref, RestoreResult, RetentionCounts } from "./models.ts";
@@ -46,6 +47,9 @@ function fileStream(path: string): { stream: ReadableStream<Uint8Array>; size: n
   return { stream, size: file.size };
 }
 
+/** The header in which a session confirms its user's password for a restore. */
+export const PASSWORD_HEADER = "X-Argus-Password";
+
 /** Temporary files of a backup or restore cut short by a crash. */
 function removeLeftovers(dataDir: string): void {
   for (const f of readdirSync(dataDir)) if (/^\.(backup|restore)-.*\.db(-wal|-shm|-journal)?$/.test(f)) rmSync(join(dataDir, f), { force: true });
@@ -65,6 +69,28 @@ export function maintenanceRoutes(ctx: AppContext) {
   });
   const attachment = (type: string, name: string) => ({ "content-type": type, "content-disposition": `attachment; filename="${name}"` });
   let restoring = false;
+
+  /**
+   * A restore replaces the whole inventory: only a logged-in user who types their password again may
+   * do it, never an API key. A wrong password counts as a failed login of this client (the same
+   * limiter), so the header is no way around it to guess passwords.
+   */
+  const confirmRestorer = async (principal: Principal | null, request: Request, actor: Actor) => {
+    const p = requirePrincipal(principal);
+    if (p.kind !== "session") throw new HttpError(403, "A restore needs a logged-in session and its password; API keys cannot restore");
+    const password = request.headers.get(PASSWORD_HEADER);
+    if (password === null || password === "") throw new HttpError(403, `Confirm your password in the ${PASSWORD_HEADER} header to restore`);
+    const ip = actor.ip ?? "unknown";
+    const wait = ctx.loginLimiter.retryAfter(ip);
+    if (wait > 0) throw new HttpError(429, `Too many failed logins; try again in ${wait} seconds`, { "retry-after": String(wait) });
+    const attempt = ctx.loginLimiter.attempt(ip);
+    if (await ctx.users.confirm(p.user.id, password)) {
+      ctx.loginLimiter.succeeded(ip, attempt);
+      return;
+    }
+    ctx.audit.record(actor, "login_failed", { success: false, resource: "restore", details: { reason: "wrong password confirming a restore" } });
+    throw new HttpError(403, "Wrong password: the restore was not started");
+  };
 
   return new Elysia({ name: "argus.maintenance" })
     .use(authentication(ctx))
@@ -140,7 +166,8 @@ export function maintenanceRoutes(ctx: AppContext) {
     .get("/api/backup", ({ actor }) => {
       if (restoring) throw new HttpError(409, "A restore is in progress");
       const name = `argus-${stamp()}.db`;
-      const snap = snapshotDatabase(ctx.db, join(ctx.settings.dataDir, `.backup-${process.pid}-${crypto.randomUUID()}.db`));
+      // Without password hashes and key digests: a key holder's download must not carry the keys to the house.
+      const snap = snapshotDatabase(ctx.db, join(ctx.settings.dataDir, `.backup-${process.pid}-${crypto.randomUUID()}.db`), { withoutCredentials: true });
       const { stream, size } = fileStream(snap.path);
       ctx.audit.record(actor, "backup_created", { details: { filename: name, bytes: size, schema_version: snap.schemaVersion } });
       return new Response(stream, { headers: attachment("application/vnd.sqlite3", name) });
@@ -150,41 +177,48 @@ export function maintenanceRoutes(ctx: AppContext) {
         summary: "Download a consistent snapshot of the database (argus-YYYYMMDD-HHMMSS.db), also while a scan runs",
         tags: ["maintenance"],
         responses: {
-          200: { ...binary("application/vnd.sqlite3", "The SQLite file (it holds password and API-key hashes: keep it safe)"), headers: DISPOSITION },
+          200: { ...binary("application/vnd.sqlite3", "The SQLite file, without password hashes, API keys and sessions (`argus backup` on the appliance makes a complete one); it still describes your network: keep it private"), headers: DISPOSITION },
           ...errors({ 409: "A restore is in progress" }),
         },
       },
     })
-    .post("/api/restore", async ({ body, request, actor }) => {
+    .post("/api/restore", async ({ body, request, actor, principal }) => {
+      await confirmRestorer(principal, request, actor);
       const type = (request.headers.get("content-type") ?? "").split(";")[0].trim().toLowerCase();
       if ((body === undefined || body === "") && (type === "application/octet-stream" || type === "")) throw new HttpError(400, "The request body is empty: send the backup file as application/octet-stream");
       if (!(body instanceof RawBody)) throw new HttpError(415, "Send the backup file as the request body with Content-Type: application/octet-stream");
       if (restoring) throw new HttpError(409, "A restore is already in progress");
       restoring = true;
       let upload: string | null = null;
+      let paused = false;
       try {
+        const declared = Number(request.headers.get("content-length"));
+        if (declared > 0 && declared <= ctx.settings.maxRestoreBytes) requireSpace(ctx.settings.dataDir, declared);
         upload = await receiveUpload(body.stream, ctx.settings.dataDir, ctx.settings.maxRestoreBytes, request.headers.get("content-length"));
-        // Everything that can refuse the file runs before anything is paused or changed: a refused
-        // restore leaves a running scan alone.
-        const version = prepareRestore(ctx.db, upload);
-        ctx.scheduler.pause();
-        await ctx.retention.pause();
-        ctx.scans.cancel();
-        await ctx.scans.idle();
-        try {
-          const result = restoreInto(ctx.db, upload, ctx.settings.dataDir, version);
-          // A backup taken during a scan holds that scan as running: it is not running any more.
-          ctx.scans.markInterrupted();
-          ctx.audit.record(actor, "restore_completed", { details: { devices: result.devices, schema_version: result.schema_version, previous_kept_as: result.kept_as } });
-          return { restored: true, devices: result.devices };
-        } finally {
-          ctx.retention.resume();
-          ctx.scheduler.resume();
-        }
+        const result = await restoreBackup(ctx.db, upload, ctx.settings.dataDir, {
+          keepLive: LIVE_TABLES,
+          checkTimeoutMs: ctx.settings.restoreCheckSeconds * 1000,
+          // Everything that can refuse the file ran before this: a refused restore leaves a running scan alone.
+          beforeSwap: async () => {
+            paused = true;
+            ctx.scheduler.pause();
+            await ctx.retention.pause();
+            ctx.scans.cancel();
+            await ctx.scans.idle();
+          },
+        });
+        // A backup taken during a scan holds that scan as running: it is not running any more.
+        ctx.scans.markInterrupted();
+        ctx.audit.record(actor, "restore_completed", { details: { devices: result.devices, schema_version: result.schema_version, previous_kept_as: result.kept_as } });
+        return { restored: true, devices: result.devices };
       } catch (e) {
         if (e instanceof RestoreError) throw new HttpError(e.status, e.message);
         throw e;
       } finally {
+        if (paused) {
+          ctx.retention.resume();
+          ctx.scheduler.resume();
+        }
         restoring = false;
         if (upload) for (const f of [upload, `${upload}-wal`, `${upload}-shm`, `${upload}-journal`]) rmSync(f, { force: true });
       }
@@ -192,17 +226,22 @@ export function maintenanceRoutes(ctx: AppContext) {
       query: noQuery,
       response: { 200: ref(RestoreResult) },
       detail: {
-        summary: "Restore a backup (the file as an application/octet-stream body): only an intact Argus database not newer than this version; the current one is kept as argus-before-restore-*.db",
+        summary:
+          "Restore a backup (the file as an application/octet-stream body) from a logged-in session that confirms its password in X-Argus-Password: only an intact Argus database of exactly our schema, not newer than this version. Devices, scans, changes and history are replaced; users, sessions, API keys and the audit log stay as they are. The current database is kept as argus-before-restore-*.db (the last 3)",
         tags: ["maintenance"],
+        parameters: [{ name: PASSWORD_HEADER, in: "header", required: true, description: "The logged-in user's password, confirming the restore", schema: { type: "string" } }],
         requestBody: { required: true, ...binary("application/octet-stream", "An Argus database file (from GET /api/backup or argus backup)") },
         responses: {
           200: json("Restored, migrated if it was older, and in force", { restored: true, devices: 24 }),
           ...errors({
             400: ["An empty body", "The request body is empty: send the backup file as application/octet-stream"],
+            403: ["Called with an API key, without the password header, or with a wrong password (counted as a failed login)", "Wrong password: the restore was not started"],
             409: ["A restore is already in progress", "A restore is already in progress"],
             413: ["The file is larger than the restore limit (ARGUS_MAX_RESTORE_BYTES, 1 GiB by default)", "The file is larger than the restore limit of 1073741824 bytes"],
             415: ["Not sent as application/octet-stream", "Send the backup file as the request body with Content-Type: application/octet-stream"],
-            422: ["Not an intact Argus database, or one from a newer Argus; nothing was changed", "The file is an SQLite database but not an Argus backup"],
+            422: ["Not an intact Argus database of exactly our schema, with values of the declared types, or one from a newer Argus, or one that took too long to check; nothing was changed", "The file is an SQLite database but not an Argus backup"],
+            429: ["Too many failed logins (wrong passwords count); `Retry-After` says when to try again", "Too many failed logins; try again in 42 seconds"],
+            507: ["Less free space in the data directory than twice the file's size", "Not enough free space in the data directory: a restore of 5242880 bytes needs 10485760 bytes free"],
           }),
         },
       } as any,

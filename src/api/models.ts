@@ -9,6 +9,7 @@
 import { Elysia } from "elysia";
 import { Type, type Static, type TLiteral, type TObject, type TSchema, type TUnion } from "@sinclair/typebox";
 import { AUDIT_ACTIONS } from "../audit/audit-log.ts";
+import { KEY_SCOPES } from "../auth/api-keys.ts";
 import { MIN_PASSWORD_LENGTH } from "../auth/passwords.ts";
 import { ConfigPatchSchema, ConfigViewSchema } from "../config/schema.ts";
 import { secretMarkersAccepted } from "../config/secrets.ts";
@@ -62,6 +63,10 @@ export const ScanStatus = literals(SCAN_STATUSES, { ...named("ScanStatus"), desc
 export const ScanKind = literals(SCAN_KINDS, { ...named("ScanType"), description: "A scan of the network, or of one device" });
 export const ScanPhase = literals(SCAN_PHASES, { ...named("ScanPhase") });
 export const AuditAction = literals(AUDIT_ACTIONS, { ...named("AuditAction") });
+export const KeyScope = literals(KEY_SCOPES, {
+  ...named("KeyScope"),
+  description: "full (the default): everything an API key may do; read: safe methods only (GET, HEAD, OPTIONS), any other answers 403",
+});
 
 // ---- system -----------------------------------------------------------------------------------
 
@@ -140,20 +145,24 @@ export const ApiKeyCreate = Type.Object(
       pattern: "^[^\\u0000-\\u001f\\u007f-\\u009f\\u202a-\\u202e\\u2066-\\u2069]*$",
       error: "name: must be a string of 1–100 characters without control characters",
     }),
+    scope: Type.Optional(ref(KeyScope)),
   },
   { ...named("ApiKeyCreate") },
 );
 
 const keyPrefix = Type.String({ description: "The first 8 characters of the key" });
+// Optional in the answers' schemas only so that the seed document's examples (written before scopes)
+// stay valid; the server always sends it, and a key without one is "full".
+const keyScope = Type.Optional(ref(KeyScope));
 
 export const ApiKeyCreated = Type.Object(
-  { id: id(), name: Type.String(), key: Type.String({ description: "The full key, shown this once only" }), key_prefix: keyPrefix, created_at: Timestamp() },
+  { id: id(), name: Type.String(), key: Type.String({ description: "The full key, shown this once only" }), key_prefix: keyPrefix, scope: keyScope, created_at: Timestamp() },
   { ...named("ApiKeyCreated") },
 );
 export type ApiKeyCreated = Static<typeof ApiKeyCreated>;
 
 export const ApiKey = Type.Object(
-  { id: id(), name: Type.String(), key_prefix: keyPrefix, created_at: Timestamp(), last_used_at: nullable(Timestamp(), "Kept current to within a minute") },
+  { id: id(), name: Type.String(), key_prefix: keyPrefix, scope: keyScope, created_at: Timestamp(), last_used_at: nullable(Timestamp(), "Kept current to within a minute") },
   { ...named("ApiKey"), description: "An active key (never the key itself)" },
 );
 export type ApiKey = Static<typeof ApiKey>;
@@ -593,6 +602,7 @@ const ALL = {
   ScanType: ScanKind,
   ScanPhase,
   AuditAction,
+  KeyScope,
   Health,
   Version,
   SetupStatus,

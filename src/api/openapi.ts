@@ -80,7 +80,7 @@ function commonErrors(method: string, op: Operation, route: RouteLike): Record<s
   if (!isPublic) {
     out[401] = errorResponse("Not authenticated: missing, invalid or revoked key, or an expired session (`Setup required` before first-run setup)", "Not authenticated");
     if (WRITE_METHODS.has(method)) {
-      out[403] = errorResponse("A cookie-authenticated change sent from another site (CSRF)", "Cross-site request rejected: cookie-authenticated changes must come from the Argus UI's own origin");
+      out[403] = errorResponse("A cookie-authenticated change sent from another site (CSRF), or any change with a read-only API key (`This API key is read-only`)", "Cross-site request rejected: cookie-authenticated changes must come from the Argus UI's own origin");
     }
   }
   const hooks = route.hooks ?? {};

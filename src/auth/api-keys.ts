@@ -14,6 +14,10 @@ export const KEY_PATTERN = /^argus_[A-Za-z0-9_-]{43}$/;
 /** last_used_at is written at most this often per key, so busy integrations do not write per request. */
 export const LAST_USED_WRITE_INTERVAL_MS = 60_000;
 
+/** What a key may do (SPEC §7): "full" is everything the seed document describes, "read" only safe methods (GET, HEAD, OPTIONS). */
+export const KEY_SCOPES = ["full", "read"] as const;
+export type KeyScope = (typeof KEY_SCOPES)[number];
+
 // The shapes answered here are the API's schemas (src/api/models.ts).
 export type ApiKeyInfo = ApiKey;
 export type CreatedApiKey = ApiKeyCreated;
@@ -30,17 +34,19 @@ export class ApiKeyStore {
   private readonly listStmt;
 
   constructor(private readonly db: Database) {
-    this.byDigest = db.prepare("SELECT id, name, key_digest FROM api_keys WHERE key_digest = ? AND revoked_at IS NULL");
+    this.byDigest = db.prepare("SELECT id, name, scope, key_digest FROM api_keys WHERE key_digest = ? AND revoked_at IS NULL");
     this.touchStmt = db.prepare("UPDATE api_keys SET last_used_at = ? WHERE id = ?");
-    this.listStmt = db.prepare("SELECT id, name, key_prefix, created_at, last_used_at FROM api_keys WHERE revoked_at IS NULL ORDER BY id");
+    this.listStmt = db.prepare("SELECT id, name, key_prefix, scope, created_at, last_used_at FROM api_keys WHERE revoked_at IS NULL ORDER BY id");
   }
 
-  create(name: string): CreatedApiKey {
+  create(name: string, scope: KeyScope = "full"): CreatedApiKey {
     const key = generateKey();
     const createdAt = isoNow();
     const keyPrefix = key.slice(0, 8);
-    const res = this.db.query("INSERT INTO api_keys (name, key_prefix, key_digest, created_at) VALUES (?, ?, ?, ?)").run(name, keyPrefix, sha256(key), createdAt);
-    return { id: Number(res.lastInsertRowid), name, key, key_prefix: keyPrefix, created_at: createdAt };
+    const res = this.db
+      .query("INSERT INTO api_keys (name, key_prefix, key_digest, scope, created_at) VALUES (?, ?, ?, ?, ?)")
+      .run(name, keyPrefix, sha256(key), scope, createdAt);
+    return { id: Number(res.lastInsertRowid), name, key, key_prefix: keyPrefix, scope, created_at: createdAt };
   }
 
   list(): ApiKeyInfo[] {
@@ -49,7 +55,7 @@ export class ApiKeyStore {
 
   get(id: number): ApiKeyInfo | null {
     return this.db
-      .query("SELECT id, name, key_prefix, created_at, last_used_at FROM api_keys WHERE id = ? AND revoked_at IS NULL")
+      .query("SELECT id, name, key_prefix, scope, created_at, last_used_at FROM api_keys WHERE id = ? AND revoked_at IS NULL")
       .get(id) as ApiKeyInfo | null;
   }
 
@@ -61,12 +67,14 @@ export class ApiKeyStore {
   }
 
   /** The active key a presented secret belongs to, or null. */
-  authenticate(presented: string, now = Date.now()): { id: number; name: string } | null {
+  authenticate(presented: string, now = Date.now()): { id: number; name: string; scope: KeyScope } | null {
     if (!KEY_PATTERN.test(presented)) return null;
     const digest = sha256(presented);
-    const row = this.byDigest.get(digest) as { id: number; name: string; key_digest: Uint8Array } | null;
-    if (!row || !timingSafeEqual(row.key_digest, digest)) return null;
-    const key = { id: row.id, name: row.name };
+    const row = this.byDigest.get(digest) as { id: number; name: string; scope: KeyScope; key_digest: Uint8Array } | null;
+    // A digest of another length (a hand-edited row) is no match, not a throw from timingSafeEqual.
+    if (!row || !(row.key_digest instanceof Uint8Array) || row.key_digest.byteLength !== digest.byteLength || !timingSafeEqual(row.key_digest, digest)) return null;
+    // Anything but "read" is full: the column's CHECK allows only the two.
+    const key = { id: row.id, name: row.name, scope: row.scope === "read" ? ("read" as const) : ("full" as const) };
     this.touch(key.id, now);
     return key;
   }

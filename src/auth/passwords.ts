@@ -9,7 +9,9 @@ export function hashPassword(password: string): Promise<string> {
 let decoyHash: Promise<string> | undefined;
 
 export async function verifyPassword(password: string, hash: string | undefined): Promise<boolean> {
-  if (hash === undefined) {
+  // No hash (no such user), or a blank one (restored from a web backup, which carries none): nothing
+  // matches, with the same work as a real check.
+  if (hash === undefined || hash === "") {
     decoyHash ??= hashPassword(crypto.randomUUID());
     await Bun.password.verify(password, await decoyHash);
     return false;

@@ -41,6 +41,12 @@ export class UserStore {
     return ok && row ? { id: row.id, username: row.username } : null;
   }
 
+  /** Whether `password` is the current password of the user with this id (a session confirming it). */
+  async confirm(userId: number, password: string): Promise<boolean> {
+    const row = this.db.query("SELECT password_hash FROM users WHERE id = ?").get(userId) as { password_hash: string } | null;
+    return verifyPassword(password, row?.password_hash);
+  }
+
   async setPassword(username: string, password: string): Promise<boolean> {
     const hash = await hashPassword(password);
     const res = this.db.query("UPDATE users SET password_hash = ?, updated_at = ? WHERE username = ?").run(hash, isoNow(), username);

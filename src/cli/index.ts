@@ -42,6 +42,11 @@ export async function runCli(argv: string[]): Promise<number> {
     console.log(`argus ${VERSION}`);
     return 0;
   }
+  if (name === "__check-backup") {
+    // Internal: the server checks an uploaded backup in a child process (src/db/backup-check.ts).
+    const { runCheckCommand } = await import("../db/backup-check.ts");
+    return rest.length === 1 ? runCheckCommand(rest[0]) : 2;
+  }
   const command = Object.hasOwn(commands, name) ? commands[name] : undefined;
   if (!command) {
     console.error(`argus: unknown command '${name}'\n\n${usage()}`);

@@ -10,8 +10,10 @@ import { CliError, EXIT } from "./errors.ts";
 
 export const USAGE = `Usage: argus keys <command> [--data-dir DIR]
 
-  create NAME   create an API key and print it (shown only this once)
-  list          list active keys (never the keys themselves)
+  create NAME [--read]
+                create an API key and print it (shown only this once); --read makes a
+                read-only key (GET only: dashboards, Home Assistant, Grafana)
+  list          list active keys with their scope (never the keys themselves)
   revoke ID     revoke a key; the next request with it gets 401`;
 
 function cliActor(command: string): Actor {
@@ -37,19 +39,23 @@ export async function run(argv: string[]): Promise<number> {
   try {
     const keys = new ApiKeyStore(db);
     if (command === "create") {
-      const name = args.join(" ").trim();
+      const scope = args.includes("--read") ? "read" : "full";
+      const words = args.filter((a) => a !== "--read");
+      const unknown = words.find((a) => a.startsWith("--"));
+      if (unknown) throw new CliError(`unknown option ${unknown}`, EXIT.usage);
+      const name = words.join(" ").trim();
       if (name.length < 1 || name.length > 100) throw new CliError("NAME must be 1 to 100 characters", EXIT.usage);
-      const key = keys.create(name);
-      new AuditLog(db).record(cliActor("keys create"), "api_key_created", { resource: `api_key:${key.id}`, details: { name, key_prefix: key.key_prefix } });
-      process.stderr.write(`created API key ${key.id} '${name}' (${key.key_prefix}…); it is shown only this once:\n`);
+      const key = keys.create(name, scope);
+      new AuditLog(db).record(cliActor("keys create"), "api_key_created", { resource: `api_key:${key.id}`, details: { name, key_prefix: key.key_prefix, scope } });
+      process.stderr.write(`created ${scope === "read" ? "read-only " : ""}API key ${key.id} '${name}' (${key.key_prefix}…); it is shown only this once:\n`);
       console.log(key.key);
       return 0;
     }
     if (command === "list") {
       if (args.length > 0) throw new CliError(`unexpected argument '${args[0]}'`, EXIT.usage);
       const rows = keys.list();
-      console.log(["ID", "PREFIX", "CREATED", "LAST USED", "NAME"].join("\t"));
-      for (const k of rows) console.log([k.id, k.key_prefix, k.created_at, k.last_used_at ?? "never", k.name].join("\t"));
+      console.log(["ID", "PREFIX", "SCOPE", "CREATED", "LAST USED", "NAME"].join("\t"));
+      for (const k of rows) console.log([k.id, k.key_prefix, k.scope ?? "full", k.created_at, k.last_used_at ?? "never", k.name].join("\t"));
       return 0;
     }
     const id = args[0];

@@ -1,8 +1,10 @@
-// `argus restore FILE`: the shell's way to POST /api/restore, for when the service is stopped. Same
-// checks and the same swap (src/db/restore.ts): the current database is kept as a dated copy.
+// `argus restore FILE`: the complete restore, for root with the service stopped. The same procedure as
+// POST /api/restore (src/db/restore.ts), but it also takes the file's users, sessions, API keys and
+// audit log, which an upload through the API never replaces.
 import { copyFileSync, existsSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { restoreInto } from "../db/restore.ts";
+import { loadSettings } from "../config/settings.ts";
+import { restoreBackup } from "../db/restore.ts";
 import { AuditLog } from "../audit/audit-log.ts";
 import { FileLock, scanLockPath, serveLockPath } from "../db/file-lock.ts";
 import { openExisting, resolveDataDir, takeDataDir } from "./database.ts";
@@ -12,7 +14,10 @@ export const USAGE = `Usage: argus restore FILE [--data-dir DIR]
 
 Replaces the Argus database with the backup FILE (from argus backup or GET /api/backup). Stop the
 service first. Only an intact Argus database not newer than this version is accepted; the current
-database is kept beside it as argus-before-restore-YYYYMMDD-HHMMSS.db.`;
+database is kept beside it as argus-before-restore-YYYYMMDD-HHMMSS.db (the last 3 are kept).
+Unlike a restore through the web UI, this one also replaces users, API keys and the audit log with
+the file's. A file downloaded from the web UI holds no passwords or keys: set a password afterwards
+with argus user reset-password.`;
 
 export async function run(argv: string[]): Promise<number> {
   const { dataDir: flag, rest } = takeDataDir(argv);
@@ -35,7 +40,7 @@ export async function run(argv: string[]): Promise<number> {
     if (new FileLock(serveLockPath(db.filename)).heldElsewhere()) throw new CliError("the service is running on this data directory: stop it first (systemctl stop argus), or restore through the web UI / POST /api/restore");
     if (new FileLock(scanLockPath(db.filename)).heldElsewhere()) throw new CliError("a scan is running (argus scan): wait for it or stop it first");
     copyFileSync(source, upload);
-    const result = restoreInto(db, upload, dataDir);
+    const result = await restoreBackup(db, upload, dataDir, { keepLive: [], checkTimeoutMs: loadSettings(process.env).restoreCheckSeconds * 1000 });
     new AuditLog(db).record({ username: process.env.SUDO_USER ?? process.env.USER ?? "root", ip: null, userAgent: "argus restore" }, "restore_completed", {
       details: { devices: result.devices, schema_version: result.schema_version, previous_kept_as: result.kept_as },
     });

@@ -18,6 +18,8 @@ export type Settings = {
   maxBodyBytes: number;
   /** Largest database file POST /api/restore accepts (ARGUS_MAX_RESTORE_BYTES). */
   maxRestoreBytes: number;
+  /** Time limit for checking an uploaded backup before it is restored (ARGUS_RESTORE_CHECK_SECONDS). */
+  restoreCheckSeconds: number;
   logLevel: LogLevel;
   /** ARGUS_NOTIFY_SCHEDULE: ms before a notification's first try, then between tries (tuning, tests). */
   notifySchedule?: number[];
@@ -48,6 +50,7 @@ export function loadSettings(env: Record<string, string | undefined> = process.e
     secureCookies: env.ARGUS_SECURE_COOKIES === "1" || env.ARGUS_SECURE_COOKIES === "true",
     maxBodyBytes: integer(env.ARGUS_MAX_BODY_BYTES ?? String(1024 * 1024), "ARGUS_MAX_BODY_BYTES", 1024, 1024 ** 3),
     maxRestoreBytes: integer(env.ARGUS_MAX_RESTORE_BYTES ?? String(1024 ** 3), "ARGUS_MAX_RESTORE_BYTES", 4096, 64 * 1024 ** 3),
+    restoreCheckSeconds: integer(env.ARGUS_RESTORE_CHECK_SECONDS ?? "120", "ARGUS_RESTORE_CHECK_SECONDS", 1, 86400),
     logLevel: logLevel as LogLevel,
     notifySchedule: env.ARGUS_NOTIFY_SCHEDULE ? schedule(env.ARGUS_NOTIFY_SCHEDULE) : undefined,
   };

@@ -10,11 +10,12 @@ export type Snapshot = { path: string; bytes: number; schemaVersion: number };
 export class BackupError extends Error {}
 
 /**
- * Writes a snapshot of `db` to `dest` (mode 0600: it holds password hashes and key digests).
+ * Writes a snapshot of `db` to `dest` (mode 0600: it holds password hashes and key digests, unless
+ * `withoutCredentials`).
  * The copy is made beside `dest` under a temporary name, checked, flushed, then renamed into
  * place, so `dest` is never a half-written file. Replaces an existing `dest`.
  */
-export function snapshotDatabase(db: Database, dest: string): Snapshot {
+export function snapshotDatabase(db: Database, dest: string, opts: { withoutCredentials?: boolean } = {}): Snapshot {
   // Renaming a snapshot over the live file would pull the database out from under the server.
   if (db.filename && existsSync(dest) && realpathSync(dest) === realpathSync(db.filename)) {
     throw new BackupError(`${dest} is the live database itself; choose another file`);
@@ -23,6 +24,7 @@ export function snapshotDatabase(db: Database, dest: string): Snapshot {
   rmSync(tmp, { force: true });
   try {
     db.run("VACUUM INTO ?", [tmp]);
+    if (opts.withoutCredentials) removeCredentials(tmp);
     const schemaVersion = checkSnapshot(tmp);
     chmodSync(tmp, 0o600);
     const fd = openSync(tmp, "r");
@@ -36,6 +38,26 @@ export function snapshotDatabase(db: Database, dest: string): Snapshot {
   } catch (e) {
     rmSync(tmp, { force: true });
     throw e instanceof BackupError ? e : new BackupError(`cannot write the backup to ${dest}: ${(e as Error).message}`);
+  }
+}
+
+/**
+ * Takes the credentials out of a snapshot (GET /api/backup): password hashes blanked (the user rows
+ * stay, so a restored file still has its administrator and does not reopen setup; a password is set
+ * again with `argus user reset-password`), API keys and sessions removed. secure_delete overwrites
+ * the freed bytes, so the hashes are not left in free pages of the file either.
+ */
+function removeCredentials(path: string): void {
+  const copy = new Database(path, { readwrite: true });
+  try {
+    copy.run("PRAGMA secure_delete = ON");
+    copy.transaction(() => {
+      copy.run("UPDATE users SET password_hash = ''");
+      copy.run("DELETE FROM api_keys");
+      copy.run("DELETE FROM sessions");
+    })();
+  } finally {
+    copy.close();
   }
 }
 

@@ -310,6 +310,13 @@ export const migrations: Migration[] = [
       ALTER TABLE devices ADD COLUMN mdns_services TEXT;       -- JSON list of announced service types
     `,
   },
+  {
+    version: 13,
+    description: "API key scopes: a read key may only use safe methods; keys made before scopes existed are full",
+    sql: `
+      ALTER TABLE api_keys ADD COLUMN scope TEXT NOT NULL DEFAULT 'full' CHECK (scope IN ('full', 'read'));
+    `,
+  },
 ];
 
 /** PRAGMA application_id of an Argus database ("ARGU"), set by migration 10. */

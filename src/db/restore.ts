@@ -1,115 +1,126 @@
-// Restoring a backup into the live database (POST /api/restore and `argus restore FILE`): only an
-// intact Argus database no newer than this version is accepted; the current state is kept as a dated
-// copy first; the swap is one SQLite transaction (every table emptied and refilled from the upload), so
-// readers see the old database or the restored one, never a mix, and every open handle stays valid.
+// Restoring a backup into the live database, the one procedure behind POST /api/restore and
+// `argus restore FILE`. Only an intact Argus database no newer than this version, with exactly our
+// schema of its version, is accepted (checked off the event loop: backup-check.ts); the current state
+// is kept as a dated copy first (the last KEPT_COPIES of them); the swap is one SQLite transaction
+// (tables emptied and refilled from the upload), so readers see the old database or the restored one,
+// never a mix, and every open handle stays valid.
+//
+// What a restore may replace is the caller's choice: an upload through the API never replaces who may
+// log in (users, sessions, API keys) nor the record of what was done (the audit log), so a file edited
+// by a key holder cannot plant a password or a key, or erase the trail. Only the local `argus restore`
+// (root, service stopped) restores everything.
 import { Database, SQLiteError } from "bun:sqlite";
-import { chownSync, rmSync, statSync } from "node:fs";
+import { chownSync, closeSync, openSync, readdirSync, rmSync, statSync, statfsSync } from "node:fs";
 import { join } from "node:path";
 import { stamp } from "../export/devices.ts";
 import { snapshotDatabase } from "./backup.ts";
-import { APPLICATION_ID, LATEST_VERSION, migrate } from "./migrations.ts";
+import { checkInChild } from "./backup-check.ts";
+import { RestoreError } from "./restore-error.ts";
 
-/** Tables every Argus database has had since its first versions. */
-const CORE_TABLES = ["users", "sessions", "api_keys", "audit_logs", "scans", "devices", "changes"];
-/** The version that started stamping application_id; older files are recognised by their tables. */
-const STAMPED_SINCE = 10;
+export { RestoreError } from "./restore-error.ts";
 
-export class RestoreError extends Error {
-  constructor(
-    readonly status: 400 | 409 | 413 | 422,
-    message: string,
-  ) {
-    super(message);
-  }
-}
+/** What an upload through the API leaves as it is: credentials and the audit trail. */
+export const LIVE_TABLES = ["users", "sessions", "api_keys", "audit_logs"] as const;
+/** How many copies of replaced databases are kept in the data directory. */
+export const KEPT_COPIES = 3;
+const KEPT = /^argus-before-restore-(\d{8}-\d{6})(?:-(\d+))?\.db$/;
 
-/** Checks an uploaded file without changing it; returns its schema version. */
-export function inspectBackup(path: string): number {
-  let copy: Database;
-  try {
-    copy = new Database(path, { readonly: true });
-  } catch {
-    throw new RestoreError(422, "The file is not an SQLite database");
-  }
-  try {
-    let check: { integrity_check: string }[];
-    try {
-      check = copy.query("PRAGMA integrity_check").all() as { integrity_check: string }[];
-    } catch (e) {
-      throw new RestoreError(422, `The file is not a readable SQLite database: ${(e as Error).message}`);
-    }
-    if (check.length !== 1 || check[0].integrity_check !== "ok") {
-      throw new RestoreError(422, `The database failed the integrity check: ${check.slice(0, 3).map((r) => r.integrity_check).join("; ")}`);
-    }
-    const version = (copy.query("PRAGMA user_version").get() as { user_version: number }).user_version;
-    const appId = (copy.query("PRAGMA application_id").get() as { application_id: number }).application_id;
-    const tables = new Set((copy.query("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[]).map((r) => r.name));
-    const missing = CORE_TABLES.filter((t) => !tables.has(t));
-    if (missing.length > 0 || version < 3 || (appId !== APPLICATION_ID && !(appId === 0 && version < STAMPED_SINCE))) {
-      throw new RestoreError(422, "The file is an SQLite database but not an Argus backup");
-    }
-    if (version > LATEST_VERSION) {
-      throw new RestoreError(422, `The backup has schema version ${version}, newer than this Argus knows (${LATEST_VERSION}); restore it with a newer Argus`);
-    }
-    return version;
-  } finally {
-    copy.close();
-  }
-}
+export type RestoreOptions = {
+  /** Tables whose live rows stay, whatever the file holds (the API: LIVE_TABLES; `argus restore`: none). */
+  keepLive: readonly string[];
+  /** Time limit for checking the file. */
+  checkTimeoutMs: number;
+  /** Runs once the file passed every check, right before the swap (the server stops its writers here). */
+  beforeSwap?: () => void | Promise<void>;
+};
+
+export type RestoreResult = { devices: number; schema_version: number; kept_as: string };
 
 /**
- * Everything that can refuse a backup, run before anything is paused or changed: the file's checks,
- * its migration to our schema (in place: `upload` is a file the caller owns), and a rehearsal of the
- * swap in a transaction that is rolled back (rows the live schema refuses). Returns its schema version.
+ * Replaces the content of `db` with the backup at `upload` (a file the caller owns: it is migrated in
+ * place). Everything that can refuse the file runs before `beforeSwap`, so a refused restore changes
+ * nothing and stops nothing.
  */
-export function prepareRestore(db: Database, upload: string): number {
-  const version = inspectBackup(upload);
-  // Bring the upload to our schema first: then both sides have the same tables and columns.
-  const working = new Database(upload, { readwrite: true, strict: true });
+export async function restoreBackup(db: Database, upload: string, dataDir: string, opts: RestoreOptions): Promise<RestoreResult> {
+  requireSpace(dataDir, statSync(upload).size, true);
+  const version = await checkInChild(upload, opts.checkTimeoutMs);
+  for (const f of [`${upload}-wal`, `${upload}-shm`, `${upload}-journal`]) rmSync(f, { force: true });
+  // A rehearsal of the swap, rolled back: rows the live schema refuses (constraints, references).
   try {
-    working.run("PRAGMA journal_mode = DELETE");
-    try {
-      migrate(working);
-    } catch (e) {
-      // Its version said it could be migrated, but its tables did not agree: not a backup we can take.
-      throw new RestoreError(422, `The backup could not be brought to this Argus's schema: ${(e as Error).message}`);
-    }
-  } finally {
-    working.close();
-  }
-  rmSync(`${upload}-wal`, { force: true });
-  rmSync(`${upload}-shm`, { force: true });
-  try {
-    withAttached(db, upload, () => swapIn(db, { rehearse: true }));
+    withAttached(db, upload, () => swapIn(db, { rehearse: true, keep: opts.keepLive }));
   } catch (e) {
     if (!(e instanceof Rehearsed)) throw e;
   }
-  return version;
-}
-
-/**
- * Replaces the content of `db` with the backup at `upload`. Keeps the current database as
- * `argus-before-restore-YYYYMMDD-HHMMSS.db` in `dataDir` first. `prepared`: prepareRestore() already ran.
- */
-export function restoreInto(db: Database, upload: string, dataDir: string, prepared?: number): { devices: number; schema_version: number; kept_as: string } {
-  const version = prepared ?? prepareRestore(db, upload);
-  const keptAs = join(dataDir, `argus-before-restore-${stamp()}.db`);
-  snapshotDatabase(db, keptAs);
-  // `sudo argus restore`: the kept copy belongs to whoever owns the database (the service's user).
-  if (process.getuid?.() === 0 && db.filename) {
-    const owner = statSync(db.filename);
-    chownSync(keptAs, owner.uid, owner.gid);
-  }
+  await opts.beforeSwap?.();
+  const keptAs = keepCopy(db, dataDir);
   try {
-    withAttached(db, upload, () => swapIn(db, { rehearse: false }));
+    withAttached(db, upload, () => swapIn(db, { rehearse: false, keep: opts.keepLive }));
   } catch (e) {
     // The transaction rolled back: the live database is as it was, so its kept copy is not needed.
     rmSync(keptAs, { force: true });
     throw e;
   }
   db.run("PRAGMA wal_checkpoint(TRUNCATE)");
+  pruneKeptCopies(dataDir);
   const devices = (db.query("SELECT count(*) AS n FROM devices").get() as { n: number }).n;
   return { devices, schema_version: version, kept_as: keptAs };
+}
+
+/**
+ * 507 unless the data directory has room for a file of `bytes` twice over (the migrated upload and the
+ * kept copy of the current database). `written`: the file is already there, so once over is enough.
+ */
+export function requireSpace(dataDir: string, bytes: number, written = false): void {
+  let free: number;
+  try {
+    const fs = statfsSync(dataDir);
+    free = Number(fs.bavail) * Number(fs.bsize);
+  } catch {
+    return; // no answer from the file system: the swap's own errors will tell
+  }
+  if (free < (written ? 1 : 2) * bytes) {
+    throw new RestoreError(507, `Not enough free space in the data directory: a restore of ${bytes} bytes needs ${2 * bytes} bytes free`);
+  }
+}
+
+/** Keeps the current database as argus-before-restore-YYYYMMDD-HHMMSS[-N].db: a name no earlier copy has. */
+function keepCopy(db: Database, dataDir: string): string {
+  const base = `argus-before-restore-${stamp()}`;
+  let keptAs = "";
+  for (let n = 1; ; n++) {
+    keptAs = join(dataDir, n === 1 ? `${base}.db` : `${base}-${n}.db`);
+    try {
+      // Reserve the name (exclusive create); the snapshot then replaces the empty file.
+      closeSync(openSync(keptAs, "wx", 0o600));
+      break;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+    }
+  }
+  try {
+    snapshotDatabase(db, keptAs);
+  } catch (e) {
+    rmSync(keptAs, { force: true });
+    throw e;
+  }
+  // `sudo argus restore`: the kept copy belongs to whoever owns the database (the service's user).
+  if (process.getuid?.() === 0 && db.filename) {
+    const owner = statSync(db.filename);
+    chownSync(keptAs, owner.uid, owner.gid);
+  }
+  return keptAs;
+}
+
+/** Removes all but the newest KEPT_COPIES kept copies (by their time stamp, then their number). */
+export function pruneKeptCopies(dataDir: string): string[] {
+  const copies = readdirSync(dataDir)
+    .map((name) => ({ name, m: KEPT.exec(name) }))
+    .filter((c) => c.m !== null)
+    .map((c) => ({ name: c.name, key: `${c.m![1]}-${(c.m![2] ?? "1").padStart(6, "0")}` }))
+    .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  const removed = copies.slice(0, Math.max(0, copies.length - KEPT_COPIES)).map((c) => c.name);
+  for (const name of removed) rmSync(join(dataDir, name), { force: true });
+  return removed;
 }
 
 function withAttached(db: Database, upload: string, fn: () => void): void {
@@ -121,6 +132,7 @@ function withAttached(db: Database, upload: string, fn: () => void): void {
     if (e instanceof SQLiteError && /^SQLITE_(CONSTRAINT|MISMATCH)/.test(String(e.code))) {
       throw new RestoreError(422, `The backup's rows do not fit this Argus's schema: ${e.message}`);
     }
+    if (e instanceof SQLiteError && /^SQLITE_FULL/.test(String(e.code))) throw new RestoreError(507, "Not enough free space in the data directory to restore this backup");
     throw e;
   } finally {
     db.run("DETACH DATABASE restored");
@@ -130,20 +142,21 @@ function withAttached(db: Database, upload: string, fn: () => void): void {
 class Rehearsed extends Error {}
 
 /**
- * Empties every table of `main` and refills it from the attached `restored`, in one transaction;
- * a rehearsal rolls it back once every row went in (and the deferred foreign keys were checked).
+ * Empties every table of `main` but the kept ones and refills it from the attached `restored`, in one
+ * transaction; a rehearsal rolls it back once every row went in (and the foreign keys were checked).
  */
-function swapIn(db: Database, opts: { rehearse: boolean }): void {
+function swapIn(db: Database, opts: { rehearse: boolean; keep: readonly string[] }): void {
   const tables = (db.query("SELECT name FROM main.sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name").all() as { name: string }[]).map((r) => r.name);
   const theirs = (db.query("SELECT name FROM restored.sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name").all() as { name: string }[]).map((r) => r.name);
   if (tables.join() !== theirs.join()) throw new RestoreError(422, "The backup's tables do not match this Argus's, even after migrating it");
+  const replaced = tables.filter((t) => !opts.keep.includes(t));
   const columns = (schema: string, table: string) =>
     (db.query(`PRAGMA ${schema}.table_info("${table}")`).all() as { name: string }[]).map((c) => `"${c.name}"`).join(", ");
   db.transaction(() => {
     // Checked at commit: rows arrive table by table, not in reference order.
     db.run("PRAGMA defer_foreign_keys = ON");
-    for (const t of tables) db.run(`DELETE FROM main."${t}"`);
-    for (const t of tables) {
+    for (const t of replaced) db.run(`DELETE FROM main."${t}"`);
+    for (const t of replaced) {
       const cols = columns("main", t);
       if (cols !== columns("restored", t)) throw new RestoreError(422, `The backup's table ${t} does not match this Argus's`);
       db.run(`INSERT INTO main."${t}" (${cols}) SELECT ${cols} FROM restored."${t}"`);

@@ -2,7 +2,7 @@
 import { closeSync, openSync, rmSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { eachChunkWithin } from "../stream-limit.ts";
-import { RestoreError } from "./restore.ts";
+import { RestoreError } from "./restore-error.ts";
 
 /** Writes the stream to a new temporary file (mode 0600) beside the database; returns its path. */
 export async function receiveUpload(stream: ReadableStream<Uint8Array> | null, dataDir: string, maxBytes: number, declared: string | null): Promise<string> {

@@ -17,7 +17,7 @@ test("last_used_at is written at most once per interval, and kept current to wit
   const t0 = Date.parse("2026-01-01T00:00:00Z");
   for (let i = 0; i < 1000; i++) {
     const before = lastUsed();
-    expect(keys.authenticate(key, t0 + i * 100)).toEqual({ id, name: "poller" });
+    expect(keys.authenticate(key, t0 + i * 100)).toEqual({ id, name: "poller", scope: "full" });
     if (lastUsed() !== before) writes++;
   }
   // 1000 requests over 100 s: the first use and one more after the interval.

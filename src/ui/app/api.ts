@@ -21,10 +21,10 @@ export function toLogin(): void {
   location.assign(`/login?next=${encodeURIComponent(here)}`);
 }
 
-type Options = { body?: unknown; raw?: BodyInit; contentType?: string; quiet?: boolean; noLoginRedirect?: boolean };
+type Options = { body?: unknown; raw?: BodyInit; contentType?: string; headers?: Record<string, string>; quiet?: boolean; noLoginRedirect?: boolean };
 
 async function send(method: string, path: string, opts: Options = {}): Promise<Response> {
-  const headers: Record<string, string> = {};
+  const headers: Record<string, string> = { ...opts.headers };
   let body: BodyInit | undefined;
   if (opts.raw !== undefined) {
     body = opts.raw;

@@ -338,12 +338,20 @@ function Backup({ download, restore }: { download: boolean; restore: boolean }) 
   const [busy, setBusy] = useState(false);
   const upload = async (e: Event) => {
     e.preventDefault();
-    const file = (new FormData(e.currentTarget as HTMLFormElement).get("file") as File | null) ?? null;
+    const data = new FormData(e.currentTarget as HTMLFormElement);
+    const file = (data.get("file") as File | null) ?? null;
+    const password = String(data.get("password") ?? "");
     if (!file || file.size === 0) return toast("Choose a backup file first", "error");
-    if (!confirm(`Restore ${file.name}? The current database is kept as a dated copy and replaced by this backup.`)) return;
+    if (password === "") return toast("Confirm your password to restore", "error");
+    if (
+      !confirm(
+        `Restore ${file.name}? Devices, scans, changes and settings are replaced by the backup's; the current database is kept as a dated copy. Users, API keys and the audit log stay as they are. Your session may end: log in again if it does.`,
+      )
+    )
+      return;
     setBusy(true);
     try {
-      const r = await api<{ devices: number }>("POST", "/api/restore", { raw: file, contentType: "application/octet-stream" });
+      const r = await api<{ devices: number }>("POST", "/api/restore", { raw: file, contentType: "application/octet-stream", headers: { "X-Argus-Password": password } });
       toast(`Restored: ${plural(r.devices, "device")}`);
       (e.target as HTMLFormElement).reset();
     } finally {
@@ -351,7 +359,11 @@ function Backup({ download, restore }: { download: boolean; restore: boolean }) 
     }
   };
   return (
-    <Section id="backup" title="Backup and restore" intro="A backup is a consistent copy of the whole database (devices, scans, changes, users and API-key hashes): keep it private.">
+    <Section
+      id="backup"
+      title="Backup and restore"
+      intro="A backup is a consistent copy of the database (devices, scans, changes, the audit log; no password hashes or API keys): keep it private. A restore from here never replaces users, API keys or the audit log."
+    >
       {download && (
         <p>
           <a class="button" href="/api/backup" download>
@@ -364,6 +376,10 @@ function Backup({ download, restore }: { download: boolean; restore: boolean }) 
           <div class="field grow">
             <label for="s-restore">Restore from a backup file</label>
             <input id="s-restore" name="file" type="file" accept=".db,application/octet-stream" />
+          </div>
+          <div class="field">
+            <label for="s-restore-password">Your password</label>
+            <input id="s-restore-password" name="password" type="password" autocomplete="current-password" required />
           </div>
           <button type="submit" class="danger" disabled={busy}>
             Restore
@@ -476,7 +492,7 @@ function Notifications({ config, deliveries, test }: { config: Config | null; de
   );
 }
 
-type Key = { id: number; name: string; key_prefix: string; created_at: string; last_used_at: string | null };
+type Key = { id: number; name: string; key_prefix: string; scope?: "full" | "read"; created_at: string; last_used_at: string | null };
 
 /** Exactly the seed's walk-through: Settings → API Keys → "Create API Key" → a name → copy the key, shown once. */
 function ApiKeys() {
@@ -492,7 +508,8 @@ function ApiKeys() {
     const form = e.currentTarget as HTMLFormElement;
     setError("");
     try {
-      const r = await post<{ name: string; key: string }>("/api/keys", { name: String(new FormData(form).get("name")) }, { quiet: true });
+      const data = new FormData(form);
+      const r = await post<{ name: string; key: string }>("/api/keys", { name: String(data.get("name")), scope: data.get("scope") === "read" ? "read" : "full" }, { quiet: true });
       setCreated(r);
       setCreating(false);
       reload();
@@ -509,7 +526,16 @@ function ApiKeys() {
     reload();
   };
   return (
-    <Section id="api-keys" title="API Keys" intro={<>Keys let integrations (Home Assistant, Grafana, scripts) call the <a href="/docs">API</a> with the <code>X-API-Key</code> header. Create one key per integration, named after its purpose.</>}>
+    <Section
+      id="api-keys"
+      title="API Keys"
+      intro={
+        <>
+          Keys let integrations (Home Assistant, Grafana, scripts) call the <a href="/docs">API</a> with the <code>X-API-Key</code> header. Create one key per integration, named after its purpose. A
+          dashboard that only reads (Grafana, Home Assistant) should get a read-only key: it cannot change anything.
+        </>
+      }
+    >
       {!creating && (
         <button id="create-key" type="button" onClick={() => (setCreating(true), setCreated(null))}>
           Create API Key
@@ -520,6 +546,13 @@ function ApiKeys() {
           <div class="field grow">
             <label for="key-name">Name</label>
             <input id="key-name" name="name" type="text" required maxLength={100} placeholder="Home Assistant Integration" />
+          </div>
+          <div class="field">
+            <label for="key-scope">Access</label>
+            <select id="key-scope" name="scope">
+              <option value="full">Full (read and change)</option>
+              <option value="read">Read only</option>
+            </select>
           </div>
           <button type="submit">Create</button>
           <button type="button" class="secondary" onClick={() => setCreating(false)}>
@@ -560,6 +593,7 @@ function ApiKeys() {
             <tr>
               <th scope="col">Name</th>
               <th scope="col">Key</th>
+              <th scope="col">Access</th>
               <th scope="col">Created</th>
               <th scope="col">Last used</th>
               <th scope="col">
@@ -574,6 +608,7 @@ function ApiKeys() {
                 <td data-label="Key" class="mono">
                   {k.key_prefix}…
                 </td>
+                <td data-label="Access">{k.scope === "read" ? "read only" : "full"}</td>
                 <td data-label="Created">
                   <Time iso={k.created_at} />
                 </td>
