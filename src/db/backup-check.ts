@@ -83,7 +83,8 @@ export function inspectBackup(path: string): number {
 }
 
 const schemaOf = (db: Database) =>
-  db.query("SELECT type, name, tbl_name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' ORDER BY type, name").all() as SchemaRow[];
+  // Tables first: a redeclared table explains the missing indexes that come with it.
+  db.query("SELECT type, name, tbl_name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' ORDER BY type <> 'table', type, name").all() as SchemaRow[];
 
 /** The file's tables, indexes, triggers and views must be those of our schema at its version, SQL and all. */
 function compareSchema(file: Database, reference: Database, version: number): void {
