@@ -22,8 +22,9 @@ export function keyRoutes(ctx: AppContext) {
         if (requirePrincipal(principal).kind !== "session") throw new HttpError(403, "API keys can only be created from a logged-in session");
         const name = body.name.trim();
         if (name.length === 0) throw new HttpError(422, "Invalid body field 'name': must not be blank");
-        const created = ctx.apiKeys.create(name, body.scope ?? "full");
-        ctx.audit.record(actor, "api_key_created", { resource: `api_key:${created.id}`, details: { name, key_prefix: created.key_prefix, scope: created.scope } });
+        const scope = body.scope ?? "full";
+        const created = ctx.apiKeys.create(name, scope);
+        ctx.audit.record(actor, "api_key_created", { resource: `api_key:${created.id}`, details: { name, key_prefix: created.key_prefix, scope } });
         set.status = 201;
         return created;
       },

@@ -151,12 +151,13 @@ export const ApiKeyCreate = Type.Object(
 );
 
 const keyPrefix = Type.String({ description: "The first 8 characters of the key" });
-// Optional in the answers' schemas only so that the seed document's examples (written before scopes)
-// stay valid; the server always sends it, and a key without one is "full".
+// Optional in the list's schema only so that the seed document's example (written before scopes) stays
+// valid; the server always sends it, and a key without one is "full". The answer to a creation stays
+// exactly the seed document's (the list shows the scope).
 const keyScope = Type.Optional(ref(KeyScope));
 
 export const ApiKeyCreated = Type.Object(
-  { id: id(), name: Type.String(), key: Type.String({ description: "The full key, shown this once only" }), key_prefix: keyPrefix, scope: keyScope, created_at: Timestamp() },
+  { id: id(), name: Type.String(), key: Type.String({ description: "The full key, shown this once only" }), key_prefix: keyPrefix, created_at: Timestamp() },
   { ...named("ApiKeyCreated") },
 );
 export type ApiKeyCreated = Static<typeof ApiKeyCreated>;

@@ -46,7 +46,7 @@ export class ApiKeyStore {
     const res = this.db
       .query("INSERT INTO api_keys (name, key_prefix, key_digest, scope, created_at) VALUES (?, ?, ?, ?, ?)")
       .run(name, keyPrefix, sha256(key), scope, createdAt);
-    return { id: Number(res.lastInsertRowid), name, key, key_prefix: keyPrefix, scope, created_at: createdAt };
+    return { id: Number(res.lastInsertRowid), name, key, key_prefix: keyPrefix, created_at: createdAt };
   }
 
   list(): ApiKeyInfo[] {

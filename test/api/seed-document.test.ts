@@ -58,13 +58,14 @@ describe("API Authentication document", () => {
     expect(res.status).toBe(200);
   });
 
-  test("List Keys shows id, name, key_prefix, created_at, last_used_at and never the key", async () => {
+  test("List Keys shows id, name, key_prefix, created_at, last_used_at (and the scope, SPEC §7) and never the key", async () => {
     const res = await new Client(server.url).get("/api/keys", { "X-API-Key": created.key });
     expect(res.status).toBe(200);
     expect(res.body).toHaveLength(1);
     const [entry] = res.body;
-    expect(Object.keys(entry).sort()).toEqual(["created_at", "id", "key_prefix", "last_used_at", "name"]);
-    expect(entry).toMatchObject({ id: created.id, name: "My Integration", key_prefix: created.key_prefix, created_at: created.created_at });
+    // SPEC §7 adds the key's scope to each row; a key made as the document shows is "full".
+    expect(Object.keys(entry).sort()).toEqual(["created_at", "id", "key_prefix", "last_used_at", "name", "scope"]);
+    expect(entry).toMatchObject({ id: created.id, name: "My Integration", key_prefix: created.key_prefix, scope: "full", created_at: created.created_at });
     // The key was just used, so last_used_at is set, as an ISO UTC timestamp.
     expect(entry.last_used_at).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
     expect(res.text).not.toContain(created.key);
