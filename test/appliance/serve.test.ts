@@ -111,6 +111,15 @@ describe("compiled x64 binary", () => {
       expect(again.code).toBe(1);
       expect(again.stderr).toContain("exists; use --force");
 
+      // A restore through the API: the compiled binary checks the upload in a child process of itself
+      // (the repository is not there to run from).
+      const restored = await login.request("POST", "/api/restore", {
+        body: readFileSync(dest),
+        headers: { "content-type": "application/octet-stream", "X-Argus-Password": newPassword },
+      });
+      expect(restored.status).toBe(200);
+      expect(restored.body).toEqual({ restored: true, devices: 0 });
+
       // Clean stop.
       const stopped = await server.signal("SIGTERM");
       expect(stopped.code).toBe(0);

@@ -12,7 +12,7 @@ import type { Browser, BrowserContext, Page } from "playwright-core";
 import { DB_FILE } from "../../src/db/database.ts";
 import { browserMissing, launchBrowserIn } from "../helpers/browser.ts";
 import { startIsolatedServer, type NetServer } from "../helpers/netserver.ts";
-import { adminWithKey, type Client } from "../helpers/server.ts";
+import { ADMIN, adminWithKey, type Client } from "../helpers/server.ts";
 import { requireRoot } from "../helpers/testnet.ts";
 import { axeViolations, consoleErrors, overflow, screenshot, VIEWPORTS } from "../helpers/ui.ts";
 import { seedInventory } from "../inventory/seed.ts";
@@ -145,15 +145,38 @@ describe.skipIf(!root)("UI: settings, device evidence and exports against the re
     await expect(rows.first().textContent()).resolves.toContain("backup created");
 
     const devices = Number((await api.get("/api/devices?limit=1")).headers.get("x-total-count"));
-    const restoreRequest = page.waitForRequest((r) => r.url().endsWith("/api/restore"));
+    // The password is asked again (SPEC §7): a wrong one is refused, and nothing is restored.
     await page.setInputFiles("#s-restore", file);
+    await page.fill("#s-restore-password", "not my password at all");
     page.once("dialog", (d) => d.accept());
     await page.getByRole("button", { name: "Restore", exact: true }).click();
-    expect((await restoreRequest).headers()["content-type"]).toBe("application/octet-stream");
+    await toast("Wrong password").waitFor();
+    const restoreRequest = page.waitForRequest((r) => r.url().endsWith("/api/restore"));
+    await page.fill("#s-restore-password", ADMIN.password);
+    let warning = "";
+    page.once("dialog", (d) => ((warning = d.message()), d.accept()));
+    await page.getByRole("button", { name: "Restore", exact: true }).click();
+    const sent = (await restoreRequest).headers();
+    expect(sent["content-type"]).toBe("application/octet-stream");
+    expect(sent["x-argus-password"]).toBe(ADMIN.password);
+    expect(warning).toContain("session may end");
     await toast(`Restored: ${devices} devices`).waitFor({ timeout: 30_000 });
     await page.reload();
     await page.locator("#audit tbody tr", { hasText: "restore completed" }).first().waitFor();
   }, 60_000);
+
+  test("API keys: a read-only key is made with the Access choice and listed as such", async () => {
+    await openSettings();
+    await page.click("#create-key");
+    await page.fill("#key-name", "Grafana Dashboard");
+    await page.selectOption("#key-scope", "read");
+    await page.click("#key-form button[type=submit]");
+    await page.locator("#new-key-value").waitFor();
+    const keys = (await api.get("/api/keys")).body as { name: string; scope: string }[];
+    expect(keys.find((k) => k.name === "Grafana Dashboard")?.scope).toBe("read");
+    await expect(page.locator("#keys tr", { hasText: "Grafana Dashboard" }).locator("td[data-label=Access]").textContent()).resolves.toBe("read only");
+    await expect(page.locator("#keys tr", { hasText: "Home Assistant" }).locator("td[data-label=Access]").textContent()).resolves.toBe("full");
+  });
 
   test("notifications: channels and rules are shown, secrets only as 'set'", async () => {
     const res = await api.request("PUT", "/api/config", {
