@@ -47,14 +47,14 @@ export async function restoreBackup(db: Database, upload: string, dataDir: strin
   for (const f of [`${upload}-wal`, `${upload}-shm`, `${upload}-journal`]) rmSync(f, { force: true });
   // A rehearsal of the swap, rolled back: rows the live schema refuses (constraints, references).
   try {
-    withAttached(db, upload, () => swapIn(db, { rehearse: true, keep: opts.keepLive }));
+    withAttached(db, upload, () => swapIn(db, { rehearse: true, keep: opts.keepLive }), true);
   } catch (e) {
     if (!(e instanceof Rehearsed)) throw e;
   }
   await opts.beforeSwap?.();
   const keptAs = keepCopy(db, dataDir);
   try {
-    withAttached(db, upload, () => swapIn(db, { rehearse: false, keep: opts.keepLive }));
+    withAttached(db, upload, () => swapIn(db, { rehearse: false, keep: opts.keepLive }), false);
   } catch (e) {
     // The transaction rolled back: the live database is as it was, so its kept copy is not needed.
     rmSync(keptAs, { force: true });
@@ -123,16 +123,23 @@ export function pruneKeptCopies(dataDir: string): string[] {
   return removed;
 }
 
-function withAttached(db: Database, upload: string, fn: () => void): void {
-  db.run("ATTACH DATABASE ? AS restored", [upload]);
+/** Runs `fn` with the upload attached as `restored`; SQLite's refusals become the restore's. */
+function withAttached(db: Database, upload: string, fn: () => void, rehearsal: boolean): void {
+  try {
+    db.run("ATTACH DATABASE ? AS restored", [upload]);
+  } catch (e) {
+    throw new RestoreError(422, `The backup could not be opened: ${(e as Error).message}`);
+  }
   try {
     fn();
   } catch (e) {
+    if (!(e instanceof SQLiteError)) throw e;
+    const code = String(e.code);
     // Same tables and columns, but rows the live schema refuses (types, NOT NULL, CHECK, foreign keys).
-    if (e instanceof SQLiteError && /^SQLITE_(CONSTRAINT|MISMATCH)/.test(String(e.code))) {
-      throw new RestoreError(422, `The backup's rows do not fit this Argus's schema: ${e.message}`);
-    }
-    if (e instanceof SQLiteError && /^SQLITE_FULL/.test(String(e.code))) throw new RestoreError(507, "Not enough free space in the data directory to restore this backup");
+    if (/^SQLITE_(CONSTRAINT|MISMATCH)/.test(code)) throw new RestoreError(422, `The backup's rows do not fit this Argus's schema: ${e.message}`);
+    if (/^SQLITE_FULL/.test(code)) throw new RestoreError(507, "Not enough free space in the data directory to restore this backup");
+    // In the rehearsal only the upload can be at fault (anything but a busy live database).
+    if (rehearsal && !/^SQLITE_(BUSY|LOCKED)/.test(code)) throw new RestoreError(422, `The backup could not be read: ${e.message}`);
     throw e;
   } finally {
     db.run("DETACH DATABASE restored");
