@@ -5,6 +5,7 @@ import { readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import type { AppContext } from "../app-context.ts";
 import type { Actor } from "../audit/audit-log.ts";
+import { confirmPassword } from "../auth/confirm-password.ts";
 import { snapshotDatabase } from "../db/backup.ts";
 import { LIVE_TABLES, requireSpace, restoreBackup, RestoreError } from "../db/restore.ts";
 import { receiveUpload } from "../db/upload.ts";
@@ -72,22 +73,16 @@ export function maintenanceRoutes(ctx: AppContext) {
 
   /**
    * A restore replaces the whole inventory: only a logged-in user who types their password again may
-   * do it, never an API key. A wrong password counts as a failed login of this client (the same
-   * limiter), so the header is no way around it to guess passwords.
+   * do it, never an API key. 403, not 401, for a missing or wrong password: the session itself stands.
    */
   const confirmRestorer = async (principal: Principal | null, request: Request, actor: Actor) => {
     const p = requirePrincipal(principal);
     if (p.kind !== "session") throw new HttpError(403, "A restore needs a logged-in session and its password; API keys cannot restore");
     const password = request.headers.get(PASSWORD_HEADER);
     if (password === null || password === "") throw new HttpError(403, `Confirm your password in the ${PASSWORD_HEADER} header to restore`);
-    const ip = actor.ip ?? "unknown";
-    const wait = ctx.loginLimiter.retryAfter(ip);
-    if (wait > 0) throw new HttpError(429, `Too many failed logins; try again in ${wait} seconds`, { "retry-after": String(wait) });
-    const attempt = ctx.loginLimiter.attempt(ip);
-    if (await ctx.users.confirm(p.user.id, password)) {
-      ctx.loginLimiter.succeeded(ip, attempt);
-      return;
-    }
+    const confirmed = await confirmPassword(ctx.users, ctx.loginLimiter, p.user.id, password, actor.ip ?? "unknown");
+    if (confirmed.ok) return;
+    if (confirmed.retryAfter > 0) throw new HttpError(429, `Too many failed logins; try again in ${confirmed.retryAfter} seconds`, { "retry-after": String(confirmed.retryAfter) });
     ctx.audit.record(actor, "login_failed", { success: false, resource: "restore", details: { reason: "wrong password confirming a restore" } });
     throw new HttpError(403, "Wrong password: the restore was not started");
   };
@@ -166,7 +161,7 @@ export function maintenanceRoutes(ctx: AppContext) {
     .get("/api/backup", ({ actor }) => {
       if (restoring) throw new HttpError(409, "A restore is in progress");
       const name = `argus-${stamp()}.db`;
-      // Without password hashes and key digests: a key holder's download must not carry the keys to the house.
+      // Without password hashes and key digests: whoever holds a key must not download what logs in as the admin.
       const snap = snapshotDatabase(ctx.db, join(ctx.settings.dataDir, `.backup-${process.pid}-${crypto.randomUUID()}.db`), { withoutCredentials: true });
       const { stream, size } = fileStream(snap.path);
       ctx.audit.record(actor, "backup_created", { details: { filename: name, bytes: size, schema_version: snap.schemaVersion } });
