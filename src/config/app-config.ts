@@ -4,11 +4,11 @@
 import { isDeepStrictEqual } from "node:util";
 import { join } from "node:path";
 import { ConfigError } from "./config-error.ts";
-import { readConfigFile, writeConfigFile } from "./config-file.ts";
+import { ConfigWriteError, readConfigFile, writeConfigFile } from "./config-file.ts";
 import { CONFIG_SECTIONS, DEFAULT_CONFIG, ENV_OVERRIDES, validateConfig, type AppConfig } from "./schema.ts";
 import { carrySecrets } from "./secrets.ts";
 
-export { ConfigError, DEFAULT_CONFIG, type AppConfig };
+export { ConfigError, ConfigWriteError, DEFAULT_CONFIG, type AppConfig };
 
 type Env = Record<string, string | undefined>;
 

@@ -7,6 +7,7 @@ import { t, type Static, type TSchema } from "elysia";
 import { Type } from "@sinclair/typebox";
 import { Value } from "@sinclair/typebox/value";
 import { CHANGE_TYPES, SEVERITIES } from "../inventory/observation.ts";
+import { urlQuerySecrets } from "../config/secrets.ts";
 
 const literals = <T extends readonly string[]>(values: T) => t.Union(values.map((v) => t.Literal(v)) as any) as unknown as ReturnType<typeof t.UnionEnum<T>>;
 
@@ -218,7 +219,7 @@ const MASK = "***";
 
 
 
-/** Every secret of a channel as it could appear in an error message: token, password, URL password. */
+/** Every secret of a channel as it could appear in an error message: token, password, URL password, query secrets. */
 export function secretsOf(c: Channel): string[] {
   const out: string[] = [];
   const v = (c as Record<string, unknown>)[SECRET_FIELD[c.type]];
@@ -228,6 +229,7 @@ export function secretsOf(c: Channel): string[] {
       const url = new URL(c.url);
       if (url.password) out.push(url.password, decodeURIComponent(url.password));
     } catch {}
+    out.push(...urlQuerySecrets(c.url));
   }
   return out.filter((s) => s.length > 0);
 }
