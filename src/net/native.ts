@@ -1,5 +1,6 @@
 // The bun:ffi binding of the native scanning core (native/argus.h). Nothing
 // outside src/net/ should import this file; use sweep.ts instead.
+import { wireText } from "./wire-text.ts";
 import { dlopen, FFIType, ptr, type Pointer } from "bun:ffi";
 import { existsSync } from "node:fs";
 import { constants } from "node:os";
@@ -350,25 +351,13 @@ export interface RawSighting {
 }
 
 export const SIGHTING_SIZE = 464;
-const latin1 = new TextDecoder("latin1");
-const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
-
 function ipOrNull(b: Uint8Array, off: number): string | null {
   return b[off] | b[off + 1] | b[off + 2] | b[off + 3] ? formatIp(b, off) : null;
 }
 
-/** Printable text or null: control characters go, the rest is UTF-8 if it decodes, else Latin-1. */
+/** Wire text (see wire-text.ts) or null. */
 function text(b: Uint8Array, off: number, len: number): string | null {
-  if (len === 0) return null;
-  const raw = b.subarray(off, off + len);
-  let s: string;
-  try {
-    s = strictUtf8.decode(raw);
-  } catch {
-    s = latin1.decode(raw);
-  }
-  s = s.replace(/[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g, "").trim();
-  return s.length > 0 ? s : null;
+  return len === 0 ? null : wireText(b.subarray(off, off + len));
 }
 
 export function parseSighting(b: Uint8Array, off = 0): RawSighting {

@@ -163,13 +163,13 @@ describe("channels and formats", () => {
     expect(n.headers.authorization).toBe("Bearer tk_ntfy_secret");
     const nb = JSON.parse(n.body);
     expect(nb).toMatchObject({ topic: "argus-alerts", priority: 4 });
-    expect(nb.title).toBe("Argus: New device — host7");
+    expect(nb.title).toBe("Argus: New device — “host7”");
     expect(nb.message).toContain("New device 10.0.0.7");
     expect(nb.tags).toContain("warning");
     const [g] = await until("gotify", () => httpHits("/gotify").length > 0 && httpHits("/gotify"));
     expect(g.path).toBe("/gotify/message");
     expect(g.headers["x-gotify-key"]).toBe("gotify-app-token");
-    expect(JSON.parse(g.body)).toMatchObject({ title: "Argus: New device — host7", priority: 6 });
+    expect(JSON.parse(g.body)).toMatchObject({ title: "Argus: New device — “host7”", priority: 6 });
   });
 
   test("e-mail: one message over SMTP with the title as subject, a plain-text and an HTML part", async () => {
@@ -181,7 +181,7 @@ describe("channels and formats", () => {
     const mail = await until("the e-mail", () => rx.received.find((x) => x.kind === "smtp"));
     expect(mail.path).toBe("me@lan.test,you@lan.test");
     expect(mail.headers.from).toBe("argus@lan.test");
-    expect(subjectOf(mail.body)).toBe("Argus: New device — host8");
+    expect(subjectOf(mail.body)).toBe("Argus: New device — “host8”");
     expect(mail.body).toContain("Content-Type: text/plain");
     expect(mail.body).toContain("Content-Type: text/html");
     await until("sent", () => rows(r.db).some((d) => d.status === "sent"));

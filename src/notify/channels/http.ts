@@ -46,5 +46,5 @@ export async function sendGotify(c: GotifyChannel, p: Payload, signal: AbortSign
   const url = new URL(c.url);
   url.pathname = `${url.pathname.replace(/\/+$/, "")}/message`;
   const m = render(p);
-  await post(url.toString(), JSON.stringify({ title: m.title, message: m.text, priority: gotifyPriority(m.severity), extras: { "argus::payload": p } }), { "x-gotify-key": c.token ?? "" }, signal);
+  await post(url.toString(), JSON.stringify({ title: m.title, message: m.text, priority: gotifyPriority(m.severity), extras: { "client::display": { contentType: "text/plain" }, "argus::payload": p } }), { "x-gotify-key": c.token ?? "" }, signal);
 }

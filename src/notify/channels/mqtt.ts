@@ -17,6 +17,7 @@ import { log } from "../../log.ts";
 import { VERSION } from "../../version.ts";
 import { redactError, type MqttChannel } from "../config.ts";
 import { checkDestination, DestinationRefused } from "../destination.ts";
+import { displayName, unlinkable } from "../message.ts";
 import type { Payload } from "../queue.ts";
 
 const BACKOFF_MIN_MS = 1000;
@@ -232,7 +233,8 @@ export class MqttBridge {
 
   private trackerConfig(d: DeviceRow) {
     const id = `${this.tp}_device_${d.id}`;
-    const name = d.label || d.hostname || d.ip_address;
+    // Shown by Home Assistant (and carried into its notifications): the device's own name quoted, unlinkable.
+    const name = unlinkable(displayName(d, d.ip_address));
     return {
       name,
       unique_id: id,
