@@ -1,11 +1,12 @@
 // The bun:ffi binding of the native scanning core (native/argus.h). Nothing
 // outside src/net/ should import this file; use sweep.ts instead.
-import { wireText } from "./wire-text.ts";
 import { dlopen, FFIType, ptr, type Pointer } from "bun:ffi";
 import { existsSync } from "node:fs";
 import { constants } from "node:os";
 import { join } from "node:path";
 import { embeddedNativeLibrary } from "../service/embedded.ts";
+import { errnoName, InterfacesUnavailable, isTransientErrno } from "./interfaces.ts";
+import { wireText } from "./wire-text.ts";
 
 const ABI_VERSION = 3;
 
@@ -472,5 +473,8 @@ export function ifaceIndex(name: string): number | null {
   const mac = new Uint8Array(6);
   const idx = new Int32Array(1);
   const r = native().argus_iface_info(Buffer.from(`${name}\0`), mac, idx);
+  // Out of descriptors the interface is not gone: the caller must not act as if it were.
+  const err = r < 0 ? errnoName({ errno: r }) : null;
+  if (isTransientErrno(err)) throw new InterfacesUnavailable(`${err} while reading ${name}`);
   return r === 0 ? idx[0] : null;
 }
