@@ -90,7 +90,8 @@ async function until<T>(what: string, fn: () => T | undefined | null | false, ms
 
 /** The Subject header, RFC 2047 Q-encoding undone. */
 function subjectOf(message: string): string {
-  const raw = message.match(/^Subject: (.*(?:\r\n[ \t].*)*)/m)![1].replace(/\r\n[ \t]/g, " ");
+  // Unfolded; white space between two adjacent encoded words is not part of the text (RFC 2047 §6.2).
+  const raw = message.match(/^Subject: (.*(?:\r\n[ \t].*)*)/m)![1].replace(/\r\n[ \t]/g, " ").replace(/\?=\s+=\?UTF-8\?Q\?/gi, "");
   return raw.replace(/=\?UTF-8\?Q\?(.*?)\?=/gi, (_, q: string) => {
     const bytes = q.replace(/_/g, " ").replace(/=([0-9A-F]{2})/gi, (_m, h) => String.fromCharCode(parseInt(h, 16)));
     return Buffer.from(bytes, "latin1").toString("utf8");
