@@ -453,3 +453,34 @@ describe("test messages", () => {
     expect(rows(r.db).map((d) => [d.channel, d.kind, d.status])).toEqual([["down", "test", "failed"], ["ok", "test", "sent"]]);
   });
 });
+
+describe("quiet hours (issue 16)", () => {
+  test("a message in quiet hours is held, not sent and not dropped, and goes out when they end", async () => {
+    // Quiet hours from the last minute to the end of the next one (local time, minute granularity).
+    const hhmm = (d: Date) => `${String(d.getHours()).padStart(2, "0")}:${String(d.getMinutes()).padStart(2, "0")}`;
+    const now = new Date();
+    const end = new Date(now);
+    end.setSeconds(0, 0);
+    end.setMinutes(end.getMinutes() + (now.getSeconds() > 40 ? 2 : 1));
+    const r = rig({
+      channels: [{ name: "quiet", type: "webhook", url: `${base()}/hook/quiet` }],
+      rules: [{ channels: ["quiet"] }],
+      quiet_hours: { start: hhmm(new Date(now.getTime() - 60_000)), end: hhmm(end), min_severity: "critical" },
+    });
+    await r.scan([host(40)]);
+    const [held] = rows(r.db);
+    expect(held).toMatchObject({ channel: "quiet", status: "pending", attempts: 0, error: null });
+    expect(Date.parse(held.next_attempt_at!)).toBe(end.getTime());
+    // Held: nothing sent while the poll runs, and the row stays.
+    await Bun.sleep(1500);
+    expect(httpHits("/hook/quiet")).toEqual([]);
+    expect(rows(r.db)).toMatchObject([{ id: held.id, status: "pending", attempts: 0 }]);
+    // Released when the quiet hours end: sent once, on the first try.
+    const [hit] = await until("the held message", () => httpHits("/hook/quiet").length > 0 && httpHits("/hook/quiet"), 150_000);
+    expect(hit.at).toBeGreaterThanOrEqual(end.getTime());
+    expect(JSON.parse(hit.body).change).toMatchObject({ change_type: "device_added", device_ip: "10.0.0.40" });
+    const [sent] = await until("sent", () => rows(r.db).filter((d) => d.status === "sent"));
+    expect(sent).toMatchObject({ id: held.id, attempts: 1, error: null });
+    expect(httpHits("/hook/quiet").length).toBe(1);
+  }, 180_000);
+});
