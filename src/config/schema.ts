@@ -73,7 +73,7 @@ export function validateConfig(raw: unknown): AppConfig {
  * with `in`, which finds Object.prototype's `__proto__`, so such a key would pass as known and then be
  * dropped silently by a spread or an assignment: it is refused by name instead.
  */
-function prototypeKey(value: unknown, path: string): string | null {
+export function prototypeKey(value: unknown, path = ""): string | null {
   if (typeof value !== "object" || value === null) return null;
   for (const [k, v] of Object.entries(value)) {
     const at = path ? `${path}.${k}` : k;

@@ -57,14 +57,17 @@ function expand(v6: string): number[] | null {
  * `0x7f.1`, `[::1]`, `localhost.`), then every address the resolver gives for it, the way the
  * connection would resolve it. A name that does not resolve is left to the send, which then fails.
  */
-export async function checkDestination(host: string, allowLoopback: boolean): Promise<void> {
+export async function checkDestination(host: string, allowLoopback: boolean, signal?: AbortSignal): Promise<void> {
   if (allowLoopback) return;
   const name = host.replace(/^\[|\]$/g, "").replace(/\.+$/, "").toLowerCase();
   if (name === "localhost" || name.endsWith(".localhost") || isLoopbackAddress(name)) throw new DestinationRefused(LOOPBACK_REFUSED);
   let addresses: { address: string }[];
   try {
-    addresses = await lookup(name, { all: true, verbatim: true });
-  } catch {
+    // Bounded by the send's own timeout: a resolver that never answers must not hold the lane.
+    const aborted = new Promise<never>((_, reject) => signal?.addEventListener("abort", () => reject(new Error("timed out resolving the destination")), { once: true }));
+    addresses = await (signal ? Promise.race([lookup(name, { all: true, verbatim: true }), aborted]) : lookup(name, { all: true, verbatim: true }));
+  } catch (e) {
+    if (signal?.aborted) throw e;
     return;
   }
   if (addresses.some((a) => isLoopbackAddress(a.address))) throw new DestinationRefused(LOOPBACK_REFUSED);

@@ -122,7 +122,7 @@ export class Notifier implements NotifySink {
 
   private async send(m: QueuedMessage, c: Channel, signal: AbortSignal, timeoutMs: number): Promise<void> {
     const host = destinationHost(c);
-    if (host !== null) await checkDestination(host, this.config().allow_loopback_destinations === true);
+    if (host !== null) await checkDestination(host, this.config().allow_loopback_destinations === true, signal);
     switch (c.type) {
       case "webhook":
         return sendWebhook(c, m.payload, m.body, m.id, signal);

@@ -298,6 +298,11 @@ describe.skipIf(!root)("secrets in URLs, odd keys and a file that cannot be writ
     expect(res.status).toBe(422);
     expect(res.body.detail).toContain("'notifications.__proto__'");
     expect(readFileSync(join(server.dataDir, "config.json"), "utf8")).toBe(before);
+    // At the top level too.
+    const top = await api.request("PUT", "/api/config", { body: '{"__proto__": {"retention_days": 1}, "retention_days": 5}', headers: { "content-type": "application/json" } });
+    expect(top.status).toBe(422);
+    expect(top.body.detail).toContain("'__proto__'");
+    expect(readFileSync(join(server.dataDir, "config.json"), "utf8")).toBe(before);
   });
 });
 
