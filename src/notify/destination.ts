@@ -83,3 +83,14 @@ export function destinationHost(c: { url?: string; host?: string }): string | nu
     return null;
   }
 }
+
+const OWN_REASON = /^channel ".{1,64}" is (no longer configured|disabled)$/;
+
+/**
+ * A delivery's error as answers show it: the appliance's own reasons as they are; anything else (a
+ * record written by an older version, which kept the receiver's reply) as the coarse reason.
+ */
+export function shownError(error: string | null): string | null {
+  if (error === null || error === NOT_ACCEPTED || error === LOOPBACK_REFUSED || OWN_REASON.test(error)) return error;
+  return NOT_ACCEPTED;
+}

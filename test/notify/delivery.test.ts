@@ -484,3 +484,16 @@ describe("quiet hours (issue 16)", () => {
     expect(httpHits("/hook/quiet").length).toBe(1);
   }, 180_000);
 });
+
+describe("records of an older version (issue 16)", () => {
+  test("an error stored with the receiver's reply is shown only as the coarse reason", () => {
+    const r = rig({ channels: [{ name: "old", type: "webhook", url: `${base()}/hook/old` }], rules: [] });
+    r.db.run(
+      "INSERT INTO notifications (channel, kind, payload, severity, status, attempts, error, created_at, next_attempt_ms) VALUES ('old', 'test', '{}', 'info', 'failed', 1, 'HTTP 401: SECRET-BODY admin:hunter2', '2026-01-01T00:00:00Z', 0)",
+    );
+    r.db.run(
+      "INSERT INTO notifications (channel, kind, payload, severity, status, attempts, error, created_at, next_attempt_ms) VALUES ('old', 'test', '{}', 'info', 'failed', 1, 'channel \"old\" is disabled', '2026-01-01T00:00:00Z', 0)",
+    );
+    expect(rows(r.db).map((d) => d.error)).toEqual(['channel "old" is disabled', NOT_ACCEPTED]);
+  });
+});
