@@ -89,7 +89,8 @@ export function urlQuerySecrets(url: string): string[] {
 function endpoint(url: string): string {
   try {
     const u = new URL(url.replace(`:${URL_PASSWORD_MASK}@`, "@"));
-    return `${u.protocol}//${u.host}${u.pathname}`.toLowerCase();
+    // The parser lowercases scheme and host; a path is case-sensitive and stays as it is.
+    return `${u.protocol}//${u.host}${u.pathname}`;
   } catch {
     return `unparsable ${url}`;
   }

@@ -43,7 +43,10 @@ export const displayName = (d: { label?: string | null; hostname?: string | null
 /** A change's description with the device's own name quoted where it appears, and nothing linkable. */
 function describe(description: string, d: DeviceRecord | null): string {
   const h = d?.hostname;
-  return unlinkable(h ? description.split(h).join(deviceGivenName(h)) : description);
+  if (!h) return unlinkable(description);
+  // Only where it stands alone: a one-letter name must not be quoted inside every word.
+  const alone = new RegExp(`(?<![\\p{L}\\p{N}])${h.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}(?![\\p{L}\\p{N}])`, "gu");
+  return unlinkable(description.replace(alone, () => deviceGivenName(h)));
 }
 
 const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
