@@ -2,7 +2,8 @@
 // apply at once, and the schedule they plan.
 import { Elysia, t } from "elysia";
 import type { AppContext } from "../app-context.ts";
-import { ConfigError, EnvOverrideError } from "../config/app-config.ts";
+import { ConfigError, ConfigWriteError, EnvOverrideError } from "../config/app-config.ts";
+import { log } from "../log.ts";
 import { CONFIG_SECTIONS, ConfigPatchSchema, firstProblem } from "../config/schema.ts";
 import { redact } from "../config/secrets.ts";
 import { authentication } from "./guard.ts";
@@ -72,6 +73,12 @@ export function configRoutes(ctx: AppContext) {
         } catch (e) {
           if (e instanceof ConfigError) throw new HttpError(422, `Invalid body field '${e.field}': ${e.reason}`);
           if (e instanceof EnvOverrideError) throw new HttpError(409, e.message);
+          if (e instanceof ConfigWriteError) {
+            // The path and errno go to the log; the caller learns what happened and that nothing changed.
+            log.error("configuration not saved", { path: e.path, code: e.code });
+            if (e.full) throw new HttpError(507, "The configuration was not saved: the disk holding the configuration file is full. Nothing was changed");
+            throw new HttpError(503, "The configuration was not saved: the configuration file cannot be written (read-only or failing storage). Nothing was changed");
+          }
           throw e;
         }
         // Which keys changed, never their values: a value may hold a secret.
@@ -113,6 +120,8 @@ export function configRoutes(ctx: AppContext) {
               413: ["Body larger than the limit", "Request body too large: the limit is 1048576 bytes"],
               415: ["Body not sent as application/json", "Unsupported content type 'text/xml': send application/json"],
               422: ["A key or value is invalid (the detail names the field); the configuration in force is unchanged", "Invalid body field 'retention_days': must be a whole number of days from 1 to 3650"],
+              503: ["The configuration file cannot be written (read-only or failing storage); nothing changed", "The configuration was not saved: the configuration file cannot be written (read-only or failing storage). Nothing was changed"],
+              507: ["The disk holding the configuration file is full; nothing changed", "The configuration was not saved: the disk holding the configuration file is full. Nothing was changed"],
             }),
           },
         } as any,

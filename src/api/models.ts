@@ -461,7 +461,7 @@ export const Notification = Type.Object(
     severity: ref(Severity),
     status: ref(NotificationStatus),
     attempts: count("Tries so far"),
-    error: text("The last failure, secrets redacted"),
+    error: text("The last failure, coarsely (\"the destination did not accept the message\", a refused loopback destination, a removed or disabled channel); the details are in the server log"),
     created_at: Timestamp(),
     sent_at: nullable(Timestamp()),
     next_attempt_at: nullable(Timestamp(), "When a pending delivery is tried next; null once it is sent or failed"),
@@ -476,7 +476,7 @@ export const NotificationTest = Type.Object(
     channel: Type.String(),
     status: literals(["sent", "failed"] as const),
     attempts: count(),
-    error: text("Why it failed, secrets redacted; null when sent"),
+    error: text('Why it failed, coarsely: "the destination did not accept the message", or why it was not sent at all (a loopback destination, a disabled channel); null when sent'),
   },
   { ...named("NotificationTest"), description: "The outcome of one test message (one try, no retry)" },
 );

@@ -2,17 +2,24 @@
 // Detection only proposes; nothing is scanned until an admin confirms (SPEC §3, consent).
 import { Elysia } from "elysia";
 import type { AppContext } from "../app-context.ts";
-import { listInterfaces, proposeSubnets } from "../net/interfaces.ts";
+import { InterfacesUnavailable, listInterfaces, proposeSubnets, type NetInterface } from "../net/interfaces.ts";
+import { HttpError } from "./errors.ts";
 import { authentication } from "./guard.ts";
 import { models, NetworkDetect, ref } from "./models.ts";
-import { json } from "./openapi.ts";
+import { errors, json } from "./openapi.ts";
 import { noQuery } from "./schemas.ts";
 
 export function networkRoutes(ctx: AppContext) {
   return new Elysia({ name: "argus.network" }).use(authentication(ctx)).use(models()).get(
     "/api/network/detect",
     () => {
-      const ifaces = listInterfaces();
+      let ifaces: NetInterface[];
+      try {
+        ifaces = listInterfaces();
+      } catch (e) {
+        if (e instanceof InterfacesUnavailable) throw new HttpError(503, `Cannot read this host's interfaces now (${e.reason}); try again shortly`);
+        throw e;
+      }
       return {
         interfaces: ifaces.map((i) => ({ name: i.name, ip_address: i.ip, prefix: i.prefix, subnet: i.subnet, mac_address: i.mac })),
         suggested_subnets: proposeSubnets(ifaces),
@@ -31,6 +38,7 @@ export function networkRoutes(ctx: AppContext) {
             suggested_subnets: ["192.168.1.0/24"],
             confirmed_subnets: ["192.168.1.0/24"],
           }),
+          ...errors({ 503: ["The kernel cannot list the interfaces now (out of file descriptors)", "Cannot read this host's interfaces now (too many open files (EMFILE)); try again shortly"] }),
         },
       },
     },

@@ -13,8 +13,8 @@ const CHANNEL_NAME = { pattern: "^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$", error: "cha
 
 const LIST_EXAMPLE = [
   { id: 42, channel: "phone", kind: "test", change_id: null, scan_id: null, severity: "info", status: "sent", attempts: 1, error: null, created_at: "2024-01-16T08:05:00Z", sent_at: "2024-01-16T08:05:00Z", next_attempt_at: null },
-  { id: 41, channel: "hooks", kind: "change", change_id: 118, scan_id: 12, severity: "info", status: "pending", attempts: 1, error: "HTTP 503 from http://10.0.0.5:9000/argus", created_at: "2024-01-16T08:00:04Z", sent_at: null, next_attempt_at: "2024-01-16T08:00:34Z" },
-  { id: 40, channel: "mail", kind: "digest", change_id: null, scan_id: 12, severity: "warning", status: "failed", attempts: 5, error: "timed out after 10 s", created_at: "2024-01-16T07:15:04Z", sent_at: null, next_attempt_at: null },
+  { id: 41, channel: "hooks", kind: "change", change_id: 118, scan_id: 12, severity: "info", status: "pending", attempts: 1, error: "the destination did not accept the message", created_at: "2024-01-16T08:00:04Z", sent_at: null, next_attempt_at: "2024-01-16T08:00:34Z" },
+  { id: 40, channel: "mail", kind: "digest", change_id: null, scan_id: 12, severity: "warning", status: "failed", attempts: 5, error: "the destination did not accept the message", created_at: "2024-01-16T07:15:04Z", sent_at: null, next_attempt_at: null },
 ];
 
 export function notificationRoutes(ctx: AppContext) {
@@ -63,10 +63,11 @@ export function notificationRoutes(ctx: AppContext) {
         query: strictQuery({ channel: t.String({ ...CHANNEL_NAME, description: "The channel's name in notifications.channels" }) }),
         response: { 200: ref(NotificationTest) },
         detail: {
-          summary: "Send a test message to one channel now and report the outcome (200 either way; status says whether it arrived)",
+          summary:
+            "Send a test message to one channel now and report the outcome (200 either way): `sent`, or `failed` with a coarse reason only (never the receiver's answer, nor whether it was refused, timed out or failed TLS; a failure answers after the channel's timeout). Loopback destinations are refused unless notifications.allow_loopback_destinations is true",
           tags: ["notifications"],
           responses: {
-            200: json("Tried once, at once; also listed in GET /api/notifications (kind test)", { id: 42, channel: "phone", status: "sent", attempts: 1, error: null }),
+            200: json("Tried once, at once; also listed in GET /api/notifications (kind test)", { id: 42, channel: "phone", status: "failed", attempts: 1, error: "the destination did not accept the message" }),
             ...errors({ 404: ["No channel of this name in notifications.channels", 'No notification channel named "pager"'] }),
           },
         },

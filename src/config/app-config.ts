@@ -4,11 +4,11 @@
 import { isDeepStrictEqual } from "node:util";
 import { join } from "node:path";
 import { ConfigError } from "./config-error.ts";
-import { readConfigFile, writeConfigFile } from "./config-file.ts";
-import { CONFIG_SECTIONS, DEFAULT_CONFIG, ENV_OVERRIDES, validateConfig, type AppConfig } from "./schema.ts";
+import { ConfigWriteError, readConfigFile, writeConfigFile } from "./config-file.ts";
+import { CONFIG_SECTIONS, DEFAULT_CONFIG, ENV_OVERRIDES, prototypeKey, validateConfig, type AppConfig } from "./schema.ts";
 import { carrySecrets } from "./secrets.ts";
 
-export { ConfigError, DEFAULT_CONFIG, type AppConfig };
+export { ConfigError, ConfigWriteError, DEFAULT_CONFIG, type AppConfig };
 
 type Env = Record<string, string | undefined>;
 
@@ -64,6 +64,9 @@ export type ConfigUpdate = { config: AppConfig; changed: string[] };
  * whose value changed.
  */
 export function updateAppConfig(path: string, patch: Record<string, unknown>, env: Env = process.env, opts: { envConflict?: "reject" | "skip" } = {}): ConfigUpdate {
+  // Before any spread or assignment could turn a `__proto__` key into a prototype and lose it.
+  const proto = prototypeKey(patch);
+  if (proto) throw new ConfigError(proto, "is not a known setting");
   const fileRaw = readConfigFile(path);
   const before = validateConfig(fileRaw);
   const inForce = validateConfig(withEnv(fileRaw, env));

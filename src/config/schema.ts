@@ -53,6 +53,8 @@ export const DEFAULT_CONFIG: AppConfig = Value.Default(ConfigSchema, {}) as AppC
 /** Validates a raw configuration (a file's content or a merged update); returns it with defaults filled in. */
 export function validateConfig(raw: unknown): AppConfig {
   if (typeof raw !== "object" || raw === null || Array.isArray(raw)) throw new ConfigError("(config)", "must be a JSON object");
+  const proto = prototypeKey(raw, "");
+  if (proto) throw new ConfigError(proto, "is not a known setting");
   const filled = Value.Default(ConfigSchema, structuredClone(raw)) as Record<string, unknown>;
   for (const [key, parse] of Object.entries(SECTION_PARSERS)) {
     const parsed = parse!(filled[key]);
@@ -64,6 +66,22 @@ export function validateConfig(raw: unknown): AppConfig {
   const config = filled as AppConfig;
   for (const check of SECTION_CHECKS) check(config);
   return config;
+}
+
+/**
+ * Where the value holds an own `__proto__` key (JSON.parse makes one). The schema checks look names up
+ * with `in`, which finds Object.prototype's `__proto__`, so such a key would pass as known and then be
+ * dropped silently by a spread or an assignment: it is refused by name instead.
+ */
+export function prototypeKey(value: unknown, path = ""): string | null {
+  if (typeof value !== "object" || value === null) return null;
+  for (const [k, v] of Object.entries(value)) {
+    const at = path ? `${path}.${k}` : k;
+    if (k === "__proto__") return at;
+    const inner = prototypeKey(v, at);
+    if (inner) return inner;
+  }
+  return null;
 }
 
 /** The first schema violation as a dotted field path and a readable reason (the schema's `errorMessage`). */

@@ -1,6 +1,7 @@
 // Secrets in the configuration (webhook secrets, tokens, passwords) are write-only: a response shows
 // `"<key>_set": true` in their place. Generic over the whole tree, so any section that names a field
-// `secret`, `token` or `password` is covered without code of its own.
+// `secret`, `token` or `password` is covered without code of its own. In a `url`, the password and the
+// query parameters named like secrets (`?auth=`, `?token=`) are shown as `***`.
 import { CloneType, Kind, OptionalKind, Type, type TSchema } from "@sinclair/typebox";
 import { ConfigError } from "./config-error.ts";
 
@@ -18,7 +19,7 @@ export function redact(value: Json): Json {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(value)) {
     if (isSecretKey(k)) out[`${k}_set`] = v !== null && v !== undefined && v !== "";
-    else if (k === "url" && typeof v === "string") out[k] = maskUrlPassword(v);
+    else if (k === "url" && typeof v === "string") out[k] = maskUrlQuerySecrets(maskUrlPassword(v));
     else out[k] = redact(v);
   }
   return out;
@@ -31,6 +32,90 @@ export const URL_PASSWORD_MASK = "***";
 /** A URL's password (`mqtt://user:pw@broker`) is a secret too: shown as `***`. */
 export function maskUrlPassword(url: string): string {
   return url.replace(URL_PASSWORD, `$1:${URL_PASSWORD_MASK}@`);
+}
+
+// A query parameter is a secret when its name says so (ntfy `?auth=`, Gotify `?token=`, `api_key`,
+// `X-Amz-Signature`, …). Generous on purpose: masking a harmless value costs the owner one retype.
+const SECRET_PARAM = /token|auth|key|passw|pwd|secret|credential|signature|^sig$|session/i;
+export const isSecretParam = (name: string) => SECRET_PARAM.test(name.replace(/[^A-Za-z0-9]/g, ""));
+
+type QueryParam = { name: string; raw: string; value: string };
+
+/** The URL split around its query, the query as raw `name=value` pieces (decoded name for matching). */
+function splitQuery(url: string): { head: string; params: QueryParam[]; tail: string } | null {
+  const q = url.indexOf("?");
+  if (q < 0) return null;
+  const hash = url.indexOf("#", q);
+  const query = hash < 0 ? url.slice(q + 1) : url.slice(q + 1, hash);
+  const params = query.split("&").map((raw) => {
+    const eq = raw.indexOf("=");
+    const rawName = eq < 0 ? raw : raw.slice(0, eq);
+    let name = rawName;
+    try {
+      name = decodeURIComponent(rawName.replace(/\+/g, " "));
+    } catch {}
+    return { name, raw, value: eq < 0 ? "" : raw.slice(eq + 1) };
+  });
+  return { head: url.slice(0, q + 1), params, tail: hash < 0 ? "" : url.slice(hash) };
+}
+
+const joinQuery = (parts: { head: string; params: QueryParam[]; tail: string }) => parts.head + parts.params.map((p) => p.raw).join("&") + parts.tail;
+const maskedParam = (p: QueryParam) => isSecretParam(p.name) && p.value === URL_PASSWORD_MASK;
+
+/** Query parameters named like secrets (`?auth=…`, `?token=…`) shown as `***`, the rest untouched. */
+export function maskUrlQuerySecrets(url: string): string {
+  const parts = splitQuery(url);
+  if (!parts) return url;
+  for (const p of parts.params) {
+    if (isSecretParam(p.name) && p.value !== "") p.raw = `${p.raw.slice(0, p.raw.indexOf("="))}=${URL_PASSWORD_MASK}`;
+  }
+  return joinQuery(parts);
+}
+
+/** The values of a URL's secret query parameters (to keep them out of error messages). */
+export function urlQuerySecrets(url: string): string[] {
+  const out: string[] = [];
+  for (const p of splitQuery(url)?.params ?? []) {
+    if (!isSecretParam(p.name) || p.value === "") continue;
+    out.push(p.value);
+    try {
+      out.push(decodeURIComponent(p.value.replace(/\+/g, " ")));
+    } catch {}
+  }
+  return out;
+}
+
+/** Scheme, host, port and path: a query secret is only carried to the very same endpoint. */
+function endpoint(url: string): string {
+  try {
+    const u = new URL(url.replace(`:${URL_PASSWORD_MASK}@`, "@"));
+    // The parser lowercases scheme and host; a path is case-sensitive and stays as it is.
+    return `${u.protocol}//${u.host}${u.pathname}`;
+  } catch {
+    return `unparsable ${url}`;
+  }
+}
+
+/**
+ * A URL sent back with `***` for a secret query parameter keeps the stored value, but only while the
+ * endpoint (scheme, host, port, path) is unchanged; the n-th masked `auth` takes the n-th stored `auth`.
+ */
+function carryQuerySecrets(next: string, prev: unknown, field: string): string {
+  const parts = splitQuery(next);
+  if (!parts || !parts.params.some(maskedParam)) return next;
+  const old = typeof prev === "string" ? splitQuery(prev) : null;
+  if (typeof prev !== "string" || !old) throw new ConfigError(field, "give the URL's query secrets: none is stored for this channel");
+  if (endpoint(next) !== endpoint(prev)) throw new ConfigError(field, "give the URL's query secrets again: the stored ones are not sent to a new destination");
+  const seen = new Map<string, number>();
+  for (const p of parts.params) {
+    if (!maskedParam(p)) continue;
+    const n = seen.get(p.name) ?? 0;
+    seen.set(p.name, n + 1);
+    const stored = old.params.filter((o) => o.name === p.name && o.value !== "")[n];
+    if (!stored) throw new ConfigError(field, `give the query parameter '${p.name}': none is stored for it`);
+    p.raw = `${p.raw.slice(0, p.raw.indexOf("="))}=${stored.value}`;
+  }
+  return joinQuery(parts);
 }
 
 /** Secrets the appliance hands to the destination itself (a bearer token, a login): never to another host. */
@@ -80,11 +165,15 @@ export function carrySecrets(next: Json, prev: Json, path = ""): Json {
       }
       continue;
     }
-    // A URL sent back with its password masked keeps the stored password.
-    if (k === "url" && typeof v === "string" && v.includes(`:${URL_PASSWORD_MASK}@`) && typeof old[k] === "string") {
-      const stored = URL_PASSWORD.exec(old[k] as string);
-      if (stored && moved) throw new ConfigError(field(k), "give the URL's password again: the stored one is not sent to a new destination");
-      out[k] = stored ? v.replace(`:${URL_PASSWORD_MASK}@`, stored[0].slice(stored[1].length)) : v;
+    if (k === "url" && typeof v === "string") {
+      // A URL sent back with its password masked keeps the stored password.
+      let url = v;
+      if (url.includes(`:${URL_PASSWORD_MASK}@`) && typeof old[k] === "string") {
+        const stored = URL_PASSWORD.exec(old[k] as string);
+        if (stored && moved) throw new ConfigError(field(k), "give the URL's password again: the stored one is not sent to a new destination");
+        if (stored) url = url.replace(`:${URL_PASSWORD_MASK}@`, stored[0].slice(stored[1].length));
+      }
+      out[k] = carryQuerySecrets(url, old[k], field(k));
       continue;
     }
     // Defined, not assigned: `out["__proto__"] = v` would set out's prototype and drop the key unseen,

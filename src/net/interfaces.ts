@@ -1,6 +1,6 @@
 // Interface discovery: which IPv4 subnets this host is directly attached to
 // (those are swept with ARP) and on which interface.
-import { networkInterfaces } from "node:os";
+import { constants, networkInterfaces } from "node:os";
 import { formatIpv4, inSubnet, maskToPrefix, parseIpv4, prefixMask } from "./ip.ts";
 import { isPrivateCidr, type Cidr, WIDEST_PREFIX } from "./targets.ts";
 
@@ -17,10 +17,44 @@ export interface NetInterface {
 
 const NO_MAC = "00:00:00:00:00:00";
 
-/** IPv4 addresses on non-loopback interfaces (one entry per address). */
+/**
+ * The kernel would not give the interface list (or an interface's index) now: the process is out of
+ * file descriptors (getifaddrs needs a netlink socket), or out of memory. A passing condition, unlike
+ * an interface that is gone: callers keep what they knew and try again.
+ */
+export class InterfacesUnavailable extends Error {
+  constructor(readonly reason: string) {
+    super(`the interface list cannot be read now: ${reason}`);
+  }
+}
+
+const ERRNO_NAMES = new Map(Object.entries(constants.errno).map(([name, n]) => [n as number, name]));
+const TRANSIENT = new Set(["EMFILE", "ENFILE", "ENOBUFS", "ENOMEM"]);
+
+/** The errno name of a failed system call, whatever shape the runtime reports it in. */
+export function errnoName(e: unknown): string | null {
+  const err = e as { code?: unknown; errno?: unknown };
+  if (typeof err?.code === "string" && /^E[A-Z]+$/.test(err.code)) return err.code;
+  if (typeof err?.errno === "number") return ERRNO_NAMES.get(Math.abs(err.errno)) ?? null;
+  return null;
+}
+
+/** Whether a failed call to the kernel may succeed on a later try (descriptors or memory ran out). */
+export const isTransientErrno = (name: string | null) => name !== null && TRANSIENT.has(name);
+
+const REASONS: Record<string, string> = { EMFILE: "too many open files (EMFILE)", ENFILE: "too many open files in the system (ENFILE)", ENOBUFS: "no buffer space (ENOBUFS)", ENOMEM: "out of memory (ENOMEM)" };
+
+/** IPv4 addresses on non-loopback interfaces (one entry per address); InterfacesUnavailable when the kernel cannot say now. */
 export function listInterfaces(): NetInterface[] {
+  let all: ReturnType<typeof networkInterfaces>;
+  try {
+    all = networkInterfaces();
+  } catch (e) {
+    const name = errnoName(e);
+    throw new InterfacesUnavailable(name ? (REASONS[name] ?? name) : e instanceof Error ? e.message : String(e));
+  }
   const out: NetInterface[] = [];
-  for (const [name, addrs] of Object.entries(networkInterfaces())) {
+  for (const [name, addrs] of Object.entries(all)) {
     for (const a of addrs ?? []) {
       if (a.family !== "IPv4" || a.internal) continue;
       const ipNum = parseIpv4(a.address);

@@ -5,6 +5,8 @@ import { existsSync } from "node:fs";
 import { constants } from "node:os";
 import { join } from "node:path";
 import { embeddedNativeLibrary } from "../service/embedded.ts";
+import { errnoName, InterfacesUnavailable, isTransientErrno } from "./interfaces.ts";
+import { wireText } from "./wire-text.ts";
 
 const ABI_VERSION = 3;
 
@@ -350,25 +352,13 @@ export interface RawSighting {
 }
 
 export const SIGHTING_SIZE = 464;
-const latin1 = new TextDecoder("latin1");
-const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
-
 function ipOrNull(b: Uint8Array, off: number): string | null {
   return b[off] | b[off + 1] | b[off + 2] | b[off + 3] ? formatIp(b, off) : null;
 }
 
-/** Printable text or null: control characters go, the rest is UTF-8 if it decodes, else Latin-1. */
+/** Wire text (see wire-text.ts) or null. */
 function text(b: Uint8Array, off: number, len: number): string | null {
-  if (len === 0) return null;
-  const raw = b.subarray(off, off + len);
-  let s: string;
-  try {
-    s = strictUtf8.decode(raw);
-  } catch {
-    s = latin1.decode(raw);
-  }
-  s = s.replace(/[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g, "").trim();
-  return s.length > 0 ? s : null;
+  return len === 0 ? null : wireText(b.subarray(off, off + len));
 }
 
 export function parseSighting(b: Uint8Array, off = 0): RawSighting {
@@ -483,5 +473,8 @@ export function ifaceIndex(name: string): number | null {
   const mac = new Uint8Array(6);
   const idx = new Int32Array(1);
   const r = native().argus_iface_info(Buffer.from(`${name}\0`), mac, idx);
+  // Out of descriptors the interface is not gone: the caller must not act as if it were.
+  const err = r < 0 ? errnoName({ errno: r }) : null;
+  if (isTransientErrno(err)) throw new InterfacesUnavailable(`${err} while reading ${name}`);
   return r === 0 ? idx[0] : null;
 }

@@ -7,6 +7,7 @@ import { t, type Static, type TSchema } from "elysia";
 import { Type } from "@sinclair/typebox";
 import { Value } from "@sinclair/typebox/value";
 import { CHANGE_TYPES, SEVERITIES } from "../inventory/observation.ts";
+import { urlQuerySecrets } from "../config/secrets.ts";
 
 const literals = <T extends readonly string[]>(values: T) => t.Union(values.map((v) => t.Literal(v)) as any) as unknown as ReturnType<typeof t.UnionEnum<T>>;
 
@@ -97,6 +98,9 @@ export const NotificationsSchema = t.Object(
     rules: t.Optional(t.Array(Rule, { maxItems: 200 })),
     quiet_hours: t.Optional(t.Union([QuietHours, t.Null()], { description: "Hold back everything below min_severity (default critical) until they end; null: none" })),
     muted_devices: t.Optional(t.Array(t.String(), { maxItems: 10_000, description: "MACs or IPv4 addresses whose changes are never sent" })),
+    allow_loopback_destinations: t.Optional(
+      t.Boolean({ description: "Let channels reach the appliance's own loopback (127.0.0.0/8, ::1, localhost, names resolving there), e.g. a broker on the same box; default false" }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -109,7 +113,7 @@ export type MqttChannel = Static<typeof MqttChannel>;
 export type Channel = WebhookChannel | NtfyChannel | GotifyChannel | EmailChannel | MqttChannel;
 export type Rule = Static<typeof Rule>;
 export type QuietHours = Static<typeof QuietHours>;
-export type NotificationsConfig = { channels: Channel[]; rules: Rule[]; quiet_hours: QuietHours | null; muted_devices: string[] };
+export type NotificationsConfig = { channels: Channel[]; rules: Rule[]; quiet_hours: QuietHours | null; muted_devices: string[]; allow_loopback_destinations?: boolean };
 
 export const DEFAULT_NOTIFICATIONS: NotificationsConfig = { channels: [], rules: [], quiet_hours: null, muted_devices: [] };
 
@@ -218,7 +222,7 @@ const MASK = "***";
 
 
 
-/** Every secret of a channel as it could appear in an error message: token, password, URL password. */
+/** Every secret of a channel as it could appear in an error message: token, password, URL password, query secrets. */
 export function secretsOf(c: Channel): string[] {
   const out: string[] = [];
   const v = (c as Record<string, unknown>)[SECRET_FIELD[c.type]];
@@ -228,6 +232,7 @@ export function secretsOf(c: Channel): string[] {
       const url = new URL(c.url);
       if (url.password) out.push(url.password, decodeURIComponent(url.password));
     } catch {}
+    out.push(...urlQuerySecrets(c.url));
   }
   return out.filter((s) => s.length > 0);
 }

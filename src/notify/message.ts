@@ -16,7 +16,38 @@ const TITLES: Record<string, string> = {
   service_changed: "Service changed",
 };
 
-const deviceName = (d: DeviceRecord | null, ip: string | null) => d?.label || d?.hostname || ip || d?.ip_address || "unknown device";
+// A host name is whatever a guest on the LAN typed into their device. In a message it is quoted, and
+// nothing of a message can become a link: ntfy and Gotify apps, mail clients and Home Assistant turn
+// schemes, `www.`, `a@b.c` and `name.tld/path` into links, so a device called `evil.example/login`
+// would put a phishing link into a "New device" alert. Dots before a letter, `://` and `@` are
+// bracketed (`evil[.]example/login`); IP addresses and versions (a dot before a digit) stay as they are.
+const LINKABLE = /:\/\/|(?<!\[)@(?!\])|[.\u3002\uff0e\uff61](?=\p{L})/gu;
+
+/** `text` with nothing an autolinker would take for a URL, domain or e-mail address (idempotent). */
+export function unlinkable(text: string): string {
+  return text.replace(LINKABLE, (m) => (m === "://" ? "[:]//" : `[${m}]`));
+}
+
+/**
+ * A name a device gave itself, as messages show it: quoted and unlinkable, and no markdown link either
+ * (`[text](target)` becomes `[text] (target)`, which no markdown renderer takes for a link).
+ */
+export function deviceGivenName(name: string): string {
+  return `“${unlinkable(name.replace(/["“”]/g, "'").replace(/\]\s*\(/g, "] ("))}”`;
+}
+
+/** The owner's label, else the device's own name (quoted), else its address. */
+export const displayName = (d: { label?: string | null; hostname?: string | null } | null, ip: string | null) =>
+  d?.label || (d?.hostname ? deviceGivenName(d.hostname) : null) || ip || "unknown device";
+
+/** A change's description with the device's own name quoted where it appears, and nothing linkable. */
+function describe(description: string, d: DeviceRecord | null): string {
+  const h = d?.hostname;
+  if (!h) return unlinkable(description);
+  // Only where it stands alone: a one-letter name must not be quoted inside every word.
+  const alone = new RegExp(`(?<![\\p{L}\\p{N}])${h.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}(?![\\p{L}\\p{N}])`, "gu");
+  return unlinkable(description.replace(alone, () => deviceGivenName(h)));
+}
 
 const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
@@ -26,14 +57,14 @@ export function render(p: Payload): Rendered {
   }
   if (p.event === "change") {
     const c = p.change;
-    const title = `Argus: ${TITLES[c.change_type] ?? c.change_type} — ${deviceName(p.device, c.device_ip)}`;
-    const lines = [c.description, `Severity: ${c.severity}`, `Detected: ${c.detected_at}`];
-    if (p.device) lines.push(`Device: ${[p.device.ip_address, p.device.mac_address, p.device.vendor, p.device.hostname].filter(Boolean).join(", ")}`);
+    const title = unlinkable(`Argus: ${TITLES[c.change_type] ?? c.change_type} — ${displayName(p.device, c.device_ip ?? p.device?.ip_address ?? null)}`);
+    const lines = [describe(c.description, p.device), `Severity: ${c.severity}`, `Detected: ${c.detected_at}`];
+    if (p.device) lines.push(unlinkable(`Device: ${[p.device.ip_address, p.device.mac_address, p.device.vendor, p.device.hostname ? deviceGivenName(p.device.hostname) : null].filter(Boolean).join(", ")}`));
     return { title, text: lines.join("\n"), html: `<ul>${lines.map((l) => `<li>${escapeHtml(l)}</li>`).join("")}</ul>`, severity: c.severity };
   }
   const n = p.changes.length;
   const title = `Argus: ${n} change${n === 1 ? "" : "s"}${p.scan ? ` in scan ${p.scan.id} (${p.scan.subnet})` : ""}`;
-  const lines = p.changes.map(({ change }) => `[${change.severity}] ${change.description}`);
+  const lines = p.changes.map(({ change, device }) => `[${change.severity}] ${describe(change.description, device)}`);
   const severity = p.changes.reduce((w, { change }) => (rank(change.severity) > rank(w) ? change.severity : w), "info");
   return {
     title,

@@ -8,6 +8,7 @@ import { sendEmail } from "./channels/email.ts";
 import { sendGotify, sendNtfy, sendWebhook } from "./channels/http.ts";
 import { MqttBridge } from "./channels/mqtt.ts";
 import type { Channel, MqttChannel, NotificationsConfig } from "./config.ts";
+import { checkDestination, destinationHost, NOT_ACCEPTED } from "./destination.ts";
 import { enqueueChanges, enqueueTest, type ScanRef } from "./queue.ts";
 import type { NotifySink } from "./sink.ts";
 import { DEFAULT_RETRY_DELAYS_MS, DeliveryWorker, type AttemptResult, type QueuedMessage } from "./worker.ts";
@@ -66,14 +67,23 @@ export class Notifier implements NotifySink {
     for (const { bridge } of this.bridges.values()) void bridge.sync();
   }
 
-  /** Sends a test message to `name` now and reports the outcome (also recorded in the delivery list). */
+  /**
+   * Sends a test message to `name` now and reports the outcome (also recorded in the delivery list):
+   * sent, or failed with a coarse reason only (see destination.ts).
+   */
   async test(name: string): Promise<AttemptResult & { id: number }> {
     const channel = this.config().channels.find((c) => c.name === name);
     if (!channel) throw new UnknownChannelError(`No notification channel named "${name}"`);
     this.applyConfig();
-    if (channel.type === "mqtt") await this.bridges.get(name)?.bridge.waitConnected((channel.timeout_seconds ?? 10) * 1000);
+    const started = Date.now();
+    const timeoutMs = (channel.timeout_seconds ?? 10) * 1000;
+    if (channel.type === "mqtt") await this.bridges.get(name)?.bridge.waitConnected(timeoutMs);
     const id = enqueueTest(this.db, name);
-    return { id, ...(await this.worker.deliverNow(id)) };
+    const result = await this.worker.deliverNow(id);
+    // A failure answers no sooner than a timeout would: how long it took must not tell a refused
+    // connection from a silent host either.
+    if (result.status !== "sent" && result.error === NOT_ACCEPTED) await Bun.sleep(Math.max(0, started + timeoutMs - Date.now()));
+    return { id, ...result };
   }
 
   /** Bridges for the MQTT channels: syncs them after the stores settle. */
@@ -94,21 +104,25 @@ export class Notifier implements NotifySink {
     if (cfg === this.seenConfig) return;
     this.seenConfig = cfg;
     const wanted = new Map(cfg.channels.filter((c): c is MqttChannel => c.type === "mqtt" && c.enabled !== false).map((c) => [c.name, c]));
+    const allowLoopback = cfg.allow_loopback_destinations === true;
+    const keyOf = (c: MqttChannel) => JSON.stringify([c, allowLoopback]);
     for (const [name, { key, bridge }] of this.bridges) {
       const next = wanted.get(name);
-      if (next && JSON.stringify(next) === key) continue;
+      if (next && keyOf(next) === key) continue;
       void bridge.stop();
       this.bridges.delete(name);
     }
     for (const [name, c] of wanted) {
       if (this.bridges.has(name)) continue;
-      const bridge = new MqttBridge(this.db, c);
-      this.bridges.set(name, { key: JSON.stringify(c), bridge });
+      const bridge = new MqttBridge(this.db, c, allowLoopback);
+      this.bridges.set(name, { key: keyOf(c), bridge });
       bridge.start();
     }
   }
 
   private async send(m: QueuedMessage, c: Channel, signal: AbortSignal, timeoutMs: number): Promise<void> {
+    const host = destinationHost(c);
+    if (host !== null) await checkDestination(host, this.config().allow_loopback_destinations === true, signal);
     switch (c.type) {
       case "webhook":
         return sendWebhook(c, m.payload, m.body, m.id, signal);

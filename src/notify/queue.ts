@@ -9,6 +9,7 @@ import type { Change, Severity } from "../inventory/observation.ts";
 import { toIso } from "../time.ts";
 import type { NotificationsConfig } from "./config.ts";
 import { releaseTime, routeChange, worstOf, type DeviceFacts } from "./rules.ts";
+import { shownError } from "./destination.ts";
 
 /** The device as a message carries it: the inventory record without the owner's free-text notes. */
 export type DeviceRecord = {
@@ -128,7 +129,7 @@ const COLUMNS = "id, channel, kind, change_id, scan_id, severity, status, attemp
 
 function toDelivery(r: Row): Delivery {
   const { next_attempt_ms, ...rest } = r;
-  return { ...rest, next_attempt_at: r.status === "pending" ? toIso(next_attempt_ms) : null };
+  return { ...rest, error: shownError(r.error), next_attempt_at: r.status === "pending" ? toIso(next_attempt_ms) : null };
 }
 
 export type DeliveryFilter = { status?: NotificationStatus; channel?: string; change_id?: number; limit: number; offset: number };

@@ -2,12 +2,13 @@
 // so a slow or dead channel fills only its own lane and never delays another channel (nor a scan: the
 // scan only inserted rows). Every attempt has the channel's timeout; a failure is retried after the
 // next delay of the schedule (default: 5 tries over about 30 minutes), then the row is `failed` with
-// its last error, redacted. A send cut short by a crash was never recorded: it is sent again on the
+// its last error (coarse; the cause goes to the log, redacted). A send cut short by a crash was never recorded: it is sent again on the
 // next start (at least once; a crash between the receiver's answer and our UPDATE is the only repeat).
 import type { Database } from "bun:sqlite";
 import { log } from "../log.ts";
 import { isoNow } from "../time.ts";
 import { redactError, type Channel } from "./config.ts";
+import { DestinationRefused, NOT_ACCEPTED } from "./destination.ts";
 import type { Payload } from "./queue.ts";
 
 /** Delays before the 2nd, 3rd, 4th and 5th try: tries at 0, 0.5, 2.5, 9.5 and 29.5 minutes. */
@@ -114,6 +115,7 @@ export class DeliveryWorker {
     this.lanes.set(row.channel, (this.lanes.get(row.channel) ?? 0) + 1);
     const run = (async (): Promise<AttemptResult> => {
       let error: string | null = null;
+      let cause: string | null = null;
       let final = false;
       if (!channel) {
         error = `channel "${row.channel}" is no longer configured`;
@@ -128,12 +130,20 @@ export class DeliveryWorker {
           const { payload } = this.db.query("SELECT payload FROM notifications WHERE id = ?").get(row.id) as { payload: string };
           await this.send({ id: row.id, channel: row.channel, kind: row.kind, payload: JSON.parse(payload), body: payload, attempts: row.attempts }, channel, signal, timeoutMs);
         } catch (e) {
-          const message = signal.aborted ? `timed out after ${timeoutMs / 1000} s` : e instanceof Error ? e.message : String(e);
-          error = redactError(message, channel);
+          if (e instanceof DestinationRefused) {
+            error = e.message;
+            final = true;
+          } else {
+            // How it failed is for the owner's log only: stored or answered, it would let whoever can
+            // edit the channels map the LAN (refused, timed out, TLS, an HTTP status).
+            const message = signal.aborted ? `timed out after ${timeoutMs / 1000} s` : e instanceof Error ? e.message : String(e);
+            cause = redactError(message, channel);
+            error = NOT_ACCEPTED;
+          }
         }
       }
       try {
-        const result = this.record(row, error, final);
+        const result = this.record(row, error, final, cause);
         await this.flushed();
         return result;
       } catch (e) {
@@ -179,7 +189,7 @@ export class DeliveryWorker {
     return this.flush;
   }
 
-  private record(row: Row, error: string | null, final: boolean): AttemptResult {
+  private record(row: Row, error: string | null, final: boolean, cause: string | null = null): AttemptResult {
     const attempts = row.attempts + 1;
     let result: AttemptResult;
     if (this.stopped && error !== null) {
@@ -191,12 +201,12 @@ export class DeliveryWorker {
       result = { status: "sent", error: null, attempts };
     } else if (final || row.kind === "test" || attempts > this.delays.length) {
       this.writes.push(["UPDATE notifications SET status = 'failed', attempts = ?, error = ? WHERE id = ?", [attempts, error, row.id]]);
-      log.warn("notification failed", { id: row.id, channel: row.channel, attempts, error });
+      log.warn("notification failed", { id: row.id, channel: row.channel, attempts, error, ...(cause ? { cause } : {}) });
       result = { status: "failed", error, attempts };
     } else {
       const next = Date.now() + this.delays[attempts - 1];
       this.writes.push(["UPDATE notifications SET attempts = ?, error = ?, next_attempt_ms = ? WHERE id = ?", [attempts, error, next, row.id]]);
-      log.info("notification will be retried", { id: row.id, channel: row.channel, attempts, error });
+      log.info("notification will be retried", { id: row.id, channel: row.channel, attempts, error, ...(cause ? { cause } : {}) });
       result = { status: "pending", error, attempts };
     }
     this.opts.onAttempt?.(row.channel, result);

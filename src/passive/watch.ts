@@ -19,7 +19,7 @@ import type { NotifySink } from "../notify/sink.ts";
 import type { Change } from "../inventory/observation.ts";
 import { recordSightings, type Sighting } from "../inventory/sightings.ts";
 import { log } from "../log.ts";
-import { listInterfaces, type NetInterface } from "../net/interfaces.ts";
+import { InterfacesUnavailable, listInterfaces, type NetInterface } from "../net/interfaces.ts";
 import { inSubnet, parseIpv4 } from "../net/ip.ts";
 import { Errno, ifaceIndex, NativeListener, NativeSweepError, type ListenStats, type RawSighting } from "../net/native.ts";
 import { isExcludedIp, isExcludedMac, parseCidr, parseExclusions } from "../net/targets.ts";
@@ -113,8 +113,27 @@ export class PassiveWatch {
     await this.busy;
   }
 
-  /** The interfaces that carry a confirmed subnet (or the configured one), as they are now. */
+  /** Set while the interface list cannot be read (out of descriptors): said once, not every 5 s. */
+  private listUnreadable = false;
+
+  /**
+   * The interfaces that carry a confirmed subnet (or the configured one), as they are now. When the
+   * kernel cannot tell now (out of file descriptors), the last known set stays and the next refresh
+   * tries again: one log line, no exception out of the timer.
+   */
   refresh(): void {
+    try {
+      this.reread();
+      if (this.listUnreadable) log.info("passive watch reads the interface list again");
+      this.listUnreadable = false;
+    } catch (e) {
+      if (!(e instanceof InterfacesUnavailable)) throw e;
+      if (!this.listUnreadable) log.warn("passive watch keeps its interfaces: the list cannot be read now; retrying", { reason: e.reason, retry_s: REFRESH_MS / 1000 });
+      this.listUnreadable = true;
+    }
+  }
+
+  private reread(): void {
     if (this.closed) return;
     const cfg = this.opts.config();
     const subnets = cfg.passive === false ? [] : cfg.subnets.map((s) => parseCidr(s));

@@ -15,6 +15,7 @@
 // Reads are bounded (read_limit_bytes, default 16 KiB; the socket is dropped beyond it), every exchange has a
 // hard deadline, and a quiet gap after the first bytes ends the wait early. Responses are matched as latin1
 // strings so binary protocols can be described by regular expressions.
+import { INVISIBLE } from "../net/wire-text.ts";
 import net from "node:net";
 import tls from "node:tls";
 import probesData from "./probes.json" with { type: "json" };
@@ -133,6 +134,7 @@ function cleanText(s: string): string {
       return ENTITIES[e.toLowerCase()] ?? all;
     })
     .replace(/[\x00-\x1f\x7f]+/g, " ")
+    .replace(INVISIBLE, "")
     .replace(/\s+/g, " ")
     .trim()
     .slice(0, 200);

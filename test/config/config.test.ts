@@ -2,7 +2,8 @@
 // every field refused with the old config intact, environment overrides, live application. The server
 // runs in a network namespace of its own: a confirmed subnet arms the schedule.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { readdirSync, readFileSync, statSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { carrySecrets, redact, redactedSchema } from "../../src/config/secrets.ts";
 import { Type } from "@sinclair/typebox";
@@ -224,5 +225,125 @@ describe("secrets are write-only (generic over every section)", () => {
   test("the response schema has no secret field", () => {
     const schema = redactedSchema(Type.Object({ url: Type.String(), token: Type.String() })) as any;
     expect(Object.keys(schema.properties).sort()).toEqual(["token_set", "url"]);
+  });
+});
+
+describe.skipIf(!root)("secrets in URLs, odd keys and a file that cannot be written (issue 16)", () => {
+  let server: NetServer;
+  let api: Client;
+  const put = (body: unknown) => api.request("PUT", "/api/config", { json: body });
+  beforeAll(async () => {
+    server = await startIsolatedServer();
+    ({ key: apiKey } = await adminWithKey(server));
+    api = server.client({ "X-API-Key": apiKey });
+  });
+  afterAll(() => server?.close());
+  let apiKey = "";
+
+  const NTFY = "https://ntfy.example/alerts?auth=QmFzaWMgc2VjcmV0&priority=high";
+  const GOTIFY = "https://gotify.lan/base?token=Ag0tifyT0ken";
+  const HOOK = "http://10.0.0.5:9000/hook?x-api_key=k3y-v4lue&Signature=s1g&q=plain";
+  const channels = [
+    { name: "phone", type: "ntfy", url: NTFY },
+    { name: "gotify", type: "gotify", url: GOTIFY, token: "app-token" },
+    { name: "hooks", type: "webhook", url: HOOK },
+  ];
+
+  test("query parameters named like secrets are masked in GET /api/config; the rest of the URL is shown", async () => {
+    expect((await put({ notifications: { channels } })).status).toBe(200);
+    const shown = (await api.get("/api/config")).body.notifications.channels;
+    expect(shown.map((c: any) => c.url)).toEqual([
+      "https://ntfy.example/alerts?auth=***&priority=high",
+      "https://gotify.lan/base?token=***",
+      "http://10.0.0.5:9000/hook?x-api_key=***&Signature=***&q=plain",
+    ]);
+    const text = JSON.stringify((await api.get("/api/config")).body);
+    for (const secret of ["QmFzaWMgc2VjcmV0", "Ag0tifyT0ken", "k3y-v4lue", "s1g"]) expect(text).not.toContain(secret);
+  });
+
+  test("sent back as shown, the stored query secrets are kept; another topic, host or port needs them again", async () => {
+    const shown = (await api.get("/api/config")).body.notifications;
+    const file = () => JSON.parse(readFileSync(join(server.dataDir, "config.json"), "utf8")).notifications.channels;
+    // A real change elsewhere, so the file is rewritten with the carried values.
+    expect((await put({ notifications: { ...shown, muted_devices: ["aa:bb:cc:dd:ee:01"] } })).status).toBe(200);
+    expect(file().map((c: any) => c.url)).toEqual([NTFY, GOTIFY, HOOK]);
+    const before = readFileSync(join(server.dataDir, "config.json"), "utf8");
+    for (const url of ["https://ntfy.example/other-topic?auth=***&priority=high", "https://evil.example/alerts?auth=***&priority=high", "https://ntfy.example:8443/alerts?auth=***&priority=high", "http://ntfy.example/alerts?auth=***&priority=high"]) {
+      const moved = structuredClone(shown);
+      moved.channels[0].url = url;
+      const res = await put({ notifications: moved });
+      expect({ url, status: res.status }).toEqual({ url, status: 422 });
+      expect(res.body.detail).toContain("'notifications.channels[0].url'");
+      expect(readFileSync(join(server.dataDir, "config.json"), "utf8")).toBe(before);
+    }
+    // Moved with the secret given again: taken.
+    const given = structuredClone(shown);
+    given.channels[0].url = "https://ntfy.example/other-topic?auth=bmV3&priority=high";
+    expect((await put({ notifications: given })).status).toBe(200);
+    expect(file()[0].url).toBe("https://ntfy.example/other-topic?auth=bmV3&priority=high");
+  });
+
+  test("a channel without a secret shows no <secret>_set marker", async () => {
+    expect((await put({ notifications: { channels: [{ name: "plain", type: "webhook", url: "http://10.0.0.5/hook" }, { name: "open", type: "ntfy", url: "http://10.0.0.6/topic" }] } })).status).toBe(200);
+    const shown = (await api.get("/api/config")).body.notifications.channels;
+    expect(shown).toEqual([
+      { name: "plain", type: "webhook", url: "http://10.0.0.5/hook" },
+      { name: "open", type: "ntfy", url: "http://10.0.0.6/topic" },
+    ]);
+  });
+
+  test("a __proto__ key directly under notifications is refused by name (422), not dropped", async () => {
+    const before = readFileSync(join(server.dataDir, "config.json"), "utf8");
+    const res = await api.request("PUT", "/api/config", { body: '{"notifications": {"__proto__": {"channels": []}, "rules": []}}', headers: { "content-type": "application/json" } });
+    expect(res.status).toBe(422);
+    expect(res.body.detail).toContain("'notifications.__proto__'");
+    expect(readFileSync(join(server.dataDir, "config.json"), "utf8")).toBe(before);
+    // At the top level too.
+    const top = await api.request("PUT", "/api/config", { body: '{"__proto__": {"retention_days": 1}, "retention_days": 5}', headers: { "content-type": "application/json" } });
+    expect(top.status).toBe(422);
+    expect(top.body.detail).toContain("'__proto__'");
+    expect(readFileSync(join(server.dataDir, "config.json"), "utf8")).toBe(before);
+  });
+});
+
+describe.skipIf(!root)("a configuration file that cannot be written (issue 16)", () => {
+  // The file on a small tmpfs of its own: remounted read-only (503), then filled up (507).
+  const mountDir = join(tmpdir(), `argus-cfgfs-${process.pid}-${Date.now()}`);
+  const sh = (...cmd: string[]) => {
+    const r = Bun.spawnSync(cmd, { stderr: "pipe" });
+    if (r.exitCode !== 0) throw new Error(`${cmd.join(" ")}: ${r.stderr}`);
+  };
+  let server: NetServer | undefined;
+  afterAll(async () => {
+    await server?.close();
+    Bun.spawnSync(["umount", mountDir]);
+    Bun.spawnSync(["rmdir", mountDir]);
+  });
+
+  test("PUT /api/config answers a JSON 503 on a read-only file system and 507 on a full one; the config in force is unchanged", async () => {
+    mkdirSync(mountDir);
+    sh("mount", "-t", "tmpfs", "-o", "size=256k,mode=0700", "argus-cfgfs", mountDir);
+    const path = join(mountDir, "config.json");
+    writeFileSync(path, JSON.stringify({ schedule: [], retention_days: 30 }), { mode: 0o600 });
+    server = await startIsolatedServer({ ARGUS_CONFIG: path });
+    const { key } = await adminWithKey(server);
+    const api = server.client({ "X-API-Key": key });
+
+    sh("mount", "-o", "remount,ro", mountDir);
+    const ro = await api.request("PUT", "/api/config", { json: { retention_days: 7 } });
+    expect(ro.status).toBe(503);
+    expect(Object.keys(ro.body)).toEqual(["detail"]);
+    expect(ro.body.detail).toMatch(/not saved.*cannot be written.*Nothing was changed/);
+    expect((await api.get("/api/config")).body.retention_days).toBe(30);
+
+    sh("mount", "-o", "remount,rw", mountDir);
+    // Fill the file system to the last block.
+    Bun.spawnSync(["dd", "if=/dev/zero", `of=${join(mountDir, "filler")}`, "bs=4k"], { stderr: "pipe" });
+    const full = await api.request("PUT", "/api/config", { json: { retention_days: 7, exclude: Array.from({ length: 200 }, (_, i) => `10.1.${i}.1`) } });
+    expect(full.status).toBe(507);
+    expect(full.body.detail).toMatch(/not saved.*disk.*full.*Nothing was changed/);
+    expect((await api.get("/api/config")).body.retention_days).toBe(30);
+    expect(JSON.parse(readFileSync(path, "utf8")).retention_days).toBe(30);
+    expect(readdirSync(mountDir).sort()).toEqual(["config.json", "filler"]);
   });
 });

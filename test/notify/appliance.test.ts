@@ -111,6 +111,8 @@ describe.skipIf(!root || !mosquitto)("notifications on a test network (Mosquitto
             { name: "ha", type: "mqtt", url: "mqtt://127.0.0.1:1883", discovery_prefix: "homeassistant", topic_prefix: "argus" },
           ],
           rules: [{ change_types: ["device_added", "device_removed", "device_returned"], channels: ["hooks"] }],
+          // The receivers and the broker listen on the namespace's loopback (issue 16: refused by default).
+          allow_loopback_destinations: true,
         },
       }),
     );

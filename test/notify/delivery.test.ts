@@ -47,7 +47,8 @@ afterEach(async () => {
 
 /** A database, a notifier (retries 150 ms apart) and a scan manager whose scans "find" the given hosts. */
 function rig(notifications: unknown, schedule = [0, 150, 150, 150, 150]): Rig {
-  const checked = validateNotifications(notifications);
+  // The receivers listen on loopback, which a channel may reach only when allowed (issue 16).
+  const checked = validateNotifications({ allow_loopback_destinations: true, ...(notifications as object) });
   if (!checked.ok) throw new Error(`${checked.field}: ${checked.reason}`);
   const db = openDatabase(scratch.dir("argus-notify-"));
   const cfg: AppConfig = { ...DEFAULT_CONFIG, notifications: checked.value };
@@ -89,7 +90,8 @@ async function until<T>(what: string, fn: () => T | undefined | null | false, ms
 
 /** The Subject header, RFC 2047 Q-encoding undone. */
 function subjectOf(message: string): string {
-  const raw = message.match(/^Subject: (.*(?:\r\n[ \t].*)*)/m)![1].replace(/\r\n[ \t]/g, " ");
+  // Unfolded; white space between two adjacent encoded words is not part of the text (RFC 2047 §6.2).
+  const raw = message.match(/^Subject: (.*(?:\r\n[ \t].*)*)/m)![1].replace(/\r\n[ \t]/g, " ").replace(/\?=\s+=\?UTF-8\?Q\?/gi, "");
   return raw.replace(/=\?UTF-8\?Q\?(.*?)\?=/gi, (_, q: string) => {
     const bytes = q.replace(/_/g, " ").replace(/=([0-9A-F]{2})/gi, (_m, h) => String.fromCharCode(parseInt(h, 16)));
     return Buffer.from(bytes, "latin1").toString("utf8");
@@ -97,6 +99,27 @@ function subjectOf(message: string): string {
 }
 
 const rows = (db: Database) => listDeliveries(db, { limit: 1000, offset: 0 }).items;
+
+/**
+ * Every line the appliance logs while `fn` runs (log.ts writes to stdout and stderr): a failure's cause
+ * is logged for the owner, while the delivery record only says the destination did not accept it.
+ */
+async function logged<T>(fn: () => Promise<T>): Promise<{ value: T; lines: string[] }> {
+  const lines: string[] = [];
+  const writes = [process.stdout.write, process.stderr.write];
+  const capture = (orig: typeof process.stdout.write) => ((chunk: any, ...rest: any[]) => (lines.push(String(chunk)), orig.call(process.stdout, chunk, ...rest))) as typeof process.stdout.write;
+  process.stdout.write = capture(writes[0]);
+  process.stderr.write = capture(writes[1]);
+  setLogLevel("info");
+  try {
+    return { value: await fn(), lines };
+  } finally {
+    [process.stdout.write, process.stderr.write] = writes;
+    setLogLevel("error");
+  }
+}
+const NOT_ACCEPTED = "the destination did not accept the message";
+const causeOf = (lines: string[], channel: string) => lines.filter((l) => l.includes(`channel="${channel}"`) && l.includes("cause=")).join("\n");
 
 describe("channels and formats", () => {
   test("webhook: SPEC body {event, change, device}, HMAC-SHA256 signature of the body; then sent", async () => {
@@ -141,13 +164,13 @@ describe("channels and formats", () => {
     expect(n.headers.authorization).toBe("Bearer tk_ntfy_secret");
     const nb = JSON.parse(n.body);
     expect(nb).toMatchObject({ topic: "argus-alerts", priority: 4 });
-    expect(nb.title).toBe("Argus: New device — host7");
+    expect(nb.title).toBe("Argus: New device — “host7”");
     expect(nb.message).toContain("New device 10.0.0.7");
     expect(nb.tags).toContain("warning");
     const [g] = await until("gotify", () => httpHits("/gotify").length > 0 && httpHits("/gotify"));
     expect(g.path).toBe("/gotify/message");
     expect(g.headers["x-gotify-key"]).toBe("gotify-app-token");
-    expect(JSON.parse(g.body)).toMatchObject({ title: "Argus: New device — host7", priority: 6 });
+    expect(JSON.parse(g.body)).toMatchObject({ title: "Argus: New device — “host7”", priority: 6 });
   });
 
   test("e-mail: one message over SMTP with the title as subject, a plain-text and an HTML part", async () => {
@@ -159,7 +182,7 @@ describe("channels and formats", () => {
     const mail = await until("the e-mail", () => rx.received.find((x) => x.kind === "smtp"));
     expect(mail.path).toBe("me@lan.test,you@lan.test");
     expect(mail.headers.from).toBe("argus@lan.test");
-    expect(subjectOf(mail.body)).toBe("Argus: New device — host8");
+    expect(subjectOf(mail.body)).toBe("Argus: New device — “host8”");
     expect(mail.body).toContain("Content-Type: text/plain");
     expect(mail.body).toContain("Content-Type: text/html");
     await until("sent", () => rows(r.db).some((d) => d.status === "sent"));
@@ -218,7 +241,7 @@ describe("e-mail over TLS", () => {
     expect(mails.map((m) => [m.to, m.secure]).sort()).toEqual([["a@lan.test", true], ["b@lan.test", true]]);
   });
 
-  test("an untrusted certificate fails the delivery (TLS is verified), and a server without STARTTLS is refused", async () => {
+  test("an untrusted certificate fails the delivery (TLS is verified), and a server without STARTTLS is refused (the cause in the log)", async () => {
     const port = await smtp(false);
     const plainOnly = rx.smtpPort; // the sink of the other tests offers no STARTTLS
     const r = rig({
@@ -228,10 +251,15 @@ describe("e-mail over TLS", () => {
       ],
       rules: [{ channels: ["untrusted", "cleartext"] }],
     }, [0]);
-    await r.scan([host(14)]);
-    const failed = await until("both failed", () => rows(r.db).filter((d) => d.status === "failed").length === 2 && rows(r.db));
-    expect(failed.find((d) => d.channel === "untrusted")!.error).toMatch(/certificate/i);
-    expect(failed.find((d) => d.channel === "cleartext")!.error).toMatch(/STARTTLS/i);
+    // Issue 16: the record says only that the destination did not accept it; the log names the cause.
+    const { value: failed, lines } = await logged(async () => {
+      await r.scan([host(14)]);
+      return until("both failed", () => rows(r.db).filter((d) => d.status === "failed").length === 2 && rows(r.db));
+    });
+    expect(failed.find((d) => d.channel === "untrusted")!.error).toBe(NOT_ACCEPTED);
+    expect(failed.find((d) => d.channel === "cleartext")!.error).toBe(NOT_ACCEPTED);
+    expect(causeOf(lines, "untrusted")).toMatch(/certificate/i);
+    expect(causeOf(lines, "cleartext")).toMatch(/STARTTLS/i);
     expect(mails.some((m) => m.to === "c@lan.test" || m.to === "d@lan.test")).toBe(false);
     expect(rx.received.some((x) => x.kind === "smtp" && x.path === "d@lan.test")).toBe(false);
   });
@@ -250,22 +278,30 @@ describe("retries, timeouts, failures", () => {
     expect(c - b).toBeGreaterThanOrEqual(140);
   });
 
-  test("a receiver that never answers: each try times out; after 5 the delivery is `failed` with the error", async () => {
+  test("a receiver that never answers: each try times out; after 5 the delivery is `failed`, the timeout in the log", async () => {
     const r = rig({ channels: [{ name: "dead", type: "webhook", url: `${base()}/hang/x`, timeout_seconds: 1 }], rules: [{ channels: ["dead"] }] });
-    await r.scan([host(10)]);
-    const pending = await until("the first timeout", () => rows(r.db).find((d) => d.attempts === 1));
-    expect(pending.status).toBe("pending");
-    expect(pending.error).toBe("timed out after 1 s");
-    const [row] = await until("failed", () => rows(r.db).filter((d) => d.status === "failed"), 20_000);
-    expect(row).toMatchObject({ status: "failed", attempts: 5, error: "timed out after 1 s", sent_at: null, next_attempt_at: null });
+    const { value: row, lines } = await logged(async () => {
+      await r.scan([host(10)]);
+      const pending = await until("the first timeout", () => rows(r.db).find((d) => d.attempts === 1));
+      expect(pending.status).toBe("pending");
+      expect(pending.error).toBe(NOT_ACCEPTED);
+      return (await until("failed", () => rows(r.db).filter((d) => d.status === "failed"), 20_000))[0];
+    });
+    expect(row).toMatchObject({ status: "failed", attempts: 5, error: NOT_ACCEPTED, sent_at: null, next_attempt_at: null });
+    expect(causeOf(lines, "dead")).toContain('cause="timed out after 1 s"');
     expect(httpHits("/hang/x").length).toBe(5);
   }, 30_000);
 
-  test("a redirect is not followed: the try fails with the status", async () => {
+  test("a redirect is not followed: the try fails; the status is logged, the Location kept nowhere", async () => {
     const r = rig({ channels: [{ name: "moved", type: "webhook", url: `${base()}/redirect/x` }], rules: [{ channels: ["moved"] }] }, [0, 100]);
-    await r.scan([host(11)]);
-    const [row] = await until("failed", () => rows(r.db).filter((d) => d.status === "failed"));
-    expect(row.error).toMatch(/^HTTP 302: redirect to \/hook\/redirected not followed$/);
+    const { value: row, lines } = await logged(async () => {
+      await r.scan([host(11)]);
+      return (await until("failed", () => rows(r.db).filter((d) => d.status === "failed")))[0];
+    });
+    // Neither the record nor the log keeps where the receiver pointed (issue 16).
+    expect(row.error).toBe(NOT_ACCEPTED);
+    expect(causeOf(lines, "moved")).toContain('cause="HTTP 302: redirect not followed"');
+    expect(lines.join("")).not.toContain("/hook/redirected");
     expect(httpHits("/hook/redirected").length).toBe(0);
   });
 
@@ -415,5 +451,49 @@ describe("test messages", () => {
     expect(down.status).toBe("failed");
     expect(down.error).toBeTruthy();
     expect(rows(r.db).map((d) => [d.channel, d.kind, d.status])).toEqual([["down", "test", "failed"], ["ok", "test", "sent"]]);
+  });
+});
+
+describe("quiet hours (issue 16)", () => {
+  test("a message in quiet hours is held, not sent and not dropped, and goes out when they end", async () => {
+    // Quiet hours from the last minute to the end of the next one (local time, minute granularity).
+    const hhmm = (d: Date) => `${String(d.getHours()).padStart(2, "0")}:${String(d.getMinutes()).padStart(2, "0")}`;
+    const now = new Date();
+    const end = new Date(now);
+    end.setSeconds(0, 0);
+    end.setMinutes(end.getMinutes() + (now.getSeconds() > 40 ? 2 : 1));
+    const r = rig({
+      channels: [{ name: "quiet", type: "webhook", url: `${base()}/hook/quiet` }],
+      rules: [{ channels: ["quiet"] }],
+      quiet_hours: { start: hhmm(new Date(now.getTime() - 60_000)), end: hhmm(end), min_severity: "critical" },
+    });
+    await r.scan([host(40)]);
+    const [held] = rows(r.db);
+    expect(held).toMatchObject({ channel: "quiet", status: "pending", attempts: 0, error: null });
+    expect(Date.parse(held.next_attempt_at!)).toBe(end.getTime());
+    // Held: nothing sent while the poll runs, and the row stays.
+    await Bun.sleep(1500);
+    expect(httpHits("/hook/quiet")).toEqual([]);
+    expect(rows(r.db)).toMatchObject([{ id: held.id, status: "pending", attempts: 0 }]);
+    // Released when the quiet hours end: sent once, on the first try.
+    const [hit] = await until("the held message", () => httpHits("/hook/quiet").length > 0 && httpHits("/hook/quiet"), 150_000);
+    expect(hit.at).toBeGreaterThanOrEqual(end.getTime());
+    expect(JSON.parse(hit.body).change).toMatchObject({ change_type: "device_added", device_ip: "10.0.0.40" });
+    const [sent] = await until("sent", () => rows(r.db).filter((d) => d.status === "sent"));
+    expect(sent).toMatchObject({ id: held.id, attempts: 1, error: null });
+    expect(httpHits("/hook/quiet").length).toBe(1);
+  }, 180_000);
+});
+
+describe("records of an older version (issue 16)", () => {
+  test("an error stored with the receiver's reply is shown only as the coarse reason", () => {
+    const r = rig({ channels: [{ name: "old", type: "webhook", url: `${base()}/hook/old` }], rules: [] });
+    r.db.run(
+      "INSERT INTO notifications (channel, kind, payload, severity, status, attempts, error, created_at, next_attempt_ms) VALUES ('old', 'test', '{}', 'info', 'failed', 1, 'HTTP 401: SECRET-BODY admin:hunter2', '2026-01-01T00:00:00Z', 0)",
+    );
+    r.db.run(
+      "INSERT INTO notifications (channel, kind, payload, severity, status, attempts, error, created_at, next_attempt_ms) VALUES ('old', 'test', '{}', 'info', 'failed', 1, 'channel \"old\" is disabled', '2026-01-01T00:00:00Z', 0)",
+    );
+    expect(rows(r.db).map((d) => d.error)).toEqual(['channel "old" is disabled', NOT_ACCEPTED]);
   });
 });

@@ -29,6 +29,11 @@ describe("probe rules (pure)", () => {
     // An HTTP-looking banner does not count when the rule is tied to the http-get probe's answer.
     expect(matchResponse("HTTP/1.1 400 Bad Request\r\n\r\n", ctx("banner", 80))).toBeNull();
   });
+  test("a title loses invisible and direction characters (raw or as entities); invalid UTF-8 is U+FFFD (issue 16)", () => {
+    const bytes = Buffer.concat([Buffer.from("<title>Ro\u200euter&#x2028; Lo\ufeffgin&#x200F;&#8233;", "utf8"), Buffer.from([0xff]), Buffer.from("</title>")]);
+    const m = matchResponse(`HTTP/1.1 200 OK\r\nServer: Boa\r\n\r\n${bytes.toString("latin1")}`, ctx("http-get", 80))!;
+    expect(m.extra.title).toBe("Router Login\ufffd");
+  });
   test("binary protocols", () => {
     expect(matchResponse("\x20\x02\x00\x00", ctx("mqtt-connect", 1883))).toMatchObject({ service: "mqtt", extra: { auth_required: "false" } });
     expect(matchResponse("\x20\x02\x00\x05", ctx("mqtt-connect", 1883))).toMatchObject({ service: "mqtt", extra: { auth_required: "true" } });

@@ -12,10 +12,11 @@ const USER_AGENT = `Argus/${VERSION}`;
 
 async function post(url: string, body: string, headers: Record<string, string>, signal: AbortSignal): Promise<void> {
   const res = await fetch(url, { method: "POST", body, headers: { "content-type": "application/json", "user-agent": USER_AGENT, ...headers }, redirect: "manual", signal });
-  // Drain (bounded by the signal) so the connection can be reused.
-  const text = await res.text().catch(() => "");
-  if (res.status >= 300 && res.status < 400) throw new Error(`HTTP ${res.status}: redirect${res.headers.get("location") ? ` to ${res.headers.get("location")}` : ""} not followed`);
-  if (!res.ok) throw new Error(`HTTP ${res.status}${text ? `: ${text.slice(0, 200)}` : ""}`);
+  // Drain (bounded by the signal) so the connection can be reused. What the receiver answered (its body,
+  // a redirect's Location) is never kept: a channel pointed at a LAN service would read it back.
+  await res.arrayBuffer().catch(() => undefined);
+  if (res.status >= 300 && res.status < 400) throw new Error(`HTTP ${res.status}: redirect not followed`);
+  if (!res.ok) throw new Error(`HTTP ${res.status}`);
 }
 
 export function signature(body: string, secret: string): string {
@@ -45,5 +46,5 @@ export async function sendGotify(c: GotifyChannel, p: Payload, signal: AbortSign
   const url = new URL(c.url);
   url.pathname = `${url.pathname.replace(/\/+$/, "")}/message`;
   const m = render(p);
-  await post(url.toString(), JSON.stringify({ title: m.title, message: m.text, priority: gotifyPriority(m.severity), extras: { "argus::payload": p } }), { "x-gotify-key": c.token ?? "" }, signal);
+  await post(url.toString(), JSON.stringify({ title: m.title, message: m.text, priority: gotifyPriority(m.severity), extras: { "client::display": { contentType: "text/plain" }, "argus::payload": p } }), { "x-gotify-key": c.token ?? "" }, signal);
 }

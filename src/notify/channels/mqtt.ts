@@ -16,6 +16,8 @@ import { InventoryStats } from "../../inventory/stats.ts";
 import { log } from "../../log.ts";
 import { VERSION } from "../../version.ts";
 import { redactError, type MqttChannel } from "../config.ts";
+import { checkDestination, DestinationRefused } from "../destination.ts";
+import { displayName, unlinkable } from "../message.ts";
 import type { Payload } from "../queue.ts";
 
 const BACKOFF_MIN_MS = 1000;
@@ -40,6 +42,7 @@ export class MqttBridge {
   constructor(
     private readonly db: Database,
     readonly channel: MqttChannel,
+    private readonly allowLoopback = false,
   ) {
     this.stats = new InventoryStats(db);
     this.tp = channel.topic_prefix ?? "argus";
@@ -53,14 +56,24 @@ export class MqttBridge {
   private stopped = false;
   private lastError: string | null = null;
 
+  /** Why the bridge does not connect at all (a loopback broker that is not allowed). */
+  private refused: DestinationRefused | null = null;
+
   start(): void {
     // The mqtt package is loaded on first use: an appliance without an MQTT channel does not carry it.
-    void import("mqtt").then(
-      (m) => {
-        if (!this.stopped) this.connect(m.default.connect);
-      },
-      (e) => log.error("mqtt unavailable", { error: String(e) }),
-    );
+    void checkDestination(new URL(this.channel.url).hostname, this.allowLoopback)
+      .then(() => import("mqtt"))
+      .then(
+        (m) => {
+          if (!this.stopped) this.connect(m.default.connect);
+        },
+        (e) => {
+          if (e instanceof DestinationRefused) {
+            this.refused = e;
+            log.warn("mqtt broker refused", { channel: this.channel.name, reason: e.message });
+          } else log.error("mqtt unavailable", { error: String(e) });
+        },
+      );
   }
 
   private connect(connect: (opts: IClientOptions) => MqttClient): void {
@@ -188,6 +201,7 @@ export class MqttBridge {
 
   /** Publishes a change message (from the delivery queue); throws while the broker is unreachable. */
   async publishEvent(p: Payload, signal: AbortSignal): Promise<void> {
+    if (this.refused) throw this.refused;
     const client = this.client;
     if (!client?.connected) throw new Error("not connected to the MQTT broker");
     await Promise.race([
@@ -219,7 +233,8 @@ export class MqttBridge {
 
   private trackerConfig(d: DeviceRow) {
     const id = `${this.tp}_device_${d.id}`;
-    const name = d.label || d.hostname || d.ip_address;
+    // Shown by Home Assistant (and carried into its notifications): the device's own name quoted, unlinkable.
+    const name = unlinkable(displayName(d, d.ip_address));
     return {
       name,
       unique_id: id,
