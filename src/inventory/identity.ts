@@ -358,7 +358,8 @@ export class InventoryWriter {
            model = coalesce(?11, model),
            dhcp_fingerprint = coalesce(?12, dhcp_fingerprint),
            mdns_services = coalesce(?13, mdns_services),
-           mdns_name = coalesce(?15, mdns_name)
+           -- While trust is pending, the name to compare with stays the device's own from before.
+           mdns_name = CASE WHEN trust_pending = 1 THEN mdns_name ELSE coalesce(?15, mdns_name) END
          WHERE id = ?14`,
       )
       .run(
