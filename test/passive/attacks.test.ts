@@ -5,7 +5,8 @@
 // - the laptop's own MAC speaking again undoes the link, with a warning;
 // - a DHCP INFORM whose chaddr is another device's MAC names nobody;
 // - a spoofed DHCP ACK creates no device for a MAC that never spoke;
-// - a gratuitous ARP for the gateway's address is a critical ip_conflict;
+// - a gratuitous ARP for the gateway's address is a critical ip_conflict, and an ARP reply that
+//   poisons the appliance's own entry for the gateway a critical gateway_changed;
 // - a second DHCP server is a critical rogue_dhcp_server;
 // - 250 spoofed frames from one MAC are one ip_changed and one address_hopping.
 // The gateway (h1, also the LAN's dnsmasq) and the DHCP server are learned on first sight.
@@ -16,7 +17,7 @@ import { join, resolve } from "node:path";
 import { adminWithKey, type Client } from "../helpers/server.ts";
 import { startNetServer, type NetServer } from "../helpers/netserver.ts";
 import { requireRoot, startTestnet, type Testnet } from "../helpers/testnet.ts";
-import { dhcpFrame, gratuitousArp } from "./frames.ts";
+import { arpReply, dhcpFrame, gratuitousArp } from "./frames.ts";
 
 const SEND = resolve(import.meta.dir, "send-frames.py");
 
@@ -197,6 +198,19 @@ describe.skipIf(!runnable)("a guest attacking the passive watch", () => {
     // ...but a critical conflict.
     const conflict = await waitFor("ip_conflict", async () => (await changes("ip_conflict", h4.mac!))[0]);
     expect(conflict).toMatchObject({ severity: "critical", device_ip: host(1).ip, old_value: host(1).mac, new_value: h4.mac });
+  }, 30_000);
+
+  test("the appliance's own ARP entry for the gateway poisoned is a critical gateway_changed", async () => {
+    const gw = host(1);
+    // The host resolves its gateway (as any traffic through it would), then a poisoned reply overrides it.
+    await net.exec(["python3", "-c", `import socket; socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(b"x", ("${gw.ip}", 9))`]);
+    await waitFor("gateway resolved", async () => (await net.exec(["ip", "neigh", "show", gw.ip])).stdout.includes(gw.mac!));
+    await Bun.sleep(1200); // the kernel ignores overrides within locktime (1 s) of the last update
+    await send(host(4).ns, [arpReply(host(4).mac!, gw.ip, net.truth.scanner_mac, net.truth.scanner_ip)]);
+    expect((await net.exec(["ip", "neigh", "show", gw.ip])).stdout).toContain(host(4).mac!);
+    const changed = await waitFor("gateway_changed", async () => (await changes("gateway_changed"))[0], 10_000);
+    expect(changed).toMatchObject({ severity: "critical", device_ip: gw.ip, device_mac: host(4).mac, old_value: gw.mac, new_value: host(4).mac });
+    await net.exec(["ip", "neigh", "flush", "dev", "eth0"]);
   }, 30_000);
 
   test("a second dnsmasq answering on the LAN is a critical rogue_dhcp_server", async () => {

@@ -105,6 +105,14 @@ export function gratuitousArp(hostMac: string, hostIp: string, op = 1): Uint8Arr
   ]);
 }
 
+/** An ARP reply sent to one host: "`senderIp` is at `senderMac`" (the classic ARP-poisoning frame). */
+export function arpReply(senderMac: string, senderIp: string, targetMac: string, targetIp: string): Uint8Array {
+  return new Uint8Array([
+    ...mac(targetMac), ...mac(senderMac), 0x08, 0x06,
+    0, 1, 0x08, 0x00, 6, 4, 0, 2, ...mac(senderMac), ...ip(senderIp), ...mac(targetMac), ...ip(targetIp),
+  ]);
+}
+
 /**
  * Valid and hostile DHCP/mDNS frames: truncated, option lengths past the end, compression loops
  * (a pointer to itself, two pointers to each other, a forward pointer), labels past the end,
