@@ -50,6 +50,8 @@ export type SightingPolicy = {
   claim?: (mac: string, ip: string) => Claim;
   /** True the first time an alert with this key is raised within its window; without it always. */
   once?: (key: string) => boolean;
+  /** False once too many alerts of this kind (from unknown senders) were raised in the window. */
+  budget?: (kind: string) => boolean;
   /** The LAN's known gateways. */
   gateways?: readonly { ip: string; mac: string }[];
 };
@@ -84,7 +86,8 @@ export function recordSightings(db: Database, sightings: Sighting[], policy: Sig
     const gateway = policy.gateways?.find((g) => g.ip === s.ip);
     if (gateway && gateway.mac !== s.mac) {
       // Another MAC claims the gateway's address (ARP spoofing): an alert, never an address of its own.
-      if (once(`gateway:${s.mac}:${s.ip}`)) {
+      // Known devices each once a window; unknown MACs (random ones can be endless) share a budget.
+      if (once(`gateway:${s.mac}:${s.ip}`) && (device !== null || (policy.budget?.("gateway-unknown") ?? true))) {
         w.change(
           { id: device?.id ?? null, ip: s.ip, mac: s.mac },
           "ip_conflict",

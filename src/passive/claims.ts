@@ -58,6 +58,29 @@ export class OnceGate {
   }
 }
 
+/** At most `max` alerts of one kind per window, whatever their keys: random senders cannot make an alert flood. */
+export class AlertBudget {
+  private readonly spent = new Map<string, { start: number; count: number }>();
+
+  constructor(
+    private readonly windowMs = 60 * 60_000,
+    private readonly clock: () => number = Date.now,
+  ) {}
+
+  allow(kind: string, max: number): boolean {
+    const now = this.clock();
+    let b = this.spent.get(kind);
+    if (!b || now - b.start >= this.windowMs) {
+      b = { start: now, count: 0 };
+      this.spent.delete(kind);
+      bounded(this.spent).set(kind, b);
+    }
+    if (b.count >= max) return false;
+    b.count++;
+    return true;
+  }
+}
+
 function bounded<K, V>(m: Map<K, V>): Map<K, V> {
   if (m.size >= MAX_ENTRIES) m.delete(m.keys().next().value as K);
   return m;

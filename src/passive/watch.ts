@@ -34,7 +34,7 @@ import { Errno, ifaceIndex, NativeListener, NativeSweepError, type ListenStats, 
 import { readNeighbours } from "../net/neighbours.ts";
 import { isExcludedIp, isExcludedMac, parseCidr, parseExclusions } from "../net/targets.ts";
 import { isoNow } from "../time.ts";
-import { AddressClaims, OnceGate } from "./claims.ts";
+import { AddressClaims, AlertBudget, OnceGate } from "./claims.ts";
 import { FloodGate } from "./flood.ts";
 import { judgeServer, routeGateways, serverOf } from "./infrastructure.ts";
 import { SightingMemory } from "./memory.ts";
@@ -49,6 +49,9 @@ const ROTATION_QUIET_MS = 60_000;
 const PRESENT_MS = 5 * 60_000;
 /** Spoofing hints are logged at most this often per interface. */
 const HINT_LOG_MS = 60_000;
+/** Alerts an hour about senders that can be endless (random MACs): rogue DHCP servers, unknown MACs claiming the gateway. */
+const ROGUE_ALERTS_PER_HOUR = 10;
+const GATEWAY_CLAIMS_PER_HOUR = 10;
 
 export type PassiveOptions = {
   db: Database;
@@ -79,6 +82,7 @@ export class PassiveWatch {
   private readonly gate: FloodGate;
   private readonly claims = new AddressClaims();
   private readonly alerts = new OnceGate();
+  private readonly budget = new AlertBudget();
   /** Default gateway per watched interface name, from the routing table. */
   private gateways = new Map<string, string>();
   private hintLogged = new Map<string, number>();
@@ -254,7 +258,7 @@ export class PassiveWatch {
     }
     if (verdict === "rogue") {
       const server = serverOf(r)!;
-      if (this.alerts.once(`rogue_dhcp:${server.mac}:${server.server_id}`)) {
+      if (this.alerts.once(`rogue_dhcp:${server.mac}:${server.server_id}`) && this.budget.allow(`rogue_dhcp:${iface}`, ROGUE_ALERTS_PER_HOUR)) {
         const names = known.dhcp_servers.map((k) => `${k.server_id} (${k.mac})`).join(", ");
         alerts.push({
           type: "rogue_dhcp_server",
@@ -355,6 +359,7 @@ export class PassiveWatch {
               },
               claim: (mac) => this.claims.claim(mac),
               once: (key) => this.alerts.once(key),
+              budget: (kind) => this.budget.allow(`${kind}:${iface}`, GATEWAY_CLAIMS_PER_HOUR),
               gateways: known.gateways,
             },
             now,

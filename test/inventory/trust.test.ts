@@ -7,7 +7,7 @@ import type { Database } from "bun:sqlite";
 import { openDatabase } from "../../src/db/database.ts";
 import { DeviceInventory } from "../../src/inventory/devices.ts";
 import { recordSightings, type Sighting, type SightingPolicy } from "../../src/inventory/sightings.ts";
-import { AddressClaims, OnceGate } from "../../src/passive/claims.ts";
+import { AddressClaims, AlertBudget, OnceGate } from "../../src/passive/claims.ts";
 import { judgeServer, routeGateways } from "../../src/passive/infrastructure.ts";
 import type { RawSighting } from "../../src/net/native.ts";
 import { Scratch } from "../helpers/scratch.ts";
@@ -120,6 +120,17 @@ describe("address claims", () => {
     expect(row("00:11:22:00:00:08")).toBeNull();
     // The gateway itself is the gateway.
     expect(kinds(sight([sighting(gw.mac, gw.ip)], policy))).toEqual(["device_added:warning"]);
+  });
+
+  test("random MACs claiming the gateway's address share one alert budget; known devices are each reported", () => {
+    const budget = new AlertBudget();
+    const once = new OnceGate();
+    const limited: SightingPolicy = { ...policy, once: (k) => once.once(k), budget: (kind) => budget.allow(kind, 10) };
+    sight([sighting("00:11:22:00:00:07", "10.0.0.7")], limited);
+    const flood = Array.from({ length: 200 }, (_, i) => sighting(`00:11:22:00:${(i >> 8).toString(16).padStart(2, "0")}:${(i & 0xff).toString(16).padStart(2, "0")}`, "10.0.0.1"));
+    expect(kinds(sight(flood.slice(8), limited))).toEqual(Array(10).fill("ip_conflict:critical"));
+    expect(kinds(sight([sighting("00:11:22:00:00:07", "10.0.0.1")], limited))).toEqual(["ip_conflict:critical"]);
+    expect(kinds(sight([sighting("00:11:22:00:00:07", "10.0.0.1")], limited))).toEqual([]);
   });
 
   test("a known device claiming the address of another device heard lately is an ip_conflict warning", () => {
