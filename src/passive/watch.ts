@@ -86,6 +86,7 @@ export class PassiveWatch {
   /** Default gateway per watched interface name, from the routing table. */
   private gateways = new Map<string, string>();
   private hintLogged = new Map<string, number>();
+  private learnFailedAt = 0;
 
   private constructor(
     private readonly listener: NativeListener,
@@ -216,10 +217,13 @@ export class PassiveWatch {
   }
 
   private persist(next: KnownInfrastructure, what: string): void {
+    // A configuration that cannot be written is retried a minute later, not on every frame.
+    if (!this.opts.learn || Date.now() - this.learnFailedAt < 60_000) return;
     try {
-      this.opts.learn?.(next);
+      this.opts.learn(next);
       log.info("passive watch learned known infrastructure", { what });
     } catch (e) {
+      this.learnFailedAt = Date.now();
       log.warn("passive watch could not save known infrastructure", { what, error: e instanceof Error ? e.message : String(e) });
     }
   }
