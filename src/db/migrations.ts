@@ -325,7 +325,7 @@ export const migrations: Migration[] = [
         device_id   INTEGER NOT NULL REFERENCES devices(id) ON DELETE CASCADE,
         old_mac     TEXT NOT NULL,
         new_mac     TEXT NOT NULL,
-        was_trusted INTEGER NOT NULL,
+        was_trusted INTEGER NOT NULL,                          -- the old MAC's trust: 1 trusted, 2 pending, 0 neither
         evidence    TEXT NOT NULL,                             -- comma-separated: dhcp-name, mdns-name, services
         linked_at   TEXT NOT NULL,
         undone_at   TEXT

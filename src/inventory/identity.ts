@@ -44,7 +44,7 @@ export const DEVICE_COLUMNS =
 /** The kinds of evidence that can link a new MAC to a known device; two different kinds are independent. */
 export type EvidenceKind = "dhcp" | "mdns" | "dns" | "services";
 
-/** An undoable link of a device to a new MAC (mac_links). */
+/** An undoable link of a device to a new MAC (mac_links); `was_trusted` 1 trusted, 2 pending, 0 neither. */
 export type MacLink = { id: number; device_id: number; old_mac: string; new_mac: string; was_trusted: number; evidence: string };
 
 const evidenceOf = (source: string | null | undefined): EvidenceKind | null =>
@@ -202,7 +202,7 @@ export class InventoryWriter {
     if (oldMac) {
       this.db
         .query("INSERT INTO mac_links (device_id, old_mac, new_mac, was_trusted, evidence, linked_at) VALUES (?, ?, ?, ?, ?, ?)")
-        .run(device.id, oldMac, mac, trusted ? 1 : 0, evidence.join(","), this.now);
+        .run(device.id, oldMac, mac, device.is_trusted === 1 ? 1 : device.trust_pending === 1 ? 2 : 0, evidence.join(","), this.now);
     }
     const name = device.hostname ? ` ${device.hostname}` : "";
     if (pending) {
@@ -266,8 +266,8 @@ export class InventoryWriter {
     const device = this.db.query(`SELECT ${DEVICE_COLUMNS} FROM devices WHERE id = ?`).get(link.device_id) as DeviceRow;
     const randomized = (parseInt(link.old_mac.slice(0, 2), 16) & 0x02) !== 0;
     this.db
-      .query("UPDATE devices SET mac_address = ?, mac_randomized = ?, is_trusted = ?, trust_pending = 0 WHERE id = ?")
-      .run(link.old_mac, randomized ? 1 : 0, link.was_trusted, device.id);
+      .query("UPDATE devices SET mac_address = ?, mac_randomized = ?, is_trusted = ?, trust_pending = ? WHERE id = ?")
+      .run(link.old_mac, randomized ? 1 : 0, link.was_trusted === 1 ? 1 : 0, link.was_trusted === 2 ? 1 : 0, device.id);
     this.db.query("UPDATE mac_links SET undone_at = ? WHERE id = ?").run(this.now, link.id);
     const name = device.hostname ? ` ${device.hostname}` : "";
     if (newPresent) {
@@ -289,7 +289,7 @@ export class InventoryWriter {
     } else {
       this.change({ id: device.id, ip: device.ip_address, mac: link.old_mac }, "mac_rotated", "info", `Known device${name} uses its earlier MAC ${link.old_mac} again`, link.new_mac, link.old_mac);
     }
-    return { ...device, mac_address: link.old_mac, mac_randomized: randomized ? 1 : 0, is_trusted: link.was_trusted, trust_pending: 0 };
+    return { ...device, mac_address: link.old_mac, mac_randomized: randomized ? 1 : 0, is_trusted: link.was_trusted === 1 ? 1 : 0, trust_pending: link.was_trusted === 2 ? 1 : 0 };
   }
 
   /** A known device seen (again) at `ip`: `device_returned` if it was offline, `ip_changed` if the address is new to it. */

@@ -87,6 +87,19 @@ describe("re-identification and trust", () => {
     expect(kinds(sight([sighting(guest, "10.0.0.66")]))).toEqual([]);
   });
 
+  test("undoing a link restores the trust the old MAC had: a pending one stays pending", () => {
+    const third = "0a:cc:00:00:00:03";
+    sight([sighting(laptop, "10.0.0.5", dhcpName("annas-laptop"))]);
+    trust(laptop);
+    sight([sighting(guest, "10.0.0.66", dhcpName("annas-laptop"))]);
+    sight([sighting(third, "10.0.0.67", dhcpName("annas-laptop"))]);
+    expect(api(third).trust).toBe("pending");
+    sight([sighting(guest, "10.0.0.66")], { ...base, present: (m) => m === third });
+    expect(api(guest)).toMatchObject({ trust: "pending", is_trusted: false });
+    sight([sighting(laptop, "10.0.0.5")], { ...base, present: (m) => m === guest });
+    expect(api(laptop)).toMatchObject({ trust: "trusted", is_trusted: true, label: "Anna" });
+  });
+
   test("the old MAC coming back after the new one left is the device rotating back (info), no second device", () => {
     sight([sighting(laptop, "10.0.0.5", dhcpName("annas-laptop"))]);
     sight([sighting(guest, "10.0.0.6", dhcpName("annas-laptop"))]);
