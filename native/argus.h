@@ -160,10 +160,12 @@ enum argus_sighting_source { ARGUS_SRC_ARP = 1, ARGUS_SRC_DHCP = 2, ARGUS_SRC_MD
  * watched kinds (ARP, DHCP, mDNS). */
 #define ARGUS_DECODE_IGNORED 4
 
-/* What one frame says about the host that sent it (or, for a DHCP ACK, the
- * client it names): 464 bytes, offsets fixed. Text fields are raw bytes with
- * a length (no terminator), truncated to their capacity; the TypeScript side
- * sanitises them. */
+/* What one frame says about the host that sent it (or, for a DHCP server's
+ * OFFER, ACK or NAK, the client it names): 480 bytes, offsets fixed. Text
+ * fields are raw bytes with a length (no terminator), truncated to their
+ * capacity; the TypeScript side sanitises them. `eth_src` is who really sent
+ * the frame: evidence counts only when it is the host the sighting names
+ * (mac), so a DHCP chaddr or ARP sender that differs from it is a spoofing hint. */
 struct argus_sighting {
 	uint8_t mac[6];          /* 0   ARP sender / DHCP chaddr / Ethernet source (mDNS) */
 	uint8_t source;          /* 6   enum argus_sighting_source */
@@ -188,11 +190,16 @@ struct argus_sighting {
 	char vendor[64];         /* 168 DHCP option 60, vendor class identifier */
 	char services[160];      /* 232 mDNS service types, comma separated ("_ipp._tcp,_http._tcp") */
 	char model[64];          /* 392 mDNS _device-info TXT "model=" */
-	uint8_t reserved[8];     /* 456 */
+	uint8_t eth_src[6];      /* 456 Ethernet source address of the frame */
+	uint8_t pad2[2];         /* 462 */
+	uint8_t server_id[4];    /* 464 DHCP option 54 (server identifier), network order, 0 = none */
+	uint8_t src_ip[4];       /* 468 IPv4 source address of a UDP frame (DHCP, mDNS), 0 for ARP */
+	uint8_t reserved[8];     /* 472 */
 };
 
 /* Decode one Ethernet frame (ARP, or IPv4 UDP to/from ports 67/68/5353)
- * into a sighting. OK, IGNORED (another kind of traffic, an ARP probe from
+ * into a sighting. A server's DHCP OFFER, ACK and NAK are passed up (so a
+ * rogue server is seen); its other replies are IGNORED. OK, IGNORED (another kind of traffic, an ARP probe from
  * 0.0.0.0), or TOO_SHORT/MALFORMED. Never reads outside [frame, frame+len);
  * DNS name compression may only point backwards, so loops cannot happen. */
 ARGUS_API int argus_decode_sighting(const uint8_t *frame, size_t len, struct argus_sighting *out);
@@ -246,6 +253,6 @@ ARGUS_API void argus_listen_close(argus_listener *l);
 /* Layout/ABI version checked by the TypeScript loader. */
 ARGUS_API uint32_t argus_abi_version(void);
 
-#define ARGUS_ABI_VERSION 3
+#define ARGUS_ABI_VERSION 4
 
 #endif

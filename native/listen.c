@@ -96,6 +96,8 @@ static uint64_t sighting_hash(const struct argus_sighting *s)
 	h = fnv(h, s->vendor, s->vendor_len);
 	h = fnv(h, s->services, s->services_len);
 	h = fnv(h, s->model, s->model_len);
+	/* Who sent it and for which server: a spoofed copy is not a repeat of the real one. */
+	h = fnv(h, s->eth_src, offsetof(struct argus_sighting, reserved) - offsetof(struct argus_sighting, eth_src));
 	return h | 1; /* 0 marks an empty slot */
 }
 

@@ -61,6 +61,7 @@ static int decode_arp(const uint8_t *frame, size_t len, struct argus_sighting *o
 	memcpy(out->mac, a.sender_mac, 6);
 	memcpy(out->ip, a.sender_ip, 4);
 	memcpy(out->aux_ip, a.target_ip, 4);
+	memcpy(out->eth_src, a.eth_src, 6);
 	out->arp_op = (uint8_t)a.op;
 	out->flags = a.flags & (ARGUS_F_VLAN | ARGUS_F_DIFF_FRAME_ADDR);
 	mac_flags(out);
@@ -110,6 +111,10 @@ static int decode_dhcp(struct cur c, struct argus_sighting *out)
 			if (n == 4)
 				memcpy(out->aux_ip, v, 4);
 			break;
+		case 54:
+			if (n == 4)
+				memcpy(out->server_id, v, 4);
+			break;
 		case 12:
 			out->hostname_len = copy_text(out->hostname, sizeof out->hostname, v, n);
 			break;
@@ -126,8 +131,9 @@ static int decode_dhcp(struct cur c, struct argus_sighting *out)
 	}
 	if (out->dhcp_type == 0)
 		return ARGUS_DECODE_MALFORMED;
-	/* A server's reply says something about its client only when it is an ACK. */
-	if (op == 2 && out->dhcp_type != 5)
+	/* A server's OFFER, ACK or NAK is passed up: it names its client and, through
+	 * option 54 and the frame's source, the server (a rogue one is an alert). */
+	if (op == 2 && out->dhcp_type != 2 && out->dhcp_type != 5 && out->dhcp_type != 6)
 		return ARGUS_DECODE_IGNORED;
 	return ARGUS_DECODE_OK;
 }
@@ -332,6 +338,7 @@ int argus_decode_sighting(const uint8_t *frame, size_t len, struct argus_sightin
 			return ARGUS_DECODE_IGNORED;
 	}
 	memcpy(out->mac, c.p + 6, 6);
+	memcpy(out->eth_src, c.p + 6, 6);
 	adv(&c, ETH_HLEN_);
 	if (type == ETHERTYPE_VLAN) {
 		if (!has(&c, 4))
@@ -368,6 +375,7 @@ int argus_decode_sighting(const uint8_t *frame, size_t len, struct argus_sightin
 		c.left = ulen;
 	adv(&c, 8);
 	int st;
+	memcpy(out->src_ip, src_ip, 4);
 	if ((sport == 68 && dport == 67) || (sport == 67 && dport == 68)) {
 		uint16_t keep = out->flags;
 		st = decode_dhcp(c, out);
@@ -382,3 +390,8 @@ int argus_decode_sighting(const uint8_t *frame, size_t len, struct argus_sightin
 	}
 	return ARGUS_DECODE_IGNORED;
 }
+
+_Static_assert(sizeof(struct argus_sighting) == 480, "ABI: argus_sighting");
+_Static_assert(offsetof(struct argus_sighting, eth_src) == 456, "ABI: argus_sighting.eth_src");
+_Static_assert(offsetof(struct argus_sighting, server_id) == 464, "ABI: argus_sighting.server_id");
+_Static_assert(offsetof(struct argus_sighting, src_ip) == 468, "ABI: argus_sighting.src_ip");

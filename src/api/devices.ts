@@ -45,6 +45,7 @@ export const DEVICE_EXAMPLE = {
   label: "Backup NAS",
   zone: "Servers",
   is_trusted: false,
+  trust: "untrusted",
   notes: null,
   risk_level: "high",
   risk_score: 70,

@@ -14,7 +14,7 @@ import { MIN_PASSWORD_LENGTH } from "../auth/passwords.ts";
 import { ConfigPatchSchema, ConfigViewSchema } from "../config/schema.ts";
 import { secretMarkersAccepted } from "../config/secrets.ts";
 import { CHANGE_TYPES, SEVERITIES } from "../inventory/observation.ts";
-import { DEVICE_STATUSES, LABEL_MAX, NOTES_MAX, ZONE_MAX } from "../inventory/devices.ts";
+import { DEVICE_STATUSES, LABEL_MAX, NOTES_MAX, TRUST_LEVELS, ZONE_MAX } from "../inventory/devices.ts";
 import { NotificationsSchema } from "../notify/config.ts";
 import { NOTIFICATION_KINDS, NOTIFICATION_STATUSES } from "../notify/queue.ts";
 import { LEVELS } from "../risk/score.ts";
@@ -57,6 +57,10 @@ export const ErrorBody = Type.Object(
 export const RiskLevel = literals(LEVELS, { ...named("RiskLevel"), description: "Risk level of a device; none when nothing was found" });
 export const FindingLevel = literals(["low", "medium", "high", "critical"] as const, { ...named("FindingLevel"), description: "Level of one finding" });
 export const DeviceStatus = literals(DEVICE_STATUSES, { ...named("DeviceStatus") });
+export const Trust = literals(TRUST_LEVELS, {
+  ...named("Trust"),
+  description: 'pending: a trusted device re-identified under a new MAC by one piece of evidence, until the owner confirms with {"is_trusted": true}',
+});
 export const ChangeType = literals(CHANGE_TYPES, { ...named("ChangeType"), description: "What a scan or the passive watch noticed" });
 export const Severity = literals(SEVERITIES, { ...named("Severity") });
 export const ScanStatus = literals(SCAN_STATUSES, { ...named("ScanStatus"), description: "pending → running → completed | failed | cancelled | interrupted" });
@@ -210,7 +214,8 @@ const deviceFields = {
   times_seen: count(),
   label: text(),
   zone: text(),
-  is_trusted: Type.Boolean(),
+  is_trusted: Type.Boolean({ description: 'trust == "trusted"' }),
+  trust: ref(Trust),
   notes: text(),
   risk_level: ref(RiskLevel),
   risk_score: int("0–100", { minimum: 0, maximum: 100 }),
@@ -597,6 +602,7 @@ const ALL = {
   RiskLevel,
   FindingLevel,
   DeviceStatus,
+  Trust,
   ChangeType,
   Severity,
   ScanStatus,

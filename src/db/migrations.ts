@@ -317,6 +317,30 @@ export const migrations: Migration[] = [
       ALTER TABLE api_keys ADD COLUMN scope TEXT NOT NULL DEFAULT 'full' CHECK (scope IN ('full', 'read'));
     `,
   },
+  {
+    version: 14,
+    description: "trust that a frame cannot steal: pending trust, the mDNS name as separate evidence, MAC links that can be undone",
+    sql: `
+      -- 1 while a trusted device re-identified under a new MAC by one piece of evidence waits for the
+      -- owner (is_trusted is 0 meanwhile): trust is "trusted" (is_trusted), "pending" or "untrusted".
+      ALTER TABLE devices ADD COLUMN trust_pending INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE devices ADD COLUMN mdns_name TEXT;           -- the name the device announces over mDNS
+      -- A device re-identified under a new MAC: what it was before, so that the link can be undone
+      -- when the old MAC speaks again.
+      CREATE TABLE mac_links (
+        id          INTEGER PRIMARY KEY,
+        device_id   INTEGER NOT NULL REFERENCES devices(id) ON DELETE CASCADE,
+        old_mac     TEXT NOT NULL,
+        new_mac     TEXT NOT NULL,
+        was_trusted INTEGER NOT NULL,                          -- the old MAC's trust: 1 trusted, 2 pending, 0 neither
+        evidence    TEXT NOT NULL,                             -- comma-separated: dhcp-name, mdns-name, services
+        linked_at   TEXT NOT NULL,
+        undone_at   TEXT
+      );
+      CREATE INDEX mac_links_old ON mac_links(old_mac) WHERE undone_at IS NULL;
+      CREATE INDEX mac_links_device ON mac_links(device_id);
+    `,
+  },
 ];
 
 /** PRAGMA application_id of an Argus database ("ARGU"), set by migration 10. */

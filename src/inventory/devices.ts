@@ -8,6 +8,8 @@ import type { RiskLevel } from "../risk/score.ts";
 import type { AddressHistory, Device, DeviceDetail, DeviceUpdate, Port as DevicePort, Threat as DeviceThreat } from "../api/models.ts";
 
 export const DEVICE_STATUSES = ["online", "offline"] as const;
+/** A device's trust (SPEC §7): `is_trusted` is `trust == "trusted"`. */
+export const TRUST_LEVELS = ["trusted", "untrusted", "pending"] as const;
 export type DeviceStatus = (typeof DEVICE_STATUSES)[number];
 
 /** Sort keys for listings; a leading "-" reverses. Every order ends with the id so pages are stable. */
@@ -70,9 +72,9 @@ export type DevicePatch = DeviceUpdate;
 export type FieldChange = { old: unknown; new: unknown };
 
 const DEVICE_COLUMNS = `id, ip_address, mac_address, mac_randomized, hostname, hostname_source, vendor, device_type, device_type_source, os_name, os_source, model, mdns_services, status,
-  first_seen, last_seen, times_seen, label, zone, is_trusted, notes, risk_level, risk_score, threat_summary`;
+  first_seen, last_seen, times_seen, label, zone, is_trusted, trust_pending, notes, risk_level, risk_score, threat_summary`;
 
-type DeviceRow = Omit<Device, "mac_randomized" | "is_trusted" | "open_ports" | "mdns_services"> & { mac_randomized: number; is_trusted: number; mdns_services: string | null };
+type DeviceRow = Omit<Device, "mac_randomized" | "is_trusted" | "trust" | "open_ports" | "mdns_services"> & { mac_randomized: number; is_trusted: number; trust_pending: number; mdns_services: string | null };
 
 const WORST_FIRST = `CASE level WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WHEN 'medium' THEN 2 WHEN 'low' THEN 3 ELSE 4 END`;
 
@@ -152,16 +154,18 @@ export class DeviceInventory {
   /**
    * Applies the owner's fields and returns what actually changed (old → new), or null for an
    * unknown device. Trust is a stored flag, so every count of "at risk" follows it at once; the
-   * device keeps its threats, level and score either way.
+   * device keeps its threats, level and score either way. Setting `is_trusted` either way settles a
+   * pending trust: true confirms it, false declines it.
    */
   update(id: number, patch: DevicePatch): { changed: Record<string, FieldChange> } | null {
     return this.db
       .transaction(() => {
-        const current = this.db.query("SELECT label, zone, is_trusted, notes FROM devices WHERE id = ?").get(id) as {
+        const current = this.db.query("SELECT label, zone, is_trusted, notes, trust_pending FROM devices WHERE id = ?").get(id) as {
           label: string | null;
           zone: string | null;
           is_trusted: number;
           notes: string | null;
+          trust_pending?: number;
         } | null;
         if (!current) return null;
         const next = { label: current.label, zone: current.zone, is_trusted: current.is_trusted === 1, notes: current.notes };
@@ -170,15 +174,18 @@ export class DeviceInventory {
         if (patch.is_trusted !== undefined) next.is_trusted = patch.is_trusted;
         // Notes keep their layout; only an all-blank note counts as clearing it.
         if (patch.notes !== undefined) next.notes = patch.notes === null || patch.notes.trim() === "" ? null : patch.notes;
+        const pending = current.trust_pending === 1;
+        delete current.trust_pending;
         const before = { ...current, is_trusted: current.is_trusted === 1 };
         const changed: Record<string, FieldChange> = {};
         for (const key of ["label", "zone", "is_trusted", "notes"] as const) {
           if (before[key] !== next[key]) changed[key] = { old: before[key], new: next[key] };
         }
+        if (pending && patch.is_trusted !== undefined) changed.trust = { old: "pending", new: next.is_trusted ? "trusted" : "untrusted" };
         if (Object.keys(changed).length > 0) {
           this.db
-            .query("UPDATE devices SET label = ?, zone = ?, is_trusted = ?, notes = ? WHERE id = ?")
-            .run(next.label, next.zone, next.is_trusted ? 1 : 0, next.notes, id);
+            .query("UPDATE devices SET label = ?, zone = ?, is_trusted = ?, notes = ?, trust_pending = CASE WHEN ? THEN 0 ELSE trust_pending END WHERE id = ?")
+            .run(next.label, next.zone, next.is_trusted ? 1 : 0, next.notes, patch.is_trusted !== undefined ? 1 : 0, id);
         }
         return { changed };
       })
@@ -228,12 +235,13 @@ export class DeviceInventory {
   }
 }
 
-function toDevice(row: DeviceRow, openPorts: number[]): Device {
+function toDevice({ trust_pending, ...row }: DeviceRow, openPorts: number[]): Device {
   return {
     ...row,
     mac_randomized: row.mac_randomized === 1,
     mdns_services: row.mdns_services ? parseIdList(row.mdns_services) : [],
     is_trusted: row.is_trusted === 1,
+    trust: row.is_trusted === 1 ? "trusted" : trust_pending === 1 ? "pending" : "untrusted",
     threat_summary: summaryForTrust(row.threat_summary, row.is_trusted === 1),
     open_ports: openPorts,
   };

@@ -5,6 +5,10 @@
 //   online device that holds it.
 // - A new randomised MAC whose hostname, DHCP fingerprint or service fingerprint matches a known
 //   device that the caller says may have rotated is that device (`mac_rotated`), not a new one.
+//   Trust never moves on one piece of evidence: a trusted device linked by one kind of evidence only
+//   (its DHCP name, say) becomes "pending" and the change is a warning, until the owner confirms or
+//   a second, independent kind (the mDNS name, the same services) agrees. Each link is kept
+//   (mac_links) so that it can be undone when the old MAC speaks again (`identity_conflict`).
 // - Seen again: `device_returned` when it was offline, `ip_changed` when at an address it never had.
 // - New: `device_added`, or `mac_changed_for_ip` when the caller judged that it replaced the owner
 //   of its address.
@@ -29,10 +33,22 @@ export type DeviceRow = {
   dhcp_fingerprint: string | null;
   device_type: string;
   device_type_source: string | null;
+  trust_pending: number;
+  mdns_name: string | null;
+  last_seen: string;
 };
 
 export const DEVICE_COLUMNS =
-  "id, mac_address, ip_address, mac_randomized, hostname, hostname_source, status, ports_known, ports_spec, is_trusted, missed_scans, dhcp_fingerprint, device_type, device_type_source";
+  "id, mac_address, ip_address, mac_randomized, hostname, hostname_source, status, ports_known, ports_spec, is_trusted, missed_scans, dhcp_fingerprint, device_type, device_type_source, trust_pending, mdns_name, last_seen";
+
+/** The kinds of evidence that can link a new MAC to a known device; two different kinds are independent. */
+export type EvidenceKind = "dhcp" | "mdns" | "dns" | "services";
+
+/** An undoable link of a device to a new MAC (mac_links); `was_trusted` 1 trusted, 2 pending, 0 neither. */
+export type MacLink = { id: number; device_id: number; old_mac: string; new_mac: string; was_trusted: number; evidence: string };
+
+const evidenceOf = (source: string | null | undefined): EvidenceKind | null =>
+  source === "dhcp" ? "dhcp" : source === "mdns" ? "mdns" : source === "dns" || source === "netbios" ? "dns" : null;
 
 /**
  * How much a name's or type's source is worth. Names: a DHCP hostname is what the device calls
@@ -53,6 +69,10 @@ export function rankSql(column: string): string {
 /** What identifies a host beyond its MAC, for recognising a rotated MAC. */
 export type IdentityHints = {
   hostname: string | null;
+  /** Where the hostname came from (dhcp, mdns, dns): the kind of evidence it is. */
+  hostname_source?: string | null;
+  /** The name announced over mDNS, when the sighting carries one. */
+  mdns_name?: string | null;
   /** DHCP options 55 and 60 ("1,3,6,15|MSFT 5.0"), when the device asked for an address. */
   dhcp_fingerprint?: string | null;
   ports?: FingerprintPort[] | null;
@@ -150,12 +170,126 @@ export class InventoryWriter {
     return null;
   }
 
-  /** The device now uses `mac`: `mac_rotated`. */
-  rotate(device: DeviceRow, mac: string, ip: string): void {
+  /** Which kinds of evidence say that `hints` describe `device` (a DHCP name and fingerprint are one kind: one message). */
+  evidence(device: DeviceRow, hints: IdentityHints): EvidenceKind[] {
+    const kinds = new Set<EvidenceKind>();
+    const kind = evidenceOf(hints.hostname_source);
+    const name = hostnameKey(hints.hostname);
+    // An mDNS name counts when it is the name the device itself announced over mDNS before.
+    const mdnsName = hostnameKey(device.mdns_name ?? (device.hostname_source === "mdns" ? device.hostname : null));
+    if (name && kind && kind !== "mdns" && name === hostnameKey(device.hostname)) kinds.add(kind);
+    const mdns = hostnameKey(hints.mdns_name ?? (kind === "mdns" ? hints.hostname : null));
+    if (mdns && mdns === mdnsName) kinds.add("mdns");
+    if (hints.dhcp_fingerprint && hints.dhcp_fingerprint === device.dhcp_fingerprint) kinds.add("dhcp");
+    const print = hints.ports ? serviceFingerprint(hints.ports) : null;
+    if (print && device.ports_known) {
+      const rows = this.db.query("SELECT port, protocol, service, product, version FROM ports WHERE device_id = ?").all(device.id) as FingerprintPort[];
+      if (serviceFingerprint(rows) === print) kinds.add("services");
+    }
+    return [...kinds];
+  }
+
+  /**
+   * The device now uses `mac`: `mac_rotated`, remembered in mac_links. A trusted device linked by
+   * fewer than two kinds of evidence keeps its record but not its trust: "pending", and a warning.
+   */
+  rotate(device: DeviceRow, mac: string, ip: string, evidence: EvidenceKind[] = []): void {
     const oldMac = device.mac_address;
-    this.db.query("UPDATE devices SET mac_address = ?, mac_randomized = 1 WHERE id = ?").run(mac, device.id);
-    this.change({ id: device.id, ip, mac }, "mac_rotated", "info", `Known device${device.hostname ? ` ${device.hostname}` : ""} now uses the randomised MAC ${mac}`, oldMac, mac);
+    const trusted = device.is_trusted === 1 || device.trust_pending === 1;
+    const carries = device.is_trusted === 1 && evidence.length >= 2;
+    const pending = trusted && !carries;
+    this.db.query("UPDATE devices SET mac_address = ?, mac_randomized = 1, is_trusted = ?, trust_pending = ? WHERE id = ?").run(mac, carries ? 1 : 0, pending ? 1 : 0, device.id);
+    if (oldMac) {
+      this.db
+        .query("INSERT INTO mac_links (device_id, old_mac, new_mac, was_trusted, evidence, linked_at) VALUES (?, ?, ?, ?, ?, ?)")
+        .run(device.id, oldMac, mac, device.is_trusted === 1 ? 1 : device.trust_pending === 1 ? 2 : 0, evidence.join(","), this.now);
+    }
+    const name = device.hostname ? ` ${device.hostname}` : "";
+    if (pending) {
+      this.change(
+        { id: device.id, ip, mac },
+        "mac_rotated",
+        "warning",
+        `Trusted device${name} may now use the randomised MAC ${mac}, but only ${evidence.length === 0 ? "weak evidence" : `its ${evidence.join(", ")} evidence`} says so: trust is pending until the owner confirms it (possible impersonation)`,
+        oldMac,
+        mac,
+      );
+    } else {
+      this.change({ id: device.id, ip, mac }, "mac_rotated", "info", `Known device${name} now uses the randomised MAC ${mac}`, oldMac, mac);
+    }
     device.mac_address = mac;
+    device.is_trusted = carries ? 1 : 0;
+    device.trust_pending = pending ? 1 : 0;
+  }
+
+  /** The link still in force that moved a device away from `oldMac`, if that device still uses the new MAC. */
+  activeLinkFrom(oldMac: string): MacLink | null {
+    return this.db
+      .query(
+        `SELECT l.id, l.device_id, l.old_mac, l.new_mac, l.was_trusted, l.evidence FROM mac_links l JOIN devices d ON d.id = l.device_id AND d.mac_address = l.new_mac
+         WHERE l.old_mac = ? AND l.undone_at IS NULL ORDER BY l.id DESC LIMIT 1`,
+      )
+      .get(oldMac) as MacLink | null;
+  }
+
+  /** The latest link in force that gave this device its current MAC. */
+  activeLinkOf(device: DeviceRow): MacLink | null {
+    return this.db
+      .query("SELECT id, device_id, old_mac, new_mac, was_trusted, evidence FROM mac_links WHERE device_id = ? AND new_mac = ? AND undone_at IS NULL ORDER BY id DESC LIMIT 1")
+      .get(device.id, device.mac_address) as MacLink | null;
+  }
+
+  /**
+   * A pending device heard with more evidence: once two independent kinds agree (over the link and
+   * since), its trust carries again. Returns true when it did.
+   */
+  corroborate(device: DeviceRow, evidence: EvidenceKind[]): boolean {
+    if (device.trust_pending !== 1) return false;
+    const link = this.activeLinkOf(device);
+    if (!link) return false;
+    const kinds = new Set([...link.evidence.split(",").filter(Boolean), ...evidence]);
+    if (kinds.size === new Set(link.evidence.split(",").filter(Boolean)).size) return false;
+    this.db.query("UPDATE mac_links SET evidence = ? WHERE id = ?").run([...kinds].join(","), link.id);
+    if (kinds.size < 2) return false;
+    this.db.query("UPDATE devices SET is_trusted = 1, trust_pending = 0 WHERE id = ?").run(device.id);
+    device.is_trusted = 1;
+    device.trust_pending = 0;
+    return true;
+  }
+
+  /**
+   * The old MAC of a link spoke again. The device gets it back with the trust it had; when the new
+   * MAC is still present, two devices claim to be one (`identity_conflict`, a warning) and the new
+   * MAC becomes a separate, untrusted device. Returns the device, now under its old MAC.
+   */
+  undoLink(link: MacLink, newPresent: boolean): DeviceRow {
+    const device = this.db.query(`SELECT ${DEVICE_COLUMNS} FROM devices WHERE id = ?`).get(link.device_id) as DeviceRow;
+    const randomized = (parseInt(link.old_mac.slice(0, 2), 16) & 0x02) !== 0;
+    this.db
+      .query("UPDATE devices SET mac_address = ?, mac_randomized = ?, is_trusted = ?, trust_pending = ? WHERE id = ?")
+      .run(link.old_mac, randomized ? 1 : 0, link.was_trusted === 1 ? 1 : 0, link.was_trusted === 2 ? 1 : 0, device.id);
+    this.db.query("UPDATE mac_links SET undone_at = ? WHERE id = ?").run(this.now, link.id);
+    const name = device.hostname ? ` ${device.hostname}` : "";
+    if (newPresent) {
+      this.change(
+        { id: device.id, ip: device.ip_address, mac: link.old_mac },
+        "identity_conflict",
+        "warning",
+        `Two devices claim to be${name || ` device ${device.id}`}: its old MAC ${link.old_mac} speaks again while ${link.new_mac} is present; the link is undone and ${link.new_mac} is a separate, untrusted device`,
+        link.new_mac,
+        link.old_mac,
+      );
+      this.add(
+        {
+          mac: link.new_mac, ip: device.ip_address, mac_randomized: true, hostname: null, hostname_source: null, vendor: null, device_type: null, os_name: null,
+        },
+        null,
+        false,
+      );
+    } else {
+      this.change({ id: device.id, ip: device.ip_address, mac: link.old_mac }, "mac_rotated", "info", `Known device${name} uses its earlier MAC ${link.old_mac} again`, link.new_mac, link.old_mac);
+    }
+    return { ...device, mac_address: link.old_mac, mac_randomized: randomized ? 1 : 0, is_trusted: link.was_trusted === 1 ? 1 : 0, trust_pending: link.was_trusted === 2 ? 1 : 0 };
   }
 
   /** A known device seen (again) at `ip`: `device_returned` if it was offline, `ip_changed` if the address is new to it. */
@@ -168,22 +302,24 @@ export class InventoryWriter {
     }
   }
 
-  /** A new device: inserted, announced as `device_added`, or as `mac_changed_for_ip` when it replaced `replaced`. */
-  add(o: NewDevice, replaced: DeviceRow | null): number {
+  /** A new device: inserted, announced as `device_added`, or as `mac_changed_for_ip` when it replaced `replaced` (or not at all: `announce` false). */
+  add(o: NewDevice, replaced: DeviceRow | null, announce = true): number {
     const res = this.db
       .query(
         `INSERT INTO devices (mac_address, ip_address, mac_randomized, hostname, hostname_source, vendor, device_type, device_type_source, os_name, os_source, model,
-           dhcp_fingerprint, mdns_services, status, first_seen, last_seen, times_seen, ports_known, last_scan_id)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'online', ?, ?, 1, ?, ?)`,
+           dhcp_fingerprint, mdns_services, mdns_name, status, first_seen, last_seen, times_seen, ports_known, last_scan_id)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'online', ?, ?, 1, ?, ?)`,
       )
       .run(
         o.mac, o.ip, o.mac_randomized ? 1 : 0, o.hostname, o.hostname ? o.hostname_source : null, o.vendor, o.device_type ?? "unknown", o.device_type ? (o.device_type_source ?? null) : null,
         o.os_name, o.os_name ? (o.os_source ?? null) : null, o.model ?? null, o.dhcp_fingerprint ?? null, o.mdns_services?.length ? JSON.stringify(o.mdns_services) : null,
-        this.now, this.now, o.ports_known ? 1 : 0, this.scanId,
+        o.mdns_name ?? null, this.now, this.now, o.ports_known ? 1 : 0, this.scanId,
       );
     const id = Number(res.lastInsertRowid);
     const who = { id, ip: o.ip, mac: o.mac };
-    if (replaced) {
+    if (!announce) {
+      // Said by the caller's own change.
+    } else if (replaced) {
       this.change(who, "mac_changed_for_ip", "warning", `${o.ip} now answers with MAC ${o.mac} instead of ${replaced.mac_address} (possible ARP spoofing or a replaced device)`, replaced.mac_address, o.mac);
     } else {
       const name = [o.hostname, o.vendor].filter(Boolean).join(", ");
@@ -221,12 +357,15 @@ export class InventoryWriter {
            os_source = CASE WHEN ?8 IS NOT NULL AND ?9 >= ${s} THEN ?10 ELSE os_source END,
            model = coalesce(?11, model),
            dhcp_fingerprint = coalesce(?12, dhcp_fingerprint),
-           mdns_services = coalesce(?13, mdns_services)
+           mdns_services = coalesce(?13, mdns_services),
+           -- While trust is pending, the name to compare with stays the device's own from before.
+           mdns_name = CASE WHEN trust_pending = 1 THEN mdns_name ELSE coalesce(?15, mdns_name) END
          WHERE id = ?14`,
       )
       .run(
         o.vendor ?? null, o.hostname ?? null, rank(o.hostname_source), o.hostname_source ?? null, type, rank(o.device_type_source), o.device_type_source ?? null,
         o.os_name ?? null, rank(o.os_source), o.os_source ?? null, o.model ?? null, o.dhcp_fingerprint ?? null, o.mdns_services?.length ? JSON.stringify(o.mdns_services) : null, deviceId,
+        o.mdns_name ?? null,
       );
   }
 }
@@ -243,6 +382,8 @@ export type Identity = {
   model?: string | null;
   dhcp_fingerprint?: string | null;
   mdns_services?: string[] | null;
+  /** The name the host announces over mDNS (kept apart: it is evidence independent of its DHCP name). */
+  mdns_name?: string | null;
 };
 
 export type NewDevice = Identity & {

@@ -56,6 +56,18 @@ export const CHANGE_TYPES = [
   "service_changed",
   /** The passive listener saw more new devices than it admits per minute (a flood of random MACs). */
   "sighting_flood",
+  /** Two online MACs claim one IPv4 address (warning; critical for the gateway's address). */
+  "ip_conflict",
+  /** The default gateway's MAC changed (critical). */
+  "gateway_changed",
+  /** A DHCP offer or ack from a server that is not the LAN's known one (critical). */
+  "rogue_dhcp_server",
+  /** An IPv6 router advertisement from a router that is not the known one (critical; IPv6 is not watched yet). */
+  "rogue_router_advert",
+  /** One MAC claiming many addresses in a short time (warning). */
+  "address_hopping",
+  /** A device's old MAC spoke again while the MAC it was linked to is present: two devices claim to be one, the link is undone (warning). */
+  "identity_conflict",
 ] as const;
 export type ChangeType = (typeof CHANGE_TYPES)[number];
 

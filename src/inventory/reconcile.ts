@@ -98,11 +98,12 @@ class Reconciler {
     // "Not seen in this scan" only means something for a finished network scan.
     if (!device && mac && primary.mac_randomized && this.scope.complete && this.scope.kind === "network") {
       // Only a device this scan would have seen, or one already offline, can have changed its MAC.
+      const hints = { hostname: primary.hostname, hostname_source: primary.hostname_source, ports: primary.ports };
       device = this.w.findRotated(
-        { hostname: primary.hostname, ports: primary.ports },
+        hints,
         (d) => !this.seenDevices.has(d.id) && !this.seenMacs.has(d.mac_address!) && (d.status === "offline" || this.scope.covers(d.ip_address, d.mac_address)),
       );
-      if (device) this.w.rotate(device, mac, primary.ip);
+      if (device) this.w.rotate(device, mac, primary.ip, this.w.evidence(device, hints));
     }
 
     if (!device) {

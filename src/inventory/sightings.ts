@@ -4,12 +4,19 @@
 // - A sighting can only add: a device appears (`device_added`), comes back (`device_returned`),
 //   moves (`ip_changed`), takes a known device's address while that one is still online
 //   (`mac_changed_for_ip`) or turns out to be a known device with a new randomised MAC
-//   (`mac_rotated`). Silence is never absence: going offline is left to the scans.
+//   (`mac_rotated`, trust pending on one piece of evidence). Silence is never absence: going offline
+//   is left to the scans.
+// - What a sighting claims is not believed blindly: a MAC claiming the gateway's address is an
+//   `ip_conflict` (critical) and moves nobody; a known device claiming the address of another device
+//   heard lately is an `ip_conflict` (warning); a MAC's address moves are reported once per window,
+//   then once as `address_hopping`, then not at all (the policy's `claim`). The old MAC of a link
+//   speaking again undoes the link (identity.ts `undoLink`).
 // - Changes carry `scan_id: null`.
-// - New devices are admitted through a per-interface gate (the flood cap, see passive/flood.ts);
-//   known devices always are. The first refusal of a flood records one `sighting_flood` warning.
+// - New devices, including a new MAC linked to a known device, are admitted through a per-interface
+//   gate (the flood cap, see passive/flood.ts); known devices always are. The first refusal of a
+//   flood records one `sighting_flood` warning.
 import type { Database } from "bun:sqlite";
-import type { Change } from "./observation.ts";
+import type { Change, ChangeType, Severity } from "./observation.ts";
 import { InventoryWriter, type DeviceRow, type Identity } from "./identity.ts";
 
 export type Sighting = Identity & {
@@ -23,6 +30,13 @@ export type Sighting = Identity & {
 
 export type Admission = "admit" | "refuse" | "refuse-first";
 
+/**
+ * A MAC's claim of an address new to it, under the per-MAC limit: the first in a window is reported,
+ * the next ones are applied silently, one beyond the limit is reported as `address_hopping`, and
+ * after that the MAC moves nowhere until the window ends.
+ */
+export type Claim = "report" | "silent" | "hopping" | "frozen";
+
 export type SightingPolicy = {
   /** May this known device be the one behind a new randomised MAC (not heard from lately)? */
   mayHaveRotated: (d: DeviceRow) => boolean;
@@ -30,27 +44,61 @@ export type SightingPolicy = {
   admitNew: (iface: string, s: Sighting) => Admission;
   /** Said in the flood warning. */
   capPerMinute: number;
+  /** Is this MAC present (heard lately)? Decides whether an undone link leaves two devices. */
+  present?: (mac: string) => boolean;
+  /** The per-MAC limit of address moves; without it every move is reported. */
+  claim?: (mac: string, ip: string) => Claim;
+  /** True the first time an alert with this key is raised within its window; without it always. */
+  once?: (key: string) => boolean;
+  /** False once too many alerts of this kind (from unknown senders) were raised in the window. */
+  budget?: (kind: string) => boolean;
+  /** The LAN's known gateways. */
+  gateways?: readonly { ip: string; mac: string }[];
 };
 
 export type SightingResult = { changes: Change[]; refused: number; written: number };
 
+/** A device whose last sighting is older than this no longer holds its address against a newcomer. */
+const HOLDS_ADDRESS_MS = 10 * 60_000;
+
 export function recordSightings(db: Database, sightings: Sighting[], policy: SightingPolicy, now: string): SightingResult {
   const w = new InventoryWriter(db, null, now);
+  const once = policy.once ?? (() => true);
   let refused = 0;
   let written = 0;
+  const touch = (device: DeviceRow) => db.query("UPDATE devices SET status = 'online', last_seen = ?, missed_scans = 0 WHERE id = ?").run(now, device.id);
   for (const s of sightings) {
     let device = w.byMac(s.mac, s.ip);
+    if (!device) {
+      // The old MAC of a link speaks again: the device is its own again.
+      const link = w.activeLinkFrom(s.mac);
+      if (link) device = w.undoLink(link, policy.present?.(link.new_mac) ?? false);
+    }
     if (s.ip === null) {
       // No address yet: a known device's names are still worth having; an unknown one waits for its address.
       if (device) {
+        corroborate(w, device, s);
         w.applyIdentity(device.id, s);
         written++;
       }
       continue;
     }
-    if (!device && s.mac_randomized) {
-      device = w.findRotated({ hostname: s.hostname ?? null, dhcp_fingerprint: s.dhcp_fingerprint }, (d) => d.mac_address !== s.mac && policy.mayHaveRotated(d));
-      if (device) w.rotate(device, s.mac, s.ip);
+    const gateway = policy.gateways?.find((g) => g.ip === s.ip);
+    if (gateway && gateway.mac !== s.mac) {
+      // Another MAC claims the gateway's address (ARP spoofing): an alert, never an address of its own.
+      // Known devices each once a window; unknown MACs (random ones can be endless) share a budget.
+      if (once(`gateway:${s.mac}:${s.ip}`) && (device !== null || (policy.budget?.("gateway-unknown") ?? true))) {
+        w.change(
+          { id: device?.id ?? null, ip: s.ip, mac: s.mac },
+          "ip_conflict",
+          "critical",
+          `${s.mac} claims the gateway's address ${s.ip}, which belongs to ${gateway.mac} (ARP spoofing? traffic for the gateway may be intercepted)`,
+          gateway.mac,
+          s.mac,
+        );
+      }
+      if (device) touch(device);
+      continue;
     }
     if (!device) {
       const admission = policy.admitNew(s.iface, s);
@@ -68,6 +116,13 @@ export function recordSightings(db: Database, sightings: Sighting[], policy: Sig
         }
         continue;
       }
+      if (s.mac_randomized) {
+        const hints = { hostname: s.hostname ?? null, hostname_source: s.hostname_source, mdns_name: s.mdns_name, dhcp_fingerprint: s.dhcp_fingerprint };
+        device = w.findRotated(hints, (d) => d.mac_address !== s.mac && policy.mayHaveRotated(d));
+        if (device) w.rotate(device, s.mac, s.ip, w.evidence(device, hints));
+      }
+    }
+    if (!device) {
       const owner = w.ipOwner(s.ip, s.mac);
       // Passively there is no "not seen in this scan": an owner that scans still count as online is
       // replaced (or spoofed); an address freed by a device gone offline is simply reused.
@@ -78,7 +133,50 @@ export function recordSightings(db: Database, sightings: Sighting[], policy: Sig
       written++;
       continue;
     }
-    w.seenAgain(device, s.ip, s.mac);
+    corroborate(w, device, s);
+    if (s.ip !== device.ip_address && !w.knownAddress(device.id, s.ip)) {
+      const claim = policy.claim?.(s.mac, s.ip) ?? "report";
+      if (claim === "hopping") {
+        w.change(
+          { id: device.id, ip: s.ip, mac: s.mac },
+          "address_hopping",
+          "warning",
+          `${s.mac} claims one address after another (now ${s.ip}, known at ${device.ip_address}): spoofed frames or a scanner; its address is not followed until it settles`,
+          device.ip_address,
+          s.ip,
+        );
+      }
+      if (claim === "hopping" || claim === "frozen") {
+        touch(device);
+        written++;
+        continue;
+      }
+      const owner = w.ipOwner(s.ip, s.mac);
+      if (owner && owner.id !== device.id && owner.status === "online" && Date.parse(now) - Date.parse(owner.last_seen) < HOLDS_ADDRESS_MS) {
+        // Two online MACs on one address: the newcomer does not take it over.
+        if (claim === "report" && once(`conflict:${s.mac}:${s.ip}`)) {
+          w.change(
+            { id: device.id, ip: s.ip, mac: s.mac },
+            "ip_conflict",
+            "warning",
+            `Two online devices claim ${s.ip}: ${owner.mac_address} holds it and ${s.mac} (known at ${device.ip_address}) now claims it too`,
+            owner.mac_address,
+            s.mac,
+          );
+        }
+        touch(device);
+        written++;
+        continue;
+      }
+      if (claim === "silent") {
+        // Within the window after a reported move: applied, not reported again.
+        w.seenAgain(device, s.ip, s.mac, [s.ip, device.ip_address]);
+      } else {
+        w.seenAgain(device, s.ip, s.mac);
+      }
+    } else {
+      w.seenAgain(device, s.ip, s.mac);
+    }
     db.query("UPDATE devices SET ip_address = ?, status = 'online', last_seen = ?, missed_scans = 0, mac_address = coalesce(mac_address, ?), mac_randomized = ? WHERE id = ?").run(
       s.ip,
       now,
@@ -91,4 +189,23 @@ export function recordSightings(db: Database, sightings: Sighting[], policy: Sig
     written++;
   }
   return { changes: w.changes, refused, written };
+}
+
+/** A device whose trust is pending regains it when this sighting adds a second, independent kind of evidence. */
+function corroborate(w: InventoryWriter, device: DeviceRow, s: Sighting): void {
+  if (device.trust_pending !== 1) return;
+  w.corroborate(device, w.evidence(device, { hostname: s.hostname ?? null, hostname_source: s.hostname_source, mdns_name: s.mdns_name }));
+}
+
+/** An alert about the LAN rather than one sighting (a rogue DHCP server, the gateway's MAC changed). */
+export type Alert = { type: ChangeType; severity: Severity; who: { ip: string | null; mac: string | null }; description: string; old_value: string | null; new_value: string | null };
+
+/** Records alerts as changes (scan_id null), each on the device with its MAC when there is one. */
+export function recordAlerts(db: Database, alerts: Alert[], now: string): Change[] {
+  const w = new InventoryWriter(db, null, now);
+  for (const a of alerts) {
+    const device = a.who.mac ? w.byMac(a.who.mac, null) : null;
+    w.change({ id: device?.id ?? null, ip: a.who.ip, mac: a.who.mac }, a.type, a.severity, a.description, a.old_value, a.new_value);
+  }
+  return w.changes;
 }

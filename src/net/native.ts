@@ -8,7 +8,7 @@ import { embeddedNativeLibrary } from "../service/embedded.ts";
 import { errnoName, InterfacesUnavailable, isTransientErrno } from "./interfaces.ts";
 import { wireText } from "./wire-text.ts";
 
-const ABI_VERSION = 3;
+const ABI_VERSION = 4;
 
 /** Where the compiled core lives. The one place that knows: ARGUS_NATIVE_LIB overrides; the
  * compiled binary uses the copy embedded for its target (src/service/embedded.ts); from source, native/build/. */
@@ -330,7 +330,14 @@ const SOURCES: Record<number, SightingSource> = { 1: "arp", 2: "dhcp", 3: "mdns"
 /** One decoded frame: what it says about the host that sent it (struct argus_sighting). */
 export interface RawSighting {
   source: SightingSource;
+  /** The host the sighting is about: ARP sender, DHCP chaddr, Ethernet source (mDNS). */
   mac: string;
+  /** Who really sent the frame (Ethernet source): evidence counts only when it is `mac`. */
+  ethSrc: string;
+  /** IPv4 source of a UDP frame (DHCP, mDNS); null for ARP and 0.0.0.0. */
+  srcIp: string | null;
+  /** DHCP option 54, the server identifier, when present. */
+  serverId: string | null;
   /** null for 0.0.0.0 (a DHCP DISCOVER has no address yet). */
   ip: string | null;
   /** DHCP option 50 (requested address) or the ARP target address. */
@@ -351,7 +358,7 @@ export interface RawSighting {
   model: string | null;
 }
 
-export const SIGHTING_SIZE = 464;
+export const SIGHTING_SIZE = 480;
 function ipOrNull(b: Uint8Array, off: number): string | null {
   return b[off] | b[off + 1] | b[off + 2] | b[off + 3] ? formatIp(b, off) : null;
 }
@@ -370,6 +377,9 @@ export function parseSighting(b: Uint8Array, off = 0): RawSighting {
   const services = text(b, off + 232, at(27));
   return {
     mac: formatMac(b, off),
+    ethSrc: formatMac(b, off + 456),
+    serverId: ipOrNull(b, off + 464),
+    srcIp: ipOrNull(b, off + 468),
     source: SOURCES[at(6)] ?? "arp",
     dhcpType: at(7),
     ip: ipOrNull(b, off + 8),

@@ -1,10 +1,11 @@
 // A queued payload as people read it: a title and a plain-text body (ntfy, Gotify, e-mail, MQTT) and
 // an HTML body for e-mail. The webhook sends the payload itself.
+import type { ChangeType } from "../inventory/observation.ts";
 import type { DeviceRecord, Payload } from "./queue.ts";
 
 export type Rendered = { title: string; text: string; html: string; severity: string };
 
-const TITLES: Record<string, string> = {
+const TITLES: Record<ChangeType, string> = {
   device_added: "New device",
   device_removed: "Device went offline",
   device_returned: "Device is back",
@@ -14,6 +15,13 @@ const TITLES: Record<string, string> = {
   port_opened: "Port opened",
   port_closed: "Port closed",
   service_changed: "Service changed",
+  sighting_flood: "Sighting flood",
+  ip_conflict: "IP address conflict",
+  gateway_changed: "Gateway MAC changed",
+  rogue_dhcp_server: "Rogue DHCP server",
+  rogue_router_advert: "Rogue IPv6 router",
+  address_hopping: "Device hopping addresses",
+  identity_conflict: "Two devices claim to be one",
 };
 
 // A host name is whatever a guest on the LAN typed into their device. In a message it is quoted, and
@@ -57,7 +65,7 @@ export function render(p: Payload): Rendered {
   }
   if (p.event === "change") {
     const c = p.change;
-    const title = unlinkable(`Argus: ${TITLES[c.change_type] ?? c.change_type} — ${displayName(p.device, c.device_ip ?? p.device?.ip_address ?? null)}`);
+    const title = unlinkable(`Argus: ${TITLES[c.change_type as ChangeType] ?? c.change_type} — ${displayName(p.device, c.device_ip ?? p.device?.ip_address ?? null)}`);
     const lines = [describe(c.description, p.device), `Severity: ${c.severity}`, `Detected: ${c.detected_at}`];
     if (p.device) lines.push(unlinkable(`Device: ${[p.device.ip_address, p.device.mac_address, p.device.vendor, p.device.hostname ? deviceGivenName(p.device.hostname) : null].filter(Boolean).join(", ")}`));
     return { title, text: lines.join("\n"), html: `<ul>${lines.map((l) => `<li>${escapeHtml(l)}</li>`).join("")}</ul>`, severity: c.severity };

@@ -8,23 +8,35 @@
 // - Interfaces are re-resolved every few seconds from the configuration and the host's addresses: a
 //   link that flaps, or an interface that is deleted and created again, is followed without
 //   reopening anything (the socket is not bound to an interface).
+// - Evidence counts only for the MAC that sent it: an ARP or DHCP frame whose sender or chaddr is not
+//   its Ethernet source is a spoofing hint (logged), not a sighting. A DHCP server's OFFER or ACK
+//   names nobody unless it comes from the LAN's known server (learned on first sight, see
+//   infrastructure.ts); another server's is a `rogue_dhcp_server`. Even the known server's ACK names
+//   only a client that was itself heard.
+// - The default gateway (routing table) and its MAC are learned on first sight; another MAC claiming
+//   its address is an `ip_conflict` (inventory/sightings.ts), the host's own ARP entry for it
+//   changing is `gateway_changed`.
 // - Off, with one log line, when `passive` is false or raw sockets are not allowed.
 import type { Database } from "bun:sqlite";
 import { closeSync } from "node:fs";
 import type { AppConfig } from "../config/app-config.ts";
+import type { KnownInfrastructure } from "../config/sections/infrastructure.ts";
 import { dhcpFingerprint, identifyDhcp, identifyMdns } from "../identify/passive.ts";
 import { isRandomizedMac, lookupVendor } from "../identify/vendor.ts";
 import type { DeviceRow } from "../inventory/identity.ts";
 import type { NotifySink } from "../notify/sink.ts";
 import type { Change } from "../inventory/observation.ts";
-import { recordSightings, type Sighting } from "../inventory/sightings.ts";
+import { recordAlerts, recordSightings, type Alert, type Sighting } from "../inventory/sightings.ts";
 import { log } from "../log.ts";
 import { InterfacesUnavailable, listInterfaces, type NetInterface } from "../net/interfaces.ts";
 import { inSubnet, parseIpv4 } from "../net/ip.ts";
 import { Errno, ifaceIndex, NativeListener, NativeSweepError, type ListenStats, type RawSighting } from "../net/native.ts";
+import { readNeighbours } from "../net/neighbours.ts";
 import { isExcludedIp, isExcludedMac, parseCidr, parseExclusions } from "../net/targets.ts";
 import { isoNow } from "../time.ts";
+import { AddressClaims, AlertBudget, OnceGate } from "./claims.ts";
 import { FloodGate } from "./flood.ts";
+import { judgeServer, routeGateways, serverOf } from "./infrastructure.ts";
 import { SightingMemory } from "./memory.ts";
 
 /** The native side drops a host's identical frames within this window before they reach us. */
@@ -33,6 +45,13 @@ const REFRESH_MS = 5_000;
 const CHUNK = 256;
 /** A known device heard within this window is present: a new randomised MAC is not it. */
 const ROTATION_QUIET_MS = 60_000;
+/** A MAC heard within this window is present (two devices claiming to be one). */
+const PRESENT_MS = 5 * 60_000;
+/** Spoofing hints are logged at most this often per interface. */
+const HINT_LOG_MS = 60_000;
+/** Alerts an hour about senders that can be endless (random MACs): rogue DHCP servers, unknown MACs claiming the gateway. */
+const ROGUE_ALERTS_PER_HOUR = 10;
+const GATEWAY_CLAIMS_PER_HOUR = 10;
 
 export type PassiveOptions = {
   db: Database;
@@ -43,6 +62,8 @@ export type PassiveOptions = {
   announce: (changes: Change[], iface: string) => void;
   /** Override of the flood cap (new passive devices per minute per interface). */
   capPerMinute?: number;
+  /** Persists known infrastructure learned on first sight (the `known_infrastructure` config section). */
+  learn?: (known: KnownInfrastructure) => void;
 };
 
 type Watched = { ifindex: number; name: string; addrs: NetInterface[] };
@@ -59,6 +80,13 @@ export class PassiveWatch {
   private closed = false;
   private readonly memory = new SightingMemory();
   private readonly gate: FloodGate;
+  private readonly claims = new AddressClaims();
+  private readonly alerts = new OnceGate();
+  private readonly budget = new AlertBudget();
+  /** Default gateway per watched interface name, from the routing table. */
+  private gateways = new Map<string, string>();
+  private hintLogged = new Map<string, number>();
+  private learnFailedAt = 0;
 
   private constructor(
     private readonly listener: NativeListener,
@@ -163,10 +191,111 @@ export class PassiveWatch {
     this.watched = next;
     this.ownMacs = macs;
     this.ownIps = ips;
+    const routes = routeGateways();
+    this.gateways = new Map([...next.values()].filter((w) => routes.has(w.name)).map((w) => [w.name, routes.get(w.name)!]));
+    this.checkGateways();
     if (changed) {
       this.listener.setInterfaces([...next.keys()]);
       log.debug("passive watch interfaces", { interfaces: [...next.values()].map((w) => `${w.name}#${w.ifindex}`).join(",") });
     }
+  }
+
+  /**
+   * The host's own ARP entry for each watched gateway: learned when none is known yet, and a
+   * `gateway_changed` when it now names another MAC than the known one (the host itself was fooled,
+   * or the router was replaced: the owner updates known_infrastructure).
+   */
+  private checkGateways(): void {
+    if (this.gateways.size === 0) return;
+    const known = this.opts.config().known_infrastructure;
+    const neighbours = readNeighbours();
+    const alerts: Alert[] = [];
+    for (const [iface, ip] of this.gateways) {
+      const entry = neighbours.find((n) => n.ip === ip && n.iface === iface);
+      if (!entry) continue;
+      const k = known.gateways.find((g) => g.ip === ip);
+      if (!k) this.learnGateway(ip, entry.mac);
+      else if (k.mac !== entry.mac && this.alerts.once(`gateway_changed:${ip}:${entry.mac}`)) {
+        alerts.push({
+          type: "gateway_changed",
+          severity: "critical",
+          who: { ip, mac: entry.mac },
+          description: `The default gateway ${ip} now answers with MAC ${entry.mac} instead of ${k.mac} (ARP spoofing, or a replaced router: confirm it in known_infrastructure)`,
+          old_value: k.mac,
+          new_value: entry.mac,
+        });
+      }
+    }
+    if (alerts.length > 0) this.writeAlerts(alerts, [...this.gateways.keys()][0]);
+  }
+
+  private learnGateway(ip: string, mac: string): void {
+    const known = this.opts.config().known_infrastructure;
+    if (known.gateways.some((g) => g.ip === ip)) return;
+    this.persist({ ...known, gateways: [...known.gateways, { ip, mac }] }, `gateway ${ip} at ${mac}`);
+  }
+
+  private persist(next: KnownInfrastructure, what: string): void {
+    // A configuration that cannot be written is retried a minute later, not on every frame.
+    if (!this.opts.learn || Date.now() - this.learnFailedAt < 60_000) return;
+    try {
+      this.opts.learn(next);
+      log.info("passive watch learned known infrastructure", { what });
+    } catch (e) {
+      this.learnFailedAt = Date.now();
+      log.warn("passive watch could not save known infrastructure", { what, error: e instanceof Error ? e.message : String(e) });
+    }
+  }
+
+  private writeAlerts(alerts: Alert[], iface: string): void {
+    const changes = this.opts.db
+      .transaction(() => {
+        const recorded = recordAlerts(this.opts.db, alerts, isoNow());
+        this.opts.sink.enqueue(recorded, null);
+        return recorded;
+      })
+      .immediate();
+    if (changes.length > 0) this.opts.announce(changes, iface);
+  }
+
+  /** A frame that names another host than the one that sent it: logged (at most once a minute per interface), never evidence. */
+  private spoofHint(r: RawSighting, iface: string): void {
+    const now = Date.now();
+    if (now - (this.hintLogged.get(iface) ?? 0) < HINT_LOG_MS) return;
+    this.hintLogged.set(iface, now);
+    log.warn("passive watch ignored a frame that speaks for another host (spoofing?)", { iface, source: r.source, sender: r.ethSrc, claims: r.mac });
+  }
+
+  /**
+   * A DHCP server's reply: whether it may count as a sighting of its client. Unknown servers are
+   * learned on first sight (only from a reply to a client that was heard asking), others are rogue.
+   */
+  private serverReply(r: RawSighting, iface: string, alerts: Alert[]): boolean {
+    const known = this.opts.config().known_infrastructure;
+    let verdict = judgeServer(r, known);
+    const asked = this.memory.heard(r.mac) !== undefined;
+    if (verdict === "learn" && asked && (r.dhcpType === 2 || r.dhcpType === 5)) {
+      const server = serverOf(r)!;
+      this.persist({ ...known, dhcp_servers: [...known.dhcp_servers, server] }, `DHCP server ${server.server_id} at ${server.mac}`);
+      verdict = "known";
+    }
+    if (verdict === "rogue") {
+      const server = serverOf(r)!;
+      if (this.alerts.once(`rogue_dhcp:${server.mac}:${server.server_id}`) && this.budget.allow(`rogue_dhcp:${iface}`, ROGUE_ALERTS_PER_HOUR)) {
+        const names = known.dhcp_servers.map((k) => `${k.server_id} (${k.mac})`).join(", ");
+        alerts.push({
+          type: "rogue_dhcp_server",
+          severity: "critical",
+          who: { ip: server.server_id, mac: server.mac },
+          description: `A DHCP server that is not the known one answers on ${iface}: ${server.server_id} from ${server.mac} (known: ${names}); its clients may get a hostile gateway or DNS`,
+          old_value: names,
+          new_value: `${server.server_id} ${server.mac}`,
+        });
+      }
+      return false;
+    }
+    // Only the known server's ACK of a client that was itself heard names anybody.
+    return verdict === "known" && r.dhcpType === 5 && asked;
   }
 
   private async run(fd: number): Promise<void> {
@@ -199,12 +328,24 @@ export class PassiveWatch {
     const cfg = this.opts.config();
     const excluded = parseExclusions(cfg.exclude);
     const byIface = new Map<string, Sighting[]>();
+    const alerts = new Map<string, Alert[]>();
     for (const r of raw) {
       const w = this.watched.get(r.ifindex);
-      if (!w || this.ownMacs.has(r.mac) || isExcludedMac(r.mac, excluded)) continue;
+      if (!w || this.ownMacs.has(r.mac) || this.ownMacs.has(r.ethSrc) || isExcludedMac(r.mac, excluded)) continue;
       // Replies to our own probes are the scan's business, not a passive sighting.
       if (r.source === "arp" && r.arpOp === 2 && r.auxIp && this.ownIps.has(r.auxIp)) continue;
-      this.memory.note(r);
+      if (r.source === "dhcp" && r.dhcpOp === 2) {
+        const list = alerts.get(w.name) ?? [];
+        alerts.set(w.name, list);
+        if (!this.serverReply(r, w.name, list)) continue;
+      } else if (r.ethSrc !== r.mac) {
+        this.spoofHint(r, w.name);
+        continue;
+      } else {
+        this.memory.note(r);
+        const gateway = this.gateways.get(w.name);
+        if (r.source === "arp" && gateway && r.ip === gateway && !cfg.known_infrastructure.gateways.some((g) => g.ip === gateway)) this.learnGateway(gateway, r.mac);
+      }
       let ip = r.ip ?? (r.source === "dhcp" && r.dhcpType === 3 ? r.auxIp : null);
       if (ip !== null && !this.inScope(ip, w, excluded)) ip = null;
       if (ip !== null && this.ownIps.has(ip)) continue;
@@ -214,8 +355,10 @@ export class PassiveWatch {
       list.push(toSighting(s, ip, w.name, !r.hostname && s.hostname !== null));
       byIface.set(w.name, list);
     }
+    for (const [iface, list] of alerts) if (list.length > 0) this.writeAlerts(list, iface);
     for (const [iface, sightings] of byIface) {
       const now = isoNow();
+      const known = this.opts.config().known_infrastructure;
       const refusedMacs: string[] = [];
       const result = this.opts.db
         .transaction(() => {
@@ -233,6 +376,14 @@ export class PassiveWatch {
                 if (a !== "admit") refusedMacs.push(s.mac);
                 return a;
               },
+              present: (mac) => {
+                const heard = this.memory.heard(mac);
+                return heard !== undefined && Date.now() - heard < PRESENT_MS;
+              },
+              claim: (mac) => this.claims.claim(mac),
+              once: (key) => this.alerts.once(key),
+              budget: (kind) => this.budget.allow(`${kind}:${iface}`, GATEWAY_CLAIMS_PER_HOUR),
+              gateways: known.gateways,
             },
             now,
           );
@@ -273,6 +424,7 @@ export function toSighting(r: RawSighting, ip: string | null, iface: string, hos
     vendor: lookupVendor(r.mac),
     hostname,
     hostname_source: hostname ? (r.source === "mdns" && !hostnameFromDhcp ? "mdns" : "dhcp") : null,
+    mdns_name: hostname && r.source === "mdns" && !hostnameFromDhcp ? hostname : null,
     device_type: type?.type ?? null,
     device_type_source: type?.source ?? null,
     os_name: os?.os ?? null,

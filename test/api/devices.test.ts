@@ -47,6 +47,8 @@ describe("GET /api/devices", () => {
         "times_seen", "label", "zone", "is_trusted", "notes", "risk_level", "risk_score", "threat_summary", "open_ports",
         // The evidence of the name and type, and what the device announced (passive watch).
         "hostname_source", "device_type_source", "os_source", "model", "mdns_services",
+        // Trust that a frame cannot steal (issue 16): trusted, untrusted or pending.
+        "trust",
       ].sort(),
     );
     const seed = DEVICES[3];
@@ -297,6 +299,23 @@ describe("PUT /api/devices/{id}", () => {
     expect((await api.get(`/api/devices/${id}`)).body.zone).toBe("Living room");
     expect((await api.get("/api/zones")).body).toContain("Living room");
     expect((await api.get("/api/devices?zone=Living%20room")).body.map((d: any) => d.id)).toEqual([id]);
+  });
+
+  test('a pending trust (a trusted device re-identified on one piece of evidence) is settled by {"is_trusted": true} or false, and audited', async () => {
+    const id = idOf("192.168.1.30");
+    server.ctx.db.query("UPDATE devices SET is_trusted = 0, trust_pending = 1 WHERE id = ?").run(id);
+    expect((await api.get(`/api/devices/${id}`)).body).toMatchObject({ is_trusted: false, trust: "pending" });
+    // Other fields leave it pending.
+    expect((await put(id, { notes: "Whose is this?" })).body).toMatchObject({ trust: "pending", is_trusted: false });
+    const confirmed = await put(id, { is_trusted: true });
+    expect(confirmed.status).toBe(200);
+    expect(confirmed.body).toMatchObject({ is_trusted: true, trust: "trusted" });
+    expect((await lastAudit()).details.changes).toEqual({ is_trusted: { old: false, new: true }, trust: { old: "pending", new: "trusted" } });
+    server.ctx.db.query("UPDATE devices SET is_trusted = 0, trust_pending = 1 WHERE id = ?").run(id);
+    const declined = await put(id, { is_trusted: false });
+    expect(declined.body).toMatchObject({ is_trusted: false, trust: "untrusted" });
+    expect((await lastAudit()).details.changes).toEqual({ trust: { old: "pending", new: "untrusted" } });
+    await put(id, { notes: null });
   });
 
   test('"" and null clear a field (stored as NULL); text is trimmed', async () => {

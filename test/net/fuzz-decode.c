@@ -5,14 +5,15 @@
  * together with every native C file. Reads hex frames (one per line) on stdin; each
  * frame, every truncation of it and many random mutations are decoded from
  * heap buffers of exactly their length, so any read past the end aborts.
- * Prints "ok <decoded> <rejected>" on success.
+ * Prints "ok <decoded> <rejected> <answered> <sighted> <queued> <server replies> <spoof hints>"
+ * on success; aborts when a sighting's sender is not the frame's Ethernet source.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "../../native/argus.h"
 
-static unsigned long ok_count, rejected, sighted;
+static unsigned long ok_count, rejected, sighted, servers, spoof_hints;
 static argus_sweep *offline;
 static argus_listener *listener;
 
@@ -33,8 +34,22 @@ static void decode_exact(const uint8_t *src, size_t len)
 	(void)argus_sweep_inject(offline, ARGUS_METHOD_ARP, buf, len);
 	(void)argus_sweep_inject(offline, ARGUS_METHOD_ICMP, buf, len);
 	struct argus_sighting s;
-	if (argus_decode_sighting(buf, len, &s) == ARGUS_DECODE_OK)
+	if (argus_decode_sighting(buf, len, &s) == ARGUS_DECODE_OK) {
 		sighted++;
+		/* The sender's address is the frame's own Ethernet source, whatever the payload claims. */
+		if (len < 12 || memcmp(s.eth_src, buf + 6, 6) != 0)
+			abort();
+		if (s.source == ARGUS_SRC_DHCP && s.dhcp_op == 2) {
+			if (s.dhcp_type != 2 && s.dhcp_type != 5 && s.dhcp_type != 6)
+				abort(); /* only OFFER, ACK and NAK of a server are passed up */
+			if (s.server_id[0] | s.server_id[1] | s.server_id[2] | s.server_id[3])
+				servers++;
+		}
+		if (memcmp(s.eth_src, s.mac, 6) != 0)
+			spoof_hints++;
+		if (s.hostname_len > sizeof s.hostname || s.services_len > sizeof s.services || s.prl_len > sizeof s.prl)
+			abort();
+	}
 	(void)argus_listen_inject(listener, 1, buf, len);
 	free(buf);
 }
@@ -92,6 +107,6 @@ int main(void)
 	while ((n = argus_listen_read(listener, queued, 64)) > 0)
 		drained += n;
 	argus_listen_close(listener);
-	printf("ok %lu %lu %u %lu %u\n", ok_count, rejected, got, sighted, drained);
+	printf("ok %lu %lu %u %lu %u %lu %lu\n", ok_count, rejected, got, sighted, drained, servers, spoof_hints);
 	return 0;
 }

@@ -38,7 +38,7 @@ test("decoders are clean under AddressSanitizer and UBSan", () => {
     const run = spawnSync(exe, [], { input, encoding: "utf8", env: { ...process.env, ASAN_OPTIONS: "detect_leaks=1:abort_on_error=0", UBSAN_OPTIONS: "print_stacktrace=1" } });
     expect(run.stderr).toBe("");
     expect(run.status).toBe(0);
-    const [word, decoded, rejected, answered, sighted, queued] = run.stdout.trim().split(" ");
+    const [word, decoded, rejected, answered, sighted, queued, servers, spoofHints] = run.stdout.trim().split(" ");
     expect(word).toBe("ok");
     expect(Number(decoded)).toBeGreaterThan(frames.length);
     expect(Number(rejected)).toBeGreaterThan(0);
@@ -47,6 +47,9 @@ test("decoders are clean under AddressSanitizer and UBSan", () => {
     // DHCP, mDNS and ARP sightings were decoded and went through the listener's queue.
     expect(Number(sighted)).toBeGreaterThan(passive.length);
     expect(Number(queued)).toBeGreaterThan(0);
+    // Servers' replies with option 54, and DHCP whose chaddr is not the sender, reached the new fields.
+    expect(Number(servers)).toBeGreaterThan(0);
+    expect(Number(spoofHints)).toBeGreaterThan(0);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

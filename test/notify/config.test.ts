@@ -140,6 +140,16 @@ describe("routing and quiet hours", () => {
     expect(routeChange(change("device_added", "warning"), null, { ...cfg, muted_devices: ["aa:bb:cc:dd:ee:ff"] })).toEqual([]);
   });
 
+  test("the spoofing alerts of the passive watch (issue 16) are change types a rule can name; a made-up one is refused", () => {
+    const spoofing = ["ip_conflict", "gateway_changed", "rogue_dhcp_server", "rogue_router_advert", "address_hopping", "identity_conflict"];
+    const r = validateNotifications({ channels: [hook], rules: [{ channels: ["hooks"], change_types: spoofing, min_severity: "critical" }] });
+    expect(r.ok).toBe(true);
+    const only = (r as { value: NotificationsConfig }).value;
+    expect(routeChange(change("rogue_dhcp_server", "critical"), null, only)).toEqual([{ channel: "hooks", digest: false }]);
+    expect(routeChange(change("ip_conflict", "warning"), null, only)).toEqual([]);
+    expect(refusal({ channels: [hook], rules: [{ channels: ["hooks"], change_types: ["arp_spoofing"] }] }).field).toBe("notifications.rules[0].change_types[0]");
+  });
+
   test("quiet hours across midnight hold lower severities until they end", () => {
     const at = (h: number, m = 0) => new Date(2026, 0, 15, h, m).getTime();
     const q = { start: "23:00", end: "07:00", min_severity: "high" as const };

@@ -35,6 +35,8 @@ describe("GET /metrics", () => {
     }
     // Nothing that only ever reads NaN under Bun.
     expect(res.text).not.toMatch(/ NaN$|Nan$/m);
+    // Every change type has its series from the start, the spoofing alerts of the passive watch included.
+    for (const type of ["ip_conflict", "gateway_changed", "rogue_dhcp_server", "address_hopping", "identity_conflict"]) expect(res.text).toContain(`argus_changes_total{type="${type}"} 0`);
     const dashboard = JSON.parse(readFileSync(resolve(import.meta.dir, "../../scripts/grafana/argus-dashboard.json"), "utf8"));
     const used = new Set<string>();
     for (const p of dashboard.panels) for (const t of p.targets) for (const m of t.expr.matchAll(/\b((?:argus|process)_[a-z0-9_]+)/g)) used.add(m[1]);

@@ -18,10 +18,23 @@ describe("passive decoders", () => {
     expect(s.ip).toBe("10.0.0.5");
   });
 
-  test("a server's OFFER says nothing about a client yet (ignored)", () => {
-    const f = dhcpFrame("3c:07:54:01:02:03", { type: 2 });
-    f[14 + 20 + 8] = 2; // BOOTREPLY
-    expect(decodeSighting(f).status).toBe("ignored");
+  test("a server's OFFER and ACK are passed up with the server's identity: option 54, Ethernet and IPv4 source", () => {
+    for (const type of [2, 5, 6]) {
+      const { status, sighting: s } = decodeSighting(dhcpFrame("3c:07:54:01:02:03", { type, srcMac: "00:1d:0f:00:00:01", srcIp: "10.0.0.1", reply: { yiaddr: "10.0.0.50", serverId: "10.0.0.1" } }));
+      expect(status).toBe("ok");
+      expect(s).toMatchObject({ source: "dhcp", dhcpOp: 2, dhcpType: type, mac: "3c:07:54:01:02:03", ethSrc: "00:1d:0f:00:00:01", srcIp: "10.0.0.1", serverId: "10.0.0.1", ip: "10.0.0.50" });
+    }
+    // Other server replies (a DHCPLEASEQUERY answer, type 10) say nothing we use.
+    expect(decodeSighting(dhcpFrame("3c:07:54:01:02:03", { type: 10, reply: { yiaddr: "10.0.0.50" } })).status).toBe("ignored");
+    // Option 54 of the wrong size is not a server identifier.
+    expect(decodeSighting(dhcpFrame("3c:07:54:01:02:03", { type: 5, reply: { yiaddr: "10.0.0.50" }, extra: [54, 2, 10, 0] })).sighting.serverId).toBeNull();
+  });
+
+  test("a DHCP message's chaddr and its Ethernet source are both reported (they differ in a spoofed INFORM)", () => {
+    const { status, sighting: s } = decodeSighting(dhcpFrame("3c:07:54:01:02:03", { type: 8, srcMac: "02:66:66:66:66:66", ciaddr: "10.0.0.66", hostname: "victim" }));
+    expect(status).toBe("ok");
+    expect(s).toMatchObject({ mac: "3c:07:54:01:02:03", ethSrc: "02:66:66:66:66:66", srcIp: "10.0.0.66", serverId: null, hostname: "victim" });
+    expect(decodeSighting(dhcpFrame("3c:07:54:01:02:03", { type: 3 })).sighting).toMatchObject({ mac: "3c:07:54:01:02:03", ethSrc: "3c:07:54:01:02:03", srcIp: null });
   });
 
   test("mDNS announcement: host name, service types, _device-info model", () => {
@@ -35,7 +48,7 @@ describe("passive decoders", () => {
       ]),
     );
     expect(status).toBe("ok");
-    expect(s).toMatchObject({ source: "mdns", mac: "00:11:32:aa:bb:cc", ip: "10.0.0.7", hostname: "nas", model: "DS920+", mdnsResponse: true });
+    expect(s).toMatchObject({ source: "mdns", mac: "00:11:32:aa:bb:cc", ethSrc: "00:11:32:aa:bb:cc", srcIp: "10.0.0.7", ip: "10.0.0.7", hostname: "nas", model: "DS920+", mdnsResponse: true });
     expect(s.services).toEqual(["_smb._tcp", "_afpovertcp._tcp"]);
   });
 
@@ -48,7 +61,7 @@ describe("passive decoders", () => {
   test("gratuitous ARP: sender MAC and IP; an ARP probe from 0.0.0.0 is ignored", () => {
     const { status, sighting: s } = decodeSighting(gratuitousArp("02:aa:bb:cc:dd:ee", "10.0.0.9"));
     expect(status).toBe("ok");
-    expect(s).toMatchObject({ source: "arp", mac: "02:aa:bb:cc:dd:ee", ip: "10.0.0.9", auxIp: "10.0.0.9" });
+    expect(s).toMatchObject({ source: "arp", mac: "02:aa:bb:cc:dd:ee", ethSrc: "02:aa:bb:cc:dd:ee", srcIp: null, ip: "10.0.0.9", auxIp: "10.0.0.9" });
     expect(s.flags).toContain("localAdmin");
     expect(decodeSighting(gratuitousArp("02:aa:bb:cc:dd:ee", "0.0.0.0")).status).toBe("ignored");
   });

@@ -23,25 +23,41 @@ export function udpFrame(o: { srcMac: string; dstMac?: string; srcIp: string; ds
   return new Uint8Array([...mac(o.dstMac ?? "ff:ff:ff:ff:ff:ff"), ...mac(o.srcMac), 0x08, 0x00, ...iph, ...udp]);
 }
 
-export type DhcpOptions = { type: number; hostname?: string; requested?: string; prl?: number[]; vendor?: string; ciaddr?: string; extra?: number[] };
+export type DhcpOptions = {
+  type: number;
+  hostname?: string;
+  requested?: string;
+  prl?: number[];
+  vendor?: string;
+  ciaddr?: string;
+  extra?: number[];
+  /** Ethernet source when it is not the client's own MAC (a spoofer, or a server's reply). */
+  srcMac?: string;
+  srcIp?: string;
+  /** A server's reply (BOOTREPLY, from port 67 to 68) handing out `yiaddr`, with option 54. */
+  reply?: { yiaddr: string; serverId?: string };
+};
 
-/** A client's DHCP message (DISCOVER = 1, REQUEST = 3) as a broadcast frame. */
+/** A client's DHCP message (DISCOVER = 1, REQUEST = 3, INFORM = 8) or a server's reply (OFFER = 2, ACK = 5) as a broadcast frame. */
 export function dhcpFrame(clientMac: string, o: DhcpOptions): Uint8Array {
   const bootp = new Array(236).fill(0);
-  bootp[0] = 1;
+  bootp[0] = o.reply ? 2 : 1;
   bootp[1] = 1;
   bootp[2] = 6;
   bootp.splice(4, 4, 0x12, 0x34, 0x56, 0x78);
   if (o.ciaddr) bootp.splice(12, 4, ...ip(o.ciaddr));
+  if (o.reply) bootp.splice(16, 4, ...ip(o.reply.yiaddr));
   bootp.splice(28, 6, ...mac(clientMac));
   const opts: number[] = [0x63, 0x82, 0x53, 0x63, 53, 1, o.type];
+  if (o.reply?.serverId) opts.push(54, 4, ...ip(o.reply.serverId));
   const str = (s: string) => [...new TextEncoder().encode(s)];
   if (o.requested) opts.push(50, 4, ...ip(o.requested));
   if (o.hostname !== undefined) opts.push(12, str(o.hostname).length, ...str(o.hostname));
   if (o.prl) opts.push(55, o.prl.length, ...o.prl);
   if (o.vendor) opts.push(60, str(o.vendor).length, ...str(o.vendor));
   opts.push(...(o.extra ?? []), 255);
-  return udpFrame({ srcMac: clientMac, srcIp: o.ciaddr ?? "0.0.0.0", dstIp: "255.255.255.255", sport: 68, dport: 67, payload: [...bootp, ...opts] });
+  const [sport, dport] = o.reply ? [67, 68] : [68, 67];
+  return udpFrame({ srcMac: o.srcMac ?? clientMac, srcIp: o.srcIp ?? o.ciaddr ?? "0.0.0.0", dstIp: "255.255.255.255", sport, dport, payload: [...bootp, ...opts] });
 }
 
 /** DNS name in wire form, uncompressed. */
@@ -89,6 +105,14 @@ export function gratuitousArp(hostMac: string, hostIp: string, op = 1): Uint8Arr
   ]);
 }
 
+/** An ARP reply sent to one host: "`senderIp` is at `senderMac`" (the classic ARP-poisoning frame). */
+export function arpReply(senderMac: string, senderIp: string, targetMac: string, targetIp: string): Uint8Array {
+  return new Uint8Array([
+    ...mac(targetMac), ...mac(senderMac), 0x08, 0x06,
+    0, 1, 0x08, 0x00, 6, 4, 0, 2, ...mac(senderMac), ...ip(senderIp), ...mac(targetMac), ...ip(targetIp),
+  ]);
+}
+
 /**
  * Valid and hostile DHCP/mDNS frames: truncated, option lengths past the end, compression loops
  * (a pointer to itself, two pointers to each other, a forward pointer), labels past the end,
@@ -121,6 +145,9 @@ export function passiveCorpus(): { name: string; frame: Uint8Array }[] {
     { name: "mdns txt string past rdata", frame: withPayload([...header(0, 1), ...dnsName("x._device-info._tcp.local"), 0, 16, 0, 1, 0, 0, 0, 1, 0, 3, 50, 0x6d, 0x6f]) },
     { name: "udp length beyond ip", frame: (() => { const f = dhcpFrame(m, { type: 1 }); f[14 + 20 + 4] = 0xff; f[14 + 20 + 5] = 0xff; return f; })() },
     { name: "ip total length below header", frame: (() => { const f = dhcpFrame(m, { type: 1 }); f[16] = 0; f[17] = 10; return f; })() },
+    { name: "dhcp offer from a server", frame: dhcpFrame(m, { type: 2, srcMac: "00:1d:0f:00:00:01", srcIp: "10.0.0.1", reply: { yiaddr: "10.0.0.50", serverId: "10.0.0.1" } }) },
+    { name: "dhcp inform with a foreign chaddr", frame: dhcpFrame(m, { type: 8, srcMac: "02:66:66:66:66:66", ciaddr: "10.0.0.66", hostname: "victim" }) },
+    { name: "dhcp server id option too short", frame: dhcpFrame(m, { type: 5, reply: { yiaddr: "10.0.0.50" }, extra: [54, 2, 10, 0] }) },
   ];
   // Every truncation of the valid DHCP and mDNS frames is exercised by the harness itself.
   return out;

@@ -77,6 +77,9 @@ describe.skipIf(!root)("UI: every page on desktop and phone, light and dark (Chr
     ({ session } = await adminWithKey(server, "Home Assistant"));
     const db = new Database(join(server.dataDir, DB_FILE));
     seedInventory(db);
+    // Device 1 is a trusted device re-identified on one piece of evidence (issue 16): its page shows
+    // the pending-trust card in every size and scheme.
+    db.query("UPDATE devices SET is_trusted = 0, trust_pending = 1 WHERE id = 1").run();
     db.close();
     for (const [size, viewport] of Object.entries(VIEWPORTS)) {
       for (const scheme of ["light", "dark"] as const) {
@@ -182,6 +185,29 @@ describe.skipIf(!root)("UI: every page on desktop and phone, light and dark (Chr
     expect(await menu.getAttribute("aria-expanded")).toBe("true");
     await Promise.all([page.waitForURL(server.inside + "/changes"), changes.click()]);
     await page.getByRole("heading", { name: "Changes", level: 1 }).waitFor();
+    await context.close();
+  });
+
+  test("a pending trust: a badge in the device list, a card on the device page whose Confirm trust settles it", async () => {
+    const context = await browser.newContext();
+    await context.addCookies([{ name: "argus_session", value: session.cookies.get("argus_session")!, url: server.inside }]);
+    const page = await context.newPage();
+    const ip = (await session.get("/api/devices/1")).body.ip_address;
+    await page.goto(`${server.inside}/devices?q=${ip}`);
+    const row = page.locator("table.devices tbody tr", { hasText: ip }).first();
+    await row.locator(".hint.warn", { hasText: "trust pending" }).waitFor();
+    await page.goto(server.inside + "/devices/1");
+    await page.getByRole("heading", { name: "Trust pending" }).waitFor();
+    // Saving the owner's notes leaves the decision open.
+    await page.fill("#d-notes", "Checked the MAC with Anna");
+    await page.getByRole("button", { name: "Save" }).click();
+    await page.locator(".toast", { hasText: "Saved" }).waitFor();
+    expect((await session.get("/api/devices/1")).body).toMatchObject({ trust: "pending", notes: "Checked the MAC with Anna" });
+    await page.getByRole("button", { name: "Confirm trust" }).click();
+    await page.locator(".toast", { hasText: "Trust confirmed" }).waitFor();
+    await page.getByRole("heading", { name: "Trust pending" }).waitFor({ state: "detached" });
+    expect((await session.get("/api/devices/1")).body).toMatchObject({ trust: "trusted", is_trusted: true });
+    expect(await page.locator("#d-trusted").isChecked()).toBe(true);
     await context.close();
   });
 });

@@ -23,6 +23,8 @@ export type Device = {
   label: string | null;
   zone: string | null;
   is_trusted: boolean;
+  /** "pending": re-identified under a new MAC by one piece of evidence, until the owner confirms. */
+  trust?: "trusted" | "untrusted" | "pending";
   notes: string | null;
   risk_level: string;
   risk_score: number;

@@ -1,5 +1,6 @@
 // How times, durations and sizes read in the UI.
 import { signal } from "@preact/signals";
+import type { ChangeType } from "../../inventory/observation.ts";
 
 /** Ticks every 30 s so relative times ("3 min ago") stay true without reloading. */
 export const now = signal(Date.now());
@@ -55,7 +56,7 @@ export const plural = (n: number, one: string, many = `${one}s`) => `${n.toLocal
 
 export const humanize = (s: string) => s.replaceAll("_", " ");
 
-const CHANGE_LABELS: Record<string, string> = {
+const CHANGE_LABELS: Record<ChangeType, string> = {
   device_added: "New device",
   device_removed: "Went offline",
   device_returned: "Back online",
@@ -65,6 +66,13 @@ const CHANGE_LABELS: Record<string, string> = {
   port_opened: "Port opened",
   port_closed: "Port closed",
   service_changed: "Service changed",
+  sighting_flood: "Sighting flood",
+  ip_conflict: "IP conflict",
+  gateway_changed: "Gateway changed",
+  rogue_dhcp_server: "Rogue DHCP server",
+  rogue_router_advert: "Rogue router advert",
+  address_hopping: "Address hopping",
+  identity_conflict: "Identity conflict",
 };
 
-export const changeLabel = (type: string) => CHANGE_LABELS[type] ?? humanize(type);
+export const changeLabel = (type: string) => CHANGE_LABELS[type as ChangeType] ?? humanize(type);

@@ -2,6 +2,7 @@
 // /changes: the timeline of what the scans noticed, filtered by type, severity and acknowledged;
 // acknowledge one, or every change shown.
 import { useEffect, useState } from "preact/hooks";
+import { CHANGE_TYPES } from "../../../inventory/observation.ts";
 import { list, post, query } from "../api.ts";
 import { changeLabel, humanize, plural } from "../format.ts";
 import { toast } from "../toast.ts";
@@ -9,7 +10,8 @@ import { Empty, Loading, Page, Pager, SeverityBadge, Time, useLoad } from "../ui
 
 type Change = { id: number; scan_id: number | null; device_id: number | null; device_ip: string | null; device_mac: string | null; change_type: string; severity: string; old_value: string | null; new_value: string | null; description: string; detected_at: string; acknowledged: boolean };
 
-const TYPES = ["device_added", "device_removed", "device_returned", "ip_changed", "mac_rotated", "mac_changed_for_ip", "port_opened", "port_closed", "service_changed"];
+// The one enumeration of change types (also the API's ChangeType): a new type is a filter here at once.
+const TYPES: readonly string[] = CHANGE_TYPES;
 const SEVERITIES = ["critical", "high", "medium", "low", "warning", "info"];
 const LIMIT = 50;
 

@@ -123,8 +123,9 @@ export function DeviceDetail() {
             <dd>{device.times_seen.toLocaleString()}</dd>
           </dl>
         </section>
-        <EditForm device={device} onSaved={(d) => setDevice({ ...device, ...d })} />
+        <EditForm key={device.trust} device={device} onSaved={(d) => setDevice({ ...device, ...d })} />
       </div>
+      {device.trust === "pending" && <PendingTrust device={device} onSaved={(d) => setDevice({ ...device, ...d })} />}
 
       <section class="card" aria-labelledby="ports-h">
         <h2 id="ports-h">Open ports</h2>
@@ -237,6 +238,39 @@ export function DeviceDetail() {
   );
 }
 
+/** A trusted device re-identified under a new MAC by one piece of evidence: the owner decides. */
+function PendingTrust({ device, onSaved }: { device: Detail; onSaved: (d: Device) => void }) {
+  const [busy, setBusy] = useState(false);
+  const decide = async (trusted: boolean) => {
+    setBusy(true);
+    try {
+      onSaved(await put<Device>(`/api/devices/${device.id}`, { is_trusted: trusted }));
+      toast(trusted ? "Trust confirmed" : "Trust declined");
+    } catch {
+      // shown as a toast
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <section class="card" role="alert" aria-labelledby="pending-h">
+      <h2 id="pending-h">Trust pending</h2>
+      <p>
+        This trusted device now answers from the MAC {device.mac_address}, and only one piece of evidence (such as its DHCP host name) says that it is the same device. Anyone on
+        the network can send that name. Confirm only if you know it is your device; see its changes below.
+      </p>
+      <div class="row-actions">
+        <button type="button" disabled={busy} onClick={() => void decide(true)}>
+          Confirm trust
+        </button>
+        <button type="button" class="secondary" disabled={busy} onClick={() => void decide(false)}>
+          Not my device
+        </button>
+      </div>
+    </section>
+  );
+}
+
 function EditForm({ device, onSaved }: { device: Detail; onSaved: (d: Device) => void }) {
   const [zones] = useLoad(() => get<string[]>("/api/zones"), []);
   const [busy, setBusy] = useState(false);
@@ -245,7 +279,10 @@ function EditForm({ device, onSaved }: { device: Detail; onSaved: (d: Device) =>
     const f = new FormData(e.currentTarget as HTMLFormElement);
     setBusy(true);
     try {
-      const d = await put<Device>(`/api/devices/${device.id}`, { label: String(f.get("label")).trim(), zone: String(f.get("zone")).trim(), is_trusted: f.get("is_trusted") === "on", notes: String(f.get("notes")) });
+      const trusted = f.get("is_trusted") === "on";
+      // An untouched box on a pending device leaves the decision open (is_trusted settles it either way).
+      const trust = device.trust === "pending" && !trusted ? {} : { is_trusted: trusted };
+      const d = await put<Device>(`/api/devices/${device.id}`, { label: String(f.get("label")).trim(), zone: String(f.get("zone")).trim(), ...trust, notes: String(f.get("notes")) });
       onSaved(d);
       toast("Saved");
     } catch {

@@ -201,6 +201,11 @@ function DeviceRow({ d, onChange }: { d: Device; onChange: (d: Device) => void }
           <TypeIcon type={d.device_type} />
           <a href={`/devices/${d.id}`}>{displayName(d)}</a>
           {d.is_trusted && <span class="hint ok">trusted</span>}
+          {d.trust === "pending" && (
+            <span class="hint warn" title="Linked to a trusted device under a new MAC by one piece of evidence only: confirm it on the device page if it really is that device">
+              trust pending
+            </span>
+          )}
           {d.zone && <span class="hint">{d.zone}</span>}
         </div>
       </td>
