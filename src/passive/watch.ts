@@ -222,6 +222,9 @@ export class PassiveWatch {
         })
         .immediate();
       for (const mac of refusedMacs) this.memory.forget(mac);
+      // Recorded devices (known, or admitted) stay in memory however many flood MACs follow.
+      const refused = new Set(refusedMacs);
+      for (const s of sightings) if (s.ip !== null && !refused.has(s.mac)) this.memory.keep(s.mac);
       if (result.changes.length > 0) this.opts.announce(result.changes, iface);
     }
   }
