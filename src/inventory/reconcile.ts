@@ -195,6 +195,7 @@ class Reconciler {
         .run(deviceId, p.port, p.service, p.product, p.version, p.tls ? 1 : 0, p.banner, JSON.stringify(p.extra), this.now, this.now, p.identified ? 1 : 0);
     }
     this.db.query("UPDATE devices SET ports_known = 1 WHERE id = ?").run(deviceId);
+    this.w.storeServiceFingerprint(deviceId);
   }
 
   private assessRisk(deviceId: number): void {
