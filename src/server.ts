@@ -54,7 +54,7 @@ export async function startServer(settings: Settings): Promise<RunningServer> {
     serving.release();
     throw e;
   }
-  ctx.passive = PassiveWatch.start({ db, config: ctx.config, sink: ctx.notifier, announce: ctx.announce });
+  ctx.passive = PassiveWatch.start({ db, config: ctx.config, sink: ctx.notifier, announce: ctx.announce, floodDigestMs: settings.floodDigestMs });
   // Sends what is queued, also what a previous run committed but had not sent yet.
   ctx.notifier.start();
   const server = app.server!;

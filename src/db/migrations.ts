@@ -314,7 +314,7 @@ export const migrations: Migration[] = [
   },
   {
     version: 15,
-    description: "rotation candidates by index: normalised hostname key, DHCP and service fingerprints",
+    description: "sighting floods: rotation candidates by index (hostname key, DHCP and service fingerprints), newcomers held back",
     // A frame from an unknown randomised MAC looks for the known device it may be (identity.ts
     // findRotated); reading every device row for it let a flood of such frames freeze the server.
     // hostname_key is the first label of the name, trimmed and lower-cased (ASCII), like
@@ -327,6 +327,10 @@ export const migrations: Migration[] = [
           ELSE trim(hostname, char(32, 9, 10, 11, 12, 13)) END)
       ) VIRTUAL;
       ALTER TABLE devices ADD COLUMN service_fingerprint TEXT;
+      -- Epoch ms before which a passive newcomer is announced to nobody (no message of its own, no Home
+      -- Assistant entity): briefly for every newcomer, for good for a sighting flood's devices until a
+      -- DHCP handshake or a scan shows them real (passive/watch.ts).
+      ALTER TABLE devices ADD COLUMN announce_after_ms INTEGER;
       CREATE INDEX devices_rotation_hostname ON devices(hostname_key, last_seen) WHERE hostname_key IS NOT NULL;
       CREATE INDEX devices_rotation_dhcp ON devices(dhcp_fingerprint, mac_randomized, last_seen) WHERE dhcp_fingerprint IS NOT NULL;
       CREATE INDEX devices_rotation_services ON devices(service_fingerprint, last_seen) WHERE service_fingerprint IS NOT NULL;

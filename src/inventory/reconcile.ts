@@ -115,7 +115,7 @@ class Reconciler {
     this.db
       .query(
         `UPDATE devices SET ip_address = ?, status = 'online', last_seen = ?, times_seen = times_seen + 1, missed_scans = 0, last_scan_id = ?,
-           mac_address = coalesce(mac_address, ?), mac_randomized = ? WHERE id = ?`,
+           mac_address = coalesce(mac_address, ?), mac_randomized = ?, announce_after_ms = NULL WHERE id = ?`,
       )
       .run(primary.ip, this.now, this.scanId, mac, primary.mac_randomized ? 1 : 0, device.id);
     this.w.applyIdentity(device.id, scanIdentity(primary));

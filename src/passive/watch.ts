@@ -9,6 +9,11 @@
 //   link that flaps, or an interface that is deleted and created again, is followed without
 //   reopening anything (the socket is not bound to an interface).
 // - Off, with one log line, when `passive` is false or raw sockets are not allowed.
+// - A flood of new MACs must not become a flood of alerts: a passive newcomer is held back for
+//   SETTLE_MS (no message, no Home Assistant entity yet); when the flood cap trips, the newcomers still
+//   held and every device admitted while the flood lasts go into one digest message per channel
+//   (notify/queue.ts enqueueFloodDigest) and get no Home Assistant entity until a DHCP handshake or a
+//   scan shows them real. A device whose DHCP handshake was heard is announced at once.
 import type { Database } from "bun:sqlite";
 import { closeSync } from "node:fs";
 import type { AppConfig } from "../config/app-config.ts";
@@ -33,6 +38,13 @@ const REFRESH_MS = 5_000;
 const CHUNK = 256;
 /** A known device heard within this window is present: a new randomised MAC is not it. */
 const ROTATION_QUIET_MS = 60_000;
+/** How long a passive newcomer waits before it is announced, in case it is the start of a flood. */
+export const SETTLE_MS = 2000;
+/** A flood's digest goes out this long after its first device (ARGUS_FLOOD_DIGEST_MS). */
+export const DEFAULT_FLOOD_DIGEST_MS = 5 * 60_000;
+/** announce_after_ms of a flood's device: never, until shown real. */
+const NEVER = Number.MAX_SAFE_INTEGER;
+const NEWCOMER_TYPES = new Set(["device_added", "mac_changed_for_ip"]);
 
 export type PassiveOptions = {
   db: Database;
@@ -43,6 +55,8 @@ export type PassiveOptions = {
   announce: (changes: Change[], iface: string) => void;
   /** Override of the flood cap (new passive devices per minute per interface). */
   capPerMinute?: number;
+  /** When a flood's digest goes out after its first device (default DEFAULT_FLOOD_DIGEST_MS). */
+  floodDigestMs?: number;
 };
 
 type Watched = { ifindex: number; name: string; addrs: NetInterface[] };
@@ -59,6 +73,9 @@ export class PassiveWatch {
   private closed = false;
   private readonly memory = new SightingMemory();
   private readonly gate: FloodGate;
+  /** Per interface: newcomers' changes still held back (at most a minute's cap of them). */
+  private readonly held = new Map<string, { change: Change; at: number }[]>();
+  private syncTimer: ReturnType<typeof setTimeout> | null = null;
 
   private constructor(
     private readonly listener: NativeListener,
@@ -108,6 +125,7 @@ export class PassiveWatch {
     if (this.closed) return;
     this.closed = true;
     if (this.timer) clearInterval(this.timer);
+    if (this.syncTimer) clearTimeout(this.syncTimer);
     this.listener.close(); // joins the thread; the wake pipe reaches end-of-file
     await Promise.race([this.pump, Bun.sleep(1000)]);
     await this.busy;
@@ -198,6 +216,9 @@ export class PassiveWatch {
     for (const [iface, sightings] of byIface) {
       const now = isoNow();
       const refusedMacs: string[] = [];
+      /** How each admitted newcomer is announced: at once (DHCP handshake), held, or in the flood digest. */
+      const admitted = new Map<string, "now" | "held" | "flood">();
+      let heldAny = false;
       const result = this.opts.db
         .transaction(() => {
           const recorded = recordSightings(
@@ -210,14 +231,16 @@ export class PassiveWatch {
                 return heard === undefined || Date.now() - heard > ROTATION_QUIET_MS;
               },
               admitNew: (name, s) => {
-                const a = this.gate.admit(name, s.source === "dhcp");
+                const handshake = this.memory.handshake(s.mac) !== undefined;
+                const a = this.gate.admit(name, s.source === "dhcp", handshake);
                 if (a !== "admit") refusedMacs.push(s.mac);
+                else admitted.set(s.mac, handshake ? "now" : this.gate.flooding(name) ? "flood" : "held");
                 return a;
               },
             },
             now,
           );
-          this.opts.sink.enqueue(recorded.changes, null);
+          heldAny = this.queue(iface, recorded.changes, admitted, sightings, refusedMacs);
           return recorded;
         })
         .immediate();
@@ -226,7 +249,57 @@ export class PassiveWatch {
       const refused = new Set(refusedMacs);
       for (const s of sightings) if (s.ip !== null && !refused.has(s.mac)) this.memory.keep(s.mac);
       if (result.changes.length > 0) this.opts.announce(result.changes, iface);
+      if (heldAny) this.syncAfterSettling();
     }
+  }
+
+  /**
+   * Queues the chunk's notifications (inside its transaction) and marks who Home Assistant may see:
+   * newcomers held, a flood's devices (with the newcomers still held when it began) into its digest.
+   * Returns whether a newcomer was held back.
+   */
+  private queue(iface: string, changes: Change[], admitted: Map<string, "now" | "held" | "flood">, sightings: Sighting[], refused: string[]): boolean {
+    const db = this.opts.db;
+    const nowMs = Date.now();
+    const mode = (c: Change) => (c.device_mac && NEWCOMER_TYPES.has(c.change_type) ? admitted.get(c.device_mac) : undefined);
+    const flood: Change[] = [];
+    const held: Change[] = [];
+    const rest: Change[] = [];
+    for (const c of changes) {
+      const m = mode(c);
+      (m === "flood" ? flood : m === "held" ? held : rest).push(c);
+    }
+    const waiting = (this.held.get(iface) ?? []).filter((h) => nowMs - h.at < SETTLE_MS);
+    if (this.gate.flooding(iface)) {
+      flood.unshift(...waiting.map((h) => h.change));
+      waiting.length = 0;
+    }
+    waiting.push(...held.map((change) => ({ change, at: nowMs })));
+    this.held.set(iface, waiting);
+    const mark = db.query("UPDATE devices SET announce_after_ms = ? WHERE id = ?");
+    for (const c of held) if (c.device_id !== null) mark.run(nowMs + SETTLE_MS, c.device_id);
+    for (const c of flood) if (c.device_id !== null) mark.run(NEVER, c.device_id);
+    // A completed DHCP handshake shows a held-back or flood device real.
+    const skip = new Set(refused);
+    const real = db.query("UPDATE devices SET announce_after_ms = NULL WHERE mac_address = ? AND announce_after_ms IS NOT NULL");
+    for (const s of sightings) if (!skip.has(s.mac) && this.memory.handshake(s.mac) !== undefined) real.run(s.mac);
+    this.opts.sink.enqueue(rest, null);
+    if (held.length > 0) this.opts.sink.enqueue(held, null, { holdMs: SETTLE_MS });
+    if (flood.length > 0) this.opts.sink.enqueue(flood, null, { floodDigestMs: this.opts.floodDigestMs ?? DEFAULT_FLOOD_DIGEST_MS });
+    return held.length > 0;
+  }
+
+  /** Once held newcomers are due, bring Home Assistant's view up to date (they may appear there now). */
+  private syncAfterSettling(): void {
+    if (this.syncTimer || this.closed) return;
+    this.syncTimer = setTimeout(() => {
+      this.syncTimer = null;
+      if (this.closed) return;
+      try {
+        void Promise.resolve(this.opts.sink.publish([], null)).catch(() => {});
+      } catch {}
+    }, SETTLE_MS + 200);
+    this.syncTimer.unref?.();
   }
 
   private inScope(ip: string, w: Watched, excluded: ReturnType<typeof parseExclusions>): boolean {
