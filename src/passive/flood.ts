@@ -57,6 +57,18 @@ export class FloodGate {
     return "admit";
   }
 
+  /**
+   * Whether a newcomer heard only by ARP or mDNS is refused now (the interface is flooding); counts as
+   * pressure like a refusal. Lets the watch drop a flood's frames before any work on them.
+   */
+  refusesNewcomer(iface: string): boolean {
+    const now = this.clock();
+    const g = this.gate(iface, now);
+    if (!g.flooding) return false;
+    g.lastPressure = now;
+    return true;
+  }
+
   flooding(iface: string): boolean {
     return this.gates.get(iface)?.flooding ?? false;
   }

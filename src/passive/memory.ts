@@ -52,6 +52,11 @@ export class SightingMemory {
     return { probation: this.probation.size, kept: this.kept.size };
   }
 
+  /** Whether this MAC's sightings were recorded lately (it is a known or admitted device). */
+  isKept(mac: string): boolean {
+    return this.kept.get(mac) !== undefined;
+  }
+
   heard(mac: string): number | undefined {
     const e = this.peek(mac);
     return e && this.clock() - e.heard <= HINT_MS ? e.heard : undefined;

@@ -203,6 +203,9 @@ export class PassiveWatch {
       if (!w || this.ownMacs.has(r.mac) || isExcludedMac(r.mac, excluded)) continue;
       // Replies to our own probes are the scan's business, not a passive sighting.
       if (r.source === "arp" && r.arpOp === 2 && r.auxIp && this.ownIps.has(r.auxIp)) continue;
+      // During a flood a new MAC heard only by ARP or mDNS would be refused anyway: drop it before any
+      // work on it (the flood's frames are most of what arrives; known devices go on as usual).
+      if (r.source !== "dhcp" && this.gate.refusesNewcomer(w.name) && !this.memory.isKept(r.mac) && !this.known(r.mac)) continue;
       this.memory.note(r);
       let ip = r.ip ?? (r.source === "dhcp" && r.dhcpType === 3 ? r.auxIp : null);
       if (ip !== null && !this.inScope(ip, w, excluded)) ip = null;
@@ -300,6 +303,13 @@ export class PassiveWatch {
       } catch {}
     }, SETTLE_MS + 200);
     this.syncTimer.unref?.();
+  }
+
+  private knownMac: ReturnType<Database["query"]> | null = null;
+
+  private known(mac: string): boolean {
+    this.knownMac ??= this.opts.db.query("SELECT 1 FROM devices WHERE mac_address = ?");
+    return this.knownMac.get(mac) !== null;
   }
 
   private inScope(ip: string, w: Watched, excluded: ReturnType<typeof parseExclusions>): boolean {
