@@ -172,7 +172,7 @@ describe("refused restores", () => {
     const old = variant((db) => {
       // Undo migration 15 (its indexes use columns of 12), then 12, 11 and 10.
       for (const i of ["devices_rotation_hostname", "devices_rotation_dhcp", "devices_rotation_services"]) db.run(`DROP INDEX ${i}`);
-      for (const c of ["hostname_key", "service_fingerprint"]) db.run(`ALTER TABLE devices DROP COLUMN ${c}`);
+      for (const c of ["hostname_key", "service_fingerprint", "announce_after_ms"]) db.run(`ALTER TABLE devices DROP COLUMN ${c}`);
       for (const c of ["device_type_source", "os_source", "model", "dhcp_fingerprint", "mdns_services"]) db.run(`ALTER TABLE devices DROP COLUMN ${c}`);
       db.run("DROP TABLE notifications");
       db.run("DROP TABLE schedule_runs");
