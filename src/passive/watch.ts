@@ -205,7 +205,8 @@ export class PassiveWatch {
       if (r.source === "arp" && r.arpOp === 2 && r.auxIp && this.ownIps.has(r.auxIp)) continue;
       // During a flood a new MAC heard only by ARP or mDNS would be refused anyway: drop it before any
       // work on it (the flood's frames are most of what arrives; known devices go on as usual).
-      if (r.source !== "dhcp" && this.gate.refusesNewcomer(w.name) && !this.memory.isKept(r.mac) && !this.known(r.mac)) continue;
+      // (Pressure is counted only for newcomers: a known device's chatter must not prolong a flood.)
+      if (r.source !== "dhcp" && this.gate.flooding(w.name) && !this.memory.isKept(r.mac) && !this.known(r.mac) && this.gate.refusesNewcomer(w.name)) continue;
       this.memory.note(r);
       let ip = r.ip ?? (r.source === "dhcp" && r.dhcpType === 3 ? r.auxIp : null);
       if (ip !== null && !this.inScope(ip, w, excluded)) ip = null;
@@ -272,13 +273,15 @@ export class PassiveWatch {
       const m = mode(c);
       (m === "flood" ? flood : m === "held" ? held : rest).push(c);
     }
-    const waiting = (this.held.get(iface) ?? []).filter((h) => nowMs - h.at < SETTLE_MS);
+    const earlier = (this.held.get(iface) ?? []).filter((h) => nowMs - h.at < SETTLE_MS);
     if (this.gate.flooding(iface)) {
-      flood.unshift(...waiting.map((h) => h.change));
-      waiting.length = 0;
+      // The flood began: the newcomers still held (earlier ones, and this chunk's before the cap
+      // tripped) were its first devices.
+      flood.unshift(...earlier.map((h) => h.change), ...held.splice(0));
+      this.held.set(iface, []);
+    } else {
+      this.held.set(iface, [...earlier, ...held.map((change) => ({ change, at: nowMs }))]);
     }
-    waiting.push(...held.map((change) => ({ change, at: nowMs })));
-    this.held.set(iface, waiting);
     const mark = db.query("UPDATE devices SET announce_after_ms = ? WHERE id = ?");
     for (const c of held) if (c.device_id !== null) mark.run(nowMs + SETTLE_MS, c.device_id);
     for (const c of flood) if (c.device_id !== null) mark.run(NEVER, c.device_id);
@@ -295,13 +298,18 @@ export class PassiveWatch {
   /** Once held newcomers are due, bring Home Assistant's view up to date (they may appear there now). */
   private syncAfterSettling(): void {
     if (this.syncTimer || this.closed) return;
+    const last = Math.max(0, ...[...this.held.values()].flatMap((list) => list.map((h) => h.at)));
+    const wait = last + SETTLE_MS - Date.now();
+    if (wait < 0) return;
     this.syncTimer = setTimeout(() => {
       this.syncTimer = null;
       if (this.closed) return;
       try {
         void Promise.resolve(this.opts.sink.publish([], null)).catch(() => {});
       } catch {}
-    }, SETTLE_MS + 200);
+      // Newcomers held since this timer was set are due later: once more for them.
+      this.syncAfterSettling();
+    }, wait + 200);
     this.syncTimer.unref?.();
   }
 
