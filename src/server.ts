@@ -54,7 +54,14 @@ export async function startServer(settings: Settings): Promise<RunningServer> {
     serving.release();
     throw e;
   }
-  ctx.passive = PassiveWatch.start({ db, config: ctx.config, sink: ctx.notifier, announce: ctx.announce, learn: (known) => ctx.updateConfig({ known_infrastructure: known }) });
+  ctx.passive = PassiveWatch.start({
+    db,
+    config: ctx.config,
+    sink: ctx.notifier,
+    announce: ctx.announce,
+    learn: (known) => ctx.updateConfig({ known_infrastructure: known }),
+    floodDigestMs: settings.floodDigestMs,
+  });
   // Sends what is queued, also what a previous run committed but had not sent yet.
   ctx.notifier.start();
   const server = app.server!;

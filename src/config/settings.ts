@@ -23,6 +23,8 @@ export type Settings = {
   logLevel: LogLevel;
   /** ARGUS_NOTIFY_SCHEDULE: ms before a notification's first try, then between tries (tuning, tests). */
   notifySchedule?: number[];
+  /** ARGUS_FLOOD_DIGEST_MS: how long after a sighting flood's first device its digest goes out. */
+  floodDigestMs?: number;
 };
 
 export const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
@@ -53,6 +55,7 @@ export function loadSettings(env: Record<string, string | undefined> = process.e
     restoreCheckSeconds: integer(env.ARGUS_RESTORE_CHECK_SECONDS ?? "120", "ARGUS_RESTORE_CHECK_SECONDS", 1, 86400),
     logLevel: logLevel as LogLevel,
     notifySchedule: env.ARGUS_NOTIFY_SCHEDULE ? schedule(env.ARGUS_NOTIFY_SCHEDULE) : undefined,
+    floodDigestMs: env.ARGUS_FLOOD_DIGEST_MS ? integer(env.ARGUS_FLOOD_DIGEST_MS, "ARGUS_FLOOD_DIGEST_MS", 0, 24 * 3_600_000) : undefined,
   };
 }
 

@@ -2,8 +2,10 @@
 // run, so each entry runs exactly once per database. Append only: never edit a released step,
 // add a new one (a database from an older version must migrate without loss).
 import type { Database } from "bun:sqlite";
+import { serviceFingerprint, type FingerprintPort } from "../identify/fingerprint.ts";
 
-export type Migration = { version: number; description: string; sql: string };
+/** `backfill` fills, in the same transaction, what SQL alone cannot compute from existing rows. */
+export type Migration = { version: number; description: string; sql: string; backfill?: (db: Database) => void };
 
 export const migrations: Migration[] = [
   {
@@ -341,6 +343,37 @@ export const migrations: Migration[] = [
       CREATE INDEX mac_links_device ON mac_links(device_id);
     `,
   },
+  {
+    version: 15,
+    description: "sighting floods: rotation candidates by index (hostname key, DHCP and service fingerprints), newcomers held back",
+    // A frame from an unknown randomised MAC looks for the known device it may be (identity.ts
+    // findRotated); reading every device row for it let a flood of such frames freeze the server.
+    // hostname_key is the first label of the name, trimmed and lower-cased (ASCII), like
+    // identify/fingerprint.ts hostnameKey before its generic-name checks, which the caller applies.
+    // service_fingerprint is that file's serviceFingerprint of the device's ports, kept by the scans.
+    sql: `
+      ALTER TABLE devices ADD COLUMN hostname_key TEXT GENERATED ALWAYS AS (
+        lower(CASE WHEN instr(trim(hostname, char(32, 9, 10, 11, 12, 13)), '.') > 0
+          THEN substr(trim(hostname, char(32, 9, 10, 11, 12, 13)), 1, instr(trim(hostname, char(32, 9, 10, 11, 12, 13)), '.') - 1)
+          ELSE trim(hostname, char(32, 9, 10, 11, 12, 13)) END)
+      ) VIRTUAL;
+      ALTER TABLE devices ADD COLUMN service_fingerprint TEXT;
+      -- Epoch ms before which a passive newcomer is announced to nobody (no message of its own, no Home
+      -- Assistant entity): briefly for every newcomer, for good for a sighting flood's devices until a
+      -- DHCP handshake or a scan shows them real (passive/watch.ts).
+      ALTER TABLE devices ADD COLUMN announce_after_ms INTEGER;
+      CREATE INDEX devices_rotation_hostname ON devices(hostname_key, last_seen) WHERE hostname_key IS NOT NULL;
+      CREATE INDEX devices_rotation_dhcp ON devices(dhcp_fingerprint, mac_randomized, last_seen) WHERE dhcp_fingerprint IS NOT NULL;
+      CREATE INDEX devices_rotation_services ON devices(service_fingerprint, last_seen) WHERE service_fingerprint IS NOT NULL;
+    `,
+    backfill: (db) => {
+      const ports = db.query("SELECT port, protocol, service, product, version FROM ports WHERE device_id = ?");
+      const store = db.query("UPDATE devices SET service_fingerprint = ? WHERE id = ?");
+      for (const { id } of db.query("SELECT id FROM devices WHERE ports_known = 1").all() as { id: number }[]) {
+        store.run(serviceFingerprint(ports.all(id) as FingerprintPort[]), id);
+      }
+    },
+  },
 ];
 
 /** PRAGMA application_id of an Argus database ("ARGU"), set by migration 10. */
@@ -361,7 +394,10 @@ export function migrate(db: Database, target: number = LATEST_VERSION): number[]
   const pending = migrations.filter((m) => m.version > current && m.version <= target);
   if (pending.length === 0) return [];
   db.transaction(() => {
-    for (const m of pending) db.run(m.sql);
+    for (const m of pending) {
+      db.run(m.sql);
+      m.backfill?.(db);
+    }
     // PRAGMA does not take bound parameters; the value is our own integer.
     db.run(`PRAGMA user_version = ${pending[pending.length - 1].version}`);
   }).immediate();

@@ -50,6 +50,16 @@ export type MacLink = { id: number; device_id: number; old_mac: string; new_mac:
 const evidenceOf = (source: string | null | undefined): EvidenceKind | null =>
   source === "dhcp" ? "dhcp" : source === "mdns" ? "mdns" : source === "dns" || source === "netbios" ? "dns" : null;
 
+/** At most this many devices share a rotation key before the key stops telling them apart. */
+export const ROTATION_CANDIDATES = 64;
+
+/** findRotated's lookups, newest first, each through its index (test/inventory/query-plans.test.ts). */
+export const ROTATION_SQL = {
+  byHostname: `SELECT ${DEVICE_COLUMNS} FROM devices WHERE hostname_key = ? AND mac_address IS NOT NULL ORDER BY last_seen DESC LIMIT ?`,
+  byDhcp: `SELECT ${DEVICE_COLUMNS} FROM devices WHERE dhcp_fingerprint = ? AND mac_randomized = 1 AND mac_address IS NOT NULL ORDER BY last_seen DESC LIMIT ?`,
+  byServices: `SELECT ${DEVICE_COLUMNS} FROM devices WHERE service_fingerprint = ? AND ports_known = 1 AND mac_address IS NOT NULL ORDER BY last_seen DESC LIMIT ?`,
+};
+
 /**
  * How much a name's or type's source is worth. Names: a DHCP hostname is what the device calls
  * itself (dhcp), then what it announces (mdns); reverse DNS and NetBIOS are what others (or old
@@ -144,30 +154,38 @@ export class InventoryWriter {
   /**
    * The known device a new randomised MAC belongs to, among those `mayHaveRotated` allows: same
    * hostname, else the one device with the same DHCP fingerprint and hostname-less or same-named,
-   * else the same service fingerprint.
+   * else the same service fingerprint. Candidates come from indexes (schema v15), at most
+   * ROTATION_CANDIDATES per key, never from a walk of the devices: this runs for every frame of an
+   * unknown randomised MAC, which a guest can send by the thousand.
    */
   findRotated(hints: IdentityHints, mayHaveRotated: (d: DeviceRow) => boolean): DeviceRow | null {
-    const candidates = (this.db.query(`SELECT ${DEVICE_COLUMNS} FROM devices WHERE mac_address IS NOT NULL ORDER BY last_seen DESC`).all() as DeviceRow[]).filter(mayHaveRotated);
     const name = hostnameKey(hints.hostname);
     if (name) {
-      const byName = candidates.find((d) => hostnameKey(d.hostname) === name);
+      const byName = (this.db.query(ROTATION_SQL.byHostname).all(name, ROTATION_CANDIDATES) as DeviceRow[]).find(
+        (d) => hostnameKey(d.hostname) === name && mayHaveRotated(d),
+      );
       if (byName) return byName;
     }
     // A DHCP fingerprint is shared by every device of a model: it links only a randomised MAC to the
     // single randomised device that carries it, and never across different hostnames.
     if (hints.dhcp_fingerprint) {
-      const same = candidates.filter((d) => d.mac_randomized && d.dhcp_fingerprint === hints.dhcp_fingerprint && (!name || !hostnameKey(d.hostname)));
-      if (same.length === 1) return same[0];
+      const rows = this.db.query(ROTATION_SQL.byDhcp).all(hints.dhcp_fingerprint, ROTATION_CANDIDATES + 1) as DeviceRow[];
+      const same = rows.filter((d) => (!name || !hostnameKey(d.hostname)) && mayHaveRotated(d));
+      // More rows than read may hold a second match: then it is not "the one device".
+      if (same.length === 1 && rows.length <= ROTATION_CANDIDATES) return same[0];
     }
     const print = hints.ports ? serviceFingerprint(hints.ports) : null;
     if (print) {
-      for (const d of candidates) {
-        if (!d.ports_known) continue;
-        const rows = this.db.query("SELECT port, protocol, service, product, version FROM ports WHERE device_id = ?").all(d.id) as FingerprintPort[];
-        if (serviceFingerprint(rows) === print) return d;
-      }
+      const byPrint = (this.db.query(ROTATION_SQL.byServices).all(print, ROTATION_CANDIDATES) as DeviceRow[]).find(mayHaveRotated);
+      if (byPrint) return byPrint;
     }
     return null;
+  }
+
+  /** Stores the service fingerprint of the device's ports (after a scan wrote them), for findRotated. */
+  storeServiceFingerprint(deviceId: number): void {
+    const rows = this.db.query("SELECT port, protocol, service, product, version FROM ports WHERE device_id = ?").all(deviceId) as FingerprintPort[];
+    this.db.query("UPDATE devices SET service_fingerprint = ? WHERE id = ?").run(serviceFingerprint(rows), deviceId);
   }
 
   /** Which kinds of evidence say that `hints` describe `device` (a DHCP name and fingerprint are one kind: one message). */

@@ -116,7 +116,7 @@ class Reconciler {
     this.db
       .query(
         `UPDATE devices SET ip_address = ?, status = 'online', last_seen = ?, times_seen = times_seen + 1, missed_scans = 0, last_scan_id = ?,
-           mac_address = coalesce(mac_address, ?), mac_randomized = ? WHERE id = ?`,
+           mac_address = coalesce(mac_address, ?), mac_randomized = ?, announce_after_ms = NULL WHERE id = ?`,
       )
       .run(primary.ip, this.now, this.scanId, mac, primary.mac_randomized ? 1 : 0, device.id);
     this.w.applyIdentity(device.id, scanIdentity(primary));
@@ -196,6 +196,7 @@ class Reconciler {
         .run(deviceId, p.port, p.service, p.product, p.version, p.tls ? 1 : 0, p.banner, JSON.stringify(p.extra), this.now, this.now, p.identified ? 1 : 0);
     }
     this.db.query("UPDATE devices SET ports_known = 1 WHERE id = ?").run(deviceId);
+    this.w.storeServiceFingerprint(deviceId);
   }
 
   private assessRisk(deviceId: number): void {

@@ -80,8 +80,13 @@ export const FrameFlag = {
 } as const;
 export type FrameFlagName = keyof typeof FrameFlag;
 
+// Decoded for every frame the listener reads (a flood is tens of thousands a second): flag lists and
+// MAC text come from tables instead of being built each time. Callers must not modify the lists.
+const FLAG_LISTS = Array.from({ length: 256 }, (_, bits) => (Object.keys(FrameFlag) as FrameFlagName[]).filter((k) => (bits & FrameFlag[k]) !== 0));
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
+
 export function flagNames(bits: number): FrameFlagName[] {
-  return (Object.keys(FrameFlag) as FrameFlagName[]).filter((k) => (bits & FrameFlag[k]) !== 0);
+  return bits < 256 ? FLAG_LISTS[bits] : (Object.keys(FrameFlag) as FrameFlagName[]).filter((k) => (bits & FrameFlag[k]) !== 0);
 }
 
 export interface ArpDecoded {
@@ -98,9 +103,7 @@ export interface ArpDecoded {
 }
 
 export function formatMac(b: Uint8Array, off = 0): string {
-  const parts: string[] = [];
-  for (let i = 0; i < 6; i++) parts.push(b[off + i].toString(16).padStart(2, "0"));
-  return parts.join(":");
+  return `${HEX[b[off]]}:${HEX[b[off + 1]]}:${HEX[b[off + 2]]}:${HEX[b[off + 3]]}:${HEX[b[off + 4]]}:${HEX[b[off + 5]]}`;
 }
 
 function formatIp(b: Uint8Array, off: number): string {

@@ -9,8 +9,8 @@ import { sendGotify, sendNtfy, sendWebhook } from "./channels/http.ts";
 import { MqttBridge } from "./channels/mqtt.ts";
 import type { Channel, MqttChannel, NotificationsConfig } from "./config.ts";
 import { checkDestination, destinationHost, NOT_ACCEPTED } from "./destination.ts";
-import { enqueueChanges, enqueueTest, type ScanRef } from "./queue.ts";
-import type { NotifySink } from "./sink.ts";
+import { enqueueTest, type ScanRef } from "./queue.ts";
+import { queueChanges, type EnqueueOptions, type NotifySink } from "./sink.ts";
 import { DEFAULT_RETRY_DELAYS_MS, DeliveryWorker, type AttemptResult, type QueuedMessage } from "./worker.ts";
 
 export type NotifierOptions = {
@@ -48,8 +48,8 @@ export class Notifier implements NotifySink {
     this.watcher = setInterval(() => this.applyConfig(), 1000);
   }
 
-  enqueue(changes: Change[], scan: ScanRef | null): void {
-    enqueueChanges(this.db, changes, this.config(), scan, Date.now(), this.holdMs);
+  enqueue(changes: Change[], scan: ScanRef | null, opts?: EnqueueOptions): void {
+    queueChanges(this.db, changes, this.config(), scan, Date.now(), this.holdMs, opts);
   }
 
   publish(_changes: Change[], _scan: ScanRef | null): void {

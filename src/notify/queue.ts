@@ -114,6 +114,60 @@ export function enqueueChanges(db: Database, changes: Change[], cfg: Notificatio
   return queued;
 }
 
+/** Most devices one flood digest lists; beyond, the next ones open another digest. */
+export const FLOOD_DIGEST_MAX = 200;
+
+/**
+ * A sighting flood's changes (its devices' `device_added`), one digest message per channel instead of
+ * one message each: appended to the channel's flood digest while it is still waiting to go (opened
+ * with the first of them, due `dueAfterMs` later), and withdrawn from any individual message of theirs
+ * still waiting (a newcomer held back in case a flood followed). Inside the caller's transaction.
+ */
+export function enqueueFloodDigest(db: Database, changes: Change[], cfg: NotificationsConfig, now: number, dueAfterMs: number): number {
+  if (changes.length === 0) return 0;
+  const ids = changes.map((c) => c.id).filter((id): id is number => id !== undefined);
+  const withdraw = db.query("DELETE FROM notifications WHERE change_id = ? AND kind = 'change' AND status = 'pending' AND attempts = 0");
+  for (const id of ids) withdraw.run(id);
+  if (cfg.rules.length === 0) return 0;
+  const open = db.query(
+    "SELECT id, payload FROM notifications WHERE status = 'pending' AND channel = ? AND kind = 'digest' AND scan_id IS NULL AND attempts = 0 AND next_attempt_ms > ? ORDER BY id DESC LIMIT 1",
+  );
+  const insert = db.query("INSERT INTO notifications (channel, kind, severity, payload, created_at, next_attempt_ms) VALUES (?, 'digest', ?, ?, ?, ?)");
+  const update = db.query("UPDATE notifications SET payload = ?, severity = ? WHERE id = ?");
+  const byChannel = new Map<string, { change: ChangeRecord; device: DeviceRecord | null }[]>();
+  for (const c of changes) {
+    const d = deviceRecord(db, c.device_id);
+    for (const route of routeChange(c, facts(d), cfg)) {
+      const list = byChannel.get(route.channel) ?? [];
+      list.push({ change: changeRecord(c), device: d });
+      byChannel.set(route.channel, list);
+    }
+  }
+  let queued = 0;
+  for (const [channel, items] of byChannel) {
+    let rest = items;
+    while (rest.length > 0) {
+      const row = open.get(channel, now) as { id: number; payload: string } | null;
+      const payload = row ? (JSON.parse(row.payload) as Extract<Payload, { event: "digest" }>) : { event: "digest" as const, scan: null, changes: [] };
+      const room = FLOOD_DIGEST_MAX - payload.changes.length;
+      if (room <= 0 && row) {
+        // Full: mark it as no longer open (due now) and start the next one.
+        db.query("UPDATE notifications SET next_attempt_ms = ? WHERE id = ?").run(now, row.id);
+        continue;
+      }
+      payload.changes.push(...rest.slice(0, room));
+      rest = rest.slice(room);
+      const severity = worstOf(payload.changes.map((i) => i.change.severity));
+      if (row) update.run(JSON.stringify(payload), severity, row.id);
+      else {
+        insert.run(channel, severity, JSON.stringify(payload), toIso(now), Math.max(releaseTime(severity, cfg.quiet_hours, now), now + dueAfterMs));
+        queued++;
+      }
+    }
+  }
+  return queued;
+}
+
 export function enqueueTest(db: Database, channel: string, now: number = Date.now()): number {
   const payload: Payload = { event: "test", message: "Test message from Argus: this channel works.", sent_at: toIso(now) };
   return Number(

@@ -8,11 +8,22 @@
 import type { Database } from "bun:sqlite";
 import type { Change } from "../inventory/observation.ts";
 import type { NotificationsConfig } from "./config.ts";
-import { enqueueChanges, type ScanRef } from "./queue.ts";
+import { enqueueChanges, enqueueFloodDigest, type ScanRef } from "./queue.ts";
+
+/** How passive changes are queued (src/passive/watch.ts); scans use neither. */
+export type EnqueueOptions = {
+  /** Hold the messages this long: a newcomer may turn out to be the start of a flood. */
+  holdMs?: number;
+  /**
+   * A flood's devices: into the interface's pending flood digest (one message per channel, sent
+   * this long after it was opened), withdrawn from any individual message still held.
+   */
+  floodDigestMs?: number;
+};
 
 export interface NotifySink {
   /** Inside the caller's transaction. May throw (the transaction then rolls back with it). */
-  enqueue(changes: Change[], scan: ScanRef | null): void;
+  enqueue(changes: Change[], scan: ScanRef | null, opts?: EnqueueOptions): void;
   /** After the commit, also with no changes (devices may have gone online or offline). Must not throw. */
   publish(changes: Change[], scan: ScanRef | null): void | Promise<void>;
 }
@@ -21,5 +32,11 @@ export const noopSink: NotifySink = { enqueue: () => {}, publish: () => {} };
 
 /** Queues messages but sends nothing: for processes that are not the service (the service's worker polls the queue). */
 export function queueOnlySink(db: Database, config: () => NotificationsConfig, holdMs = 0): NotifySink {
-  return { enqueue: (changes, scan) => void enqueueChanges(db, changes, config(), scan, Date.now(), holdMs), publish: () => {} };
+  return { enqueue: (changes, scan, opts) => void queueChanges(db, changes, config(), scan, Date.now(), holdMs, opts), publish: () => {} };
+}
+
+/** enqueueChanges, or the flood digest, as `opts` say. */
+export function queueChanges(db: Database, changes: Change[], cfg: NotificationsConfig, scan: ScanRef | null, now: number, holdMs: number, opts: EnqueueOptions = {}): number {
+  if (opts.floodDigestMs !== undefined) return enqueueFloodDigest(db, changes, cfg, now, Math.max(holdMs, opts.floodDigestMs));
+  return enqueueChanges(db, changes, cfg, scan, now, Math.max(holdMs, opts.holdMs ?? 0));
 }

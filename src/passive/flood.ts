@@ -5,16 +5,19 @@
 // Up to `capPerMinute` new devices a minute are admitted. When a sighting finds the cap reached,
 // the interface is "flooding": that first refusal asks for one warning, and from then on new
 // devices heard only through ARP or mDNS are refused until `calmMs` pass with the cap no longer
-// reached. A device that joins properly (a DHCP request) is still admitted while the minute's cap
-// allows, so a real newcomer during a flood is recorded. Scans are not capped: anything refused
-// here is found by the next scan if it is real.
+// reached. A device that asks to join (a DHCP request) is still admitted while the minute's cap
+// allows. Scans are not capped: anything refused here is found by the next scan if it is real.
+//
+// A device that completed a DHCP handshake (the server's ACK for its MAC was heard) draws on a
+// budget of its own, `capPerMinute` a minute that DISCOVER/REQUEST/ARP noise cannot use, so a real
+// newcomer is admitted however long a flood of DHCP requests from random MACs holds the cap.
 import type { Admission } from "../inventory/sightings.ts";
 
 export const DEFAULT_CAP_PER_MINUTE = 60;
 export const DEFAULT_CALM_MS = 5 * 60_000;
 const MINUTE = 60_000;
 
-type Gate = { admitted: number[]; flooding: boolean; warned: boolean; lastPressure: number };
+type Gate = { admitted: number[]; handshakes: number[]; flooding: boolean; warned: boolean; lastPressure: number };
 
 export class FloodGate {
   private readonly gates = new Map<string, Gate>();
@@ -25,15 +28,20 @@ export class FloodGate {
     private readonly clock: () => number = Date.now,
   ) {}
 
-  /** `joining`: the sighting is a DHCP request, the way a real device arrives. */
-  admit(iface: string, joining: boolean): Admission {
+  /**
+   * `joining`: the sighting is a DHCP request, the way a real device arrives. `handshake`: the known
+   * server's ACK for this MAC was heard, the way a real device is seen to have arrived.
+   */
+  admit(iface: string, joining: boolean, handshake = false): Admission {
     const now = this.clock();
-    let g = this.gates.get(iface);
-    if (!g) this.gates.set(iface, (g = { admitted: [], flooding: false, warned: false, lastPressure: 0 }));
-    while (g.admitted.length > 0 && now - g.admitted[0] >= MINUTE) g.admitted.shift();
-    if (g.flooding && now - g.lastPressure >= this.calmMs) {
-      g.flooding = false;
-      g.warned = false;
+    const g = this.gate(iface, now);
+    if (handshake) {
+      // At most `capPerMinute` entries, so dropping expired ones from the front is bounded work.
+      while (g.handshakes.length > 0 && now - g.handshakes[0] >= MINUTE) g.handshakes.shift();
+      if (g.handshakes.length < this.capPerMinute) {
+        g.handshakes.push(now);
+        return "admit";
+      }
     }
     const full = g.admitted.length >= this.capPerMinute;
     if (full || (g.flooding && !joining)) {
@@ -49,7 +57,30 @@ export class FloodGate {
     return "admit";
   }
 
+  /**
+   * Whether a newcomer heard only by ARP or mDNS is refused now (the interface is flooding); counts as
+   * pressure like a refusal. Lets the watch drop a flood's frames before any work on them.
+   */
+  refusesNewcomer(iface: string): boolean {
+    const now = this.clock();
+    const g = this.gate(iface, now);
+    if (!g.flooding) return false;
+    g.lastPressure = now;
+    return true;
+  }
+
   flooding(iface: string): boolean {
     return this.gates.get(iface)?.flooding ?? false;
+  }
+
+  private gate(iface: string, now: number): Gate {
+    let g = this.gates.get(iface);
+    if (!g) this.gates.set(iface, (g = { admitted: [], handshakes: [], flooding: false, warned: false, lastPressure: 0 }));
+    while (g.admitted.length > 0 && now - g.admitted[0] >= MINUTE) g.admitted.shift();
+    if (g.flooding && now - g.lastPressure >= this.calmMs) {
+      g.flooding = false;
+      g.warned = false;
+    }
+    return g;
   }
 }

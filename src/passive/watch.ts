@@ -17,6 +17,11 @@
 //   its address is an `ip_conflict` (inventory/sightings.ts), the host's own ARP entry for it
 //   changing is `gateway_changed`.
 // - Off, with one log line, when `passive` is false or raw sockets are not allowed.
+// - A flood of new MACs must not become a flood of alerts: a passive newcomer is held back for
+//   SETTLE_MS (no message, no Home Assistant entity yet); when the flood cap trips, the newcomers still
+//   held and every device admitted while the flood lasts go into one digest message per channel
+//   (notify/queue.ts enqueueFloodDigest) and get no Home Assistant entity until a DHCP handshake or a
+//   scan shows them real. A device whose DHCP handshake was heard is announced at once.
 import type { Database } from "bun:sqlite";
 import { closeSync } from "node:fs";
 import type { AppConfig } from "../config/app-config.ts";
@@ -52,6 +57,13 @@ const HINT_LOG_MS = 60_000;
 /** Alerts an hour about senders that can be endless (random MACs): rogue DHCP servers, unknown MACs claiming the gateway. */
 const ROGUE_ALERTS_PER_HOUR = 10;
 const GATEWAY_CLAIMS_PER_HOUR = 10;
+/** How long a passive newcomer waits before it is announced, in case it is the start of a flood. */
+export const SETTLE_MS = 2000;
+/** A flood's digest goes out this long after its first device (ARGUS_FLOOD_DIGEST_MS). */
+export const DEFAULT_FLOOD_DIGEST_MS = 5 * 60_000;
+/** announce_after_ms of a flood's device: never, until shown real. */
+const NEVER = Number.MAX_SAFE_INTEGER;
+const NEWCOMER_TYPES = new Set(["device_added", "mac_changed_for_ip"]);
 
 export type PassiveOptions = {
   db: Database;
@@ -64,6 +76,8 @@ export type PassiveOptions = {
   capPerMinute?: number;
   /** Persists known infrastructure learned on first sight (the `known_infrastructure` config section). */
   learn?: (known: KnownInfrastructure) => void;
+  /** When a flood's digest goes out after its first device (default DEFAULT_FLOOD_DIGEST_MS). */
+  floodDigestMs?: number;
 };
 
 type Watched = { ifindex: number; name: string; addrs: NetInterface[] };
@@ -87,6 +101,9 @@ export class PassiveWatch {
   private gateways = new Map<string, string>();
   private hintLogged = new Map<string, number>();
   private learnFailedAt = 0;
+  /** Per interface: newcomers' changes still held back (at most a minute's cap of them). */
+  private readonly held = new Map<string, { change: Change; at: number }[]>();
+  private syncTimer: ReturnType<typeof setTimeout> | null = null;
 
   private constructor(
     private readonly listener: NativeListener,
@@ -136,6 +153,7 @@ export class PassiveWatch {
     if (this.closed) return;
     this.closed = true;
     if (this.timer) clearInterval(this.timer);
+    if (this.syncTimer) clearTimeout(this.syncTimer);
     this.listener.close(); // joins the thread; the wake pipe reaches end-of-file
     await Promise.race([this.pump, Bun.sleep(1000)]);
     await this.busy;
@@ -338,10 +356,16 @@ export class PassiveWatch {
         const list = alerts.get(w.name) ?? [];
         alerts.set(w.name, list);
         if (!this.serverReply(r, w.name, list)) continue;
+        // The known server's ACK of a client heard asking: a completed handshake (the flood gate admits it ahead of noise).
+        this.memory.note(r);
       } else if (r.ethSrc !== r.mac) {
         this.spoofHint(r, w.name);
         continue;
       } else {
+        // During a flood a new MAC heard only by ARP or mDNS would be refused anyway: drop it before any
+        // work on it (the flood's frames are most of what arrives; known devices go on as usual).
+        // (Pressure is counted only for newcomers: a known device's chatter must not prolong a flood.)
+        if (r.source !== "dhcp" && this.gate.flooding(w.name) && !this.memory.isKept(r.mac) && !this.known(r.mac) && this.gate.refusesNewcomer(w.name)) continue;
         this.memory.note(r);
         const gateway = this.gateways.get(w.name);
         if (r.source === "arp" && gateway && r.ip === gateway && !cfg.known_infrastructure.gateways.some((g) => g.ip === gateway)) this.learnGateway(gateway, r.mac);
@@ -360,6 +384,9 @@ export class PassiveWatch {
       const now = isoNow();
       const known = this.opts.config().known_infrastructure;
       const refusedMacs: string[] = [];
+      /** How each admitted newcomer is announced: at once (DHCP handshake), held, or in the flood digest. */
+      const admitted = new Map<string, "now" | "held" | "flood">();
+      let heldAny = false;
       const result = this.opts.db
         .transaction(() => {
           const recorded = recordSightings(
@@ -372,8 +399,10 @@ export class PassiveWatch {
                 return heard === undefined || Date.now() - heard > ROTATION_QUIET_MS;
               },
               admitNew: (name, s) => {
-                const a = this.gate.admit(name, s.source === "dhcp");
+                const handshake = this.memory.handshake(s.mac) !== undefined;
+                const a = this.gate.admit(name, s.source === "dhcp", handshake);
                 if (a !== "admit") refusedMacs.push(s.mac);
+                else admitted.set(s.mac, handshake ? "now" : this.gate.flooding(name) ? "flood" : "held");
                 return a;
               },
               present: (mac) => {
@@ -387,13 +416,80 @@ export class PassiveWatch {
             },
             now,
           );
-          this.opts.sink.enqueue(recorded.changes, null);
+          heldAny = this.queue(iface, recorded.changes, admitted, sightings, refusedMacs);
           return recorded;
         })
         .immediate();
       for (const mac of refusedMacs) this.memory.forget(mac);
+      // Recorded devices (known, or admitted) stay in memory however many flood MACs follow.
+      const refused = new Set(refusedMacs);
+      for (const s of sightings) if (s.ip !== null && !refused.has(s.mac)) this.memory.keep(s.mac);
       if (result.changes.length > 0) this.opts.announce(result.changes, iface);
+      if (heldAny) this.syncAfterSettling();
     }
+  }
+
+  /**
+   * Queues the chunk's notifications (inside its transaction) and marks who Home Assistant may see:
+   * newcomers held, a flood's devices (with the newcomers still held when it began) into its digest.
+   * Returns whether a newcomer was held back.
+   */
+  private queue(iface: string, changes: Change[], admitted: Map<string, "now" | "held" | "flood">, sightings: Sighting[], refused: string[]): boolean {
+    const db = this.opts.db;
+    const nowMs = Date.now();
+    const mode = (c: Change) => (c.device_mac && NEWCOMER_TYPES.has(c.change_type) ? admitted.get(c.device_mac) : undefined);
+    const flood: Change[] = [];
+    const held: Change[] = [];
+    const rest: Change[] = [];
+    for (const c of changes) {
+      const m = mode(c);
+      (m === "flood" ? flood : m === "held" ? held : rest).push(c);
+    }
+    const earlier = (this.held.get(iface) ?? []).filter((h) => nowMs - h.at < SETTLE_MS);
+    if (this.gate.flooding(iface)) {
+      // The flood began: the newcomers still held (earlier ones, and this chunk's before the cap
+      // tripped) were its first devices.
+      flood.unshift(...earlier.map((h) => h.change), ...held.splice(0));
+      this.held.set(iface, []);
+    } else {
+      this.held.set(iface, [...earlier, ...held.map((change) => ({ change, at: nowMs }))]);
+    }
+    const mark = db.query("UPDATE devices SET announce_after_ms = ? WHERE id = ?");
+    for (const c of held) if (c.device_id !== null) mark.run(nowMs + SETTLE_MS, c.device_id);
+    for (const c of flood) if (c.device_id !== null) mark.run(NEVER, c.device_id);
+    // A completed DHCP handshake shows a held-back or flood device real.
+    const skip = new Set(refused);
+    const real = db.query("UPDATE devices SET announce_after_ms = NULL WHERE mac_address = ? AND announce_after_ms IS NOT NULL");
+    for (const s of sightings) if (!skip.has(s.mac) && this.memory.handshake(s.mac) !== undefined) real.run(s.mac);
+    this.opts.sink.enqueue(rest, null);
+    if (held.length > 0) this.opts.sink.enqueue(held, null, { holdMs: SETTLE_MS });
+    if (flood.length > 0) this.opts.sink.enqueue(flood, null, { floodDigestMs: this.opts.floodDigestMs ?? DEFAULT_FLOOD_DIGEST_MS });
+    return held.length > 0;
+  }
+
+  /** Once held newcomers are due, bring Home Assistant's view up to date (they may appear there now). */
+  private syncAfterSettling(): void {
+    if (this.syncTimer || this.closed) return;
+    const last = Math.max(0, ...[...this.held.values()].flatMap((list) => list.map((h) => h.at)));
+    const wait = last + SETTLE_MS - Date.now();
+    if (wait < 0) return;
+    this.syncTimer = setTimeout(() => {
+      this.syncTimer = null;
+      if (this.closed) return;
+      try {
+        void Promise.resolve(this.opts.sink.publish([], null)).catch(() => {});
+      } catch {}
+      // Newcomers held since this timer was set are due later: once more for them.
+      this.syncAfterSettling();
+    }, wait + 200);
+    this.syncTimer.unref?.();
+  }
+
+  private knownMac: ReturnType<Database["query"]> | null = null;
+
+  private known(mac: string): boolean {
+    this.knownMac ??= this.opts.db.query("SELECT 1 FROM devices WHERE mac_address = ?");
+    return this.knownMac.get(mac) !== null;
   }
 
   private inScope(ip: string, w: Watched, excluded: ReturnType<typeof parseExclusions>): boolean {

@@ -175,7 +175,11 @@ describe("refused restores", () => {
 
   test("an older backup (schema version 9) is migrated on restore", async () => {
     const old = variant((db) => {
-      // Undo migrations 13, 12, 11 and 10.
+      // Undo migration 15 (its indexes use columns of 12), then 14, 13, 12, 11 and 10.
+      for (const i of ["devices_rotation_hostname", "devices_rotation_dhcp", "devices_rotation_services"]) db.run(`DROP INDEX ${i}`);
+      for (const c of ["hostname_key", "service_fingerprint", "announce_after_ms"]) db.run(`ALTER TABLE devices DROP COLUMN ${c}`);
+      db.run("DROP TABLE mac_links");
+      for (const c of ["trust_pending", "mdns_name"]) db.run(`ALTER TABLE devices DROP COLUMN ${c}`);
       db.run("ALTER TABLE api_keys DROP COLUMN scope");
       for (const c of ["device_type_source", "os_source", "model", "dhcp_fingerprint", "mdns_services"]) db.run(`ALTER TABLE devices DROP COLUMN ${c}`);
       db.run("DROP TABLE notifications");

@@ -7,6 +7,7 @@ import { Database } from "bun:sqlite";
 import { migrate } from "../../src/db/migrations.ts";
 import { changeListQueries, type ChangeFilter } from "../../src/inventory/changes.ts";
 import { DEVICE_SORTS, deviceListQueries, type DeviceFilter } from "../../src/inventory/devices.ts";
+import { InventoryWriter } from "../../src/inventory/identity.ts";
 
 const db = new Database(":memory:");
 migrate(db);
@@ -150,5 +151,48 @@ describe("change listing query plans", () => {
       const q = changeListQueries(filter);
       expect({ filter, plan: plan(q.count, q.args) }).toEqual({ filter, plan: [expect.stringMatching(/^SEARCH changes USING COVERING INDEX changes_\w+_filters /)] });
     }
+  });
+});
+
+describe("rotation candidate query plans", () => {
+  // Every frame from an unknown randomised MAC looks for the device it may be (issue 16: reading every
+  // device row for it froze the server under a flood). The statements findRotated really runs are
+  // recorded through the connection and each one's plan must search an index, never scan devices.
+  test("findRotated searches indexes by hostname key, DHCP fingerprint and service fingerprint", () => {
+    const file = new Database(":memory:");
+    migrate(file);
+    const at = (n: number) => `2026-01-01T00:00:${String(n).padStart(2, "0")}Z`;
+    const add = file.query(
+      "INSERT INTO devices (mac_address, ip_address, mac_randomized, hostname, dhcp_fingerprint, status, first_seen, last_seen, ports_known) VALUES (?, ?, ?, ?, ?, 'offline', ?, ?, ?)",
+    );
+    for (let i = 0; i < 200; i++) add.run(`00:11:22:00:01:${(i % 256).toString(16).padStart(2, "0")}`, `10.0.${i >> 8}.${i & 255}`, 0, `host-${i}x`, null, at(0), at(0), 0);
+    const named = Number(add.run("02:00:00:00:00:01", "10.1.0.1", 1, "Annas-Laptop.home.lan", null, at(1), at(1), 0).lastInsertRowid);
+    const printed = Number(add.run("02:00:00:00:00:02", "10.1.0.2", 1, null, "1,3,6,15|android-dhcp-13", at(2), at(2), 0).lastInsertRowid);
+    const served = Number(add.run("00:11:22:00:00:03", "10.1.0.3", 0, null, null, at(3), at(3), 1).lastInsertRowid);
+    file.query("INSERT INTO ports (device_id, port, protocol, service, product, version, first_seen, last_seen) VALUES (?, 22, 'tcp', 'ssh', 'OpenSSH', '9.6p1', ?, ?)").run(served, at(3), at(3));
+    const w0 = new InventoryWriter(file, null, at(4));
+    w0.storeServiceFingerprint(served);
+
+    const statements: string[] = [];
+    const traced = new Proxy(file, {
+      get(target, prop) {
+        if (prop === "query") return (sql: string) => (statements.push(sql), target.query(sql));
+        const v = Reflect.get(target, prop);
+        return typeof v === "function" ? v.bind(target) : v;
+      },
+    });
+    const w = new InventoryWriter(traced, null, at(5));
+    const any = () => true;
+    expect(w.findRotated({ hostname: "annas-laptop" }, any)?.id).toBe(named);
+    expect(w.findRotated({ hostname: null, dhcp_fingerprint: "1,3,6,15|android-dhcp-13" }, any)?.id).toBe(printed);
+    expect(w.findRotated({ hostname: null, ports: [{ port: 22, service: "ssh", product: "OpenSSH", version: "9.6p1" }] }, any)?.id).toBe(served);
+    expect(w.findRotated({ hostname: "nobody-here", dhcp_fingerprint: "9,9", ports: [{ port: 8022, service: "ssh" }] }, any)).toBeNull();
+    expect(statements.length).toBeGreaterThan(0);
+    for (const sql of new Set(statements)) {
+      const steps = (file.query(`EXPLAIN QUERY PLAN ${sql}`).all(...Array(sql.split("?").length - 1).fill("x")) as { detail: string }[]).map((r) => r.detail);
+      expect({ sql, scans: steps.filter((s) => /^SCAN (devices|ports)\b/.test(s)) }).toEqual({ sql, scans: [] });
+      expect({ sql, indexed: steps.some((s) => /^SEARCH devices USING (COVERING )?INDEX devices_rotation_/.test(s)) }).toEqual({ sql, indexed: true });
+    }
+    file.close();
   });
 });

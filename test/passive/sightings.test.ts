@@ -130,6 +130,38 @@ describe("flood gate", () => {
   });
 });
 
+describe("flood gate: completed DHCP handshakes", () => {
+  test("a device whose handshake was heard is admitted from its own budget, which the flood's requests cannot use up", () => {
+    let now = 0;
+    const g = new FloodGate(3, 120_000, () => now);
+    // DHCP requests from random MACs (joining, no handshake) take the whole minute's cap.
+    expect([1, 2, 3].map(() => g.admit("eth0", true))).toEqual(["admit", "admit", "admit"]);
+    expect(g.admit("eth0", true)).toBe("refuse-first");
+    expect(g.admit("eth0", true)).toBe("refuse");
+    // A real newcomer's ACK was heard: admitted, up to the cap a minute of handshakes.
+    expect([1, 2, 3].map(() => g.admit("eth0", true, true))).toEqual(["admit", "admit", "admit"]);
+    expect(g.admit("eth0", true, true)).toBe("refuse");
+    now = 61_000;
+    expect(g.admit("eth0", true, true)).toBe("admit");
+    expect(g.flooding("eth0")).toBe(true);
+  });
+
+  test("refusesNewcomer says whether an ARP-only newcomer is refused now, and keeps the flood alive only while asked", () => {
+    let now = 0;
+    const g = new FloodGate(1, 120_000, () => now);
+    expect(g.refusesNewcomer("eth0")).toBe(false);
+    g.admit("eth0", false);
+    expect(g.admit("eth0", false)).toBe("refuse-first");
+    now = 100_000;
+    expect(g.refusesNewcomer("eth0")).toBe(true); // pressure at 100 s
+    now = 219_000;
+    expect(g.refusesNewcomer("eth0")).toBe(true);
+    now = 340_000; // calm for longer than calmMs since the last newcomer
+    expect(g.refusesNewcomer("eth0")).toBe(false);
+    expect(g.flooding("eth0")).toBe(false);
+  });
+});
+
 describe("burst memory", () => {
   const raw = (mac: string, more: Partial<RawSighting> = {}): RawSighting => ({
     source: "arp", mac, ip: "10.0.0.5", auxIp: null, ifindex: 2, flags: [], arpOp: 1, dhcpOp: 0, dhcpType: 0, mdnsResponse: false, seenMs: 0,

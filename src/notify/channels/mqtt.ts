@@ -1,7 +1,7 @@
 // MQTT with Home Assistant discovery. One long-lived connection per mqtt channel:
 // - `<topic_prefix>/status`: availability, "online" (retained) once connected, "offline" on a clean
 //   stop and, through the last-will, when the appliance dies;
-// - per device a retained `device_tracker` config at `<discovery_prefix>/device_tracker/<topic_prefix>/device_<id>/config`
+// - per device (except a passive flood's, see passive/watch.ts) a retained `device_tracker` config at `<discovery_prefix>/device_tracker/<topic_prefix>/device_<id>/config`
 //   (unique_id `<topic_prefix>_device_<id>`: the device id never changes), state `home`/`not_home` and
 //   attributes (ip, mac, vendor, hostname, risk_level) as retained topics;
 // - sensors (total, online, new in 24 h, at risk, last scan time) read from `<topic_prefix>/stats`;
@@ -161,9 +161,11 @@ export class MqttBridge {
       for (const [topic, config] of this.sensorConfigs()) await publish(topic, JSON.stringify(config));
       this.sensorsPublished = true;
     }
+    // A newcomer the passive watch holds back (a flood may be starting) or a flood's device is not an
+    // entity: thousands of random MACs must not become thousands of Home Assistant entities.
     const devices = this.db
-      .query("SELECT id, ip_address, mac_address, vendor, hostname, label, status, risk_level, is_trusted, zone FROM devices")
-      .all() as DeviceRow[];
+      .query("SELECT id, ip_address, mac_address, vendor, hostname, label, status, risk_level, is_trusted, zone FROM devices WHERE announce_after_ms IS NULL OR announce_after_ms <= ?")
+      .all(Date.now()) as DeviceRow[];
     const present = new Set<number>();
     for (const d of devices) {
       present.add(d.id);
