@@ -102,6 +102,8 @@ describe.skipIf(!runnable)("a DHCP flood from random MACs", () => {
       JSON.stringify({
         subnets: [net.truth.lan_subnet],
         notifications: {
+          // The receivers and the broker listen on the scanner namespace's own loopback.
+          allow_loopback_destinations: true,
           channels: [
             { name: "hooks", type: "webhook", url: `http://127.0.0.1:${httpPort}/hook/argus` },
             { name: "ha", type: "mqtt", url: "mqtt://127.0.0.1:1883", discovery_prefix: "homeassistant", topic_prefix: "argus" },
