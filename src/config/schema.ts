@@ -9,6 +9,7 @@ import { mapObjects, redactedSchema, secretMarkersAccepted } from "./secrets.ts"
 import { passiveSection, retentionSection } from "./sections/operation.ts";
 import { checkSchedule, scheduleSection } from "./sections/schedule.ts";
 import { checkScanning, scanningSection } from "./sections/scanning.ts";
+import { checkHosts, hostsSection } from "./sections/hosts.ts";
 import { DEFAULT_NOTIFICATIONS, NotificationsSchema, validateNotifications, type NotificationsConfig } from "../notify/config.ts";
 
 export const CONFIG_SECTIONS = {
@@ -16,6 +17,7 @@ export const CONFIG_SECTIONS = {
   ...scheduleSection,
   ...retentionSection,
   ...passiveSection,
+  ...hostsSection,
   notifications: Type.Unsafe<NotificationsConfig>({ ...NotificationsSchema, default: DEFAULT_NOTIFICATIONS }),
 };
 
@@ -33,7 +35,7 @@ export const ConfigSchema = Type.Object(CONFIG_SECTIONS, { additionalProperties:
 export type AppConfig = Static<typeof ConfigSchema>;
 
 /** Cross-field and semantic checks the schema cannot express, in order. */
-const SECTION_CHECKS: ((c: AppConfig) => void)[] = [checkScanning, checkSchedule];
+const SECTION_CHECKS: ((c: AppConfig) => void)[] = [checkScanning, checkSchedule, checkHosts];
 
 /** Environment variables that override a key of the file (SPEC §5: env vars override). */
 export const ENV_OVERRIDES: Partial<Record<keyof AppConfig, { variable: string; parse: (raw: string) => unknown }>> = {

@@ -26,6 +26,7 @@ const FULL = {
   ],
   retention_days: 30,
   passive: false,
+  allowed_hosts: ["argus.example.net"],
 };
 // The notifications section (issue 11) as GET shows it when the file has none.
 const NO_NOTIFICATIONS = { channels: [], rules: [], quiet_hours: null, muted_devices: [] };
@@ -48,7 +49,7 @@ describe.skipIf(!root)("configuration API", () => {
     const res = await api.get("/api/config");
     expect(res.status).toBe(200);
     // The test helper starts every appliance with an empty schedule; everything else is the default.
-    expect(res.body).toEqual({ subnets: [], exclude: [], port_range: "1-1000", allow_public_ranges: false, interface: null, scan_rate: 5000, profiles: [], schedule: [], retention_days: 90, passive: true, notifications: NO_NOTIFICATIONS, env_overrides: {} });
+    expect(res.body).toEqual({ subnets: [], exclude: [], port_range: "1-1000", allow_public_ranges: false, interface: null, scan_rate: 5000, profiles: [], schedule: [], retention_days: 90, passive: true, allowed_hosts: [], notifications: NO_NOTIFICATIONS, env_overrides: {} });
     expect((await put({ schedule: [{ profile: "quick", cron: "*/15 * * * *" }] })).status).toBe(200);
     const schedule = await api.get("/api/schedule");
     expect(schedule.body).toEqual([{ profile: "quick", cron: "*/15 * * * *", enabled: true, state: "waiting_for_subnet", next_run_at: null, last_run_at: null, last_scan_id: null, last_skipped_at: null }]);
@@ -107,6 +108,8 @@ describe.skipIf(!root)("configuration API", () => {
     ["retention_days", { retention_days: -1 }],
     ["retention_days", { retention_days: "90" }],
     ["passive", { passive: 1 }],
+    ["allowed_hosts", { allowed_hosts: "argus.lan" }],
+    ["allowed_hosts.0", { allowed_hosts: ["http://argus.lan/"] }],
     ["color", { color: "blue" }],
   ];
   for (const [field, body] of INVALID) {
