@@ -26,6 +26,7 @@ const CONFIG_EXAMPLE = {
   schedule: SCHEDULE_EXAMPLE,
   retention_days: 90,
   passive: true,
+  allowed_hosts: ["argus.example.net"],
   notifications: {
     channels: [
       { name: "hooks", type: "webhook", url: "http://10.0.0.5:9000/argus", secret_set: true },
