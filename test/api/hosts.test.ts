@@ -41,7 +41,7 @@ describe("a fresh box under a rebound name", () => {
   test("every foreign spelling is refused; the appliance's own names are served", async () => {
     const port = new URL(server.url).port;
     const status = async (host: string) => (await new Client(server.url).get("/health", { Host: host })).status;
-    for (const host of ["evil.example", `evil.example:${port}`, "localhost.evil.example", "127.0.0.1.evil.example", "evil", `${hostname()}.evil.example`, "[::2]", "10.255.255.254"]) {
+    for (const host of ["evil.example", `evil.example:${port}`, "localhost.evil.example", "127.0.0.1.evil.example", "evil", `${hostname()}.evil.example`, "[::2]", "198.51.100.254"]) {
       expect({ host, status: await status(host) }).toEqual({ host, status: 421 });
     }
     const short = hostname().split(".")[0];
