@@ -4,8 +4,10 @@
 // addresses, its host name (with and without domain), `localhost`, and what the owner allowed.
 //
 // Addresses come and go (DHCP, a second interface, IPv6 privacy addresses): the names are read again
-// when a Host is not found among them, at most once a second, so an address that appeared is known on
-// its first use and a stream of foreign names costs one re-read a second.
+// when a Host is not found among them, at most once a second, so an address that appeared is known
+// within a second and a stream of foreign names costs one re-read a second. An address that went away
+// may stay known until then, which is harmless: a browser sends an address as Host only when it
+// connects to that very address, so no rebinding can use one.
 import { readFileSync } from "node:fs";
 import { hostname, networkInterfaces } from "node:os";
 import { log } from "../log.ts";
