@@ -128,7 +128,7 @@ describe("the unix socket", () => {
 const root = requireRoot("adds addresses inside a network namespace of its own");
 
 describe.skipIf(!root)("addresses that appear later", () => {
-  test("an address added to an interface is one of the appliance's names on its first use", async () => {
+  test("an address added to an interface is one of the appliance's names within a second", async () => {
     const server = await startIsolatedServer();
     const inNs = (...cmd: string[]) => {
       const r = Bun.spawnSync(["ip", "netns", "exec", server.ns, ...cmd], { stdout: "pipe", stderr: "pipe" });
