@@ -5,6 +5,7 @@ import { UserStore } from "./auth/users.ts";
 import { SessionStore } from "./auth/sessions.ts";
 import { ApiKeyStore } from "./auth/api-keys.ts";
 import { LoginRateLimiter } from "./auth/rate-limit.ts";
+import { AccountLoginDelay } from "./auth/account-delay.ts";
 import { AuditLog } from "./audit/audit-log.ts";
 import { configPath, envOverrides, loadAppConfig, updateAppConfig, type AppConfig, type ConfigUpdate } from "./config/app-config.ts";
 import { Notifier } from "./notify/notifier.ts";
@@ -26,6 +27,8 @@ export type AppContext = {
   apiKeys: ApiKeyStore;
   audit: AuditLog;
   loginLimiter: LoginRateLimiter;
+  /** Failed logins per account name, across all addresses (in memory). */
+  accountDelay: AccountLoginDelay;
   /** The appliance configuration in force. */
   config: () => AppConfig;
   /** Validates, saves and applies a change to the configuration file (setup wizard: keys the environment sets stay with it). */
@@ -75,6 +78,7 @@ export function createContext(db: Database, settings: Settings, sessionSecret: s
     apiKeys: new ApiKeyStore(db),
     audit,
     loginLimiter: new LoginRateLimiter(),
+    accountDelay: new AccountLoginDelay(),
     config: current,
     updateConfig: (patch) => apply(updateAppConfig(path, patch, settings.configEnv, { envConflict: "skip" })).config,
     applyConfig: (patch) => apply(updateAppConfig(path, patch, settings.configEnv)),

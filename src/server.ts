@@ -2,6 +2,7 @@
 // tests and the CLI use to stop it cleanly.
 import type { Database } from "bun:sqlite";
 import { createApp } from "./api/app.ts";
+import { viaLocalSocket } from "./api/host-check.ts";
 import { createContext, type AppContext } from "./app-context.ts";
 import { loadSessionSecret } from "./auth/secret.ts";
 import type { Settings } from "./config/settings.ts";
@@ -46,7 +47,7 @@ export async function startServer(settings: Settings): Promise<RunningServer> {
     app.listen({ hostname: settings.host, port: settings.port, reusePort: false, idleTimeout: IDLE_TIMEOUT_S });
     // A unix socket as a second door to the same app: for local tools, a reverse proxy, and tests that
     // run the appliance inside a network namespace the test process cannot reach by TCP.
-    if (settings.socket) local = Bun.serve({ unix: settings.socket, idleTimeout: IDLE_TIMEOUT_S, fetch: (request) => app.fetch(request) });
+    if (settings.socket) local = Bun.serve({ unix: settings.socket, idleTimeout: IDLE_TIMEOUT_S, fetch: (request) => app.fetch(viaLocalSocket(request)) });
   } catch (e) {
     // A start that fails half-way (the socket taken after the port was bound) leaves nothing serving.
     app.server?.stop(true);

@@ -17,6 +17,7 @@ import { singleQueryValues } from "./query-keys.ts";
 import { authRoutes } from "./session-routes.ts";
 import { errorHandling } from "./errors.ts";
 import { healthRoutes } from "./health.ts";
+import { hostCheck } from "./host-check.ts";
 import { keyRoutes } from "./keys.ts";
 import { metricsRoutes } from "./metrics.ts";
 import { networkRoutes } from "./network.ts";
@@ -34,6 +35,8 @@ export function createApp(ctx: AppContext) {
     .use(securityHeaders())
     .use(errorHandling(() => app.routes, notFoundPage(ctx)))
     .use(authentication(ctx))
+    // After the guard's Host syntax check (400), before routing: a foreign name is a 421.
+    .use(hostCheck(ctx))
     .use(bodyParsing(ctx.settings.maxBodyBytes))
     .use(singleQueryValues())
     .use(models())

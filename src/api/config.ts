@@ -28,6 +28,7 @@ const CONFIG_EXAMPLE = {
   retention_days: 90,
   passive: true,
   known_infrastructure: { gateways: [{ ip: "192.168.1.1", mac: "00:1d:0f:12:34:56" }], dhcp_servers: [{ server_id: "192.168.1.1", mac: "00:1d:0f:12:34:56" }] },
+  allowed_hosts: ["argus.example.net"],
   notifications: {
     channels: [
       { name: "hooks", type: "webhook", url: "http://10.0.0.5:9000/argus", secret_set: true },

@@ -5,9 +5,9 @@
 // - request bodies: our own body parser (src/api/body.ts) hides the media type from the generator;
 // - what each operation documents in `detail.responses` (descriptions, examples, errors, 204s and
 //   bodies documented without runtime validation) is merged with the validated schemas;
-// - the errors every route of a kind can answer, from the app's global hooks: 401 for every
-//   non-public route, 403 for cookie-authenticated writes (CSRF), 422 for invalid parameters,
-//   400/413/415 for the body of any write;
+// - the errors every route of a kind can answer, from the app's global hooks: 421 for a foreign
+//   Host on every route, 401 for every non-public route, 403 for cookie-authenticated writes
+//   (CSRF), 422 for invalid parameters, 400/413/415 for the body of any write;
 // - whole-number parameters (strings validated strictly at run time, see wholeNumber) are
 //   integers in the document; Elysia's private `error` keyword and the models' `$id` are dropped.
 import { Elysia } from "elysia";
@@ -75,7 +75,10 @@ const WRITE_METHODS = new Set(["post", "put", "patch", "delete"]);
 
 /** The errors the app's global hooks answer for a route of this kind (see the module comment). */
 function commonErrors(method: string, op: Operation, route: RouteLike): Record<string, ResponseDoc> {
-  const out: Record<string, ResponseDoc> = {};
+  // Every request over TCP is first checked for a Host that names the appliance (DNS rebinding).
+  const out: Record<string, ResponseDoc> = {
+    421: errorResponse("The Host is not one of the appliance's names (its addresses, host name, localhost or `allowed_hosts`)", "Unknown host name; add it to allowed_hosts"),
+  };
   const isPublic = Array.isArray(op.security) && op.security.length === 0;
   if (!isPublic) {
     out[401] = errorResponse("Not authenticated: missing, invalid or revoked key, or an expired session (`Setup required` before first-run setup)", "Not authenticated");

@@ -101,11 +101,17 @@ export function authRoutes(ctx: AppContext) {
       async ({ body, set, actor, request }) => {
         rejectCrossSite(request);
         const ip = actor.ip ?? "unknown";
-        const wait = ctx.loginLimiter.retryAfter(ip);
+        // Two limits: per client address, and per account name whatever the address.
+        const stamp = ctx.users.credentialStamp(body.username);
+        const wait = Math.max(ctx.loginLimiter.retryAfter(ip), ctx.accountDelay.retryAfter(body.username, stamp));
         if (wait > 0) throw new HttpError(429, `Too many failed logins; try again in ${wait} seconds`, { "retry-after": String(wait) });
         const attempt = ctx.loginLimiter.attempt(ip);
+        ctx.accountDelay.attempt(body.username, stamp);
         const user = await ctx.users.verify(body.username, body.password);
-        if (user) ctx.loginLimiter.succeeded(ip, attempt);
+        if (user) {
+          ctx.loginLimiter.succeeded(ip, attempt);
+          ctx.accountDelay.succeeded(body.username);
+        }
         if (!user) {
           // The name is whatever the caller typed: kept readable and harmless for the log and the UI.
           ctx.audit.record({ ...actor, username: printable(body.username).slice(0, 64) }, "login_failed", { success: false });
@@ -130,7 +136,10 @@ export function authRoutes(ctx: AppContext) {
             ...errors({
               401: "Invalid username or password",
               403: ["A cross-site request (login CSRF)", "Cross-site request rejected"],
-              429: ["Too many failed logins from this address; `Retry-After` says when to try again", "Too many failed logins; try again in 42 seconds"],
+              429: [
+                "Too many failed logins from this address, or for this user name from any address (the right password too is refused until the wait is over); `Retry-After` says when to try again",
+                "Too many failed logins; try again in 42 seconds",
+              ],
             }),
           },
         },

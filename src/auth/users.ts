@@ -47,6 +47,15 @@ export class UserStore {
     return verifyPassword(password, row?.password_hash);
   }
 
+  /**
+   * A stamp of the account's stored credential, or null for a name that is no account: it changes when
+   * the password is set again (also by `argus user reset-password`, from another process).
+   */
+  credentialStamp(username: string): string | null {
+    const row = this.db.query("SELECT password_hash FROM users WHERE username = ?").get(username) as { password_hash: string } | null;
+    return row ? Bun.hash(row.password_hash).toString(36) : null;
+  }
+
   async setPassword(username: string, password: string): Promise<boolean> {
     const hash = await hashPassword(password);
     const res = this.db.query("UPDATE users SET password_hash = ?, updated_at = ? WHERE username = ?").run(hash, isoNow(), username);

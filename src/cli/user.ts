@@ -12,7 +12,8 @@ import { CliError, EXIT } from "./errors.ts";
 export const USAGE = `Usage: argus user reset-password [USERNAME] [--data-dir DIR]
 
 Sets a new password (at least ${MIN_PASSWORD_LENGTH} characters) for the administrator and signs out all of
-its sessions. From a terminal it asks twice without echo; otherwise it reads one line from stdin.`;
+its sessions; a running server also ends the wait that failed logins put on the account. From a
+terminal it asks twice without echo; otherwise it reads one line from stdin.`;
 
 /** The first line of stdin (piped input), without its newline; null when stdin is empty. */
 async function firstLineOfStdin(): Promise<string | null> {

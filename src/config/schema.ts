@@ -10,6 +10,7 @@ import { passiveSection, retentionSection } from "./sections/operation.ts";
 import { checkInfrastructure, infrastructureSection } from "./sections/infrastructure.ts";
 import { checkSchedule, scheduleSection } from "./sections/schedule.ts";
 import { checkScanning, scanningSection } from "./sections/scanning.ts";
+import { checkHosts, hostsSection } from "./sections/hosts.ts";
 import { DEFAULT_NOTIFICATIONS, NotificationsSchema, validateNotifications, type NotificationsConfig } from "../notify/config.ts";
 
 export const CONFIG_SECTIONS = {
@@ -18,6 +19,7 @@ export const CONFIG_SECTIONS = {
   ...retentionSection,
   ...passiveSection,
   ...infrastructureSection,
+  ...hostsSection,
   notifications: Type.Unsafe<NotificationsConfig>({ ...NotificationsSchema, default: DEFAULT_NOTIFICATIONS }),
 };
 
@@ -35,7 +37,7 @@ export const ConfigSchema = Type.Object(CONFIG_SECTIONS, { additionalProperties:
 export type AppConfig = Static<typeof ConfigSchema>;
 
 /** Cross-field and semantic checks the schema cannot express, in order. */
-const SECTION_CHECKS: ((c: AppConfig) => void)[] = [checkScanning, checkSchedule, checkInfrastructure];
+const SECTION_CHECKS: ((c: AppConfig) => void)[] = [checkScanning, checkSchedule, checkInfrastructure, checkHosts];
 
 /** Environment variables that override a key of the file (SPEC §5: env vars override). */
 export const ENV_OVERRIDES: Partial<Record<keyof AppConfig, { variable: string; parse: (raw: string) => unknown }>> = {

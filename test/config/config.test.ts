@@ -29,6 +29,7 @@ const FULL = {
   passive: false,
   // Known infrastructure (issue 16): what the passive watch learned, or the owner set.
   known_infrastructure: { gateways: [{ ip: "10.9.4.1", mac: "00:1d:0f:00:00:01" }], dhcp_servers: [{ server_id: "10.9.4.1", mac: "00:1d:0f:00:00:01" }] },
+  allowed_hosts: ["argus.example.net"],
 };
 // The notifications section (issue 11) as GET shows it when the file has none.
 const NO_NOTIFICATIONS = { channels: [], rules: [], quiet_hours: null, muted_devices: [] };
@@ -51,7 +52,7 @@ describe.skipIf(!root)("configuration API", () => {
     const res = await api.get("/api/config");
     expect(res.status).toBe(200);
     // The test helper starts every appliance with an empty schedule; everything else is the default.
-    expect(res.body).toEqual({ subnets: [], exclude: [], port_range: "1-1000", allow_public_ranges: false, interface: null, scan_rate: 5000, profiles: [], schedule: [], retention_days: 90, passive: true, known_infrastructure: { gateways: [], dhcp_servers: [] }, notifications: NO_NOTIFICATIONS, env_overrides: {} });
+    expect(res.body).toEqual({ subnets: [], exclude: [], port_range: "1-1000", allow_public_ranges: false, interface: null, scan_rate: 5000, profiles: [], schedule: [], retention_days: 90, passive: true, known_infrastructure: { gateways: [], dhcp_servers: [] }, allowed_hosts: [], notifications: NO_NOTIFICATIONS, env_overrides: {} });
     expect((await put({ schedule: [{ profile: "quick", cron: "*/15 * * * *" }] })).status).toBe(200);
     const schedule = await api.get("/api/schedule");
     expect(schedule.body).toEqual([{ profile: "quick", cron: "*/15 * * * *", enabled: true, state: "waiting_for_subnet", next_run_at: null, last_run_at: null, last_scan_id: null, last_skipped_at: null }]);
@@ -115,6 +116,8 @@ describe.skipIf(!root)("configuration API", () => {
     ["known_infrastructure.dhcp_servers.0.server_id", { known_infrastructure: { dhcp_servers: [{ server_id: "dhcp.lan", mac: "00:1d:0f:00:00:01" }] } }],
     ["known_infrastructure.dhcp_servers.0.extra", { known_infrastructure: { dhcp_servers: [{ server_id: "10.9.4.1", mac: "00:1d:0f:00:00:01", extra: 1 }] } }],
     ["known_infrastructure.routers", { known_infrastructure: { routers: [] } }],
+    ["allowed_hosts", { allowed_hosts: "argus.lan" }],
+    ["allowed_hosts.0", { allowed_hosts: ["http://argus.lan/"] }],
     ["color", { color: "blue" }],
   ];
   for (const [field, body] of INVALID) {
