@@ -15,6 +15,7 @@ import { adminWithKey, type Client } from "../helpers/server.ts";
 import { startNetServer, waitForScan, type NetServer } from "../helpers/netserver.ts";
 import { requireRoot, startTestnet, type Testnet } from "../helpers/testnet.ts";
 import { gratuitousArp } from "../passive/frames.ts";
+import { JsonLines } from "../helpers/json-lines.ts";
 
 const root = requireRoot("runs a broker, receivers and the appliance inside a test network namespace");
 const mosquitto = Bun.which("mosquitto") ?? (Bun.file("/usr/sbin/mosquitto").size > 0 ? "/usr/sbin/mosquitto" : null);
@@ -29,39 +30,6 @@ const WATCH = resolve(import.meta.dir, "fixtures/mqtt-watch.ts");
 const SECRET = "webhook-hmac-secret";
 const SEND_FRAMES = resolve(import.meta.dir, "../passive/send-frames.py");
 
-/** JSON lines from a spawned process's stdout, collected as they come. */
-class Lines<T = any> {
-  readonly items: T[] = [];
-  constructor(readonly proc: ReturnType<typeof Bun.spawn>) {
-    void (async () => {
-      let buf = "";
-      const decoder = new TextDecoder();
-      for await (const chunk of proc.stdout as ReadableStream<Uint8Array>) {
-        buf += decoder.decode(chunk);
-        let nl: number;
-        while ((nl = buf.indexOf("\n")) >= 0) {
-          const line = buf.slice(0, nl);
-          buf = buf.slice(nl + 1);
-          try {
-            this.items.push(JSON.parse(line));
-          } catch {}
-        }
-      }
-    })();
-  }
-  async until(what: string, pred: (items: T[]) => boolean, ms = 20_000): Promise<T[]> {
-    const deadline = Date.now() + ms;
-    while (Date.now() < deadline) {
-      if (pred(this.items)) return this.items;
-      await Bun.sleep(50);
-    }
-    throw new Error(`timed out waiting for ${what}; have ${JSON.stringify(this.items).slice(0, 2000)}`);
-  }
-  stop() {
-    this.proc.kill("SIGTERM");
-  }
-}
-
 type Msg = { topic: string; payload: string; retain: boolean };
 
 describe.skipIf(!root || !mosquitto)("notifications on a test network (Mosquitto, webhook, metrics)", () => {
@@ -71,8 +39,8 @@ describe.skipIf(!root || !mosquitto)("notifications on a test network (Mosquitto
   let key: string;
   let dir: string;
   let broker: ReturnType<typeof Bun.spawn>;
-  let rx: Lines;
-  let watch: Lines<Msg>;
+  let rx: JsonLines;
+  let watch: JsonLines<Msg>;
   let httpPort: number;
 
   const env = (schedule: string) => ({ ARGUS_CONFIG: join(dir, "config.json"), ARGUS_NOTIFY_SCHEDULE: schedule });
@@ -85,7 +53,7 @@ describe.skipIf(!root || !mosquitto)("notifications on a test network (Mosquitto
   };
   /** The retained messages a new subscriber gets now (what Home Assistant would read at its start). */
   const retainedNow = async (): Promise<Map<string, string>> => {
-    const w = new Lines<Msg & { subscribed?: boolean }>(net.spawn([process.execPath, WATCH], { stdout: "pipe", stderr: "inherit" }));
+    const w = new JsonLines<Msg & { subscribed?: boolean }>(net.spawn([process.execPath, WATCH], { stdout: "pipe", stderr: "inherit" }));
     await w.until("subscription", (m) => m.some((x) => x.subscribed));
     await Bun.sleep(500);
     w.stop();
@@ -97,9 +65,9 @@ describe.skipIf(!root || !mosquitto)("notifications on a test network (Mosquitto
     dir = mkdtempSync(join(tmpdir(), "argus-notify-net-"));
     writeFileSync(join(dir, "mosquitto.conf"), "listener 1883 127.0.0.1\nallow_anonymous true\npersistence false\n");
     broker = net.spawn([mosquitto!, "-c", join(dir, "mosquitto.conf")], { stdout: "ignore", stderr: "ignore" });
-    rx = new Lines(net.spawn([process.execPath, RECEIVERS, "127.0.0.1"], { stdout: "pipe", stderr: "inherit" }));
+    rx = new JsonLines(net.spawn([process.execPath, RECEIVERS, "127.0.0.1"], { stdout: "pipe", stderr: "inherit" }));
     httpPort = (await rx.until("receivers", (l) => l.some((x) => x.ready)))[0].http_port;
-    watch = new Lines<Msg>(net.spawn([process.execPath, WATCH], { stdout: "pipe", stderr: "inherit" }));
+    watch = new JsonLines<Msg>(net.spawn([process.execPath, WATCH], { stdout: "pipe", stderr: "inherit" }));
     await watch.until("the watcher's subscription", (m) => m.some((x: any) => x.subscribed));
     writeFileSync(
       join(dir, "config.json"),

@@ -11,6 +11,7 @@ import { adminWithKey, type Client } from "../helpers/server.ts";
 import { startNetServer, type NetServer } from "../helpers/netserver.ts";
 import { requireRoot, startTestnet, type Testnet } from "../helpers/testnet.ts";
 import { dhcpFrame } from "../passive/frames.ts";
+import { JsonLines } from "../helpers/json-lines.ts";
 
 const root = requireRoot("sends raw frames and runs receivers and the appliance inside a test network");
 const mosquitto = Bun.which("mosquitto") ?? (Bun.file("/usr/sbin/mosquitto").size > 0 ? "/usr/sbin/mosquitto" : null);
@@ -22,27 +23,6 @@ if (root && !mosquitto) {
 const RECEIVERS = resolve(import.meta.dir, "fixtures/receivers.ts");
 const WATCH = resolve(import.meta.dir, "fixtures/mqtt-watch.ts");
 const SEND_FRAMES = resolve(import.meta.dir, "../passive/send-frames.py");
-
-/** JSON lines from a process's stdout, collected as they come. */
-function collect(proc: ReturnType<typeof Bun.spawn>): any[] {
-  const items: any[] = [];
-  void (async () => {
-    let buf = "";
-    const decoder = new TextDecoder();
-    for await (const chunk of proc.stdout as ReadableStream<Uint8Array>) {
-      buf += decoder.decode(chunk);
-      let nl: number;
-      while ((nl = buf.indexOf("\n")) >= 0) {
-        const line = buf.slice(0, nl);
-        buf = buf.slice(nl + 1);
-        try {
-          items.push(JSON.parse(line));
-        } catch {}
-      }
-    }
-  })();
-  return items;
-}
 
 async function until<T>(what: string, f: () => T | null | undefined | false | Promise<T | null | undefined | false>, ms = 20_000): Promise<T> {
   const deadline = Date.now() + ms;
@@ -102,9 +82,9 @@ describe.skipIf(!root || !mosquitto)("hostile device names through the real chan
     // The receivers and the broker on a LAN host's own address (no loopback involved).
     writeFileSync(join(dir, "mosquitto.conf"), `listener 1883 ${svc.ip}\nallow_anonymous true\npersistence false\n`);
     inNs([mosquitto!, "-c", join(dir, "mosquitto.conf")]);
-    rx = collect(inNs([process.execPath, RECEIVERS, svc.ip]));
+    rx = new JsonLines(inNs([process.execPath, RECEIVERS, svc.ip])).items;
     const ready = await until("receivers", () => rx.find((x) => x.ready));
-    mq = collect(inNs([process.execPath, WATCH, `mqtt://${svc.ip}:1883`]));
+    mq = new JsonLines(inNs([process.execPath, WATCH, `mqtt://${svc.ip}:1883`])).items;
     await until("the watcher's subscription", () => mq.some((x) => x.subscribed));
     const base = `http://${svc.ip}:${ready.http_port}`;
     writeFileSync(

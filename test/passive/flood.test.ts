@@ -9,6 +9,7 @@ import { join, resolve } from "node:path";
 import { adminWithKey, type Client } from "../helpers/server.ts";
 import { startNetServer, type NetServer } from "../helpers/netserver.ts";
 import { requireRoot, startTestnet, type Testnet } from "../helpers/testnet.ts";
+import { JsonLines } from "../helpers/json-lines.ts";
 
 const SENDER = resolve(import.meta.dir, "flood-sender.c");
 const RECEIVERS = resolve(import.meta.dir, "../notify/fixtures/receivers.ts");
@@ -31,43 +32,13 @@ function requireTools(): boolean {
 
 const runnable = requireRoot("a DHCP flood on the namespace test network") && requireTools();
 
-/** JSON lines from a spawned process's stdout, collected as they come. */
-class Lines<T = any> {
-  readonly items: T[] = [];
-  constructor(readonly proc: ReturnType<typeof Bun.spawn>) {
-    void (async () => {
-      let buf = "";
-      const decoder = new TextDecoder();
-      for await (const chunk of proc.stdout as ReadableStream<Uint8Array>) {
-        buf += decoder.decode(chunk);
-        let nl: number;
-        while ((nl = buf.indexOf("\n")) >= 0) {
-          const line = buf.slice(0, nl);
-          buf = buf.slice(nl + 1);
-          try {
-            this.items.push(JSON.parse(line));
-          } catch {}
-        }
-      }
-    })();
-  }
-  async until(what: string, pred: (items: T[]) => boolean, ms = 20_000): Promise<T[]> {
-    const deadline = Date.now() + ms;
-    while (Date.now() < deadline) {
-      if (pred(this.items)) return this.items;
-      await Bun.sleep(50);
-    }
-    throw new Error(`timed out waiting for ${what}`);
-  }
-}
-
 describe.skipIf(!runnable)("a DHCP flood from random MACs", () => {
   let net: Testnet;
   let server: NetServer;
   let api: Client;
   let dir: string;
-  let rx: Lines;
-  let watch: Lines<{ topic: string; payload: string; retain: boolean; subscribed?: boolean }>;
+  let rx: JsonLines;
+  let watch: JsonLines<{ topic: string; payload: string; retain: boolean; subscribed?: boolean }>;
   const spawned: ReturnType<typeof Bun.spawn>[] = [];
   const host = (n: number) => net.truth.hosts.filter((h) => h.behaviour === "normal")[n - 1];
   const sh = async (ns: string, cmd: string[]) => {
@@ -93,9 +64,9 @@ describe.skipIf(!runnable)("a DHCP flood from random MACs", () => {
     );
     writeFileSync(join(dir, "mosquitto.conf"), "listener 1883 127.0.0.1\nallow_anonymous true\npersistence false\n");
     spawned.push(net.spawn([which("mosquitto")!, "-c", join(dir, "mosquitto.conf")], { stdout: "ignore", stderr: "ignore" }));
-    rx = new Lines(net.spawn([process.execPath, RECEIVERS, "127.0.0.1"], { stdout: "pipe", stderr: "inherit" }));
+    rx = new JsonLines(net.spawn([process.execPath, RECEIVERS, "127.0.0.1"], { stdout: "pipe", stderr: "inherit" }));
     const httpPort = (await rx.until("receivers", (l) => l.some((x) => x.ready)))[0].http_port;
-    watch = new Lines(net.spawn([process.execPath, WATCH], { stdout: "pipe", stderr: "inherit" }));
+    watch = new JsonLines(net.spawn([process.execPath, WATCH], { stdout: "pipe", stderr: "inherit" }));
     await watch.until("the watcher's subscription", (m) => m.some((x) => x.subscribed));
     writeFileSync(
       join(dir, "config.json"),
