@@ -8,16 +8,7 @@ import { join, resolve } from "node:path";
 
 export const REPO = resolve(import.meta.dir, "../..");
 export const BUN = process.execPath;
-const ci = process.env.CI === "true" || process.env.CI === "1";
-
-/** True when `ok`; otherwise says why the caller skips, and under CI=true throws (a skip there is a failure). */
-export function requireThat(ok: boolean, what: string): boolean {
-  if (ok) return true;
-  const msg = `needs ${what}; skipping`;
-  if (ci) throw new Error(`${msg} is not allowed under CI=true`);
-  console.warn(`[skip] ${msg}`);
-  return false;
-}
+export { requireThat } from "../helpers/require.ts";
 
 export const isRoot = process.getuid?.() === 0;
 export const which = (cmd: string) => spawnSync("sh", ["-c", `command -v ${cmd}`]).status === 0;

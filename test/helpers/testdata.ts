@@ -3,6 +3,7 @@
 // project's own odd frames committed under test/net/fixtures/ (present on every machine).
 import { existsSync, readdirSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { requireThat } from "./require.ts";
 
 const REPO = resolve(import.meta.dir, "../..");
 export const ARP_TESTDATA = resolve(REPO, "../shared/testdata/arp-scan");
@@ -13,9 +14,5 @@ export const OWN_FRAMES = join(REPO, "test", "net", "fixtures");
  * throws: CI checks out the shared material beside the project, so a missing directory is a broken run.
  */
 export function haveSharedCaptures(): boolean {
-  if (existsSync(ARP_TESTDATA) && readdirSync(ARP_TESTDATA).some((f) => f.endsWith(".pcap"))) return true;
-  const msg = `needs the shared arp-scan captures at ${ARP_TESTDATA} (../shared/testdata/arp-scan beside the project); skipping`;
-  if (process.env.CI === "true" || process.env.CI === "1") throw new Error(`${msg} is not allowed under CI=true`);
-  console.warn(`[skip] ${msg}`);
-  return false;
+  return requireThat(existsSync(ARP_TESTDATA) && readdirSync(ARP_TESTDATA).some((f) => f.endsWith(".pcap")), `the shared arp-scan captures at ${ARP_TESTDATA} (../shared/testdata/arp-scan beside the project)`);
 }

@@ -125,13 +125,7 @@ export interface Testnet {
 }
 
 /** True when running as root. Otherwise says why the caller skips, and under CI=true throws (a skip there is a failure). */
-export function requireRoot(reason: string): boolean {
-  if (process.getuid?.() === 0) return true;
-  const msg = `needs root: ${reason} (network namespaces, raw sockets); skipping`;
-  if (process.env.CI === "true" || process.env.CI === "1") throw new Error(`${msg} is not allowed under CI=true`);
-  console.warn(`[skip] ${msg}`);
-  return false;
-}
+export { requireRoot } from "./require.ts";
 
 /** A fresh per-run prefix: "t" + pid (base 36, last 3 chars) + 4 random base-36 chars. */
 export function newPrefix(): string {

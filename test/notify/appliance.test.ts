@@ -16,14 +16,10 @@ import { startNetServer, waitForScan, type NetServer } from "../helpers/netserve
 import { requireRoot, startTestnet, type Testnet } from "../helpers/testnet.ts";
 import { gratuitousArp } from "../passive/frames.ts";
 import { JsonLines } from "../helpers/json-lines.ts";
+import { requireTools, tool } from "../helpers/require.ts";
 
 const root = requireRoot("runs a broker, receivers and the appliance inside a test network namespace");
-const mosquitto = Bun.which("mosquitto") ?? (Bun.file("/usr/sbin/mosquitto").size > 0 ? "/usr/sbin/mosquitto" : null);
-if (root && !mosquitto) {
-  const msg = "needs Debian's mosquitto (apt-get install mosquitto); skipping";
-  if (process.env.CI === "true" || process.env.CI === "1") throw new Error(`${msg} is not allowed under CI=true`);
-  console.warn(`[skip] ${msg}`);
-}
+const mosquitto = root && requireTools([["mosquitto", "mosquitto"]]) ? tool("mosquitto") : null;
 
 const RECEIVERS = resolve(import.meta.dir, "fixtures/receivers.ts");
 const WATCH = resolve(import.meta.dir, "fixtures/mqtt-watch.ts");

@@ -12,14 +12,10 @@ import { startNetServer, type NetServer } from "../helpers/netserver.ts";
 import { requireRoot, startTestnet, type Testnet } from "../helpers/testnet.ts";
 import { dhcpFrame } from "../passive/frames.ts";
 import { JsonLines } from "../helpers/json-lines.ts";
+import { requireTools, tool } from "../helpers/require.ts";
 
 const root = requireRoot("sends raw frames and runs receivers and the appliance inside a test network");
-const mosquitto = Bun.which("mosquitto") ?? (Bun.file("/usr/sbin/mosquitto").size > 0 ? "/usr/sbin/mosquitto" : null);
-if (root && !mosquitto) {
-  const msg = "needs Debian's mosquitto (apt-get install mosquitto); skipping";
-  if (process.env.CI === "true" || process.env.CI === "1") throw new Error(`${msg} is not allowed under CI=true`);
-  console.warn(`[skip] ${msg}`);
-}
+const mosquitto = root && requireTools([["mosquitto", "mosquitto"]]) ? tool("mosquitto") : null;
 const RECEIVERS = resolve(import.meta.dir, "fixtures/receivers.ts");
 const WATCH = resolve(import.meta.dir, "fixtures/mqtt-watch.ts");
 const SEND_FRAMES = resolve(import.meta.dir, "../passive/send-frames.py");

@@ -18,23 +18,16 @@ import { adminWithKey, type Client } from "../helpers/server.ts";
 import { startNetServer, type NetServer } from "../helpers/netserver.ts";
 import { requireRoot, startTestnet, type Testnet } from "../helpers/testnet.ts";
 import { arpReply, dhcpFrame, gratuitousArp } from "./frames.ts";
+import { requireTools } from "../helpers/require.ts";
 
 const SEND = resolve(import.meta.dir, "send-frames.py");
 
-function requireTools(): boolean {
-  const missing = [
-    ["dnsmasq", "Debian dnsmasq-base"],
-    ["busybox", "Debian busybox"],
-    ["python3", "Debian python3"],
-  ].filter(([bin]) => Bun.which(bin) === null && Bun.which(`/usr/sbin/${bin}`) === null);
-  if (missing.length === 0) return true;
-  const msg = `needs ${missing.map(([b, p]) => `${b} (${p})`).join(", ")}; skipping`;
-  if (process.env.CI === "true" || process.env.CI === "1") throw new Error(`${msg} is not allowed under CI=true`);
-  console.warn(`[skip] ${msg}`);
-  return false;
-}
-
-const runnable = requireRoot("passive attacks on the namespace test network") && requireTools();
+const runnable = requireRoot("passive attacks on the namespace test network") &&
+  requireTools([
+    ["dnsmasq", "dnsmasq-base"],
+    ["busybox", "busybox"],
+    ["python3", "python3"],
+  ]);
 
 describe.skipIf(!runnable)("a guest attacking the passive watch", () => {
   let net: Testnet;

@@ -10,27 +10,19 @@ import { adminWithKey, type Client } from "../helpers/server.ts";
 import { startNetServer, type NetServer } from "../helpers/netserver.ts";
 import { requireRoot, startTestnet, type Testnet } from "../helpers/testnet.ts";
 import { JsonLines } from "../helpers/json-lines.ts";
+import { requireTools, tool } from "../helpers/require.ts";
 
 const SENDER = resolve(import.meta.dir, "flood-sender.c");
 const RECEIVERS = resolve(import.meta.dir, "../notify/fixtures/receivers.ts");
 const WATCH = resolve(import.meta.dir, "../notify/fixtures/mqtt-watch.ts");
-const which = (bin: string) => Bun.which(bin) ?? (Bun.file(`/usr/sbin/${bin}`).size > 0 ? `/usr/sbin/${bin}` : null);
 
-function requireTools(): boolean {
-  const missing = [
-    ["dnsmasq", "Debian dnsmasq-base"],
-    ["busybox", "Debian busybox"],
-    ["mosquitto", "Debian mosquitto"],
-    ["cc", "Debian gcc"],
-  ].filter(([bin]) => which(bin) === null);
-  if (missing.length === 0) return true;
-  const msg = `needs ${missing.map(([b, p]) => `${b} (${p})`).join(", ")}; skipping`;
-  if (process.env.CI === "true" || process.env.CI === "1") throw new Error(`${msg} is not allowed under CI=true`);
-  console.warn(`[skip] ${msg}`);
-  return false;
-}
-
-const runnable = requireRoot("a DHCP flood on the namespace test network") && requireTools();
+const runnable = requireRoot("a DHCP flood on the namespace test network") &&
+  requireTools([
+    ["dnsmasq", "dnsmasq-base"],
+    ["busybox", "busybox"],
+    ["mosquitto", "mosquitto"],
+    ["cc", "gcc"],
+  ]);
 
 describe.skipIf(!runnable)("a DHCP flood from random MACs", () => {
   let net: Testnet;
@@ -63,7 +55,7 @@ describe.skipIf(!runnable)("a DHCP flood from random MACs", () => {
       ),
     );
     writeFileSync(join(dir, "mosquitto.conf"), "listener 1883 127.0.0.1\nallow_anonymous true\npersistence false\n");
-    spawned.push(net.spawn([which("mosquitto")!, "-c", join(dir, "mosquitto.conf")], { stdout: "ignore", stderr: "ignore" }));
+    spawned.push(net.spawn([tool("mosquitto")!, "-c", join(dir, "mosquitto.conf")], { stdout: "ignore", stderr: "ignore" }));
     rx = new JsonLines(net.spawn([process.execPath, RECEIVERS, "127.0.0.1"], { stdout: "pipe", stderr: "inherit" }));
     const httpPort = (await rx.until("receivers", (l) => l.some((x) => x.ready)))[0].http_port;
     watch = new JsonLines(net.spawn([process.execPath, WATCH], { stdout: "pipe", stderr: "inherit" }));

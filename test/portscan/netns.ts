@@ -1,9 +1,9 @@
 // Test helpers: root detection with an explicit skip reason, and throw-away network namespaces named with a
 // per-run prefix (`<tag><pid>`), always deleted in afterAll and on process exit so a failed run leaves nothing.
 import { spawnSync } from "node:child_process";
+import { isCI, isRoot } from "../helpers/require.ts";
 
-export const isRoot = process.getuid?.() === 0;
-export const isCI = process.env.CI === "true";
+export { isCI, isRoot };
 
 /** True when a root-only test may run. Without root: a skip (false) locally, a hard failure under CI=true. */
 export function canRunAsRoot(why: string): boolean {
