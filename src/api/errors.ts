@@ -21,6 +21,10 @@ export class Redirect extends Error {
 }
 
 export const NOT_AUTHENTICATED = "Not authenticated";
+
+/** 429 for a login (or a password confirmation) refused by a limit, with when to try again. */
+export const tooManyFailedLogins = (wait: number) =>
+  new HttpError(429, `Too many failed logins; try again in ${wait} ${wait === 1 ? "second" : "seconds"}`, { "retry-after": String(wait) });
 export const notAuthenticated = () => new HttpError(401, NOT_AUTHENTICATED);
 
 // Elysia reports a coerced (numeric) query value's failure as type "property".
@@ -34,11 +38,13 @@ export function describeValidation(error: ValidationError): string {
     const [field, reason] = custom.split(/:\s(.*)/s);
     return reason ? `Invalid ${FIELD_PLACES[error.type] ?? error.type} '${field}': ${reason}` : custom;
   }
-  const first = error.all[0] as { path?: string; summary?: string; message?: string } | undefined;
+  const first = error.all[0] as { path?: string; summary?: string; message?: string; schema?: { anyOf?: { const?: unknown }[] } } | undefined;
   const place = FIELD_PLACES[error.type] ?? error.type;
   // The validator's path is a JSON pointer: segments joined by `/`, each with `~` and `/` escaped.
   const field = (first?.path ?? "").replace(/^\//, "").split("/").map((s) => s.replaceAll("~1", "/").replaceAll("~0", "~")).join(".");
-  const reason = first?.message ?? "is invalid";
+  // A closed list (a union of literals) says its values instead of "expected union value".
+  const values = first?.schema?.anyOf?.every((v) => v.const !== undefined) ? first.schema.anyOf.map((v) => JSON.stringify(v.const)) : null;
+  const reason = values ? `must be one of ${values.join(", ")}` : (first?.message ?? "is invalid");
   if (reason === "Unexpected property") return `Unknown ${place} '${field}'`;
   if (field === "") {
     return error.type === "body" ? `Invalid request body: ${lower(reason)}` : `Invalid ${place}: ${lower(reason)}`;

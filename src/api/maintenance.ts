@@ -16,7 +16,7 @@ import { authentication, requirePrincipal, type Principal } from "./guard.ts";
 import { RawBody } from "./body.ts";
 import { DEVICE_EXAMPLE, deviceFilters } from "./devices.ts";
 import { DatabaseStats, Device, models, ref, RestoreResult, RetentionCounts } from "./models.ts";
-import { HttpError } from "./errors.ts";
+import { HttpError, tooManyFailedLogins } from "./errors.ts";
 import { errors, json } from "./openapi.ts";
 import { noQuery, strictQuery } from "./schemas.ts";
 
@@ -82,7 +82,7 @@ export function maintenanceRoutes(ctx: AppContext) {
     if (password === null || password === "") throw new HttpError(403, `Confirm your password in the ${PASSWORD_HEADER} header to restore`);
     const confirmed = await confirmPassword(ctx.users, ctx.loginLimiter, p.user.id, password, actor.ip ?? "unknown");
     if (confirmed.ok) return;
-    if (confirmed.retryAfter > 0) throw new HttpError(429, `Too many failed logins; try again in ${confirmed.retryAfter} seconds`, { "retry-after": String(confirmed.retryAfter) });
+    if (confirmed.retryAfter > 0) throw tooManyFailedLogins(confirmed.retryAfter);
     ctx.audit.record(actor, "login_failed", { success: false, resource: "restore", details: { reason: "wrong password confirming a restore" } });
     throw new HttpError(403, "Wrong password: the restore was not started");
   };

@@ -7,7 +7,7 @@ import { TargetError, validateCidrs } from "../net/targets.ts";
 import { toIso } from "../time.ts";
 import { authentication, principalName, requirePrincipal } from "./guard.ts";
 import { clearedSessionCookie, sessionCookie } from "./session-cookie.ts";
-import { HttpError } from "./errors.ts";
+import { HttpError, tooManyFailedLogins } from "./errors.ts";
 import { LoggedOut, LoginRequest, Me, models, ref, Session, SetupRequest, SetupStatus } from "./models.ts";
 import { errors, json, requestExample } from "./openapi.ts";
 import { noQuery } from "./schemas.ts";
@@ -104,7 +104,7 @@ export function authRoutes(ctx: AppContext) {
         // Two limits: per client address, and per account name whatever the address.
         const stamp = ctx.users.credentialStamp(body.username);
         const wait = Math.max(ctx.loginLimiter.retryAfter(ip), ctx.accountDelay.retryAfter(body.username, stamp));
-        if (wait > 0) throw new HttpError(429, `Too many failed logins; try again in ${wait} seconds`, { "retry-after": String(wait) });
+        if (wait > 0) throw tooManyFailedLogins(wait);
         const attempt = ctx.loginLimiter.attempt(ip);
         ctx.accountDelay.attempt(body.username, stamp);
         const user = await ctx.users.verify(body.username, body.password);

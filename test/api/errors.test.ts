@@ -69,6 +69,8 @@ describe("bad input", () => {
     expectDetail(await session.post("/api/keys", { name: "x".repeat(101) }), 422, /name/);
     expectDetail(await session.post("/api/keys", { name: "   " }), 422, /must not be blank/);
     expectDetail(await session.post("/api/keys", ["name"]), 422);
+    // A closed list names its values.
+    expectDetail(await session.post("/api/keys", { name: "k", scope: "admin" }), 422, /^Invalid body field 'scope': must be one of "full", "read"$/);
     expectDetail(await new Client(server.url).post("/api/auth/login", { username: "admin", password: 5 }), 422, /'password'/);
     expectDetail(await new Client(server.url).post("/api/auth/login", { username: "admin", password: "x".repeat(40), remember: "yes" }), 422, /'remember'/);
   });

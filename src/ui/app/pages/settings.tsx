@@ -345,7 +345,7 @@ function Backup({ download, restore }: { download: boolean; restore: boolean }) 
     if (password === "") return toast("Confirm your password to restore", "error");
     if (
       !confirm(
-        `Restore ${file.name}? Devices, scans, changes and settings are replaced by the backup's; the current database is kept as a dated copy. Users, API keys and the audit log stay as they are. Your session may end: log in again if it does.`,
+        `Restore ${file.name}? Devices, scans and changes are replaced by the backup's (the configuration file is not in a backup); the current database is kept as a dated copy. Users, API keys and the audit log stay as they are. Your session may end: log in again if it does.`,
       )
     )
       return;
