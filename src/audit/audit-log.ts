@@ -2,32 +2,15 @@
 // action and read back through /api/audit-logs. `details` must never hold a secret.
 import type { Database } from "bun:sqlite";
 import { fetchPage } from "../db/paging.ts";
-import type { AuditEntry } from "../api/models.ts";
+import type { AuditAction, AuditEntry } from "./schema.ts";
 import { isoNow } from "../time.ts";
 
-export const AUDIT_ACTIONS = [
-  "setup_completed",
-  "login",
-  "login_failed",
-  "logout",
-  "api_key_created",
-  "api_key_revoked",
-  "scan_started",
-  "device_updated",
-  "device_deleted",
-  "config_updated",
-  "backup_created",
-  "restore_completed",
-  "password_reset",
-  "scheduled_scan_skipped",
-  "retention_cleanup",
-] as const;
-export type AuditAction = (typeof AUDIT_ACTIONS)[number];
+export { AUDIT_ACTIONS, type AuditAction } from "./schema.ts";
 
 /** Who did it and from where; built once per request by the API layer. */
 export type Actor = { username: string | null; ip: string | null; userAgent: string | null };
 
-/** An entry as the API answers it (src/api/models.ts). */
+/** An entry as the API answers it (schema.ts). */
 export type { AuditEntry };
 
 export class AuditLog {

@@ -3,7 +3,7 @@
 import type { Database } from "bun:sqlite";
 import { fetchPage, type ListQuery } from "../db/paging.ts";
 import { toIso } from "../time.ts";
-import type { Change as ChangeSchema } from "../api/models.ts";
+import type { Change as ChangeSchema } from "./schema.ts";
 import type { ChangeType, Severity } from "./observation.ts";
 
 /** A recorded change, as the API answers it. */

@@ -5,12 +5,11 @@ import type { Database } from "bun:sqlite";
 import { fetchPage, type ListQuery } from "../db/paging.ts";
 import { summaryForTrust } from "../risk/score.ts";
 import type { RiskLevel } from "../risk/score.ts";
-import type { AddressHistory, Device, DeviceDetail, DeviceUpdate, Port as DevicePort, Threat as DeviceThreat } from "../api/models.ts";
+import type { AddressHistory, Device, DeviceDetail, DeviceUpdate, Port as DevicePort, Threat as DeviceThreat } from "./schema.ts";
+import type { DeviceStatus } from "./enums.ts";
 
-export const DEVICE_STATUSES = ["online", "offline"] as const;
-/** A device's trust (SPEC §7): `is_trusted` is `trust == "trusted"`. */
-export const TRUST_LEVELS = ["trusted", "untrusted", "pending"] as const;
-export type DeviceStatus = (typeof DEVICE_STATUSES)[number];
+export { DEVICE_STATUSES, TRUST_LEVELS, type DeviceStatus } from "./enums.ts";
+export { LABEL_MAX, NOTES_MAX, ZONE_MAX } from "./schema.ts";
 
 /** Sort keys for listings; a leading "-" reverses. Every order ends with the id so pages are stable. */
 export const DEVICE_SORTS = [
@@ -48,11 +47,7 @@ const ORDER_BY: Record<DeviceSort, string> = {
   "-vendor": "vendor IS NOT NULL DESC, vendor COLLATE NOCASE DESC, id DESC",
 };
 
-export const LABEL_MAX = 64;
-export const ZONE_MAX = 64;
-export const NOTES_MAX = 2000;
-
-// The shapes this module answers are the API's schemas (src/api/models.ts).
+// The shapes this module answers are the inventory's schemas (schema.ts), which the API serves.
 export type { AddressHistory, Device, DeviceDetail, DevicePort, DeviceThreat };
 
 export type DeviceFilter = {

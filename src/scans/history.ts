@@ -2,16 +2,11 @@
 import type { Database } from "bun:sqlite";
 import { fetchPage } from "../db/paging.ts";
 import { ChangeLog } from "../inventory/changes.ts";
-import type { Scan, ScanComparison, ScanDevice } from "../api/models.ts";
+import type { Scan, ScanComparison, ScanDevice } from "./schema.ts";
 
-/** SPEC §3: pending → running → completed | failed | cancelled | interrupted. */
-export const SCAN_STATUSES = ["pending", "running", "completed", "failed", "cancelled", "interrupted"] as const;
-export type ScanStatus = (typeof SCAN_STATUSES)[number];
-/** A scan of the network (its absence counts), or of one device. */
-export const SCAN_KINDS = ["network", "device"] as const;
-export type ScanKind = (typeof SCAN_KINDS)[number];
+export { SCAN_KINDS, SCAN_STATUSES, type ScanKind, type ScanStatus } from "./enums.ts";
 
-// The shapes answered here are the API's schemas (src/api/models.ts).
+// The shapes answered here are the scans' schemas (schema.ts), which the API serves.
 export type ScanRecord = Scan;
 export type { ScanComparison, ScanDevice };
 
