@@ -3,7 +3,7 @@
 // rolled-back change is never announced. The worker (worker.ts) sends what is due; this module also
 // answers GET /api/notifications and the metrics' delivery counts.
 import type { Database } from "bun:sqlite";
-import { fetchPage } from "../db/paging.ts";
+import { fetchPage, Where } from "../db/paging.ts";
 import { NOTIFIED_DEVICE_FIELDS, type Notification, type NotificationStatus, type NotifiedDevice } from "./schema.ts";
 import type { Change, Severity } from "../inventory/observation.ts";
 import { toIso } from "../time.ts";
@@ -168,12 +168,7 @@ export type DeliveryFilter = { status?: NotificationStatus; channel?: string; ch
 
 /** Deliveries, newest first. */
 export function listDeliveries(db: Database, f: DeliveryFilter): { items: Delivery[]; total: number } {
-  const where: string[] = [];
-  const args: (string | number)[] = [];
-  if (f.status !== undefined) (where.push("status = ?"), args.push(f.status));
-  if (f.channel !== undefined) (where.push("channel = ?"), args.push(f.channel));
-  if (f.change_id !== undefined) (where.push("change_id = ?"), args.push(f.change_id));
-  const clause = where.length ? `WHERE ${where.join(" AND ")}` : "";
+  const { clause, args } = new Where().eq("status", f.status).eq("channel", f.channel).eq("change_id", f.change_id);
   const { rows, total } = fetchPage<Row>(
     db,
     { count: `SELECT count(*) AS n FROM notifications ${clause}`, select: `SELECT ${COLUMNS} FROM notifications ${clause} ORDER BY id DESC LIMIT ? OFFSET ?`, args },

@@ -1,6 +1,6 @@
 // Reading past scans: the list, one scan, the devices it saw, and a comparison of two scans.
 import type { Database } from "bun:sqlite";
-import { fetchPage } from "../db/paging.ts";
+import { fetchPage, Where } from "../db/paging.ts";
 import { ChangeLog } from "../inventory/changes.ts";
 import type { Scan, ScanComparison, ScanDevice } from "./schema.ts";
 
@@ -15,10 +15,10 @@ const COLUMNS = "id, scan_type, profile, subnet, status, started_at, finished_at
 const toRecord = (r: Omit<ScanRecord, "degraded"> & { degraded: number }): ScanRecord => ({ ...r, degraded: r.degraded === 1 });
 
 export function listScans(db: Database, f: { status?: ScanStatus; limit: number; offset: number }): { items: ScanRecord[]; total: number } {
-  const where = f.status ? "WHERE status = ?" : "";
+  const { clause, args } = new Where().eq("status", f.status || undefined);
   const { rows, total } = fetchPage<Omit<ScanRecord, "degraded"> & { degraded: number }>(
     db,
-    { count: `SELECT count(*) AS n FROM scans ${where}`, select: `SELECT ${COLUMNS} FROM scans ${where} ORDER BY id DESC LIMIT ? OFFSET ?`, args: f.status ? [f.status] : [] },
+    { count: `SELECT count(*) AS n FROM scans ${clause}`, select: `SELECT ${COLUMNS} FROM scans ${clause} ORDER BY id DESC LIMIT ? OFFSET ?`, args },
     f,
   );
   return { items: rows.map(toRecord), total };
