@@ -1,5 +1,6 @@
 // The change log as the owner reads it: filtered, newest first, and acknowledged one by one.
-// Changes are written by the scan pipeline's diff; this module never creates them.
+// Changes are written by the identity and change rules (identity.ts) that scans (reconcile.ts) and
+// passive sightings (sightings.ts) share; this module never creates them.
 import type { Database } from "bun:sqlite";
 import { fetchPage, Where, type ListQuery } from "../db/paging.ts";
 import { toIso } from "../time.ts";

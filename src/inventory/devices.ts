@@ -1,6 +1,7 @@
 // The inventory as the owner reads and edits it: listing with filters, search, sort and paging;
 // one device with its ports, threats and address history; the owner's fields (label, zone,
-// trusted, notes); forgetting a device. The scan pipeline (reconcile.ts) writes everything else.
+// trusted, notes); forgetting a device. Everything else is written through identity.ts, by scans
+// (reconcile.ts) and by passive sightings (sightings.ts).
 import type { Database } from "bun:sqlite";
 import { fetchPage, Where, type ListQuery } from "../db/paging.ts";
 import { summaryForTrust } from "../risk/score.ts";

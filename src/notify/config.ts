@@ -148,7 +148,7 @@ function schemaError(schema: TSchema, value: unknown, field: string): { field: s
 /**
  * Validates the section (absent → defaults). `field` prefixes every reported field, so a 422 names
  * e.g. `notifications.rules[0].channels`. Secrets are not required when `<secret>_set` says one is
- * stored (the caller merges the stored one in first with `keepSecrets`).
+ * stored (a PUT first carries the stored one over: `carrySecrets` in src/config/secrets.ts).
  */
 export function validateNotifications(input: unknown, field = "notifications"): Checked<NotificationsConfig> {
   if (input === undefined || input === null) return { ok: true, value: structuredClone(DEFAULT_NOTIFICATIONS) };
