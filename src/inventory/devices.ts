@@ -6,7 +6,8 @@ import type { Database } from "bun:sqlite";
 import { fetchPage, Where, type ListQuery } from "../db/paging.ts";
 import { summaryForTrust } from "../risk/score.ts";
 import type { RiskLevel } from "../risk/score.ts";
-import type { AddressHistory, Device, DeviceDetail, DeviceUpdate, Port as DevicePort, Threat as DeviceThreat } from "./schema.ts";
+import type { Threat as DeviceThreat } from "../risk/schema.ts";
+import type { AddressHistory, Device, DeviceDetail, DeviceUpdate, Port as DevicePort } from "./schema.ts";
 import type { DeviceStatus } from "./enums.ts";
 
 export { DEVICE_STATUSES, TRUST_LEVELS, type DeviceStatus } from "./enums.ts";

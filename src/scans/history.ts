@@ -2,6 +2,7 @@
 import type { Database } from "bun:sqlite";
 import { fetchPage, Where } from "../db/paging.ts";
 import { ChangeLog } from "../inventory/changes.ts";
+import type { ScanStatus } from "./enums.ts";
 import type { Scan, ScanComparison, ScanDevice } from "./schema.ts";
 
 export { SCAN_KINDS, SCAN_STATUSES, type ScanKind, type ScanStatus } from "./enums.ts";
