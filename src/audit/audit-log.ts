@@ -1,33 +1,16 @@
 // The security audit trail (SPEC §2). Entries are written by the domain code that performs the
 // action and read back through /api/audit-logs. `details` must never hold a secret.
 import type { Database } from "bun:sqlite";
-import { fetchPage } from "../db/paging.ts";
-import type { AuditEntry } from "../api/models.ts";
+import { fetchPage, Where } from "../db/paging.ts";
+import type { AuditAction, AuditEntry } from "./schema.ts";
 import { isoNow } from "../time.ts";
 
-export const AUDIT_ACTIONS = [
-  "setup_completed",
-  "login",
-  "login_failed",
-  "logout",
-  "api_key_created",
-  "api_key_revoked",
-  "scan_started",
-  "device_updated",
-  "device_deleted",
-  "config_updated",
-  "backup_created",
-  "restore_completed",
-  "password_reset",
-  "scheduled_scan_skipped",
-  "retention_cleanup",
-] as const;
-export type AuditAction = (typeof AUDIT_ACTIONS)[number];
+export { AUDIT_ACTIONS, type AuditAction } from "./schema.ts";
 
 /** Who did it and from where; built once per request by the API layer. */
 export type Actor = { username: string | null; ip: string | null; userAgent: string | null };
 
-/** An entry as the API answers it (src/api/models.ts). */
+/** An entry as the API answers it (schema.ts). */
 export type { AuditEntry };
 
 export class AuditLog {
@@ -52,10 +35,10 @@ export class AuditLog {
 
   /** Newest first, with the unpaginated total. */
   list(filter: { action?: AuditAction; limit: number; offset: number }): { items: AuditEntry[]; total: number } {
-    const where = filter.action ? "WHERE action = ?" : "";
+    const { clause, args } = new Where().eq("action", filter.action || undefined);
     const { rows, total } = fetchPage<Omit<AuditEntry, "success" | "details"> & { success: number; details: string }>(
       this.db,
-      { count: `SELECT count(*) AS n FROM audit_logs ${where}`, select: `SELECT * FROM audit_logs ${where} ORDER BY id DESC LIMIT ? OFFSET ?`, args: filter.action ? [filter.action] : [] },
+      { count: `SELECT count(*) AS n FROM audit_logs ${clause}`, select: `SELECT * FROM audit_logs ${clause} ORDER BY id DESC LIMIT ? OFFSET ?`, args },
       filter,
     );
     return { items: rows.map((r) => ({ ...r, success: r.success === 1, details: JSON.parse(r.details ?? "{}") })), total };

@@ -5,7 +5,7 @@
 // revoked key must fail on the very next request to the server.
 import type { Database } from "bun:sqlite";
 import { timingSafeEqual } from "node:crypto";
-import type { ApiKey, ApiKeyCreated } from "../api/models.ts";
+import type { ApiKey, ApiKeyCreated, KeyScope } from "./schema.ts";
 import { isoNow, toIso } from "../time.ts";
 import { randomToken, sha256 } from "./digest.ts";
 
@@ -14,11 +14,9 @@ export const KEY_PATTERN = /^argus_[A-Za-z0-9_-]{43}$/;
 /** last_used_at is written at most this often per key, so busy integrations do not write per request. */
 export const LAST_USED_WRITE_INTERVAL_MS = 60_000;
 
-/** What a key may do (SPEC §7): "full" is everything the seed document describes, "read" only safe methods (GET, HEAD, OPTIONS). */
-export const KEY_SCOPES = ["full", "read"] as const;
-export type KeyScope = (typeof KEY_SCOPES)[number];
+export { KEY_SCOPES, type KeyScope } from "./schema.ts";
 
-// The shapes answered here are the API's schemas (src/api/models.ts).
+// The shapes answered here are the keys' schemas (schema.ts), which the API serves.
 export type ApiKeyInfo = ApiKey;
 export type CreatedApiKey = ApiKeyCreated;
 

@@ -1,6 +1,6 @@
 // Process-level settings from the environment, with the embedded defaults a fresh install runs on
-// (port 8080, data under ./data). The appliance's editable configuration (subnets, schedules,
-// notifications) is a separate, later module that will live beside this one.
+// (port 8080, data under ./data). The appliance's editable configuration (subnets, schedule,
+// notifications, …) is the configuration file (ARGUS_CONFIG or <data>/config.json): app-config.ts.
 import { resolve } from "node:path";
 
 export type Settings = {

@@ -3,7 +3,7 @@
 //   lookupVendor(mac: string): string | null      organisation name (first line only), or null
 //   vendorPrefix(mac: string): string | null      the registry key that matched ("B827EB", "70B3D5123", ...)
 //   isRandomizedMac(mac: string): boolean         locally administered bit set (phones' private addresses)
-//   normalizeMac(mac: string): string | null      "aa:bb:..", "AA-BB-..", "aabb.ccdd.eeff" → "AABBCCDDEEFF"
+//   macHex(mac: string): string | null            the registry's form of a MAC: "aa:bb:..", "AA-BB-.." → "AABB.."
 //   preloadVendors(): void                        load the table now (e.g. at server start)
 //
 // The registry has three block sizes: MA-L (24-bit prefix, 6 hex digits), MA-M (28-bit, 7) and MA-S / IAB
@@ -18,6 +18,8 @@
 // 300 ms (loaded), the same from `bun` and from a `bun build --compile` binary, +30-45 MiB RSS; 10k lookups
 // 6-20 ms. A server should call preloadVendors() at start-up, off the request path.
 // test/identify/vendor.test.ts prints the figures.
+import { normalizeMac } from "../net/ip.ts";
+
 type OuiTable = Record<string, string>;
 
 let tables: OuiTable[] | null = null;
@@ -38,13 +40,13 @@ export function preloadVendors(): void {
   load();
 }
 
-export function normalizeMac(mac: string): string | null {
-  const hex = mac.trim().replace(/[:\-.]/g, "").toUpperCase();
-  return /^[0-9A-F]{12}$/.test(hex) ? hex : null;
+/** The registry's key form of a MAC (12 upper-case hex digits), read by the one MAC parser (net/ip.ts). */
+export function macHex(mac: string): string | null {
+  return normalizeMac(mac)?.replaceAll(":", "").toUpperCase() ?? null;
 }
 
 function find(mac: string): { key: string; entry: string } | null {
-  const hex = normalizeMac(mac);
+  const hex = macHex(mac);
   if (!hex) return null;
   const all = load();
   for (const len of [9, 7, 6]) {
@@ -69,7 +71,7 @@ export function lookupVendor(mac: string): string | null {
 }
 
 export function isRandomizedMac(mac: string): boolean {
-  const hex = normalizeMac(mac);
+  const hex = macHex(mac);
   if (!hex) return false;
   // Bit 1 of the first octet is the U/L bit; multicast (bit 0) addresses are never a host's own address.
   const first = parseInt(hex.slice(0, 2), 16);

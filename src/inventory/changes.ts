@@ -1,9 +1,10 @@
 // The change log as the owner reads it: filtered, newest first, and acknowledged one by one.
-// Changes are written by the scan pipeline's diff; this module never creates them.
+// Changes are written by the identity and change rules (identity.ts) that scans (reconcile.ts) and
+// passive sightings (sightings.ts) share; this module never creates them.
 import type { Database } from "bun:sqlite";
-import { fetchPage, type ListQuery } from "../db/paging.ts";
+import { fetchPage, Where, type ListQuery } from "../db/paging.ts";
 import { toIso } from "../time.ts";
-import type { Change as ChangeSchema } from "../api/models.ts";
+import type { Change as ChangeSchema } from "./schema.ts";
 import type { ChangeType, Severity } from "./observation.ts";
 
 /** A recorded change, as the API answers it. */
@@ -38,23 +39,14 @@ export function changeListQueries(filter: Omit<ChangeFilter, "limit" | "offset">
   // then `since` (a recent cut-off), then the type/severity/acknowledged indexes.
   const selective = filter.device_id !== undefined || filter.scan_id !== undefined;
   const narrow = selective || filter.since !== undefined ? "+" : "";
-  const where: string[] = [];
-  const args: (string | number)[] = [];
-  const eq = (column: string, value: string | number | undefined) => {
-    if (value === undefined) return;
-    where.push(`${column} = ?`);
-    args.push(value);
-  };
-  eq("scan_id", filter.scan_id);
-  eq(filter.scan_id !== undefined ? "+device_id" : "device_id", filter.device_id);
-  eq(`${narrow}change_type`, filter.change_type);
-  eq(`${narrow}severity`, filter.severity);
-  eq(`${narrow}acknowledged`, filter.acknowledged === undefined ? undefined : filter.acknowledged ? 1 : 0);
-  if (filter.since !== undefined) {
-    where.push(`${selective ? "+" : ""}detected_at >= ?`);
-    args.push(filter.since);
-  }
-  const clause = where.length > 0 ? `WHERE ${where.join(" AND ")}` : "";
+  const where = new Where()
+    .eq("scan_id", filter.scan_id)
+    .eq(filter.scan_id !== undefined ? "+device_id" : "device_id", filter.device_id)
+    .eq(`${narrow}change_type`, filter.change_type)
+    .eq(`${narrow}severity`, filter.severity)
+    .eq(`${narrow}acknowledged`, filter.acknowledged === undefined ? undefined : filter.acknowledged ? 1 : 0);
+  if (filter.since !== undefined) where.add(`${selective ? "+" : ""}detected_at >= ?`, filter.since);
+  const { clause, args } = where;
   return { count: `SELECT count(*) AS n FROM changes ${clause}`, select: `SELECT ${COLUMNS} FROM changes ${clause} ORDER BY id DESC LIMIT ? OFFSET ?`, args };
 }
 

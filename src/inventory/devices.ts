@@ -1,16 +1,17 @@
 // The inventory as the owner reads and edits it: listing with filters, search, sort and paging;
 // one device with its ports, threats and address history; the owner's fields (label, zone,
-// trusted, notes); forgetting a device. The scan pipeline (reconcile.ts) writes everything else.
+// trusted, notes); forgetting a device. Everything else is written through identity.ts, by scans
+// (reconcile.ts) and by passive sightings (sightings.ts).
 import type { Database } from "bun:sqlite";
-import { fetchPage, type ListQuery } from "../db/paging.ts";
+import { fetchPage, Where, type ListQuery } from "../db/paging.ts";
 import { summaryForTrust } from "../risk/score.ts";
 import type { RiskLevel } from "../risk/score.ts";
-import type { AddressHistory, Device, DeviceDetail, DeviceUpdate, Port as DevicePort, Threat as DeviceThreat } from "../api/models.ts";
+import type { Threat as DeviceThreat } from "../risk/schema.ts";
+import type { AddressHistory, Device, DeviceDetail, DeviceUpdate, Port as DevicePort } from "./schema.ts";
+import type { DeviceStatus } from "./enums.ts";
 
-export const DEVICE_STATUSES = ["online", "offline"] as const;
-/** A device's trust (SPEC §7): `is_trusted` is `trust == "trusted"`. */
-export const TRUST_LEVELS = ["trusted", "untrusted", "pending"] as const;
-export type DeviceStatus = (typeof DEVICE_STATUSES)[number];
+export { DEVICE_STATUSES, TRUST_LEVELS, type DeviceStatus } from "./enums.ts";
+export { LABEL_MAX, NOTES_MAX, ZONE_MAX } from "./schema.ts";
 
 /** Sort keys for listings; a leading "-" reverses. Every order ends with the id so pages are stable. */
 export const DEVICE_SORTS = [
@@ -48,11 +49,7 @@ const ORDER_BY: Record<DeviceSort, string> = {
   "-vendor": "vendor IS NOT NULL DESC, vendor COLLATE NOCASE DESC, id DESC",
 };
 
-export const LABEL_MAX = 64;
-export const ZONE_MAX = 64;
-export const NOTES_MAX = 2000;
-
-// The shapes this module answers are the API's schemas (src/api/models.ts).
+// The shapes this module answers are the inventory's schemas (schema.ts), which the API serves.
 export type { AddressHistory, Device, DeviceDetail, DevicePort, DeviceThreat };
 
 export type DeviceFilter = {
@@ -88,32 +85,27 @@ export function containsPattern(text: string): string {
  * LIMIT and OFFSET). Exported so the query-plan test checks exactly what runs.
  */
 export function deviceListQueries(filter: Omit<DeviceFilter, "limit" | "offset">): ListQuery {
-  const where: string[] = [];
-  const args: (string | number)[] = [];
-  const eq = (column: string, value: string | number | undefined) => {
-    if (value === undefined) return;
-    where.push(`${column} = ?`);
-    args.push(value);
-  };
-  eq("status", filter.status);
-  eq("risk_level", filter.risk_level);
-  eq("is_trusted", filter.is_trusted === undefined ? undefined : filter.is_trusted ? 1 : 0);
-  eq("zone", filter.zone);
-  if (filter.port !== undefined) {
-    where.push("id IN (SELECT device_id FROM ports WHERE port = ?)");
-    args.push(filter.port);
-  }
+  const where = new Where()
+    .eq("status", filter.status)
+    .eq("risk_level", filter.risk_level)
+    .eq("is_trusted", filter.is_trusted === undefined ? undefined : filter.is_trusted ? 1 : 0)
+    .eq("zone", filter.zone);
+  if (filter.port !== undefined) where.add("id IN (SELECT device_id FROM ports WHERE port = ?)", filter.port);
   if (filter.q !== undefined) {
     // SQLite's LIKE is case-insensitive for ASCII, which covers addresses, MACs and most names.
     // MACs are stored lower-case with colons; "AA-BB-CC" (Windows style) finds them too.
     const pattern = containsPattern(filter.q);
     const macPattern = containsPattern(filter.q.replaceAll("-", ":"));
-    where.push(
+    where.add(
       "(ip_address LIKE ? ESCAPE '\\' OR mac_address LIKE ? ESCAPE '\\' OR hostname LIKE ? ESCAPE '\\' OR vendor LIKE ? ESCAPE '\\' OR label LIKE ? ESCAPE '\\')",
+      pattern,
+      macPattern,
+      pattern,
+      pattern,
+      pattern,
     );
-    args.push(pattern, macPattern, pattern, pattern, pattern);
   }
-  const clause = where.length > 0 ? `WHERE ${where.join(" AND ")}` : "";
+  const { clause, args } = where;
   return {
     count: `SELECT count(*) AS n FROM devices ${clause}`,
     select: `SELECT ${DEVICE_COLUMNS} FROM devices ${clause} ORDER BY ${ORDER_BY[filter.sort ?? DEFAULT_DEVICE_SORT]} LIMIT ? OFFSET ?`,

@@ -1,5 +1,5 @@
 // What one scan saw of one host: the pipeline produces these, reconcile() turns them into inventory.
-import type { Change as StoredChange } from "../api/models.ts";
+import type { Change as StoredChange } from "./schema.ts";
 
 export type ObservedPort = {
   port: number;
@@ -44,35 +44,7 @@ export type ScanScope = {
   complete: boolean;
 };
 
-export const CHANGE_TYPES = [
-  "device_added",
-  "device_removed",
-  "device_returned",
-  "ip_changed",
-  "mac_rotated",
-  "mac_changed_for_ip",
-  "port_opened",
-  "port_closed",
-  "service_changed",
-  /** The passive listener saw more new devices than it admits per minute (a flood of random MACs). */
-  "sighting_flood",
-  /** Two online MACs claim one IPv4 address (warning; critical for the gateway's address). */
-  "ip_conflict",
-  /** The default gateway's MAC changed (critical). */
-  "gateway_changed",
-  /** A DHCP offer or ack from a server that is not the LAN's known one (critical). */
-  "rogue_dhcp_server",
-  /** An IPv6 router advertisement from a router that is not the known one (critical; IPv6 is not watched yet). */
-  "rogue_router_advert",
-  /** One MAC claiming many addresses in a short time (warning). */
-  "address_hopping",
-  /** A device's old MAC spoke again while the MAC it was linked to is present: two devices claim to be one, the link is undone (warning). */
-  "identity_conflict",
-] as const;
-export type ChangeType = (typeof CHANGE_TYPES)[number];
-
-export const SEVERITIES = ["info", "warning", "low", "medium", "high", "critical"] as const;
-export type Severity = (typeof SEVERITIES)[number];
+export { CHANGE_TYPES, SEVERITIES, type ChangeType, type Severity } from "./enums.ts";
 
 /** A change as reconciliation produces it: the API's Change before it is stored (no id yet). */
 export type Change = Omit<StoredChange, "id" | "acknowledged"> & { id?: number; acknowledged?: boolean };

@@ -1,7 +1,7 @@
 // Dashboard numbers and chart series, derived on demand from the inventory and the scan history;
 // nothing here is stored separately, so the numbers cannot drift from the lists they summarise.
 import type { Database } from "bun:sqlite";
-import type { DeviceTypeCount, LastScan, Stats, TrendPoint } from "../api/models.ts";
+import type { DeviceTypeCount, LastScan, Stats, TrendPoint } from "./stats-schema.ts";
 import { toIso } from "../time.ts";
 
 /**
@@ -12,7 +12,7 @@ import { toIso } from "../time.ts";
 export const AT_RISK_LEVELS = ["medium", "high", "critical"] as const;
 export const AT_RISK_SQL = `(${AT_RISK_LEVELS.map((l) => `'${l}'`).join(", ")})`;
 
-// The shapes answered here are the API's schemas (src/api/models.ts).
+// The shapes answered here are the dashboard schemas (stats-schema.ts), which the API serves.
 export type { LastScan, Stats, TrendPoint };
 
 export const TREND_DAYS_MAX = 365;

@@ -6,7 +6,8 @@
 import { t, type Static, type TSchema } from "elysia";
 import { Type } from "@sinclair/typebox";
 import { Value } from "@sinclair/typebox/value";
-import { CHANGE_TYPES, SEVERITIES } from "../inventory/observation.ts";
+import { CHANGE_TYPES, SEVERITIES } from "../inventory/enums.ts";
+import { normalizeMac } from "../net/ip.ts";
 import { urlQuerySecrets } from "../config/secrets.ts";
 
 const literals = <T extends readonly string[]>(values: T) => t.Union(values.map((v) => t.Literal(v)) as any) as unknown as ReturnType<typeof t.UnionEnum<T>>;
@@ -120,7 +121,6 @@ export const DEFAULT_NOTIFICATIONS: NotificationsConfig = { channels: [], rules:
 export type Checked<T> = { ok: true; value: T } | { ok: false; field: string; reason: string };
 
 const URL_SCHEMES: Record<string, string[]> = { webhook: ["http:", "https:"], ntfy: ["http:", "https:"], gotify: ["http:", "https:"], mqtt: ["mqtt:", "mqtts:", "ws:", "wss:"] };
-const MAC = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/i;
 const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
 const EMAIL = /^[^\s@<>]+@[^\s@<>]+$/;
 
@@ -148,7 +148,7 @@ function schemaError(schema: TSchema, value: unknown, field: string): { field: s
 /**
  * Validates the section (absent → defaults). `field` prefixes every reported field, so a 422 names
  * e.g. `notifications.rules[0].channels`. Secrets are not required when `<secret>_set` says one is
- * stored (the caller merges the stored one in first with `keepSecrets`).
+ * stored (a PUT first carries the stored one over: `carrySecrets` in src/config/secrets.ts).
  */
 export function validateNotifications(input: unknown, field = "notifications"): Checked<NotificationsConfig> {
   if (input === undefined || input === null) return { ok: true, value: structuredClone(DEFAULT_NOTIFICATIONS) };
@@ -207,9 +207,10 @@ export function validateNotifications(input: unknown, field = "notifications"): 
     const unknown = r.channels.findIndex((name) => !names.has(name));
     if (unknown >= 0) return fail(`${field}.rules[${i}].channels`, `names "${r.channels[unknown]}", which is not a configured channel`);
   }
-  const badMute = value.muted_devices.findIndex((d) => !MAC.test(d) && !IPV4.test(d));
-  if (badMute >= 0) return fail(`${field}.muted_devices[${badMute}]`, "must be a MAC (aa:bb:cc:dd:ee:ff) or an IPv4 address");
-  value.muted_devices = value.muted_devices.map((d) => d.toLowerCase());
+  // MACs are read by the one MAC parser (as `exclude` reads them) and kept in the inventory's form, which rules.ts compares.
+  const badMute = value.muted_devices.findIndex((d) => normalizeMac(d) === null && !IPV4.test(d));
+  if (badMute >= 0) return fail(`${field}.muted_devices[${badMute}]`, "must be a MAC (aa:bb:cc:dd:ee:ff or AA-BB-CC-DD-EE-FF) or an IPv4 address");
+  value.muted_devices = value.muted_devices.map((d) => normalizeMac(d) ?? d);
   // `*_set` flags are answers, not settings: they are not stored.
   for (const c of value.channels) for (const k of Object.keys(c)) if (k.endsWith("_set")) delete (c as Record<string, unknown>)[k];
   return { ok: true, value };

@@ -3,36 +3,16 @@
 // rolled-back change is never announced. The worker (worker.ts) sends what is due; this module also
 // answers GET /api/notifications and the metrics' delivery counts.
 import type { Database } from "bun:sqlite";
-import { fetchPage } from "../db/paging.ts";
-import type { Notification } from "../api/models.ts";
+import { fetchPage, Where } from "../db/paging.ts";
+import { NOTIFIED_DEVICE_FIELDS, type Notification, type NotificationStatus, type NotifiedDevice } from "./schema.ts";
 import type { Change, Severity } from "../inventory/observation.ts";
 import { toIso } from "../time.ts";
 import type { NotificationsConfig } from "./config.ts";
 import { releaseTime, routeChange, worstOf, type DeviceFacts } from "./rules.ts";
 import { shownError } from "./destination.ts";
 
-/** The device as a message carries it: the inventory record without the owner's free-text notes. */
-export type DeviceRecord = {
-  id: number;
-  ip_address: string;
-  mac_address: string | null;
-  mac_randomized: boolean;
-  hostname: string | null;
-  vendor: string | null;
-  device_type: string;
-  os_name: string | null;
-  status: string;
-  first_seen: string;
-  last_seen: string;
-  label: string | null;
-  zone: string | null;
-  is_trusted: boolean;
-  risk_level: string;
-  risk_score: number;
-  threat_summary: string | null;
-  /** Open port numbers, ascending. */
-  open_ports: number[];
-};
+/** The device as a message carries it (schema.ts: a Pick of the one device schema). */
+export type DeviceRecord = NotifiedDevice;
 
 export type ChangeRecord = Required<Omit<Change, "acknowledged">> & { acknowledged: boolean };
 
@@ -44,15 +24,13 @@ export type Payload =
   | { event: "digest"; scan: ScanRef | null; changes: { change: ChangeRecord; device: DeviceRecord | null }[] }
   | { event: "test"; message: string; sent_at: string };
 
-export const NOTIFICATION_STATUSES = ["pending", "sent", "failed"] as const;
-export type NotificationStatus = (typeof NOTIFICATION_STATUSES)[number];
-export const NOTIFICATION_KINDS = ["change", "digest", "test"] as const;
+export { NOTIFICATION_KINDS, NOTIFICATION_STATUSES, type NotificationStatus } from "./schema.ts";
 
-/** A delivery as GET /api/notifications answers it: the API's schema (src/api/models.ts). */
+/** A delivery as GET /api/notifications answers it (schema.ts). */
 export type Delivery = Notification;
 
-const DEVICE_SQL = `SELECT id, ip_address, mac_address, mac_randomized, hostname, vendor, device_type, os_name, status, first_seen, last_seen,
-  label, zone, is_trusted, risk_level, risk_score, threat_summary FROM devices WHERE id = ?`;
+// Every field but open_ports is a column of the device's row.
+const DEVICE_SQL = `SELECT ${NOTIFIED_DEVICE_FIELDS.filter((f) => f !== "open_ports").join(", ")} FROM devices WHERE id = ?`;
 
 export function deviceRecord(db: Database, id: number | null): DeviceRecord | null {
   if (id === null) return null;
@@ -190,12 +168,7 @@ export type DeliveryFilter = { status?: NotificationStatus; channel?: string; ch
 
 /** Deliveries, newest first. */
 export function listDeliveries(db: Database, f: DeliveryFilter): { items: Delivery[]; total: number } {
-  const where: string[] = [];
-  const args: (string | number)[] = [];
-  if (f.status !== undefined) (where.push("status = ?"), args.push(f.status));
-  if (f.channel !== undefined) (where.push("channel = ?"), args.push(f.channel));
-  if (f.change_id !== undefined) (where.push("change_id = ?"), args.push(f.change_id));
-  const clause = where.length ? `WHERE ${where.join(" AND ")}` : "";
+  const { clause, args } = new Where().eq("status", f.status).eq("channel", f.channel).eq("change_id", f.change_id);
   const { rows, total } = fetchPage<Row>(
     db,
     { count: `SELECT count(*) AS n FROM notifications ${clause}`, select: `SELECT ${COLUMNS} FROM notifications ${clause} ORDER BY id DESC LIMIT ? OFFSET ?`, args },

@@ -2,9 +2,9 @@
 // and notification records; devices never. Deletes in small batches, one short write transaction
 // each, yielding to the event loop in between, so an API request never waits long behind it.
 import type { Database } from "bun:sqlite";
-import type { DatabaseStats, RetentionCounts } from "../api/models.ts";
 import { isoNow } from "../time.ts";
 import { startCheckpointer } from "./checkpointer.ts";
+import type { DatabaseStats, RetentionCounts } from "./schema.ts";
 
 export const BATCH_ROWS = 500;
 /** How often pruning hands the write-ahead log to the checkpoint worker (and waits for it). */
@@ -13,7 +13,7 @@ const CHECKPOINT_EVERY_MS = 100;
 const BATCH_BUDGET_MS = 15;
 const MIN_BATCH_ROWS = 25;
 
-/** What a run removed, as POST /api/retention/cleanup answers it (src/api/models.ts). */
+/** What a run removed, as POST /api/retention/cleanup answers it (schema.ts). */
 export type PruneCounts = RetentionCounts;
 
 type Step = { table: keyof PruneCounts | null; sql: string };

@@ -20,10 +20,9 @@
 import riskyData from "./risky-ports.json" with { type: "json" };
 import cveData from "./cves.json" with { type: "json" };
 import { inRange, type VersionRange } from "./version.ts";
+import type { FindingLevel, RiskLevel } from "./levels.ts";
 
-export const LEVELS = ["none", "low", "medium", "high", "critical"] as const;
-export type RiskLevel = (typeof LEVELS)[number];
-type FindingLevel = Exclude<RiskLevel, "none">;
+export { LEVELS, type RiskLevel } from "./levels.ts";
 
 export type PortInfo = {
   port: number;

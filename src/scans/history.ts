@@ -1,17 +1,13 @@
 // Reading past scans: the list, one scan, the devices it saw, and a comparison of two scans.
 import type { Database } from "bun:sqlite";
-import { fetchPage } from "../db/paging.ts";
+import { fetchPage, Where } from "../db/paging.ts";
 import { ChangeLog } from "../inventory/changes.ts";
-import type { Scan, ScanComparison, ScanDevice } from "../api/models.ts";
+import type { ScanStatus } from "./enums.ts";
+import type { Scan, ScanComparison, ScanDevice } from "./schema.ts";
 
-/** SPEC §3: pending → running → completed | failed | cancelled | interrupted. */
-export const SCAN_STATUSES = ["pending", "running", "completed", "failed", "cancelled", "interrupted"] as const;
-export type ScanStatus = (typeof SCAN_STATUSES)[number];
-/** A scan of the network (its absence counts), or of one device. */
-export const SCAN_KINDS = ["network", "device"] as const;
-export type ScanKind = (typeof SCAN_KINDS)[number];
+export { SCAN_KINDS, SCAN_STATUSES, type ScanKind, type ScanStatus } from "./enums.ts";
 
-// The shapes answered here are the API's schemas (src/api/models.ts).
+// The shapes answered here are the scans' schemas (schema.ts), which the API serves.
 export type ScanRecord = Scan;
 export type { ScanComparison, ScanDevice };
 
@@ -20,10 +16,10 @@ const COLUMNS = "id, scan_type, profile, subnet, status, started_at, finished_at
 const toRecord = (r: Omit<ScanRecord, "degraded"> & { degraded: number }): ScanRecord => ({ ...r, degraded: r.degraded === 1 });
 
 export function listScans(db: Database, f: { status?: ScanStatus; limit: number; offset: number }): { items: ScanRecord[]; total: number } {
-  const where = f.status ? "WHERE status = ?" : "";
+  const { clause, args } = new Where().eq("status", f.status || undefined);
   const { rows, total } = fetchPage<Omit<ScanRecord, "degraded"> & { degraded: number }>(
     db,
-    { count: `SELECT count(*) AS n FROM scans ${where}`, select: `SELECT ${COLUMNS} FROM scans ${where} ORDER BY id DESC LIMIT ? OFFSET ?`, args: f.status ? [f.status] : [] },
+    { count: `SELECT count(*) AS n FROM scans ${clause}`, select: `SELECT ${COLUMNS} FROM scans ${clause} ORDER BY id DESC LIMIT ? OFFSET ?`, args },
     f,
   );
   return { items: rows.map(toRecord), total };

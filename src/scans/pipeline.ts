@@ -10,9 +10,9 @@ import type { ScanProfile } from "../portscan/profiles.ts";
 import type { SweepResult } from "../net/sweep.ts";
 import type { SweepTargets } from "../net/targets.ts";
 import type { Observation, ObservedPort } from "../inventory/observation.ts";
+import type { Phase } from "./enums.ts";
 
-export const SCAN_PHASES = ["discovery", "ports", "services", "saving"] as const;
-export type Phase = (typeof SCAN_PHASES)[number];
+export { SCAN_PHASES, type Phase } from "./enums.ts";
 
 export type Progress = {
   phase: Phase;

@@ -5,7 +5,7 @@
 import type { AppConfig } from "../config/app-config.ts";
 import { parseTargets, TargetError, type SweepTargets } from "../net/targets.ts";
 import { resolveProfile, type ScanProfile } from "../portscan/profiles.ts";
-import type { ScanKind } from "./manager.ts";
+import type { ScanKind } from "./enums.ts";
 
 export type ScanRequest =
   /** `subnet`: comma-separated CIDRs; none means the subnets an admin confirmed. */

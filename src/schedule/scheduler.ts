@@ -3,7 +3,6 @@
 // is confirmed (consent). A tick that finds a scan running is skipped and recorded, never queued.
 import type { Database } from "bun:sqlite";
 import type { Cron } from "croner";
-import type { ScheduledScan } from "../api/models.ts";
 import type { AuditLog } from "../audit/audit-log.ts";
 import type { AppConfig } from "../config/app-config.ts";
 import { parseCron, type ScheduleEntry } from "../config/sections/schedule.ts";
@@ -11,11 +10,11 @@ import { log } from "../log.ts";
 import { ScanBusyError } from "../scans/manager.ts";
 import { isoNow, toIso } from "../time.ts";
 import { SCHEDULER_ACTOR } from "./scheduled-scan.ts";
+import type { ScheduledScan, ScheduleState } from "./schema.ts";
 
-export const SCHEDULE_STATES = ["scheduled", "disabled", "waiting_for_subnet", "paused"] as const;
-export type ScheduleState = (typeof SCHEDULE_STATES)[number];
+export { SCHEDULE_STATES, type ScheduleState } from "./schema.ts";
 
-/** An entry as GET /api/schedule answers it: the API's schema (src/api/models.ts). */
+/** An entry as GET /api/schedule answers it (schema.ts). */
 export type ScheduleView = ScheduledScan;
 
 type Job = { entry: ScheduleEntry; cron: Cron | null };

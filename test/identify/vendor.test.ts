@@ -1,7 +1,7 @@
 import { describe, expect, test, afterAll } from "bun:test";
 import { existsSync, readFileSync } from "node:fs";
 import { arpSender, readPcap } from "./pcap.ts";
-import { isRandomizedMac, lookupVendor, normalizeMac, vendorPrefix } from "../../src/identify/vendor.ts";
+import { isRandomizedMac, lookupVendor, macHex, vendorPrefix } from "../../src/identify/vendor.ts";
 import { canRunAsRoot, isCI, Netns } from "../portscan/netns.ts";
 import { ARP_TESTDATA, haveSharedCaptures } from "../helpers/testdata.ts";
 
@@ -51,7 +51,7 @@ describe("vendor lookup", () => {
       if (m) reg.set(m[1], m[2]);
     }
     const theirs = (mac: string) => {
-      const hex = normalizeMac(mac)!;
+      const hex = macHex(mac)!;
       for (let n = 12; n >= 2; n--) if (reg.has(hex.slice(0, n))) return reg.get(hex.slice(0, n))!;
       return null;
     };

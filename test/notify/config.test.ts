@@ -7,6 +7,7 @@ import { ConfigError, loadAppConfig, updateAppConfig, validateAppConfig } from "
 import { redactError, validateNotifications, type NotificationsConfig } from "../../src/notify/config.ts";
 import { carrySecrets, redact } from "../../src/config/secrets.ts";
 import { releaseTime, routeChange } from "../../src/notify/rules.ts";
+import { parseExclusions } from "../../src/net/targets.ts";
 import { Scratch } from "../helpers/scratch.ts";
 
 const scratch = new Scratch();
@@ -138,6 +139,16 @@ describe("routing and quiet hours", () => {
     expect(routeChange(change("device_added", "warning"), null, cfg)).toEqual([{ channel: "hooks", digest: true }]);
     expect(routeChange(change("mac_changed_for_ip", "warning"), null, cfg)).toEqual([{ channel: "hooks", digest: false }, { channel: "phone", digest: false }]);
     expect(routeChange(change("device_added", "warning"), null, { ...cfg, muted_devices: ["aa:bb:cc:dd:ee:ff"] })).toEqual([]);
+  });
+
+  test("muted_devices reads a MAC as `exclude` does (AA-BB-… too), keeps the inventory's form, and mutes that device", () => {
+    const windows = "AA-BB-CC-DD-EE-FF";
+    expect(parseExclusions([windows]).macs.has("aa:bb:cc:dd:ee:ff")).toBe(true);
+    const r = validateNotifications({ channels: [hook], rules: [{ channels: ["hooks"] }], muted_devices: [windows, "AA:BB:CC:DD:EE:01", "10.0.0.9"] });
+    if (!r.ok) throw new Error(`refused: ${r.field} ${r.reason}`);
+    expect(r.value.muted_devices).toEqual(["aa:bb:cc:dd:ee:ff", "aa:bb:cc:dd:ee:01", "10.0.0.9"]);
+    expect(routeChange(change("device_added", "warning"), null, r.value)).toEqual([]);
+    expect(routeChange({ ...change("device_added", "warning"), device_mac: "aa:bb:cc:dd:ee:02" }, null, r.value)).toEqual([{ channel: "hooks", digest: false }]);
   });
 
   test("the spoofing alerts of the passive watch (issue 16) are change types a rule can name; a made-up one is refused", () => {

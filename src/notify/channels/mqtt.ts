@@ -19,11 +19,13 @@ import { redactError, type MqttChannel } from "../config.ts";
 import { checkDestination, DestinationRefused } from "../destination.ts";
 import { displayName, unlinkable } from "../message.ts";
 import type { Payload } from "../queue.ts";
+import type { MqttDevice } from "../schema.ts";
 
 const BACKOFF_MIN_MS = 1000;
 const BACKOFF_MAX_MS = 60_000;
 
-type DeviceRow = { id: number; ip_address: string; mac_address: string | null; vendor: string | null; hostname: string | null; label: string | null; status: string; risk_level: string; is_trusted: number; zone: string | null };
+/** A device entity as its row reads (schema.ts: a Pick of the one device schema); SQLite answers booleans as 0/1. */
+type DeviceRow = Omit<MqttDevice, "is_trusted"> & { is_trusted: number };
 
 export class MqttBridge {
   private client: MqttClient | null = null;

@@ -1,4 +1,6 @@
 // The device record as the API answers it, and the actions the device pages share.
+import type { DeviceStatus, TrustLevel } from "../../inventory/enums.ts";
+import type { RiskLevel } from "../../risk/levels.ts";
 import { post, put } from "./api.ts";
 import { toast } from "./toast.ts";
 
@@ -16,7 +18,7 @@ export type Device = {
   os_source?: string | null;
   model?: string | null;
   mdns_services?: string[];
-  status: string;
+  status: DeviceStatus;
   first_seen: string;
   last_seen: string;
   times_seen: number;
@@ -24,9 +26,9 @@ export type Device = {
   zone: string | null;
   is_trusted: boolean;
   /** "pending": re-identified under a new MAC by one piece of evidence, until the owner confirms. */
-  trust?: "trusted" | "untrusted" | "pending";
+  trust?: TrustLevel;
   notes: string | null;
-  risk_level: string;
+  risk_level: RiskLevel;
   risk_score: number;
   threat_summary: string | null;
   open_ports: number[];

@@ -1,6 +1,6 @@
 // How times, durations and sizes read in the UI.
 import { signal } from "@preact/signals";
-import type { ChangeType } from "../../inventory/observation.ts";
+import type { ChangeType } from "../../inventory/enums.ts";
 
 /** Ticks every 30 s so relative times ("3 min ago") stay true without reloading. */
 export const now = signal(Date.now());

@@ -2,7 +2,7 @@
 // /changes: the timeline of what the scans noticed, filtered by type, severity and acknowledged;
 // acknowledge one, or every change shown.
 import { useEffect, useState } from "preact/hooks";
-import { CHANGE_TYPES } from "../../../inventory/observation.ts";
+import { CHANGE_TYPES, SEVERITIES } from "../../../inventory/enums.ts";
 import { list, post, query } from "../api.ts";
 import { changeLabel, humanize, plural } from "../format.ts";
 import { toast } from "../toast.ts";
@@ -10,9 +10,10 @@ import { Empty, Loading, Page, Pager, SeverityBadge, Time, useLoad } from "../ui
 
 type Change = { id: number; scan_id: number | null; device_id: number | null; device_ip: string | null; device_mac: string | null; change_type: string; severity: string; old_value: string | null; new_value: string | null; description: string; detected_at: string; acknowledged: boolean };
 
-// The one enumeration of change types (also the API's ChangeType): a new type is a filter here at once.
+// The inventory's own enumerations (also the API's ChangeType and Severity): a new type is a filter here at once.
 const TYPES: readonly string[] = CHANGE_TYPES;
-const SEVERITIES = ["critical", "high", "medium", "low", "warning", "info"];
+/** Worst first. */
+const SEVERITY_FILTERS = [...SEVERITIES].reverse();
 const LIMIT = 50;
 
 export function Changes() {
@@ -54,7 +55,7 @@ export function Changes() {
           <label for="c-sev">Severity</label>
           <select id="c-sev" value={f.severity} onChange={(e) => set("severity", e.currentTarget.value)}>
             <option value="">any</option>
-            {SEVERITIES.map((s) => (
+            {SEVERITY_FILTERS.map((s) => (
               <option value={s}>{s}</option>
             ))}
           </select>

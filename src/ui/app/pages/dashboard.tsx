@@ -1,6 +1,7 @@
 /** @jsxImportSource preact */
 // The overview: counts, charts, trends, the latest changes, the last and next scan, and Scan now.
 import { useEffect } from "preact/hooks";
+import { FINDING_LEVELS } from "../../../risk/levels.ts";
 import { get, hasRoute, list } from "../api.ts";
 import { BarChart, TrendChart } from "../chart.tsx";
 import { changeLabel, humanize } from "../format.ts";
@@ -45,7 +46,8 @@ export function Dashboard() {
   if (data === null) return <Page title="Dashboard"><Empty title="The dashboard could not be loaded">Reload the page to try again.</Empty></Page>;
   const { stats, trends, changes, types, schedule, profiles } = data;
   const next = schedule?.filter((s) => s.enabled && s.next_run_at).sort((a, b) => Date.parse(a.next_run_at!) - Date.parse(b.next_run_at!))[0];
-  const levels = ["critical", "high", "medium", "low"] as const;
+  // Worst first; "none" is not at risk and has no count.
+  const levels = [...FINDING_LEVELS].reverse();
   return (
     <Page title="Dashboard">
       <section class="stats" aria-label="Counts">

@@ -2,6 +2,8 @@
 // /devices: the inventory, searched, filtered, sorted and paged by the API (one page of 50 at a
 // time, so 5,000 devices cost the same as 50); the filters live in the address bar.
 import { useEffect, useRef, useState } from "preact/hooks";
+import { DEVICE_STATUSES } from "../../../inventory/enums.ts";
+import { LEVELS } from "../../../risk/levels.ts";
 import { get, list, query } from "../api.ts";
 import { type Device, scanDevice, setTrusted } from "../devices.ts";
 import { copyText, displayName, Empty, Loading, Page, Pager, RandomMacHint, RiskBadge, StatusDot, Time, TypeIcon } from "../ui.tsx";
@@ -90,15 +92,16 @@ export function Devices() {
           <label for="f-status">Status</label>
           <select id="f-status" value={filters.status ?? ""} onChange={(e) => setFilter("status", e.currentTarget.value)}>
             <option value="">any</option>
-            <option value="online">online</option>
-            <option value="offline">offline</option>
+            {DEVICE_STATUSES.map((s) => (
+              <option value={s}>{s}</option>
+            ))}
           </select>
         </div>
         <div class="field">
           <label for="f-risk">Risk</label>
           <select id="f-risk" value={filters.risk_level ?? ""} onChange={(e) => setFilter("risk_level", e.currentTarget.value)}>
             <option value="">any</option>
-            {["critical", "high", "medium", "low", "none"].map((l) => (
+            {[...LEVELS].reverse().map((l) => (
               <option value={l}>{l}</option>
             ))}
           </select>

@@ -2,12 +2,13 @@
 // /scans: the history, and a comparison of any two scans (devices added and removed, ports opened
 // and closed, every change in between).
 import { useEffect, useState } from "preact/hooks";
+import type { ScanKind, ScanStatus } from "../../../scans/enums.ts";
 import { get, list } from "../api.ts";
 import { duration, changeLabel, humanize } from "../format.ts";
 import { lastFinished, ScanControl } from "../scan.tsx";
 import { Empty, Loading, Page, Pager, SeverityBadge, Time, useLoad } from "../ui.tsx";
 
-type Scan = { id: number; scan_type: string; profile: string; subnet: string; status: string; started_at: string; finished_at: string | null; duration_seconds: number | null; hosts_found: number; open_ports: number; devices_added: number; devices_removed: number; changes_count: number; degraded: boolean; error: string | null };
+type Scan = { id: number; scan_type: ScanKind; profile: string; subnet: string; status: ScanStatus; started_at: string; finished_at: string | null; duration_seconds: number | null; hosts_found: number; open_ports: number; devices_added: number; devices_removed: number; changes_count: number; degraded: boolean; error: string | null };
 type Change = { id: number; device_id: number | null; device_ip: string | null; change_type: string; severity: string; description: string; detected_at: string; new_value: string | null; old_value: string | null };
 type Comparison = { current_scan: Scan; previous_scan: Scan; changes: Change[]; summary: { devices_added: number; devices_removed: number; total_changes: number } };
 

@@ -1,0 +1,39 @@
+// The inventory's enumerations as plain lists: the domain code, the TypeBox schemas (schema.ts) and
+// the UI's filters and labels all take them from here. No TypeBox, so the browser bundle can import it.
+
+export const DEVICE_STATUSES = ["online", "offline"] as const;
+export type DeviceStatus = (typeof DEVICE_STATUSES)[number];
+
+/** A device's trust (SPEC §7): `is_trusted` is `trust == "trusted"`. */
+export const TRUST_LEVELS = ["trusted", "untrusted", "pending"] as const;
+export type TrustLevel = (typeof TRUST_LEVELS)[number];
+
+export const CHANGE_TYPES = [
+  "device_added",
+  "device_removed",
+  "device_returned",
+  "ip_changed",
+  "mac_rotated",
+  "mac_changed_for_ip",
+  "port_opened",
+  "port_closed",
+  "service_changed",
+  /** The passive listener saw more new devices than it admits per minute (a flood of random MACs). */
+  "sighting_flood",
+  /** Two online MACs claim one IPv4 address (warning; critical for the gateway's address). */
+  "ip_conflict",
+  /** The default gateway's MAC changed (critical). */
+  "gateway_changed",
+  /** A DHCP offer or ack from a server that is not the LAN's known one (critical). */
+  "rogue_dhcp_server",
+  /** An IPv6 router advertisement from a router that is not the known one (critical; IPv6 is not watched yet). */
+  "rogue_router_advert",
+  /** One MAC claiming many addresses in a short time (warning). */
+  "address_hopping",
+  /** A device's old MAC spoke again while the MAC it was linked to is present: two devices claim to be one, the link is undone (warning). */
+  "identity_conflict",
+] as const;
+export type ChangeType = (typeof CHANGE_TYPES)[number];
+
+export const SEVERITIES = ["info", "warning", "low", "medium", "high", "critical"] as const;
+export type Severity = (typeof SEVERITIES)[number];

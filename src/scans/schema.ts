@@ -1,0 +1,100 @@
+// The scans' shapes: a scan as the history keeps it, a device as one scan saw it, a comparison of
+// two scans, and the state and progress of the running one. The scan modules' types are the Static
+// of these schemas; src/api/models.ts names them in the OpenAPI document.
+import { Type, type Static } from "@sinclair/typebox";
+import { Change } from "../inventory/schema.ts";
+import { count, id, int, Ipv4, literals, named, nullable, ref, text, Timestamp } from "../schema-kit.ts";
+import { SCAN_KINDS, SCAN_PHASES, SCAN_STATUSES } from "./enums.ts";
+
+export const ScanStatus = literals(SCAN_STATUSES, { ...named("ScanStatus"), description: "pending → running → completed | failed | cancelled | interrupted" });
+export const ScanKind = literals(SCAN_KINDS, { ...named("ScanType"), description: "A scan of the network, or of one device" });
+export const ScanPhase = literals(SCAN_PHASES, { ...named("ScanPhase") });
+
+export const Scan = Type.Object(
+  {
+    id: id(),
+    scan_type: ref(ScanKind),
+    profile: Type.String(),
+    subnet: Type.String({ description: "The targets, comma separated" }),
+    status: ref(ScanStatus),
+    started_at: Timestamp(),
+    finished_at: nullable(Timestamp()),
+    duration_seconds: nullable(Type.Number({ minimum: 0 })),
+    hosts_total: count(),
+    hosts_found: count(),
+    ports_scanned: count(),
+    open_ports: count(),
+    devices_added: count(),
+    devices_removed: count(),
+    changes_count: count(),
+    degraded: Type.Boolean({ description: "Discovery ran without raw sockets" }),
+    error: text(),
+  },
+  { ...named("Scan") },
+);
+export type Scan = Static<typeof Scan>;
+
+export const ScanDevice = Type.Object(
+  {
+    device_id: id(),
+    ip_address: Ipv4(),
+    mac_address: text(),
+    hostname: text(),
+    vendor: text(),
+    device_type: Type.String(),
+    method: text("How it answered: arp, icmp, neighbour, …"),
+    rtt_ms: nullable(Type.Number({ minimum: 0 })),
+    open_ports: Type.Array(int(undefined, { minimum: 1, maximum: 65535 })),
+  },
+  { ...named("ScanDevice"), description: "A device as one scan saw it" },
+);
+export type ScanDevice = Static<typeof ScanDevice>;
+
+export const ScanComparison = Type.Object(
+  {
+    current_scan: ref(Scan),
+    previous_scan: ref(Scan),
+    changes: Type.Array(ref(Change), { description: "Recorded by the scans after the older one, up to the newer one" }),
+    summary: Type.Object({ devices_added: count(), devices_removed: count(), total_changes: count() }),
+  },
+  { ...named("ScanComparison") },
+);
+export type ScanComparison = Static<typeof ScanComparison>;
+
+export const ScanStarted = Type.Object(
+  { status: Type.Literal("started"), scan_id: id(), profile: Type.String(), subnet: Type.String() },
+  { ...named("ScanStarted") },
+);
+
+export const ScanCancelling = Type.Object({ status: Type.Literal("cancelling"), scan_id: id() }, { ...named("ScanCancelling") });
+
+export const ScanProgress = Type.Object(
+  {
+    phase: ref(ScanPhase),
+    hosts_total: count(),
+    hosts_found: count(),
+    hosts_processed: count(),
+    ports_scanned: count(),
+    elapsed_seconds: Type.Number({ minimum: 0 }),
+    eta_seconds: nullable(Type.Number({ minimum: 0 }), "null while unknown"),
+  },
+  { ...named("ScanProgress") },
+);
+export type ScanProgress = Static<typeof ScanProgress>;
+
+export const ScanState = Type.Union(
+  [
+    Type.Object({ scanning: Type.Literal(false) }),
+    Type.Object({
+      scanning: Type.Literal(true),
+      scan_id: id(),
+      scan_type: ref(ScanKind),
+      profile: Type.String(),
+      subnet: Type.String(),
+      started_at: Timestamp(),
+      progress: Type.Union([ref(ScanProgress), Type.Null()], { description: "null while `argus scan` runs the scan in another process: its progress lives there" }),
+    }),
+  ],
+  { ...named("ScanState"), description: "Whether a scan runs, and its progress" },
+);
+export type ScanState = Static<typeof ScanState>;
