@@ -80,7 +80,7 @@ export function maintenanceRoutes(ctx: AppContext) {
     if (p.kind !== "session") throw new HttpError(403, "A restore needs a logged-in session and its password; API keys cannot restore");
     const password = request.headers.get(PASSWORD_HEADER);
     if (password === null || password === "") throw new HttpError(403, `Confirm your password in the ${PASSWORD_HEADER} header to restore`);
-    const confirmed = await confirmPassword(ctx.users, ctx.loginLimiter, p.user.id, password, actor.ip ?? "unknown");
+    const confirmed = await confirmPassword(ctx.users, { limiter: ctx.loginLimiter, accountDelay: ctx.accountDelay }, p.user, password, actor.ip ?? "unknown");
     if (confirmed.ok) return;
     if (confirmed.retryAfter > 0) throw tooManyFailedLogins(confirmed.retryAfter);
     ctx.audit.record(actor, "login_failed", { success: false, resource: "restore", details: { reason: "wrong password confirming a restore" } });

@@ -2,14 +2,16 @@
 // banners and page titles) as the appliance keeps and shows it. Anyone on the LAN chooses these bytes,
 // so they lose every character that is invisible or moves text around: control characters, the bidi
 // marks, embeddings and isolates that can make a name read backwards, line and paragraph separators
-// that break a line where none is shown, zero-width characters and the byte-order mark that hide
-// inside a name that looks like another. Bytes that are not UTF-8 become U+FFFD, not Latin-1 letters
-// a sender could choose to spell a look-alike.
+// that break a line where none is shown, zero-width and other invisible characters and the byte-order
+// mark that hide inside a name that looks like another. Bytes that are not UTF-8 become U+FFFD, not
+// Latin-1 letters a sender could choose to spell a look-alike.
 
-// C0, DEL, C1; Arabic letter mark; zero-width space/joiners, LRM, RLM; line and paragraph separators,
-// bidi embeddings and overrides; word joiner and invisible operators; bidi isolates; BOM; interlinear
-// annotation marks.
-export const INVISIBLE = /[\u0000-\u001f\u007f-\u009f\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb]/g;
+// C0, DEL, C1; line and paragraph separators; interlinear annotation marks; and every
+// default-ignorable code point (Unicode's own list of what renders as nothing: the bidi marks,
+// embeddings, overrides and isolates, zero-width space and joiners, word joiner, BOM, but also the
+// soft hyphen, the Hangul fillers, the combining grapheme joiner, variation selectors and tag
+// characters, with which "annas-laptop" can be spelled to look like the owner's).
+export const INVISIBLE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\ufff9-\ufffb\p{Default_Ignorable_Code_Point}]/gu;
 
 const utf8 = new TextDecoder("utf-8", { fatal: false, ignoreBOM: true });
 

@@ -148,3 +148,29 @@ describe("the per-address limit behind a proxy", () => {
     }
   });
 });
+
+describe("confirming the password for a restore is held to the account's delay", () => {
+  // A session left open (a borrowed browser, a stolen cookie) could otherwise guess the account's
+  // password through POST /api/restore's X-Argus-Password from a hundred addresses: the per-address
+  // limit alone let 500 guesses a minute through there, the per-account delay never saw them.
+  test("100 addresses at once, one wrong password each: 5 are checked, the other 95 get 429, and the login waits too", async () => {
+    const server = await startTestServer();
+    try {
+      const session = await setupAdmin(server);
+      const cookie = [...session.cookies].map(([k, v]) => `${k}=${v}`).join("; ");
+      const replies = await Promise.all(
+        ADDRESSES.map((from, i) => postFrom(from, server.url, "/api/restore", {}, { Cookie: cookie, "X-Argus-Password": `guess-number-${i}` })),
+      );
+      const wrong = replies.filter((r) => r.status === 403);
+      const waiting = replies.filter((r) => r.status === 429);
+      expect({ 403: wrong.length, 429: waiting.length }).toEqual({ 403: 5, 429: 95 });
+      for (const r of wrong) expect(r.body.detail).toBe("Wrong password: the restore was not started");
+      for (const r of waiting) expect(r.body.detail).toMatch(/^Too many failed logins; try again in \d+ seconds$/);
+      // The same account's login, from an address that never tried, waits as well.
+      const login = await postFrom("127.0.0.200", server.url, "/api/auth/login", { username: "admin", password: "one more guess" });
+      expect(login.status).toBe(429);
+    } finally {
+      await server.close();
+    }
+  }, 60_000);
+});

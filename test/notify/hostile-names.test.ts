@@ -44,7 +44,7 @@ function readable(mail: string): string {
   return Buffer.from(headers + body, "latin1").toString("utf8");
 }
 
-const INVISIBLES = ["\u200e", "\u200f", "\u2028", "\u2029", "\ufeff"];
+const INVISIBLES = ["\u200e", "\u200f", "\u2028", "\u2029", "\ufeff", "\u00ad", "\u3164", "\u034f", "\ufe0f", "\u{e0041}", "\u115f", "\uffa0", "\u17b4"];
 // Hostile host names as bytes (DHCP option 12), and what the appliance must keep of each.
 const enc = (s: string) => [...new TextEncoder().encode(s)];
 const GUESTS = [
@@ -52,6 +52,10 @@ const GUESTS = [
   { mac: "02:16:00:00:00:02", bytes: [0x63, 0x61, 0x66, 0xe9, 0x2d, 0xff, 0xfe, 0x62, 0x6f, 0x78], kept: "caf\ufffd-\ufffd\ufffdbox" },
   { mac: "02:16:00:00:00:03", bytes: enc("[Pay now](https://bank.example/verify)"), kept: "[Pay now](https://bank.example/verify)" },
   { mac: "02:16:00:00:00:04", bytes: enc("support@evil.example"), kept: "support@evil.example" },
+  // Invisible too, though not zero-width by name: the soft hyphen, the Hangul fillers, the combining
+  // grapheme joiner, variation selectors and tag characters (every default-ignorable code point). A
+  // guest's "annas-laptop" spelled with them reads exactly like the owner's laptop in every list.
+  { mac: "02:16:00:00:00:05", bytes: enc("an\u00adnas\u3164-lap\u034ftop\ufe0f\u{e0041}\u115f\uffa0\u17b4"), kept: "annas-laptop" },
 ];
 // What would become a link (or hide) in a reader's app: none of it may appear in a message people read.
 const LINKY = /evil\.example|bank\.example|https?:\/\/|\]\(|@evil/;
@@ -132,8 +136,8 @@ describe.skipIf(!root || !mosquitto)("hostile device names through the real chan
   });
 
   test("ntfy and Gotify: the name is quoted and cannot become a link", async () => {
-    const ntfy = await until("four ntfy messages", () => rx.filter((x) => x.kind === "http" && x.path === "/ntfy").length >= GUESTS.length && rx.filter((x) => x.kind === "http" && x.path === "/ntfy"));
-    const gotify = await until("four Gotify messages", () => rx.filter((x) => x.kind === "http" && x.path === "/gotify/message").length >= GUESTS.length && rx.filter((x) => x.kind === "http" && x.path === "/gotify/message"));
+    const ntfy = await until("an ntfy message per guest", () => rx.filter((x) => x.kind === "http" && x.path === "/ntfy").length >= GUESTS.length && rx.filter((x) => x.kind === "http" && x.path === "/ntfy"));
+    const gotify = await until("a Gotify message per guest", () => rx.filter((x) => x.kind === "http" && x.path === "/gotify/message").length >= GUESTS.length && rx.filter((x) => x.kind === "http" && x.path === "/gotify/message"));
     const shown = [...ntfy, ...gotify].map((h) => JSON.parse(h.body));
     for (const m of shown) {
       const text = `${m.title}\n${m.message}`;
@@ -150,7 +154,7 @@ describe.skipIf(!root || !mosquitto)("hostile device names through the real chan
   });
 
   test("e-mail: subject and both bodies quote the name and carry nothing a mail client would link", async () => {
-    const mails = await until("four e-mails", () => rx.filter((x) => x.kind === "smtp").length >= GUESTS.length && rx.filter((x) => x.kind === "smtp"));
+    const mails = await until("an e-mail per guest", () => rx.filter((x) => x.kind === "smtp").length >= GUESTS.length && rx.filter((x) => x.kind === "smtp"));
     for (const m of mails) {
       const text = readable(m.body);
       expect({ text, linky: LINKY.test(text) }).toEqual({ text, linky: false });
