@@ -47,6 +47,18 @@ export type EvidenceKind = "dhcp" | "mdns" | "dns" | "services";
 /** An undoable link of a device to a new MAC (mac_links); `was_trusted` 1 trusted, 2 pending, 0 neither. */
 export type MacLink = { id: number; device_id: number; old_mac: string; new_mac: string; was_trusted: number; evidence: string };
 
+/**
+ * Whether these kinds of evidence may carry a device's trust to a new MAC. What a device broadcasts
+ * (its DHCP name and fingerprint, its mDNS name, the DNS name its lease gave it) any guest on the LAN
+ * has heard and can replay, so any number of those kinds only makes trust pending. Trust carries only
+ * when the device also answered Argus's own probes like the trusted one did (the same services), and
+ * one more kind agrees.
+ */
+export function trustCarries(kinds: Iterable<EvidenceKind>): boolean {
+  const set = new Set(kinds);
+  return set.has("services") && set.size >= 2;
+}
+
 const evidenceOf = (source: string | null | undefined): EvidenceKind | null =>
   source === "dhcp" ? "dhcp" : source === "mdns" ? "mdns" : source === "dns" || source === "netbios" ? "dns" : null;
 
@@ -214,7 +226,7 @@ export class InventoryWriter {
   rotate(device: DeviceRow, mac: string, ip: string, evidence: EvidenceKind[] = []): void {
     const oldMac = device.mac_address;
     const trusted = device.is_trusted === 1 || device.trust_pending === 1;
-    const carries = device.is_trusted === 1 && evidence.length >= 2;
+    const carries = device.is_trusted === 1 && trustCarries(evidence);
     const pending = trusted && !carries;
     this.db.query("UPDATE devices SET mac_address = ?, mac_randomized = 1, is_trusted = ?, trust_pending = ? WHERE id = ?").run(mac, carries ? 1 : 0, pending ? 1 : 0, device.id);
     if (oldMac) {
@@ -258,8 +270,9 @@ export class InventoryWriter {
   }
 
   /**
-   * A pending device heard with more evidence: once two independent kinds agree (over the link and
-   * since), its trust carries again. Returns true when it did.
+   * A pending device heard with more evidence: once the kinds gathered over the link and since may
+   * carry trust (trustCarries), it does, and an info `mac_rotated` says so (the owner saw the pending
+   * warning and must see it settled). Returns true when it did.
    */
   corroborate(device: DeviceRow, evidence: EvidenceKind[]): boolean {
     if (device.trust_pending !== 1) return false;
@@ -268,10 +281,19 @@ export class InventoryWriter {
     const kinds = new Set([...link.evidence.split(",").filter(Boolean), ...evidence]);
     if (kinds.size === new Set(link.evidence.split(",").filter(Boolean)).size) return false;
     this.db.query("UPDATE mac_links SET evidence = ? WHERE id = ?").run([...kinds].join(","), link.id);
-    if (kinds.size < 2) return false;
+    if (!trustCarries(kinds as Set<EvidenceKind>)) return false;
     this.db.query("UPDATE devices SET is_trusted = 1, trust_pending = 0 WHERE id = ?").run(device.id);
     device.is_trusted = 1;
     device.trust_pending = 0;
+    const name = device.hostname ? ` ${device.hostname}` : "";
+    this.change(
+      { id: device.id, ip: device.ip_address, mac: device.mac_address },
+      "mac_rotated",
+      "info",
+      `Trusted device${name} confirmed under the MAC ${device.mac_address}: its ${[...kinds].join(", ")} evidence agrees; trust carries`,
+      link.old_mac,
+      device.mac_address,
+    );
     return true;
   }
 

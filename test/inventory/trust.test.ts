@@ -6,6 +6,7 @@ import { afterAll, beforeEach, describe, expect, test } from "bun:test";
 import type { Database } from "bun:sqlite";
 import { openDatabase } from "../../src/db/database.ts";
 import { DeviceInventory } from "../../src/inventory/devices.ts";
+import { InventoryWriter } from "../../src/inventory/identity.ts";
 import { recordSightings, type Sighting, type SightingPolicy } from "../../src/inventory/sightings.ts";
 import { AddressClaims, AlertBudget, OnceGate } from "../../src/passive/claims.ts";
 import { judgeServer, routeGateways } from "../../src/passive/infrastructure.ts";
@@ -55,7 +56,7 @@ describe("re-identification and trust", () => {
     expect(api(guest).trust).toBe("untrusted");
   });
 
-  test("a second, independent piece of evidence (the device's own mDNS name) lets trust carry", () => {
+  test("broadcast evidence never carries trust, however many kinds agree: a guest can replay the DHCP and the mDNS name", () => {
     sight([sighting(laptop, "10.0.0.5", dhcpName("annas-laptop"))]);
     sight([sighting(laptop, "10.0.0.5", mdnsName("annas-mbp"))]);
     trust(laptop);
@@ -64,11 +65,26 @@ describe("re-identification and trust", () => {
     // The same DHCP name again is the same kind of evidence: still pending.
     sight([sighting(guest, "10.0.0.6", dhcpName("annas-laptop"))]);
     expect(api(guest).trust).toBe("pending");
-    // A DHCP name that equals an mDNS announcement is no mDNS evidence; the device's own mDNS name is.
-    sight([sighting(guest, "10.0.0.6", mdnsName("annas-laptop"))]);
+    // The device's own mDNS name, replayed: a second kind, but one anybody on the LAN has heard.
+    const r = sight([sighting(guest, "10.0.0.6", mdnsName("annas-mbp"))]);
+    expect(api(guest)).toMatchObject({ trust: "pending", is_trusted: false });
+    expect(kinds(r)).toEqual([]);
+    expect((db.query("SELECT evidence FROM mac_links WHERE new_mac = ?").get(guest) as any).evidence.split(",").sort()).toEqual(["dhcp", "mdns"]);
+  });
+
+  test("trust carries when the device also answers Argus's probes like the trusted one, and the carry is a change", () => {
+    sight([sighting(laptop, "10.0.0.5", dhcpName("annas-laptop"))]);
+    trust(laptop);
+    const w = new InventoryWriter(db, null, NOW);
+    const device = w.byMac(laptop, null)!;
+    // Linked by the same services (a scan's fingerprint) alone: pending.
+    db.transaction(() => w.rotate(device, guest, "10.0.0.6", ["services"]))();
     expect(api(guest).trust).toBe("pending");
-    sight([sighting(guest, "10.0.0.6", mdnsName("annas-mbp"))]);
-    expect(api(guest)).toMatchObject({ trust: "trusted", is_trusted: true });
+    // Its DHCP name then agrees: services and one more kind carry trust, and an info change says so.
+    const r = sight([sighting(guest, "10.0.0.6", dhcpName("annas-laptop"))]);
+    expect(api(guest)).toMatchObject({ trust: "trusted", is_trusted: true, label: "Anna" });
+    expect(kinds(r)).toContain("mac_rotated:info");
+    expect(r.changes.find((c) => c.change_type === "mac_rotated")!.description).toContain("trust carries");
   });
 
   test("the old MAC speaking again while the new one is present undoes the link: two devices, a warning", () => {

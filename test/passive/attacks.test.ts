@@ -17,7 +17,7 @@ import { join, resolve } from "node:path";
 import { adminWithKey, type Client } from "../helpers/server.ts";
 import { startNetServer, type NetServer } from "../helpers/netserver.ts";
 import { requireRoot, startTestnet, type Testnet } from "../helpers/testnet.ts";
-import { arpReply, dhcpFrame, gratuitousArp } from "./frames.ts";
+import { arpReply, dhcpFrame, gratuitousArp, mdnsResponse, rr } from "./frames.ts";
 import { requireTools } from "../helpers/require.ts";
 
 const SEND = resolve(import.meta.dir, "send-frames.py");
@@ -119,6 +119,11 @@ describe.skipIf(!runnable)("a guest attacking the passive watch", () => {
 
   test("a random MAC sending DHCP with a trusted laptop's host name gets pending trust and a warning, not the trust", async () => {
     const laptop = await device(LAPTOP);
+    // The laptop also announces its mDNS name, which the whole LAN hears.
+    const heard = marker();
+    await send(host(2).ns, [mdnsResponse(LAPTOP, laptop.ip_address, [rr.a("Annas-MacBook.local", laptop.ip_address)])]);
+    await send(host(4).ns, [heard.frame]);
+    await waitFor("the laptop's mDNS name handled", async () => (await changes("device_added", heard.mac))[0]);
     const put = await api.request("PUT", `/api/devices/${laptop.id}`, { json: { is_trusted: true, label: "Anna's laptop", zone: "Family" } });
     expect(put.status).toBe(200);
     expect(put.body.is_trusted).toBe(true);
@@ -133,6 +138,13 @@ describe.skipIf(!runnable)("a guest attacking the passive watch", () => {
     expect(taken).toMatchObject({ id: laptop.id, is_trusted: false, trust: "pending" });
     expect((await api.get(`/api/devices?is_trusted=true&q=${GUEST}`)).body).toEqual([]);
     expect((await api.get(`/api/devices/${laptop.id}`)).body.trust).toBe("pending");
+    // The guest replays the laptop's mDNS name too: a second kind of evidence, but a replayable one.
+    const guestIp = (await device(GUEST)).ip_address;
+    const replayed = marker();
+    await send(host(2).ns, [mdnsResponse(GUEST, guestIp, [rr.a("Annas-MacBook.local", guestIp)])]);
+    await send(host(4).ns, [replayed.frame]);
+    await waitFor("the replayed mDNS name handled", async () => (await changes("device_added", replayed.mac))[0]);
+    expect(await device(GUEST)).toMatchObject({ id: laptop.id, is_trusted: false, trust: "pending" });
   }, 60_000);
 
   test("the laptop's own MAC speaking again undoes the link: two devices claim to be one (warning)", async () => {
