@@ -32,6 +32,8 @@ export const CHANGE_TYPES = [
   "address_hopping",
   /** A device's old MAC spoke again while the MAC it was linked to is present: two devices claim to be one, the link is undone (warning). */
   "identity_conflict",
+  /** The gateway's MAC or the DHCP server was learned on first sight (info): the owner checks it in known_infrastructure. */
+  "infrastructure_learned",
 ] as const;
 export type ChangeType = (typeof CHANGE_TYPES)[number];
 

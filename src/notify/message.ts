@@ -22,6 +22,7 @@ const TITLES: Record<ChangeType, string> = {
   rogue_router_advert: "Rogue IPv6 router",
   address_hopping: "Device hopping addresses",
   identity_conflict: "Two devices claim to be one",
+  infrastructure_learned: "Gateway or DHCP server learned",
 };
 
 // A host name is whatever a guest on the LAN typed into their device. In a message it is quoted, and

@@ -42,6 +42,9 @@ export class FloodGate {
         g.handshakes.push(now);
         return "admit";
       }
+      // More completed handshakes than a LAN makes in a minute: forged, a flood.
+      g.flooding = true;
+      g.lastPressure = now;
     }
     const full = g.admitted.length >= this.capPerMinute;
     if (full || (g.flooding && !joining)) {

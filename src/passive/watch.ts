@@ -13,7 +13,8 @@
 //   names nobody unless it comes from the LAN's known server (learned on first sight, see
 //   infrastructure.ts); another server's is a `rogue_dhcp_server`. Even the known server's ACK names
 //   only a client that was itself heard.
-// - The default gateway (routing table) and its MAC are learned on first sight; another MAC claiming
+// - The default gateway (routing table) and its MAC (from the host's own ARP entry, never from a frame
+//   a guest could send first) are learned on first sight, as an `infrastructure_learned`; another MAC claiming
 //   its address is an `ip_conflict` (inventory/sightings.ts), the host's own ARP entry for it
 //   changing is `gateway_changed`.
 // - Off, with one log line, when `passive` is false or raw sockets are not allowed.
@@ -57,6 +58,8 @@ const HINT_LOG_MS = 60_000;
 /** Alerts an hour about senders that can be endless (random MACs): rogue DHCP servers, unknown MACs claiming the gateway. */
 const ROGUE_ALERTS_PER_HOUR = 10;
 const GATEWAY_CLAIMS_PER_HOUR = 10;
+/** Newcomers with a completed DHCP handshake announced at once (not held back, not in a digest), per hour and interface. */
+const SOLO_ANNOUNCEMENTS_PER_HOUR = 5;
 /** How long a passive newcomer waits before it is announced, in case it is the start of a flood. */
 export const SETTLE_MS = 2000;
 /** A flood's digest goes out this long after its first device (ARGUS_FLOOD_DIGEST_MS). */
@@ -232,7 +235,7 @@ export class PassiveWatch {
       const entry = neighbours.find((n) => n.ip === ip && n.iface === iface);
       if (!entry) continue;
       const k = known.gateways.find((g) => g.ip === ip);
-      if (!k) this.learnGateway(ip, entry.mac);
+      if (!k) this.learnGateway(ip, entry.mac, iface, alerts);
       else if (k.mac !== entry.mac && this.alerts.once(`gateway_changed:${ip}:${entry.mac}`)) {
         alerts.push({
           type: "gateway_changed",
@@ -247,13 +250,19 @@ export class PassiveWatch {
     if (alerts.length > 0) this.writeAlerts(alerts, [...this.gateways.keys()][0]);
   }
 
-  private learnGateway(ip: string, mac: string): void {
+  /**
+   * The gateway's MAC, learned from the host's own ARP entry only: the kernel resolved it by asking
+   * itself and, by default, takes no unsolicited ARP, so a guest cannot be "first" with one gratuitous
+   * frame (it could with the first ARP frame heard).
+   */
+  private learnGateway(ip: string, mac: string, iface: string, alerts: Alert[]): void {
     const known = this.opts.config().known_infrastructure;
     if (known.gateways.some((g) => g.ip === ip)) return;
-    this.persist({ ...known, gateways: [...known.gateways, { ip, mac }] }, `gateway ${ip} at ${mac}`);
+    this.persist({ ...known, gateways: [...known.gateways, { ip, mac }] }, `the default gateway ${ip} at ${mac}`, { ip, mac }, iface, alerts);
   }
 
-  private persist(next: KnownInfrastructure, what: string): void {
+  /** Saves what was learned, and says so with an info change that the owner can check. */
+  private persist(next: KnownInfrastructure, what: string, who: Alert["who"], iface: string, alerts: Alert[]): void {
     // A configuration that cannot be written is retried a minute later, not on every frame.
     if (!this.opts.learn || Date.now() - this.learnFailedAt < 60_000) return;
     try {
@@ -262,7 +271,16 @@ export class PassiveWatch {
     } catch (e) {
       this.learnFailedAt = Date.now();
       log.warn("passive watch could not save known infrastructure", { what, error: e instanceof Error ? e.message : String(e) });
+      return;
     }
+    alerts.push({
+      type: "infrastructure_learned",
+      severity: "info",
+      who,
+      description: `Learned ${what} on ${iface} on first sight; if it is not your router or DHCP server, correct known_infrastructure`,
+      old_value: null,
+      new_value: `${who.ip} ${who.mac}`,
+    });
   }
 
   private writeAlerts(alerts: Alert[], iface: string): void {
@@ -294,7 +312,7 @@ export class PassiveWatch {
     const asked = this.memory.heard(r.mac) !== undefined;
     if (verdict === "learn" && asked && (r.dhcpType === 2 || r.dhcpType === 5)) {
       const server = serverOf(r)!;
-      this.persist({ ...known, dhcp_servers: [...known.dhcp_servers, server] }, `DHCP server ${server.server_id} at ${server.mac}`);
+      this.persist({ ...known, dhcp_servers: [...known.dhcp_servers, server] }, `the DHCP server ${server.server_id} at ${server.mac}`, { ip: server.server_id, mac: server.mac }, iface, alerts);
       verdict = "known";
     }
     if (verdict === "rogue") {
@@ -367,8 +385,6 @@ export class PassiveWatch {
         // (Pressure is counted only for newcomers: a known device's chatter must not prolong a flood.)
         if (r.source !== "dhcp" && this.gate.flooding(w.name) && !this.memory.isKept(r.mac) && !this.known(r.mac) && this.gate.refusesNewcomer(w.name)) continue;
         this.memory.note(r);
-        const gateway = this.gateways.get(w.name);
-        if (r.source === "arp" && gateway && r.ip === gateway && !cfg.known_infrastructure.gateways.some((g) => g.ip === gateway)) this.learnGateway(gateway, r.mac);
       }
       let ip = r.ip ?? (r.source === "dhcp" && r.dhcpType === 3 ? r.auxIp : null);
       if (ip !== null && !this.inScope(ip, w, excluded)) ip = null;
@@ -402,7 +418,9 @@ export class PassiveWatch {
                 const handshake = this.memory.handshake(s.mac) !== undefined;
                 const a = this.gate.admit(name, s.source === "dhcp", handshake);
                 if (a !== "admit") refusedMacs.push(s.mac);
-                else admitted.set(s.mac, handshake ? "now" : this.gate.flooding(name) ? "flood" : "held");
+                // A handshake can be forged with the known server's MAC and identifier: only a few an hour
+                // are announced at once; the rest wait like any newcomer (and join a flood's digest).
+                else admitted.set(s.mac, handshake && this.budget.allow(`solo:${name}`, SOLO_ANNOUNCEMENTS_PER_HOUR) ? "now" : this.gate.flooding(name) ? "flood" : "held");
                 return a;
               },
               present: (mac) => {

@@ -106,8 +106,12 @@ describe.skipIf(!runnable)("a guest attacking the passive watch", () => {
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  test("the gateway and the DHCP server are learned on first sight and shown under known_infrastructure", async () => {
-    await send(host(1).ns, [gratuitousArp(host(1).mac!, host(1).ip)]);
+  test("the gateway (from the host's own ARP entry, not a guest's frame) and the DHCP server are learned on first sight, shown under known_infrastructure and announced", async () => {
+    // A guest speaks first, claiming the gateway's address: no ARP entry of the host's, nothing learned.
+    await send(host(4).ns, [gratuitousArp("06:66:00:00:00:66", host(1).ip), gratuitousArp(host(1).mac!, host(1).ip)]);
+    // The appliance talks to its gateway, as it does all day (DNS, time): the kernel resolves it itself.
+    const nudge = await net.exec(["python3", "-c", `import socket; socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(b"", ("${host(1).ip}", 9))`]);
+    expect(nudge.exitCode).toBe(0);
     await dhcpJoin(LAPTOP, "annas-laptop");
     await waitFor("laptop added", async () => (await changes("device_added", LAPTOP))[0]);
     const known = await waitFor("server learned", async () => {
@@ -115,6 +119,14 @@ describe.skipIf(!runnable)("a guest attacking the passive watch", () => {
       return k?.gateways.length === 1 && k.dhcp_servers.length === 1 ? k : null;
     });
     expect(known).toEqual({ gateways: [{ ip: host(1).ip, mac: host(1).mac }], dhcp_servers: [{ server_id: host(1).ip, mac: host(1).mac }] });
+    // Each is an info change, so the owner can check what was learned.
+    const learned = await waitFor("infrastructure_learned changes", async () => {
+      const list = await changes("infrastructure_learned");
+      return list.length === 2 ? list : null;
+    });
+    expect(learned.map((c) => c.severity)).toEqual(["info", "info"]);
+    expect(learned.map((c) => c.new_value).sort()).toEqual([`${host(1).ip} ${host(1).mac}`, `${host(1).ip} ${host(1).mac}`]);
+    expect(await changes("ip_conflict")).toEqual([]);
   }, 60_000);
 
   test("a random MAC sending DHCP with a trusted laptop's host name gets pending trust and a warning, not the trust", async () => {
@@ -207,13 +219,15 @@ describe.skipIf(!runnable)("a guest attacking the passive watch", () => {
 
   test("the appliance's own ARP entry for the gateway poisoned is a critical gateway_changed", async () => {
     const gw = host(1);
-    // The host resolves its gateway (as any traffic through it would), then a poisoned reply overrides it.
+    // The host resolves its gateway afresh (the gratuitous ARP of the test before updated its entry too),
+    // then a poisoned reply overrides it.
+    await net.exec(["ip", "neigh", "flush", "dev", "eth0"]);
     await net.exec(["python3", "-c", `import socket; socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(b"x", ("${gw.ip}", 9))`]);
     await waitFor("gateway resolved", async () => (await net.exec(["ip", "neigh", "show", gw.ip])).stdout.includes(gw.mac!));
     await Bun.sleep(1200); // the kernel ignores overrides within locktime (1 s) of the last update
     await send(host(4).ns, [arpReply(host(4).mac!, gw.ip, net.truth.scanner_mac, net.truth.scanner_ip)]);
     expect((await net.exec(["ip", "neigh", "show", gw.ip])).stdout).toContain(host(4).mac!);
-    const changed = await waitFor("gateway_changed", async () => (await changes("gateway_changed"))[0], 10_000);
+    const changed = await waitFor("gateway_changed", async () => (await changes("gateway_changed")).find((c) => c.new_value === host(4).mac), 10_000);
     expect(changed).toMatchObject({ severity: "critical", device_ip: gw.ip, device_mac: host(4).mac, old_value: gw.mac, new_value: host(4).mac });
     await net.exec(["ip", "neigh", "flush", "dev", "eth0"]);
   }, 30_000);

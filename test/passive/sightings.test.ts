@@ -146,6 +146,15 @@ describe("flood gate: completed DHCP handshakes", () => {
     expect(g.flooding("eth0")).toBe(true);
   });
 
+  test("more handshakes than the budget (forged ACKs) are a flood: the interface floods before the plain cap is reached", () => {
+    const g = new FloodGate(3, 120_000, () => 0);
+    expect([1, 2, 3].map(() => g.admit("eth0", true, true))).toEqual(["admit", "admit", "admit"]);
+    expect(g.flooding("eth0")).toBe(false);
+    // The fourth handshake in the minute falls back to the plain cap, which still has room, but floods.
+    expect(g.admit("eth0", true, true)).toBe("admit");
+    expect(g.flooding("eth0")).toBe(true);
+  });
+
   test("refusesNewcomer says whether an ARP-only newcomer is refused now, and keeps the flood alive only while asked", () => {
     let now = 0;
     const g = new FloodGate(1, 120_000, () => now);

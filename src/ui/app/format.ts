@@ -73,6 +73,7 @@ const CHANGE_LABELS: Record<ChangeType, string> = {
   rogue_router_advert: "Rogue router advert",
   address_hopping: "Address hopping",
   identity_conflict: "Identity conflict",
+  infrastructure_learned: "Infrastructure learned",
 };
 
 export const changeLabel = (type: string) => CHANGE_LABELS[type as ChangeType] ?? humanize(type);
