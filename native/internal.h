@@ -12,6 +12,24 @@
 #define ICMP_ECHO_LEN 24 /* 8-byte header + 16-byte payload (magic, token, send time) */
 #define ICMP_MAGIC 0x41524753u /* "ARGS": our echo payloads start with it */
 
+#define ETHERTYPE_ARP 0x0806
+#define ETHERTYPE_IP 0x0800
+#define ETHERTYPE_VLAN 0x8100
+#define ETHERTYPE_QINQ 0x88a8
+
+/* ether.c: the link-layer header walk every decoder starts with */
+struct ether {
+	const uint8_t *payload; /* after the Ethernet header, tags and LLC/SNAP */
+	size_t left;            /* payload bytes (an 802.3 length may shorten it) */
+	uint16_t outer_type;    /* the type/length field of the Ethernet header itself */
+	uint16_t type;          /* the ethertype of the payload */
+	uint16_t vlan_id;       /* 0xffff when untagged */
+	uint16_t flags;         /* ARGUS_F_VLAN, ARGUS_F_LLC, ARGUS_F_PADDED */
+	uint8_t tags;           /* VLAN tags walked (at most 2) */
+};
+/* ARGUS_DECODE_OK; TOO_SHORT; NOT_ARP for 802.3 without SNAP; MALFORMED for an 802.3 length under 8. */
+int ether_walk(const uint8_t *frame, size_t len, struct ether *out);
+
 /* frame.c: building probes */
 size_t frame_build_arp_request(uint8_t *buf, size_t cap, const uint8_t src_mac[6], uint32_t src_ip, uint32_t target_ip);
 size_t frame_build_icmp_echo(uint8_t *buf, size_t cap, uint16_t id, uint16_t seq, uint32_t token, uint64_t t_us);
