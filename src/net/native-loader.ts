@@ -131,20 +131,30 @@ export function native(): Lib {
   const opened = dlopen(path, symbols).symbols;
   const abi = opened.argus_abi_version();
   if (abi !== ABI_VERSION) throw new Error(`argus native core at ${path} has ABI ${abi}, expected ${ABI_VERSION}; rebuild it`);
-  const wrong = layoutMismatches(opened);
+  const wrong = layoutMismatches(compiledLayout(opened));
   if (wrong.length > 0) throw new Error(`argus native core at ${path} lays out its records otherwise than this code reads them (${wrong.join("; ")}); rebuild it`);
   lib = opened;
   return lib;
 }
 
-/** Where the compiled layout and LAYOUT disagree, one "name: C value, expected value" each. */
-function layoutMismatches(l: Lib): string[] {
+/** The records' layout as the library was compiled (native/layout.c). */
+function compiledLayout(l: Lib): Map<string, number> {
   const compiled = new Map<string, number>();
   const value = new Uint32Array(1);
   for (let i = 0; i < l.argus_layout_count(); i++) {
     const name = l.argus_layout_entry(i, value);
     compiled.set(String(name), value[0]);
   }
+  return compiled;
+}
+
+/** The loaded library's compiled layout (tests). */
+export function nativeLayout(): Map<string, number> {
+  return compiledLayout(native());
+}
+
+/** Where a compiled layout and LAYOUT disagree, one "name: C value, expected value" each. */
+export function layoutMismatches(compiled: Map<string, number>): string[] {
   return Object.entries(LAYOUT)
     .filter(([name, expected]) => compiled.get(name) !== expected)
     .map(([name, expected]) => `${name}: ${compiled.get(name) ?? "missing"}, expected ${expected}`);
