@@ -1,6 +1,6 @@
 /*
  * Public API of the Argus scanning core (libargus-<arch>.so), loaded from
- * TypeScript with bun:ffi (src/net/native.ts). Everything here is plain
+ * TypeScript with bun:ffi (src/net/native-loader.ts and its bindings). Everything here is plain
  * integers, pointers and fixed-layout byte records so the FFI side can read
  * results with a DataView; the layouts below are part of the ABI.
  *
