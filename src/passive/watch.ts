@@ -190,7 +190,7 @@ export class PassiveWatch {
   private followChanges(): void {
     this.unsubscribe =
       this.opts.onConfigChange?.((_, changed) => {
-        if (changed.some((k) => INTERFACE_KEYS.includes(k))) this.refresh();
+        if (changed.some((k) => INTERFACE_KEYS.includes(k))) this.refreshSafely("configuration change");
       }) ?? null;
     try {
       this.netwatch = NetWatch.open();
@@ -207,7 +207,7 @@ export class PassiveWatch {
     try {
       for await (const _ of Bun.file(fd).stream()) {
         if (this.closed) break;
-        this.refresh();
+        this.refreshSafely("address or link change");
       }
     } catch (e) {
       if (!this.closed) log.warn("passive watch stopped following the kernel's address events", { error: String(e) });
@@ -215,6 +215,15 @@ export class PassiveWatch {
       try {
         closeSync(fd);
       } catch {}
+    }
+  }
+
+  /** A re-read on an event: whatever goes wrong is logged, never thrown into the code that changed something. */
+  private refreshSafely(cause: string): void {
+    try {
+      this.refresh();
+    } catch (e) {
+      log.warn("passive watch could not re-read its interfaces", { cause, error: e instanceof Error ? e.message : String(e) });
     }
   }
 
