@@ -1,6 +1,6 @@
 /*
  * Public API of the Argus scanning core (libargus-<arch>.so), loaded from
- * TypeScript with bun:ffi (src/net/native.ts). Everything here is plain
+ * TypeScript with bun:ffi (src/net/native-loader.ts and its bindings). Everything here is plain
  * integers, pointers and fixed-layout byte records so the FFI side can read
  * results with a DataView; the layouts below are part of the ABI.
  *
@@ -250,9 +250,32 @@ ARGUS_API int argus_listen_inject(argus_listener *l, int32_t ifindex, const uint
 /* Stop the thread, close the socket and the pipe, free. */
 ARGUS_API void argus_listen_close(argus_listener *l);
 
+/* ---- kernel address and link events (netlink.c) ----------------------- */
+
+typedef struct argus_netwatch argus_netwatch;
+
+/* Open a NETLINK_ROUTE socket subscribed to IPv4 address and link events,
+ * read by a thread of its own. NULL with an errno in *err. */
+ARGUS_API argus_netwatch *argus_netwatch_open(int32_t *err);
+
+/* A new descriptor (the caller closes it) for the read end of a pipe that gets
+ * a byte after each batch of kernel messages holding an address or link event
+ * (RTM_NEWADDR, RTM_DELADDR, RTM_NEWLINK, RTM_DELLINK) or after lost events;
+ * it reaches end-of-file when the watcher is closed. */
+ARGUS_API int32_t argus_netwatch_wake_fd(const argus_netwatch *w);
+
+/* Stop the thread, close the socket and the pipes, free. */
+ARGUS_API void argus_netwatch_close(argus_netwatch *w);
+
 /* Layout/ABI version checked by the TypeScript loader. */
 ARGUS_API uint32_t argus_abi_version(void);
 
-#define ARGUS_ABI_VERSION 4
+/* The records' layout as compiled (layout.c): entry i of argus_layout_count()
+ * is a name ("sighting" for a record's size, "sighting.ip" for a field's
+ * offset) with its value in *value; NULL past the end. */
+ARGUS_API uint32_t argus_layout_count(void);
+ARGUS_API const char *argus_layout_entry(uint32_t i, uint32_t *value);
+
+#define ARGUS_ABI_VERSION 5
 
 #endif

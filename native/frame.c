@@ -7,12 +7,7 @@
 #include <string.h>
 #include "internal.h"
 
-#define ETHERTYPE_ARP 0x0806
-#define ETHERTYPE_IP 0x0800
-#define ETHERTYPE_VLAN 0x8100
-#define ETHERTYPE_QINQ 0x88a8
 #define ETHERTYPE_TRAIL 0x1000 /* RFC 893 trailer encapsulation, still seen in ar$pro */
-#define ETH_MAX_LEN_FIELD 1500 /* type/length values up to this are 802.3 lengths */
 
 struct cursor {
 	const uint8_t *p;
@@ -51,43 +46,18 @@ int argus_decode_arp(const uint8_t *frame, size_t len, struct argus_arp_info *ou
 		return ARGUS_DECODE_TOO_SHORT;
 	memset(out, 0, sizeof *out);
 	out->vlan_id = 0xffff;
-	struct cursor c = { frame, len };
-
-	if (!need(&c, ETH_HLEN_))
-		return ARGUS_DECODE_TOO_SHORT;
-	memcpy(out->eth_dst, c.p, 6);
-	memcpy(out->eth_src, c.p + 6, 6);
-	uint16_t type = be16(c.p + 12);
-	skip(&c, ETH_HLEN_);
-
-	/* At most two tags (802.1ad outer + 802.1Q inner); more is not a LAN we scan. */
-	for (int tags = 0; (type == ETHERTYPE_VLAN || type == ETHERTYPE_QINQ) && tags < 2; tags++) {
-		if (!need(&c, 4))
-			return ARGUS_DECODE_TOO_SHORT;
-		if (out->vlan_id == 0xffff || type == ETHERTYPE_VLAN)
-			out->vlan_id = be16(c.p) & 0x0fff;
-		out->flags |= ARGUS_F_VLAN;
-		type = be16(c.p + 2);
-		skip(&c, 4);
+	if (len >= ETH_HLEN_) {
+		memcpy(out->eth_dst, frame, 6);
+		memcpy(out->eth_src, frame + 6, 6);
 	}
-
-	if (type <= ETH_MAX_LEN_FIELD) {
-		/* 802.3 length + 802.2 LLC/SNAP header: AA AA 03, OUI 00 00 00, ethertype. */
-		if (!need(&c, 8))
-			return ARGUS_DECODE_TOO_SHORT;
-		if (c.p[0] != 0xaa || c.p[1] != 0xaa || c.p[2] != 0x03 || c.p[3] || c.p[4] || c.p[5])
-			return ARGUS_DECODE_NOT_ARP;
-		/* The 802.3 length bounds the payload; padding after it is not ours. */
-		if ((size_t)type < 8)
-			return ARGUS_DECODE_MALFORMED;
-		if ((size_t)type < c.left)
-			out->flags |= ARGUS_F_PADDED;
-		if ((size_t)type < c.left)
-			c.left = type;
-		type = be16(c.p + 6);
-		skip(&c, 8);
-		out->flags |= ARGUS_F_LLC;
-	}
+	struct ether eth;
+	int st = ether_walk(frame, len, &eth);
+	out->vlan_id = eth.vlan_id;
+	out->flags |= eth.flags;
+	if (st != ARGUS_DECODE_OK)
+		return st;
+	struct cursor c = { eth.payload, eth.left };
+	uint16_t type = eth.type;
 	if (type != ETHERTYPE_ARP)
 		return ARGUS_DECODE_NOT_ARP;
 

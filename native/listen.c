@@ -1,7 +1,8 @@
 /*
  * The passive listener: one AF_PACKET socket, not bound to any interface, with
  * a kernel filter that passes only ARP and IPv4 UDP to or from ports 67, 68
- * and 5353; a thread of its own blocks in poll() on it (so a quiet LAN costs
+ * and 5353 (the socket, its filter and its ring are rawsock.c's, with the
+ * other packet sockets); a thread of its own blocks in poll() on it (so a quiet LAN costs
  * nothing: no timer, no wake-up), decodes what passes, drops repeats and
  * queues sightings for the TypeScript side, which it wakes through a pipe.
  *
@@ -9,7 +10,7 @@
  *   up, or an interface deleted and created again (new ifindex), needs no
  *   reopening, only a new interface set (argus_listen_set_ifaces).
  * - Frames arrive in a memory-mapped TPACKET_V3 ring: the kernel fills blocks
- *   and hands one over when it is full or RING_BLOCK_MS after its first frame,
+ *   and hands one over when it is full or 10 ms after its first frame,
  *   so the thread wakes at most a few hundred times a second whatever the
  *   rate, and reads frames without a system call or a copy each. Kernels
  *   without it get recvmmsg batches with a short nap between drains instead.
@@ -24,13 +25,6 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#include <net/if.h>
-#include <arpa/inet.h>
-#include <linux/filter.h>
-#include <linux/if_packet.h>
-#include <net/ethernet.h>
-#include <sys/mman.h>
-#include <sys/socket.h>
 #include "internal.h"
 
 #define QUEUE_CAP 8192
@@ -40,10 +34,6 @@
 #define COALESCE_NS 10000000L /* 10 ms between drains */
 #define SEEN_WAYS 4
 #define SEEN_SETS 4096     /* repeat filter: 16,384 entries, 4-way set associative */
-#define RING_BLOCK (1u << 17) /* 128 KiB blocks ... */
-#define RING_BLOCKS 16        /* ... 2 MiB of ring */
-#define RING_BLOCK_MS 10      /* a block is handed over at the latest this long after its first frame */
-#define LISTEN_RCVBUF (4 << 20)
 
 struct seen_slot {
 	uint64_t hash;
@@ -52,9 +42,7 @@ struct seen_slot {
 
 struct argus_listener {
 	int fd, stop_fd[2], wake_fd[2];
-	uint8_t *ring; /* TPACKET_V3 blocks, NULL when the kernel refused them */
-	size_t ring_len;
-	uint32_t block;
+	struct rawsock_ring ring; /* TPACKET_V3 blocks; ring.map NULL when the kernel refused them */
 	uint32_t flags;
 	uint64_t repeat_us;
 	pthread_t thread;
@@ -170,22 +158,11 @@ static void wake(struct argus_listener *l)
 
 static void drain(struct argus_listener *l)
 {
-	struct mmsghdr msgs[BATCH];
-	struct iovec iov[BATCH];
-	struct sockaddr_ll from[BATCH];
+	struct rawsock_frame frames[BATCH];
 	for (int rounds = 0; rounds < 64; rounds++) {
-		memset(msgs, 0, sizeof msgs);
-		for (int i = 0; i < BATCH; i++) {
-			iov[i].iov_base = l->bufs + (size_t)i * SNAP;
-			iov[i].iov_len = SNAP;
-			msgs[i].msg_hdr.msg_iov = &iov[i];
-			msgs[i].msg_hdr.msg_iovlen = 1;
-			msgs[i].msg_hdr.msg_name = &from[i];
-			msgs[i].msg_hdr.msg_namelen = sizeof from[i];
-		}
-		int n = recvmmsg(l->fd, msgs, BATCH, MSG_DONTWAIT, NULL);
+		int n = rawsock_recv_batch(l->fd, l->bufs, SNAP, frames, BATCH);
 		if (n <= 0) {
-			if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+			if (n < 0) {
 				/* ENETDOWN and friends after a flap: reported once, then the socket goes on. */
 				pthread_mutex_lock(&l->mu);
 				l->st.errors++;
@@ -196,12 +173,9 @@ static void drain(struct argus_listener *l)
 		uint64_t now = wall_us();
 		int queued = 0;
 		pthread_mutex_lock(&l->mu);
-		for (int i = 0; i < n; i++) {
-			if (from[i].sll_pkttype == PACKET_OUTGOING)
-				continue;
-			size_t len = msgs[i].msg_len < SNAP ? msgs[i].msg_len : SNAP;
-			queued |= take_frame(l, from[i].sll_ifindex, iov[i].iov_base, len, now);
-		}
+		for (int i = 0; i < n; i++)
+			if (!frames[i].outgoing)
+				queued |= take_frame(l, frames[i].ifindex, frames[i].data, frames[i].len, now);
 		if (queued)
 			wake(l);
 		pthread_mutex_unlock(&l->mu);
@@ -210,33 +184,28 @@ static void drain(struct argus_listener *l)
 	}
 }
 
+struct ring_pass {
+	struct argus_listener *l;
+	uint64_t now;
+	int queued;
+};
+
+static void ring_frame(void *ctx, int32_t ifindex, const uint8_t *frame, size_t len)
+{
+	struct ring_pass *r = ctx;
+	r->queued |= take_frame(r->l, ifindex, frame, len, r->now);
+}
+
 /* Hands every block the kernel has passed to us through take_frame, oldest first. */
 static void drain_ring(struct argus_listener *l)
 {
-	for (uint32_t n = 0; n < RING_BLOCKS; n++) {
-		struct tpacket_block_desc *b = (struct tpacket_block_desc *)(l->ring + (size_t)l->block * RING_BLOCK);
-		if (!(__atomic_load_n(&b->hdr.bh1.block_status, __ATOMIC_ACQUIRE) & TP_STATUS_USER))
-			return;
-		uint32_t count = b->hdr.bh1.num_pkts;
-		uint32_t off = b->hdr.bh1.offset_to_first_pkt;
-		uint64_t now = wall_us();
-		int queued = 0;
+	for (uint32_t n = 0; n < RAWSOCK_RING_BLOCKS && rawsock_ring_ready(&l->ring); n++) {
+		struct ring_pass r = { l, wall_us(), 0 };
 		pthread_mutex_lock(&l->mu);
-		for (uint32_t i = 0; i < count && off >= sizeof *b && off < RING_BLOCK; i++) {
-			const struct tpacket3_hdr *h = (const struct tpacket3_hdr *)((const uint8_t *)b + off);
-			const struct sockaddr_ll *sll = (const struct sockaddr_ll *)((const uint8_t *)h + TPACKET_ALIGN(sizeof *h));
-			/* The kernel wrote these offsets, but a frame is still only read inside its block. */
-			if ((size_t)off + h->tp_mac + h->tp_snaplen <= RING_BLOCK && sll->sll_pkttype != PACKET_OUTGOING)
-				queued |= take_frame(l, sll->sll_ifindex, (const uint8_t *)h + h->tp_mac, h->tp_snaplen, now);
-			if (h->tp_next_offset == 0)
-				break;
-			off += h->tp_next_offset;
-		}
-		if (queued)
+		rawsock_ring_take(&l->ring, ring_frame, &r);
+		if (r.queued)
 			wake(l);
 		pthread_mutex_unlock(&l->mu);
-		__atomic_store_n(&b->hdr.bh1.block_status, TP_STATUS_KERNEL, __ATOMIC_RELEASE);
-		l->block = (l->block + 1) % RING_BLOCKS;
 	}
 }
 
@@ -257,14 +226,12 @@ static void *run(void *arg)
 		l->st.wakeups++;
 		pthread_mutex_unlock(&l->mu);
 		if (p[0].revents & POLLERR) {
-			int e = 0;
-			socklen_t el = sizeof e;
-			(void)getsockopt(l->fd, SOL_SOCKET, SO_ERROR, &e, &el);
+			(void)rawsock_take_error(l->fd);
 			pthread_mutex_lock(&l->mu);
 			l->st.errors++;
 			pthread_mutex_unlock(&l->mu);
 		}
-		if (l->ring) {
+		if (l->ring.map) {
 			drain_ring(l); /* the ring's block timeout already batches */
 			continue;
 		}
@@ -276,79 +243,6 @@ static void *run(void *arg)
 			break;
 	}
 	return NULL;
-}
-
-/* A TPACKET_V3 receive ring; 0, or -errno when the kernel will not (the listener then reads with recvmmsg). */
-static int map_ring(struct argus_listener *l)
-{
-	int v = TPACKET_V3;
-	if (setsockopt(l->fd, SOL_PACKET, PACKET_VERSION, &v, sizeof v) != 0)
-		return -errno;
-	struct tpacket_req3 req = {
-		.tp_block_size = RING_BLOCK,
-		.tp_block_nr = RING_BLOCKS,
-		.tp_frame_size = SNAP,
-		.tp_frame_nr = (RING_BLOCK / SNAP) * RING_BLOCKS,
-		.tp_retire_blk_tov = RING_BLOCK_MS,
-	};
-	if (setsockopt(l->fd, SOL_PACKET, PACKET_RX_RING, &req, sizeof req) != 0)
-		return -errno;
-	void *ring = mmap(NULL, (size_t)RING_BLOCK * RING_BLOCKS, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_LOCKED, l->fd, 0);
-	if (ring == MAP_FAILED) /* MAP_LOCKED needs RLIMIT_MEMLOCK room; unlocked is fine too */
-		ring = mmap(NULL, (size_t)RING_BLOCK * RING_BLOCKS, PROT_READ | PROT_WRITE, MAP_SHARED, l->fd, 0);
-	if (ring == MAP_FAILED)
-		return -errno;
-	l->ring = ring;
-	l->ring_len = (size_t)RING_BLOCK * RING_BLOCKS;
-	return 0;
-}
-
-static int open_socket(int *fd_out)
-{
-	/* Protocol 0 receives nothing until bind: no frame slips in before the filter. */
-	int fd = socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	/* ARP; or IPv4, UDP, first fragment, source or destination port 67/68/5353 (X = IP header length). */
-	struct sock_filter code[] = {
-		/* 0 */ BPF_STMT(BPF_LD | BPF_H | BPF_ABS, 12),
-		/* 1 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ETHERTYPE_ARP, 15, 0),
-		/* 2 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ETHERTYPE_IP, 0, 15),
-		/* 3 */ BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 23),
-		/* 4 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 17, 0, 13),
-		/* 5 */ BPF_STMT(BPF_LD | BPF_H | BPF_ABS, 20),
-		/* 6 */ BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, 0x1fff, 11, 0),
-		/* 7 */ BPF_STMT(BPF_LDX | BPF_B | BPF_MSH, 14),
-		/* 8 */ BPF_STMT(BPF_LD | BPF_H | BPF_IND, 14),
-		/* 9 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 67, 7, 0),
-		/* 10 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 68, 6, 0),
-		/* 11 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 5353, 5, 0),
-		/* 12 */ BPF_STMT(BPF_LD | BPF_H | BPF_IND, 16),
-		/* 13 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 67, 3, 0),
-		/* 14 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 68, 2, 0),
-		/* 15 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 5353, 1, 0),
-		/* 16 */ BPF_STMT(BPF_RET | BPF_K, 0),
-		/* 17 */ BPF_STMT(BPF_RET | BPF_K, SNAP),
-		/* 18 */ BPF_STMT(BPF_RET | BPF_K, 0),
-	};
-	struct sock_fprog prog = { .len = sizeof code / sizeof code[0], .filter = code };
-	int e;
-	if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof prog) != 0)
-		goto fail;
-	int one = 1;
-	(void)setsockopt(fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one, sizeof one);
-	int sz = LISTEN_RCVBUF;
-	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &sz, sizeof sz) != 0)
-		(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof sz);
-	struct sockaddr_ll sll = { .sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_ALL), .sll_ifindex = 0 };
-	if (bind(fd, (struct sockaddr *)&sll, sizeof sll) != 0)
-		goto fail;
-	*fd_out = fd;
-	return 0;
-fail:
-	e = errno;
-	close(fd);
-	return -e;
 }
 
 argus_listener *argus_listen_open(uint32_t flags, uint32_t repeat_ms, int32_t *err)
@@ -375,13 +269,13 @@ argus_listener *argus_listen_open(uint32_t flags, uint32_t repeat_ms, int32_t *e
 	}
 	if (flags & ARGUS_LISTEN_OFFLINE)
 		return l;
-	int r = open_socket(&l->fd);
+	int r = rawsock_open_listen(SNAP, &l->fd);
 	if (r < 0) {
 		*err = -r;
 		goto fail;
 	}
 	if (getenv("ARGUS_LISTEN_NO_RING") == NULL) /* the recvmmsg path, for comparison (benchmark) */
-		(void)map_ring(l);
+		(void)rawsock_ring_map(l->fd, SNAP, &l->ring);
 	/* The wake pipe's read end blocks: the TypeScript side reads it off its event loop. */
 	if (pipe2(l->stop_fd, O_CLOEXEC) != 0 || pipe2(l->wake_fd, O_CLOEXEC) != 0) {
 		*err = errno;
@@ -442,12 +336,11 @@ void argus_listen_stats(argus_listener *l, struct argus_listen_stats *out)
 	*out = l->st;
 	pthread_mutex_unlock(&l->mu);
 	if (l->fd >= 0) {
-		struct tpacket_stats_v3 ks; /* starts like struct tpacket_stats */
-		socklen_t kl = sizeof ks;
-		/* Reading resets the kernel's counters: keep a running total. */
-		if (getsockopt(l->fd, SOL_PACKET, PACKET_STATISTICS, &ks, &kl) == 0) {
+		/* Reading resets the kernel's counter: keep a running total. */
+		uint32_t drops;
+		if (rawsock_drops(l->fd, &drops) == 0) {
 			pthread_mutex_lock(&l->mu);
-			l->st.kernel_drops += ks.tp_drops;
+			l->st.kernel_drops += drops;
 			out->kernel_drops = l->st.kernel_drops;
 			pthread_mutex_unlock(&l->mu);
 		}
@@ -477,8 +370,7 @@ void argus_listen_close(argus_listener *l)
 	for (size_t i = 0; i < sizeof fds / sizeof fds[0]; i++)
 		if (fds[i] >= 0)
 			close(fds[i]);
-	if (l->ring)
-		munmap(l->ring, l->ring_len);
+	rawsock_ring_unmap(&l->ring);
 	pthread_mutex_destroy(&l->mu);
 	free(l->queue);
 	free(l->seen);

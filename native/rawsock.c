@@ -1,8 +1,9 @@
 /*
  * The packet I/O seam: the only file that knows AF_PACKET, raw and datagram
- * ICMP sockets and classic BPF. Every socket is non-blocking; the kernel
- * filter makes each socket wake us only for replies meant for this sweep, so
- * a busy LAN does not cost a syscall per foreign frame.
+ * ICMP sockets, classic BPF and the TPACKET_V3 ring. Every socket is
+ * non-blocking; the kernel filter makes each sweep socket wake us only for
+ * replies meant for this sweep, and the passive listener's socket only for
+ * ARP, DHCP and mDNS, so a busy LAN does not cost a syscall per foreign frame.
  */
 #include <errno.h>
 #include <string.h>
@@ -15,6 +16,7 @@
 #include <net/ethernet.h>
 #include <netinet/in.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include "internal.h"
 
@@ -205,4 +207,162 @@ ARGUS_API uint32_t argus_udp_nudge(const uint32_t *ips, uint32_t n, uint16_t por
 	}
 	close(fd);
 	return sent;
+}
+
+/* ---- the passive listener's socket ------------------------------------- */
+
+#define RING_BLOCK (1u << 17) /* 128 KiB blocks ... (RAWSOCK_RING_BLOCKS of them: 2 MiB of ring) */
+#define RING_BLOCK_MS 10      /* a block is handed over at the latest this long after its first frame */
+#define LISTEN_RCVBUF (4 << 20)
+
+int rawsock_open_listen(uint32_t snap, int *fd_out)
+{
+	/* Protocol 0 receives nothing until bind: no frame slips in before the filter. */
+	int fd = socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	/* ARP; or IPv4, UDP, first fragment, source or destination port 67/68/5353 (X = IP header length). */
+	struct sock_filter code[] = {
+		/* 0 */ BPF_STMT(BPF_LD | BPF_H | BPF_ABS, 12),
+		/* 1 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ETHERTYPE_ARP, 15, 0),
+		/* 2 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ETHERTYPE_IP, 0, 15),
+		/* 3 */ BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 23),
+		/* 4 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 17, 0, 13),
+		/* 5 */ BPF_STMT(BPF_LD | BPF_H | BPF_ABS, 20),
+		/* 6 */ BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, 0x1fff, 11, 0),
+		/* 7 */ BPF_STMT(BPF_LDX | BPF_B | BPF_MSH, 14),
+		/* 8 */ BPF_STMT(BPF_LD | BPF_H | BPF_IND, 14),
+		/* 9 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 67, 7, 0),
+		/* 10 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 68, 6, 0),
+		/* 11 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 5353, 5, 0),
+		/* 12 */ BPF_STMT(BPF_LD | BPF_H | BPF_IND, 16),
+		/* 13 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 67, 3, 0),
+		/* 14 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 68, 2, 0),
+		/* 15 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 5353, 1, 0),
+		/* 16 */ BPF_STMT(BPF_RET | BPF_K, 0),
+		/* 17 */ BPF_STMT(BPF_RET | BPF_K, snap),
+		/* 18 */ BPF_STMT(BPF_RET | BPF_K, 0),
+	};
+	struct sock_fprog prog = { .len = sizeof code / sizeof code[0], .filter = code };
+	if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof prog) != 0)
+		return fail(fd);
+	int one = 1;
+	(void)setsockopt(fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one, sizeof one);
+	int sz = LISTEN_RCVBUF;
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &sz, sizeof sz) != 0)
+		(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof sz);
+	struct sockaddr_ll sll = { .sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_ALL), .sll_ifindex = 0 };
+	if (bind(fd, (struct sockaddr *)&sll, sizeof sll) != 0)
+		return fail(fd);
+	*fd_out = fd;
+	return 0;
+}
+
+int rawsock_drops(int fd, uint32_t *drops)
+{
+	struct tpacket_stats_v3 ks; /* starts like struct tpacket_stats */
+	socklen_t kl = sizeof ks;
+	if (getsockopt(fd, SOL_PACKET, PACKET_STATISTICS, &ks, &kl) != 0)
+		return -errno;
+	*drops = ks.tp_drops;
+	return 0;
+}
+
+int rawsock_take_error(int fd)
+{
+	int e = 0;
+	socklen_t el = sizeof e;
+	return getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &el) == 0 ? e : errno;
+}
+
+int rawsock_recv_batch(int fd, uint8_t *bufs, uint32_t snap, struct rawsock_frame *out, uint32_t n)
+{
+	struct mmsghdr msgs[64];
+	struct iovec iov[64];
+	struct sockaddr_ll from[64];
+	if (n > 64)
+		n = 64;
+	memset(msgs, 0, sizeof msgs);
+	for (uint32_t i = 0; i < n; i++) {
+		iov[i].iov_base = bufs + (size_t)i * snap;
+		iov[i].iov_len = snap;
+		msgs[i].msg_hdr.msg_iov = &iov[i];
+		msgs[i].msg_hdr.msg_iovlen = 1;
+		msgs[i].msg_hdr.msg_name = &from[i];
+		msgs[i].msg_hdr.msg_namelen = sizeof from[i];
+	}
+	int got = recvmmsg(fd, msgs, n, MSG_DONTWAIT, NULL);
+	if (got < 0)
+		return (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) ? 0 : -errno;
+	for (int i = 0; i < got; i++) {
+		out[i].data = iov[i].iov_base;
+		out[i].len = msgs[i].msg_len < snap ? msgs[i].msg_len : snap;
+		out[i].ifindex = from[i].sll_ifindex;
+		out[i].outgoing = from[i].sll_pkttype == PACKET_OUTGOING;
+	}
+	return got;
+}
+
+int rawsock_ring_map(int fd, uint32_t snap, struct rawsock_ring *r)
+{
+	memset(r, 0, sizeof *r);
+	int v = TPACKET_V3;
+	if (setsockopt(fd, SOL_PACKET, PACKET_VERSION, &v, sizeof v) != 0)
+		return -errno;
+	struct tpacket_req3 req = {
+		.tp_block_size = RING_BLOCK,
+		.tp_block_nr = RAWSOCK_RING_BLOCKS,
+		.tp_frame_size = snap,
+		.tp_frame_nr = (RING_BLOCK / snap) * RAWSOCK_RING_BLOCKS,
+		.tp_retire_blk_tov = RING_BLOCK_MS,
+	};
+	if (setsockopt(fd, SOL_PACKET, PACKET_RX_RING, &req, sizeof req) != 0)
+		return -errno;
+	size_t len = (size_t)RING_BLOCK * RAWSOCK_RING_BLOCKS;
+	void *map = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_LOCKED, fd, 0);
+	if (map == MAP_FAILED) /* MAP_LOCKED needs RLIMIT_MEMLOCK room; unlocked is fine too */
+		map = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (map == MAP_FAILED)
+		return -errno;
+	r->map = map;
+	r->len = len;
+	return 0;
+}
+
+void rawsock_ring_unmap(struct rawsock_ring *r)
+{
+	if (r->map)
+		munmap(r->map, r->len);
+	r->map = NULL;
+}
+
+static struct tpacket_block_desc *ring_block(const struct rawsock_ring *r)
+{
+	return (struct tpacket_block_desc *)(r->map + (size_t)r->block * RING_BLOCK);
+}
+
+int rawsock_ring_ready(const struct rawsock_ring *r)
+{
+	return r->map && (__atomic_load_n(&ring_block(r)->hdr.bh1.block_status, __ATOMIC_ACQUIRE) & TP_STATUS_USER);
+}
+
+void rawsock_ring_take(struct rawsock_ring *r, rawsock_frame_fn fn, void *ctx)
+{
+	if (!rawsock_ring_ready(r))
+		return;
+	struct tpacket_block_desc *b = ring_block(r);
+	uint32_t count = b->hdr.bh1.num_pkts;
+	uint32_t off = b->hdr.bh1.offset_to_first_pkt;
+	for (uint32_t i = 0; i < count && off >= sizeof *b && off < RING_BLOCK; i++) {
+		const struct tpacket3_hdr *h = (const struct tpacket3_hdr *)((const uint8_t *)b + off);
+		const struct sockaddr_ll *sll = (const struct sockaddr_ll *)((const uint8_t *)h + TPACKET_ALIGN(sizeof *h));
+		/* The kernel wrote these offsets, but a frame is still only read inside its block. */
+		if ((size_t)off + h->tp_mac + h->tp_snaplen <= RING_BLOCK && sll->sll_pkttype != PACKET_OUTGOING)
+			fn(ctx, sll->sll_ifindex, (const uint8_t *)h + h->tp_mac, h->tp_snaplen);
+		if (h->tp_next_offset == 0)
+			break;
+		off += h->tp_next_offset;
+	}
+	__atomic_store_n(&b->hdr.bh1.block_status, TP_STATUS_KERNEL, __ATOMIC_RELEASE);
+	r->block = (r->block + 1) % RAWSOCK_RING_BLOCKS;
 }

@@ -9,10 +9,6 @@
 #include <string.h>
 #include "internal.h"
 
-#define ETHERTYPE_ARP 0x0806
-#define ETHERTYPE_IP 0x0800
-#define ETHERTYPE_VLAN 0x8100
-#define ETHERTYPE_QINQ 0x88a8
 
 #define BOOTP_FIXED 236         /* op .. file, before the magic cookie */
 #define DHCP_MAGIC 0x63825363u
@@ -339,14 +335,17 @@ int argus_decode_sighting(const uint8_t *frame, size_t len, struct argus_sightin
 	}
 	memcpy(out->mac, c.p + 6, 6);
 	memcpy(out->eth_src, c.p + 6, 6);
-	adv(&c, ETH_HLEN_);
-	if (type == ETHERTYPE_VLAN) {
-		if (!has(&c, 4))
-			return ARGUS_DECODE_TOO_SHORT;
-		out->flags |= ARGUS_F_VLAN;
-		type = rd16(c.p + 2);
-		adv(&c, 4);
-	}
+	/* DHCP and mDNS come in Ethernet II, with at most one 802.1Q tag. */
+	struct ether eth;
+	int walked = ether_walk(frame, len, &eth);
+	if (walked == ARGUS_DECODE_TOO_SHORT)
+		return walked;
+	if (walked != ARGUS_DECODE_OK || eth.tags > 1 || (eth.tags == 1 && type != ETHERTYPE_VLAN) || (eth.flags & ARGUS_F_LLC))
+		return ARGUS_DECODE_IGNORED;
+	out->flags |= eth.flags & ARGUS_F_VLAN;
+	c.p = eth.payload;
+	c.left = eth.left;
+	type = eth.type;
 	if (type != ETHERTYPE_IP)
 		return ARGUS_DECODE_IGNORED;
 	if (!has(&c, 20))

@@ -644,8 +644,6 @@ int argus_iface_info(const char *ifname, uint8_t *mac_out, int32_t *ifindex_out)
 	return 0;
 }
 
-uint32_t argus_abi_version(void) { return ARGUS_ABI_VERSION; }
-
 _Static_assert(sizeof(struct argus_arp_info) == 40, "ABI: argus_arp_info");
 _Static_assert(sizeof(struct argus_icmp_info) == 24, "ABI: argus_icmp_info");
 _Static_assert(sizeof(struct argus_sweep_config) == 32, "ABI: argus_sweep_config");

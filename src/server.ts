@@ -62,6 +62,7 @@ export async function startServer(settings: Settings): Promise<RunningServer> {
     announce: ctx.announce,
     learn: (known) => ctx.updateConfig({ known_infrastructure: known }),
     floodDigestMs: settings.floodDigestMs,
+    onConfigChange: ctx.onConfigChange,
   });
   // Sends what is queued, also what a previous run committed but had not sent yet.
   ctx.notifier.start();

@@ -5,7 +5,7 @@ import { SettingsError } from "../config/settings.ts";
 import { BackupError } from "../db/backup.ts";
 import { RestoreError } from "../db/restore.ts";
 import { RawSocketPermissionError } from "../net/errors.ts";
-import { NativeSweepError } from "../net/native.ts";
+import { NativeSweepError } from "../net/native-sweep.ts";
 import { TargetError } from "../net/targets.ts";
 import { ProfileError } from "../portscan/profiles.ts";
 import { NoSubnetError } from "../scans/plan.ts";

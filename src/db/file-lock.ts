@@ -4,16 +4,14 @@
 // `argus restore` can refuse). The kernel drops a lock the moment its holder dies (a crash, kill -9, a
 // reboot), before the process is even reaped, so unlike a stored pid it cannot be fooled by a zombie
 // or by an unrelated process that got the same pid.
-import { dlopen, FFIType } from "bun:ffi";
 import { closeSync, existsSync, openSync, readFileSync, statSync } from "node:fs";
+import { libc } from "../os/libc.ts";
 
 const LOCK_EX = 2;
 const LOCK_NB = 4;
 
-let libc: { flock: (fd: number, op: number) => number } | null = null;
 function flock(fd: number, op: number): number {
-  libc ??= dlopen("libc.so.6", { flock: { args: [FFIType.i32, FFIType.i32], returns: FFIType.i32 } }).symbols;
-  return libc.flock(fd, op);
+  return libc().flock(fd, op);
 }
 
 export class FileLock {

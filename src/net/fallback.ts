@@ -9,7 +9,8 @@
 // found by ICMP), but it needs no privilege at all.
 import { readFileSync } from "node:fs";
 import { type NetInterface } from "./interfaces.ts";
-import { Errno, NativeSweepError, SweepFlag, udpNudge } from "./native.ts";
+import { Errno } from "./native-loader.ts";
+import { NativeSweepError, SweepFlag, udpNudge } from "./native-sweep.ts";
 import { readNeighbours } from "./neighbours.ts";
 import { compareIp, planSweep, runNativeSweep, type SweepOptions, type SweepResult, SWEEP_DEFAULTS } from "./sweep.ts";
 

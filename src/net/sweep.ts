@@ -10,7 +10,8 @@
 // getting a turn in between, so a sweep never blocks the server for long.
 import { RawSocketPermissionError } from "./errors.ts";
 import { attachedInterface, listInterfaces, type NetInterface } from "./interfaces.ts";
-import { Errno, type FrameFlagName, Method, NativeSweep, NativeSweepError, type NativeProgress } from "./native.ts";
+import { Errno, type FrameFlagName } from "./native-loader.ts";
+import { Method, NativeSweep, NativeSweepError, type NativeProgress } from "./native-sweep.ts";
 import { type Neighbour, readNeighbours } from "./neighbours.ts";
 import { isExcludedMac, type SweepTargets } from "./targets.ts";
 

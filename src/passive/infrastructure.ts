@@ -4,7 +4,7 @@
 // first sight and handed to the caller to persist.
 import { readFileSync } from "node:fs";
 import type { KnownDhcpServer, KnownInfrastructure } from "../config/sections/infrastructure.ts";
-import type { RawSighting } from "../net/native.ts";
+import type { RawSighting } from "../net/native-listener.ts";
 
 /** How a server's reply (BOOTP op 2) is judged. */
 export type ServerVerdict = "known" | "rogue" | "learn" | "unnamed";

@@ -22,7 +22,7 @@
 // Expiry is checked when a record is read, never by walking the maps. Worst case: KEPT_MAX +
 // PROBATION_MAX records of a few hundred bytes each (~25 MB); under a random-MAC flood only the
 // probation segment fills (~4 MB).
-import type { RawSighting } from "../net/native.ts";
+import type { RawSighting } from "../net/native-listener.ts";
 
 export const REWRITE_MS = 5 * 60_000;
 const HINT_MS = 10 * 60_000;

@@ -5,9 +5,13 @@
 //   wake pipe (no polling), and when woken drains the queue, enriches each sighting (vendor, DHCP
 //   fingerprint, mDNS types) and writes the new ones in one transaction per chunk, yielding between
 //   chunks so requests keep being served during a flood.
-// - Interfaces are re-resolved every few seconds from the configuration and the host's addresses: a
-//   link that flaps, or an interface that is deleted and created again, is followed without
-//   reopening anything (the socket is not bound to an interface).
+// - Interfaces are re-resolved from the configuration and the host's addresses the moment either
+//   changes: on the configuration's change event, and on the kernel's address and link events
+//   (netlink, native/netlink.c), so a host that announces itself once right after its subnet was
+//   confirmed or its address added is not missed. A link that flaps, or an interface that is deleted
+//   and created again, is followed without reopening anything (the socket is not bound to an
+//   interface). A re-read every few seconds stays as a safety net, and for the gateway's ARP entry,
+//   whose changes come as no event the watch follows.
 // - Evidence counts only for the MAC that sent it: an ARP or DHCP frame whose sender or chaddr is not
 //   its Ethernet source is a spoofing hint (logged), not a sighting. A DHCP server's OFFER or ACK
 //   names nobody unless it comes from the LAN's known server (learned on first sight, see
@@ -36,7 +40,8 @@ import { recordAlerts, recordSightings, type Alert, type Sighting } from "../inv
 import { log } from "../log.ts";
 import { InterfacesUnavailable, listInterfaces, type NetInterface } from "../net/interfaces.ts";
 import { inSubnet, parseIpv4 } from "../net/ip.ts";
-import { Errno, ifaceIndex, NativeListener, NativeSweepError, type ListenStats, type RawSighting } from "../net/native.ts";
+import { Errno } from "../net/native-loader.ts";
+import { ifaceIndex, NativeListener, NativeListenerError, NetWatch, type ListenStats, type RawSighting } from "../net/native-listener.ts";
 import { readNeighbours } from "../net/neighbours.ts";
 import { isExcludedIp, isExcludedMac, parseCidr, parseExclusions } from "../net/targets.ts";
 import { isoNow } from "../time.ts";
@@ -81,7 +86,16 @@ export type PassiveOptions = {
   learn?: (known: KnownInfrastructure) => void;
   /** When a flood's digest goes out after its first device (default DEFAULT_FLOOD_DIGEST_MS). */
   floodDigestMs?: number;
+  /**
+   * Subscribes to changes of the configuration in force (the keys that changed); returns the
+   * unsubscribe. The watch re-reads its interfaces at once when the subnets, the interface or
+   * `passive` change.
+   */
+  onConfigChange?: (listener: (config: AppConfig, changed: string[]) => void) => () => void;
 };
+
+/** Configuration keys that decide which interfaces are watched. */
+const INTERFACE_KEYS = ["subnets", "interface", "passive"];
 
 type Watched = { ifindex: number; name: string; addrs: NetInterface[] };
 
@@ -92,6 +106,13 @@ export class PassiveWatch {
   private ownMacs = new Set<string>();
   private ownIps = new Set<string>();
   private timer: ReturnType<typeof setInterval> | null = null;
+  /** The kernel's address and link events (null when they cannot be followed: the poll alone then). */
+  private netwatch: NetWatch | null = null;
+  private netPump: Promise<void> = Promise.resolve();
+  private unsubscribe: (() => void) | null = null;
+  /** Set while reread runs: a change arriving meanwhile (learning writes the configuration) waits for it. */
+  private rereading = false;
+  private rereadAgain = false;
   private pump: Promise<void> = Promise.resolve();
   private busy: Promise<void> = Promise.resolve();
   private closed = false;
@@ -125,7 +146,7 @@ export class PassiveWatch {
     try {
       listener = NativeListener.open({ repeatMs: REPEAT_MS });
     } catch (e) {
-      if (e instanceof NativeSweepError && (e.errno === Errno.EPERM || e.errno === Errno.EACCES)) {
+      if (e instanceof NativeListenerError && (e.errno === Errno.EPERM || e.errno === Errno.EACCES)) {
         log.warn("passive watch off: no raw-socket privilege (CAP_NET_RAW); new devices are found by scans only");
       } else {
         log.warn("passive watch off: the listener could not start", { error: e instanceof Error ? e.message : String(e) });
@@ -134,6 +155,7 @@ export class PassiveWatch {
     }
     const w = new PassiveWatch(listener, opts);
     w.refresh();
+    w.followChanges();
     w.timer = setInterval(() => w.refresh(), REFRESH_MS);
     w.timer.unref?.();
     const fd = listener.wakeFd();
@@ -157,9 +179,55 @@ export class PassiveWatch {
     this.closed = true;
     if (this.timer) clearInterval(this.timer);
     if (this.syncTimer) clearTimeout(this.syncTimer);
+    this.unsubscribe?.();
+    this.netwatch?.close(); // joins its thread; its wake pipe reaches end-of-file
     this.listener.close(); // joins the thread; the wake pipe reaches end-of-file
-    await Promise.race([this.pump, Bun.sleep(1000)]);
+    await Promise.race([Promise.all([this.pump, this.netPump]), Bun.sleep(1000)]);
     await this.busy;
+  }
+
+  /**
+   * Re-reads the interfaces the moment the configuration or the host's addresses and links change.
+   * Without the kernel's events (a netlink socket refused) the periodic re-read still follows them.
+   */
+  private followChanges(): void {
+    this.unsubscribe =
+      this.opts.onConfigChange?.((_, changed) => {
+        if (changed.some((k) => INTERFACE_KEYS.includes(k))) this.refreshSafely("configuration change");
+      }) ?? null;
+    try {
+      this.netwatch = NetWatch.open();
+    } catch (e) {
+      log.warn("passive watch follows address changes every few seconds only: the kernel's events cannot be read", { error: e instanceof Error ? e.message : String(e) });
+      return;
+    }
+    const fd = this.netwatch.wakeFd();
+    this.netPump = this.followKernel(fd);
+  }
+
+  private async followKernel(fd: number): Promise<void> {
+    if (fd < 0) return;
+    try {
+      for await (const _ of Bun.file(fd).stream()) {
+        if (this.closed) break;
+        this.refreshSafely("address or link change");
+      }
+    } catch (e) {
+      if (!this.closed) log.warn("passive watch stopped following the kernel's address events", { error: String(e) });
+    } finally {
+      try {
+        closeSync(fd);
+      } catch {}
+    }
+  }
+
+  /** A re-read on an event: whatever goes wrong is logged, never thrown into the code that changed something. */
+  private refreshSafely(cause: string): void {
+    try {
+      this.refresh();
+    } catch (e) {
+      log.warn("passive watch could not re-read its interfaces", { cause, error: e instanceof Error ? e.message : String(e) });
+    }
   }
 
   /** Set while the interface list cannot be read (out of descriptors): said once, not every 5 s. */
@@ -171,6 +239,24 @@ export class PassiveWatch {
    * tries again: one log line, no exception out of the timer.
    */
   refresh(): void {
+    // Learning the gateway during a re-read saves the configuration, whose change event comes back
+    // here: run once more after, never inside.
+    if (this.rereading) {
+      this.rereadAgain = true;
+      return;
+    }
+    this.rereading = true;
+    try {
+      do {
+        this.rereadAgain = false;
+        this.rereadOnce();
+      } while (this.rereadAgain && !this.closed);
+    } finally {
+      this.rereading = false;
+    }
+  }
+
+  private rereadOnce(): void {
     try {
       this.reread();
       if (this.listUnreadable) log.info("passive watch reads the interface list again");
@@ -189,7 +275,9 @@ export class PassiveWatch {
     const next = new Map<number, Watched>();
     const macs = new Set<string>();
     const ips = new Set<string>();
+    const listed = new Set<string>();
     for (const a of listInterfaces()) {
+      listed.add(a.name);
       macs.add(a.mac);
       ips.add(a.ip);
       if (cfg.interface && a.name !== cfg.interface) continue;
@@ -204,9 +292,10 @@ export class PassiveWatch {
       next.set(ifindex, w);
     }
     // An interface that is down is missing from the address list but still there: keep it (same
-    // index), so frames count again the moment its link comes back.
+    // index), so frames count again the moment its link comes back. One that is listed with no
+    // confirmed subnet (the subnet was withdrawn) is not watched any more.
     for (const [ifindex, w] of this.watched) {
-      if (!next.has(ifindex) && ![...next.values()].some((n) => n.name === w.name) && ifaceIndex(w.name) === ifindex) next.set(ifindex, w);
+      if (!next.has(ifindex) && !listed.has(w.name) && ifaceIndex(w.name) === ifindex) next.set(ifindex, w);
     }
     const changed = [...next.keys()].sort().join() !== [...this.watched.keys()].sort().join();
     this.watched = next;

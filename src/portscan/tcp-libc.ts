@@ -13,7 +13,8 @@
 // One poller serves all connects in the process: it polls with a zero timeout (never blocking the event
 // loop), runs again at once while answers keep coming and every millisecond while it only waits, and
 // stops when nothing is in flight. Timeouts are deadlines checked by the same loop, not one timer each.
-import { dlopen, FFIType, read } from "bun:ffi";
+import { read } from "bun:ffi";
+import { libc, type Libc } from "../os/libc.ts";
 
 export type ConnectOutcome =
   | { kind: "open"; rtt: number }
@@ -36,20 +37,6 @@ const POLLOUT = 0x004;
 const POLLERR = 0x008;
 const POLLHUP = 0x010;
 const E = { EINPROGRESS: 115, ECONNREFUSED: 111, ECONNRESET: 104, ETIMEDOUT: 110, EHOSTUNREACH: 113, ENETUNREACH: 101, EHOSTDOWN: 112, ENETDOWN: 100, EACCES: 13, EPERM: 1 };
-
-type Libc = ReturnType<typeof openLibc>;
-
-function openLibc() {
-  return dlopen("libc.so.6", {
-    socket: { args: [FFIType.i32, FFIType.i32, FFIType.i32], returns: FFIType.i32 },
-    connect: { args: [FFIType.i32, FFIType.ptr, FFIType.u32], returns: FFIType.i32 },
-    poll: { args: [FFIType.ptr, FFIType.u64, FFIType.i32], returns: FFIType.i32 },
-    getsockopt: { args: [FFIType.i32, FFIType.i32, FFIType.i32, FFIType.ptr, FFIType.ptr], returns: FFIType.i32 },
-    setsockopt: { args: [FFIType.i32, FFIType.i32, FFIType.i32, FFIType.ptr, FFIType.u32], returns: FFIType.i32 },
-    close: { args: [FFIType.i32], returns: FFIType.i32 },
-    __errno_location: { args: [], returns: FFIType.ptr },
-  });
-}
 
 export function classifyErrno(errno: number, rtt: number): ConnectOutcome {
   switch (errno) {
@@ -87,7 +74,7 @@ class Poller {
   private readonly errnoPtr: number;
 
   constructor(private readonly libc: Libc) {
-    this.errnoPtr = Number(libc.symbols.__errno_location());
+    this.errnoPtr = Number(libc.__errno_location());
     this.sockaddrView.setUint16(0, AF_INET, true);
   }
 
@@ -96,7 +83,7 @@ class Poller {
   }
 
   start(host: string, port: number, timeoutMs: number, done: (o: ConnectOutcome) => void): { cancel: () => void } {
-    const s = this.libc.symbols;
+    const s = this.libc;
     const fd = s.socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0) {
       setImmediate(() => done({ kind: "local-error" }));
@@ -124,8 +111,8 @@ class Poller {
 
   private finish(fd: number, outcome: ConnectOutcome, done: (o: ConnectOutcome) => void) {
     // RST instead of FIN for connected sockets: no TIME_WAIT, and the service sees an aborted connection.
-    if (outcome.kind === "open") this.libc.symbols.setsockopt(fd, SOL_SOCKET, SO_LINGER, this.linger, 8);
-    this.libc.symbols.close(fd);
+    if (outcome.kind === "open") this.libc.setsockopt(fd, SOL_SOCKET, SO_LINGER, this.linger, 8);
+    this.libc.close(fd);
     done(outcome);
   }
 
@@ -140,7 +127,7 @@ class Poller {
     slot.index = -1;
     if (outcome.kind === "aborted") {
       // cancel() is called from the scanner's own loop; answer on the next turn like every other outcome.
-      this.libc.symbols.close(slot.fd);
+      this.libc.close(slot.fd);
       setImmediate(() => slot.done(outcome));
       return;
     }
@@ -165,7 +152,7 @@ class Poller {
       pfd[2 * i] = this.slots[i].fd;
       pfd[2 * i + 1] = POLLOUT; // events = POLLOUT, revents = 0 (little-endian: low half is events)
     }
-    const ready = this.libc.symbols.poll(pfd, n, 0);
+    const ready = this.libc.poll(pfd, n, 0);
     const now = performance.now();
     // Walk a snapshot: completions call back into the scanner, which may start new connects.
     const batch = this.slots.slice(0, n);
@@ -175,7 +162,7 @@ class Poller {
       const revents = pfd[2 * i + 1] >>> 16;
       if (ready > 0 && revents & (POLLOUT | POLLERR | POLLHUP)) {
         this.optlen[0] = 4;
-        this.libc.symbols.getsockopt(slot.fd, SOL_SOCKET, SO_ERROR, this.optval, this.optlen);
+        this.libc.getsockopt(slot.fd, SOL_SOCKET, SO_ERROR, this.optval, this.optlen);
         this.remove(slot, classifyErrno(this.optval[0], now - slot.started));
       } else if (now >= slot.deadline) {
         this.remove(slot, { kind: "filtered", reason: "timeout" });
@@ -196,7 +183,7 @@ let poller: Poller | null | undefined;
 export function libcConnector(): Connector | null {
   if (poller === undefined) {
     try {
-      poller = process.platform === "linux" ? new Poller(openLibc()) : null;
+      poller = process.platform === "linux" ? new Poller(libc()) : null;
     } catch {
       poller = null; // not glibc (e.g. musl): node:net it is
     }

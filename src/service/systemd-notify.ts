@@ -2,31 +2,15 @@
 // AF_UNIX socket named in $NOTIFY_SOCKET. Bun has no unix datagram sockets (node:dgram is UDP only),
 // so the few libc calls go through bun:ffi. They run in this process, so the unit can keep
 // NotifyAccess=main. Without $NOTIFY_SOCKET (not under systemd, or Type=simple) everything is a no-op.
-import { dlopen, FFIType, ptr } from "bun:ffi";
+import { ptr } from "bun:ffi";
 import { log } from "../log.ts";
+import { libc } from "../os/libc.ts";
 
 const AF_UNIX = 1;
 const SOCK_DGRAM = 2;
 const SOCK_CLOEXEC = 0o2000000;
 const MSG_NOSIGNAL = 0x4000;
 const SUN_PATH_MAX = 108;
-
-type Libc = {
-  socket: (domain: number, type: number, protocol: number) => number;
-  sendto: (fd: number, buf: ReturnType<typeof ptr>, len: number, flags: number, addr: ReturnType<typeof ptr>, addrlen: number) => number | bigint;
-  close: (fd: number) => number;
-};
-
-let libc: Libc | null = null;
-
-function openLibc(): Libc {
-  libc ??= dlopen("libc.so.6", {
-    socket: { args: [FFIType.i32, FFIType.i32, FFIType.i32], returns: FFIType.i32 },
-    sendto: { args: [FFIType.i32, FFIType.ptr, FFIType.u64, FFIType.i32, FFIType.ptr, FFIType.u32], returns: FFIType.i64 },
-    close: { args: [FFIType.i32], returns: FFIType.i32 },
-  }).symbols as unknown as Libc;
-  return libc;
-}
 
 /** struct sockaddr_un for a path; "@name" is the abstract namespace (leading NUL, no terminator). */
 export function sockaddrUn(socketPath: string): { addr: Uint8Array; len: number } | null {
@@ -47,7 +31,7 @@ export function sdNotify(state: string, env: Record<string, string | undefined> 
   if (!socketPath || !(socketPath.startsWith("/") || socketPath.startsWith("@"))) return false;
   const target = sockaddrUn(socketPath);
   if (!target) return false;
-  const c = openLibc();
+  const c = libc();
   const fd = c.socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return false;
   try {

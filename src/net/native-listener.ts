@@ -1,0 +1,212 @@
+// The bun:ffi binding of the passive listener (native/sighting.c decodes, native/listen.c listens)
+// and of the kernel's address and link events (native/netlink.c).
+import type { Pointer } from "bun:ffi";
+import { errnoName as errnoCode, InterfacesUnavailable, isTransientErrno } from "./interfaces.ts";
+import { errnoName, flagNames, formatIp, formatMac, LAYOUT as L, native, nonEmpty, statusNames, type DecodeStatusName, type FrameFlagName } from "./native-loader.ts";
+import { wireText } from "./wire-text.ts";
+
+export type SightingSource = "arp" | "dhcp" | "mdns";
+const SOURCES: Record<number, SightingSource> = { 1: "arp", 2: "dhcp", 3: "mdns" };
+
+/** One decoded frame: what it says about the host that sent it (struct argus_sighting). */
+export interface RawSighting {
+  source: SightingSource;
+  /** The host the sighting is about: ARP sender, DHCP chaddr, Ethernet source (mDNS). */
+  mac: string;
+  /** Who really sent the frame (Ethernet source): evidence counts only when it is `mac`. */
+  ethSrc: string;
+  /** IPv4 source of a UDP frame (DHCP, mDNS); null for ARP and 0.0.0.0. */
+  srcIp: string | null;
+  /** DHCP option 54, the server identifier, when present. */
+  serverId: string | null;
+  /** null for 0.0.0.0 (a DHCP DISCOVER has no address yet). */
+  ip: string | null;
+  /** DHCP option 50 (requested address) or the ARP target address. */
+  auxIp: string | null;
+  ifindex: number;
+  flags: FrameFlagName[];
+  arpOp: number;
+  dhcpOp: number;
+  dhcpType: number;
+  mdnsResponse: boolean;
+  /** Wall-clock milliseconds when the listener read it (0 for frames decoded offline). */
+  seenMs: number;
+  hostname: string | null;
+  /** DHCP option 55 as comma-separated decimal codes ("1,3,6,15"). */
+  prl: string | null;
+  vendorClass: string | null;
+  services: string[];
+  model: string | null;
+}
+
+export const SIGHTING_SIZE: number = L.sighting;
+function ipOrNull(b: Uint8Array, off: number): string | null {
+  return b[off] | b[off + 1] | b[off + 2] | b[off + 3] ? formatIp(b, off) : null;
+}
+
+/** Wire text (see wire-text.ts) or null. */
+function text(b: Uint8Array, off: number, len: number): string | null {
+  return len === 0 ? null : wireText(b.subarray(off, off + len));
+}
+
+export function parseSighting(b: Uint8Array, off = 0): RawSighting {
+  const dv = new DataView(b.buffer, b.byteOffset + off, SIGHTING_SIZE);
+  const at = (o: number) => b[off + o];
+  const prlLen = at(L["sighting.prl_len"]);
+  const prl: number[] = [];
+  for (let i = 0; i < prlLen; i++) prl.push(at(L["sighting.prl"] + i));
+  const services = text(b, off + L["sighting.services"], at(L["sighting.services_len"]));
+  return {
+    mac: formatMac(b, off + L["sighting.mac"]),
+    ethSrc: formatMac(b, off + L["sighting.eth_src"]),
+    serverId: ipOrNull(b, off + L["sighting.server_id"]),
+    srcIp: ipOrNull(b, off + L["sighting.src_ip"]),
+    source: SOURCES[at(L["sighting.source"])] ?? "arp",
+    dhcpType: at(L["sighting.dhcp_type"]),
+    ip: ipOrNull(b, off + L["sighting.ip"]),
+    auxIp: ipOrNull(b, off + L["sighting.aux_ip"]),
+    ifindex: dv.getUint32(L["sighting.ifindex"], true),
+    flags: flagNames(dv.getUint16(L["sighting.flags"], true)),
+    arpOp: at(L["sighting.arp_op"]),
+    dhcpOp: at(L["sighting.dhcp_op"]),
+    mdnsResponse: at(L["sighting.mdns_response"]) === 1,
+    seenMs: Number(dv.getBigUint64(L["sighting.seen_us"], true) / 1000n),
+    hostname: text(b, off + L["sighting.hostname"], at(L["sighting.hostname_len"])),
+    prl: prl.length > 0 ? prl.join(",") : null,
+    vendorClass: text(b, off + L["sighting.vendor"], at(L["sighting.vendor_len"])),
+    services: services ? services.split(",").filter(Boolean) : [],
+    model: text(b, off + L["sighting.model"], at(L["sighting.model_len"])),
+  };
+}
+
+/** Decode one frame with the native passive decoder (tests, tools). */
+export function decodeSighting(frame: Uint8Array): { status: DecodeStatusName; sighting: RawSighting } {
+  const out = new Uint8Array(SIGHTING_SIZE);
+  const status = native().argus_decode_sighting(nonEmpty(frame), frame.length, out);
+  return { status: statusNames[status] ?? "malformed", sighting: parseSighting(out) };
+}
+
+export interface ListenStats {
+  frames: number;
+  sightings: number;
+  repeats: number;
+  ignored: number;
+  overflow: number;
+  kernelDrops: number;
+  errors: number;
+  wakeups: number;
+}
+
+export const ListenFlag = { offline: 1 << 0 } as const;
+
+/** Raised by NativeListener.open and NetWatch.open with the errno the core reported. */
+export class NativeListenerError extends Error {
+  constructor(
+    readonly errno: number,
+    message: string,
+  ) {
+    super(message);
+    this.name = "NativeListenerError";
+  }
+}
+
+/** The native listener (one AF_PACKET socket and a thread); see native/listen.c. */
+export class NativeListener {
+  private handle: Pointer | null;
+  private readonly buf = new Uint8Array(SIGHTING_SIZE * 256);
+
+  private constructor(handle: Pointer) {
+    this.handle = handle;
+  }
+
+  static open(opts: { offline?: boolean; repeatMs: number }): NativeListener {
+    const err = new Int32Array(1);
+    const h = native().argus_listen_open(opts.offline ? ListenFlag.offline : 0, opts.repeatMs, err);
+    if (!h) throw new NativeListenerError(err[0], `cannot open the passive listener: ${errnoName(err[0])}`);
+    return new NativeListener(h);
+  }
+
+  private live(): Pointer {
+    if (!this.handle) throw new Error("listener already closed");
+    return this.handle;
+  }
+
+  setInterfaces(ifindexes: number[]): void {
+    const a = new Int32Array(Math.max(1, ifindexes.length));
+    a.set(ifindexes.slice(0, 32));
+    native().argus_listen_set_ifaces(this.live(), a, Math.min(32, ifindexes.length));
+  }
+
+  /** A new file descriptor that becomes readable when sightings wait; the caller closes it. -1 offline. */
+  wakeFd(): number {
+    return native().argus_listen_wake_fd(this.live());
+  }
+
+  /** Everything queued, oldest first. */
+  read(): RawSighting[] {
+    const out: RawSighting[] = [];
+    const max = this.buf.length / SIGHTING_SIZE;
+    for (;;) {
+      const n = native().argus_listen_read(this.live(), this.buf, max);
+      for (let i = 0; i < n; i++) out.push(parseSighting(this.buf, i * SIGHTING_SIZE));
+      if (n < max) return out;
+    }
+  }
+
+  stats(): ListenStats {
+    const b = new BigUint64Array(L.listen_stats / 8);
+    native().argus_listen_stats(this.live(), b);
+    const n = (i: number) => Number(b[i]);
+    return { frames: n(0), sightings: n(1), repeats: n(2), ignored: n(3), overflow: n(4), kernelDrops: n(5), errors: n(6), wakeups: n(7) };
+  }
+
+  inject(ifindex: number, frame: Uint8Array): boolean {
+    return native().argus_listen_inject(this.live(), ifindex, nonEmpty(frame), frame.length) === 1;
+  }
+
+  close(): void {
+    if (this.handle) native().argus_listen_close(this.handle);
+    this.handle = null;
+  }
+}
+
+/** The interface's index, or null when it does not exist (now). */
+export function ifaceIndex(name: string): number | null {
+  const mac = new Uint8Array(6);
+  const idx = new Int32Array(1);
+  const r = native().argus_iface_info(Buffer.from(`${name}\0`), mac, idx);
+  // Out of descriptors the interface is not gone: the caller must not act as if it were.
+  const err = r < 0 ? errnoCode({ errno: r }) : null;
+  if (isTransientErrno(err)) throw new InterfacesUnavailable(`${err} while reading ${name}`);
+  return r === 0 ? idx[0] : null;
+}
+
+/**
+ * The kernel's IPv4 address and link events (RTM_NEWADDR, RTM_DELADDR, RTM_NEWLINK, RTM_DELLINK),
+ * read by a thread of the core (native/netlink.c): wakeFd() becomes readable after each batch.
+ */
+export class NetWatch {
+  private handle: Pointer | null;
+
+  private constructor(handle: Pointer) {
+    this.handle = handle;
+  }
+
+  static open(): NetWatch {
+    const err = new Int32Array(1);
+    const h = native().argus_netwatch_open(err);
+    if (!h) throw new NativeListenerError(err[0], `cannot follow the kernel's address and link events: ${errnoName(err[0])}`);
+    return new NetWatch(h);
+  }
+
+  /** A new file descriptor that gets a byte after each batch of events; the caller closes it. */
+  wakeFd(): number {
+    if (!this.handle) throw new Error("netwatch already closed");
+    return native().argus_netwatch_wake_fd(this.handle);
+  }
+
+  close(): void {
+    if (this.handle) native().argus_netwatch_close(this.handle);
+    this.handle = null;
+  }
+}
