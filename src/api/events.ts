@@ -12,6 +12,7 @@
 import { Elysia } from "elysia";
 import type { AppContext } from "../app-context.ts";
 import type { FeedEvent } from "../events.ts";
+import { log } from "../log.ts";
 import { authentication, requirePrincipal, stillAuthenticated, type Principal } from "./guard.ts";
 import { passiveStatus } from "./passive.ts";
 import { KEEPALIVE_MS } from "./scans.ts";
@@ -85,9 +86,11 @@ class LiveEvents {
     // desiredSize is what the buffer still takes (the stream counts bytes, see open()).
     if ((c.controller.desiredSize ?? 0) < bytes.byteLength) {
       this.ctx.feedMetrics.droppedClients++;
+      log.info("live event client dropped: it does not read", { buffered_bytes: CLIENT_BUFFER_BYTES - (c.controller.desiredSize ?? 0) });
       try {
-        // Discards what is queued for it at once: a slow reader holds no memory.
-        c.controller.error(new Error("live event client too slow"));
+        // Discards what is queued for it at once: a slow reader holds no memory. (No reason given:
+        // Bun would print it to stderr as an unhandled stream error.)
+        c.controller.error();
       } catch {}
       this.forget(c);
       return;
