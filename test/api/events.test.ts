@@ -133,6 +133,10 @@ describe.skipIf(!runnable)("live events (GET /api/events)", () => {
       expect(finished?.data).toMatchObject({ type: "finished", scan_id: scan.id, status: "completed" });
       // Every event but the first status carries an id.
       expect(live.events.filter((e) => e.event !== "status").every((e) => e.id !== null)).toBe(true);
+      // The metrics follow the same feed.
+      const metrics = (await api.get("/metrics")).text;
+      expect(Number(/^argus_events_total\{type="changes"\} (\d+)$/m.exec(metrics)?.[1])).toBeGreaterThanOrEqual(1);
+      expect(Number(/^argus_events_total\{type="device"\} (\d+)$/m.exec(metrics)?.[1])).toBeGreaterThanOrEqual(1);
     } finally {
       await live.close();
     }
