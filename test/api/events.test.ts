@@ -70,11 +70,12 @@ describe.skipIf(!runnable)("live events (GET /api/events)", () => {
   let server: NetServer;
   let api: Client;
   let key = "";
+  let session: Client;
 
   beforeAll(async () => {
     net = await startTestnet({ hosts: 2 });
     server = await startNetServer(net, { ARGUS_SUBNETS: net.truth.lan_subnet });
-    ({ key } = await adminWithKey(server));
+    ({ key, session } = await adminWithKey(server));
     api = server.client({ "X-API-Key": key });
   }, 120_000);
 
@@ -200,6 +201,23 @@ describe.skipIf(!runnable)("live events (GET /api/events)", () => {
       await stranger.close();
     }
   }, 60_000);
+
+  test("a key revoked while its stream is open receives nothing more: the stream ends", async () => {
+    const target = await deviceHeard("3c:07:54:00:00:7a", 80);
+    const other = (await session.post("/api/keys", { name: "short-lived" })).body;
+    const live = await openEvents(server, { "X-API-Key": other.key });
+    try {
+      await live.until("status", () => live.events.find((e) => e.event === "status"));
+      expect((await session.delete(`/api/keys/${other.id}`)).status).toBe(204);
+      expect((await api.request("PUT", `/api/devices/${target.id}`, { json: { label: "after the revocation" } })).status).toBe(200);
+      const deadline = Date.now() + 5000;
+      while (!live.ended && Date.now() < deadline) await Bun.sleep(20);
+      expect(live.ended).toBe(true);
+      expect(live.events.filter((e) => e.event !== "status")).toEqual([]);
+    } finally {
+      await live.close();
+    }
+  });
 
   test("a client that stops reading is disconnected; what the appliance holds for it stays bounded", async () => {
     const target = await deviceHeard("3c:07:54:00:00:79", 79);
