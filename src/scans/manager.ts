@@ -1,6 +1,7 @@
 // The scan lifecycle (SPEC §3): one scan at a time, pending → running → completed | failed |
-// cancelled | interrupted, live progress for /api/scan/status and the SSE stream, cancellation,
-// and persistence of the results in one transaction with the scan's final status.
+// cancelled | interrupted, live progress for /api/scan/status, cancellation, and persistence of the
+// results in one transaction with the scan's final status. Progress, and once committed the changes
+// and the devices the scan wrote, are published on the event feed (events.ts), nowhere else.
 import type { Database } from "bun:sqlite";
 import type { AppConfig } from "../config/app-config.ts";
 import { EventFeed } from "../events.ts";
