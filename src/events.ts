@@ -11,7 +11,17 @@ import type { AppConfig } from "./config/app-config.ts";
 import type { Device } from "./inventory/devices.ts";
 import type { Change } from "./inventory/observation.ts";
 import { log } from "./log.ts";
-import type { ScanEvent } from "./scans/manager.ts";
+import type { ScanStatus } from "./scans/history.ts";
+import type { Progress } from "./scans/pipeline.ts";
+
+export type StatusProgress = Progress & { elapsed_seconds: number; eta_seconds: number | null };
+
+/** What the feed's `scan` events carry (scans/manager.ts publishes them). */
+export type ScanEvent =
+  | { type: "progress"; scan_id: number; progress: StatusProgress }
+  | { type: "finished"; scan_id: number; status: ScanStatus; changes: number }
+  /** The appliance is shutting down: live streams should end. */
+  | { type: "closing" };
 
 export type FeedEvent =
   /** Change records just committed; `scan_id` null for changes recorded outside a scan (passive watch). */

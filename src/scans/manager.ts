@@ -4,7 +4,7 @@
 // and the devices the scan wrote, are published on the event feed (events.ts), nowhere else.
 import type { Database } from "bun:sqlite";
 import type { AppConfig } from "../config/app-config.ts";
-import { EventFeed } from "../events.ts";
+import { EventFeed, type ScanEvent, type StatusProgress } from "../events.ts";
 import { DeviceInventory } from "../inventory/devices.ts";
 import type { Change } from "../inventory/observation.ts";
 import { reconcile, type ReconcileResult } from "../inventory/reconcile.ts";
@@ -22,14 +22,7 @@ import type { ScanPlan } from "./plan.ts";
 export type { ScanKind, ScanStatus } from "./history.ts";
 import type { ScanKind, ScanStatus } from "./history.ts";
 
-/** What the feed's `scan` events carry (events.ts). */
-export type ScanEvent =
-  | { type: "progress"; scan_id: number; progress: StatusProgress }
-  | { type: "finished"; scan_id: number; status: ScanStatus; changes: number }
-  /** The appliance is shutting down: live streams should end. */
-  | { type: "closing" };
-
-export type StatusProgress = Progress & { elapsed_seconds: number; eta_seconds: number | null };
+export type { ScanEvent, StatusProgress } from "../events.ts";
 
 export class ScanBusyError extends Error {
   constructor(readonly runningScanId: number | null) {
