@@ -8,10 +8,11 @@ import { LoginRateLimiter } from "./auth/rate-limit.ts";
 import { AccountLoginDelay } from "./auth/account-delay.ts";
 import { AuditLog } from "./audit/audit-log.ts";
 import { configPath, envOverrides, loadAppConfig, updateAppConfig, type AppConfig, type ConfigUpdate } from "./config/app-config.ts";
+import { EventFeed } from "./events.ts";
+import { FeedMetrics } from "./metrics/feed.ts";
 import { Notifier } from "./notify/notifier.ts";
+import { runPipeline } from "./scans/pipeline.ts";
 import { ScanManager } from "./scans/manager.ts";
-import type { Change } from "./inventory/observation.ts";
-import { passiveAnnouncer } from "./notify/announce.ts";
 import type { PassiveWatch } from "./passive/watch.ts";
 import { Retention } from "./retention/daily.ts";
 import { Scheduler } from "./schedule/scheduler.ts";
@@ -39,11 +40,13 @@ export type AppContext = {
   envOverrides: () => Record<string, string>;
   /** Called after every change of the configuration in force, with the keys that changed. */
   onConfigChange: (listener: (config: AppConfig, changed: string[]) => void) => () => void;
+  /** The one event feed (events.ts): what committed, for everyone who listens. */
+  feed: EventFeed;
+  /** Counts of the feed and of the live stream's clients, for /metrics. */
+  feedMetrics: FeedMetrics;
   scans: ScanManager;
-  /** Notification queue, delivery worker and MQTT bridges (started by the server). */
+  /** Notification queue, delivery worker and MQTT bridges (started by the server, following the feed). */
   notifier: Notifier;
-  /** Where changes recorded outside a scan go (passive watch). */
-  announce: (changes: Change[], iface: string) => void;
   /** The passive listener, once started (null when off). */
   passive: PassiveWatch | null;
   scheduler: Scheduler;
@@ -54,19 +57,31 @@ export function createContext(db: Database, settings: Settings, sessionSecret: s
   const path = configPath(settings.dataDir, settings.configEnv);
   let config = loadAppConfig(path, settings.configEnv);
   const current = () => config;
-  const listeners = new Set<(config: AppConfig, changed: string[]) => void>();
+  const feed = new EventFeed();
   const apply = (update: ConfigUpdate): ConfigUpdate => {
     config = update.config;
-    if (update.changed.length > 0) for (const l of listeners) l(config, update.changed);
+    if (update.changed.length > 0) feed.publish({ type: "config", config, changed: update.changed });
     return update;
   };
   const audit = new AuditLog(db);
   const notifier = new Notifier(db, () => config.notifications, { schedule: settings.notifySchedule });
-  const scans = new ScanManager(db, current, notifier);
-  const scheduler = new Scheduler({ db, config: current, audit, startScan: (profile) => startScheduledScan({ config: current, scans, audit }, profile) });
-  listeners.add((_, changed) => {
+  const scans = new ScanManager(db, current, notifier, runPipeline, feed);
+  const scheduler = new Scheduler({
+    db,
+    config: current,
+    audit,
+    startScan: (profile) => {
+      // The entry's last run (or skip) is recorded right after this returns or throws: said once it is.
+      queueMicrotask(() => feed.publish({ type: "status", source: "schedule" }));
+      return startScheduledScan({ config: current, scans, audit }, profile);
+    },
+  });
+  feed.on("config", ({ changed }) => {
     // Subnets are the consent the schedule waits for; the rest of the schedule is read at each tick.
-    if (changed.includes("schedule") || changed.includes("subnets") || changed.includes("profiles")) scheduler.reload();
+    if (changed.includes("schedule") || changed.includes("subnets") || changed.includes("profiles")) {
+      scheduler.reload();
+      feed.publish({ type: "status", source: "schedule" });
+    }
   });
   return {
     db,
@@ -83,15 +98,13 @@ export function createContext(db: Database, settings: Settings, sessionSecret: s
     updateConfig: (patch) => apply(updateAppConfig(path, patch, settings.configEnv, { envConflict: "skip" })).config,
     applyConfig: (patch) => apply(updateAppConfig(path, patch, settings.configEnv)),
     envOverrides: () => envOverrides(settings.configEnv),
-    onConfigChange: (listener) => {
-      listeners.add(listener);
-      return () => listeners.delete(listener);
-    },
+    onConfigChange: (listener) => feed.on("config", (e) => listener(e.config, e.changed)),
+    feed,
+    feedMetrics: new FeedMetrics(feed),
     scans,
     scheduler,
     retention: new Retention(db, () => config.retention_days),
     notifier,
-    announce: passiveAnnouncer(notifier, scans),
     passive: null,
   };
 }

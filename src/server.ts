@@ -59,13 +59,13 @@ export async function startServer(settings: Settings): Promise<RunningServer> {
     db,
     config: ctx.config,
     sink: ctx.notifier,
-    announce: ctx.announce,
+    feed: ctx.feed,
     learn: (known) => ctx.updateConfig({ known_infrastructure: known }),
     floodDigestMs: settings.floodDigestMs,
     onConfigChange: ctx.onConfigChange,
   });
   // Sends what is queued, also what a previous run committed but had not sent yet.
-  ctx.notifier.start();
+  ctx.notifier.start(ctx.feed);
   const server = app.server!;
   const shownHost = settings.host === "0.0.0.0" ? "localhost" : settings.host;
   const url = `http://${shownHost.includes(":") ? `[${shownHost}]` : shownHost}:${server.port}`;

@@ -75,7 +75,7 @@ try {
   const key = (await (await fetch(`${server.url}/api/keys`, { method: "POST", headers: { "content-type": "application/json", cookie }, body: JSON.stringify({ name: "bench" }) })).json()).key as string;
 
   let next: Observation[] = [];
-  const manager = new ScanManager(server.ctx.db, server.ctx.config, server.ctx.notifier, async (): Promise<PipelineOutput> => ({ observations: next, hostsTotal: next.length, portsScanned: 0, complete: false, degraded: false }));
+  const manager = new ScanManager(server.ctx.db, server.ctx.config, server.ctx.notifier, async (): Promise<PipelineOutput> => ({ observations: next, hostsTotal: next.length, portsScanned: 0, complete: false, degraded: false }), server.ctx.feed);
   let committedAt = 0;
   manager.subscribe((e) => {
     if (e.type === "finished") committedAt = Date.now();

@@ -5,6 +5,7 @@ import { VERSION } from "../version.ts";
 import { notFoundPage, pageRoutes } from "../ui/pages.ts";
 import { auditRoutes } from "./audit.ts";
 import { changeRoutes } from "./changes.ts";
+import { eventRoutes } from "./events.ts";
 import { configRoutes } from "./config.ts";
 import { maintenanceRoutes } from "./maintenance.ts";
 import { deviceRoutes } from "./devices.ts";
@@ -58,6 +59,7 @@ export function createApp(ctx: AppContext) {
     .use(changeRoutes(ctx))
     .use(statsRoutes(ctx))
     .use(scanRoutes(ctx))
+    .use(eventRoutes(ctx))
     .use(networkRoutes(ctx))
     .use(notificationRoutes(ctx))
     .use(metricsRoutes(ctx))

@@ -118,7 +118,7 @@ export function deviceRoutes(ctx: AppContext) {
             Object.entries(result.changed).map(([field, c]) => [field, field === "notes" ? (c.new === null ? "cleared" : "updated") : c]),
           );
           ctx.audit.record(actor, "device_updated", { resource: `device:${params.id}`, details: { ip_address: who?.ip_address, mac_address: who?.mac_address, changes } });
-          ctx.notifier.inventoryChanged();
+          ctx.feed.publishDevices([params.id], (ids) => inventory.records(ids));
         }
         return inventory.get(params.id)!;
       },
@@ -141,8 +141,8 @@ export function deviceRoutes(ctx: AppContext) {
         const device = inventory.get(params.id);
         if (!device || !inventory.remove(params.id)) throw notFound(params.id);
         ctx.audit.record(actor, "device_deleted", { resource: `device:${params.id}`, details: { ip_address: device.ip_address, mac_address: device.mac_address } });
-        // Home Assistant drops the forgotten device's entity (its retained MQTT config is removed).
-        ctx.notifier.inventoryChanged();
+        // Forgotten: Home Assistant drops its entity (its retained MQTT config is removed), live views the row.
+        ctx.feed.publish({ type: "device", id: params.id, device: null });
         set.status = 204;
       },
       {

@@ -14,7 +14,7 @@ import { idParams, noQuery, oneOf, page, paging, strictQuery, wholeNumber } from
 
 const profileParam = t.Optional(t.String({ maxLength: 32, description: "quick | normal | intensive | a custom profile", error: "profile: must be a profile name" }));
 // Shorter than the server's idle timeout (IDLE_TIMEOUT_S in server.ts), or a quiet stream would be cut.
-const KEEPALIVE_MS = 15_000;
+export const KEEPALIVE_MS = 15_000;
 const STATUSES = SCAN_STATUSES;
 
 const SCAN_EXAMPLE = {
@@ -149,7 +149,15 @@ export function scanRoutes(ctx: AppContext) {
             send("status", ctx.scans.status());
             // Nothing more goes to a credential that was revoked or logged out meanwhile.
             const deliver = (f: () => void) => (stillAuthenticated(ctx, who) ? f() : end());
-            unsubscribe = ctx.scans.subscribe((e) => (e.type === "closing" ? end() : deliver(() => send(e.type, e))));
+            unsubscribe = ctx.feed.subscribe((e) => {
+              if (e.type === "scan") {
+                if (e.scan.type === "closing") end();
+                else deliver(() => send(e.scan.type, e.scan));
+              } else if (e.type === "changes" && e.scan_id === null) {
+                // What the passive watch recorded; a scan's changes are counted in its `finished`.
+                deliver(() => send("changes", { type: "changes", scan_id: null, changes: e.changes }));
+              }
+            });
             // Comments keep proxies and idle timeouts from closing a quiet stream.
             keepalive = setInterval(() => deliver(() => controller.enqueue(encoder.encode(": keepalive\n\n"))), KEEPALIVE_MS);
             request.signal.addEventListener("abort", end);

@@ -211,6 +211,12 @@ export class DeviceInventory {
     ).map((p) => ({ ...p, tls: p.tls === 1 }));
   }
 
+  /** The records of these devices as the list shows them (for the event feed); forgotten ones are absent. */
+  records(ids: number[]): Map<number, Device> {
+    const rows = this.db.query(`SELECT ${DEVICE_COLUMNS} FROM devices WHERE id IN (SELECT value FROM json_each(?))`).all(JSON.stringify(ids)) as DeviceRow[];
+    return new Map(this.withOpenPorts(rows).map((d) => [d.id, d]));
+  }
+
   /** One query for the open ports of a whole page of devices. */
   private withOpenPorts(rows: DeviceRow[]): Device[] {
     if (rows.length === 0) return [];

@@ -104,6 +104,8 @@ export type Who = { id: number | null; ip: string | null; mac: string | null };
 
 export class InventoryWriter {
   readonly changes: Change[] = [];
+  /** The devices this writer wrote (for the `device` events published after the commit). */
+  readonly touched = new Set<number>();
 
   constructor(
     private readonly db: Database,
@@ -131,6 +133,7 @@ export class InventoryWriter {
     change.id = Number(res.lastInsertRowid);
     change.acknowledged = false;
     this.changes.push(change);
+    if (device.id !== null) this.touched.add(device.id);
     return change;
   }
 
@@ -229,6 +232,7 @@ export class InventoryWriter {
     const carries = device.is_trusted === 1 && trustCarries(evidence);
     const pending = trusted && !carries;
     this.db.query("UPDATE devices SET mac_address = ?, mac_randomized = 1, is_trusted = ?, trust_pending = ? WHERE id = ?").run(mac, carries ? 1 : 0, pending ? 1 : 0, device.id);
+    this.touched.add(device.id);
     if (oldMac) {
       this.db
         .query("INSERT INTO mac_links (device_id, old_mac, new_mac, was_trusted, evidence, linked_at) VALUES (?, ?, ?, ?, ?, ?)")
@@ -283,6 +287,7 @@ export class InventoryWriter {
     this.db.query("UPDATE mac_links SET evidence = ? WHERE id = ?").run([...kinds].join(","), link.id);
     if (!trustCarries(kinds as Set<EvidenceKind>)) return false;
     this.db.query("UPDATE devices SET is_trusted = 1, trust_pending = 0 WHERE id = ?").run(device.id);
+    this.touched.add(device.id);
     device.is_trusted = 1;
     device.trust_pending = 0;
     const name = device.hostname ? ` ${device.hostname}` : "";
@@ -309,6 +314,7 @@ export class InventoryWriter {
       .query("UPDATE devices SET mac_address = ?, mac_randomized = ?, is_trusted = ?, trust_pending = ? WHERE id = ?")
       .run(link.old_mac, randomized ? 1 : 0, link.was_trusted === 1 ? 1 : 0, link.was_trusted === 2 ? 1 : 0, device.id);
     this.db.query("UPDATE mac_links SET undone_at = ? WHERE id = ?").run(this.now, link.id);
+    this.touched.add(device.id);
     const name = device.hostname ? ` ${device.hostname}` : "";
     if (newPresent) {
       this.change(
@@ -332,14 +338,37 @@ export class InventoryWriter {
     return { ...device, mac_address: link.old_mac, mac_randomized: randomized ? 1 : 0, is_trusted: link.was_trusted === 1 ? 1 : 0, trust_pending: link.was_trusted === 2 ? 1 : 0 };
   }
 
-  /** A known device seen (again) at `ip`: `device_returned` if it was offline, `ip_changed` if the address is new to it. */
-  seenAgain(device: DeviceRow, ip: string, mac: string | null, alsoAt: string[] = [ip]): void {
+  /**
+   * A known device seen (again) at `ip`, by a scan or a sighting: the one place that writes it.
+   * Records `device_returned` if it was offline and `ip_changed` if the address is new to it (not
+   * among `alsoAt`), then marks it online at `ip`. A scan also counts the sighting (`times_seen`,
+   * `last_scan_id`) and shows a held-back newcomer real (`announce_after_ms`).
+   */
+  seenAgain(device: DeviceRow, ip: string, mac: string | null, mac_randomized: boolean, alsoAt: string[] = [ip]): void {
     if (device.status === "offline") {
       this.change({ id: device.id, ip, mac }, "device_returned", "info", `Device ${ip} is back online`);
     }
     if (!alsoAt.includes(device.ip_address) && !this.knownAddress(device.id, ip)) {
       this.change({ id: device.id, ip, mac }, "ip_changed", "info", `Device ${mac ?? device.ip_address} moved from ${device.ip_address} to ${ip}`, device.ip_address, ip);
     }
+    this.writeSeen(device.id, ip, mac, mac_randomized);
+  }
+
+  /** A known device heard whose address is not followed (a refused claim): online now, where it was. */
+  stillHere(device: DeviceRow): void {
+    this.writeSeen(device.id, null, null, null);
+  }
+
+  private writeSeen(deviceId: number, ip: string | null, mac: string | null, mac_randomized: boolean | null): void {
+    this.db
+      .query(
+        `UPDATE devices SET ip_address = coalesce(?1, ip_address), status = 'online', last_seen = ?2, missed_scans = 0, mac_address = coalesce(mac_address, ?3),
+           mac_randomized = coalesce(?4, mac_randomized), times_seen = times_seen + (?5 IS NOT NULL), last_scan_id = coalesce(?5, last_scan_id),
+           announce_after_ms = CASE WHEN ?5 IS NULL THEN announce_after_ms END
+         WHERE id = ?6`,
+      )
+      .run(ip, this.now, mac, mac_randomized === null ? null : mac_randomized ? 1 : 0, this.scanId, deviceId);
+    this.touched.add(deviceId);
   }
 
   /** A new device: inserted, announced as `device_added`, or as `mac_changed_for_ip` when it replaced `replaced` (or not at all: `announce` false). */
@@ -356,6 +385,7 @@ export class InventoryWriter {
         o.mdns_name ?? null, this.now, this.now, o.ports_known ? 1 : 0, this.scanId,
       );
     const id = Number(res.lastInsertRowid);
+    this.touched.add(id);
     const who = { id, ip: o.ip, mac: o.mac };
     if (!announce) {
       // Said by the caller's own change.
@@ -407,6 +437,7 @@ export class InventoryWriter {
         o.os_name ?? null, rank(o.os_source), o.os_source ?? null, o.model ?? null, o.dhcp_fingerprint ?? null, o.mdns_services?.length ? JSON.stringify(o.mdns_services) : null, deviceId,
         o.mdns_name ?? null,
       );
+    this.touched.add(deviceId);
   }
 }
 

@@ -30,7 +30,15 @@ export const OFFLINE_AFTER_MISSES = 2;
 
 type PortRow = { port: number; protocol: string; service: string | null; product: string | null; version: string | null; tls: number; extra: string };
 
-export type ReconcileResult = { changes: Change[]; devicesSeen: number; devicesAdded: number; devicesRemoved: number; openPorts: number };
+export type ReconcileResult = {
+  changes: Change[];
+  devicesSeen: number;
+  devicesAdded: number;
+  devicesRemoved: number;
+  openPorts: number;
+  /** The devices whose records this scan wrote (seen, added, gone offline). */
+  touched: ReadonlySet<number>;
+};
 
 export function reconcile(db: Database, scanId: number, observations: Observation[], scope: ScanScope, now: string): ReconcileResult {
   return new Reconciler(db, scanId, scope, now).run(observations);
@@ -71,7 +79,8 @@ class Reconciler {
     this.seenMacs = new Set(observations.flatMap((o) => (o.mac ? [o.mac] : [])));
     for (const group of this.groupByIdentity(observations)) this.observe(group);
     if (this.scope.kind === "network" && this.scope.complete) this.markMissing();
-    return { changes: this.w.changes, devicesSeen: this.seenDevices.size, devicesAdded: this.added, devicesRemoved: this.removed, openPorts: this.openPorts };
+    for (const id of this.seenDevices) this.w.touched.add(id);
+    return { changes: this.w.changes, devicesSeen: this.seenDevices.size, devicesAdded: this.added, devicesRemoved: this.removed, openPorts: this.openPorts, touched: this.w.touched };
   }
 
   private groupByIdentity(observations: Observation[]): Observation[][] {
@@ -112,13 +121,7 @@ class Reconciler {
     }
 
     this.seenDevices.add(device.id);
-    this.w.seenAgain(device, primary.ip, mac, group.map((o) => o.ip));
-    this.db
-      .query(
-        `UPDATE devices SET ip_address = ?, status = 'online', last_seen = ?, times_seen = times_seen + 1, missed_scans = 0, last_scan_id = ?,
-           mac_address = coalesce(mac_address, ?), mac_randomized = ?, announce_after_ms = NULL WHERE id = ?`,
-      )
-      .run(primary.ip, this.now, this.scanId, mac, primary.mac_randomized ? 1 : 0, device.id);
+    this.w.seenAgain(device, primary.ip, mac, primary.mac_randomized, group.map((o) => o.ip));
     this.w.applyIdentity(device.id, scanIdentity(primary));
     this.recordSighting(device.id, group);
     if (primary.ports !== null) {
@@ -222,6 +225,7 @@ class Reconciler {
       const missed = d.missed_scans + 1;
       if (missed >= OFFLINE_AFTER_MISSES) {
         this.db.query("UPDATE devices SET missed_scans = ?, status = 'offline' WHERE id = ?").run(missed, d.id);
+        this.w.touched.add(d.id);
         this.removed++;
         this.change({ id: d.id, ip: d.ip_address, mac: d.mac_address }, "device_removed", "info", `Device ${d.ip_address} went offline (not seen in ${missed} scans)`, d.ip_address, null);
       } else {

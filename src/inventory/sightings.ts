@@ -56,7 +56,13 @@ export type SightingPolicy = {
   gateways?: readonly { ip: string; mac: string }[];
 };
 
-export type SightingResult = { changes: Change[]; refused: number; written: number };
+export type SightingResult = {
+  changes: Change[];
+  refused: number;
+  written: number;
+  /** The devices whose records these sightings wrote. */
+  touched: ReadonlySet<number>;
+};
 
 /** A device whose last sighting is older than this no longer holds its address against a newcomer. */
 const HOLDS_ADDRESS_MS = 10 * 60_000;
@@ -66,7 +72,6 @@ export function recordSightings(db: Database, sightings: Sighting[], policy: Sig
   const once = policy.once ?? (() => true);
   let refused = 0;
   let written = 0;
-  const touch = (device: DeviceRow) => db.query("UPDATE devices SET status = 'online', last_seen = ?, missed_scans = 0 WHERE id = ?").run(now, device.id);
   for (const s of sightings) {
     let device = w.byMac(s.mac, s.ip);
     if (!device) {
@@ -97,7 +102,7 @@ export function recordSightings(db: Database, sightings: Sighting[], policy: Sig
           s.mac,
         );
       }
-      if (device) touch(device);
+      if (device) w.stillHere(device);
       continue;
     }
     if (!device) {
@@ -147,7 +152,7 @@ export function recordSightings(db: Database, sightings: Sighting[], policy: Sig
         );
       }
       if (claim === "hopping" || claim === "frozen") {
-        touch(device);
+        w.stillHere(device);
         written++;
         continue;
       }
@@ -164,31 +169,24 @@ export function recordSightings(db: Database, sightings: Sighting[], policy: Sig
             s.mac,
           );
         }
-        touch(device);
+        w.stillHere(device);
         written++;
         continue;
       }
       if (claim === "silent") {
         // Within the window after a reported move: applied, not reported again.
-        w.seenAgain(device, s.ip, s.mac, [s.ip, device.ip_address]);
+        w.seenAgain(device, s.ip, s.mac, s.mac_randomized, [s.ip, device.ip_address]);
       } else {
-        w.seenAgain(device, s.ip, s.mac);
+        w.seenAgain(device, s.ip, s.mac, s.mac_randomized);
       }
     } else {
-      w.seenAgain(device, s.ip, s.mac);
+      w.seenAgain(device, s.ip, s.mac, s.mac_randomized);
     }
-    db.query("UPDATE devices SET ip_address = ?, status = 'online', last_seen = ?, missed_scans = 0, mac_address = coalesce(mac_address, ?), mac_randomized = ? WHERE id = ?").run(
-      s.ip,
-      now,
-      s.mac,
-      s.mac_randomized ? 1 : 0,
-      device.id,
-    );
     w.applyIdentity(device.id, s);
     w.recordAddress(device.id, s.ip);
     written++;
   }
-  return { changes: w.changes, refused, written };
+  return { changes: w.changes, refused, written, touched: w.touched };
 }
 
 /** A device whose trust is pending regains it when this sighting adds a second, independent kind of evidence. */

@@ -7,12 +7,13 @@ import type { Registry } from "prom-client";
 import { CHANGE_TYPES } from "../inventory/observation.ts";
 import { AT_RISK_LEVELS, InventoryStats } from "../inventory/stats.ts";
 import { deliveryCounts } from "../notify/queue.ts";
+import type { FeedMetrics } from "./feed.ts";
 
 // Bun does not implement the event-loop delay monitor these read: they would only ever show NaN.
 const BROKEN_UNDER_BUN = /^nodejs_eventloop_lag/;
 
 /** Loads prom-client on first use (an appliance nobody scrapes does not carry it in memory). */
-export async function createMetrics(db: Database): Promise<Registry> {
+export async function createMetrics(db: Database, feed?: FeedMetrics): Promise<Registry> {
   const { Counter, Gauge, Registry, collectDefaultMetrics } = await import("prom-client");
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
@@ -93,5 +94,27 @@ export async function createMetrics(db: Database): Promise<Registry> {
       for (const r of deliveryCounts(db)) if (r.status === "pending") this.set({ channel: r.channel }, r.n);
     },
   });
+  if (feed) {
+    new Counter({
+      name: "argus_events_total",
+      help: "Events published on the event feed since the start, by type (changes, device, scan, status, config)",
+      labelNames: ["type"],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const [type, n] of feed.published) this.inc({ type }, n);
+      },
+    });
+    new Gauge({ name: "argus_live_clients", help: "Clients of the live event stream (GET /api/events) connected now", registers: [registry], collect() { this.set(feed.liveClients); } });
+    new Counter({
+      name: "argus_live_clients_dropped_total",
+      help: "Live event stream clients disconnected because they did not read fast enough",
+      registers: [registry],
+      collect() {
+        this.reset();
+        this.inc(feed.droppedClients);
+      },
+    });
+  }
   return registry;
 }

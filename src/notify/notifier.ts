@@ -1,7 +1,10 @@
-// The appliance's notification service: the sink scans and passive sightings report to, the delivery
-// worker, one MQTT bridge per mqtt channel (kept in step with the configuration as it changes), and
-// test messages for POST /api/notifications/test.
+// The appliance's notification service: the sink scans and passive sightings queue their messages
+// into (inside their transactions), the delivery worker, one MQTT bridge per mqtt channel (kept in
+// step with the configuration as it changes), and test messages for POST /api/notifications/test.
+// After a commit it follows the event feed (events.ts): committed changes wake the sender, a device
+// event updates that one device in Home Assistant, a new configuration re-plans the bridges.
 import type { Database } from "bun:sqlite";
+import type { EventFeed } from "../events.ts";
 import type { Change } from "../inventory/observation.ts";
 import { log } from "../log.ts";
 import { sendEmail } from "./channels/email.ts";
@@ -26,7 +29,7 @@ export class Notifier implements NotifySink {
   private readonly bridges = new Map<string, { key: string; bridge: MqttBridge }>();
   private readonly holdMs: number;
   private seenConfig: NotificationsConfig | null = null;
-  private watcher: ReturnType<typeof setInterval> | null = null;
+  private unfollow: () => void = () => {};
 
   constructor(
     private readonly db: Database,
@@ -41,29 +44,31 @@ export class Notifier implements NotifySink {
     });
   }
 
-  start(): void {
+  /** Starts sending; with a feed, follows it (committed changes, changed devices, a new configuration). */
+  start(feed?: EventFeed): void {
     this.applyConfig();
     this.worker.start();
-    // PUT /api/config swaps the configuration object: follow it (new, changed or removed MQTT brokers).
-    this.watcher = setInterval(() => this.applyConfig(), 1000);
+    if (!feed) return;
+    const unsubscribe = feed.subscribe((e) => {
+      if (e.type === "changes") {
+        this.applyConfig();
+        this.worker.kick();
+      } else if (e.type === "device") {
+        for (const { bridge } of this.bridges.values()) bridge.update(e.id);
+      } else if (e.type === "config") {
+        // New, changed or removed MQTT brokers.
+        this.applyConfig();
+      }
+    });
+    this.unfollow = unsubscribe;
   }
 
   enqueue(changes: Change[], scan: ScanRef | null, opts?: EnqueueOptions): void {
     queueChanges(this.db, changes, this.config(), scan, Date.now(), this.holdMs, opts);
   }
 
-  publish(_changes: Change[], _scan: ScanRef | null): void {
-    try {
-      this.applyConfig();
-      this.worker.kick();
-      this.inventoryChanged();
-    } catch (e) {
-      log.warn("notifier failed after a commit", { error: String(e) });
-    }
-  }
-
-  /** The inventory changed outside a scan (a device forgotten or edited): refresh Home Assistant's view. */
-  inventoryChanged(): void {
+  /** The whole inventory may have changed (a restored backup): bring Home Assistant's view up to date. */
+  inventoryReplaced(): void {
     for (const { bridge } of this.bridges.values()) void bridge.sync();
   }
 
@@ -92,8 +97,7 @@ export class Notifier implements NotifySink {
   }
 
   async stop(): Promise<void> {
-    if (this.watcher) clearInterval(this.watcher);
-    this.watcher = null;
+    this.unfollow();
     await this.worker.stop();
     await Promise.all([...this.bridges.values()].map(({ bridge }) => bridge.stop()));
     this.bridges.clear();

@@ -33,6 +33,8 @@ import type { AppConfig } from "../config/app-config.ts";
 import type { KnownInfrastructure } from "../config/sections/infrastructure.ts";
 import { dhcpFingerprint, identifyDhcp, identifyMdns } from "../identify/passive.ts";
 import { isRandomizedMac, lookupVendor } from "../identify/vendor.ts";
+import type { EventFeed } from "../events.ts";
+import { DeviceInventory } from "../inventory/devices.ts";
 import type { DeviceRow } from "../inventory/identity.ts";
 import type { NotifySink } from "../notify/sink.ts";
 import type { Change } from "../inventory/observation.ts";
@@ -78,8 +80,8 @@ export type PassiveOptions = {
   config: () => AppConfig;
   /** Queues the changes' notifications inside the transaction that records them (scan null). */
   sink: NotifySink;
-  /** Where committed changes go (notifications, live stream): one place, see notify/announce.ts. */
-  announce: (changes: Change[], iface: string) => void;
+  /** Where committed changes, the devices they touched and the watch's state changes are published. */
+  feed: EventFeed;
   /** Override of the flood cap (new passive devices per minute per interface). */
   capPerMinute?: number;
   /** Persists known infrastructure learned on first sight (the `known_infrastructure` config section). */
@@ -128,12 +130,16 @@ export class PassiveWatch {
   /** Per interface: newcomers' changes still held back (at most a minute's cap of them). */
   private readonly held = new Map<string, { change: Change; at: number }[]>();
   private syncTimer: ReturnType<typeof setTimeout> | null = null;
+  private readonly devices: DeviceInventory;
+  /** The interfaces in a flood at the last look: a change is a `status` event. */
+  private floodingWas = "";
 
   private constructor(
     private readonly listener: NativeListener,
     private readonly opts: PassiveOptions,
   ) {
     this.gate = new FloodGate(opts.capPerMinute);
+    this.devices = new DeviceInventory(opts.db);
   }
 
   /** Starts watching, or says in one log line why not and returns null. */
@@ -307,6 +313,7 @@ export class PassiveWatch {
     if (changed) {
       this.listener.setInterfaces([...next.keys()]);
       log.debug("passive watch interfaces", { interfaces: [...next.values()].map((w) => `${w.name}#${w.ifindex}`).join(",") });
+      this.opts.feed.publish({ type: "status", source: "passive" });
     }
   }
 
@@ -380,7 +387,13 @@ export class PassiveWatch {
         return recorded;
       })
       .immediate();
-    if (changes.length > 0) this.opts.announce(changes, iface);
+    this.published(changes, []);
+  }
+
+  /** After a commit: its changes and the records of the devices it wrote, to the feed. */
+  private published(changes: Change[], touched: Iterable<number>): void {
+    if (changes.length > 0) this.opts.feed.publish({ type: "changes", scan_id: null, changes });
+    this.opts.feed.publishDevices(touched, (ids) => this.devices.records(ids));
   }
 
   /** A frame that names another host than the one that sent it: logged (at most once a minute per interface), never evidence. */
@@ -531,8 +544,13 @@ export class PassiveWatch {
       // Recorded devices (known, or admitted) stay in memory however many flood MACs follow.
       const refused = new Set(refusedMacs);
       for (const s of sightings) if (s.ip !== null && !refused.has(s.mac)) this.memory.keep(s.mac);
-      if (result.changes.length > 0) this.opts.announce(result.changes, iface);
+      this.published(result.changes, result.touched);
       if (heldAny) this.syncAfterSettling();
+    }
+    const flooding = [...this.watched.values()].filter((w) => this.gate.flooding(w.name)).map((w) => w.name).join();
+    if (flooding !== this.floodingWas) {
+      this.floodingWas = flooding;
+      this.opts.feed.publish({ type: "status", source: "passive" });
     }
   }
 
@@ -574,7 +592,7 @@ export class PassiveWatch {
     return held.length > 0;
   }
 
-  /** Once held newcomers are due, bring Home Assistant's view up to date (they may appear there now). */
+  /** Once held newcomers are due, their records again: Home Assistant may show them now. */
   private syncAfterSettling(): void {
     if (this.syncTimer || this.closed) return;
     const last = Math.max(0, ...[...this.held.values()].flatMap((list) => list.map((h) => h.at)));
@@ -583,9 +601,9 @@ export class PassiveWatch {
     this.syncTimer = setTimeout(() => {
       this.syncTimer = null;
       if (this.closed) return;
-      try {
-        void Promise.resolve(this.opts.sink.publish([], null)).catch(() => {});
-      } catch {}
+      const due = Date.now() - SETTLE_MS;
+      const ids = [...this.held.values()].flatMap((list) => list.filter((h) => h.at <= due && h.change.device_id !== null).map((h) => h.change.device_id!));
+      this.published([], ids);
       // Newcomers held since this timer was set are due later: once more for them.
       this.syncAfterSettling();
     }, wait + 200);

@@ -1,8 +1,11 @@
 // The scan lifecycle (SPEC §3): one scan at a time, pending → running → completed | failed |
-// cancelled | interrupted, live progress for /api/scan/status and the SSE stream, cancellation,
-// and persistence of the results in one transaction with the scan's final status.
+// cancelled | interrupted, live progress for /api/scan/status, cancellation, and persistence of the
+// results in one transaction with the scan's final status. Progress, and once committed the changes
+// and the devices the scan wrote, are published on the event feed (events.ts), nowhere else.
 import type { Database } from "bun:sqlite";
 import type { AppConfig } from "../config/app-config.ts";
+import { EventFeed, type ScanEvent, type StatusProgress } from "../events.ts";
+import { DeviceInventory } from "../inventory/devices.ts";
 import type { Change } from "../inventory/observation.ts";
 import { reconcile, type ReconcileResult } from "../inventory/reconcile.ts";
 import { AT_RISK_SQL } from "../inventory/stats.ts";
@@ -19,15 +22,7 @@ import type { ScanPlan } from "./plan.ts";
 export type { ScanKind, ScanStatus } from "./history.ts";
 import type { ScanKind, ScanStatus } from "./history.ts";
 
-export type ScanEvent =
-  | { type: "progress"; scan_id: number; progress: StatusProgress }
-  | { type: "finished"; scan_id: number; status: ScanStatus; changes: number }
-  /** Changes recorded outside a scan (passive sightings), after they were committed. */
-  | { type: "changes"; scan_id: null; changes: Change[] }
-  /** The appliance is shutting down: live streams should end. */
-  | { type: "closing" };
-
-export type StatusProgress = Progress & { elapsed_seconds: number; eta_seconds: number | null };
+export type { ScanEvent, StatusProgress } from "../events.ts";
 
 export class ScanBusyError extends Error {
   constructor(readonly runningScanId: number | null) {
@@ -51,16 +46,18 @@ const EMIT_INTERVAL_MS = 250;
 
 export class ScanManager {
   private current: Running | null = null;
-  private readonly listeners = new Set<(e: ScanEvent) => void>();
   /** Held while this process runs a scan; whoever holds it owns the one live scan row. */
   private readonly lock: FileLock;
 
   constructor(
     private readonly db: Database,
     private readonly config: () => AppConfig,
+    /** Queues the notifications of a scan's changes inside the transaction that records them. */
     private readonly sink: NotifySink,
     /** The pipeline to run (tests substitute one that needs no network). */
     private readonly pipeline: (input: PipelineInput) => Promise<PipelineOutput> = runPipeline,
+    /** Where progress, the committed changes and the devices they touched are published. */
+    readonly feed: EventFeed = new EventFeed(),
   ) {
     this.lock = new FileLock(scanLockPath(db.filename));
   }
@@ -151,14 +148,9 @@ export class ScanManager {
     return this.current.id;
   }
 
+  /** The scan events of the feed (progress, finished, closing): for the CLI and tests. */
   subscribe(listener: (e: ScanEvent) => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
-  }
-
-  /** Sends an event that did not come from a scan (passive changes) to the live streams. */
-  broadcast(e: ScanEvent): void {
-    this.emit(e);
+    return this.feed.on("scan", (e) => listener(e.scan));
   }
 
   /** Ends live event streams, cancels a running scan and waits until its results are written (shutdown). */
@@ -190,18 +182,13 @@ export class ScanManager {
   }
 
   private emit(e: ScanEvent): void {
-    for (const l of this.listeners) {
-      try {
-        l(e);
-      } catch (err) {
-        log.warn("scan event listener failed", { error: String(err) });
-      }
-    }
+    this.feed.publish({ type: "scan", scan: e });
   }
 
   private async run(r: Running, plan: ScanPlan): Promise<void> {
     let status: ScanStatus = "failed";
     let changes: Change[] = [];
+    let touched: ReadonlySet<number> = new Set();
     try {
       this.db.query("UPDATE scans SET status = 'running' WHERE id = ?").run(r.id);
       const cfg = this.config();
@@ -230,7 +217,7 @@ export class ScanManager {
       const now = isoNow();
       const finished = Date.now();
       // Assigned only once the transaction committed: rolled-back changes must not be announced.
-      changes = this.db
+      ({ changes, touched } = this.db
         .transaction(() => {
           const result: ReconcileResult = reconcile(this.db, r.id, out.observations, scope, now);
           this.db
@@ -247,9 +234,9 @@ export class ScanManager {
             .run(r.id);
           // Their messages are queued in this same transaction: committed, or rolled back, with the changes.
           this.sink.enqueue(result.changes, { id: r.id, profile: r.profile.name, subnet: r.subnet });
-          return result.changes;
+          return result;
         })
-        .immediate();
+        .immediate());
       log.info("scan finished", { scan_id: r.id, status, hosts_found: out.observations.length, changes: changes.length });
     } catch (e) {
       status = "failed";
@@ -262,11 +249,9 @@ export class ScanManager {
       this.emit({ type: "finished", scan_id: r.id, status, changes: changes.length });
     }
     if (status !== "failed") {
-      try {
-        await this.sink.publish(changes, { id: r.id, profile: r.profile.name, subnet: r.subnet });
-      } catch (e) {
-        log.warn("notification sink failed", { scan_id: r.id, error: String(e) });
-      }
+      // Committed: now (and only now) the rest of the appliance hears of it.
+      if (changes.length > 0) this.feed.publish({ type: "changes", scan_id: r.id, changes });
+      this.feed.publishDevices(touched, (ids) => new DeviceInventory(this.db).records(ids));
     }
   }
 }

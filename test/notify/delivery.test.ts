@@ -17,6 +17,7 @@ import { Notifier } from "../../src/notify/notifier.ts";
 import { enqueueChanges, listDeliveries } from "../../src/notify/queue.ts";
 import { planScan } from "../../src/scans/plan.ts";
 import { ScanManager } from "../../src/scans/manager.ts";
+import { EventFeed } from "../../src/events.ts";
 import type { PipelineOutput } from "../../src/scans/pipeline.ts";
 import { Scratch } from "../helpers/scratch.ts";
 import { startReceivers, type Receivers } from "./fixtures/receivers.ts";
@@ -37,7 +38,7 @@ const host = (n: number, more: Partial<Observation> = {}): Observation => ({
 });
 const output = (observations: Observation[]): PipelineOutput => ({ observations, hostsTotal: 16, portsScanned: 0, complete: true, degraded: false });
 
-type Rig = { db: Database; notifier: Notifier; scan: (hosts: Observation[]) => Promise<number>; cfg: AppConfig; close: () => Promise<void> };
+type Rig = { db: Database; notifier: Notifier; feed: EventFeed; scan: (hosts: Observation[]) => Promise<number>; cfg: AppConfig; close: () => Promise<void> };
 
 const running: Rig[] = [];
 afterEach(async () => {
@@ -53,12 +54,15 @@ function rig(notifications: unknown, schedule = [0, 150, 150, 150, 150]): Rig {
   const db = openDatabase(scratch.dir("argus-notify-"));
   const cfg: AppConfig = { ...DEFAULT_CONFIG, notifications: checked.value };
   const notifier = new Notifier(db, () => cfg.notifications, { schedule, pollMs: 50 });
-  notifier.start();
+  // The notifier follows the feed the scan manager publishes to once a scan committed.
+  const feed = new EventFeed();
+  notifier.start(feed);
   let next: Observation[] = [];
-  const manager = new ScanManager(db, () => cfg, notifier, async () => output(next));
+  const manager = new ScanManager(db, () => cfg, notifier, async () => output(next), feed);
   const r: Rig = {
     db,
     notifier,
+    feed,
     cfg,
     async scan(hosts) {
       next = hosts;
@@ -425,11 +429,12 @@ describe("rules", () => {
     ).toThrow("the write after it failed");
     expect(rows(r.db)).toEqual([]);
     // The same in a transaction that commits: a passive sighting (scan_id null) is sent by itself.
-    r.db.transaction(() => {
+    const committed = r.db.transaction(() => {
       const id = Number(r.db.query("INSERT INTO changes (device_ip, change_type, severity, new_value, description, detected_at) VALUES ('10.0.0.77', 'device_added', 'warning', '10.0.0.77', 'x', ?)").run(change.detected_at).lastInsertRowid);
       r.notifier.enqueue([{ ...change, id }], null);
+      return [{ ...change, id }];
     })();
-    r.notifier.publish([], null);
+    r.feed.publish({ type: "changes", scan_id: null, changes: committed });
     const [hit] = await until("the sighting's message", () => httpHits("/hook/tx").length > 0 && httpHits("/hook/tx"));
     expect(JSON.parse(hit.body).change).toMatchObject({ scan_id: null, device_ip: "10.0.0.77" });
   });

@@ -26,7 +26,9 @@ function setup(pipeline: (i: PipelineInput) => Promise<PipelineOutput>) {
   const db = openDatabase(scratch.dir("argus-mgr-"));
   const published: Change[][] = [];
   const events: ScanEvent[] = [];
-  const manager = new ScanManager(db, () => DEFAULT_CONFIG, { enqueue: () => {}, publish: (c) => void published.push(c) }, pipeline);
+  const manager = new ScanManager(db, () => DEFAULT_CONFIG, { enqueue: () => {} }, pipeline);
+  // What the rest of the appliance hears once a scan's results committed: the feed's `changes` events.
+  manager.feed.on("changes", (e) => void published.push(e.changes));
   manager.subscribe((e) => events.push(e));
   return { db, manager, published, events };
 }

@@ -10,6 +10,8 @@
 //   (forgotten while Argus was stopped) are found by subscribing to them at connect;
 // - change messages routed to the channel by the rules go to `<topic_prefix>/event` (queue, QoS 1);
 // - reconnects with exponential backoff (1 s doubling to 60 s).
+// The whole inventory is read once per connection; after that a `device` event of the feed
+// (events.ts) republishes only that device (what differs) and the statistics.
 import type { Database } from "bun:sqlite";
 import type { IClientOptions, MqttClient } from "mqtt";
 import { InventoryStats } from "../../inventory/stats.ts";
@@ -36,7 +38,10 @@ export class MqttBridge {
   private retained = new Set<number>();
   private sensorsPublished = false;
   private syncing: Promise<void> | null = null;
-  private again = false;
+  /** A whole sync is due (connect, a restored backup). */
+  private fullDue = false;
+  /** Devices named by events since the last sync: only these are read and published. */
+  private readonly due = new Set<number>();
   private readonly stats: InventoryStats;
   private readonly tp: string;
   private readonly dp: string;
@@ -134,18 +139,29 @@ export class MqttBridge {
     await this.sync();
   }
 
-  /** Brings Home Assistant's view up to date with the inventory; coalesces overlapping calls. */
+  /** Brings Home Assistant's whole view up to date with the inventory; coalesces overlapping calls. */
   sync(): Promise<void> {
-    if (this.syncing) {
-      this.again = true;
-      return this.syncing;
-    }
+    this.fullDue = true;
+    return this.flush();
+  }
+
+  /** Brings one device's entity up to date (the feed named it): added, changed, or removed when forgotten. */
+  update(id: number): void {
+    this.due.add(id);
+    void this.flush();
+  }
+
+  private flush(): Promise<void> {
+    if (this.syncing) return this.syncing;
     this.syncing = (async () => {
       try {
-        do {
-          this.again = false;
-          await this.syncOnce();
-        } while (this.again);
+        while (this.fullDue || this.due.size > 0) {
+          const full = this.fullDue;
+          const ids = [...this.due];
+          this.fullDue = false;
+          this.due.clear();
+          await this.syncOnce(full ? null : ids);
+        }
       } catch (e) {
         log.warn("mqtt sync failed", { channel: this.channel.name, error: redactError(String(e), this.channel) });
       } finally {
@@ -155,8 +171,10 @@ export class MqttBridge {
     return this.syncing;
   }
 
-  private async syncOnce(): Promise<void> {
+  /** Publishes what differs for these devices (all when `ids` is null) and the statistics. */
+  private async syncOnce(ids: number[] | null): Promise<void> {
     const client = this.client;
+    // Not connected: the sync at connect covers everything.
     if (!client?.connected) return;
     const publish = (topic: string, payload: string) => client.publishAsync(topic, payload, { retain: true, qos: 1 });
     if (!this.sensorsPublished) {
@@ -165,9 +183,12 @@ export class MqttBridge {
     }
     // A newcomer the passive watch holds back (a flood may be starting) or a flood's device is not an
     // entity: thousands of random MACs must not become thousands of Home Assistant entities.
-    const devices = this.db
-      .query("SELECT id, ip_address, mac_address, vendor, hostname, label, status, risk_level, is_trusted, zone FROM devices WHERE announce_after_ms IS NULL OR announce_after_ms <= ?")
-      .all(Date.now()) as DeviceRow[];
+    const columns = "SELECT id, ip_address, mac_address, vendor, hostname, label, status, risk_level, is_trusted, zone FROM devices WHERE (announce_after_ms IS NULL OR announce_after_ms <= ?1)";
+    const devices = (
+      ids === null
+        ? this.db.query(columns).all(Date.now())
+        : this.db.query(`${columns} AND id IN (SELECT value FROM json_each(?2))`).all(Date.now(), JSON.stringify(ids))
+    ) as DeviceRow[];
     const present = new Set<number>();
     for (const d of devices) {
       present.add(d.id);
@@ -181,7 +202,7 @@ export class MqttBridge {
       this.published.set(d.id, { config, state, attributes });
       this.retained.add(d.id);
     }
-    for (const id of [...this.retained]) {
+    for (const id of ids === null ? [...this.retained] : ids.filter((id) => this.retained.has(id))) {
       if (present.has(id)) continue;
       // An empty retained message deletes the retained one: Home Assistant removes the entity.
       await publish(this.configTopic(id), "");
