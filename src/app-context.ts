@@ -7,7 +7,7 @@ import { ApiKeyStore } from "./auth/api-keys.ts";
 import { LoginRateLimiter } from "./auth/rate-limit.ts";
 import { AccountLoginDelay } from "./auth/account-delay.ts";
 import { AuditLog } from "./audit/audit-log.ts";
-import { configPath, envOverrides, loadAppConfig, updateAppConfig, type AppConfig, type ConfigUpdate } from "./config/app-config.ts";
+import { configPath, envOverrides, loadResolvedConfig, updateAppConfig, type AppConfig, type ConfigUpdate, type ResolvedConfig } from "./config/app-config.ts";
 import { EventFeed } from "./events.ts";
 import { FeedMetrics } from "./metrics/feed.ts";
 import { Notifier } from "./notify/notifier.ts";
@@ -32,6 +32,12 @@ export type AppContext = {
   accountDelay: AccountLoginDelay;
   /** The appliance configuration in force. */
   config: () => AppConfig;
+  /**
+   * The configuration resolved: the file's view, the view in force and its parsed forms (CIDRs,
+   * exclusions, port sets, profiles, compiled crons). Replaced as a whole on each change, before the
+   * feed's `config` event.
+   */
+  resolved: () => ResolvedConfig;
   /** Validates, saves and applies a change to the configuration file (setup wizard: keys the environment sets stay with it). */
   updateConfig: (patch: Partial<AppConfig>) => AppConfig;
   /** PUT /api/config: validates, saves and applies a partial update; a change to a key the environment sets is refused. */
@@ -55,25 +61,27 @@ export type AppContext = {
 
 export function createContext(db: Database, settings: Settings, sessionSecret: string): AppContext {
   const path = configPath(settings.dataDir, settings.configEnv);
-  let config = loadAppConfig(path, settings.configEnv);
-  const current = () => config;
+  let resolved = loadResolvedConfig(path, settings.configEnv);
+  const current = () => resolved.config;
+  const currentResolved = () => resolved;
   const feed = new EventFeed();
   const apply = (update: ConfigUpdate): ConfigUpdate => {
-    config = update.config;
-    if (update.changed.length > 0) feed.publish({ type: "config", config, changed: update.changed });
+    if (update.changed.length === 0) return update;
+    resolved = update.resolved;
+    feed.publish({ type: "config", config: resolved.config, resolved, changed: update.changed });
     return update;
   };
   const audit = new AuditLog(db);
-  const notifier = new Notifier(db, () => config.notifications, { schedule: settings.notifySchedule });
+  const notifier = new Notifier(db, () => resolved.config.notifications, { schedule: settings.notifySchedule });
   const scans = new ScanManager(db, current, notifier, runPipeline, feed);
   const scheduler = new Scheduler({
     db,
-    config: current,
+    config: currentResolved,
     audit,
     startScan: (profile) => {
       // The entry's last run (or skip) is recorded right after this returns or throws: said once it is.
       queueMicrotask(() => feed.publish({ type: "status", source: "schedule" }));
-      return startScheduledScan({ config: current, scans, audit }, profile);
+      return startScheduledScan({ config: currentResolved, scans, audit }, profile);
     },
   });
   feed.on("config", ({ changed }) => {
@@ -95,15 +103,16 @@ export function createContext(db: Database, settings: Settings, sessionSecret: s
     loginLimiter: new LoginRateLimiter(),
     accountDelay: new AccountLoginDelay(),
     config: current,
-    updateConfig: (patch) => apply(updateAppConfig(path, patch, settings.configEnv, { envConflict: "skip" })).config,
-    applyConfig: (patch) => apply(updateAppConfig(path, patch, settings.configEnv)),
+    resolved: currentResolved,
+    updateConfig: (patch) => apply(updateAppConfig(path, patch, settings.configEnv, { envConflict: "skip", current: resolved })).config,
+    applyConfig: (patch) => apply(updateAppConfig(path, patch, settings.configEnv, { current: resolved })),
     envOverrides: () => envOverrides(settings.configEnv),
     onConfigChange: (listener) => feed.on("config", (e) => listener(e.config, e.changed)),
     feed,
     feedMetrics: new FeedMetrics(feed),
     scans,
     scheduler,
-    retention: new Retention(db, () => config.retention_days),
+    retention: new Retention(db, () => resolved.config.retention_days),
     notifier,
     passive: null,
   };

@@ -7,7 +7,7 @@
 // Durable work that must share the writer's transaction (queueing notifications) is not done here:
 // it happens inside the transaction (notify/sink.ts). A listener that throws is logged and skipped;
 // it cannot stop the publisher or the other listeners.
-import type { AppConfig } from "./config/app-config.ts";
+import type { AppConfig, ResolvedConfig } from "./config/app-config.ts";
 import type { Device } from "./inventory/devices.ts";
 import type { Change } from "./inventory/observation.ts";
 import { log } from "./log.ts";
@@ -33,7 +33,7 @@ export type FeedEvent =
   /** The state of a background part changed (the passive watch's interfaces or flood, the schedule). */
   | { type: "status"; source: "passive" | "schedule" }
   /** The configuration in force was replaced (PUT /api/config, the setup wizard, learned infrastructure). */
-  | { type: "config"; config: AppConfig; changed: string[] };
+  | { type: "config"; config: AppConfig; resolved: ResolvedConfig; changed: string[] };
 
 export type FeedEventType = FeedEvent["type"];
 type Of<T extends FeedEventType> = Extract<FeedEvent, { type: T }>;

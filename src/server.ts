@@ -57,7 +57,7 @@ export async function startServer(settings: Settings): Promise<RunningServer> {
   }
   ctx.passive = PassiveWatch.start({
     db,
-    config: ctx.config,
+    config: ctx.resolved,
     sink: ctx.notifier,
     feed: ctx.feed,
     learn: (known) => ctx.updateConfig({ known_infrastructure: known }),

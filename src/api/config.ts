@@ -3,6 +3,7 @@
 import { Elysia, t } from "elysia";
 import type { AppContext } from "../app-context.ts";
 import { ConfigError, ConfigWriteError, EnvOverrideError } from "../config/app-config.ts";
+import { describeFieldProblem } from "../config/config-error.ts";
 import { log } from "../log.ts";
 import { CONFIG_SECTIONS, ConfigPatchSchema, firstProblem } from "../config/schema.ts";
 import { redact } from "../config/secrets.ts";
@@ -68,12 +69,12 @@ export function configRoutes(ctx: AppContext) {
         }
         if (typeof body !== "object" || body === null || Array.isArray(body)) throw new HttpError(422, "Invalid request body: expected a JSON object of configuration keys");
         const problem = firstProblem(ConfigPatchSchema, body);
-        if (problem) throw new HttpError(422, `Invalid body field '${problem.field}': ${problem.reason}`);
+        if (problem) throw new HttpError(422, describeFieldProblem(problem));
         let changed: string[];
         try {
           changed = ctx.applyConfig(body as Record<string, unknown>).changed;
         } catch (e) {
-          if (e instanceof ConfigError) throw new HttpError(422, `Invalid body field '${e.field}': ${e.reason}`);
+          if (e instanceof ConfigError) throw new HttpError(422, describeFieldProblem(e));
           if (e instanceof EnvOverrideError) throw new HttpError(409, e.message);
           if (e instanceof ConfigWriteError) {
             // The path and errno go to the log; the caller learns what happened and that nothing changed.

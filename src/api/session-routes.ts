@@ -3,6 +3,7 @@ import { Elysia } from "elysia";
 import type { AppContext } from "../app-context.ts";
 import { isCrossSite } from "../auth/csrf.ts";
 import { proposeSubnets } from "../net/interfaces.ts";
+import { describeFieldProblem } from "../config/config-error.ts";
 import { TargetError, validateCidrs } from "../net/targets.ts";
 import { toIso } from "../time.ts";
 import { authentication, principalName, requirePrincipal } from "./guard.ts";
@@ -19,7 +20,7 @@ function confirmedSubnets(list: string[]): string[] {
   try {
     return validateCidrs(list, {}, "subnets").map((c) => c.text);
   } catch (e) {
-    if (e instanceof TargetError) throw new HttpError(422, `Invalid body field '${e.field}': ${e.reason}`);
+    if (e instanceof TargetError) throw new HttpError(422, describeFieldProblem(e));
     throw e;
   }
 }

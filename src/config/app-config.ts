@@ -5,10 +5,11 @@ import { isDeepStrictEqual } from "node:util";
 import { join } from "node:path";
 import { ConfigError } from "./config-error.ts";
 import { ConfigWriteError, readConfigFile, writeConfigFile } from "./config-file.ts";
-import { CONFIG_SECTIONS, DEFAULT_CONFIG, ENV_OVERRIDES, prototypeKey, validateConfig, type AppConfig } from "./schema.ts";
+import { keepResolved, type ResolvedConfig } from "./resolved.ts";
+import { CONFIG_SECTIONS, DEFAULT_CONFIG, ENV_OVERRIDES, overlayConfig, prototypeKey, resolveConfig, validateConfig, type AppConfig } from "./schema.ts";
 import { carrySecrets } from "./secrets.ts";
 
-export { ConfigError, ConfigWriteError, DEFAULT_CONFIG, type AppConfig };
+export { ConfigError, ConfigWriteError, DEFAULT_CONFIG, type AppConfig, type ResolvedConfig };
 
 type Env = Record<string, string | undefined>;
 
@@ -33,11 +34,12 @@ export function envOverrides(env: Env): Record<string, string> {
   return out;
 }
 
-function withEnv(raw: Record<string, unknown>, env: Env): Record<string, unknown> {
-  const out = { ...raw };
+/** The values the environment sets, by key. */
+function envValues(env: Env): Partial<Record<keyof AppConfig, unknown>> {
+  const out: Partial<Record<keyof AppConfig, unknown>> = {};
   for (const [key, o] of Object.entries(ENV_OVERRIDES)) {
     const value = env[o!.variable];
-    if (value !== undefined) out[key] = o!.parse(value);
+    if (value !== undefined) out[key as keyof AppConfig] = o!.parse(value);
   }
   return out;
 }
@@ -48,28 +50,62 @@ function fileContent(c: AppConfig, keys: string[]): Record<string, unknown> {
 }
 
 export function loadAppConfig(path: string, env: Env = process.env): AppConfig {
-  return validateConfig(withEnv(readConfigFile(path), env));
+  return loadResolvedConfig(path, env).config;
+}
+
+/**
+ * The configuration at start: the file with the environment's overrides, validated once, and its
+ * resolved view. The file's own values of keys the environment sets are never in force: where they
+ * could not be used, the file view keeps the values in force (as at start before, they stop nothing).
+ */
+export function loadResolvedConfig(path: string, env: Env = process.env): ResolvedConfig {
+  const raw = readConfigFile(path);
+  const overridden = envValues(env);
+  const inForce = resolveConfig({ ...raw, ...overridden });
+  let file = inForce.config;
+  if (Object.keys(overridden).length > 0) {
+    const own = Object.fromEntries(Object.keys(overridden).map((k) => [k, raw[k] ?? structuredClone(DEFAULT_CONFIG[k as keyof AppConfig])]));
+    try {
+      file = overlayConfig(inForce, own).config;
+    } catch (e) {
+      if (!(e instanceof ConfigError)) throw e;
+    }
+  }
+  return keepResolved({ ...inForce.parts, file, config: inForce.config });
 }
 
 export function validateAppConfig(raw: Record<string, unknown>): AppConfig {
   return validateConfig(raw);
 }
 
-export type ConfigUpdate = { config: AppConfig; changed: string[] };
+export type ConfigUpdate = {
+  /** The configuration now in force. */
+  config: AppConfig;
+  /** Top-level keys whose value changed. */
+  changed: string[];
+  /** The new resolved view (the old one when nothing changed). */
+  resolved: ResolvedConfig;
+};
 
 /**
- * Applies a partial update: each top-level key given replaces its whole value. The result is validated
- * as a whole (the file alone, and with the environment's overrides), then written atomically. Nothing is
- * written when a check fails or nothing changes. Returns the configuration now in force and the keys
- * whose value changed.
+ * Applies a partial update: each top-level key given replaces its whole value. The file's new content
+ * is validated once, as a whole; the environment's overrides are laid over it (only their keys checked
+ * again), then it is written atomically. Nothing is written when a check fails or nothing changes.
+ * `current` is the resolved view in force (the app context's); without it, the file is read for it.
  */
-export function updateAppConfig(path: string, patch: Record<string, unknown>, env: Env = process.env, opts: { envConflict?: "reject" | "skip" } = {}): ConfigUpdate {
+export function updateAppConfig(
+  path: string,
+  patch: Record<string, unknown>,
+  env: Env = process.env,
+  opts: { envConflict?: "reject" | "skip"; current?: ResolvedConfig } = {},
+): ConfigUpdate {
   // Before any spread or assignment could turn a `__proto__` key into a prototype and lose it.
   const proto = prototypeKey(patch);
   if (proto) throw new ConfigError(proto, "is not a known setting");
   const fileRaw = readConfigFile(path);
-  const before = validateConfig(fileRaw);
-  const inForce = validateConfig(withEnv(fileRaw, env));
+  const current = opts.current ?? loadResolvedConfig(path, env);
+  const before = current.file;
+  const inForce = current.config;
   const overrides = envOverrides(env);
   const given: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(patch)) {
@@ -81,9 +117,11 @@ export function updateAppConfig(path: string, patch: Record<string, unknown>, en
     }
     given[key] = carrySecrets(value, (before as Record<string, unknown>)[key], key);
   }
-  const next = validateConfig({ ...fileRaw, ...given });
-  const nextInForce = validateConfig(withEnv({ ...fileRaw, ...given }, env));
-  const changed = Object.keys(CONFIG_SECTIONS).filter((k) => !isDeepStrictEqual((before as any)[k], (next as any)[k]));
-  if (changed.length > 0) writeConfigFile(path, fileContent(next, Object.keys({ ...fileRaw, ...given })));
-  return { config: nextInForce, changed };
+  const next = resolveConfig({ ...fileRaw, ...given });
+  const changed = Object.keys(CONFIG_SECTIONS).filter((k) => !isDeepStrictEqual((before as any)[k], (next.config as any)[k]));
+  if (changed.length === 0) return { config: current.config, changed, resolved: current };
+  const nextInForce = overlayConfig(next, envValues(env));
+  writeConfigFile(path, fileContent(next.config, Object.keys({ ...fileRaw, ...given })));
+  const resolved = keepResolved({ ...nextInForce.parts, file: next.config, config: nextInForce.config });
+  return { config: resolved.config, changed, resolved };
 }

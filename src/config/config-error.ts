@@ -1,10 +1,26 @@
-// A configuration value that cannot be used: names the field (dotted path, e.g. "schedule.1.cron")
-// and why, for the start-up message and the API's 422.
-export class ConfigError extends Error {
+// The one field error of the configuration: which field (a dotted path, list items by their index:
+// `schedule.1.cron`, `notifications.channels.0.token`) and why. Every validator of a section reports
+// in this notation (fieldPath builds it), the start-up message and the API's 422 format it here, and
+// the UI maps the same path to its form fields.
+
+/** A field that cannot be used, and why (the shape the section validators return). */
+export type FieldProblem = { field: string; reason: string };
+
+export class ConfigError extends Error implements FieldProblem {
   constructor(
     readonly field: string,
     readonly reason: string,
   ) {
     super(`config ${field}: ${reason}`);
   }
+}
+
+/** The path of a field: segments joined by dots, indexes as plain numbers (`notifications.channels.0.url`). */
+export function fieldPath(...segments: (string | number)[]): string {
+  return segments.filter((s) => s !== "").join(".");
+}
+
+/** How the API names a field error in its 422 `detail`. */
+export function describeFieldProblem(p: FieldProblem): string {
+  return `Invalid body field '${p.field}': ${p.reason}`;
 }

@@ -4,12 +4,12 @@
 // cannot say everything, a check to SECTION_CHECKS.
 import { OptionalKind, Type, type Static, type TSchema } from "@sinclair/typebox";
 import { Value } from "@sinclair/typebox/value";
-import { ConfigError } from "./config-error.ts";
+import { ConfigError, fieldPath, type FieldProblem } from "./config-error.ts";
 import { mapObjects, redactedSchema, secretMarkersAccepted } from "./secrets.ts";
 import { passiveSection, retentionSection } from "./sections/operation.ts";
 import { checkInfrastructure, infrastructureSection } from "./sections/infrastructure.ts";
-import { checkSchedule, scheduleSection } from "./sections/schedule.ts";
-import { checkScanning, scanningSection } from "./sections/scanning.ts";
+import { compileSchedule, scheduleSection, type CompiledEntry } from "./sections/schedule.ts";
+import { resolveScanning, scanningSection, type ResolvedScanning } from "./sections/scanning.ts";
 import { checkHosts, hostsSection } from "./sections/hosts.ts";
 import { DEFAULT_NOTIFICATIONS, NotificationsSchema, validateNotifications, type NotificationsConfig } from "../notify/config.ts";
 
@@ -25,10 +25,10 @@ export const CONFIG_SECTIONS = {
 
 /**
  * Sections whose own validator runs before the schema: their reasons name the member of a union that
- * was meant (`notifications.channels[0].token`), which a generic union error cannot. Each returns the
+ * was meant (`notifications.channels.0.token`), which a generic union error cannot. Each returns the
  * section normalised (defaults filled in).
  */
-const SECTION_PARSERS: Partial<Record<keyof typeof CONFIG_SECTIONS, (raw: unknown) => { ok: true; value: unknown } | { ok: false; field: string; reason: string }>> = {
+const SECTION_PARSERS: Partial<Record<keyof typeof CONFIG_SECTIONS, (raw: unknown) => { ok: true; value: unknown } | ({ ok: false } & FieldProblem)>> = {
   notifications: (raw) => validateNotifications(raw),
 };
 
@@ -36,8 +36,26 @@ const SECTION_PARSERS: Partial<Record<keyof typeof CONFIG_SECTIONS, (raw: unknow
 export const ConfigSchema = Type.Object(CONFIG_SECTIONS, { additionalProperties: false });
 export type AppConfig = Static<typeof ConfigSchema>;
 
-/** Cross-field and semantic checks the schema cannot express, in order. */
-const SECTION_CHECKS: ((c: AppConfig) => void)[] = [checkScanning, checkSchedule, checkInfrastructure, checkHosts];
+/** The parsed forms of a valid configuration, what its users would otherwise parse again and again. */
+export type ResolvedParts = ResolvedScanning & {
+  /** The schedule's entries with their cron expressions compiled. */
+  schedule: CompiledEntry[];
+};
+
+/**
+ * Cross-field and semantic checks the schema cannot express, in order; each parses what it checks
+ * once and returns the parsed form. `reads` names the keys it depends on, so that a configuration
+ * changed in a few keys (the environment's overrides) is resolved again only where they matter.
+ */
+const SECTION_RESOLVERS: { reads: (keyof AppConfig)[]; resolve: (c: AppConfig) => Partial<ResolvedParts> }[] = [
+  { reads: ["subnets", "exclude", "allow_public_ranges", "port_range", "profiles"], resolve: resolveScanning },
+  { reads: ["schedule", "profiles"], resolve: (c) => ({ schedule: compileSchedule(c) }) },
+  { reads: ["known_infrastructure"], resolve: (c) => (checkInfrastructure(c), {}) },
+  { reads: ["allowed_hosts"], resolve: (c) => (checkHosts(c), {}) },
+];
+
+/** A configuration checked as a whole, with defaults filled in, and its parsed forms. */
+export type Resolved = { config: AppConfig; parts: ResolvedParts };
 
 /** Environment variables that override a key of the file (SPEC §5: env vars override). */
 export const ENV_OVERRIDES: Partial<Record<keyof AppConfig, { variable: string; parse: (raw: string) => unknown }>> = {
@@ -56,6 +74,11 @@ export const DEFAULT_CONFIG: AppConfig = Value.Default(ConfigSchema, {}) as AppC
 
 /** Validates a raw configuration (a file's content or a merged update); returns it with defaults filled in. */
 export function validateConfig(raw: unknown): AppConfig {
+  return resolveConfig(raw).config;
+}
+
+/** Validates a raw configuration once and returns it with defaults filled in, and its parsed forms. */
+export function resolveConfig(raw: unknown): Resolved {
   if (typeof raw !== "object" || raw === null || Array.isArray(raw)) throw new ConfigError("(config)", "must be a JSON object");
   const proto = prototypeKey(raw, "");
   if (proto) throw new ConfigError(proto, "is not a known setting");
@@ -68,8 +91,32 @@ export function validateConfig(raw: unknown): AppConfig {
   const problem = firstProblem(ConfigSchema, filled);
   if (problem) throw new ConfigError(problem.field, problem.reason);
   const config = filled as AppConfig;
-  for (const check of SECTION_CHECKS) check(config);
-  return config;
+  return { config, parts: resolveParts(config) };
+}
+
+/** The parsed forms of a configuration whose shape is already checked (throws ConfigError where a check fails). */
+export function resolveParts(config: AppConfig): ResolvedParts {
+  const parts = {} as ResolvedParts;
+  for (const r of SECTION_RESOLVERS) Object.assign(parts, r.resolve(config));
+  return parts;
+}
+
+/**
+ * A valid configuration with a few keys replaced by values from elsewhere (the environment's
+ * overrides, which are plain lists): only those keys are checked against their schema, and only the
+ * parsed forms that depend on them are resolved again. Nothing else is validated twice.
+ */
+export function overlayConfig(base: Resolved, values: Partial<Record<keyof AppConfig, unknown>>): Resolved {
+  const keys = Object.keys(values) as (keyof AppConfig)[];
+  if (keys.length === 0) return base;
+  for (const key of keys) {
+    const problem = firstProblem(Type.Object({ [key]: CONFIG_SECTIONS[key] }), { [key]: values[key] });
+    if (problem) throw new ConfigError(problem.field, problem.reason);
+  }
+  const config = { ...base.config, ...structuredClone(values) } as AppConfig;
+  const parts = { ...base.parts };
+  for (const r of SECTION_RESOLVERS) if (r.reads.some((k) => keys.includes(k))) Object.assign(parts, r.resolve(config));
+  return { config, parts };
 }
 
 /**
@@ -88,11 +135,11 @@ export function prototypeKey(value: unknown, path = ""): string | null {
   return null;
 }
 
-/** The first schema violation as a dotted field path and a readable reason (the schema's `errorMessage`). */
-export function firstProblem(schema: TSchema, value: unknown): { field: string; reason: string } | null {
+/** The first schema violation as a field path and a readable reason (the schema's `errorMessage`). */
+export function firstProblem(schema: TSchema, value: unknown): FieldProblem | null {
   const e = Value.Errors(schema, value).First();
   if (!e) return null;
-  const field = e.path.split("/").slice(1).join(".") || "(config)";
+  const field = fieldPath(...e.path.split("/").slice(1)) || "(config)";
   if (e.message === "Unexpected property") return { field, reason: "is not a known setting" };
   const custom = (e.schema as { errorMessage?: string }).errorMessage;
   return { field, reason: custom ?? e.message.charAt(0).toLowerCase() + e.message.slice(1) };

@@ -3,7 +3,7 @@
 // `secret`, `token` or `password` is covered without code of its own. In a `url`, the password and the
 // query parameters named like secrets (`?auth=`, `?token=`) are shown as `***`.
 import { CloneType, Kind, OptionalKind, Type, type TSchema } from "@sinclair/typebox";
-import { ConfigError } from "./config-error.ts";
+import { ConfigError, fieldPath } from "./config-error.ts";
 
 const SECRET_KEYS = new Set(["secret", "token", "password"]);
 export const isSecretKey = (key: string) => SECRET_KEYS.has(key);
@@ -148,13 +148,13 @@ export function carrySecrets(next: Json, prev: Json, path = ""): Json {
     return next.map((item, i) => {
       const name = isPlainObject(item) ? item.name : undefined;
       const match = name !== undefined ? before.find((p) => isPlainObject(p) && p.name === name) : before[i];
-      return carrySecrets(item, match, `${path}[${i}]`);
+      return carrySecrets(item, match, fieldPath(path, i));
     });
   }
   if (!isPlainObject(next)) return next;
   const old = isPlainObject(prev) ? prev : {};
   const moved = destination(next) !== destination(old);
-  const field = (k: string) => (path ? `${path}.${k}` : k);
+  const field = (k: string) => fieldPath(path, k);
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(next)) {
     const m = MARKER.exec(k);

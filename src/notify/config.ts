@@ -8,6 +8,7 @@ import { Type } from "@sinclair/typebox";
 import { Value } from "@sinclair/typebox/value";
 import { CHANGE_TYPES, SEVERITIES } from "../inventory/enums.ts";
 import { normalizeMac } from "../net/ip.ts";
+import { fieldPath, type FieldProblem } from "../config/config-error.ts";
 import { urlQuerySecrets } from "../config/secrets.ts";
 
 const literals = <T extends readonly string[]>(values: T) => t.Union(values.map((v) => t.Literal(v)) as any) as unknown as ReturnType<typeof t.UnionEnum<T>>;
@@ -118,21 +119,16 @@ export type NotificationsConfig = { channels: Channel[]; rules: Rule[]; quiet_ho
 
 export const DEFAULT_NOTIFICATIONS: NotificationsConfig = { channels: [], rules: [], quiet_hours: null, muted_devices: [] };
 
-export type Checked<T> = { ok: true; value: T } | { ok: false; field: string; reason: string };
+export type Checked<T> = { ok: true; value: T } | ({ ok: false } & FieldProblem);
 
 const URL_SCHEMES: Record<string, string[]> = { webhook: ["http:", "https:"], ntfy: ["http:", "https:"], gotify: ["http:", "https:"], mqtt: ["mqtt:", "mqtts:", "ws:", "wss:"] };
 const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
 const EMAIL = /^[^\s@<>]+@[^\s@<>]+$/;
 
-/** The first schema error as (field, reason), the field in the config's own dotted/indexed notation. */
-function schemaError(schema: TSchema, value: unknown, field: string): { field: string; reason: string } | null {
+/** The first schema error as (field, reason), the field in the configuration's one path notation. */
+function schemaError(schema: TSchema, value: unknown, field: string): FieldProblem | null {
   const first = Value.Errors(schema, value).First();
   if (!first) return null;
-  const path = first.path
-    .split("/")
-    .filter(Boolean)
-    .map((p) => (/^\d+$/.test(p) ? `[${p}]` : `.${p}`))
-    .join("");
   const options = (first.schema as { anyOf?: { const?: unknown }[] }).anyOf?.map((s) => s.const);
   const reason =
     first.message === "Unexpected property"
@@ -142,12 +138,12 @@ function schemaError(schema: TSchema, value: unknown, field: string): { field: s
         : typeof (first.schema as { pattern?: string }).pattern === "string"
           ? `must match ${(first.schema as { pattern: string }).pattern}`
           : first.message.charAt(0).toLowerCase() + first.message.slice(1);
-  return { field: field + path, reason };
+  return { field: fieldPath(field, ...first.path.split("/").filter(Boolean)), reason };
 }
 
 /**
  * Validates the section (absent → defaults). `field` prefixes every reported field, so a 422 names
- * e.g. `notifications.rules[0].channels`. Secrets are not required when `<secret>_set` says one is
+ * e.g. `notifications.rules.0.channels`. Secrets are not required when `<secret>_set` says one is
  * stored (a PUT first carries the stored one over: `carrySecrets` in src/config/secrets.ts).
  */
 export function validateNotifications(input: unknown, field = "notifications"): Checked<NotificationsConfig> {
@@ -159,7 +155,7 @@ export function validateNotifications(input: unknown, field = "notifications"): 
   if (o.channels !== undefined) {
     if (!Array.isArray(o.channels)) return fail(`${field}.channels`, "must be a list of channels");
     for (const [i, c] of o.channels.entries()) {
-      const at = `${field}.channels[${i}]`;
+      const at = fieldPath(field, "channels", i);
       if (typeof c !== "object" || c === null || Array.isArray(c)) return fail(at, "must be an object");
       const type = (c as { type?: unknown }).type;
       if (typeof type !== "string" || !(type in CHANNEL_SCHEMAS)) return fail(`${at}.type`, `must be one of ${CHANNEL_TYPES.join(", ")}`);
@@ -179,7 +175,7 @@ export function validateNotifications(input: unknown, field = "notifications"): 
 
   const names = new Set<string>();
   for (const [i, c] of value.channels.entries()) {
-    const at = `${field}.channels[${i}]`;
+    const at = fieldPath(field, "channels", i);
     if (names.has(c.name)) return fail(`${at}.name`, `duplicates the channel name "${c.name}"`);
     names.add(c.name);
     if ("url" in c) {
@@ -200,16 +196,16 @@ export function validateNotifications(input: unknown, field = "notifications"): 
       if (c.username !== undefined && c.password === undefined && !c.password_set) return fail(`${at}.password`, "is required with a username");
       if (!EMAIL.test(c.from)) return fail(`${at}.from`, "must be an e-mail address");
       const bad = c.to.findIndex((a) => !EMAIL.test(a));
-      if (bad >= 0) return fail(`${at}.to[${bad}]`, "must be an e-mail address");
+      if (bad >= 0) return fail(fieldPath(at, "to", bad), "must be an e-mail address");
     }
   }
   for (const [i, r] of value.rules.entries()) {
     const unknown = r.channels.findIndex((name) => !names.has(name));
-    if (unknown >= 0) return fail(`${field}.rules[${i}].channels`, `names "${r.channels[unknown]}", which is not a configured channel`);
+    if (unknown >= 0) return fail(fieldPath(field, "rules", i, "channels"), `names "${r.channels[unknown]}", which is not a configured channel`);
   }
   // MACs are read by the one MAC parser (as `exclude` reads them) and kept in the inventory's form, which rules.ts compares.
   const badMute = value.muted_devices.findIndex((d) => normalizeMac(d) === null && !IPV4.test(d));
-  if (badMute >= 0) return fail(`${field}.muted_devices[${badMute}]`, "must be a MAC (aa:bb:cc:dd:ee:ff or AA-BB-CC-DD-EE-FF) or an IPv4 address");
+  if (badMute >= 0) return fail(fieldPath(field, "muted_devices", badMute), "must be a MAC (aa:bb:cc:dd:ee:ff or AA-BB-CC-DD-EE-FF) or an IPv4 address");
   value.muted_devices = value.muted_devices.map((d) => normalizeMac(d) ?? d);
   // `*_set` flags are answers, not settings: they are not stored.
   for (const c of value.channels) for (const k of Object.keys(c)) if (k.endsWith("_set")) delete (c as Record<string, unknown>)[k];

@@ -30,6 +30,7 @@
 import type { Database } from "bun:sqlite";
 import { closeSync } from "node:fs";
 import type { AppConfig } from "../config/app-config.ts";
+import type { ResolvedConfig } from "../config/resolved.ts";
 import type { KnownInfrastructure } from "../config/sections/infrastructure.ts";
 import { dhcpFingerprint, identifyDhcp, identifyMdns } from "../identify/passive.ts";
 import { isRandomizedMac, lookupVendor } from "../identify/vendor.ts";
@@ -45,7 +46,7 @@ import { inSubnet, parseIpv4 } from "../net/ip.ts";
 import { Errno } from "../net/native-loader.ts";
 import { ifaceIndex, NativeListener, NativeListenerError, NetWatch, type ListenStats, type RawSighting } from "../net/native-listener.ts";
 import { readNeighbours } from "../net/neighbours.ts";
-import { isExcludedIp, isExcludedMac, parseCidr, parseExclusions } from "../net/targets.ts";
+import { isExcludedIp, isExcludedMac, type Exclusions } from "../net/targets.ts";
 import { isoNow } from "../time.ts";
 import { AddressClaims, AlertBudget, OnceGate } from "./claims.ts";
 import { FloodGate } from "./flood.ts";
@@ -77,7 +78,8 @@ const NEWCOMER_TYPES = new Set(["device_added", "mac_changed_for_ip"]);
 
 export type PassiveOptions = {
   db: Database;
-  config: () => AppConfig;
+  /** The configuration resolved (its subnets and exclusions parsed once per change, not per frame). */
+  config: () => ResolvedConfig;
   /** Queues the changes' notifications inside the transaction that records them (scan null). */
   sink: NotifySink;
   /** Where committed changes, the devices they touched and the watch's state changes are published. */
@@ -144,7 +146,7 @@ export class PassiveWatch {
 
   /** Starts watching, or says in one log line why not and returns null. */
   static start(opts: PassiveOptions): PassiveWatch | null {
-    if (opts.config().passive === false) {
+    if (opts.config().config.passive === false) {
       log.info("passive watch off: `passive` is false in the configuration");
       return null;
     }
@@ -276,8 +278,9 @@ export class PassiveWatch {
 
   private reread(): void {
     if (this.closed) return;
-    const cfg = this.opts.config();
-    const subnets = cfg.passive === false ? [] : cfg.subnets.map((s) => parseCidr(s));
+    const resolved = this.opts.config();
+    const cfg = resolved.config;
+    const subnets = cfg.passive === false ? [] : resolved.subnets;
     const next = new Map<number, Watched>();
     const macs = new Set<string>();
     const ips = new Set<string>();
@@ -324,7 +327,7 @@ export class PassiveWatch {
    */
   private checkGateways(): void {
     if (this.gateways.size === 0) return;
-    const known = this.opts.config().known_infrastructure;
+    const known = this.opts.config().config.known_infrastructure;
     const neighbours = readNeighbours();
     const alerts: Alert[] = [];
     for (const [iface, ip] of this.gateways) {
@@ -352,7 +355,7 @@ export class PassiveWatch {
    * frame (it could with the first ARP frame heard).
    */
   private learnGateway(ip: string, mac: string, iface: string, alerts: Alert[]): void {
-    const known = this.opts.config().known_infrastructure;
+    const known = this.opts.config().config.known_infrastructure;
     if (known.gateways.some((g) => g.ip === ip)) return;
     this.persist({ ...known, gateways: [...known.gateways, { ip, mac }] }, `the default gateway ${ip} at ${mac}`, { ip, mac }, iface, alerts);
   }
@@ -409,7 +412,7 @@ export class PassiveWatch {
    * learned on first sight (only from a reply to a client that was heard asking), others are rogue.
    */
   private serverReply(r: RawSighting, iface: string, alerts: Alert[]): boolean {
-    const known = this.opts.config().known_infrastructure;
+    const known = this.opts.config().config.known_infrastructure;
     let verdict = judgeServer(r, known);
     const asked = this.memory.heard(r.mac) !== undefined;
     if (verdict === "learn" && asked && (r.dhcpType === 2 || r.dhcpType === 5)) {
@@ -463,8 +466,8 @@ export class PassiveWatch {
 
   /** Writes one chunk of sightings; exported behaviour is tested through the real listener. */
   private handle(raw: RawSighting[]): void {
-    const cfg = this.opts.config();
-    const excluded = parseExclusions(cfg.exclude);
+    const resolved = this.opts.config();
+    const excluded = resolved.exclusions;
     const byIface = new Map<string, Sighting[]>();
     const alerts = new Map<string, Alert[]>();
     for (const r of raw) {
@@ -489,7 +492,7 @@ export class PassiveWatch {
         this.memory.note(r);
       }
       let ip = r.ip ?? (r.source === "dhcp" && r.dhcpType === 3 ? r.auxIp : null);
-      if (ip !== null && !this.inScope(ip, w, excluded)) ip = null;
+      if (ip !== null && !this.inScope(ip, w, resolved)) ip = null;
       if (ip !== null && this.ownIps.has(ip)) continue;
       const s = this.memory.withHints(r);
       if (!this.memory.fresh(s, ip)) continue;
@@ -500,7 +503,7 @@ export class PassiveWatch {
     for (const [iface, list] of alerts) if (list.length > 0) this.writeAlerts(list, iface);
     for (const [iface, sightings] of byIface) {
       const now = isoNow();
-      const known = this.opts.config().known_infrastructure;
+      const known = this.opts.config().config.known_infrastructure;
       const refusedMacs: string[] = [];
       /** How each admitted newcomer is announced: at once (DHCP handshake), held, or in the flood digest. */
       const admitted = new Map<string, "now" | "held" | "flood">();
@@ -617,14 +620,10 @@ export class PassiveWatch {
     return this.knownMac.get(mac) !== null;
   }
 
-  private inScope(ip: string, w: Watched, excluded: ReturnType<typeof parseExclusions>): boolean {
+  private inScope(ip: string, w: Watched, resolved: { exclusions: Exclusions; subnets: ResolvedConfig["subnets"] }): boolean {
     const n = parseIpv4(ip);
-    if (n === null || isExcludedIp(n, excluded)) return false;
-    const cfg = this.opts.config();
-    return w.addrs.some((a) => inSubnet(n, a.network, a.prefix)) && cfg.subnets.some((s) => {
-      const c = parseCidr(s);
-      return inSubnet(n, c.network, c.prefix);
-    });
+    if (n === null || isExcludedIp(n, resolved.exclusions)) return false;
+    return w.addrs.some((a) => inSubnet(n, a.network, a.prefix)) && resolved.subnets.some((c) => inSubnet(n, c.network, c.prefix));
   }
 }
 

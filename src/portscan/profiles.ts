@@ -11,6 +11,8 @@
 // Custom profiles come from config as { name, ports: "1-1000,8080", service_detection?, deep? }.
 // Errors carry the offending field and a reason so the API can answer 422 with both.
 
+import { fieldPath, type FieldProblem } from "../config/config-error.ts";
+
 export type ScanProfile = {
   name: string;
   /** false for discovery-only profiles: no port scan at all. */
@@ -26,7 +28,8 @@ export type ScanProfile = {
 
 export type CustomProfile = { name: string; ports: string; service_detection?: boolean; deep?: boolean };
 
-export type Validation<T> = { ok: true; value: T } | { ok: false; field: string; reason: string };
+/** A value, or the field error that names why not (the configuration's one field-error type). */
+export type Validation<T> = { ok: true; value: T } | ({ ok: false } & FieldProblem);
 
 export class ProfileError extends Error {
   constructor(readonly field: string, readonly reason: string) {
@@ -70,7 +73,7 @@ export function validatePortSpec(spec: unknown, field = "ports"): Validation<num
 }
 
 export function validateCustomProfile(input: unknown, field = "profile"): Validation<CustomProfile> {
-  const fail = (f: string, reason: string): Validation<CustomProfile> => ({ ok: false, field: `${field}.${f}`, reason });
+  const fail = (f: string, reason: string): Validation<CustomProfile> => ({ ok: false, field: fieldPath(field, f), reason });
   if (typeof input !== "object" || input === null || Array.isArray(input)) {
     return { ok: false, field, reason: "must be an object {name, ports, service_detection, deep}" };
   }
@@ -93,6 +96,12 @@ export function validateCustomProfile(input: unknown, field = "profile"): Valida
     ok: true,
     value: { name: o.name, ports: o.ports as string, service_detection: (o.service_detection as boolean) ?? true, deep: (o.deep as boolean) ?? false },
   };
+}
+
+/** Every profile a configuration offers (the built-ins and its custom ones), resolved once per configuration. */
+export function resolveProfiles(opts: { port_range?: string; custom?: CustomProfile[] } = {}): Map<string, ScanProfile> {
+  const names = [...BUILTIN_PROFILES, ...(opts.custom ?? []).map((p) => p.name)];
+  return new Map(names.map((name) => [name, resolveProfile(name, opts)]));
 }
 
 export function resolveProfile(name: string, opts: { port_range?: string; custom?: CustomProfile[] } = {}): ScanProfile {

@@ -1,9 +1,11 @@
 // What a scan request means, decided in one place: the API, `argus scan` and the scheduler hand
 // the request and the configuration to planScan() and get back the parsed targets, the
-// exclusions and the resolved profile. Discovery, the sweep and the scan manager take the plan
-// and parse nothing again.
+// exclusions and the resolved profile. The configuration's subnets, exclusions and profiles come
+// parsed from its resolved view (config/resolved.ts); only the request itself is parsed here.
+// Discovery, the sweep and the scan manager take the plan and parse nothing again.
 import type { AppConfig } from "../config/app-config.ts";
-import { parseTargets, TargetError, type SweepTargets } from "../net/targets.ts";
+import { resolvedView, type ResolvedConfig } from "../config/resolved.ts";
+import { expandTargets, TargetError, validateCidrs, type Cidr, type SweepTargets } from "../net/targets.ts";
 import { resolveProfile, type ScanProfile } from "../portscan/profiles.ts";
 import type { ScanKind } from "./enums.ts";
 
@@ -35,18 +37,23 @@ export class NoSubnetError extends Error {
  * Throws TargetError (field "subnet" or "ip") or ProfileError for invalid input, and NoSubnetError
  * for a network scan without a subnet when none is confirmed.
  */
-export function planScan(request: ScanRequest, config: AppConfig): ScanPlan {
-  const profile = resolveProfile(request.profile ?? DEFAULT_PROFILE[request.kind], { port_range: config.port_range, custom: config.profiles });
+export function planScan(request: ScanRequest, configuration: ResolvedConfig | AppConfig): ScanPlan {
+  const resolved = "exclusions" in configuration ? configuration : resolvedView(configuration);
+  const { config, exclusions } = resolved;
+  const name = request.profile ?? DEFAULT_PROFILE[request.kind];
+  // An unknown name: resolveProfile says so, naming the known ones.
+  const profile = resolved.profiles.get(name) ?? resolveProfile(name, { port_range: config.port_range, custom: config.profiles });
   const policy = { allowAllRanges: config.allow_public_ranges };
+  const targetsOf = (cidrs: Cidr[], field: string): SweepTargets => ({ cidrs, exclusions, addresses: expandTargets(cidrs, exclusions, field) });
   let targets: SweepTargets;
   if (request.kind === "device") {
-    targets = parseTargets([request.ip], config.exclude, policy, "ip");
+    targets = targetsOf(validateCidrs([request.ip], policy, "ip"), "ip");
     if (targets.cidrs[0].prefix !== 32) throw new TargetError("ip", "must be a single IPv4 address, not a subnet");
   } else if (request.subnet === undefined) {
-    if (config.subnets.length === 0) throw new NoSubnetError();
-    targets = parseTargets(config.subnets, config.exclude, policy, "subnets");
+    if (resolved.subnets.length === 0) throw new NoSubnetError();
+    targets = targetsOf(resolved.subnets, "subnets");
   } else {
-    targets = parseTargets(request.subnet, config.exclude, policy, "subnet");
+    targets = targetsOf(validateCidrs(request.subnet, policy, "subnet"), "subnet");
   }
   return { kind: request.kind, profile, targets, subnet: targets.cidrs.map((c) => c.text).join(",") };
 }

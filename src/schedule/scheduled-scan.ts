@@ -2,7 +2,7 @@
 // (the confirmed subnets, the profile resolved against the configuration, one scan at a time),
 // recorded in the audit log under the name "scheduler".
 import type { Actor, AuditLog } from "../audit/audit-log.ts";
-import type { AppConfig } from "../config/app-config.ts";
+import type { ResolvedConfig } from "../config/resolved.ts";
 import type { ScanManager } from "../scans/manager.ts";
 import { planScan } from "../scans/plan.ts";
 
@@ -11,7 +11,7 @@ export const SCHEDULER_ACTOR: Actor = { username: "scheduler", ip: null, userAge
 /** Starts a network scan of the confirmed subnets; throws ScanBusyError while another scan runs. */
 export function startScheduledScan(
   // The parts of the app context it uses (src/app-context.ts builds the scheduler with them).
-  ctx: { config: () => AppConfig; scans: Pick<ScanManager, "start">; audit: Pick<AuditLog, "record"> },
+  ctx: { config: () => ResolvedConfig; scans: Pick<ScanManager, "start">; audit: Pick<AuditLog, "record"> },
   profileName: string,
 ): { scan_id: number; profile: string; subnet: string } {
   // No subnet given: the confirmed ones (planScan refuses when none is, as for the API and the CLI).

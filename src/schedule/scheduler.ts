@@ -1,11 +1,12 @@
-// Runs the configured schedule (SPEC §5 "Schedule"): one croner job per enabled entry, planned from
-// now on, so runs missed while the appliance was off are never replayed at start. Idle until a subnet
-// is confirmed (consent). A tick that finds a scan running is skipped and recorded, never queued.
+// Runs the configured schedule (SPEC §5 "Schedule"): one timer per enabled entry, planned from now on
+// with the entry's cron expression as the configuration compiled it (config/resolved.ts), so runs
+// missed while the appliance was off are never replayed at start. Idle until a subnet is confirmed
+// (consent). A tick that finds a scan running is skipped and recorded, never queued.
 import type { Database } from "bun:sqlite";
 import type { Cron } from "croner";
 import type { AuditLog } from "../audit/audit-log.ts";
-import type { AppConfig } from "../config/app-config.ts";
-import { parseCron, type ScheduleEntry } from "../config/sections/schedule.ts";
+import type { ResolvedConfig } from "../config/resolved.ts";
+import type { ScheduleEntry } from "../config/sections/schedule.ts";
 import { log } from "../log.ts";
 import { ScanBusyError } from "../scans/manager.ts";
 import { isoNow, toIso } from "../time.ts";
@@ -17,11 +18,52 @@ export { SCHEDULE_STATES, type ScheduleState } from "./schema.ts";
 /** An entry as GET /api/schedule answers it (schema.ts). */
 export type ScheduleView = ScheduledScan;
 
-type Job = { entry: ScheduleEntry; cron: Cron | null };
+/** The longest a timer may wait (setTimeout's limit); a run further away is waited for in steps. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * The runs of one entry, one timer at a time. The compiled cron belongs to the configuration (shared,
+ * never started or stopped here): it is only asked for the next run.
+ */
+class Planned {
+  private timer: ReturnType<typeof setTimeout> | null = null;
+  private at: Date | null = null;
+
+  constructor(
+    private readonly cron: Cron,
+    private readonly fire: () => void,
+  ) {
+    this.arm();
+  }
+
+  nextRun(): Date | null {
+    return this.at;
+  }
+
+  stop(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    this.at = null;
+  }
+
+  private arm(): void {
+    this.at = this.cron.nextRun();
+    if (!this.at) return;
+    this.timer = setTimeout(() => this.wake(), Math.min(Math.max(0, this.at.getTime() - Date.now()), MAX_TIMER_MS));
+  }
+
+  private wake(): void {
+    // A timer may wake a little early, or in steps for a far run: fire only once the run is due.
+    if (this.at && Date.now() >= this.at.getTime()) this.fire();
+    if (this.timer) this.arm();
+  }
+}
+
+type Job = { entry: ScheduleEntry; cron: Planned | null };
 
 export type SchedulerDeps = {
   db: Database;
-  config: () => AppConfig;
+  config: () => ResolvedConfig;
   audit: AuditLog;
   /** Starts a network scan with this profile (throws ScanBusyError while one runs). */
   startScan: (profile: string) => { scan_id: number };
@@ -37,11 +79,11 @@ export class Scheduler {
   /** (Re)plans every entry from the configuration in force; called at start and after each config change. */
   reload(): void {
     for (const j of this.jobs) j.cron?.stop();
-    const cfg = this.deps.config();
-    const active = !this.stopped && !this.paused && cfg.subnets.length > 0;
-    this.jobs = cfg.schedule.map((entry) => ({
+    const resolved = this.deps.config();
+    const active = !this.stopped && !this.paused && resolved.subnets.length > 0;
+    this.jobs = resolved.schedule.map(({ entry, cron }) => ({
       entry,
-      cron: active && entry.enabled ? parseCron(entry.cron).schedule(() => this.tick(entry)) : null,
+      cron: active && entry.enabled ? new Planned(cron, () => this.tick(entry)) : null,
     }));
   }
 
@@ -82,7 +124,7 @@ export class Scheduler {
   }
 
   entries(): ScheduleView[] {
-    const cfg = this.deps.config();
+    const cfg = this.deps.config().config;
     // By what an entry says, not by object: any configuration change replaces every entry object,
     // while only a change of the schedule (or of the subnets) re-plans the jobs.
     const plannedFor = (e: ScheduleEntry) => this.jobs.find((j) => j.entry.profile === e.profile && j.entry.cron === e.cron && j.entry.enabled === e.enabled)?.cron;

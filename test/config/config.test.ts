@@ -208,9 +208,9 @@ describe("secrets are write-only (generic over every section)", () => {
       Object.assign(back.channels[i], change);
       return () => carrySecrets(back, creds, "notifications");
     };
-    expect(moved(0, { url: "https://evil.example/topic" })).toThrow(/notifications\.channels\[0\]\.token/);
-    expect(moved(1, { host: "evil.example" })).toThrow(/notifications\.channels\[1\]\.password/);
-    expect(moved(2, { url: "mqtt://argus:***@evil.example:1883" })).toThrow(/notifications\.channels\[2\]\.url/);
+    expect(moved(0, { url: "https://evil.example/topic" })).toThrow(/notifications\.channels\.0\.token/);
+    expect(moved(1, { host: "evil.example" })).toThrow(/notifications\.channels\.1\.password/);
+    expect(moved(2, { url: "mqtt://argus:***@evil.example:1883" })).toThrow(/notifications\.channels\.2\.url/);
     // The same host (another topic, the same broker) keeps them; a new value given with the move is taken.
     expect((moved(0, { url: "https://ntfy.sh/other" })() as any).channels[0].token).toBe("tk_stored");
     expect((moved(2, { url: "mqtt://argus:***@broker.lan:1883" })() as any).channels[2].url).toBe("mqtt://argus:urlpw@broker.lan:1883");
@@ -283,7 +283,7 @@ describe.skipIf(!root)("secrets in URLs, odd keys and a file that cannot be writ
       moved.channels[0].url = url;
       const res = await put({ notifications: moved });
       expect({ url, status: res.status }).toEqual({ url, status: 422 });
-      expect(res.body.detail).toContain("'notifications.channels[0].url'");
+      expect(res.body.detail).toContain("'notifications.channels.0.url'");
       expect(readFileSync(join(server.dataDir, "config.json"), "utf8")).toBe(before);
     }
     // Moved with the secret given again: taken.

@@ -40,20 +40,20 @@ describe("validation", () => {
   });
 
   const cases: [string, unknown, string, RegExp][] = [
-    ["a rule naming an unknown channel", { channels: [hook], rules: [{ channels: ["hooks", "pager"] }] }, "notifications.rules[0].channels", /"pager".*not a configured channel/],
-    ["a URL that is not one", { channels: [{ ...hook, url: "not a url" }] }, "notifications.channels[0].url", /absolute URL/],
-    ["a webhook URL of another scheme", { channels: [{ ...hook, url: "file:///etc/passwd" }] }, "notifications.channels[0].url", /http/],
-    ["an MQTT URL over http", { channels: [{ name: "ha", type: "mqtt", url: "http://broker" }] }, "notifications.channels[0].url", /mqtt:\/\//],
-    ["a Gotify channel without its token", { channels: [{ name: "g", type: "gotify", url: "http://gotify.lan" }] }, "notifications.channels[0].token", /required/],
-    ["an ntfy URL without a topic", { channels: [{ name: "n", type: "ntfy", url: "https://ntfy.sh/" }] }, "notifications.channels[0].url", /topic/],
-    ["an unknown channel type", { channels: [{ name: "x", type: "pager", url: "http://x" }] }, "notifications.channels[0].type", /webhook, ntfy, gotify, email, mqtt/],
-    ["an unknown channel field", { channels: [{ ...hook, retries: 3 }] }, "notifications.channels[0].retries", /not a known field/],
-    ["two channels with one name", { channels: [hook, { ...hook }] }, "notifications.channels[1].name", /duplicates/],
-    ["an e-mail username without a password", { channels: [{ name: "m", type: "email", host: "smtp", from: "a@b", to: ["c@d"], username: "u" }] }, "notifications.channels[0].password", /required/],
-    ["an e-mail recipient that is not an address", { channels: [{ name: "m", type: "email", host: "smtp", from: "a@b", to: ["c@d", "nobody"] }] }, "notifications.channels[0].to[1]", /e-mail address/],
+    ["a rule naming an unknown channel", { channels: [hook], rules: [{ channels: ["hooks", "pager"] }] }, "notifications.rules.0.channels", /"pager".*not a configured channel/],
+    ["a URL that is not one", { channels: [{ ...hook, url: "not a url" }] }, "notifications.channels.0.url", /absolute URL/],
+    ["a webhook URL of another scheme", { channels: [{ ...hook, url: "file:///etc/passwd" }] }, "notifications.channels.0.url", /http/],
+    ["an MQTT URL over http", { channels: [{ name: "ha", type: "mqtt", url: "http://broker" }] }, "notifications.channels.0.url", /mqtt:\/\//],
+    ["a Gotify channel without its token", { channels: [{ name: "g", type: "gotify", url: "http://gotify.lan" }] }, "notifications.channels.0.token", /required/],
+    ["an ntfy URL without a topic", { channels: [{ name: "n", type: "ntfy", url: "https://ntfy.sh/" }] }, "notifications.channels.0.url", /topic/],
+    ["an unknown channel type", { channels: [{ name: "x", type: "pager", url: "http://x" }] }, "notifications.channels.0.type", /webhook, ntfy, gotify, email, mqtt/],
+    ["an unknown channel field", { channels: [{ ...hook, retries: 3 }] }, "notifications.channels.0.retries", /not a known field/],
+    ["two channels with one name", { channels: [hook, { ...hook }] }, "notifications.channels.1.name", /duplicates/],
+    ["an e-mail username without a password", { channels: [{ name: "m", type: "email", host: "smtp", from: "a@b", to: ["c@d"], username: "u" }] }, "notifications.channels.0.password", /required/],
+    ["an e-mail recipient that is not an address", { channels: [{ name: "m", type: "email", host: "smtp", from: "a@b", to: ["c@d", "nobody"] }] }, "notifications.channels.0.to.1", /e-mail address/],
     ["a quiet hour out of range", { quiet_hours: { start: "24:00", end: "07:00" } }, "notifications.quiet_hours.start", /must match/],
-    ["a rule without channels", { rules: [{ change_types: ["device_added"], channels: [] }] }, "notifications.rules[0].channels", /greater or equal to 1/],
-    ["a muted device that is neither MAC nor IP", { muted_devices: ["my-phone"] }, "notifications.muted_devices[0]", /MAC/],
+    ["a rule without channels", { rules: [{ change_types: ["device_added"], channels: [] }] }, "notifications.rules.0.channels", /greater or equal to 1/],
+    ["a muted device that is neither MAC nor IP", { muted_devices: ["my-phone"] }, "notifications.muted_devices.0", /MAC/],
   ];
   for (const [what, input, field, reason] of cases) {
     test(`${what} → refused naming ${field}`, () => {
@@ -65,7 +65,7 @@ describe("validation", () => {
 
   test("a bad severity names the rule's field and lists the severities", () => {
     expect(refusal({ channels: [hook], rules: [{ channels: ["hooks"], min_severity: "severe" }] })).toEqual({
-      field: "notifications.rules[0].min_severity",
+      field: "notifications.rules.0.min_severity",
       reason: "must be one of info, warning, low, medium, high, critical",
     });
   });
@@ -75,7 +75,7 @@ describe("validation", () => {
     try {
       validateAppConfig({ notifications: { channels: [hook], rules: [{ channels: ["nope"] }] } });
     } catch (e) {
-      expect((e as ConfigError).field).toBe("notifications.rules[0].channels");
+      expect((e as ConfigError).field).toBe("notifications.rules.0.channels");
     }
     expect(validateAppConfig({}).notifications).toEqual({ channels: [], rules: [], quiet_hours: null, muted_devices: [] });
   });
@@ -158,7 +158,7 @@ describe("routing and quiet hours", () => {
     const only = (r as { value: NotificationsConfig }).value;
     expect(routeChange(change("rogue_dhcp_server", "critical"), null, only)).toEqual([{ channel: "hooks", digest: false }]);
     expect(routeChange(change("ip_conflict", "warning"), null, only)).toEqual([]);
-    expect(refusal({ channels: [hook], rules: [{ channels: ["hooks"], change_types: ["arp_spoofing"] }] }).field).toBe("notifications.rules[0].change_types[0]");
+    expect(refusal({ channels: [hook], rules: [{ channels: ["hooks"], change_types: ["arp_spoofing"] }] }).field).toBe("notifications.rules.0.change_types.0");
   });
 
   test("quiet hours across midnight hold lower severities until they end", () => {

@@ -1,7 +1,7 @@
 // What to watch and how fast: subnets (the admin's consent), exclusions, port range, custom profiles.
 import { Type as t } from "@sinclair/typebox";
-import { parseExclusions, TargetError, validateCidrs } from "../../net/targets.ts";
-import { DEFAULT_PORT_RANGE, validateCustomProfile, validatePortSpec, type CustomProfile } from "../../portscan/profiles.ts";
+import { parseExclusions, TargetError, validateCidrs, type Cidr, type Exclusions } from "../../net/targets.ts";
+import { DEFAULT_PORT_RANGE, resolveProfiles, validateCustomProfile, validatePortSpec, type CustomProfile, type ScanProfile } from "../../portscan/profiles.ts";
 import { ConfigError } from "../config-error.ts";
 
 export const scanningSection = {
@@ -44,11 +44,28 @@ export type ScanningConfig = {
   profiles: CustomProfile[];
 };
 
-/** What the schema cannot say: CIDRs in allowed ranges, exclusions, port lists, profile names. */
-export function checkScanning(c: ScanningConfig): void {
+/** The scanning section in the parsed forms its users need (kept in the resolved configuration). */
+export type ResolvedScanning = {
+  /** The confirmed subnets, canonical. */
+  subnets: Cidr[];
+  /** `exclude`: the addresses, CIDRs and MACs never probed or reported. */
+  exclusions: Exclusions;
+  /** `port_range` as a port set (ascending, unique). */
+  portRange: number[];
+  /** Every profile a scan may name, built-in or custom, with its ports parsed. */
+  profiles: Map<string, ScanProfile>;
+};
+
+/**
+ * What the schema cannot say (CIDRs in allowed ranges, exclusions, port lists, profile names), checked
+ * by parsing each once: the parsed forms are the result.
+ */
+export function resolveScanning(c: ScanningConfig): ResolvedScanning {
+  let subnets: Cidr[];
+  let exclusions: Exclusions;
   try {
-    if (c.subnets.length > 0) validateCidrs(c.subnets, { allowAllRanges: c.allow_public_ranges }, "subnets");
-    parseExclusions(c.exclude, "exclude");
+    subnets = c.subnets.length > 0 ? validateCidrs(c.subnets, { allowAllRanges: c.allow_public_ranges }, "subnets") : [];
+    exclusions = parseExclusions(c.exclude, "exclude");
   } catch (e) {
     if (e instanceof TargetError) throw new ConfigError(e.field, e.reason);
     throw e;
@@ -62,4 +79,5 @@ export function checkScanning(c: ScanningConfig): void {
   const names = c.profiles.map((p) => p.name);
   const twice = names.find((n, i) => names.indexOf(n) !== i);
   if (twice) throw new ConfigError("profiles", `profile "${twice}" is defined twice`);
+  return { subnets, exclusions, portRange: ports.value, profiles: resolveProfiles({ port_range: c.port_range, custom: c.profiles }) };
 }

@@ -33,9 +33,13 @@ export function parseCron(expression: string): Cron {
   return new Cron(expression, { mode: "5-or-6-parts" });
 }
 
-export function checkSchedule(c: { schedule: ScheduleEntry[]; profiles: CustomProfile[] }): void {
+/** A schedule entry with its cron expression compiled (not started: the scheduler plans from it). */
+export type CompiledEntry = { entry: ScheduleEntry; cron: Cron };
+
+/** Checks every entry by compiling its cron expression once; the compiled entries are the result. */
+export function compileSchedule(c: { schedule: ScheduleEntry[]; profiles: CustomProfile[] }): CompiledEntry[] {
   const known = [...BUILTIN_PROFILES, ...c.profiles.map((p) => p.name)];
-  c.schedule.forEach((entry, i) => {
+  return c.schedule.map((entry, i) => {
     if (!known.includes(entry.profile)) throw new ConfigError(`schedule.${i}.profile`, `unknown profile "${entry.profile}" (known: ${known.join(", ")})`);
     const fields = entry.cron.trim().split(/\s+/).length;
     if (fields !== 5 && fields !== 6) {
@@ -64,5 +68,6 @@ export function checkSchedule(c: { schedule: ScheduleEntry[]; profiles: CustomPr
         prev = next;
       }
     }
+    return { entry, cron };
   });
 }
