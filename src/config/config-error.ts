@@ -24,3 +24,9 @@ export function fieldPath(...segments: (string | number)[]): string {
 export function describeFieldProblem(p: FieldProblem): string {
   return `Invalid body field '${p.field}': ${p.reason}`;
 }
+
+/** The field error a 422 `detail` names (describeFieldProblem's inverse, for the UI), or null. */
+export function readFieldProblem(detail: string): FieldProblem | null {
+  const m = /^Invalid body field '([^']+)': ([\s\S]*)$/.exec(detail);
+  return m ? { field: m[1], reason: m[2] } : null;
+}

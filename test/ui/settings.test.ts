@@ -88,12 +88,16 @@ describe.skipIf(!root)("UI: settings, device evidence and exports against the re
     await refused.waitFor();
     await expect(refused.textContent()).resolves.toContain("Schedule not saved");
     expect((await config()).schedule).toEqual(before);
+    // The field the refusal names, in the API's path notation, is the control marked and focused.
+    await expect(page.getAttribute("#sched-cron-0", "aria-invalid")).resolves.toBe("true");
+    await expect(page.evaluate(() => document.activeElement?.id)).resolves.toBe("sched-cron-0");
 
     await page.selectOption("#sched-profile-0", "normal");
     await page.fill("#sched-cron-0", "30 4 * * *");
     await page.getByRole("button", { name: "Save schedule" }).click();
     await toast("Schedule saved").waitFor();
     expect((await config()).schedule).toEqual([{ profile: "normal", cron: "30 4 * * *", enabled: true }]);
+    await expect(page.getAttribute("#sched-cron-0", "aria-invalid")).resolves.toBeNull();
     const row = page.locator("#schedule-table tbody tr", { hasText: "30 4 * * *" });
     await row.waitFor();
     await expect(row.textContent()).resolves.toContain("scheduled"); // the subnet above is confirmed

@@ -3,6 +3,7 @@
 // networks, schedule, retention, backup and restore, notifications, API keys, the audit log.
 import type { ComponentChildren } from "preact";
 import { useEffect, useState } from "preact/hooks";
+import { readFieldProblem } from "../../../config/config-error.ts";
 import { api, ApiError, apiRoutes, del, get, list, post, put, query } from "../api.ts";
 import { bytes, humanize, plural } from "../format.ts";
 import { toast } from "../toast.ts";
@@ -20,10 +21,13 @@ export function Settings() {
     try {
       await put("/api/config", patch, { quiet: true });
     } catch (e) {
-      // The API's 422 names the field ("Invalid body field 'schedule.0.cron': …"): say what was not saved and why.
+      // The API's 422 names the field ("Invalid body field 'schedule.0.cron': …"): say what was not saved
+      // and why, and mark the control of that field.
       if (e instanceof ApiError && e.status !== 401) toast(`${what} not saved: ${e.message}`, "error");
+      if (e instanceof ApiError && e.status === 422) markField(readFieldProblem(e.message)?.field ?? null);
       throw e;
     }
+    markField(null);
     toast(`${what} saved`);
     reloadConfig();
   };
@@ -66,6 +70,23 @@ function Section({ id, title, intro, children }: { id: string; title: string; in
   );
 }
 
+/**
+ * Marks the control of the field a refusal named (its `data-field` is the field's path in the API's
+ * notation, e.g. `schedule.1.cron`), else the nearest enclosing field's (`subnets.2` → `subnets`),
+ * and moves the focus there; clears the previous mark. `null` only clears.
+ */
+function markField(field: string | null): void {
+  for (const el of document.querySelectorAll("[data-field][aria-invalid]")) el.removeAttribute("aria-invalid");
+  for (let path = field ?? ""; path; path = path.slice(0, Math.max(0, path.lastIndexOf(".")))) {
+    const el = document.querySelector<HTMLElement>(`[data-field="${CSS.escape(path)}"]`);
+    if (el) {
+      el.setAttribute("aria-invalid", "true");
+      el.focus();
+      return;
+    }
+  }
+}
+
 const lines = (s: string) =>
   s
     .split(/[\n,]/)
@@ -98,9 +119,9 @@ function Networks({ config, canWrite, save }: { config: Config | null; canWrite:
           }}
         >
           <label for="s-subnets">Subnets to watch (CIDR, one per line)</label>
-          <textarea id="s-subnets" name="subnets" rows={3} defaultValue={subnets.join("\n")} placeholder="192.168.1.0/24" />
+          <textarea id="s-subnets" name="subnets" data-field="subnets" rows={3} defaultValue={subnets.join("\n")} placeholder="192.168.1.0/24" />
           <label for="s-exclude">Never scan (IP addresses, CIDRs or MAC addresses, one per line)</label>
-          <textarea id="s-exclude" name="exclude" rows={3} defaultValue={exclude.join("\n")} placeholder="192.168.1.1" />
+          <textarea id="s-exclude" name="exclude" data-field="exclude" rows={3} defaultValue={exclude.join("\n")} placeholder="192.168.1.1" />
           <button type="submit">Save networks</button>
         </form>
       ) : (
@@ -205,7 +226,7 @@ function Schedule({ config, canWrite, save }: { config: Config | null; canWrite:
               <legend class="sr-only">Scheduled scan {i + 1}</legend>
               <div class="field">
                 <label for={`sched-profile-${i}`}>Profile</label>
-                <select id={`sched-profile-${i}`} value={r.profile} onChange={(e) => edit(i, { profile: e.currentTarget.value })}>
+                <select id={`sched-profile-${i}`} data-field={`schedule.${i}.profile`} value={r.profile} onChange={(e) => edit(i, { profile: e.currentTarget.value })}>
                   {profiles.map((p) => (
                     <option value={p}>{p}</option>
                   ))}
@@ -213,7 +234,7 @@ function Schedule({ config, canWrite, save }: { config: Config | null; canWrite:
               </div>
               <div class="field grow">
                 <label for={`sched-cron-${i}`}>Cron</label>
-                <input id={`sched-cron-${i}`} class="mono" type="text" value={r.cron} spellcheck={false} onInput={(e) => edit(i, { cron: e.currentTarget.value })} />
+                <input id={`sched-cron-${i}`} data-field={`schedule.${i}.cron`} class="mono" type="text" value={r.cron} spellcheck={false} onInput={(e) => edit(i, { cron: e.currentTarget.value })} />
               </div>
               <label class="check">
                 <input type="checkbox" checked={r.enabled} onChange={(e) => edit(i, { enabled: e.currentTarget.checked })} /> Enabled
@@ -272,7 +293,7 @@ function Retention({ config, canWrite, save, cleanup, dbStats }: { config: Confi
         >
           <div class="field">
             <label for="s-days">Keep history for (days)</label>
-            <input id="s-days" name="days" type="number" min={1} max={3650} defaultValue={String(config.retention_days ?? 90)} />
+            <input id="s-days" name="days" data-field="retention_days" type="number" min={1} max={3650} defaultValue={String(config.retention_days ?? 90)} />
           </div>
           <button type="submit">Save</button>
         </form>
