@@ -44,7 +44,7 @@ export function scanRoutes(ctx: AppContext) {
   /** planScan's errors as HTTP: bad input is a 422 naming the parameter, no confirmed subnet a 409. */
   const plan = (request: ScanRequest, where: "query" | "path"): ScanPlan => {
     try {
-      return planScan(request, ctx.config());
+      return planScan(request, ctx.resolved());
     } catch (e) {
       if (e instanceof NoSubnetError) throw new HttpError(409, e.message);
       // A profile is always a query parameter; a target is where the route takes it from.

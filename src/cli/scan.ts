@@ -1,7 +1,7 @@
 // `argus scan [--profile P] [CIDR[,CIDR...]]`: one network scan from the shell, run in this process
 // through the same pipeline and inventory as the server (its results, devices and changes appear
 // in the UI). Without a CIDR it scans the confirmed subnets, like the scheduler would.
-import { configPath, loadAppConfig } from "../config/app-config.ts";
+import { configPath, loadResolvedConfig } from "../config/app-config.ts";
 import { setLogLevel } from "../log.ts";
 import { queueOnlySink } from "../notify/sink.ts";
 import { getScan, scanDevices } from "../scans/history.ts";
@@ -46,9 +46,10 @@ export async function run(argv: string[]): Promise<number> {
   // The pipeline logs through log.ts; progress lines on a terminal are this command's own.
   if (!process.env.ARGUS_LOG_LEVEL) setLogLevel("warn");
   const dataDir = resolveDataDir(args.dataDir);
-  const config = loadAppConfig(configPath(dataDir));
+  const resolved = loadResolvedConfig(configPath(dataDir));
+  const config = resolved.config;
   // Without CIDR: the confirmed subnets, or "no subnet confirmed yet" (planScan decides, as for the API).
-  const plan = planScan({ kind: "network", subnet: args.targets, profile: args.profile }, config);
+  const plan = planScan({ kind: "network", subnet: args.targets, profile: args.profile }, resolved);
 
   const db = openExisting(dataDir);
   try {
