@@ -1,7 +1,7 @@
 // The appliance configuration's one schema (SPEC §5 "Config"), composed of per-section schemas. It
 // validates the file at start, the body of PUT /api/config, and is the OpenAPI entry of both config
 // routes. A new section (notifications, …) adds its properties to CONFIG_SECTIONS and, when the schema
-// cannot say everything, a check to SECTION_CHECKS.
+// cannot say everything, a resolver to SECTION_RESOLVERS (it checks and returns the parsed form).
 import { OptionalKind, Type, type Static, type TSchema } from "@sinclair/typebox";
 import { Value } from "@sinclair/typebox/value";
 import { ConfigError, fieldPath, type FieldProblem } from "./config-error.ts";
