@@ -188,6 +188,26 @@ describe.skipIf(!root)("UI: every page on desktop and phone, light and dark (Chr
     await context.close();
   });
 
+  test("the device list sorts by a column header: aria-sort names the order, a second click reverses it, the rows are the API's", async () => {
+    const context = await browser.newContext();
+    await context.addCookies([{ name: "argus_session", value: session.cookies.get("argus_session")!, url: server.inside }]);
+    const page = await context.newPage();
+    await page.goto(server.inside + "/devices");
+    await page.locator("table.devices tbody tr").first().waitFor();
+    const header = page.locator("table.devices th", { has: page.getByRole("button", { name: "IP address" }) });
+    expect(await header.getAttribute("aria-sort")).toBeNull();
+    const ips = () => page.locator("table.devices tbody tr td:nth-child(3)").allTextContents();
+    for (const [sort, order] of [["ip", "ascending"], ["-ip", "descending"]]) {
+      await Promise.all([page.waitForURL(`${server.inside}/devices?sort=${encodeURIComponent(sort)}`), header.getByRole("button").click()]);
+      await page.waitForFunction(([o]) => document.querySelector("table.devices th[aria-sort]")?.getAttribute("aria-sort") === o, [order]);
+      const api = (await session.get(`/api/devices?sort=${sort}&limit=50`)).body.map((d: { ip_address: string }) => d.ip_address);
+      await page.waitForFunction((want) => [...document.querySelectorAll("table.devices tbody tr td:nth-child(3)")].map((td) => td.textContent).join() === want.join(), api);
+      expect(await ips()).toEqual(api);
+      expect(await page.locator("table.devices th[aria-sort]").count()).toBe(1);
+    }
+    await context.close();
+  });
+
   test("a pending trust: a badge in the device list, a card on the device page whose Confirm trust settles it", async () => {
     const context = await browser.newContext();
     await context.addCookies([{ name: "argus_session", value: session.cookies.get("argus_session")!, url: server.inside }]);

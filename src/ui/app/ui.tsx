@@ -1,5 +1,5 @@
 /** @jsxImportSource preact */
-// Pieces every page shares: the header, toasts, times, badges, icons, paging, empty states.
+// Pieces every page shares: the header, toasts, times, badges, icons, tables, paging, empty states.
 import type { ComponentChildren } from "preact";
 import { useEffect, useState } from "preact/hooks";
 import { useSignal } from "@preact/signals";
@@ -160,6 +160,94 @@ export function Pager({ offset, limit, total, onPage, label }: { offset: number;
         Next
       </button>
     </nav>
+  );
+}
+
+/*
+ * The one table markup of the UI. On a narrow screen a responsive table (the default) folds each
+ * row into a card (styles.css, "Narrow screens"), and a card has no header row: so every cell
+ * carries its column's name in data-label, which the stylesheet shows in front of it.
+ */
+export type Column<T> = {
+  header: string;
+  /** The header is for assistive technology only (a status dot, a checkbox, row buttons). */
+  hideHeader?: boolean;
+  /** The cell's name on a narrow screen: the header unless given or hidden; null for none. */
+  label?: string | null;
+  cell: (row: T) => ComponentChildren;
+  /** Class of the cells; `headClass` that of the header. */
+  class?: string;
+  headClass?: string;
+  title?: (row: T) => string | undefined;
+  /** The API's sort key: the header becomes a button that asks for it (again: reversed). */
+  sort?: string;
+};
+
+/** `by` is the sort in force: a key, or "-key" for descending. */
+export type Sorting = { by: string | undefined; onSort: (key: string) => void };
+
+type Props<T> = {
+  columns: Column<T>[];
+  rows: T[];
+  rowKey?: (row: T) => string | number;
+  rowClass?: (row: T) => string | undefined;
+  /** Shown instead of the table when there are no rows. */
+  empty?: ComponentChildren;
+  /** The table's name for assistive technology (not shown). */
+  caption?: string;
+  id?: string;
+  class?: string;
+  /** False for a small table that fits a phone as it is. */
+  responsive?: boolean;
+  sorting?: Sorting;
+};
+
+export function DataTable<T>({ columns, rows, rowKey, rowClass, empty, caption, id, class: cls, responsive = true, sorting }: Props<T>) {
+  if (rows.length === 0 && empty !== undefined) return <>{empty}</>;
+  const classes = [cls, responsive && "responsive"].filter(Boolean).join(" ");
+  return (
+    <table id={id} class={classes || undefined}>
+      {caption && <caption class="sr-only">{caption}</caption>}
+      <thead>
+        <tr>
+          {columns.map((c) => (
+            <HeaderCell column={c} sorting={sorting} />
+          ))}
+        </tr>
+      </thead>
+      <tbody>
+        {rows.map((row) => (
+          <tr key={rowKey?.(row)} class={rowClass?.(row)}>
+            {columns.map((c) => (
+              <td data-label={responsive ? cellLabel(c) : undefined} class={c.class} title={c.title?.(row)}>
+                {c.cell(row)}
+              </td>
+            ))}
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+const cellLabel = <T,>(c: Column<T>) => (c.label === undefined ? (c.hideHeader ? undefined : c.header) : (c.label ?? undefined));
+
+function HeaderCell<T>({ column: c, sorting }: { column: Column<T>; sorting?: Sorting }) {
+  const key = sorting && c.sort;
+  const dir = !key ? undefined : sorting.by === key ? "ascending" : sorting.by === `-${key}` ? "descending" : undefined;
+  return (
+    <th scope="col" class={c.headClass} aria-sort={dir}>
+      {c.hideHeader ? (
+        <span class="sr-only">{c.header}</span>
+      ) : key ? (
+        <button type="button" class="sort" onClick={() => sorting.onSort(key)}>
+          {c.header}
+          <span aria-hidden="true">{dir === "ascending" ? " ▲" : dir === "descending" ? " ▼" : ""}</span>
+        </button>
+      ) : (
+        c.header
+      )}
+    </th>
   );
 }
 

@@ -7,16 +7,38 @@ import { type Device, evidence, scanDevice } from "../devices.ts";
 import { changeLabel } from "../format.ts";
 import { lastFinished, watchScans } from "../scan.tsx";
 import { toast } from "../toast.ts";
-import { displayName, Empty, Loading, Page, RandomMacHint, RiskBadge, SeverityBadge, StatusDot, Time, TypeIcon, useLoad } from "../ui.tsx";
+import { type Column, DataTable, displayName, Empty, Loading, Page, RandomMacHint, RiskBadge, SeverityBadge, StatusDot, Time, TypeIcon, useLoad } from "../ui.tsx";
 
 type Port = { port: number; protocol: string; service: string | null; product: string | null; version: string | null; tls: boolean; banner: string | null; first_seen: string; last_seen: string };
 type Threat = { port: number; level: string; description: string; recommendation: string; cve_ids: string[] };
-type Detail = Device & { ports: Port[]; threats: Threat[]; ip_history: { ip_address: string; first_seen: string; last_seen: string }[] };
+type Address = { ip_address: string; first_seen: string; last_seen: string };
+type Detail = Device & { ports: Port[]; threats: Threat[]; ip_history: Address[] };
 type Change = { id: number; change_type: string; severity: string; description: string; detected_at: string; acknowledged: boolean };
 
 const id = Number(location.pathname.split("/")[2]);
 
 /** Where a detail came from, e.g. "from DHCP". */
+const PORT_COLUMNS: Column<Port>[] = [
+  { header: "Port", class: "mono", cell: (p) => `${p.port}/${p.protocol}` },
+  {
+    header: "Service",
+    cell: (p) => (
+      <>
+        {p.service ?? <span class="muted">unknown</span>}
+        {p.tls && <span class="hint ok">TLS</span>}
+      </>
+    ),
+  },
+  { header: "Product", cell: (p) => [p.product, p.version].filter(Boolean).join(" ") || <span class="muted">—</span> },
+  { header: "Since", cell: (p) => <Time iso={p.first_seen} /> },
+];
+
+const HISTORY_COLUMNS: Column<Address>[] = [
+  { header: "Address", class: "mono", cell: (h) => h.ip_address },
+  { header: "First seen", cell: (h) => <Time iso={h.first_seen} /> },
+  { header: "Last seen", cell: (h) => <Time iso={h.last_seen} /> },
+];
+
 function Source({ from }: { from: string | null | undefined }) {
   const what = evidence(from);
   return what ? <span class="muted small evidence"> from {what}</span> : null;
@@ -129,37 +151,11 @@ export function DeviceDetail() {
 
       <section class="card" aria-labelledby="ports-h">
         <h2 id="ports-h">Open ports</h2>
-        {device.ports.length === 0 ? (
-          <Empty title="No open ports known">A quick scan only finds devices; run a normal scan (Scan now) to look at their ports.</Empty>
-        ) : (
-          <table class="responsive">
-            <thead>
-              <tr>
-                <th scope="col">Port</th>
-                <th scope="col">Service</th>
-                <th scope="col">Product</th>
-                <th scope="col">Since</th>
-              </tr>
-            </thead>
-            <tbody>
-              {device.ports.map((p) => (
-                <tr>
-                  <td data-label="Port" class="mono">
-                    {p.port}/{p.protocol}
-                  </td>
-                  <td data-label="Service">
-                    {p.service ?? <span class="muted">unknown</span>}
-                    {p.tls && <span class="hint ok">TLS</span>}
-                  </td>
-                  <td data-label="Product">{[p.product, p.version].filter(Boolean).join(" ") || <span class="muted">—</span>}</td>
-                  <td data-label="Since">
-                    <Time iso={p.first_seen} />
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        )}
+        <DataTable
+          columns={PORT_COLUMNS}
+          rows={device.ports}
+          empty={<Empty title="No open ports known">A quick scan only finds devices; run a normal scan (Scan now) to look at their ports.</Empty>}
+        />
       </section>
 
       <section class="card" aria-labelledby="threats-h">
@@ -184,34 +180,7 @@ export function DeviceDetail() {
       <div class="grid2">
         <section class="card" aria-labelledby="iph-h">
           <h2 id="iph-h">IP history</h2>
-          {device.ip_history.length === 0 ? (
-            <Empty title="No addresses recorded" />
-          ) : (
-            <table class="responsive">
-              <thead>
-                <tr>
-                  <th scope="col">Address</th>
-                  <th scope="col">First seen</th>
-                  <th scope="col">Last seen</th>
-                </tr>
-              </thead>
-              <tbody>
-                {device.ip_history.map((h) => (
-                  <tr>
-                    <td data-label="Address" class="mono">
-                      {h.ip_address}
-                    </td>
-                    <td data-label="First seen">
-                      <Time iso={h.first_seen} />
-                    </td>
-                    <td data-label="Last seen">
-                      <Time iso={h.last_seen} />
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          )}
+          <DataTable columns={HISTORY_COLUMNS} rows={device.ip_history} empty={<Empty title="No addresses recorded" />} />
         </section>
         <section class="card" aria-labelledby="tl-h">
           <h2 id="tl-h">Changes</h2>

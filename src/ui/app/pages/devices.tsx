@@ -6,7 +6,7 @@ import { DEVICE_STATUSES } from "../../../inventory/enums.ts";
 import { LEVELS } from "../../../risk/levels.ts";
 import { get, list, query } from "../api.ts";
 import { type Device, scanDevice, setTrusted } from "../devices.ts";
-import { copyText, displayName, Empty, Loading, Page, Pager, RandomMacHint, RiskBadge, StatusDot, Time, TypeIcon } from "../ui.tsx";
+import { type Column, copyText, DataTable, displayName, Empty, Loading, Page, Pager, RandomMacHint, RiskBadge, StatusDot, Time, TypeIcon } from "../ui.tsx";
 
 const LIMIT = 50;
 const FILTER_KEYS = ["q", "status", "risk_level", "is_trusted", "zone", "port", "sort"] as const;
@@ -21,15 +21,6 @@ function fromUrl(): Filters {
   }
   return f;
 }
-
-const COLUMNS: [string, string | null][] = [
-  ["Device", "hostname"],
-  ["IP address", "ip"],
-  ["MAC address", null],
-  ["Vendor", "vendor"],
-  ["Risk", "risk_score"],
-  ["Last seen", "last_seen"],
-];
 
 export function Devices() {
   const [filters, setFilters] = useState<Filters>(fromUrl);
@@ -155,37 +146,14 @@ export function Devices() {
         )
       ) : (
         <>
-          <table class="devices responsive">
-            <caption class="sr-only">Devices, {data.total} in all</caption>
-            <thead>
-              <tr>
-                <th scope="col">
-                  <span class="sr-only">Status</span>
-                </th>
-                {COLUMNS.map(([label, key]) => {
-                  const dir = key && filters.sort === key ? "ascending" : key && filters.sort === `-${key}` ? "descending" : undefined;
-                  return (
-                    <th scope="col" aria-sort={dir}>
-                      {key ? (
-                        <button type="button" class="sort" onClick={() => sortBy(key)}>
-                          {label}
-                          <span aria-hidden="true">{dir === "ascending" ? " ▲" : dir === "descending" ? " ▼" : ""}</span>
-                        </button>
-                      ) : (
-                        label
-                      )}
-                    </th>
-                  );
-                })}
-                <th scope="col">Actions</th>
-              </tr>
-            </thead>
-            <tbody>
-              {data.items.map((d) => (
-                <DeviceRow key={d.id} d={d} onChange={replace} />
-              ))}
-            </tbody>
-          </table>
+          <DataTable
+            class="devices"
+            caption={`Devices, ${data.total} in all`}
+            columns={columns(replace)}
+            rows={data.items}
+            rowKey={(d) => d.id}
+            sorting={{ by: filters.sort, onSort: sortBy }}
+          />
           <Pager label="Devices" offset={filters.offset} limit={LIMIT} total={data.total} onPage={(offset) => setFilters((f) => ({ ...f, offset }))} />
         </>
       )}
@@ -193,13 +161,14 @@ export function Devices() {
   );
 }
 
-function DeviceRow({ d, onChange }: { d: Device; onChange: (d: Device) => void }) {
-  return (
-    <tr>
-      <td class="c-status">
-        <StatusDot status={d.status} />
-      </td>
-      <td data-label="Device" class="c-name">
+function columns(onChange: (d: Device) => void): Column<Device>[] {
+  return [
+    { header: "Status", hideHeader: true, class: "c-status", cell: (d) => <StatusDot status={d.status} /> },
+    {
+      header: "Device",
+      sort: "hostname",
+      class: "c-name",
+      cell: (d) => (
         <div class="name-cell">
           <TypeIcon type={d.device_type} />
           <a href={`/devices/${d.id}`}>{displayName(d)}</a>
@@ -211,38 +180,44 @@ function DeviceRow({ d, onChange }: { d: Device; onChange: (d: Device) => void }
           )}
           {d.zone && <span class="hint">{d.zone}</span>}
         </div>
-      </td>
-      <td data-label="IP" class="mono">
-        {d.ip_address}
-      </td>
-      <td data-label="MAC" class="mono">
-        {d.mac_address ?? <span class="muted">—</span>} {d.mac_randomized && <RandomMacHint />}
-      </td>
-      <td data-label="Vendor">{d.vendor ?? <span class="muted">unknown</span>}</td>
-      <td data-label="Risk">
-        <RiskBadge level={d.risk_level} score={d.risk_score} />
-      </td>
-      <td data-label="Last seen">
-        <Time iso={d.last_seen} />
-      </td>
-      <td class="c-actions">
+      ),
+    },
+    { header: "IP address", label: "IP", sort: "ip", class: "mono", cell: (d) => d.ip_address },
+    {
+      header: "MAC address",
+      label: "MAC",
+      class: "mono",
+      cell: (d) => (
+        <>
+          {d.mac_address ?? <span class="muted">—</span>} {d.mac_randomized && <RandomMacHint />}
+        </>
+      ),
+    },
+    { header: "Vendor", sort: "vendor", cell: (d) => d.vendor ?? <span class="muted">unknown</span> },
+    { header: "Risk", sort: "risk_score", cell: (d) => <RiskBadge level={d.risk_level} score={d.risk_score} /> },
+    { header: "Last seen", sort: "last_seen", cell: (d) => <Time iso={d.last_seen} /> },
+    {
+      header: "Actions",
+      label: null,
+      class: "c-actions",
+      cell: (d) => (
         <div class="row-actions">
-        <button type="button" class="small secondary" aria-label={`Scan ${d.ip_address} now`} onClick={() => void scanDevice(d.ip_address).catch(() => {})}>
-          Scan
-        </button>
-        <button type="button" class="small secondary" aria-pressed={d.is_trusted} aria-label={d.is_trusted ? `Untrust ${d.ip_address}` : `Trust ${d.ip_address}`} onClick={() => void setTrusted(d, !d.is_trusted).then(onChange, () => {})}>
-          {d.is_trusted ? "Untrust" : "Trust"}
-        </button>
-        <button type="button" class="small ghost" aria-label={`Copy IP ${d.ip_address}`} onClick={() => void copyText(d.ip_address, "IP address copied")}>
-          Copy IP
-        </button>
-        {d.mac_address && (
-          <button type="button" class="small ghost" aria-label={`Copy MAC ${d.mac_address}`} onClick={() => void copyText(d.mac_address!, "MAC address copied")}>
-            Copy MAC
+          <button type="button" class="small secondary" aria-label={`Scan ${d.ip_address} now`} onClick={() => void scanDevice(d.ip_address).catch(() => {})}>
+            Scan
           </button>
-        )}
+          <button type="button" class="small secondary" aria-pressed={d.is_trusted} aria-label={d.is_trusted ? `Untrust ${d.ip_address}` : `Trust ${d.ip_address}`} onClick={() => void setTrusted(d, !d.is_trusted).then(onChange, () => {})}>
+            {d.is_trusted ? "Untrust" : "Trust"}
+          </button>
+          <button type="button" class="small ghost" aria-label={`Copy IP ${d.ip_address}`} onClick={() => void copyText(d.ip_address, "IP address copied")}>
+            Copy IP
+          </button>
+          {d.mac_address && (
+            <button type="button" class="small ghost" aria-label={`Copy MAC ${d.mac_address}`} onClick={() => void copyText(d.mac_address!, "MAC address copied")}>
+              Copy MAC
+            </button>
+          )}
         </div>
-      </td>
-    </tr>
-  );
+      ),
+    },
+  ];
 }

@@ -6,13 +6,44 @@ import type { ScanKind, ScanStatus } from "../../../scans/enums.ts";
 import { get, list } from "../api.ts";
 import { duration, changeLabel, humanize } from "../format.ts";
 import { lastFinished, ScanControl } from "../scan.tsx";
-import { Empty, Loading, Page, Pager, SeverityBadge, Time, useLoad } from "../ui.tsx";
+import { type Column, DataTable, Empty, Loading, Page, Pager, SeverityBadge, Time, useLoad } from "../ui.tsx";
 
 type Scan = { id: number; scan_type: ScanKind; profile: string; subnet: string; status: ScanStatus; started_at: string; finished_at: string | null; duration_seconds: number | null; hosts_found: number; open_ports: number; devices_added: number; devices_removed: number; changes_count: number; degraded: boolean; error: string | null };
 type Change = { id: number; device_id: number | null; device_ip: string | null; change_type: string; severity: string; description: string; detected_at: string; new_value: string | null; old_value: string | null };
 type Comparison = { current_scan: Scan; previous_scan: Scan; changes: Change[]; summary: { devices_added: number; devices_removed: number; total_changes: number } };
 
 const LIMIT = 25;
+
+const SCAN_COLUMNS: Column<Scan>[] = [
+  {
+    header: "Scan",
+    cell: (s) => (
+      <>
+        #{s.id} <span class="muted small">{s.scan_type === "device" ? "one device" : s.subnet.replaceAll(",", ", ")}</span>
+      </>
+    ),
+  },
+  {
+    header: "Status",
+    cell: (s) => (
+      <>
+        <span class={`badge st-${s.status}`} title={s.error ?? undefined}>
+          {s.status}
+        </span>
+        {s.degraded && (
+          <span class="hint" title="Without raw-socket rights: no ARP sweep">
+            degraded
+          </span>
+        )}
+      </>
+    ),
+  },
+  { header: "Profile", cell: (s) => s.profile },
+  { header: "Started", cell: (s) => <Time iso={s.started_at} /> },
+  { header: "Duration", cell: (s) => duration(s.duration_seconds) },
+  { header: "Devices", cell: (s) => s.hosts_found },
+  { header: "Changes", cell: (s) => s.changes_count },
+];
 
 export function Scans() {
   const [offset, setOffset] = useState(0);
@@ -49,51 +80,19 @@ export function Scans() {
               Compare
             </button>
           </div>
-          <table class="responsive scans">
-            <thead>
-              <tr>
-                <th scope="col">
-                  <span class="sr-only">Compare</span>
-                </th>
-                <th scope="col">Scan</th>
-                <th scope="col">Status</th>
-                <th scope="col">Profile</th>
-                <th scope="col">Started</th>
-                <th scope="col">Duration</th>
-                <th scope="col">Devices</th>
-                <th scope="col">Changes</th>
-              </tr>
-            </thead>
-            <tbody>
-              {data.items.map((s) => (
-                <tr>
-                  <td class="c-pick">
-                    <input type="checkbox" aria-label={`Compare scan ${s.id}`} checked={picked.includes(s.id)} onChange={(e) => toggle(s.id, e.currentTarget.checked)} />
-                  </td>
-                  <td data-label="Scan">
-                    #{s.id} <span class="muted small">{s.scan_type === "device" ? "one device" : s.subnet.replaceAll(",", ", ")}</span>
-                  </td>
-                  <td data-label="Status">
-                    <span class={`badge st-${s.status}`} title={s.error ?? undefined}>
-                      {s.status}
-                    </span>
-                    {s.degraded && (
-                      <span class="hint" title="Without raw-socket rights: no ARP sweep">
-                        degraded
-                      </span>
-                    )}
-                  </td>
-                  <td data-label="Profile">{s.profile}</td>
-                  <td data-label="Started">
-                    <Time iso={s.started_at} />
-                  </td>
-                  <td data-label="Duration">{duration(s.duration_seconds)}</td>
-                  <td data-label="Devices">{s.hosts_found}</td>
-                  <td data-label="Changes">{s.changes_count}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+          <DataTable
+            class="scans"
+            columns={[
+              {
+                header: "Compare",
+                hideHeader: true,
+                class: "c-pick",
+                cell: (s) => <input type="checkbox" aria-label={`Compare scan ${s.id}`} checked={picked.includes(s.id)} onChange={(e) => toggle(s.id, e.currentTarget.checked)} />,
+              },
+              ...SCAN_COLUMNS,
+            ]}
+            rows={data.items}
+          />
           <Pager label="Scans" offset={offset} limit={LIMIT} total={data.total} onPage={setOffset} />
         </>
       )}

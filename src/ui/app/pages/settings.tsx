@@ -7,7 +7,7 @@ import { readFieldProblem } from "../../../config/config-error.ts";
 import { api, ApiError, apiRoutes, del, get, list, post, put, query } from "../api.ts";
 import { bytes, humanize, plural } from "../format.ts";
 import { toast } from "../toast.ts";
-import { copyText, Empty, Loading, Page, Pager, Time, useLoad } from "../ui.tsx";
+import { type Column, copyText, DataTable, Empty, Loading, Page, Pager, Time, useLoad } from "../ui.tsx";
 
 type Config = Record<string, any>;
 
@@ -160,6 +160,27 @@ type Planned = Entry & { state?: string; next_run_at: string | null; last_run_at
 
 const STATE: Record<string, string> = { scheduled: "scheduled", disabled: "disabled", waiting_for_subnet: "waiting for a confirmed network", paused: "paused (restore)" };
 
+const SCHEDULE_COLUMNS: Column<Planned>[] = [
+  { header: "Profile", cell: (e) => e.profile },
+  { header: "When (cron)", label: "When", class: "mono", cell: (e) => e.cron },
+  {
+    header: "State",
+    cell: (e) => (
+      <>
+        {STATE[e.state ?? (e.enabled ? "scheduled" : "disabled")] ?? humanize(e.state ?? "")}
+        {e.last_skipped_at && (
+          <span class="muted small">
+            {" "}
+            (last skipped <Time iso={e.last_skipped_at} />)
+          </span>
+        )}
+      </>
+    ),
+  },
+  { header: "Next run", cell: (e) => <Time iso={e.next_run_at} empty="—" /> },
+  { header: "Last run", cell: (e) => <Time iso={e.last_run_at} /> },
+];
+
 function Schedule({ config, canWrite, save }: { config: Config | null; canWrite: boolean; save: Saver }) {
   const [planned, reload] = useLoad(() => get<Planned[]>("/api/schedule"), [config]);
   const [rows, setRows] = useState<Entry[] | null>(null);
@@ -174,45 +195,14 @@ function Schedule({ config, canWrite, save }: { config: Config | null; canWrite:
     <Section id="schedule" title="Schedule" intro="Scheduled scans run by themselves, in the appliance's local time; one that finds a scan running is skipped.">
       {planned === undefined ? (
         <Loading />
-      ) : !planned || planned.length === 0 ? (
-        <Empty title="No scheduled scans">Scans run only when you start one.</Empty>
       ) : (
-        <table id="schedule-table" class="responsive">
-          <thead>
-            <tr>
-              <th scope="col">Profile</th>
-              <th scope="col">When (cron)</th>
-              <th scope="col">State</th>
-              <th scope="col">Next run</th>
-              <th scope="col">Last run</th>
-            </tr>
-          </thead>
-          <tbody>
-            {planned.map((e) => (
-              <tr class={e.enabled ? "" : "muted"}>
-                <td data-label="Profile">{e.profile}</td>
-                <td data-label="When" class="mono">
-                  {e.cron}
-                </td>
-                <td data-label="State">
-                  {STATE[e.state ?? (e.enabled ? "scheduled" : "disabled")] ?? humanize(e.state ?? "")}
-                  {e.last_skipped_at && (
-                    <span class="muted small">
-                      {" "}
-                      (last skipped <Time iso={e.last_skipped_at} />)
-                    </span>
-                  )}
-                </td>
-                <td data-label="Next run">
-                  <Time iso={e.next_run_at} empty="—" />
-                </td>
-                <td data-label="Last run">
-                  <Time iso={e.last_run_at} />
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+        <DataTable
+          id="schedule-table"
+          columns={SCHEDULE_COLUMNS}
+          rows={planned ?? []}
+          rowClass={(e) => (e.enabled ? undefined : "muted")}
+          empty={<Empty title="No scheduled scans">Scans run only when you start one.</Empty>}
+        />
       )}
       {canWrite && (
         <form id="schedule-form" onSubmit={submit}>
@@ -331,25 +321,16 @@ function DbStats({ stats }: { stats: Record<string, any> }) {
         <dd>{bytes((stats.free_pages ?? 0) * (stats.page_size ?? 0))}</dd>
       </dl>
       {rows.length > 0 && (
-        <table class="compact">
-          <caption class="sr-only">Rows per table</caption>
-          <thead>
-            <tr>
-              <th scope="col">Table</th>
-              <th scope="col" class="num">
-                Rows
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {rows.map(([t, n]) => (
-              <tr>
-                <td class="mono">{t}</td>
-                <td class="num">{n.toLocaleString()}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+        <DataTable
+          class="compact"
+          responsive={false}
+          caption="Rows per table"
+          columns={[
+            { header: "Table", class: "mono", cell: ([t]) => t },
+            { header: "Rows", class: "num", headClass: "num", cell: ([, n]) => n.toLocaleString() },
+          ]}
+          rows={rows}
+        />
       )}
     </div>
   );
@@ -411,9 +392,19 @@ function Backup({ download, restore }: { download: boolean; restore: boolean }) 
   );
 }
 
+type Delivery = { channel: string; status: string; attempts: number; created_at: string; error: string | null };
+
+const DELIVERY_COLUMNS: Column<Delivery>[] = [
+  { header: "Channel", cell: (n) => n.channel },
+  { header: "Status", cell: (n) => <span class={`badge st-${n.status}`}>{n.status}</span> },
+  { header: "Attempts", cell: (n) => n.attempts },
+  { header: "Created", cell: (n) => <Time iso={n.created_at} /> },
+  { header: "Error", cell: (n) => n.error ?? "" },
+];
+
 function Notifications({ config, deliveries, test }: { config: Config | null; deliveries: boolean; test: boolean }) {
   const [offset, setOffset] = useState(0);
-  const [log] = useLoad(() => (deliveries ? list<any>(`/api/notifications?limit=20&offset=${offset}`) : Promise.resolve(null)), [offset]);
+  const [log] = useLoad(() => (deliveries ? list<Delivery>(`/api/notifications?limit=20&offset=${offset}`) : Promise.resolve(null)), [offset]);
   const channels: ({ name: string; type: string; enabled?: boolean; url?: string; host?: string; port?: number; to?: string[] } & Record<string, unknown>)[] = config?.notifications?.channels ?? [];
   const quiet = config?.notifications?.quiet_hours;
   const rules: { change_types?: string[]; min_severity?: string; channels: string[]; digest?: boolean }[] = config?.notifications?.rules ?? [];
@@ -478,32 +469,7 @@ function Notifications({ config, deliveries, test }: { config: Config | null; de
             <p class="muted">Nothing sent yet.</p>
           ) : (
             <>
-              <table class="responsive">
-                <thead>
-                  <tr>
-                    <th scope="col">Channel</th>
-                    <th scope="col">Status</th>
-                    <th scope="col">Attempts</th>
-                    <th scope="col">Created</th>
-                    <th scope="col">Error</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {log.items.map((n: any) => (
-                    <tr>
-                      <td data-label="Channel">{n.channel}</td>
-                      <td data-label="Status">
-                        <span class={`badge st-${n.status}`}>{n.status}</span>
-                      </td>
-                      <td data-label="Attempts">{n.attempts}</td>
-                      <td data-label="Created">
-                        <Time iso={n.created_at} />
-                      </td>
-                      <td data-label="Error">{n.error ?? ""}</td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
+              <DataTable columns={DELIVERY_COLUMNS} rows={log.items} />
               <Pager label="Deliveries" offset={offset} limit={20} total={log.total} onPage={setOffset} />
             </>
           )}
@@ -514,6 +480,14 @@ function Notifications({ config, deliveries, test }: { config: Config | null; de
 }
 
 type Key = { id: number; name: string; key_prefix: string; scope?: "full" | "read"; created_at: string; last_used_at: string | null };
+
+const KEY_COLUMNS: Column<Key>[] = [
+  { header: "Name", cell: (k) => k.name },
+  { header: "Key", class: "mono", cell: (k) => `${k.key_prefix}…` },
+  { header: "Access", cell: (k) => (k.scope === "read" ? "read only" : "full") },
+  { header: "Created", cell: (k) => <Time iso={k.created_at} /> },
+  { header: "Last used", cell: (k) => <Time iso={k.last_used_at} /> },
+];
 
 /** Exactly the seed's walk-through: Settings → API Keys → "Create API Key" → a name → copy the key, shown once. */
 function ApiKeys() {
@@ -604,53 +578,50 @@ function ApiKeys() {
       )}
       {keys === undefined ? (
         <Loading />
-      ) : keys === null ? null : keys.items.length === 0 ? (
-        <p id="no-keys" class="muted">
-          No API keys yet.
-        </p>
-      ) : (
-        <table id="keys" class="responsive">
-          <thead>
-            <tr>
-              <th scope="col">Name</th>
-              <th scope="col">Key</th>
-              <th scope="col">Access</th>
-              <th scope="col">Created</th>
-              <th scope="col">Last used</th>
-              <th scope="col">
-                <span class="sr-only">Actions</span>
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {keys.items.map((k) => (
-              <tr>
-                <td data-label="Name">{k.name}</td>
-                <td data-label="Key" class="mono">
-                  {k.key_prefix}…
-                </td>
-                <td data-label="Access">{k.scope === "read" ? "read only" : "full"}</td>
-                <td data-label="Created">
-                  <Time iso={k.created_at} />
-                </td>
-                <td data-label="Last used">
-                  <Time iso={k.last_used_at} />
-                </td>
-                <td>
-                  <button type="button" class="danger small" data-key-id={k.id} aria-label={`Revoke ${k.name}`} onClick={() => void revoke(k).catch(() => {})}>
-                    Revoke
-                  </button>
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+      ) : keys === null ? null : (
+        <DataTable
+          id="keys"
+          columns={[
+            ...KEY_COLUMNS,
+            {
+              header: "Actions",
+              hideHeader: true,
+              cell: (k) => (
+                <button type="button" class="danger small" data-key-id={k.id} aria-label={`Revoke ${k.name}`} onClick={() => void revoke(k).catch(() => {})}>
+                  Revoke
+                </button>
+              ),
+            },
+          ]}
+          rows={keys.items}
+          empty={
+            <p id="no-keys" class="muted">
+              No API keys yet.
+            </p>
+          }
+        />
       )}
     </Section>
   );
 }
 
 type Audit = { id: number; timestamp: string; username: string | null; action: string; resource: string | null; ip_address: string | null; user_agent: string | null; success: boolean; details: unknown };
+
+const AUDIT_COLUMNS: Column<Audit>[] = [
+  { header: "When", cell: (a) => <Time iso={a.timestamp} /> },
+  { header: "User", cell: (a) => a.username ?? "—" },
+  {
+    header: "Action",
+    cell: (a) => (
+      <>
+        {humanize(a.action)}
+        {!a.success && <span class="badge high">failed</span>}
+      </>
+    ),
+  },
+  { header: "Resource", cell: (a) => a.resource ?? "" },
+  { header: "Client", title: (a) => a.user_agent ?? undefined, cell: (a) => a.ip_address ?? "local" },
+];
 
 function AuditLog() {
   const [action, setAction] = useState("");
@@ -681,35 +652,7 @@ function AuditLog() {
         <p class="muted">No entries.</p>
       ) : (
         <>
-          <table class="responsive audit">
-            <thead>
-              <tr>
-                <th scope="col">When</th>
-                <th scope="col">User</th>
-                <th scope="col">Action</th>
-                <th scope="col">Resource</th>
-                <th scope="col">Client</th>
-              </tr>
-            </thead>
-            <tbody>
-              {entries.items.map((a) => (
-                <tr class={a.success ? "" : "failed"}>
-                  <td data-label="When">
-                    <Time iso={a.timestamp} />
-                  </td>
-                  <td data-label="User">{a.username ?? "—"}</td>
-                  <td data-label="Action">
-                    {humanize(a.action)}
-                    {!a.success && <span class="badge high">failed</span>}
-                  </td>
-                  <td data-label="Resource">{a.resource ?? ""}</td>
-                  <td data-label="Client" title={a.user_agent ?? undefined}>
-                    {a.ip_address ?? "local"}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+          <DataTable class="audit" columns={AUDIT_COLUMNS} rows={entries.items} rowClass={(a) => (a.success ? undefined : "failed")} />
           <Pager label="Audit log" offset={offset} limit={20} total={entries.total} onPage={setOffset} />
         </>
       )}
