@@ -1,6 +1,7 @@
 import { describe, expect, test, afterAll } from "bun:test";
 import { existsSync, readFileSync } from "node:fs";
-import { arpSender, readPcap } from "./pcap.ts";
+import { arpSender } from "../helpers/frames.ts";
+import { readFrames } from "../helpers/pcap.ts";
 import { isRandomizedMac, lookupVendor, macHex, vendorPrefix } from "../../src/identify/vendor.ts";
 import { canRunAsRoot, isCI, Netns } from "../portscan/netns.ts";
 import { ARP_TESTDATA, haveSharedCaptures } from "../helpers/testdata.ts";
@@ -8,7 +9,7 @@ import { ARP_TESTDATA, haveSharedCaptures } from "../helpers/testdata.ts";
 const DATA = ARP_TESTDATA;
 const shared = haveSharedCaptures();
 const ARP_SCAN_OUI = "/usr/share/arp-scan/ieee-oui.txt";
-const senders = (file: string) => readPcap(`${DATA}/${file}`).map(arpSender);
+const senders = (file: string) => readFrames(`${DATA}/${file}`).map(arpSender);
 
 describe("vendor lookup", () => {
   test("loads the registry once and reports cost", () => {

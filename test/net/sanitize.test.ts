@@ -8,8 +8,8 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { ARP_TESTDATA, haveSharedCaptures, OWN_FRAMES } from "../helpers/testdata.ts";
-import { readPcap } from "./pcap.ts";
-import { passiveCorpus } from "../passive/frames.ts";
+import { readPcap } from "../helpers/pcap.ts";
+import { passiveCorpus } from "../passive/corpus.ts";
 
 const NATIVE = resolve(import.meta.dir, "../../native");
 

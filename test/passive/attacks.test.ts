@@ -13,14 +13,13 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { adminWithKey, type Client } from "../helpers/server.ts";
 import { startNetServer, type NetServer } from "../helpers/netserver.ts";
 import { requireRoot, startTestnet, type Testnet } from "../helpers/testnet.ts";
-import { arpReply, dhcpFrame, gratuitousArp, mdnsResponse, rr } from "./frames.ts";
+import { arpReply, dhcpFrame, gratuitousArp, mdnsResponse, rr, SEND_FRAMES as SEND } from "../helpers/frames.ts";
 import { requireTools } from "../helpers/require.ts";
 
-const SEND = resolve(import.meta.dir, "send-frames.py");
 
 const runnable = requireRoot("passive attacks on the namespace test network") &&
   requireTools([

@@ -9,10 +9,10 @@ import { join, resolve } from "node:path";
 import { adminWithKey, type Client } from "../helpers/server.ts";
 import { startNetServer, waitForScan, type NetServer } from "../helpers/netserver.ts";
 import { requireRoot, startTestnet, type Testnet } from "../helpers/testnet.ts";
-import { dhcpFrame, gratuitousArp, mdnsResponse, passiveCorpus, rr } from "./frames.ts";
+import { dhcpFrame, gratuitousArp, mdnsResponse, rr, SEND_FRAMES as SEND } from "../helpers/frames.ts";
+import { passiveCorpus } from "./corpus.ts";
 import { requireTools } from "../helpers/require.ts";
 
-const SEND = resolve(import.meta.dir, "send-frames.py");
 const RESPONDER = resolve(import.meta.dir, "mdns-responder.py");
 
 /** Tools the test needs besides root; says why it skips (a failure under CI=true). */
