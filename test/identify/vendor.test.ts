@@ -3,7 +3,8 @@ import { existsSync, readFileSync } from "node:fs";
 import { arpSender } from "../helpers/frames.ts";
 import { readFrames } from "../helpers/pcap.ts";
 import { isRandomizedMac, lookupVendor, macHex, vendorPrefix } from "../../src/identify/vendor.ts";
-import { canRunAsRoot, isCI, Netns } from "../portscan/netns.ts";
+import { Netns } from "../helpers/netns.ts";
+import { isCI, requireRoot } from "../helpers/require.ts";
 import { ARP_TESTDATA, haveSharedCaptures } from "../helpers/testdata.ts";
 
 const DATA = ARP_TESTDATA;
@@ -90,7 +91,7 @@ describe("vendor lookup", () => {
 // arp-scan's own output for the real-LAN capture, replayed from the file inside a namespace we create
 // (--readpktfromfile: arp-scan reads the replies from the pcap; its requests go to that namespace's loopback).
 describe("vendor lookup vs arp-scan output", () => {
-  const root = canRunAsRoot("replays a capture through arp-scan inside a namespace");
+  const root = requireRoot("replays a capture through arp-scan inside a namespace");
   let ns: Netns | undefined;
   afterAll(() => ns?.destroy());
   test.skipIf(!root || !shared)("matches arp-scan's vendor column for all 56 hosts of pkt-net1921681-response.pcap", () => {

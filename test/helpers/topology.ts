@@ -1,13 +1,13 @@
 // Test topology for the port scanner and service probes: two namespaces we create, joined by a veth pair.
-//   <tag><pid>s  "server": 10.241.0.2 and 10.241.0.3, runs fixtures/listeners.ts, nftables rules
-//   <tag><pid>c  "client": 10.241.0.1, runs the scanner (fixtures/run-scan.ts) or nmap
+//   <tag><pid>s  "server": 10.241.0.2 and 10.241.0.3, runs test/portscan/fixtures/listeners.ts, nftables rules
+//   <tag><pid>c  "client": 10.241.0.1, runs the scanner (test/portscan/fixtures/run-scan.ts) or nmap
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Netns, run } from "./netns.ts";
 
 const BUN = process.execPath;
-const FIXTURES = new URL("./fixtures/", import.meta.url).pathname;
+const FIXTURES = new URL("../portscan/fixtures/", import.meta.url).pathname;
 
 export type Topology = {
   srv: Netns;

@@ -1,18 +1,8 @@
-// Test helpers: root detection with an explicit skip reason, and throw-away network namespaces named with a
-// per-run prefix (`<tag><pid>`), always deleted in afterAll and on process exit so a failed run leaves nothing.
+// Throw-away network namespaces for tests that need only a few (a veth pair, one replay host), named
+// with a per-run prefix (`<tag><pid>`), always deleted by their test and on process exit so a failed run
+// leaves nothing. The many-host LAN with its ground truth is scripts/testnet.sh (./testnet.ts); both
+// follow one root rule: requireRoot in ./require.ts.
 import { spawnSync } from "node:child_process";
-import { isCI, isRoot } from "../helpers/require.ts";
-
-export { isCI, isRoot };
-
-/** True when a root-only test may run. Without root: a skip (false) locally, a hard failure under CI=true. */
-export function canRunAsRoot(why: string): boolean {
-  if (isRoot) return true;
-  const msg = `needs root (${why}): creates a network namespace`;
-  if (isCI) throw new Error(`${msg}; CI=true forbids skipping`);
-  console.warn(`SKIP: ${msg}; run the tests as root to include it`);
-  return false;
-}
 
 export function run(cmd: string[], opts: { input?: string; allowFail?: boolean } = {}): string {
   const r = spawnSync(cmd[0], cmd.slice(1), { input: opts.input, encoding: "utf8" });
