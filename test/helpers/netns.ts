@@ -1,7 +1,6 @@
-// Throw-away network namespaces for tests that need only a few (a veth pair, one replay host), named
-// with a per-run prefix (`<tag><pid>`), always deleted by their test and on process exit so a failed run
-// leaves nothing. The many-host LAN with its ground truth is scripts/testnet.sh (./testnet.ts); both
-// follow one root rule: requireRoot in ./require.ts.
+// Synchronous commands in one namespace of a test network built by testnet.ts (scripts/testnet.sh),
+// for tests that script a namespace step by step (nftables rules, nmap, arp-scan). Namespaces are
+// made and torn down only by testnet.ts: one builder, one cleanup.
 import { spawnSync } from "node:child_process";
 
 export function run(cmd: string[], opts: { input?: string; allowFail?: boolean } = {}): string {
@@ -12,25 +11,8 @@ export function run(cmd: string[], opts: { input?: string; allowFail?: boolean }
   return r.stdout;
 }
 
-const live = new Set<string>();
-process.on("exit", () => {
-  for (const ns of live) spawnSync("ip", ["netns", "del", ns]);
-});
-
 export class Netns {
-  readonly name: string;
-  private constructor(name: string) {
-    this.name = name;
-  }
-  /** Creates `<tag><pid>` (plus a suffix for several per run) with loopback up. */
-  static create(tag: string, suffix = ""): Netns {
-    const name = `${tag}${process.pid}${suffix}`;
-    run(["ip", "netns", "add", name]);
-    live.add(name);
-    const ns = new Netns(name);
-    ns.exec(["ip", "link", "set", "lo", "up"]);
-    return ns;
-  }
+  constructor(readonly name: string) {}
   exec(cmd: string[], opts: { input?: string; allowFail?: boolean } = {}): string {
     return run(["ip", "netns", "exec", this.name, ...cmd], opts);
   }
@@ -40,10 +22,5 @@ export class Netns {
   }
   nft(ruleset: string): void {
     this.exec(["nft", "-f", "-"], { input: ruleset });
-  }
-  destroy(): void {
-    if (!live.has(this.name)) return;
-    spawnSync("ip", ["netns", "del", this.name]);
-    live.delete(this.name);
   }
 }

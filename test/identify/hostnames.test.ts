@@ -50,7 +50,7 @@ describe("name resolution against responders in a namespace", () => {
   let topo: Topology | undefined;
   beforeAll(async () => {
     if (!root) return;
-    topo = createTopology("hn", { extra_addrs: ["10.241.0.4", "10.241.0.5", "10.241.0.6", "10.241.0.7"], resolver: "10.241.0.2" });
+    topo = await createTopology("hn", { extra_addrs: ["10.241.0.4", "10.241.0.5", "10.241.0.6", "10.241.0.7"], resolver: "10.241.0.2" });
     await topo.startFixture(new URL("./fixtures/name-responders.ts", import.meta.url).pathname, {});
   }, 30_000);
   afterAll(() => topo?.destroy());

@@ -24,7 +24,7 @@ describe("TCP connect scanner against real listeners in a namespace", () => {
 
   beforeAll(async () => {
     if (!root) return;
-    topo = createTopology("ps");
+    topo = await createTopology("ps");
     // 9999: silently dropped (timeout); 9998: ICMP host-unreachable; 8009: open, but every other SYN is dropped,
     // so the first attempt times out and only the retry can find it. 10.241.0.3 drops everything on 7000-7039.
     topo.srv.nft(`table inet argustest {

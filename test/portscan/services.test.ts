@@ -74,7 +74,7 @@ describe("service detection against real listeners in a namespace", () => {
   let topo: Topology | undefined;
   beforeAll(async () => {
     if (!root) return;
-    topo = createTopology("sv");
+    topo = await createTopology("sv");
     await topo.startListeners();
   }, 30_000);
   afterAll(() => topo?.destroy());
