@@ -16,18 +16,17 @@
 // Usage: bun scripts/bench/passive.ts [--joins 20] [--seconds 10] [--hosts 50]
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { startNetServer, type NetServer } from "../../test/helpers/netserver.ts";
 import { adminWithKey } from "../../test/helpers/server.ts";
 import { startTestnet, type Testnet } from "../../test/helpers/testnet.ts";
-import { gratuitousArp } from "../../test/passive/frames.ts";
+import { gratuitousArp, SEND_FRAMES as SEND } from "../../test/helpers/frames.ts";
 
 const { values } = parseArgs({ options: { joins: { type: "string", default: "20" }, seconds: { type: "string", default: "10" }, hosts: { type: "string", default: "50" } } });
 const JOINS = Number(values.joins);
 const SECONDS = Number(values.seconds);
 const HOSTS = Number(values.hosts);
-const SEND = resolve(import.meta.dir, "../../test/passive/send-frames.py");
 
 const ticks = (pid: number): number => {
   const stat = require("node:fs").readFileSync(`/proc/${pid}/stat`, "utf8") as string;

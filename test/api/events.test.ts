@@ -4,14 +4,12 @@
 // a client that stops reading is disconnected and never makes the appliance hold more for it; the
 // stream needs a credential like every /api route.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { resolve } from "node:path";
 import { checkedFetch } from "../helpers/contract.ts";
 import { startNetServer, waitForScan, type NetServer } from "../helpers/netserver.ts";
 import { adminWithKey, type Client } from "../helpers/server.ts";
 import { requireRoot, startTestnet, type Testnet } from "../helpers/testnet.ts";
-import { gratuitousArp } from "../passive/frames.ts";
+import { gratuitousArp, SEND_FRAMES as SEND } from "../helpers/frames.ts";
 
-const SEND = resolve(import.meta.dir, "../passive/send-frames.py");
 /** Bytes the appliance may buffer for one client (src/api/events.ts CLIENT_BUFFER_BYTES). */
 const CLIENT_BUFFER_BYTES = 1 << 20;
 

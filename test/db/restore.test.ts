@@ -28,15 +28,18 @@ describe.skipIf(!root)("backup during a scan", () => {
   let server: NetServer;
   let key: string;
   let session: Client;
+  // Each test stands alone (run any one with -t): the net, the appliance and its admin are built here.
+  beforeAll(async () => {
+    net = await startTestnet({ hosts: 4 });
+    server = await startNetServer(net, { ARGUS_SUBNETS: net.truth.lan_subnet });
+    ({ key, session } = await adminWithKey(server));
+  }, 120_000);
   afterAll(async () => {
     await server?.close();
     await net?.down();
   }, 60_000);
 
   test("a backup taken while a scan runs restores to an identical device list", async () => {
-    net = await startTestnet({ hosts: 4 });
-    server = await startNetServer(net, { ARGUS_SUBNETS: net.truth.lan_subnet });
-    ({ key, session } = await adminWithKey(server));
     const api = server.client({ "X-API-Key": key });
     const first = await api.request("POST", "/api/scan/trigger?profile=quick");
     await waitForScan(api, first.body.scan_id);
@@ -189,10 +192,17 @@ describe("refused restores", () => {
       db.run("PRAGMA application_id = 0");
       db.run("PRAGMA user_version = 9");
     });
-    const res = await session.request("POST", "/api/restore", octets(old));
-    expect(res.status).toBe(200);
-    expect(res.body).toEqual({ restored: true, devices: 1 });
-    expect((await api.get("/api/schedule")).status).toBe(200);
+    // Restored into an appliance of its own: the shared one stays as the refusal tests expect it, in any order.
+    const own = await startTestServer();
+    try {
+      const admin = await adminWithKey(own);
+      const res = await admin.session.request("POST", "/api/restore", octets(old));
+      expect(res.status).toBe(200);
+      expect(res.body).toEqual({ restored: true, devices: 1 });
+      expect((await new Client(own.url, { "X-API-Key": admin.key }).get("/api/schedule")).status).toBe(200);
+    } finally {
+      await own.close();
+    }
   });
 });
 

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { encodeMdnsQuery, encodeNbstatQuery, parseDnsPtrAnswer, parseNbstatResponse } from "../../src/identify/hostnames.ts";
-import { canRunAsRoot } from "../portscan/netns.ts";
-import { createTopology, type Topology } from "../portscan/topology.ts";
+import { requireRoot } from "../helpers/require.ts";
+import { createTopology, type Topology } from "../helpers/topology.ts";
 
 describe("codecs", () => {
   test("mDNS query: reverse name, PTR, QU bit", () => {
@@ -46,11 +46,11 @@ describe("codecs", () => {
 });
 
 describe("name resolution against responders in a namespace", () => {
-  const root = canRunAsRoot("runs DNS, mDNS and NetBIOS responders in a namespace behind a veth pair");
+  const root = requireRoot("runs DNS, mDNS and NetBIOS responders in a namespace behind a veth pair");
   let topo: Topology | undefined;
   beforeAll(async () => {
     if (!root) return;
-    topo = createTopology("hn", { extra_addrs: ["10.241.0.4", "10.241.0.5", "10.241.0.6", "10.241.0.7"], resolver: "10.241.0.2" });
+    topo = await createTopology("hn", { extra_addrs: ["10.241.0.4", "10.241.0.5", "10.241.0.6", "10.241.0.7"], resolver: "10.241.0.2" });
     await topo.startFixture(new URL("./fixtures/name-responders.ts", import.meta.url).pathname, {});
   }, 30_000);
   afterAll(() => topo?.destroy());

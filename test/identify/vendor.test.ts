@@ -1,14 +1,16 @@
-import { describe, expect, test, afterAll } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { existsSync, readFileSync } from "node:fs";
-import { arpSender, readPcap } from "./pcap.ts";
+import { arpSender } from "../helpers/frames.ts";
+import { readFrames } from "../helpers/pcap.ts";
 import { isRandomizedMac, lookupVendor, macHex, vendorPrefix } from "../../src/identify/vendor.ts";
-import { canRunAsRoot, isCI, Netns } from "../portscan/netns.ts";
+import { withTestnet } from "../helpers/testnet.ts";
+import { isCI, requireRoot } from "../helpers/require.ts";
 import { ARP_TESTDATA, haveSharedCaptures } from "../helpers/testdata.ts";
 
 const DATA = ARP_TESTDATA;
 const shared = haveSharedCaptures();
 const ARP_SCAN_OUI = "/usr/share/arp-scan/ieee-oui.txt";
-const senders = (file: string) => readPcap(`${DATA}/${file}`).map(arpSender);
+const senders = (file: string) => readFrames(`${DATA}/${file}`).map(arpSender);
 
 describe("vendor lookup", () => {
   test("loads the registry once and reports cost", () => {
@@ -89,13 +91,14 @@ describe("vendor lookup", () => {
 // arp-scan's own output for the real-LAN capture, replayed from the file inside a namespace we create
 // (--readpktfromfile: arp-scan reads the replies from the pcap; its requests go to that namespace's loopback).
 describe("vendor lookup vs arp-scan output", () => {
-  const root = canRunAsRoot("replays a capture through arp-scan inside a namespace");
-  let ns: Netns | undefined;
-  afterAll(() => ns?.destroy());
-  test.skipIf(!root || !shared)("matches arp-scan's vendor column for all 56 hosts of pkt-net1921681-response.pcap", () => {
-    ns = Netns.create("vd");
-    const out = ns.exec(["arp-scan", "-I", "lo", "--retry=1", "--macfile=/dev/null",
-      `--readpktfromfile=${DATA}/pkt-net1921681-response.pcap`, "192.168.1.0/24"]);
+  const root = requireRoot("replays a capture through arp-scan inside a namespace");
+  test.skipIf(!root || !shared)("matches arp-scan's vendor column for all 56 hosts of pkt-net1921681-response.pcap", async () => {
+    const out = await withTestnet({ hosts: 1 }, async (net) => {
+      const r = await net.exec(["arp-scan", "-I", "lo", "--retry=1", "--macfile=/dev/null",
+        `--readpktfromfile=${DATA}/pkt-net1921681-response.pcap`, "192.168.1.0/24"]);
+      if (r.exitCode !== 0) throw new Error(`arp-scan failed (${r.exitCode}): ${r.stderr}`);
+      return r.stdout;
+    });
     const rows = out.split("\n").map((l) => l.split("\t")).filter((f) => f.length >= 3 && /^\d+\./.test(f[0]));
     expect(rows.length).toBe(56);
     const diffs = rows.filter(([, mac, vendor]) => lookupVendor(mac) !== vendor)

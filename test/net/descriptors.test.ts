@@ -9,11 +9,10 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { adminWithKey, Client, sealedEnv } from "../helpers/server.ts";
 import { requireRoot, startTestnet, type Testnet } from "../helpers/testnet.ts";
-import { gratuitousArp } from "../passive/frames.ts";
+import { gratuitousArp, SEND_FRAMES } from "../helpers/frames.ts";
 
 const root = requireRoot("runs the appliance in a test network namespace and changes its descriptor limit");
 const MAIN = resolve(import.meta.dir, "../../src/main.ts");
-const SEND_FRAMES = resolve(import.meta.dir, "../passive/send-frames.py");
 
 describe.skipIf(!root)("descriptor exhaustion", () => {
   let net: Testnet;

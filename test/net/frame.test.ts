@@ -10,7 +10,7 @@ import { readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { decodeArp, decodeIcmp, NativeSweep, SweepFlag } from "../../src/net/native.ts";
 import { ARP_TESTDATA, haveSharedCaptures, OWN_FRAMES } from "../helpers/testdata.ts";
-import { readPcap } from "./pcap.ts";
+import { readPcap } from "../helpers/pcap.ts";
 
 const pcap = (name: string) => readPcap(join(ARP_TESTDATA, name)).map((r) => r.frame);
 const dat = (name: string) => new Uint8Array(readFileSync(join(ARP_TESTDATA, name)));

@@ -6,7 +6,7 @@ import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { decodeArp, NativeSweep, SweepFlag } from "../../src/net/native.ts";
 import { OWN_FRAMES } from "../helpers/testdata.ts";
-import { readPcap } from "./pcap.ts";
+import { readPcap } from "../helpers/pcap.ts";
 
 const frame = (name: string) => {
   const frames = readPcap(join(OWN_FRAMES, `${name}.pcap`)).map((r) => r.frame);

@@ -1,15 +1,17 @@
 // Memory safety of frame parsing (ARP/ICMP for sweeps, ARP/DHCP/mDNS for the passive listener), checked by the compiler's sanitizers: the
 // decoders and the sweep's receive path are built with AddressSanitizer and
 // UBSan and fed every captured frame, each of its truncations and random
-// mutations, each in a heap buffer of exactly its length (test/net/fuzz-decode.c).
+// mutations, each in a heap buffer of exactly its length (test/net/fuzz-decode.c): the shared ARP
+// captures, the project's odd frames, real DHCP/mDNS captures (test/net/fixtures/captured/) and the
+// passive corpus.
 import { expect, test } from "bun:test";
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { ARP_TESTDATA, haveSharedCaptures, OWN_FRAMES } from "../helpers/testdata.ts";
-import { readPcap } from "./pcap.ts";
-import { passiveCorpus } from "../passive/frames.ts";
+import { readPcap } from "../helpers/pcap.ts";
+import { passiveCorpus } from "../passive/corpus.ts";
 
 const NATIVE = resolve(import.meta.dir, "../../native");
 
@@ -30,6 +32,9 @@ test("decoders are clean under AddressSanitizer and UBSan", () => {
       if (f.endsWith(".dat")) frames.push(new Uint8Array(readFileSync(join(ARP_TESTDATA, f))));
     }
     for (const f of readdirSync(OWN_FRAMES).sort()) if (f.endsWith(".pcap")) frames.push(...readPcap(join(OWN_FRAMES, f)).map((r) => r.frame));
+    // Real DHCP and mDNS frames of Android, iOS, Windows and macOS devices, and two of them behind a VLAN tag.
+    const CAPTURED = join(OWN_FRAMES, "captured");
+    for (const f of readdirSync(CAPTURED).sort()) if (f.endsWith(".pcap")) frames.push(...readPcap(join(CAPTURED, f)).map((r) => r.frame));
     // The passive decoders' corpus: DHCP and mDNS, well-formed and hostile (truncated options,
     // lengths past the end, compression loops).
     const passive = passiveCorpus().map((c) => c.frame);

@@ -3,11 +3,11 @@
 // the network was built from.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { resolve } from "node:path";
+import { hexLines, hostileArpFrames, SEND_FRAMES } from "../helpers/frames.ts";
 import { requireRoot, startTestnet, type Testnet, type TruthHost } from "../helpers/testnet.ts";
 
 const MAIN = resolve(import.meta.dir, "../../src/main.ts");
 const RUNNER = resolve(import.meta.dir, "sweep-runner.ts");
-const INJECTOR = resolve(import.meta.dir, "inject-frames.py");
 const BUN = process.execPath;
 const root = requireRoot("sweeps open raw sockets inside network namespaces it creates");
 
@@ -108,7 +108,8 @@ describe.skipIf(!root)("sweep on the test network", () => {
     const liveIps = new Set(net.truth.hosts.map((h) => h.ip));
     const dead = [200, 201, 202, 203, 204, 205].map((n) => `10.231.0.${n}`);
     expect(dead.some((d) => liveIps.has(d))).toBe(false);
-    const inject = net.nsExec(injector.ns, ["python3", INJECTOR, "--iface", "eth0", "--dst", net.truth.scanner_mac, "--our-ip", net.truth.scanner_ip, "--dead", dead.join(","), "--duration", "2"]);
+    const frames = hostileArpFrames({ dst: net.truth.scanner_mac, ourIp: net.truth.scanner_ip, dead });
+    const inject = net.nsExec(injector.ns, ["python3", SEND_FRAMES, "--iface", "eth0", "--rate", "5000", "--duration", "2"], { stdin: hexLines(frames) });
     await Bun.sleep(200);
     const r = await cli([net.truth.lan_subnet, "--json"]);
     const injected = await inject;

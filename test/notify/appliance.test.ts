@@ -14,7 +14,7 @@ import parsePrometheusTextFormat from "parse-prometheus-text-format";
 import { adminWithKey, type Client } from "../helpers/server.ts";
 import { startNetServer, waitForScan, type NetServer } from "../helpers/netserver.ts";
 import { requireRoot, startTestnet, type Testnet } from "../helpers/testnet.ts";
-import { gratuitousArp } from "../passive/frames.ts";
+import { gratuitousArp, SEND_FRAMES } from "../helpers/frames.ts";
 import { JsonLines } from "../helpers/json-lines.ts";
 import { requireTools, tool } from "../helpers/require.ts";
 
@@ -24,7 +24,6 @@ const mosquitto = root && requireTools([["mosquitto", "mosquitto"]]) ? tool("mos
 const RECEIVERS = resolve(import.meta.dir, "fixtures/receivers.ts");
 const WATCH = resolve(import.meta.dir, "fixtures/mqtt-watch.ts");
 const SECRET = "webhook-hmac-secret";
-const SEND_FRAMES = resolve(import.meta.dir, "../passive/send-frames.py");
 
 type Msg = { topic: string; payload: string; retain: boolean };
 

@@ -10,7 +10,7 @@ import { join, resolve } from "node:path";
 import { adminWithKey, type Client } from "../helpers/server.ts";
 import { startNetServer, type NetServer } from "../helpers/netserver.ts";
 import { requireRoot, startTestnet, type Testnet } from "../helpers/testnet.ts";
-import { dhcpFrame } from "../passive/frames.ts";
+import { dhcpFrame, SEND_FRAMES } from "../helpers/frames.ts";
 import { JsonLines } from "../helpers/json-lines.ts";
 import { requireTools, tool } from "../helpers/require.ts";
 
@@ -18,7 +18,6 @@ const root = requireRoot("sends raw frames and runs receivers and the appliance 
 const mosquitto = root && requireTools([["mosquitto", "mosquitto"]]) ? tool("mosquitto") : null;
 const RECEIVERS = resolve(import.meta.dir, "fixtures/receivers.ts");
 const WATCH = resolve(import.meta.dir, "fixtures/mqtt-watch.ts");
-const SEND_FRAMES = resolve(import.meta.dir, "../passive/send-frames.py");
 
 async function until<T>(what: string, f: () => T | null | undefined | false | Promise<T | null | undefined | false>, ms = 20_000): Promise<T> {
   const deadline = Date.now() + ms;

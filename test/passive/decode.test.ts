@@ -4,7 +4,8 @@
 // corpus under ASan/UBSan).
 import { describe, expect, test } from "bun:test";
 import { decodeSighting, NativeListener } from "../../src/net/native.ts";
-import { dhcpFrame, gratuitousArp, mdnsResponse, passiveCorpus, rr, udpFrame } from "./frames.ts";
+import { dhcpFrame, gratuitousArp, mdnsResponse, rr, udpFrame } from "../helpers/frames.ts";
+import { passiveCorpus } from "./corpus.ts";
 
 describe("passive decoders", () => {
   test("DHCP REQUEST: client MAC, message type, requested IP, hostname, PRL, vendor class", () => {

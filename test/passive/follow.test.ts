@@ -3,13 +3,11 @@
 // address in its subnet (the kernel's RTM_NEWADDR), is recorded. Real parts: the appliance in the
 // scanner namespace of a test network, raw frames sent from a host namespace.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { resolve } from "node:path";
 import { adminWithKey, type Client } from "../helpers/server.ts";
 import { startNetServer, type NetServer } from "../helpers/netserver.ts";
 import { requireRoot, startTestnet, type Testnet } from "../helpers/testnet.ts";
-import { gratuitousArp } from "./frames.ts";
+import { gratuitousArp, SEND_FRAMES as SEND } from "../helpers/frames.ts";
 
-const SEND = resolve(import.meta.dir, "send-frames.py");
 /** Rounds per case: the old 5 s poll missed a frame this soon nearly always; each round must be recorded. */
 const ROUNDS = 3;
 

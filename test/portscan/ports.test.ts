@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { MAX_FILTERED_LISTED, timeoutFor } from "../../src/portscan/ports.ts";
-import { canRunAsRoot, isCI } from "./netns.ts";
-import { createTopology, type Topology } from "./topology.ts";
+import { isCI, requireRoot } from "../helpers/require.ts";
+import { createTopology, type Topology } from "../helpers/topology.ts";
 import { spawnSync } from "node:child_process";
 
 describe("adaptive timeout rule", () => {
@@ -19,12 +19,12 @@ const OPEN = [21, 22, 23, 25, 80, 443, 445, 1883, 1900, 2222, 3306, 3389, 5432, 
 const SPEC = "1-1000,1883,1900,2222,3306,3389,5432,5900,6379,6380,8008,8009,9990-9999,27017";
 
 describe("TCP connect scanner against real listeners in a namespace", () => {
-  const root = canRunAsRoot("builds a veth pair between two namespaces and nftables rules");
+  const root = requireRoot("builds a veth pair between two namespaces and nftables rules");
   let topo: Topology | undefined;
 
   beforeAll(async () => {
     if (!root) return;
-    topo = createTopology("ps");
+    topo = await createTopology("ps");
     // 9999: silently dropped (timeout); 9998: ICMP host-unreachable; 8009: open, but every other SYN is dropped,
     // so the first attempt times out and only the retry can find it. 10.241.0.3 drops everything on 7000-7039.
     topo.srv.nft(`table inet argustest {

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { matchResponse } from "../../src/portscan/services.ts";
-import { canRunAsRoot } from "./netns.ts";
-import { createTopology, type Topology } from "./topology.ts";
+import { requireRoot } from "../helpers/require.ts";
+import { createTopology, type Topology } from "../helpers/topology.ts";
 
 describe("probe rules (pure)", () => {
   const ctx = (probe: string, port: number, tls = false) => ({ probe, port, tls });
@@ -70,11 +70,11 @@ describe("probe rules (pure)", () => {
 });
 
 describe("service detection against real listeners in a namespace", () => {
-  const root = canRunAsRoot("runs TCP services in a namespace behind a veth pair");
+  const root = requireRoot("runs TCP services in a namespace behind a veth pair");
   let topo: Topology | undefined;
   beforeAll(async () => {
     if (!root) return;
-    topo = createTopology("sv");
+    topo = await createTopology("sv");
     await topo.startListeners();
   }, 30_000);
   afterAll(() => topo?.destroy());

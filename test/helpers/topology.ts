@@ -1,13 +1,15 @@
-// Test topology for the port scanner and service probes: two namespaces we create, joined by a veth pair.
-//   <tag><pid>s  "server": 10.241.0.2 and 10.241.0.3, runs fixtures/listeners.ts, nftables rules
-//   <tag><pid>c  "client": 10.241.0.1, runs the scanner (fixtures/run-scan.ts) or nmap
+// Test topology for the port scanner and service probes, on the one test network builder (testnet.ts,
+// scripts/testnet.sh, with its LAN at 10.241.0.0/24 and one host):
+//   its host      "server": 10.241.0.2 and 10.241.0.3, runs test/portscan/fixtures/listeners.ts, nftables rules
+//   its scanner   "client": 10.241.0.1, runs the scanner (test/portscan/fixtures/run-scan.ts) or nmap
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Netns, run } from "./netns.ts";
+import { startTestnet } from "./testnet.ts";
 
 const BUN = process.execPath;
-const FIXTURES = new URL("./fixtures/", import.meta.url).pathname;
+const FIXTURES = new URL("../portscan/fixtures/", import.meta.url).pathname;
 
 export type Topology = {
   srv: Netns;
@@ -19,42 +21,35 @@ export type Topology = {
   scan(arg: Record<string, unknown>): Promise<any>;
   /** Runs a fixture script in the client namespace and parses its JSON output. */
   runClient(script: string, arg: unknown): Promise<any>;
-  destroy(): void;
+  destroy(): Promise<void>;
 };
 
 /** extra_addrs: more server addresses (10.241.0.x); resolver: a nameserver for the client's resolv.conf. */
-export function createTopology(tag: string, opts: { extra_addrs?: string[]; resolver?: string } = {}): Topology {
-  const srv = Netns.create(tag, "s");
-  const cli = Netns.create(tag, "c");
+export async function createTopology(tag: string, opts: { extra_addrs?: string[]; resolver?: string } = {}): Promise<Topology> {
+  const net = await startTestnet({ hosts: 1, lan: "10.241.0.0/24" });
+  const srv = new Netns(net.truth.hosts[0].ns);
+  const cli = new Netns(net.truth.scanner_ns);
   // `ip netns exec` bind-mounts /etc/netns/<ns>/resolv.conf over /etc/resolv.conf: the client then asks only
   // our own resolver inside the namespace.
   const etcDir = `/etc/netns/${cli.name}`;
   const children: ReturnType<typeof Bun.spawn>[] = [];
   const tlsDir = mkdtempSync(join(tmpdir(), `${tag}${process.pid}-tls-`));
-  const destroy = () => {
+  const destroy = async () => {
     for (const c of children) c.kill();
-    srv.destroy();
-    cli.destroy();
     rmSync(tlsDir, { recursive: true, force: true });
     rmSync(etcDir, { recursive: true, force: true });
+    await net.down();
   };
   try {
-    const a = `${tag}${process.pid}a`.slice(0, 15);
-    const b = `${tag}${process.pid}b`.slice(0, 15);
-    run(["ip", "link", "add", a, "netns", srv.name, "type", "veth", "peer", "name", b, "netns", cli.name]);
-    srv.exec(["ip", "addr", "add", "10.241.0.2/24", "dev", a]);
-    srv.exec(["ip", "addr", "add", "10.241.0.3/24", "dev", a]);
-    for (const x of opts.extra_addrs ?? []) srv.exec(["ip", "addr", "add", `${x}/24`, "dev", a]);
+    if (net.truth.scanner_ip !== "10.241.0.1") throw new Error(`the client is ${net.truth.scanner_ip}, expected 10.241.0.1`);
+    for (const x of ["10.241.0.2", "10.241.0.3", ...(opts.extra_addrs ?? [])]) srv.exec(["ip", "addr", "add", `${x}/24`, "dev", "eth0"]);
     mkdirSync(etcDir, { recursive: true });
     writeFileSync(`${etcDir}/resolv.conf`, `nameserver ${opts.resolver ?? "10.241.0.2"}\noptions timeout:1 attempts:1\n`);
-    srv.exec(["ip", "link", "set", a, "up"]);
-    cli.exec(["ip", "addr", "add", "10.241.0.1/24", "dev", b]);
-    cli.exec(["ip", "link", "set", b, "up"]);
-    cli.exec(["ip", "route", "add", "224.0.0.0/4", "dev", b]); // mDNS group queries leave by the veth
+    cli.exec(["ip", "route", "replace", "224.0.0.0/4", "dev", "eth0"]); // mDNS group queries leave by the LAN
     run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", `${tlsDir}/key.pem`, "-out", `${tlsDir}/cert.pem`,
       "-days", "1", "-subj", "/CN=nas.example.test"]);
   } catch (e) {
-    destroy();
+    await destroy();
     throw e;
   }
 
