@@ -2,7 +2,8 @@
 // /devices and /changes open and no scan at all, a host joining with DHCP (busybox udhcpc against a
 // dnsmasq on the LAN, heard by the passive watch) appears on each page within 3 s, with a "New
 // device" toast linking to it; the device page follows an edit made elsewhere within 1 s; and after
-// the appliance restarts, the open pages reconnect and show what was recorded while they were away.
+// the appliance restarts, the open pages reconnect and show what was recorded while they were away
+// (and a device forgotten meanwhile leaves its open page and the list).
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -156,5 +157,16 @@ describe.skipIf(!runnable)("live pages (Chromium, passive watch, no scan)", () =
     const d = ((await session.get(`/api/devices?q=${h.mac}`)).body as any[])[0];
     expect((await session.request("PUT", `/api/devices/${d.id}`, { json: { label: "Back-room printer" } })).status).toBe(200);
     await pages.devices.locator("table.devices tbody tr", { hasText: "Back-room printer" }).waitFor({ timeout: 2000 });
+
+    // Forgotten elsewhere while its page is open: the page says so (no failed request, no error toast).
+    const page = await newPage();
+    await page.goto(`${server.inside}/devices/${d.id}`);
+    await page.getByRole("heading", { name: "Back-room printer", level: 1 }).waitFor();
+    expect((await session.delete(`/api/devices/${d.id}`)).status).toBe(204);
+    await page.getByRole("heading", { name: "Device not found", level: 1 }).waitFor({ timeout: 2000 });
+    await pages.devices.locator("table.devices tbody tr", { hasText: "Back-room printer" }).waitFor({ state: "detached", timeout: 2000 });
+    await Bun.sleep(300);
+    expect(await page.locator(".toast.error").count()).toBe(0);
+    await page.context().close();
   }, 90_000);
 });
