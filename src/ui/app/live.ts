@@ -111,15 +111,30 @@ const TOASTS_PER_EVENT = 3;
 
 /** "New device: kitchen-tablet (Android)", linking to the device, on every signed-in page. */
 export function announceNewDevices(): void {
+  const show = (d: Device) => toast(`New device: ${deviceName(d)} (${humanize(d.device_type)})`, "ok", 10_000, `/devices/${d.id}`);
+  // The record follows its change on the stream (same commit): wait a moment for it, else ask.
+  const waiting = new Map<number, ReturnType<typeof setTimeout>>();
   onLive((e) => {
+    if (e.type === "device") {
+      const timer = waiting.get(e.data.id);
+      if (timer === undefined) return;
+      clearTimeout(timer);
+      waiting.delete(e.data.id);
+      if (e.data.device) show(e.data.device);
+      return;
+    }
     if (e.type !== "changes") return;
     const added = e.data.changes.filter((c) => c.change_type === "device_added" && c.device_id !== null);
     if (added.length > TOASTS_PER_EVENT) return toast(`${added.length} new devices`, "ok", 10_000, "/devices?sort=-first_seen");
     for (const c of added) {
       const id = c.device_id!;
-      void get<Device>(`/api/devices/${id}`, { quiet: true }).then(
-        (d) => toast(`New device: ${deviceName(d)} (${humanize(d.device_type)})`, "ok", 10_000, `/devices/${id}`),
-        () => {},
+      clearTimeout(waiting.get(id));
+      waiting.set(
+        id,
+        setTimeout(() => {
+          waiting.delete(id);
+          void get<Device>(`/api/devices/${id}`, { quiet: true }).then(show, () => {});
+        }, 1000),
       );
     }
   });
