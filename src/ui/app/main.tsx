@@ -4,6 +4,7 @@ import { render, type ComponentType } from "preact";
 import { signal } from "@preact/signals";
 import "./styles.css";
 import "uplot/dist/uPlot.min.css";
+import { announceNewDevices } from "./live.ts";
 import { toast } from "./toast.ts";
 import { Header, Toasts } from "./ui.tsx";
 import { NotFound } from "./pages/notfound.tsx";
@@ -28,6 +29,9 @@ PAGES[page]?.().then(
   (c) => (Page.value = c),
   () => toast("This page could not be loaded; reload to try again", "error"),
 );
+
+// Signed in (the server named the user): new devices are announced on whatever page is open.
+if (document.body.dataset.user && page !== "setup" && page !== "login") announceNewDevices();
 
 function App() {
   const Current = Page.value;

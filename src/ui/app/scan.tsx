@@ -1,9 +1,10 @@
 /** @jsxImportSource preact */
-// "Scan now" with a profile choice, live progress from /api/scan/events (Server-Sent Events) and Cancel.
+// "Scan now" with a profile choice, live progress from the live events (live.ts) and Cancel.
 import { signal } from "@preact/signals";
 import { useEffect } from "preact/hooks";
 import { get, post, query } from "./api.ts";
 import { duration, humanize, plural } from "./format.ts";
+import { onLive } from "./live.ts";
 
 export type Progress = { phase: string; hosts_total: number; hosts_found: number; hosts_processed: number; ports_scanned: number; elapsed_seconds: number; eta_seconds: number | null };
 export type ScanState = { scanning: false } | { scanning: true; scan_id: number; scan_type?: string; profile: string; subnet: string; started_at: string; progress: Progress };
@@ -12,31 +13,30 @@ export type Finished = { scan_id: number; status: string; changes: number };
 export const scanState = signal<ScanState | null>(null);
 export const lastFinished = signal<Finished | null>(null);
 
-let source: EventSource | null = null;
+let watching = false;
 
-/** Opens the live stream once per page; the state is shared by every component that shows it. */
+/**
+ * Follows scans on the page's live stream (live.ts), once per page; the state is shared by every
+ * component that shows it. The state itself comes from /api/scan/status: at first, and again when
+ * the stream resyncs (a scan may have ended, or the appliance restarted, meanwhile).
+ */
 export function watchScans(): void {
-  if (source) return;
-  source = new EventSource("/api/scan/events");
-  // The stream's first event says the same; this also covers a proxy that holds the stream back.
-  void get<ScanState>("/api/scan/status", { quiet: true }).then((s) => (scanState.value ??= s), () => {});
-  source.addEventListener("status", (e) => (scanState.value = JSON.parse((e as MessageEvent).data)));
-  source.addEventListener("progress", (e) => {
-    const d = JSON.parse((e as MessageEvent).data) as { scan_id: number; progress: Progress };
-    const cur = scanState.value;
-    if (cur?.scanning && cur.scan_id === d.scan_id) scanState.value = { ...cur, progress: d.progress };
-    else void get<ScanState>("/api/scan/status").then((s) => (scanState.value = s));
-  });
-  source.addEventListener("finished", (e) => {
-    lastFinished.value = JSON.parse((e as MessageEvent).data);
-    scanState.value = { scanning: false };
-  });
-  source.addEventListener("error", () => {
-    // Closed for good (the server ended it, e.g. the session expired): ask who we are, which leads
-    // to /login when the session is gone; otherwise the browser reconnects by itself.
-    if (source?.readyState === EventSource.CLOSED) {
-      source = null;
-      void get("/api/auth/me").then(() => setTimeout(watchScans, 2000));
+  if (watching) return;
+  watching = true;
+  const status = () => get<ScanState>("/api/scan/status", { quiet: true });
+  // ??=: a scan started from this page meanwhile knows better than an answer sent before it.
+  void status().then((s) => (scanState.value ??= s), () => {});
+  onLive((e) => {
+    if (e.type === "resync") return void status().then((s) => (scanState.value = s), () => {});
+    if (e.type !== "scan") return;
+    const d = e.data;
+    if (d.type === "progress") {
+      const cur = scanState.value;
+      if (cur?.scanning && cur.scan_id === d.scan_id) scanState.value = { ...cur, progress: d.progress as Progress };
+      else void get<ScanState>("/api/scan/status").then((s) => (scanState.value = s));
+    } else if (d.type === "finished") {
+      lastFinished.value = { scan_id: d.scan_id, status: d.status as string, changes: d.changes as number };
+      scanState.value = { scanning: false };
     }
   });
 }

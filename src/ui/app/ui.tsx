@@ -75,7 +75,7 @@ export function Toasts() {
     <div class="toasts" role="status" aria-live="polite">
       {toasts.value.map((t) => (
         <div key={t.id} class={`toast ${t.kind}`} role={t.kind === "error" ? "alert" : undefined}>
-          <span>{t.text}</span>
+          <span>{t.href ? <a href={t.href}>{t.text}</a> : t.text}</span>
           <button type="button" class="ghost" aria-label="Dismiss" onClick={() => dismiss(t.id)}>
             ×
           </button>

@@ -4,6 +4,7 @@
 import { useEffect, useState } from "preact/hooks";
 import { CHANGE_TYPES, SEVERITIES } from "../../../inventory/enums.ts";
 import { list, post, query } from "../api.ts";
+import { useLiveReload } from "../live.ts";
 import { changeLabel, humanize, plural } from "../format.ts";
 import { toast } from "../toast.ts";
 import { Empty, Loading, Page, Pager, SeverityBadge, Time, useLoad } from "../ui.tsx";
@@ -21,6 +22,8 @@ export function Changes() {
   const [f, setF] = useState({ change_type: initial.get("change_type") ?? "", severity: initial.get("severity") ?? "", acknowledged: initial.get("acknowledged") ?? "false", offset: 0 });
   const [data, reload] = useLoad(() => list<Change>(`/api/changes${query({ change_type: f.change_type, severity: f.severity, acknowledged: f.acknowledged, limit: LIMIT, offset: f.offset })}`), [f]);
   const [busy, setBusy] = useState(false);
+  // Newly committed changes join the list at once.
+  useLiveReload((e) => e.type === "changes", reload);
   useEffect(() => history.replaceState(null, "", `/changes${query({ change_type: f.change_type, severity: f.severity, acknowledged: f.acknowledged === "false" ? undefined : f.acknowledged || "all" })}`), [f]);
   useEffect(() => {
     if (initial.get("acknowledged") === "all") setF((x) => ({ ...x, acknowledged: "" }));

@@ -3,6 +3,7 @@
 import { useEffect } from "preact/hooks";
 import { FINDING_LEVELS } from "../../../risk/levels.ts";
 import { get, hasRoute, list } from "../api.ts";
+import { useLiveReload } from "../live.ts";
 import { BarChart, TrendChart } from "../chart.tsx";
 import { changeLabel, humanize } from "../format.ts";
 import { lastFinished, ScanControl } from "../scan.tsx";
@@ -42,6 +43,8 @@ export function Dashboard() {
   useEffect(() => {
     if (lastFinished.value) reload();
   }, [lastFinished.value]);
+  // So does every committed change or device record, from a scan, the passive watch or an edit.
+  useLiveReload((e) => e.type === "changes" || e.type === "device", reload);
   if (data === undefined) return <Page title="Dashboard"><Loading /></Page>;
   if (data === null) return <Page title="Dashboard"><Empty title="The dashboard could not be loaded">Reload the page to try again.</Empty></Page>;
   const { stats, trends, changes, types, schedule, profiles } = data;

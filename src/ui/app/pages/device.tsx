@@ -5,6 +5,7 @@ import { useEffect, useState } from "preact/hooks";
 import { del, get, list, put } from "../api.ts";
 import { type Device, evidence, scanDevice } from "../devices.ts";
 import { changeLabel } from "../format.ts";
+import { onLive, useLiveReload } from "../live.ts";
 import { lastFinished, watchScans } from "../scan.tsx";
 import { toast } from "../toast.ts";
 import { type Column, DataTable, displayName, Empty, Loading, Page, RandomMacHint, RiskBadge, SeverityBadge, StatusDot, Time, TypeIcon, useLoad } from "../ui.tsx";
@@ -55,6 +56,11 @@ export function DeviceDetail() {
     reload();
     reloadChanges();
   }, [lastFinished.value]);
+  // Its record and its changes, live: a sighting, a scan or an edit elsewhere shows here at once.
+  useLiveReload((e) => e.type === "device" && e.data.id === id && e.data.device !== null, reload);
+  // Forgotten elsewhere: say so, rather than ask for a record that is gone.
+  useEffect(() => onLive((e) => e.type === "device" && e.data.id === id && e.data.device === null && setDevice(null)), []);
+  useLiveReload((e) => e.type === "changes" && e.data.changes.some((c) => c.device_id === id), reloadChanges);
 
   if (device === undefined) return <Page title="Device"><Loading /></Page>;
   if (device === null)

@@ -6,6 +6,7 @@ import { DEVICE_STATUSES } from "../../../inventory/enums.ts";
 import { LEVELS } from "../../../risk/levels.ts";
 import { get, list, query } from "../api.ts";
 import { type Device, scanDevice, setTrusted } from "../devices.ts";
+import { useLiveReload } from "../live.ts";
 import { type Column, copyText, DataTable, displayName, Empty, Loading, Page, Pager, RandomMacHint, RiskBadge, StatusDot, Time, TypeIcon } from "../ui.tsx";
 
 const LIMIT = 50;
@@ -61,6 +62,12 @@ export function Devices() {
   const setFilter = (k: (typeof FILTER_KEYS)[number], v: string) => setFilters((f) => ({ ...f, [k]: v || undefined, offset: 0 }));
   const sortBy = (key: string) => setFilters((f) => ({ ...f, sort: f.sort === key ? `-${key}` : key, offset: 0 }));
   const filtered = FILTER_KEYS.some((k) => k !== "sort" && filters[k]);
+
+  // Rows appear, change and go offline as the appliance commits them: the page shown is asked
+  // again (the API filters, sorts and pages; a new device may belong anywhere in the order).
+  const current = useRef(filters);
+  current.current = filters;
+  useLiveReload((e) => e.type === "device", () => load(current.current));
 
   const replace = (d: Device) => setData((cur) => cur && { ...cur, items: cur.items.map((x) => (x.id === d.id ? d : x)) });
 
