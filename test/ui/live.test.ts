@@ -15,9 +15,9 @@ import { requireTools } from "../helpers/require.ts";
 import { type Client, setupAdmin } from "../helpers/server.ts";
 import { requireRoot, startTestnet, type Testnet } from "../helpers/testnet.ts";
 import { consoleErrors } from "../helpers/ui.ts";
-import { gratuitousArp } from "../passive/frames.ts";
+import { gratuitousArp } from "../helpers/frames.ts";
 
-const SEND = resolve(import.meta.dir, "../passive/send-frames.py");
+const SEND = resolve(import.meta.dir, "../helpers/send-frames.py");
 const missing = browserMissing();
 const runnable =
   missing === null &&
