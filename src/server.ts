@@ -11,6 +11,7 @@ import { FileLock, serveLockPath } from "./db/file-lock.ts";
 import { log, setLogLevel } from "./log.ts";
 import { startupReport } from "./service/startup.ts";
 import { PassiveWatch } from "./passive/watch.ts";
+import { preloadVendors } from "./identify/vendor.ts";
 
 /** How long in-flight requests may take to finish during shutdown before their connections are closed. */
 const DRAIN_MS = 1500;
@@ -72,6 +73,9 @@ export async function startServer(settings: Settings): Promise<RunningServer> {
   log.info("listening", { url, socket: settings.socket ?? "none", data_dir: settings.dataDir });
   ctx.scheduler.start();
   ctx.retention.start();
+  // The MAC vendor table, indexed in slices between requests, so that the first device heard or
+  // scanned does not wait for it on the event loop.
+  preloadVendors().catch((e) => log.warn("MAC vendor table not preloaded; it loads on first lookup", { error: String(e) }));
   let stopped = false;
   return {
     url,

@@ -1,23 +1,35 @@
 // Measures the compiled appliance (see appliance.sh, which builds it and calls this):
 //   sizes, start-to-/health (fresh data dir and restart), idle RSS, RSS during a /24 `normal` scan.
-// The scan runs only inside a namespace test network (scripts/testnet.sh), never on this host's LAN.
+// It runs in a network namespace with loopback only (appliance.sh makes it, and this refuses to run
+// anywhere else): the appliances it starts cannot see, hear or scan this machine's networks. The
+// scan runs inside a namespace test network (scripts/testnet.sh).
 //
-//   bun scripts/bench/appliance.ts --binary dist/argus-linux-x64 [--compare BINARY] [--runs 10] [--hosts 30] [--no-scan]
+// Idle RSS is measured for the binary and, in the same run, alternately, for --reference (the
+// binary of an earlier commit, see appliance.sh): medians of --rss-runs each.
+//
+//   bun scripts/bench/appliance.ts --binary dist/argus-linux-x64 [--compare BINARY] [--reference BINARY --reference-name REV]
+//     [--runs 10] [--rss-runs 3] [--hosts 30] [--no-scan]
 import { mkdtempSync, rmSync, statSync, readFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { networkInterfaces, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { startTestnet } from "../../test/helpers/testnet.ts";
 
-type Opts = { binary: string; compare: string[]; runs: number; hosts: number; scan: boolean; arm64?: string };
+type Opts = { binary: string; compare: string[]; runs: number; rssRuns: number; hosts: number; scan: boolean; arm64?: string; reference?: string; referenceName: string };
+
+/** The RSS issue 17 remembers for the layout before issues 11-16 (not measured here). */
+const REMEMBERED_PREVIOUS_MIB = 48;
 
 function parse(argv: string[]): Opts {
-  const o: Opts = { binary: "dist/argus-linux-x64", compare: [], runs: 10, hosts: 30, scan: true };
+  const o: Opts = { binary: "dist/argus-linux-x64", compare: [], runs: 10, rssRuns: 3, hosts: 30, scan: true, referenceName: "reference" };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === "--binary") o.binary = argv[++i];
     else if (a === "--compare") o.compare.push(argv[++i]);
     else if (a === "--arm64") o.arm64 = argv[++i];
     else if (a === "--runs") o.runs = Number(argv[++i]);
+    else if (a === "--rss-runs") o.rssRuns = Number(argv[++i]);
+    else if (a === "--reference") o.reference = resolve(argv[++i]);
+    else if (a === "--reference-name") o.referenceName = argv[++i];
     else if (a === "--hosts") o.hosts = Number(argv[++i]);
     else if (a === "--no-scan") o.scan = false;
     else throw new Error(`unknown option ${a}`);
@@ -89,10 +101,14 @@ async function startup(binary: string, runs: number): Promise<{ fresh: number[];
   return { fresh, restart };
 }
 
-async function idleRss(binary: string): Promise<{ rss: number; hwm: number }> {
+type IdleRss = { started: number; rss: number; hwm: number };
+
+async function idleRss(binary: string): Promise<IdleRss> {
   const dir = mkdtempSync(join(tmpdir(), "argus-bench-"));
   try {
     const s = await startOnce(binary, dir);
+    await Bun.sleep(2000);
+    const started = rssKiB(s.proc.pid).rss;
     // A used, idle appliance: setup done, a key made, the UI and a few API pages fetched.
     const setup = await fetch(`${s.url}/api/setup`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ username: "admin", password: "benchmark password" }) });
     const cookie = setup.headers.getSetCookie().map((c) => c.split(";")[0]).join("; ");
@@ -101,7 +117,7 @@ async function idleRss(binary: string): Promise<{ rss: number; hwm: number }> {
     await Bun.sleep(10_000);
     const m = rssKiB(s.proc.pid);
     await stop(s.proc);
-    return m;
+    return { started, ...m };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -155,7 +171,19 @@ async function scanRss(binary: string, hosts: number) {
   }
 }
 
+/** Only loopback in this namespace: nothing started here can reach this machine's networks. */
+function assertLoopbackOnly() {
+  const others = Object.keys(networkInterfaces()).filter((name) => name !== "lo");
+  const links = readFileSync("/proc/net/dev", "utf8").split("\n").slice(2).map((l) => l.split(":")[0].trim()).filter((n) => n && n !== "lo");
+  if (others.length > 0 || links.length > 0) {
+    throw new Error(`refusing to run with network interfaces other than loopback (${[...new Set([...others, ...links])].join(", ")}): use scripts/bench/appliance.sh`);
+  }
+}
+
+const mibOf = (kib: number) => (kib / 1024).toFixed(1);
+
 async function main() {
+  assertLoopbackOnly();
   const o = parse(process.argv.slice(2));
   console.log(`# Argus appliance benchmark (${new Date().toISOString()}, ${o.binary})\n`);
   for (const b of [o.binary, ...(o.arm64 ? [o.arm64] : [])]) console.log(`size ${b.split("/").pop()}: ${mib(statSync(b).size)} (${statSync(b).size} bytes)`);
@@ -167,18 +195,36 @@ async function main() {
         `(min ${Math.min(...s.restart).toFixed(0)}, max ${Math.max(...s.restart).toFixed(0)})`,
     );
   }
-  const idle = await idleRss(o.binary);
-  console.log(`idle RSS (setup done, 10 s idle): ${(idle.rss / 1024).toFixed(1)} MiB (peak so far ${(idle.hwm / 1024).toFixed(1)} MiB)`);
+  // Alternately, so that both see the same load on the machine.
+  const ours: IdleRss[] = [];
+  const theirs: IdleRss[] = [];
+  for (let i = 0; i < o.rssRuns; i++) {
+    ours.push(await idleRss(o.binary));
+    if (o.reference) theirs.push(await idleRss(o.reference));
+  }
+  const line = (name: string, runs: IdleRss[]) =>
+    `${name}: ${mibOf(median(runs.map((r) => r.rss)))} MiB idle after use (runs ${runs.map((r) => mibOf(r.rss)).join(", ")}), ` +
+    `${mibOf(median(runs.map((r) => r.started)))} MiB 2 s after start, peak ${mibOf(Math.max(...runs.map((r) => r.hwm)))} MiB`;
+  console.log(`idle RSS (median of ${o.rssRuns}; setup done, a key made, UI and API fetched, 10 s idle):`);
+  console.log(`  ${line("this build", ours)}`);
+  if (o.reference) {
+    console.log(`  ${line(`${o.referenceName} (same run)`, theirs)}`);
+    console.log(`  ratio ${(median(ours.map((r) => r.rss)) / median(theirs.map((r) => r.rss))).toFixed(2)} of ${o.referenceName}`);
+  }
+  console.log(`  previous layout (issue 17, remembered, not measured here): ${REMEMBERED_PREVIOUS_MIB} MiB; target < 60 MiB`);
   if (o.scan) {
     if (process.getuid?.() !== 0) {
       console.log("scan RSS: skipped (needs root for the namespace test network)");
       return;
     }
-    const r = await scanRss(o.binary, o.hosts);
-    console.log(
-      `normal scan of ${r.scan.subnet} (${r.scan.hosts_found} hosts up, ${r.scan.ports_scanned} port probes, ${r.scan.open_ports} open, status ${r.scan.status}) in ${r.seconds.toFixed(1)} s: ` +
-        `RSS before ${(r.before.rss / 1024).toFixed(1)} MiB, peak during ${(r.peak / 1024).toFixed(1)} MiB, 5 s after ${(r.after.rss / 1024).toFixed(1)} MiB`,
-    );
+    // A scan looks vendors up: the reference loads its registry then, this build has it from the start.
+    for (const [name, binary] of [["this build", o.binary], ...(o.reference ? [[`${o.referenceName} (same run)`, o.reference]] : [])] as [string, string][]) {
+      const r = await scanRss(binary, o.hosts);
+      console.log(
+        `${name}: normal scan of ${r.scan.subnet} (${r.scan.hosts_found} hosts up, ${r.scan.ports_scanned} port probes, ${r.scan.open_ports} open, status ${r.scan.status}) in ${r.seconds.toFixed(1)} s: ` +
+          `RSS before ${(r.before.rss / 1024).toFixed(1)} MiB, peak during ${(r.peak / 1024).toFixed(1)} MiB, 5 s after ${(r.after.rss / 1024).toFixed(1)} MiB`,
+      );
+    }
   }
 }
 

@@ -1,5 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { existsSync, readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { resolve } from "node:path";
 import { arpSender } from "../helpers/frames.ts";
 import { readFrames } from "../helpers/pcap.ts";
 import { isRandomizedMac, lookupVendor, macHex, vendorPrefix } from "../../src/identify/vendor.ts";
@@ -79,6 +81,55 @@ describe("vendor lookup", () => {
     expect(isRandomizedMac("03:00:00:00:00:01")).toBe(false); // multicast, not a host address
   });
 
+  test("every block of the registry (oui-data and iab.json) gives its registrant's name, as the JSON says", () => {
+    // The table is vendors.tsv, made from these files by scripts/vendor-import.ts: this fails when
+    // oui-data was updated and the table was not regenerated.
+    const oui = JSON.parse(readFileSync(createRequire(import.meta.url).resolve("oui-data"), "utf8")) as Record<string, string>;
+    const iab = JSON.parse(readFileSync(resolve(import.meta.dir, "../../src/identify/iab.json"), "utf8")) as Record<string, string>;
+    const registry = { ...oui, ...iab };
+    const expected = (mac: string) => {
+      for (const len of [9, 7, 6]) {
+        const entry = registry[mac.slice(0, len)];
+        if (entry !== undefined) return [mac.slice(0, len), entry.split("\n", 1)[0].trim() || null];
+      }
+      return [null, null];
+    };
+    const wrong: string[] = [];
+    for (const prefix of Object.keys(registry)) {
+      for (const mac of [prefix.padEnd(12, "0"), prefix.padEnd(12, "F")]) {
+        const got = [vendorPrefix(mac), lookupVendor(mac)];
+        if (JSON.stringify(got) !== JSON.stringify(expected(mac))) wrong.push(`${mac}: ${got} / ${expected(mac)}`);
+      }
+    }
+    expect(Object.keys(registry).length).toBeGreaterThan(58_000);
+    expect(wrong).toEqual([]);
+    // Names outside ASCII come through whole.
+    expect(Object.values(registry).some((e) => /[^\x00-\x7f]/.test(e.split("\n", 1)[0]))).toBe(true);
+  });
+
+  test("preloadVendors reads the table without holding the event loop; lookups before it agree", async () => {
+    // A process of its own: this one has loaded the table already.
+    const script = `
+      const v = await import(${JSON.stringify(resolve(import.meta.dir, "../../src/identify/vendor.ts"))});
+      const before = v.vendorsLoaded();
+      let duringRead = null;
+      setImmediate(() => { duringRead = v.vendorsLoaded(); });
+      const started = v.preloadVendors();
+      const early = v.lookupVendor("b8:27:eb:00:00:01"); // before the read has finished: read now
+      await started;
+      console.log(JSON.stringify({ before, duringRead, early, after: v.vendorsLoaded(), again: v.preloadVendors() === started }));`;
+    const fresh = `
+      const v = await import(${JSON.stringify(resolve(import.meta.dir, "../../src/identify/vendor.ts"))});
+      let duringRead = null;
+      setImmediate(() => { duringRead = v.vendorsLoaded(); });
+      await v.preloadVendors();
+      console.log(JSON.stringify({ duringRead, after: v.vendorsLoaded(), name: v.lookupVendor("b8:27:eb:00:00:01") }));`;
+    const run = (code: string) => JSON.parse(Bun.spawnSync([process.execPath, "-e", code]).stdout.toString());
+    // Started and left alone: the event loop runs while the file is read, the table arrives after.
+    expect(run(fresh)).toEqual({ duringRead: false, after: true, name: "Raspberry Pi Foundation" });
+    // A lookup while it is being read answers at once and the same.
+    expect(run(script)).toEqual({ before: false, duringRead: true, early: "Raspberry Pi Foundation", after: true, again: true });
+  });
   test("malformed input gives null, never throws", () => {
     for (const bad of ["", "zz:zz:zz:zz:zz:zz", "00:11:22", "00:11:22:33:44:55:66", "__proto__", "constructor"]) {
       expect(lookupVendor(bad)).toBeNull();
