@@ -96,9 +96,10 @@ describe("vendor lookup", () => {
     };
     const wrong: string[] = [];
     for (const prefix of Object.keys(registry)) {
-      for (const mac of [prefix.padEnd(12, "0"), prefix.padEnd(12, "F")]) {
+      for (const hex of [prefix.padEnd(12, "0"), prefix.padEnd(12, "F")]) {
+        const mac = hex.match(/../g)!.join(":");
         const got = [vendorPrefix(mac), lookupVendor(mac)];
-        if (JSON.stringify(got) !== JSON.stringify(expected(mac))) wrong.push(`${mac}: ${got} / ${expected(mac)}`);
+        if (JSON.stringify(got) !== JSON.stringify(expected(hex))) wrong.push(`${mac}: ${got} / ${expected(hex)}`);
       }
     }
     expect(Object.keys(registry).length).toBeGreaterThan(58_000);
