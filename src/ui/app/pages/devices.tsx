@@ -77,7 +77,7 @@ export function Devices() {
       <form class="filters" role="search" onSubmit={(e) => e.preventDefault()}>
         <div class="field grow">
           <label for="device-search">Search</label>
-          <input id="device-search" type="search" placeholder="IP, MAC, name, vendor or label" value={search} maxLength={200} onInput={(e) => setSearch(e.currentTarget.value)} />
+          <input id="device-search" type="search" placeholder="IP, MAC, name, type, vendor or label" value={search} maxLength={200} onInput={(e) => setSearch(e.currentTarget.value)} />
         </div>
         <div class="field">
           <label for="f-status">Status</label>
