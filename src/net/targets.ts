@@ -177,3 +177,8 @@ export function parseTargets(targets: unknown, exclude: unknown, policy: TargetP
 export function coversHost(t: SweepTargets, ip: number, mac: string | null): boolean {
   return t.cidrs.some((c) => inSubnet(ip, c.network, c.prefix)) && !isExcludedIp(ip, t.exclusions) && !isExcludedMac(mac, t.exclusions);
 }
+
+/** A host inside the targets' subnets that the exclusions leave out (by its address or its MAC). */
+export function excludesHost(t: SweepTargets, ip: number, mac: string | null): boolean {
+  return t.cidrs.some((c) => inSubnet(ip, c.network, c.prefix)) && (isExcludedIp(ip, t.exclusions) || isExcludedMac(mac, t.exclusions));
+}

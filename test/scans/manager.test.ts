@@ -73,6 +73,27 @@ describe("scan manager", () => {
     expect((db.query("SELECT status FROM scans WHERE id = ?").get(second.scan_id) as { status: string }).status).toBe("completed");
   });
 
+  test("a device the owner then excludes ('never scan') is set offline by the next scan, without a change", async () => {
+    const two = (): PipelineOutput => ({ ...found(), observations: [found().observations[0], { ...found().observations[0], ip: "10.0.0.6", mac: "02:00:00:00:00:06" }] });
+    let out = two();
+    const { db, manager, published } = setup(async () => out);
+    manager.start(plan);
+    await manager.idle();
+    out = found(); // .6 is excluded now, so the sweep does not report it
+    for (const exclude of [["10.0.0.6"], ["02-00-00-00-00-06"]]) {
+      db.run("UPDATE devices SET status = 'online' WHERE ip_address = '10.0.0.6'");
+      const excluding = planScan({ kind: "network", subnet: "10.0.0.0/28", profile: "quick" }, { ...DEFAULT_CONFIG, exclude });
+      published.length = 0;
+      manager.start(excluding);
+      await manager.idle();
+      expect(db.query("SELECT ip_address, status FROM devices ORDER BY ip_address").all()).toEqual([
+        { ip_address: "10.0.0.5", status: "online" },
+        { ip_address: "10.0.0.6", status: "offline" },
+      ]);
+      expect(published.flat()).toEqual([]);
+    }
+  });
+
   const insertRunning = (db: Database, pid: number) =>
     Number(db.query("INSERT INTO scans (scan_type, profile, subnet, status, started_at, pid) VALUES ('network', 'quick', '10.0.0.0/28', 'running', '2026-01-01T00:00:00Z', ?)").run(pid).lastInsertRowid);
   const statusOf = (db: Database, id: number) => (db.query("SELECT status FROM scans WHERE id = ?").get(id) as { status: string }).status;
