@@ -73,6 +73,25 @@ describe.skipIf(!root)("UI: what the new owner hit (issue 18), against the real 
   const ipsShown = (want: string[]) =>
     page.waitForFunction((w) => [...document.querySelectorAll("table.devices tbody tr td:nth-child(3)")].map((td) => td.textContent?.trim()).join() === w.join(), want);
 
+  test("devices: the first click on Risk sorts the riskiest first; the second reverses it", async () => {
+    await page.goto(server.inside + "/devices");
+    await page.locator("table.devices tbody tr").first().waitFor();
+    const risk = page.locator("table.devices th", { has: page.getByRole("button", { name: "Risk" }) });
+    await Promise.all([page.waitForURL(`${server.inside}/devices?sort=-risk_score`), risk.getByRole("button").click()]);
+    await page.waitForFunction(() => document.querySelector("table.devices th[aria-sort]")?.getAttribute("aria-sort") === "descending");
+    await ipsShown(((await api.get("/api/devices?sort=-risk_score&limit=50")).body as { ip_address: string }[]).map((d) => d.ip_address));
+    await Promise.all([page.waitForURL(`${server.inside}/devices?sort=risk_score`), risk.getByRole("button").click()]);
+    await page.waitForFunction(() => document.querySelector("table.devices th[aria-sort]")?.getAttribute("aria-sort") === "ascending");
+  });
+
+  test("devices: the search box finds a device by its type", async () => {
+    await page.goto(server.inside + "/devices");
+    await page.locator("#device-search").fill("printer");
+    await page.waitForURL((u) => u.searchParams.get("q") === "printer");
+    await ipsShown(DEVICES.filter((d) => d.device_type === "printer").map((d) => d.ip));
+    expect(await page.locator("#device-search").getAttribute("placeholder")).toContain("type");
+  });
+
   test("no console errors along the way (the refused schedule is a toast; its 422 is the browser's own log line)", () => {
     expect(errors.filter((e) => !/status of 422/.test(e))).toEqual([]);
   });

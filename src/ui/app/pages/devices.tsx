@@ -9,8 +9,17 @@ import { type Device, scanDevice, setTrusted } from "../devices.ts";
 import { type Column, copyText, DataTable, displayName, Empty, Loading, Page, Pager, RandomMacHint, RiskBadge, StatusDot, Time, TypeIcon } from "../ui.tsx";
 
 const LIMIT = 50;
+/** Sort keys whose first click is descending. */
+const DESCENDING_FIRST = new Set(["risk_score", "last_seen", "first_seen"]);
 const FILTER_KEYS = ["q", "status", "risk_level", "is_trusted", "zone", "port", "sort"] as const;
 type Filters = Partial<Record<(typeof FILTER_KEYS)[number], string>> & { offset: number };
+
+/** A click on a column header: a new column starts in its natural order (riskiest, latest first), a second click reverses. */
+function nextSort(current: string | undefined, key: string): string {
+  if (current === key) return `-${key}`;
+  if (current === `-${key}`) return key;
+  return DESCENDING_FIRST.has(key) ? `-${key}` : key;
+}
 
 function fromUrl(): Filters {
   const p = new URLSearchParams(location.search);
@@ -59,7 +68,7 @@ export function Devices() {
   }, [search]);
 
   const setFilter = (k: (typeof FILTER_KEYS)[number], v: string) => setFilters((f) => ({ ...f, [k]: v || undefined, offset: 0 }));
-  const sortBy = (key: string) => setFilters((f) => ({ ...f, sort: f.sort === key ? `-${key}` : key, offset: 0 }));
+  const sortBy = (key: string) => setFilters((f) => ({ ...f, sort: nextSort(f.sort, key), offset: 0 }));
   const filtered = FILTER_KEYS.some((k) => k !== "sort" && filters[k]);
 
   const replace = (d: Device) => setData((cur) => cur && { ...cur, items: cur.items.map((x) => (x.id === d.id ? d : x)) });
