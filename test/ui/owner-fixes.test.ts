@@ -84,6 +84,18 @@ describe.skipIf(!root)("UI: what the new owner hit (issue 18), against the real 
     await page.waitForFunction(() => document.querySelector("table.devices th[aria-sort]")?.getAttribute("aria-sort") === "ascending");
   });
 
+  test("devices: the open-port box filters as typed, without Enter", async () => {
+    await page.goto(server.inside + "/devices");
+    await page.locator("table.devices tbody tr").first().waitFor();
+    await page.locator("#f-port").pressSequentially("23");
+    await page.waitForURL((u) => u.searchParams.get("port") === "23", { timeout: 3000 });
+    const telnet = ((await api.get("/api/devices?port=23")).body as { ip_address: string }[]).map((d) => d.ip_address);
+    expect(telnet.length).toBeGreaterThan(0);
+    await ipsShown(telnet);
+    // Still typing there: the box kept the focus.
+    await expect(page.locator("#f-port").evaluate((el) => el === document.activeElement)).resolves.toBe(true);
+  });
+
   test("devices: the search box finds a device by its type", async () => {
     await page.goto(server.inside + "/devices");
     await page.locator("#device-search").fill("printer");

@@ -36,6 +36,7 @@ export function Devices() {
   const [data, setData] = useState<{ items: Device[]; total: number } | null | undefined>(undefined);
   const [zones, setZones] = useState<string[]>([]);
   const [search, setSearch] = useState(filters.q ?? "");
+  const [port, setPort] = useState(filters.port ?? "");
   const seq = useRef(0);
 
   useEffect(() => {
@@ -66,6 +67,14 @@ export function Devices() {
     const t = setTimeout(() => setFilters((f) => ({ ...f, q: search || undefined, offset: 0 })), 250);
     return () => clearTimeout(t);
   }, [search]);
+
+  // The open-port box filters as typed too (after the same pause), once it holds a port number or nothing.
+  useEffect(() => {
+    const valid = port === "" || (/^[1-9][0-9]{0,4}$/.test(port) && Number(port) <= 65535);
+    if (!valid || (filters.port ?? "") === port) return;
+    const t = setTimeout(() => setFilters((f) => ({ ...f, port: port || undefined, offset: 0 })), 250);
+    return () => clearTimeout(t);
+  }, [port]);
 
   const setFilter = (k: (typeof FILTER_KEYS)[number], v: string) => setFilters((f) => ({ ...f, [k]: v || undefined, offset: 0 }));
   const sortBy = (key: string) => setFilters((f) => ({ ...f, sort: nextSort(f.sort, key), offset: 0 }));
@@ -125,7 +134,7 @@ export function Devices() {
         </div>
         <div class="field narrow">
           <label for="f-port">Open port</label>
-          <input id="f-port" type="number" min={1} max={65535} inputMode="numeric" value={filters.port ?? ""} onChange={(e) => setFilter("port", e.currentTarget.value)} />
+          <input id="f-port" type="number" min={1} max={65535} inputMode="numeric" value={port} onInput={(e) => setPort(e.currentTarget.value)} />
         </div>
         {filtered && (
           <button
@@ -133,6 +142,7 @@ export function Devices() {
             class="secondary"
             onClick={() => {
               setSearch("");
+              setPort("");
               setFilters({ offset: 0, sort: filters.sort });
             }}
           >
