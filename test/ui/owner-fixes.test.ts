@@ -104,6 +104,20 @@ describe.skipIf(!root)("UI: what the new owner hit (issue 18), against the real 
     expect(await page.locator("#device-search").getAttribute("placeholder")).toContain("type");
   });
 
+  test("changes: the severity filter says which severities are port risks and which are events", async () => {
+    await page.goto(server.inside + "/changes");
+    const options = await page.locator("#c-sev option").allTextContents();
+    expect(options[0]).toBe("any");
+    const byValue = Object.fromEntries(await page.locator("#c-sev option").evaluateAll((os) => os.map((o) => [(o as HTMLOptionElement).value, o.textContent])));
+    expect(byValue.medium).toMatch(/^medium — .*port/);
+    expect(byValue.warning).toMatch(/^warning — .*new device/);
+    expect(byValue.medium).not.toBe(byValue.warning);
+    // Every severity a change can carry is still offered, and each filters the API's way.
+    expect(Object.keys(byValue).filter(Boolean).sort()).toEqual(["critical", "high", "info", "low", "medium", "warning"]);
+    await page.selectOption("#c-sev", "warning");
+    await page.waitForURL((u) => u.searchParams.get("severity") === "warning");
+  });
+
   test("no console errors along the way (the refused schedule is a toast; its 422 is the browser's own log line)", () => {
     expect(errors.filter((e) => !/status of 422/.test(e))).toEqual([]);
   });
