@@ -118,6 +118,21 @@ describe.skipIf(!root)("UI: what the new owner hit (issue 18), against the real 
     await page.waitForURL((u) => u.searchParams.get("severity") === "warning");
   });
 
+  test("settings: a refused scheduled scan is named as the form numbers it ('Scheduled scan 1'), not by the API's 0-based path", async () => {
+    await page.goto(server.inside + "/settings");
+    await page.locator("#audit table, #audit .muted").first().waitFor();
+    await page.getByRole("button", { name: "Add a scheduled scan" }).click();
+    await page.fill("#sched-cron-0", "61 * * * *");
+    await page.getByRole("button", { name: "Save schedule" }).click();
+    const refused = page.locator(".toast", { hasText: "Schedule not saved" });
+    await refused.waitFor();
+    const text = (await refused.textContent()) ?? "";
+    expect(text).toContain("Scheduled scan 1, cron:");
+    expect(text).not.toContain("schedule.0");
+    expect(await page.locator("#sched-cron-0").getAttribute("aria-invalid")).toBe("true");
+    await expect(page.locator("#sched-cron-0").evaluate((el) => el.closest("fieldset")?.querySelector("legend")?.textContent)).resolves.toBe("Scheduled scan 1");
+  });
+
   test("no console errors along the way (the refused schedule is a toast; its 422 is the browser's own log line)", () => {
     expect(errors.filter((e) => !/status of 422/.test(e))).toEqual([]);
   });
