@@ -133,6 +133,15 @@ describe.skipIf(!root)("UI: what the new owner hit (issue 18), against the real 
     await expect(page.locator("#sched-cron-0").evaluate((el) => el.closest("fieldset")?.querySelector("legend")?.textContent)).resolves.toBe("Scheduled scan 1");
   });
 
+  test("settings: the database's free list reads 'Unused pages in the file', not 'Free space'", async () => {
+    await page.goto(server.inside + "/settings");
+    const db = page.locator("#db-stats");
+    await db.waitFor();
+    const stats = (await db.textContent()) ?? "";
+    expect(stats).toContain("Unused pages in the file");
+    expect(stats).not.toContain("Free space");
+  });
+
   test("no console errors along the way (the refused schedule is a toast; its 422 is the browser's own log line)", () => {
     expect(errors.filter((e) => !/status of 422/.test(e))).toEqual([]);
   });

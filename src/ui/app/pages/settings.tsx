@@ -335,7 +335,8 @@ function DbStats({ stats }: { stats: Record<string, any> }) {
         <dd>{bytes(stats.file_bytes ?? 0)}</dd>
         <dt>Write-ahead log</dt>
         <dd>{bytes(stats.wal_bytes ?? 0)}</dd>
-        <dt>Free space</dt>
+        {/* SQLite's free list, not the disk: pages the file holds for reuse before it grows. */}
+        <dt>Unused pages in the file</dt>
         <dd>{bytes((stats.free_pages ?? 0) * (stats.page_size ?? 0))}</dd>
       </dl>
       {rows.length > 0 && (
