@@ -17,7 +17,7 @@ export const deviceFilters = {
   risk_level: t.Optional(oneOf(LEVELS, `risk_level: must be one of ${LEVELS.join(", ")}`)),
   is_trusted: t.Optional(oneOf(["true", "false"], "is_trusted: must be true or false")),
   zone: t.Optional(t.String({ minLength: 1, maxLength: ZONE_MAX, error: `zone: must be a zone name of 1–${ZONE_MAX} characters` })),
-  q: t.Optional(t.String({ maxLength: Q_MAX, description: "Case-insensitive substring of IP, MAC, hostname, vendor or label", error: `q: must be at most ${Q_MAX} characters` })),
+  q: t.Optional(t.String({ maxLength: Q_MAX, description: "Case-insensitive substring of IP, MAC, hostname, vendor, label or type", error: `q: must be at most ${Q_MAX} characters` })),
   port: t.Optional(wholeNumber("port", "query", 1, 65535, "Only devices with this port open")),
   sort: t.Optional(oneOf(DEVICE_SORTS, `sort: must be one of ${DEVICE_SORTS.join(", ")}`)),
 };

@@ -17,7 +17,7 @@ import { Notification, NotificationKind, NotificationStatus, NotificationTest } 
 import { PassiveStatus } from "../passive/schema.ts";
 import { DatabaseStats, RetentionCounts } from "../retention/schema.ts";
 import { FindingLevel, RiskLevel, Threat } from "../risk/schema.ts";
-import { ScanCancelling, ScanComparison, ScanDevice, ScanKind, ScanPhase, ScanProgress, Scan, ScanStarted, ScanState, ScanStatus } from "../scans/schema.ts";
+import { ComparedDevice, ScanCancelling, ScanComparison, ScanDevice, ScanKind, ScanPhase, ScanProgress, Scan, ScanStarted, ScanState, ScanStatus } from "../scans/schema.ts";
 import { ScheduledScan, ScheduleState } from "../schedule/schema.ts";
 import { Cidr, Ipv4, count, int, literals, named, ref } from "../schema-kit.ts";
 
@@ -54,6 +54,7 @@ export {
   Scan,
   ScanCancelling,
   ScanComparison,
+  ComparedDevice,
   ScanDevice,
   ScanKind,
   ScanPhase,
@@ -200,6 +201,7 @@ const ALL = {
   TrendPoint,
   Scan,
   ScanDevice,
+  ComparedDevice,
   ScanComparison,
   ScanStarted,
   ScanCancelling,

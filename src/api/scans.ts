@@ -262,6 +262,8 @@ export function scanRoutes(ctx: AppContext) {
               previous_scan: { ...SCAN_EXAMPLE, id: 11, started_at: "2024-01-16T07:45:00Z", finished_at: "2024-01-16T07:45:04Z" },
               changes: [],
               summary: { devices_added: 1, devices_removed: 0, total_changes: 0 },
+              devices_added: [{ device_id: 7, ip_address: "192.168.1.42", mac_address: "a4:83:e7:12:34:56", hostname: "kitchen-tablet", label: null }],
+              devices_removed: [],
             }),
             ...SCAN_NOT_FOUND,
           },

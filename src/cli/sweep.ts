@@ -1,9 +1,12 @@
 // `argus sweep CIDR [CIDR...] [--iface NAME] [--rate PPS] [--json]`: find live
 // hosts and print them. Without CAP_NET_RAW it says so once on stderr and
 // falls back to degraded discovery (exit 0); --strict makes that an error.
+// The appliance's "never scan" list (the configuration's `exclude`) holds here too.
+import { configPath, loadResolvedConfig } from "../config/app-config.ts";
 import { discover, type DiscoverOutcome } from "../net/discover.ts";
 import { SWEEP_DEFAULTS, type SweepProgress } from "../net/sweep.ts";
 import { parseTargets } from "../net/targets.ts";
+import { resolveDataDir, takeDataDir } from "./database.ts";
 import { CliError, EXIT } from "./errors.ts";
 
 export const USAGE = `Usage: argus sweep CIDR [CIDR...] [options]
@@ -16,7 +19,9 @@ Options:
   --timeout MS       longest wait for an answer after a probe (default ${SWEEP_DEFAULTS.timeoutMs})
   --linger MS        least time a silent host gets after its first probe (default ${SWEEP_DEFAULTS.lingerMs});
                      raise it for LANs with devices that answer ARP very late
-  --exclude LIST     comma-separated IPs, CIDRs or MACs to leave out
+  --exclude LIST     comma-separated IPs, CIDRs or MACs to leave out, besides the
+                     configuration's "never scan" list (always left out)
+  --data-dir DIR     whose configuration to read (default: as argus serve finds it)
   --allow-public     allow non-private ranges
   --strict           fail (exit 4) instead of degrading without CAP_NET_RAW
   --json             print [{"ip","mac","rtt_ms","method"}] to stdout
@@ -30,6 +35,7 @@ interface Args {
   timeoutMs?: number;
   lingerMs?: number;
   exclude: string[];
+  dataDir?: string;
   allowPublic: boolean;
   strict: boolean;
   json: boolean;
@@ -43,8 +49,9 @@ function intArg(name: string, v: string | undefined, min: number, max: number): 
   return n;
 }
 
-export function parseArgs(argv: string[]): Args | "help" {
-  const a: Args = { targets: [], exclude: [], allowPublic: false, strict: false, json: false, quiet: false };
+export function parseArgs(all: string[]): Args | "help" {
+  const { dataDir, rest: argv } = takeDataDir(all);
+  const a: Args = { targets: [], exclude: [], dataDir, allowPublic: false, strict: false, json: false, quiet: false };
   for (let i = 0; i < argv.length; i++) {
     const [flag, inline] = argv[i].startsWith("--") && argv[i].includes("=") ? [argv[i].slice(0, argv[i].indexOf("=")), argv[i].slice(argv[i].indexOf("=") + 1)] : [argv[i], undefined];
     const value = () => inline ?? argv[++i];
@@ -111,7 +118,10 @@ export async function run(argv: string[]): Promise<number> {
     console.log(USAGE);
     return 0;
   }
-  const targets = parseTargets(args.targets, args.exclude, { allowAllRanges: args.allowPublic });
+  // The owner's "never scan" entries are left out as in a scan from the UI; a configuration that
+  // cannot be read stops the sweep rather than probe what it may exclude.
+  const neverScan = loadResolvedConfig(configPath(resolveDataDir(args.dataDir))).config.exclude;
+  const targets = parseTargets(args.targets, [...neverScan, ...args.exclude], { allowAllRanges: args.allowPublic });
   const ac = new AbortController();
   // The shell convention: 128 + the signal's number (130 for Ctrl-C, 143 for SIGTERM).
   let signalExit = 130;

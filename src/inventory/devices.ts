@@ -97,9 +97,10 @@ export function deviceListQueries(filter: Omit<DeviceFilter, "limit" | "offset">
     const pattern = containsPattern(filter.q);
     const macPattern = containsPattern(filter.q.replaceAll("-", ":"));
     where.add(
-      "(ip_address LIKE ? ESCAPE '\\' OR mac_address LIKE ? ESCAPE '\\' OR hostname LIKE ? ESCAPE '\\' OR vendor LIKE ? ESCAPE '\\' OR label LIKE ? ESCAPE '\\')",
+      "(ip_address LIKE ? ESCAPE '\\' OR mac_address LIKE ? ESCAPE '\\' OR hostname LIKE ? ESCAPE '\\' OR vendor LIKE ? ESCAPE '\\' OR label LIKE ? ESCAPE '\\' OR device_type LIKE ? ESCAPE '\\')",
       pattern,
       macPattern,
+      pattern,
       pattern,
       pattern,
       pattern,

@@ -36,6 +36,11 @@ export type ScanScope = {
   kind: "network" | "device";
   /** True for a device the scan probed and would have reported (its address targeted, neither excluded). */
   covers: (ip: string, mac: string | null) => boolean;
+  /**
+   * True for a device inside the scan's subnets that the owner excluded ("never scan"): no longer
+   * watched, so a complete network scan stops showing it online (quietly: the owner chose this).
+   */
+  excludes?: (ip: string, mac: string | null) => boolean;
   /** The TCP ports probed on every found host, or null when no port scan ran. */
   ports: ReadonlySet<number> | null;
   /** The spec those ports came from ("1-1000"), remembered per device to compare like with like. */

@@ -15,7 +15,8 @@
 //   scan is `mac_changed_for_ip` (a possible ARP spoof or a swapped device), reported instead of
 //   `device_added`. An address freed by a device already offline is simply reused (`device_added`).
 // - Absence counts only in complete network scans that covered the device's IP; a device goes
-//   offline (`device_removed`) after OFFLINE_AFTER_MISSES such scans in a row.
+//   offline (`device_removed`) after OFFLINE_AFTER_MISSES such scans in a row. A device the owner
+//   excluded is set offline by the first complete network scan of its subnet, without a change.
 // - Ports are compared only when both this scan and the device's previous port scan probed them: a
 //   narrower profile never "closes" ports it did not look at, and a wider one never "opens" ports
 //   the previous one did not look at. A port-number guess is never a service change.
@@ -221,7 +222,15 @@ class Reconciler {
   private markMissing(): void {
     const online = this.db.query(`SELECT ${DEVICE_COLUMNS} FROM devices WHERE status = 'online'`).all() as DeviceRow[];
     for (const d of online) {
-      if (this.seenDevices.has(d.id) || !this.scope.covers(d.ip_address, d.mac_address)) continue;
+      if (this.seenDevices.has(d.id)) continue;
+      if (this.scope.excludes?.(d.ip_address, d.mac_address)) {
+        // Excluded: not looked at, so neither "online" (with a last-seen that never moves again)
+        // nor "went offline" (it may well be there). Offline without a change; its last seen stays.
+        this.db.query("UPDATE devices SET missed_scans = 0, status = 'offline' WHERE id = ?").run(d.id);
+        this.w.touched.add(d.id);
+        continue;
+      }
+      if (!this.scope.covers(d.ip_address, d.mac_address)) continue;
       const missed = d.missed_scans + 1;
       if (missed >= OFFLINE_AFTER_MISSES) {
         this.db.query("UPDATE devices SET missed_scans = ?, status = 'offline' WHERE id = ?").run(missed, d.id);

@@ -48,18 +48,24 @@ function cidrOf(ip: string, prefix: number): Cidr {
 
 const PREFIX = /^(0|[1-9][0-9]?)$/;
 
+/** What a field accepts, as its errors name it: an exclusion may also be a MAC, a subnet may not. */
+type EntryKind = { what: string; example: string };
+const CIDR_ENTRY: EntryKind = { what: "an IPv4 address or CIDR", example: "192.168.1.0/24" };
+const EXCLUSION_ENTRY: EntryKind = { what: "an IPv4 address, CIDR or MAC address", example: "192.168.1.20, 192.168.1.0/28 or aa:bb:cc:dd:ee:ff" };
+
 /** Parse "a.b.c.d/n" or a bare address (= /32). Host bits are cleared:
  * "10.0.0.7/24" means 10.0.0.0/24, as `ip route` reads it. */
-export function parseCidr(text: unknown, field = "subnet"): Cidr {
-  if (typeof text !== "string" || text.trim() === "") throw new TargetError(field, "must be an IPv4 address or CIDR like 192.168.1.0/24");
+export function parseCidr(text: unknown, field = "subnet", kind: EntryKind = CIDR_ENTRY): Cidr {
+  const { what, example } = kind;
+  if (typeof text !== "string" || text.trim() === "") throw new TargetError(field, `must be ${what} like ${example}`);
   // Strict: what was sent is what is checked. A padded value or a newline is refused, not
   // trimmed, so that a pasted or templated value with stray bytes is noticed where it came from.
-  if (/\s/.test(text)) throw new TargetError(field, `${JSON.stringify(text.slice(0, 40))} is not an IPv4 address or CIDR: it contains whitespace (a space, tab or newline)`);
+  if (/\s/.test(text)) throw new TargetError(field, `${JSON.stringify(text.slice(0, 40))} is not ${what}: it contains whitespace (a space, tab or newline)`);
   const t = text;
-  if (t.length > 18) throw new TargetError(field, `'${t.slice(0, 40)}' is not an IPv4 address or CIDR`);
+  if (t.length > 18) throw new TargetError(field, `'${t.slice(0, 40)}' is not ${what}`);
   const [addr, len, ...rest] = t.split("/");
   const ip = parseIpv4(addr);
-  if (ip === null || rest.length > 0) throw new TargetError(field, `'${t}' is not an IPv4 address or CIDR (expected e.g. 192.168.1.0/24)`);
+  if (ip === null || rest.length > 0) throw new TargetError(field, `'${t}' is not ${what} (expected e.g. ${example})`);
   let prefix = 32;
   if (len !== undefined) {
     if (!PREFIX.test(len) || Number(len) > 32) throw new TargetError(field, `'${t}' has an invalid prefix length (0-32)`);
@@ -119,7 +125,7 @@ export function parseExclusions(list: unknown, field = "exclude"): Exclusions {
     if (typeof item !== "string") throw new TargetError(field, "entries must be strings");
     const mac = normalizeMac(item);
     if (mac) out.macs.add(mac);
-    else out.ranges.push(parseCidr(item, field));
+    else out.ranges.push(parseCidr(item, field, EXCLUSION_ENTRY));
   }
   return out;
 }
@@ -170,4 +176,9 @@ export function parseTargets(targets: unknown, exclude: unknown, policy: TargetP
  * MACs never reported, so not seeing them proves nothing. */
 export function coversHost(t: SweepTargets, ip: number, mac: string | null): boolean {
   return t.cidrs.some((c) => inSubnet(ip, c.network, c.prefix)) && !isExcludedIp(ip, t.exclusions) && !isExcludedMac(mac, t.exclusions);
+}
+
+/** A host inside the targets' subnets that the exclusions leave out (by its address or its MAC). */
+export function excludesHost(t: SweepTargets, ip: number, mac: string | null): boolean {
+  return t.cidrs.some((c) => inSubnet(ip, c.network, c.prefix)) && (isExcludedIp(ip, t.exclusions) || isExcludedMac(mac, t.exclusions));
 }

@@ -120,6 +120,8 @@ export class PassiveWatch {
   private pump: Promise<void> = Promise.resolve();
   private busy: Promise<void> = Promise.resolve();
   private closed = false;
+  /** Set once the start-up line named the first interfaces: later attachments get their own line. */
+  private started = false;
   private readonly memory = new SightingMemory();
   private readonly gate: FloodGate;
   private readonly claims = new AddressClaims();
@@ -169,6 +171,7 @@ export class PassiveWatch {
     const fd = listener.wakeFd();
     w.pump = w.run(fd);
     log.info("passive watch on", { interfaces: [...w.watched.values()].map((i) => i.name).join(",") || "none yet (no confirmed subnet attached)" });
+    w.started = true;
     return w;
   }
 
@@ -307,6 +310,7 @@ export class PassiveWatch {
       if (!next.has(ifindex) && !listed.has(w.name) && ifaceIndex(w.name) === ifindex) next.set(ifindex, w);
     }
     const changed = [...next.keys()].sort().join() !== [...this.watched.keys()].sort().join();
+    const before = this.watched;
     this.watched = next;
     this.ownMacs = macs;
     this.ownIps = ips;
@@ -314,6 +318,13 @@ export class PassiveWatch {
     this.gateways = new Map([...next.values()].filter((w) => routes.has(w.name)).map((w) => [w.name, routes.get(w.name)!]));
     this.checkGateways();
     if (changed) {
+      // The owner confirms a subnet in setup after the start: say when listening really begins (or ends).
+      if (this.started) {
+        for (const [ifindex, w] of next) {
+          if (!before.has(ifindex)) log.info("passive watch listening", { interface: w.name, addresses: w.addrs.map((a) => `${a.ip}/${a.prefix}`).join(",") });
+        }
+        for (const [ifindex, w] of before) if (!next.has(ifindex)) log.info("passive watch stopped listening", { interface: w.name });
+      }
       this.listener.setInterfaces([...next.keys()]);
       log.debug("passive watch interfaces", { interfaces: [...next.values()].map((w) => `${w.name}#${w.ifindex}`).join(",") });
       this.opts.feed.publish({ type: "status", source: "passive" });

@@ -192,7 +192,10 @@ function summarize(threats: Threat[], counts: Record<FindingLevel, number>, trus
   const total = counts.critical + counts.high + counts.medium + counts.low;
   const others = (["critical", "high", "medium", "low"] as const).filter((l) => counts[l] > 0).map((l) => `${counts[l]} ${l}`).join(", ");
   const head = `${worst.level[0].toUpperCase()}${worst.level.slice(1)}: ${what}${cves}`;
-  const tail = total > 1 ? `; ${total} findings (${others})` : "";
+  // A port can carry several findings (its service and each CVE): say on how many ports, so the
+  // count matches the threats listed beside it.
+  const ports = threats.length === 1 ? "one port" : `${threats.length} ports`;
+  const tail = total > 1 ? `; ${total} findings on ${ports} (${others})` : "";
   return `${head}${tail}${trusted ? TRUSTED_NOTE : "."}`;
 }
 

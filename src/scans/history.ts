@@ -3,7 +3,7 @@ import type { Database } from "bun:sqlite";
 import { fetchPage, Where } from "../db/paging.ts";
 import { ChangeLog } from "../inventory/changes.ts";
 import type { ScanStatus } from "./enums.ts";
-import type { Scan, ScanComparison, ScanDevice } from "./schema.ts";
+import type { ComparedDevice, Scan, ScanComparison, ScanDevice } from "./schema.ts";
 
 export { SCAN_KINDS, SCAN_STATUSES, type ScanKind, type ScanStatus } from "./enums.ts";
 
@@ -46,9 +46,19 @@ export function scanDevices(db: Database, scanId: number, page: { limit: number;
 
 /** What differs between two scans: devices seen in one and not the other, and the changes recorded in between. */
 export function compareScans(db: Database, current: ScanRecord, previous: ScanRecord): ScanComparison {
-  const ids = (scanId: number) => new Set((db.query("SELECT device_id FROM scan_devices WHERE scan_id = ?").all(scanId) as { device_id: number }[]).map((r) => r.device_id));
-  const now = ids(current.id);
-  const before = ids(previous.id);
+  const seen = (scanId: number) =>
+    new Map(
+      (
+        db
+          .query(`SELECT sd.device_id, sd.ip_address, sd.mac_address, d.hostname, d.label FROM scan_devices sd JOIN devices d ON d.id = sd.device_id WHERE sd.scan_id = ? ORDER BY sd.device_id`)
+          .all(scanId) as ComparedDevice[]
+      ).map((r) => [r.device_id, r]),
+    );
+  const now = seen(current.id);
+  const before = seen(previous.id);
+  // The devices behind the summary's counts, so that a page lists what it counts.
+  const added = [...now.values()].filter((d) => !before.has(d.device_id));
+  const removed = [...before.values()].filter((d) => !now.has(d.device_id));
   const [low, high] = current.id > previous.id ? [previous.id, current.id] : [current.id, previous.id];
   const changes = new ChangeLog(db).between(low, high);
   return {
@@ -56,9 +66,11 @@ export function compareScans(db: Database, current: ScanRecord, previous: ScanRe
     previous_scan: previous,
     changes,
     summary: {
-      devices_added: [...now].filter((id) => !before.has(id)).length,
-      devices_removed: [...before].filter((id) => !now.has(id)).length,
+      devices_added: added.length,
+      devices_removed: removed.length,
       total_changes: changes.length,
     },
+    devices_added: added,
+    devices_removed: removed,
   };
 }

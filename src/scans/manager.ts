@@ -11,7 +11,7 @@ import { reconcile, type ReconcileResult } from "../inventory/reconcile.ts";
 import { AT_RISK_SQL } from "../inventory/stats.ts";
 import { log } from "../log.ts";
 import { parseIpv4 } from "../net/ip.ts";
-import { coversHost } from "../net/targets.ts";
+import { coversHost, excludesHost } from "../net/targets.ts";
 import type { NotifySink } from "../notify/sink.ts";
 import type { ScanProfile } from "../portscan/profiles.ts";
 import { isoNow } from "../time.ts";
@@ -209,6 +209,10 @@ export class ScanManager {
         covers: (ip: string, mac: string | null) => {
           const n = parseIpv4(ip);
           return n !== null && coversHost(plan.targets, n, mac);
+        },
+        excludes: (ip: string, mac: string | null) => {
+          const n = parseIpv4(ip);
+          return n !== null && excludesHost(plan.targets, n, mac);
         },
         ports: r.profile.port_scan ? new Set(r.profile.ports) : null,
         portSpec: r.profile.port_scan ? r.profile.port_spec : null,

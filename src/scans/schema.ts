@@ -50,12 +50,29 @@ export const ScanDevice = Type.Object(
 );
 export type ScanDevice = Static<typeof ScanDevice>;
 
+/** A device in one scan of a comparison and not in the other: the summary's counts, by name. */
+export const ComparedDevice = Type.Object(
+  {
+    device_id: id(),
+    ip_address: Ipv4({ description: "Where that scan saw it" }),
+    mac_address: text(),
+    hostname: text(),
+    label: text(),
+  },
+  { ...named("ComparedDevice") },
+);
+export type ComparedDevice = Static<typeof ComparedDevice>;
+
 export const ScanComparison = Type.Object(
   {
     current_scan: ref(Scan),
     previous_scan: ref(Scan),
     changes: Type.Array(ref(Change), { description: "Recorded by the scans after the older one, up to the newer one" }),
     summary: Type.Object({ devices_added: count(), devices_removed: count(), total_changes: count() }),
+    devices_added: Type.Array(ref(ComparedDevice), { description: "Seen by the current scan and not by the previous one (summary.devices_added of them)" }),
+    devices_removed: Type.Array(ref(ComparedDevice), {
+      description: "Seen by the previous scan and not by the current one (summary.devices_removed of them); a device is recorded as gone offline (device_removed) only after it misses two scans",
+    }),
   },
   { ...named("ScanComparison") },
 );

@@ -14,7 +14,9 @@ export function startupReport(config: Pick<AppConfig, "subnets">, netRaw = hasNe
   const discovery = netRaw ? "Raw sockets available: full discovery (ARP and ICMP sweeps)." : degradedNotice(icmpDatagram);
   const watching = config.subnets.length > 0 ? `Watching ${config.subnets.join(", ")}.` : NO_SUBNET_NOTICE;
   return {
-    level: netRaw && config.subnets.length > 0 ? "info" : "warn",
+    // A warning only for what is wrong: discovery without raw sockets. No subnet yet is how every
+    // appliance starts (the setup wizard asks for one), so that alone is information.
+    level: netRaw ? "info" : "warn",
     message: `${discovery} ${watching}`,
     fields: { raw_sockets: netRaw ? "full" : "degraded", subnets: config.subnets.join(",") || "none" },
   };

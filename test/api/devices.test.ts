@@ -114,6 +114,14 @@ describe("GET /api/devices", () => {
     }
   });
 
+  test("q matches the device type too: 'printer' finds the printer, whose name and vendor do not say so", async () => {
+    const want = (type: string) => seedIps((d) => d.device_type === type).sort(byIp);
+    expect(want("printer")).toEqual(["192.168.1.20"]);
+    expect(ips((await api.get("/api/devices?q=printer")).body)).toEqual(want("printer"));
+    expect(ips((await api.get("/api/devices?q=PHONE")).body)).toEqual(want("phone"));
+    expect(ips((await api.get("/api/devices?q=server")).body)).toEqual(["10.20.0.5", "192.168.1.50"].sort(byIp)); // a server, and the label "Old build server"
+  });
+
   test("q treats LIKE wildcards literally", async () => {
     // "_" would match the X of labXpc and "%" anything, if they were not escaped.
     expect(ips((await api.get("/api/devices?q=lab_")).body)).toEqual(["192.168.1.60"]);

@@ -73,9 +73,10 @@ describe("the start-up line", () => {
     });
   });
 
-  test("no subnet confirmed: a warning that nothing will be scanned", () => {
+  test("no subnet confirmed yet (every first start): an info line, not a warning, that nothing will be scanned", () => {
+    // Issue 18: the owner's first log line was level=warn although nothing was wrong.
     const r = startupReport({ subnets: [] }, true);
-    expect(r.level).toBe("warn");
+    expect(r.level).toBe("info");
     expect(r.message).toEndWith("No subnet confirmed: nothing will be scanned until one is confirmed in the setup wizard or config.");
     expect(r.fields).toEqual({ raw_sockets: "full", subnets: "none" });
   });
@@ -88,5 +89,6 @@ describe("the start-up line", () => {
     expect(r.message).toEndWith("Watching 10.0.0.0/24.");
     expect(r.message).not.toContain("\n");
     expect(r.fields.raw_sockets).toBe("degraded");
+    expect(startupReport({ subnets: [] }, false, true).level).toBe("warn");
   });
 });

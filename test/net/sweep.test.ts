@@ -2,7 +2,9 @@
 // scanner runs inside P-scan, the results are compared with the ground truth
 // the network was built from.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { resolve } from "node:path";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
 import { hexLines, hostileArpFrames, SEND_FRAMES } from "../helpers/frames.ts";
 import { requireRoot, startTestnet, type Testnet, type TruthHost } from "../helpers/testnet.ts";
 
@@ -101,6 +103,32 @@ describe.skipIf(!root)("sweep on the test network", () => {
     expect(await learned(a)).toBe("");
     expect(await learned(b)).toBe("");
     expect(await learned(control)).toContain(net.truth.scanner_mac);
+  }, 30_000);
+
+  test("the configuration's \"never scan\" list holds for argus sweep too: those addresses are never probed", async () => {
+    const normal = net.hostsWith("normal").filter((h) => !h.role);
+    const [a, c, control] = normal.slice(-3);
+    for (const h of [a, control]) await net.nsExec(h.ns, ["ip", "neigh", "flush", "all"]);
+    const dataDir = mkdtempSync(join(tmpdir(), "argus-sweep-config-"));
+    try {
+      // As the settings page writes it: one address, one MAC.
+      writeFileSync(join(dataDir, "config.json"), JSON.stringify({ exclude: [a.ip, c.mac] }));
+      const r = await cli([net.truth.lan_subnet, "--json", "--data-dir", dataDir]);
+      expect(r.exitCode).toBe(0);
+      const rows: Row[] = JSON.parse(r.stdout);
+      expect(pairs(rows)).toEqual(pairs(lan.filter((h) => ![a.ip, c.ip].includes(h.ip))));
+      const learned = async (h: TruthHost) => (await net.nsExec(h.ns, ["ip", "neigh", "show", net.truth.scanner_ip])).stdout.trim();
+      expect(await learned(a)).toBe("");
+      expect(await learned(control)).toContain(net.truth.scanner_mac);
+      // A configuration that cannot be read stops the sweep instead of probing what it may exclude.
+      writeFileSync(join(dataDir, "config.json"), "{ not json");
+      const bad = await cli([net.truth.lan_subnet, "--json", "--data-dir", dataDir]);
+      expect(bad.exitCode).not.toBe(0);
+      expect(bad.stdout).toBe("");
+      expect(bad.stderr).toContain("config.json");
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   }, 30_000);
 
   test("hostile frames from a LAN host are ignored without a crash", async () => {

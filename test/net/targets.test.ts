@@ -91,6 +91,14 @@ describe("expansion and exclusions", () => {
     expect(isExcludedMac(null, ex)).toBe(false);
     rejects(() => parseExclusions(["10.0.0.1", "not-an-address"]), "exclude", /IPv4/);
   });
+
+  test("an exclusion's error names MACs as allowed, since they are; a subnet's does not", () => {
+    for (const bad of ["not-an-address", "aa:bb:cc:dd:ee", "10.0.0.256", "10.0.0.1 "]) {
+      rejects(() => parseExclusions([bad]), "exclude", /IPv4 address, CIDR or MAC address/);
+    }
+    rejects(() => parseExclusions(["nonsense"]), "exclude", /aa:bb:cc:dd:ee:ff/);
+    rejects(() => validateCidr("aa:bb:cc:dd:ee:ff"), "subnet", /is not an IPv4 address or CIDR \(/);
+  });
 });
 
 describe("neighbour table", () => {

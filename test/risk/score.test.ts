@@ -112,8 +112,23 @@ describe("assessDevice", () => {
     expect(r.threats.map((t) => [t.port, t.level])).toEqual([[23, "critical"], [80, "critical"], [22, "low"]]);
     expect(r.risk_level).toBe("critical");
     expect(r.risk_score).toBe(85 + 5 + 4 + 2 + 1); // telnet; 42013 critical, 41773 high, http medium, ssh low
-    expect(r.threat_summary).toBe("Critical: Telnet on port 23; 5 findings (2 critical, 1 high, 1 medium, 1 low).");
+    expect(r.threat_summary).toBe("Critical: Telnet on port 23; 5 findings on 3 ports (2 critical, 1 high, 1 medium, 1 low).");
     expect(r.threat_summary).not.toContain("\n");
+  });
+  test("the summary's finding count says on how many ports, matching the threats listed", () => {
+    // Two threats (Apache with its CVEs on 80, ssh on 22) but four findings: the owner saw
+    // "4 findings (...)" next to 2 threats listed.
+    const r = assessDevice({ ports: [
+      { port: 22, service: "ssh" },
+      { port: 80, service: "http", product: "Apache", version: "2.4.49" },
+    ] });
+    expect(r.threats).toHaveLength(2);
+    const total = r.counts.critical + r.counts.high + r.counts.medium + r.counts.low;
+    expect(total).toBe(4);
+    expect(r.threat_summary).toContain(`; ${total} findings on ${r.threats.length} ports (`);
+    const one = assessDevice({ ports: [{ port: 80, service: "http", product: "Apache", version: "2.4.49" }] });
+    expect(one.threats).toHaveLength(1);
+    expect(one.threat_summary).toContain("findings on one port (");
   });
   test("trusted devices keep findings but are not at risk", () => {
     const ports = [{ port: 23, service: "telnet" }];

@@ -10,6 +10,7 @@ import type { Change } from "../../src/inventory/observation.ts";
 import { ScanBusyError, ScanManager, type ScanEvent } from "../../src/scans/manager.ts";
 import type { PipelineInput, PipelineOutput } from "../../src/scans/pipeline.ts";
 import { planScan } from "../../src/scans/plan.ts";
+import { compareScans, getScan } from "../../src/scans/history.ts";
 
 const found = (): PipelineOutput => ({
   observations: [{ ip: "10.0.0.5", mac: "02:00:00:00:00:05", method: "arp", rtt_ms: 1, mac_randomized: false, vendor: null, hostname: null, hostname_source: null, device_type: null, os_name: null, ports: null }],
@@ -71,6 +72,50 @@ describe("scan manager", () => {
     const second = manager.start(plan);
     await manager.idle();
     expect((db.query("SELECT status FROM scans WHERE id = ?").get(second.scan_id) as { status: string }).status).toBe("completed");
+  });
+
+  test("a device the owner then excludes ('never scan') is set offline by the next scan, without a change", async () => {
+    const two = (): PipelineOutput => ({ ...found(), observations: [found().observations[0], { ...found().observations[0], ip: "10.0.0.6", mac: "02:00:00:00:00:06" }] });
+    let out = two();
+    const { db, manager, published } = setup(async () => out);
+    manager.start(plan);
+    await manager.idle();
+    out = found(); // .6 is excluded now, so the sweep does not report it
+    for (const exclude of [["10.0.0.6"], ["02-00-00-00-00-06"]]) {
+      db.run("UPDATE devices SET status = 'online' WHERE ip_address = '10.0.0.6'");
+      const excluding = planScan({ kind: "network", subnet: "10.0.0.0/28", profile: "quick" }, { ...DEFAULT_CONFIG, exclude });
+      published.length = 0;
+      manager.start(excluding);
+      await manager.idle();
+      expect(db.query("SELECT ip_address, status FROM devices ORDER BY ip_address").all()).toEqual([
+        { ip_address: "10.0.0.5", status: "online" },
+        { ip_address: "10.0.0.6", status: "offline" },
+      ]);
+      expect(published.flat()).toEqual([]);
+    }
+  });
+
+  test("a comparison lists the devices it counts: one missing from the later scan is in devices_removed, though not yet recorded gone", async () => {
+    const two = (): PipelineOutput => ({ ...found(), observations: [found().observations[0], { ...found().observations[0], ip: "10.0.0.6", mac: "02:00:00:00:00:06" }] });
+    let out = two();
+    const { db, manager } = setup(async () => out);
+    const first = manager.start(plan).scan_id;
+    await manager.idle();
+    db.run("UPDATE devices SET label = 'Kitchen tablet' WHERE ip_address = '10.0.0.6'");
+    out = found();
+    const second = manager.start(plan).scan_id;
+    await manager.idle();
+    const cmp = compareScans(db, getScan(db, second)!, getScan(db, first)!);
+    // The owner saw "1 devices removed" above "Gone offline (0)": one missed scan is not "gone" yet.
+    expect(cmp.changes.filter((c) => c.change_type === "device_removed")).toEqual([]);
+    expect(cmp.summary).toMatchObject({ devices_added: 0, devices_removed: 1 });
+    const sixId = (db.query("SELECT id FROM devices WHERE ip_address = '10.0.0.6'").get() as { id: number }).id;
+    expect(cmp.devices_removed).toEqual([{ device_id: sixId, ip_address: "10.0.0.6", mac_address: "02:00:00:00:00:06", hostname: null, label: "Kitchen tablet" }]);
+    expect(cmp.devices_added).toEqual([]);
+    // The other way round, the same device is the one added.
+    const back = compareScans(db, getScan(db, first)!, getScan(db, second)!);
+    expect(back.devices_added.map((d) => d.device_id)).toEqual([sixId]);
+    expect(back.summary.devices_added).toBe(back.devices_added.length);
   });
 
   const insertRunning = (db: Database, pid: number) =>

@@ -193,11 +193,27 @@ describe("comparing like with like", () => {
     expect(db.query("SELECT service FROM ports WHERE port = 80").get()).toEqual({ service: "http" });
   });
 
-  test("excluded devices never go offline for not being reported", () => {
+  test("an excluded device is not reported gone, and stops showing online: offline without a change, its last seen kept", () => {
+    // Issue 18: it used to stay "online" forever with a frozen last seen.
     scan(baseline());
-    const excludingB: ScanScope = { ...lan(range(1, 1000)), covers: (ip, mac) => ip.startsWith("10.0.0.") && mac !== B };
+    const lastSeen = db.query("SELECT last_seen FROM devices WHERE mac_address = ?").get(B);
+    const excludingB: ScanScope = { ...lan(range(1, 1000)), covers: (ip, mac) => ip.startsWith("10.0.0.") && mac !== B, excludes: (ip, mac) => ip.startsWith("10.0.0.") && mac === B };
     const only = [host("10.0.0.10", A, [port(22, "ssh", "OpenSSH", "8.9p1"), port(80, "http")])];
-    for (let i = 0; i < 3; i++) expect(scan(only, excludingB).changes).toEqual([]);
+    const first = scan(only, excludingB);
+    expect(first.changes).toEqual([]);
+    expect(first.devicesRemoved).toBe(0);
+    expect(db.query("SELECT status, last_seen FROM devices WHERE mac_address = ?").get(B)).toEqual({ status: "offline", ...(lastSeen as object) });
+    for (let i = 0; i < 2; i++) expect(scan(only, excludingB).changes).toEqual([]);
+    // Seen again once the exclusion is lifted: back online ("returned"), as any device that was offline.
+    const back = scan(baseline());
+    expect(kinds(back)).toEqual(["device_returned:10.0.0.11:>"]);
+    expect(db.query("SELECT status FROM devices WHERE mac_address = ?").get(B)).toEqual({ status: "online" });
+  });
+
+  test("a cancelled or partial scan leaves an excluded device as it is", () => {
+    scan(baseline());
+    const partial: ScanScope = { ...lan(range(1, 1000), false), covers: (ip, mac) => ip.startsWith("10.0.0.") && mac !== B, excludes: (ip, mac) => ip.startsWith("10.0.0.") && mac === B };
+    scan([host("10.0.0.10", A, [port(22, "ssh", "OpenSSH", "8.9p1"), port(80, "http")])], partial);
     expect(db.query("SELECT status FROM devices WHERE mac_address = ?").get(B)).toEqual({ status: "online" });
   });
 

@@ -84,7 +84,8 @@ describe.skipIf(!root)("UI: settings, device evidence and exports against the re
     await page.getByRole("button", { name: "Add a scheduled scan" }).click();
     await page.fill("#sched-cron-0", "61 * * * *");
     await page.getByRole("button", { name: "Save schedule" }).click();
-    const refused = toast("schedule.0.cron");
+    // Named as the form numbers it (issue 18), not by the API's 0-based path "schedule.0.cron".
+    const refused = toast("Scheduled scan 1, cron");
     await refused.waitFor();
     await expect(refused.textContent()).resolves.toContain("Schedule not saved");
     expect((await config()).schedule).toEqual(before);

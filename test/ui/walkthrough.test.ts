@@ -80,12 +80,24 @@ describe.skipIf(!root)("UI walkthrough on the namespace test network (Chromium)"
     expect((await (await signedInApi()).get("/api/config")).body.schedule).toEqual([{ profile: "normal", cron: "30 3 * * *", enabled: true }]);
     await expect(page.locator("#first-scan").textContent()).resolves.toContain(net.truth.lan_subnet);
     await page.locator("#first-scan-start:enabled").waitFor();
+    // Everything the first-scan box shows, in order (issue 18: "Starting…" flashed after hosts were found).
+    await page.evaluate(() => {
+      const box = document.getElementById("first-scan")!;
+      const seen: string[] = ((window as any).__firstScanTexts = []);
+      const note = () => {
+        const t = box.querySelector(".scan-progress") ? "progress" : (box.querySelector("p.muted:not(:first-of-type), [role=status]")?.textContent ?? "");
+        if (t && seen.at(-1) !== t) seen.push(t);
+      };
+      new MutationObserver(note).observe(box, { childList: true, subtree: true, characterData: true });
+    });
     await page.click("#first-scan-start");
     // Live progress from the event stream: the phase and the hosts found so far.
     await page.locator("#first-scan .scan-progress").waitFor({ timeout: 10_000 });
     await expect(page.locator("#first-scan .scan-progress").textContent()).resolves.toMatch(/Finding hosts|Saving results/);
     await screenshot(page, "setup-3-first-scan-desktop-light");
     await page.locator("#first-scan [role=status]", { hasText: `Scan completed: ${lan.length} devices found` }).waitFor({ timeout: 60_000 });
+    const texts: string[] = await page.evaluate(() => (window as any).__firstScanTexts);
+    expect(texts.slice(texts.indexOf("progress")).filter((t) => t === "Starting…")).toEqual([]);
     await page.waitForURL(base + "/", { timeout: 10_000 });
     await page.getByRole("heading", { name: "Dashboard" }).waitFor();
     const scans = (await (await signedInApi()).get("/api/scans")).body as { profile: string; subnet: string; status: string }[];
@@ -160,6 +172,10 @@ describe.skipIf(!root)("UI walkthrough on the namespace test network (Chromium)"
     await page.locator("#comparison").waitFor();
     await expect(page.locator("[data-testid=cmp-added]").textContent()).resolves.toBe("0");
     await expect(page.locator("[data-testid=cmp-removed]").textContent()).resolves.toBe("1");
+    // The list under the tile names that one device (not "Gone offline (0)": one missed scan is not gone yet).
+    await expect(page.locator("[data-testid=cmp-removed-list] li").count()).resolves.toBe(1);
+    await expect(page.locator("[data-testid=cmp-removed-list]").textContent()).resolves.toContain(gone.ip);
+    await expect(page.locator("[data-testid=cmp-no-ports]").textContent()).resolves.toContain("are quick scans");
     await expect(page.locator("#comparison").textContent()).resolves.toContain(`Scan #${Math.min(...network)} → scan #${Math.max(...network)}`);
     await screenshot(page, "scans-compare-desktop-light");
   }, 90_000);

@@ -3,6 +3,7 @@
 // charts follow the light/dark scheme; they redraw on resize and on a scheme change.
 import { useEffect, useRef } from "preact/hooks";
 import uPlot from "uplot";
+import { timeTickLabels } from "./ticks.ts";
 
 const css = (name: string) => getComputedStyle(document.documentElement).getPropertyValue(name).trim() || "#888";
 
@@ -59,10 +60,10 @@ export function TrendChart({ times, series, title }: { times: string[]; series: 
       height: 220,
       axes: (() => {
         const [x, y] = axes();
-        const day = 86_400;
-        const fmt = (t: number, withTime: boolean) => new Date(t * 1000).toLocaleString(undefined, withTime ? { month: "short", day: "numeric", hour: "2-digit", minute: "2-digit" } : { month: "short", day: "numeric" });
-        return [{ ...x, space: 90, values: (_u: uPlot, ticks: number[], _a: number, _s: number, incr: number) => ticks.map((t) => fmt(t, incr < day)) }, y];
+        return [{ ...x, space: 90, values: (_u: uPlot, ticks: number[], _a: number, _s: number, incr: number) => timeTickLabels(ticks, incr) }, y];
       })(),
+      // Room on the right for half of the last tick's label, which is centred on it ("Dec 4, 23:58").
+      padding: [null, 48, null, null],
       legend: { show: true, live: false },
       cursor: { drag: { x: false, y: false } },
       scales: { y: { range: (_u, _min, max) => [0, Math.max(1, Math.ceil(max * 1.1))] } },

@@ -15,6 +15,18 @@ type Change = { id: number; scan_id: number | null; device_id: number | null; de
 const TYPES: readonly string[] = CHANGE_TYPES;
 /** Worst first. */
 const SEVERITY_FILTERS = [...SEVERITIES].reverse();
+/**
+ * Changes carry two kinds of severity, both filterable: events are critical, warning or info (a new
+ * device, a possible spoof is a warning); an opened port carries its risk, low to critical. Say which
+ * is which, so that "medium" and "warning" do not read as the same thing twice.
+ */
+const SEVERITY_HINTS: Partial<Record<string, string>> = {
+  high: "risky port opened",
+  medium: "risky port opened",
+  low: "port opened, minor risk",
+  warning: "new device, possible spoofing",
+  info: "seen, gone, moved",
+};
 const LIMIT = 50;
 
 export function Changes() {
@@ -59,7 +71,7 @@ export function Changes() {
           <select id="c-sev" value={f.severity} onChange={(e) => set("severity", e.currentTarget.value)}>
             <option value="">any</option>
             {SEVERITY_FILTERS.map((s) => (
-              <option value={s}>{s}</option>
+              <option value={s}>{SEVERITY_HINTS[s] ? `${s} — ${SEVERITY_HINTS[s]}` : s}</option>
             ))}
           </select>
         </div>

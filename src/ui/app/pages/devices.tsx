@@ -10,8 +10,17 @@ import { useLiveReload } from "../live.ts";
 import { type Column, copyText, DataTable, displayName, Empty, Loading, Page, Pager, RandomMacHint, RiskBadge, StatusDot, Time, TypeIcon } from "../ui.tsx";
 
 const LIMIT = 50;
+/** Sort keys whose first click is descending. */
+const DESCENDING_FIRST = new Set(["risk_score", "last_seen", "first_seen"]);
 const FILTER_KEYS = ["q", "status", "risk_level", "is_trusted", "zone", "port", "sort"] as const;
 type Filters = Partial<Record<(typeof FILTER_KEYS)[number], string>> & { offset: number };
+
+/** A click on a column header: a new column starts in its natural order (riskiest, latest first), a second click reverses. */
+function nextSort(current: string | undefined, key: string): string {
+  if (current === key) return `-${key}`;
+  if (current === `-${key}`) return key;
+  return DESCENDING_FIRST.has(key) ? `-${key}` : key;
+}
 
 function fromUrl(): Filters {
   const p = new URLSearchParams(location.search);
@@ -28,6 +37,7 @@ export function Devices() {
   const [data, setData] = useState<{ items: Device[]; total: number } | null | undefined>(undefined);
   const [zones, setZones] = useState<string[]>([]);
   const [search, setSearch] = useState(filters.q ?? "");
+  const [port, setPort] = useState(filters.port ?? "");
   const seq = useRef(0);
 
   useEffect(() => {
@@ -59,8 +69,16 @@ export function Devices() {
     return () => clearTimeout(t);
   }, [search]);
 
+  // The open-port box filters as typed too (after the same pause), once it holds a port number or nothing.
+  useEffect(() => {
+    const valid = port === "" || (/^[1-9][0-9]{0,4}$/.test(port) && Number(port) <= 65535);
+    if (!valid || (filters.port ?? "") === port) return;
+    const t = setTimeout(() => setFilters((f) => ({ ...f, port: port || undefined, offset: 0 })), 250);
+    return () => clearTimeout(t);
+  }, [port]);
+
   const setFilter = (k: (typeof FILTER_KEYS)[number], v: string) => setFilters((f) => ({ ...f, [k]: v || undefined, offset: 0 }));
-  const sortBy = (key: string) => setFilters((f) => ({ ...f, sort: f.sort === key ? `-${key}` : key, offset: 0 }));
+  const sortBy = (key: string) => setFilters((f) => ({ ...f, sort: nextSort(f.sort, key), offset: 0 }));
   const filtered = FILTER_KEYS.some((k) => k !== "sort" && filters[k]);
 
   // Rows appear, change and go offline as the appliance commits them: the page shown is asked
@@ -84,7 +102,7 @@ export function Devices() {
       <form class="filters" role="search" onSubmit={(e) => e.preventDefault()}>
         <div class="field grow">
           <label for="device-search">Search</label>
-          <input id="device-search" type="search" placeholder="IP, MAC, name, vendor or label" value={search} maxLength={200} onInput={(e) => setSearch(e.currentTarget.value)} />
+          <input id="device-search" type="search" placeholder="IP, MAC, name, type, vendor or label" value={search} maxLength={200} onInput={(e) => setSearch(e.currentTarget.value)} />
         </div>
         <div class="field">
           <label for="f-status">Status</label>
@@ -123,7 +141,7 @@ export function Devices() {
         </div>
         <div class="field narrow">
           <label for="f-port">Open port</label>
-          <input id="f-port" type="number" min={1} max={65535} inputMode="numeric" value={filters.port ?? ""} onChange={(e) => setFilter("port", e.currentTarget.value)} />
+          <input id="f-port" type="number" min={1} max={65535} inputMode="numeric" value={port} onInput={(e) => setPort(e.currentTarget.value)} />
         </div>
         {filtered && (
           <button
@@ -131,6 +149,7 @@ export function Devices() {
             class="secondary"
             onClick={() => {
               setSearch("");
+              setPort("");
               setFilters({ offset: 0, sort: filters.sort });
             }}
           >

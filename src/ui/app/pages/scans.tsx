@@ -10,7 +10,15 @@ import { type Column, DataTable, Empty, Loading, Page, Pager, SeverityBadge, Tim
 
 type Scan = { id: number; scan_type: ScanKind; profile: string; subnet: string; status: ScanStatus; started_at: string; finished_at: string | null; duration_seconds: number | null; hosts_found: number; open_ports: number; devices_added: number; devices_removed: number; changes_count: number; degraded: boolean; error: string | null };
 type Change = { id: number; device_id: number | null; device_ip: string | null; change_type: string; severity: string; description: string; detected_at: string; new_value: string | null; old_value: string | null };
-type Comparison = { current_scan: Scan; previous_scan: Scan; changes: Change[]; summary: { devices_added: number; devices_removed: number; total_changes: number } };
+type ComparedDevice = { device_id: number; ip_address: string; mac_address: string | null; hostname: string | null; label: string | null };
+type Comparison = {
+  current_scan: Scan;
+  previous_scan: Scan;
+  changes: Change[];
+  summary: { devices_added: number; devices_removed: number; total_changes: number };
+  devices_added: ComparedDevice[];
+  devices_removed: ComparedDevice[];
+};
 
 const LIMIT = 25;
 
@@ -124,9 +132,38 @@ function ChangeList({ title, items }: { title: string; items: Change[] }) {
   );
 }
 
+/** The devices one scan saw and the other did not: what the "devices added/removed" tiles count. */
+function DeviceList({ title, items, testid }: { title: string; items: ComparedDevice[]; testid: string }) {
+  return (
+    <div class="cmp-group" data-testid={testid}>
+      <h3>
+        {title} <span class="muted">({items.length})</span>
+      </h3>
+      {items.length === 0 ? (
+        <p class="muted">none</p>
+      ) : (
+        <ul class="timeline">
+          {items.map((d) => (
+            <li>
+              <span class="tl-text">
+                <a href={`/devices/${d.device_id}`}>{d.label ?? d.hostname ?? d.ip_address}</a> <span class="muted mono small">{d.ip_address}</span>
+              </span>
+            </li>
+          ))}
+        </ul>
+      )}
+    </div>
+  );
+}
+
 function ComparisonView({ c }: { c: Comparison }) {
   const of = (...types: string[]) => c.changes.filter((x) => types.includes(x.change_type));
-  const other = c.changes.filter((x) => !["device_added", "device_removed", "port_opened", "port_closed"].includes(x.change_type));
+  // A quick scan looks at no ports: a comparison with one says nothing about ports.
+  const quick = [c.previous_scan, c.current_scan].filter((s) => s.profile === "quick");
+  const noPorts = quick.length > 0;
+  // The changes recorded in between, device ones included ("went offline" needs two missed scans, so
+  // it may differ from the devices missing above); port ones have their own lists when compared.
+  const other = c.changes.filter((x) => noPorts || !["port_opened", "port_closed"].includes(x.change_type));
   return (
     <section id="comparison" class="card" aria-labelledby="cmp-h" tabIndex={-1}>
       <h2 id="cmp-h">
@@ -143,14 +180,14 @@ function ComparisonView({ c }: { c: Comparison }) {
           <span class="stat-value" data-testid="cmp-removed">
             {c.summary.devices_removed}
           </span>
-          <span class="stat-label">devices removed</span>
+          <span class="stat-label">devices missing</span>
         </div>
         <div class="stat">
-          <span class="stat-value">{of("port_opened").length}</span>
+          <span class="stat-value" data-testid="cmp-opened">{noPorts ? "—" : of("port_opened").length}</span>
           <span class="stat-label">ports opened</span>
         </div>
         <div class="stat">
-          <span class="stat-value">{of("port_closed").length}</span>
+          <span class="stat-value">{noPorts ? "—" : of("port_closed").length}</span>
           <span class="stat-label">ports closed</span>
         </div>
         <div class="stat">
@@ -158,11 +195,17 @@ function ComparisonView({ c }: { c: Comparison }) {
           <span class="stat-label">changes in between</span>
         </div>
       </div>
-      <ChangeList title="New devices" items={of("device_added")} />
-      <ChangeList title="Gone offline" items={of("device_removed")} />
-      <ChangeList title="Ports opened" items={of("port_opened")} />
-      <ChangeList title="Ports closed" items={of("port_closed")} />
-      {other.length > 0 && <ChangeList title={`Other changes (${[...new Set(other.map((o) => changeLabel(o.change_type)))].join(", ")})`} items={other} />}
+      {noPorts && (
+        <p class="muted" data-testid="cmp-no-ports">
+          {quick.map((s) => `Scan #${s.id}`).join(" and ")} {quick.length > 1 ? "are quick scans" : "is a quick scan"}: it finds devices and looks at no ports, so
+          this comparison cannot say which ports opened or closed. Compare two normal or intensive scans for that.
+        </p>
+      )}
+      <DeviceList title={`Devices added (in scan #${c.current_scan.id}, not in #${c.previous_scan.id})`} items={c.devices_added} testid="cmp-added-list" />
+      <DeviceList title={`Devices missing (in scan #${c.previous_scan.id}, not in #${c.current_scan.id})`} items={c.devices_removed} testid="cmp-removed-list" />
+      {!noPorts && <ChangeList title="Ports opened" items={of("port_opened")} />}
+      {!noPorts && <ChangeList title="Ports closed" items={of("port_closed")} />}
+      {other.length > 0 && <ChangeList title={`Changes recorded in between (${[...new Set(other.map((o) => changeLabel(o.change_type)))].join(", ")})`} items={other} />}
     </section>
   );
 }

@@ -23,7 +23,7 @@ export function Settings() {
     } catch (e) {
       // The API's 422 names the field ("Invalid body field 'schedule.0.cron': …"): say what was not saved
       // and why, and mark the control of that field.
-      if (e instanceof ApiError && e.status !== 401) toast(`${what} not saved: ${e.message}`, "error");
+      if (e instanceof ApiError && e.status !== 401) toast(`${what} not saved: ${readableRefusal(e.message)}`, "error");
       if (e instanceof ApiError && e.status === 422) markField(readFieldProblem(e.message)?.field ?? null);
       throw e;
     }
@@ -68,6 +68,24 @@ function Section({ id, title, intro, children }: { id: string; title: string; in
       {children}
     </section>
   );
+}
+
+/**
+ * A refusal as the form reads: the API counts list items from 0 (`schedule.0.cron`), the form from 1
+ * ("Scheduled scan 1"; the entries of a list box likewise).
+ */
+function readableRefusal(detail: string): string {
+  const p = readFieldProblem(detail);
+  if (!p) return detail;
+  const [head, index, rest] = p.field.split(".");
+  const n = Number(index) + 1;
+  const where =
+    head === "schedule" && index !== undefined
+      ? `Scheduled scan ${n}${rest ? `, ${rest}` : ""}`
+      : (head === "subnets" || head === "exclude") && index !== undefined
+        ? `${head === "subnets" ? "Subnets" : "Never scan"}, entry ${n}`
+        : p.field;
+  return `${where}: ${p.reason}`;
 }
 
 /**
@@ -317,7 +335,8 @@ function DbStats({ stats }: { stats: Record<string, any> }) {
         <dd>{bytes(stats.file_bytes ?? 0)}</dd>
         <dt>Write-ahead log</dt>
         <dd>{bytes(stats.wal_bytes ?? 0)}</dd>
-        <dt>Free space</dt>
+        {/* SQLite's free list, not the disk: pages the file holds for reuse before it grows. */}
+        <dt>Unused pages in the file</dt>
         <dd>{bytes((stats.free_pages ?? 0) * (stats.page_size ?? 0))}</dd>
       </dl>
       {rows.length > 0 && (

@@ -2,10 +2,10 @@
 // /setup: the first-run wizard. 1) the administrator account and the networks to watch (nothing is
 // scanned before they are confirmed), 2) when to scan, 3) the first quick scan with live progress,
 // ending on the dashboard.
-import { useEffect, useState } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 import { get, hasRoute, post, put } from "../api.ts";
 import { plural } from "../format.ts";
-import { lastFinished, ScanProgress, scanState, startScan, watchScans } from "../scan.tsx";
+import { lastFinished, ScanProgress, type ScanState, scanState, startScan, watchScans } from "../scan.tsx";
 import { SCHEDULE_PRESETS } from "./settings.tsx";
 
 type Step = "account" | "schedule" | "scan";
@@ -165,6 +165,7 @@ function FirstScan({ subnets }: { subnets: string[] }) {
   const [scanId, setScanId] = useState<number | null>(null);
   const [done, setDone] = useState<{ status: string; devices: number } | null>(null);
   const [confirmed, setConfirmed] = useState<string[] | null>(subnets.length ? subnets : null);
+  const lastProgress = useRef<Extract<ScanState, { scanning: true }> | null>(null);
   useEffect(() => {
     watchScans();
     if (!subnets.length) void get<{ confirmed_subnets: string[] }>("/api/network/detect").then((d) => setConfirmed(d.confirmed_subnets), () => setConfirmed([]));
@@ -195,6 +196,11 @@ function FirstScan({ subnets }: { subnets: string[] }) {
       </div>
     );
   const state = scanState.value;
+  // The scan's progress as last seen: between its end on the live stream and the fetch of its result,
+  // that stays on screen ("Saving results") instead of falling back to "Starting…".
+  const live = scanId !== null && state?.scanning && state.scan_id === scanId ? state : null;
+  if (live) lastProgress.current = live;
+  const shown = live ?? (lastProgress.current && { ...lastProgress.current, progress: { ...lastProgress.current.progress, phase: "saving" } });
   return (
     <div id="first-scan">
       <h2>Run the first quick scan now</h2>
@@ -203,10 +209,10 @@ function FirstScan({ subnets }: { subnets: string[] }) {
         <p role="status" class="ok-text">
           Scan {done.status}: {plural(done.devices, "device")} found. Opening the dashboard…
         </p>
-      ) : scanId !== null && state?.scanning ? (
-        <ScanProgress state={state} />
+      ) : scanId !== null && shown ? (
+        <ScanProgress state={shown} />
       ) : scanId !== null ? (
-        <p class="muted">Starting…</p>
+        <p class="muted">{lastFinished.value?.scan_id === scanId ? "Finishing…" : "Starting…"}</p>
       ) : (
         <div class="inline wrap">
           <button id="first-scan-start" type="button" disabled={state === null} onClick={() => void startScan("quick").then(setScanId, () => {})}>

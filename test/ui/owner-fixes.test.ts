@@ -1,0 +1,148 @@
+// What the new owner hit (issue 18), in Chromium against the real appliance over a seeded home
+// network: the scan comparison lists what its tiles count and says when a quick scan looked at no
+// ports; the device list sorts Risk riskiest first, filters by open port as typed and searches by
+// type; the changes' severity filter tells event severities from port risks; settings name a
+// refused scheduled scan as the form numbers it and call SQLite's free pages what they are. The
+// appliance and the browser run in a namespace with nothing but loopback.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { Database } from "bun:sqlite";
+import { join } from "node:path";
+import type { Browser, BrowserContext, Page } from "playwright-core";
+import { DB_FILE } from "../../src/db/database.ts";
+import { browserMissing, launchBrowserIn } from "../helpers/browser.ts";
+import { startIsolatedServer, type NetServer } from "../helpers/netserver.ts";
+import { adminWithKey, type Client } from "../helpers/server.ts";
+import { requireRoot } from "../helpers/testnet.ts";
+import { consoleErrors } from "../helpers/ui.ts";
+import { DEVICES, SCANS, seedInventory, type Seeded } from "../inventory/seed.ts";
+
+const missing = browserMissing();
+const root = missing === null && requireRoot("runs the appliance and Chromium in a network namespace");
+
+describe.skipIf(!root)("UI: what the new owner hit (issue 18), against the real APIs (Chromium)", () => {
+  let server: NetServer;
+  let browser: Browser;
+  let context: BrowserContext;
+  let page: Page;
+  let api: Client;
+  let seeded: Seeded;
+  let errors: string[];
+
+  beforeAll(async () => {
+    server = await startIsolatedServer();
+    ({ session: api } = await adminWithKey(server, "Home Assistant"));
+    const db = new Database(join(server.dataDir, DB_FILE));
+    seeded = seedInventory(db);
+    db.close();
+    browser = await launchBrowserIn(server.ns);
+    context = await browser.newContext();
+    await context.addCookies([{ name: "argus_session", value: api.cookies.get("argus_session")!, url: server.inside }]);
+    page = await context.newPage();
+    errors = consoleErrors(page);
+  }, 60_000);
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  test("compare a normal with a quick scan: the devices missing are listed as counted, and ports are not compared", async () => {
+    const normal = SCANS.findIndex((s, i) => i > 0 && s.scan_type === "network" && s.profile === "normal" && s.status === "completed" && SCANS[i + 2]?.profile === "quick");
+    const quick = normal + 2;
+    expect([SCANS[normal].profile, SCANS[quick].profile]).toEqual(["normal", "quick"]);
+    const [older, newer] = [seeded.scanIds[normal], seeded.scanIds[quick]];
+    const missingIps = SCANS[normal].saw.filter((i) => !SCANS[quick].saw.includes(i)).map((i) => DEVICES[i].ip);
+    expect(missingIps.length).toBeGreaterThan(0);
+
+    await page.goto(server.inside + "/scans");
+    for (const id of [older, newer]) await page.getByLabel(`Compare scan ${id}`).check();
+    await page.getByRole("button", { name: "Compare" }).click();
+    await page.locator("#comparison").waitFor();
+    const removed = await page.locator("[data-testid=cmp-removed]").textContent();
+    const listed = page.locator("[data-testid=cmp-removed-list] li");
+    // The tile and the list under it agree (the owner saw "1 devices removed" over "Gone offline (0)").
+    expect(Number(removed)).toBe(missingIps.length);
+    expect(await listed.count()).toBe(missingIps.length);
+    const listText = (await page.locator("[data-testid=cmp-removed-list]").textContent()) ?? "";
+    for (const ip of missingIps) expect(listText).toContain(ip);
+    expect(await page.locator("[data-testid=cmp-added-list] li").count()).toBe(Number(await page.locator("[data-testid=cmp-added]").textContent()));
+    // A quick scan looks at no ports: no "0 ports opened", and the page says why.
+    await expect(page.locator("[data-testid=cmp-opened]").textContent()).resolves.toBe("—");
+    await expect(page.locator("[data-testid=cmp-no-ports]").textContent()).resolves.toMatch(new RegExp(`Scan #${newer} is a quick scan: it finds devices and looks at no ports`));
+  });
+
+  const ipsShown = (want: string[]) =>
+    page.waitForFunction((w) => [...document.querySelectorAll("table.devices tbody tr td:nth-child(3)")].map((td) => td.textContent?.trim()).join() === w.join(), want);
+
+  test("devices: the first click on Risk sorts the riskiest first; the second reverses it", async () => {
+    await page.goto(server.inside + "/devices");
+    await page.locator("table.devices tbody tr").first().waitFor();
+    const risk = page.locator("table.devices th", { has: page.getByRole("button", { name: "Risk" }) });
+    await Promise.all([page.waitForURL(`${server.inside}/devices?sort=-risk_score`), risk.getByRole("button").click()]);
+    await page.waitForFunction(() => document.querySelector("table.devices th[aria-sort]")?.getAttribute("aria-sort") === "descending");
+    await ipsShown(((await api.get("/api/devices?sort=-risk_score&limit=50")).body as { ip_address: string }[]).map((d) => d.ip_address));
+    await Promise.all([page.waitForURL(`${server.inside}/devices?sort=risk_score`), risk.getByRole("button").click()]);
+    await page.waitForFunction(() => document.querySelector("table.devices th[aria-sort]")?.getAttribute("aria-sort") === "ascending");
+  });
+
+  test("devices: the open-port box filters as typed, without Enter", async () => {
+    await page.goto(server.inside + "/devices");
+    await page.locator("table.devices tbody tr").first().waitFor();
+    await page.locator("#f-port").pressSequentially("23");
+    await page.waitForURL((u) => u.searchParams.get("port") === "23", { timeout: 3000 });
+    const telnet = ((await api.get("/api/devices?port=23")).body as { ip_address: string }[]).map((d) => d.ip_address);
+    expect(telnet.length).toBeGreaterThan(0);
+    await ipsShown(telnet);
+    // Still typing there: the box kept the focus.
+    await expect(page.locator("#f-port").evaluate((el) => el === document.activeElement)).resolves.toBe(true);
+  });
+
+  test("devices: the search box finds a device by its type", async () => {
+    await page.goto(server.inside + "/devices");
+    await page.locator("#device-search").fill("printer");
+    await page.waitForURL((u) => u.searchParams.get("q") === "printer");
+    await ipsShown(DEVICES.filter((d) => d.device_type === "printer").map((d) => d.ip));
+    expect(await page.locator("#device-search").getAttribute("placeholder")).toContain("type");
+  });
+
+  test("changes: the severity filter says which severities are port risks and which are events", async () => {
+    await page.goto(server.inside + "/changes");
+    const options = await page.locator("#c-sev option").allTextContents();
+    expect(options[0]).toBe("any");
+    const byValue = Object.fromEntries(await page.locator("#c-sev option").evaluateAll((os) => os.map((o) => [(o as HTMLOptionElement).value, o.textContent])));
+    expect(byValue.medium).toMatch(/^medium — .*port/);
+    expect(byValue.warning).toMatch(/^warning — .*new device/);
+    expect(byValue.medium).not.toBe(byValue.warning);
+    // Every severity a change can carry is still offered, and each filters the API's way.
+    expect(Object.keys(byValue).filter(Boolean).sort()).toEqual(["critical", "high", "info", "low", "medium", "warning"]);
+    await page.selectOption("#c-sev", "warning");
+    await page.waitForURL((u) => u.searchParams.get("severity") === "warning");
+  });
+
+  test("settings: a refused scheduled scan is named as the form numbers it ('Scheduled scan 1'), not by the API's 0-based path", async () => {
+    await page.goto(server.inside + "/settings");
+    await page.locator("#audit table, #audit .muted").first().waitFor();
+    await page.getByRole("button", { name: "Add a scheduled scan" }).click();
+    await page.fill("#sched-cron-0", "61 * * * *");
+    await page.getByRole("button", { name: "Save schedule" }).click();
+    const refused = page.locator(".toast", { hasText: "Schedule not saved" });
+    await refused.waitFor();
+    const text = (await refused.textContent()) ?? "";
+    expect(text).toContain("Scheduled scan 1, cron:");
+    expect(text).not.toContain("schedule.0");
+    expect(await page.locator("#sched-cron-0").getAttribute("aria-invalid")).toBe("true");
+    await expect(page.locator("#sched-cron-0").evaluate((el) => el.closest("fieldset")?.querySelector("legend")?.textContent)).resolves.toBe("Scheduled scan 1");
+  });
+
+  test("settings: the database's free list reads 'Unused pages in the file', not 'Free space'", async () => {
+    await page.goto(server.inside + "/settings");
+    const db = page.locator("#db-stats");
+    await db.waitFor();
+    const stats = (await db.textContent()) ?? "";
+    expect(stats).toContain("Unused pages in the file");
+    expect(stats).not.toContain("Free space");
+  });
+
+  test("no console errors along the way (the refused schedule is a toast; its 422 is the browser's own log line)", () => {
+    expect(errors.filter((e) => !/status of 422/.test(e))).toEqual([]);
+  });
+});
