@@ -1,7 +1,7 @@
 // Passive watch is off, with one clear log line, when the configuration says `passive: false` or
 // when raw sockets are not allowed (degraded mode). The appliance runs as a real process in a
 // network namespace of its own with nothing but loopback (it listens only; nothing is sent).
-import { afterAll, expect, test } from "bun:test";
+import { afterAll, beforeAll, expect, test } from "bun:test";
 import { chownSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -12,10 +12,13 @@ const MAIN = resolve(import.meta.dir, "../../src/main.ts");
 const root = requireRoot("a namespace of its own and an unprivileged user for the appliance");
 const ns = `argus-poff-${process.pid}`;
 const dirs: string[] = [];
-if (root) {
+// Made in beforeAll, not when the file loads: a run whose filter selects none of these tests runs no
+// afterAll either, and would leave the namespace behind.
+beforeAll(() => {
+  if (!root) return;
   Bun.spawnSync(["ip", "netns", "add", ns]);
   Bun.spawnSync(["ip", "-n", ns, "link", "set", "lo", "up"]);
-}
+});
 afterAll(() => {
   if (root) Bun.spawnSync(["ip", "netns", "del", ns]);
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
