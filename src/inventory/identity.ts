@@ -36,10 +36,12 @@ export type DeviceRow = {
   trust_pending: number;
   mdns_name: string | null;
   last_seen: string;
+  /** serviceFingerprint of its ports, kept by the scans that write them (storeServiceFingerprint). */
+  service_fingerprint: string | null;
 };
 
 export const DEVICE_COLUMNS =
-  "id, mac_address, ip_address, mac_randomized, hostname, hostname_source, status, ports_known, ports_spec, is_trusted, missed_scans, dhcp_fingerprint, device_type, device_type_source, trust_pending, mdns_name, last_seen";
+  "id, mac_address, ip_address, mac_randomized, hostname, hostname_source, status, ports_known, ports_spec, is_trusted, missed_scans, dhcp_fingerprint, device_type, device_type_source, trust_pending, mdns_name, last_seen, service_fingerprint";
 
 /** The kinds of evidence that can link a new MAC to a known device; two different kinds are independent. */
 export type EvidenceKind = "dhcp" | "mdns" | "dns" | "services";
@@ -215,10 +217,7 @@ export class InventoryWriter {
     if (mdns && mdns === mdnsName) kinds.add("mdns");
     if (hints.dhcp_fingerprint && hints.dhcp_fingerprint === device.dhcp_fingerprint) kinds.add("dhcp");
     const print = hints.ports ? serviceFingerprint(hints.ports) : null;
-    if (print && device.ports_known) {
-      const rows = this.db.query("SELECT port, protocol, service, product, version FROM ports WHERE device_id = ?").all(device.id) as FingerprintPort[];
-      if (serviceFingerprint(rows) === print) kinds.add("services");
-    }
+    if (print && device.ports_known && device.service_fingerprint === print) kinds.add("services");
     return [...kinds];
   }
 
