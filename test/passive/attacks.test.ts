@@ -11,14 +11,15 @@
 // - 250 spoofed frames from one MAC are one ip_changed and one address_hopping.
 // The gateway (h1, also the LAN's dnsmasq) and the DHCP server are learned on first sight.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { adminWithKey, type Client } from "../helpers/server.ts";
 import { startNetServer, type NetServer } from "../helpers/netserver.ts";
 import { requireRoot, startTestnet, type Testnet } from "../helpers/testnet.ts";
-import { arpReply, dhcpFrame, gratuitousArp, mdnsResponse, rr, SEND_FRAMES as SEND } from "../helpers/frames.ts";
+import { arpReply, dhcpFrame, gratuitousArp, mdnsResponse, rr } from "../helpers/frames.ts";
 import { requireTools } from "../helpers/require.ts";
+import { dnsmasqServer, mustRun, sendFrames, udhcpcJoin, udhcpcScript } from "../helpers/lan.ts";
 
 
 const runnable = requireRoot("passive attacks on the namespace test network") &&
@@ -33,6 +34,7 @@ describe.skipIf(!runnable)("a guest attacking the passive watch", () => {
   let server: NetServer;
   let api: Client;
   let dir: string;
+  let script: string;
   const daemons: ReturnType<typeof Bun.spawn>[] = [];
   // h1: the LAN's router (default gateway) and DHCP server; h2: joins with udhcpc (the laptop, then
   // the guest); h3: the rogue DHCP server; h4: the attacker's raw frames; h5: a device without a name.
@@ -40,13 +42,8 @@ describe.skipIf(!runnable)("a guest attacking the passive watch", () => {
   const LAPTOP = "3c:07:54:00:00:31";
   const GUEST = "06:66:00:00:00:32";
 
-  const sh = async (ns: string, cmd: string[], stdin?: string) => {
-    const r = await net.nsExec(ns, cmd, { timeoutMs: 60_000, stdin });
-    if (r.exitCode !== 0) throw new Error(`${cmd.join(" ")} in ${ns} failed (${r.exitCode}): ${r.stderr}`);
-    return r.stdout;
-  };
-  const send = (ns: string, frames: Uint8Array[], rate = 1000) =>
-    sh(ns, ["python3", SEND, "--iface", "eth0", "--rate", String(rate)], frames.map((f) => Buffer.from(f).toString("hex")).join("\n") + "\n").then((o) => JSON.parse(o));
+  const sh = (ns: string, cmd: string[], stdin?: string) => mustRun(net, ns, cmd, stdin);
+  const send = (ns: string, frames: Uint8Array[], rate = 1000) => sendFrames(net, ns, frames, rate);
   const changes = async (type: string, mac?: string) => {
     const res = await api.get(`/api/changes?change_type=${type}&limit=1000`);
     expect(res.status).toBe(200);
@@ -75,21 +72,14 @@ describe.skipIf(!runnable)("a guest attacking the passive watch", () => {
     const ns = host(2).ns;
     await sh(ns, ["ip", "addr", "flush", "dev", "eth0"]);
     await sh(ns, ["ip", "link", "set", "eth0", "address", mac]);
-    // -B: the client asks for broadcast replies (as many do), so the servers' answers reach the appliance
-    // on a switched LAN.
-    await sh(ns, ["busybox", "udhcpc", "-B", "-i", "eth0", "-f", "-q", "-n", "-t", "5", "-T", "1", "-A", "1", "-s", join(dir, "udhcpc.script"), "-x", `hostname:${hostname}`]);
+    await sh(ns, udhcpcJoin(script, hostname, { broadcast: true }));
   };
-  const dnsmasq = (ns: string, range: string) =>
-    Bun.spawn(
-      ["ip", "netns", "exec", ns, "dnsmasq", "--no-daemon", "--conf-file=/dev/null", "--port=0", "--interface=eth0", "--bind-interfaces", "--user=root", "--group=root",
-        `--dhcp-range=${range},255.255.255.0,10m`, "--dhcp-authoritative", "--no-ping", "--leasefile-ro", "--log-facility=-", "--quiet-dhcp"],
-      { stdout: "ignore", stderr: "ignore" },
-    );
+  const dnsmasq = dnsmasqServer;
 
   beforeAll(async () => {
     net = await startTestnet({ hosts: 5 });
     dir = mkdtempSync(join(tmpdir(), "argus-attacks-"));
-    writeFileSync(join(dir, "udhcpc.script"), '#!/bin/sh\ncase "$1" in bound|renew) ip addr flush dev "$interface"; ip addr add "$ip/${mask:-24}" dev "$interface";; esac\nexit 0\n', { mode: 0o755 });
+    script = udhcpcScript(dir);
     await sh(host(2).ns, ["ip", "addr", "flush", "dev", "eth0"]);
     // h1 is the LAN's router: the appliance's default route points at it.
     await net.exec(["ip", "route", "add", "default", "via", host(1).ip, "dev", "eth0"]);

@@ -11,6 +11,7 @@ import { startNetServer, type NetServer } from "../helpers/netserver.ts";
 import { requireRoot, startTestnet, type Testnet } from "../helpers/testnet.ts";
 import { JsonLines } from "../helpers/json-lines.ts";
 import { requireTools, tool } from "../helpers/require.ts";
+import { dnsmasqServer, mustRun, udhcpcJoin, udhcpcScript } from "../helpers/lan.ts";
 
 const SENDER = resolve(import.meta.dir, "flood-sender.c");
 const RECEIVERS = resolve(import.meta.dir, "../notify/fixtures/receivers.ts");
@@ -29,15 +30,12 @@ describe.skipIf(!runnable)("a DHCP flood from random MACs", () => {
   let server: NetServer;
   let api: Client;
   let dir: string;
+  let script: string;
   let rx: JsonLines;
   let watch: JsonLines<{ topic: string; payload: string; retain: boolean; subscribed?: boolean }>;
   const spawned: ReturnType<typeof Bun.spawn>[] = [];
   const host = (n: number) => net.truth.hosts.filter((h) => h.behaviour === "normal")[n - 1];
-  const sh = async (ns: string, cmd: string[]) => {
-    const r = await net.nsExec(ns, cmd, { timeoutMs: 60_000 });
-    if (r.exitCode !== 0) throw new Error(`${cmd.join(" ")} in ${ns} failed (${r.exitCode}): ${r.stderr}`);
-    return r.stdout;
-  };
+  const sh = (ns: string, cmd: string[], stdin?: string) => mustRun(net, ns, cmd, stdin);
   const hooks = () => rx.items.filter((r) => r.kind === "http" && r.path === "/hook/argus").map((r) => JSON.parse(r.body));
 
   beforeAll(async () => {
@@ -45,14 +43,10 @@ describe.skipIf(!runnable)("a DHCP flood from random MACs", () => {
     dir = mkdtempSync(join(tmpdir(), "argus-flood-"));
     const cc = Bun.spawnSync(["cc", "-O2", "-o", join(dir, "flood-sender"), SENDER], { stderr: "pipe" });
     if (cc.exitCode !== 0) throw new Error(`cc: ${cc.stderr}`);
-    writeFileSync(join(dir, "udhcpc.script"), '#!/bin/sh\ncase "$1" in bound|renew) ip addr flush dev "$interface"; ip addr add "$ip/${mask:-24}" dev "$interface";; esac\nexit 0\n', { mode: 0o755 });
+    script = udhcpcScript(dir);
     await sh(host(2).ns, ["ip", "addr", "flush", "dev", "eth0"]);
     spawned.push(
-      Bun.spawn(
-        ["ip", "netns", "exec", host(1).ns, "dnsmasq", "--no-daemon", "--conf-file=/dev/null", "--port=0", "--interface=eth0", "--bind-interfaces", "--user=root", "--group=root",
-          "--dhcp-range=10.231.0.100,10.231.0.199,255.255.255.0,10m", "--dhcp-authoritative", "--no-ping", "--leasefile-ro", "--quiet-dhcp"],
-        { stdout: "ignore", stderr: "ignore" },
-      ),
+      dnsmasqServer(host(1).ns, "10.231.0.100,10.231.0.199"),
     );
     writeFileSync(join(dir, "mosquitto.conf"), "listener 1883 127.0.0.1\nallow_anonymous true\npersistence false\n");
     spawned.push(net.spawn([tool("mosquitto")!, "-c", join(dir, "mosquitto.conf")], { stdout: "ignore", stderr: "ignore" }));
@@ -99,7 +93,7 @@ describe.skipIf(!runnable)("a DHCP flood from random MACs", () => {
     const mac = "3c:07:54:00:07:01";
     const ns = host(2).ns;
     await sh(ns, ["ip", "link", "set", "eth0", "address", mac]);
-    await sh(ns, ["busybox", "udhcpc", "-i", "eth0", "-f", "-q", "-n", "-B", "-t", "5", "-T", "1", "-A", "1", "-s", join(dir, "udhcpc.script"), "-x", "hostname:real-newcomer"]);
+    await sh(ns, udhcpcJoin(script, "real-newcomer", { broadcast: true }));
     const joined = Date.now();
     let real: any = null;
     while (!real && Date.now() - joined < 3000) {

@@ -3,15 +3,16 @@
 // busybox udhcpc, an mDNS responder and raw-frame senders act on the LAN. Nothing here starts a
 // scan unless the test says so (the returning device is taken offline by two real scans).
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { adminWithKey, type Client } from "../helpers/server.ts";
 import { startNetServer, waitForScan, type NetServer } from "../helpers/netserver.ts";
 import { requireRoot, startTestnet, type Testnet } from "../helpers/testnet.ts";
-import { dhcpFrame, gratuitousArp, mdnsResponse, rr, SEND_FRAMES as SEND } from "../helpers/frames.ts";
+import { dhcpFrame, gratuitousArp, mdnsResponse, rr } from "../helpers/frames.ts";
 import { passiveCorpus } from "./corpus.ts";
 import { requireTools } from "../helpers/require.ts";
+import { dnsmasqServer, mustRun, sendFrames, udhcpcJoin, udhcpcScript } from "../helpers/lan.ts";
 
 const RESPONDER = resolve(import.meta.dir, "mdns-responder.py");
 
@@ -28,18 +29,14 @@ describe.skipIf(!runnable)("passive watch", () => {
   let server: NetServer;
   let api: Client;
   let dir: string;
+  let script: string;
   let dnsmasq: ReturnType<typeof Bun.spawn> | null = null;
   const spawned: ReturnType<typeof Bun.spawn>[] = [];
   // LAN hosts: h1 serves DHCP, h2 joins, h3 only speaks mDNS, h4 only sends raw frames, h5 comes and goes.
   const host = (n: number) => net.truth.hosts.filter((h) => h.behaviour === "normal")[n - 1];
 
-  const sh = async (ns: string, cmd: string[], stdin?: string) => {
-    const r = await net.nsExec(ns, cmd, { timeoutMs: 60_000, stdin });
-    if (r.exitCode !== 0) throw new Error(`${cmd.join(" ")} in ${ns} failed (${r.exitCode}): ${r.stderr}`);
-    return r.stdout;
-  };
-  const send = (ns: string, frames: Uint8Array[], rate = 1000) =>
-    sh(ns, ["python3", SEND, "--iface", "eth0", "--rate", String(rate)], frames.map((f) => Buffer.from(f).toString("hex")).join("\n") + "\n").then((o) => JSON.parse(o));
+  const sh = (ns: string, cmd: string[], stdin?: string) => mustRun(net, ns, cmd, stdin);
+  const send = (ns: string, frames: Uint8Array[], rate = 1000) => sendFrames(net, ns, frames, rate);
 
   /** The changes of one type (newest first), optionally for one MAC. */
   const changes = async (type: string, mac?: string) => {
@@ -67,7 +64,7 @@ describe.skipIf(!runnable)("passive watch", () => {
     await sh(ns, ["ip", "addr", "flush", "dev", "eth0"]);
     await sh(ns, ["ip", "link", "set", "eth0", "address", mac]);
     const started = Date.now();
-    await sh(ns, ["busybox", "udhcpc", "-i", "eth0", "-f", "-q", "-n", "-t", "5", "-T", "1", "-A", "1", "-s", join(dir, "udhcpc.script"), "-x", `hostname:${hostname}`]);
+    await sh(ns, udhcpcJoin(script, hostname));
     return started;
   };
 
@@ -75,14 +72,10 @@ describe.skipIf(!runnable)("passive watch", () => {
     net = await startTestnet({ hosts: 5 });
     dir = mkdtempSync(join(tmpdir(), "argus-passive-"));
     // udhcpc's event script: put the leased address on the interface, like a real client.
-    writeFileSync(join(dir, "udhcpc.script"), '#!/bin/sh\ncase "$1" in bound|renew) ip addr flush dev "$interface"; ip addr add "$ip/${mask:-24}" dev "$interface";; esac\nexit 0\n', { mode: 0o755 });
+    script = udhcpcScript(dir);
     // h2 starts without an address: it will ask DHCP for one.
     await sh(host(2).ns, ["ip", "addr", "flush", "dev", "eth0"]);
-    dnsmasq = Bun.spawn(
-      ["ip", "netns", "exec", host(1).ns, "dnsmasq", "--no-daemon", "--conf-file=/dev/null", "--port=0", "--interface=eth0", "--bind-interfaces", "--user=root", "--group=root",
-        "--dhcp-range=10.231.0.100,10.231.0.199,255.255.255.0,10m", "--dhcp-authoritative", "--no-ping", "--leasefile-ro", "--log-facility=-", "--quiet-dhcp"],
-      { stdout: "ignore", stderr: "ignore" },
-    );
+    dnsmasq = dnsmasqServer(host(1).ns, "10.231.0.100,10.231.0.199");
     server = await startNetServer(net, { ARGUS_SUBNETS: net.truth.lan_subnet });
     ({ key: apiKey } = await adminWithKey(server));
     api = server.client({ "X-API-Key": apiKey });

@@ -5,7 +5,7 @@
 // the appliance restarts, the open pages reconnect and show what was recorded while they were away
 // (and a device forgotten meanwhile leaves its open page and the list).
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import type { Browser, BrowserContext, Page } from "playwright-core";
@@ -16,6 +16,7 @@ import { type Client, setupAdmin } from "../helpers/server.ts";
 import { requireRoot, startTestnet, type Testnet } from "../helpers/testnet.ts";
 import { consoleErrors } from "../helpers/ui.ts";
 import { gratuitousArp } from "../helpers/frames.ts";
+import { dnsmasqServer, mustRun, udhcpcJoin, udhcpcScript } from "../helpers/lan.ts";
 
 const SEND = resolve(import.meta.dir, "../helpers/send-frames.py");
 const missing = browserMissing();
@@ -34,17 +35,14 @@ describe.skipIf(!runnable)("live pages (Chromium, passive watch, no scan)", () =
   let browser: Browser;
   let session: Client;
   let dir: string;
+  let script: string;
   let dnsmasq: ReturnType<typeof Bun.spawn> | null = null;
   const pages: Record<"dashboard" | "devices" | "changes", Page> = {} as any;
   /** Console errors of every page (a reconnect the restart refused must not be one). */
   const errorLists: string[][] = [];
   const host = (n: number) => net.truth.hosts.filter((h) => h.behaviour === "normal")[n - 1];
 
-  const sh = async (ns: string, cmd: string[], stdin?: string) => {
-    const r = await net.nsExec(ns, cmd, { timeoutMs: 60_000, stdin });
-    if (r.exitCode !== 0) throw new Error(`${cmd.join(" ")} in ${ns} failed (${r.exitCode}): ${r.stderr}`);
-    return r.stdout;
-  };
+  const sh = (ns: string, cmd: string[], stdin?: string) => mustRun(net, ns, cmd, stdin);
   const newPage = async (): Promise<Page> => {
     const context: BrowserContext = await browser.newContext({ viewport: { width: 1280, height: 900 } });
     await context.addCookies([{ name: "argus_session", value: session.cookies.get("argus_session")!, url: server.inside }]);
@@ -58,13 +56,9 @@ describe.skipIf(!runnable)("live pages (Chromium, passive watch, no scan)", () =
   beforeAll(async () => {
     net = await startTestnet({ hosts: 4 });
     dir = mkdtempSync(join(tmpdir(), "argus-live-"));
-    writeFileSync(join(dir, "udhcpc.script"), '#!/bin/sh\ncase "$1" in bound|renew) ip addr flush dev "$interface"; ip addr add "$ip/${mask:-24}" dev "$interface";; esac\nexit 0\n', { mode: 0o755 });
+    script = udhcpcScript(dir);
     await sh(host(2).ns, ["ip", "addr", "flush", "dev", "eth0"]);
-    dnsmasq = Bun.spawn(
-      ["ip", "netns", "exec", host(1).ns, "dnsmasq", "--no-daemon", "--conf-file=/dev/null", "--port=0", "--interface=eth0", "--bind-interfaces", "--user=root", "--group=root",
-        "--dhcp-range=10.231.0.100,10.231.0.199,255.255.255.0,10m", "--dhcp-authoritative", "--no-ping", "--leasefile-ro", "--log-facility=-", "--quiet-dhcp"],
-      { stdout: "ignore", stderr: "ignore" },
-    );
+    dnsmasq = dnsmasqServer(host(1).ns, "10.231.0.100,10.231.0.199");
     server = await startNetServer(net, { ARGUS_SUBNETS: net.truth.lan_subnet });
     session = await setupAdmin(server);
     browser = await launchBrowserIn(server.ns);
@@ -93,7 +87,7 @@ describe.skipIf(!runnable)("live pages (Chromium, passive watch, no scan)", () =
     const mac = "3c:07:54:00:00:31";
     const ns = host(2).ns;
     await sh(ns, ["ip", "link", "set", "eth0", "address", mac]);
-    await sh(ns, ["busybox", "udhcpc", "-i", "eth0", "-f", "-q", "-n", "-t", "5", "-T", "1", "-A", "1", "-s", join(dir, "udhcpc.script"), "-x", "hostname:kitchen-tablet"]);
+    await sh(ns, udhcpcJoin(script, "kitchen-tablet"));
     const joined = Date.now();
 
     // Each page, without a reload, within 3 s of the join.
