@@ -4,6 +4,7 @@
 import { connect } from "node:net";
 import { assertContract } from "./contract.ts";
 import type { Reply } from "./server.ts";
+import { unchunk } from "./raw-http.ts";
 
 /** The loopback addresses 127.0.0.2 … 127.0.0.(n+1). */
 export function loopbackAddresses(n: number): string[] {
@@ -51,17 +52,4 @@ export function postFrom(from: string, base: string, path: string, json: unknown
       }
     });
   });
-}
-
-function unchunk(s: string): string {
-  let out = "";
-  let i = 0;
-  for (;;) {
-    const eol = s.indexOf("\r\n", i);
-    if (eol < 0) return out;
-    const size = parseInt(s.slice(i, eol), 16);
-    if (!size) return out;
-    out += s.slice(eol + 2, eol + 2 + size);
-    i = eol + 2 + size + 2;
-  }
 }

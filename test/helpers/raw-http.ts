@@ -40,7 +40,8 @@ export function rawRequest(target: RawTarget, head: string, body = ""): Promise<
   });
 }
 
-function unchunk(s: string): string {
+/** The body of a chunked HTTP/1.1 reply. */
+export function unchunk(s: string): string {
   let out = "";
   let i = 0;
   for (;;) {
