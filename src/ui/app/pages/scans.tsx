@@ -2,6 +2,7 @@
 // /scans: the history, and a comparison of any two scans (devices added and removed, ports opened
 // and closed, every change in between).
 import { useEffect, useState } from "preact/hooks";
+import type { ComponentChildren } from "preact";
 import type { ScanKind, ScanStatus } from "../../../scans/enums.ts";
 import { get, list } from "../api.ts";
 import { duration, changeLabel, humanize } from "../format.ts";
@@ -109,50 +110,44 @@ export function Scans() {
   );
 }
 
-function ChangeList({ title, items }: { title: string; items: Change[] }) {
+/** One group of a comparison: its title with a count, then its items or "none". */
+function CompareGroup<T>({ title, items, testid, children }: { title: string; items: T[]; testid?: string; children: (item: T) => ComponentChildren }) {
   return (
-    <div class="cmp-group">
+    <div class="cmp-group" data-testid={testid}>
       <h3>
         {title} <span class="muted">({items.length})</span>
       </h3>
-      {items.length === 0 ? (
-        <p class="muted">none</p>
-      ) : (
-        <ul class="timeline">
-          {items.map((c) => (
-            <li>
-              <SeverityBadge severity={c.severity} />
-              <span class="tl-text">{c.device_id ? <a href={`/devices/${c.device_id}`}>{c.description}</a> : c.description}</span>
-              <Time iso={c.detected_at} />
-            </li>
-          ))}
-        </ul>
-      )}
+      {items.length === 0 ? <p class="muted">none</p> : <ul class="timeline">{items.map(children)}</ul>}
     </div>
+  );
+}
+
+function ChangeList({ title, items }: { title: string; items: Change[] }) {
+  return (
+    <CompareGroup title={title} items={items}>
+      {(c) => (
+        <li>
+          <SeverityBadge severity={c.severity} />
+          <span class="tl-text">{c.device_id ? <a href={`/devices/${c.device_id}`}>{c.description}</a> : c.description}</span>
+          <Time iso={c.detected_at} />
+        </li>
+      )}
+    </CompareGroup>
   );
 }
 
 /** The devices one scan saw and the other did not: what the "devices added/removed" tiles count. */
 function DeviceList({ title, items, testid }: { title: string; items: ComparedDevice[]; testid: string }) {
   return (
-    <div class="cmp-group" data-testid={testid}>
-      <h3>
-        {title} <span class="muted">({items.length})</span>
-      </h3>
-      {items.length === 0 ? (
-        <p class="muted">none</p>
-      ) : (
-        <ul class="timeline">
-          {items.map((d) => (
-            <li>
-              <span class="tl-text">
-                <a href={`/devices/${d.device_id}`}>{d.label ?? d.hostname ?? d.ip_address}</a> <span class="muted mono small">{d.ip_address}</span>
-              </span>
-            </li>
-          ))}
-        </ul>
+    <CompareGroup title={title} items={items} testid={testid}>
+      {(d) => (
+        <li>
+          <span class="tl-text">
+            <a href={`/devices/${d.device_id}`}>{d.label ?? d.hostname ?? d.ip_address}</a> <span class="muted mono small">{d.ip_address}</span>
+          </span>
+        </li>
       )}
-    </div>
+    </CompareGroup>
   );
 }
 
