@@ -24,6 +24,7 @@ import { metricsRoutes } from "./metrics.ts";
 import { networkRoutes } from "./network.ts";
 import { notificationRoutes } from "./notifications.ts";
 import { passiveRoutes } from "./passive.ts";
+import { presenceRoutes } from "./presence.ts";
 import { scanRoutes } from "./scans.ts";
 import { securityHeaders } from "./security-headers.ts";
 
@@ -56,6 +57,7 @@ export function createApp(ctx: AppContext) {
     .use(keyRoutes(ctx))
     .use(auditRoutes(ctx))
     .use(deviceRoutes(ctx))
+    .use(presenceRoutes(ctx))
     .use(changeRoutes(ctx))
     .use(statsRoutes(ctx))
     .use(scanRoutes(ctx))

@@ -98,9 +98,9 @@ export function maintenanceRoutes(ctx: AppContext) {
       query: noQuery,
       response: { 200: ref(RetentionCounts) },
       detail: {
-        summary: "Prune scans, changes, audit entries and notification records older than retention_days now (devices are kept); the counts removed",
+        summary: "Prune scans, changes, audit entries, notification records and presence sessions older than retention_days now (devices are kept); the counts removed",
         tags: ["maintenance"],
-        responses: { 200: json("What was removed", { scans: 12, changes: 340, audit: 25, notifications: 60 }) },
+        responses: { 200: json("What was removed", { scans: 12, changes: 340, audit: 25, notifications: 60, presence: 31 }) },
       },
     })
     .get("/api/stats/db", () => databaseStats(ctx.db), {

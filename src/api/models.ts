@@ -12,6 +12,7 @@ import { ConfigPatchSchema, ConfigViewSchema } from "../config/schema.ts";
 import { secretMarkersAccepted } from "../config/secrets.ts";
 import { AddressHistory, Change, ChangeType, Device, DeviceDetail, DeviceStatus, DeviceUpdate, Port, Severity, Trust, Zones } from "../inventory/schema.ts";
 import { DeviceTypeCount, LastScan, Stats, TrendPoint } from "../inventory/stats-schema.ts";
+import { DevicePresence, PresenceBucket, PresenceInterval, PresenceSource } from "../inventory/presence-schema.ts";
 import { NotificationsSchema } from "../notify/config.ts";
 import { Notification, NotificationKind, NotificationStatus, NotificationTest } from "../notify/schema.ts";
 import { PassiveStatus } from "../passive/schema.ts";
@@ -35,6 +36,7 @@ export {
   Device,
   DeviceDetail,
   DeviceStatus,
+  DevicePresence,
   DeviceTypeCount,
   DeviceUpdate,
   FindingLevel,
@@ -49,6 +51,9 @@ export {
   NotificationTest,
   PassiveStatus,
   Port,
+  PresenceBucket,
+  PresenceInterval,
+  PresenceSource,
   RetentionCounts,
   RiskLevel,
   Scan,
@@ -194,6 +199,10 @@ const ALL = {
   DeviceDetail,
   DeviceUpdate,
   Zones,
+  PresenceSource,
+  PresenceInterval,
+  PresenceBucket,
+  DevicePresence,
   Change,
   LastScan,
   Stats,

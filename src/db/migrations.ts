@@ -374,6 +374,31 @@ export const migrations: Migration[] = [
       }
     },
   },
+  {
+    version: 16,
+    description: "presence history: one row per online interval of a device, not per sighting",
+    // A session is open (ended_at null) while the device is online; closing it sets ended_at to the
+    // last time the device was seen. A device seen again within the grace after that reopens the same
+    // row (inventory/presence.ts). Devices online at upgrade time start with an open session from their
+    // last sighting, so their history is not empty; which kind of sighting that was is not stored, so a
+    // device a scan has ever seen counts as "scan", any other (heard only passively) as "passive".
+    sql: `
+      CREATE TABLE presence_sessions (
+        id         INTEGER PRIMARY KEY,
+        device_id  INTEGER NOT NULL REFERENCES devices(id) ON DELETE CASCADE,
+        started_at TEXT NOT NULL,
+        ended_at   TEXT,                        -- null while open; else the last time the device was seen
+        source     TEXT NOT NULL CHECK (source IN ('scan', 'passive', 'probe'))  -- what opened it
+      );
+      CREATE INDEX presence_sessions_device ON presence_sessions(device_id, started_at);
+      -- Range reads (GET /api/presence) and pruning by age.
+      CREATE INDEX presence_sessions_ended ON presence_sessions(ended_at);
+      CREATE INDEX presence_sessions_started ON presence_sessions(started_at);
+      INSERT INTO presence_sessions (device_id, started_at, ended_at, source)
+        SELECT id, coalesce(last_seen, first_seen), NULL, CASE WHEN last_scan_id IS NOT NULL THEN 'scan' ELSE 'passive' END
+        FROM devices WHERE status = 'online';
+    `,
+  },
 ];
 
 /** PRAGMA application_id of an Argus database ("ARGU"), set by migration 10. */

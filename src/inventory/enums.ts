@@ -39,3 +39,11 @@ export type ChangeType = (typeof CHANGE_TYPES)[number];
 
 export const SEVERITIES = ["info", "warning", "low", "medium", "high", "critical"] as const;
 export type Severity = (typeof SEVERITIES)[number];
+
+/** What opened a presence session (SPEC §7 "Presence"): a scan, a passive sighting or a departure probe. */
+export const PRESENCE_SOURCES = ["scan", "passive", "probe"] as const;
+export type PresenceSource = (typeof PRESENCE_SOURCES)[number];
+
+/** The sizes of GET /api/presence's buckets. */
+export const PRESENCE_BUCKETS = ["hour", "day"] as const;
+export type PresenceBucket = (typeof PRESENCE_BUCKETS)[number];

@@ -17,6 +17,8 @@
 import type { Database } from "bun:sqlite";
 import { hostnameKey, serviceFingerprint, type FingerprintPort } from "../identify/fingerprint.ts";
 import type { Change, ChangeType, Severity } from "./observation.ts";
+import type { PresenceSource } from "./enums.ts";
+import { markSeen } from "./presence.ts";
 
 export type DeviceRow = {
   id: number;
@@ -114,6 +116,8 @@ export class InventoryWriter {
     /** null for passive sightings. */
     private readonly scanId: number | null,
     private readonly now: string,
+    /** What the device's presence sessions say saw it: a scan, else a passive sighting (a prober says "probe"). */
+    private readonly seenBy: PresenceSource = scanId === null ? "passive" : "scan",
   ) {}
 
   change(device: Who, type: ChangeType, severity: Severity, description: string, old_value: string | null = null, new_value: string | null = null): Change {
@@ -340,8 +344,9 @@ export class InventoryWriter {
   /**
    * A known device seen (again) at `ip`, by a scan or a sighting: the one place that writes it.
    * Records `device_returned` if it was offline and `ip_changed` if the address is new to it (not
-   * among `alsoAt`), then marks it online at `ip`. A scan also counts the sighting (`times_seen`,
-   * `last_scan_id`) and shows a held-back newcomer real (`announce_after_ms`).
+   * among `alsoAt`), then marks it online at `ip`, its presence session open (presence.ts). A scan
+   * also counts the sighting (`times_seen`, `last_scan_id`) and shows a held-back newcomer real
+   * (`announce_after_ms`).
    */
   seenAgain(device: DeviceRow, ip: string, mac: string | null, mac_randomized: boolean, alsoAt: string[] = [ip]): void {
     if (device.status === "offline") {
@@ -367,6 +372,7 @@ export class InventoryWriter {
          WHERE id = ?6`,
       )
       .run(ip, this.now, mac, mac_randomized === null ? null : mac_randomized ? 1 : 0, this.scanId, deviceId);
+    markSeen(this.db, deviceId, this.now, this.seenBy);
     this.touched.add(deviceId);
   }
 
@@ -384,6 +390,7 @@ export class InventoryWriter {
         o.mdns_name ?? null, this.now, this.now, o.ports_known ? 1 : 0, this.scanId,
       );
     const id = Number(res.lastInsertRowid);
+    markSeen(this.db, id, this.now, this.seenBy);
     this.touched.add(id);
     const who = { id, ip: o.ip, mac: o.mac };
     if (!announce) {

@@ -25,6 +25,7 @@ import { parseIpv4 } from "../net/ip.ts";
 import { assessDevice, assessPort, type PortInfo } from "../risk/score.ts";
 import { parsePortSpec } from "../portscan/profiles.ts";
 import { DEVICE_COLUMNS, InventoryWriter, type DeviceRow } from "./identity.ts";
+import { markGone } from "./presence.ts";
 import type { Change, ChangeType, Observation, ObservedPort, ScanScope, Severity } from "./observation.ts";
 
 export const OFFLINE_AFTER_MISSES = 2;
@@ -227,6 +228,7 @@ class Reconciler {
         // Excluded: not looked at, so neither "online" (with a last-seen that never moves again)
         // nor "went offline" (it may well be there). Offline without a change; its last seen stays.
         this.db.query("UPDATE devices SET missed_scans = 0, status = 'offline' WHERE id = ?").run(d.id);
+        markGone(this.db, d.id, d.last_seen);
         this.w.touched.add(d.id);
         continue;
       }
@@ -234,6 +236,7 @@ class Reconciler {
       const missed = d.missed_scans + 1;
       if (missed >= OFFLINE_AFTER_MISSES) {
         this.db.query("UPDATE devices SET missed_scans = ?, status = 'offline' WHERE id = ?").run(missed, d.id);
+        markGone(this.db, d.id, d.last_seen);
         this.w.touched.add(d.id);
         this.removed++;
         this.change({ id: d.id, ip: d.ip_address, mac: d.mac_address }, "device_removed", "info", `Device ${d.ip_address} went offline (not seen in ${missed} scans)`, d.ip_address, null);

@@ -1,5 +1,5 @@
-// Pruning of history older than `retention_days` (SPEC §5 "Retention"): scans, changes, audit entries
-// and notification records; devices never. Deletes in small batches, one short write transaction
+// Pruning of history older than `retention_days` (SPEC §5 "Retention"): scans, changes, audit entries,
+// notification records and presence sessions that ended before the cutoff; devices never. Deletes in small batches, one short write transaction
 // each, yielding to the event loop in between, so an API request never waits long behind it.
 import type { Database } from "bun:sqlite";
 import { isoNow } from "../time.ts";
@@ -33,7 +33,7 @@ export async function pruneHistory(
 ): Promise<PruneCounts> {
   const cutoff = isoNow((opts.now ?? Date.now()) - days * 86_400_000);
   const max = opts.batch ?? BATCH_ROWS;
-  const counts: PruneCounts = { scans: 0, changes: 0, audit: 0, notifications: 0 };
+  const counts: PruneCounts = { scans: 0, changes: 0, audit: 0, notifications: 0, presence: 0 };
   const oldScans = `SELECT id FROM scans s WHERE started_at < ?1 AND status NOT IN ('pending', 'running')
                       AND NOT EXISTS (SELECT 1 FROM changes c WHERE c.scan_id = s.id AND c.detected_at >= ?1)`;
   const steps: Step[] = [
@@ -44,6 +44,8 @@ export async function pruneHistory(
     { table: "audit", sql: `DELETE FROM audit_logs WHERE id IN (SELECT id FROM audit_logs WHERE timestamp < ?1 ORDER BY timestamp LIMIT ?2)` },
     // Deliveries still pending are kept whatever their age: they have yet to be sent.
     { table: "notifications", sql: `DELETE FROM notifications WHERE id IN (SELECT id FROM notifications WHERE created_at < ?1 AND status <> 'pending' LIMIT ?2)` },
+    // A session still open is the device's present, whenever it began; a closed one goes once it ended before the cutoff.
+    { table: "presence", sql: `DELETE FROM presence_sessions WHERE id IN (SELECT id FROM presence_sessions WHERE ended_at < ?1 ORDER BY ended_at LIMIT ?2)` },
   ];
   let n = max;
   const checkpointer = startCheckpointer(db);

@@ -8,6 +8,7 @@ export const RetentionCounts = Type.Object(
     changes: count("Changes removed"),
     audit: count("Audit log entries removed"),
     notifications: count("Notification records removed"),
+    presence: count("Presence sessions removed (those that ended before the cutoff)"),
   },
   { ...named("RetentionCounts"), description: "What one pruning run removed" },
 );

@@ -42,7 +42,7 @@ test("POST /api/retention/cleanup removes exactly the rows older than retention_
   const auditBefore = count("SELECT count(*) AS n FROM audit_logs");
   const res = await api.post("/api/retention/cleanup");
   expect(res.status).toBe(200);
-  expect(res.body).toEqual({ scans: 3, changes: 9, audit: 3, notifications: 0 });
+  expect(res.body).toEqual({ scans: 3, changes: 9, audit: 3, notifications: 0, presence: 0 });
   expect(count("SELECT count(*) AS n FROM scans")).toBe(3);
   expect(count("SELECT count(*) AS n FROM changes")).toBe(9);
   expect(count("SELECT count(*) AS n FROM scan_devices")).toBe(3);
@@ -52,9 +52,9 @@ test("POST /api/retention/cleanup removes exactly the rows older than retention_
   expect(db.query("SELECT * FROM devices ORDER BY id").all()).toEqual(devicesBefore);
   expect((await api.get(`/api/devices/${device}`)).status).toBe(200);
   const audit = (await api.get("/api/audit-logs?action=retention_cleanup")).body;
-  expect(audit[0].details).toEqual({ scans: 3, changes: 9, audit: 3, notifications: 0, retention_days: 30 });
+  expect(audit[0].details).toEqual({ scans: 3, changes: 9, audit: 3, notifications: 0, presence: 0, retention_days: 30 });
   // A second run finds nothing more.
-  expect((await api.post("/api/retention/cleanup")).body).toEqual({ scans: 0, changes: 0, audit: 0, notifications: 0 });
+  expect((await api.post("/api/retention/cleanup")).body).toEqual({ scans: 0, changes: 0, audit: 0, notifications: 0, presence: 0 });
 });
 
 test("pruning runs in batches of the given size, each its own short transaction", async () => {
@@ -62,9 +62,9 @@ test("pruning runs in batches of the given size, each its own short transaction"
   seed(db, Array.from({ length: 12 }, () => 200));
   const batches: number[] = [];
   const counts = await pruneHistory(db, 30, { batch: 5, onBatch: (ms) => batches.push(ms) });
-  expect(counts).toEqual({ scans: 12, changes: 36, audit: 12, notifications: 0 });
-  // changes: 36 → 8 batches; sightings 12 → 3; scans 12 → 3; audit 12 → 3; notifications: one that finds none.
-  expect(batches.length).toBe(8 + 3 + 3 + 3 + 1);
+  expect(counts).toEqual({ scans: 12, changes: 36, audit: 12, notifications: 0, presence: 0 });
+  // changes: 36 → 8 batches; sightings 12 → 3; scans 12 → 3; audit 12 → 3; notifications and presence: one each that finds none.
+  expect(batches.length).toBe(8 + 3 + 3 + 3 + 1 + 1);
 });
 
 test("a scan whose changes are not all old stays until they are", async () => {

@@ -1,0 +1,108 @@
+// /api/devices/{id}/presence and /api/presence: when devices were online (SPEC §7 "Presence").
+import { Elysia, t } from "elysia";
+import type { AppContext } from "../app-context.ts";
+import { parseSince } from "../inventory/changes.ts";
+import { bucketCount, DEFAULT_SPAN_MS, deviceSessions, MAX_BUCKETS, networkPresence, PRESENCE_BUCKETS, type PresenceBucket } from "../inventory/presence.ts";
+import { toIso } from "../time.ts";
+import { authentication } from "./guard.ts";
+import { HttpError } from "./errors.ts";
+import { DevicePresence, models, PresenceInterval, ref } from "./models.ts";
+import { errors, jsonPage } from "./openapi.ts";
+import { idParams, oneOf, page, paging, strictQuery } from "./schemas.ts";
+
+const TIME_ERROR = "must be an ISO 8601 timestamp such as 2024-01-15T10:30:00Z";
+const time = (field: "since" | "until", description: string) => t.Optional(t.String({ maxLength: 40, description, error: `${field}: ${TIME_ERROR}` }));
+
+const window = {
+  since: time("since", "Start of the window, ISO 8601 (UTC when no offset)"),
+  until: time("until", "End of the window (exclusive), ISO 8601; default now"),
+};
+
+/** One of since/until as the stored form; the pattern alone cannot tell 2024-02-30 from a real day. */
+function instant(field: "since" | "until", text: string | undefined): string | undefined {
+  if (text === undefined) return undefined;
+  const parsed = parseSince(text);
+  if (parsed === null) throw new HttpError(422, `Invalid query parameter '${field}': ${TIME_ERROR}`);
+  return parsed;
+}
+
+function ordered(since: string | undefined, until: string | undefined): void {
+  if (since !== undefined && until !== undefined && since >= until) throw new HttpError(422, "Invalid query parameter 'until': must be later than since");
+}
+
+const INTERVALS_EXAMPLE = [
+  { from: "2024-01-16T07:55:00Z", to: null, source: "passive" },
+  { from: "2024-01-15T17:02:00Z", to: "2024-01-15T23:40:12Z", source: "scan" },
+];
+const BUCKETS_EXAMPLE = [
+  {
+    device_id: 7,
+    buckets: [
+      { at: "2024-01-16T06:00:00Z", online_seconds: 0 },
+      { at: "2024-01-16T07:00:00Z", online_seconds: 300 },
+      { at: "2024-01-16T08:00:00Z", online_seconds: 3600 },
+    ],
+  },
+];
+
+export function presenceRoutes(ctx: AppContext) {
+  return new Elysia({ name: "argus.presence" })
+    .use(authentication(ctx))
+    .use(models())
+    .get(
+      "/api/devices/:id/presence",
+      ({ params, query, set }) => {
+        const since = instant("since", query.since);
+        const until = instant("until", query.until);
+        ordered(since, until);
+        const found = deviceSessions(ctx.db, params.id, { since, until }, { limit: query.limit ?? 50, offset: query.offset ?? 0 });
+        if (!found) throw new HttpError(404, `Device ${params.id} not found`);
+        return page(set, found.items, found.total);
+      },
+      {
+        params: idParams,
+        query: strictQuery({ ...window, ...paging }),
+        response: { 200: t.Array(ref(PresenceInterval)) },
+        detail: {
+          summary: "When a device was online: its intervals that overlap the window, newest first (to is null while online); total in X-Total-Count",
+          tags: ["presence"],
+          responses: {
+            200: jsonPage("A page of online intervals, newest first", INTERVALS_EXAMPLE),
+            ...errors({ 404: ["No such device", "Device 7 not found"], 422: ["A bad since or until", "Invalid query parameter 'until': must be later than since"] }),
+          },
+        },
+      },
+    )
+    .get(
+      "/api/presence",
+      ({ query, set }) => {
+        const bucket: PresenceBucket = query.bucket ?? "hour";
+        const until = instant("until", query.until) ?? toIso(Math.floor(Date.now() / 1000) * 1000);
+        const since = instant("since", query.since) ?? toIso(Date.parse(until) - DEFAULT_SPAN_MS[bucket]);
+        ordered(since, until);
+        // Bounded so that no request can ask for millions of buckets.
+        if (bucketCount(Date.parse(since), Date.parse(until), bucket) > MAX_BUCKETS[bucket]) {
+          throw new HttpError(422, `Invalid query parameter 'since': at most ${MAX_BUCKETS[bucket]} ${bucket} buckets (${bucket === "hour" ? "31 days" : "366 days"}) per request`);
+        }
+        const { items, total } = networkPresence(ctx.db, { since, until, bucket, now: Date.now() }, { limit: query.limit ?? 50, offset: query.offset ?? 0 });
+        return page(set, items, total);
+      },
+      {
+        query: strictQuery({
+          ...window,
+          bucket: t.Optional(oneOf(PRESENCE_BUCKETS, `bucket: must be one of ${PRESENCE_BUCKETS.join(", ")}`)),
+          ...paging,
+        }),
+        response: { 200: t.Array(ref(DevicePresence)) },
+        detail: {
+          summary:
+            "Online seconds per hour or day (whole UTC buckets) for each device online in the window, by device id; default the last 24 hours by hour (30 days by day); at most 31 days of hours or 366 days; total in X-Total-Count",
+          tags: ["presence"],
+          responses: {
+            200: jsonPage("A page of devices with their buckets, oldest bucket first", BUCKETS_EXAMPLE),
+            ...errors({ 422: ["A bad since, until or bucket, or too many buckets", "Invalid query parameter 'since': at most 744 hour buckets (31 days) per request"] }),
+          },
+        },
+      },
+    );
+}
