@@ -76,6 +76,32 @@ test("a scan whose changes are not all old stays until they are", async () => {
   expect(db.query("SELECT id FROM scans WHERE id = ?").get(scan)).toEqual({ id: scan });
 });
 
+test("presence sessions that ended before the cutoff go; younger ones and open ones, however old, stay", async () => {
+  const db = server.ctx.db;
+  expect((await api.request("PUT", "/api/config", { json: { retention_days: 30 } })).status).toBe(200);
+  const device = Number(db.query("INSERT INTO devices (mac_address, ip_address, first_seen, last_seen) VALUES ('02:00:00:00:07:01', '10.1.0.7', ?, ?)").run(iso(400 * DAY), iso(0)).lastInsertRowid);
+  // Ages from one instant: iso() read twice a second apart would not compare equal.
+  const now = Date.now();
+  const ago = (days: number) => new Date(now - days * DAY).toISOString().replace(/\.\d{3}Z$/, "Z");
+  const session = (from: number, to: number | null) =>
+    db.query("INSERT INTO presence_sessions (device_id, started_at, ended_at, source) VALUES (?, ?, ?, 'scan')").run(device, ago(from), to === null ? null : ago(to));
+  session(300, 200);
+  session(60, 31);
+  // Began before the cutoff but ended after it: part of it is still in the kept history.
+  session(40, 29);
+  session(10, 9);
+  // Open since long ago: the device is online now.
+  session(90, null);
+  const res = await api.post("/api/retention/cleanup");
+  expect(res.status).toBe(200);
+  expect(res.body.presence).toBe(2);
+  expect(db.query("SELECT started_at, ended_at FROM presence_sessions WHERE device_id = ? ORDER BY started_at").all(device)).toEqual([
+    { started_at: ago(90), ended_at: null },
+    { started_at: ago(40), ended_at: ago(29) },
+    { started_at: ago(10), ended_at: ago(9) },
+  ]);
+});
+
 test("GET /api/stats/db reports the file size and row counts", async () => {
   const res = await api.get("/api/stats/db");
   expect(res.status).toBe(200);
