@@ -242,6 +242,16 @@ export function seedInventory(db: Database, now: number = Date.now()): Seeded {
       for (const old of d.old_ips ?? []) {
         db.query("INSERT INTO device_addresses (device_id, ip_address, first_seen, last_seen) VALUES (?, ?, ?, ?)").run(id, old.ip, at(old.first_seen_ago), at(old.last_seen_ago));
       }
+      // Presence: an online device has been on since a while before it was last seen, after an earlier
+      // interval a day ago; an offline one's last interval ended when it was last seen.
+      const session = db.query("INSERT INTO presence_sessions (device_id, started_at, ended_at, source) VALUES (?, ?, ?, ?)");
+      const since = (ago: number) => at(Math.min(d.first_seen_ago, ago));
+      if (d.status === "online") {
+        if (d.first_seen_ago > 20 * HOUR) session.run(id, since(30 * HOUR), at(20 * HOUR), "scan");
+        session.run(id, since(d.last_seen_ago + (id % 5) * HOUR + 2 * HOUR), null, id % 2 ? "passive" : "scan");
+      } else {
+        session.run(id, since(d.last_seen_ago + 9 * HOUR), at(d.last_seen_ago), "scan");
+      }
       return id;
     });
 

@@ -1,11 +1,12 @@
 /** @jsxImportSource preact */
-// The overview: counts, charts, trends, the latest changes, the last and next scan, and Scan now.
+// The overview: counts, charts, who was online, trends, the latest changes, the last and next scan, and Scan now.
 import { useEffect } from "preact/hooks";
 import { FINDING_LEVELS } from "../../../risk/levels.ts";
 import { get, hasRoute, list } from "../api.ts";
 import { useLiveReload } from "../live.ts";
 import { BarChart, TrendChart } from "../chart.tsx";
 import { changeLabel, humanize } from "../format.ts";
+import { PresenceHeatStrip } from "../presence.tsx";
 import { lastFinished, ScanControl } from "../scan.tsx";
 import { Empty, Loading, Page, SeverityBadge, Time, useLoad } from "../ui.tsx";
 
@@ -113,6 +114,8 @@ export function Dashboard() {
           </section>
         </div>
       )}
+
+      {stats.total_devices > 0 && <PresenceHeatStrip />}
 
       <section class="card" aria-labelledby="trend-h">
         <h2 id="trend-h">Last 30 days</h2>

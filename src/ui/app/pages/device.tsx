@@ -1,11 +1,12 @@
 /** @jsxImportSource preact */
-// /devices/:id: what Argus knows about one device, its ports, threats, addresses and changes;
+// /devices/:id: what Argus knows about one device, when it was online, its ports, threats, addresses and changes;
 // the owner's label, zone, trust and notes edited in place; Scan now and Forget.
 import { useEffect, useState } from "preact/hooks";
 import { del, get, list, put } from "../api.ts";
 import { type Device, evidence, scanDevice } from "../devices.ts";
 import { changeLabel } from "../format.ts";
 import { onLive, useLiveReload } from "../live.ts";
+import { PresenceTimeline } from "../presence.tsx";
 import { lastFinished, watchScans } from "../scan.tsx";
 import { toast } from "../toast.ts";
 import { type Column, DataTable, displayName, Empty, Loading, Page, RandomMacHint, RiskBadge, SeverityBadge, StatusDot, Time, TypeIcon, useLoad } from "../ui.tsx";
@@ -154,6 +155,8 @@ export function DeviceDetail() {
         <EditForm key={device.trust} device={device} onSaved={(d) => setDevice({ ...device, ...d })} />
       </div>
       {device.trust === "pending" && <PendingTrust device={device} onSaved={(d) => setDevice({ ...device, ...d })} />}
+
+      <PresenceTimeline deviceId={device.id} />
 
       <section class="card" aria-labelledby="ports-h">
         <h2 id="ports-h">Open ports</h2>
