@@ -391,9 +391,8 @@ export const migrations: Migration[] = [
         source     TEXT NOT NULL CHECK (source IN ('scan', 'passive', 'probe'))  -- what opened it
       );
       CREATE INDEX presence_sessions_device ON presence_sessions(device_id, started_at);
-      -- Range reads (GET /api/presence) and pruning by age.
+      -- Range reads (GET /api/presence: the sessions that ended after a time, or are open) and pruning by age.
       CREATE INDEX presence_sessions_ended ON presence_sessions(ended_at);
-      CREATE INDEX presence_sessions_started ON presence_sessions(started_at);
       INSERT INTO presence_sessions (device_id, started_at, ended_at, source)
         SELECT id, coalesce(last_seen, first_seen), NULL, CASE WHEN last_scan_id IS NOT NULL THEN 'scan' ELSE 'passive' END
         FROM devices WHERE status = 'online';

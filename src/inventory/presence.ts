@@ -34,11 +34,28 @@ export type SeenOutcome = "opened" | "extended" | "resumed";
 
 type SessionRow = { id: number; started_at: string; ended_at: string | null; source: PresenceSource };
 
-const LATEST = "SELECT id, started_at, ended_at, source FROM presence_sessions WHERE device_id = ? ORDER BY started_at DESC, id DESC LIMIT 1";
+// A session overlaps [since, until) when it began before `until` and had not ended before `since`.
+const OVERLAPS = "(?2 IS NULL OR started_at < ?2) AND (?1 IS NULL OR ended_at IS NULL OR ended_at >= ?1)";
+// For the whole network the window is always bounded, and the sessions in it are found through
+// their end (presence_sessions_ended): those that ended inside or after it, and the open ones. A
+// request reads the sessions of its window, never the whole history; spelt as two searches because
+// with DISTINCT the planner would rather walk every row of the device index.
+const IN_RANGE = `SELECT device_id, started_at, ended_at FROM presence_sessions WHERE ended_at >= ?1 AND started_at < ?2
+  UNION ALL SELECT device_id, started_at, ended_at FROM presence_sessions WHERE ended_at IS NULL AND started_at < ?2`;
+
+/** The SQL this module runs, exported so that the query-plan test checks exactly it. */
+export const PRESENCE_SQL = {
+  latest: "SELECT id, started_at, ended_at, source FROM presence_sessions WHERE device_id = ? ORDER BY started_at DESC, id DESC LIMIT 1",
+  deviceCount: `SELECT count(*) AS n FROM presence_sessions WHERE device_id = ?3 AND ${OVERLAPS}`,
+  deviceList: `SELECT started_at AS "from", ended_at AS "to", source FROM presence_sessions WHERE device_id = ?3 AND ${OVERLAPS} ORDER BY started_at DESC, id DESC LIMIT ?4 OFFSET ?5`,
+  networkCount: `SELECT count(DISTINCT device_id) AS n FROM (${IN_RANGE})`,
+  networkDevices: `SELECT DISTINCT device_id FROM (${IN_RANGE}) ORDER BY device_id LIMIT ?3 OFFSET ?4`,
+  networkSessions: `SELECT device_id, started_at, ended_at FROM (${IN_RANGE}) WHERE device_id IN (SELECT value FROM json_each(?3))`,
+};
 
 /** The device was seen online at `at` (ISO): opens, keeps or resumes its session. */
 export function markSeen(db: Database, deviceId: number, at: string, source: PresenceSource, graceMs: number = PRESENCE_GRACE_MS): SeenOutcome {
-  const last = db.query(LATEST).get(deviceId) as SessionRow | null;
+  const last = db.query(PRESENCE_SQL.latest).get(deviceId) as SessionRow | null;
   if (last && last.ended_at === null) return "extended";
   if (last && Date.parse(at) - Date.parse(last.ended_at!) <= graceMs) {
     db.query("UPDATE presence_sessions SET ended_at = NULL WHERE id = ?").run(last.id);
@@ -57,17 +74,12 @@ export function markGone(db: Database, deviceId: number, lastSeen: string): bool
 /** A window [since, until) of ISO times; either end open when absent. */
 export type PresenceWindow = { since?: string; until?: string };
 
-// A session overlaps [since, until) when it began before `until` and had not ended before `since`.
-const OVERLAPS = "(?2 IS NULL OR started_at < ?2) AND (?1 IS NULL OR ended_at IS NULL OR ended_at >= ?1)";
-
 /** A device's sessions that overlap the window, newest first, unclipped (an open one has `to` null); null for an unknown device. */
 export function deviceSessions(db: Database, deviceId: number, w: PresenceWindow, page: { limit: number; offset: number }): { items: PresenceInterval[]; total: number } | null {
   if (db.query("SELECT 1 FROM devices WHERE id = ?").get(deviceId) === null) return null;
   const args = [w.since ?? null, w.until ?? null, deviceId];
-  const total = (db.query(`SELECT count(*) AS n FROM presence_sessions WHERE device_id = ?3 AND ${OVERLAPS}`).get(...args) as { n: number }).n;
-  const items = db
-    .query(`SELECT started_at AS "from", ended_at AS "to", source FROM presence_sessions WHERE device_id = ?3 AND ${OVERLAPS} ORDER BY started_at DESC, id DESC LIMIT ?4 OFFSET ?5`)
-    .all(...args, page.limit, page.offset) as PresenceInterval[];
+  const total = (db.query(PRESENCE_SQL.deviceCount).get(...args) as { n: number }).n;
+  const items = db.query(PRESENCE_SQL.deviceList).all(...args, page.limit, page.offset) as PresenceInterval[];
   return { items, total };
 }
 
@@ -124,14 +136,10 @@ export function networkPresence(
   page: { limit: number; offset: number },
 ): { items: DevicePresence[]; total: number } {
   const w = [range.since, range.until];
-  const total = (db.query(`SELECT count(DISTINCT device_id) AS n FROM presence_sessions WHERE ${OVERLAPS}`).get(...w) as { n: number }).n;
-  const ids = (db.query(`SELECT DISTINCT device_id FROM presence_sessions WHERE ${OVERLAPS} ORDER BY device_id LIMIT ?3 OFFSET ?4`).all(...w, page.limit, page.offset) as { device_id: number }[]).map(
-    (r) => r.device_id,
-  );
+  const total = (db.query(PRESENCE_SQL.networkCount).get(...w) as { n: number }).n;
+  const ids = (db.query(PRESENCE_SQL.networkDevices).all(...w, page.limit, page.offset) as { device_id: number }[]).map((r) => r.device_id);
   if (ids.length === 0) return { items: [], total };
-  const rows = db
-    .query(`SELECT device_id, started_at, ended_at FROM presence_sessions WHERE ${OVERLAPS} AND device_id IN (SELECT value FROM json_each(?3))`)
-    .all(...w, JSON.stringify(ids)) as { device_id: number; started_at: string; ended_at: string | null }[];
+  const rows = db.query(PRESENCE_SQL.networkSessions).all(...w, JSON.stringify(ids)) as { device_id: number; started_at: string; ended_at: string | null }[];
   const byDevice = new Map<number, { from: number; to: number | null }[]>(ids.map((id) => [id, []]));
   for (const r of rows) byDevice.get(r.device_id)!.push({ from: Date.parse(r.started_at), to: r.ended_at === null ? null : Date.parse(r.ended_at) });
   const sinceMs = Date.parse(range.since);

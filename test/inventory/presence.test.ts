@@ -16,6 +16,7 @@ import {
   networkPresence,
   onlineSeconds,
   PRESENCE_GRACE_MS,
+  PRESENCE_SQL,
 } from "../../src/inventory/presence.ts";
 import { OFFLINE_AFTER_MISSES, reconcile } from "../../src/inventory/reconcile.ts";
 import { recordSightings, type SightingPolicy } from "../../src/inventory/sightings.ts";
@@ -215,4 +216,20 @@ test("migration 16 opens a session for each device online at upgrade time, from 
     { mac_address: "02:00:00:00:00:02", started_at: "2025-12-24T18:00:00Z", ended_at: null, source: "passive" },
   ]);
   old.close();
+});
+
+test("every presence query searches an index, never reads the whole history (the plans of the exact SQL)", () => {
+  const args: Record<keyof typeof PRESENCE_SQL, (string | number | null)[]> = {
+    latest: [1],
+    deviceCount: [at(0), at(HOUR), 1],
+    deviceList: [at(0), at(HOUR), 1, 50, 0],
+    networkCount: [at(0), at(HOUR)],
+    networkDevices: [at(0), at(HOUR), 50, 0],
+    networkSessions: [at(0), at(HOUR), "[1, 2]"],
+  };
+  for (const [name, sql] of Object.entries(PRESENCE_SQL) as [keyof typeof PRESENCE_SQL, string][]) {
+    const steps = (db.query(`EXPLAIN QUERY PLAN ${sql}`).all(...args[name]) as { detail: string }[]).map((r) => r.detail);
+    const reads = steps.filter((s) => /presence_sessions/.test(s));
+    expect({ name, reads: reads.length > 0 && reads.every((s) => /^SEARCH presence_sessions USING (COVERING )?INDEX /.test(s)) }).toEqual({ name, reads: true });
+  }
 });
