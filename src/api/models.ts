@@ -10,7 +10,7 @@ import { AuditAction, AuditEntry } from "../audit/schema.ts";
 import { ApiKey, ApiKeyCreate, ApiKeyCreated, KeyScope, LoggedOut, LoginRequest, Me, Session, SetupRequest, SetupStatus } from "../auth/schema.ts";
 import { ConfigPatchSchema, ConfigViewSchema } from "../config/schema.ts";
 import { secretMarkersAccepted } from "../config/secrets.ts";
-import { AddressHistory, Change, ChangeType, Device, DeviceDetail, DeviceStatus, DeviceUpdate, Port, Severity, Trust, Zones } from "../inventory/schema.ts";
+import { AddressHistory, Change, ChangeType, Device, DeviceBulk, DeviceBulkResult, DeviceDetail, DeviceStatus, DeviceUpdate, Port, Severity, Trust, Zones } from "../inventory/schema.ts";
 import { DeviceTypeCount, LastScan, Stats, TrendPoint } from "../inventory/stats-schema.ts";
 import { NotificationsSchema } from "../notify/config.ts";
 import { Notification, NotificationKind, NotificationStatus, NotificationTest } from "../notify/schema.ts";
@@ -33,6 +33,8 @@ export {
   ChangeType,
   DatabaseStats,
   Device,
+  DeviceBulk,
+  DeviceBulkResult,
   DeviceDetail,
   DeviceStatus,
   DeviceTypeCount,
@@ -193,6 +195,8 @@ const ALL = {
   AddressHistory,
   DeviceDetail,
   DeviceUpdate,
+  DeviceBulk,
+  DeviceBulkResult,
   Zones,
   Change,
   LastScan,
