@@ -22,7 +22,9 @@ const UNKNOWN = "unknown device";
 
 function clean(text: string | null | undefined): string | null {
   if (!text) return null;
-  const s = stripInvisible(text).replace(/\s+/g, " ").trim();
+  // Breaks and tabs become spaces first (a name is one line), then what is invisible goes (the BOM,
+  // which JavaScript counts as white space, goes rather than splitting a word).
+  const s = stripInvisible(text.replace(/[^\S\ufeff]+/g, " ")).replace(/ {2,}/g, " ").trim();
   if (!s) return null;
   const chars = [...s];
   return chars.length > DISPLAY_NAME_MAX ? `${chars.slice(0, DISPLAY_NAME_MAX - 1).join("")}…` : s;
