@@ -259,13 +259,18 @@ function BulkActions({ shown, selected, onSelect, zones, onDone }: { shown: Devi
 function columns(onChange: (d: Device) => void, selected: ReadonlySet<number>, toggle: (id: number, on: boolean) => void): Column<Device>[] {
   return [
     {
-      header: "Select",
+      // The selection box shares the status cell: the columns after it keep their places.
+      header: "Select and status",
       hideHeader: true,
       label: null,
-      class: "c-pick",
-      cell: (d) => <input type="checkbox" aria-label={`Select ${displayName(d)}`} checked={selected.has(d.id)} onChange={(e) => toggle(d.id, e.currentTarget.checked)} />,
+      class: "c-status c-pick",
+      cell: (d) => (
+        <span class="pick-status">
+          <input type="checkbox" aria-label={`Select ${displayName(d)}`} checked={selected.has(d.id)} onChange={(e) => toggle(d.id, e.currentTarget.checked)} />
+          <StatusDot status={d.status} />
+        </span>
+      ),
     },
-    { header: "Status", hideHeader: true, class: "c-status", cell: (d) => <StatusDot status={d.status} /> },
     {
       header: "Device",
       sort: "hostname",
@@ -284,8 +289,8 @@ function columns(onChange: (d: Device) => void, selected: ReadonlySet<number>, t
         </div>
       ),
     },
-    { header: "Host name", class: "c-host", cell: (d) => d.hostname ?? <span class="muted">—</span> },
     { header: "IP address", label: "IP", sort: "ip", class: "mono", cell: (d) => d.ip_address },
+    { header: "Host name", class: "c-host", cell: (d) => d.hostname ?? <span class="muted">—</span> },
     {
       header: "MAC address",
       label: "MAC",
