@@ -112,6 +112,16 @@ describe.skipIf(!root)("UI: approving devices on /devices (issue 18), against th
     await page.locator("table.devices tbody tr", { hasText: a }).waitFor({ state: "detached" });
   });
 
+  test("/changes shows a renamed device's name today beside the description written with its old one", async () => {
+    const i = DEVICES.findIndex((d) => d.ip === "192.168.1.101");
+    const id = seeded.deviceIds[i];
+    expect((await api.request("PUT", `/api/devices/${id}`, { json: { label: "Front door camera" } })).status).toBe(200);
+    const ids = ((await api.get(`/api/changes?acknowledged=false&device_id=${id}`)).body as { id: number }[]).map((c) => c.id);
+    expect(ids.length).toBeGreaterThan(0);
+    await page.goto(`${server.inside}/changes?acknowledged=false`);
+    for (const changeId of ids) await expect(page.locator(`li[data-change-id="${changeId}"] .tl-device`).textContent()).resolves.toBe(" · Front door camera");
+  });
+
   test("the page with its selection bar stays clean at 360 px and in dark mode: no sideways scrolling, no accessibility violations", async () => {
     for (const scheme of ["light", "dark"] as const) {
       await page.emulateMedia({ colorScheme: scheme });
