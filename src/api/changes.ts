@@ -22,6 +22,7 @@ const CHANGE_EXAMPLE = {
   description: "Port 445/tcp (microsoft-ds) opened on 192.168.1.20",
   detected_at: "2024-01-16T08:00:00Z",
   acknowledged: false,
+  device_name: "Backup NAS",
 };
 
 const SINCE_ERROR = "since: must be an ISO 8601 timestamp such as 2024-01-15T10:30:00Z";

@@ -5,7 +5,7 @@ import { DEVICE_SORTS, DEVICE_STATUSES, DeviceInventory, ZONE_MAX } from "../inv
 import { LEVELS } from "../risk/score.ts";
 import { authentication } from "./guard.ts";
 import { HttpError } from "./errors.ts";
-import { Device, DeviceDetail, DeviceUpdate, models, Port, ref, Zones } from "./models.ts";
+import { Device, DeviceBulk, DeviceBulkResult, DeviceDetail, DeviceUpdate, models, Port, ref, Zones } from "./models.ts";
 import { errors, json, jsonPage, requestExample } from "./openapi.ts";
 import { idParams, noQuery, oneOf, page, paging, strictQuery, wholeNumber } from "./schemas.ts";
 
@@ -152,6 +152,42 @@ export function deviceRoutes(ctx: AppContext) {
           summary: "Forget a device (its ports, threats and history go with it)",
           tags: ["devices"],
           responses: { 204: { description: "Forgotten (no body)" }, ...NOT_FOUND },
+        },
+      },
+    )
+    .post(
+      "/api/devices/bulk",
+      ({ body, actor }) => {
+        if (body.action === "zone" && body.zone === undefined) throw new HttpError(422, 'zone: required for the action "zone" ("" or null clears it)');
+        if (body.action !== "zone" && body.zone !== undefined) throw new HttpError(422, 'zone: only for the action "zone"');
+        const zone = body.zone?.trim() || null;
+        const { done, skipped } = inventory.bulk(body.ids, body.action, zone);
+        // Audited like single edits: one entry per device, marked as part of a bulk action.
+        for (const d of done) {
+          const resource = `device:${d.id}`;
+          const who = { ip_address: d.ip_address, mac_address: d.mac_address, bulk: true };
+          if (body.action === "forget") ctx.audit.record(actor, "device_deleted", { resource, details: who });
+          else if (Object.keys(d.changed).length > 0) ctx.audit.record(actor, "device_updated", { resource, details: { ...who, changes: d.changed } });
+        }
+        if (body.action === "forget") for (const d of done) ctx.feed.publish({ type: "device", id: d.id, device: null });
+        else {
+          const changed = done.filter((d) => Object.keys(d.changed).length > 0).map((d) => d.id);
+          if (changed.length > 0) ctx.feed.publishDevices(changed, (ids) => inventory.records(ids));
+        }
+        return { action: body.action, done: done.map((d) => d.id), skipped };
+      },
+      {
+        query: noQuery,
+        body: ref(DeviceBulk),
+        response: { 200: ref(DeviceBulkResult) },
+        detail: {
+          summary: "One action on several devices: trust (approve), set the zone, or forget; ids of no device are skipped",
+          tags: ["devices"],
+          requestBody: requestExample({ ids: [7, 8, 12], action: "trust" }),
+          responses: {
+            200: json("What was done, and the ids of no device", { action: "trust", done: [7, 8], skipped: [12] }),
+            ...errors({ 422: ["Invalid ids, action or zone", 'zone: required for the action "zone" ("" or null clears it)'] }),
+          },
         },
       },
     )

@@ -4,6 +4,7 @@
 import type { Database } from "bun:sqlite";
 import { fetchPage, Where, type ListQuery } from "../db/paging.ts";
 import { toIso } from "../time.ts";
+import { deviceDisplayName, type NamedDevice } from "./display-name.ts";
 import type { Change as ChangeSchema } from "./schema.ts";
 import type { ChangeType, Severity } from "./observation.ts";
 
@@ -24,9 +25,25 @@ export type ChangeFilter = {
 
 const COLUMNS = "id, scan_id, device_id, device_ip, device_mac, change_type, severity, old_value, new_value, description, detected_at, acknowledged";
 
-type ChangeRow = Omit<StoredChange, "acknowledged"> & { acknowledged: number };
+type ChangeRow = Omit<StoredChange, "acknowledged" | "device_name"> & { acknowledged: number };
 
-const toChange = (r: ChangeRow): StoredChange => ({ ...r, acknowledged: r.acknowledged === 1 });
+/**
+ * The records with `device_name`: the device's name as it is now (computed when read, so a renamed
+ * device shows its new name on its old changes), or the recorded IP of a device since forgotten.
+ * One lookup for the page's devices, after the page is cut (the listing's query plan stays its own).
+ */
+function withNames(db: Database, rows: ChangeRow[]): StoredChange[] {
+  const ids = [...new Set(rows.flatMap((r) => (r.device_id === null ? [] : [r.device_id])))];
+  const devices = new Map<number, NamedDevice>();
+  if (ids.length > 0) {
+    const found = db.query("SELECT id, label, hostname, vendor, ip_address FROM devices WHERE id IN (SELECT value FROM json_each(?))").all(JSON.stringify(ids)) as (NamedDevice & { id: number })[];
+    for (const d of found) devices.set(d.id, d);
+  }
+  return rows.map((r) => {
+    const d = r.device_id === null ? undefined : devices.get(r.device_id);
+    return { ...r, acknowledged: r.acknowledged === 1, device_name: deviceDisplayName(d ?? { ip_address: r.device_ip }) };
+  });
+}
 
 /**
  * The SQL of a listing, newest first by id (the order the diff recorded them): the count for
@@ -56,18 +73,18 @@ export class ChangeLog {
   /** Newest first (by id: the order the diff recorded them), with the unpaginated total. */
   list(filter: ChangeFilter): { items: StoredChange[]; total: number } {
     const { rows, total } = fetchPage<ChangeRow>(this.db, changeListQueries(filter), filter);
-    return { items: rows.map(toChange), total };
+    return { items: withNames(this.db, rows), total };
   }
 
   /** The changes recorded by the scans after `afterScanId`, up to and including `upToScanId`, in order. */
   between(afterScanId: number, upToScanId: number): StoredChange[] {
     const rows = this.db.query(`SELECT ${COLUMNS} FROM changes WHERE scan_id > ? AND scan_id <= ? ORDER BY id`).all(afterScanId, upToScanId) as ChangeRow[];
-    return rows.map(toChange);
+    return withNames(this.db, rows);
   }
 
   get(id: number): StoredChange | null {
     const row = this.db.query(`SELECT ${COLUMNS} FROM changes WHERE id = ?`).get(id) as ChangeRow | null;
-    return row ? toChange(row) : null;
+    return row ? withNames(this.db, [row])[0] : null;
   }
 
   /** Marks a change as seen; acknowledging twice is harmless. Null for an unknown id. */

@@ -7,7 +7,7 @@ import { fetchPage, Where, type ListQuery } from "../db/paging.ts";
 import { summaryForTrust } from "../risk/score.ts";
 import type { RiskLevel } from "../risk/score.ts";
 import type { Threat as DeviceThreat } from "../risk/schema.ts";
-import type { AddressHistory, Device, DeviceDetail, DeviceUpdate, Port as DevicePort } from "./schema.ts";
+import type { AddressHistory, BulkActionName, Device, DeviceDetail, DeviceUpdate, Port as DevicePort } from "./schema.ts";
 import type { DeviceStatus } from "./enums.ts";
 
 export { DEVICE_STATUSES, TRUST_LEVELS, type DeviceStatus } from "./enums.ts";
@@ -181,6 +181,40 @@ export class DeviceInventory {
             .run(next.label, next.zone, next.is_trusted ? 1 : 0, next.notes, patch.is_trusted !== undefined ? 1 : 0, id);
         }
         return { changed };
+      })
+      .immediate();
+  }
+
+  /**
+   * One action on several devices, in one transaction: trust them (the owner's approval), put them
+   * in a zone (null clears it), or forget them. Ids of no device are skipped, not an error: a list
+   * the owner selected may hold a device another tab just forgot. Returns what changed per device
+   * (for the audit trail; forget: the forgotten identity) and the skipped ids.
+   */
+  bulk(
+    ids: number[],
+    action: BulkActionName,
+    zone: string | null = null,
+  ): { done: { id: number; ip_address: string; mac_address: string | null; changed: Record<string, FieldChange> }[]; skipped: number[] } {
+    return this.db
+      .transaction(() => {
+        const done: { id: number; ip_address: string; mac_address: string | null; changed: Record<string, FieldChange> }[] = [];
+        const skipped: number[] = [];
+        for (const id of new Set(ids)) {
+          const who = this.identity(id);
+          if (!who) {
+            skipped.push(id);
+            continue;
+          }
+          if (action === "forget") {
+            this.remove(id);
+            done.push({ id, ...who, changed: {} });
+            continue;
+          }
+          const result = this.update(id, action === "trust" ? { is_trusted: true } : { zone });
+          done.push({ id, ...who, changed: result?.changed ?? {} });
+        }
+        return { done, skipped };
       })
       .immediate();
   }

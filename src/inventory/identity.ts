@@ -16,6 +16,7 @@
 //   weaker source never overwrites a stronger one (a DHCP hostname beats reverse DNS and NetBIOS).
 import type { Database } from "bun:sqlite";
 import { hostnameKey, serviceFingerprint, type FingerprintPort } from "../identify/fingerprint.ts";
+import { deviceDisplayName, deviceNameOf, nameWithAddress } from "./display-name.ts";
 import type { Change, ChangeType, Severity } from "./observation.ts";
 import type { PresenceSource } from "./enums.ts";
 import { markSeen } from "./presence.ts";
@@ -40,10 +41,13 @@ export type DeviceRow = {
   last_seen: string;
   /** serviceFingerprint of its ports, kept by the scans that write them (storeServiceFingerprint). */
   service_fingerprint: string | null;
+  /** For the display name in change descriptions (display-name.ts). */
+  label: string | null;
+  vendor: string | null;
 };
 
 export const DEVICE_COLUMNS =
-  "id, mac_address, ip_address, mac_randomized, hostname, hostname_source, status, ports_known, ports_spec, is_trusted, missed_scans, dhcp_fingerprint, device_type, device_type_source, trust_pending, mdns_name, last_seen, service_fingerprint";
+  "id, mac_address, ip_address, mac_randomized, hostname, hostname_source, status, ports_known, ports_spec, is_trusted, missed_scans, dhcp_fingerprint, device_type, device_type_source, trust_pending, mdns_name, last_seen, service_fingerprint, label, vendor";
 
 /** The kinds of evidence that can link a new MAC to a known device; two different kinds are independent. */
 export type EvidenceKind = "dhcp" | "mdns" | "dns" | "services";
@@ -110,6 +114,8 @@ export class InventoryWriter {
   readonly changes: Change[] = [];
   /** The devices this writer wrote (for the `device` events published after the commit). */
   readonly touched = new Set<number>();
+  /** `device_added`'s severity: info for the devices of the first network scan (the baseline), else a warning. */
+  newDeviceSeverity: Severity = "warning";
 
   constructor(
     private readonly db: Database,
@@ -350,10 +356,10 @@ export class InventoryWriter {
    */
   seenAgain(device: DeviceRow, ip: string, mac: string | null, mac_randomized: boolean, alsoAt: string[] = [ip]): void {
     if (device.status === "offline") {
-      this.change({ id: device.id, ip, mac }, "device_returned", "info", `Device ${ip} is back online`);
+      this.change({ id: device.id, ip, mac }, "device_returned", "info", `Device ${nameWithAddress({ ...device, ip_address: ip })} is back online`);
     }
     if (!alsoAt.includes(device.ip_address) && !this.knownAddress(device.id, ip)) {
-      this.change({ id: device.id, ip, mac }, "ip_changed", "info", `Device ${mac ?? device.ip_address} moved from ${device.ip_address} to ${ip}`, device.ip_address, ip);
+      this.change({ id: device.id, ip, mac }, "ip_changed", "info", `Device ${movedName(device, mac)} moved from ${device.ip_address} to ${ip}`, device.ip_address, ip);
     }
     this.writeSeen(device.id, ip, mac, mac_randomized);
   }
@@ -398,8 +404,7 @@ export class InventoryWriter {
     } else if (replaced) {
       this.change(who, "mac_changed_for_ip", "warning", `${o.ip} now answers with MAC ${o.mac} instead of ${replaced.mac_address} (possible ARP spoofing or a replaced device)`, replaced.mac_address, o.mac);
     } else {
-      const name = [o.hostname, o.vendor].filter(Boolean).join(", ");
-      this.change(who, "device_added", "warning", `New device ${o.ip}${o.mac ? ` (${o.mac})` : ""}${name ? ` — ${name}` : ""}`, null, o.ip);
+      this.change(who, "device_added", this.newDeviceSeverity, describeNewDevice(o), null, o.ip);
     }
     this.recordAddress(id, o.ip);
     return id;
@@ -474,3 +479,19 @@ export type NewDevice = Identity & {
   os_name: string | null;
   ports_known?: boolean;
 };
+
+// Descriptions are stored text: they carry the device's name at the time they were written. A later
+// rename shows in the change records' `device_name` (computed when read, src/inventory/changes.ts).
+
+/** "New device kitchen-tablet at 192.168.1.5 (mac) — vendor", or "New device Apple 192.168.1.23 (mac)". */
+function describeNewDevice(o: NewDevice): string {
+  const { name, source } = deviceNameOf({ hostname: o.hostname, vendor: o.vendor, ip_address: o.ip });
+  const named = source === "hostname";
+  return `New device ${name}${named ? ` at ${o.ip}` : ""}${o.mac ? ` (${o.mac})` : ""}${named && o.vendor ? ` — ${o.vendor}` : ""}`;
+}
+
+/** A device that moved is named as it was known before the move; with neither label nor host name, by its MAC. */
+function movedName(device: DeviceRow, mac: string | null): string {
+  const { name, source } = deviceNameOf(device);
+  return source === "label" || source === "hostname" ? name : (mac ?? device.mac_address ?? deviceDisplayName(device));
+}

@@ -47,9 +47,14 @@ export type ScanScope = {
   portSpec: string | null;
   /** False for cancelled or partial scans: they must not mark anyone missing. */
   complete: boolean;
+  /**
+   * The first complete network scan into an empty inventory (decided by the scan manager): its new
+   * devices are the baseline, `device_added` as info, announced in one digest.
+   */
+  baseline?: boolean;
 };
 
 export { CHANGE_TYPES, SEVERITIES, type ChangeType, type Severity } from "./enums.ts";
 
 /** A change as reconciliation produces it: the API's Change before it is stored (no id yet). */
-export type Change = Omit<StoredChange, "id" | "acknowledged"> & { id?: number; acknowledged?: boolean };
+export type Change = Omit<StoredChange, "id" | "acknowledged" | "device_name"> & { id?: number; acknowledged?: boolean };

@@ -24,6 +24,7 @@ import type { Database } from "bun:sqlite";
 import { parseIpv4 } from "../net/ip.ts";
 import { assessDevice, assessPort, type PortInfo } from "../risk/score.ts";
 import { parsePortSpec } from "../portscan/profiles.ts";
+import { nameWithAddress } from "./display-name.ts";
 import { DEVICE_COLUMNS, InventoryWriter, type DeviceRow } from "./identity.ts";
 import { markGone } from "./presence.ts";
 import type { Change, ChangeType, Observation, ObservedPort, ScanScope, Severity } from "./observation.ts";
@@ -40,6 +41,8 @@ export type ReconcileResult = {
   openPorts: number;
   /** The devices whose records this scan wrote (seen, added, gone offline). */
   touched: ReadonlySet<number>;
+  /** The first network scan's devices: a baseline, announced quietly (info, one digest). */
+  baseline: boolean;
 };
 
 export function reconcile(db: Database, scanId: number, observations: Observation[], scope: ScanScope, now: string): ReconcileResult {
@@ -75,6 +78,7 @@ class Reconciler {
     private readonly now: string,
   ) {
     this.w = new InventoryWriter(db, scanId, now);
+    if (scope.baseline) this.w.newDeviceSeverity = "info";
   }
 
   run(observations: Observation[]): ReconcileResult {
@@ -82,7 +86,7 @@ class Reconciler {
     for (const group of this.groupByIdentity(observations)) this.observe(group);
     if (this.scope.kind === "network" && this.scope.complete) this.markMissing();
     for (const id of this.seenDevices) this.w.touched.add(id);
-    return { changes: this.w.changes, devicesSeen: this.seenDevices.size, devicesAdded: this.added, devicesRemoved: this.removed, openPorts: this.openPorts, touched: this.w.touched };
+    return { changes: this.w.changes, devicesSeen: this.seenDevices.size, devicesAdded: this.added, devicesRemoved: this.removed, openPorts: this.openPorts, touched: this.w.touched, baseline: this.scope.baseline === true };
   }
 
   private groupByIdentity(observations: Observation[]): Observation[][] {
@@ -164,6 +168,7 @@ class Reconciler {
   private diffPorts(device: DeviceRow, o: Observation): void {
     const before = new Map((this.db.query("SELECT port, protocol, service, product, version, tls, extra FROM ports WHERE device_id = ?").all(device.id) as PortRow[]).map((r) => [r.port, r]));
     const who = { id: device.id, ip: o.ip, mac: o.mac };
+    const where = nameWithAddress({ ...device, ip_address: o.ip });
     // Scanned before: in the device's previous port set (unknown for databases older than schema v8).
     const previously = device.ports_spec ? portsOfSpec(device.ports_spec) : null;
     for (const p of o.ports!) {
@@ -171,15 +176,15 @@ class Reconciler {
       if (!old) {
         if (previously && !previously.has(p.port)) continue;
         const threat = assessPort(toPortInfo(p));
-        this.change(who, "port_opened", threat?.level ?? "info", `Port ${p.port}/tcp (${describeService(p)}) opened on ${o.ip}${threat ? ` — ${threat.level} risk` : ""}`, null, String(p.port));
+        this.change(who, "port_opened", threat?.level ?? "info", `Port ${p.port}/tcp (${describeService(p)}) opened on ${where}${threat ? ` — ${threat.level} risk` : ""}`, null, String(p.port));
       } else if (serviceChanged(old, p)) {
-        this.change(who, "service_changed", "info", `Service on ${o.ip}:${p.port} changed from ${describeService(old)} to ${describeService(p)}`, describeService(old), describeService(p));
+        this.change(who, "service_changed", "info", `Service on ${where} port ${p.port} changed from ${describeService(old)} to ${describeService(p)}`, describeService(old), describeService(p));
       }
     }
     const open = new Set(o.ports!.map((p) => p.port));
     for (const [port, old] of before) {
       if (!open.has(port) && this.scope.ports!.has(port)) {
-        this.change(who, "port_closed", "info", `Port ${port}/tcp (${describeService(old)}) closed on ${o.ip}`, String(port), null);
+        this.change(who, "port_closed", "info", `Port ${port}/tcp (${describeService(old)}) closed on ${where}`, String(port), null);
       }
     }
   }
@@ -239,7 +244,7 @@ class Reconciler {
         markGone(this.db, d.id, d.last_seen);
         this.w.touched.add(d.id);
         this.removed++;
-        this.change({ id: d.id, ip: d.ip_address, mac: d.mac_address }, "device_removed", "info", `Device ${d.ip_address} went offline (not seen in ${missed} scans)`, d.ip_address, null);
+        this.change({ id: d.id, ip: d.ip_address, mac: d.mac_address }, "device_removed", "info", `Device ${nameWithAddress(d)} went offline (not seen in ${missed} scans)`, d.ip_address, null);
       } else {
         this.db.query("UPDATE devices SET missed_scans = ? WHERE id = ?").run(missed, d.id);
       }

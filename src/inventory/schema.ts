@@ -100,6 +100,36 @@ export const DeviceUpdate = Type.Object(
 );
 export type DeviceUpdate = Static<typeof DeviceUpdate>;
 
+/** Most devices one bulk action names (a page of the list is at most 200). */
+export const BULK_MAX = 500;
+export const BULK_ACTIONS = ["trust", "zone", "forget"] as const;
+export type BulkActionName = (typeof BULK_ACTIONS)[number];
+
+export const DeviceBulk = Type.Object(
+  {
+    ids: Type.Array(id(), {
+      minItems: 1,
+      maxItems: BULK_MAX,
+      description: `The devices, 1–${BULK_MAX} ids`,
+      error: `ids: must be a list of 1–${BULK_MAX} device ids`,
+    }),
+    action: literals(BULK_ACTIONS, { description: "trust: mark trusted (approve); zone: set the zone (\"\" or null clears it); forget: delete" }),
+    zone: clearable("zone", ZONE_MAX, ONE_LINE),
+  },
+  { ...named("DeviceBulk"), additionalProperties: false, description: 'One action on several devices; "zone" is required for the action "zone"' },
+);
+export type DeviceBulk = Static<typeof DeviceBulk>;
+
+export const DeviceBulkResult = Type.Object(
+  {
+    action: literals(BULK_ACTIONS),
+    done: Type.Array(id(), { description: "The devices the action applied to (already trusted or in the zone counts as done)" }),
+    skipped: Type.Array(id(), { description: "Ids of no device (never known, or forgotten meanwhile): nothing happened to them" }),
+  },
+  { ...named("DeviceBulkResult") },
+);
+export type DeviceBulkResult = Static<typeof DeviceBulkResult>;
+
 // ---- changes ----------------------------------------------------------------------------------
 
 export const Change = Type.Object(
@@ -113,9 +143,12 @@ export const Change = Type.Object(
     severity: ref(Severity),
     old_value: text(),
     new_value: text(),
-    description: Type.String(),
+    description: Type.String({ description: "As written when detected, with the device's name at that time" }),
     detected_at: Timestamp(),
     acknowledged: Type.Boolean(),
+    device_name: Type.String({
+      description: "The device's name now (label, else host name, else vendor and IP, else IP); a forgotten device's recorded IP",
+    }),
   },
   { ...named("Change") },
 );

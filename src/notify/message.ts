@@ -1,5 +1,6 @@
 // A queued payload as people read it: a title and a plain-text body (ntfy, Gotify, e-mail, MQTT) and
 // an HTML body for e-mail. The webhook sends the payload itself.
+import { deviceNameOf, type NamedDevice } from "../inventory/display-name.ts";
 import type { ChangeType } from "../inventory/observation.ts";
 import type { DeviceRecord, Payload } from "./queue.ts";
 
@@ -45,9 +46,14 @@ export function deviceGivenName(name: string): string {
   return `“${unlinkable(name.replace(/["“”]/g, "'").replace(/\]\s*\(/g, "] ("))}”`;
 }
 
-/** The owner's label, else the device's own name (quoted), else its address. */
-export const displayName = (d: { label?: string | null; hostname?: string | null } | null, ip: string | null) =>
-  d?.label || (d?.hostname ? deviceGivenName(d.hostname) : null) || ip || "unknown device";
+/**
+ * The device's display name (src/inventory/display-name.ts) as messages show it: a name the device
+ * gave itself quoted and unlinkable. `ip` stands in when the device is gone (or moved, for a change).
+ */
+export function displayName(d: NamedDevice | null, ip: string | null): string {
+  const { name, source } = deviceNameOf({ ...d, ip_address: ip ?? d?.ip_address });
+  return source === "hostname" ? deviceGivenName(name) : name;
+}
 
 /** A change's description with the device's own name quoted where it appears, and nothing linkable. */
 function describe(description: string, d: DeviceRecord | null): string {
@@ -72,7 +78,8 @@ export function render(p: Payload): Rendered {
     return { title, text: lines.join("\n"), html: `<ul>${lines.map((l) => `<li>${escapeHtml(l)}</li>`).join("")}</ul>`, severity: c.severity };
   }
   const n = p.changes.length;
-  const title = `Argus: ${n} change${n === 1 ? "" : "s"}${p.scan ? ` in scan ${p.scan.id} (${p.scan.subnet})` : ""}`;
+  const where = p.scan ? ` in scan ${p.scan.id} (${p.scan.subnet})` : "";
+  const title = p.baseline ? `Argus: first scan found ${n} device${n === 1 ? "" : "s"}${where}` : `Argus: ${n} change${n === 1 ? "" : "s"}${where}`;
   const lines = p.changes.map(({ change, device }) => `[${change.severity}] ${describe(change.description, device)}`);
   const severity = p.changes.reduce((w, { change }) => (rank(change.severity) > rank(w) ? change.severity : w), "info");
   return {

@@ -21,7 +21,7 @@ export type ScanRef = { id: number; profile: string; subnet: string };
 /** What a queue row sends; channels render it (webhook: as is; others: a title and a text). */
 export type Payload =
   | { event: "change"; change: ChangeRecord; device: DeviceRecord | null }
-  | { event: "digest"; scan: ScanRef | null; changes: { change: ChangeRecord; device: DeviceRecord | null }[] }
+  | { event: "digest"; scan: ScanRef | null; changes: { change: ChangeRecord; device: DeviceRecord | null }[]; baseline?: true }
   | { event: "test"; message: string; sent_at: string };
 
 export { NOTIFICATION_KINDS, NOTIFICATION_STATUSES, type NotificationStatus } from "./schema.ts";
@@ -52,7 +52,7 @@ function changeRecord(c: Change): ChangeRecord {
  * inserts the changes. `scan` is null for passive sightings (a digest then falls back to one message per
  * change: there is no scan to wait for). Returns the number of rows queued.
  */
-export function enqueueChanges(db: Database, changes: Change[], cfg: NotificationsConfig, scan: ScanRef | null, now: number = Date.now(), holdMs = 0): number {
+export function enqueueChanges(db: Database, changes: Change[], cfg: NotificationsConfig, scan: ScanRef | null, now: number = Date.now(), holdMs = 0, baseline = false): number {
   if (changes.length === 0 || cfg.rules.length === 0) return 0;
   const insert = db.query(
     "INSERT INTO notifications (channel, kind, change_id, scan_id, severity, payload, created_at, next_attempt_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -67,11 +67,18 @@ export function enqueueChanges(db: Database, changes: Change[], cfg: Notificatio
     return devices.get(id)!;
   };
   const digests = new Map<string, { change: ChangeRecord; device: DeviceRecord | null }[]>();
+  const baselines = new Map<string, { change: ChangeRecord; device: DeviceRecord | null }[]>();
   let queued = 0;
   for (const c of changes) {
     const d = device(c.device_id);
-    for (const route of routeChange(c, facts(d), cfg)) {
+    // The first scan's devices (the baseline) go where a new device's warning would, in one message.
+    const quiet = baseline && scan !== null && c.change_type === "device_added";
+    for (const route of routeChange(quiet ? { ...c, severity: "warning" } : c, facts(d), cfg)) {
       const item = { change: changeRecord(c), device: d };
+      if (quiet) {
+        baselines.set(route.channel, [...(baselines.get(route.channel) ?? []), item]);
+        continue;
+      }
       if (route.digest && scan) {
         const list = digests.get(route.channel) ?? [];
         list.push(item);
@@ -87,6 +94,11 @@ export function enqueueChanges(db: Database, changes: Change[], cfg: Notificatio
     const severity: Severity = worstOf(items.map((i) => i.change.severity));
     const payload: Payload = { event: "digest", scan, changes: items };
     insert.run(channel, "digest", null, scan!.id, severity, JSON.stringify(payload), created, due(severity));
+    queued++;
+  }
+  for (const [channel, items] of baselines) {
+    const payload: Payload = { event: "digest", scan, changes: items, baseline: true };
+    insert.run(channel, "digest", null, scan!.id, "info", JSON.stringify(payload), created, due("info"));
     queued++;
   }
   return queued;

@@ -9,7 +9,7 @@ import type { Change } from "../inventory/observation.ts";
 import type { NotificationsConfig } from "./config.ts";
 import { enqueueChanges, enqueueFloodDigest, type ScanRef } from "./queue.ts";
 
-/** How passive changes are queued (src/passive/watch.ts); scans use neither. */
+/** How passive changes (src/passive/watch.ts) and a first scan's baseline are queued. */
 export type EnqueueOptions = {
   /** Hold the messages this long: a newcomer may turn out to be the start of a flood. */
   holdMs?: number;
@@ -18,6 +18,8 @@ export type EnqueueOptions = {
    * this long after it was opened), withdrawn from any individual message still held.
    */
   floodDigestMs?: number;
+  /** A scan's first-run baseline (src/scans/manager.ts): its new devices in one digest per channel. */
+  baseline?: boolean;
 };
 
 export interface NotifySink {
@@ -35,5 +37,5 @@ export function queueOnlySink(db: Database, config: () => NotificationsConfig, h
 /** enqueueChanges, or the flood digest, as `opts` say. */
 export function queueChanges(db: Database, changes: Change[], cfg: NotificationsConfig, scan: ScanRef | null, now: number, holdMs: number, opts: EnqueueOptions = {}): number {
   if (opts.floodDigestMs !== undefined) return enqueueFloodDigest(db, changes, cfg, now, Math.max(holdMs, opts.floodDigestMs));
-  return enqueueChanges(db, changes, cfg, scan, now, Math.max(holdMs, opts.holdMs ?? 0));
+  return enqueueChanges(db, changes, cfg, scan, now, Math.max(holdMs, opts.holdMs ?? 0), opts.baseline === true);
 }

@@ -217,12 +217,16 @@ export class ScanManager {
         ports: r.profile.port_scan ? new Set(r.profile.ports) : null,
         portSpec: r.profile.port_scan ? r.profile.port_spec : null,
         complete: out.complete && status === "completed",
+        baseline: false,
       };
       const now = isoNow();
       const finished = Date.now();
       // Assigned only once the transaction committed: rolled-back changes must not be announced.
       ({ changes, touched } = this.db
         .transaction(() => {
+          // A quiet first run: what the first complete network scan finds in an empty inventory is the
+          // baseline, not news (decided inside the transaction, so two processes cannot both think so).
+          scope.baseline = scope.kind === "network" && scope.complete && this.db.query("SELECT 1 FROM devices LIMIT 1").get() === null;
           const result: ReconcileResult = reconcile(this.db, r.id, out.observations, scope, now);
           this.db
             .query(
@@ -237,7 +241,7 @@ export class ScanManager {
                       WHERE sd.scan_id = ?1 AND d.is_trusted = 0 AND d.risk_level IN ${AT_RISK_SQL}) WHERE id = ?1`)
             .run(r.id);
           // Their messages are queued in this same transaction: committed, or rolled back, with the changes.
-          this.sink.enqueue(result.changes, { id: r.id, profile: r.profile.name, subnet: r.subnet });
+          this.sink.enqueue(result.changes, { id: r.id, profile: r.profile.name, subnet: r.subnet }, result.baseline ? { baseline: true } : undefined);
           return result;
         })
         .immediate());

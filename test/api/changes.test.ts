@@ -39,7 +39,7 @@ describe("GET /api/changes", () => {
     const i = CHANGES.findIndex((c) => c.change_type === "mac_changed_for_ip");
     const change = res.body.find((c: any) => c.id === seeded.changeIds[i]);
     expect(Object.keys(change).sort()).toEqual(
-      ["id", "scan_id", "device_id", "device_ip", "device_mac", "change_type", "severity", "old_value", "new_value", "description", "detected_at", "acknowledged"].sort(),
+      ["id", "scan_id", "device_id", "device_ip", "device_mac", "change_type", "severity", "old_value", "new_value", "description", "detected_at", "acknowledged", "device_name"].sort(),
     );
     expect(change).toEqual({
       id: seeded.changeIds[i],
@@ -54,6 +54,7 @@ describe("GET /api/changes", () => {
       description: CHANGES[i].description,
       detected_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/),
       acknowledged: false,
+      device_name: "Main router",
     });
     expect(res.body.find((c: any) => c.id === seeded.changeIds[0]).acknowledged).toBe(true);
   });

@@ -21,6 +21,7 @@ import { EventFeed } from "../../src/events.ts";
 import type { PipelineOutput } from "../../src/scans/pipeline.ts";
 import { Scratch } from "../helpers/scratch.ts";
 import { startReceivers, type Receivers } from "./fixtures/receivers.ts";
+import { seedKnownDevice } from "../helpers/known-inventory.ts";
 
 const scratch = new Scratch();
 let rx: Receivers;
@@ -52,6 +53,8 @@ function rig(notifications: unknown, schedule = [0, 150, 150, 150, 150]): Rig {
   const checked = validateNotifications({ allow_loopback_destinations: true, ...(notifications as object) });
   if (!checked.ok) throw new Error(`${checked.field}: ${checked.reason}`);
   const db = openDatabase(scratch.dir("argus-notify-"));
+  // Not the first run: these scans' new devices are warnings, one message each (the baseline has its own test).
+  seedKnownDevice(db);
   const cfg: AppConfig = { ...DEFAULT_CONFIG, notifications: checked.value };
   const notifier = new Notifier(db, () => cfg.notifications, { schedule, pollMs: 50 });
   // The notifier follows the feed the scan manager publishes to once a scan committed.
@@ -169,7 +172,7 @@ describe("channels and formats", () => {
     const nb = JSON.parse(n.body);
     expect(nb).toMatchObject({ topic: "argus-alerts", priority: 4 });
     expect(nb.title).toBe("Argus: New device — “host7”");
-    expect(nb.message).toContain("New device 10.0.0.7");
+    expect(nb.message).toContain("New device “host7” at 10.0.0.7");
     expect(nb.tags).toContain("warning");
     const [g] = await until("gotify", () => httpHits("/gotify").length > 0 && httpHits("/gotify"));
     expect(g.path).toBe("/gotify/message");

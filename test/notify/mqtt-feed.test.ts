@@ -26,9 +26,9 @@ if (!mosquitto) {
 }
 
 const scratch = new Scratch();
-const host = (n: number): Observation => ({
+const host = (n: number, more: Partial<Observation> = {}): Observation => ({
   ip: `10.0.0.${n}`, mac: `02:00:00:00:00:${n.toString(16).padStart(2, "0")}`, method: "arp", rtt_ms: 1, mac_randomized: false, vendor: "Acme", hostname: `host${n}`,
-  hostname_source: "dns", device_type: null, os_name: null, ports: null,
+  hostname_source: "dns", device_type: null, os_name: null, ports: null, ...more,
 });
 
 describe.skipIf(!mosquitto)("MQTT follows the event feed", () => {
@@ -93,6 +93,41 @@ describe.skipIf(!mosquitto)("MQTT follows the event feed", () => {
       db.run("DELETE FROM devices WHERE id = ?", [a]);
       feed.publish({ type: "device", id: a, device: null });
       await until("the forgotten device's attributes cleared", () => seen.some((m) => m.topic === `argus/device/${a}/attributes` && m.payload === ""));
+    } finally {
+      watch.end(true);
+      await notifier.stop();
+      db.close(false);
+    }
+  }, 60_000);
+
+  test("Home Assistant names each device as everything else does: label, else host name (quoted), else vendor and IP, else IP", async () => {
+    const checked = validateNotifications({ allow_loopback_destinations: true, channels: [{ name: "ha", type: "mqtt", url: `mqtt://127.0.0.1:${port}`, topic_prefix: "argusnames" }] });
+    if (!checked.ok) throw new Error(checked.reason);
+    const cfg: AppConfig = { ...DEFAULT_CONFIG, notifications: checked.value };
+    const db = openDatabase(scratch.dir("argus-mqtt-names-db-"));
+    const feed = new EventFeed();
+    const notifier = new Notifier(db, () => cfg.notifications, { pollMs: 50 });
+    notifier.start(feed);
+    const configs = new Map<string, any>();
+    const watch = mqtt.connect(`mqtt://127.0.0.1:${port}`, { clientId: `watch-names-${process.pid}` });
+    try {
+      await new Promise<void>((ok) => watch.on("connect", () => watch.subscribe(["homeassistant/device_tracker/argusnames/+/config"], { qos: 1 }, () => ok())));
+      watch.on("message", (topic, payload) => payload.length > 0 && configs.set(topic, JSON.parse(payload.toString())));
+      const nameOf = (id: number) => configs.get(`homeassistant/device_tracker/argusnames/device_${id}/config`)?.name;
+      const until = async (what: string, f: () => boolean) => {
+        for (const deadline = Date.now() + 10_000; !f(); await Bun.sleep(25)) if (Date.now() > deadline) throw new Error(`${what}: not within 10 s`);
+      };
+      const hosts = [host(7), host(8, { hostname: null, hostname_source: null, vendor: "Apple, Inc." }), host(9, { hostname: null, hostname_source: null, vendor: null })];
+      const manager = new ScanManager(db, () => cfg, notifier, async (): Promise<PipelineOutput> => ({ observations: hosts, hostsTotal: 16, portsScanned: 0, complete: true, degraded: false }), feed);
+      manager.start(planScan({ kind: "network", subnet: "10.0.0.0/28", profile: "quick" }, cfg));
+      await manager.idle();
+      const [named, vendor, bare] = (db.query("SELECT id FROM devices ORDER BY id").all() as { id: number }[]).map((r) => r.id);
+      await until("three entities", () => [named, vendor, bare].every((id) => nameOf(id) !== undefined));
+      expect([nameOf(named), nameOf(vendor), nameOf(bare)]).toEqual(["“host7”", "Apple, Inc. 10.0.0.8", "10.0.0.9"]);
+      // Renamed by the owner: the entity follows.
+      db.run("UPDATE devices SET label = 'Kitchen tablet' WHERE id = ?", [named]);
+      feed.publishDevices([named], (ids) => new DeviceInventory(db).records(ids));
+      await until("the new name", () => nameOf(named) === "Kitchen tablet");
     } finally {
       watch.end(true);
       await notifier.stop();

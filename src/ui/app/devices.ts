@@ -1,4 +1,5 @@
 // The device record as the API answers it, and the actions the device pages share.
+import { deviceDisplayName } from "../../inventory/display-name.ts";
 import type { DeviceStatus, TrustLevel } from "../../inventory/enums.ts";
 import type { RiskLevel } from "../../risk/levels.ts";
 import { post, put } from "./api.ts";
@@ -41,7 +42,7 @@ export async function scanDevice(ip: string): Promise<void> {
 
 export async function setTrusted(d: Device, trusted: boolean): Promise<Device> {
   const updated = await put<Device>(`/api/devices/${d.id}`, { is_trusted: trusted });
-  toast(trusted ? `${d.label || d.hostname || d.ip_address} is trusted now` : `${d.label || d.hostname || d.ip_address} is no longer trusted`);
+  toast(trusted ? `${deviceDisplayName(d)} is trusted now` : `${deviceDisplayName(d)} is no longer trusted`);
   return updated;
 }
 

@@ -7,6 +7,7 @@
 // - A stream the appliance closed for good (an HTTP error: the session ended) is reopened once the
 //   session is known to be valid; otherwise the API call leads to /login.
 import { useEffect, useRef } from "preact/hooks";
+import { deviceDisplayName } from "../../inventory/display-name.ts";
 import { get } from "./api.ts";
 import type { Device } from "./devices.ts";
 import { humanize } from "./format.ts";
@@ -101,10 +102,8 @@ export function useLiveReload(wants: (e: LiveEvent) => boolean, reload: () => vo
   }, []);
 }
 
-/** The owner's name for a device: the label, else the host name, else vendor plus IP. */
-export function deviceName(d: Pick<Device, "label" | "hostname" | "vendor" | "ip_address">): string {
-  return d.label || d.hostname || (d.vendor ? `${d.vendor} ${d.ip_address}` : d.ip_address);
-}
+/** The owner's name for a device: the label, else the host name, else vendor plus IP (src/inventory/display-name.ts). */
+export const deviceName = (d: Pick<Device, "label" | "hostname" | "vendor" | "ip_address">): string => deviceDisplayName(d);
 
 /** Past this many in one event (a first scan), one toast counts them instead. */
 const TOASTS_PER_EVENT = 3;

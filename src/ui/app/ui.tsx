@@ -6,6 +6,7 @@ import { useSignal } from "@preact/signals";
 import { post } from "./api.ts";
 import { absolute, now, relative } from "./format.ts";
 import { dismiss, toast, toasts } from "./toast.ts";
+import { deviceDisplayName, type NamedDevice } from "../../inventory/display-name.ts";
 import { cycleTheme, theme } from "./theme.ts";
 
 export const username = document.body.dataset.user ?? "";
@@ -318,4 +319,19 @@ export function Page({ title, actions, children }: { title: string; actions?: Co
   );
 }
 
-export const displayName = (d: { label: string | null; hostname: string | null; ip_address: string }) => d.label || d.hostname || d.ip_address;
+/** The device's name (label > host name > vendor and IP > IP), the same everywhere (src/inventory/display-name.ts). */
+export const displayName = (d: NamedDevice) => deviceDisplayName(d);
+
+/**
+ * A change as the lists show it: what happened (its description, with the device's name when it
+ * happened) and, when the device is now called otherwise (renamed, named later), its name today.
+ */
+export function ChangeText({ c }: { c: { device_id: number | null; description: string; device_name?: string } }) {
+  const renamed = c.device_name && !c.description.includes(c.device_name) ? c.device_name : null;
+  return (
+    <>
+      {c.device_id ? <a href={`/devices/${c.device_id}`}>{c.description}</a> : c.description}
+      {renamed && <span class="tl-device muted"> · {renamed}</span>}
+    </>
+  );
+}

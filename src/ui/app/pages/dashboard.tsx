@@ -8,11 +8,11 @@ import { BarChart, TrendChart } from "../chart.tsx";
 import { changeLabel, humanize } from "../format.ts";
 import { PresenceHeatStrip } from "../presence.tsx";
 import { lastFinished, ScanControl } from "../scan.tsx";
-import { Empty, Loading, Page, SeverityBadge, Time, useLoad } from "../ui.tsx";
+import { Empty, Loading, Page, SeverityBadge, Time, useLoad, ChangeText } from "../ui.tsx";
 
 type Stats = { total_devices: number; online_devices: number; new_devices_24h: number; devices_at_risk: number; critical: number; high: number; medium: number; low: number; open_ports: number; last_scan: { id: number; status: string; profile: string; started_at: string; finished_at: string | null } | null };
 type Trend = { scan_id: number; started_at: string; devices: number; at_risk: number; open_ports: number; changes: number };
-type Change = { id: number; device_id: number | null; device_ip: string | null; change_type: string; severity: string; description: string; detected_at: string; acknowledged: boolean };
+type Change = { id: number; device_id: number | null; device_ip: string | null; change_type: string; severity: string; description: string; detected_at: string; acknowledged: boolean; device_name?: string };
 type Schedule = { profile: string; cron: string; enabled: boolean; next_run_at: string | null; last_run_at: string | null };
 
 async function loadAll() {
@@ -146,7 +146,7 @@ export function Dashboard() {
               <li class={c.acknowledged ? "acked" : ""}>
                 <SeverityBadge severity={c.severity} />
                 <span class="tl-text">
-                  <span class="tl-type">{changeLabel(c.change_type)}</span> {c.device_id ? <a href={`/devices/${c.device_id}`}>{c.description}</a> : c.description}
+                  <span class="tl-type">{changeLabel(c.change_type)}</span> <ChangeText c={c} />
                 </span>
                 <Time iso={c.detected_at} />
               </li>

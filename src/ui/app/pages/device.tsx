@@ -3,7 +3,7 @@
 // the owner's label, zone, trust and notes edited in place; Scan now and Forget.
 import { useEffect, useState } from "preact/hooks";
 import { del, get, list, put } from "../api.ts";
-import { type Device, evidence, scanDevice } from "../devices.ts";
+import { type Device, evidence, scanDevice, setTrusted } from "../devices.ts";
 import { changeLabel } from "../format.ts";
 import { onLive, useLiveReload } from "../live.ts";
 import { PresenceTimeline } from "../presence.tsx";
@@ -87,6 +87,11 @@ export function DeviceDetail() {
           <button type="button" onClick={() => void scanDevice(device.ip_address).catch(() => {})}>
             Scan now
           </button>
+          {!device.is_trusted && (
+            <button type="button" class="secondary" onClick={() => void setTrusted(device, true).then((d) => setDevice({ ...device, ...d }), () => {})}>
+              Approve
+            </button>
+          )}
           <button type="button" class="danger" onClick={() => void forget().catch(() => {})}>
             Forget
           </button>

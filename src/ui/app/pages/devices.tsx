@@ -4,8 +4,9 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import { DEVICE_STATUSES } from "../../../inventory/enums.ts";
 import { LEVELS } from "../../../risk/levels.ts";
-import { get, list, query } from "../api.ts";
+import { get, list, post, query } from "../api.ts";
 import { type Device, scanDevice, setTrusted } from "../devices.ts";
+import { toast } from "../toast.ts";
 import { useLiveReload } from "../live.ts";
 import { type Column, copyText, DataTable, displayName, Empty, Loading, Page, Pager, RandomMacHint, RiskBadge, StatusDot, Time, TypeIcon } from "../ui.tsx";
 
@@ -38,6 +39,7 @@ export function Devices() {
   const [zones, setZones] = useState<string[]>([]);
   const [search, setSearch] = useState(filters.q ?? "");
   const [port, setPort] = useState(filters.port ?? "");
+  const [selected, setSelected] = useState<ReadonlySet<number>>(new Set());
   const seq = useRef(0);
 
   useEffect(() => {
@@ -59,6 +61,8 @@ export function Devices() {
 
   useEffect(() => {
     history.replaceState(null, "", `/devices${query({ ...filters, offset: filters.offset || undefined })}`);
+    // Another filter or page shows other devices: a selection applies to the rows it was made on.
+    setSelected(new Set());
     load(filters);
   }, [filters]);
 
@@ -88,6 +92,18 @@ export function Devices() {
   useLiveReload((e) => e.type === "device", () => load(current.current));
 
   const replace = (d: Device) => setData((cur) => cur && { ...cur, items: cur.items.map((x) => (x.id === d.id ? d : x)) });
+  const toggle = (id: number, on: boolean) =>
+    setSelected((cur) => {
+      const next = new Set(cur);
+      if (on) next.add(id);
+      else next.delete(id);
+      return next;
+    });
+  const done = () => {
+    setSelected(new Set());
+    load(current.current);
+    void get<string[]>("/api/zones").then(setZones, () => {});
+  };
 
   return (
     <Page
@@ -172,10 +188,11 @@ export function Devices() {
         )
       ) : (
         <>
+          <BulkActions shown={data.items} selected={selected} onSelect={setSelected} zones={zones} onDone={done} />
           <DataTable
             class="devices"
             caption={`Devices, ${data.total} in all`}
-            columns={columns(replace)}
+            columns={columns(replace, selected, toggle)}
             rows={data.items}
             rowKey={(d) => d.id}
             sorting={{ by: filters.sort, onSort: sortBy }}
@@ -187,9 +204,73 @@ export function Devices() {
   );
 }
 
-function columns(onChange: (d: Device) => void): Column<Device>[] {
+const BULK_DONE: Record<BulkAction, (n: number) => string> = {
+  trust: (n) => `Approved ${n} device${n === 1 ? "" : "s"}: trusted now`,
+  zone: (n) => `Zone set on ${n} device${n === 1 ? "" : "s"}`,
+  forget: (n) => `Forgot ${n} device${n === 1 ? "" : "s"}`,
+};
+type BulkAction = "trust" | "zone" | "forget";
+
+/** The selection bar: select every device shown, then approve, set a zone or forget them at once (POST /api/devices/bulk). */
+function BulkActions({ shown, selected, onSelect, zones, onDone }: { shown: Device[]; selected: ReadonlySet<number>; onSelect: (s: ReadonlySet<number>) => void; zones: string[]; onDone: () => void }) {
+  const [zone, setZone] = useState("");
+  const [busy, setBusy] = useState(false);
+  const ids = shown.filter((d) => selected.has(d.id)).map((d) => d.id);
+  const all = ids.length === shown.length;
+  const run = async (action: BulkAction) => {
+    if (action === "forget" && !confirm(`Forget ${ids.length} device${ids.length === 1 ? "" : "s"}? Their records are deleted; past changes stay in the history. A device that answers again comes back as a new device.`)) return;
+    setBusy(true);
+    try {
+      const r = await post<{ done: number[]; skipped: number[] }>("/api/devices/bulk", { ids, action, ...(action === "zone" ? { zone } : {}) });
+      toast(`${BULK_DONE[action](r.done.length)}${r.skipped.length > 0 ? ` (${r.skipped.length} no longer known)` : ""}`);
+      onDone();
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <div class="bulk-bar" role="group" aria-label="Selected devices">
+      <label class="check">
+        <input type="checkbox" checked={all && ids.length > 0} indeterminate={ids.length > 0 && !all} onChange={(e) => onSelect(new Set(e.currentTarget.checked ? shown.map((d) => d.id) : []))} />
+        Select all shown ({shown.length})
+      </label>
+      <span class="muted small" aria-live="polite">{ids.length} selected</span>
+      <button type="button" class="small" disabled={busy || ids.length === 0} onClick={() => void run("trust").catch(() => {})}>
+        Approve
+      </button>
+      <span class="bulk-zone">
+        <input type="text" aria-label="Zone for the selected devices" placeholder="zone" list="bulk-zones" maxLength={64} value={zone} onInput={(e) => setZone(e.currentTarget.value)} />
+        <datalist id="bulk-zones">
+          {zones.map((z) => (
+            <option value={z} />
+          ))}
+        </datalist>
+        <button type="button" class="small secondary" disabled={busy || ids.length === 0} onClick={() => void run("zone").catch(() => {})}>
+          {zone.trim() ? "Set zone" : "Clear zone"}
+        </button>
+      </span>
+      <button type="button" class="small danger" disabled={busy || ids.length === 0} onClick={() => void run("forget").catch(() => {})}>
+        Forget
+      </button>
+    </div>
+  );
+}
+
+function columns(onChange: (d: Device) => void, selected: ReadonlySet<number>, toggle: (id: number, on: boolean) => void): Column<Device>[] {
   return [
-    { header: "Status", hideHeader: true, class: "c-status", cell: (d) => <StatusDot status={d.status} /> },
+    {
+      // The selection box shares the status cell: the columns after it keep their places.
+      header: "Select and status",
+      hideHeader: true,
+      label: null,
+      class: "c-status c-pick",
+      cell: (d) => (
+        <span class="pick-status">
+          <input type="checkbox" aria-label={`Select ${displayName(d)}`} checked={selected.has(d.id)} onChange={(e) => toggle(d.id, e.currentTarget.checked)} />
+          <StatusDot status={d.status} />
+        </span>
+      ),
+    },
     {
       header: "Device",
       sort: "hostname",
@@ -209,6 +290,7 @@ function columns(onChange: (d: Device) => void): Column<Device>[] {
       ),
     },
     { header: "IP address", label: "IP", sort: "ip", class: "mono", cell: (d) => d.ip_address },
+    { header: "Host name", class: "c-host", cell: (d) => d.hostname ?? <span class="muted">—</span> },
     {
       header: "MAC address",
       label: "MAC",
@@ -231,8 +313,8 @@ function columns(onChange: (d: Device) => void): Column<Device>[] {
           <button type="button" class="small secondary" aria-label={`Scan ${d.ip_address} now`} onClick={() => void scanDevice(d.ip_address).catch(() => {})}>
             Scan
           </button>
-          <button type="button" class="small secondary" aria-pressed={d.is_trusted} aria-label={d.is_trusted ? `Untrust ${d.ip_address}` : `Trust ${d.ip_address}`} onClick={() => void setTrusted(d, !d.is_trusted).then(onChange, () => {})}>
-            {d.is_trusted ? "Untrust" : "Trust"}
+          <button type="button" class="small secondary" aria-pressed={d.is_trusted} aria-label={d.is_trusted ? `Untrust ${d.ip_address}` : `Approve ${d.ip_address}`} onClick={() => void setTrusted(d, !d.is_trusted).then(onChange, () => {})}>
+            {d.is_trusted ? "Untrust" : "Approve"}
           </button>
           <button type="button" class="small ghost" aria-label={`Copy IP ${d.ip_address}`} onClick={() => void copyText(d.ip_address, "IP address copied")}>
             Copy IP

@@ -7,10 +7,10 @@ import type { ScanKind, ScanStatus } from "../../../scans/enums.ts";
 import { get, list } from "../api.ts";
 import { duration, changeLabel, humanize } from "../format.ts";
 import { lastFinished, ScanControl } from "../scan.tsx";
-import { type Column, DataTable, Empty, Loading, Page, Pager, SeverityBadge, Time, useLoad } from "../ui.tsx";
+import { type Column, DataTable, Empty, Loading, Page, Pager, SeverityBadge, Time, useLoad, ChangeText } from "../ui.tsx";
 
 type Scan = { id: number; scan_type: ScanKind; profile: string; subnet: string; status: ScanStatus; started_at: string; finished_at: string | null; duration_seconds: number | null; hosts_found: number; open_ports: number; devices_added: number; devices_removed: number; changes_count: number; degraded: boolean; error: string | null };
-type Change = { id: number; device_id: number | null; device_ip: string | null; change_type: string; severity: string; description: string; detected_at: string; new_value: string | null; old_value: string | null };
+type Change = { id: number; device_id: number | null; device_ip: string | null; change_type: string; severity: string; description: string; detected_at: string; new_value: string | null; old_value: string | null; device_name?: string };
 type ComparedDevice = { device_id: number; ip_address: string; mac_address: string | null; hostname: string | null; label: string | null };
 type Comparison = {
   current_scan: Scan;
@@ -128,7 +128,7 @@ function ChangeList({ title, items }: { title: string; items: Change[] }) {
       {(c) => (
         <li>
           <SeverityBadge severity={c.severity} />
-          <span class="tl-text">{c.device_id ? <a href={`/devices/${c.device_id}`}>{c.description}</a> : c.description}</span>
+          <span class="tl-text"><ChangeText c={c} /></span>
           <Time iso={c.detected_at} />
         </li>
       )}
