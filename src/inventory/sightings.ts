@@ -17,6 +17,7 @@
 //   flood records one `sighting_flood` warning.
 import type { Database } from "bun:sqlite";
 import type { Change, ChangeType, Severity } from "./observation.ts";
+import { firstRunPending } from "./first-run.ts";
 import { InventoryWriter, type DeviceRow, type Identity } from "./identity.ts";
 
 export type Sighting = Identity & {
@@ -69,6 +70,7 @@ const HOLDS_ADDRESS_MS = 10 * 60_000;
 
 export function recordSightings(db: Database, sightings: Sighting[], policy: SightingPolicy, now: string): SightingResult {
   const w = new InventoryWriter(db, null, now);
+  if (firstRunPending(db)) w.newDeviceSeverity = "info";
   const once = policy.once ?? (() => true);
   let refused = 0;
   let written = 0;

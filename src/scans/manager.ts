@@ -21,6 +21,7 @@ import type { ScanPlan } from "./plan.ts";
 
 export type { ScanKind, ScanStatus } from "./history.ts";
 import type { ScanKind, ScanStatus } from "./history.ts";
+import { firstRunPending } from "../inventory/first-run.ts";
 
 export type { ScanEvent, StatusProgress } from "../events.ts";
 
@@ -224,9 +225,9 @@ export class ScanManager {
       // Assigned only once the transaction committed: rolled-back changes must not be announced.
       ({ changes, touched } = this.db
         .transaction(() => {
-          // A quiet first run: what the first complete network scan finds in an empty inventory is the
-          // baseline, not news (decided inside the transaction, so two processes cannot both think so).
-          scope.baseline = scope.kind === "network" && scope.complete && this.db.query("SELECT 1 FROM devices LIMIT 1").get() === null;
+          // A quiet first run: what the first complete network scan finds is the baseline, not news
+          // (decided inside the transaction, so two processes cannot both think so).
+          scope.baseline = scope.kind === "network" && scope.complete && firstRunPending(this.db);
           const result: ReconcileResult = reconcile(this.db, r.id, out.observations, scope, now);
           this.db
             .query(

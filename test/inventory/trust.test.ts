@@ -5,6 +5,7 @@
 import { afterAll, beforeEach, describe, expect, test } from "bun:test";
 import type { Database } from "bun:sqlite";
 import { openDatabase } from "../../src/db/database.ts";
+import { completedNetworkScan } from "./seed.ts";
 import { DeviceInventory } from "../../src/inventory/devices.ts";
 import { InventoryWriter } from "../../src/inventory/identity.ts";
 import { recordSightings, type Sighting, type SightingPolicy } from "../../src/inventory/sightings.ts";
@@ -19,6 +20,9 @@ afterAll(() => scratch.clear());
 beforeEach(() => {
   db?.close();
   db = openDatabase(scratch.dir("argus-trust-"));
+  // These rules are those of a watched LAN: its first network scan has completed, so newcomers are
+  // news (before that, the quiet first run makes them info; test/inventory/first-run.test.ts).
+  completedNetworkScan(db);
 });
 
 const NOW = "2026-01-01T00:00:00Z";

@@ -96,7 +96,9 @@ describe.skipIf(!runnable)("passive watch", () => {
     const { value: added, ms } = await waitFor("device_added", async () => (await changes("device_added", mac))[0], 5000);
     expect(Date.now() - started).toBeLessThan(5000 + ms);
     expect(added.scan_id).toBeNull();
-    expect(added.severity).toBe("warning");
+    // No network scan has completed on this appliance yet: the quiet first run makes it info
+    // (src/inventory/first-run.ts; a newcomer after the first scan is a warning, test/inventory/first-run.test.ts).
+    expect(added.severity).toBe("info");
     expect(added.device_ip).toMatch(/^10\.231\.0\.1\d\d$/);
     const d = await device(mac);
     expect(d.hostname).toBe("annas-laptop");
