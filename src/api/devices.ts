@@ -34,6 +34,8 @@ export const DEVICE_EXAMPLE = {
   vendor: "Raspberry Pi Foundation",
   device_type: "nas",
   device_type_source: "mdns-service",
+  device_type_evidence: "announces _smb._tcp",
+  icon: null,
   os_name: "Linux",
   os_source: "dhcp-fingerprint",
   model: null,
@@ -128,9 +130,11 @@ export function deviceRoutes(ctx: AppContext) {
         body: ref(DeviceUpdate),
         response: { 200: ref(DeviceDetail) },
         detail: {
-          summary: 'Set label, zone, trusted flag or notes (partial; "" or null clears a text field)',
+          summary: 'Set label, zone, trusted flag, notes, type or icon (partial; "" or null clears a text field, null returns type and icon to automatic)',
+          description:
+            'The owner\'s `device_type` and `icon` are kept apart from the automatic guess: no scan or passive sighting overwrites them, and the device then reads `"device_type_source": "owner"`. `null` returns to the automatic type, which scans kept up to date meanwhile.',
           tags: ["devices"],
-          requestBody: requestExample({ label: "Backup NAS", zone: "Servers" }),
+          requestBody: requestExample({ label: "Backup NAS", zone: "Servers", device_type: "nas", icon: "nas" }),
           responses: { 200: json("The device as updated", DETAIL_EXAMPLE), ...NOT_FOUND },
         },
       },

@@ -10,7 +10,7 @@ import { AuditAction, AuditEntry } from "../audit/schema.ts";
 import { ApiKey, ApiKeyCreate, ApiKeyCreated, KeyScope, LoggedOut, LoginRequest, Me, Session, SetupRequest, SetupStatus } from "../auth/schema.ts";
 import { ConfigPatchSchema, ConfigViewSchema } from "../config/schema.ts";
 import { secretMarkersAccepted } from "../config/secrets.ts";
-import { AddressHistory, Change, ChangeType, Device, DeviceDetail, DeviceStatus, DeviceUpdate, Port, Severity, Trust, Zones } from "../inventory/schema.ts";
+import { AddressHistory, Change, ChangeType, Device, DeviceDetail, DeviceIcon, DeviceStatus, DeviceType, DeviceUpdate, Port, Severity, Trust, Zones } from "../inventory/schema.ts";
 import { DeviceTypeCount, LastScan, Stats, TrendPoint } from "../inventory/stats-schema.ts";
 import { NotificationsSchema } from "../notify/config.ts";
 import { Notification, NotificationKind, NotificationStatus, NotificationTest } from "../notify/schema.ts";
@@ -34,7 +34,9 @@ export {
   DatabaseStats,
   Device,
   DeviceDetail,
+  DeviceIcon,
   DeviceStatus,
+  DeviceType,
   DeviceTypeCount,
   DeviceUpdate,
   FindingLevel,
@@ -167,6 +169,8 @@ const ALL = {
   RiskLevel,
   FindingLevel,
   DeviceStatus,
+  DeviceType,
+  DeviceIcon,
   Trust,
   ChangeType,
   Severity,
