@@ -14,6 +14,7 @@ import { AddressHistory, Change, ChangeType, Device, DeviceDetail, DeviceIcon, D
 import { DeviceTypeCount, LastScan, Stats, TrendPoint } from "../inventory/stats-schema.ts";
 import { NotificationsSchema } from "../notify/config.ts";
 import { Notification, NotificationKind, NotificationStatus, NotificationTest } from "../notify/schema.ts";
+import { WakeSent } from "../net/schema.ts";
 import { PassiveStatus } from "../passive/schema.ts";
 import { DatabaseStats, RetentionCounts } from "../retention/schema.ts";
 import { FindingLevel, RiskLevel, Threat } from "../risk/schema.ts";
@@ -74,6 +75,7 @@ export {
   Threat,
   TrendPoint,
   Trust,
+  WakeSent,
   Zones,
 };
 
@@ -171,6 +173,7 @@ const ALL = {
   DeviceStatus,
   DeviceType,
   DeviceIcon,
+  WakeSent,
   Trust,
   ChangeType,
   Severity,
