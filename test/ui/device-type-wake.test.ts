@@ -1,11 +1,13 @@
 // The device page's type, icon and Wake button in Chromium on the namespace test network: the owner
 // picks a type and an icon, the page says "set by you" and draws the chosen icon, "Automatic" hands
 // the type back; Wake sends the magic packet, which tcpdump on another LAN host sees.
+import { Database } from "bun:sqlite";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
+import { DB_FILE } from "../../src/db/database.ts";
 import { browserMissing, launchBrowserIn } from "../helpers/browser.ts";
 import { gratuitousArp } from "../helpers/frames.ts";
 import { sendFrames } from "../helpers/lan.ts";
@@ -126,4 +128,16 @@ describe.skipIf(!runnable)("device page: type, icon and Wake (Chromium)", () => 
     expect([...frames[0].slice(42, 42 + 102)]).toEqual([...Array(6).fill(0xff), ...Array.from({ length: 16 }, () => macBytes).flat()]);
     expect(errors).toEqual([]);
   }, 30_000);
+
+  test("an automatic type shows what decided it", async () => {
+    // As a scan of a host with RTSP open leaves it (test/api/device-type-override.test.ts makes it for real).
+    const db = new Database(join(server.dataDir, DB_FILE));
+    db.query("UPDATE devices SET device_type = 'camera', device_type_source = 'scan', device_type_evidence = 'RTSP port 554 open (a video stream)' WHERE id = ?").run(id);
+    db.close();
+    await page.reload();
+    await page.locator("#d-type").waitFor();
+    expect(((await typeRow().textContent()) ?? "").replace(/\s+/g, " ").trim()).toBe("camera from a scan: RTSP port 554 open (a video stream)");
+    // The choice offers the guess as "Automatic (camera)".
+    expect(await page.locator("#d-type option").first().textContent()).toBe("Automatic (camera)");
+  });
 });
