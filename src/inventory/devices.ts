@@ -158,8 +158,9 @@ export class DeviceInventory {
    * Applies the owner's fields and returns what actually changed (old → new), or null for an
    * unknown device. Trust is a stored flag, so every count of "at risk" follows it at once; the
    * device keeps its threats, level and score either way. Setting `is_trusted` either way settles a
-   * pending trust: true confirms it, false declines it. The owner's type and icon are kept apart from
-   * the automatic ones (`device_type` reports the override as "device_type": {old, new}, null meaning automatic).
+   * pending trust: true confirms it, false declines it. The owner's type and icon are stored apart
+   * from the automatic type (type_override, icon), so a change to them reads {old, new} with null
+   * meaning "automatic".
    */
   update(id: number, patch: DevicePatch): { changed: Record<string, FieldChange> } | null {
     return this.db

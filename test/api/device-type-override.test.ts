@@ -17,7 +17,8 @@ describe.skipIf(!runnable)("the owner's device type", () => {
   let server: NetServer;
   let api: Client;
   const spawned: ReturnType<typeof Bun.spawn>[] = [];
-  const host = () => net.truth.hosts.filter((h) => h.behaviour === "normal")[0];
+  const hosts = () => net.truth.hosts.filter((h) => h.behaviour === "normal");
+  const host = () => hosts()[0];
   let id = 0;
 
   const device = async () => {
@@ -35,7 +36,7 @@ describe.skipIf(!runnable)("the owner's device type", () => {
   };
 
   beforeAll(async () => {
-    net = await startTestnet({ hosts: 2 });
+    net = await startTestnet({ hosts: 3 });
     // The host serves RTSP's port: a camera, as far as a scan can tell.
     const rtsp = Bun.spawn(["ip", "netns", "exec", host().ns, "python3", "-c", "import socket,time\ns=socket.socket()\ns.setsockopt(socket.SOL_SOCKET,socket.SO_REUSEADDR,1)\ns.bind(('0.0.0.0',554))\ns.listen(16)\nwhile True:\n  c,_=s.accept();c.close()"], {
       stdout: "ignore",
@@ -73,7 +74,10 @@ describe.skipIf(!runnable)("the owner's device type", () => {
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ device_type: "tv", device_type_source: "owner", device_type_evidence: null, icon: "speaker" });
     expect(await device()).toMatchObject({ device_type: "tv", device_type_source: "owner", icon: "speaker" });
-    expect((await api.get("/api/stats/device-types")).body).toEqual([{ device_type: "tv", count: 1 }]);
+    // Counted as the owner's type, no longer as the guess (other LAN hosts may have been heard meanwhile).
+    const byType = (await api.get("/api/stats/device-types")).body as { device_type: string; count: number }[];
+    expect(byType).toContainEqual({ device_type: "tv", count: 1 });
+    expect(byType.map((t) => t.device_type)).not.toContain("camera");
     expect(((await api.get("/api/devices?q=tv")).body as any[]).map((d) => d.id)).toEqual([id]);
     const audit = (await api.get("/api/audit-logs?action=device_updated&limit=1")).body[0];
     expect(audit).toMatchObject({ resource: `device:${id}`, details: { changes: { device_type: { old: null, new: "tv" }, icon: { old: null, new: "speaker" } } } });
@@ -125,4 +129,22 @@ describe.skipIf(!runnable)("the owner's device type", () => {
     }
     expect(await device()).toEqual(before);
   });
+
+  test("a scan types the LAN's known gateway and DHCP server as routers, saying which", async () => {
+    const [, gateway, dhcp] = hosts();
+    const cfg = await api.request("PUT", "/api/config", {
+      json: { known_infrastructure: { gateways: [{ ip: gateway.ip, mac: gateway.mac }], dhcp_servers: [{ server_id: dhcp.ip, mac: dhcp.mac }] } },
+    });
+    expect(cfg.status).toBe(200);
+    for (const [h, evidence] of [
+      [gateway, "the LAN's default gateway"],
+      [dhcp, "the LAN's DHCP server"],
+    ] as const) {
+      const res = await api.post(`/api/scan/device/${h.ip}?profile=quick`);
+      expect(res.status).toBe(202);
+      expect((await waitForScan(api, res.body.scan_id)).status).toBe("completed");
+      const d = ((await api.get(`/api/devices?q=${h.mac}`)).body as any[]).find((x) => x.mac_address === h.mac);
+      expect(d).toMatchObject({ ip_address: h.ip, device_type: "router", device_type_source: "scan", device_type_evidence: evidence });
+    }
+  }, 60_000);
 });
