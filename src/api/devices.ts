@@ -3,9 +3,10 @@ import { Elysia, t } from "elysia";
 import type { AppContext } from "../app-context.ts";
 import { DEVICE_SORTS, DEVICE_STATUSES, DeviceInventory, ZONE_MAX } from "../inventory/devices.ts";
 import { LEVELS } from "../risk/score.ts";
+import { wake, WakeError } from "../net/wake.ts";
 import { authentication } from "./guard.ts";
 import { HttpError } from "./errors.ts";
-import { Device, DeviceBulk, DeviceBulkResult, DeviceDetail, DeviceUpdate, models, Port, ref, Zones } from "./models.ts";
+import { Device, DeviceBulk, DeviceBulkResult, DeviceDetail, DeviceUpdate, models, Port, ref, WakeSent, Zones } from "./models.ts";
 import { errors, json, jsonPage, requestExample } from "./openapi.ts";
 import { idParams, noQuery, oneOf, page, paging, strictQuery, wholeNumber } from "./schemas.ts";
 
@@ -34,6 +35,8 @@ export const DEVICE_EXAMPLE = {
   vendor: "Raspberry Pi Foundation",
   device_type: "nas",
   device_type_source: "mdns-service",
+  device_type_evidence: "announces _smb._tcp",
+  icon: null,
   os_name: "Linux",
   os_source: "dhcp-fingerprint",
   model: null,
@@ -128,9 +131,11 @@ export function deviceRoutes(ctx: AppContext) {
         body: ref(DeviceUpdate),
         response: { 200: ref(DeviceDetail) },
         detail: {
-          summary: 'Set label, zone, trusted flag or notes (partial; "" or null clears a text field)',
+          summary: 'Set label, zone, trusted flag, notes, type or icon (partial; "" or null clears a text field, null returns type and icon to automatic)',
+          description:
+            'The owner\'s `device_type` and `icon` are kept apart from the automatic guess: no scan or passive sighting overwrites them, and the device then reads `"device_type_source": "owner"`. `null` returns to the automatic type, which scans kept up to date meanwhile.',
           tags: ["devices"],
-          requestBody: requestExample({ label: "Backup NAS", zone: "Servers" }),
+          requestBody: requestExample({ label: "Backup NAS", zone: "Servers", device_type: "nas", icon: "nas" }),
           responses: { 200: json("The device as updated", DETAIL_EXAMPLE), ...NOT_FOUND },
         },
       },
@@ -187,6 +192,41 @@ export function deviceRoutes(ctx: AppContext) {
           responses: {
             200: json("What was done, and the ids of no device", { action: "trust", done: [7, 8], skipped: [12] }),
             ...errors({ 422: ["Invalid ids, action or zone", 'zone: required for the action "zone" ("" or null clears it)'] }),
+          },
+        },
+      },
+    )
+    .post(
+      "/api/devices/:id/wake",
+      async ({ params, actor }) => {
+        const who = inventory.identity(params.id);
+        if (!who) throw notFound(params.id);
+        try {
+          const sent = await wake(who);
+          ctx.audit.record(actor, "device_wake_sent", { resource: `device:${params.id}`, details: { ip_address: who.ip_address, ...sent } });
+          return sent;
+        } catch (e) {
+          if (!(e instanceof WakeError)) throw e;
+          ctx.audit.record(actor, "device_wake_sent", { resource: `device:${params.id}`, success: false, details: { ip_address: who.ip_address, mac_address: who.mac_address, reason: e.message } });
+          throw new HttpError(409, e.message);
+        }
+      },
+      {
+        params: idParams,
+        query: noQuery,
+        response: { 200: ref(WakeSent) },
+        detail: {
+          summary: "Wake the device: a Wake-on-LAN magic packet, UDP broadcast to port 9 on its subnet from the interface attached to it",
+          tags: ["devices"],
+          responses: {
+            200: json("The magic packet was sent (whether the device wakes, its next sighting tells)", { mac_address: "b8:27:eb:12:34:56", interface: "eth0", broadcast: "192.168.1.255", port: 9 }),
+            ...errors({
+              404: ["No such device", "Device 7 not found"],
+              409: [
+                "No MAC is known, no interface is attached to its subnet, or the send failed",
+                "No interface of this appliance is attached to the subnet of 10.9.0.5: a magic packet is only sent on a directly attached Ethernet subnet",
+              ],
+            }),
           },
         },
       },

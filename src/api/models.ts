@@ -10,11 +10,12 @@ import { AuditAction, AuditEntry } from "../audit/schema.ts";
 import { ApiKey, ApiKeyCreate, ApiKeyCreated, KeyScope, LoggedOut, LoginRequest, Me, Session, SetupRequest, SetupStatus } from "../auth/schema.ts";
 import { ConfigPatchSchema, ConfigViewSchema } from "../config/schema.ts";
 import { secretMarkersAccepted } from "../config/secrets.ts";
-import { AddressHistory, Change, ChangeType, Device, DeviceBulk, DeviceBulkResult, DeviceDetail, DeviceStatus, DeviceUpdate, Port, Severity, Trust, Zones } from "../inventory/schema.ts";
+import { AddressHistory, Change, ChangeType, Device, DeviceBulk, DeviceBulkResult, DeviceDetail, DeviceIcon, DeviceStatus, DeviceType, DeviceUpdate, Port, Severity, Trust, Zones } from "../inventory/schema.ts";
 import { DeviceTypeCount, LastScan, Stats, TrendPoint } from "../inventory/stats-schema.ts";
 import { DevicePresence, PresenceBucket, PresenceInterval, PresenceSource } from "../inventory/presence-schema.ts";
 import { NotificationsSchema } from "../notify/config.ts";
 import { Notification, NotificationKind, NotificationStatus, NotificationTest } from "../notify/schema.ts";
+import { WakeSent } from "../net/schema.ts";
 import { PassiveStatus } from "../passive/schema.ts";
 import { DatabaseStats, RetentionCounts } from "../retention/schema.ts";
 import { FindingLevel, RiskLevel, Threat } from "../risk/schema.ts";
@@ -37,8 +38,10 @@ export {
   DeviceBulk,
   DeviceBulkResult,
   DeviceDetail,
+  DeviceIcon,
   DeviceStatus,
   DevicePresence,
+  DeviceType,
   DeviceTypeCount,
   DeviceUpdate,
   FindingLevel,
@@ -79,6 +82,7 @@ export {
   Threat,
   TrendPoint,
   Trust,
+  WakeSent,
   Zones,
 };
 
@@ -174,6 +178,9 @@ const ALL = {
   RiskLevel,
   FindingLevel,
   DeviceStatus,
+  DeviceType,
+  DeviceIcon,
+  WakeSent,
   Trust,
   ChangeType,
   Severity,

@@ -12,6 +12,7 @@ export const AUDIT_ACTIONS = [
   "scan_started",
   "device_updated",
   "device_deleted",
+  "device_wake_sent",
   "config_updated",
   "backup_created",
   "restore_completed",

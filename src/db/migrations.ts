@@ -398,6 +398,17 @@ export const migrations: Migration[] = [
         FROM devices WHERE status = 'online';
     `,
   },
+  {
+    version: 19,
+    description: "the owner's type and icon for a device, which no scan or sighting overwrites; why the automatic type was chosen",
+    // The automatic type (device_type, device_type_source) goes on being written by scans and
+    // sightings underneath the owner's choice, so clearing the choice returns to an up-to-date guess.
+    sql: `
+      ALTER TABLE devices ADD COLUMN type_override TEXT;         -- the owner's type (inventory/enums.ts DEVICE_TYPES); null: automatic
+      ALTER TABLE devices ADD COLUMN icon TEXT;                  -- the owner's icon (DEVICE_ICONS); null: the type's own
+      ALTER TABLE devices ADD COLUMN device_type_evidence TEXT;  -- what decided the automatic type, e.g. "RTSP port 554 open"
+    `,
+  },
 ];
 
 /** PRAGMA application_id of an Argus database ("ARGU"), set by migration 10. */

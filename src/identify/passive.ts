@@ -1,7 +1,7 @@
 // What a passive sighting says about a device, with the evidence for each answer:
 //
 //   identifyDhcp(prl, vendorClass): { os, type } | null   option 55/60 fingerprint (dhcp-fingerprints.json)
-//   identifyMdns(services, model):  { type, os, source } | null   announced service types, _device-info model
+//   identifyMdns(services, model):  { type, os, source, evidence } | null   announced service types, _device-info model
 //   dhcpFingerprint(prl, vendorClass): "1,3,6,15|MSFT 5.0" (the key stored per device, for rotated MACs)
 //
 // A DHCP hostname is what the device calls itself; its evidence is "dhcp". Types from DHCP carry
@@ -30,6 +30,9 @@ export function identifyDhcp(prl: string | null, vendorClass: string | null): { 
 // Service type → device type, most specific first (a Mac shares files too: its model decides).
 const SERVICE_TYPES: [RegExp, string][] = [
   [/^_(ipp|ipps|printer|pdl-datastream|uscan|uscans|scanner)\._tcp$/, "printer"],
+  [/^_onvif\._(tcp|udp)$/, "camera"],
+  // Sonos speakers also announce _airplay: their own service type decides first.
+  [/^_sonos\._tcp$/, "speaker"],
   [/^_(googlecast|amzn-wplay|androidtvremote2?|roku-rcp|viziocast)\._tcp$/, "tv"],
   [/^_airplay\._tcp$/, "tv"],
   [/^_(raop|sonos|spotify-connect)\._tcp$/, "speaker"],
@@ -49,10 +52,15 @@ const MODELS: [RegExp, string, string | null][] = [
   [/^(DS|RS|DVA)\d+|^TS-\d+|^ReadyNAS|^MyCloud/i, "nas", null],
 ];
 
-export function identifyMdns(services: string[], model: string | null): { type: string; os: string | null; source: "mdns-service" | "mdns-model" } | null {
+export type MdnsIdentity = { type: string; os: string | null; source: "mdns-service" | "mdns-model"; evidence: string };
+
+export function identifyMdns(services: string[], model: string | null): MdnsIdentity | null {
   if (model) {
-    for (const [re, type, os] of MODELS) if (re.test(model)) return { type, os, source: "mdns-model" };
+    for (const [re, type, os] of MODELS) if (re.test(model)) return { type, os, source: "mdns-model", evidence: `announces the model ${model}` };
   }
-  for (const [re, type] of SERVICE_TYPES) if (services.some((s) => re.test(s))) return { type, os: null, source: "mdns-service" };
+  for (const [re, type] of SERVICE_TYPES) {
+    const hit = services.find((s) => re.test(s));
+    if (hit) return { type, os: null, source: "mdns-service", evidence: `announces ${hit}` };
+  }
   return null;
 }

@@ -68,7 +68,17 @@ export type DeviceFilter = {
 export type DevicePatch = DeviceUpdate;
 export type FieldChange = { old: unknown; new: unknown };
 
-const DEVICE_COLUMNS = `id, ip_address, mac_address, mac_randomized, hostname, hostname_source, vendor, device_type, device_type_source, os_name, os_source, model, mdns_services, status,
+/**
+ * The type a device shows: the owner's (type_override, migration 19) over the automatic guess, which
+ * scans and sightings go on writing underneath it. Every reader of a device's type uses this.
+ */
+export const SHOWN_TYPE_SQL = "coalesce(type_override, device_type)";
+
+const DEVICE_COLUMNS = `id, ip_address, mac_address, mac_randomized, hostname, hostname_source, vendor,
+  ${SHOWN_TYPE_SQL} AS device_type,
+  CASE WHEN type_override IS NOT NULL THEN 'owner' ELSE device_type_source END AS device_type_source,
+  CASE WHEN type_override IS NOT NULL THEN NULL ELSE device_type_evidence END AS device_type_evidence,
+  icon, os_name, os_source, model, mdns_services, status,
   first_seen, last_seen, times_seen, label, zone, is_trusted, trust_pending, notes, risk_level, risk_score, threat_summary`;
 
 type DeviceRow = Omit<Device, "mac_randomized" | "is_trusted" | "trust" | "open_ports" | "mdns_services"> & { mac_randomized: number; is_trusted: number; trust_pending: number; mdns_services: string | null };
@@ -97,7 +107,7 @@ export function deviceListQueries(filter: Omit<DeviceFilter, "limit" | "offset">
     const pattern = containsPattern(filter.q);
     const macPattern = containsPattern(filter.q.replaceAll("-", ":"));
     where.add(
-      "(ip_address LIKE ? ESCAPE '\\' OR mac_address LIKE ? ESCAPE '\\' OR hostname LIKE ? ESCAPE '\\' OR vendor LIKE ? ESCAPE '\\' OR label LIKE ? ESCAPE '\\' OR device_type LIKE ? ESCAPE '\\')",
+      `(ip_address LIKE ? ESCAPE '\\' OR mac_address LIKE ? ESCAPE '\\' OR hostname LIKE ? ESCAPE '\\' OR vendor LIKE ? ESCAPE '\\' OR label LIKE ? ESCAPE '\\' OR ${SHOWN_TYPE_SQL} LIKE ? ESCAPE '\\')`,
       pattern,
       macPattern,
       pattern,
@@ -148,37 +158,53 @@ export class DeviceInventory {
    * Applies the owner's fields and returns what actually changed (old → new), or null for an
    * unknown device. Trust is a stored flag, so every count of "at risk" follows it at once; the
    * device keeps its threats, level and score either way. Setting `is_trusted` either way settles a
-   * pending trust: true confirms it, false declines it.
+   * pending trust: true confirms it, false declines it. The owner's type and icon are stored apart
+   * from the automatic type (type_override, icon), so a change to them reads {old, new} with null
+   * meaning "automatic".
    */
   update(id: number, patch: DevicePatch): { changed: Record<string, FieldChange> } | null {
     return this.db
       .transaction(() => {
-        const current = this.db.query("SELECT label, zone, is_trusted, notes, trust_pending FROM devices WHERE id = ?").get(id) as {
+        const current = this.db.query("SELECT label, zone, is_trusted, notes, trust_pending, type_override, icon FROM devices WHERE id = ?").get(id) as {
           label: string | null;
           zone: string | null;
           is_trusted: number;
           notes: string | null;
-          trust_pending?: number;
+          trust_pending: number;
+          type_override: string | null;
+          icon: string | null;
         } | null;
         if (!current) return null;
-        const next = { label: current.label, zone: current.zone, is_trusted: current.is_trusted === 1, notes: current.notes };
+        const before = {
+          label: current.label,
+          zone: current.zone,
+          is_trusted: current.is_trusted === 1,
+          notes: current.notes,
+          device_type: current.type_override,
+          icon: current.icon,
+        };
+        const next = { ...before };
         if (patch.label !== undefined) next.label = emptyToNull(patch.label?.trim());
         if (patch.zone !== undefined) next.zone = emptyToNull(patch.zone?.trim());
         if (patch.is_trusted !== undefined) next.is_trusted = patch.is_trusted;
         // Notes keep their layout; only an all-blank note counts as clearing it.
         if (patch.notes !== undefined) next.notes = patch.notes === null || patch.notes.trim() === "" ? null : patch.notes;
+        // The owner's type and icon; null hands them back to the automatic guess.
+        if (patch.device_type !== undefined) next.device_type = patch.device_type;
+        if (patch.icon !== undefined) next.icon = patch.icon;
         const pending = current.trust_pending === 1;
-        delete current.trust_pending;
-        const before = { ...current, is_trusted: current.is_trusted === 1 };
         const changed: Record<string, FieldChange> = {};
-        for (const key of ["label", "zone", "is_trusted", "notes"] as const) {
+        for (const key of Object.keys(before) as (keyof typeof before)[]) {
           if (before[key] !== next[key]) changed[key] = { old: before[key], new: next[key] };
         }
         if (pending && patch.is_trusted !== undefined) changed.trust = { old: "pending", new: next.is_trusted ? "trusted" : "untrusted" };
         if (Object.keys(changed).length > 0) {
           this.db
-            .query("UPDATE devices SET label = ?, zone = ?, is_trusted = ?, notes = ?, trust_pending = CASE WHEN ? THEN 0 ELSE trust_pending END WHERE id = ?")
-            .run(next.label, next.zone, next.is_trusted ? 1 : 0, next.notes, patch.is_trusted !== undefined ? 1 : 0, id);
+            .query(
+              `UPDATE devices SET label = ?, zone = ?, is_trusted = ?, notes = ?, trust_pending = CASE WHEN ? THEN 0 ELSE trust_pending END,
+                 type_override = ?, icon = ? WHERE id = ?`,
+            )
+            .run(next.label, next.zone, next.is_trusted ? 1 : 0, next.notes, patch.is_trusted !== undefined ? 1 : 0, next.device_type, next.icon, id);
         }
         return { changed };
       })

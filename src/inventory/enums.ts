@@ -1,6 +1,17 @@
 // The inventory's enumerations as plain lists: the domain code, the TypeBox schemas (schema.ts) and
 // the UI's filters and labels all take them from here. No TypeBox, so the browser bundle can import it.
 
+/**
+ * The kinds of device Argus tells apart: the automatic guess (identify/), the owner's override and
+ * the UI's icons and choices all take them from here. "unknown" is the guess without evidence.
+ */
+export const DEVICE_TYPES = ["router", "printer", "nas", "tv", "speaker", "camera", "console", "phone", "iot", "server", "computer", "unknown"] as const;
+export type DeviceType = (typeof DEVICE_TYPES)[number];
+
+/** The icons an owner may give a device: one per type (a camera may be shown as "iot", say). */
+export const DEVICE_ICONS = DEVICE_TYPES;
+export type DeviceIcon = DeviceType;
+
 export const DEVICE_STATUSES = ["online", "offline"] as const;
 export type DeviceStatus = (typeof DEVICE_STATUSES)[number];
 

@@ -14,6 +14,7 @@
 //   of its address.
 // - Names and types carry their evidence (`hostname_source`, `device_type_source`, `os_source`); a
 //   weaker source never overwrites a stronger one (a DHCP hostname beats reverse DNS and NetBIOS).
+//   Nothing here writes the owner's type or icon (type_override, icon): no scan or sighting can.
 import type { Database } from "bun:sqlite";
 import { hostnameKey, serviceFingerprint, type FingerprintPort } from "../identify/fingerprint.ts";
 import { deviceDisplayName, deviceNameOf, nameWithAddress } from "./display-name.ts";
@@ -387,13 +388,13 @@ export class InventoryWriter {
     const res = this.db
       .query(
         `INSERT INTO devices (mac_address, ip_address, mac_randomized, hostname, hostname_source, vendor, device_type, device_type_source, os_name, os_source, model,
-           dhcp_fingerprint, mdns_services, mdns_name, status, first_seen, last_seen, times_seen, ports_known, last_scan_id)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'online', ?, ?, 1, ?, ?)`,
+           dhcp_fingerprint, mdns_services, mdns_name, status, first_seen, last_seen, times_seen, ports_known, last_scan_id, device_type_evidence)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'online', ?, ?, 1, ?, ?, ?)`,
       )
       .run(
         o.mac, o.ip, o.mac_randomized ? 1 : 0, o.hostname, o.hostname ? o.hostname_source : null, o.vendor, o.device_type ?? "unknown", o.device_type ? (o.device_type_source ?? null) : null,
         o.os_name, o.os_name ? (o.os_source ?? null) : null, o.model ?? null, o.dhcp_fingerprint ?? null, o.mdns_services?.length ? JSON.stringify(o.mdns_services) : null,
-        o.mdns_name ?? null, this.now, this.now, o.ports_known ? 1 : 0, this.scanId,
+        o.mdns_name ?? null, this.now, this.now, o.ports_known ? 1 : 0, this.scanId, o.device_type ? (o.device_type_evidence ?? null) : null,
       );
     const id = Number(res.lastInsertRowid);
     markSeen(this.db, id, this.now, this.seenBy);
@@ -434,6 +435,7 @@ export class InventoryWriter {
            hostname_source = CASE WHEN ?2 IS NOT NULL AND ?3 >= ${h} THEN ?4 ELSE hostname_source END,
            device_type = CASE WHEN ?5 IS NOT NULL AND (?6 >= ${t} OR device_type = 'unknown') THEN ?5 ELSE device_type END,
            device_type_source = CASE WHEN ?5 IS NOT NULL AND (?6 >= ${t} OR device_type = 'unknown') THEN ?7 ELSE device_type_source END,
+           device_type_evidence = CASE WHEN ?5 IS NOT NULL AND (?6 >= ${t} OR device_type = 'unknown') THEN ?16 ELSE device_type_evidence END,
            os_name = CASE WHEN ?8 IS NOT NULL AND ?9 >= ${s} THEN ?8 ELSE os_name END,
            os_source = CASE WHEN ?8 IS NOT NULL AND ?9 >= ${s} THEN ?10 ELSE os_source END,
            model = coalesce(?11, model),
@@ -446,7 +448,7 @@ export class InventoryWriter {
       .run(
         o.vendor ?? null, o.hostname ?? null, rank(o.hostname_source), o.hostname_source ?? null, type, rank(o.device_type_source), o.device_type_source ?? null,
         o.os_name ?? null, rank(o.os_source), o.os_source ?? null, o.model ?? null, o.dhcp_fingerprint ?? null, o.mdns_services?.length ? JSON.stringify(o.mdns_services) : null, deviceId,
-        o.mdns_name ?? null,
+        o.mdns_name ?? null, o.device_type_evidence ?? null,
       );
     this.touched.add(deviceId);
   }
@@ -459,6 +461,8 @@ export type Identity = {
   hostname_source?: string | null;
   device_type?: string | null;
   device_type_source?: string | null;
+  /** What decided the type, as the owner reads it ("RTSP port 554 open"). */
+  device_type_evidence?: string | null;
   os_name?: string | null;
   os_source?: string | null;
   model?: string | null;

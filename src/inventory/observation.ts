@@ -26,6 +26,8 @@ export type Observation = {
   hostname: string | null;
   hostname_source: string | null;
   device_type: string | null;
+  /** What decided the type, as the owner reads it ("RTSP port 554 open"). */
+  device_type_evidence?: string | null;
   os_name: string | null;
   /** null when this scan did not scan ports (quick profile); [] when it did and found none open. */
   ports: ObservedPort[] | null;

@@ -260,6 +260,7 @@ function scanIdentity(o: Observation) {
     hostname_source: o.hostname ? o.hostname_source : null,
     device_type: o.device_type,
     device_type_source: o.device_type ? "scan" : null,
+    device_type_evidence: o.device_type ? (o.device_type_evidence ?? null) : null,
     os_name: o.os_name,
     os_source: o.os_name ? "scan" : null,
   };

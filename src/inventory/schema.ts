@@ -5,7 +5,7 @@
 import { Type, type Static } from "@sinclair/typebox";
 import { RiskLevel, Threat } from "../risk/schema.ts";
 import { count, id, int, Ipv4, literals, named, nullable, ONE_LINE, ref, text, Timestamp } from "../schema-kit.ts";
-import { CHANGE_TYPES, DEVICE_STATUSES, SEVERITIES, TRUST_LEVELS } from "./enums.ts";
+import { CHANGE_TYPES, DEVICE_ICONS, DEVICE_STATUSES, DEVICE_TYPES, SEVERITIES, TRUST_LEVELS } from "./enums.ts";
 
 export const LABEL_MAX = 64;
 export const ZONE_MAX = 64;
@@ -16,6 +16,8 @@ export const Trust = literals(TRUST_LEVELS, {
   ...named("Trust"),
   description: 'pending: a trusted device re-identified under a new MAC by one piece of evidence, until the owner confirms with {"is_trusted": true}',
 });
+export const DeviceType = literals(DEVICE_TYPES, { ...named("DeviceType"), description: "What kind of device it is" });
+export const DeviceIcon = literals(DEVICE_ICONS, { ...named("DeviceIcon"), description: "The icon shown for a device: one per device type" });
 export const ChangeType = literals(CHANGE_TYPES, { ...named("ChangeType"), description: "What a scan or the passive watch noticed" });
 export const Severity = literals(SEVERITIES, { ...named("Severity") });
 
@@ -29,8 +31,10 @@ const deviceFields = {
   hostname: text(),
   hostname_source: text("Evidence of the hostname: dhcp | mdns | dns | netbios"),
   vendor: text("From the IEEE registry"),
-  device_type: Type.String({ description: "router, phone, printer, nas, tv, iot, computer, … or unknown" }),
-  device_type_source: text("Evidence of the type: mdns-model | dhcp-fingerprint | mdns-service | scan"),
+  device_type: Type.String({ description: `The owner's type if set, else the automatic guess: ${DEVICE_TYPES.join(", ")}` }),
+  device_type_source: text("Evidence of the type: owner (set by the owner) | mdns-model | dhcp-fingerprint | mdns-service | gateway | dhcp-server | scan"),
+  device_type_evidence: text('What decided the automatic type, e.g. "RTSP port 554 open"; null when the owner set it'),
+  icon: nullable(ref(DeviceIcon), "The icon the owner chose; null: the type's own"),
   os_name: text(),
   os_source: text("Evidence of the OS family"),
   model: text("Model announced over mDNS (_device-info)"),
@@ -95,8 +99,20 @@ export const DeviceUpdate = Type.Object(
     zone: clearable("zone", ZONE_MAX, ONE_LINE),
     is_trusted: Type.Optional(Type.Boolean({ error: "is_trusted: must be true or false" })),
     notes: clearable("notes", NOTES_MAX),
+    device_type: Type.Optional(
+      Type.Union([ref(DeviceType), Type.Null()], {
+        description: "The owner's type, which no scan or sighting overwrites; null returns to the automatic guess",
+        error: `device_type: must be one of ${DEVICE_TYPES.join(", ")}, or null for automatic`,
+      }),
+    ),
+    icon: Type.Optional(
+      Type.Union([ref(DeviceIcon), Type.Null()], {
+        description: "The icon to show; null shows the type's own",
+        error: `icon: must be one of ${DEVICE_ICONS.join(", ")}, or null for the type's own`,
+      }),
+    ),
   },
-  { ...named("DeviceUpdate"), additionalProperties: false, description: 'Partial: only the fields given change; "" or null clears a text field' },
+  { ...named("DeviceUpdate"), additionalProperties: false, description: 'Partial: only the fields given change; "" or null clears a text field, null returns type and icon to automatic' },
 );
 export type DeviceUpdate = Static<typeof DeviceUpdate>;
 

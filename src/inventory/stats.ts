@@ -2,6 +2,7 @@
 // nothing here is stored separately, so the numbers cannot drift from the lists they summarise.
 import type { Database } from "bun:sqlite";
 import type { DeviceTypeCount, LastScan, Stats, TrendPoint } from "./stats-schema.ts";
+import { SHOWN_TYPE_SQL } from "./devices.ts";
 import { toIso } from "../time.ts";
 
 /**
@@ -45,7 +46,9 @@ export class InventoryStats {
 
   /** How many devices of each guessed type, most common first (the dashboard's type chart). */
   deviceTypes(): DeviceTypeCount[] {
-    return this.db.query("SELECT device_type, count(*) AS count FROM devices GROUP BY device_type ORDER BY count DESC, device_type").all() as DeviceTypeCount[];
+    return this.db
+      .query(`SELECT ${SHOWN_TYPE_SQL} AS device_type, count(*) AS count FROM devices GROUP BY 1 ORDER BY count DESC, 1`)
+      .all() as DeviceTypeCount[];
   }
 
   /**

@@ -644,7 +644,7 @@ export function toSighting(r: RawSighting, ip: string | null, iface: string, hos
   const mdns = identifyMdns(r.services, r.model);
   const hostname = r.hostname ? r.hostname.slice(0, 63) : null;
   // Prefer the stronger type evidence: an announced model, then the DHCP fingerprint, then service types.
-  const type = mdns?.source === "mdns-model" ? mdns : dhcp ? { type: dhcp.type, os: dhcp.os, source: "dhcp-fingerprint" } : mdns;
+  const type = mdns?.source === "mdns-model" ? mdns : dhcp ? { type: dhcp.type, os: dhcp.os, source: "dhcp-fingerprint", evidence: `asks for an address the way ${dhcp.os} does` } : mdns;
   const os = mdns?.os ? { os: mdns.os, source: mdns.source } : dhcp ? { os: dhcp.os, source: "dhcp-fingerprint" } : null;
   return {
     mac: r.mac,
@@ -658,6 +658,7 @@ export function toSighting(r: RawSighting, ip: string | null, iface: string, hos
     mdns_name: hostname && r.source === "mdns" && !hostnameFromDhcp ? hostname : null,
     device_type: type?.type ?? null,
     device_type_source: type?.source ?? null,
+    device_type_evidence: type?.evidence ?? null,
     os_name: os?.os ?? null,
     os_source: os?.source ?? null,
     model: r.model,

@@ -35,7 +35,8 @@ export function scanDevices(db: Database, scanId: number, page: { limit: number;
     db,
     {
       count: "SELECT count(*) AS n FROM scan_devices WHERE scan_id = ?",
-      select: `SELECT sd.device_id, sd.ip_address, sd.mac_address, d.hostname, d.vendor, d.device_type, sd.method, sd.rtt_ms, sd.open_ports
+      // The type shown is the owner's over the guess (inventory/devices.ts SHOWN_TYPE_SQL).
+      select: `SELECT sd.device_id, sd.ip_address, sd.mac_address, d.hostname, d.vendor, coalesce(d.type_override, d.device_type) AS device_type, sd.method, sd.rtt_ms, sd.open_ports
                FROM scan_devices sd JOIN devices d ON d.id = sd.device_id WHERE sd.scan_id = ? ORDER BY sd.device_id LIMIT ? OFFSET ?`,
       args: [scanId],
     },

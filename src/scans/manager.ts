@@ -16,6 +16,7 @@ import type { NotifySink } from "../notify/sink.ts";
 import type { ScanProfile } from "../portscan/profiles.ts";
 import { isoNow } from "../time.ts";
 import { FileLock, scanLockPath } from "../db/file-lock.ts";
+import { routeGateways } from "../passive/infrastructure.ts";
 import { runPipeline, type Phase, type PipelineInput, type PipelineOutput, type Progress } from "./pipeline.ts";
 import type { ScanPlan } from "./plan.ts";
 
@@ -202,6 +203,11 @@ export class ScanManager {
         signal: r.abort.signal,
         onProgress: (p) => this.update(r, p),
         onDegraded: (notice) => log.warn(notice),
+        infrastructure: {
+          // The host's own default routes, and the gateways and DHCP servers the owner knows (or Argus learned).
+          gateways: new Set([...routeGateways().values(), ...cfg.known_infrastructure.gateways.map((g) => g.ip)]),
+          dhcp_servers: new Set(cfg.known_infrastructure.dhcp_servers.map((d) => d.server_id)),
+        },
       });
       status = r.abort.signal.aborted ? "cancelled" : "completed";
       this.update(r, { phase: "saving" as Phase });

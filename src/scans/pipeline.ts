@@ -31,6 +31,8 @@ export type PipelineInput = {
   onProgress: (p: Partial<Progress>) => void;
   /** Said once when discovery runs without raw sockets. */
   onDegraded?: (notice: string) => void;
+  /** The LAN's default gateways and known DHCP servers (IPv4): evidence that a host is the router. */
+  infrastructure?: { gateways: ReadonlySet<string>; dhcp_servers: ReadonlySet<string> };
 };
 
 export type PipelineOutput = {
@@ -58,7 +60,7 @@ export async function runPipeline(input: PipelineInput): Promise<PipelineOutput>
   });
   const hosts = found.results;
   onProgress({ hosts_total: found.targets, hosts_found: hosts.length });
-  if (signal.aborted) return { observations: hosts.map((h) => observe(h, null, null)), hostsTotal: found.targets, portsScanned: 0, complete: false, degraded: found.degraded };
+  if (signal.aborted) return { observations: hosts.map((h) => observe(h, null, null, input.infrastructure)), hostsTotal: found.targets, portsScanned: 0, complete: false, degraded: found.degraded };
 
   let processed = 0;
   const names = mapLimited(hosts, NAME_CONCURRENCY, (h) => resolveHostname(h.ip, { signal }));
@@ -89,7 +91,7 @@ export async function runPipeline(input: PipelineInput): Promise<PipelineOutput>
     }
   }
   const resolved = await names;
-  const observations = hosts.map((h, i) => observe(h, services?.get(h.ip) ?? null, resolved[i]));
+  const observations = hosts.map((h, i) => observe(h, services?.get(h.ip) ?? null, resolved[i], input.infrastructure));
   return { observations, hostsTotal: found.targets, portsScanned, complete: complete && !signal.aborted, degraded: found.degraded };
 }
 
@@ -108,14 +110,27 @@ function toObservedPort(port: number, s: ServiceInfo | undefined): ObservedPort 
   };
 }
 
-function observe(h: SweepResult, ports: ObservedPort[] | null, name: { hostname: string | null; source: string | null } | null): Observation {
+function observe(
+  h: SweepResult,
+  ports: ObservedPort[] | null,
+  name: { hostname: string | null; source: string | null } | null,
+  infrastructure: PipelineInput["infrastructure"],
+): Observation {
   const mac = h.mac ? h.mac.toLowerCase() : null;
   const vendor = mac ? lookupVendor(mac) : null;
   const mac_randomized = mac ? isRandomizedMac(mac) : false;
   const hostname = name?.hostname ?? null;
   const withHints = (ports ?? []).map((p) => ({ port: p.port, service: p.service, extra: p.extra, os_hint: p.extra.os_hint ?? null }));
-  const evidence = { vendor, hostname, mac_randomized, ports: withHints };
-  const type = guessDeviceType(evidence).device_type;
+  const evidence = {
+    vendor,
+    hostname,
+    mac_randomized,
+    ports: withHints,
+    gateway: infrastructure?.gateways.has(h.ip) ?? false,
+    dhcp_server: infrastructure?.dhcp_servers.has(h.ip) ?? false,
+  };
+  const guess = guessDeviceType(evidence);
+  const type = guess.device_type;
   return {
     ip: h.ip,
     mac,
@@ -126,6 +141,7 @@ function observe(h: SweepResult, ports: ObservedPort[] | null, name: { hostname:
     hostname,
     hostname_source: name?.source ?? null,
     device_type: type === "unknown" ? null : type,
+    device_type_evidence: guess.evidence,
     os_name: guessOs(withHints),
     ports,
   };

@@ -49,6 +49,8 @@ describe("GET /api/devices", () => {
         "hostname_source", "device_type_source", "os_source", "model", "mdns_services",
         // Trust that a frame cannot steal (issue 16): trusted, untrusted or pending.
         "trust",
+        // What decided the automatic type, and the owner's icon (issue 18).
+        "device_type_evidence", "icon",
       ].sort(),
     );
     const seed = DEVICES[3];

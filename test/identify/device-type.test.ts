@@ -2,6 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { guessDeviceType, guessOs } from "../../src/identify/device-type.ts";
 import { lookupVendor } from "../../src/identify/vendor.ts";
 import rules from "../../src/identify/device-types.json";
+import { DEVICE_TYPES as DEVICE_TYPES_KNOWN } from "../../src/inventory/enums.ts";
 
 const type = (e: Parameters<typeof guessDeviceType>[0]) => guessDeviceType(e).device_type;
 
@@ -25,7 +26,6 @@ describe("device type guess", () => {
     expect(type({ vendor: "Apple, Inc.", ports: [62078] })).toBe("phone");
     expect(type({ mac_randomized: true, ports: [] })).toBe("phone");
     expect(type({ vendor: "Espressif Inc.", hostname: "shelly1pm-A1B2C3", ports: [80] })).toBe("iot");
-    expect(type({ vendor: "Hangzhou Hikvision Digital Technology Co.,Ltd.", ports: [80, 554, 8000] })).toBe("iot");
   });
   test("servers and computers", () => {
     expect(type({ vendor: "Super Micro Computer, Inc.", ports: [22, 80, 443, 3306] })).toBe("server");
@@ -34,7 +34,7 @@ describe("device type guess", () => {
     expect(type({ vendor: "Intel Corporate", ports: [{ port: 22, service: "ssh", os_hint: "Linux (Ubuntu)" }] })).toBe("computer");
   });
   test("too little evidence is unknown", () => {
-    expect(guessDeviceType({})).toEqual({ device_type: "unknown", confidence: 0, scores: {}, reasons: [] });
+    expect(guessDeviceType({})).toEqual({ device_type: "unknown", confidence: 0, scores: {}, reasons: [], evidence: null });
     expect(type({ ports: [80] })).toBe("unknown");
     expect(type({ vendor: "Private", ports: [443] })).toBe("unknown");
   });
@@ -59,6 +59,54 @@ describe("device type guess", () => {
         if (v !== undefined) expect(() => new RegExp(v as string, "i")).not.toThrow();
       }
     }
+  });
+});
+
+describe("types with the evidence the device page shows", () => {
+  const guess = (e: Parameters<typeof guessDeviceType>[0]) => {
+    const g = guessDeviceType(e);
+    return { type: g.device_type, evidence: g.evidence };
+  };
+
+  test("camera: an open RTSP port is a video stream", () => {
+    expect(guess({ ports: [80, 554] })).toEqual({ type: "camera", evidence: "RTSP port 554 open (a video stream)" });
+    expect(guess({ ports: [8554] })).toEqual({ type: "camera", evidence: "RTSP port 8554 open (a video stream)" });
+    // A camera maker's RTSP camera (this was "iot" before cameras were a type of their own).
+    expect(guess({ vendor: "Hangzhou Hikvision Digital Technology Co.,Ltd.", ports: [80, 554, 8000] })).toEqual({
+      type: "camera",
+      evidence: "RTSP port 554 open (a video stream); vendor Hangzhou Hikvision Digital Technology Co.,Ltd.",
+    });
+  });
+  test("camera: ONVIF ports, a camera's web server or its web page title", () => {
+    expect(guess({ ports: [80, 8899] })).toEqual({ type: "camera", evidence: "ONVIF port 8899 open" });
+    expect(guess({ ports: [3702] })).toEqual({ type: "camera", evidence: "ONVIF port 3702 open" });
+    expect(guess({ ports: [{ port: 80, service: "http", extra: { server: "Hikvision-Webs" } }] })).toEqual({ type: "camera", evidence: 'web server "Hikvision-Webs"' });
+    expect(guess({ ports: [{ port: 80, service: "http", extra: { server: "uc-httpd 1.0.0" } }] })).toEqual({ type: "camera", evidence: 'web server "uc-httpd 1.0.0"' });
+    expect(guess({ ports: [{ port: 80, service: "http", extra: { title: "Network Camera" } }] })).toEqual({ type: "camera", evidence: 'web title "Network Camera"' });
+  });
+  test("router: the LAN's default gateway, or its DHCP server, whatever else it shows", () => {
+    expect(guess({ gateway: true, ports: [] })).toEqual({ type: "router", evidence: "the LAN's default gateway" });
+    expect(guess({ dhcp_server: true, ports: [53, 67] })).toEqual({ type: "router", evidence: "the LAN's DHCP server; DNS port 53 open" });
+    expect(guess({ gateway: true, dhcp_server: true, ports: [22, 80, 443] })).toEqual({ type: "router", evidence: "the LAN's default gateway; the LAN's DHCP server" });
+    // A gateway with a computer's ports is still the router (a Linux box routing the LAN).
+    expect(guess({ gateway: true, vendor: "Intel Corporate", ports: [{ port: 22, service: "ssh", os_hint: "Linux" }] }).type).toBe("router");
+    // Not the gateway: the same host is no router.
+    expect(guess({ gateway: false, ports: [22, 80, 443] }).type).not.toBe("router");
+  });
+  test("printer: raw printing on 9100 and IPP on 631", () => {
+    expect(guess({ ports: [9100] })).toEqual({ type: "printer", evidence: "printing port 9100 open (raw/LPD)" });
+    expect(guess({ ports: [80, 631] })).toEqual({ type: "printer", evidence: "IPP port 631 open" });
+    expect(guess({ ports: [515, 631, 9100] })).toEqual({ type: "printer", evidence: "printing port 9100/515 open (raw/LPD); IPP port 631 open" });
+  });
+  test("speaker: Sonos ports or a speaker maker", () => {
+    expect(guess({ ports: [1400, 1443] })).toEqual({ type: "speaker", evidence: "Sonos ports 1400+1443 open" });
+    expect(guess({ vendor: "Sonos, Inc.", ports: [1400, 1443] })).toEqual({ type: "speaker", evidence: "vendor Sonos, Inc.; Sonos ports 1400+1443 open" });
+  });
+  test("without a rule's why, the evidence is the conditions met", () => {
+    expect(guess({ vendor: "Synology Incorporated", ports: [445, 548] })).toEqual({ type: "nas", evidence: "vendor Synology Incorporated; ports 445+548" });
+  });
+  test("every type the table answers is one the rest of Argus knows (override, icons, UI)", () => {
+    for (const t of [...rules.types, "unknown"]) expect(DEVICE_TYPES_KNOWN).toContain(t as (typeof DEVICE_TYPES_KNOWN)[number]);
   });
 });
 

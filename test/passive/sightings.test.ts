@@ -214,7 +214,7 @@ describe("identification", () => {
     expect(identifyMdns(["_airplay._tcp", "_raop._tcp"], null)).toMatchObject({ type: "tv" });
     expect(identifyMdns(["_hap._tcp"], null)).toMatchObject({ type: "iot" });
     expect(identifyMdns(["_smb._tcp"], null)).toMatchObject({ type: "nas" });
-    expect(identifyMdns(["_smb._tcp"], "MacBookPro18,3")).toEqual({ type: "computer", os: "macOS", source: "mdns-model" });
+    expect(identifyMdns(["_smb._tcp"], "MacBookPro18,3")).toEqual({ type: "computer", os: "macOS", source: "mdns-model", evidence: "announces the model MacBookPro18,3" });
     expect(identifyMdns(["_http._tcp"], null)).toBeNull();
   });
 });

@@ -44,6 +44,68 @@ describe.skipIf(missing !== null)("UI: the API reference at /docs (Chromium)", (
     await expect(health.textContent()).resolves.toContain("no authentication");
   });
 
+  /** A page of its own, so that searching leaves the shared one as the other tests expect it. */
+  const freshDocs = async () => {
+    const p = await (await browser.newContext()).newPage();
+    await p.goto(server.url + "/docs");
+    await p.locator("section.op").first().waitFor();
+    return p;
+  };
+  const opHeadings = async (p: Page) => (await p.locator("section.op h2").allTextContents()).map((t) => t.replace(/\s+/g, " ").trim());
+
+  test("a table of contents names each tag of the document and links to its operations", async () => {
+    const spec = await (await fetch(server.url + "/openapi.json")).json();
+    const byTag = new Map<string, number>();
+    for (const ops of Object.values<Record<string, any>>(spec.paths)) for (const op of Object.values(ops)) byTag.set(op.tags[0], (byTag.get(op.tags[0]) ?? 0) + 1);
+    const p = await freshDocs();
+    try {
+      const links = p.getByRole("navigation", { name: "Contents" }).getByRole("link");
+      expect((await links.allTextContents()).sort()).toEqual([...byTag.keys()].sort());
+      // Each tag's section holds exactly that tag's operations, and its link jumps there.
+      const section = (tag: string) => p.locator("section.docs-tag", { has: p.locator("h2.tag-h", { hasText: new RegExp(`^${tag}$`) }) });
+      for (const [tag, n] of byTag) expect({ tag, n: await section(tag).locator("section.op").count() }).toEqual({ tag, n });
+      for (const tag of ["devices", "api keys"]) {
+        await links.filter({ hasText: new RegExp(`^${tag}$`) }).click();
+        expect(new URL(p.url()).hash).toBe(`#${await section(tag).getAttribute("id")}`);
+      }
+      await expect(section("devices").locator("section.op h2", { hasText: "/api/devices/{id}/wake" }).count()).resolves.toBe(1);
+    } finally {
+      await p.context().close();
+    }
+  });
+
+  test("the search box narrows the operations by path or summary as one types", async () => {
+    const all = await page.locator("section.op").count();
+    const p = await freshDocs();
+    try {
+      const box = p.getByLabel("Search operations");
+      // By path: one keystroke at a time, as a person types.
+      await box.pressSequentially("/wake");
+      await p.waitForFunction(() => document.querySelectorAll("section.op").length === 1);
+      expect(await opHeadings(p)).toEqual(["POST /api/devices/{id}/wake"]);
+      // The contents follow: only the devices tag is left, with its one match.
+      expect(await p.getByRole("navigation", { name: "Contents" }).textContent()).toBe("Contentsdevices (1)");
+      await expect(p.getByText("1 operation match").count()).resolves.toBe(1);
+      // By summary words, in any case and order: "Magic packet" is only in the wake route's summary.
+      await box.fill("PACKET magic");
+      await p.waitForFunction(() => document.querySelectorAll("section.op").length === 1);
+      expect(await opHeadings(p)).toEqual(["POST /api/devices/{id}/wake"]);
+      // Every operation whose path holds "keys" and no other.
+      await box.fill("/api/keys");
+      const spec = await (await fetch(server.url + "/openapi.json")).json();
+      const keyOps = Object.entries<Record<string, unknown>>(spec.paths).flatMap(([path, ops]) => (path.includes("/api/keys") ? Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`) : []));
+      await p.waitForFunction((n) => document.querySelectorAll("section.op").length === n, keyOps.length);
+      expect((await opHeadings(p)).sort()).toEqual(keyOps.sort());
+      await box.fill("no-such-operation");
+      await p.getByText("No operation matches “no-such-operation”.").waitFor();
+      await expect(p.locator("section.op").count()).resolves.toBe(0);
+      await box.fill("");
+      await p.waitForFunction((n) => document.querySelectorAll("section.op").length === n, all);
+    } finally {
+      await p.context().close();
+    }
+  });
+
   test("has a way back to the app", async () => {
     await Promise.all([page.waitForURL((url) => url.pathname !== "/docs"), page.click("text=Back to Argus")]);
     // A fresh appliance sends the visitor on to setup; the link itself points at the app's root.

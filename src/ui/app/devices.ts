@@ -1,6 +1,6 @@
 // The device record as the API answers it, and the actions the device pages share.
 import { deviceDisplayName } from "../../inventory/display-name.ts";
-import type { DeviceStatus, TrustLevel } from "../../inventory/enums.ts";
+import type { DeviceIcon, DeviceStatus, TrustLevel } from "../../inventory/enums.ts";
 import type { RiskLevel } from "../../risk/levels.ts";
 import { post, put } from "./api.ts";
 import { toast } from "./toast.ts";
@@ -15,6 +15,10 @@ export type Device = {
   vendor: string | null;
   device_type: string;
   device_type_source?: string | null;
+  /** What decided the automatic type ("RTSP port 554 open"); null when the owner set it. */
+  device_type_evidence?: string | null;
+  /** The owner's icon; null: the type's own. */
+  icon?: DeviceIcon | null;
   os_name: string | null;
   os_source?: string | null;
   model?: string | null;

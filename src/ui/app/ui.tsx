@@ -3,6 +3,7 @@
 import type { ComponentChildren } from "preact";
 import { useEffect, useState } from "preact/hooks";
 import { useSignal } from "@preact/signals";
+import type { DeviceIcon } from "../../inventory/enums.ts";
 import { post } from "./api.ts";
 import { absolute, now, relative } from "./format.ts";
 import { dismiss, toast, toasts } from "./toast.ts";
@@ -116,7 +117,8 @@ export function StatusDot({ status }: { status: string }) {
   );
 }
 
-const ICONS: Record<string, string> = {
+// One drawing per device type (inventory/enums.ts DEVICE_ICONS); an unknown name draws "unknown".
+const ICONS: Record<DeviceIcon, string> = {
   router: "M3 15h18v5H3zM7 17.5h.01M11 17.5h.01M8 15l4-6 4 6M6 8a8.5 8.5 0 0 1 12 0M8.5 10.5a5 5 0 0 1 7 0",
   phone: "M8 2h8a2 2 0 0 1 2 2v16a2 2 0 0 1-2 2H8a2 2 0 0 1-2-2V4a2 2 0 0 1 2-2zM11 18h2",
   printer: "M7 9V3h10v6M7 17H4v-7a1 1 0 0 1 1-1h14a1 1 0 0 1 1 1v7h-3M7 14h10v7H7z",
@@ -125,11 +127,15 @@ const ICONS: Record<string, string> = {
   iot: "M9 9h6v6H9zM12 2v4M12 18v4M2 12h4M18 12h4M5 5l2.5 2.5M16.5 16.5 19 19M19 5l-2.5 2.5M7.5 16.5 5 19",
   server: "M4 3h16v7H4zM4 14h16v7H4zM8 6.5h.01M8 17.5h.01",
   computer: "M4 4h16v11H4zM2 19h20",
+  camera: "M3 7h11a1 1 0 0 1 1 1v8a1 1 0 0 1-1 1H3a1 1 0 0 1-1-1V8a1 1 0 0 1 1-1zM15 10.5 21 7v10l-6-3.5M6 10h.01",
+  speaker: "M6 2h12a1 1 0 0 1 1 1v18a1 1 0 0 1-1 1H6a1 1 0 0 1-1-1V3a1 1 0 0 1 1-1zM12 18a4 4 0 1 0 0-8 4 4 0 0 0 0 8zM12 6h.01",
+  console: "M6 8h12a4 4 0 0 1 4 4v1a4 4 0 0 1-7 2.6L14 15h-4l-1 .6A4 4 0 0 1 2 13v-1a4 4 0 0 1 4-4zM7 10.5v3M5.5 12h3M16 11h.01M18 13h.01",
   unknown: "M12 21a9 9 0 1 0 0-18 9 9 0 0 0 0 18zM9.5 9a2.5 2.5 0 1 1 3.5 2.3c-.6.3-1 .9-1 1.7M12 17h.01",
 };
 
-export function TypeIcon({ type }: { type: string }) {
-  const d = ICONS[type] ?? ICONS.unknown;
+/** A device's icon: the owner's choice (`icon`) over its type's drawing; it is named by the type. */
+export function TypeIcon({ type, icon }: { type: string; icon?: string | null }) {
+  const d = ICONS[(icon ?? type) as DeviceIcon] ?? ICONS.unknown;
   return (
     <svg class="type-icon" viewBox="0 0 24 24" width="20" height="20" role="img" aria-label={type}>
       <title>{type}</title>

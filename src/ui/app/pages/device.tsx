@@ -1,10 +1,12 @@
 /** @jsxImportSource preact */
-// /devices/:id: what Argus knows about one device, when it was online, its ports, threats, addresses and changes;
-// the owner's label, zone, trust and notes edited in place; Scan now and Forget.
+// /devices/:id: what Argus knows about one device, when it was online, its ports, threats, addresses
+// and changes; the owner's label, zone, trust, notes, type and icon edited in place; Scan now, Approve,
+// Wake and Forget.
 import { useEffect, useState } from "preact/hooks";
-import { del, get, list, put } from "../api.ts";
+import { DEVICE_ICONS, DEVICE_TYPES } from "../../../inventory/enums.ts";
+import { del, get, list, post, put } from "../api.ts";
 import { type Device, evidence, scanDevice, setTrusted } from "../devices.ts";
-import { changeLabel } from "../format.ts";
+import { changeLabel, humanize } from "../format.ts";
 import { onLive, useLiveReload } from "../live.ts";
 import { PresenceTimeline } from "../presence.tsx";
 import { lastFinished, watchScans } from "../scan.tsx";
@@ -41,9 +43,18 @@ const HISTORY_COLUMNS: Column<Address>[] = [
   { header: "Last seen", cell: (h) => <Time iso={h.last_seen} /> },
 ];
 
-function Source({ from }: { from: string | null | undefined }) {
+/** Where a detail came from ("from DHCP"), with what decided it when known; the owner's own: "set by you". */
+function Source({ from, why }: { from: string | null | undefined; why?: string | null }) {
+  if (from === "owner") return <span class="muted small evidence"> set by you</span>;
   const what = evidence(from);
-  return what ? <span class="muted small evidence"> from {what}</span> : null;
+  if (!what) return null;
+  return (
+    <span class="muted small evidence">
+      {" "}
+      from {what}
+      {why ? `: ${why}` : ""}
+    </span>
+  );
 }
 
 export function DeviceDetail() {
@@ -73,6 +84,10 @@ export function DeviceDetail() {
       </Page>
     );
 
+  const wake = async () => {
+    const sent = await post<{ mac_address: string; interface: string; broadcast: string }>(`/api/devices/${device.id}/wake`);
+    toast(`Magic packet sent to ${sent.mac_address} on ${sent.interface} (${sent.broadcast})`);
+  };
   const forget = async () => {
     if (!confirm(`Forget ${displayName(device)}? Its record is deleted; its past changes stay in the history. If it answers again it comes back as a new device.`)) return;
     await del(`/api/devices/${device.id}`);
@@ -92,6 +107,15 @@ export function DeviceDetail() {
               Approve
             </button>
           )}
+          <button
+            type="button"
+            class="secondary"
+            disabled={!device.mac_address}
+            title={device.mac_address ? "Send a Wake-on-LAN magic packet on its subnet" : "No MAC address is known: Wake-on-LAN needs one"}
+            onClick={() => void wake().catch(() => {})}
+          >
+            Wake
+          </button>
           <button type="button" class="danger" onClick={() => void forget().catch(() => {})}>
             Forget
           </button>
@@ -99,7 +123,7 @@ export function DeviceDetail() {
       }
     >
       <p class="subtitle">
-        <StatusDot status={device.status} /> {device.status} · <TypeIcon type={device.device_type} /> {device.device_type} · <RiskBadge level={device.risk_level} score={device.risk_score} />
+        <StatusDot status={device.status} /> {device.status} · <TypeIcon type={device.device_type} icon={device.icon} /> {humanize(device.device_type)} · <RiskBadge level={device.risk_level} score={device.risk_score} />
         {device.threat_summary && <span class="muted"> {device.threat_summary}</span>}
       </p>
       <div class="grid2">
@@ -121,8 +145,8 @@ export function DeviceDetail() {
             </dd>
             <dt>Type</dt>
             <dd>
-              {device.device_type}
-              <Source from={device.device_type_source} />
+              {humanize(device.device_type)}
+              <Source from={device.device_type_source} why={device.device_type_evidence} />
             </dd>
             {device.model && (
               <>
@@ -257,6 +281,8 @@ function PendingTrust({ device, onSaved }: { device: Detail; onSaved: (d: Device
 function EditForm({ device, onSaved }: { device: Detail; onSaved: (d: Device) => void }) {
   const [zones] = useLoad(() => get<string[]>("/api/zones"), []);
   const [busy, setBusy] = useState(false);
+  // The owner's type, if they set one (the select then starts on it, else on "Automatic").
+  const ownType = device.device_type_source === "owner" ? device.device_type : null;
   const submit = async (e: Event) => {
     e.preventDefault();
     const f = new FormData(e.currentTarget as HTMLFormElement);
@@ -265,7 +291,16 @@ function EditForm({ device, onSaved }: { device: Detail; onSaved: (d: Device) =>
       const trusted = f.get("is_trusted") === "on";
       // An untouched box on a pending device leaves the decision open (is_trusted settles it either way).
       const trust = device.trust === "pending" && !trusted ? {} : { is_trusted: trusted };
-      const d = await put<Device>(`/api/devices/${device.id}`, { label: String(f.get("label")).trim(), zone: String(f.get("zone")).trim(), ...trust, notes: String(f.get("notes")) });
+      // "" is the select's "Automatic": null hands type and icon back to Argus's guess.
+      const choice = (name: string) => String(f.get(name) ?? "") || null;
+      const d = await put<Device>(`/api/devices/${device.id}`, {
+        label: String(f.get("label")).trim(),
+        zone: String(f.get("zone")).trim(),
+        ...trust,
+        notes: String(f.get("notes")),
+        device_type: choice("device_type"),
+        icon: choice("icon"),
+      });
       onSaved(d);
       toast("Saved");
     } catch {
@@ -286,6 +321,24 @@ function EditForm({ device, onSaved }: { device: Detail; onSaved: (d: Device) =>
         <label class="check">
           <input id="d-trusted" name="is_trusted" type="checkbox" defaultChecked={device.is_trusted} /> Trusted (known and accepted; not counted as at risk)
         </label>
+        <label for="d-type">Type</label>
+        <select id="d-type" name="device_type">
+          <option value="">Automatic{ownType ? "" : ` (${humanize(device.device_type)})`}</option>
+          {DEVICE_TYPES.map((t) => (
+            <option value={t} selected={ownType === t}>
+              {humanize(t)}
+            </option>
+          ))}
+        </select>
+        <label for="d-icon">Icon</label>
+        <select id="d-icon" name="icon">
+          <option value="">The type's own</option>
+          {DEVICE_ICONS.map((t) => (
+            <option value={t} selected={device.icon === t}>
+              {humanize(t)}
+            </option>
+          ))}
+        </select>
         <label for="d-notes">Notes</label>
         <textarea id="d-notes" name="notes" rows={3} maxLength={2000} defaultValue={device.notes ?? ""} />
         <button type="submit" disabled={busy}>

@@ -277,7 +277,7 @@ function columns(onChange: (d: Device) => void, selected: ReadonlySet<number>, t
       class: "c-name",
       cell: (d) => (
         <div class="name-cell">
-          <TypeIcon type={d.device_type} />
+          <TypeIcon type={d.device_type} icon={d.icon} />
           <a href={`/devices/${d.id}`}>{displayName(d)}</a>
           {d.is_trusted && <span class="hint ok">trusted</span>}
           {d.trust === "pending" && (

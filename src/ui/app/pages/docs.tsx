@@ -1,12 +1,48 @@
 /** @jsxImportSource preact */
 // /docs: the API reference rendered from /openapi.json, offline (no CDN: the appliance may have no
-// internet): every operation with its parameters, request body, responses and the document's examples.
+// internet): every operation with its parameters, request body, responses and the document's examples,
+// grouped by tag with a table of contents, and a search box that narrows them by path or summary.
 import type { ComponentChildren } from "preact";
 import { useEffect, useState } from "preact/hooks";
 
 type Schema = Record<string, any>;
 type Media = Record<string, { schema?: Schema; example?: unknown }>;
-type Spec = { info: { title: string; version: string; description?: string }; paths: Record<string, Record<string, any>>; components?: { schemas?: Record<string, Schema> } };
+type Spec = {
+  info: { title: string; version: string; description?: string };
+  paths: Record<string, Record<string, any>>;
+  components?: { schemas?: Record<string, Schema> };
+  tags?: { name: string; description?: string }[];
+};
+type Op = { path: string; method: string; op: any };
+type TagGroup = { tag: string; description?: string; ops: Op[] };
+
+const UNTAGGED = "other";
+
+/** The operations by their first tag: the document's declared tags in order, then the others as they come. */
+export function groupByTag(spec: Spec): TagGroup[] {
+  const groups = new Map<string, TagGroup>();
+  for (const t of spec.tags ?? []) groups.set(t.name, { tag: t.name, description: t.description, ops: [] });
+  for (const [path, ops] of Object.entries(spec.paths)) {
+    for (const [method, op] of Object.entries(ops)) {
+      const tag = op.tags?.[0] ?? UNTAGGED;
+      if (!groups.has(tag)) groups.set(tag, { tag, ops: [] });
+      groups.get(tag)!.ops.push({ path, method, op });
+    }
+  }
+  return [...groups.values()].filter((g) => g.ops.length > 0);
+}
+
+/** Whether an operation matches the search: every word in its path, method or summary, ignoring case. */
+export function matches(o: Op, search: string): boolean {
+  const hay = `${o.method} ${o.path} ${o.op.summary ?? ""}`.toLowerCase();
+  return search
+    .toLowerCase()
+    .split(/\s+/)
+    .filter(Boolean)
+    .every((word) => hay.includes(word));
+}
+
+const tagAnchor = (tag: string) => `tag-${tag.replace(/[^A-Za-z0-9_-]/g, "-")}`;
 
 /** The little Markdown the document's texts use: `code` spans. Built as nodes, so nothing else becomes markup. */
 export function md(s: string | undefined): ComponentChildren {
@@ -41,6 +77,42 @@ function schemaText(schema: Schema | undefined, spec: Spec, depth = 0): string {
     schema.maxLength !== undefined && `len ≤${schema.maxLength}`,
   ].filter(Boolean);
   return `${type}${bounds.length ? ` (${bounds.join(", ")})` : ""}`;
+}
+
+function DocsBody({ spec, search, setSearch }: { spec: Spec; search: string; setSearch: (s: string) => void }) {
+  const groups = groupByTag(spec)
+    .map((g) => ({ ...g, ops: g.ops.filter((o) => matches(o, search)) }))
+    .filter((g) => g.ops.length > 0);
+  const shown = groups.reduce((n, g) => n + g.ops.length, 0);
+  return (
+    <>
+      <div class="docs-search" role="search">
+        <label for="docs-q">Search operations</label>
+        <input id="docs-q" type="search" placeholder="Path or summary, e.g. devices wake" value={search} onInput={(e) => setSearch(e.currentTarget.value)} />
+        <p class="muted small" aria-live="polite">
+          {search.trim() ? `${shown} operation${shown === 1 ? "" : "s"} match` : `${shown} operations`}
+        </p>
+      </div>
+      {groups.length === 0 ? (
+        <p class="muted">No operation matches “{search.trim()}”.</p>
+      ) : (
+        <>
+          <Contents groups={groups} />
+          {groups.map((g) => (
+            <section class="docs-tag" id={tagAnchor(g.tag)} aria-labelledby={`${tagAnchor(g.tag)}-h`}>
+              <h2 class="tag-h" id={`${tagAnchor(g.tag)}-h`}>
+                {g.tag}
+              </h2>
+              {g.description && <p>{md(g.description)}</p>}
+              {g.ops.map((o) => (
+                <Operation path={o.path} method={o.method} op={o.op} spec={spec} />
+              ))}
+            </section>
+          ))}
+        </>
+      )}
+    </>
+  );
 }
 
 /** A block that may scroll sideways: focusable, so a keyboard can scroll it too. */
@@ -108,9 +180,26 @@ function Operation({ path, method, op, spec }: { path: string; method: string; o
   );
 }
 
+/** The contents: one anchor per tag, with how many of its operations the search leaves. */
+function Contents({ groups }: { groups: TagGroup[] }) {
+  return (
+    <nav class="docs-toc" aria-label="Contents">
+      <h2 id="toc-h">Contents</h2>
+      <ul>
+        {groups.map((g) => (
+          <li>
+            <a href={`#${tagAnchor(g.tag)}`}>{g.tag}</a> <span class="muted small">({g.ops.length})</span>
+          </li>
+        ))}
+      </ul>
+    </nav>
+  );
+}
+
 export function Docs() {
   const [spec, setSpec] = useState<Spec | null>(null);
   const [failed, setFailed] = useState(false);
+  const [search, setSearch] = useState("");
   useEffect(() => {
     fetch("/openapi.json")
       .then((r) => r.json())
@@ -133,7 +222,7 @@ export function Docs() {
             <p class="muted">
               The machine-readable document is at <a href="/openapi.json">/openapi.json</a>. Create an API key under <a href="/settings#api-keys">Settings → API Keys</a>.
             </p>
-            {Object.entries(spec.paths).flatMap(([path, ops]) => Object.entries(ops).map(([method, op]) => <Operation path={path} method={method} op={op} spec={spec} />))}
+            <DocsBody spec={spec} search={search} setSearch={setSearch} />
           </>
         )}
       </div>
