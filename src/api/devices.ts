@@ -51,6 +51,7 @@ export const DEVICE_EXAMPLE = {
   risk_score: 70,
   threat_summary: "SMB exposed (high)",
   open_ports: [22, 445],
+  notify_on: ["left", "port_opened"],
 };
 const DETAIL_EXAMPLE = {
   ...DEVICE_EXAMPLE,
@@ -128,10 +129,15 @@ export function deviceRoutes(ctx: AppContext) {
         body: ref(DeviceUpdate),
         response: { 200: ref(DeviceDetail) },
         detail: {
-          summary: 'Set label, zone, trusted flag or notes (partial; "" or null clears a text field)',
+          summary:
+            'Set label, zone, trusted flag, notes or per-device alerts (partial; "" or null clears a text field). notify_on lists "left", "returned", "port_opened": each such change of this device goes to every enabled channel, whatever the rules\' severities, unless the device is in notifications.muted_devices; [] for none',
           tags: ["devices"],
-          requestBody: requestExample({ label: "Backup NAS", zone: "Servers" }),
-          responses: { 200: json("The device as updated", DETAIL_EXAMPLE), ...NOT_FOUND },
+          requestBody: requestExample({ label: "Backup NAS", zone: "Servers", notify_on: ["left", "port_opened"] }),
+          responses: {
+            200: json("The device as updated", DETAIL_EXAMPLE),
+            ...NOT_FOUND,
+            ...errors({ 422: ["A field is invalid (the detail names it); nothing changed", "Invalid body field 'notify_on': must be a list of distinct values from left, returned, port_opened ([] for none)"] }),
+          },
         },
       },
     )

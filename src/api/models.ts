@@ -10,7 +10,7 @@ import { AuditAction, AuditEntry } from "../audit/schema.ts";
 import { ApiKey, ApiKeyCreate, ApiKeyCreated, KeyScope, LoggedOut, LoginRequest, Me, Session, SetupRequest, SetupStatus } from "../auth/schema.ts";
 import { ConfigPatchSchema, ConfigViewSchema } from "../config/schema.ts";
 import { secretMarkersAccepted } from "../config/secrets.ts";
-import { AddressHistory, Change, ChangeType, Device, DeviceDetail, DeviceStatus, DeviceUpdate, Port, Severity, Trust, Zones } from "../inventory/schema.ts";
+import { AddressHistory, Change, ChangeType, Device, DeviceDetail, DeviceStatus, DeviceUpdate, NotifyOnEvent, Port, Severity, Trust, Zones } from "../inventory/schema.ts";
 import { DeviceTypeCount, LastScan, Stats, TrendPoint } from "../inventory/stats-schema.ts";
 import { NotificationsSchema } from "../notify/config.ts";
 import { Notification, NotificationKind, NotificationStatus, NotificationTest } from "../notify/schema.ts";
@@ -170,6 +170,7 @@ const ALL = {
   Trust,
   ChangeType,
   Severity,
+  NotifyOnEvent,
   ScanStatus,
   ScanType: ScanKind,
   ScanPhase,

@@ -374,6 +374,14 @@ export const migrations: Migration[] = [
       }
     },
   },
+  {
+    version: 18,
+    description: "per-device alerts: the events the owner wants to hear about for one device (notify_on)",
+    sql: `
+      -- JSON list of "left", "returned", "port_opened" (inventory/enums.ts NOTIFY_ON_EVENTS); NULL: none.
+      ALTER TABLE devices ADD COLUMN notify_on TEXT;
+    `,
+  },
 ];
 
 /** PRAGMA application_id of an Argus database ("ARGU"), set by migration 10. */

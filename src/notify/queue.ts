@@ -10,6 +10,7 @@ import { toIso } from "../time.ts";
 import type { NotificationsConfig } from "./config.ts";
 import { releaseTime, routeChange, worstOf, type DeviceFacts } from "./rules.ts";
 import { shownError } from "./destination.ts";
+import { parseNotifyOn } from "../inventory/devices.ts";
 
 /** The device as a message carries it (schema.ts: a Pick of the one device schema). */
 export type DeviceRecord = NotifiedDevice;
@@ -40,7 +41,12 @@ export function deviceRecord(db: Database, id: number | null): DeviceRecord | nu
   return { ...row, mac_randomized: row.mac_randomized === 1, is_trusted: row.is_trusted === 1, open_ports: ports };
 }
 
-const facts = (d: DeviceRecord | null): DeviceFacts => (d ? { is_trusted: d.is_trusted, zone: d.zone, mac_address: d.mac_address, ip_address: d.ip_address } : null);
+/** What the rules read of a device: its record's facts and the owner's per-device alerts (not part of a message). */
+function facts(db: Database, d: DeviceRecord | null): DeviceFacts {
+  if (!d) return null;
+  const row = db.query("SELECT notify_on FROM devices WHERE id = ?").get(d.id) as { notify_on: string | null } | null;
+  return { id: d.id, is_trusted: d.is_trusted, zone: d.zone, mac_address: d.mac_address, ip_address: d.ip_address, notify_on: parseNotifyOn(row?.notify_on ?? null) };
+}
 
 function changeRecord(c: Change): ChangeRecord {
   if (c.id === undefined) throw new Error("a change must be inserted before it is queued");
@@ -53,24 +59,28 @@ function changeRecord(c: Change): ChangeRecord {
  * change: there is no scan to wait for). Returns the number of rows queued.
  */
 export function enqueueChanges(db: Database, changes: Change[], cfg: NotificationsConfig, scan: ScanRef | null, now: number = Date.now(), holdMs = 0): number {
-  if (changes.length === 0 || cfg.rules.length === 0) return 0;
+  // Without rules only a device's own alerts (notify_on) can ask for a message.
+  if (changes.length === 0 || cfg.channels.length === 0) return 0;
   const insert = db.query(
     "INSERT INTO notifications (channel, kind, change_id, scan_id, severity, payload, created_at, next_attempt_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
   );
   const created = toIso(now);
   // Quiet hours may hold a message back; `holdMs` (the schedule's first delay, normally 0) always does.
   const due = (severity: Severity) => Math.max(releaseTime(severity, cfg.quiet_hours, now), now + holdMs);
-  const devices = new Map<number, DeviceRecord | null>();
+  const devices = new Map<number, { record: DeviceRecord | null; facts: DeviceFacts }>();
   const device = (id: number | null) => {
-    if (id === null) return null;
-    if (!devices.has(id)) devices.set(id, deviceRecord(db, id));
+    if (id === null) return { record: null, facts: null };
+    if (!devices.has(id)) {
+      const record = deviceRecord(db, id);
+      devices.set(id, { record, facts: facts(db, record) });
+    }
     return devices.get(id)!;
   };
   const digests = new Map<string, { change: ChangeRecord; device: DeviceRecord | null }[]>();
   let queued = 0;
   for (const c of changes) {
-    const d = device(c.device_id);
-    for (const route of routeChange(c, facts(d), cfg)) {
+    const { record: d, facts: f } = device(c.device_id);
+    for (const route of routeChange(c, f, cfg)) {
       const item = { change: changeRecord(c), device: d };
       if (route.digest && scan) {
         const list = digests.get(route.channel) ?? [];
@@ -115,7 +125,7 @@ export function enqueueFloodDigest(db: Database, changes: Change[], cfg: Notific
   const byChannel = new Map<string, { change: ChangeRecord; device: DeviceRecord | null }[]>();
   for (const c of changes) {
     const d = deviceRecord(db, c.device_id);
-    for (const route of routeChange(c, facts(d), cfg)) {
+    for (const route of routeChange(c, facts(db, d), cfg)) {
       const list = byChannel.get(route.channel) ?? [];
       list.push({ change: changeRecord(c), device: d });
       byChannel.set(route.channel, list);
