@@ -300,7 +300,9 @@ const ALERT_LABELS: Record<NotifyOnEvent, string> = { left: "When it leaves (goe
 function Alerts({ device, onSaved }: { device: Detail; onSaved: (d: Device) => void }) {
   const [config, reloadConfig] = useLoad(async () => ((await apiRoutes()).has("PUT /api/config") ? get<Record<string, any>>("/api/config") : null), []);
   const [busy, setBusy] = useState(false);
-  const chosen = device.notify_on ?? [];
+  // Ticked at once; the saved record (or a refusal, which puts it back) follows.
+  const [chosen, setChosen] = useState<NotifyOnEvent[]>(device.notify_on ?? []);
+  useEffect(() => setChosen(device.notify_on ?? []), [(device.notify_on ?? []).join()]);
   const muted: string[] = config?.notifications?.muted_devices ?? [];
   const isMuted = muted.some((m) => m === device.mac_address || m === device.ip_address);
   const run = async (work: () => Promise<void>) => {
@@ -315,8 +317,15 @@ function Alerts({ device, onSaved }: { device: Detail; onSaved: (d: Device) => v
   };
   const setAlert = (event: NotifyOnEvent, on: boolean) =>
     run(async () => {
+      const before = chosen;
       const next = on ? [...chosen, event] : chosen.filter((e) => e !== event);
-      onSaved(await put<Device>(`/api/devices/${device.id}`, { notify_on: next }));
+      setChosen(next);
+      try {
+        onSaved(await put<Device>(`/api/devices/${device.id}`, { notify_on: next }));
+      } catch (e) {
+        setChosen(before);
+        throw e;
+      }
       toast("Alerts saved");
     });
   const toggleMute = () =>
@@ -334,7 +343,7 @@ function Alerts({ device, onSaved }: { device: Detail; onSaved: (d: Device) => v
       <p class="muted small">Sent to every notification channel, whatever the rules say about severities.</p>
       {NOTIFY_ON_EVENTS.map((e) => (
         <label class="check">
-          <input type="checkbox" name={`notify_${e}`} checked={chosen.includes(e)} disabled={busy} onChange={(ev) => void setAlert(e, ev.currentTarget.checked)} /> {ALERT_LABELS[e]}
+          <input type="checkbox" name={`notify_${e}`} checked={chosen.includes(e)} onChange={(ev) => void setAlert(e, ev.currentTarget.checked)} /> {ALERT_LABELS[e]}
         </label>
       ))}
       {config && (

@@ -10,6 +10,7 @@ import { CHANGE_TYPES, SEVERITIES } from "../../../inventory/enums.ts";
 import { ApiError, get, list, post, put, query } from "../api.ts";
 import { changeLabel, humanize } from "../format.ts";
 import { FieldError, FormError, markField, problemOf, readableRefusal, Section } from "../forms.tsx";
+import { useLiveReload } from "../live.ts";
 import { toast } from "../toast.ts";
 import { type Column, DataTable, Empty, Loading, Pager, Time, useLoad } from "../ui.tsx";
 
@@ -541,6 +542,8 @@ type Passive = { listening: boolean; interfaces: string[] };
 /** The passive watch: listens (sends nothing) for devices joining; on by default. */
 export function PassiveWatch({ config, canWrite, save, status }: { config: Config | null; canWrite: boolean; save: Saver; status: boolean }) {
   const [state, reload] = useLoad(() => (status ? get<Passive>("/api/passive") : Promise.resolve(null)), [config?.passive]);
+  // The watch re-reads its interfaces by itself after a change, and says so on the live feed.
+  useLiveReload((e) => e.type === "status", reload);
   const on = config?.passive !== false;
   return (
     <Section id="passive" title="Passive watch" intro="Argus listens (and sends nothing) for ARP, DHCP and mDNS on the watched networks' interfaces, so a device joining shows at once, without a scan.">
@@ -563,7 +566,7 @@ export function PassiveWatch({ config, canWrite, save, status }: { config: Confi
       )}
       {state && (
         <p id="passive-state" class="muted small" role="status">
-          {state.listening ? `Listening on ${state.interfaces.join(", ") || "no interface yet"}` : "Not listening"}
+          {state.listening && state.interfaces.length > 0 ? `Listening on ${state.interfaces.join(", ")}` : "Not listening"}
         </p>
       )}
     </Section>
