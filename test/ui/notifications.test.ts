@@ -14,7 +14,7 @@ import { JsonLines } from "../helpers/json-lines.ts";
 import { startNetServer, waitForScan, type NetServer } from "../helpers/netserver.ts";
 import { type Client, setupAdmin } from "../helpers/server.ts";
 import { requireRoot, startTestnet, type Testnet } from "../helpers/testnet.ts";
-import { consoleErrors } from "../helpers/ui.ts";
+import { ARTIFACTS, axeViolations, consoleErrors, overflow, screenshot, VIEWPORTS } from "../helpers/ui.ts";
 
 const RECEIVERS = resolve(import.meta.dir, "../notify/fixtures/receivers.ts");
 const SECRET = "ui-made-hmac-secret-4711";
@@ -183,6 +183,39 @@ describe.skipIf(!runnable)("notifications in the UI (Chromium, test network, rea
     await page.locator("#passive-state", { hasText: "Listening on" }).waitFor();
     expect((await config()).passive).toBe(true);
   }, 30_000);
+
+  test("the channel form (e-mail, its most fields) and a device's alerts at 360 px and on desktop, light and dark: no overflow, no serious axe violation", async () => {
+    const problems: string[] = [];
+    const device = ((await session.get("/api/devices?limit=1")).body as any[])[0];
+    for (const [size, viewport] of Object.entries(VIEWPORTS)) {
+      for (const scheme of ["light", "dark"] as const) {
+        const ctx = await browser.newContext({ viewport, colorScheme: scheme });
+        await ctx.addCookies([{ name: "argus_session", value: session.cookies.get("argus_session")!, url: server.inside }]);
+        const p = await ctx.newPage();
+        errors.push(...consoleErrors(p));
+        await p.goto(server.inside + "/settings#notifications");
+        await p.locator("#rules-form").waitFor();
+        await p.getByRole("button", { name: "Add a channel" }).click();
+        await p.locator("#channel-form").getByLabel("Type").selectOption("email");
+        await p.locator("#channel-form").getByLabel("SMTP server").waitFor();
+        await p.locator("#rule-list, #rules-form").first().waitFor();
+        for (const [name, check] of [["settings-notifications", p], ["device-alerts", null]] as const) {
+          if (!check) {
+            await p.goto(server.inside + `/devices/${device.id}`);
+            await p.locator("section.alerts #mute-toggle").waitFor();
+          }
+          const over = await overflow(p);
+          if (over > 0) problems.push(`${name} ${size} ${scheme}: ${over} px too wide`);
+          for (const v of await axeViolations(p)) problems.push(`${name} ${size} ${scheme}: ${v}`);
+          await screenshot(p, `${name}-${size}-${scheme}`);
+          // The part this test is about, at a size one can read.
+          await p.locator(check ? "#notifications" : "section.alerts").screenshot({ path: `${ARTIFACTS}/${name}-${size}-${scheme}-part.png` });
+        }
+        await ctx.close();
+      }
+    }
+    expect(problems).toEqual([]);
+  }, 120_000);
 
   test("no console errors along the way (the refused URL is shown, not thrown)", () => {
     expect(errors.filter((e) => !/status of 422/.test(e))).toEqual([]);

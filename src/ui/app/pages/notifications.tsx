@@ -460,7 +460,7 @@ function RulesForm({ current, save }: { current: NotificationsConfig; save: (nex
               </select>
             </div>
             <div class="field">
-              <label for={`rule-trusted-${i}`}>Devices</label>
+              <label for={`rule-trusted-${i}`}>Trust</label>
               <select
                 id={`rule-trusted-${i}`}
                 data-field={at("rules", i, "trusted")}
