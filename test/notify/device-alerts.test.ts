@@ -2,7 +2,8 @@
 // delivery.test.ts does: the real scan manager over a stand-in pipeline commits the changes and queues
 // their messages, the real worker sends them to a real webhook receiver on loopback (allowed by
 // notifications.allow_loopback_destinations). The global rule asks for warnings and up only, so what
-// arrives of a device's info-level departure, return or new port came by its own notify_on.
+// arrives of a device's info-level departure, return or new port came by its own notify_on. Rules that
+// name devices are also checked through the real server's PUT /api/config (loopback, nothing scans).
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
 import type { Database } from "bun:sqlite";
 import { DEFAULT_CONFIG, type AppConfig } from "../../src/config/app-config.ts";
@@ -18,6 +19,7 @@ import { ScanManager } from "../../src/scans/manager.ts";
 import type { PipelineOutput } from "../../src/scans/pipeline.ts";
 import { planScan } from "../../src/scans/plan.ts";
 import { Scratch } from "../helpers/scratch.ts";
+import { adminWithKey, Client, startTestServer } from "../helpers/server.ts";
 import { startReceivers, type Receivers } from "./fixtures/receivers.ts";
 
 const scratch = new Scratch();
@@ -173,5 +175,31 @@ describe("rules that name devices", () => {
     expect(bad("aa:bb:cc:dd:ee:ff")).toMatchObject({ ok: false, field: "notifications.rules.1.devices" });
     const ok = bad([7, "AA-BB-CC-DD-EE-FF"]);
     expect(ok.ok && ok.value.rules[1].devices).toEqual([7, "aa:bb:cc:dd:ee:ff"]);
+  });
+});
+
+describe("PUT /api/config: rules naming devices", () => {
+  test("MACs are kept in the inventory's form; a bad entry is a 422 naming notifications.rules.N.devices.M; nothing changes", async () => {
+    const server = await startTestServer();
+    try {
+      const { key } = await adminWithKey(server);
+      const api = new Client(server.url, { "X-API-Key": key });
+      const channels = [{ name: "a", type: "webhook", url: "https://example.net/hook" }];
+      const ok = await api.request("PUT", "/api/config", { json: { notifications: { channels, rules: [{ devices: [7, "AA-BB-CC-DD-EE-0F"], channels: ["a"] }] } } });
+      expect(ok.status).toBe(200);
+      expect(ok.body.notifications.rules).toEqual([{ devices: [7, "aa:bb:cc:dd:ee:0f"], channels: ["a"] }]);
+      for (const [devices, detail] of [
+        [[7, "printer"], "Invalid body field 'notifications.rules.0.devices.1': must be a device id (a whole number) or a MAC (aa:bb:cc:dd:ee:ff or AA-BB-CC-DD-EE-FF)"],
+        [[0], "Invalid body field 'notifications.rules.0.devices.0': "],
+        [[], "Invalid body field 'notifications.rules.0.devices': "],
+      ] as const) {
+        const res = await api.request("PUT", "/api/config", { json: { notifications: { channels, rules: [{ devices, channels: ["a"] }] } } });
+        expect({ devices, status: res.status }).toEqual({ devices, status: 422 });
+        expect(res.body.detail).toStartWith(detail);
+      }
+      expect((await api.get("/api/config")).body.notifications.rules).toEqual([{ devices: [7, "aa:bb:cc:dd:ee:0f"], channels: ["a"] }]);
+    } finally {
+      await server.close();
+    }
   });
 });
