@@ -30,22 +30,25 @@ export { NOTIFICATION_KINDS, NOTIFICATION_STATUSES, type NotificationStatus } fr
 /** A delivery as GET /api/notifications answers it (schema.ts). */
 export type Delivery = Notification;
 
-// Every field but open_ports is a column of the device's row.
-const DEVICE_SQL = `SELECT ${NOTIFIED_DEVICE_FIELDS.filter((f) => f !== "open_ports").join(", ")} FROM devices WHERE id = ?`;
+// Every field but open_ports is a column of the device's row; notify_on is read along for the rules
+// (a message does not carry it).
+const DEVICE_SQL = `SELECT ${NOTIFIED_DEVICE_FIELDS.filter((f) => f !== "open_ports").join(", ")}, notify_on FROM devices WHERE id = ?`;
 
-export function deviceRecord(db: Database, id: number | null): DeviceRecord | null {
-  if (id === null) return null;
-  const row = db.query(DEVICE_SQL).get(id) as (Omit<DeviceRecord, "mac_randomized" | "is_trusted" | "open_ports"> & { mac_randomized: number; is_trusted: number }) | null;
-  if (!row) return null;
+type DeviceRow = Omit<DeviceRecord, "mac_randomized" | "is_trusted" | "open_ports"> & { mac_randomized: number; is_trusted: number; notify_on: string | null };
+
+/** The device as a message carries it, and what the rules read of it; both null once it is forgotten. */
+function loadDevice(db: Database, id: number | null): { record: DeviceRecord | null; facts: DeviceFacts } {
+  if (id === null) return { record: null, facts: null };
+  const row = db.query(DEVICE_SQL).get(id) as DeviceRow | null;
+  if (!row) return { record: null, facts: null };
+  const { notify_on, ...columns } = row;
   const ports = (db.query("SELECT port FROM ports WHERE device_id = ? ORDER BY port").all(id) as { port: number }[]).map((p) => p.port);
-  return { ...row, mac_randomized: row.mac_randomized === 1, is_trusted: row.is_trusted === 1, open_ports: ports };
+  const record: DeviceRecord = { ...columns, mac_randomized: row.mac_randomized === 1, is_trusted: row.is_trusted === 1, open_ports: ports };
+  return { record, facts: { id: record.id, is_trusted: record.is_trusted, zone: record.zone, mac_address: record.mac_address, ip_address: record.ip_address, notify_on: parseNotifyOn(notify_on) } };
 }
 
-/** What the rules read of a device: its record's facts and the owner's per-device alerts (not part of a message). */
-function facts(db: Database, d: DeviceRecord | null): DeviceFacts {
-  if (!d) return null;
-  const row = db.query("SELECT notify_on FROM devices WHERE id = ?").get(d.id) as { notify_on: string | null } | null;
-  return { id: d.id, is_trusted: d.is_trusted, zone: d.zone, mac_address: d.mac_address, ip_address: d.ip_address, notify_on: parseNotifyOn(row?.notify_on ?? null) };
+export function deviceRecord(db: Database, id: number | null): DeviceRecord | null {
+  return loadDevice(db, id).record;
 }
 
 function changeRecord(c: Change): ChangeRecord {
@@ -67,13 +70,10 @@ export function enqueueChanges(db: Database, changes: Change[], cfg: Notificatio
   const created = toIso(now);
   // Quiet hours may hold a message back; `holdMs` (the schedule's first delay, normally 0) always does.
   const due = (severity: Severity) => Math.max(releaseTime(severity, cfg.quiet_hours, now), now + holdMs);
-  const devices = new Map<number, { record: DeviceRecord | null; facts: DeviceFacts }>();
+  const devices = new Map<number, ReturnType<typeof loadDevice>>();
   const device = (id: number | null) => {
-    if (id === null) return { record: null, facts: null };
-    if (!devices.has(id)) {
-      const record = deviceRecord(db, id);
-      devices.set(id, { record, facts: facts(db, record) });
-    }
+    if (id === null) return loadDevice(db, null);
+    if (!devices.has(id)) devices.set(id, loadDevice(db, id));
     return devices.get(id)!;
   };
   const digests = new Map<string, { change: ChangeRecord; device: DeviceRecord | null }[]>();
@@ -124,8 +124,8 @@ export function enqueueFloodDigest(db: Database, changes: Change[], cfg: Notific
   const update = db.query("UPDATE notifications SET payload = ?, severity = ? WHERE id = ?");
   const byChannel = new Map<string, { change: ChangeRecord; device: DeviceRecord | null }[]>();
   for (const c of changes) {
-    const d = deviceRecord(db, c.device_id);
-    for (const route of routeChange(c, facts(db, d), cfg)) {
+    const { record: d, facts } = loadDevice(db, c.device_id);
+    for (const route of routeChange(c, facts, cfg)) {
       const list = byChannel.get(route.channel) ?? [];
       list.push({ change: changeRecord(c), device: d });
       byChannel.set(route.channel, list);
