@@ -4,7 +4,7 @@
 // it is the configuration (PUT /api/config), whose `notifications` section is sent back whole, as GET
 // showed it: secrets are write-only there, so a secret field left empty goes back as `<secret>_set`,
 // which keeps the stored one (src/config/secrets.ts carrySecrets), and a new value replaces it.
-import { useState } from "preact/hooks";
+import { useEffect, useState } from "preact/hooks";
 import type { FieldProblem } from "../../../config/config-error.ts";
 import { CHANGE_TYPES, SEVERITIES } from "../../../inventory/enums.ts";
 import { ApiError, get, list, post, put, query } from "../api.ts";
@@ -545,21 +545,29 @@ export function PassiveWatch({ config, canWrite, save, status }: { config: Confi
   // The watch re-reads its interfaces by itself after a change, and says so on the live feed.
   useLiveReload((e) => e.type === "status", reload);
   const on = config?.passive !== false;
+  // The switch shows the owner's choice at once, and waits until the configuration read back has it (a
+  // refusal puts it back).
+  const [want, setWant] = useState(on);
+  const [busy, setBusy] = useState(false);
+  useEffect(() => setWant(on), [on]);
+  const change = async (next: boolean) => {
+    setWant(next);
+    setBusy(true);
+    try {
+      await save({ passive: next }, "Passive watch");
+      reload();
+    } catch {
+      setWant(on);
+    } finally {
+      setBusy(false);
+    }
+  };
   return (
     <Section id="passive" title="Passive watch" intro="Argus listens (and sends nothing) for ARP, DHCP and mDNS on the watched networks' interfaces, so a device joining shows at once, without a scan.">
       {canWrite ? (
         <label class="check">
-          <input
-            id="passive-toggle"
-            type="checkbox"
-            data-field="passive"
-            checked={on}
-            onChange={(e) => {
-              const want = e.currentTarget.checked;
-              void save({ passive: want }, "Passive watch").then(reload, () => {});
-            }}
-          />{" "}
-          Listen for devices joining (passive watch)
+          <input id="passive-toggle" type="checkbox" data-field="passive" checked={want} disabled={busy || want !== on} onChange={(e) => void change(e.currentTarget.checked)} /> Listen for devices joining (passive
+          watch)
         </label>
       ) : (
         <p>The passive watch is {on ? "on" : "off"}.</p>
