@@ -116,9 +116,18 @@ describe.skipIf(!runnable)("notifications in the UI (Chromium, test network, rea
     expect(second.headers["x-argus-signature"]).toBe(`sha256=${createHmac("sha256", SECRET).update(second.body).digest("hex")}`);
     await item.locator(".test-result", { hasText: "Test: sent" }).waitFor();
 
-    // A rule that only lets critical changes through: a device leaving (info) is not among them.
+    // A rule that only lets critical changes through: a device leaving (info) is not among them. A
+    // device the rule cannot name is refused first, the reason beside the devices field.
     await page.getByRole("button", { name: "Add a rule" }).click();
     await page.locator("#rule-sev-0").selectOption("critical");
+    await page.locator("#rule-devices-0").fill("printer");
+    await page.getByRole("button", { name: "Save rules" }).click();
+    const devicesError = page.locator('#rules-form [data-error-for="notifications.rules.0.devices"]');
+    await devicesError.waitFor();
+    expect(await devicesError.textContent()).toBe("must be a device id (a whole number) or a MAC (aa:bb:cc:dd:ee:ff or AA-BB-CC-DD-EE-FF)");
+    expect(await page.locator("#rule-devices-0").getAttribute("aria-invalid")).toBe("true");
+    expect((await config()).notifications.rules).toEqual([]);
+    await page.locator("#rule-devices-0").fill("");
     await page.getByRole("button", { name: "Save rules" }).click();
     await page.locator("#rule-list li", { hasText: "every change from critical up → hooks" }).waitFor();
     expect((await config()).notifications.rules).toEqual([{ channels: ["hooks"], min_severity: "critical" }]);

@@ -61,9 +61,9 @@ export const problemOf = (e: unknown): FieldProblem | null => (e instanceof ApiE
 /** Whether a refusal is about this field or a part of it (`…to.1` is about `…to`). */
 export const concerns = (problem: FieldProblem | null, path: string): boolean => !!problem && (problem.field === path || problem.field.startsWith(`${path}.`));
 
-/** The refusal's reason next to the field it names. */
-export function FieldError({ problem, path }: { problem: FieldProblem | null; path: string }) {
-  if (!concerns(problem, path)) return null;
+/** The refusal's reason next to the field it names (`exact`: not when it names a part with a place of its own). */
+export function FieldError({ problem, path, exact = false }: { problem: FieldProblem | null; path: string; exact?: boolean }) {
+  if (!concerns(problem, path) || (exact && problem!.field !== path)) return null;
   return (
     <p class="error field-error" data-error-for={path}>
       {problem!.reason}

@@ -241,6 +241,8 @@ function ruleSummary(r: Rule): string {
 export function Notifications({ config, canWrite, reloadConfig, deliveries, test }: { config: Config | null; canWrite: boolean; reloadConfig: () => void; deliveries: boolean; test: boolean }) {
   const [offset, setOffset] = useState(0);
   const [log, reloadLog] = useLoad(() => (deliveries ? list<Delivery>(`/api/notifications?limit=20&offset=${offset}`) : Promise.resolve(null)), [offset]);
+  // Committed changes may have queued messages: the list follows them.
+  useLiveReload((e) => e.type === "changes", reloadLog);
   const [editing, setEditing] = useState<{ index: number; stored: Channel | null } | null>(null);
   const [tests, setTests] = useState<Record<string, TestResult>>({});
   const current: NotificationsConfig = { channels: [], rules: [], quiet_hours: null, muted_devices: [], ...(config?.notifications ?? {}) };
@@ -508,10 +510,12 @@ function RulesForm({ current, save }: { current: NotificationsConfig; save: (nex
             <div class="field narrow">
               <label for="quiet-start">From (HH:MM)</label>
               <input id="quiet-start" name="quiet_start" type="text" data-field={at("quiet_hours", "start")} defaultValue={current.quiet_hours?.start ?? "23:00"} />
+              <FieldError problem={problem} path={at("quiet_hours", "start")} />
             </div>
             <div class="field narrow">
               <label for="quiet-end">Until (HH:MM)</label>
               <input id="quiet-end" name="quiet_end" type="text" data-field={at("quiet_hours", "end")} defaultValue={current.quiet_hours?.end ?? "07:00"} />
+              <FieldError problem={problem} path={at("quiet_hours", "end")} />
             </div>
             <div class="field">
               <label for="quiet-min">Still send from</label>
@@ -520,10 +524,11 @@ function RulesForm({ current, save }: { current: NotificationsConfig; save: (nex
                   <option value={s}>{s}</option>
                 ))}
               </select>
+              <FieldError problem={problem} path={at("quiet_hours", "min_severity")} />
             </div>
           </div>
         )}
-        <FieldError problem={problem} path={at("quiet_hours")} />
+        <FieldError problem={problem} path={at("quiet_hours")} exact />
       </fieldset>
       <label for="muted-devices">Muted devices (MAC or IPv4 address, one per line; nothing about them is sent)</label>
       <textarea id="muted-devices" name="muted_devices" rows={2} class="mono" spellcheck={false} data-field={at("muted_devices")} defaultValue={current.muted_devices.join("\n")} />
