@@ -54,6 +54,7 @@ export const DEVICE_EXAMPLE = {
   risk_score: 70,
   threat_summary: "SMB exposed (high)",
   open_ports: [22, 445],
+  notify_on: ["left", "port_opened"],
 };
 const DETAIL_EXAMPLE = {
   ...DEVICE_EXAMPLE,
@@ -131,12 +132,17 @@ export function deviceRoutes(ctx: AppContext) {
         body: ref(DeviceUpdate),
         response: { 200: ref(DeviceDetail) },
         detail: {
-          summary: 'Set label, zone, trusted flag, notes, type or icon (partial; "" or null clears a text field, null returns type and icon to automatic)',
+          summary:
+            'Set label, zone, trusted flag, notes, type, icon or per-device alerts (partial; "" or null clears a text field, null returns type and icon to automatic). notify_on lists "left", "returned", "port_opened": each such change of this device goes to every enabled channel, whatever the rules\' severities, unless the device is in notifications.muted_devices; [] for none',
           description:
             'The owner\'s `device_type` and `icon` are kept apart from the automatic guess: no scan or passive sighting overwrites them, and the device then reads `"device_type_source": "owner"`. `null` returns to the automatic type, which scans kept up to date meanwhile.',
           tags: ["devices"],
-          requestBody: requestExample({ label: "Backup NAS", zone: "Servers", device_type: "nas", icon: "nas" }),
-          responses: { 200: json("The device as updated", DETAIL_EXAMPLE), ...NOT_FOUND },
+          requestBody: requestExample({ label: "Backup NAS", zone: "Servers", device_type: "nas", icon: "nas", notify_on: ["left", "port_opened"] }),
+          responses: {
+            200: json("The device as updated", DETAIL_EXAMPLE),
+            ...NOT_FOUND,
+            ...errors({ 422: ["A field is invalid (the detail names it); nothing changed", "Invalid body field 'notify_on': must be a list of distinct values from left, returned, port_opened ([] for none)"] }),
+          },
         },
       },
     )

@@ -399,6 +399,14 @@ export const migrations: Migration[] = [
     `,
   },
   {
+    version: 18,
+    description: "per-device alerts: the events the owner wants to hear about for one device (notify_on)",
+    sql: `
+      -- JSON list of "left", "returned", "port_opened" (inventory/enums.ts NOTIFY_ON_EVENTS); NULL: none.
+      ALTER TABLE devices ADD COLUMN notify_on TEXT;
+    `,
+  },
+  {
     version: 19,
     description: "the owner's type and icon for a device, which no scan or sighting overwrites; why the automatic type was chosen",
     // The automatic type (device_type, device_type_source) goes on being written by scans and

@@ -8,7 +8,7 @@ import { summaryForTrust } from "../risk/score.ts";
 import type { RiskLevel } from "../risk/score.ts";
 import type { Threat as DeviceThreat } from "../risk/schema.ts";
 import type { AddressHistory, BulkActionName, Device, DeviceDetail, DeviceUpdate, Port as DevicePort } from "./schema.ts";
-import type { DeviceStatus } from "./enums.ts";
+import { NOTIFY_ON_EVENTS, type DeviceStatus, type NotifyOnEvent } from "./enums.ts";
 
 export { DEVICE_STATUSES, TRUST_LEVELS, type DeviceStatus } from "./enums.ts";
 export { LABEL_MAX, NOTES_MAX, ZONE_MAX } from "./schema.ts";
@@ -79,9 +79,15 @@ const DEVICE_COLUMNS = `id, ip_address, mac_address, mac_randomized, hostname, h
   CASE WHEN type_override IS NOT NULL THEN 'owner' ELSE device_type_source END AS device_type_source,
   CASE WHEN type_override IS NOT NULL THEN NULL ELSE device_type_evidence END AS device_type_evidence,
   icon, os_name, os_source, model, mdns_services, status,
-  first_seen, last_seen, times_seen, label, zone, is_trusted, trust_pending, notes, risk_level, risk_score, threat_summary`;
+  first_seen, last_seen, times_seen, label, zone, is_trusted, trust_pending, notes, risk_level, risk_score, threat_summary, notify_on`;
 
-type DeviceRow = Omit<Device, "mac_randomized" | "is_trusted" | "trust" | "open_ports" | "mdns_services"> & { mac_randomized: number; is_trusted: number; trust_pending: number; mdns_services: string | null };
+type DeviceRow = Omit<Device, "mac_randomized" | "is_trusted" | "trust" | "open_ports" | "mdns_services" | "notify_on"> & {
+  mac_randomized: number;
+  is_trusted: number;
+  trust_pending: number;
+  mdns_services: string | null;
+  notify_on: string | null;
+};
 
 const WORST_FIRST = `CASE level WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WHEN 'medium' THEN 2 WHEN 'low' THEN 3 ELSE 4 END`;
 
@@ -165,7 +171,7 @@ export class DeviceInventory {
   update(id: number, patch: DevicePatch): { changed: Record<string, FieldChange> } | null {
     return this.db
       .transaction(() => {
-        const current = this.db.query("SELECT label, zone, is_trusted, notes, trust_pending, type_override, icon FROM devices WHERE id = ?").get(id) as {
+        const current = this.db.query("SELECT label, zone, is_trusted, notes, trust_pending, type_override, icon, notify_on FROM devices WHERE id = ?").get(id) as {
           label: string | null;
           zone: string | null;
           is_trusted: number;
@@ -173,8 +179,10 @@ export class DeviceInventory {
           trust_pending: number;
           type_override: string | null;
           icon: string | null;
+          notify_on: string | null;
         } | null;
         if (!current) return null;
+        const notifyOn = parseNotifyOn(current.notify_on);
         const before = {
           label: current.label,
           zone: current.zone,
@@ -183,7 +191,7 @@ export class DeviceInventory {
           device_type: current.type_override,
           icon: current.icon,
         };
-        const next = { ...before };
+        const next = { ...before, notify_on: notifyOn };
         if (patch.label !== undefined) next.label = emptyToNull(patch.label?.trim());
         if (patch.zone !== undefined) next.zone = emptyToNull(patch.zone?.trim());
         if (patch.is_trusted !== undefined) next.is_trusted = patch.is_trusted;
@@ -192,19 +200,22 @@ export class DeviceInventory {
         // The owner's type and icon; null hands them back to the automatic guess.
         if (patch.device_type !== undefined) next.device_type = patch.device_type;
         if (patch.icon !== undefined) next.icon = patch.icon;
+        // Kept in the one order of NOTIFY_ON_EVENTS, so that the same choice reads (and compares) the same.
+        if (patch.notify_on !== undefined) next.notify_on = NOTIFY_ON_EVENTS.filter((e) => patch.notify_on!.includes(e));
         const pending = current.trust_pending === 1;
         const changed: Record<string, FieldChange> = {};
         for (const key of Object.keys(before) as (keyof typeof before)[]) {
           if (before[key] !== next[key]) changed[key] = { old: before[key], new: next[key] };
         }
         if (pending && patch.is_trusted !== undefined) changed.trust = { old: "pending", new: next.is_trusted ? "trusted" : "untrusted" };
+        if (next.notify_on.join() !== notifyOn.join()) changed.notify_on = { old: notifyOn, new: next.notify_on };
         if (Object.keys(changed).length > 0) {
           this.db
             .query(
               `UPDATE devices SET label = ?, zone = ?, is_trusted = ?, notes = ?, trust_pending = CASE WHEN ? THEN 0 ELSE trust_pending END,
-                 type_override = ?, icon = ? WHERE id = ?`,
+                 type_override = ?, icon = ?, notify_on = ? WHERE id = ?`,
             )
-            .run(next.label, next.zone, next.is_trusted ? 1 : 0, next.notes, patch.is_trusted !== undefined ? 1 : 0, next.device_type, next.icon, id);
+            .run(next.label, next.zone, next.is_trusted ? 1 : 0, next.notes, patch.is_trusted !== undefined ? 1 : 0, next.device_type, next.icon, storedNotifyOnOf(next.notify_on), id);
         }
         return { changed };
       })
@@ -294,9 +305,10 @@ export class DeviceInventory {
   }
 }
 
-function toDevice({ trust_pending, ...row }: DeviceRow, openPorts: number[]): Device {
+function toDevice({ trust_pending, notify_on, ...row }: DeviceRow, openPorts: number[]): Device {
   return {
     ...row,
+    notify_on: parseNotifyOn(notify_on),
     mac_randomized: row.mac_randomized === 1,
     mdns_services: row.mdns_services ? parseIdList(row.mdns_services) : [],
     is_trusted: row.is_trusted === 1,
@@ -305,6 +317,15 @@ function toDevice({ trust_pending, ...row }: DeviceRow, openPorts: number[]): De
     open_ports: openPorts,
   };
 }
+
+/** The stored `notify_on` (a JSON list, NULL for none) as the known events, in their one order. */
+export function parseNotifyOn(stored: string | null): NotifyOnEvent[] {
+  if (!stored) return [];
+  const listed = parseIdList(stored);
+  return NOTIFY_ON_EVENTS.filter((e) => listed.includes(e));
+}
+
+const storedNotifyOnOf = (events: NotifyOnEvent[]): string | null => (events.length > 0 ? JSON.stringify(events) : null);
 
 function emptyToNull(s: string | null | undefined): string | null {
   return s === undefined || s === null || s === "" ? null : s;

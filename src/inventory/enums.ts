@@ -58,3 +58,11 @@ export type PresenceSource = (typeof PRESENCE_SOURCES)[number];
 /** The sizes of GET /api/presence's buckets. */
 export const PRESENCE_BUCKETS = ["hour", "day"] as const;
 export type PresenceBucket = (typeof PRESENCE_BUCKETS)[number];
+
+/**
+ * Per-device alerts (SPEC §7 `notify_on`): the owner asks to hear when this device leaves, comes back
+ * or opens a port, whatever severity the global rules ask for. Each names the change type it follows.
+ */
+export const NOTIFY_ON_EVENTS = ["left", "returned", "port_opened"] as const;
+export type NotifyOnEvent = (typeof NOTIFY_ON_EVENTS)[number];
+export const NOTIFY_ON_CHANGE: Record<NotifyOnEvent, ChangeType> = { left: "device_removed", returned: "device_returned", port_opened: "port_opened" };

@@ -5,7 +5,7 @@
 import { Type, type Static } from "@sinclair/typebox";
 import { RiskLevel, Threat } from "../risk/schema.ts";
 import { count, id, int, Ipv4, literals, named, nullable, ONE_LINE, ref, text, Timestamp } from "../schema-kit.ts";
-import { CHANGE_TYPES, DEVICE_ICONS, DEVICE_STATUSES, DEVICE_TYPES, SEVERITIES, TRUST_LEVELS } from "./enums.ts";
+import { CHANGE_TYPES, DEVICE_ICONS, DEVICE_STATUSES, DEVICE_TYPES, NOTIFY_ON_EVENTS, SEVERITIES, TRUST_LEVELS } from "./enums.ts";
 
 export const LABEL_MAX = 64;
 export const ZONE_MAX = 64;
@@ -20,6 +20,10 @@ export const DeviceType = literals(DEVICE_TYPES, { ...named("DeviceType"), descr
 export const DeviceIcon = literals(DEVICE_ICONS, { ...named("DeviceIcon"), description: "The icon shown for a device: one per device type" });
 export const ChangeType = literals(CHANGE_TYPES, { ...named("ChangeType"), description: "What a scan or the passive watch noticed" });
 export const Severity = literals(SEVERITIES, { ...named("Severity") });
+export const NotifyOnEvent = literals(NOTIFY_ON_EVENTS, {
+  ...named("NotifyOnEvent"),
+  description: "left: it goes offline (device_removed); returned: it is seen again (device_returned); port_opened: a new open port",
+});
 
 // ---- devices ----------------------------------------------------------------------------------
 
@@ -52,6 +56,7 @@ const deviceFields = {
   risk_score: int("0–100", { minimum: 0, maximum: 100 }),
   threat_summary: text(),
   open_ports: Type.Array(int(undefined, { minimum: 1, maximum: 65535 }), { description: "Open port numbers, ascending" }),
+  notify_on: Type.Array(ref(NotifyOnEvent), { description: "Per-device alerts: sent to every enabled channel whatever the rules' severities (unless the device is muted)" }),
 };
 
 /** The one device schema; every other record of a device (notifications, MQTT) is a Pick or Omit of it. */
@@ -109,6 +114,13 @@ export const DeviceUpdate = Type.Object(
       Type.Union([ref(DeviceIcon), Type.Null()], {
         description: "The icon to show; null shows the type's own",
         error: `icon: must be one of ${DEVICE_ICONS.join(", ")}, or null for the type's own`,
+      }),
+    ),
+    notify_on: Type.Optional(
+      Type.Array(ref(NotifyOnEvent), {
+        maxItems: NOTIFY_ON_EVENTS.length,
+        uniqueItems: true,
+        error: `notify_on: must be a list of distinct values from ${NOTIFY_ON_EVENTS.join(", ")} ([] for none)`,
       }),
     ),
   },

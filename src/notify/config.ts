@@ -78,6 +78,13 @@ export const Rule = t.Object(
     // A union with null, not t.Nullable: that adds OpenAPI 3.0's `nullable`, which a 3.1 document must not carry.
     trusted: t.Optional(t.Union([t.Boolean(), t.Null()], { description: "true: trusted devices only; false: untrusted only; absent/null: both" })),
     zones: t.Optional(t.Array(t.String({ maxLength: 64 }), { description: "Only devices in these zones (default: any zone, or none)" })),
+    devices: t.Optional(
+      t.Array(t.Union([Type.Integer({ minimum: 1 }), t.String({ maxLength: 17 })]), {
+        minItems: 1,
+        maxItems: 1000,
+        description: "Only these devices: device ids (7) or MACs (aa:bb:cc:dd:ee:ff or AA-BB-CC-DD-EE-FF; kept lower-case with colons); default: every device",
+      }),
+    ),
     channels: t.Array(t.String(), { minItems: 1 }),
     digest: t.Optional(t.Boolean({ description: "One message per scan listing its matching changes" })),
   },
@@ -202,6 +209,11 @@ export function validateNotifications(input: unknown, field = "notifications"): 
   for (const [i, r] of value.rules.entries()) {
     const unknown = r.channels.findIndex((name) => !names.has(name));
     if (unknown >= 0) return fail(fieldPath(field, "rules", i, "channels"), `names "${r.channels[unknown]}", which is not a configured channel`);
+    if (r.devices) {
+      const bad = r.devices.findIndex((d) => typeof d === "string" && normalizeMac(d) === null);
+      if (bad >= 0) return fail(fieldPath(field, "rules", i, "devices", bad), "must be a device id (a whole number) or a MAC (aa:bb:cc:dd:ee:ff or AA-BB-CC-DD-EE-FF)");
+      r.devices = r.devices.map((d) => (typeof d === "string" ? normalizeMac(d)! : d));
+    }
   }
   // MACs are read by the one MAC parser (as `exclude` reads them) and kept in the inventory's form, which rules.ts compares.
   const badMute = value.muted_devices.findIndex((d) => normalizeMac(d) === null && !IPV4.test(d));

@@ -10,6 +10,7 @@ import { toIso } from "../time.ts";
 import type { NotificationsConfig } from "./config.ts";
 import { releaseTime, routeChange, worstOf, type DeviceFacts } from "./rules.ts";
 import { shownError } from "./destination.ts";
+import { parseNotifyOn } from "../inventory/devices.ts";
 
 /** The device as a message carries it (schema.ts: a Pick of the one device schema). */
 export type DeviceRecord = NotifiedDevice;
@@ -29,18 +30,26 @@ export { NOTIFICATION_KINDS, NOTIFICATION_STATUSES, type NotificationStatus } fr
 /** A delivery as GET /api/notifications answers it (schema.ts). */
 export type Delivery = Notification;
 
-// Every field but open_ports is a column of the device's row.
-const DEVICE_SQL = `SELECT ${NOTIFIED_DEVICE_FIELDS.filter((f) => f !== "open_ports").join(", ")} FROM devices WHERE id = ?`;
+// Every field but open_ports is a column of the device's row; notify_on is read along for the rules
+// (a message does not carry it).
+const DEVICE_SQL = `SELECT ${NOTIFIED_DEVICE_FIELDS.filter((f) => f !== "open_ports").join(", ")}, notify_on FROM devices WHERE id = ?`;
 
-export function deviceRecord(db: Database, id: number | null): DeviceRecord | null {
-  if (id === null) return null;
-  const row = db.query(DEVICE_SQL).get(id) as (Omit<DeviceRecord, "mac_randomized" | "is_trusted" | "open_ports"> & { mac_randomized: number; is_trusted: number }) | null;
-  if (!row) return null;
+type DeviceRow = Omit<DeviceRecord, "mac_randomized" | "is_trusted" | "open_ports"> & { mac_randomized: number; is_trusted: number; notify_on: string | null };
+
+/** The device as a message carries it, and what the rules read of it; both null once it is forgotten. */
+function loadDevice(db: Database, id: number | null): { record: DeviceRecord | null; facts: DeviceFacts } {
+  if (id === null) return { record: null, facts: null };
+  const row = db.query(DEVICE_SQL).get(id) as DeviceRow | null;
+  if (!row) return { record: null, facts: null };
+  const { notify_on, ...columns } = row;
   const ports = (db.query("SELECT port FROM ports WHERE device_id = ? ORDER BY port").all(id) as { port: number }[]).map((p) => p.port);
-  return { ...row, mac_randomized: row.mac_randomized === 1, is_trusted: row.is_trusted === 1, open_ports: ports };
+  const record: DeviceRecord = { ...columns, mac_randomized: row.mac_randomized === 1, is_trusted: row.is_trusted === 1, open_ports: ports };
+  return { record, facts: { id: record.id, is_trusted: record.is_trusted, zone: record.zone, mac_address: record.mac_address, ip_address: record.ip_address, notify_on: parseNotifyOn(notify_on) } };
 }
 
-const facts = (d: DeviceRecord | null): DeviceFacts => (d ? { is_trusted: d.is_trusted, zone: d.zone, mac_address: d.mac_address, ip_address: d.ip_address } : null);
+export function deviceRecord(db: Database, id: number | null): DeviceRecord | null {
+  return loadDevice(db, id).record;
+}
 
 function changeRecord(c: Change): ChangeRecord {
   if (c.id === undefined) throw new Error("a change must be inserted before it is queued");
@@ -53,27 +62,28 @@ function changeRecord(c: Change): ChangeRecord {
  * change: there is no scan to wait for). Returns the number of rows queued.
  */
 export function enqueueChanges(db: Database, changes: Change[], cfg: NotificationsConfig, scan: ScanRef | null, now: number = Date.now(), holdMs = 0, baseline = false): number {
-  if (changes.length === 0 || cfg.rules.length === 0) return 0;
+  // Without rules only a device's own alerts (notify_on) can ask for a message.
+  if (changes.length === 0 || cfg.channels.length === 0) return 0;
   const insert = db.query(
     "INSERT INTO notifications (channel, kind, change_id, scan_id, severity, payload, created_at, next_attempt_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
   );
   const created = toIso(now);
   // Quiet hours may hold a message back; `holdMs` (the schedule's first delay, normally 0) always does.
   const due = (severity: Severity) => Math.max(releaseTime(severity, cfg.quiet_hours, now), now + holdMs);
-  const devices = new Map<number, DeviceRecord | null>();
+  const devices = new Map<number, ReturnType<typeof loadDevice>>();
   const device = (id: number | null) => {
-    if (id === null) return null;
-    if (!devices.has(id)) devices.set(id, deviceRecord(db, id));
+    if (id === null) return loadDevice(db, null);
+    if (!devices.has(id)) devices.set(id, loadDevice(db, id));
     return devices.get(id)!;
   };
   const digests = new Map<string, { change: ChangeRecord; device: DeviceRecord | null }[]>();
   const baselines = new Map<string, { change: ChangeRecord; device: DeviceRecord | null }[]>();
   let queued = 0;
   for (const c of changes) {
-    const d = device(c.device_id);
+    const { record: d, facts: f } = device(c.device_id);
     // The first scan's devices (the baseline) go where a new device's warning would, in one message.
     const quiet = baseline && scan !== null && c.change_type === "device_added";
-    for (const route of routeChange(quiet ? { ...c, severity: "warning" } : c, facts(d), cfg)) {
+    for (const route of routeChange(quiet ? { ...c, severity: "warning" } : c, f, cfg)) {
       const item = { change: changeRecord(c), device: d };
       if (quiet) {
         baselines.set(route.channel, [...(baselines.get(route.channel) ?? []), item]);
@@ -126,8 +136,8 @@ export function enqueueFloodDigest(db: Database, changes: Change[], cfg: Notific
   const update = db.query("UPDATE notifications SET payload = ?, severity = ? WHERE id = ?");
   const byChannel = new Map<string, { change: ChangeRecord; device: DeviceRecord | null }[]>();
   for (const c of changes) {
-    const d = deviceRecord(db, c.device_id);
-    for (const route of routeChange(c, facts(d), cfg)) {
+    const { record: d, facts } = loadDevice(db, c.device_id);
+    for (const route of routeChange(c, facts, cfg)) {
       const list = byChannel.get(route.channel) ?? [];
       list.push({ change: changeRecord(c), device: d });
       byChannel.set(route.channel, list);

@@ -51,6 +51,8 @@ describe("GET /api/devices", () => {
         "trust",
         // What decided the automatic type, and the owner's icon (issue 18).
         "device_type_evidence", "icon",
+        // Per-device alerts (SPEC §7).
+        "notify_on",
       ].sort(),
     );
     const seed = DEVICES[3];
@@ -380,6 +382,46 @@ describe("PUT /api/devices/{id}", () => {
     expect((await put(id, [])).status).toBe(422);
     expect((await api.request("PUT", `/api/devices/${id}`, { body: "{", headers: { "content-type": "application/json" } })).status).toBe(400);
     expect((await api.get(`/api/devices/${id}`)).body).toEqual(before);
+  });
+
+  test("notify_on (SPEC §7): set, kept in one order, in the detail and the list, cleared with []; audited", async () => {
+    const id = idOf("192.168.1.50");
+    expect((await api.get(`/api/devices/${id}`)).body.notify_on).toEqual([]);
+    const res = await put(id, { notify_on: ["port_opened", "left"] });
+    expect(res.status).toBe(200);
+    expect(res.body.notify_on).toEqual(["left", "port_opened"]);
+    expect((await api.get("/api/devices?q=legacy-box")).body.map((d: any) => d.notify_on)).toEqual([["left", "port_opened"]]);
+    expect((await lastAudit()).details.changes).toEqual({ notify_on: { old: [], new: ["left", "port_opened"] } });
+    // Other fields leave it alone.
+    expect((await put(id, { zone: "Lab" })).body.notify_on).toEqual(["left", "port_opened"]);
+    expect((await put(id, { notify_on: ["returned", "left", "port_opened"] })).body.notify_on).toEqual(["left", "returned", "port_opened"]);
+    const cleared = await put(id, { notify_on: [] });
+    expect(cleared.body.notify_on).toEqual([]);
+    expect(server.ctx.db.query("SELECT notify_on FROM devices WHERE id = ?").get(id)).toEqual({ notify_on: null });
+  });
+
+  test("notify_on: anything but a list of distinct left/returned/port_opened → 422 with a detail naming it; nothing changes", async () => {
+    const id = idOf("192.168.1.50");
+    await put(id, { notify_on: ["returned"] });
+    const before = (await api.get(`/api/devices/${id}`)).body;
+    const whole = "Invalid body field 'notify_on': must be a list of distinct values from left, returned, port_opened ([] for none)";
+    const item = (i: number) => `Invalid body field 'notify_on.${i}': must be one of "left", "returned", "port_opened"`;
+    const cases: [unknown, string][] = [
+      [["gone"], item(0)],
+      [["left", "Left"], item(1)],
+      [[1], item(0)],
+      ["left", whole],
+      [["left", "left"], whole],
+      [["left", "returned", "port_opened", "left"], whole],
+      [null, whole],
+      [{ left: true }, whole],
+    ];
+    for (const [notify_on, detail] of cases) {
+      const res = await put(id, { notify_on });
+      expect({ notify_on, status: res.status, detail: res.body.detail }).toEqual({ notify_on, status: 422, detail });
+    }
+    expect((await api.get(`/api/devices/${id}`)).body).toEqual(before);
+    await put(id, { notify_on: [] });
   });
 
   test("404 for an unknown device, 422 for a malformed id", async () => {

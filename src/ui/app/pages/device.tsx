@@ -3,8 +3,8 @@
 // and changes; the owner's label, zone, trust, notes, type and icon edited in place; Scan now, Approve,
 // Wake and Forget.
 import { useEffect, useState } from "preact/hooks";
-import { DEVICE_ICONS, DEVICE_TYPES } from "../../../inventory/enums.ts";
-import { del, get, list, post, put } from "../api.ts";
+import { DEVICE_ICONS, DEVICE_TYPES, NOTIFY_ON_EVENTS, type NotifyOnEvent } from "../../../inventory/enums.ts";
+import { apiRoutes, del, get, list, post, put } from "../api.ts";
 import { type Device, evidence, scanDevice, setTrusted } from "../devices.ts";
 import { changeLabel, humanize } from "../format.ts";
 import { onLive, useLiveReload } from "../live.ts";
@@ -16,7 +16,7 @@ import { type Column, DataTable, displayName, Empty, Loading, Page, RandomMacHin
 type Port = { port: number; protocol: string; service: string | null; product: string | null; version: string | null; tls: boolean; banner: string | null; first_seen: string; last_seen: string };
 type Threat = { port: number; level: string; description: string; recommendation: string; cve_ids: string[] };
 type Address = { ip_address: string; first_seen: string; last_seen: string };
-type Detail = Device & { ports: Port[]; threats: Threat[]; ip_history: Address[] };
+type Detail = Device & { ports: Port[]; threats: Threat[]; ip_history: Address[]; notify_on?: NotifyOnEvent[] };
 type Change = { id: number; change_type: string; severity: string; description: string; detected_at: string; acknowledged: boolean };
 
 const id = Number(location.pathname.split("/")[2]);
@@ -184,6 +184,7 @@ export function DeviceDetail() {
         <EditForm key={device.trust} device={device} onSaved={(d) => setDevice({ ...device, ...d })} />
       </div>
       {device.trust === "pending" && <PendingTrust device={device} onSaved={(d) => setDevice({ ...device, ...d })} />}
+      {device.notify_on && <Alerts device={device} onSaved={(d) => setDevice({ ...device, ...d })} />}
 
       <PresenceTimeline deviceId={device.id} />
 
@@ -345,6 +346,74 @@ function EditForm({ device, onSaved }: { device: Detail; onSaved: (d: Device) =>
           Save
         </button>
       </form>
+    </section>
+  );
+}
+
+const ALERT_LABELS: Record<NotifyOnEvent, string> = { left: "When it leaves (goes offline)", returned: "When it comes back", port_opened: "When a new port opens" };
+
+/**
+ * The device's own alerts (notify_on: sent to every channel, whatever the rules' severities) and its
+ * mute. Muting edits notifications.muted_devices of the configuration, where the owner also sees and
+ * edits the whole list (Settings), by the device's MAC (its address when no MAC is known).
+ */
+function Alerts({ device, onSaved }: { device: Detail; onSaved: (d: Device) => void }) {
+  const [config, reloadConfig] = useLoad(async () => ((await apiRoutes()).has("PUT /api/config") ? get<Record<string, any>>("/api/config") : null), []);
+  const [busy, setBusy] = useState(false);
+  // Ticked at once; the saved record (or a refusal, which puts it back) follows.
+  const [chosen, setChosen] = useState<NotifyOnEvent[]>(device.notify_on ?? []);
+  useEffect(() => setChosen(device.notify_on ?? []), [(device.notify_on ?? []).join()]);
+  const muted: string[] = config?.notifications?.muted_devices ?? [];
+  const isMuted = muted.some((m) => m === device.mac_address || m === device.ip_address);
+  const run = async (work: () => Promise<void>) => {
+    setBusy(true);
+    try {
+      await work();
+    } catch {
+      // shown as a toast
+    } finally {
+      setBusy(false);
+    }
+  };
+  const setAlert = (event: NotifyOnEvent, on: boolean) =>
+    run(async () => {
+      const before = chosen;
+      const next = on ? [...chosen, event] : chosen.filter((e) => e !== event);
+      setChosen(next);
+      try {
+        onSaved(await put<Device>(`/api/devices/${device.id}`, { notify_on: next }));
+      } catch (e) {
+        setChosen(before);
+        throw e;
+      }
+      toast("Alerts saved");
+    });
+  const toggleMute = () =>
+    run(async () => {
+      const own = device.mac_address ?? device.ip_address;
+      const next = isMuted ? muted.filter((m) => m !== device.mac_address && m !== device.ip_address) : [...muted, own];
+      // The section goes back as GET showed it: stored secrets are kept (their *_set markers).
+      await put("/api/config", { notifications: { ...config!.notifications, muted_devices: next } });
+      toast(isMuted ? "Unmuted" : "Muted");
+      reloadConfig();
+    });
+  return (
+    <section class="card alerts" aria-labelledby="alerts-h">
+      <h2 id="alerts-h">Alerts</h2>
+      <p class="muted small">Sent to every notification channel, whatever the rules say about severities.</p>
+      {NOTIFY_ON_EVENTS.map((e) => (
+        <label class="check">
+          <input type="checkbox" name={`notify_${e}`} checked={chosen.includes(e)} onChange={(ev) => void setAlert(e, ev.currentTarget.checked)} /> {ALERT_LABELS[e]}
+        </label>
+      ))}
+      {config && (
+        <p class="inline wrap">
+          <button id="mute-toggle" type="button" class="secondary small" aria-pressed={isMuted} disabled={busy} onClick={() => void toggleMute()}>
+            {isMuted ? "Unmute" : "Mute"}
+          </button>
+          <span class="muted small">{isMuted ? "Muted: nothing about this device is sent, its alerts included." : "Mute to send nothing about this device."}</span>
+        </p>
+      )}
     </section>
   );
 }

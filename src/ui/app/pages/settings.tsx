@@ -1,13 +1,14 @@
 /** @jsxImportSource preact */
 // /settings. Each section appears when the appliance documents the API behind it (see apiRoutes):
 // networks, schedule, retention, backup and restore, notifications, API keys, the audit log.
-import type { ComponentChildren } from "preact";
 import { useEffect, useState } from "preact/hooks";
 import { readFieldProblem } from "../../../config/config-error.ts";
 import { api, ApiError, apiRoutes, del, get, list, post, put, query } from "../api.ts";
 import { bytes, humanize, plural } from "../format.ts";
+import { markField, readableRefusal, Section } from "../forms.tsx";
 import { toast } from "../toast.ts";
 import { type Column, copyText, DataTable, Empty, Loading, Page, Pager, Time, useLoad } from "../ui.tsx";
+import { Notifications, PassiveWatch } from "./notifications.tsx";
 
 type Config = Record<string, any>;
 
@@ -37,6 +38,7 @@ export function Settings() {
     ["retention", "Retention", !!config || has("POST /api/retention/cleanup") || has("GET /api/stats/db")],
     ["backup", "Backup", has("GET /api/backup") || has("POST /api/restore")],
     ["notifications", "Notifications", has("GET /api/notifications") || !!config?.notifications],
+    ["passive", "Passive watch", has("GET /api/passive") || config?.passive !== undefined],
     ["api-keys", "API Keys", true],
     ["audit", "Audit log", true],
   ];
@@ -53,56 +55,12 @@ export function Settings() {
       {has("GET /api/schedule") && <Schedule config={config} canWrite={canWrite} save={save} />}
       {sections[2][2] && <Retention config={config} canWrite={canWrite} save={save} cleanup={has("POST /api/retention/cleanup")} dbStats={has("GET /api/stats/db")} />}
       {sections[3][2] && <Backup download={has("GET /api/backup")} restore={has("POST /api/restore")} />}
-      {sections[4][2] && <Notifications config={config} deliveries={has("GET /api/notifications")} test={has("POST /api/notifications/test")} />}
+      {sections[4][2] && <Notifications config={config} canWrite={canWrite} reloadConfig={reloadConfig} deliveries={has("GET /api/notifications")} test={has("POST /api/notifications/test")} />}
+      {sections[5][2] && <PassiveWatch config={config} canWrite={canWrite} save={save} status={has("GET /api/passive")} />}
       <ApiKeys />
       <AuditLog />
     </Page>
   );
-}
-
-function Section({ id, title, intro, children }: { id: string; title: string; intro?: ComponentChildren; children: ComponentChildren }) {
-  return (
-    <section id={id} class="card settings-section" aria-labelledby={`${id}-h`}>
-      <h2 id={`${id}-h`}>{title}</h2>
-      {intro && <p class="muted">{intro}</p>}
-      {children}
-    </section>
-  );
-}
-
-/**
- * A refusal as the form reads: the API counts list items from 0 (`schedule.0.cron`), the form from 1
- * ("Scheduled scan 1"; the entries of a list box likewise).
- */
-function readableRefusal(detail: string): string {
-  const p = readFieldProblem(detail);
-  if (!p) return detail;
-  const [head, index, rest] = p.field.split(".");
-  const n = Number(index) + 1;
-  const where =
-    head === "schedule" && index !== undefined
-      ? `Scheduled scan ${n}${rest ? `, ${rest}` : ""}`
-      : (head === "subnets" || head === "exclude") && index !== undefined
-        ? `${head === "subnets" ? "Subnets" : "Never scan"}, entry ${n}`
-        : p.field;
-  return `${where}: ${p.reason}`;
-}
-
-/**
- * Marks the control of the field a refusal named (its `data-field` is the field's path in the API's
- * notation, e.g. `schedule.1.cron`), else the nearest enclosing field's (`subnets.2` → `subnets`),
- * and moves the focus there; clears the previous mark. `null` only clears.
- */
-function markField(field: string | null): void {
-  for (const el of document.querySelectorAll("[data-field][aria-invalid]")) el.removeAttribute("aria-invalid");
-  for (let path = field ?? ""; path; path = path.slice(0, Math.max(0, path.lastIndexOf(".")))) {
-    const el = document.querySelector<HTMLElement>(`[data-field="${CSS.escape(path)}"]`);
-    if (el) {
-      el.setAttribute("aria-invalid", "true");
-      el.focus();
-      return;
-    }
-  }
 }
 
 const lines = (s: string) =>
@@ -406,93 +364,6 @@ function Backup({ download, restore }: { download: boolean; restore: boolean }) 
             Restore
           </button>
         </form>
-      )}
-    </Section>
-  );
-}
-
-type Delivery = { channel: string; status: string; attempts: number; created_at: string; error: string | null };
-
-const DELIVERY_COLUMNS: Column<Delivery>[] = [
-  { header: "Channel", cell: (n) => n.channel },
-  { header: "Status", cell: (n) => <span class={`badge st-${n.status}`}>{n.status}</span> },
-  { header: "Attempts", cell: (n) => n.attempts },
-  { header: "Created", cell: (n) => <Time iso={n.created_at} /> },
-  { header: "Error", cell: (n) => n.error ?? "" },
-];
-
-function Notifications({ config, deliveries, test }: { config: Config | null; deliveries: boolean; test: boolean }) {
-  const [offset, setOffset] = useState(0);
-  const [log] = useLoad(() => (deliveries ? list<Delivery>(`/api/notifications?limit=20&offset=${offset}`) : Promise.resolve(null)), [offset]);
-  const channels: ({ name: string; type: string; enabled?: boolean; url?: string; host?: string; port?: number; to?: string[] } & Record<string, unknown>)[] = config?.notifications?.channels ?? [];
-  const quiet = config?.notifications?.quiet_hours;
-  const rules: { change_types?: string[]; min_severity?: string; channels: string[]; digest?: boolean }[] = config?.notifications?.rules ?? [];
-  const send = async (name: string) => {
-    await post(`/api/notifications/test${query({ channel: name })}`);
-    toast(`Test message sent to ${name}`);
-  };
-  return (
-    <Section id="notifications" title="Notifications" intro="Where changes are sent: channels (webhook, ntfy, Gotify, email, MQTT) and the rules that pick changes for them. They are set in the configuration.">
-      <h3>Channels</h3>
-      {channels.length === 0 ? (
-        <Empty title="No channels configured" />
-      ) : (
-        <ul class="plain">
-          {channels.map((c) => (
-            <li class="channel">
-              <strong>{c.name}</strong> <span class="hint">{c.type}</span> <span class="muted wrap-anywhere">{c.url ?? (c.host ? `${c.host}${c.port ? `:${c.port}` : ""}` : "")}</span>
-              {c.to && c.to.length > 0 && <span class="muted"> to {c.to.join(", ")}</span>}
-              {c.enabled === false && <span class="muted"> (disabled)</span>}
-              {Object.keys(c)
-                .filter((k) => k.endsWith("_set"))
-                .map((k) => (
-                  // Secrets are write-only: the API says only whether one is stored.
-                  <span class="secret-flag small">
-                    {" "}
-                    {humanize(k.slice(0, -4))}: {c[k] ? "set" : "not set"}
-                  </span>
-                ))}
-              {test && (
-                <button type="button" class="small secondary" onClick={() => void send(c.name).catch(() => {})}>
-                  Send test
-                </button>
-              )}
-            </li>
-          ))}
-        </ul>
-      )}
-      <h3>Rules</h3>
-      {rules.length === 0 ? (
-        <p class="muted">No rules: no change is sent anywhere.</p>
-      ) : (
-        <ul class="plain">
-          {rules.map((r) => (
-            <li>
-              {(r.change_types ?? ["every change"]).map(humanize).join(", ")} from {r.min_severity ?? "info"} up → {r.channels.join(", ")}
-              {r.digest ? " (digest)" : ""}
-            </li>
-          ))}
-        </ul>
-      )}
-      {quiet && (
-        <p class="muted">
-          Quiet hours {quiet.start}–{quiet.end}: only {quiet.min_severity ?? "critical"} changes are sent.
-        </p>
-      )}
-      {deliveries && (
-        <>
-          <h3>Recent deliveries</h3>
-          {!log ? (
-            <Loading />
-          ) : log.items.length === 0 ? (
-            <p class="muted">Nothing sent yet.</p>
-          ) : (
-            <>
-              <DataTable columns={DELIVERY_COLUMNS} rows={log.items} />
-              <Pager label="Deliveries" offset={offset} limit={20} total={log.total} onPage={setOffset} />
-            </>
-          )}
-        </>
       )}
     </Section>
   );
