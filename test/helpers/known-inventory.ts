@@ -1,16 +1,12 @@
-// An inventory that is not empty. The first complete network scan into an empty inventory is the
-// baseline (its devices are info, announced in one digest: issue 18's quiet first run); suites about
-// what a later scan announces start from an inventory that already knows a device. It is offline and
-// outside every test subnet, so no scan covers it, misses it or reports it.
+// A LAN past its quiet first run. Until a network scan has completed, what Argus finds is the baseline
+// (info, announced in one digest: issue 18, src/inventory/first-run.ts); suites about what a later scan
+// or sighting announces start from a database where one network scan has completed. Its subnet is
+// outside every test subnet, and it found nothing, so no later scan compares with it or misses a device.
 import type { Database } from "bun:sqlite";
 
-export const KNOWN_DEVICE_IP = "198.51.100.200";
-
-export function seedKnownDevice(db: Database): number {
-  const at = "2026-01-01T00:00:00Z";
-  return Number(
-    db
-      .query("INSERT INTO devices (mac_address, ip_address, status, first_seen, last_seen, hostname) VALUES ('02:00:5e:00:00:c8', ?, 'offline', ?, ?, 'known-before')")
-      .run(KNOWN_DEVICE_IP, at, at).lastInsertRowid,
-  );
+export function completedNetworkScan(db: Database, at = "2026-01-01T00:00:00Z"): number {
+  const row = db
+    .query("INSERT INTO scans (scan_type, profile, subnet, status, started_at, finished_at) VALUES ('network', 'quick', '198.51.100.0/24', 'completed', ?1, ?1) RETURNING id")
+    .get(at) as { id: number };
+  return row.id;
 }

@@ -7,7 +7,7 @@ import { openDatabase } from "../../src/db/database.ts";
 import { firstRunPending } from "../../src/inventory/first-run.ts";
 import { recordSightings, type Sighting, type SightingPolicy } from "../../src/inventory/sightings.ts";
 import { Scratch } from "../helpers/scratch.ts";
-import { completedNetworkScan } from "./seed.ts";
+import { completedNetworkScan } from "../helpers/known-inventory.ts";
 
 let db: Database;
 const scratch = new Scratch();

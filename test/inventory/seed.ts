@@ -290,10 +290,3 @@ export const countsAsAtRisk = (d: SeedDevice) => !d.is_trusted && ["medium", "hi
 /** Dotted IPv4 → number, to check numeric IP order independently of SQL. */
 export const ipNumber = (ip: string) => ip.split(".").reduce((n, o) => n * 256 + Number(o), 0);
 
-/** A completed network scan and nothing else: the LAN is past its quiet first run (src/inventory/first-run.ts). */
-export function completedNetworkScan(db: Database, at = "2025-12-31T00:00:00Z"): number {
-  const row = db
-    .query("INSERT INTO scans (scan_type, profile, subnet, status, started_at, finished_at) VALUES ('network', 'quick', '10.0.0.0/24', 'completed', ?1, ?1) RETURNING id")
-    .get(at) as { id: number };
-  return row.id;
-}

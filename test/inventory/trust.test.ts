@@ -5,7 +5,7 @@
 import { afterAll, beforeEach, describe, expect, test } from "bun:test";
 import type { Database } from "bun:sqlite";
 import { openDatabase } from "../../src/db/database.ts";
-import { completedNetworkScan } from "./seed.ts";
+import { completedNetworkScan } from "../helpers/known-inventory.ts";
 import { DeviceInventory } from "../../src/inventory/devices.ts";
 import { InventoryWriter } from "../../src/inventory/identity.ts";
 import { recordSightings, type Sighting, type SightingPolicy } from "../../src/inventory/sightings.ts";

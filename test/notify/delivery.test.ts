@@ -21,7 +21,7 @@ import { EventFeed } from "../../src/events.ts";
 import type { PipelineOutput } from "../../src/scans/pipeline.ts";
 import { Scratch } from "../helpers/scratch.ts";
 import { startReceivers, type Receivers } from "./fixtures/receivers.ts";
-import { seedKnownDevice } from "../helpers/known-inventory.ts";
+import { completedNetworkScan } from "../helpers/known-inventory.ts";
 
 const scratch = new Scratch();
 let rx: Receivers;
@@ -54,7 +54,7 @@ function rig(notifications: unknown, schedule = [0, 150, 150, 150, 150]): Rig {
   if (!checked.ok) throw new Error(`${checked.field}: ${checked.reason}`);
   const db = openDatabase(scratch.dir("argus-notify-"));
   // Not the first run: these scans' new devices are warnings, one message each (the baseline has its own test).
-  seedKnownDevice(db);
+  completedNetworkScan(db);
   const cfg: AppConfig = { ...DEFAULT_CONFIG, notifications: checked.value };
   const notifier = new Notifier(db, () => cfg.notifications, { schedule, pollMs: 50 });
   // The notifier follows the feed the scan manager publishes to once a scan committed.
@@ -134,11 +134,11 @@ describe("channels and formats", () => {
       channels: [{ name: "hooks", type: "webhook", url: `${base()}/hook/a`, secret: "hmac-key-123" }],
       rules: [{ change_types: ["device_added"], channels: ["hooks"] }],
     });
-    await r.scan([host(5)]);
+    const scanId = await r.scan([host(5)]);
     const [hit] = await until("the webhook", () => (httpHits("/hook/a").length === 1 ? httpHits("/hook/a") : null));
     const body = JSON.parse(hit.body);
     expect(body.event).toBe("change");
-    expect(body.change).toMatchObject({ change_type: "device_added", severity: "warning", device_ip: "10.0.0.5", device_mac: "02:00:00:00:00:05", acknowledged: false, scan_id: 1 });
+    expect(body.change).toMatchObject({ change_type: "device_added", severity: "warning", device_ip: "10.0.0.5", device_mac: "02:00:00:00:00:05", acknowledged: false, scan_id: scanId });
     expect(Object.keys(body.change).sort()).toEqual(["acknowledged", "change_type", "description", "detected_at", "device_id", "device_ip", "device_mac", "id", "new_value", "old_value", "scan_id", "severity"]);
     expect(body.device).toMatchObject({ id: body.change.device_id, ip_address: "10.0.0.5", mac_address: "02:00:00:00:00:05", vendor: "Acme", hostname: "host5", status: "online", is_trusted: false, open_ports: [] });
     expect(body.device.notes).toBeUndefined();

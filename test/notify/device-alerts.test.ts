@@ -8,6 +8,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test
 import type { Database } from "bun:sqlite";
 import { DEFAULT_CONFIG, type AppConfig } from "../../src/config/app-config.ts";
 import { openDatabase } from "../../src/db/database.ts";
+import { completedNetworkScan } from "../helpers/known-inventory.ts";
 import { EventFeed } from "../../src/events.ts";
 import { setLogLevel } from "../../src/log.ts";
 import { DeviceInventory } from "../../src/inventory/devices.ts";
@@ -60,6 +61,7 @@ function rig(notifications: Record<string, unknown>): Rig {
   const checked = validateNotifications({ allow_loopback_destinations: true, ...notifications });
   if (!checked.ok) throw new Error(`${checked.field}: ${checked.reason}`);
   const db = openDatabase(scratch.dir("argus-device-alerts-"));
+  completedNetworkScan(db); // a watched LAN: past the quiet first run, whose baseline is a digest
   const cfg: AppConfig = { ...DEFAULT_CONFIG, notifications: checked.value };
   const notifier = new Notifier(db, () => cfg.notifications, { schedule: [0, 150, 150], pollMs: 50 });
   const feed = new EventFeed();
