@@ -14,7 +14,7 @@ export const USAGE = `Usage: argus scan [CIDR[,CIDR...]] [--profile quick|normal
 
 Runs one network scan now and records it like a scan from the UI. Without CIDR: the confirmed
 subnets from the configuration. Ctrl-C cancels it (what was found is kept).
-  --profile P   quick (discovery only, default), normal (+ ports 1-1000 and services), intensive
+  --profile P   quick (discovery only, default), normal (+ the home-1000 port set and services), intensive
   --json        print the finished scan and its devices as JSON`;
 
 type Args = { targets?: string; profile?: string; json: boolean; dataDir?: string };
