@@ -80,7 +80,9 @@ export async function run(argv: string[]): Promise<number> {
       }
       throw e;
     }
-    if (!args.json) process.stderr.write(`scan ${started.scan_id} (${started.profile}) of ${started.subnet} started\n`);
+    // The port set by name ("home-1000"), not as 1,000 numbers.
+    const ports = plan.profile.port_scan ? `, ports ${plan.profile.port_spec}` : "";
+    if (!args.json) process.stderr.write(`scan ${started.scan_id} (${started.profile}${ports}) of ${started.subnet} started\n`);
     await manager.idle();
     unsubscribe();
     process.off("SIGINT", onSignal);
