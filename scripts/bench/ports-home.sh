@@ -188,11 +188,11 @@ while IFS=$'\t' read -r target mac; do
   limit=$((n * 65535 / rate + 15))
   ts=$(date +%s.%N)
   "${SCAN[@]}" masscan -p1-65535 "$target" --rate "$rate" --wait 2 -e eth0 --adapter-ip 10.231.0.1 \
-    --adapter-mac "$SRC_MAC" --router-mac "$mac" --adapter-port 61000 -oL "$WORK/masscan$i.txt" >/dev/null 2>"$WORK/masscan.err" &
+    --adapter-mac "$SRC_MAC" --router-mac "$mac" --adapter-port 61000 -oL "$WORK/masscan$i.txt" >/dev/null 2>"$WORK/masscan$i.err" &
   mpid=$!
   for _ in $(seq $((limit * 20))); do
     kill -0 "$mpid" 2>/dev/null || break
-    tr '\r' '\n' <"$WORK/masscan.err" | grep -q 'waiting -' && break
+    tr '\r' '\n' <"$WORK/masscan$i.err" | grep -q 'waiting -' && break
     sleep 0.05
   done
   MASSCAN_SPANS+=("$(secs "$ts")")
@@ -217,8 +217,14 @@ for path in glob.glob(masscan_path.replace(".json", "*.txt")):
         f = line.split()  # "open tcp PORT IP TIMESTAMP"
         if len(f) >= 4 and f[0] == "open" and f[1] == "tcp":
             masscan.add((f[3], int(f[2])))
+import re
+status = 0  # what masscan's own status line last counted, per run: its output file can lose findings when it is stopped
+for path in glob.glob(masscan_path.replace(".json", "*.err")):
+    counts = re.findall(r"found=(\d+)", open(path).read())
+    status += int(counts[-1]) if counts else 0
 for name, found, s in (("argus scan --profile intensive", argus, float(argus_s)), (f"masscan --rate {rate}", masscan, float(masscan_s))):
     print(f"  {name:<32} {s:8.1f} s   open ports found {len(found & truth)}/{len(truth)}, extra {len(found - truth)}")
+print(f"  masscan's own status line counted {status} found (its output file above: {len(masscan)})")
 what = "every address of the /24" if mtargets == "subnet" else f"the {live} live hosts argus found"
 print(f"  ratio argus/masscan {float(argus_s) / float(masscan_s):.2f} (argus: discovery of the /24, then {live} live hosts x 65,535 ports and deep service probes; masscan: {what})")
 if mtargets != "subnet":
