@@ -120,6 +120,8 @@ echo
 echo "whole normal profile on ${P}'s /24 (discovery + ports $SPEC + services + names + persistence):"
 # A fresh appliance database, as `argus serve` leaves it on first start.
 "$BUN" -e "import { openDatabase } from '$ROOT/src/db/database.ts'; openDatabase('$WORK/data').close()"
+# The normal profile scans the default port set (home-1000); here it scans $SPEC, as nmap does.
+printf '{"port_range": "%s"}\n' "$SPEC" >"$WORK/data/config.json"
 t0=$(date +%s.%N)
 "${SCAN[@]}" "$BUN" "$ROOT/src/main.ts" scan --profile normal --data-dir "$WORK/data" --json 10.231.0.0/24 >"$WORK/scan.json"
 full=$(echo "$(date +%s.%N) - $t0" | bc)

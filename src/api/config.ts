@@ -20,7 +20,7 @@ const SCHEDULE_EXAMPLE = [
 const CONFIG_EXAMPLE = {
   subnets: ["192.168.1.0/24"],
   exclude: ["192.168.1.1"],
-  port_range: "1-1000",
+  port_range: "home-1000",
   allow_public_ranges: false,
   interface: null,
   scan_rate: 5000,

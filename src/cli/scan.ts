@@ -14,7 +14,7 @@ export const USAGE = `Usage: argus scan [CIDR[,CIDR...]] [--profile quick|normal
 
 Runs one network scan now and records it like a scan from the UI. Without CIDR: the confirmed
 subnets from the configuration. Ctrl-C cancels it (what was found is kept).
-  --profile P   quick (discovery only, default), normal (+ ports 1-1000 and services), intensive
+  --profile P   quick (discovery only, default), normal (+ the home-1000 port set and services), intensive
   --json        print the finished scan and its devices as JSON`;
 
 type Args = { targets?: string; profile?: string; json: boolean; dataDir?: string };
@@ -80,7 +80,9 @@ export async function run(argv: string[]): Promise<number> {
       }
       throw e;
     }
-    if (!args.json) process.stderr.write(`scan ${started.scan_id} (${started.profile}) of ${started.subnet} started\n`);
+    // The port set by name ("home-1000"), not as 1,000 numbers.
+    const ports = plan.profile.port_scan ? `, ports ${plan.profile.port_spec}` : "";
+    if (!args.json) process.stderr.write(`scan ${started.scan_id} (${started.profile}${ports}) of ${started.subnet} started\n`);
     await manager.idle();
     unsubscribe();
     process.off("SIGINT", onSignal);

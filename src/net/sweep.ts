@@ -11,7 +11,7 @@
 import { RawSocketPermissionError } from "./errors.ts";
 import { attachedInterface, listInterfaces, type NetInterface } from "./interfaces.ts";
 import { Errno, type FrameFlagName } from "./native-loader.ts";
-import { Method, NativeSweep, NativeSweepError, type NativeProgress } from "./native-sweep.ts";
+import { Method, NativeSweep, NativeSweepError, type NativeProgress, type NativeResult } from "./native-sweep.ts";
 import { type Neighbour, readNeighbours } from "./neighbours.ts";
 import { isExcludedMac, type SweepTargets } from "./targets.ts";
 
@@ -57,6 +57,9 @@ export interface SweepOptions {
   lingerMs?: number;
   signal?: AbortSignal;
   onProgress?: (p: SweepProgress) => void;
+  /** Called with each answering host as soon as it answers (excluded MACs left out), so later stages can
+   *  start while the sweep still waits for late answers; the returned list is the complete one. */
+  onAnswer?: (r: SweepResult) => void;
   /** Longest time one native slice may hold the event loop. */
   sliceMs?: number;
 }
@@ -114,6 +117,7 @@ export interface RunGroupOptions {
   flags: number;
   signal?: AbortSignal;
   onProgress?: (p: NativeProgress) => void;
+  onAnswer?: (r: SweepResult) => void;
 }
 
 /** Run one native sweep to completion in slices; returns its answers. */
@@ -142,27 +146,40 @@ export async function runNativeSweep(ifaceName: string, srcIp: number, arp: numb
   try {
     if (o.signal?.aborted) s.cancel();
     let lastReport = 0;
+    let announced = 0;
+    const announce = () => {
+      for (const r of s.results(announced)) {
+        announced++;
+        o.onAnswer!(toSweepResult(r, ifaceName));
+      }
+    };
     while (s.step(o.sliceMs)) {
       if (o.onProgress && performance.now() - lastReport >= 100) {
         lastReport = performance.now();
         o.onProgress(s.progress());
       }
+      if (o.onAnswer) announce();
       await yieldToEventLoop();
     }
     o.onProgress?.(s.progress());
-    return s.results().map((r) => ({
-      ip: r.ip,
-      mac: r.mac,
-      rtt_ms: Math.round(r.rttUs / 10) / 100,
-      method: r.method,
-      attempt: r.attempt,
-      flags: r.flags,
-      iface: r.method === "arp" ? ifaceName : null,
-    }));
+    if (o.onAnswer) announce();
+    return s.results().map((r) => toSweepResult(r, ifaceName));
   } finally {
     o.signal?.removeEventListener("abort", cancel);
     s.close();
   }
+}
+
+function toSweepResult(r: NativeResult, ifaceName: string): SweepResult {
+  return {
+    ip: r.ip,
+    mac: r.mac,
+    rtt_ms: Math.round(r.rttUs / 10) / 100,
+    method: r.method,
+    attempt: r.attempt,
+    flags: r.flags,
+    iface: r.method === "arp" ? ifaceName : null,
+  };
 }
 
 export function compareIp(a: string, b: string): number {
@@ -208,7 +225,11 @@ export async function sweep(opts: SweepOptions, ifaces: NetInterface[] = listInt
         lastSendMs: done.elapsedMs + p.lastSendMs,
       });
     };
-    results.push(...(await runNativeSweep(g.iface?.name ?? "", g.iface?.ipNum ?? 0, g.arp, g.icmp, { ...o, flags: 0, signal: opts.signal, onProgress: report })));
+    const tell = opts.onAnswer;
+    const onAnswer = tell && ((r: SweepResult) => {
+      if (!isExcludedMac(r.mac, exclusions)) tell(r);
+    });
+    results.push(...(await runNativeSweep(g.iface?.name ?? "", g.iface?.ipNum ?? 0, g.arp, g.icmp, { ...o, flags: 0, signal: opts.signal, onProgress: report, onAnswer })));
     const p = last as NativeProgress | null;
     if (p) for (const k of ["sent", "received", "answered", "finished", "elapsedMs"] as const) done[k] += p[k];
   }

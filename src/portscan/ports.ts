@@ -1,6 +1,7 @@
 // TCP connect port scanner: which ports of which hosts are open, closed or filtered.
 //
 //   scanPorts(hosts: string[], ports: number[], opts?: PortScanOptions): Promise<PortScanResult>
+//   startPortScan(ports: number[], opts?: PortScanOptions): PortScan   hosts added as they are found, then finish()
 //   scanHostPorts(host: string, ports: number[], opts?: PortScanOptions): Promise<HostPortResult>
 //   timeoutFor(rtt: RttEstimate, opts?): number      the per-host timeout rule (exported for tests)
 //
@@ -172,31 +173,40 @@ type HostState = {
 };
 
 export async function scanPorts(hosts: string[], ports: number[], opts: PortScanOptions = {}): Promise<PortScanResult> {
-  const o = { ...DEFAULTS, ...opts };
   for (const h of hosts) if (!net.isIPv4(h)) throw new TypeError(`not an IPv4 address: ${JSON.stringify(h)}`);
+  const scan = startPortScan(ports, opts);
+  for (const h of hosts) scan.add(h);
+  return scan.finish();
+}
+
+/** A port scan that takes its hosts as they become known (e.g. while discovery still listens for late
+ *  answers): `add` starts a host at once, `finish` says no more are coming and resolves when all are done. */
+export type PortScan = { add(host: string): void; finish(): Promise<PortScanResult> };
+
+export function startPortScan(ports: number[], opts: PortScanOptions = {}): PortScan {
+  const o = { ...DEFAULTS, ...opts };
   for (const p of ports) if (!Number.isInteger(p) || p < 1 || p > 65535) throw new RangeError(`not a TCP port: ${p}`);
   if (o.concurrency < 1 || o.per_host_concurrency < 1) throw new RangeError("concurrency limits must be >= 1");
   const connect = pickConnector(o.backend);
+  const portList = [...new Set(ports)];
 
   const started = performance.now();
-  const states: HostState[] = [...new Set(hosts)].map((host) => ({
-    result: { host, open: [], filtered: [], filtered_count: 0, closed_count: 0, unscanned_count: 0, rtt: { srtt_ms: null, rttvar_ms: null, samples: 0 }, timeout_ms: o.initial_timeout_ms },
-    ports: [...new Set(ports)],
-    next: 0,
-    retryQueue: [],
-    tries: new Map(),
-    inflight: 0,
-    settled: 0,
-  }));
-  const total = states.reduce((n, s) => n + s.ports.length, 0);
+  const states: HostState[] = [];
+  const known = new Set<string>();
+  let total = 0;
   let scanned = 0;
   let openFound = 0;
   let inflight = 0;
   let rr = 0; // round-robin cursor over hosts
+  let unsettled = 0; // hosts with ports not yet settled
   let aborted = false;
+  let closed = false;
+  let finished = false;
   let lastProgress = 0;
   let backoffTimer: ReturnType<typeof setTimeout> | null = null;
   const attempts = new Set<Attempt>();
+  let resolveDone: (r: PortScanResult) => void = () => {};
+  const done = new Promise<PortScanResult>((r) => (resolveDone = r));
 
   const progress = (force: boolean) => {
     if (!o.on_progress) return;
@@ -206,107 +216,133 @@ export async function scanPorts(hosts: string[], ports: number[], opts: PortScan
     o.on_progress({ ports_scanned: scanned, ports_total: total, open_found: openFound });
   };
 
-  return await new Promise<PortScanResult>((resolve) => {
-    const finishAll = () => {
-      if (backoffTimer) clearTimeout(backoffTimer);
-      o.signal?.removeEventListener("abort", onAbort);
-      for (const s of states) {
-        s.result.open.sort((a, b) => a.port - b.port);
-        s.result.filtered.sort((a, b) => a.port - b.port);
-        s.result.unscanned_count = s.ports.length - s.settled;
-        s.result.timeout_ms = timeoutFor(s.result.rtt, o);
-      }
-      progress(true);
-      resolve({ hosts: states.map((s) => s.result), complete: !aborted, ports_scanned: scanned, elapsed_ms: performance.now() - started });
-    };
-
-    const onAbort = () => {
-      aborted = true;
-      for (const a of [...attempts]) a.cancel();
-    };
-
-    const takePort = (s: HostState): number | undefined => {
-      // Retries go first so that a host's scan ends soon after its last fresh port.
-      if (s.retryQueue.length) return s.retryQueue.shift();
-      if (s.next < s.ports.length) return s.ports[s.next++];
-      return undefined;
-    };
-
-    const launch = (s: HostState, port: number) => {
-      const tries = (s.tries.get(port) ?? 0) + 1;
-      s.tries.set(port, tries);
-      s.inflight++;
-      inflight++;
-      const attempt = connect(s.result.host, port, timeoutFor(s.result.rtt, o), (out) => {
-        attempts.delete(attempt);
-        s.inflight--;
-        inflight--;
-        settle(s, port, tries, out);
-        if (!aborted) pump();
-        if (inflight === 0 && (aborted || states.every((h) => h.settled === h.ports.length))) finishAll();
-      });
-      attempts.add(attempt);
-    };
-
-    const settle = (s: HostState, port: number, tries: number, out: Outcome) => {
-      const r = s.result;
-      switch (out.kind) {
-        case "open":
-          addSample(r.rtt, out.rtt);
-          r.open.push({ port, protocol: "tcp", rtt_ms: Math.round(out.rtt * 100) / 100 });
-          openFound++;
-          o.on_open?.(r.host, { port, protocol: "tcp", rtt_ms: out.rtt });
-          break;
-        case "closed":
-          addSample(r.rtt, out.rtt);
-          r.closed_count++;
-          break;
-        case "filtered":
-          if (out.reason === "timeout" && tries <= o.retries) {
-            s.retryQueue.push(port);
-            return;
-          }
-          if (r.filtered.length < MAX_FILTERED_LISTED) r.filtered.push({ port, reason: out.reason });
-          r.filtered_count++;
-          break;
-        case "local-error":
-          // Our own shortage (fds, ephemeral ports): not the port's fault; try again after a pause.
-          s.tries.set(port, tries - 1);
-          s.retryQueue.push(port);
-          if (!backoffTimer) backoffTimer = setTimeout(() => { backoffTimer = null; pump(); }, 20);
-          return;
-        case "aborted":
-          return;
-      }
-      s.settled++;
-      scanned++;
-      progress(false);
-    };
-
-    const pump = () => {
-      if (aborted || backoffTimer) return;
-      let idle = 0;
-      while (inflight < o.concurrency && idle < states.length) {
-        const s = states[rr];
-        rr = (rr + 1) % states.length;
-        const port = s.inflight < o.per_host_concurrency ? takePort(s) : undefined;
-        if (port === undefined) {
-          idle++;
-          continue;
-        }
-        idle = 0;
-        launch(s, port);
-      }
-    };
-
-    if (o.signal?.aborted) {
-      aborted = true;
-      return finishAll();
+  const finishAll = () => {
+    if (finished) return;
+    finished = true;
+    if (backoffTimer) clearTimeout(backoffTimer);
+    o.signal?.removeEventListener("abort", onAbort);
+    for (const s of states) {
+      s.result.open.sort((a, b) => a.port - b.port);
+      s.result.filtered.sort((a, b) => a.port - b.port);
+      s.result.unscanned_count = s.ports.length - s.settled;
+      s.result.timeout_ms = timeoutFor(s.result.rtt, o);
     }
-    o.signal?.addEventListener("abort", onAbort, { once: true });
-    if (total === 0) return finishAll();
-    pump();
-  });
+    progress(true);
+    resolveDone({ hosts: states.map((s) => s.result), complete: !aborted, ports_scanned: scanned, elapsed_ms: performance.now() - started });
+  };
+  const maybeFinish = () => {
+    if (closed && inflight === 0 && (aborted || unsettled === 0)) finishAll();
+  };
+
+  const onAbort = () => {
+    aborted = true;
+    for (const a of [...attempts]) a.cancel();
+    maybeFinish();
+  };
+
+  const takePort = (s: HostState): number | undefined => {
+    // Retries go first so that a host's scan ends soon after its last fresh port.
+    if (s.retryQueue.length) return s.retryQueue.shift();
+    if (s.next < s.ports.length) return s.ports[s.next++];
+    return undefined;
+  };
+
+  const launch = (s: HostState, port: number) => {
+    const tries = (s.tries.get(port) ?? 0) + 1;
+    s.tries.set(port, tries);
+    s.inflight++;
+    inflight++;
+    const attempt = connect(s.result.host, port, timeoutFor(s.result.rtt, o), (out) => {
+      attempts.delete(attempt);
+      s.inflight--;
+      inflight--;
+      settle(s, port, tries, out);
+      if (!aborted) pump();
+      maybeFinish();
+    });
+    attempts.add(attempt);
+  };
+
+  const settle = (s: HostState, port: number, tries: number, out: Outcome) => {
+    const r = s.result;
+    switch (out.kind) {
+      case "open":
+        addSample(r.rtt, out.rtt);
+        r.open.push({ port, protocol: "tcp", rtt_ms: Math.round(out.rtt * 100) / 100 });
+        openFound++;
+        o.on_open?.(r.host, { port, protocol: "tcp", rtt_ms: out.rtt });
+        break;
+      case "closed":
+        addSample(r.rtt, out.rtt);
+        r.closed_count++;
+        break;
+      case "filtered":
+        if (out.reason === "timeout" && tries <= o.retries) {
+          s.retryQueue.push(port);
+          return;
+        }
+        if (r.filtered.length < MAX_FILTERED_LISTED) r.filtered.push({ port, reason: out.reason });
+        r.filtered_count++;
+        break;
+      case "local-error":
+        // Our own shortage (fds, ephemeral ports): not the port's fault; try again after a pause.
+        s.tries.set(port, tries - 1);
+        s.retryQueue.push(port);
+        if (!backoffTimer) backoffTimer = setTimeout(() => { backoffTimer = null; pump(); }, 20);
+        return;
+      case "aborted":
+        return;
+    }
+    s.settled++;
+    if (s.settled === s.ports.length) unsettled--;
+    scanned++;
+    progress(false);
+  };
+
+  const pump = () => {
+    if (aborted || backoffTimer) return;
+    let idle = 0;
+    while (inflight < o.concurrency && idle < states.length) {
+      const s = states[rr];
+      rr = (rr + 1) % states.length;
+      const port = s.inflight < o.per_host_concurrency ? takePort(s) : undefined;
+      if (port === undefined) {
+        idle++;
+        continue;
+      }
+      idle = 0;
+      launch(s, port);
+    }
+  };
+
+  if (o.signal?.aborted) aborted = true;
+  else o.signal?.addEventListener("abort", onAbort, { once: true });
+
+  return {
+    add(host) {
+      if (closed) throw new Error("the port scan was finished; no more hosts can be added");
+      if (!net.isIPv4(host)) throw new TypeError(`not an IPv4 address: ${JSON.stringify(host)}`);
+      if (known.has(host)) return;
+      known.add(host);
+      states.push({
+        result: { host, open: [], filtered: [], filtered_count: 0, closed_count: 0, unscanned_count: 0, rtt: { srtt_ms: null, rttvar_ms: null, samples: 0 }, timeout_ms: o.initial_timeout_ms },
+        ports: portList,
+        next: 0,
+        retryQueue: [],
+        tries: new Map(),
+        inflight: 0,
+        settled: 0,
+      });
+      total += portList.length;
+      if (portList.length > 0) unsettled++;
+      pump();
+    },
+    finish() {
+      closed = true;
+      maybeFinish();
+      return done;
+    },
+  };
 }
 
 export async function scanHostPorts(host: string, ports: number[], opts: PortScanOptions = {}): Promise<HostPortResult> {

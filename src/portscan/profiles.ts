@@ -6,12 +6,14 @@
 //   resolveProfile(name: string, opts?: { port_range?: string; custom?: CustomProfile[] }): ScanProfile
 //   BUILTIN_PROFILES: readonly ["quick", "normal", "intensive"]
 //
-// Built-ins (SPEC §3): quick = discovery only; normal = TCP ports of the configured range (default "1-1000")
-// with service detection; intensive = all 65,535 TCP ports, deeper probes and an OS/device-type guess.
-// Custom profiles come from config as { name, ports: "1-1000,8080", service_detection?, deep? }.
+// Built-ins (SPEC §3): quick = discovery only; normal = TCP ports of the configured range (default the
+// named set "home-1000", src/portscan/home-ports.ts) with service detection; intensive = all 65,535 TCP ports, deeper probes and an OS/device-type guess.
+// Custom profiles come from config as { name, ports: "1-1000,8080", service_detection?, deep? }. A spec item
+// may name a port set: "home-1000,9999".
 // Errors carry the offending field and a reason so the API can answer 422 with both.
 
 import { fieldPath, type FieldProblem } from "../config/config-error.ts";
+import { HOME_PORT_SET, PORT_SETS } from "./home-ports.ts";
 
 export type ScanProfile = {
   name: string;
@@ -19,7 +21,7 @@ export type ScanProfile = {
   port_scan: boolean;
   /** The TCP ports to scan, ascending, unique (empty when port_scan is false). */
   ports: number[];
-  /** The spec the ports came from, e.g. "1-1000" (for display and the scan record). */
+  /** The spec the ports came from, e.g. "home-1000" or "1-1000" (for display and the scan record). */
   port_spec: string;
   service_detection: boolean;
   /** Deeper service probes (more probes per port, longer waits) and the OS/device-type guess. */
@@ -38,7 +40,7 @@ export class ProfileError extends Error {
 }
 
 export const BUILTIN_PROFILES = ["quick", "normal", "intensive"] as const;
-export const DEFAULT_PORT_RANGE = "1-1000";
+export const DEFAULT_PORT_RANGE = HOME_PORT_SET;
 const ALL_PORTS = "1-65535";
 const MAX_SPEC_LENGTH = 4096;
 
@@ -50,8 +52,13 @@ export function parsePortSpec(spec: string, field = "ports"): number[] {
   const seen = new Uint8Array(65536);
   for (const item of items) {
     if (item === "") throw new ProfileError(field, `has an empty item in "${spec}"`);
+    const named = PORT_SETS.get(item);
+    if (named) {
+      for (const p of named) seen[p] = 1;
+      continue;
+    }
     const m = /^(\d{1,5})(?:\s*-\s*(\d{1,5}))?$/.exec(item);
-    if (!m) throw new ProfileError(field, `"${item}" is not a port or a range like 1-1000`);
+    if (!m) throw new ProfileError(field, `"${item}" is not a port, a range like 1-1000 or a port set (${[...PORT_SETS.keys()].join(", ")})`);
     const lo = Number(m[1]);
     const hi = m[2] === undefined ? lo : Number(m[2]);
     for (const p of [lo, hi]) if (p < 1 || p > 65535) throw new ProfileError(field, `port ${p} is outside 1-65535`);

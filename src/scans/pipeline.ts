@@ -4,7 +4,7 @@ import { discover } from "../net/discover.ts";
 import { guessDeviceType, guessOs } from "../identify/device-type.ts";
 import { resolveHostname } from "../identify/hostnames.ts";
 import { isRandomizedMac, lookupVendor } from "../identify/vendor.ts";
-import { scanPorts } from "../portscan/ports.ts";
+import { startPortScan } from "../portscan/ports.ts";
 import { detectServices, type ServiceInfo } from "../portscan/services.ts";
 import type { ScanProfile } from "../portscan/profiles.ts";
 import type { SweepResult } from "../net/sweep.ts";
@@ -50,30 +50,45 @@ const NAME_CONCURRENCY = 32;
 export async function runPipeline(input: PipelineInput): Promise<PipelineOutput> {
   const { profile, signal, onProgress } = input;
   onProgress({ phase: "discovery" });
-  const found = await discover({
-    targets: input.targets,
-    iface: input.iface ?? undefined,
-    rate: input.rate,
-    signal,
-    onDegraded: input.onDegraded,
-    onProgress: (p) => onProgress({ hosts_total: p.total, hosts_found: p.answered }),
-  });
+  // Ports are scanned from a host's first answer on, while discovery still waits for late answers
+  // (sleeping hosts): the port scan no longer waits for the sweep's linger.
+  let portsPhase = false;
+  const portScan = profile.port_scan
+    ? startPortScan(profile.ports, { signal, on_progress: (p) => portsPhase && onProgress({ ports_scanned: p.ports_scanned }) })
+    : null;
+  let found: Awaited<ReturnType<typeof discover>>;
+  try {
+    found = await discover({
+      targets: input.targets,
+      iface: input.iface ?? undefined,
+      rate: input.rate,
+      signal,
+      onDegraded: input.onDegraded,
+      onProgress: (p) => onProgress({ hosts_total: p.total, hosts_found: p.answered }),
+      onAnswer: portScan ? (h) => portScan.add(h.ip) : undefined,
+    });
+  } catch (e) {
+    portScan?.finish();
+    throw e;
+  }
   const hosts = found.results;
   onProgress({ hosts_total: found.targets, hosts_found: hosts.length });
-  if (signal.aborted) return { observations: hosts.map((h) => observe(h, null, null, input.infrastructure)), hostsTotal: found.targets, portsScanned: 0, complete: false, degraded: found.degraded };
+  if (signal.aborted) {
+    await portScan?.finish();
+    return { observations: hosts.map((h) => observe(h, null, null, input.infrastructure)), hostsTotal: found.targets, portsScanned: 0, complete: false, degraded: found.degraded };
+  }
 
   let processed = 0;
   const names = mapLimited(hosts, NAME_CONCURRENCY, (h) => resolveHostname(h.ip, { signal }));
   let services: Map<string, ObservedPort[]> | null = null;
   let portsScanned = 0;
   let complete = true;
-  if (profile.port_scan && hosts.length > 0) {
+  if (portScan) {
     onProgress({ phase: "ports" });
-    const scanned = await scanPorts(
-      hosts.map((h) => h.ip),
-      profile.ports,
-      { signal, on_progress: (p) => onProgress({ ports_scanned: p.ports_scanned }) },
-    );
+    portsPhase = true;
+    // Hosts known only after the sweep (the degraded fallback, neighbour-table entries) start now.
+    for (const h of hosts) portScan.add(h.ip);
+    const scanned = await portScan.finish();
     portsScanned = scanned.ports_scanned;
     complete = scanned.complete;
     onProgress({ phase: "services", ports_scanned: portsScanned });

@@ -52,7 +52,7 @@ describe.skipIf(!root)("configuration API", () => {
     const res = await api.get("/api/config");
     expect(res.status).toBe(200);
     // The test helper starts every appliance with an empty schedule; everything else is the default.
-    expect(res.body).toEqual({ subnets: [], exclude: [], port_range: "1-1000", allow_public_ranges: false, interface: null, scan_rate: 5000, profiles: [], schedule: [], retention_days: 90, passive: true, known_infrastructure: { gateways: [], dhcp_servers: [] }, allowed_hosts: [], notifications: NO_NOTIFICATIONS, env_overrides: {} });
+    expect(res.body).toEqual({ subnets: [], exclude: [], port_range: "home-1000", allow_public_ranges: false, interface: null, scan_rate: 5000, profiles: [], schedule: [], retention_days: 90, passive: true, known_infrastructure: { gateways: [], dhcp_servers: [] }, allowed_hosts: [], notifications: NO_NOTIFICATIONS, env_overrides: {} });
     expect((await put({ schedule: [{ profile: "quick", cron: "*/15 * * * *" }] })).status).toBe(200);
     const schedule = await api.get("/api/schedule");
     expect(schedule.body).toEqual([{ profile: "quick", cron: "*/15 * * * *", enabled: true, state: "waiting_for_subnet", next_run_at: null, last_run_at: null, last_scan_id: null, last_skipped_at: null }]);

@@ -1,12 +1,15 @@
 // Runs the TypeScript sweep API inside a test namespace and prints one JSON
-// object: { results, progress: [...], abortedAt, finishedAt, error }.
+// object: { results, progress: [...], answers: [...], abortedAt, finishedAt, error }. "announce": true
+// records each host onAnswer reports, with the time it came.
 // Usage (inside the scanner namespace):
 //   bun test/net/sweep-runner.ts '{"targets":["10.231.0.0/24"],"abortAfterMs":500}'
 import { sweep, type SweepOptions, type SweepProgress } from "../../src/net/sweep.ts";
 import { parseTargets } from "../../src/net/targets.ts";
 
-type Input = Omit<SweepOptions, "targets"> & { targets: string[]; exclude?: string[]; abortAfterMs?: number };
-const { targets, exclude, ...opts } = JSON.parse(process.argv[2] ?? "{}") as Input;
+type Input = Omit<SweepOptions, "targets"> & { targets: string[]; exclude?: string[]; abortAfterMs?: number; announce?: boolean };
+const { targets, exclude, announce, ...opts } = JSON.parse(process.argv[2] ?? "{}") as Input;
+const answers: { ip: string; mac: string | null; at: number }[] = [];
+if (announce) opts.onAnswer = (r) => answers.push({ ip: r.ip, mac: r.mac, at: Date.now() });
 const ac = new AbortController();
 const progress: (SweepProgress & { at: number })[] = [];
 let abortedAt: number | null = null;
@@ -32,7 +35,7 @@ const ticker = setInterval(() => {
 try {
   const results = await sweep({ ...opts, targets: parseTargets(targets, exclude), signal: ac.signal, onProgress: (p) => progress.push({ ...p, at: Date.now() }) });
   clearInterval(ticker);
-  console.log(JSON.stringify({ results, progress, abortedAt, sentAtAbort, finishedAt: Date.now(), maxStallMs, ticks, error: null }));
+  console.log(JSON.stringify({ results, progress, answers, abortedAt, sentAtAbort, finishedAt: Date.now(), maxStallMs, ticks, error: null }));
 } catch (e) {
   clearInterval(ticker);
   console.log(JSON.stringify({ results: [], progress, abortedAt, sentAtAbort, finishedAt: Date.now(), maxStallMs, error: { name: (e as Error).name, message: (e as Error).message } }));

@@ -105,6 +105,20 @@ describe.skipIf(!root)("sweep on the test network", () => {
     expect(await learned(control)).toContain(net.truth.scanner_mac);
   }, 30_000);
 
+  test("each answering host is announced as it answers, long before the sweep ends; excluded MACs are not", async () => {
+    const excluded = net.hostsWith("normal").find((h) => !h.role)!;
+    const out = await runner({ targets: [net.truth.lan_subnet], exclude: [excluded.mac], announce: true });
+    expect(out.error).toBeNull();
+    const ips = (rows: { ip: string }[]) => rows.map((r) => r.ip).sort();
+    expect(ips(out.answers)).toEqual(ips(out.results));
+    expect(new Set(ips(out.answers)).size).toBe(out.answers.length);
+    expect(out.answers.some((a: { mac: string }) => a.mac === excluded.mac)).toBe(false);
+    expect(out.results.length).toBeGreaterThan(10);
+    // The sweep lingers 700 ms after its first probes for sleeping hosts; the first answers come before that.
+    const first = Math.min(...out.answers.map((a: { at: number }) => a.at));
+    expect(out.finishedAt - first).toBeGreaterThan(400);
+  }, 30_000);
+
   test("the configuration's \"never scan\" list holds for argus sweep too: those addresses are never probed", async () => {
     const normal = net.hostsWith("normal").filter((h) => !h.role);
     const [a, c, control] = normal.slice(-3);

@@ -158,4 +158,18 @@ describe("TCP connect scanner against real listeners in a namespace", () => {
     expect(cut.result.hosts[0].unscanned_count).toBe(40);
     expect(performance.now() - t0).toBeLessThan(5000);
   }, 30_000);
+
+  test.skipIf(!root)("a growing scan: a host added while the first is being scanned is scanned in full; none after finish", async () => {
+    // The first host's 1,000 ports take longer than 50 ms (10.241.0.3 drops 20000-21199: each waits a timeout).
+    const grown = await topo!.scan({ hosts: ["10.241.0.3", "10.241.0.2"], ports: "20000-20999,1-100", add_later_ms: 50, opts: { initial_timeout_ms: 200 } });
+    expect(grown.result.complete).toBe(true);
+    expect(grown.result.hosts.map((h: { host: string }) => h.host)).toEqual(["10.241.0.3", "10.241.0.2"]);
+    expect(grown.result.hosts[1].open.map((o: { port: number }) => o.port)).toEqual([21, 22, 23, 25, 80]);
+    expect(grown.result.hosts[1].closed_count).toBe(1000 + 100 - 5);
+    expect(grown.result.hosts[0].filtered_count).toBe(1000);
+    expect(grown.result.hosts[0].closed_count).toBe(100);
+    expect(grown.result.ports_scanned).toBe(2 * 1100);
+    expect(grown.progress.at(-1)).toBe(2 * 1100);
+    expect(grown.added_after_finish).toContain("no more hosts");
+  }, 30_000);
 });

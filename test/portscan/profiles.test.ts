@@ -43,11 +43,13 @@ describe("profiles", () => {
     expect(quick.port_scan).toBe(false);
     expect(quick.ports).toEqual([]);
     const normal = resolveProfile("normal");
+    expect(normal.port_spec).toBe("home-1000");
     expect(normal.ports.length).toBe(1000);
-    expect(normal.ports[0]).toBe(1);
+    expect(normal.ports).toContain(8123);
     expect(normal.service_detection).toBe(true);
     expect(normal.deep).toBe(false);
     expect(resolveProfile("normal", { port_range: "1-100,443" }).ports.length).toBe(101);
+    expect(resolveProfile("normal", { port_range: "1-100,443" }).port_spec).toBe("1-100,443");
     const intensive = resolveProfile("intensive");
     expect(intensive.ports.length).toBe(65535);
     expect(intensive.deep).toBe(true);

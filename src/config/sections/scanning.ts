@@ -12,7 +12,7 @@ export const scanningSection = {
     errorMessage: "must be a list of IPv4 CIDRs",
   }),
   exclude: t.Array(t.String({ maxLength: 18 }), { default: [], maxItems: 1024, description: "IPs, CIDRs and MACs never probed or reported", errorMessage: "must be a list of IPs, CIDRs or MACs" }),
-  port_range: t.String({ default: DEFAULT_PORT_RANGE, maxLength: 4096, description: 'TCP ports of the normal profile, e.g. "1-1000,8080"', errorMessage: 'must be a port list like "1-1000,8080"' }),
+  port_range: t.String({ default: DEFAULT_PORT_RANGE, maxLength: 4096, description: 'TCP ports of the normal profile: ports, ranges and port sets, e.g. "home-1000" (the default, 1,000 ports homes run) or "1-1000,8080"', errorMessage: 'must be a port list like "1-1000,8080"' }),
   allow_public_ranges: t.Boolean({ default: false, description: "Explicit opt-in to scan public (non-RFC 1918, non-CGNAT) ranges", errorMessage: "must be true or false" }),
   interface: t.Union([t.Null(), t.String({ pattern: "^[\\w.-]{1,15}$" })], {
     default: null,
