@@ -10,7 +10,7 @@ import { AuditAction, AuditEntry } from "../audit/schema.ts";
 import { ApiKey, ApiKeyCreate, ApiKeyCreated, KeyScope, LoggedOut, LoginRequest, Me, Session, SetupRequest, SetupStatus } from "../auth/schema.ts";
 import { ConfigPatchSchema, ConfigViewSchema } from "../config/schema.ts";
 import { secretMarkersAccepted } from "../config/secrets.ts";
-import { AddressHistory, Change, ChangeType, Device, DeviceDetail, DeviceStatus, DeviceUpdate, Port, Severity, Trust, Zones } from "../inventory/schema.ts";
+import { AddressHistory, Change, ChangeType, Device, DeviceDetail, DeviceStatus, DeviceUpdate, Port, PresenceMode, Severity, Trust, Zones } from "../inventory/schema.ts";
 import { DeviceTypeCount, LastScan, Stats, TrendPoint } from "../inventory/stats-schema.ts";
 import { NotificationsSchema } from "../notify/config.ts";
 import { Notification, NotificationKind, NotificationStatus, NotificationTest } from "../notify/schema.ts";
@@ -38,6 +38,7 @@ export {
   DeviceTypeCount,
   DeviceUpdate,
   FindingLevel,
+  PresenceMode,
   KeyScope,
   LastScan,
   LoggedOut,
@@ -167,6 +168,7 @@ const ALL = {
   RiskLevel,
   FindingLevel,
   DeviceStatus,
+  PresenceMode,
   Trust,
   ChangeType,
   Severity,

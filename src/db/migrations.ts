@@ -374,6 +374,19 @@ export const migrations: Migration[] = [
       }
     },
   },
+  {
+    // Issue 18's presence sessions take 16 (branch `presence`); this placeholder keeps the numbering
+    // gapless until the branches meet, and is replaced by that migration then.
+    version: 16,
+    description: "reserved (presence sessions)",
+    sql: "SELECT 1;",
+  },
+  {
+    version: 17,
+    description: "presence mode: how a device's departure is noticed (departure probes)",
+    // normal | can_sleep | always_on (SPEC §7), set by the owner; passive/departures.ts reads it.
+    sql: `ALTER TABLE devices ADD COLUMN presence_mode TEXT NOT NULL DEFAULT 'normal' CHECK (presence_mode IN ('normal', 'can_sleep', 'always_on'));`,
+  },
 ];
 
 /** PRAGMA application_id of an Argus database ("ARGU"), set by migration 10. */

@@ -8,7 +8,7 @@ import { summaryForTrust } from "../risk/score.ts";
 import type { RiskLevel } from "../risk/score.ts";
 import type { Threat as DeviceThreat } from "../risk/schema.ts";
 import type { AddressHistory, Device, DeviceDetail, DeviceUpdate, Port as DevicePort } from "./schema.ts";
-import type { DeviceStatus } from "./enums.ts";
+import type { DeviceStatus, PresenceMode } from "./enums.ts";
 
 export { DEVICE_STATUSES, TRUST_LEVELS, type DeviceStatus } from "./enums.ts";
 export { LABEL_MAX, NOTES_MAX, ZONE_MAX } from "./schema.ts";
@@ -68,7 +68,7 @@ export type DeviceFilter = {
 export type DevicePatch = DeviceUpdate;
 export type FieldChange = { old: unknown; new: unknown };
 
-const DEVICE_COLUMNS = `id, ip_address, mac_address, mac_randomized, hostname, hostname_source, vendor, device_type, device_type_source, os_name, os_source, model, mdns_services, status,
+const DEVICE_COLUMNS = `id, ip_address, mac_address, mac_randomized, hostname, hostname_source, vendor, device_type, device_type_source, os_name, os_source, model, mdns_services, status, presence_mode,
   first_seen, last_seen, times_seen, label, zone, is_trusted, trust_pending, notes, risk_level, risk_score, threat_summary`;
 
 type DeviceRow = Omit<Device, "mac_randomized" | "is_trusted" | "trust" | "open_ports" | "mdns_services"> & { mac_randomized: number; is_trusted: number; trust_pending: number; mdns_services: string | null };
@@ -153,32 +153,34 @@ export class DeviceInventory {
   update(id: number, patch: DevicePatch): { changed: Record<string, FieldChange> } | null {
     return this.db
       .transaction(() => {
-        const current = this.db.query("SELECT label, zone, is_trusted, notes, trust_pending FROM devices WHERE id = ?").get(id) as {
+        const current = this.db.query("SELECT label, zone, is_trusted, notes, presence_mode, trust_pending FROM devices WHERE id = ?").get(id) as {
           label: string | null;
           zone: string | null;
           is_trusted: number;
           notes: string | null;
+          presence_mode: PresenceMode;
           trust_pending?: number;
         } | null;
         if (!current) return null;
-        const next = { label: current.label, zone: current.zone, is_trusted: current.is_trusted === 1, notes: current.notes };
+        const next = { label: current.label, zone: current.zone, is_trusted: current.is_trusted === 1, notes: current.notes, presence_mode: current.presence_mode };
         if (patch.label !== undefined) next.label = emptyToNull(patch.label?.trim());
         if (patch.zone !== undefined) next.zone = emptyToNull(patch.zone?.trim());
         if (patch.is_trusted !== undefined) next.is_trusted = patch.is_trusted;
+        if (patch.presence_mode !== undefined) next.presence_mode = patch.presence_mode;
         // Notes keep their layout; only an all-blank note counts as clearing it.
         if (patch.notes !== undefined) next.notes = patch.notes === null || patch.notes.trim() === "" ? null : patch.notes;
         const pending = current.trust_pending === 1;
         delete current.trust_pending;
         const before = { ...current, is_trusted: current.is_trusted === 1 };
         const changed: Record<string, FieldChange> = {};
-        for (const key of ["label", "zone", "is_trusted", "notes"] as const) {
+        for (const key of ["label", "zone", "is_trusted", "notes", "presence_mode"] as const) {
           if (before[key] !== next[key]) changed[key] = { old: before[key], new: next[key] };
         }
         if (pending && patch.is_trusted !== undefined) changed.trust = { old: "pending", new: next.is_trusted ? "trusted" : "untrusted" };
         if (Object.keys(changed).length > 0) {
           this.db
-            .query("UPDATE devices SET label = ?, zone = ?, is_trusted = ?, notes = ?, trust_pending = CASE WHEN ? THEN 0 ELSE trust_pending END WHERE id = ?")
-            .run(next.label, next.zone, next.is_trusted ? 1 : 0, next.notes, patch.is_trusted !== undefined ? 1 : 0, id);
+            .query("UPDATE devices SET label = ?, zone = ?, is_trusted = ?, notes = ?, presence_mode = ?, trust_pending = CASE WHEN ? THEN 0 ELSE trust_pending END WHERE id = ?")
+            .run(next.label, next.zone, next.is_trusted ? 1 : 0, next.notes, next.presence_mode, patch.is_trusted !== undefined ? 1 : 0, id);
         }
         return { changed };
       })

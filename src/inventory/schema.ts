@@ -5,7 +5,7 @@
 import { Type, type Static } from "@sinclair/typebox";
 import { RiskLevel, Threat } from "../risk/schema.ts";
 import { count, id, int, Ipv4, literals, named, nullable, ONE_LINE, ref, text, Timestamp } from "../schema-kit.ts";
-import { CHANGE_TYPES, DEVICE_STATUSES, SEVERITIES, TRUST_LEVELS } from "./enums.ts";
+import { CHANGE_TYPES, DEVICE_STATUSES, PRESENCE_MODES, SEVERITIES, TRUST_LEVELS } from "./enums.ts";
 
 export const LABEL_MAX = 64;
 export const ZONE_MAX = 64;
@@ -15,6 +15,11 @@ export const DeviceStatus = literals(DEVICE_STATUSES, { ...named("DeviceStatus")
 export const Trust = literals(TRUST_LEVELS, {
   ...named("Trust"),
   description: 'pending: a trusted device re-identified under a new MAC by one piece of evidence, until the owner confirms with {"is_trusted": true}',
+});
+export const PresenceMode = literals(PRESENCE_MODES, {
+  ...named("PresenceMode"),
+  description:
+    "How a departure is noticed: normal (probed after a minute of silence; gone within about two minutes, info), always_on (probed after 15 s; gone within 30 s, warning), can_sleep (probed after 10 minutes, so a dozing phone is not reported; info)",
 });
 export const ChangeType = literals(CHANGE_TYPES, { ...named("ChangeType"), description: "What a scan or the passive watch noticed" });
 export const Severity = literals(SEVERITIES, { ...named("Severity") });
@@ -36,6 +41,7 @@ const deviceFields = {
   model: text("Model announced over mDNS (_device-info)"),
   mdns_services: Type.Array(Type.String(), { description: "Service types announced over mDNS" }),
   status: ref(DeviceStatus),
+  presence_mode: ref(PresenceMode),
   first_seen: Timestamp(),
   last_seen: Timestamp(),
   times_seen: count(),
@@ -95,6 +101,7 @@ export const DeviceUpdate = Type.Object(
     zone: clearable("zone", ZONE_MAX, ONE_LINE),
     is_trusted: Type.Optional(Type.Boolean({ error: "is_trusted: must be true or false" })),
     notes: clearable("notes", NOTES_MAX),
+    presence_mode: Type.Optional(literals(PRESENCE_MODES, { error: `presence_mode: must be one of ${PRESENCE_MODES.join(", ")}` })),
   },
   { ...named("DeviceUpdate"), additionalProperties: false, description: 'Partial: only the fields given change; "" or null clears a text field' },
 );

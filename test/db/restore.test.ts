@@ -178,7 +178,8 @@ describe("refused restores", () => {
 
   test("an older backup (schema version 9) is migrated on restore", async () => {
     const old = variant((db) => {
-      // Undo migration 15 (its indexes use columns of 12), then 14, 13, 12, 11 and 10.
+      // Undo migration 17, then 15 (its indexes use columns of 12), 14, 13, 12, 11 and 10 (16 is a placeholder).
+      db.run("ALTER TABLE devices DROP COLUMN presence_mode");
       for (const i of ["devices_rotation_hostname", "devices_rotation_dhcp", "devices_rotation_services"]) db.run(`DROP INDEX ${i}`);
       for (const c of ["hostname_key", "service_fingerprint", "announce_after_ms"]) db.run(`ALTER TABLE devices DROP COLUMN ${c}`);
       db.run("DROP TABLE mac_links");
