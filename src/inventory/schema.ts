@@ -19,7 +19,7 @@ export const Trust = literals(TRUST_LEVELS, {
 export const PresenceMode = literals(PRESENCE_MODES, {
   ...named("PresenceMode"),
   description:
-    "How a departure is noticed: normal (probed after a minute of silence; gone within about two minutes, info), always_on (probed after 15 s; gone within 30 s, warning), can_sleep (probed after 10 minutes, so a dozing phone is not reported; info)",
+    "How a departure is noticed: normal (probed after 90 s of silence; gone within about two minutes, info), always_on (probed after 20 s; gone within 30 s, warning), can_sleep (probed after 10 minutes, so a dozing phone is not reported; info)",
 });
 export const ChangeType = literals(CHANGE_TYPES, { ...named("ChangeType"), description: "What a scan or the passive watch noticed" });
 export const Severity = literals(SEVERITIES, { ...named("Severity") });

@@ -5,17 +5,19 @@
 //   - a device heard (passive frame, scan, or an answer to a probe) within its grace is not probed;
 //   - once silent for its grace it gets one unicast ARP request; an answer within ANSWER_MS counts as
 //     seen and starts the grace again;
-//   - unanswered, a second request follows `confirm` after the first (a third of the grace, at least
+//   - unanswered, a second request follows `confirm` after the first (a quarter of the grace, at least
 //     ANSWER_MS, at most a minute); unanswered too, the device has gone.
-//   Defaults: always_on 15 s + 5 s (gone 20–23 s after it was last heard, ≤ 23 s after it left),
-//   normal 60 s + 20 s (gone ~82 s after it was last heard), can_sleep 600 s + 60 s.
-// Cost: a silent present device costs one frame per grace: normal ≤ 1 a minute, can_sleep ≤ 0.1,
-// always_on ≤ 4; a device heard on the wire costs nothing. The budget (`frames_per_device_per_minute`,
-// default 1) is a token bucket over all watched devices: it refills at N × budget a minute and holds
-// one minute's worth, so the average stays ≤ budget per device and no minute sees more than twice
-// it. When it runs short, second probes go first, then always_on, normal and can_sleep devices, the
-// longest silent first; the rest wait for tokens (so an always_on device borrows what quiet or
-// sleeping devices leave, and a LAN of nothing but silent always_on devices is probed less often).
+//   Defaults: always_on 20 s + 5 s (gone at most ~27 s after it left), normal 90 s + 22.5 s (at most
+//   ~2 min, about 75 s at the median), can_sleep 600 s + 60 s.
+// Cost: a silent present device costs one frame per grace (plus the answer's wait): normal ≤ 0.67 a
+// minute, can_sleep ≤ 0.1, always_on ≤ 3; a device heard on the wire costs nothing. The budget
+// (`frames_per_device_per_minute`, default 1) is a token bucket over all watched devices: it refills
+// at N × budget a minute and holds one minute's worth, so the average stays ≤ budget per device and
+// no minute sees more than twice it. When it runs short, second probes go first, then always_on,
+// normal and can_sleep devices, the longest silent first; the rest wait for tokens. So an always_on
+// device spends what normal (a third of their share), chatty and sleeping devices leave: about one
+// silent always_on device in seven silent normal ones keeps every promise; a LAN of mostly silent
+// always_on devices is probed less often than their graces say, and notices departures later.
 // Per tick the work is one pass over the watched devices (bounded by MAX_TRACKED); no timer per device.
 import type { PresenceMode } from "../inventory/enums.ts";
 
@@ -30,7 +32,7 @@ export type Timing = { graceMs: number; confirmMs: number };
 export type DepartureSettings = { always_on_grace_s: number; normal_grace_s: number; can_sleep_grace_s: number; frames_per_device_per_minute: number };
 
 export function timings(s: DepartureSettings): Record<PresenceMode, Timing> {
-  const of = (graceS: number): Timing => ({ graceMs: graceS * 1000, confirmMs: Math.max(ANSWER_MS, Math.min(60_000, (graceS * 1000) / 3)) });
+  const of = (graceS: number): Timing => ({ graceMs: graceS * 1000, confirmMs: Math.max(ANSWER_MS, Math.min(60_000, (graceS * 1000) / 4)) });
   return { always_on: of(s.always_on_grace_s), normal: of(s.normal_grace_s), can_sleep: of(s.can_sleep_grace_s) };
 }
 

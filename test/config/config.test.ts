@@ -34,7 +34,7 @@ const FULL = {
   departures: { enabled: true, always_on_grace_s: 20, normal_grace_s: 90, can_sleep_grace_s: 900, frames_per_device_per_minute: 0.5 },
 };
 // The departures section (issue 18) when the file has none.
-const DEFAULT_DEPARTURES = { enabled: true, always_on_grace_s: 15, normal_grace_s: 60, can_sleep_grace_s: 600, frames_per_device_per_minute: 1 };
+const DEFAULT_DEPARTURES = { enabled: true, always_on_grace_s: 20, normal_grace_s: 90, can_sleep_grace_s: 600, frames_per_device_per_minute: 1 };
 // The notifications section (issue 11) as GET shows it when the file has none.
 const NO_NOTIFICATIONS = { channels: [], rules: [], quiet_hours: null, muted_devices: [] };
 

@@ -14,7 +14,7 @@ import { requireRoot, startTestnet, type Testnet, type TruthHost } from "../help
 
 const runnable = requireRoot("runs the appliance and its probes in network namespaces") && requireTools([["tcpdump", "tcpdump"], ["python3", "python3"]]);
 
-const DEFAULTS = { enabled: true, always_on_grace_s: 15, normal_grace_s: 60, can_sleep_grace_s: 600, frames_per_device_per_minute: 1 };
+const DEFAULTS = { enabled: true, always_on_grace_s: 20, normal_grace_s: 90, can_sleep_grace_s: 600, frames_per_device_per_minute: 1 };
 
 describe.skipIf(!runnable)("departure probes (namespaces, no scan)", () => {
   let net: Testnet;
@@ -124,8 +124,8 @@ describe.skipIf(!runnable)("departure probes (namespaces, no scan)", () => {
     await setDepartures({});
     const res = await api.request("PUT", `/api/devices/${ids.get(h.mac!)}`, { json: { presence_mode: "always_on" } });
     expect(res.status).toBe(200);
-    // Silent, it is probed after 15 s and answers; it leaves a few seconds later, at a point of the cycle of no choosing.
-    await Bun.sleep(17_000 + Math.random() * 5000);
+    // Silent, it is probed after 20 s and answers; it leaves a few seconds later, at a point of the cycle of no choosing.
+    await Bun.sleep(22_000 + Math.random() * 8000);
     expect(await removals(h)).toEqual([]);
     await linkDown(h);
     const left = Date.now();

@@ -22,8 +22,8 @@ export const departuresSection = {
   departures: t.Object(
     {
       enabled: t.Boolean({ default: true, description: "Probe devices gone silent with a unicast ARP request, so a departure is noticed without a scan", errorMessage: "must be true or false" }),
-      always_on_grace_s: t.Integer({ default: 15, minimum: 1, maximum: 3600, description: "Silence before an always_on device is probed (seconds)", errorMessage: "must be a whole number of seconds from 1 to 3600" }),
-      normal_grace_s: t.Integer({ default: 60, minimum: 1, maximum: 86_400, description: "Silence before a normal device is probed (seconds)", errorMessage: "must be a whole number of seconds from 1 to 86400" }),
+      always_on_grace_s: t.Integer({ default: 20, minimum: 1, maximum: 3600, description: "Silence before an always_on device is probed (seconds)", errorMessage: "must be a whole number of seconds from 1 to 3600" }),
+      normal_grace_s: t.Integer({ default: 90, minimum: 1, maximum: 86_400, description: "Silence before a normal device is probed (seconds)", errorMessage: "must be a whole number of seconds from 1 to 86400" }),
       can_sleep_grace_s: t.Integer({ default: 600, minimum: 1, maximum: 86_400, description: "Silence before a can_sleep device is probed (seconds)", errorMessage: "must be a whole number of seconds from 1 to 86400" }),
       frames_per_device_per_minute: t.Number({
         default: 1,
@@ -34,7 +34,7 @@ export const departuresSection = {
       }),
     },
     {
-      default: { enabled: true, always_on_grace_s: 15, normal_grace_s: 60, can_sleep_grace_s: 600, frames_per_device_per_minute: 1 },
+      default: { enabled: true, always_on_grace_s: 20, normal_grace_s: 90, can_sleep_grace_s: 600, frames_per_device_per_minute: 1 },
       additionalProperties: false,
       description: "Departure probes: a device not heard for its grace gets a unicast ARP request; two unanswered in a row mark it offline (device_removed)",
       errorMessage: "must be an object {enabled, always_on_grace_s, normal_grace_s, can_sleep_grace_s, frames_per_device_per_minute}",
