@@ -137,4 +137,25 @@ describe.skipIf(!runnable)("departure probes (namespaces, no scan)", () => {
     expect((await device(h)).status).toBe("offline");
     expect((await api.get("/api/scans")).body).toEqual([]);
   }, 90_000);
+
+  test("probing stops when the configuration turns it off, and at shutdown", async () => {
+    const h = hosts[0];
+    await setDepartures({ enabled: false, normal_grace_s: 1, frames_per_device_per_minute: 30 });
+    await Bun.sleep(1000); // a tick in flight may still send
+    let capture = await captureArpFrom(h.ns, net.truth.scanner_mac);
+    await Bun.sleep(5000);
+    expect((await capture.stop()).requests).toBe(0);
+
+    // Turned on again (the control): probed within seconds.
+    capture = await captureArpFrom(h.ns, net.truth.scanner_mac);
+    await setDepartures({ normal_grace_s: 1, frames_per_device_per_minute: 30 });
+    await Bun.sleep(5000);
+    expect((await capture.stop()).unicast).toBeGreaterThanOrEqual(1);
+
+    // After a clean stop (SIGTERM, exit 0) nothing more leaves for the host.
+    expect(await server.kill("SIGTERM")).toBe(0);
+    capture = await captureArpFrom(h.ns, net.truth.scanner_mac);
+    await Bun.sleep(5000);
+    expect((await capture.stop()).requests).toBe(0);
+  }, 60_000);
 });
