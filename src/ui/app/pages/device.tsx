@@ -3,6 +3,7 @@
 // the owner's label, zone, trust and notes edited in place; Scan now and Forget.
 import { useEffect, useState } from "preact/hooks";
 import { del, get, list, put } from "../api.ts";
+import { PRESENCE_MODES, type PresenceMode } from "../../../inventory/enums.ts";
 import { type Device, evidence, scanDevice } from "../devices.ts";
 import { changeLabel } from "../format.ts";
 import { onLive, useLiveReload } from "../live.ts";
@@ -246,6 +247,13 @@ function PendingTrust({ device, onSaved }: { device: Detail; onSaved: (d: Device
   );
 }
 
+/** The presence modes as the owner chooses them (SPEC §7; the README's Departures table). */
+const PRESENCE_LABELS: Record<PresenceMode, string> = {
+  normal: "Normal: offline about 2 minutes after it leaves",
+  always_on: "Always on: offline within 30 s, as a warning",
+  can_sleep: "Can sleep: offline only after about 12 minutes of silence",
+};
+
 function EditForm({ device, onSaved }: { device: Detail; onSaved: (d: Device) => void }) {
   const [zones] = useLoad(() => get<string[]>("/api/zones"), []);
   const [busy, setBusy] = useState(false);
@@ -257,7 +265,8 @@ function EditForm({ device, onSaved }: { device: Detail; onSaved: (d: Device) =>
       const trusted = f.get("is_trusted") === "on";
       // An untouched box on a pending device leaves the decision open (is_trusted settles it either way).
       const trust = device.trust === "pending" && !trusted ? {} : { is_trusted: trusted };
-      const d = await put<Device>(`/api/devices/${device.id}`, { label: String(f.get("label")).trim(), zone: String(f.get("zone")).trim(), ...trust, notes: String(f.get("notes")) });
+      const presence_mode = String(f.get("presence_mode")) as PresenceMode;
+      const d = await put<Device>(`/api/devices/${device.id}`, { label: String(f.get("label")).trim(), zone: String(f.get("zone")).trim(), ...trust, notes: String(f.get("notes")), presence_mode });
       onSaved(d);
       toast("Saved");
     } catch {
@@ -278,6 +287,12 @@ function EditForm({ device, onSaved }: { device: Detail; onSaved: (d: Device) =>
         <label class="check">
           <input id="d-trusted" name="is_trusted" type="checkbox" defaultChecked={device.is_trusted} /> Trusted (known and accepted; not counted as at risk)
         </label>
+        <label for="d-presence">When it leaves</label>
+        <select id="d-presence" name="presence_mode" defaultValue={device.presence_mode ?? "normal"}>
+          {PRESENCE_MODES.map((m) => (
+            <option value={m}>{PRESENCE_LABELS[m]}</option>
+          ))}
+        </select>
         <label for="d-notes">Notes</label>
         <textarea id="d-notes" name="notes" rows={3} maxLength={2000} defaultValue={device.notes ?? ""} />
         <button type="submit" disabled={busy}>
