@@ -13,11 +13,12 @@
 // minute, can_sleep ≤ 0.1, always_on ≤ 3; a device heard on the wire costs nothing. The budget
 // (`frames_per_device_per_minute`, default 1) is a token bucket over all watched devices: it refills
 // at N × budget a minute and holds one minute's worth, so the average stays ≤ budget per device and
-// no minute sees more than twice it. When it runs short, second probes go first, then always_on,
-// normal and can_sleep devices, the longest silent first; the rest wait for tokens. So an always_on
-// device spends what normal (a third of their share), chatty and sleeping devices leave: about one
+// no minute sees more than twice it. When it runs short: second probes first; then every device
+// within its own share (not probed for 1/budget minutes), always_on before normal before can_sleep;
+// only then devices asking for more than their share (always_on), which so spend what normal (a
+// third of their share), chatty and sleeping devices leave, and never starve anybody. About one
 // silent always_on device in seven silent normal ones keeps every promise; a LAN of mostly silent
-// always_on devices is probed less often than their graces say, and notices departures later.
+// always_on devices is probed about once a minute each, and notices their departures later.
 // Per tick the work is one pass over the watched devices (bounded by MAX_TRACKED); no timer per device.
 import type { PresenceMode } from "../inventory/enums.ts";
 
@@ -47,6 +48,8 @@ export type Tracked = Candidate & {
   sentAtMs: number | null;
   /** When the second probe is due (misses > 0). */
   nextAtMs: number;
+  /** When it was last sent a probe (0: never). */
+  probedAtMs: number;
 };
 
 const MODE_RANK: Record<PresenceMode, number> = { always_on: 0, normal: 1, can_sleep: 2 };
@@ -92,7 +95,7 @@ export class DepartureSchedule {
         continue;
       }
       if (t) this.byMac.delete(t.mac);
-      const n: Tracked = { ...c, lastHeardMs: c.lastSeenMs, misses: 0, sentAtMs: null, nextAtMs: 0 };
+      const n: Tracked = { ...c, lastHeardMs: c.lastSeenMs, misses: 0, sentAtMs: null, nextAtMs: 0, probedAtMs: 0 };
       this.byId.set(c.id, n);
       this.byMac.set(c.mac, n);
     }
@@ -128,6 +131,7 @@ export class DepartureSchedule {
     this.refill(nowMs);
     const gone: Tracked[] = [];
     const due: { t: Tracked; rank: number; since: number }[] = [];
+    const share = 60_000 / this.perMinute;
     for (const t of this.byId.values()) {
       const timing = this.timing[t.mode];
       if (t.sentAtMs !== null) {
@@ -141,7 +145,9 @@ export class DepartureSchedule {
         }
       }
       if (t.misses === 0) {
-        if (nowMs - t.lastHeardMs >= timing.graceMs) due.push({ t, rank: 1 + MODE_RANK[t.mode], since: t.lastHeardMs });
+        // Within its share, or asking for more than its share (borrowing what others leave).
+        const owed = nowMs - t.probedAtMs >= share;
+        if (nowMs - t.lastHeardMs >= timing.graceMs) due.push({ t, rank: (owed ? 1 : 4) + MODE_RANK[t.mode], since: t.lastHeardMs });
       } else if (nowMs >= t.nextAtMs) due.push({ t, rank: 0, since: t.lastHeardMs });
     }
     due.sort((a, b) => a.rank - b.rank || a.since - b.since);
@@ -157,6 +163,7 @@ export class DepartureSchedule {
   /** The probe left: its answer is awaited from now. */
   sent(t: Tracked, nowMs: number): void {
     t.sentAtMs = nowMs;
+    t.probedAtMs = nowMs;
   }
 
   /** The probe could not be sent (our link is down): nothing is awaited, the token is returned. */

@@ -97,6 +97,21 @@ describe("departure schedule", () => {
     expect(total).toBeLessThanOrEqual(devices.length * (minutes + 1));
     // The always_on device takes its grace's share before the normal ones.
     expect(sent.get(20)!).toBeGreaterThan(Math.max(...devices.filter((d) => d.id !== 20).map((d) => sent.get(d.id) ?? 0)));
+  });
+
+  test("always_on devices borrow only what others leave: with half the LAN silent and always_on, normal devices still get their share", () => {
+    const s = new DepartureSchedule(DEFAULTS);
+    const devices = Array.from({ length: 8 }, (_, i) => candidate(i + 1, i % 2 === 0 ? "always_on" : "normal"));
+    s.sync(devices, T0);
+    const minutes = 30;
+    const { sent } = simulate(s, T0 + minutes * 60_000, () => true);
+    const total = [...sent.values()].reduce((a, b) => a + b, 0);
+    expect(total).toBeLessThanOrEqual(devices.length * (minutes + 1));
+    for (const d of devices.filter((x) => x.mode === "normal")) {
+      // Its schedule asks for one probe per ~91.5 s: all of them, within a few.
+      expect(sent.get(d.id)!).toBeGreaterThanOrEqual(Math.floor((minutes * 60) / 91.5) - 2);
+    }
+    for (const d of devices.filter((x) => x.mode === "always_on")) expect(sent.get(d.id)!).toBeGreaterThan(minutes);
 
   });
 
