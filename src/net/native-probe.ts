@@ -19,6 +19,7 @@ export class ArpProberError extends Error {
 
 const REPLY_SIZE: number = L.probe_reply;
 const BATCH = 64;
+const MAC = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/i;
 
 /** One interface's prober: an AF_PACKET socket bound to it, filtered to ARP replies to `srcIp`. */
 export class ArpProber {
@@ -45,8 +46,8 @@ export class ArpProber {
   /** One request for `ip` to `mac` alone; 0 when sent, else a negative errno (-ENETDOWN with the link down). */
   send(mac: string, ip: string): number {
     const target = parseIpv4(ip);
+    if (target === null || !MAC.test(mac)) return -22;
     const parts = mac.split(":");
-    if (target === null || parts.length !== 6) return -22;
     for (let i = 0; i < 6; i++) this.mac[i] = parseInt(parts[i], 16);
     return native().argus_prober_send(this.live(), this.mac, target);
   }
