@@ -12,8 +12,8 @@
 // Cost: a silent present device costs one frame per grace (plus the answer's wait): normal ≤ 0.67 a
 // minute, can_sleep ≤ 0.1, always_on ≤ 3; a device heard on the wire costs nothing. The budget
 // (`frames_per_device_per_minute`, default 1) is a token bucket over all watched devices: it refills
-// at N × budget a minute and holds one minute's worth, so the average stays ≤ budget per device and
-// no minute sees more than twice it. When it runs short: second probes first; then every device
+// at N × budget a minute and holds one minute's worth (and 2 more), so the average stays ≤ budget
+// per device and no minute sees more than twice it (plus 2). When it runs short: second probes first; then every device
 // within its own share (not probed for 1/budget minutes), always_on before normal before can_sleep;
 // only then devices asking for more than their share (always_on), which so spend what normal (a
 // third of their share), chatty and sleeping devices leave, and never starve anybody. About one
@@ -171,11 +171,15 @@ export class DepartureSchedule {
     this.tokens++;
   }
 
-  /** The budget's bucket: N × budget a minute, holding one minute's worth. */
+  /**
+   * The budget's bucket: N × budget a minute, holding one minute's worth and one departure's pair of
+   * probes more (so a small LAN's second probe does not wait a minute for its token).
+   */
   private refill(nowMs: number): void {
-    const cap = Math.max(1, this.byId.size * this.perMinute);
+    const perMinute = this.byId.size * this.perMinute;
+    const cap = perMinute + PROBES_TO_DEPART;
     if (this.refilledAt === 0) this.tokens = cap;
-    else this.tokens = Math.min(cap, this.tokens + ((nowMs - this.refilledAt) * cap) / 60_000);
+    else this.tokens = Math.min(cap, this.tokens + ((nowMs - this.refilledAt) * perMinute) / 60_000);
     this.refilledAt = nowMs;
   }
 }
