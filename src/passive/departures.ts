@@ -47,9 +47,6 @@ export type DepartureOptions = {
   onConfigChange?: (listener: (config: AppConfig, changed: string[]) => void) => () => void;
 };
 
-/** What the prober did, for tests and the benchmark (GET /api/passive shows nothing of it). */
-export type DepartureStats = { tracked: number; sent: number; answered: number; departed: number };
-
 type Row = { id: number; mac_address: string; ip_address: string; presence_mode: PresenceMode; last_seen: string };
 
 export class DepartureProber {
@@ -66,7 +63,6 @@ export class DepartureProber {
   private refused = false;
   private readonly failedSends = new Set<string>();
   private readonly devices: DeviceInventory;
-  readonly stats: DepartureStats = { tracked: 0, sent: 0, answered: 0, departed: 0 };
 
   constructor(private readonly opts: DepartureOptions) {
     this.schedule = new DepartureSchedule(opts.config().config.departures);
@@ -136,7 +132,6 @@ export class DepartureProber {
     if (now - this.syncedAt >= SYNC_MS) {
       this.schedule.sync(this.candidates(), now);
       this.syncedAt = now;
-      this.stats.tracked = this.schedule.size;
     }
     const { probe, gone } = this.schedule.tick(now);
     if (gone.length > 0) this.depart(gone, now);
@@ -207,7 +202,6 @@ export class DepartureProber {
     const r = s ? s.send(t.mac, t.ip) : -1;
     if (r === 0) {
       this.schedule.sent(t, now);
-      this.stats.sent++;
       return;
     }
     this.schedule.unsent(t);
@@ -228,7 +222,6 @@ export class DepartureProber {
       }
     }
     if (seen.length === 0) return;
-    this.stats.answered += seen.length;
     for (const key of this.sockets.keys()) this.failedSends.delete(key);
     this.opts.db.transaction(() => markSeenByProbe(this.opts.db, seen, toIso(now))).immediate();
   }
@@ -252,7 +245,6 @@ export class DepartureProber {
       })
       .immediate();
     if (changes.length === 0) return;
-    this.stats.departed += changes.length;
     log.info("departure probes: devices went offline", { devices: changes.map((c) => c.device_ip).join(",") });
     this.opts.feed.publish({ type: "changes", scan_id: null, changes });
     this.opts.feed.publishDevices(touched, (ids) => this.devices.records(ids));
