@@ -45,6 +45,8 @@ export type DepartureOptions = {
   sink: NotifySink;
   feed: EventFeed;
   onConfigChange?: (listener: (config: AppConfig, changed: string[]) => void) => () => void;
+  /** Told the MACs that went offline: the passive watch's next frame from one must count again (device_returned). */
+  onDeparted?: (macs: string[]) => void;
 };
 
 type Row = { id: number; mac_address: string; ip_address: string; presence_mode: PresenceMode; last_seen: string };
@@ -245,6 +247,7 @@ export class DepartureProber {
       })
       .immediate();
     if (changes.length === 0) return;
+    this.opts.onDeparted?.(changes.map((c) => c.device_mac!).filter(Boolean));
     log.info("departure probes: devices went offline", { devices: changes.map((c) => c.device_ip).join(",") });
     this.opts.feed.publish({ type: "changes", scan_id: null, changes });
     this.opts.feed.publishDevices(touched, (ids) => this.devices.records(ids));

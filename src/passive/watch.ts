@@ -149,7 +149,15 @@ export class PassiveWatch {
   ) {
     this.gate = new FloodGate(opts.capPerMinute);
     this.devices = new DeviceInventory(opts.db);
-    this.departures = new DepartureProber({ db: opts.db, config: opts.config, sink: opts.sink, feed: opts.feed, onConfigChange: opts.onConfigChange });
+    this.departures = new DepartureProber({
+      db: opts.db,
+      config: opts.config,
+      sink: opts.sink,
+      feed: opts.feed,
+      onConfigChange: opts.onConfigChange,
+      // Its "still here" was written lately and would be skipped as nothing new: it is news again.
+      onDeparted: (macs) => macs.forEach((m) => this.memory.forget(m)),
+    });
   }
 
   /** Starts watching, or says in one log line why not and returns null. */

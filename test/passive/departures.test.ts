@@ -89,6 +89,26 @@ describe.skipIf(!runnable)("departure probes (namespaces, no scan)", () => {
     for (const other of [hosts[0], ...hosts.slice(2)]) expect(await removals(other)).toEqual([]);
   }, 60_000);
 
+  test("back a moment later, its first frame makes it device_returned (the watch does not take it for old news)", async () => {
+    const h = hosts[1];
+    await mustRun(net, h.ns, ["ip", "link", "set", "eth0", "up"]);
+    await Bun.sleep(500);
+    // A gratuitous ARP reply this time: the listener drops a frame identical to one of the last 20 s
+    // (the announcement in beforeAll may be that recent when this test runs alone), which is not what
+    // this test is about.
+    await sendFrames(net, h.ns, [gratuitousArp(h.mac!, h.ip, 2)]);
+    const returned = async () => ((await api.get("/api/changes?change_type=device_returned")).body as any[]).filter((c) => c.device_mac === h.mac);
+    await until("device_returned", async () => (await returned()).length === 1, 5000);
+    expect((await device(h)).status).toBe("online");
+    // It stays: it answers its probes again.
+    await Bun.sleep(6000);
+    expect((await device(h)).status).toBe("online");
+    expect(await removals(h)).toHaveLength(1);
+    // Away again for the tests below.
+    await linkDown(h);
+    await until("second device_removed", async () => (await removals(h)).length === 2, 30_000);
+  }, 60_000);
+
   test("excluded devices (by address and by MAC) are never probed; the others are", async () => {
     const [control, byIp, byMac] = [hosts[0], hosts[2], hosts[3]];
     const res = await api.request("PUT", "/api/config", { json: { exclude: [byIp.ip, byMac.mac] } });
