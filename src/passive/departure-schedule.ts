@@ -71,14 +71,15 @@ export class DepartureSchedule {
     return this.byId.size;
   }
 
-  /** Forgets everything (configuration changed, probing stopped): no half-done probe counts later. */
+  /**
+   * Forgets the devices (configuration changed, probing stopped): no half-done probe counts later.
+   * The budget's bucket stays as it is: a change of configuration is no fresh allowance.
+   */
   reset(settings: DepartureSettings): void {
     this.byId.clear();
     this.byMac.clear();
     this.timing = timings(settings);
     this.perMinute = settings.frames_per_device_per_minute;
-    this.tokens = 0;
-    this.refilledAt = 0;
   }
 
   /** The devices to watch now (online, probe-able); what is known of those that stay is kept. */
