@@ -267,6 +267,37 @@ ARGUS_API int32_t argus_netwatch_wake_fd(const argus_netwatch *w);
 /* Stop the thread, close the socket and the pipes, free. */
 ARGUS_API void argus_netwatch_close(argus_netwatch *w);
 
+/* ---- departure probes (probe.c) --------------------------------------- */
+
+/* One answer to a departure probe: 12 bytes. */
+struct argus_probe_reply {
+	uint8_t ip[4];  /* 0 ARP sender address, network order */
+	uint8_t mac[6]; /* 4 ARP sender (and Ethernet source) MAC */
+	uint16_t flags; /* 10 enum argus_frame_flag */
+};
+
+typedef struct argus_prober argus_prober;
+
+/* Open a prober on interface `ifname` speaking from `src_ip` (host order; 0 =
+ * the interface's address): an AF_PACKET socket bound to it with a kernel
+ * filter for ARP replies to that address. NULL with an errno in *err
+ * (EPERM/EACCES = no CAP_NET_RAW, ENODEV = no such interface). */
+ARGUS_API argus_prober *argus_prober_open(const char *ifname, uint32_t src_ip, int32_t *err);
+
+/* Send one ARP request for `target_ip` (host order) to the unicast MAC
+ * `dst_mac` (6 bytes) only. 0, -EAGAIN (socket full), -EINVAL for a group
+ * MAC, or -errno (the interface is down: -ENETDOWN). */
+ARGUS_API int argus_prober_send(argus_prober *p, const uint8_t *dst_mac, uint32_t target_ip);
+
+/* Replies waiting (never blocks): up to max, whose Ethernet source is their
+ * ARP sender; returns how many were written. */
+ARGUS_API uint32_t argus_prober_read(argus_prober *p, struct argus_probe_reply *out, uint32_t max);
+
+/* Requests sent since open. */
+ARGUS_API uint64_t argus_prober_sent(const argus_prober *p);
+
+ARGUS_API void argus_prober_close(argus_prober *p);
+
 /* Layout/ABI version checked by the TypeScript loader. */
 ARGUS_API uint32_t argus_abi_version(void);
 
@@ -276,6 +307,6 @@ ARGUS_API uint32_t argus_abi_version(void);
 ARGUS_API uint32_t argus_layout_count(void);
 ARGUS_API const char *argus_layout_entry(uint32_t i, uint32_t *value);
 
-#define ARGUS_ABI_VERSION 5
+#define ARGUS_ABI_VERSION 6
 
 #endif

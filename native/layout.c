@@ -74,6 +74,10 @@ static const struct {
 	{ "sighting.server_id", offsetof(struct argus_sighting, server_id) },
 	{ "sighting.src_ip", offsetof(struct argus_sighting, src_ip) },
 	{ "listen_stats", sizeof(struct argus_listen_stats) },
+	{ "probe_reply", sizeof(struct argus_probe_reply) },
+	{ "probe_reply.ip", offsetof(struct argus_probe_reply, ip) },
+	{ "probe_reply.mac", offsetof(struct argus_probe_reply, mac) },
+	{ "probe_reply.flags", offsetof(struct argus_probe_reply, flags) },
 };
 
 ARGUS_API uint32_t argus_layout_count(void) { return (uint32_t)(sizeof layout / sizeof layout[0]); }

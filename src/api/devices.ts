@@ -42,6 +42,7 @@ export const DEVICE_EXAMPLE = {
   model: null,
   mdns_services: ["_smb._tcp", "_ssh._tcp"],
   status: "online",
+  presence_mode: "always_on",
   first_seen: "2024-01-15T10:30:00Z",
   last_seen: "2024-01-16T08:00:00Z",
   times_seen: 42,
@@ -133,11 +134,11 @@ export function deviceRoutes(ctx: AppContext) {
         response: { 200: ref(DeviceDetail) },
         detail: {
           summary:
-            'Set label, zone, trusted flag, notes, type, icon or per-device alerts (partial; "" or null clears a text field, null returns type and icon to automatic). notify_on lists "left", "returned", "port_opened": each such change of this device goes to every enabled channel, whatever the rules\' severities, unless the device is in notifications.muted_devices; [] for none',
+            'Set label, zone, trusted flag, notes, type, icon, presence mode or per-device alerts (partial; "" or null clears a text field, null returns type and icon to automatic). notify_on lists "left", "returned", "port_opened": each such change of this device goes to every enabled channel, whatever the rules\' severities, unless the device is in notifications.muted_devices; [] for none',
           description:
             'The owner\'s `device_type` and `icon` are kept apart from the automatic guess: no scan or passive sighting overwrites them, and the device then reads `"device_type_source": "owner"`. `null` returns to the automatic type, which scans kept up to date meanwhile.',
           tags: ["devices"],
-          requestBody: requestExample({ label: "Backup NAS", zone: "Servers", device_type: "nas", icon: "nas", notify_on: ["left", "port_opened"] }),
+          requestBody: requestExample({ label: "Backup NAS", zone: "Servers", device_type: "nas", icon: "nas", notify_on: ["left", "port_opened"], presence_mode: "always_on" }),
           responses: {
             200: json("The device as updated", DETAIL_EXAMPLE),
             ...NOT_FOUND,

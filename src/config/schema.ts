@@ -6,7 +6,7 @@ import { OptionalKind, Type, type Static, type TSchema } from "@sinclair/typebox
 import { Value } from "@sinclair/typebox/value";
 import { ConfigError, fieldPath, type FieldProblem } from "./config-error.ts";
 import { mapObjects, redactedSchema, secretMarkersAccepted } from "./secrets.ts";
-import { passiveSection, retentionSection } from "./sections/operation.ts";
+import { departuresSection, passiveSection, retentionSection } from "./sections/operation.ts";
 import { checkInfrastructure, infrastructureSection } from "./sections/infrastructure.ts";
 import { compileSchedule, scheduleSection, type CompiledEntry } from "./sections/schedule.ts";
 import { resolveScanning, scanningSection, type ResolvedScanning } from "./sections/scanning.ts";
@@ -18,6 +18,7 @@ export const CONFIG_SECTIONS = {
   ...scheduleSection,
   ...retentionSection,
   ...passiveSection,
+  ...departuresSection,
   ...infrastructureSection,
   ...hostsSection,
   notifications: Type.Unsafe<NotificationsConfig>({ ...NotificationsSchema, default: DEFAULT_NOTIFICATIONS }),

@@ -399,6 +399,12 @@ export const migrations: Migration[] = [
     `,
   },
   {
+    version: 17,
+    description: "presence mode: how a device's departure is noticed (departure probes)",
+    // normal | can_sleep | always_on (SPEC §7), set by the owner; passive/departures.ts reads it.
+    sql: `ALTER TABLE devices ADD COLUMN presence_mode TEXT NOT NULL DEFAULT 'normal' CHECK (presence_mode IN ('normal', 'can_sleep', 'always_on'));`,
+  },
+  {
     version: 18,
     description: "per-device alerts: the events the owner wants to hear about for one device (notify_on)",
     sql: `

@@ -8,7 +8,7 @@ import { summaryForTrust } from "../risk/score.ts";
 import type { RiskLevel } from "../risk/score.ts";
 import type { Threat as DeviceThreat } from "../risk/schema.ts";
 import type { AddressHistory, BulkActionName, Device, DeviceDetail, DeviceUpdate, Port as DevicePort } from "./schema.ts";
-import { NOTIFY_ON_EVENTS, type DeviceStatus, type NotifyOnEvent } from "./enums.ts";
+import { NOTIFY_ON_EVENTS, type DeviceStatus, type NotifyOnEvent, type PresenceMode } from "./enums.ts";
 
 export { DEVICE_STATUSES, TRUST_LEVELS, type DeviceStatus } from "./enums.ts";
 export { LABEL_MAX, NOTES_MAX, ZONE_MAX } from "./schema.ts";
@@ -78,7 +78,7 @@ const DEVICE_COLUMNS = `id, ip_address, mac_address, mac_randomized, hostname, h
   ${SHOWN_TYPE_SQL} AS device_type,
   CASE WHEN type_override IS NOT NULL THEN 'owner' ELSE device_type_source END AS device_type_source,
   CASE WHEN type_override IS NOT NULL THEN NULL ELSE device_type_evidence END AS device_type_evidence,
-  icon, os_name, os_source, model, mdns_services, status,
+  icon, os_name, os_source, model, mdns_services, status, presence_mode,
   first_seen, last_seen, times_seen, label, zone, is_trusted, trust_pending, notes, risk_level, risk_score, threat_summary, notify_on`;
 
 type DeviceRow = Omit<Device, "mac_randomized" | "is_trusted" | "trust" | "open_ports" | "mdns_services" | "notify_on"> & {
@@ -171,11 +171,12 @@ export class DeviceInventory {
   update(id: number, patch: DevicePatch): { changed: Record<string, FieldChange> } | null {
     return this.db
       .transaction(() => {
-        const current = this.db.query("SELECT label, zone, is_trusted, notes, trust_pending, type_override, icon, notify_on FROM devices WHERE id = ?").get(id) as {
+        const current = this.db.query("SELECT label, zone, is_trusted, notes, presence_mode, trust_pending, type_override, icon, notify_on FROM devices WHERE id = ?").get(id) as {
           label: string | null;
           zone: string | null;
           is_trusted: number;
           notes: string | null;
+          presence_mode: PresenceMode;
           trust_pending: number;
           type_override: string | null;
           icon: string | null;
@@ -188,6 +189,7 @@ export class DeviceInventory {
           zone: current.zone,
           is_trusted: current.is_trusted === 1,
           notes: current.notes,
+          presence_mode: current.presence_mode,
           device_type: current.type_override,
           icon: current.icon,
         };
@@ -195,6 +197,7 @@ export class DeviceInventory {
         if (patch.label !== undefined) next.label = emptyToNull(patch.label?.trim());
         if (patch.zone !== undefined) next.zone = emptyToNull(patch.zone?.trim());
         if (patch.is_trusted !== undefined) next.is_trusted = patch.is_trusted;
+        if (patch.presence_mode !== undefined) next.presence_mode = patch.presence_mode;
         // Notes keep their layout; only an all-blank note counts as clearing it.
         if (patch.notes !== undefined) next.notes = patch.notes === null || patch.notes.trim() === "" ? null : patch.notes;
         // The owner's type and icon; null hands them back to the automatic guess.
@@ -212,10 +215,10 @@ export class DeviceInventory {
         if (Object.keys(changed).length > 0) {
           this.db
             .query(
-              `UPDATE devices SET label = ?, zone = ?, is_trusted = ?, notes = ?, trust_pending = CASE WHEN ? THEN 0 ELSE trust_pending END,
+              `UPDATE devices SET label = ?, zone = ?, is_trusted = ?, notes = ?, presence_mode = ?, trust_pending = CASE WHEN ? THEN 0 ELSE trust_pending END,
                  type_override = ?, icon = ?, notify_on = ? WHERE id = ?`,
             )
-            .run(next.label, next.zone, next.is_trusted ? 1 : 0, next.notes, patch.is_trusted !== undefined ? 1 : 0, next.device_type, next.icon, storedNotifyOnOf(next.notify_on), id);
+            .run(next.label, next.zone, next.is_trusted ? 1 : 0, next.notes, next.presence_mode, patch.is_trusted !== undefined ? 1 : 0, next.device_type, next.icon, storedNotifyOnOf(next.notify_on), id);
         }
         return { changed };
       })

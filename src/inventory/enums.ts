@@ -15,6 +15,13 @@ export type DeviceIcon = DeviceType;
 export const DEVICE_STATUSES = ["online", "offline"] as const;
 export type DeviceStatus = (typeof DEVICE_STATUSES)[number];
 
+/**
+ * How a device's departure is noticed (SPEC §7): the silence before it is probed, and the severity
+ * of its `device_removed` (passive/departure-schedule.ts has the schedule).
+ */
+export const PRESENCE_MODES = ["normal", "can_sleep", "always_on"] as const;
+export type PresenceMode = (typeof PRESENCE_MODES)[number];
+
 /** A device's trust (SPEC §7): `is_trusted` is `trust == "trusted"`. */
 export const TRUST_LEVELS = ["trusted", "untrusted", "pending"] as const;
 export type TrustLevel = (typeof TRUST_LEVELS)[number];

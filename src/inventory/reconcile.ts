@@ -15,7 +15,8 @@
 //   scan is `mac_changed_for_ip` (a possible ARP spoof or a swapped device), reported instead of
 //   `device_added`. An address freed by a device already offline is simply reused (`device_added`).
 // - Absence counts only in complete network scans that covered the device's IP; a device goes
-//   offline (`device_removed`) after OFFLINE_AFTER_MISSES such scans in a row. A device the owner
+//   offline (`device_removed`) after OFFLINE_AFTER_MISSES such scans in a row (between scans the
+//   departure prober, passive/departures.ts, notices one that leaves sooner). A device the owner
 //   excluded is set offline by the first complete network scan of its subnet, without a change.
 // - Ports are compared only when both this scan and the device's previous port scan probed them: a
 //   narrower profile never "closes" ports it did not look at, and a wider one never "opens" ports

@@ -5,7 +5,7 @@
 import { Type, type Static } from "@sinclair/typebox";
 import { RiskLevel, Threat } from "../risk/schema.ts";
 import { count, id, int, Ipv4, literals, named, nullable, ONE_LINE, ref, text, Timestamp } from "../schema-kit.ts";
-import { CHANGE_TYPES, DEVICE_ICONS, DEVICE_STATUSES, DEVICE_TYPES, NOTIFY_ON_EVENTS, SEVERITIES, TRUST_LEVELS } from "./enums.ts";
+import { CHANGE_TYPES, DEVICE_ICONS, DEVICE_STATUSES, DEVICE_TYPES, NOTIFY_ON_EVENTS, PRESENCE_MODES, SEVERITIES, TRUST_LEVELS } from "./enums.ts";
 
 export const LABEL_MAX = 64;
 export const ZONE_MAX = 64;
@@ -18,6 +18,11 @@ export const Trust = literals(TRUST_LEVELS, {
 });
 export const DeviceType = literals(DEVICE_TYPES, { ...named("DeviceType"), description: "What kind of device it is" });
 export const DeviceIcon = literals(DEVICE_ICONS, { ...named("DeviceIcon"), description: "The icon shown for a device: one per device type" });
+export const PresenceMode = literals(PRESENCE_MODES, {
+  ...named("PresenceMode"),
+  description:
+    "How a departure is noticed: normal (probed after 90 s of silence; gone within about two minutes, info), always_on (probed after 20 s; gone within 30 s, warning), can_sleep (probed after 10 minutes, so a dozing phone is not reported; info)",
+});
 export const ChangeType = literals(CHANGE_TYPES, { ...named("ChangeType"), description: "What a scan or the passive watch noticed" });
 export const Severity = literals(SEVERITIES, { ...named("Severity") });
 export const NotifyOnEvent = literals(NOTIFY_ON_EVENTS, {
@@ -44,6 +49,7 @@ const deviceFields = {
   model: text("Model announced over mDNS (_device-info)"),
   mdns_services: Type.Array(Type.String(), { description: "Service types announced over mDNS" }),
   status: ref(DeviceStatus),
+  presence_mode: ref(PresenceMode),
   first_seen: Timestamp(),
   last_seen: Timestamp(),
   times_seen: count(),
@@ -123,6 +129,7 @@ export const DeviceUpdate = Type.Object(
         error: `notify_on: must be a list of distinct values from ${NOTIFY_ON_EVENTS.join(", ")} ([] for none)`,
       }),
     ),
+    presence_mode: Type.Optional(literals(PRESENCE_MODES, { error: `presence_mode: must be one of ${PRESENCE_MODES.join(", ")}` })),
   },
   { ...named("DeviceUpdate"), additionalProperties: false, description: 'Partial: only the fields given change; "" or null clears a text field, null returns type and icon to automatic' },
 );

@@ -5,7 +5,7 @@
 //   moves (`ip_changed`), takes a known device's address while that one is still online
 //   (`mac_changed_for_ip`) or turns out to be a known device with a new randomised MAC
 //   (`mac_rotated`, trust pending on one piece of evidence). Silence is never absence: going offline
-//   is left to the scans.
+//   is left to the scans and to unanswered departure probes (passive/departures.ts).
 // - What a sighting claims is not believed blindly: a MAC claiming the gateway's address is an
 //   `ip_conflict` (critical) and moves nobody; a known device claiming the address of another device
 //   heard lately is an `ip_conflict` (warning); a MAC's address moves are reported once per window,

@@ -8,7 +8,7 @@ import { constants } from "node:os";
 import { join } from "node:path";
 import { embeddedNativeLibrary } from "../service/embedded.ts";
 
-const ABI_VERSION = 5;
+const ABI_VERSION = 6;
 
 /** Where the compiled core lives. The one place that knows: ARGUS_NATIVE_LIB overrides; the
  * compiled binary uses the copy embedded for its target (src/service/embedded.ts); from source, native/build/. */
@@ -85,6 +85,10 @@ export const LAYOUT = {
   "sighting.server_id": 464,
   "sighting.src_ip": 468,
   listen_stats: 64,
+  probe_reply: 12,
+  "probe_reply.ip": 0,
+  "probe_reply.mac": 4,
+  "probe_reply.flags": 10,
 } as const;
 
 const symbols = {
@@ -116,6 +120,11 @@ const symbols = {
   argus_netwatch_open: { args: [FFIType.ptr], returns: FFIType.ptr },
   argus_netwatch_wake_fd: { args: [FFIType.ptr], returns: FFIType.i32 },
   argus_netwatch_close: { args: [FFIType.ptr], returns: FFIType.void },
+  argus_prober_open: { args: [FFIType.cstring, FFIType.u32, FFIType.ptr], returns: FFIType.ptr },
+  argus_prober_send: { args: [FFIType.ptr, FFIType.ptr, FFIType.u32], returns: FFIType.i32 },
+  argus_prober_read: { args: [FFIType.ptr, FFIType.ptr, FFIType.u32], returns: FFIType.u32 },
+  argus_prober_sent: { args: [FFIType.ptr], returns: FFIType.u64 },
+  argus_prober_close: { args: [FFIType.ptr], returns: FFIType.void },
 } as const;
 
 type Lib = ReturnType<typeof dlopen<typeof symbols>>["symbols"];

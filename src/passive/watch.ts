@@ -27,6 +27,8 @@
 //   held and every device admitted while the flood lasts go into one digest message per channel
 //   (notify/queue.ts enqueueFloodDigest) and get no Home Assistant entity until a DHCP handshake or a
 //   scan shows them real. A device whose DHCP handshake was heard is announced at once.
+// - Devices gone silent are probed on the watched interfaces (departures.ts): every frame a known
+//   MAC sends is news that it is still here, so only the silent ones cost a probe.
 import type { Database } from "bun:sqlite";
 import { closeSync } from "node:fs";
 import type { AppConfig } from "../config/app-config.ts";
@@ -49,6 +51,7 @@ import { readNeighbours } from "../net/neighbours.ts";
 import { isExcludedIp, isExcludedMac, type Exclusions } from "../net/targets.ts";
 import { isoNow } from "../time.ts";
 import { AddressClaims, AlertBudget, OnceGate } from "./claims.ts";
+import { DepartureProber } from "./departures.ts";
 import { FloodGate } from "./flood.ts";
 import { judgeServer, routeGateways, serverOf } from "./infrastructure.ts";
 import { SightingMemory } from "./memory.ts";
@@ -137,6 +140,8 @@ export class PassiveWatch {
   private readonly devices: DeviceInventory;
   /** The interfaces in a flood at the last look: a change is a `status` event. */
   private floodingWas = "";
+  /** Probes devices gone silent on the watched interfaces (departures without a scan). */
+  readonly departures: DepartureProber;
 
   private constructor(
     private readonly listener: NativeListener,
@@ -144,6 +149,15 @@ export class PassiveWatch {
   ) {
     this.gate = new FloodGate(opts.capPerMinute);
     this.devices = new DeviceInventory(opts.db);
+    this.departures = new DepartureProber({
+      db: opts.db,
+      config: opts.config,
+      sink: opts.sink,
+      feed: opts.feed,
+      onConfigChange: opts.onConfigChange,
+      // Its "still here" was written lately and would be skipped as nothing new: it is news again.
+      onDeparted: (macs) => macs.forEach((m) => this.memory.forget(m)),
+    });
   }
 
   /** Starts watching, or says in one log line why not and returns null. */
@@ -190,6 +204,7 @@ export class PassiveWatch {
     this.closed = true;
     if (this.timer) clearInterval(this.timer);
     if (this.syncTimer) clearTimeout(this.syncTimer);
+    this.departures.stop();
     this.unsubscribe?.();
     this.netwatch?.close(); // joins its thread; its wake pipe reaches end-of-file
     this.listener.close(); // joins the thread; the wake pipe reaches end-of-file
@@ -314,6 +329,7 @@ export class PassiveWatch {
     this.watched = next;
     this.ownMacs = macs;
     this.ownIps = ips;
+    this.departures.setInterfaces([...next.values()].map((w) => ({ name: w.name, addrs: w.addrs })), macs, ips);
     const routes = routeGateways();
     this.gateways = new Map([...next.values()].filter((w) => routes.has(w.name)).map((w) => [w.name, routes.get(w.name)!]));
     this.checkGateways();
@@ -501,6 +517,7 @@ export class PassiveWatch {
         // (Pressure is counted only for newcomers: a known device's chatter must not prolong a flood.)
         if (r.source !== "dhcp" && this.gate.flooding(w.name) && !this.memory.isKept(r.mac) && !this.known(r.mac) && this.gate.refusesNewcomer(w.name)) continue;
         this.memory.note(r);
+        this.departures.heard(r.mac);
       }
       let ip = r.ip ?? (r.source === "dhcp" && r.dhcpType === 3 ? r.auxIp : null);
       if (ip !== null && !this.inScope(ip, w, resolved)) ip = null;

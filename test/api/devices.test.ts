@@ -53,6 +53,8 @@ describe("GET /api/devices", () => {
         "device_type_evidence", "icon",
         // Per-device alerts (SPEC §7).
         "notify_on",
+        // How its departure is noticed (issue 18): normal, can_sleep or always_on.
+        "presence_mode",
       ].sort(),
     );
     const seed = DEVICES[3];
@@ -422,6 +424,24 @@ describe("PUT /api/devices/{id}", () => {
     }
     expect((await api.get(`/api/devices/${id}`)).body).toEqual(before);
     await put(id, { notify_on: [] });
+  });
+
+  test('presence_mode (issue 18): "normal" by default, set to always_on or can_sleep, audited; anything else → 422', async () => {
+    const id = idOf("192.168.1.10");
+    expect((await api.get(`/api/devices/${id}`)).body.presence_mode).toBe("normal");
+    const res = await put(id, { presence_mode: "always_on" });
+    expect(res.status).toBe(200);
+    expect(res.body.presence_mode).toBe("always_on");
+    expect((await lastAudit()).details.changes).toEqual({ presence_mode: { old: "normal", new: "always_on" } });
+    expect(((await api.get("/api/devices")).body as any[]).find((d) => d.id === id).presence_mode).toBe("always_on");
+    expect((await put(id, { presence_mode: "can_sleep" })).body.presence_mode).toBe("can_sleep");
+    for (const bad of ["sometimes", "", null, 1, "ALWAYS_ON"]) {
+      const r = await put(id, { presence_mode: bad });
+      expect({ bad, status: r.status }).toEqual({ bad, status: 422 });
+      expect(r.body.detail).toContain("'presence_mode'");
+    }
+    expect((await api.get(`/api/devices/${id}`)).body.presence_mode).toBe("can_sleep");
+    await put(id, { presence_mode: "normal" });
   });
 
   test("404 for an unknown device, 422 for a malformed id", async () => {

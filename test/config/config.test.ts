@@ -30,7 +30,11 @@ const FULL = {
   // Known infrastructure (issue 16): what the passive watch learned, or the owner set.
   known_infrastructure: { gateways: [{ ip: "10.9.4.1", mac: "00:1d:0f:00:00:01" }], dhcp_servers: [{ server_id: "10.9.4.1", mac: "00:1d:0f:00:00:01" }] },
   allowed_hosts: ["argus.example.net"],
+  // Departure probes (issue 18): the graces per presence mode and the probe budget.
+  departures: { enabled: true, always_on_grace_s: 20, normal_grace_s: 90, can_sleep_grace_s: 900, frames_per_device_per_minute: 0.5 },
 };
+// The departures section (issue 18) when the file has none.
+const DEFAULT_DEPARTURES = { enabled: true, always_on_grace_s: 20, normal_grace_s: 90, can_sleep_grace_s: 600, frames_per_device_per_minute: 1 };
 // The notifications section (issue 11) as GET shows it when the file has none.
 const NO_NOTIFICATIONS = { channels: [], rules: [], quiet_hours: null, muted_devices: [] };
 
@@ -52,7 +56,7 @@ describe.skipIf(!root)("configuration API", () => {
     const res = await api.get("/api/config");
     expect(res.status).toBe(200);
     // The test helper starts every appliance with an empty schedule; everything else is the default.
-    expect(res.body).toEqual({ subnets: [], exclude: [], port_range: "home-1000", allow_public_ranges: false, interface: null, scan_rate: 5000, profiles: [], schedule: [], retention_days: 90, passive: true, known_infrastructure: { gateways: [], dhcp_servers: [] }, allowed_hosts: [], notifications: NO_NOTIFICATIONS, env_overrides: {} });
+    expect(res.body).toEqual({ subnets: [], exclude: [], port_range: "home-1000", allow_public_ranges: false, interface: null, scan_rate: 5000, profiles: [], schedule: [], retention_days: 90, passive: true, departures: DEFAULT_DEPARTURES, known_infrastructure: { gateways: [], dhcp_servers: [] }, allowed_hosts: [], notifications: NO_NOTIFICATIONS, env_overrides: {} });
     expect((await put({ schedule: [{ profile: "quick", cron: "*/15 * * * *" }] })).status).toBe(200);
     const schedule = await api.get("/api/schedule");
     expect(schedule.body).toEqual([{ profile: "quick", cron: "*/15 * * * *", enabled: true, state: "waiting_for_subnet", next_run_at: null, last_run_at: null, last_scan_id: null, last_skipped_at: null }]);

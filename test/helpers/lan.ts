@@ -42,3 +42,35 @@ export function udhcpcScript(dir: string): string {
 export function udhcpcJoin(script: string, hostname: string, opts: { broadcast?: boolean } = {}): string[] {
   return ["busybox", "udhcpc", ...(opts.broadcast ? ["-B"] : []), "-i", "eth0", "-f", "-q", "-n", "-t", "5", "-T", "1", "-A", "1", "-s", script, "-x", `hostname:${hostname}`];
 }
+
+/** A tcpdump on a host's eth0 counting the ARP requests a MAC sends to it; start() waits until it captures. */
+export type ArpCapture = { stop(): Promise<{ requests: number; unicast: number; lines: string[] }> };
+
+/**
+ * Captures, in namespace `ns`, the ARP requests arriving from `fromMac` (the appliance): all of them,
+ * and those sent to the host's own MAC alone (unicast: departure probes), so a test can count what
+ * reached the wire.
+ */
+export async function captureArpFrom(ns: string, fromMac: string): Promise<ArpCapture> {
+  const dump = Bun.spawn(["ip", "netns", "exec", ns, "tcpdump", "-i", "eth0", "-n", "-e", "-l", "-Q", "in", "arp", "and", "ether", "src", fromMac], { stdout: "pipe", stderr: "pipe" });
+  // tcpdump says "listening on" once its capture is open.
+  const reader = dump.stderr.getReader();
+  let banner = "";
+  while (!banner.includes("listening on")) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error(`tcpdump did not start in ${ns}: ${banner}`);
+    banner += new TextDecoder().decode(value);
+  }
+  reader.releaseLock();
+  return {
+    async stop() {
+      await Bun.sleep(200);
+      dump.kill("SIGINT");
+      const lines = (await new Response(dump.stdout).text()).split("\n").filter((l) => l.includes("Request"));
+      await dump.exited;
+      // With -e a line reads "<src> > <dst>, ethertype ARP …": the destination says broadcast or not.
+      const unicast = lines.filter((l) => !/> ff:ff:ff:ff:ff:ff,/.test(l)).length;
+      return { requests: lines.length, unicast, lines };
+    },
+  };
+}

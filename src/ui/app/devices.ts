@@ -1,6 +1,6 @@
 // The device record as the API answers it, and the actions the device pages share.
 import { deviceDisplayName } from "../../inventory/display-name.ts";
-import type { DeviceIcon, DeviceStatus, TrustLevel } from "../../inventory/enums.ts";
+import type { DeviceIcon, DeviceStatus, PresenceMode, TrustLevel } from "../../inventory/enums.ts";
 import type { RiskLevel } from "../../risk/levels.ts";
 import { post, put } from "./api.ts";
 import { toast } from "./toast.ts";
@@ -24,6 +24,8 @@ export type Device = {
   model?: string | null;
   mdns_services?: string[];
   status: DeviceStatus;
+  /** How its departure is noticed (departure probes). */
+  presence_mode?: PresenceMode;
   first_seen: string;
   last_seen: string;
   times_seen: number;

@@ -3,7 +3,7 @@
 // and changes; the owner's label, zone, trust, notes, type and icon edited in place; Scan now, Approve,
 // Wake and Forget.
 import { useEffect, useState } from "preact/hooks";
-import { DEVICE_ICONS, DEVICE_TYPES, NOTIFY_ON_EVENTS, type NotifyOnEvent } from "../../../inventory/enums.ts";
+import { DEVICE_ICONS, DEVICE_TYPES, NOTIFY_ON_EVENTS, PRESENCE_MODES, type NotifyOnEvent, type PresenceMode } from "../../../inventory/enums.ts";
 import { apiRoutes, del, get, list, post, put } from "../api.ts";
 import { type Device, evidence, scanDevice, setTrusted } from "../devices.ts";
 import { changeLabel, humanize } from "../format.ts";
@@ -279,6 +279,13 @@ function PendingTrust({ device, onSaved }: { device: Detail; onSaved: (d: Device
   );
 }
 
+/** The presence modes as the owner chooses them (SPEC §7; the README's Departures table). */
+const PRESENCE_LABELS: Record<PresenceMode, string> = {
+  normal: "Normal: offline about 2 minutes after it leaves",
+  always_on: "Always on: offline within 30 s, as a warning",
+  can_sleep: "Can sleep: offline only after about 12 minutes of silence",
+};
+
 function EditForm({ device, onSaved }: { device: Detail; onSaved: (d: Device) => void }) {
   const [zones] = useLoad(() => get<string[]>("/api/zones"), []);
   const [busy, setBusy] = useState(false);
@@ -301,6 +308,7 @@ function EditForm({ device, onSaved }: { device: Detail; onSaved: (d: Device) =>
         notes: String(f.get("notes")),
         device_type: choice("device_type"),
         icon: choice("icon"),
+        presence_mode: String(f.get("presence_mode")) as PresenceMode,
       });
       onSaved(d);
       toast("Saved");
@@ -338,6 +346,12 @@ function EditForm({ device, onSaved }: { device: Detail; onSaved: (d: Device) =>
             <option value={t} selected={device.icon === t}>
               {humanize(t)}
             </option>
+          ))}
+        </select>
+        <label for="d-presence">When it leaves</label>
+        <select id="d-presence" name="presence_mode" defaultValue={device.presence_mode ?? "normal"}>
+          {PRESENCE_MODES.map((m) => (
+            <option value={m}>{PRESENCE_LABELS[m]}</option>
           ))}
         </select>
         <label for="d-notes">Notes</label>
