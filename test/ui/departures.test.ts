@@ -54,7 +54,7 @@ describe.skipIf(!runnable)("departures on a live page (Chromium, no scan)", () =
 
     // On its page the owner says it is always on.
     await page.goto(`${server.inside}/devices/${id}`);
-    await page.getByLabel("When it leaves").selectOption("always_on");
+    await page.getByLabel("Presence mode").selectOption("always_on");
     await page.getByRole("button", { name: "Save" }).click();
     await page.getByText("Saved").first().waitFor();
     expect((await session.get(`/api/devices/${id}`)).body.presence_mode).toBe("always_on");

@@ -348,7 +348,7 @@ function EditForm({ device, onSaved }: { device: Detail; onSaved: (d: Device) =>
             </option>
           ))}
         </select>
-        <label for="d-presence">When it leaves</label>
+        <label for="d-presence">Presence mode</label>
         <select id="d-presence" name="presence_mode" defaultValue={device.presence_mode ?? "normal"}>
           {PRESENCE_MODES.map((m) => (
             <option value={m}>{PRESENCE_LABELS[m]}</option>
