@@ -45,10 +45,12 @@ export async function startServer(settings: Settings): Promise<RunningServer> {
   try {
     // Not `reusePort` (Elysia's default): with it a second appliance started on the same port would
     // not fail but silently take part of the clients, e.g. an unconfigured one offering its setup.
-    app.listen({ hostname: settings.host, port: settings.port, reusePort: false, idleTimeout: IDLE_TIMEOUT_S });
+    // `development: false`: should an error ever escape the app's own handler, Bun answers a bare 500,
+    // never its debugging page with the stack and source lines.
+    app.listen({ hostname: settings.host, port: settings.port, reusePort: false, idleTimeout: IDLE_TIMEOUT_S, development: false });
     // A unix socket as a second door to the same app: for local tools, a reverse proxy, and tests that
     // run the appliance inside a network namespace the test process cannot reach by TCP.
-    if (settings.socket) local = Bun.serve({ unix: settings.socket, idleTimeout: IDLE_TIMEOUT_S, fetch: (request) => app.fetch(viaLocalSocket(request)) });
+    if (settings.socket) local = Bun.serve({ unix: settings.socket, idleTimeout: IDLE_TIMEOUT_S, development: false, fetch: (request) => app.fetch(viaLocalSocket(request)) });
   } catch (e) {
     // A start that fails half-way (the socket taken after the port was bound) leaves nothing serving.
     app.server?.stop(true);

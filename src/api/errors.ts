@@ -38,7 +38,8 @@ export function describeValidation(error: ValidationError): string {
     const [field, reason] = custom.split(/:\s(.*)/s);
     return reason ? `Invalid ${FIELD_PLACES[error.type] ?? error.type} '${field}': ${reason}` : custom;
   }
-  const first = error.all[0] as { path?: string; summary?: string; message?: string; schema?: { anyOf?: { const?: unknown }[] } } | undefined;
+  // `all` can be missing on an error a custom validator raised; then the field is unnamed, not a crash.
+  const first = (error.all as unknown[] | undefined)?.[0] as { path?: string; summary?: string; message?: string; schema?: { anyOf?: { const?: unknown }[] } } | undefined;
   const place = FIELD_PLACES[error.type] ?? error.type;
   // The validator's path is a JSON pointer: segments joined by `/`, each with `~` and `/` escaped.
   const field = (first?.path ?? "").replace(/^\//, "").split("/").map((s) => s.replaceAll("~1", "/").replaceAll("~0", "~")).join(".");

@@ -121,7 +121,11 @@ function carryQuerySecrets(next: string, prev: unknown, field: string): string {
 /** Secrets the appliance hands to the destination itself (a bearer token, a login): never to another host. */
 const SENT_TO_DESTINATION = new Set(["token", "password"]);
 
-/** Where a channel's credentials go: the URL's scheme, host and port, or an e-mail server's host. */
+/**
+ * Where a channel's credentials go and how: the URL's scheme, host and port, or an e-mail server's
+ * host, port and TLS settings (with STARTTLS turned off or another CA trusted, the same host could
+ * read the password on the way).
+ */
 function destination(o: Record<string, unknown>): string | undefined {
   if (typeof o.url === "string") {
     try {
@@ -131,7 +135,11 @@ function destination(o: Record<string, unknown>): string | undefined {
       return `unparsable ${o.url}`;
     }
   }
-  return typeof o.host === "string" ? `host ${o.host.toLowerCase()}` : undefined;
+  if (typeof o.host !== "string") return undefined;
+  // Absent and default spell the same way: sending back what GET showed changes nothing.
+  const tls = o.tls === true;
+  const starttls = o.starttls ?? !tls;
+  return JSON.stringify({ host: o.host.toLowerCase(), port: o.port ?? (tls ? 465 : 587), tls, starttls, ca: o.ca ?? null });
 }
 
 /**

@@ -165,7 +165,7 @@ export function validateNotifications(input: unknown, field = "notifications"): 
       const at = fieldPath(field, "channels", i);
       if (typeof c !== "object" || c === null || Array.isArray(c)) return fail(at, "must be an object");
       const type = (c as { type?: unknown }).type;
-      if (typeof type !== "string" || !(type in CHANNEL_SCHEMAS)) return fail(`${at}.type`, `must be one of ${CHANNEL_TYPES.join(", ")}`);
+      if (typeof type !== "string" || !Object.hasOwn(CHANNEL_SCHEMAS, type)) return fail(`${at}.type`, `must be one of ${CHANNEL_TYPES.join(", ")}`);
       const err = schemaError(CHANNEL_SCHEMAS[type as ChannelType], c, at);
       if (err) return fail(err.field, err.reason);
     }

@@ -123,6 +123,8 @@ describe.skipIf(!root)("configuration API", () => {
     ["allowed_hosts", { allowed_hosts: "argus.lan" }],
     ["allowed_hosts.0", { allowed_hosts: ["http://argus.lan/"] }],
     ["color", { color: "blue" }],
+    // A name every object inherits once made this a 500 with Bun's debugging page (red team, issue 18).
+    ["notifications.channels.0.type", { notifications: { channels: [{ name: "a", type: "constructor", url: "http://x/" }] } }],
   ];
   for (const [field, body] of INVALID) {
     test(`${JSON.stringify(body)} → 422 naming '${field}', the old config in force and on disk`, async () => {
@@ -214,6 +216,11 @@ describe("secrets are write-only (generic over every section)", () => {
     };
     expect(moved(0, { url: "https://evil.example/topic" })).toThrow(/notifications\.channels\.0\.token/);
     expect(moved(1, { host: "evil.example" })).toThrow(/notifications\.channels\.1\.password/);
+    // An e-mail password also stays behind when the way it travels changes: another port, TLS turned
+    // off (STARTTLS no longer required: AUTH in cleartext) or another CA to trust.
+    expect(moved(1, { port: 2525 })).toThrow(/notifications\.channels\.1\.password/);
+    expect(moved(1, { starttls: false })).toThrow(/notifications\.channels\.1\.password/);
+    expect(moved(1, { ca: "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----" })).toThrow(/notifications\.channels\.1\.password/);
     expect(moved(2, { url: "mqtt://argus:***@evil.example:1883" })).toThrow(/notifications\.channels\.2\.url/);
     // The same host (another topic, the same broker) keeps them; a new value given with the move is taken.
     expect((moved(0, { url: "https://ntfy.sh/other" })() as any).channels[0].token).toBe("tk_stored");

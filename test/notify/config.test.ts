@@ -47,6 +47,10 @@ describe("validation", () => {
     ["a Gotify channel without its token", { channels: [{ name: "g", type: "gotify", url: "http://gotify.lan" }] }, "notifications.channels.0.token", /required/],
     ["an ntfy URL without a topic", { channels: [{ name: "n", type: "ntfy", url: "https://ntfy.sh/" }] }, "notifications.channels.0.url", /topic/],
     ["an unknown channel type", { channels: [{ name: "x", type: "pager", url: "http://x" }] }, "notifications.channels.0.type", /webhook, ntfy, gotify, email, mqtt/],
+    // Names every object inherits: a lookup by `in` took them for channel types (red team, issue 18).
+    ...["constructor", "toString", "__proto__", "hasOwnProperty", "valueOf"].map(
+      (type): [string, unknown, string, RegExp] => [`the channel type "${type}"`, { channels: [{ name: "x", type, url: "http://x" }] }, "notifications.channels.0.type", /webhook, ntfy, gotify, email, mqtt/],
+    ),
     ["an unknown channel field", { channels: [{ ...hook, retries: 3 }] }, "notifications.channels.0.retries", /not a known field/],
     ["two channels with one name", { channels: [hook, { ...hook }] }, "notifications.channels.1.name", /duplicates/],
     ["an e-mail username without a password", { channels: [{ name: "m", type: "email", host: "smtp", from: "a@b", to: ["c@d"], username: "u" }] }, "notifications.channels.0.password", /required/],
