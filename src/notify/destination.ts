@@ -4,7 +4,8 @@
 // Two things keep that from turning the appliance into a probe:
 // - a loopback destination (127/8, ::1, 0.0.0.0, `localhost`, any spelling or DNS name that resolves
 //   to one) is refused unless `notifications.allow_loopback_destinations` is true: services bound to
-//   the appliance's own loopback are not reachable from the LAN and must stay so;
+//   the appliance's own loopback are not reachable from the LAN and must stay so; so is a link-local
+//   one (169.254/16, fe80::/10), where a cloud host's metadata service answers;
 // - a failed delivery is reported (API, delivery records) only as "the destination did not accept the
 //   message": whether the connection was refused, timed out, failed TLS or got an HTTP status, and
 //   whatever the receiver answered, goes to the server's log for the owner, never into an answer.
@@ -14,6 +15,8 @@ import { isIP } from "node:net";
 /** The one reason a failed send is given in answers and delivery records. */
 export const NOT_ACCEPTED = "the destination did not accept the message";
 export const LOOPBACK_REFUSED = "the destination is a loopback address of the appliance; set notifications.allow_loopback_destinations to true to allow it";
+export const LINK_LOCAL_REFUSED =
+  "the destination is a link-local address (169.254.0.0/16, fe80::/10: cloud metadata services live there); set notifications.allow_loopback_destinations to true to allow it";
 
 /** A send refused before anything left the appliance; its message is safe to show. */
 export class DestinationRefused extends Error {}
@@ -42,6 +45,19 @@ export function isLoopbackAddress(ip: string): boolean {
   return false;
 }
 
+/** 169.254.0.0/16 and fe80::/10 (and IPv4-mapped): no notification service lives there, metadata services do. */
+export function isLinkLocalAddress(ip: string): boolean {
+  let a = ip.toLowerCase().replace(/^\[|\]$/g, "").replace(/%.*$/, "");
+  const mapped = /^(?:0{0,4}:){0,5}(?:0{0,4}:)?ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(a);
+  if (mapped) a = mapped[1];
+  if (isIP(a) === 4) return a.startsWith("169.254.");
+  if (isIP(a) === 6) {
+    const groups = expand(a);
+    return groups !== null && (groups[0] & 0xffc0) === 0xfe80;
+  }
+  return false;
+}
+
 function expand(v6: string): number[] | null {
   const [head, tail] = v6.includes("::") ? v6.split("::") : [v6, null];
   const h = head ? head.split(":") : [];
@@ -61,6 +77,7 @@ export async function checkDestination(host: string, allowLoopback: boolean, sig
   if (allowLoopback) return;
   const name = host.replace(/^\[|\]$/g, "").replace(/\.+$/, "").toLowerCase();
   if (name === "localhost" || name.endsWith(".localhost") || isLoopbackAddress(name)) throw new DestinationRefused(LOOPBACK_REFUSED);
+  if (isLinkLocalAddress(name)) throw new DestinationRefused(LINK_LOCAL_REFUSED);
   let addresses: { address: string }[];
   try {
     // Bounded by the send's own timeout: a resolver that never answers must not hold the lane.
@@ -71,6 +88,7 @@ export async function checkDestination(host: string, allowLoopback: boolean, sig
     return;
   }
   if (addresses.some((a) => isLoopbackAddress(a.address))) throw new DestinationRefused(LOOPBACK_REFUSED);
+  if (addresses.some((a) => isLinkLocalAddress(a.address))) throw new DestinationRefused(LINK_LOCAL_REFUSED);
 }
 
 /** The host a channel connects to: its URL's host, or an e-mail channel's server. */
@@ -91,6 +109,6 @@ const OWN_REASON = /^channel ".{1,64}" is (no longer configured|disabled)$/;
  * record written by an older version, which kept the receiver's reply) as the coarse reason.
  */
 export function shownError(error: string | null): string | null {
-  if (error === null || error === NOT_ACCEPTED || error === LOOPBACK_REFUSED || OWN_REASON.test(error)) return error;
+  if (error === null || error === NOT_ACCEPTED || error === LOOPBACK_REFUSED || error === LINK_LOCAL_REFUSED || OWN_REASON.test(error)) return error;
   return NOT_ACCEPTED;
 }

@@ -36,7 +36,10 @@ export type Route = { channel: string; digest: boolean };
 export function routeChange(change: Change, device: DeviceFacts, cfg: NotificationsConfig): Route[] {
   const mac = (change.device_mac ?? device?.mac_address ?? "").toLowerCase();
   const ip = change.device_ip ?? device?.ip_address ?? "";
-  if (cfg.muted_devices.some((m) => m === mac || m === ip)) return [];
+  // An address names a device only while no MAC does: a muted IP mutes a device without a known MAC
+  // (a routed host), never whoever else takes that address with a MAC of its own (a guest claiming
+  // it, a conflict, a rogue server), whose changes are exactly what must be heard.
+  if (cfg.muted_devices.some((m) => m === mac || (mac === "" && m === ip))) return [];
   const enabled = new Set(cfg.channels.filter((c) => c.enabled !== false).map((c) => c.name));
   const routes = new Map<string, boolean>();
   for (const r of cfg.rules) {

@@ -152,6 +152,11 @@ describe("routing and quiet hours", () => {
     if (!r.ok) throw new Error(`refused: ${r.field} ${r.reason}`);
     expect(r.value.muted_devices).toEqual(["aa:bb:cc:dd:ee:ff", "aa:bb:cc:dd:ee:01", "10.0.0.9"]);
     expect(routeChange(change("device_added", "warning"), null, r.value)).toEqual([]);
+    // A muted address mutes a device without a MAC at it, not another MAC that takes the address
+    // (red team, issue 18: a guest on a muted IP was muted, its critical alerts included).
+    const at9 = { ...change("ip_conflict", "critical"), device_ip: "10.0.0.9" };
+    expect(routeChange({ ...at9, device_mac: null }, null, r.value)).toEqual([]);
+    expect(routeChange({ ...at9, device_mac: "02:00:00:00:00:66" }, null, r.value)).toEqual([{ channel: "hooks", digest: false }]);
     expect(routeChange({ ...change("device_added", "warning"), device_mac: "aa:bb:cc:dd:ee:02" }, null, r.value)).toEqual([{ channel: "hooks", digest: false }]);
   });
 
