@@ -1,7 +1,7 @@
 // /api/devices/{id}/presence and /api/presence: when devices were online (SPEC §7 "Presence").
 import { Elysia, t } from "elysia";
 import type { AppContext } from "../app-context.ts";
-import { parseSince } from "../inventory/changes.ts";
+import { parseInstant } from "../inventory/changes.ts";
 import { bucketCount, DEFAULT_SPAN_MS, deviceSessions, MAX_BUCKETS, networkPresence, PRESENCE_BUCKETS, type PresenceBucket } from "../inventory/presence.ts";
 import { toIso } from "../time.ts";
 import { authentication } from "./guard.ts";
@@ -14,20 +14,29 @@ const TIME_ERROR = "must be an ISO 8601 timestamp such as 2024-01-15T10:30:00Z";
 const time = (field: "since" | "until", description: string) => t.Optional(t.String({ maxLength: 40, description, error: `${field}: ${TIME_ERROR}` }));
 
 const window = {
-  since: time("since", "Start of the window, ISO 8601 (UTC when no offset)"),
-  until: time("until", "End of the window (exclusive), ISO 8601; default now"),
+  since: time("since", "Start of the window, ISO 8601 (UTC when no offset); times are whole seconds, so a fraction rounds down"),
+  until: time("until", "End of the window (exclusive), ISO 8601; a fraction rounds up to the next whole second; default now"),
 };
 
-/** One of since/until as the stored form; the pattern alone cannot tell 2024-02-30 from a real day. */
-function instant(field: "since" | "until", text: string | undefined): string | undefined {
+/** One of since/until as epoch ms, its fraction kept; the pattern alone cannot tell 2024-02-30 from a real day. */
+function instant(field: "since" | "until", text: string | undefined): number | undefined {
   if (text === undefined) return undefined;
-  const parsed = parseSince(text);
+  const parsed = parseInstant(text);
   if (parsed === null) throw new HttpError(422, `Invalid query parameter '${field}': ${TIME_ERROR}`);
   return parsed;
 }
 
-function ordered(since: string | undefined, until: string | undefined): void {
-  if (since !== undefined && until !== undefined && since >= until) throw new HttpError(422, "Invalid query parameter 'until': must be later than since");
+/**
+ * The window in the stored form (whole seconds). The order is checked on the instants as given, with
+ * their fractions; then the window widens to the whole seconds that hold it (since down, until up),
+ * so ...T00:00:00Z to ...T00:00:00.001Z is the one second that holds that millisecond.
+ */
+function storedWindow(sinceMs: number | undefined, untilMs: number | undefined): { since?: string; until?: string } {
+  if (sinceMs !== undefined && untilMs !== undefined && sinceMs >= untilMs) throw new HttpError(422, "Invalid query parameter 'until': must be later than since");
+  return {
+    since: sinceMs === undefined ? undefined : toIso(Math.floor(sinceMs / 1000) * 1000),
+    until: untilMs === undefined ? undefined : toIso(Math.ceil(untilMs / 1000) * 1000),
+  };
 }
 
 const INTERVALS_EXAMPLE = [
@@ -52,9 +61,7 @@ export function presenceRoutes(ctx: AppContext) {
     .get(
       "/api/devices/:id/presence",
       ({ params, query, set }) => {
-        const since = instant("since", query.since);
-        const until = instant("until", query.until);
-        ordered(since, until);
+        const { since, until } = storedWindow(instant("since", query.since), instant("until", query.until));
         const found = deviceSessions(ctx.db, params.id, { since, until }, { limit: query.limit ?? 50, offset: query.offset ?? 0 });
         if (!found) throw new HttpError(404, `Device ${params.id} not found`);
         return page(set, found.items, found.total);
@@ -77,9 +84,10 @@ export function presenceRoutes(ctx: AppContext) {
       "/api/presence",
       ({ query, set }) => {
         const bucket: PresenceBucket = query.bucket ?? "hour";
-        const until = instant("until", query.until) ?? toIso(Math.floor(Date.now() / 1000) * 1000);
-        const since = instant("since", query.since) ?? toIso(Date.parse(until) - DEFAULT_SPAN_MS[bucket]);
-        ordered(since, until);
+        const untilMs = instant("until", query.until) ?? Math.floor(Date.now() / 1000) * 1000;
+        const range = storedWindow(instant("since", query.since) ?? untilMs - DEFAULT_SPAN_MS[bucket], untilMs);
+        const since = range.since!;
+        const until = range.until!;
         // Bounded so that no request can ask for millions of buckets.
         if (bucketCount(Date.parse(since), Date.parse(until), bucket) > MAX_BUCKETS[bucket]) {
           throw new HttpError(422, `Invalid query parameter 'since': at most ${MAX_BUCKETS[bucket]} ${bucket} buckets (${bucket === "hour" ? "31 days" : "366 days"}) per request`);
