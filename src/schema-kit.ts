@@ -23,7 +23,8 @@ export function literals<const V extends readonly string[]>(values: V, options: 
 export const nullable = <S extends TSchema>(schema: S, description?: string) => Type.Union([schema, Type.Null()], description ? { description } : {});
 export const int = (description?: string, extra: { minimum?: number; maximum?: number } = {}) => Type.Integer({ ...extra, ...(description ? { description } : {}) });
 export const count = (description?: string) => int(description, { minimum: 0 });
-export const id = (description = "Numeric id") => int(description, { minimum: 1 });
+// Bounded like the path ids: past 2^53 a JSON number is no longer the integer it spells (…993 reads as …992).
+export const id = (description = "Numeric id") => int(description, { minimum: 1, maximum: Number.MAX_SAFE_INTEGER });
 export const text = (description?: string) => nullable(Type.String(), description);
 
 /** SPEC §1: ISO 8601 UTC with `Z`, e.g. 2024-01-15T10:30:00Z. */

@@ -95,13 +95,14 @@ export class ChangeLog {
 }
 
 /**
- * An ISO 8601 timestamp as the API accepts it for `since`, normalised to the stored form; null when
- * it is not a real instant. A date alone means midnight UTC; a time without an offset means UTC.
+ * An ISO 8601 timestamp as the API accepts it, as epoch milliseconds with its fraction kept (which
+ * may be fractional itself); null when it is not a real instant. A date alone means midnight UTC; a
+ * time without an offset means UTC.
  */
-export function parseSince(text: string): string | null {
-  const m = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/i.exec(text);
+export function parseInstant(text: string): number | null {
+  const m = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?(Z|[+-]\d{2}:?\d{2})?)?$/i.exec(text);
   if (!m) return null;
-  const [, y, mo, d, h = "00", mi = "00", s = "00", zone = "Z"] = m;
+  const [, y, mo, d, h = "00", mi = "00", s = "00", fraction = "0", zone = "Z"] = m;
   const offset = zone.toUpperCase() === "Z" ? "Z" : zone.length === 5 ? `${zone.slice(0, 3)}:${zone.slice(3)}` : zone;
   const ms = Date.parse(`${y}-${mo}-${d}T${h}:${mi}:${s}${offset}`);
   if (Number.isNaN(ms)) return null;
@@ -109,7 +110,13 @@ export function parseSince(text: string): string | null {
   const check = new Date(Date.UTC(Number(y), Number(mo) - 1, Number(d)));
   if (check.getUTCFullYear() !== Number(y) || check.getUTCMonth() !== Number(mo) - 1 || check.getUTCDate() !== Number(d)) return null;
   if (Number(h) > 23 || Number(mi) > 59 || Number(s) > 59) return null;
+  return ms + Number(`0.${fraction}`) * 1000;
+}
+
+/** An ISO 8601 timestamp as the API accepts it for `since`, normalised to the stored form; null when it is not a real instant. */
+export function parseSince(text: string): string | null {
+  const ms = parseInstant(text);
   // Fractions are dropped (stored times are whole seconds); rounding down keeps `since` inclusive.
-  return toIso(Math.floor(ms / 1000) * 1000);
+  return ms === null ? null : toIso(Math.floor(ms / 1000) * 1000);
 }
 

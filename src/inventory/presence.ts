@@ -34,24 +34,39 @@ export type SeenOutcome = "opened" | "extended" | "resumed";
 
 type SessionRow = { id: number; started_at: string; ended_at: string | null; source: PresenceSource };
 
-// A session overlaps [since, until) when it began before `until` and had not ended before `since`.
-const OVERLAPS = "(?2 IS NULL OR started_at < ?2) AND (?1 IS NULL OR ended_at IS NULL OR ended_at >= ?1)";
-// For the whole network the window is always bounded, and the sessions in it are found through
-// their end (presence_sessions_ended): those that ended inside or after it, and the open ones. A
-// request reads the sessions of its window, never the whole history; spelt as two searches because
-// with DISTINCT the planner would rather walk every row of the device index.
-const IN_RANGE = `SELECT device_id, started_at, ended_at FROM presence_sessions WHERE ended_at >= ?1 AND started_at < ?2
-  UNION ALL SELECT device_id, started_at, ended_at FROM presence_sessions WHERE ended_at IS NULL AND started_at < ?2`;
+// A device's sessions follow one another: markSeen opens one only when the latest has ended (and
+// after the grace), markGone ends one no earlier than it began. So, by started_at, each session
+// ends before the next begins, and every read below is a range of presence_sessions_device
+// (device_id, started_at) bounded on both ends:
+// - the sessions of a device that overlap [since, until) are those that began in [from, until),
+//   `from` being the start of its last session begun before `since` (the one that may reach into
+//   the window), or `since` itself;
+// - a device was online in the window when its last session begun before `until` had not ended
+//   before `since`: one step back from `until` per device, so a window before all history reads
+//   no session at all.
+// Absent ends are '' and '~' (before and after every stored time) so that the ranges stay searches.
+const FROM = `coalesce((SELECT max(p.started_at) FROM presence_sessions p WHERE p.device_id = ?3 AND p.started_at < ?1), ?1)`;
+const OVERLAPS = `device_id = ?3 AND started_at >= ${FROM} AND started_at < ?2 AND (ended_at IS NULL OR ended_at >= ?1)`;
+// The device whose last session before `until` reaches `since` (ORDER BY … LIMIT 1 walks the index
+// backwards from `until` and stops at the first row).
+const ONLINE_IN = `(SELECT s.ended_at IS NULL OR s.ended_at >= ?1 FROM presence_sessions s
+  WHERE s.device_id = d.id AND s.started_at < ?2 ORDER BY s.started_at DESC LIMIT 1)`;
 
 /** The SQL this module runs, exported so that the query-plan test checks exactly it. */
 export const PRESENCE_SQL = {
   latest: "SELECT id, started_at, ended_at, source FROM presence_sessions WHERE device_id = ? ORDER BY started_at DESC, id DESC LIMIT 1",
-  deviceCount: `SELECT count(*) AS n FROM presence_sessions WHERE device_id = ?3 AND ${OVERLAPS}`,
-  deviceList: `SELECT started_at AS "from", ended_at AS "to", source FROM presence_sessions WHERE device_id = ?3 AND ${OVERLAPS} ORDER BY started_at DESC, id DESC LIMIT ?4 OFFSET ?5`,
-  networkCount: `SELECT count(DISTINCT device_id) AS n FROM (${IN_RANGE})`,
-  networkDevices: `SELECT DISTINCT device_id FROM (${IN_RANGE}) ORDER BY device_id LIMIT ?3 OFFSET ?4`,
-  networkSessions: `SELECT device_id, started_at, ended_at FROM (${IN_RANGE}) WHERE device_id IN (SELECT value FROM json_each(?3))`,
+  deviceCount: `SELECT count(*) AS n FROM presence_sessions WHERE ${OVERLAPS}`,
+  deviceList: `SELECT started_at AS "from", ended_at AS "to", source FROM presence_sessions WHERE ${OVERLAPS} ORDER BY started_at DESC, id DESC LIMIT ?4 OFFSET ?5`,
+  // Every device online in the window, by id: one index step per device, whatever the history holds;
+  // read in slices of devices (ids in (?3, ?4]).
+  networkDevices: `SELECT d.id AS device_id FROM devices d WHERE d.id > ?3 AND d.id <= ?4 AND ${ONLINE_IN} ORDER BY d.id`,
+  // The sessions of one device in the window (read device by device, a page in chunks).
+  networkSessions: `SELECT started_at, ended_at FROM presence_sessions WHERE ${OVERLAPS}`,
 };
+
+/** Stand-ins for an absent end of a window: before and after every stored time, so ranges stay searches. */
+const BEFORE_ALL = "";
+const AFTER_ALL = "~";
 
 /** The device was seen online at `at` (ISO): opens, keeps or resumes its session. */
 export function markSeen(db: Database, deviceId: number, at: string, source: PresenceSource, graceMs: number = PRESENCE_GRACE_MS): SeenOutcome {
@@ -77,7 +92,7 @@ export type PresenceWindow = { since?: string; until?: string };
 /** A device's sessions that overlap the window, newest first, unclipped (an open one has `to` null); null for an unknown device. */
 export function deviceSessions(db: Database, deviceId: number, w: PresenceWindow, page: { limit: number; offset: number }): { items: PresenceInterval[]; total: number } | null {
   if (db.query("SELECT 1 FROM devices WHERE id = ?").get(deviceId) === null) return null;
-  const args = [w.since ?? null, w.until ?? null, deviceId];
+  const args = [w.since ?? BEFORE_ALL, w.until ?? AFTER_ALL, deviceId];
   const total = (db.query(PRESENCE_SQL.deviceCount).get(...args) as { n: number }).n;
   const items = db.query(PRESENCE_SQL.deviceList).all(...args, page.limit, page.offset) as PresenceInterval[];
   return { items, total };
@@ -126,30 +141,79 @@ export function onlineSeconds(intervals: { from: number; to: number | null }[], 
   return seconds.map((s) => Math.round(s));
 }
 
-/**
- * Online seconds per bucket for each device with a session in [since, until), by device id, one page
- * of devices at a time. Open sessions count until `now` (and never past it).
- */
-export function networkPresence(
-  db: Database,
-  range: { since: string; until: string; bucket: PresenceBucket; now: number },
-  page: { limit: number; offset: number },
-): { items: DevicePresence[]; total: number } {
-  const w = [range.since, range.until];
-  const total = (db.query(PRESENCE_SQL.networkCount).get(...w) as { n: number }).n;
-  const ids = (db.query(PRESENCE_SQL.networkDevices).all(...w, page.limit, page.offset) as { device_id: number }[]).map((r) => r.device_id);
-  if (ids.length === 0) return { items: [], total };
-  const rows = db.query(PRESENCE_SQL.networkSessions).all(...w, JSON.stringify(ids)) as { device_id: number; started_at: string; ended_at: string | null }[];
-  const byDevice = new Map<number, { from: number; to: number | null }[]>(ids.map((id) => [id, []]));
-  for (const r of rows) byDevice.get(r.device_id)!.push({ from: Date.parse(r.started_at), to: r.ended_at === null ? null : Date.parse(r.ended_at) });
+/** At most this many buckets (devices × buckets of the range) in one answer of GET /api/presence. */
+export const MAX_ANSWER_BUCKETS = 50_000;
+/** Devices bucketed between two yields to the event loop, by buckets: a slice is a few milliseconds. */
+const CHUNK_BUCKETS = 5_000;
+
+export type PresenceRange = { since: string; until: string; bucket: PresenceBucket; now: number };
+
+/** Devices looked at between two yields while finding those online in a window (a few milliseconds). */
+const CHUNK_DEVICES = 1_000;
+
+/** The device ids in slices of CHUNK_DEVICES: the (after, last] bounds of each. */
+function* deviceSlices(db: Database): Generator<[number, number]> {
+  const next = db.query("SELECT max(id) AS last FROM (SELECT id FROM devices WHERE id > ?1 ORDER BY id LIMIT ?2)");
+  for (let after = 0; ; ) {
+    const last = (next.get(after, CHUNK_DEVICES) as { last: number | null }).last;
+    if (last === null) return;
+    yield [after, last];
+    after = last;
+  }
+}
+
+/** The ids of the devices online some time in [since, until) among the ids in (after, last]: one index step per device. */
+function presentAmong(db: Database, range: { since: string; until: string }, [after, last]: [number, number]): number[] {
+  return (db.query(PRESENCE_SQL.networkDevices).all(range.since, range.until, after, last) as { device_id: number }[]).map((r) => r.device_id);
+}
+
+/** The ids of the devices online some time in [since, until), by id. */
+export function presentDevices(db: Database, range: { since: string; until: string }): number[] {
+  return [...deviceSlices(db)].flatMap((slice) => presentAmong(db, range, slice));
+}
+
+/** Online seconds per bucket of the range for each of these devices, read and bucketed device by device. */
+export function devicesPresence(db: Database, ids: number[], range: PresenceRange): DevicePresence[] {
   const sinceMs = Date.parse(range.since);
   // Nothing is known about the future: an open session counts up to now.
   const untilMs = Math.min(Date.parse(range.until), Math.max(sinceMs, range.now));
   const starts = bucketStarts(sinceMs, Date.parse(range.until), range.bucket);
   const at = starts.map(toIso);
-  const items = ids.map((device_id) => {
-    const seconds = onlineSeconds(byDevice.get(device_id)!, starts, BUCKET_MS[range.bucket], sinceMs, untilMs);
+  const sessions = db.query(PRESENCE_SQL.networkSessions);
+  return ids.map((device_id) => {
+    const rows = sessions.all(range.since, range.until, device_id) as { started_at: string; ended_at: string | null }[];
+    const intervals = rows.map((r) => ({ from: Date.parse(r.started_at), to: r.ended_at === null ? null : Date.parse(r.ended_at) }));
+    const seconds = onlineSeconds(intervals, starts, BUCKET_MS[range.bucket], sinceMs, untilMs);
     return { device_id, buckets: at.map((iso, k) => ({ at: iso, online_seconds: seconds[k] })) };
   });
-  return { items, total };
+}
+
+/**
+ * Online seconds per bucket for each device with a session in [since, until), by device id, one page
+ * of devices at a time. Open sessions count until `now` (and never past it).
+ */
+export function networkPresence(db: Database, range: PresenceRange, page: { limit: number; offset: number }): { items: DevicePresence[]; total: number } {
+  const ids = presentDevices(db, range);
+  return { items: devicesPresence(db, ids.slice(page.offset, page.offset + page.limit), range), total: ids.length };
+}
+
+/**
+ * networkPresence for a request: the page's devices in chunks of about CHUNK_BUCKETS buckets, with a
+ * turn of the event loop between chunks, so one request never holds the appliance for long.
+ */
+export async function networkPresenceInChunks(db: Database, range: PresenceRange, page: { limit: number; offset: number }): Promise<{ items: DevicePresence[]; total: number }> {
+  const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
+  const ids: number[] = [];
+  for (const slice of deviceSlices(db)) {
+    if (ids.length > 0 || slice[0] > 0) await turn();
+    ids.push(...presentAmong(db, range, slice));
+  }
+  const wanted = ids.slice(page.offset, page.offset + page.limit);
+  const perChunk = Math.max(1, Math.floor(CHUNK_BUCKETS / Math.max(1, bucketCount(Date.parse(range.since), Date.parse(range.until), range.bucket))));
+  const items: DevicePresence[] = [];
+  for (let i = 0; i < wanted.length; i += perChunk) {
+    await turn();
+    items.push(...devicesPresence(db, wanted.slice(i, i + perChunk), range));
+  }
+  return { items, total: ids.length };
 }

@@ -71,6 +71,9 @@ export const CHANNEL_SCHEMAS = { webhook: WebhookChannel, ntfy: NtfyChannel, got
 export type ChannelType = keyof typeof CHANNEL_SCHEMAS;
 export const CHANNEL_TYPES = Object.keys(CHANNEL_SCHEMAS) as ChannelType[];
 
+// Also the reason for an id out of 1..MAX_SAFE_INTEGER (the union's own message would name neither member).
+const DEVICE_REF_ERROR = "must be a device id (a whole number) or a MAC (aa:bb:cc:dd:ee:ff or AA-BB-CC-DD-EE-FF)";
+
 export const Rule = t.Object(
   {
     change_types: t.Optional(t.Array(CHANGE_TYPE, { description: "Default: every type" })),
@@ -79,7 +82,7 @@ export const Rule = t.Object(
     trusted: t.Optional(t.Union([t.Boolean(), t.Null()], { description: "true: trusted devices only; false: untrusted only; absent/null: both" })),
     zones: t.Optional(t.Array(t.String({ maxLength: 64 }), { description: "Only devices in these zones (default: any zone, or none)" })),
     devices: t.Optional(
-      t.Array(t.Union([Type.Integer({ minimum: 1 }), t.String({ maxLength: 17 })]), {
+      t.Array(t.Union([Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }), t.String({ maxLength: 17 })], { error: DEVICE_REF_ERROR }), {
         minItems: 1,
         maxItems: 1000,
         description: "Only these devices: device ids (7) or MACs (aa:bb:cc:dd:ee:ff or AA-BB-CC-DD-EE-FF; kept lower-case with colons); default: every device",
@@ -137,14 +140,17 @@ function schemaError(schema: TSchema, value: unknown, field: string): FieldProbl
   const first = Value.Errors(schema, value).First();
   if (!first) return null;
   const options = (first.schema as { anyOf?: { const?: unknown }[] }).anyOf?.map((s) => s.const);
+  const own = (first.schema as { error?: unknown }).error;
   const reason =
-    first.message === "Unexpected property"
-      ? "is not a known field"
-      : options && options.every((o) => typeof o === "string")
-        ? `must be one of ${options.join(", ")}`
-        : typeof (first.schema as { pattern?: string }).pattern === "string"
-          ? `must match ${(first.schema as { pattern: string }).pattern}`
-          : first.message.charAt(0).toLowerCase() + first.message.slice(1);
+    typeof own === "string"
+      ? own
+      : first.message === "Unexpected property"
+        ? "is not a known field"
+        : options && options.every((o) => typeof o === "string")
+          ? `must be one of ${options.join(", ")}`
+          : typeof (first.schema as { pattern?: string }).pattern === "string"
+            ? `must match ${(first.schema as { pattern: string }).pattern}`
+            : first.message.charAt(0).toLowerCase() + first.message.slice(1);
   return { field: fieldPath(field, ...first.path.split("/").filter(Boolean)), reason };
 }
 
@@ -211,7 +217,7 @@ export function validateNotifications(input: unknown, field = "notifications"): 
     if (unknown >= 0) return fail(fieldPath(field, "rules", i, "channels"), `names "${r.channels[unknown]}", which is not a configured channel`);
     if (r.devices) {
       const bad = r.devices.findIndex((d) => typeof d === "string" && normalizeMac(d) === null);
-      if (bad >= 0) return fail(fieldPath(field, "rules", i, "devices", bad), "must be a device id (a whole number) or a MAC (aa:bb:cc:dd:ee:ff or AA-BB-CC-DD-EE-FF)");
+      if (bad >= 0) return fail(fieldPath(field, "rules", i, "devices", bad), DEVICE_REF_ERROR);
       r.devices = r.devices.map((d) => (typeof d === "string" ? normalizeMac(d)! : d));
     }
   }

@@ -1,5 +1,6 @@
 // Pruning of history older than `retention_days` (SPEC §5 "Retention"): scans, changes, audit entries,
-// notification records and presence sessions that ended before the cutoff; devices never. Deletes in small batches, one short write transaction
+// notification records and presence sessions that ended before the cutoff; devices never, nor the
+// newest completed network scan. Deletes in small batches, one short write transaction
 // each, yielding to the event loop in between, so an API request never waits long behind it.
 import type { Database } from "bun:sqlite";
 import { isoNow } from "../time.ts";
@@ -34,8 +35,11 @@ export async function pruneHistory(
   const cutoff = isoNow((opts.now ?? Date.now()) - days * 86_400_000);
   const max = opts.batch ?? BATCH_ROWS;
   const counts: PruneCounts = { scans: 0, changes: 0, audit: 0, notifications: 0, presence: 0 };
+  // The newest completed network scan always stays, however old: the quiet first run lasts until one
+  // exists (inventory/first-run.ts), so deleting the last one would make every new guest news-free again.
   const oldScans = `SELECT id FROM scans s WHERE started_at < ?1 AND status NOT IN ('pending', 'running')
-                      AND NOT EXISTS (SELECT 1 FROM changes c WHERE c.scan_id = s.id AND c.detected_at >= ?1)`;
+                      AND NOT EXISTS (SELECT 1 FROM changes c WHERE c.scan_id = s.id AND c.detected_at >= ?1)
+                      AND s.id IS NOT (SELECT id FROM scans WHERE scan_type = 'network' AND status = 'completed' ORDER BY started_at DESC, id DESC LIMIT 1)`;
   const steps: Step[] = [
     { table: "changes", sql: `DELETE FROM changes WHERE id IN (SELECT id FROM changes WHERE detected_at < ?1 ORDER BY detected_at LIMIT ?2)` },
     // A scan's sightings go in batches of their own: one scan of a big network has thousands.

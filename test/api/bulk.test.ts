@@ -117,6 +117,10 @@ describe("POST /api/devices/bulk", () => {
       [{ ids: [], action: "trust" }, "ids"],
       [{ ids: Array.from({ length: BULK_MAX + 1 }, (_, i) => i + 1), action: "trust" }, "ids"],
       [{ ids: [0], action: "trust" }, "ids"],
+      // Past Number.MAX_SAFE_INTEGER a JSON number is not the id it spells (…993 reads as …992).
+      [{ ids: [1e300], action: "trust" }, "ids"],
+      [{ ids: [id, Number.MAX_SAFE_INTEGER + 1], action: "forget" }, "ids"],
+      [JSON.parse('{"ids": [9007199254740993], "action": "trust"}'), "ids"],
       [{ ids: ["7"], action: "trust" }, "ids"],
       [{ ids: [id], action: "delete" }, "action"],
       [{ ids: [id] }, "action"],

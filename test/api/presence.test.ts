@@ -74,6 +74,19 @@ describe("GET /api/devices/{id}/presence", () => {
     expect((await api.get("/api/devices/abc/presence")).status).toBe(422);
   });
 
+  test("milliseconds count: a window inside one second is that second; the order is checked on the instants as given", async () => {
+    const ms = (t: string, frac: string) => t.replace(/Z$/, `.${frac}Z`);
+    const res = await api.get(`/api/devices/${phone}/presence?since=${at(5 * HOUR)}&until=${ms(at(5 * HOUR), "001")}`);
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual([{ from: at(5 * HOUR), to: null, source: "passive" }]);
+    // Within one second, but until before since: still refused.
+    await expect422(api, `/api/devices/${phone}/presence?since=${ms(at(HOUR), "900")}&until=${ms(at(HOUR), "500")}`, "until");
+    await expect422(api, `/api/devices/${phone}/presence?since=${ms(at(HOUR), "500")}&until=${ms(at(HOUR), "500")}`, "until");
+    // until rounds up: a session that began in the second holding until is in the window.
+    expect((await api.get(`/api/devices/${phone}/presence?until=${ms(at(5 * HOUR - 1000), "001")}`)).body.map((s: { from: string }) => s.from)).toEqual([at(1.5 * HOUR)]);
+    expect((await api.get(`/api/devices/${phone}/presence?until=${ms(at(5 * HOUR), "001")}`)).body.map((s: { from: string }) => s.from)).toEqual([at(5 * HOUR), at(1.5 * HOUR)]);
+  });
+
   test("needs a key or a session", async () => {
     const res = await new Client(server.url).get(`/api/devices/${phone}/presence`);
     expect(res.status).toBe(401);
@@ -105,6 +118,16 @@ describe("GET /api/presence", () => {
     const second = await api.get(`/api/presence?since=${at(0)}&until=${at(2 * HOUR)}&limit=1&offset=1`);
     expect(second.headers.get("x-total-count")).toBe("2");
     expect(second.body.map((d: { device_id: number }) => d.device_id)).toEqual([nas]);
+  });
+
+  test("a window of one millisecond is the whole second that holds it", async () => {
+    const res = await api.get(`/api/presence?since=${at(5 * HOUR)}&until=${at(5 * HOUR).replace(/Z$/, ".001Z")}&bucket=hour`);
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual([
+      { device_id: phone, buckets: [{ at: at(5 * HOUR), online_seconds: 1 }] },
+      { device_id: nas, buckets: [{ at: at(5 * HOUR), online_seconds: 1 }] },
+    ]);
+    await expect422(api, `/api/presence?since=${at(5 * HOUR).replace(/Z$/, ".5Z")}&until=${at(5 * HOUR).replace(/Z$/, ".25Z")}`, "until");
   });
 
   test("without since: the last 24 hours by hour, ending now, with open sessions counted up to now", async () => {

@@ -58,6 +58,10 @@ describe("validation", () => {
     ["a quiet hour out of range", { quiet_hours: { start: "24:00", end: "07:00" } }, "notifications.quiet_hours.start", /must match/],
     ["a rule without channels", { rules: [{ change_types: ["device_added"], channels: [] }] }, "notifications.rules.0.channels", /greater or equal to 1/],
     ["a muted device that is neither MAC nor IP", { muted_devices: ["my-phone"] }, "notifications.muted_devices.0", /MAC/],
+    ["a rule's device id past 2^53 (1e300)", { channels: [hook], rules: [{ channels: ["hooks"], devices: [7, 1e300] }] }, "notifications.rules.0.devices.1", /^must be a device id/],
+    // JSON reads 9007199254740993 as …992: an id no longer the one written.
+    ["a rule's device id that JSON cannot hold exactly", { channels: [hook], rules: [{ channels: ["hooks"], devices: [JSON.parse("9007199254740993")] }] }, "notifications.rules.0.devices.0", /^must be a device id/],
+    ["a rule's device id of 0", { channels: [hook], rules: [{ channels: ["hooks"], devices: [0] }] }, "notifications.rules.0.devices.0", /whole number/],
   ];
   for (const [what, input, field, reason] of cases) {
     test(`${what} → refused naming ${field}`, () => {

@@ -75,6 +75,12 @@ describe.skipIf(!runnable)("presence history (Chromium, passive watch and scans)
     expect(devices.map((d) => d.mac_address)).toEqual([h.mac]);
     deviceId = devices[0].id;
     expect(await row.locator("a.heat-name").getAttribute("href")).toBe(`/devices/${deviceId}`);
+    // 7 days of hours: a page the API answers (at most 50,000 buckets per answer), the host in it.
+    await dashboard.locator("section.heat .span-choice button", { hasText: "7 d" }).click();
+    await row.locator("svg.heat-row[aria-label$='in the last 7 d']").waitFor({ timeout: 5000 });
+    expect(await row.locator("svg.heat-row").getAttribute("aria-label")).toMatch(/: online .+ in the last 7 d$/);
+    await dashboard.locator("section.heat .span-choice button", { hasText: "24 h" }).click();
+    await row.locator("svg.heat-row[aria-label$='in the last 24 h']").waitFor({ timeout: 5000 });
   }, 30_000);
 
   test("the device page shows a timeline strip with the open session, and follows the device going offline", async () => {

@@ -98,6 +98,8 @@ export function PresenceTimeline({ deviceId }: { deviceId: number }) {
 
 const HEAT_SPANS = { "24 h": DAY, "7 d": 7 * DAY } as const;
 type HeatSpan = keyof typeof HEAT_SPANS;
+// GET /api/presence answers at most 50000 buckets (devices × hours): 7 days of hours (169–170) allow 250 devices.
+const HEAT_LIMITS: Record<HeatSpan, number> = { "24 h": 1000, "7 d": 250 };
 
 /** Every device seen in the last 24 h or 7 d, one row each, one cell per hour shaded by its online share. */
 export function PresenceHeatStrip() {
@@ -105,7 +107,7 @@ export function PresenceHeatStrip() {
   const [data, reload] = useLoad(async () => {
     const since = new Date(Date.now() - HEAT_SPANS[span]).toISOString();
     const [presence, devices] = await Promise.all([
-      list<DevicePresence>(`/api/presence?bucket=hour&since=${since}&limit=1000`, { quiet: true }),
+      list<DevicePresence>(`/api/presence?bucket=hour&since=${since}&limit=${HEAT_LIMITS[span]}`, { quiet: true }),
       list<Device>("/api/devices?limit=1000", { quiet: true }),
     ]);
     const byId = new Map(presence.items.map((p) => [p.device_id, p]));
