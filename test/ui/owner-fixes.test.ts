@@ -2,8 +2,9 @@
 // network: the scan comparison lists what its tiles count and says when a quick scan looked at no
 // ports; the device list sorts Risk riskiest first, filters by open port as typed and searches by
 // type; the changes' severity filter tells event severities from port risks; settings name a
-// refused scheduled scan as the form numbers it and call SQLite's free pages what they are. The
-// appliance and the browser run in a namespace with nothing but loopback.
+// refused scheduled scan as the form numbers it and call SQLite's free pages what they are; quiet
+// hours show and keep their stored severity (critical when first ticked). The appliance and the
+// browser run in a namespace with nothing but loopback.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { Database } from "bun:sqlite";
 import { join } from "node:path";
@@ -140,6 +141,39 @@ describe.skipIf(!root)("UI: what the new owner hit (issue 18), against the real 
     const stats = (await db.textContent()) ?? "";
     expect(stats).toContain("Unused pages in the file");
     expect(stats).not.toContain("Free space");
+  });
+
+  test("settings: quiet hours show the stored severity, start at critical when ticked, and a save keeps what is chosen", async () => {
+    const quietText = () => page.locator("#notifications p.muted", { hasText: "Quiet hours" }).textContent();
+    const stored = async () => (await api.get("/api/config")).body.notifications.quiet_hours;
+    const put = await api.request("PUT", "/api/config", { json: { notifications: { channels: [], rules: [], quiet_hours: { start: "23:00", end: "07:00", min_severity: "high" }, muted_devices: [] } } });
+    expect(put.status).toBe(200);
+    await page.goto(server.inside + "/settings");
+    await page.locator("#rules-form").waitFor();
+    // The select shows what is stored (it showed info), and saving the rules leaves it as it was.
+    await expect(page.inputValue("#quiet-min")).resolves.toBe("high");
+    await expect(quietText()).resolves.toBe("Quiet hours 23:00–07:00: only changes from high up are sent.");
+    await page.getByRole("button", { name: "Save rules" }).click();
+    await page.locator(".toast", { hasText: "Rules saved" }).waitFor();
+    expect(await stored()).toEqual({ start: "23:00", end: "07:00", min_severity: "high" });
+
+    // Quiet hours switched on afresh start from the documented default, critical (not info).
+    expect((await api.request("PUT", "/api/config", { json: { notifications: { channels: [], rules: [], quiet_hours: null, muted_devices: [] } } })).status).toBe(200);
+    await page.reload();
+    await page.locator("#rules-form").waitFor();
+    await page.getByLabel("Hold back messages at night").check();
+    await expect(page.inputValue("#quiet-min")).resolves.toBe("critical");
+    await page.getByRole("button", { name: "Save rules" }).click();
+    await page.locator(".toast", { hasText: "Rules saved" }).last().waitFor();
+    await page.waitForFunction(() => document.querySelector("#notifications")?.textContent?.includes("Quiet hours 23:00–07:00"));
+    expect(await stored()).toEqual({ start: "23:00", end: "07:00", min_severity: "critical" });
+    await expect(quietText()).resolves.toBe("Quiet hours 23:00–07:00: only critical changes are sent.");
+
+    // A choice made in the select is what is saved.
+    await page.selectOption("#quiet-min", "medium");
+    await page.getByRole("button", { name: "Save rules" }).click();
+    await page.waitForFunction(() => document.querySelector("#notifications")?.textContent?.includes("from medium up"));
+    expect((await stored()).min_severity).toBe("medium");
   });
 
   test("no console errors along the way (the refused schedule is a toast; its 422 is the browser's own log line)", () => {
