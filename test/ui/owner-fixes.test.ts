@@ -176,6 +176,16 @@ describe.skipIf(!root)("UI: what the new owner hit (issue 18), against the real 
     expect((await stored()).min_severity).toBe("medium");
   });
 
+  test("settings: the rule's and the quiet hours' severity choices are listed in rank order", async () => {
+    expect((await api.request("PUT", "/api/config", { json: { notifications: { channels: [], rules: [], quiet_hours: { start: "22:00", end: "06:00" }, muted_devices: [] } } })).status).toBe(200);
+    await page.goto(server.inside + "/settings");
+    await page.locator("#rules-form").waitFor();
+    await page.getByRole("button", { name: "Add a rule" }).click();
+    const ranked = ["info", "low", "warning", "medium", "high", "critical"];
+    await expect(page.locator("#rule-sev-0 option").allTextContents()).resolves.toEqual(ranked);
+    await expect(page.locator("#quiet-min option").allTextContents()).resolves.toEqual(ranked);
+  });
+
   test("no console errors along the way (the refused schedule is a toast; its 422 is the browser's own log line)", () => {
     expect(errors.filter((e) => !/status of 422/.test(e))).toEqual([]);
   });
