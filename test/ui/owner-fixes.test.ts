@@ -186,6 +186,32 @@ describe.skipIf(!root)("UI: what the new owner hit (issue 18), against the real 
     await expect(page.locator("#quiet-min option").allTextContents()).resolves.toEqual(ranked);
   });
 
+  test("device page: no open ports after a port scan says so with the scan's time; only a device no port scan saw gets the quick-scan hint", async () => {
+    const ports = () => page.locator("section", { has: page.getByRole("heading", { name: "Open ports" }) });
+    // 192.168.1.102 has no open ports and was among the hosts of the normal scan two days ago.
+    const scanned = DEVICES.findIndex((d) => d.ip === "192.168.1.102");
+    const lastPortScan = SCANS.map((s, i) => ({ s, i })).filter(({ s }) => s.status === "completed" && s.profile !== "quick" && s.saw.includes(scanned)).at(-1)!;
+    expect(lastPortScan.s.profile).toBe("normal");
+    const finished = (await api.get(`/api/scans/${seeded.scanIds[lastPortScan.i]}`)).body.finished_at;
+    const detail = (await api.get(`/api/devices/${seeded.deviceIds[scanned]}`)).body;
+    expect(detail).toMatchObject({ ports: [], ports_known: true, ports_scanned_at: finished });
+    await page.goto(server.inside + `/devices/${seeded.deviceIds[scanned]}`);
+    await ports().locator(".empty").waitFor();
+    const text = (await ports().textContent()) ?? "";
+    expect(text).toContain("No open ports found");
+    expect(text).toContain("Last port scan: 2 d ago.");
+    expect(text).not.toContain("quick scan");
+    await expect(ports().locator("time").getAttribute("datetime")).resolves.toBe(finished);
+
+    // The phone was only ever seen by quick scans: for it the hint stands.
+    const quickOnly = DEVICES.findIndex((d) => d.hostname === "Pixel-8");
+    expect(SCANS.filter((s) => s.saw.includes(quickOnly)).every((s) => s.profile === "quick")).toBe(true);
+    expect((await api.get(`/api/devices/${seeded.deviceIds[quickOnly]}`)).body).toMatchObject({ ports: [], ports_known: false, ports_scanned_at: null });
+    await page.goto(server.inside + `/devices/${seeded.deviceIds[quickOnly]}`);
+    await ports().locator(".empty").waitFor();
+    await expect(ports().textContent()).resolves.toContain("A quick scan only finds devices; run a normal scan");
+  });
+
   test("no console errors along the way (the refused schedule is a toast; its 422 is the browser's own log line)", () => {
     expect(errors.filter((e) => !/status of 422/.test(e))).toEqual([]);
   });

@@ -16,7 +16,7 @@ import { type Column, DataTable, displayName, Empty, Loading, Page, RandomMacHin
 type Port = { port: number; protocol: string; service: string | null; product: string | null; version: string | null; tls: boolean; banner: string | null; first_seen: string; last_seen: string };
 type Threat = { port: number; level: string; description: string; recommendation: string; cve_ids: string[] };
 type Address = { ip_address: string; first_seen: string; last_seen: string };
-type Detail = Device & { ports: Port[]; threats: Threat[]; ip_history: Address[]; notify_on?: NotifyOnEvent[] };
+type Detail = Device & { ports: Port[]; threats: Threat[]; ip_history: Address[]; notify_on?: NotifyOnEvent[]; ports_known: boolean; ports_scanned_at: string | null };
 type Change = { id: number; change_type: string; severity: string; description: string; detected_at: string; acknowledged: boolean };
 
 const id = Number(location.pathname.split("/")[2]);
@@ -193,7 +193,21 @@ export function DeviceDetail() {
         <DataTable
           columns={PORT_COLUMNS}
           rows={device.ports}
-          empty={<Empty title="No open ports known">A quick scan only finds devices; run a normal scan (Scan now) to look at their ports.</Empty>}
+          empty={
+            device.ports_known ? (
+              <Empty title="No open ports found">
+                {device.ports_scanned_at ? (
+                  <>
+                    Last port scan: <Time iso={device.ports_scanned_at} />.
+                  </>
+                ) : (
+                  "A port scan looked at this device and found none open."
+                )}
+              </Empty>
+            ) : (
+              <Empty title="No open ports known">A quick scan only finds devices; run a normal scan (Scan now) to look at their ports.</Empty>
+            )
+          }
         />
       </section>
 
