@@ -15,7 +15,7 @@ import { startIsolatedServer, type NetServer } from "../helpers/netserver.ts";
 import { adminWithKey, type Client } from "../helpers/server.ts";
 import { requireRoot } from "../helpers/testnet.ts";
 import { consoleErrors } from "../helpers/ui.ts";
-import { DEVICES, SCANS, seedInventory, type Seeded } from "../inventory/seed.ts";
+import { CHANGES, DEVICES, SCANS, seedInventory, type Seeded } from "../inventory/seed.ts";
 
 const missing = browserMissing();
 const root = missing === null && requireRoot("runs the appliance and Chromium in a network namespace");
@@ -210,6 +210,27 @@ describe.skipIf(!root)("UI: what the new owner hit (issue 18), against the real 
     await page.goto(server.inside + `/devices/${seeded.deviceIds[quickOnly]}`);
     await ports().locator(".empty").waitFor();
     await expect(ports().textContent()).resolves.toContain("A quick scan only finds devices; run a normal scan");
+  });
+
+  test("changes: a row says its type once ('New device 192.168.1.77 …', not 'New device New device …')", async () => {
+    await page.goto(server.inside + "/changes?acknowledged=all");
+    const rowOf = (description: string) => page.locator("ul.changes li", { hasText: description }).locator(".tl-text");
+    // The latest one, so that the dashboard's few recent changes show it too.
+    const added = CHANGES.findLast((c) => c.change_type === "device_added" && c.description.startsWith("New device"))!;
+    await rowOf(added.description).waitFor();
+    const addedText = (await rowOf(added.description).textContent()) ?? "";
+    expect(addedText.match(/New device/g)).toHaveLength(1);
+    expect(addedText).toStartWith(added.description);
+    // A description that does not open with its type keeps the label before it.
+    const opened = CHANGES.find((c) => c.change_type === "port_opened")!;
+    await expect(rowOf(opened.description).locator(".tl-type").textContent()).resolves.toBe("Port opened");
+    // The dashboard's recent changes and the device page read the same way.
+    for (const path of ["/", `/devices/${seeded.deviceIds[added.device!]}`]) {
+      await page.goto(server.inside + path);
+      const row = page.locator("ul.timeline li .tl-text", { hasText: added.description });
+      await row.first().waitFor();
+      expect(((await row.first().textContent()) ?? "").match(/New device/g)).toHaveLength(1);
+    }
   });
 
   test("no console errors along the way (the refused schedule is a toast; its 422 is the browser's own log line)", () => {

@@ -77,3 +77,12 @@ const CHANGE_LABELS: Record<ChangeType, string> = {
 };
 
 export const changeLabel = (type: string) => CHANGE_LABELS[type as ChangeType] ?? humanize(type);
+
+/**
+ * The type label to put before a change's description, or null when the description already opens
+ * with it ("New device 192.168.1.7 (Apple)" would read "New device New device …").
+ */
+export function changeLabelBefore(type: string, description: string): string | null {
+  const label = changeLabel(type);
+  return description.toLowerCase().startsWith(label.toLowerCase()) ? null : label;
+}

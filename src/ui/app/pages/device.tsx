@@ -6,12 +6,12 @@ import { useEffect, useState } from "preact/hooks";
 import { DEVICE_ICONS, DEVICE_TYPES, NOTIFY_ON_EVENTS, PRESENCE_MODES, type NotifyOnEvent, type PresenceMode } from "../../../inventory/enums.ts";
 import { apiRoutes, del, get, list, post, put } from "../api.ts";
 import { type Device, evidence, scanDevice, setTrusted } from "../devices.ts";
-import { changeLabel, humanize } from "../format.ts";
+import { humanize } from "../format.ts";
 import { onLive, useLiveReload } from "../live.ts";
 import { PresenceTimeline } from "../presence.tsx";
 import { lastFinished, watchScans } from "../scan.tsx";
 import { toast } from "../toast.ts";
-import { type Column, DataTable, displayName, Empty, Loading, Page, RandomMacHint, RiskBadge, SeverityBadge, StatusDot, Time, TypeIcon, useLoad } from "../ui.tsx";
+import { type Column, DataTable, displayName, Empty, Loading, Page, RandomMacHint, RiskBadge, SeverityBadge, StatusDot, Time, TypeIcon, useLoad, ChangeType } from "../ui.tsx";
 
 type Port = { port: number; protocol: string; service: string | null; product: string | null; version: string | null; tls: boolean; banner: string | null; first_seen: string; last_seen: string };
 type Threat = { port: number; level: string; description: string; recommendation: string; cve_ids: string[] };
@@ -247,7 +247,8 @@ export function DeviceDetail() {
                 <li class={c.acknowledged ? "acked" : ""}>
                   <SeverityBadge severity={c.severity} />
                   <span class="tl-text">
-                    <span class="tl-type">{changeLabel(c.change_type)}</span> {c.description}
+                    <ChangeType c={c} />
+                    {c.description}
                   </span>
                   <Time iso={c.detected_at} />
                 </li>
