@@ -233,6 +233,20 @@ describe.skipIf(!root)("UI: what the new owner hit (issue 18), against the real 
     }
   });
 
+  test("device page: the status line names the status once, to the eye and to a screen reader ('online · tv', not 'online online')", async () => {
+    const tv = DEVICES.findIndex((d) => d.device_type === "tv" && d.status === "online");
+    await page.goto(server.inside + `/devices/${seeded.deviceIds[tv]}`);
+    const line = page.locator("p.subtitle");
+    await line.waitFor();
+    const text = ((await line.textContent()) ?? "").trim();
+    expect(text).toStartWith("online · ");
+    expect(text.match(/online/g)).toHaveLength(1);
+    // What assistive technology reads: the word, once (the dot beside it is decoration).
+    const aria = await line.ariaSnapshot();
+    expect(aria.match(/online/g)).toHaveLength(1);
+    await expect(line.locator(".dot.online").getAttribute("aria-hidden")).resolves.toBe("true");
+  });
+
   test("no console errors along the way (the refused schedule is a toast; its 422 is the browser's own log line)", () => {
     expect(errors.filter((e) => !/status of 422/.test(e))).toEqual([]);
   });

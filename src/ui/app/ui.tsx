@@ -109,7 +109,12 @@ export function RiskBadge({ level, score }: { level: string; score?: number }) {
 
 export const SeverityBadge = ({ severity }: { severity: string }) => <span class={`badge sev-${severity}`}>{severity}</span>;
 
-export function StatusDot({ status }: { status: string }) {
+/**
+ * The status as a coloured dot. Alone (a list's cell) it names the status to screen readers; `beside`
+ * says the word is shown next to it, so the dot is decoration and the status is read once.
+ */
+export function StatusDot({ status, beside = false }: { status: string; beside?: boolean }) {
+  if (beside) return <span class={`dot ${status}`} aria-hidden="true" />;
   return (
     <span class={`dot ${status}`} role="img" aria-label={status} title={status}>
       <span class="sr-only">{status}</span>

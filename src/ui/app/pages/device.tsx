@@ -123,7 +123,7 @@ export function DeviceDetail() {
       }
     >
       <p class="subtitle">
-        <StatusDot status={device.status} /> {device.status} · <TypeIcon type={device.device_type} icon={device.icon} /> {humanize(device.device_type)} · <RiskBadge level={device.risk_level} score={device.risk_score} />
+        <StatusDot status={device.status} beside /> {device.status} · <TypeIcon type={device.device_type} icon={device.icon} /> {humanize(device.device_type)} · <RiskBadge level={device.risk_level} score={device.risk_score} />
         {device.threat_summary && <span class="muted"> {device.threat_summary}</span>}
       </p>
       <div class="grid2">
