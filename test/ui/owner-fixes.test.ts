@@ -10,6 +10,7 @@ import { Database } from "bun:sqlite";
 import { join } from "node:path";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { DB_FILE } from "../../src/db/database.ts";
+import { toIso } from "../../src/time.ts";
 import { browserMissing, launchBrowserIn } from "../helpers/browser.ts";
 import { startIsolatedServer, type NetServer } from "../helpers/netserver.ts";
 import { adminWithKey, type Client } from "../helpers/server.ts";
@@ -245,6 +246,26 @@ describe.skipIf(!root)("UI: what the new owner hit (issue 18), against the real 
     const aria = await line.ariaSnapshot();
     expect(aria.match(/online/g)).toHaveLength(1);
     await expect(line.locator(".dot.online").getAttribute("aria-hidden")).resolves.toBe("true");
+  });
+
+  test("device page: the presence strip starts at '24 h ago' as the dashboard's does, and 4 minutes online read 1%, not 0%", async () => {
+    // The laptop came online 4 minutes ago, for the first time in the last day.
+    const laptop = seeded.deviceIds[DEVICES.findIndex((d) => d.hostname === "MacBook-Pro")];
+    const db = new Database(join(server.dataDir, DB_FILE));
+    try {
+      db.run("DELETE FROM presence_sessions WHERE device_id = ?", [laptop]);
+      db.run("INSERT INTO presence_sessions (device_id, started_at, ended_at, source) VALUES (?, ?, NULL, 'passive')", [laptop, toIso(Date.now() - 4 * 60_000)]);
+    } finally {
+      db.close();
+    }
+    await page.goto(server.inside + `/devices/${laptop}`);
+    const strip = page.locator("svg.presence-strip");
+    await strip.waitFor();
+    await expect(strip.getAttribute("aria-label")).resolves.toBe("Online 1% of the last 24 h (1 interval)");
+    await expect(page.locator("section.presence p.muted").last().textContent()).resolves.toBe("Online 1% of the last 24 h (1 interval)");
+    await expect(page.locator("section.presence .strip-axis span").allTextContents()).resolves.toEqual(["24 h ago", "now"]);
+    await page.getByRole("button", { name: "7 d" }).click();
+    await page.locator("section.presence .strip-axis span", { hasText: "7 d ago" }).waitFor();
   });
 
   test("no console errors along the way (the refused schedule is a toast; its 422 is the browser's own log line)", () => {
