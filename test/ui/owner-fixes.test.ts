@@ -3,8 +3,10 @@
 // ports; the device list sorts Risk riskiest first, filters by open port as typed and searches by
 // type; the changes' severity filter tells event severities from port risks; settings name a
 // refused scheduled scan as the form numbers it and call SQLite's free pages what they are; quiet
-// hours show and keep their stored severity (critical when first ticked). The appliance and the
-// browser run in a namespace with nothing but loopback.
+// hours show and keep their stored severity (critical when first ticked) and the severity choices
+// come in rank order; change rows say their type once; the device page says "no open ports found"
+// after a port scan, names its status once and gives its presence share and strip as the dashboard
+// does. The appliance and the browser run in a namespace with nothing but loopback.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { Database } from "bun:sqlite";
 import { join } from "node:path";
