@@ -62,6 +62,8 @@ const DETAIL_EXAMPLE = {
   ports: [PORT_EXAMPLE],
   threats: [{ port: 445, level: "high", description: "SMB file sharing is exposed", recommendation: "Restrict SMB to trusted hosts", cve_ids: [] }],
   ip_history: [{ ip_address: "192.168.1.20", first_seen: "2024-01-15T10:30:00Z", last_seen: "2024-01-16T08:00:00Z" }],
+  ports_known: true,
+  ports_scanned_at: "2024-01-16T03:34:10Z",
 };
 const NOT_FOUND = errors({ 404: ["No such device", "Device 7 not found"] });
 

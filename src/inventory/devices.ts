@@ -150,7 +150,23 @@ export class DeviceInventory {
     const ip_history = this.db
       .query("SELECT ip_address, first_seen, last_seen FROM device_addresses WHERE device_id = ? ORDER BY last_seen DESC, ip_address")
       .all(id) as AddressHistory[];
-    return { ...toDevice(row, [...new Set(ports.map((p) => p.port))]), ports, threats, ip_history };
+    return { ...toDevice(row, [...new Set(ports.map((p) => p.port))]), ports, threats, ip_history, ...this.portScanOf(id) };
+  }
+
+  /**
+   * Whether a port scan has covered the device, and when the latest one did: a device with no open
+   * ports after a normal scan is not one a quick scan merely found. A scan counts when it completed
+   * and probed ports with the device among its hosts; retention may have removed older ones.
+   */
+  private portScanOf(id: number): { ports_known: boolean; ports_scanned_at: string | null } {
+    const { known, at } = this.db
+      .query(
+        `SELECT (SELECT ports_known FROM devices WHERE id = ?1) AS known,
+           (SELECT max(s.finished_at) FROM scan_devices sd JOIN scans s ON s.id = sd.scan_id
+             WHERE sd.device_id = ?1 AND s.status = 'completed' AND s.ports_scanned > 0) AS at`,
+      )
+      .get(id) as { known: number; at: string | null };
+    return { ports_known: known === 1 || at !== null, ports_scanned_at: at };
   }
 
   /** The device's open ports with their services, or null when there is no such device. */

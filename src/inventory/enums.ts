@@ -55,8 +55,18 @@ export const CHANGE_TYPES = [
 ] as const;
 export type ChangeType = (typeof CHANGE_TYPES)[number];
 
-export const SEVERITIES = ["info", "warning", "low", "medium", "high", "critical"] as const;
+/**
+ * A change's severity, in rank order (the order every list and dropdown shows): events are info,
+ * warning or critical, an opened port carries its risk (low to critical).
+ */
+export const SEVERITIES = ["info", "low", "warning", "medium", "high", "critical"] as const;
 export type Severity = (typeof SEVERITIES)[number];
+
+/**
+ * Severity order for "at least": info < low < warning = medium < high < critical. `warning` (a new
+ * device, a possible spoof) asks for attention like a medium finding.
+ */
+export const SEVERITY_RANK: Record<Severity, number> = { info: 0, low: 1, warning: 2, medium: 2, high: 3, critical: 4 };
 
 /** What opened a presence session (SPEC §7 "Presence"): a scan, a passive sighting or a departure probe. */
 export const PRESENCE_SOURCES = ["scan", "passive", "probe"] as const;

@@ -89,7 +89,14 @@ export const AddressHistory = Type.Object({ ip_address: Ipv4(), first_seen: Time
 export type AddressHistory = Static<typeof AddressHistory>;
 
 export const DeviceDetail = Type.Object(
-  { ...deviceFields, ports: Type.Array(ref(Port)), threats: Type.Array(ref(Threat), { description: "Worst first" }), ip_history: Type.Array(ref(AddressHistory)) },
+  {
+    ...deviceFields,
+    ports: Type.Array(ref(Port)),
+    threats: Type.Array(ref(Threat), { description: "Worst first" }),
+    ip_history: Type.Array(ref(AddressHistory)),
+    ports_known: Type.Boolean({ description: "Whether a port scan (normal, intensive or a custom profile with ports) has covered the device; a quick scan only finds devices" }),
+    ports_scanned_at: nullable(Timestamp(), "When the latest completed scan that probed ports finished with the device among its hosts; null: none on record"),
+  },
   { ...named("DeviceDetail"), description: "A device with its ports, threats and IP history" },
 );
 export type DeviceDetail = Static<typeof DeviceDetail>;

@@ -1,6 +1,7 @@
 // A queued payload as people read it: a title and a plain-text body (ntfy, Gotify, e-mail, MQTT) and
 // an HTML body for e-mail. The webhook sends the payload itself.
 import { deviceNameOf, type NamedDevice } from "../inventory/display-name.ts";
+import { SEVERITY_RANK, type Severity } from "../inventory/enums.ts";
 import type { ChangeType } from "../inventory/observation.ts";
 import type { DeviceRecord, Payload } from "./queue.ts";
 
@@ -90,7 +91,7 @@ export function render(p: Payload): Rendered {
   };
 }
 
-const rank = (s: string) => ({ info: 0, low: 1, warning: 2, medium: 2, high: 3, critical: 4 })[s] ?? 0;
+const rank = (s: string) => SEVERITY_RANK[s as Severity] ?? 0;
 
 /** ntfy priority 1–5 and Gotify priority 0–10 by severity. */
 export const ntfyPriority = (s: string) => [2, 3, 4, 4, 5][rank(s)];

@@ -2,15 +2,9 @@
 // trusted or untrusted devices, zones, named devices; per-device alerts (SPEC §7 notify_on) that
 // reach every channel whatever the rules' severities; per-device mute; quiet hours that hold back all
 // but the severities named. Plain functions over a change, its device and the config.
-import { NOTIFY_ON_CHANGE, type NotifyOnEvent } from "../inventory/enums.ts";
+import { NOTIFY_ON_CHANGE, SEVERITY_RANK as RANK, type NotifyOnEvent } from "../inventory/enums.ts";
 import type { Change, Severity } from "../inventory/observation.ts";
 import type { NotificationsConfig, QuietHours } from "./config.ts";
-
-/**
- * Severity order for "at least": info < low < warning = medium < high < critical. `warning` (a new
- * device, a possible spoof) asks for attention like a medium finding.
- */
-const RANK: Record<Severity, number> = { info: 0, low: 1, warning: 2, medium: 2, high: 3, critical: 4 };
 
 export const atLeast = (severity: Severity, min: Severity | undefined): boolean => RANK[severity] >= RANK[min ?? "info"];
 

@@ -69,7 +69,7 @@ describe("the OpenAPI document", () => {
     expect(doc.components.schemas.RiskLevel.enum).toEqual(["none", "low", "medium", "high", "critical"]);
     expect(doc.components.schemas.ScanStatus.enum).toEqual(["pending", "running", "completed", "failed", "cancelled", "interrupted"]);
     expect(doc.components.schemas.ChangeType.enum).toContain("mac_rotated");
-    expect(doc.components.schemas.Severity.enum).toEqual(["info", "warning", "low", "medium", "high", "critical"]);
+    expect(doc.components.schemas.Severity.enum).toEqual(["info", "low", "warning", "medium", "high", "critical"]);
     // Integers are integers, not "integer or numeric string".
     expect(doc.components.schemas.Device.properties.id).toMatchObject({ type: "integer" });
     expect(doc.components.schemas.Device.properties.risk_level).toEqual({ $ref: "#/components/schemas/RiskLevel" });

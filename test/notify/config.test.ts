@@ -6,7 +6,8 @@ import { join } from "node:path";
 import { ConfigError, loadAppConfig, updateAppConfig, validateAppConfig } from "../../src/config/app-config.ts";
 import { redactError, validateNotifications, type NotificationsConfig } from "../../src/notify/config.ts";
 import { carrySecrets, redact } from "../../src/config/secrets.ts";
-import { releaseTime, routeChange } from "../../src/notify/rules.ts";
+import { atLeast, releaseTime, routeChange } from "../../src/notify/rules.ts";
+import { SEVERITIES, SEVERITY_RANK } from "../../src/inventory/enums.ts";
 import { parseExclusions } from "../../src/net/targets.ts";
 import { Scratch } from "../helpers/scratch.ts";
 
@@ -74,7 +75,7 @@ describe("validation", () => {
   test("a bad severity names the rule's field and lists the severities", () => {
     expect(refusal({ channels: [hook], rules: [{ channels: ["hooks"], min_severity: "severe" }] })).toEqual({
       field: "notifications.rules.0.min_severity",
-      reason: "must be one of info, warning, low, medium, high, critical",
+      reason: "must be one of info, low, warning, medium, high, critical",
     });
   });
 
@@ -172,6 +173,15 @@ describe("routing and quiet hours", () => {
     expect(routeChange(change("rogue_dhcp_server", "critical"), null, only)).toEqual([{ channel: "hooks", digest: false }]);
     expect(routeChange(change("ip_conflict", "warning"), null, only)).toEqual([]);
     expect(refusal({ channels: [hook], rules: [{ channels: ["hooks"], change_types: ["arp_spoofing"] }] }).field).toBe("notifications.rules.0.change_types.0");
+  });
+
+  test("severities are listed in the rank order the rules use: info < low < warning = medium < high < critical", () => {
+    expect([...SEVERITIES]).toEqual(["info", "low", "warning", "medium", "high", "critical"]);
+    // Every severity is at least each one listed before it, and no more than each one after a higher rank.
+    SEVERITIES.forEach((s, i) => {
+      for (const before of SEVERITIES.slice(0, i)) expect(atLeast(s, before)).toBe(true);
+      for (const after of SEVERITIES.slice(i + 1)) expect(atLeast(s, after)).toBe(SEVERITY_RANK[after] === SEVERITY_RANK[s]);
+    });
   });
 
   test("quiet hours across midnight hold lower severities until they end", () => {

@@ -85,7 +85,8 @@ describe.skipIf(missing !== null)("UI: the API reference at /docs (Chromium)", (
       expect(await opHeadings(p)).toEqual(["POST /api/devices/{id}/wake"]);
       // The contents follow: only the devices tag is left, with its one match.
       expect(await p.getByRole("navigation", { name: "Contents" }).textContent()).toBe("Contentsdevices (1)");
-      await expect(p.getByText("1 operation match").count()).resolves.toBe(1);
+      // The count agrees with its verb: "1 operation matches", "2 operations match" (it read "1 operation match").
+      await expect(p.getByText("1 operation matches", { exact: true }).count()).resolves.toBe(1);
       // By summary words, in any case and order: "Magic packet" is only in the wake route's summary.
       await box.fill("PACKET magic");
       await p.waitForFunction(() => document.querySelectorAll("section.op").length === 1);
@@ -96,6 +97,8 @@ describe.skipIf(missing !== null)("UI: the API reference at /docs (Chromium)", (
       const keyOps = Object.entries<Record<string, unknown>>(spec.paths).flatMap(([path, ops]) => (path.includes("/api/keys") ? Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`) : []));
       await p.waitForFunction((n) => document.querySelectorAll("section.op").length === n, keyOps.length);
       expect((await opHeadings(p)).sort()).toEqual(keyOps.sort());
+      expect(keyOps.length).toBeGreaterThan(1);
+      await expect(p.getByText(`${keyOps.length} operations match`, { exact: true }).count()).resolves.toBe(1);
       await box.fill("no-such-operation");
       await p.getByText("No operation matches “no-such-operation”.").waitFor();
       await expect(p.locator("section.op").count()).resolves.toBe(0);

@@ -73,8 +73,8 @@ describe.skipIf(!root)("UI walkthrough on the namespace test network (Chromium)"
     await page.click("button[type=submit]");
     await page.getByRole("heading", { name: "When should Argus scan?" }).waitFor();
     await screenshot(page, "setup-2-schedule-desktop-light");
-    // A nightly full scan: written through PUT /api/config, and it cannot fire during this test.
-    await page.getByLabel("Full scan once a day at 03:30").check();
+    // A nightly normal scan: written through PUT /api/config, and it cannot fire during this test.
+    await page.getByLabel("Normal scan (ports) once a day at 03:30").check();
     await page.getByRole("button", { name: "Continue" }).click();
     await page.getByRole("heading", { name: "Run the first quick scan now" }).waitFor();
     expect((await (await signedInApi()).get("/api/config")).body.schedule).toEqual([{ profile: "normal", cron: "30 3 * * *", enabled: true }]);

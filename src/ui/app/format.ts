@@ -40,6 +40,16 @@ export function duration(seconds: number | null | undefined): string {
   return `${Math.floor(m / 60)} h ${m % 60} min`;
 }
 
+/**
+ * `part` of `whole` as a whole percentage that never reads as none or all when it is not: a device
+ * online for 4 minutes of 24 h is 1%, not 0%; one offline for a minute is 99%, not 100%.
+ */
+export function sharePercent(part: number, whole: number): number {
+  if (part <= 0 || whole <= 0) return 0;
+  if (part >= whole) return 100;
+  return Math.min(99, Math.max(1, Math.round((part / whole) * 100)));
+}
+
 export function bytes(n: number): string {
   if (n < 1024) return `${n} B`;
   const units = ["KiB", "MiB", "GiB", "TiB"];
@@ -77,3 +87,12 @@ const CHANGE_LABELS: Record<ChangeType, string> = {
 };
 
 export const changeLabel = (type: string) => CHANGE_LABELS[type as ChangeType] ?? humanize(type);
+
+/**
+ * The type label to put before a change's description, or null when the description already opens
+ * with it ("New device 192.168.1.7 (Apple)" would read "New device New device …").
+ */
+export function changeLabelBefore(type: string, description: string): string | null {
+  const label = changeLabel(type);
+  return description.toLowerCase().startsWith(label.toLowerCase()) ? null : label;
+}

@@ -7,7 +7,7 @@
 import { useState } from "preact/hooks";
 import { list } from "./api.ts";
 import type { Device } from "./devices.ts";
-import { absolute, duration } from "./format.ts";
+import { absolute, duration, sharePercent } from "./format.ts";
 import { deviceName, useLiveReload } from "./live.ts";
 import { Empty, Loading, useLoad } from "./ui.tsx";
 
@@ -63,7 +63,7 @@ export function PresenceTimeline({ deviceId }: { deviceId: number }) {
     return { s, from, to };
   });
   const online = bars.reduce((sum, b) => sum + Math.max(0, b.to - b.from), 0);
-  const summary = `Online ${Math.round((online / range) * 100)}% of the last ${span} (${items.length} ${items.length === 1 ? "interval" : "intervals"})`;
+  const summary = `Online ${sharePercent(online, range)}% of the last ${span} (${items.length} ${items.length === 1 ? "interval" : "intervals"})`;
   return (
     <section class="card presence" aria-labelledby="presence-h">
       {head}
@@ -86,7 +86,8 @@ export function PresenceTimeline({ deviceId }: { deviceId: number }) {
             })}
           </svg>
           <div class="strip-axis muted small">
-            <span>{absolute(new Date(since).toISOString())}</span>
+            {/* Said as the dashboard's strip says it ("24 h ago"); the exact time is the hover text. */}
+            <span title={absolute(new Date(since).toISOString())}>{span} ago</span>
             <span>now</span>
           </div>
           <p class="muted small">{summary}</p>

@@ -5,7 +5,7 @@ import { useEffect, useState } from "preact/hooks";
 import { useSignal } from "@preact/signals";
 import type { DeviceIcon } from "../../inventory/enums.ts";
 import { post } from "./api.ts";
-import { absolute, now, relative } from "./format.ts";
+import { absolute, changeLabelBefore, now, relative } from "./format.ts";
 import { dismiss, toast, toasts } from "./toast.ts";
 import { deviceDisplayName, type NamedDevice } from "../../inventory/display-name.ts";
 import { cycleTheme, theme } from "./theme.ts";
@@ -109,7 +109,12 @@ export function RiskBadge({ level, score }: { level: string; score?: number }) {
 
 export const SeverityBadge = ({ severity }: { severity: string }) => <span class={`badge sev-${severity}`}>{severity}</span>;
 
-export function StatusDot({ status }: { status: string }) {
+/**
+ * The status as a coloured dot. Alone (a list's cell) it names the status to screen readers; `beside`
+ * says the word is shown next to it, so the dot is decoration and the status is read once.
+ */
+export function StatusDot({ status, beside = false }: { status: string; beside?: boolean }) {
+  if (beside) return <span class={`dot ${status}`} aria-hidden="true" />;
   return (
     <span class={`dot ${status}`} role="img" aria-label={status} title={status}>
       <span class="sr-only">{status}</span>
@@ -332,6 +337,16 @@ export const displayName = (d: NamedDevice) => deviceDisplayName(d);
  * A change as the lists show it: what happened (its description, with the device's name when it
  * happened) and, when the device is now called otherwise (renamed, named later), its name today.
  */
+/** A change's type in bold before its text, said once: left out when the description opens with it. */
+export function ChangeType({ c }: { c: { change_type: string; description: string } }) {
+  const label = changeLabelBefore(c.change_type, c.description);
+  return label === null ? null : (
+    <>
+      <span class="tl-type">{label}</span>{" "}
+    </>
+  );
+}
+
 export function ChangeText({ c }: { c: { device_id: number | null; description: string; device_name?: string } }) {
   const renamed = c.device_name && !c.description.includes(c.device_name) ? c.device_name : null;
   return (

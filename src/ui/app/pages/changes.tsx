@@ -7,7 +7,7 @@ import { list, post, query } from "../api.ts";
 import { useLiveReload } from "../live.ts";
 import { changeLabel, humanize, plural } from "../format.ts";
 import { toast } from "../toast.ts";
-import { Empty, Loading, Page, Pager, SeverityBadge, Time, useLoad, ChangeText } from "../ui.tsx";
+import { Empty, Loading, Page, Pager, SeverityBadge, Time, useLoad, ChangeText, ChangeType } from "../ui.tsx";
 
 type Change = { id: number; scan_id: number | null; device_id: number | null; device_ip: string | null; device_mac: string | null; change_type: string; severity: string; old_value: string | null; new_value: string | null; description: string; detected_at: string; acknowledged: boolean; device_name?: string };
 
@@ -104,7 +104,8 @@ export function Changes() {
               <li class={c.acknowledged ? "acked" : ""} data-change-id={c.id}>
                 <SeverityBadge severity={c.severity} />
                 <span class="tl-text">
-                  <span class="tl-type">{changeLabel(c.change_type)}</span> <ChangeText c={c} />
+                  <ChangeType c={c} />
+                  <ChangeText c={c} />
                   {c.device_mac && <span class="muted mono small"> {c.device_mac}</span>}
                 </span>
                 <Time iso={c.detected_at} />

@@ -5,10 +5,10 @@ import { FINDING_LEVELS } from "../../../risk/levels.ts";
 import { get, hasRoute, list } from "../api.ts";
 import { useLiveReload } from "../live.ts";
 import { BarChart, TrendChart } from "../chart.tsx";
-import { changeLabel, humanize } from "../format.ts";
+import { humanize } from "../format.ts";
 import { PresenceHeatStrip } from "../presence.tsx";
 import { lastFinished, ScanControl } from "../scan.tsx";
-import { Empty, Loading, Page, SeverityBadge, Time, useLoad, ChangeText } from "../ui.tsx";
+import { Empty, Loading, Page, SeverityBadge, Time, useLoad, ChangeText, ChangeType } from "../ui.tsx";
 
 type Stats = { total_devices: number; online_devices: number; new_devices_24h: number; devices_at_risk: number; critical: number; high: number; medium: number; low: number; open_ports: number; last_scan: { id: number; status: string; profile: string; started_at: string; finished_at: string | null } | null };
 type Trend = { scan_id: number; started_at: string; devices: number; at_risk: number; open_ports: number; changes: number };
@@ -146,7 +146,8 @@ export function Dashboard() {
               <li class={c.acknowledged ? "acked" : ""}>
                 <SeverityBadge severity={c.severity} />
                 <span class="tl-text">
-                  <span class="tl-type">{changeLabel(c.change_type)}</span> <ChangeText c={c} />
+                  <ChangeType c={c} />
+                  <ChangeText c={c} />
                 </span>
                 <Time iso={c.detected_at} />
               </li>

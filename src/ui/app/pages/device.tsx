@@ -6,17 +6,17 @@ import { useEffect, useState } from "preact/hooks";
 import { DEVICE_ICONS, DEVICE_TYPES, NOTIFY_ON_EVENTS, PRESENCE_MODES, type NotifyOnEvent, type PresenceMode } from "../../../inventory/enums.ts";
 import { apiRoutes, del, get, list, post, put } from "../api.ts";
 import { type Device, evidence, scanDevice, setTrusted } from "../devices.ts";
-import { changeLabel, humanize } from "../format.ts";
+import { humanize } from "../format.ts";
 import { onLive, useLiveReload } from "../live.ts";
 import { PresenceTimeline } from "../presence.tsx";
 import { lastFinished, watchScans } from "../scan.tsx";
 import { toast } from "../toast.ts";
-import { type Column, DataTable, displayName, Empty, Loading, Page, RandomMacHint, RiskBadge, SeverityBadge, StatusDot, Time, TypeIcon, useLoad } from "../ui.tsx";
+import { type Column, DataTable, displayName, Empty, Loading, Page, RandomMacHint, RiskBadge, SeverityBadge, StatusDot, Time, TypeIcon, useLoad, ChangeType } from "../ui.tsx";
 
 type Port = { port: number; protocol: string; service: string | null; product: string | null; version: string | null; tls: boolean; banner: string | null; first_seen: string; last_seen: string };
 type Threat = { port: number; level: string; description: string; recommendation: string; cve_ids: string[] };
 type Address = { ip_address: string; first_seen: string; last_seen: string };
-type Detail = Device & { ports: Port[]; threats: Threat[]; ip_history: Address[]; notify_on?: NotifyOnEvent[] };
+type Detail = Device & { ports: Port[]; threats: Threat[]; ip_history: Address[]; notify_on?: NotifyOnEvent[]; ports_known: boolean; ports_scanned_at: string | null };
 type Change = { id: number; change_type: string; severity: string; description: string; detected_at: string; acknowledged: boolean };
 
 const id = Number(location.pathname.split("/")[2]);
@@ -123,7 +123,7 @@ export function DeviceDetail() {
       }
     >
       <p class="subtitle">
-        <StatusDot status={device.status} /> {device.status} · <TypeIcon type={device.device_type} icon={device.icon} /> {humanize(device.device_type)} · <RiskBadge level={device.risk_level} score={device.risk_score} />
+        <StatusDot status={device.status} beside /> {device.status} · <TypeIcon type={device.device_type} icon={device.icon} /> {humanize(device.device_type)} · <RiskBadge level={device.risk_level} score={device.risk_score} />
         {device.threat_summary && <span class="muted"> {device.threat_summary}</span>}
       </p>
       <div class="grid2">
@@ -193,7 +193,21 @@ export function DeviceDetail() {
         <DataTable
           columns={PORT_COLUMNS}
           rows={device.ports}
-          empty={<Empty title="No open ports known">A quick scan only finds devices; run a normal scan (Scan now) to look at their ports.</Empty>}
+          empty={
+            device.ports_known ? (
+              <Empty title="No open ports found">
+                {device.ports_scanned_at ? (
+                  <>
+                    Last port scan: <Time iso={device.ports_scanned_at} />.
+                  </>
+                ) : (
+                  "A port scan looked at this device and found none open."
+                )}
+              </Empty>
+            ) : (
+              <Empty title="No open ports known">A quick scan only finds devices; run a normal scan (Scan now) to look at their ports.</Empty>
+            )
+          }
         />
       </section>
 
@@ -233,7 +247,8 @@ export function DeviceDetail() {
                 <li class={c.acknowledged ? "acked" : ""}>
                   <SeverityBadge severity={c.severity} />
                   <span class="tl-text">
-                    <span class="tl-type">{changeLabel(c.change_type)}</span> {c.description}
+                    <ChangeType c={c} />
+                    {c.description}
                   </span>
                   <Time iso={c.detected_at} />
                 </li>

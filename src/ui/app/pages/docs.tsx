@@ -4,6 +4,7 @@
 // grouped by tag with a table of contents, and a search box that narrows them by path or summary.
 import type { ComponentChildren } from "preact";
 import { useEffect, useState } from "preact/hooks";
+import { plural } from "../format.ts";
 
 type Schema = Record<string, any>;
 type Media = Record<string, { schema?: Schema; example?: unknown }>;
@@ -90,7 +91,7 @@ function DocsBody({ spec, search, setSearch }: { spec: Spec; search: string; set
         <label for="docs-q">Search operations</label>
         <input id="docs-q" type="search" placeholder="Path or summary, e.g. devices wake" value={search} onInput={(e) => setSearch(e.currentTarget.value)} />
         <p class="muted small" aria-live="polite">
-          {search.trim() ? `${shown} operation${shown === 1 ? "" : "s"} match` : `${shown} operations`}
+          {search.trim() ? `${plural(shown, "operation")} ${shown === 1 ? "matches" : "match"}` : plural(shown, "operation")}
         </p>
       </div>
       {groups.length === 0 ? (

@@ -229,6 +229,9 @@ const DELIVERY_COLUMNS: Column<Delivery>[] = [
   { header: "Error", cell: (n) => n.error ?? "" },
 ];
 
+/** What quiet hours still let through, e.g. "only changes from high up are sent." */
+const quietSummary = (min: string): string => (min === "critical" ? "only critical changes are sent." : `only changes from ${min} up are sent.`);
+
 /** The rule as one line, e.g. "device added from info up → hooks, phone". */
 function ruleSummary(r: Rule): string {
   const what = (r.change_types ?? ["every change"]).map(humanize).join(", ");
@@ -361,7 +364,7 @@ export function Notifications({ config, canWrite, reloadConfig, deliveries, test
       )}
       {quiet && (
         <p class="muted">
-          Quiet hours {quiet.start}–{quiet.end}: only {quiet.min_severity ?? "critical"} changes are sent.
+          Quiet hours {quiet.start}–{quiet.end}: {quietSummary(quiet.min_severity ?? "critical")}
         </p>
       )}
       {canWrite && <RulesForm key={JSON.stringify([rules, quiet, current.muted_devices, current.allow_loopback_destinations])} current={current} save={saveSection} />}
@@ -406,6 +409,9 @@ function ruleOf({ zonesText, devicesText, ...r }: RuleDraft): Rule {
 function RulesForm({ current, save }: { current: NotificationsConfig; save: (next: NotificationsConfig, what: string) => Promise<FieldProblem | null> }) {
   const [drafts, setDrafts] = useState<RuleDraft[]>(current.rules.map(draftOf));
   const [quietOn, setQuietOn] = useState(current.quiet_hours !== null);
+  // Held in state: Preact sets a <select>'s choice from `value`, not `defaultValue` (which left it on
+  // the first option, info, so a save quietly lowered the stored severity).
+  const [quietMin, setQuietMin] = useState(current.quiet_hours?.min_severity ?? "critical");
   const [problem, setProblem] = useState<FieldProblem | null>(null);
   const names = current.channels.map((c) => c.name);
   const edit = (i: number, patch: Partial<RuleDraft>) => setDrafts(drafts.map((r, j) => (j === i ? { ...r, ...patch } : r)));
@@ -414,7 +420,7 @@ function RulesForm({ current, save }: { current: NotificationsConfig; save: (nex
   const submit = async (e: Event) => {
     e.preventDefault();
     const f = new FormData(e.currentTarget as HTMLFormElement);
-    const quiet: Quiet | null = quietOn ? { start: String(f.get("quiet_start")).trim(), end: String(f.get("quiet_end")).trim(), min_severity: String(f.get("quiet_min")) } : null;
+    const quiet: Quiet | null = quietOn ? { start: String(f.get("quiet_start")).trim(), end: String(f.get("quiet_end")).trim(), min_severity: quietMin } : null;
     const next: NotificationsConfig = {
       ...current,
       rules: drafts.map(ruleOf),
@@ -519,7 +525,7 @@ function RulesForm({ current, save }: { current: NotificationsConfig; save: (nex
             </div>
             <div class="field">
               <label for="quiet-min">Still send from</label>
-              <select id="quiet-min" name="quiet_min" data-field={at("quiet_hours", "min_severity")} defaultValue={current.quiet_hours?.min_severity ?? "critical"}>
+              <select id="quiet-min" name="quiet_min" data-field={at("quiet_hours", "min_severity")} value={quietMin} onChange={(e) => setQuietMin(e.currentTarget.value)}>
                 {SEVERITIES.map((s) => (
                   <option value={s}>{s}</option>
                 ))}

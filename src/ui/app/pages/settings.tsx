@@ -6,6 +6,7 @@ import { readFieldProblem } from "../../../config/config-error.ts";
 import { api, ApiError, apiRoutes, del, get, list, post, put, query } from "../api.ts";
 import { bytes, humanize, plural } from "../format.ts";
 import { markField, readableRefusal, Section } from "../forms.tsx";
+import { SCHEDULE_PRESETS, type ScheduleEntry as Entry } from "../schedule-presets.ts";
 import { toast } from "../toast.ts";
 import { type Column, copyText, DataTable, Empty, Loading, Page, Pager, Time, useLoad } from "../ui.tsx";
 import { Notifications, PassiveWatch } from "./notifications.tsx";
@@ -124,14 +125,6 @@ function Networks({ config, canWrite, save }: { config: Config | null; canWrite:
   );
 }
 
-export const SCHEDULE_PRESETS: { id: string; label: string; schedule: { profile: string; cron: string; enabled: boolean }[] }[] = [
-  { id: "recommended", label: "Quick scan every 15 minutes, full scan nightly at 03:30 (recommended)", schedule: [{ profile: "quick", cron: "*/15 * * * *", enabled: true }, { profile: "normal", cron: "30 3 * * *", enabled: true }] },
-  { id: "hourly", label: "Quick scan every hour", schedule: [{ profile: "quick", cron: "0 * * * *", enabled: true }] },
-  { id: "daily", label: "Full scan once a day at 03:30", schedule: [{ profile: "normal", cron: "30 3 * * *", enabled: true }] },
-  { id: "manual", label: "Only when I click Scan now", schedule: [] },
-];
-
-type Entry = { profile: string; cron: string; enabled: boolean };
 type Planned = Entry & { state?: string; next_run_at: string | null; last_run_at: string | null; last_skipped_at?: string | null };
 
 const STATE: Record<string, string> = { scheduled: "scheduled", disabled: "disabled", waiting_for_subnet: "waiting for a confirmed network", paused: "paused (restore)" };

@@ -6,7 +6,7 @@ import { useEffect, useRef, useState } from "preact/hooks";
 import { get, hasRoute, post, put } from "../api.ts";
 import { plural } from "../format.ts";
 import { lastFinished, ScanProgress, type ScanState, scanState, startScan, watchScans } from "../scan.tsx";
-import { SCHEDULE_PRESETS } from "./settings.tsx";
+import { SCHEDULE_PRESETS } from "../schedule-presets.ts";
 
 type Step = "account" | "schedule" | "scan";
 const STEPS: [Step, string][] = [
