@@ -72,7 +72,9 @@ export async function startServer(settings: Settings): Promise<RunningServer> {
   const server = app.server!;
   const shownHost = settings.host === "0.0.0.0" ? "localhost" : settings.host;
   const url = `http://${shownHost.includes(":") ? `[${shownHost}]` : shownHost}:${server.port}`;
-  log.info("listening", { url, socket: settings.socket ?? "none", data_dir: settings.dataDir });
+  // The URL names localhost for 0.0.0.0 (a browser on this machine); the log also says that every
+  // address of the machine answers, so an owner on another machine knows to use its LAN address.
+  log.info("listening", { url, ...(settings.host === "0.0.0.0" ? { on: "every address of this machine" } : {}), socket: settings.socket ?? "none", data_dir: settings.dataDir });
   ctx.scheduler.start();
   ctx.retention.start();
   // The MAC vendor table, indexed in slices between requests, so that the first device heard or

@@ -73,6 +73,9 @@ export class Scheduler {
   private jobs: Job[] = [];
   private paused = false;
   private stopped = false;
+  private started = false;
+  /** Whether the last plan had a subnet to scan: the owner is told when that changes after start. */
+  private hadSubnet = false;
 
   constructor(private readonly deps: SchedulerDeps) {}
 
@@ -85,11 +88,22 @@ export class Scheduler {
       entry,
       cron: active && entry.enabled ? new Planned(cron, () => this.tick(entry)) : null,
     }));
+    const hasSubnet = resolved.subnets.length > 0;
+    // A subnet confirmed after start (the setup wizard, PUT /api/config) starts the schedule: said in
+    // the log as at start, which had said "idle" (and the reverse when the last subnet goes).
+    if (this.started && !this.stopped && hasSubnet !== this.hadSubnet) this.announce();
+    this.hadSubnet = hasSubnet;
   }
 
   start(): void {
     this.stopped = false;
+    this.started = true;
+    this.hadSubnet = this.deps.config().subnets.length > 0;
     this.reload();
+    this.announce();
+  }
+
+  private announce(): void {
     const next = this.nextRun();
     if (this.deps.config().subnets.length === 0) log.info("schedule idle: no subnet confirmed yet");
     else if (next) log.info("next scheduled scan", { profile: next.profile, at: next.at });
