@@ -74,6 +74,21 @@ describe.skipIf(!root)("UI: what the new owner hit (issue 18), against the real 
     await expect(page.locator("[data-testid=cmp-no-ports]").textContent()).resolves.toMatch(new RegExp(`Scan #${newer} is a quick scan: it finds devices and looks at no ports`));
   });
 
+  test("dashboard: with no network confirmed (setup left after the account), the next scan says it waits for one and links to Settings", async () => {
+    const before = (await api.get("/api/config")).body;
+    expect(before.subnets).toEqual([]);
+    // The schedule setup confirms with the first network (quick scans every 15 minutes).
+    expect((await api.request("PUT", "/api/config", { json: { schedule: [{ profile: "quick", cron: "*/15 * * * *" }] } })).status).toBe(200);
+    expect(((await api.get("/api/schedule")).body as any[]).map((s) => s.state)).toEqual(["waiting_for_subnet"]);
+    await page.goto(server.inside + "/");
+    const waiting = page.getByTestId("waiting-for-subnet");
+    await expect(waiting.textContent()).resolves.toContain("waiting for a network");
+    await waiting.getByRole("link", { name: "confirm yours in Settings" }).click();
+    await page.waitForURL(/\/settings#networks$/);
+    await page.locator("#networks").waitFor();
+    expect((await api.request("PUT", "/api/config", { json: { schedule: before.schedule } })).status).toBe(200);
+  });
+
   const ipsShown = (want: string[]) =>
     page.waitForFunction((w) => [...document.querySelectorAll("table.devices tbody tr td:nth-child(3)")].map((td) => td.textContent?.trim()).join() === w.join(), want);
 

@@ -13,7 +13,7 @@ import { Empty, Loading, Page, SeverityBadge, Time, useLoad, ChangeText, ChangeT
 type Stats = { total_devices: number; online_devices: number; new_devices_24h: number; devices_at_risk: number; critical: number; high: number; medium: number; low: number; open_ports: number; last_scan: { id: number; status: string; profile: string; started_at: string; finished_at: string | null } | null };
 type Trend = { scan_id: number; started_at: string; devices: number; at_risk: number; open_ports: number; changes: number };
 type Change = { id: number; device_id: number | null; device_ip: string | null; change_type: string; severity: string; description: string; detected_at: string; acknowledged: boolean; device_name?: string };
-type Schedule = { profile: string; cron: string; enabled: boolean; next_run_at: string | null; last_run_at: string | null };
+type Schedule = { profile: string; cron: string; enabled: boolean; next_run_at: string | null; last_run_at: string | null; state?: string };
 
 async function loadAll() {
   const [stats, trends, changes, types, schedule, config] = await Promise.all([
@@ -81,6 +81,11 @@ export function Dashboard() {
               <>
                 <Time iso={next.next_run_at} /> ({next.profile})
               </>
+            ) : schedule?.some((s) => s.state === "waiting_for_subnet") ? (
+              // An owner who left the wizard after the account step has a schedule waiting for a network.
+              <span data-testid="waiting-for-subnet">
+                waiting for a network: <a href="/settings#networks">confirm yours in Settings</a>
+              </span>
             ) : (
               <span class="muted">{schedule ? "none scheduled" : "only when you start one"}</span>
             )}
