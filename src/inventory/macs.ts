@@ -39,16 +39,24 @@ export function deviceOfMac(db: Database, mac: string): number | null {
   return (db.query("SELECT device_id FROM device_macs WHERE mac = ?").get(mac) as { device_id: number } | null)?.device_id ?? null;
 }
 
-/** The MACs of these devices, one query; each device's primary first, then the latest seen. */
+/**
+ * The MACs of these devices, one query; each device's primary first, then the latest seen. A primary
+ * without its row (a device written by plain SQL, as restores and seeds do) reads as seen over the
+ * device's own lifetime.
+ */
 export function macsOf(db: Database, ids: number[]): Map<number, DeviceMac[]> {
   const rows = db
     .query(
-      `SELECT m.device_id, m.mac, m.randomized, m.first_seen, m.last_seen FROM device_macs m JOIN devices d ON d.id = m.device_id
-       WHERE m.device_id IN (SELECT value FROM json_each(?)) ORDER BY m.device_id, m.mac = d.mac_address DESC, m.last_seen DESC, m.mac`,
+      `SELECT d.id AS device_id, d.mac_address AS mac, d.mac_randomized AS randomized, d.first_seen, d.last_seen, 1 AS is_primary FROM devices d
+         WHERE d.id IN (SELECT value FROM json_each(?1)) AND d.mac_address IS NOT NULL AND NOT EXISTS (SELECT 1 FROM device_macs m WHERE m.mac = d.mac_address)
+       UNION ALL
+       SELECT m.device_id, m.mac, m.randomized, m.first_seen, m.last_seen, m.mac IS d.mac_address AS is_primary FROM device_macs m JOIN devices d ON d.id = m.device_id
+         WHERE m.device_id IN (SELECT value FROM json_each(?1))
+       ORDER BY device_id, is_primary DESC, last_seen DESC, mac`,
     )
-    .all(JSON.stringify(ids)) as { device_id: number; mac: string; randomized: number; first_seen: string; last_seen: string }[];
+    .all(JSON.stringify(ids)) as { device_id: number; mac: string; randomized: number; first_seen: string; last_seen: string; is_primary: number }[];
   const out = new Map<number, DeviceMac[]>();
-  for (const { device_id, randomized, ...m } of rows) {
+  for (const { device_id, randomized, is_primary: _, ...m } of rows) {
     const list = out.get(device_id) ?? [];
     list.push({ ...m, randomized: randomized === 1 });
     out.set(device_id, list);
@@ -63,6 +71,14 @@ export class MacError extends Error {
   ) {
     super(message);
   }
+}
+
+/** Gives these devices' primary MACs their rows, where a plain-SQL write left them without (see macsOf). */
+function ensurePrimaries(db: Database, ids: number[]): void {
+  db.query(
+    `INSERT OR IGNORE INTO device_macs (mac, device_id, randomized, first_seen, last_seen)
+       SELECT mac_address, id, mac_randomized, first_seen, last_seen FROM devices WHERE id IN (SELECT value FROM json_each(?)) AND mac_address IS NOT NULL`,
+  ).run(JSON.stringify(ids));
 }
 
 type Row = { id: number; ip_address: string; mac_address: string | null; status: string; first_seen: string; last_seen: string };
@@ -82,6 +98,7 @@ export function mergeDevices(db: Database, survivorId: number, otherId: number):
     if (!survivor) throw new MacError("not_found", `Device ${survivorId} not found`);
     const other = row(db, otherId);
     if (!other) throw new MacError("not_found", `Device ${otherId} not found`);
+    ensurePrimaries(db, [survivorId, otherId]);
     const args = { $s: survivorId, $o: otherId };
     db.query("UPDATE device_macs SET device_id = $s WHERE device_id = $o").run(args);
     // A MAC-less device (beyond a router) merged into one with a MAC: the survivor's MAC stays primary;
@@ -126,6 +143,7 @@ export function splitMac(db: Database, deviceId: number, mac: string): { new_id:
   return db.transaction(() => {
     const device = row(db, deviceId);
     if (!device) throw new MacError("not_found", `Device ${deviceId} not found`);
+    ensurePrimaries(db, [deviceId]);
     const macs = macsOf(db, [deviceId]).get(deviceId) ?? [];
     const split = macs.find((m) => m.mac === mac);
     if (!split) throw new MacError("invalid", `mac: ${mac} is not one of device ${deviceId}'s MACs`);
