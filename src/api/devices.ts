@@ -2,11 +2,12 @@
 import { Elysia, t } from "elysia";
 import type { AppContext } from "../app-context.ts";
 import { DEVICE_SORTS, DEVICE_STATUSES, DeviceInventory, ZONE_MAX } from "../inventory/devices.ts";
+import { MacError, mergeDevices, splitMac } from "../inventory/macs.ts";
 import { LEVELS } from "../risk/score.ts";
 import { wake, WakeError } from "../net/wake.ts";
 import { authentication } from "./guard.ts";
 import { HttpError } from "./errors.ts";
-import { Device, DeviceBulk, DeviceBulkResult, DeviceDetail, DeviceUpdate, models, Port, ref, WakeSent, Zones } from "./models.ts";
+import { Device, DeviceBulk, DeviceBulkResult, DeviceDetail, DeviceMerge, DeviceSplit, DeviceSplitResult, DeviceUpdate, models, Port, ref, WakeSent, Zones } from "./models.ts";
 import { errors, json, jsonPage, requestExample } from "./openapi.ts";
 import { idParams, noQuery, oneOf, page, paging, strictQuery, wholeNumber } from "./schemas.ts";
 
@@ -56,6 +57,7 @@ export const DEVICE_EXAMPLE = {
   threat_summary: "SMB exposed (high)",
   open_ports: [22, 445],
   notify_on: ["left", "port_opened"],
+  macs: [{ mac: "b8:27:eb:12:34:56", randomized: false, first_seen: "2024-01-15T10:30:00Z", last_seen: "2024-01-16T08:00:00Z" }],
 };
 const DETAIL_EXAMPLE = {
   ...DEVICE_EXAMPLE,
@@ -66,6 +68,15 @@ const DETAIL_EXAMPLE = {
   ports_scanned_at: "2024-01-16T03:34:10Z",
 };
 const NOT_FOUND = errors({ 404: ["No such device", "Device 7 not found"] });
+const MERGED_EXAMPLE = {
+  ...DETAIL_EXAMPLE,
+  macs: [...DEVICE_EXAMPLE.macs, { mac: "b8:27:eb:65:43:21", randomized: false, first_seen: "2024-01-15T11:00:00Z", last_seen: "2024-01-16T07:55:00Z" }],
+};
+/** A merge or split refused by the domain: unknown device (404), else invalid (422). */
+const macError = (e: unknown): never => {
+  if (e instanceof MacError) throw new HttpError(e.kind === "not_found" ? 404 : 422, e.message);
+  throw e;
+};
 
 export function deviceRoutes(ctx: AppContext) {
   const inventory = new DeviceInventory(ctx.db);
@@ -236,6 +247,86 @@ export function deviceRoutes(ctx: AppContext) {
                 "No interface of this appliance is attached to the subnet of 10.9.0.5: a magic packet is only sent on a directly attached Ethernet subnet",
               ],
             }),
+          },
+        },
+      },
+    )
+    .post(
+      "/api/devices/:id/merge",
+      ({ params, body, actor }) => {
+        const merged = (() => {
+          try {
+            return mergeDevices(ctx.db, params.id, body.other_id);
+          } catch (e) {
+            return macError(e);
+          }
+        })();
+        ctx.audit.record(actor, "device_merged", {
+          resource: `device:${params.id}`,
+          details: { mac_address: merged.mac_address, other_id: body.other_id, other_mac: merged.other_mac, other_ip: merged.other_ip },
+        });
+        // The other device is gone from every view; the survivor shows its MACs and history.
+        ctx.feed.publish({ type: "device", id: body.other_id, device: null });
+        ctx.feed.publishDevices([params.id], (ids) => inventory.records(ids));
+        return inventory.get(params.id)!;
+      },
+      {
+        params: idParams,
+        query: noQuery,
+        body: ref(DeviceMerge),
+        response: { 200: ref(DeviceDetail) },
+        detail: {
+          summary: "Make one device of two (one machine with several interfaces): the other's MACs, address history, changes and presence move here, and its id is gone",
+          description:
+            "This device keeps its primary MAC, names, ports and the owner's fields; the other device is deleted (its ports are found again by the next scan). A sighting of any of the MACs then updates this device. `split` undoes it.",
+          tags: ["devices"],
+          requestBody: requestExample({ other_id: 8 }),
+          responses: {
+            200: json("The merged device", MERGED_EXAMPLE),
+            ...errors({
+              404: ["This device or the other is unknown", "Device 8 not found"],
+              422: ["Merging a device with itself, or an invalid body", "A device cannot be merged with itself"],
+            }),
+          },
+        },
+      },
+    )
+    .post(
+      "/api/devices/:id/split",
+      ({ params, body, actor }) => {
+        const mac = body.mac.toLowerCase();
+        const split = (() => {
+          try {
+            return splitMac(ctx.db, params.id, mac);
+          } catch (e) {
+            return macError(e);
+          }
+        })();
+        ctx.audit.record(actor, "device_split", { resource: `device:${params.id}`, details: { mac_address: split.primary, split_mac: mac, new_id: split.new_id } });
+        ctx.feed.publishDevices([params.id, split.new_id], (ids) => inventory.records(ids));
+        return { device: inventory.get(params.id)!, new_device: inventory.get(split.new_id)! };
+      },
+      {
+        params: idParams,
+        query: noQuery,
+        body: ref(DeviceSplit),
+        response: { 200: ref(DeviceSplitResult) },
+        detail: {
+          summary: "Make one of the device's MACs a device of its own again (undoes a merge); the history stays with this device",
+          description:
+            "The new device (a new id) is offline until that MAC is next seen, at the address last recorded for it. Splitting off the primary MAC makes the latest seen other MAC primary.",
+          tags: ["devices"],
+          requestBody: requestExample({ mac: "b8:27:eb:65:43:21" }),
+          responses: {
+            200: json("The device, and the new device with the MAC", {
+              device: DETAIL_EXAMPLE,
+              new_device: {
+                ...DETAIL_EXAMPLE, id: 31, mac_address: "b8:27:eb:65:43:21", macs: [MERGED_EXAMPLE.macs[1]], status: "offline", hostname: null, label: null, zone: null,
+                ports: [], threats: [], ip_history: [], open_ports: [], times_seen: 0, notify_on: [], presence_mode: "normal", risk_level: "none", risk_score: 0, threat_summary: null,
+              },
+            }),
+            ...NOT_FOUND,
+            ...errors({ 422: ["The MAC is not one of the device's, or its only one", "mac: b8:27:eb:65:43:21 is the device's only MAC; there is nothing to split"] }),
           },
         },
       },

@@ -10,7 +10,7 @@ import { AuditAction, AuditEntry } from "../audit/schema.ts";
 import { ApiKey, ApiKeyCreate, ApiKeyCreated, KeyScope, LoggedOut, LoginRequest, Me, Session, SetupRequest, SetupStatus } from "../auth/schema.ts";
 import { ConfigPatchSchema, ConfigViewSchema } from "../config/schema.ts";
 import { secretMarkersAccepted } from "../config/secrets.ts";
-import { AddressHistory, Change, ChangeType, Device, DeviceBulk, DeviceBulkResult, DeviceDetail, DeviceIcon, DeviceStatus, DeviceType, DeviceUpdate, NotifyOnEvent, Port, PresenceMode, Severity, Trust, Zones } from "../inventory/schema.ts";
+import { AddressHistory, Change, ChangeType, Device, DeviceBulk, DeviceBulkResult, DeviceDetail, DeviceIcon, DeviceMac, DeviceMerge, DeviceSplit, DeviceSplitResult, DeviceStatus, DeviceType, DeviceUpdate, NotifyOnEvent, Port, PresenceMode, Severity, Trust, Zones } from "../inventory/schema.ts";
 import { DeviceTypeCount, LastScan, Stats, TrendPoint } from "../inventory/stats-schema.ts";
 import { DevicePresence, PresenceBucket, PresenceInterval, PresenceSource } from "../inventory/presence-schema.ts";
 import { NotificationsSchema } from "../notify/config.ts";
@@ -39,6 +39,10 @@ export {
   DeviceBulkResult,
   DeviceDetail,
   DeviceIcon,
+  DeviceMac,
+  DeviceMerge,
+  DeviceSplit,
+  DeviceSplitResult,
   DeviceStatus,
   DevicePresence,
   DeviceType,
@@ -208,8 +212,12 @@ const ALL = {
   Port,
   Threat,
   AddressHistory,
+  DeviceMac,
   DeviceDetail,
   DeviceUpdate,
+  DeviceMerge,
+  DeviceSplit,
+  DeviceSplitResult,
   DeviceBulk,
   DeviceBulkResult,
   Zones,

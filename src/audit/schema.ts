@@ -13,6 +13,8 @@ export const AUDIT_ACTIONS = [
   "device_updated",
   "device_deleted",
   "device_wake_sent",
+  "device_merged",
+  "device_split",
   "config_updated",
   "backup_created",
   "restore_completed",

@@ -423,6 +423,25 @@ export const migrations: Migration[] = [
       ALTER TABLE devices ADD COLUMN device_type_evidence TEXT;  -- what decided the automatic type, e.g. "RTSP port 554 open"
     `,
   },
+  {
+    version: 20,
+    description: "several interfaces: every MAC a device was seen with (the owner merges and splits devices)",
+    // devices.mac_address stays the primary MAC; this table holds it and every other MAC merged into
+    // the device (inventory/macs.ts). A MAC belongs to one device at a time. Filled with each device's
+    // current MAC, seen from its first to its last sighting.
+    sql: `
+      CREATE TABLE device_macs (
+        mac        TEXT PRIMARY KEY,
+        device_id  INTEGER NOT NULL REFERENCES devices(id) ON DELETE CASCADE,
+        randomized INTEGER NOT NULL,
+        first_seen TEXT NOT NULL,
+        last_seen  TEXT NOT NULL
+      ) WITHOUT ROWID;
+      CREATE INDEX device_macs_device ON device_macs(device_id);
+      INSERT INTO device_macs (mac, device_id, randomized, first_seen, last_seen)
+        SELECT mac_address, id, mac_randomized, first_seen, coalesce(last_seen, first_seen) FROM devices WHERE mac_address IS NOT NULL;
+    `,
+  },
 ];
 
 /** PRAGMA application_id of an Argus database ("ARGU"), set by migration 10. */

@@ -8,6 +8,7 @@ import { summaryForTrust } from "../risk/score.ts";
 import type { RiskLevel } from "../risk/score.ts";
 import type { Threat as DeviceThreat } from "../risk/schema.ts";
 import type { AddressHistory, BulkActionName, Device, DeviceDetail, DeviceUpdate, Port as DevicePort } from "./schema.ts";
+import { macsOf } from "./macs.ts";
 import { NOTIFY_ON_EVENTS, type DeviceStatus, type NotifyOnEvent, type PresenceMode } from "./enums.ts";
 
 export { DEVICE_STATUSES, TRUST_LEVELS, type DeviceStatus } from "./enums.ts";
@@ -150,7 +151,7 @@ export class DeviceInventory {
     const ip_history = this.db
       .query("SELECT ip_address, first_seen, last_seen FROM device_addresses WHERE device_id = ? ORDER BY last_seen DESC, ip_address")
       .all(id) as AddressHistory[];
-    return { ...toDevice(row, [...new Set(ports.map((p) => p.port))]), ports, threats, ip_history, ...this.portScanOf(id) };
+    return { ...toDevice(row, [...new Set(ports.map((p) => p.port))], macsOf(this.db, [id]).get(id) ?? []), ports, threats, ip_history, ...this.portScanOf(id) };
   }
 
   /**
@@ -320,13 +321,15 @@ export class DeviceInventory {
       if (!list) byDevice.set(device_id, [port]);
       else if (list[list.length - 1] !== port) list.push(port); // tcp and udp on one number count once
     }
-    return rows.map((r) => toDevice(r, byDevice.get(r.id) ?? []));
+    const macs = macsOf(this.db, rows.map((r) => r.id));
+    return rows.map((r) => toDevice(r, byDevice.get(r.id) ?? [], macs.get(r.id) ?? []));
   }
 }
 
-function toDevice({ trust_pending, notify_on, ...row }: DeviceRow, openPorts: number[]): Device {
+function toDevice({ trust_pending, notify_on, ...row }: DeviceRow, openPorts: number[], macs: Device["macs"]): Device {
   return {
     ...row,
+    macs,
     notify_on: parseNotifyOn(notify_on),
     mac_randomized: row.mac_randomized === 1,
     mdns_services: row.mdns_services ? parseIdList(row.mdns_services) : [],

@@ -1,7 +1,7 @@
 // Who a host is and what changed about it: the identity and change rules that scans
 // (reconcile.ts) and passive sightings (sightings.ts) share. Runs inside the caller's transaction.
 //
-// - A device is its MAC; a host seen without one is the IP-only device at that address, else the
+// - A device is its MACs (several interfaces the owner merged, macs.ts): found by any of them; a host seen without one is the IP-only device at that address, else the
 //   online device that holds it.
 // - A new randomised MAC whose hostname, DHCP fingerprint or service fingerprint matches a known
 //   device that the caller says may have rotated is that device (`mac_rotated`), not a new one.
@@ -20,6 +20,7 @@ import { hostnameKey, serviceFingerprint, type FingerprintPort } from "../identi
 import { deviceDisplayName, deviceNameOf, nameWithAddress } from "./display-name.ts";
 import type { Change, ChangeType, Severity } from "./observation.ts";
 import type { PresenceSource } from "./enums.ts";
+import { dropMac, recordMac, touchMac } from "./macs.ts";
 import { markSeen } from "./presence.ts";
 
 export type DeviceRow = {
@@ -150,9 +151,14 @@ export class InventoryWriter {
     return change;
   }
 
-  /** The device with this MAC; else a device tracked by IP only at this address, which now gets its MAC. */
+  /**
+   * The device with this MAC, primary or one of its several; else a device tracked by IP only at
+   * this address, which now gets its MAC.
+   */
   byMac(mac: string, ip: string | null): DeviceRow | null {
-    const direct = this.db.query(`SELECT ${DEVICE_COLUMNS} FROM devices WHERE mac_address = ?`).get(mac) as DeviceRow | null;
+    const direct =
+      (this.db.query(`SELECT ${DEVICE_COLUMNS} FROM devices WHERE mac_address = ?`).get(mac) as DeviceRow | null) ??
+      (this.db.query(`SELECT ${DEVICE_COLUMNS} FROM devices WHERE id = (SELECT device_id FROM device_macs WHERE mac = ?)`).get(mac) as DeviceRow | null);
     if (direct || ip === null) return direct;
     return this.db.query(`SELECT ${DEVICE_COLUMNS} FROM devices WHERE mac_address IS NULL AND ip_address = ? ORDER BY last_seen DESC LIMIT 1`).get(ip) as DeviceRow | null;
   }
@@ -242,6 +248,9 @@ export class InventoryWriter {
     const carries = device.is_trusted === 1 && trustCarries(evidence);
     const pending = trusted && !carries;
     this.db.query("UPDATE devices SET mac_address = ?, mac_randomized = 1, is_trusted = ?, trust_pending = ? WHERE id = ?").run(mac, carries ? 1 : 0, pending ? 1 : 0, device.id);
+    // The old MAC is no longer one of its MACs: when it speaks again, mac_links decides (undoLink).
+    if (oldMac) dropMac(this.db, device.id, oldMac);
+    recordMac(this.db, device.id, mac, true, this.now);
     this.touched.add(device.id);
     if (oldMac) {
       this.db
@@ -319,11 +328,13 @@ export class InventoryWriter {
    */
   undoLink(link: MacLink, newPresent: boolean): DeviceRow {
     const device = this.db.query(`SELECT ${DEVICE_COLUMNS} FROM devices WHERE id = ?`).get(link.device_id) as DeviceRow;
-    const randomized = (parseInt(link.old_mac.slice(0, 2), 16) & 0x02) !== 0;
+    const randomized = isLocallyAdministered(link.old_mac);
     this.db
       .query("UPDATE devices SET mac_address = ?, mac_randomized = ?, is_trusted = ?, trust_pending = ? WHERE id = ?")
       .run(link.old_mac, randomized ? 1 : 0, link.was_trusted === 1 ? 1 : 0, link.was_trusted === 2 ? 1 : 0, device.id);
     this.db.query("UPDATE mac_links SET undone_at = ? WHERE id = ?").run(this.now, link.id);
+    dropMac(this.db, device.id, link.new_mac);
+    recordMac(this.db, device.id, link.old_mac, randomized, this.now);
     this.touched.add(device.id);
     const name = device.hostname ? ` ${device.hostname}` : "";
     if (newPresent) {
@@ -374,11 +385,13 @@ export class InventoryWriter {
     this.db
       .query(
         `UPDATE devices SET ip_address = coalesce(?1, ip_address), status = 'online', last_seen = ?2, missed_scans = 0, mac_address = coalesce(mac_address, ?3),
-           mac_randomized = coalesce(?4, mac_randomized), times_seen = times_seen + (?5 IS NOT NULL), last_scan_id = coalesce(?5, last_scan_id),
+           -- Seen on another of its MACs, the primary's flag stays.
+           mac_randomized = CASE WHEN mac_address IS NULL OR mac_address = ?3 THEN coalesce(?4, mac_randomized) ELSE mac_randomized END, times_seen = times_seen + (?5 IS NOT NULL), last_scan_id = coalesce(?5, last_scan_id),
            announce_after_ms = CASE WHEN ?5 IS NULL THEN announce_after_ms END
          WHERE id = ?6`,
       )
       .run(ip, this.now, mac, mac_randomized === null ? null : mac_randomized ? 1 : 0, this.scanId, deviceId);
+    if (mac !== null) touchMac(this.db, deviceId, mac, mac_randomized ?? isLocallyAdministered(mac), this.now);
     markSeen(this.db, deviceId, this.now, this.seenBy);
     this.touched.add(deviceId);
   }
@@ -397,6 +410,7 @@ export class InventoryWriter {
         o.mdns_name ?? null, this.now, this.now, o.ports_known ? 1 : 0, this.scanId, o.device_type ? (o.device_type_evidence ?? null) : null,
       );
     const id = Number(res.lastInsertRowid);
+    if (o.mac !== null) recordMac(this.db, id, o.mac, o.mac_randomized, this.now);
     markSeen(this.db, id, this.now, this.seenBy);
     this.touched.add(id);
     const who = { id, ip: o.ip, mac: o.mac };
@@ -498,4 +512,9 @@ function describeNewDevice(o: NewDevice): string {
 function movedName(device: DeviceRow, mac: string | null): string {
   const { name, source } = deviceNameOf(device);
   return source === "label" || source === "hostname" ? name : (mac ?? device.mac_address ?? deviceDisplayName(device));
+}
+
+/** Whether a MAC is locally administered (randomised): bit 1 of its first octet. */
+function isLocallyAdministered(mac: string): boolean {
+  return (parseInt(mac.slice(0, 2), 16) & 0x02) !== 0;
 }

@@ -32,11 +32,25 @@ export const NotifyOnEvent = literals(NOTIFY_ON_EVENTS, {
 
 // ---- devices ----------------------------------------------------------------------------------
 
+export const DeviceMac = Type.Object(
+  {
+    mac: Type.String({ description: "Lower-case, colon separated" }),
+    randomized: Type.Boolean({ description: "Locally administered (randomised) MAC" }),
+    first_seen: Timestamp(),
+    last_seen: Timestamp(),
+  },
+  { ...named("DeviceMac"), description: "One of a device's interfaces" },
+);
+export type DeviceMac = Static<typeof DeviceMac>;
+
 const deviceFields = {
   id: id(),
   ip_address: Ipv4("Primary IPv4 address"),
   mac_address: text("Lower-case, colon separated; null when no MAC is knowable (beyond a router)"),
   mac_randomized: Type.Boolean({ description: "Locally administered (randomised) MAC" }),
+  macs: Type.Array(ref(DeviceMac), {
+    description: "Every MAC the device is known by (several interfaces, merged by the owner): the primary mac_address first, then the latest seen; [] without a MAC",
+  }),
   hostname: text(),
   hostname_source: text("Evidence of the hostname: dhcp | mdns | dns | netbios"),
   vendor: text("From the IEEE registry"),
@@ -171,6 +185,30 @@ export const DeviceBulkResult = Type.Object(
   { ...named("DeviceBulkResult") },
 );
 export type DeviceBulkResult = Static<typeof DeviceBulkResult>;
+
+export const DeviceMerge = Type.Object(
+  { other_id: id("The device to merge into this one; it is deleted, its MACs and history kept here") },
+  { ...named("DeviceMerge"), additionalProperties: false, description: "Make one device of two (several interfaces of one machine)" },
+);
+export type DeviceMerge = Static<typeof DeviceMerge>;
+
+export const DeviceSplit = Type.Object(
+  {
+    mac: Type.String({
+      pattern: "^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$",
+      description: "One of the device's MACs, colon separated",
+      error: "mac: must be a MAC address like b8:27:eb:12:34:56",
+    }),
+  },
+  { ...named("DeviceSplit"), additionalProperties: false, description: "Make one of a device's MACs a device of its own again" },
+);
+export type DeviceSplit = Static<typeof DeviceSplit>;
+
+export const DeviceSplitResult = Type.Object(
+  { device: ref(DeviceDetail), new_device: ref(DeviceDetail) },
+  { ...named("DeviceSplitResult"), description: "The device without the MAC, and the new device that has it" },
+);
+export type DeviceSplitResult = Static<typeof DeviceSplitResult>;
 
 // ---- changes ----------------------------------------------------------------------------------
 

@@ -144,7 +144,12 @@ export class DepartureProber {
   private candidates(): Candidate[] {
     const resolved = this.opts.config();
     const rows = this.opts.db
-      .query("SELECT id, mac_address, ip_address, presence_mode, last_seen FROM devices WHERE status = 'online' AND mac_address IS NOT NULL ORDER BY last_seen DESC LIMIT ?")
+      // A device with several interfaces (merged, inventory/macs.ts) is probed on the MAC it was seen
+      // with last: that interface holds its current address.
+      .query(
+        `SELECT id, coalesce((SELECT m.mac FROM device_macs m WHERE m.device_id = d.id ORDER BY m.last_seen DESC, m.mac = d.mac_address DESC LIMIT 1), mac_address) AS mac_address,
+           ip_address, presence_mode, last_seen FROM devices d WHERE status = 'online' AND mac_address IS NOT NULL ORDER BY last_seen DESC LIMIT ?`,
+      )
       .all(MAX_TRACKED) as Row[];
     const out: Candidate[] = [];
     for (const r of rows) {

@@ -644,7 +644,7 @@ export class PassiveWatch {
   private knownMac: ReturnType<Database["query"]> | null = null;
 
   private known(mac: string): boolean {
-    this.knownMac ??= this.opts.db.query("SELECT 1 FROM devices WHERE mac_address = ?");
+    this.knownMac ??= this.opts.db.query("SELECT 1 FROM devices WHERE mac_address = ?1 UNION ALL SELECT 1 FROM device_macs WHERE mac = ?1 LIMIT 1");
     return this.knownMac.get(mac) !== null;
   }
 

@@ -55,6 +55,8 @@ describe("GET /api/devices", () => {
         "notify_on",
         // How its departure is noticed (issue 18): normal, can_sleep or always_on.
         "presence_mode",
+        // Every MAC the device is known by (several interfaces, SPEC §7).
+        "macs",
       ].sort(),
     );
     const seed = DEVICES[3];

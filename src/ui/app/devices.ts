@@ -39,7 +39,11 @@ export type Device = {
   risk_score: number;
   threat_summary: string | null;
   open_ports: number[];
+  /** Every MAC it is known by (several interfaces the owner merged); the primary first. */
+  macs?: DeviceMac[];
 };
+
+export type DeviceMac = { mac: string; randomized: boolean; first_seen: string; last_seen: string };
 
 export async function scanDevice(ip: string): Promise<void> {
   const r = await post<{ scan_id: number }>(`/api/scan/device/${encodeURIComponent(ip)}?profile=normal`);

@@ -1,12 +1,13 @@
 /** @jsxImportSource preact */
 // /devices/:id: what Argus knows about one device, when it was online, its ports, threats, addresses
 // and changes; the owner's label, zone, trust, notes, type and icon edited in place; Scan now, Approve,
-// Wake and Forget.
+// Wake and Forget; its interfaces, merged and split (interfaces.tsx).
 import { useEffect, useState } from "preact/hooks";
 import { DEVICE_ICONS, DEVICE_TYPES, NOTIFY_ON_EVENTS, PRESENCE_MODES, type NotifyOnEvent, type PresenceMode } from "../../../inventory/enums.ts";
 import { apiRoutes, del, get, list, post, put } from "../api.ts";
 import { type Device, evidence, scanDevice, setTrusted } from "../devices.ts";
 import { humanize } from "../format.ts";
+import { Interfaces } from "../interfaces.tsx";
 import { onLive, useLiveReload } from "../live.ts";
 import { PresenceTimeline } from "../presence.tsx";
 import { lastFinished, watchScans } from "../scan.tsx";
@@ -229,6 +230,8 @@ export function DeviceDetail() {
           </ul>
         )}
       </section>
+
+      <Interfaces device={device} onChanged={(d) => setDevice({ ...device, ...d })} />
 
       <div class="grid2">
         <section class="card" aria-labelledby="iph-h">
