@@ -136,6 +136,13 @@ export class PassiveWatch {
   private learnFailedAt = 0;
   /** Per interface: newcomers' changes still held back (at most a minute's cap of them). */
   private readonly held = new Map<string, { change: Change; at: number }[]>();
+  /**
+   * Held newcomers' devices still to be shown once they are due (device id → due time). Kept apart
+   * from `held`, which a later chunk trims to the newcomers of the last SETTLE_MS (the ones a flood
+   * could still claim): trimmed there, a due device was never published, so Home Assistant never got
+   * its entity. An entry leaves when the timer publishes it or a flood claims it.
+   */
+  private readonly settling = new Map<number, number>();
   private syncTimer: ReturnType<typeof setTimeout> | null = null;
   private readonly devices: DeviceInventory;
   /** The interfaces in a flood at the last look: a change is a `status` event. */
@@ -611,8 +618,8 @@ export class PassiveWatch {
       this.held.set(iface, [...earlier, ...held.map((change) => ({ change, at: nowMs }))]);
     }
     const mark = db.query("UPDATE devices SET announce_after_ms = ? WHERE id = ?");
-    for (const c of held) if (c.device_id !== null) mark.run(nowMs + SETTLE_MS, c.device_id);
-    for (const c of flood) if (c.device_id !== null) mark.run(NEVER, c.device_id);
+    for (const c of held) if (c.device_id !== null) (mark.run(nowMs + SETTLE_MS, c.device_id), this.settling.set(c.device_id, nowMs + SETTLE_MS));
+    for (const c of flood) if (c.device_id !== null) (mark.run(NEVER, c.device_id), this.settling.delete(c.device_id));
     // A completed DHCP handshake shows a held-back or flood device real.
     const skip = new Set(refused);
     const real = db.query("UPDATE devices SET announce_after_ms = NULL WHERE mac_address = ? AND announce_after_ms IS NOT NULL");
@@ -625,15 +632,14 @@ export class PassiveWatch {
 
   /** Once held newcomers are due, their records again: Home Assistant may show them now. */
   private syncAfterSettling(): void {
-    if (this.syncTimer || this.closed) return;
-    const last = Math.max(0, ...[...this.held.values()].flatMap((list) => list.map((h) => h.at)));
-    const wait = last + SETTLE_MS - Date.now();
-    if (wait < 0) return;
+    if (this.syncTimer || this.closed || this.settling.size === 0) return;
+    const wait = Math.max(0, Math.min(...this.settling.values()) - Date.now());
     this.syncTimer = setTimeout(() => {
       this.syncTimer = null;
       if (this.closed) return;
-      const due = Date.now() - SETTLE_MS;
-      const ids = [...this.held.values()].flatMap((list) => list.filter((h) => h.at <= due && h.change.device_id !== null).map((h) => h.change.device_id!));
+      const now = Date.now();
+      const ids = [...this.settling].filter(([, due]) => due <= now).map(([id]) => id);
+      for (const id of ids) this.settling.delete(id);
       this.published([], ids);
       // Newcomers held since this timer was set are due later: once more for them.
       this.syncAfterSettling();
