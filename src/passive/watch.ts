@@ -502,6 +502,7 @@ export class PassiveWatch {
       if (!w || this.ownMacs.has(r.mac) || this.ownMacs.has(r.ethSrc) || isExcludedMac(r.mac, excluded)) continue;
       // Replies to our own probes are the scan's business, not a passive sighting.
       if (r.source === "arp" && r.arpOp === 2 && r.auxIp && this.ownIps.has(r.auxIp)) continue;
+      if (r.source === "ndp") continue; // IPv6 addresses are not recorded yet: NDP must not create or refresh devices
       if (r.source === "dhcp" && r.dhcpOp === 2) {
         const list = alerts.get(w.name) ?? [];
         alerts.set(w.name, list);
