@@ -3,14 +3,18 @@
 // elsewhere), make their kernels resolve each other by neighbour discovery. A host the inventory knows
 // gains its link-local and ULA addresses; a host heard only through NDP gets no device.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import type { Browser } from "playwright-core";
+import { browserMissing, launchBrowserIn } from "../helpers/browser.ts";
 import { gratuitousArp } from "../helpers/frames.ts";
 import { mustRun, sendFrames } from "../helpers/lan.ts";
 import { startNetServer, type NetServer } from "../helpers/netserver.ts";
 import { requireTools } from "../helpers/require.ts";
 import { adminWithKey, type Client } from "../helpers/server.ts";
 import { requireRoot, startTestnet, type Testnet } from "../helpers/testnet.ts";
+import { consoleErrors, overflow } from "../helpers/ui.ts";
 
-const runnable = requireRoot("IPv6 neighbour discovery on the namespace test network") && requireTools([["python3", "python3"]]);
+const missing = browserMissing();
+const runnable = missing === null && requireRoot("IPv6 neighbour discovery on the namespace test network") && requireTools([["python3", "python3"]]);
 
 /** A datagram to `address` from the namespace's eth0: the kernel first resolves it with a Neighbor Solicitation. */
 const nudge6 = (address: string) =>
@@ -20,6 +24,8 @@ describe.skipIf(!runnable)("IPv6 neighbour discovery, passively", () => {
   let net: Testnet;
   let server: NetServer;
   let api: Client;
+  let session: Client;
+  let browser: Browser | undefined;
   const hosts = () => net.truth.hosts.filter((h) => h.behaviour === "normal");
   const sh = (ns: string, cmd: string[], stdin?: string) => mustRun(net, ns, cmd, stdin);
 
@@ -47,11 +53,13 @@ describe.skipIf(!runnable)("IPv6 neighbour discovery, passively", () => {
   beforeAll(async () => {
     net = await startTestnet({ hosts: 2 });
     server = await startNetServer(net, { ARGUS_SUBNETS: net.truth.lan_subnet });
-    const { key } = await adminWithKey(server);
-    api = server.client({ "X-API-Key": key });
+    const admin = await adminWithKey(server);
+    session = admin.session;
+    api = server.client({ "X-API-Key": admin.key });
   }, 120_000);
 
   afterAll(async () => {
+    await browser?.close();
     await server?.close();
     await net?.down();
   });
@@ -84,5 +92,24 @@ describe.skipIf(!runnable)("IPv6 neighbour discovery, passively", () => {
     expect(v6(detail).map((x: any) => x.address).sort()).toEqual(["fd00:51::a", "fe80::a"]);
     // b's solicitation was heard before a's; it made no device.
     expect(await deviceOf(b.mac!)).toBeNull();
-  }, 60_000);
+
+    // The device page lists them, at phone width too.
+    browser = await launchBrowserIn(server.ns);
+    const context = await browser.newContext({ viewport: { width: 360, height: 800 } });
+    await context.addCookies([{ name: "argus_session", value: session.cookies.get("argus_session")!, url: server.inside }]);
+    const page = await context.newPage();
+    const errors = consoleErrors(page);
+    await page.goto(`${server.inside}/devices/${known.id}`);
+    const table = page.getByRole("region", { name: "Addresses" });
+    const rowOf = async (address: string) => {
+      const row = table.getByRole("row").filter({ hasText: address });
+      await row.waitFor({ timeout: 10_000 });
+      return row.textContent();
+    };
+    expect(await rowOf("fd00:51::a")).toContain("IPv6, unique local (heard by neighbour discovery)");
+    expect(await rowOf("fe80::a")).toContain("IPv6, link-local (heard by neighbour discovery)");
+    expect(await rowOf(a.ip)).toContain("IPv4, private");
+    expect(await overflow(page)).toBeLessThanOrEqual(0);
+    expect(errors).toEqual([]);
+  }, 90_000);
 });
