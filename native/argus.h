@@ -154,10 +154,15 @@ ARGUS_API uint32_t argus_udp_nudge(const uint32_t *ips, uint32_t n, uint16_t por
 
 /* ---- passive listening (sighting.c decodes, listen.c listens) ---------- */
 
-enum argus_sighting_source { ARGUS_SRC_ARP = 1, ARGUS_SRC_DHCP = 2, ARGUS_SRC_MDNS = 3 };
+enum argus_sighting_source { ARGUS_SRC_ARP = 1, ARGUS_SRC_DHCP = 2, ARGUS_SRC_MDNS = 3, ARGUS_SRC_NDP = 4 };
+
+/* nd_flags of an NDP sighting. */
+enum argus_nd_flag {
+	ARGUS_ND_ROUTER = 1 << 0, /* the sender is a router: a Router Advertisement, or an NA with the R flag */
+};
 
 /* Extra status of argus_decode_sighting: a well-formed frame of none of the
- * watched kinds (ARP, DHCP, mDNS). */
+ * watched kinds (ARP, DHCP, mDNS, IPv6 neighbour discovery). */
 #define ARGUS_DECODE_IGNORED 4
 
 /* What one frame says about the host that sent it (or, for a DHCP server's
@@ -165,7 +170,8 @@ enum argus_sighting_source { ARGUS_SRC_ARP = 1, ARGUS_SRC_DHCP = 2, ARGUS_SRC_MD
  * fields are raw bytes with a length (no terminator), truncated to their
  * capacity; the TypeScript side sanitises them. `eth_src` is who really sent
  * the frame: evidence counts only when it is the host the sighting names
- * (mac), so a DHCP chaddr or ARP sender that differs from it is a spoofing hint. */
+ * (mac), so a DHCP chaddr or ARP sender that differs from it is a spoofing hint.
+ * 512 bytes since ABI 7, which added the IPv6 neighbour discovery fields. */
 struct argus_sighting {
 	uint8_t mac[6];          /* 0   ARP sender / DHCP chaddr / Ethernet source (mDNS) */
 	uint8_t source;          /* 6   enum argus_sighting_source */
@@ -194,11 +200,17 @@ struct argus_sighting {
 	uint8_t pad2[2];         /* 462 */
 	uint8_t server_id[4];    /* 464 DHCP option 54 (server identifier), network order, 0 = none */
 	uint8_t src_ip[4];       /* 468 IPv4 source address of a UDP frame (DHCP, mDNS), 0 for ARP */
-	uint8_t reserved[8];     /* 472 */
+	uint8_t ip6[16];         /* 472 NDP: IPv6 source address of the frame, :: = none */
+	uint8_t aux_ip6[16];     /* 488 NDP: a Neighbor Advertisement's target when the O flag says
+	                                the sender owns it (a proxy clears it), :: = none */
+	uint8_t nd_type;         /* 504 ICMPv6 type: 133 RS, 134 RA, 135 NS, 136 NA; 0 = not NDP */
+	uint8_t nd_flags;        /* 505 enum argus_nd_flag */
+	uint8_t reserved[6];     /* 506 */
 };
 
-/* Decode one Ethernet frame (ARP, or IPv4 UDP to/from ports 67/68/5353)
- * into a sighting. A server's DHCP OFFER, ACK and NAK are passed up (so a
+/* Decode one Ethernet frame (ARP, IPv4 UDP to/from ports 67/68/5353, or an
+ * ICMPv6 Router/Neighbor Solicitation/Advertisement with hop limit 255 and
+ * no extension headers) into a sighting. A server's DHCP OFFER, ACK and NAK are passed up (so a
  * rogue server is seen); its other replies are IGNORED. OK, IGNORED (another kind of traffic, an ARP probe from
  * 0.0.0.0), or TOO_SHORT/MALFORMED. Never reads outside [frame, frame+len);
  * DNS name compression may only point backwards, so loops cannot happen. */
@@ -223,7 +235,7 @@ struct argus_listen_stats {
 };
 
 /* Open a listener: one AF_PACKET socket on all interfaces with a kernel
- * filter for ARP, DHCP and mDNS, read by a thread of its own that decodes,
+ * filter for ARP, DHCP, mDNS and IPv6 neighbour discovery, read by a thread of its own that decodes,
  * drops repeats (same sighting within repeat_ms) and queues sightings.
  * Nothing is accepted until argus_listen_set_ifaces names interfaces. An
  * unbound socket survives an interface going down, up, away and back.
@@ -307,6 +319,6 @@ ARGUS_API uint32_t argus_abi_version(void);
 ARGUS_API uint32_t argus_layout_count(void);
 ARGUS_API const char *argus_layout_entry(uint32_t i, uint32_t *value);
 
-#define ARGUS_ABI_VERSION 6
+#define ARGUS_ABI_VERSION 7
 
 #endif

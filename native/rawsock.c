@@ -221,11 +221,12 @@ int rawsock_open_listen(uint32_t snap, int *fd_out)
 	int fd = socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
-	/* ARP; or IPv4, UDP, first fragment, source or destination port 67/68/5353 (X = IP header length). */
+	/* ARP; or IPv4, UDP, first fragment, source or destination port 67/68/5353 (X = IP header length);
+	 * or IPv6 whose next header is ICMPv6 (no extension headers), hop limit 255, type 133..136 (NDP). */
 	struct sock_filter code[] = {
 		/* 0 */ BPF_STMT(BPF_LD | BPF_H | BPF_ABS, 12),
 		/* 1 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ETHERTYPE_ARP, 15, 0),
-		/* 2 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ETHERTYPE_IP, 0, 15),
+		/* 2 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ETHERTYPE_IP, 0, 16),
 		/* 3 */ BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 23),
 		/* 4 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 17, 0, 13),
 		/* 5 */ BPF_STMT(BPF_LD | BPF_H | BPF_ABS, 20),
@@ -242,6 +243,16 @@ int rawsock_open_listen(uint32_t snap, int *fd_out)
 		/* 16 */ BPF_STMT(BPF_RET | BPF_K, 0),
 		/* 17 */ BPF_STMT(BPF_RET | BPF_K, snap),
 		/* 18 */ BPF_STMT(BPF_RET | BPF_K, 0),
+		/* 19 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ETHERTYPE_IPV6, 0, 8),
+		/* 20 */ BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 20),
+		/* 21 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 58, 0, 6),
+		/* 22 */ BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 21),
+		/* 23 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 255, 0, 4),
+		/* 24 */ BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 54),
+		/* 25 */ BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, 133, 0, 2),
+		/* 26 */ BPF_JUMP(BPF_JMP | BPF_JGT | BPF_K, 136, 1, 0),
+		/* 27 */ BPF_STMT(BPF_RET | BPF_K, snap),
+		/* 28 */ BPF_STMT(BPF_RET | BPF_K, 0),
 	};
 	struct sock_fprog prog = { .len = sizeof code / sizeof code[0], .filter = code };
 	if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof prog) != 0)

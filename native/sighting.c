@@ -1,5 +1,5 @@
 /*
- * Passive decoders: what an ARP, DHCP or mDNS frame says about the host that
+ * Passive decoders: what an ARP, DHCP, mDNS or IPv6 neighbour discovery frame says about the host that
  * sent it. Frames come from anyone on the LAN, so, as in frame.c, every read
  * is preceded by a length check against the real buffer; no length field
  * (IP total length, UDP length, DHCP option length, DNS rdlength, label
@@ -317,6 +317,79 @@ static int decode_mdns(const uint8_t *msg, size_t len, struct argus_sighting *ou
 	return ARGUS_DECODE_OK;
 }
 
+#define IP6_HLEN 40
+#define ND_HOP_LIMIT 255 /* RFC 4861: anything less was forwarded, not sent on this link */
+#define ND_OPT_SLLA 1
+#define ND_OPT_TLLA 2
+
+static int all_zero(const uint8_t *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (p[i])
+			return 0;
+	return 1;
+}
+
+/*
+ * ICMPv6 neighbour discovery (RS 133, RA 134, NS 135, NA 136) in an IPv6
+ * packet whose next header is ICMPv6 itself: a frame with extension headers is
+ * IGNORED (real NDP has none). The host is the Ethernet source; a link-layer
+ * address option naming another MAC becomes `mac`, so the frame is only a
+ * spoofing hint (eth_src != mac), never evidence for either.
+ */
+static int decode_ndp(struct cur c, struct argus_sighting *out)
+{
+	out->source = ARGUS_SRC_NDP;
+	if (!has(&c, IP6_HLEN))
+		return ARGUS_DECODE_TOO_SHORT;
+	if ((c.p[0] >> 4) != 6)
+		return ARGUS_DECODE_MALFORMED;
+	size_t plen = rd16(c.p + 4);
+	if (c.p[6] != 58 || c.p[7] != ND_HOP_LIMIT)
+		return ARGUS_DECODE_IGNORED;
+	const uint8_t *src = c.p + 8;
+	adv(&c, IP6_HLEN);
+	if (plen > c.left)
+		return ARGUS_DECODE_TOO_SHORT;
+	c.left = plen; /* Ethernet padding is not payload */
+	if (!has(&c, 4))
+		return ARGUS_DECODE_TOO_SHORT;
+	uint8_t type = c.p[0];
+	if (type < 133 || type > 136 || c.p[1] != 0)
+		return ARGUS_DECODE_IGNORED;
+	/* Fixed part before the options: header + reserved/flags (+ RA timers, + NS/NA target). */
+	size_t fixed = type == 133 ? 8 : type == 134 ? 16 : 24;
+	if (!has(&c, fixed))
+		return ARGUS_DECODE_TOO_SHORT;
+	/* :: is a duplicate address detection probe (no address yet); multicast is never a source. */
+	if (all_zero(src, 16) || src[0] == 0xff)
+		return ARGUS_DECODE_IGNORED;
+	out->nd_type = type;
+	memcpy(out->ip6, src, 16);
+	if (type == 134 || (type == 136 && (c.p[4] & 0x80)))
+		out->nd_flags |= ARGUS_ND_ROUTER;
+	/* An NA with the override flag speaks for its target as the sender's own address. */
+	if (type == 136 && (c.p[4] & 0x20) && !all_zero(c.p + 8, 16) && c.p[8] != 0xff)
+		memcpy(out->aux_ip6, c.p + 8, 16);
+	adv(&c, fixed);
+	uint8_t want = type == 136 ? ND_OPT_TLLA : ND_OPT_SLLA;
+	/* Every option is at least 8 bytes, so this walk is bounded by the frame. */
+	while (c.left > 0) {
+		if (!has(&c, 2))
+			return ARGUS_DECODE_MALFORMED;
+		size_t n = (size_t)c.p[1] * 8;
+		if (n == 0 || !has(&c, n))
+			return ARGUS_DECODE_MALFORMED;
+		if (c.p[0] == want && n == 8 && memcmp(c.p + 2, out->eth_src, 6) != 0) {
+			memcpy(out->mac, c.p + 2, 6);
+			out->flags |= ARGUS_F_DIFF_FRAME_ADDR;
+		}
+		adv(&c, n);
+	}
+	mac_flags(out);
+	return ARGUS_DECODE_OK;
+}
+
 int argus_decode_sighting(const uint8_t *frame, size_t len, struct argus_sighting *out)
 {
 	if (!frame || !out)
@@ -335,7 +408,7 @@ int argus_decode_sighting(const uint8_t *frame, size_t len, struct argus_sightin
 	}
 	memcpy(out->mac, c.p + 6, 6);
 	memcpy(out->eth_src, c.p + 6, 6);
-	/* DHCP and mDNS come in Ethernet II, with at most one 802.1Q tag. */
+	/* DHCP, mDNS and NDP come in Ethernet II, with at most one 802.1Q tag. */
 	struct ether eth;
 	int walked = ether_walk(frame, len, &eth);
 	if (walked == ARGUS_DECODE_TOO_SHORT)
@@ -346,6 +419,8 @@ int argus_decode_sighting(const uint8_t *frame, size_t len, struct argus_sightin
 	c.p = eth.payload;
 	c.left = eth.left;
 	type = eth.type;
+	if (type == ETHERTYPE_IPV6)
+		return decode_ndp(c, out);
 	if (type != ETHERTYPE_IP)
 		return ARGUS_DECODE_IGNORED;
 	if (!has(&c, 20))
@@ -390,7 +465,9 @@ int argus_decode_sighting(const uint8_t *frame, size_t len, struct argus_sightin
 	return ARGUS_DECODE_IGNORED;
 }
 
-_Static_assert(sizeof(struct argus_sighting) == 480, "ABI: argus_sighting");
+_Static_assert(sizeof(struct argus_sighting) == 512, "ABI: argus_sighting");
+_Static_assert(offsetof(struct argus_sighting, ip6) == 472, "ABI: argus_sighting.ip6");
+_Static_assert(offsetof(struct argus_sighting, nd_type) == 504, "ABI: argus_sighting.nd_type");
 _Static_assert(offsetof(struct argus_sighting, eth_src) == 456, "ABI: argus_sighting.eth_src");
 _Static_assert(offsetof(struct argus_sighting, server_id) == 464, "ABI: argus_sighting.server_id");
 _Static_assert(offsetof(struct argus_sighting, src_ip) == 468, "ABI: argus_sighting.src_ip");

@@ -10,7 +10,7 @@ import { AuditAction, AuditEntry } from "../audit/schema.ts";
 import { ApiKey, ApiKeyCreate, ApiKeyCreated, KeyScope, LoggedOut, LoginRequest, Me, Session, SetupRequest, SetupStatus } from "../auth/schema.ts";
 import { ConfigPatchSchema, ConfigViewSchema } from "../config/schema.ts";
 import { secretMarkersAccepted } from "../config/secrets.ts";
-import { AddressHistory, Change, ChangeType, Device, DeviceBulk, DeviceBulkResult, DeviceDetail, DeviceIcon, DeviceMac, DeviceMerge, DeviceSplit, DeviceSplitResult, DeviceStatus, DeviceType, DeviceUpdate, NotifyOnEvent, Port, PresenceMode, Severity, Trust, Zones } from "../inventory/schema.ts";
+import { AddressHistory, Change, ChangeType, Device, DeviceAddress, DeviceBulk, DeviceBulkResult, DeviceDetail, DeviceIcon, DeviceMac, DeviceMerge, DeviceSplit, DeviceSplitResult, DeviceStatus, DeviceType, DeviceUpdate, NotifyOnEvent, Port, PresenceMode, Severity, Trust, Zones } from "../inventory/schema.ts";
 import { DeviceTypeCount, LastScan, Stats, TrendPoint } from "../inventory/stats-schema.ts";
 import { DevicePresence, PresenceBucket, PresenceInterval, PresenceSource } from "../inventory/presence-schema.ts";
 import { NotificationsSchema } from "../notify/config.ts";
@@ -213,6 +213,7 @@ const ALL = {
   Threat,
   AddressHistory,
   DeviceMac,
+  DeviceAddress,
   DeviceDetail,
   DeviceUpdate,
   DeviceMerge,

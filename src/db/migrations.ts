@@ -442,6 +442,24 @@ export const migrations: Migration[] = [
         SELECT mac_address, id, mac_randomized, first_seen, coalesce(last_seen, first_seen) FROM devices WHERE mac_address IS NOT NULL;
     `,
   },
+  {
+    version: 21,
+    description: "IPv6 addresses heard from each device's neighbour discovery",
+    // Written by inventory/sightings.ts only, for devices already known by their MAC. Privacy
+    // addresses rotate, so the newest IP6_KEEP_PER_DEVICE per device are kept (inventory/addresses6.ts).
+    sql: `
+      CREATE TABLE device_ip6 (
+        device_id  INTEGER NOT NULL REFERENCES devices(id) ON DELETE CASCADE,
+        address    TEXT NOT NULL,                                   -- RFC 5952 text
+        scope      TEXT NOT NULL CHECK (scope IN ('global', 'ula', 'link')),
+        first_seen TEXT NOT NULL,
+        last_seen  TEXT NOT NULL,
+        source     TEXT NOT NULL DEFAULT 'ndp',
+        PRIMARY KEY (device_id, address)
+      ) WITHOUT ROWID;
+      CREATE INDEX device_ip6_address ON device_ip6(address);
+    `,
+  },
 ];
 
 /** PRAGMA application_id of an Argus database ("ARGU"), set by migration 10. */

@@ -112,6 +112,12 @@ export function mergeDevices(db: Database, survivorId: number, otherId: number):
        FROM device_addresses AS o WHERE s.device_id = $s AND o.device_id = $o AND o.ip_address = s.ip_address`,
     ).run(args);
     db.query("UPDATE OR IGNORE device_addresses SET device_id = $s WHERE device_id = $o").run(args);
+    // Its IPv6 addresses likewise (migration 21); an address both had keeps the wider span.
+    db.query(
+      `UPDATE device_ip6 AS s SET first_seen = min(s.first_seen, o.first_seen), last_seen = max(s.last_seen, o.last_seen)
+       FROM device_ip6 AS o WHERE s.device_id = $s AND o.device_id = $o AND o.address = s.address`,
+    ).run(args);
+    db.query("UPDATE OR IGNORE device_ip6 SET device_id = $s WHERE device_id = $o").run(args);
     db.query("UPDATE OR IGNORE scan_devices SET device_id = $s WHERE device_id = $o").run(args);
     db.query("UPDATE changes SET device_id = $s WHERE device_id = $o").run(args);
     db.query("UPDATE mac_links SET device_id = $s WHERE device_id = $o").run(args);

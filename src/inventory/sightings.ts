@@ -16,6 +16,7 @@
 //   gate (the flood cap, see passive/flood.ts); known devices always are. The first refusal of a
 //   flood records one `sighting_flood` warning.
 import type { Database } from "bun:sqlite";
+import type { Ip6Scope } from "../net/ip6.ts";
 import type { Change, ChangeType, Severity } from "./observation.ts";
 import { firstRunPending } from "./first-run.ts";
 import { InventoryWriter, type DeviceRow, type Identity } from "./identity.ts";
@@ -208,4 +209,39 @@ export function recordAlerts(db: Database, alerts: Alert[], now: string): Change
     w.change({ id: device?.id ?? null, ip: a.who.ip, mac: a.who.mac }, a.type, a.severity, a.description, a.old_value, a.new_value);
   }
   return w.changes;
+}
+
+/** Privacy addresses rotate (a new one a day or so): only the newest this many are kept per device. */
+export const IP6_KEEP_PER_DEVICE = 32;
+
+/** An IPv6 address a device's own neighbour discovery spoke for (passive/watch.ts checked the sender). */
+export type Ip6Sighting = { mac: string; address: string; scope: Ip6Scope };
+
+/**
+ * Adds IPv6 addresses to the devices already known by these MACs; a MAC no device has is skipped
+ * (an IPv6 sighting alone never creates a device). Keeps the newest IP6_KEEP_PER_DEVICE per device.
+ * Must run inside the caller's transaction. Returns the ids of the devices given a new address.
+ */
+export function recordIp6Sightings(db: Database, sightings: readonly Ip6Sighting[], now: string): number[] {
+  const byMac = db.query("SELECT id FROM devices WHERE mac_address = ?");
+  const known = db.query("SELECT 1 FROM device_ip6 WHERE device_id = ? AND address = ?");
+  const upsert = db.query(
+    `INSERT INTO device_ip6 (device_id, address, scope, first_seen, last_seen, source) VALUES (?, ?, ?, ?, ?, 'ndp')
+     ON CONFLICT (device_id, address) DO UPDATE SET last_seen = excluded.last_seen`,
+  );
+  const prune = db.query(
+    `DELETE FROM device_ip6 WHERE device_id = ?1 AND address NOT IN
+       (SELECT address FROM device_ip6 WHERE device_id = ?1 ORDER BY last_seen DESC, address LIMIT ?2)`,
+  );
+  const added = new Set<number>();
+  const touched = new Set<number>();
+  for (const s of sightings) {
+    const row = byMac.get(s.mac) as { id: number } | null;
+    if (!row) continue;
+    if (known.get(row.id, s.address) === null) added.add(row.id);
+    upsert.run(row.id, s.address, s.scope, now, now);
+    touched.add(row.id);
+  }
+  for (const id of touched) prune.run(id, IP6_KEEP_PER_DEVICE);
+  return [...added];
 }

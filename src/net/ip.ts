@@ -50,3 +50,12 @@ export function normalizeMac(text: string): string | null {
   const m = text.trim().toLowerCase().replace(/-/g, ":");
   return MAC.test(m) ? m : null;
 }
+
+/** How far an IPv4 address reaches: RFC 1918 private, 169.254/16 link-local, anything else global. */
+export function ipv4Scope(text: string): "private" | "link" | "global" {
+  const v = parseIpv4(text);
+  if (v === null) return "global";
+  if (inSubnet(v, 0x0a000000, 8) || inSubnet(v, 0xac100000, 12) || inSubnet(v, 0xc0a80000, 16)) return "private";
+  if (inSubnet(v, 0xa9fe0000, 16)) return "link";
+  return "global";
+}

@@ -3,10 +3,11 @@
 import type { Pointer } from "bun:ffi";
 import { errnoName as errnoCode, InterfacesUnavailable, isTransientErrno } from "./interfaces.ts";
 import { errnoName, flagNames, formatIp, formatMac, LAYOUT as L, native, nonEmpty, statusNames, type DecodeStatusName, type FrameFlagName } from "./native-loader.ts";
+import { formatIp6, isUnspecified6 } from "./ip6.ts";
 import { wireText } from "./wire-text.ts";
 
-export type SightingSource = "arp" | "dhcp" | "mdns";
-const SOURCES: Record<number, SightingSource> = { 1: "arp", 2: "dhcp", 3: "mdns" };
+export type SightingSource = "arp" | "dhcp" | "mdns" | "ndp";
+const SOURCES: Record<number, SightingSource> = { 1: "arp", 2: "dhcp", 3: "mdns", 4: "ndp" };
 
 /** One decoded frame: what it says about the host that sent it (struct argus_sighting). */
 export interface RawSighting {
@@ -37,9 +38,20 @@ export interface RawSighting {
   vendorClass: string | null;
   services: string[];
   model: string | null;
+  /** NDP: the IPv6 source address (RFC 5952 text); null for other sources. */
+  ip6: string | null;
+  /** NDP: a Neighbor Advertisement's target, when its override flag says the sender owns it. */
+  auxIp6: string | null;
+  /** NDP: ICMPv6 type (133 RS, 134 RA, 135 NS, 136 NA); 0 for other sources. */
+  ndType: number;
+  /** NDP: the sender is a router (a Router Advertisement, or an NA with the router flag). */
+  ndRouter: boolean;
 }
 
 export const SIGHTING_SIZE: number = L.sighting;
+function ip6OrNull(b: Uint8Array, off: number): string | null {
+  return isUnspecified6(b, off) ? null : formatIp6(b, off);
+}
 function ipOrNull(b: Uint8Array, off: number): string | null {
   return b[off] | b[off + 1] | b[off + 2] | b[off + 3] ? formatIp(b, off) : null;
 }
@@ -76,6 +88,10 @@ export function parseSighting(b: Uint8Array, off = 0): RawSighting {
     vendorClass: text(b, off + L["sighting.vendor"], at(L["sighting.vendor_len"])),
     services: services ? services.split(",").filter(Boolean) : [],
     model: text(b, off + L["sighting.model"], at(L["sighting.model_len"])),
+    ip6: ip6OrNull(b, off + L["sighting.ip6"]),
+    auxIp6: ip6OrNull(b, off + L["sighting.aux_ip6"]),
+    ndType: at(L["sighting.nd_type"]),
+    ndRouter: (at(L["sighting.nd_flags"]) & 1) !== 0,
   };
 }
 

@@ -8,7 +8,7 @@ import { constants } from "node:os";
 import { join } from "node:path";
 import { embeddedNativeLibrary } from "../service/embedded.ts";
 
-const ABI_VERSION = 6;
+const ABI_VERSION = 7;
 
 /** Where the compiled core lives. The one place that knows: ARGUS_NATIVE_LIB overrides; the
  * compiled binary uses the copy embedded for its target (src/service/embedded.ts); from source, native/build/. */
@@ -59,7 +59,7 @@ export const LAYOUT = {
   "sweep_result.flags": 16,
   "sweep_result.dups": 18,
   sweep_progress: 72,
-  sighting: 480,
+  sighting: 512,
   "sighting.mac": 0,
   "sighting.source": 6,
   "sighting.dhcp_type": 7,
@@ -84,6 +84,10 @@ export const LAYOUT = {
   "sighting.eth_src": 456,
   "sighting.server_id": 464,
   "sighting.src_ip": 468,
+  "sighting.ip6": 472,
+  "sighting.aux_ip6": 488,
+  "sighting.nd_type": 504,
+  "sighting.nd_flags": 505,
   listen_stats: 64,
   probe_reply: 12,
   "probe_reply.ip": 0,

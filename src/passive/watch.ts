@@ -41,10 +41,11 @@ import { DeviceInventory } from "../inventory/devices.ts";
 import type { DeviceRow } from "../inventory/identity.ts";
 import type { NotifySink } from "../notify/sink.ts";
 import type { Change } from "../inventory/observation.ts";
-import { recordAlerts, recordSightings, type Alert, type Sighting } from "../inventory/sightings.ts";
+import { recordAlerts, recordIp6Sightings, recordSightings, type Alert, type Ip6Sighting, type Sighting } from "../inventory/sightings.ts";
 import { log } from "../log.ts";
 import { InterfacesUnavailable, listInterfaces, type NetInterface } from "../net/interfaces.ts";
 import { inSubnet, parseIpv4 } from "../net/ip.ts";
+import { ip6Scope } from "../net/ip6.ts";
 import { Errno } from "../net/native-loader.ts";
 import { ifaceIndex, NativeListener, NativeListenerError, NetWatch, type ListenStats, type RawSighting } from "../net/native-listener.ts";
 import { readNeighbours } from "../net/neighbours.ts";
@@ -66,6 +67,9 @@ const ROTATION_QUIET_MS = 60_000;
 const PRESENT_MS = 5 * 60_000;
 /** Spoofing hints are logged at most this often per interface. */
 const HINT_LOG_MS = 60_000;
+/** A (MAC, IPv6 address) already written is refreshed (last_seen) at most this often; at most IP6_REMEMBERED pairs are remembered. */
+const IP6_REFRESH_MS = 60_000;
+const IP6_REMEMBERED = 4096;
 /** Alerts an hour about senders that can be endless (random MACs): rogue DHCP servers, unknown MACs claiming the gateway. */
 const ROGUE_ALERTS_PER_HOUR = 10;
 const GATEWAY_CLAIMS_PER_HOUR = 10;
@@ -504,11 +508,18 @@ export class PassiveWatch {
     const excluded = resolved.exclusions;
     const byIface = new Map<string, Sighting[]>();
     const alerts = new Map<string, Alert[]>();
+    const ip6: Ip6Sighting[] = [];
     for (const r of raw) {
       const w = this.watched.get(r.ifindex);
       if (!w || this.ownMacs.has(r.mac) || this.ownMacs.has(r.ethSrc) || isExcludedMac(r.mac, excluded)) continue;
       // Replies to our own probes are the scan's business, not a passive sighting.
       if (r.source === "arp" && r.arpOp === 2 && r.auxIp && this.ownIps.has(r.auxIp)) continue;
+      if (r.source === "ndp") {
+        // Only the sender's own MAC counts; it adds IPv6 addresses to a known device and never makes one.
+        if (r.ethSrc !== r.mac) this.spoofHint(r, w.name);
+        else this.ip6Of(r, ip6);
+        continue;
+      }
       if (r.source === "dhcp" && r.dhcpOp === 2) {
         const list = alerts.get(w.name) ?? [];
         alerts.set(w.name, list);
@@ -536,6 +547,11 @@ export class PassiveWatch {
       byIface.set(w.name, list);
     }
     for (const [iface, list] of alerts) if (list.length > 0) this.writeAlerts(list, iface);
+    if (ip6.length > 0) {
+      const db = this.opts.db;
+      const added = db.transaction(() => recordIp6Sightings(db, ip6, isoNow())).immediate();
+      this.opts.feed.publishDevices(added, (ids) => this.devices.records(ids));
+    }
     for (const [iface, sightings] of byIface) {
       const now = isoNow();
       const known = this.opts.config().config.known_infrastructure;
@@ -648,6 +664,24 @@ export class PassiveWatch {
   }
 
   private knownMac: ReturnType<Database["query"]> | null = null;
+
+  /** When each (MAC, IPv6 address) was last written: a chatty host's NDP refreshes it once per IP6_REFRESH_MS. */
+  private ip6Written = new Map<string, number>();
+
+  /** The addresses an NDP sighting speaks for, of a known device, not written lately. */
+  private ip6Of(r: RawSighting, out: Ip6Sighting[]): void {
+    const now = Date.now();
+    for (const address of [r.ip6, r.auxIp6]) {
+      if (address === null) continue;
+      const scope = ip6Scope(address);
+      if (scope === null) continue;
+      const key = `${r.mac} ${address}`;
+      if (now - (this.ip6Written.get(key) ?? -Infinity) < IP6_REFRESH_MS || !this.known(r.mac)) continue;
+      if (this.ip6Written.size >= IP6_REMEMBERED) this.ip6Written.clear();
+      this.ip6Written.set(key, now);
+      out.push({ mac: r.mac, address, scope });
+    }
+  }
 
   private known(mac: string): boolean {
     this.knownMac ??= this.opts.db.query("SELECT 1 FROM devices WHERE mac_address = ?1 UNION ALL SELECT 1 FROM device_macs WHERE mac = ?1 LIMIT 1");

@@ -58,6 +58,8 @@ function recordEvents(): { events: FeedEvent[]; stop: () => void } {
 describe("POST /api/devices/{id}/merge", () => {
   test("the other's MACs, addresses, changes and presence move to the survivor; the other id answers 404; audited and published", async () => {
     const { wired, wifi } = seedLaptop(1);
+    // An IPv6 address heard from the Wi-Fi side (migration 21) moves too.
+    server.ctx.db.query("INSERT INTO device_ip6 (device_id, address, scope, first_seen, last_seen) VALUES (?, 'fd00:1::20', 'ula', '2026-01-02T00:00:00Z', '2026-01-03T00:00:00Z')").run(wifi);
     const live = recordEvents();
     const res = await api.post(`/api/devices/${wired}/merge`, { other_id: wifi });
     live.stop();
@@ -68,6 +70,7 @@ describe("POST /api/devices/{id}/merge", () => {
     expect(res.body.macs.map((m: any) => m.mac)).toEqual([macOf(1, WIRED), macOf(1, WIFI)]);
     expect(res.body.macs[1]).toEqual({ mac: macOf(1, WIFI), randomized: false, first_seen: "2025-12-01T00:00:00Z", last_seen: "2026-01-03T00:00:00Z" });
     expect(res.body.ip_history.map((a: any) => a.ip_address).sort()).toEqual(["10.1.0.10", "10.1.0.20", "10.1.0.21"]);
+    expect(res.body.addresses.filter((a: any) => a.family === 6).map((a: any) => a.address)).toEqual(["fd00:1::20"]);
 
     expect((await api.get(`/api/devices/${wifi}`)).status).toBe(404);
     const db = server.ctx.db;

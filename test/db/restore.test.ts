@@ -178,7 +178,8 @@ describe("refused restores", () => {
 
   test("an older backup (schema version 9) is migrated on restore", async () => {
     const old = variant((db) => {
-      // Undo migration 20 (a device's several MACs).
+      // Undo migration 21 (IPv6 addresses) and 20 (a device's several MACs).
+      db.run("DROP TABLE device_ip6");
       db.run("DROP TABLE device_macs");
       // Undo migration 19 (the owner's type and icon, the type's evidence), 18 (notify_on) and 17 (presence_mode).
       for (const c of ["type_override", "icon", "device_type_evidence", "notify_on", "presence_mode"]) db.run(`ALTER TABLE devices DROP COLUMN ${c}`);

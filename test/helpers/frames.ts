@@ -198,3 +198,49 @@ export function hostileArpFrames(o: { src?: string; dst: string; ourIp: string; 
   for (let i = 0; i < (o.junk ?? 64); i++) frames.push(eth(Array.from({ length: rnd() % 60 }, rnd)));
   return frames;
 }
+
+/** 16 bytes of an IPv6 address in text ("fe80::1", "fd00:1::5"); "::" compression only, no IPv4 tail. */
+export function ip6(s: string): number[] {
+  const [head, tail] = s.includes("::") ? s.split("::") : [s, null];
+  const part = (x: string) => (x === "" ? [] : x.split(":").map((h) => parseInt(h, 16)));
+  const h = part(head);
+  const t = tail === null ? [] : part(tail);
+  const groups = [...h, ...Array(8 - h.length - t.length).fill(0), ...t];
+  return groups.flatMap((g) => be16(g));
+}
+
+export type NdpOptions = {
+  /** 133 RS, 134 RA, 135 NS, 136 NA. */
+  type: number;
+  srcMac: string;
+  srcIp: string;
+  dstIp?: string;
+  dstMac?: string;
+  /** NS/NA target (default: srcIp). */
+  target?: string;
+  /** Source (RS/RA/NS) or target (NA) link-layer address option; omitted when undefined. */
+  lla?: string;
+  /** NA flags byte (0x80 router, 0x40 solicited, 0x20 override); default 0x20. */
+  naFlags?: number;
+  hopLimit?: number;
+  /** IPv6 next header (58 = ICMPv6; 0 = a hop-by-hop extension header in front of it). */
+  nextHeader?: number;
+  code?: number;
+  /** Payload length field when it should lie. */
+  payloadLength?: number;
+};
+
+/** An ICMPv6 neighbour discovery frame (RFC 4861) in Ethernet + IPv6; checksum left 0 (the decoder does not check it). */
+export function ndpFrame(o: NdpOptions): Uint8Array {
+  const body: number[] = [o.type, o.code ?? 0, 0, 0];
+  if (o.type === 133) body.push(0, 0, 0, 0);
+  else if (o.type === 134) body.push(64, 0, ...be16(1800), 0, 0, 0, 0, 0, 0, 0, 0);
+  else if (o.type === 136) body.push(o.naFlags ?? 0x20, 0, 0, 0, ...ip6(o.target ?? o.srcIp));
+  else body.push(0, 0, 0, 0, ...ip6(o.target ?? o.srcIp));
+  if (o.lla !== undefined) body.push(o.type === 136 ? 2 : 1, 1, ...mac(o.lla));
+  let payload = body;
+  const next = o.nextHeader ?? 58;
+  if (next === 0) payload = [58, 0, 1, 4, 0, 0, 0, 0, ...body]; // hop-by-hop header with a PadN option
+  const iph = [0x60, 0, 0, 0, ...be16(o.payloadLength ?? payload.length), next, o.hopLimit ?? 255, ...ip6(o.srcIp), ...ip6(o.dstIp ?? "ff02::1")];
+  return ether(o.dstMac ?? "33:33:00:00:00:01", o.srcMac, [], 0x86dd, [...iph, ...payload]);
+}

@@ -1,6 +1,6 @@
 // The passive decoders' corpus, well-formed and hostile, shared by the decoder tests, the passive
 // suite's injection and the sanitizer replay.
-import { dhcpFrame, dnsName, gratuitousArp, mdnsResponse, rr, udpFrame } from "../helpers/frames.ts";
+import { dhcpFrame, dnsName, gratuitousArp, mdnsResponse, ndpFrame, rr, udpFrame } from "../helpers/frames.ts";
 
 /**
  * Valid and hostile DHCP/mDNS frames: truncated, option lengths past the end, compression loops
@@ -37,6 +37,15 @@ export function passiveCorpus(): { name: string; frame: Uint8Array }[] {
     { name: "dhcp offer from a server", frame: dhcpFrame(m, { type: 2, srcMac: "00:1d:0f:00:00:01", srcIp: "10.0.0.1", reply: { yiaddr: "10.0.0.50", serverId: "10.0.0.1" } }) },
     { name: "dhcp inform with a foreign chaddr", frame: dhcpFrame(m, { type: 8, srcMac: "02:66:66:66:66:66", ciaddr: "10.0.0.66", hostname: "victim" }) },
     { name: "dhcp server id option too short", frame: dhcpFrame(m, { type: 5, reply: { yiaddr: "10.0.0.50" }, extra: [54, 2, 10, 0] }) },
+    // IPv6 neighbour discovery: each kind, and the hostile shapes (the harness truncates and mutates them too).
+    { name: "ndp neighbor solicitation", frame: ndpFrame({ type: 135, srcMac: m, srcIp: "fe80::11:22ff:fe33:4455", target: "fe80::1", lla: m }) },
+    { name: "ndp neighbor advertisement", frame: ndpFrame({ type: 136, srcMac: m, srcIp: "fd00:1::5", lla: m }) },
+    { name: "ndp router solicitation", frame: ndpFrame({ type: 133, srcMac: m, srcIp: "fe80::5", lla: m }) },
+    { name: "ndp router advertisement", frame: ndpFrame({ type: 134, srcMac: m, srcIp: "fe80::1", lla: m }) },
+    { name: "ndp option length zero", frame: (() => { const f = ndpFrame({ type: 135, srcMac: m, srcIp: "fe80::5", lla: m }); f[f.length - 7] = 0; return f; })() },
+    { name: "ndp option length past the end", frame: (() => { const f = ndpFrame({ type: 135, srcMac: m, srcIp: "fe80::5", lla: m }); f[f.length - 7] = 200; return f; })() },
+    { name: "ndp payload length beyond the frame", frame: ndpFrame({ type: 136, srcMac: m, srcIp: "fe80::5", payloadLength: 0xffff }) },
+    { name: "ndp option mac not the sender", frame: ndpFrame({ type: 136, srcMac: m, srcIp: "fe80::5", lla: "02:66:66:66:66:66" }) },
   ];
   // Every truncation of the valid DHCP and mDNS frames is exercised by the harness itself.
   return out;

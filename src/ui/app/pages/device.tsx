@@ -16,8 +16,8 @@ import { type Column, DataTable, displayName, Empty, Loading, Page, RandomMacHin
 
 type Port = { port: number; protocol: string; service: string | null; product: string | null; version: string | null; tls: boolean; banner: string | null; first_seen: string; last_seen: string };
 type Threat = { port: number; level: string; description: string; recommendation: string; cve_ids: string[] };
-type Address = { ip_address: string; first_seen: string; last_seen: string };
-type Detail = Device & { ports: Port[]; threats: Threat[]; ip_history: Address[]; notify_on?: NotifyOnEvent[]; ports_known: boolean; ports_scanned_at: string | null };
+type Address = { address: string; family: 4 | 6; scope: "global" | "ula" | "link" | "private"; first_seen: string; last_seen: string; source: string };
+type Detail = Device & { ports: Port[]; threats: Threat[]; addresses: Address[]; notify_on?: NotifyOnEvent[]; ports_known: boolean; ports_scanned_at: string | null };
 type Change = { id: number; change_type: string; severity: string; description: string; detected_at: string; acknowledged: boolean };
 
 const id = Number(location.pathname.split("/")[2]);
@@ -38,8 +38,10 @@ const PORT_COLUMNS: Column<Port>[] = [
   { header: "Since", cell: (p) => <Time iso={p.first_seen} /> },
 ];
 
+const SCOPES: Record<Address["scope"], string> = { global: "global", ula: "unique local", link: "link-local", private: "private" };
 const HISTORY_COLUMNS: Column<Address>[] = [
-  { header: "Address", class: "mono", cell: (h) => h.ip_address },
+  { header: "Address", class: "mono", cell: (h) => h.address },
+  { header: "Kind", cell: (h) => `IPv${h.family}, ${SCOPES[h.scope]}${h.source === "ndp" ? " (heard by neighbour discovery)" : ""}` },
   { header: "First seen", cell: (h) => <Time iso={h.first_seen} /> },
   { header: "Last seen", cell: (h) => <Time iso={h.last_seen} /> },
 ];
@@ -235,8 +237,8 @@ export function DeviceDetail() {
 
       <div class="grid2">
         <section class="card" aria-labelledby="iph-h">
-          <h2 id="iph-h">IP history</h2>
-          <DataTable columns={HISTORY_COLUMNS} rows={device.ip_history} empty={<Empty title="No addresses recorded" />} />
+          <h2 id="iph-h">Addresses</h2>
+          <DataTable columns={HISTORY_COLUMNS} rows={device.addresses} empty={<Empty title="No addresses recorded" />} />
         </section>
         <section class="card" aria-labelledby="tl-h">
           <h2 id="tl-h">Changes</h2>
