@@ -3,10 +3,17 @@
 import { mkdirSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join, resolve } from "node:path";
-import type { Page } from "playwright-core";
+import type { Browser, BrowserContext, BrowserContextOptions, Page } from "playwright-core";
 
 export const ARTIFACTS = resolve(import.meta.dir, "../artifacts");
 const axeSource = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
+
+/** A browser context signed in with `session`'s cookie on the appliance at `origin` (its address inside the namespace). */
+export async function signedIn(browser: Browser, session: { cookies: Map<string, string> }, origin: string, options: BrowserContextOptions = {}): Promise<BrowserContext> {
+  const context = await browser.newContext(options);
+  await context.addCookies([{ name: "argus_session", value: session.cookies.get("argus_session")!, url: origin }]);
+  return context;
+}
 
 /** Collects the page's console errors and uncaught exceptions from now on. */
 export function consoleErrors(page: Page): string[] {

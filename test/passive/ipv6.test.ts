@@ -11,7 +11,7 @@ import { startNetServer, type NetServer } from "../helpers/netserver.ts";
 import { requireTools } from "../helpers/require.ts";
 import { adminWithKey, type Client } from "../helpers/server.ts";
 import { requireRoot, startTestnet, type Testnet } from "../helpers/testnet.ts";
-import { consoleErrors, overflow } from "../helpers/ui.ts";
+import { consoleErrors, overflow, signedIn } from "../helpers/ui.ts";
 
 const missing = browserMissing();
 const runnable = missing === null && requireRoot("IPv6 neighbour discovery on the namespace test network") && requireTools([["python3", "python3"]]);
@@ -95,8 +95,7 @@ describe.skipIf(!runnable)("IPv6 neighbour discovery, passively", () => {
 
     // The device page lists them, at phone width too.
     browser = await launchBrowserIn(server.ns);
-    const context = await browser.newContext({ viewport: { width: 360, height: 800 } });
-    await context.addCookies([{ name: "argus_session", value: session.cookies.get("argus_session")!, url: server.inside }]);
+    const context = await signedIn(browser, session, server.inside, { viewport: { width: 360, height: 800 } });
     const page = await context.newPage();
     const errors = consoleErrors(page);
     await page.goto(`${server.inside}/devices/${known.id}`);

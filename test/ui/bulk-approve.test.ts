@@ -12,7 +12,7 @@ import { browserMissing, launchBrowserIn } from "../helpers/browser.ts";
 import { startIsolatedServer, type NetServer } from "../helpers/netserver.ts";
 import { adminWithKey, type Client } from "../helpers/server.ts";
 import { requireRoot } from "../helpers/testnet.ts";
-import { axeViolations, consoleErrors, overflow } from "../helpers/ui.ts";
+import { axeViolations, consoleErrors, overflow, signedIn } from "../helpers/ui.ts";
 import { DEVICES, seedInventory, type Seeded } from "../inventory/seed.ts";
 
 const missing = browserMissing();
@@ -34,8 +34,7 @@ describe.skipIf(!root)("UI: approving devices on /devices (issue 18), against th
     seeded = seedInventory(db);
     db.close();
     browser = await launchBrowserIn(server.ns);
-    context = await browser.newContext();
-    await context.addCookies([{ name: "argus_session", value: api.cookies.get("argus_session")!, url: server.inside }]);
+    context = await signedIn(browser, api, server.inside);
     page = await context.newPage();
     errors = consoleErrors(page);
   }, 60_000);

@@ -11,7 +11,7 @@ import { startNetServer, type NetServer } from "../helpers/netserver.ts";
 import { requireTools } from "../helpers/require.ts";
 import { type Client, setupAdmin } from "../helpers/server.ts";
 import { requireRoot, startTestnet, type Testnet } from "../helpers/testnet.ts";
-import { consoleErrors } from "../helpers/ui.ts";
+import { consoleErrors, signedIn } from "../helpers/ui.ts";
 
 const missing = browserMissing();
 const runnable = missing === null && requireRoot("runs the appliance and Chromium in network namespaces") && requireTools([["python3", "python3"]]);
@@ -32,8 +32,7 @@ describe.skipIf(!runnable)("departures on a live page (Chromium, no scan)", () =
     const res = await session.request("PUT", "/api/config", { json: { departures: { normal_grace_s: 3, always_on_grace_s: 3, frames_per_device_per_minute: 20 } } });
     expect(res.status).toBe(200);
     browser = await launchBrowserIn(server.ns);
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-    await context.addCookies([{ name: "argus_session", value: session.cookies.get("argus_session")!, url: server.inside }]);
+    const context = await signedIn(browser, session, server.inside, { viewport: { width: 1280, height: 900 } });
     page = await context.newPage();
     errors = consoleErrors(page);
   }, 120_000);

@@ -16,7 +16,7 @@ import { readPcap } from "../helpers/pcap.ts";
 import { requireTools } from "../helpers/require.ts";
 import { type Client, setupAdmin } from "../helpers/server.ts";
 import { requireRoot, startTestnet, type Testnet } from "../helpers/testnet.ts";
-import { consoleErrors } from "../helpers/ui.ts";
+import { consoleErrors, signedIn } from "../helpers/ui.ts";
 
 const missing = browserMissing();
 const runnable =
@@ -46,8 +46,7 @@ describe.skipIf(!runnable)("device page: type, icon and Wake (Chromium)", () => 
       if (id === 0) await Bun.sleep(50);
     }
     browser = await launchBrowserIn(server.ns);
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-    await context.addCookies([{ name: "argus_session", value: session.cookies.get("argus_session")!, url: server.inside }]);
+    const context = await signedIn(browser, session, server.inside, { viewport: { width: 1280, height: 900 } });
     page = await context.newPage();
     errors = consoleErrors(page);
     await page.goto(`${server.inside}/devices/${id}`);

@@ -12,7 +12,7 @@ import { browserMissing, launchBrowserIn } from "../helpers/browser.ts";
 import { startIsolatedServer, type NetServer } from "../helpers/netserver.ts";
 import { adminWithKey, type Client } from "../helpers/server.ts";
 import { requireRoot } from "../helpers/testnet.ts";
-import { axeViolations, consoleErrors, overflow, screenshot, VIEWPORTS } from "../helpers/ui.ts";
+import { VIEWPORTS, axeViolations, consoleErrors, overflow, screenshot, signedIn } from "../helpers/ui.ts";
 import { seedInventory } from "../inventory/seed.ts";
 
 const missing = browserMissing();
@@ -100,8 +100,7 @@ describe.skipIf(!root)("UI: every page on desktop and phone, light and dark (Chr
   for (const [size, viewport] of Object.entries(VIEWPORTS)) {
     for (const scheme of ["light", "dark"] as const) {
       test(`${size} ${viewport.width} px, ${scheme}: no overflow, no console error, no serious axe violation`, async () => {
-        const context = await browser.newContext({ viewport, colorScheme: scheme });
-        await context.addCookies([{ name: "argus_session", value: session.cookies.get("argus_session")!, url: server.inside }]);
+        const context = await signedIn(browser, session, server.inside, { viewport, colorScheme: scheme });
         const page = await context.newPage();
         const errors = consoleErrors(page);
         const elsewhere: string[] = [];
@@ -131,8 +130,7 @@ describe.skipIf(!root)("UI: every page on desktop and phone, light and dark (Chr
   }
 
   test("the theme toggle overrides the system scheme, survives a reload, and goes back to following the system", async () => {
-    const context = await browser.newContext({ colorScheme: "light" });
-    await context.addCookies([{ name: "argus_session", value: session.cookies.get("argus_session")!, url: server.inside }]);
+    const context = await signedIn(browser, session, server.inside, { colorScheme: "light" });
     const page = await context.newPage();
     await page.goto(server.inside + "/devices");
     const theme = () => page.evaluate(() => document.documentElement.dataset.theme ?? "auto");
@@ -155,8 +153,7 @@ describe.skipIf(!root)("UI: every page on desktop and phone, light and dark (Chr
   });
 
   test("keyboard: the skip link and the navigation are reachable with Tab and show a visible focus ring", async () => {
-    const context = await browser.newContext();
-    await context.addCookies([{ name: "argus_session", value: session.cookies.get("argus_session")!, url: server.inside }]);
+    const context = await signedIn(browser, session, server.inside);
     const page = await context.newPage();
     await page.goto(server.inside + "/");
     await page.getByRole("heading", { name: "Dashboard" }).waitFor();
@@ -173,8 +170,7 @@ describe.skipIf(!root)("UI: every page on desktop and phone, light and dark (Chr
   });
 
   test("on a 360 px phone the navigation folds into a Menu button that opens it", async () => {
-    const context = await browser.newContext({ viewport: VIEWPORTS.phone });
-    await context.addCookies([{ name: "argus_session", value: session.cookies.get("argus_session")!, url: server.inside }]);
+    const context = await signedIn(browser, session, server.inside, { viewport: VIEWPORTS.phone });
     const page = await context.newPage();
     await page.goto(server.inside + "/");
     const changes = page.locator("#main-nav").getByRole("link", { name: "Changes" });
@@ -189,8 +185,7 @@ describe.skipIf(!root)("UI: every page on desktop and phone, light and dark (Chr
   });
 
   test("the device list sorts by a column header: aria-sort names the order, a second click reverses it, the rows are the API's", async () => {
-    const context = await browser.newContext();
-    await context.addCookies([{ name: "argus_session", value: session.cookies.get("argus_session")!, url: server.inside }]);
+    const context = await signedIn(browser, session, server.inside);
     const page = await context.newPage();
     await page.goto(server.inside + "/devices");
     await page.locator("table.devices tbody tr").first().waitFor();
@@ -209,8 +204,7 @@ describe.skipIf(!root)("UI: every page on desktop and phone, light and dark (Chr
   });
 
   test("a pending trust: a badge in the device list, a card on the device page whose Confirm trust settles it", async () => {
-    const context = await browser.newContext();
-    await context.addCookies([{ name: "argus_session", value: session.cookies.get("argus_session")!, url: server.inside }]);
+    const context = await signedIn(browser, session, server.inside);
     const page = await context.newPage();
     const ip = (await session.get("/api/devices/1")).body.ip_address;
     await page.goto(`${server.inside}/devices?q=${ip}`);

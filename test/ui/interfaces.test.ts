@@ -11,7 +11,7 @@ import { browserMissing, launchBrowserIn } from "../helpers/browser.ts";
 import { startIsolatedServer, type NetServer } from "../helpers/netserver.ts";
 import { adminWithKey, type Client } from "../helpers/server.ts";
 import { requireRoot } from "../helpers/testnet.ts";
-import { axeViolations, consoleErrors, overflow } from "../helpers/ui.ts";
+import { axeViolations, consoleErrors, overflow, signedIn } from "../helpers/ui.ts";
 
 const missing = browserMissing();
 const root = missing === null && requireRoot("runs the appliance and Chromium in a network namespace");
@@ -42,8 +42,7 @@ describe.skipIf(!root)("UI: a device's interfaces, merged and split (Chromium)",
     wifi = insert(WIFI, "192.168.1.77", 1, null);
     db.close();
     browser = await launchBrowserIn(server.ns);
-    const context = await browser.newContext();
-    await context.addCookies([{ name: "argus_session", value: api.cookies.get("argus_session")!, url: server.inside }]);
+    const context = await signedIn(browser, api, server.inside);
     page = await context.newPage();
     errors = consoleErrors(page);
   }, 60_000);

@@ -14,7 +14,7 @@ import { startNetServer, type NetServer } from "../helpers/netserver.ts";
 import { requireTools } from "../helpers/require.ts";
 import { type Client, setupAdmin } from "../helpers/server.ts";
 import { requireRoot, startTestnet, type Testnet } from "../helpers/testnet.ts";
-import { consoleErrors } from "../helpers/ui.ts";
+import { consoleErrors, signedIn } from "../helpers/ui.ts";
 import { gratuitousArp } from "../helpers/frames.ts";
 import { dnsmasqServer, mustRun, udhcpcJoin, udhcpcScript } from "../helpers/lan.ts";
 
@@ -44,8 +44,7 @@ describe.skipIf(!runnable)("live pages (Chromium, passive watch, no scan)", () =
 
   const sh = (ns: string, cmd: string[], stdin?: string) => mustRun(net, ns, cmd, stdin);
   const newPage = async (): Promise<Page> => {
-    const context: BrowserContext = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-    await context.addCookies([{ name: "argus_session", value: session.cookies.get("argus_session")!, url: server.inside }]);
+    const context: BrowserContext = await signedIn(browser, session, server.inside, { viewport: { width: 1280, height: 900 } });
     const page = await context.newPage();
     errorLists.push(consoleErrors(page));
     return page;

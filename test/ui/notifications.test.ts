@@ -14,7 +14,7 @@ import { JsonLines } from "../helpers/json-lines.ts";
 import { startNetServer, waitForScan, type NetServer } from "../helpers/netserver.ts";
 import { type Client, setupAdmin } from "../helpers/server.ts";
 import { requireRoot, startTestnet, type Testnet } from "../helpers/testnet.ts";
-import { ARTIFACTS, axeViolations, consoleErrors, overflow, screenshot, VIEWPORTS } from "../helpers/ui.ts";
+import { ARTIFACTS, VIEWPORTS, axeViolations, consoleErrors, overflow, screenshot, signedIn } from "../helpers/ui.ts";
 
 const RECEIVERS = resolve(import.meta.dir, "../notify/fixtures/receivers.ts");
 const SECRET = "ui-made-hmac-secret-4711";
@@ -52,8 +52,7 @@ describe.skipIf(!runnable)("notifications in the UI (Chromium, test network, rea
     server = await startNetServer(net, { ARGUS_SUBNETS: net.truth.lan_subnet });
     session = await setupAdmin(server);
     browser = await launchBrowserIn(server.ns);
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-    await context.addCookies([{ name: "argus_session", value: session.cookies.get("argus_session")!, url: server.inside }]);
+    const context = await signedIn(browser, session, server.inside, { viewport: { width: 1280, height: 900 } });
     page = await context.newPage();
     errors = consoleErrors(page);
   }, 120_000);
@@ -198,8 +197,7 @@ describe.skipIf(!runnable)("notifications in the UI (Chromium, test network, rea
     const device = ((await session.get("/api/devices?limit=1")).body as any[])[0];
     for (const [size, viewport] of Object.entries(VIEWPORTS)) {
       for (const scheme of ["light", "dark"] as const) {
-        const ctx = await browser.newContext({ viewport, colorScheme: scheme });
-        await ctx.addCookies([{ name: "argus_session", value: session.cookies.get("argus_session")!, url: server.inside }]);
+        const ctx = await signedIn(browser, session, server.inside, { viewport, colorScheme: scheme });
         const p = await ctx.newPage();
         errors.push(...consoleErrors(p));
         await p.goto(server.inside + "/settings#notifications");

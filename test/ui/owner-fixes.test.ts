@@ -17,7 +17,7 @@ import { browserMissing, launchBrowserIn } from "../helpers/browser.ts";
 import { startIsolatedServer, type NetServer } from "../helpers/netserver.ts";
 import { adminWithKey, type Client } from "../helpers/server.ts";
 import { requireRoot } from "../helpers/testnet.ts";
-import { consoleErrors } from "../helpers/ui.ts";
+import { consoleErrors, signedIn } from "../helpers/ui.ts";
 import { CHANGES, DEVICES, SCANS, seedInventory, type Seeded } from "../inventory/seed.ts";
 
 const missing = browserMissing();
@@ -39,8 +39,7 @@ describe.skipIf(!root)("UI: what the new owner hit (issue 18), against the real 
     seeded = seedInventory(db);
     db.close();
     browser = await launchBrowserIn(server.ns);
-    context = await browser.newContext();
-    await context.addCookies([{ name: "argus_session", value: api.cookies.get("argus_session")!, url: server.inside }]);
+    context = await signedIn(browser, api, server.inside);
     page = await context.newPage();
     errors = consoleErrors(page);
   }, 60_000);

@@ -11,7 +11,7 @@ import { startNetServer, waitForScan, type NetServer } from "../helpers/netserve
 import { requireTools } from "../helpers/require.ts";
 import { type Client, setupAdmin } from "../helpers/server.ts";
 import { requireRoot, startTestnet, type Testnet } from "../helpers/testnet.ts";
-import { consoleErrors } from "../helpers/ui.ts";
+import { consoleErrors, signedIn } from "../helpers/ui.ts";
 import { OFFLINE_AFTER_MISSES } from "../../src/inventory/reconcile.ts";
 
 const missing = browserMissing();
@@ -26,8 +26,7 @@ describe.skipIf(!runnable)("presence history (Chromium, passive watch and scans)
   const host = () => net.truth.hosts.filter((h) => h.behaviour === "normal")[0];
 
   const newPage = async (width = 1280): Promise<Page> => {
-    const context: BrowserContext = await browser.newContext({ viewport: { width, height: 900 } });
-    await context.addCookies([{ name: "argus_session", value: session.cookies.get("argus_session")!, url: server.inside }]);
+    const context: BrowserContext = await signedIn(browser, session, server.inside, { viewport: { width, height: 900 } });
     const page = await context.newPage();
     errorLists.push(consoleErrors(page));
     return page;

@@ -14,7 +14,7 @@ import { browserMissing, launchBrowserIn } from "../helpers/browser.ts";
 import { startIsolatedServer, type NetServer } from "../helpers/netserver.ts";
 import { ADMIN, adminWithKey, type Client } from "../helpers/server.ts";
 import { requireRoot } from "../helpers/testnet.ts";
-import { axeViolations, consoleErrors, overflow, screenshot, VIEWPORTS } from "../helpers/ui.ts";
+import { VIEWPORTS, axeViolations, consoleErrors, overflow, screenshot, signedIn } from "../helpers/ui.ts";
 import { seedInventory } from "../inventory/seed.ts";
 
 const missing = browserMissing();
@@ -46,8 +46,7 @@ describe.skipIf(!root)("UI: settings, device evidence and exports against the re
     printerId = (db.query("SELECT id FROM devices WHERE ip_address = '192.168.1.20'").get() as { id: number }).id;
     db.close();
     browser = await launchBrowserIn(server.ns);
-    context = await browser.newContext({ viewport: VIEWPORTS.desktop, acceptDownloads: true });
-    await context.addCookies([{ name: "argus_session", value: api.cookies.get("argus_session")!, url: server.inside }]);
+    context = await signedIn(browser, api, server.inside, { viewport: VIEWPORTS.desktop, acceptDownloads: true });
     page = await context.newPage();
     errors = consoleErrors(page);
   }, 60_000);
@@ -244,8 +243,7 @@ describe.skipIf(!root)("UI: settings, device evidence and exports against the re
     const problems: string[] = [];
     for (const [size, viewport] of Object.entries(VIEWPORTS)) {
       for (const scheme of ["light", "dark"] as const) {
-        const ctx = await browser.newContext({ viewport, colorScheme: scheme });
-        await ctx.addCookies([{ name: "argus_session", value: api.cookies.get("argus_session")!, url: server.inside }]);
+        const ctx = await signedIn(browser, api, server.inside, { viewport, colorScheme: scheme });
         const p = await ctx.newPage();
         errors.push(...consoleErrors(p));
         for (const [name, path] of [
