@@ -6,8 +6,9 @@
 // Secrets (passwords, API keys, session ids, cookies) go into headers and bodies only, never into a
 // detail. Redirects are not followed: a redirect could carry the Authorization header elsewhere, and
 // an owner is better told the URL to use.
+import { Type } from "@sinclair/typebox";
 import { VERSION } from "../version.ts";
-import { SourceError } from "./types.ts";
+import { SourceError, type ReadContext } from "./types.ts";
 
 export const DEFAULT_TIMEOUT_MS = 10_000;
 /** Bigger than any lease list or client table a home or small-office appliance holds. */
@@ -209,4 +210,22 @@ export class HttpSession {
       else if (this.cookies.size < 32 || this.cookies.has(name)) this.cookies.set(name, value);
     }
   }
+}
+
+/** The fields every HTTP source's config entry has besides its credentials. */
+export const httpFields = {
+  verify_tls: Type.Optional(Type.Boolean({ default: true, description: "false accepts a self-signed certificate (many routers and controllers have one)" })),
+  timeout_s: Type.Optional(Type.Integer({ minimum: 1, maximum: 120, default: 10, description: "Seconds each request may take" })),
+};
+
+export type HttpConfig = { url: string; verify_tls?: boolean; timeout_s?: number };
+
+/** A session for a source's config entry and run. */
+export function sessionFor(config: HttpConfig, ctx: ReadContext, basicAuth?: { username: string; password: string }): HttpSession {
+  return new HttpSession(config.url, {
+    signal: ctx.signal,
+    verifyTls: config.verify_tls,
+    timeoutMs: (config.timeout_s ?? DEFAULT_TIMEOUT_MS / 1000) * 1000,
+    basicAuth,
+  });
 }

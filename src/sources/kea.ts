@@ -8,7 +8,7 @@
 // Result 0 is success, 3 "empty" (no leases, not an error), 1 an error (the daemon is down, the
 // socket is wrong), 2 an unsupported command.
 import { Type } from "@sinclair/typebox";
-import { HttpSession } from "./http.ts";
+import { httpFields, sessionFor, type HttpConfig } from "./http.ts";
 import { field, nameOf, observation, Observations } from "./rows.ts";
 import { SourceError, type SourceType } from "./types.ts";
 
@@ -16,10 +16,10 @@ const fields = Type.Object({
   url: Type.String({ description: "The Kea Control Agent, e.g. http://192.168.1.1:8000/", examples: ["http://192.168.1.1:8000/"] }),
   username: Type.Optional(Type.String({ description: "HTTP basic auth, when the agent has `authentication` configured" })),
   password: Type.Optional(Type.String({ description: "HTTP basic auth password (write-only)" })),
-  verify_tls: Type.Optional(Type.Boolean({ default: true, description: "false accepts a self-signed certificate on an https:// agent" })),
+  ...httpFields,
 });
 
-export type KeaConfig = { url: string; username?: string; password?: string; verify_tls?: boolean };
+export type KeaConfig = HttpConfig & { username?: string; password?: string };
 
 // Kea's lease states: 0 default (in use), 1 declined, 2 expired-reclaimed. Only leases in use name a host.
 const LEASE_IN_USE = 0;
@@ -29,11 +29,7 @@ export const keaSource: SourceType<KeaConfig> = {
   fields,
   defaultIntervalS: 300,
   async read(config, ctx) {
-    const http = new HttpSession(config.url, {
-      signal: ctx.signal,
-      verifyTls: config.verify_tls,
-      basicAuth: config.username ? { username: config.username, password: config.password ?? "" } : undefined,
-    });
+    const http = sessionFor(config, ctx, config.username ? { username: config.username, password: config.password ?? "" } : undefined);
     const answer = await http.json("POST", "", { json: { command: "lease4-get-all", service: ["dhcp4"] } });
     // One entry per service named; an agent-level error comes back as one object.
     const entry = Array.isArray(answer) ? answer[0] : answer;

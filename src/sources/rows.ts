@@ -39,16 +39,26 @@ export function ipOf(v: unknown): string | null {
 /** A host name as one line of printable text, or null when nothing is left. */
 export function nameOf(v: unknown): string | null {
   if (typeof v !== "string") return null;
-  const s = stripInvisible(v).replace(/\s+/g, " ").trim();
+  // Line breaks and tabs part words, so they become spaces before the invisible characters go.
+  const s = stripInvisible(v.replace(/[\t\n\v\f\r\u2028\u2029]+/g, " ")).replace(/\s+/g, " ").trim();
   if (s === "" || s === "*" || s === "?") return null;
   return s.length > MAX_NAME ? s.slice(0, MAX_NAME) : s;
+}
+
+// "2024/05/01 12:00:00" (dhcpd's and OPNsense's lease times) carries no zone and is UTC; so is an ISO time without one.
+const ZONELESS = /^(\d{4})[-/](\d{2})[-/](\d{2})[ T](\d{2}:\d{2}:\d{2})$/;
+
+function parseTime(s: string): number {
+  if (/^\d+$/.test(s)) return Number(s) * 1000;
+  const z = ZONELESS.exec(s);
+  return z ? Date.parse(`${z[1]}-${z[2]}-${z[3]}T${z[4]}Z`) : Date.parse(s);
 }
 
 /** Seconds since the epoch (or an ISO/other date string) as ISO 8601 UTC; null when 0, absent or absurd. */
 export function timeOf(v: unknown): string | null {
   let ms: number;
   if (typeof v === "number") ms = v * 1000;
-  else if (typeof v === "string" && v.trim() !== "") ms = /^\d+$/.test(v.trim()) ? Number(v) * 1000 : Date.parse(v);
+  else if (typeof v === "string" && v.trim() !== "") ms = parseTime(v.trim());
   else return null;
   // Before 2000 or after 2100 is a zero, a sentinel or a clock gone wrong, not a time to show.
   if (!Number.isFinite(ms) || ms < 946_684_800_000 || ms > 4_102_444_800_000) return null;
@@ -67,21 +77,29 @@ export function observation(row: { mac?: unknown; ip?: unknown; hostname?: unkno
   return o;
 }
 
-/** The rows of an answer that must be an array (or null for "none"); `malformed` otherwise is the caller's call. */
-export function arrayOf(v: unknown): unknown[] | null {
-  return Array.isArray(v) ? v : null;
-}
-
-/** Collects observations up to MAX_ROWS, skipping nulls (junk rows). */
+/**
+ * Collects observations up to MAX_ROWS, skipping nulls (junk rows). Two rows about the same MAC and
+ * address (a Pi-hole device and its DHCP lease) become one: the later row fills what the earlier lacks.
+ */
 export class Observations {
-  readonly list: SourceObservation[] = [];
+  private readonly byKey = new Map<string, SourceObservation>();
   skipped = 0;
   get full(): boolean {
-    return this.list.length >= MAX_ROWS;
+    return this.byKey.size >= MAX_ROWS;
+  }
+  get list(): SourceObservation[] {
+    return [...this.byKey.values()];
   }
   add(o: SourceObservation | null): void {
-    if (o === null) this.skipped++;
-    else if (!this.full) this.list.push(o);
+    if (o === null) {
+      this.skipped++;
+      return;
+    }
+    const key = `${o.mac ?? ""}|${o.ip ?? ""}`;
+    const had = this.byKey.get(key);
+    if (had) {
+      for (const k of Object.keys(o) as (keyof SourceObservation)[]) if (had[k] == null && o[k] != null) (had as any)[k] = o[k];
+    } else if (!this.full) this.byKey.set(key, o);
   }
 }
 
