@@ -5,7 +5,7 @@
 // running every few minutes does not use up Pi-hole's limited API seats.
 import { Type } from "@sinclair/typebox";
 import { httpFields, sessionFor, type HttpConfig, type HttpSession } from "./http.ts";
-import { field, observation, Observations } from "./rows.ts";
+import { field, MAX_ROWS, observation, Observations } from "./rows.ts";
 import { SourceError, type SourceType } from "./types.ts";
 
 const fields = Type.Object({
@@ -13,6 +13,9 @@ const fields = Type.Object({
   password: Type.Optional(Type.String({ description: "The web interface password or an application password (write-only); none when Pi-hole has no password" })),
   ...httpFields,
 });
+
+/** Addresses per device: a host with more (IPv6 privacy addresses pile up) is still named by these. */
+const MAX_ADDRESSES = 64;
 
 export type PiholeConfig = HttpConfig & { password?: string };
 
@@ -37,7 +40,7 @@ function readDevices(answer: unknown, out: Observations): void {
       out.add(observation({ mac, seen_at: field(d, "lastQuery") }));
       continue;
     }
-    for (const a of ips.slice(0, 64)) out.add(observation({ mac, ip: field(a, "ip"), hostname: field(a, "name"), seen_at: field(a, "lastSeen") }));
+    for (const a of ips.slice(0, MAX_ADDRESSES)) out.add(observation({ mac, ip: field(a, "ip"), hostname: field(a, "name"), seen_at: field(a, "lastSeen") }));
   }
 }
 
@@ -67,7 +70,8 @@ export const piholeSource: SourceType<PiholeConfig> = {
         // A Pi-hole that was never a DHCP server may not answer here; its client table still counts.
         if (!(e instanceof SourceError && e.reason === "not_found")) throw e;
       }
-      readDevices(await http.json("GET", "api/network/devices"), out);
+      // Pi-hole shows 10 devices unless asked for more (the spec's max_devices, max_addresses).
+      readDevices(await http.json("GET", `api/network/devices?max_devices=${MAX_ROWS}&max_addresses=${MAX_ADDRESSES}`), out);
       return out.list;
     } finally {
       if (http.headers["x-ftl-sid"]) await http.send("DELETE", "api/auth").catch(() => undefined);

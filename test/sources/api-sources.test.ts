@@ -42,7 +42,12 @@ const piholeHandler: Handler = (req, url, body) => {
     pihole.deleted++;
     return new Response(null, { status: 204 });
   }
-  if (url.pathname === "/api/network/devices") return json(fixture("pihole", "network-devices"));
+  if (url.pathname === "/api/network/devices") {
+    // As FTL does: 10 devices unless max_devices says otherwise.
+    const answer = fixture("pihole", "network-devices") as { devices: unknown[] };
+    answer.devices = answer.devices.slice(0, Number(url.searchParams.get("max_devices") ?? 10));
+    return json(answer);
+  }
   if (url.pathname === "/api/dhcp/leases") return json(fixture("pihole", "dhcp-leases"));
   return json({ error: { key: "not_found", message: "Not found", hint: url.pathname } }, 404);
 };
@@ -286,7 +291,7 @@ describe("what each API's session needs", () => {
       const r = await read(piholeSource, { url: api.url, password: RIGHT });
       expect(r.error).toBeUndefined();
       const reads = api.seen.filter((s) => s.method === "GET");
-      expect(reads.map((s) => s.path).sort()).toEqual(["/api/dhcp/leases", "/api/network/devices"]);
+      expect(reads.map((s) => s.path).sort()).toEqual(["/api/dhcp/leases", "/api/network/devices?max_devices=100000&max_addresses=64"]);
       for (const s of api.seen) expect(s.path).not.toContain(encodeURIComponent(SID));
       expect(pihole.deleted).toBe(1);
       expect(api.seen.at(-1)!.method).toBe("DELETE");
