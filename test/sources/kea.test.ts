@@ -83,12 +83,42 @@ describe.skipIf(!ready)("kea source (real kea-dhcp4 and kea-ctrl-agent)", () => 
     });
     writeFileSync(join(dir, "agent.conf"), JSON.stringify(agent(8000, false)));
     writeFileSync(join(dir, "agent-auth.conf"), JSON.stringify(agent(8001, true)));
+    // Two more kea-dhcp4 that serve no interface (so they never answer DHCP): one with lease_cmds and
+    // no leases, one without the hook; and an agent whose dhcp4 socket has no daemon behind it.
+    const idle = (name: string, hooks: boolean) => ({
+      Dhcp4: {
+        "interfaces-config": { interfaces: [] },
+        "control-socket": { "socket-type": "unix", "socket-name": join(dir, `${name}.sock`) },
+        "lease-database": { type: "memfile", persist: true, name: join(dir, `${name}.csv`), "lfc-interval": 0 },
+        "hooks-libraries": hooks ? [{ library: LEASE_CMDS }] : [],
+        subnet4: [{ id: 1, subnet: net.truth.lan_subnet, pools: [{ pool: `${base}.100 - ${base}.199` }] }],
+        loggers: [{ name: "kea-dhcp4", output_options: [{ output: join(dir, `${name}.log`) }], severity: "INFO" }],
+      },
+    });
+    const agentFor = (port: number, sock: string) => ({
+      "Control-agent": {
+        "http-host": server.ip,
+        "http-port": port,
+        "control-sockets": { dhcp4: { "socket-type": "unix", "socket-name": join(dir, sock) } },
+        loggers: [{ name: "kea-ctrl-agent", output_options: [{ output: join(dir, `agent-${port}.log`) }], severity: "INFO" }],
+      },
+    });
+    writeFileSync(join(dir, "empty.conf"), JSON.stringify(idle("empty", true)));
+    writeFileSync(join(dir, "nohook.conf"), JSON.stringify(idle("nohook", false)));
+    writeFileSync(join(dir, "agent-empty.conf"), JSON.stringify(agentFor(8002, "empty.sock")));
+    writeFileSync(join(dir, "agent-nohook.conf"), JSON.stringify(agentFor(8003, "nohook.sock")));
+    writeFileSync(join(dir, "agent-gone.conf"), JSON.stringify(agentFor(8004, "nobody-here.sock")));
     agentUrl = `http://${server.ip}:8000/`;
     authAgentUrl = `http://${server.ip}:8001/`;
 
     await daemon(server.ns, ["kea-dhcp4", "-c", join(dir, "kea-dhcp4.conf")], async () => existsSync(socket), "kea-dhcp4");
     await daemon(server.ns, ["kea-ctrl-agent", "-c", join(dir, "agent.conf")], answers(agentUrl), "kea-ctrl-agent");
     await daemon(server.ns, ["kea-ctrl-agent", "-c", join(dir, "agent-auth.conf")], answers(authAgentUrl), "kea-ctrl-agent (basic auth)");
+    await daemon(server.ns, ["kea-dhcp4", "-c", join(dir, "empty.conf")], async () => existsSync(join(dir, "empty.sock")), "kea-dhcp4 (no leases)");
+    await daemon(server.ns, ["kea-dhcp4", "-c", join(dir, "nohook.conf")], async () => existsSync(join(dir, "nohook.sock")), "kea-dhcp4 (no lease_cmds)");
+    for (const [port, conf] of [[8002, "agent-empty.conf"], [8003, "agent-nohook.conf"], [8004, "agent-gone.conf"]] as const) {
+      await daemon(server.ns, ["kea-ctrl-agent", "-c", join(dir, conf)], answers(`http://${server.ip}:${port}/`), `kea-ctrl-agent :${port}`);
+    }
 
     // Host 2 joins like a real client: no address, a MAC of its own, a host name in option 12.
     const client = host(2).ns;
@@ -126,6 +156,23 @@ describe.skipIf(!ready)("kea source (real kea-dhcp4 and kea-ctrl-agent)", () => 
     expect(wrong.error.reason).toBe("auth");
     expect(wrong.error.detail).toContain(authAgentUrl);
     expect(wrong.error.detail).not.toContain("wrong-password");
+  });
+
+  test("a Kea with no leases (result 3) reads as no observations, not a failure", async () => {
+    const r = await read({ url: `http://${host(1).ip}:8002/` });
+    expect(r).toEqual({ observations: [] });
+  });
+
+  test("a kea-dhcp4 without the lease_cmds hook (result 2) is a config failure that names the hook", async () => {
+    const r = await read({ url: `http://${host(1).ip}:8003/` });
+    expect(r.error.reason).toBe("config");
+    expect(r.error.detail).toContain("lease_cmds");
+  });
+
+  test("an agent whose kea-dhcp4 is not running (result 1) is unreachable, with Kea's reason", async () => {
+    const r = await read({ url: `http://${host(1).ip}:8004/` });
+    expect(r.error.reason).toBe("unreachable");
+    expect(r.error.detail).toContain("Kea could not answer lease4-get-all");
   });
 
   test("a URL where no agent listens is unreachable", async () => {
