@@ -32,12 +32,13 @@ const byKey = (list: SourceObservation[]) => [...list].sort((a, b) => `${a.mac}|
 
 // ---- Pi-hole v6: session login, X-FTL-SID, logout ----
 const SID = (fixture("pihole", "auth") as any).session.sid as string;
-const pihole = { deleted: 0 };
+const pihole = { deleted: 0, noPassword: false };
 const piholeHandler: Handler = (req, url, body) => {
   if (url.pathname === "/api/auth" && req.method === "POST") {
     return JSON.parse(body || "{}").password === RIGHT ? json(fixture("pihole", "auth")) : json(fixture("pihole", "auth-wrong"), 401);
   }
-  if (req.headers.get("x-ftl-sid") !== SID) return json({ error: { key: "unauthorized", message: "Unauthorized", hint: null }, took: 0.001 }, 401);
+  // A Pi-hole with no password set answers every request without a session.
+  if (!pihole.noPassword && req.headers.get("x-ftl-sid") !== SID) return json({ error: { key: "unauthorized", message: "Unauthorized", hint: null }, took: 0.001 }, 401);
   if (url.pathname === "/api/auth" && req.method === "DELETE") {
     pihole.deleted++;
     return new Response(null, { status: 204 });
@@ -296,6 +297,19 @@ describe("what each API's session needs", () => {
       expect(pihole.deleted).toBe(1);
       expect(api.seen.at(-1)!.method).toBe("DELETE");
     } finally {
+      api.stop();
+    }
+  });
+
+  test("pihole without a password reads without logging in", async () => {
+    const api = serveFake(piholeHandler);
+    try {
+      pihole.noPassword = true;
+      const r = await read(piholeSource, { url: api.url });
+      expect(byKey(r.observations!)).toEqual(byKey(CASES.pihole.expected));
+      expect(api.seen.map((s) => s.method)).toEqual(["GET", "GET"]);
+    } finally {
+      pihole.noPassword = false;
       api.stop();
     }
   });
