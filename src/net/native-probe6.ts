@@ -21,6 +21,7 @@ export class Nd6ProberError extends Error {
 
 const REPLY_SIZE: number = L.nd6_reply;
 const BATCH = 64;
+const READ_MAX = 16 * BATCH;
 const EINVAL = -22;
 
 export class Nd6Prober {
@@ -56,14 +57,15 @@ export class Nd6Prober {
     return s && t ? native().argus_nd6_solicit(this.live(), s, t) : EINVAL;
   }
 
-  /** The answers waiting now, oldest first. */
+  /** The answers waiting now, oldest first; at most READ_MAX per call (a flood waits for the next). */
   read(): Nd6Reply[] {
     const out: Nd6Reply[] = [];
-    for (;;) {
+    while (out.length < READ_MAX) {
       const n = native().argus_nd6_read(this.live(), this.buf, BATCH);
       for (let i = 0; i < n; i++) out.push(decodeReply(this.buf, i * REPLY_SIZE));
-      if (n < BATCH) return out;
+      if (n < BATCH) break;
     }
+    return out;
   }
 
   sent(): number {

@@ -37,6 +37,9 @@ export type Sweep6Outcome = {
 
 /** Solicitations per sweep at most: a device keeps 32 addresses, and a LAN a few hundred devices. */
 export const SOLICIT_MAX = 2048;
+/** Answers kept per sweep, and per MAC (a device keeps its newest 32 IPv6 addresses anyway). */
+const ANSWERS_MAX = 8192;
+const PER_MAC = 32;
 /** Our own source addresses per interface at most (one per prefix). */
 const SOURCES_MAX = 8;
 /** Answers on a LAN come within milliseconds; this bounds what IPv6 adds to a sweep. */
@@ -61,12 +64,19 @@ export async function sweep6(opts: Sweep6Options): Promise<Sweep6Outcome> {
   const answers = new Map<string, Ip6Answer>();
   const probed: string[] = [];
   let sent = 0;
+  // The LAN is hostile: anyone who saw our echo can answer it from any number of made-up addresses.
+  // Each MAC keeps its first PER_MAC answers and the sweep its first ANSWERS_MAX, so memory is bounded.
+  const perMac = new Map<string, number>();
   const collect = (p: Nd6Prober) => {
     for (const r of p.read()) {
       const scope = ip6Scope(r.address);
-      if (scope === null) continue;
+      if (scope === null || answers.size >= ANSWERS_MAX) continue;
       const key = `${r.mac} ${r.address}`;
-      if (!answers.has(key)) answers.set(key, { mac: r.mac, address: r.address, scope, kind: r.kind });
+      if (answers.has(key)) continue;
+      const n = perMac.get(r.mac) ?? 0;
+      if (n >= PER_MAC) continue;
+      perMac.set(r.mac, n + 1);
+      answers.set(key, { mac: r.mac, address: r.address, scope, kind: r.kind });
     }
   };
   for (const name of opts.ifaces) {

@@ -10,15 +10,19 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import type { Browser } from "playwright-core";
+import { browserMissing, launchBrowserIn } from "../helpers/browser.ts";
 import { JsonLines } from "../helpers/json-lines.ts";
 import { mustRun } from "../helpers/lan.ts";
 import { startNetServer, waitForScan, type NetServer } from "../helpers/netserver.ts";
 import { requireTools, tool } from "../helpers/require.ts";
 import { adminWithKey, type Client } from "../helpers/server.ts";
 import { requireRoot, startTestnet, type Testnet } from "../helpers/testnet.ts";
+import { consoleErrors, overflow, signedIn } from "../helpers/ui.ts";
 
 const root = requireRoot("sweeps IPv6 on the namespace test network");
 const mosquitto = root && requireTools([["mosquitto", "mosquitto"]]) ? tool("mosquitto") : null;
+const missing = browserMissing();
 const WATCH = resolve(import.meta.dir, "../notify/fixtures/mqtt-watch.ts");
 
 type Msg = { topic: string; payload: string; retain: boolean };
@@ -30,10 +34,12 @@ type Msg = { topic: string; payload: string; retain: boolean };
 const OLD_PRIVACY = "fd00:51::5c1e:a7f3:2b90:d41c";
 const NEW_PRIVACY = "fd00:51::1e4:77c2:9a10:3b5d";
 
-describe.skipIf(!root || !mosquitto)("IPv6, actively: a sweep's all-nodes echo and neighbour solicitations", () => {
+describe.skipIf(!root || !mosquitto || missing !== null)("IPv6, actively: a sweep's all-nodes echo and neighbour solicitations", () => {
   let net: Testnet;
   let server: NetServer;
   let api: Client;
+  let session: Client;
+  let browser: Browser | undefined;
   let dir: string;
   let broker: ReturnType<typeof Bun.spawn>;
   let watch: JsonLines<Msg>;
@@ -91,10 +97,12 @@ describe.skipIf(!root || !mosquitto)("IPv6, actively: a sweep's all-nodes echo a
     );
     server = await startNetServer(net, { ARGUS_CONFIG: join(dir, "config.json") });
     const admin = await adminWithKey(server);
+    session = admin.session;
     api = server.client({ "X-API-Key": admin.key });
   }, 120_000);
 
   afterAll(async () => {
+    await browser?.close();
     watch?.stop();
     broker?.kill("SIGTERM");
     await server?.close();
@@ -189,5 +197,26 @@ describe.skipIf(!root || !mosquitto)("IPv6, actively: a sweep's all-nodes echo a
       { address: "fe80::b", family: 6, scope: "link", mac: b.mac },
     ]);
     expect(attributesOf(da.id).addresses.map((x: any) => x.address)).toEqual([a.ip, NEW_PRIVACY, OLD_PRIVACY, "fe80::a"]);
+  }, 60_000);
+
+  test("the device page lists the swept addresses with how they were learnt (Chromium, 360 px)", async () => {
+    const [, b] = hosts();
+    const db = await byMac(b.mac!);
+    browser = await launchBrowserIn(server.ns);
+    const context = await signedIn(browser, session, server.inside, { viewport: { width: 360, height: 800 } });
+    const page = await context.newPage();
+    const errors = consoleErrors(page);
+    await page.goto(`${server.inside}/devices/${db.id}`);
+    const table = page.getByRole("region", { name: "Addresses" });
+    const rowOf = async (address: string) => {
+      const row = table.getByRole("row").filter({ hasText: address });
+      await row.waitFor({ timeout: 10_000 });
+      return row.textContent();
+    };
+    expect(await rowOf("fd00:51::b")).toContain("IPv6, unique local (answered a scan's IPv6 probe)");
+    expect(await rowOf("fe80::b")).toContain("IPv6, link-local (answered a scan's IPv6 probe)");
+    expect(await rowOf(b.ip)).toContain("IPv4, private");
+    expect(await overflow(page)).toBeLessThanOrEqual(0);
+    expect(errors).toEqual([]);
   }, 60_000);
 });
