@@ -310,6 +310,49 @@ ARGUS_API uint64_t argus_prober_sent(const argus_prober *p);
 
 ARGUS_API void argus_prober_close(argus_prober *p);
 
+/* ---- IPv6 neighbours, actively (probe6.c) ----------------------------- */
+
+/* One answer to an IPv6 probe: 32 bytes (ABI 8). */
+struct argus_nd6_reply {
+	uint8_t ip6[16];     /* 0  the address it speaks for: an echo reply's source, an advertisement's target */
+	uint8_t mac[6];      /* 16 the Ethernet source: the only MAC the answer is evidence for */
+	uint8_t type;        /* 22 ICMPv6 type: 129 echo reply, 136 neighbour advertisement */
+	uint8_t nd_flags;    /* 23 enum argus_nd_flag (an advertisement with the R flag) */
+	uint16_t flags;      /* 24 enum argus_frame_flag of the sender's MAC */
+	uint8_t reserved[6]; /* 26 */
+};
+
+typedef struct argus_nd6 argus_nd6;
+
+/* Open an IPv6 prober on `ifname`: an AF_PACKET socket bound to it with a kernel filter for
+ * ICMPv6 echo replies and neighbour advertisements. NULL with an errno in *err (EPERM/EACCES = no
+ * CAP_NET_RAW, ENODEV = no such interface). */
+ARGUS_API argus_nd6 *argus_nd6_open(const char *ifname, int32_t *err);
+
+/* One ICMPv6 echo request to all nodes (ff02::1) from `src` (16 bytes, one of our own unicast
+ * addresses on the interface): hosts answer from their address of the same kind. 0, -EAGAIN,
+ * -EINVAL (:: or multicast src) or -errno. */
+ARGUS_API int argus_nd6_echo_all(argus_nd6 *p, const uint8_t *src);
+
+/* One neighbour solicitation for `target` (16 bytes) to its solicited-node multicast group, from
+ * `src` with our MAC as the source link-layer option. 0, -EAGAIN, -EINVAL or -errno. */
+ARGUS_API int argus_nd6_solicit(argus_nd6 *p, const uint8_t *src, const uint8_t *target);
+
+/* Answers waiting (never blocks), addressed to our MAC: up to max; returns how many were written. */
+ARGUS_API uint32_t argus_nd6_read(argus_nd6 *p, struct argus_nd6_reply *out, uint32_t max);
+
+/* Decode one frame as an answer: an echo reply carrying `echo_id` and our payload, or a neighbour
+ * advertisement with hop limit 255 and the override flag for a unicast target whose link-layer
+ * option (if any) is the Ethernet source. Untagged Ethernet II only, never from a group MAC.
+ * OK, IGNORED, TOO_SHORT or MALFORMED; never reads outside [frame, frame+len). */
+ARGUS_API int argus_decode_nd6_reply(const uint8_t *frame, size_t len, uint16_t echo_id, struct argus_nd6_reply *out);
+
+/* Our echo identifier (low 16 bits), and the probes sent since open. */
+ARGUS_API uint32_t argus_nd6_echo_id(const argus_nd6 *p);
+ARGUS_API uint64_t argus_nd6_sent(const argus_nd6 *p);
+
+ARGUS_API void argus_nd6_close(argus_nd6 *p);
+
 /* Layout/ABI version checked by the TypeScript loader. */
 ARGUS_API uint32_t argus_abi_version(void);
 
@@ -319,6 +362,6 @@ ARGUS_API uint32_t argus_abi_version(void);
 ARGUS_API uint32_t argus_layout_count(void);
 ARGUS_API const char *argus_layout_entry(uint32_t i, uint32_t *value);
 
-#define ARGUS_ABI_VERSION 7
+#define ARGUS_ABI_VERSION 8
 
 #endif

@@ -38,6 +38,7 @@ size_t frame_build_icmp_echo(uint8_t *buf, size_t cap, uint16_t id, uint16_t seq
 /* rawsock.c: the only code that knows packet sockets and kernel filters */
 int rawsock_open_arp(int ifindex, uint32_t our_ip, int *fd_out);    /* 0 or -errno */
 int rawsock_open_icmp(int dgram, uint16_t id, int *fd_out);          /* 0 or -errno */
+int rawsock_open_nd6(int ifindex, int *fd_out); /* bound to ifindex, ICMPv6 echo replies and NAs only; 0 or -errno */
 int rawsock_send_arp(int fd, int ifindex, const uint8_t *frame, size_t len); /* 0, -EAGAIN, -errno */
 int rawsock_send_icmp(int fd, uint32_t dst_ip, const uint8_t *pkt, size_t len);
 long rawsock_recv(int fd, uint8_t *buf, size_t cap, uint32_t *from_ip); /* bytes, 0 none, -errno */

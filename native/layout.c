@@ -82,6 +82,12 @@ static const struct {
 	{ "probe_reply.ip", offsetof(struct argus_probe_reply, ip) },
 	{ "probe_reply.mac", offsetof(struct argus_probe_reply, mac) },
 	{ "probe_reply.flags", offsetof(struct argus_probe_reply, flags) },
+	{ "nd6_reply", sizeof(struct argus_nd6_reply) },
+	{ "nd6_reply.ip6", offsetof(struct argus_nd6_reply, ip6) },
+	{ "nd6_reply.mac", offsetof(struct argus_nd6_reply, mac) },
+	{ "nd6_reply.type", offsetof(struct argus_nd6_reply, type) },
+	{ "nd6_reply.nd_flags", offsetof(struct argus_nd6_reply, nd_flags) },
+	{ "nd6_reply.flags", offsetof(struct argus_nd6_reply, flags) },
 };
 
 ARGUS_API uint32_t argus_layout_count(void) { return (uint32_t)(sizeof layout / sizeof layout[0]); }

@@ -73,6 +73,38 @@ int rawsock_open_arp(int ifindex, uint32_t our_ip, int *fd_out)
 	return 0;
 }
 
+int rawsock_open_nd6(int ifindex, int *fd_out)
+{
+	int fd = socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return fail(-1);
+	/* Untagged IPv6 whose next header is ICMPv6 (no extension headers), of type
+	 * echo reply (129) or neighbour advertisement (136): frame offsets ethertype
+	 * 12, next header 20, ICMPv6 type 54. */
+	struct sock_filter code[] = {
+		BPF_STMT(BPF_LD | BPF_H | BPF_ABS, 12),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ETHERTYPE_IPV6, 0, 6),
+		BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 20),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 58, 0, 4),
+		BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 54),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 129, 1, 0),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 136, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, 0xffff),
+		BPF_STMT(BPF_RET | BPF_K, 0),
+	};
+	struct sock_fprog prog = { .len = sizeof code / sizeof code[0], .filter = code };
+	if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof prog) != 0)
+		return fail(fd);
+	int one = 1;
+	/* Our own kernel's advertisements (it answers the hosts' solicitations for us) are not evidence. */
+	(void)setsockopt(fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one, sizeof one);
+	struct sockaddr_ll sll = { .sll_family = AF_PACKET, .sll_protocol = htons(ETHERTYPE_IPV6), .sll_ifindex = ifindex };
+	if (bind(fd, (struct sockaddr *)&sll, sizeof sll) != 0)
+		return fail(fd);
+	*fd_out = fd;
+	return 0;
+}
+
 int rawsock_open_icmp(int dgram, uint16_t id, int *fd_out)
 {
 	int fd = socket(AF_INET, (dgram ? SOCK_DGRAM : SOCK_RAW) | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_ICMP);

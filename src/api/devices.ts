@@ -58,16 +58,17 @@ export const DEVICE_EXAMPLE = {
   open_ports: [22, 445],
   notify_on: ["left", "port_opened"],
   macs: [{ mac: "b8:27:eb:12:34:56", randomized: false, first_seen: "2024-01-15T10:30:00Z", last_seen: "2024-01-16T08:00:00Z" }],
+  addresses: [
+    { address: "192.168.1.20", family: 4, scope: "private", mac: "b8:27:eb:12:34:56", first_seen: "2024-01-15T10:30:00Z", last_seen: "2024-01-16T08:00:00Z", source: "inventory" },
+    { address: "fd12:3456:789a::ba27:ebff:fe12:3456", family: 6, scope: "ula", mac: "b8:27:eb:12:34:56", first_seen: "2024-01-15T10:30:04Z", last_seen: "2024-01-16T08:00:01Z", source: "sweep" },
+    { address: "fe80::ba27:ebff:fe12:3456", family: 6, scope: "link", mac: "b8:27:eb:12:34:56", first_seen: "2024-01-15T10:31:02Z", last_seen: "2024-01-16T07:58:40Z", source: "ndp" },
+  ],
 };
 const DETAIL_EXAMPLE = {
   ...DEVICE_EXAMPLE,
   ports: [PORT_EXAMPLE],
   threats: [{ port: 445, level: "high", description: "SMB file sharing is exposed", recommendation: "Restrict SMB to trusted hosts", cve_ids: [] }],
   ip_history: [{ ip_address: "192.168.1.20", first_seen: "2024-01-15T10:30:00Z", last_seen: "2024-01-16T08:00:00Z" }],
-  addresses: [
-    { address: "192.168.1.20", family: 4, scope: "private", mac: "b8:27:eb:12:34:56", first_seen: "2024-01-15T10:30:00Z", last_seen: "2024-01-16T08:00:00Z", source: "inventory" },
-    { address: "fe80::ba27:ebff:fe12:3456", family: 6, scope: "link", mac: "b8:27:eb:12:34:56", first_seen: "2024-01-15T10:31:02Z", last_seen: "2024-01-16T07:58:40Z", source: "ndp" },
-  ],
   ports_known: true,
   ports_scanned_at: "2024-01-16T03:34:10Z",
 };

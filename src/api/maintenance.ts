@@ -24,8 +24,8 @@ const exportQuery = strictQuery(deviceFilters);
 const binary = (type: string, description: string) => ({ content: { [type]: { schema: { type: "string", format: "binary" } } }, description });
 const DISPOSITION = { "Content-Disposition": { description: "attachment; filename=\"argus-….\"", schema: { type: "string" } } };
 const CSV_EXAMPLE =
-  "id,ip_address,mac_address,mac_randomized,hostname,vendor,device_type,os_name,status,first_seen,last_seen,times_seen,label,zone,is_trusted,notes,risk_level,risk_score,threat_summary,open_ports\r\n" +
-  "7,192.168.1.20,b8:27:eb:12:34:56,false,nas,Raspberry Pi Foundation,nas,Linux,online,2024-01-15T10:30:00Z,2024-01-16T08:00:00Z,42,Backup NAS,Servers,true,,high,70,SMB exposed (high),22 445\r\n";
+  "id,ip_address,mac_address,mac_randomized,hostname,vendor,device_type,os_name,status,first_seen,last_seen,times_seen,label,zone,is_trusted,notes,risk_level,risk_score,threat_summary,open_ports,addresses\r\n" +
+  "7,192.168.1.20,b8:27:eb:12:34:56,false,nas,Raspberry Pi Foundation,nas,Linux,online,2024-01-15T10:30:00Z,2024-01-16T08:00:00Z,42,Backup NAS,Servers,true,,high,70,SMB exposed (high),22 445,192.168.1.20 fd12:3456:789a::ba27:ebff:fe12:3456 fe80::ba27:ebff:fe12:3456\r\n";
 
 /** Streams a temporary file and removes it once sent (or when the client goes away). */
 function fileStream(path: string): { stream: ReadableStream<Uint8Array>; size: number } {

@@ -460,6 +460,18 @@ export const migrations: Migration[] = [
       CREATE INDEX device_ip6_address ON device_ip6(address);
     `,
   },
+  // 22 and 23 are taken by the sources and segments branches; these placeholders keep the numbering
+  // without gaps until they are merged (the real migrations replace them then).
+  { version: 22, description: "reserved (sources)", sql: "SELECT 1;" },
+  { version: 23, description: "reserved (segments)", sql: "SELECT 1;" },
+  {
+    version: 24,
+    description: "IPv6 addresses: the MAC that spoke for each one (a device may have several interfaces)",
+    // Set by every new sighting (inventory/sightings.ts); older rows keep NULL and read as the
+    // device's primary MAC. The source now also says "sweep" (an answer to a sweep's ICMPv6 echo or
+    // neighbour solicitation) beside "ndp" (heard passively).
+    sql: `ALTER TABLE device_ip6 ADD COLUMN mac TEXT;`,
+  },
 ];
 
 /** PRAGMA application_id of an Argus database ("ARGU"), set by migration 10. */

@@ -27,6 +27,7 @@ export const CSV_COLUMNS = [
   "risk_score",
   "threat_summary",
   "open_ports",
+  "addresses",
 ] as const satisfies readonly (keyof Device)[];
 
 export type ExportFilter = Omit<DeviceFilter, "limit" | "offset">;
@@ -36,6 +37,8 @@ function csvCells(d: Device): (string | number)[] {
     const v = d[c];
     if (v === null) return "";
     if (typeof v === "boolean") return v ? "true" : "false";
+    // One cell of space-separated addresses (IPv4 and IPv6, newest first); the JSON export has their details.
+    if (c === "addresses") return d.addresses.map((a) => a.address).join(" ");
     if (Array.isArray(v)) return v.join(" ");
     return v;
   });

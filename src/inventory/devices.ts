@@ -7,9 +7,9 @@ import { fetchPage, Where, type ListQuery } from "../db/paging.ts";
 import { summaryForTrust } from "../risk/score.ts";
 import type { RiskLevel } from "../risk/score.ts";
 import type { Threat as DeviceThreat } from "../risk/schema.ts";
-import { ipv4Scope } from "../net/ip.ts";
-import type { AddressHistory, BulkActionName, Device, DeviceAddress, DeviceDetail, DeviceUpdate, Port as DevicePort } from "./schema.ts";
+import type { AddressHistory, BulkActionName, Device, DeviceDetail, DeviceUpdate, Port as DevicePort } from "./schema.ts";
 import { macsOf } from "./macs.ts";
+import { addressesOf } from "./addresses.ts";
 import { NOTIFY_ON_EVENTS, type DeviceStatus, type NotifyOnEvent, type PresenceMode } from "./enums.ts";
 
 export { DEVICE_STATUSES, TRUST_LEVELS, type DeviceStatus } from "./enums.ts";
@@ -152,23 +152,8 @@ export class DeviceInventory {
     const ip_history = this.db
       .query("SELECT ip_address, first_seen, last_seen FROM device_addresses WHERE device_id = ? ORDER BY last_seen DESC, ip_address")
       .all(id) as AddressHistory[];
-    const addresses = this.addressesOf(id, row.mac_address, ip_history);
-    return { ...toDevice(row, [...new Set(ports.map((p) => p.port))], macsOf(this.db, [id]).get(id) ?? []), ports, threats, ip_history, addresses, ...this.portScanOf(id) };
-  }
-
-  /** IPv4 history and the IPv6 addresses heard from the device (SPEC §7 `addresses`), most recently seen first. */
-  private addressesOf(id: number, mac: string | null, history: AddressHistory[]): DeviceAddress[] {
-    const v4: DeviceAddress[] = history.map((h) => ({ address: h.ip_address, family: 4, scope: ipv4Scope(h.ip_address), mac, first_seen: h.first_seen, last_seen: h.last_seen, source: "inventory" }));
-    const v6 = (
-      this.db.query("SELECT address, scope, first_seen, last_seen, source FROM device_ip6 WHERE device_id = ?").all(id) as {
-        address: string;
-        scope: DeviceAddress["scope"];
-        first_seen: string;
-        last_seen: string;
-        source: DeviceAddress["source"];
-      }[]
-    ).map((a): DeviceAddress => ({ ...a, family: 6, mac }));
-    return [...v4, ...v6].sort((a, b) => (a.last_seen < b.last_seen ? 1 : a.last_seen > b.last_seen ? -1 : a.address < b.address ? -1 : 1));
+    const device = toDevice(row, [...new Set(ports.map((p) => p.port))], macsOf(this.db, [id]).get(id) ?? [], addressesOf(this.db, [id]).get(id) ?? []);
+    return { ...device, ports, threats, ip_history, ...this.portScanOf(id) };
   }
 
   /**
@@ -326,7 +311,7 @@ export class DeviceInventory {
     return new Map(this.withOpenPorts(rows).map((d) => [d.id, d]));
   }
 
-  /** One query for the open ports of a whole page of devices. */
+  /** One query each for the open ports, the MACs and the addresses of a whole page of devices. */
   private withOpenPorts(rows: DeviceRow[]): Device[] {
     if (rows.length === 0) return [];
     const byDevice = new Map<number, number[]>();
@@ -338,14 +323,17 @@ export class DeviceInventory {
       if (!list) byDevice.set(device_id, [port]);
       else if (list[list.length - 1] !== port) list.push(port); // tcp and udp on one number count once
     }
-    const macs = macsOf(this.db, rows.map((r) => r.id));
-    return rows.map((r) => toDevice(r, byDevice.get(r.id) ?? [], macs.get(r.id) ?? []));
+    const ids = rows.map((r) => r.id);
+    const macs = macsOf(this.db, ids);
+    const addresses = addressesOf(this.db, ids);
+    return rows.map((r) => toDevice(r, byDevice.get(r.id) ?? [], macs.get(r.id) ?? [], addresses.get(r.id) ?? []));
   }
 }
 
-function toDevice({ trust_pending, notify_on, ...row }: DeviceRow, openPorts: number[], macs: Device["macs"]): Device {
+function toDevice({ trust_pending, notify_on, ...row }: DeviceRow, openPorts: number[], macs: Device["macs"], addresses: Device["addresses"]): Device {
   return {
     ...row,
+    addresses,
     macs,
     notify_on: parseNotifyOn(notify_on),
     mac_randomized: row.mac_randomized === 1,

@@ -142,8 +142,8 @@ export function mergeDevices(db: Database, survivorId: number, otherId: number):
 /**
  * Undoes a merge for one MAC: it becomes a device of its own again (a new id), offline until it is
  * next seen, at the address it was last recorded with (its latest change), else the device's. The
- * history stays with the device it was merged into: which past sightings were this MAC's is not
- * recorded. Splitting off the primary MAC makes the latest-seen other MAC primary. One transaction.
+ * IPv6 addresses that MAC answered for go with it; the rest of the history stays with the device it
+ * was merged into: which past sightings were this MAC's is not recorded. Splitting off the primary MAC makes the latest-seen other MAC primary. One transaction.
  */
 export function splitMac(db: Database, deviceId: number, mac: string): { new_id: number; ip_address: string; primary: string } {
   return db.transaction(() => {
@@ -167,6 +167,8 @@ export function splitMac(db: Database, deviceId: number, mac: string): { new_id:
       .run(mac, ip, split.randomized ? 1 : 0, split.first_seen, split.last_seen);
     const newId = Number(res.lastInsertRowid);
     db.query("UPDATE device_macs SET device_id = ? WHERE mac = ?").run(newId, mac);
+    // The IPv6 addresses this MAC answered for go with it (each records its MAC since schema v24).
+    db.query("UPDATE device_ip6 SET device_id = ? WHERE device_id = ? AND mac = ?").run(newId, deviceId, mac);
     return { new_id: newId, ip_address: ip, primary };
   })();
 }

@@ -43,11 +43,31 @@ export const DeviceMac = Type.Object(
 );
 export type DeviceMac = Static<typeof DeviceMac>;
 
+export const DeviceAddress = Type.Object(
+  {
+    address: Type.String({ description: "IPv4 dotted quad, or IPv6 in RFC 5952 text", examples: ["192.168.1.20", "fe80::1c2a:3bff:fe4d:5e6f"] }),
+    family: Type.Integer({ enum: [4, 6], description: "4 or 6" }),
+    scope: literals(["global", "ula", "link", "private"] as const, { description: "IPv6: fe80::/10 link, fc00::/7 ula, 2000::/3 global. IPv4: RFC 1918 private, 169.254/16 link, else global" }),
+    mac: nullable(Type.String(), "The MAC the address was heard from (IPv6: the sender of the neighbour discovery frame); IPv4: the device's MAC"),
+    first_seen: Timestamp(),
+    last_seen: Timestamp(),
+    source: literals(["inventory", "ndp", "sweep"] as const, {
+      description:
+        "ndp: heard in the device's own IPv6 neighbour discovery; sweep: the device answered a sweep's ICMPv6 echo or neighbour solicitation; inventory: an IPv4 address scans or passive sightings recorded",
+    }),
+  },
+  { ...named("DeviceAddress"), description: "One IP address of a device" },
+);
+export type DeviceAddress = Static<typeof DeviceAddress>;
+
 const deviceFields = {
   id: id(),
   ip_address: Ipv4("Primary IPv4 address"),
   mac_address: text("Lower-case, colon separated; null when no MAC is knowable (beyond a router)"),
   mac_randomized: Type.Boolean({ description: "Locally administered (randomised) MAC" }),
+  addresses: Type.Array(ref(DeviceAddress), {
+    description: "IPv4 (the history) and IPv6 addresses (the newest 32 heard per device, since privacy addresses rotate), most recently seen first",
+  }),
   macs: Type.Array(ref(DeviceMac), {
     description: "Every MAC the device is known by (several interfaces, merged by the owner): the primary mac_address first, then the latest seen; [] without a MAC",
   }),
@@ -102,19 +122,6 @@ export type Port = Static<typeof Port>;
 export const AddressHistory = Type.Object({ ip_address: Ipv4(), first_seen: Timestamp(), last_seen: Timestamp() }, { ...named("AddressHistory") });
 export type AddressHistory = Static<typeof AddressHistory>;
 
-export const DeviceAddress = Type.Object(
-  {
-    address: Type.String({ description: "IPv4 dotted quad, or IPv6 in RFC 5952 text", examples: ["192.168.1.20", "fe80::1c2a:3bff:fe4d:5e6f"] }),
-    family: Type.Integer({ enum: [4, 6], description: "4 or 6" }),
-    scope: literals(["global", "ula", "link", "private"] as const, { description: "IPv6: fe80::/10 link, fc00::/7 ula, 2000::/3 global. IPv4: RFC 1918 private, 169.254/16 link, else global" }),
-    mac: nullable(Type.String(), "The MAC the address was heard from (IPv6: the sender of the neighbour discovery frame); IPv4: the device's MAC"),
-    first_seen: Timestamp(),
-    last_seen: Timestamp(),
-    source: literals(["inventory", "ndp"] as const, { description: "ndp: heard in the device's own IPv6 neighbour discovery; inventory: an IPv4 address scans or passive sightings recorded" }),
-  },
-  { ...named("DeviceAddress"), description: "One IP address of a device" },
-);
-export type DeviceAddress = Static<typeof DeviceAddress>;
 
 export const DeviceDetail = Type.Object(
   {
@@ -122,7 +129,6 @@ export const DeviceDetail = Type.Object(
     ports: Type.Array(ref(Port)),
     threats: Type.Array(ref(Threat), { description: "Worst first" }),
     ip_history: Type.Array(ref(AddressHistory)),
-    addresses: Type.Array(ref(DeviceAddress), { description: "IPv4 (the history) and IPv6 addresses (the newest 32 heard), most recently seen first" }),
     ports_known: Type.Boolean({ description: "Whether a port scan (normal, intensive or a custom profile with ports) has covered the device; a quick scan only finds devices" }),
     ports_scanned_at: nullable(Timestamp(), "When the latest completed scan that probed ports finished with the device among its hosts; null: none on record"),
   },

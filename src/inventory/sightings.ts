@@ -214,20 +214,32 @@ export function recordAlerts(db: Database, alerts: Alert[], now: string): Change
 /** Privacy addresses rotate (a new one a day or so): only the newest this many are kept per device. */
 export const IP6_KEEP_PER_DEVICE = 32;
 
-/** An IPv6 address a device's own neighbour discovery spoke for (passive/watch.ts checked the sender). */
+/** The IPv6 addresses on record, most recently seen first, at most `limit` (a sweep solicits each). */
+export function knownIp6Addresses(db: Database, limit: number): string[] {
+  return (db.query("SELECT DISTINCT address FROM device_ip6 ORDER BY last_seen DESC LIMIT ?").all(limit) as { address: string }[]).map((r) => r.address);
+}
+
+/** An IPv6 address a device's own frame spoke for (the sender's MAC was checked by the caller). */
 export type Ip6Sighting = { mac: string; address: string; scope: Ip6Scope };
 
+/** How an IPv6 address was learnt: heard passively (ndp), or as an answer to a sweep's ICMPv6 (sweep). */
+export type Ip6Source = "ndp" | "sweep";
+
 /**
- * Adds IPv6 addresses to the devices already known by these MACs; a MAC no device has is skipped
- * (an IPv6 sighting alone never creates a device). Keeps the newest IP6_KEEP_PER_DEVICE per device.
+ * Adds IPv6 addresses to the devices already known by these MACs (any of a device's several); a MAC
+ * no device has is skipped (an IPv6 sighting alone never creates a device). Each address records the
+ * MAC that spoke for it and how it was learnt last. Keeps the newest IP6_KEEP_PER_DEVICE per device.
  * Must run inside the caller's transaction. Returns the ids of the devices given a new address.
  */
-export function recordIp6Sightings(db: Database, sightings: readonly Ip6Sighting[], now: string): number[] {
-  const byMac = db.query("SELECT id FROM devices WHERE mac_address = ?");
+export function recordIp6Sightings(db: Database, sightings: readonly Ip6Sighting[], now: string, source: Ip6Source = "ndp"): number[] {
+  const byMac = db.query(
+    `SELECT device_id AS id FROM device_macs WHERE mac = ?1
+     UNION ALL SELECT id FROM devices WHERE mac_address = ?1 LIMIT 1`,
+  );
   const known = db.query("SELECT 1 FROM device_ip6 WHERE device_id = ? AND address = ?");
   const upsert = db.query(
-    `INSERT INTO device_ip6 (device_id, address, scope, first_seen, last_seen, source) VALUES (?, ?, ?, ?, ?, 'ndp')
-     ON CONFLICT (device_id, address) DO UPDATE SET last_seen = excluded.last_seen`,
+    `INSERT INTO device_ip6 (device_id, address, scope, first_seen, last_seen, source, mac) VALUES (?, ?, ?, ?, ?, ?, ?)
+     ON CONFLICT (device_id, address) DO UPDATE SET last_seen = excluded.last_seen, source = excluded.source, mac = excluded.mac`,
   );
   const prune = db.query(
     `DELETE FROM device_ip6 WHERE device_id = ?1 AND address NOT IN
@@ -239,7 +251,7 @@ export function recordIp6Sightings(db: Database, sightings: readonly Ip6Sighting
     const row = byMac.get(s.mac) as { id: number } | null;
     if (!row) continue;
     if (known.get(row.id, s.address) === null) added.add(row.id);
-    upsert.run(row.id, s.address, s.scope, now, now);
+    upsert.run(row.id, s.address, s.scope, now, now, source, s.mac);
     touched.add(row.id);
   }
   for (const id of touched) prune.run(id, IP6_KEEP_PER_DEVICE);

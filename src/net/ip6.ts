@@ -46,3 +46,27 @@ export function ip6Scope(address: string): Ip6Scope | null {
   if ((v & 0xe000) === 0x2000) return "global";
   return null;
 }
+
+/**
+ * The 16 bytes of an IPv6 address in text ("fe80::1", "fd00:51::a", a zone "%eth0" ignored), or
+ * null for anything else (an embedded IPv4 tail included: no address Argus records is written so).
+ */
+export function parseIp6(text: string): Uint8Array | null {
+  const s = text.split("%")[0].toLowerCase();
+  const halves = s.split("::");
+  if (halves.length > 2) return null;
+  const part = (x: string) => (x === "" ? [] : x.split(":"));
+  const head = part(halves[0]);
+  const tail = halves.length === 2 ? part(halves[1]) : [];
+  const missing = 8 - head.length - tail.length;
+  if (halves.length === 2 ? missing < 1 : missing !== 0) return null;
+  const groups = [...head, ...Array<string>(halves.length === 2 ? missing : 0).fill("0"), ...tail];
+  const out = new Uint8Array(16);
+  for (let i = 0; i < 8; i++) {
+    if (!/^[0-9a-f]{1,4}$/.test(groups[i])) return null;
+    const v = Number.parseInt(groups[i], 16);
+    out[2 * i] = v >> 8;
+    out[2 * i + 1] = v & 0xff;
+  }
+  return out;
+}

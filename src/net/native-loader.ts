@@ -8,7 +8,7 @@ import { constants } from "node:os";
 import { join } from "node:path";
 import { embeddedNativeLibrary } from "../service/embedded.ts";
 
-const ABI_VERSION = 7;
+const ABI_VERSION = 8;
 
 /** Where the compiled core lives. The one place that knows: ARGUS_NATIVE_LIB overrides; the
  * compiled binary uses the copy embedded for its target (src/service/embedded.ts); from source, native/build/. */
@@ -93,6 +93,12 @@ export const LAYOUT = {
   "probe_reply.ip": 0,
   "probe_reply.mac": 4,
   "probe_reply.flags": 10,
+  nd6_reply: 32,
+  "nd6_reply.ip6": 0,
+  "nd6_reply.mac": 16,
+  "nd6_reply.type": 22,
+  "nd6_reply.nd_flags": 23,
+  "nd6_reply.flags": 24,
 } as const;
 
 const symbols = {
@@ -129,6 +135,14 @@ const symbols = {
   argus_prober_read: { args: [FFIType.ptr, FFIType.ptr, FFIType.u32], returns: FFIType.u32 },
   argus_prober_sent: { args: [FFIType.ptr], returns: FFIType.u64 },
   argus_prober_close: { args: [FFIType.ptr], returns: FFIType.void },
+  argus_nd6_open: { args: [FFIType.cstring, FFIType.ptr], returns: FFIType.ptr },
+  argus_nd6_echo_all: { args: [FFIType.ptr, FFIType.ptr], returns: FFIType.i32 },
+  argus_nd6_solicit: { args: [FFIType.ptr, FFIType.ptr, FFIType.ptr], returns: FFIType.i32 },
+  argus_nd6_read: { args: [FFIType.ptr, FFIType.ptr, FFIType.u32], returns: FFIType.u32 },
+  argus_decode_nd6_reply: { args: [FFIType.ptr, FFIType.u64, FFIType.u16, FFIType.ptr], returns: FFIType.i32 },
+  argus_nd6_echo_id: { args: [FFIType.ptr], returns: FFIType.u32 },
+  argus_nd6_sent: { args: [FFIType.ptr], returns: FFIType.u64 },
+  argus_nd6_close: { args: [FFIType.ptr], returns: FFIType.void },
 } as const;
 
 type Lib = ReturnType<typeof dlopen<typeof symbols>>["symbols"];

@@ -72,6 +72,6 @@ export const NotifiedDevice = Type.Pick(Device, NOTIFIED_DEVICE_FIELDS);
 export type NotifiedDevice = Static<typeof NotifiedDevice>;
 
 /** The fields of a device's Home Assistant entity (MQTT): its name, state and attributes. */
-export const MQTT_DEVICE_FIELDS = ["id", "ip_address", "mac_address", "vendor", "hostname", "label", "status", "risk_level", "is_trusted", "zone"] as const;
+export const MQTT_DEVICE_FIELDS = ["id", "ip_address", "mac_address", "vendor", "hostname", "label", "status", "risk_level", "is_trusted", "zone", "addresses"] as const;
 export const MqttDevice = Type.Pick(Device, MQTT_DEVICE_FIELDS);
 export type MqttDevice = Static<typeof MqttDevice>;

@@ -8,6 +8,8 @@ import { EventFeed, type ScanEvent, type StatusProgress } from "../events.ts";
 import { DeviceInventory } from "../inventory/devices.ts";
 import type { Change } from "../inventory/observation.ts";
 import { reconcile, type ReconcileResult } from "../inventory/reconcile.ts";
+import { knownIp6Addresses, recordIp6Sightings } from "../inventory/sightings.ts";
+import { SOLICIT_MAX } from "../net/sweep6.ts";
 import { AT_RISK_SQL } from "../inventory/stats.ts";
 import { log } from "../log.ts";
 import { parseIpv4 } from "../net/ip.ts";
@@ -203,6 +205,7 @@ export class ScanManager {
         signal: r.abort.signal,
         onProgress: (p) => this.update(r, p),
         onDegraded: (notice) => log.warn(notice),
+        known6: knownIp6Addresses(this.db, SOLICIT_MAX),
         infrastructure: {
           // The host's own default routes, and the gateways and DHCP servers the owner knows (or Argus learned).
           gateways: new Set([...routeGateways().values(), ...cfg.known_infrastructure.gateways.map((g) => g.ip)]),
@@ -235,6 +238,8 @@ export class ScanManager {
           // (decided inside the transaction, so two processes cannot both think so).
           scope.baseline = scope.kind === "network" && scope.complete && firstRunPending(this.db);
           const result: ReconcileResult = reconcile(this.db, r.id, out.observations, scope, now);
+          // After reconcile, so a device this scan found is there for its IPv6 answers (they never create one).
+          const given = recordIp6Sightings(this.db, out.ip6 ?? [], now, "sweep");
           this.db
             .query(
               `UPDATE scans SET status = ?, finished_at = ?, duration_seconds = ?, hosts_total = ?, hosts_found = ?, ports_scanned = ?, open_ports = ?,
@@ -249,7 +254,7 @@ export class ScanManager {
             .run(r.id);
           // Their messages are queued in this same transaction: committed, or rolled back, with the changes.
           this.sink.enqueue(result.changes, { id: r.id, profile: r.profile.name, subnet: r.subnet }, result.baseline ? { baseline: true } : undefined);
-          return result;
+          return given.length > 0 ? { ...result, touched: new Set([...result.touched, ...given]) } : result;
         })
         .immediate());
       log.info("scan finished", { scan_id: r.id, status, hosts_found: out.observations.length, changes: changes.length });

@@ -8,6 +8,7 @@ import { startPortScan } from "../portscan/ports.ts";
 import { detectServices, type ServiceInfo } from "../portscan/services.ts";
 import type { ScanProfile } from "../portscan/profiles.ts";
 import type { SweepResult } from "../net/sweep.ts";
+import type { Ip6Answer } from "../net/sweep6.ts";
 import type { SweepTargets } from "../net/targets.ts";
 import type { Observation, ObservedPort } from "../inventory/observation.ts";
 import type { Phase } from "./enums.ts";
@@ -33,6 +34,8 @@ export type PipelineInput = {
   onDegraded?: (notice: string) => void;
   /** The LAN's default gateways and known DHCP servers (IPv4): evidence that a host is the router. */
   infrastructure?: { gateways: ReadonlySet<string>; dhcp_servers: ReadonlySet<string> };
+  /** IPv6 addresses already known (newest first): the sweep solicits each once. */
+  known6?: readonly string[];
 };
 
 export type PipelineOutput = {
@@ -42,6 +45,8 @@ export type PipelineOutput = {
   /** False when cancelled part-way: what was found is kept, but absence means nothing. */
   complete: boolean;
   degraded: boolean;
+  /** IPv6 addresses hosts answered for during discovery, each with the MAC that sent the answer. */
+  ip6?: Ip6Answer[];
 };
 
 /** Hosts whose names are looked up at once; each lookup is a few short-timeout datagrams. */
@@ -64,6 +69,7 @@ export async function runPipeline(input: PipelineInput): Promise<PipelineOutput>
       rate: input.rate,
       signal,
       onDegraded: input.onDegraded,
+      known6: input.known6,
       onProgress: (p) => onProgress({ hosts_total: p.total, hosts_found: p.answered }),
       onAnswer: portScan ? (h) => portScan.add(h.ip) : undefined,
     });
@@ -75,7 +81,7 @@ export async function runPipeline(input: PipelineInput): Promise<PipelineOutput>
   onProgress({ hosts_total: found.targets, hosts_found: hosts.length });
   if (signal.aborted) {
     await portScan?.finish();
-    return { observations: hosts.map((h) => observe(h, null, null, input.infrastructure)), hostsTotal: found.targets, portsScanned: 0, complete: false, degraded: found.degraded };
+    return { observations: hosts.map((h) => observe(h, null, null, input.infrastructure)), hostsTotal: found.targets, portsScanned: 0, complete: false, degraded: found.degraded, ip6: found.ip6 };
   }
 
   let processed = 0;
@@ -107,7 +113,7 @@ export async function runPipeline(input: PipelineInput): Promise<PipelineOutput>
   }
   const resolved = await names;
   const observations = hosts.map((h, i) => observe(h, services?.get(h.ip) ?? null, resolved[i], input.infrastructure));
-  return { observations, hostsTotal: found.targets, portsScanned, complete: complete && !signal.aborted, degraded: found.degraded };
+  return { observations, hostsTotal: found.targets, portsScanned, complete: complete && !signal.aborted, degraded: found.degraded, ip6: found.ip6 };
 }
 
 function toObservedPort(port: number, s: ServiceInfo | undefined): ObservedPort {

@@ -57,6 +57,8 @@ describe("GET /api/devices", () => {
         "presence_mode",
         // Every MAC the device is known by (several interfaces, SPEC §7).
         "macs",
+        // Its IPv4 and IPv6 addresses (SPEC §7), in the list as in the detail (issue 19).
+        "addresses",
       ].sort(),
     );
     const seed = DEVICES[3];

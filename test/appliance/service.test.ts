@@ -86,6 +86,9 @@ describe("the start-up line", () => {
     expect(r.level).toBe("warn");
     expect(r.message).toStartWith("Discovery is degraded");
     expect(r.message).toContain("setcap cap_net_raw+ep");
+    // What it can and cannot do over IPv6 (issue 19).
+    expect(r.message).toContain("IPv6: no ICMPv6 echo to all nodes and no neighbour solicitations are sent (both need raw sockets)");
+    expect(r.message).toContain("devices keep the IPv6 addresses already recorded");
     expect(r.message).toEndWith("Watching 10.0.0.0/24.");
     expect(r.message).not.toContain("\n");
     expect(r.fields.raw_sockets).toBe("degraded");

@@ -244,3 +244,10 @@ export function ndpFrame(o: NdpOptions): Uint8Array {
   const iph = [0x60, 0, 0, 0, ...be16(o.payloadLength ?? payload.length), next, o.hopLimit ?? 255, ...ip6(o.srcIp), ...ip6(o.dstIp ?? "ff02::1")];
   return ether(o.dstMac ?? "33:33:00:00:00:01", o.srcMac, [], 0x86dd, [...iph, ...payload]);
 }
+
+/** An ICMPv6 echo reply (129) as a host sends it back to us: identifier `id`, our payload's "ARGS" magic by default. */
+export function echo6ReplyFrame(o: { srcMac: string; dstMac: string; srcIp: string; dstIp: string; id: number; magic?: number[]; hopLimit?: number }): Uint8Array {
+  const body = [129, 0, 0, 0, ...be16(o.id), 0, 1, ...(o.magic ?? [0x41, 0x52, 0x47, 0x53]), 0, 0, 0, 0];
+  const iph = [0x60, 0, 0, 0, ...be16(body.length), 58, o.hopLimit ?? 64, ...ip6(o.srcIp), ...ip6(o.dstIp)];
+  return ether(o.dstMac, o.srcMac, [], 0x86dd, [...iph, ...body]);
+}

@@ -5,7 +5,7 @@
  * together with every native C file. Reads hex frames (one per line) on stdin; each
  * frame, every truncation of it and many random mutations are decoded from
  * heap buffers of exactly their length, so any read past the end aborts.
- * Prints "ok <decoded> <rejected> <answered> <sighted> <queued> <server replies> <spoof hints>"
+ * Prints "ok <decoded> <rejected> <answered> <sighted> <queued> <server replies> <spoof hints> <IPv6 answers>"
  * on success; aborts when a sighting's sender is not the frame's Ethernet source.
  */
 #include <stdio.h>
@@ -13,7 +13,7 @@
 #include <string.h>
 #include "../../native/argus.h"
 
-static unsigned long ok_count, rejected, sighted, servers, spoof_hints;
+static unsigned long ok_count, rejected, sighted, servers, spoof_hints, nd6_answers;
 static argus_sweep *offline;
 static argus_listener *listener;
 
@@ -51,6 +51,13 @@ static void decode_exact(const uint8_t *src, size_t len)
 			abort();
 	}
 	(void)argus_listen_inject(listener, 1, buf, len);
+	struct argus_nd6_reply r6;
+	if (argus_decode_nd6_reply(buf, len, 0x4142, &r6) == ARGUS_DECODE_OK) {
+		nd6_answers++;
+		/* An IPv6 answer is evidence only for the frame's own Ethernet source. */
+		if (len < 12 || memcmp(r6.mac, buf + 6, 6) != 0 || (r6.type != 129 && r6.type != 136))
+			abort();
+	}
 	free(buf);
 }
 
@@ -107,6 +114,6 @@ int main(void)
 	while ((n = argus_listen_read(listener, queued, 64)) > 0)
 		drained += n;
 	argus_listen_close(listener);
-	printf("ok %lu %lu %u %lu %u %lu %lu\n", ok_count, rejected, got, sighted, drained, servers, spoof_hints);
+	printf("ok %lu %lu %u %lu %u %lu %lu %lu\n", ok_count, rejected, got, sighted, drained, servers, spoof_hints, nd6_answers);
 	return 0;
 }

@@ -12,6 +12,20 @@ import { join, resolve } from "node:path";
 import { ARP_TESTDATA, haveSharedCaptures, OWN_FRAMES } from "../helpers/testdata.ts";
 import { readPcap } from "../helpers/pcap.ts";
 import { passiveCorpus } from "../passive/corpus.ts";
+import { echo6ReplyFrame, ndpFrame } from "../helpers/frames.ts";
+
+function ip6SweepAnswers(): Uint8Array[] {
+  const us = "02:00:00:00:00:01";
+  const h = "02:11:22:33:44:55";
+  return [
+    echo6ReplyFrame({ srcMac: h, dstMac: us, srcIp: "fe80::5", dstIp: "fe80::1", id: 0x4142 }),
+    echo6ReplyFrame({ srcMac: h, dstMac: us, srcIp: "fd00:51::5", dstIp: "fd00:51::1", id: 0x4142 }),
+    echo6ReplyFrame({ srcMac: h, dstMac: us, srcIp: "fe80::5", dstIp: "fe80::1", id: 0x4142, magic: [1, 2, 3, 4] }),
+    ndpFrame({ type: 136, srcMac: h, dstMac: us, srcIp: "fe80::5", dstIp: "fe80::1", target: "fd00:51::5", lla: h, naFlags: 0x60 }),
+    ndpFrame({ type: 136, srcMac: h, dstMac: us, srcIp: "fe80::5", dstIp: "fe80::1", target: "fd00:51::5", lla: "02:66:66:66:66:66", naFlags: 0x60 }),
+    ndpFrame({ type: 136, srcMac: h, dstMac: us, srcIp: "fe80::5", dstIp: "fe80::1", target: "fd00:51::5", naFlags: 0x40 }),
+  ];
+}
 
 const NATIVE = resolve(import.meta.dir, "../../native");
 
@@ -39,11 +53,14 @@ test("decoders are clean under AddressSanitizer and UBSan", () => {
     // lengths past the end, compression loops).
     const passive = passiveCorpus().map((c) => c.frame);
     frames.push(...passive);
+    // Answers to the IPv6 sweep (native/probe6.c): echo replies carrying the harness's identifier
+    // 0x4142, neighbour advertisements, and their hostile shapes.
+    frames.push(...ip6SweepAnswers());
     const input = frames.map((f) => Buffer.from(f).toString("hex")).join("\n") + "\n";
     const run = spawnSync(exe, [], { input, encoding: "utf8", env: { ...process.env, ASAN_OPTIONS: "detect_leaks=1:abort_on_error=0", UBSAN_OPTIONS: "print_stacktrace=1" } });
     expect(run.stderr).toBe("");
     expect(run.status).toBe(0);
-    const [word, decoded, rejected, answered, sighted, queued, servers, spoofHints] = run.stdout.trim().split(" ");
+    const [word, decoded, rejected, answered, sighted, queued, servers, spoofHints, nd6Answers] = run.stdout.trim().split(" ");
     expect(word).toBe("ok");
     expect(Number(decoded)).toBeGreaterThan(frames.length);
     expect(Number(rejected)).toBeGreaterThan(0);
@@ -55,6 +72,8 @@ test("decoders are clean under AddressSanitizer and UBSan", () => {
     // Servers' replies with option 54, and DHCP whose chaddr is not the sender, reached the new fields.
     expect(Number(servers)).toBeGreaterThan(0);
     expect(Number(spoofHints)).toBeGreaterThan(0);
+    // IPv6 answers decoded, each for its Ethernet source alone (the harness aborts otherwise).
+    expect(Number(nd6Answers)).toBeGreaterThan(0);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

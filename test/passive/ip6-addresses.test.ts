@@ -5,6 +5,7 @@ import { afterAll, beforeEach, describe, expect, test } from "bun:test";
 import type { Database } from "bun:sqlite";
 import { openDatabase } from "../../src/db/database.ts";
 import { DeviceInventory } from "../../src/inventory/devices.ts";
+import { mergeDevices, splitMac } from "../../src/inventory/macs.ts";
 import { IP6_KEEP_PER_DEVICE, recordIp6Sightings, recordSightings, type Ip6Sighting, type SightingPolicy } from "../../src/inventory/sightings.ts";
 import { ipv4Scope } from "../../src/net/ip.ts";
 import { formatIp6, ip6Scope } from "../../src/net/ip6.ts";
@@ -104,5 +105,44 @@ describe("IPv6 addresses of known devices", () => {
     record([{ mac: MAC, address: "fe80::5", scope: "link" }]);
     db.run("DELETE FROM devices");
     expect((db.query("SELECT count(*) AS n FROM device_ip6").get() as { n: number }).n).toBe(0);
+  });
+
+  test("each address records the MAC that answered for it, found by any of a merged device's MACs; a split takes that MAC's addresses along", () => {
+    const OTHER = "00:11:22:00:00:02";
+    known(MAC, "192.168.1.20");
+    known(OTHER, "192.168.1.21");
+    const id = (mac: string) => (db.query("SELECT id FROM devices WHERE mac_address = ?").get(mac) as { id: number }).id;
+    const survivor = id(MAC);
+    db.transaction(() => mergeDevices(db, survivor, id(OTHER)))();
+    // The merged-in MAC still finds the device, and the sweep's answer says how it was learnt.
+    db.transaction(() => recordIp6Sightings(db, [{ mac: OTHER, address: "fd00:1::2", scope: "ula" }], NOW, "sweep"))();
+    record([{ mac: MAC, address: "fe80::1", scope: "link" }]);
+    const v6 = (deviceId: number) =>
+      new DeviceInventory(db).get(deviceId)!.addresses.filter((a) => a.family === 6).map(({ address, mac, source }) => ({ address, mac, source })).sort((a, b) => a.address.localeCompare(b.address));
+    expect(v6(survivor)).toEqual([
+      { address: "fd00:1::2", mac: OTHER, source: "sweep" },
+      { address: "fe80::1", mac: MAC, source: "ndp" },
+    ]);
+    const { new_id } = splitMac(db, survivor, OTHER);
+    expect(v6(new_id)).toEqual([{ address: "fd00:1::2", mac: OTHER, source: "sweep" }]);
+    expect(v6(survivor)).toEqual([{ address: "fe80::1", mac: MAC, source: "ndp" }]);
+  });
+
+  test("the device list reads every device's addresses in one query per page", () => {
+    for (let i = 1; i <= 3; i++) known(`00:11:22:00:00:0${i}`, `192.168.1.${20 + i}`);
+    record([1, 2, 3].map((i) => ({ mac: `00:11:22:00:00:0${i}`, address: `fe80::${i}`, scope: "link" as const })));
+    let queries = 0;
+    const prepare = db.query.bind(db);
+    (db as any).query = (sql: string) => {
+      if (/FROM device_ip6/.test(sql)) queries++;
+      return prepare(sql);
+    };
+    try {
+      const { items } = new DeviceInventory(db).list({ limit: 50, offset: 0 });
+      expect(items.map((d) => d.addresses.map((a) => a.address))).toEqual([1, 2, 3].map((i) => [`192.168.1.${20 + i}`, `fe80::${i}`]).sort((a, b) => a[0].localeCompare(b[0])));
+      expect(queries).toBe(1);
+    } finally {
+      delete (db as any).query;
+    }
   });
 });

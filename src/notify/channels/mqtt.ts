@@ -3,7 +3,7 @@
 //   stop and, through the last-will, when the appliance dies;
 // - per device (except a passive flood's, see passive/watch.ts) a retained `device_tracker` config at `<discovery_prefix>/device_tracker/<topic_prefix>/device_<id>/config`
 //   (unique_id `<topic_prefix>_device_<id>`: the device id never changes), state `home`/`not_home` and
-//   attributes (ip, mac, vendor, hostname, risk_level) as retained topics;
+//   attributes (ip, mac, vendor, hostname, risk_level, addresses: IPv4 and IPv6) as retained topics;
 // - sensors (total, online, new in 24 h, at risk, last scan time) read from `<topic_prefix>/stats`;
 // - a forgotten device's retained config is replaced by an empty retained message, which removes it
 //   from Home Assistant. Configs still retained at the broker for devices this database no longer has
@@ -14,6 +14,7 @@
 // (events.ts) republishes only that device (what differs) and the statistics.
 import type { Database } from "bun:sqlite";
 import type { IClientOptions, MqttClient } from "mqtt";
+import { addressesOf } from "../../inventory/addresses.ts";
 import { InventoryStats } from "../../inventory/stats.ts";
 import { log } from "../../log.ts";
 import { VERSION } from "../../version.ts";
@@ -27,7 +28,18 @@ const BACKOFF_MIN_MS = 1000;
 const BACKOFF_MAX_MS = 60_000;
 
 /** A device entity as its row reads (schema.ts: a Pick of the one device schema); SQLite answers booleans as 0/1. */
-type DeviceRow = Omit<MqttDevice, "is_trusted"> & { is_trusted: number };
+type DeviceRow = Omit<MqttDevice, "is_trusted" | "addresses"> & { is_trusted: number };
+
+/**
+ * A device's addresses as its entity's attributes: without the seen times and in a fixed order
+ * (IPv4 first, then by text), so the retained attributes change when an address comes or goes,
+ * not each time a known one is heard again.
+ */
+function addressAttributes(addresses: MqttDevice["addresses"]): { address: string; family: 4 | 6; scope: string; mac: string | null }[] {
+  return addresses
+    .map(({ address, family, scope, mac }) => ({ address, family: family as 4 | 6, scope, mac }))
+    .sort((a, b) => a.family - b.family || (a.address < b.address ? -1 : a.address > b.address ? 1 : 0));
+}
 
 export class MqttBridge {
   private client: MqttClient | null = null;
@@ -190,12 +202,13 @@ export class MqttBridge {
         : this.db.query(`${columns} AND id IN (SELECT value FROM json_each(?2))`).all(Date.now(), JSON.stringify(ids))
     ) as DeviceRow[];
     const present = new Set<number>();
+    const addresses = addressesOf(this.db, devices.map((d) => d.id));
     for (const d of devices) {
       present.add(d.id);
       const before = this.published.get(d.id);
       const config = JSON.stringify(this.trackerConfig(d));
       const state = d.status === "online" ? "home" : "not_home";
-      const attributes = JSON.stringify({ ip: d.ip_address, mac: d.mac_address, vendor: d.vendor, hostname: d.hostname, risk_level: d.risk_level, label: d.label, zone: d.zone, trusted: d.is_trusted === 1 });
+      const attributes = JSON.stringify({ ip: d.ip_address, mac: d.mac_address, vendor: d.vendor, hostname: d.hostname, risk_level: d.risk_level, label: d.label, zone: d.zone, trusted: d.is_trusted === 1, addresses: addressAttributes(addresses.get(d.id) ?? []) });
       if (before?.config !== config) await publish(this.configTopic(d.id), config);
       if (before?.attributes !== attributes) await publish(`${this.tp}/device/${d.id}/attributes`, attributes);
       if (before?.state !== state) await publish(`${this.tp}/device/${d.id}/state`, state);
