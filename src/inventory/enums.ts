@@ -52,6 +52,8 @@ export const CHANGE_TYPES = [
   "identity_conflict",
   /** The gateway's MAC, the DHCP server or the IPv6 router was learned on first sight (info): the owner checks it in known_infrastructure. */
   "infrastructure_learned",
+  /** A new MAC is another interface of a known device: the same mDNS name and the same services, seen by a scan (info); `split` undoes it. */
+  "interface_linked",
 ] as const;
 export type ChangeType = (typeof CHANGE_TYPES)[number];
 

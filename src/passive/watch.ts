@@ -401,7 +401,7 @@ export class PassiveWatch {
   }
 
   /** Saves what was learned, and says so with an info change that the owner can check. */
-  private persist(next: KnownInfrastructure, what: string, who: Alert["who"], iface: string, alerts: Alert[]): void {
+  private persist(next: KnownInfrastructure, what: string, who: Alert["who"], iface: string, alerts: Alert[], value = `${who.ip} ${who.mac}`): void {
     // A configuration that cannot be written is retried a minute later, not on every frame.
     if (!this.opts.learn || Date.now() - this.learnFailedAt < 60_000) return;
     try {
@@ -418,7 +418,7 @@ export class PassiveWatch {
       who,
       description: `Learned ${what} on ${iface} on first sight; if it is not your router or DHCP server, correct known_infrastructure`,
       old_value: null,
-      new_value: `${who.ip} ${who.mac}`,
+      new_value: value,
     });
   }
 
@@ -489,7 +489,8 @@ export class PassiveWatch {
     const known = this.opts.config().config.known_infrastructure;
     const verdict = judgeRouter(router, known);
     if (verdict === "learn") {
-      this.persist({ ...known, routers6: [...known.routers6, router] }, `the IPv6 router ${router.ip} at ${router.mac}`, router, iface, alerts);
+      // Its link-local address is named in the change's values, not as the change's (IPv4) device_ip.
+      this.persist({ ...known, routers6: [...known.routers6, router] }, `the IPv6 router ${router.ip} at ${router.mac}`, { ip: null, mac: router.mac }, iface, alerts, `${router.ip} ${router.mac}`);
       return;
     }
     if (verdict !== "rogue" || !this.alerts.once(`rogue_ra:${router.mac}:${router.ip}`) || !this.budget.allow(`rogue_ra:${iface}`, ROGUE_ALERTS_PER_HOUR)) return;
@@ -497,7 +498,7 @@ export class PassiveWatch {
     alerts.push({
       type: "rogue_router_advert",
       severity: "critical",
-      who: router,
+      who: { ip: null, mac: router.mac },
       description: `An IPv6 router that is not the known one advertises on ${iface}: ${router.ip} from ${router.mac} (known: ${names}); hosts may take it as their IPv6 gateway`,
       old_value: names,
       new_value: `${router.ip} ${router.mac}`,
