@@ -24,7 +24,7 @@ import { hostnameKey, serviceFingerprint, type FingerprintPort } from "../identi
 import { deviceDisplayName, deviceNameOf, nameWithAddress } from "./display-name.ts";
 import type { Change, ChangeType, Severity } from "./observation.ts";
 import type { PresenceSource } from "./enums.ts";
-import { dropMac, mergeDevices, recordMac, touchMac } from "./macs.ts";
+import { dropMac, macsOfDevice, mergeDevices, recordMac, splitApart, touchMac } from "./macs.ts";
 import { markSeen } from "./presence.ts";
 
 export type DeviceRow = {
@@ -222,13 +222,19 @@ export class InventoryWriter {
 
   /**
    * The one other device that is the same host by strong evidence: the same mDNS name key and the
-   * same service fingerprint. Several such devices are no answer (which one would be a guess).
+   * same service fingerprint, for these MACs (a new one, or a known device's). Several such devices
+   * are no answer (which one would be a guess); one the owner split apart from these MACs is none.
    * Candidates come from the service-fingerprint index, as for findRotated.
    */
-  interfaceOf(mdnsKey: string | null, print: string | null, except: (d: DeviceRow) => boolean): DeviceRow | null {
+  interfaceOf(mdnsKey: string | null, print: string | null, macs: string[], exceptId: number | null = null): DeviceRow | null {
     if (!mdnsKey || !print) return null;
-    const rows = (this.db.query(ROTATION_SQL.byServices).all(print, ROTATION_CANDIDATES) as DeviceRow[]).filter((d) => mdnsKeyOf(d) === mdnsKey && !except(d));
-    return rows.length === 1 ? rows[0] : null;
+    const rows = (this.db.query(ROTATION_SQL.byServices).all(print, ROTATION_CANDIDATES) as DeviceRow[]).filter((d) => d.id !== exceptId && mdnsKeyOf(d) === mdnsKey);
+    return rows.length === 1 && !splitApart(this.db, macs, rows[0].id) ? rows[0] : null;
+  }
+
+  /** All MACs of a device (for interfaceOf). */
+  macsOf(deviceId: number): string[] {
+    return macsOfDevice(this.db, deviceId);
   }
 
   /** A new MAC is one more interface of `device` (interfaceOf said so): recorded among its MACs, and said. */

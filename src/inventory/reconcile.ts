@@ -132,7 +132,7 @@ class Reconciler {
     // Another interface of a known device, by strong evidence only.
     if (!device && mac) {
       const name = primary.hostname_source === "mdns" ? hostnameKey(primary.hostname) : null;
-      device = this.w.interfaceOf(name, primary.ports ? serviceFingerprint(primary.ports) : null, () => false);
+      device = this.w.interfaceOf(name, primary.ports ? serviceFingerprint(primary.ports) : null, [mac]);
       if (device) this.w.linkInterface(device, mac, primary.ip, primary.mac_randomized, name!);
     }
 
@@ -184,7 +184,7 @@ class Reconciler {
       const d = read.get(id) as DeviceRow | null;
       if (!d || d.mac_address === null || !d.ports_known) continue;
       const name = mdnsKeyOf(d);
-      const other = this.w.interfaceOf(name, d.service_fingerprint, (x) => x.id === d.id);
+      const other = this.w.interfaceOf(name, d.service_fingerprint, this.w.macsOf(d.id), d.id);
       if (!other) continue;
       const gone = this.w.mergeInterfaces(d, other, name!);
       this.seenDevices.delete(gone);

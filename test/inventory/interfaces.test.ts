@@ -5,6 +5,7 @@ import { afterAll, beforeEach, describe, expect, test } from "bun:test";
 import type { Database } from "bun:sqlite";
 import { openDatabase } from "../../src/db/database.ts";
 import { DeviceInventory } from "../../src/inventory/devices.ts";
+import { mergeDevices, splitMac } from "../../src/inventory/macs.ts";
 import type { Observation, ObservedPort, ScanScope } from "../../src/inventory/observation.ts";
 import { reconcile } from "../../src/inventory/reconcile.ts";
 import { recordSightings, type Sighting, type SightingPolicy } from "../../src/inventory/sightings.ts";
@@ -84,6 +85,29 @@ describe("strong evidence links two interfaces", () => {
       expect(devices()).toEqual([{ id: d.id, mac_address: NIC1 }]);
     }
     expect(new DeviceInventory(db).get(d.id)!).toMatchObject({ status: "online", ip_address: "10.0.0.12" });
+  });
+});
+
+describe("the owner's split and merge win over automatic linking", () => {
+  test("a MAC the owner split off stays a device of its own however often scans see the same name and services; the owner's merge joins it again", () => {
+    const both = () => [observed("10.0.0.10", NIC1, "nas-two", SSH), observed("10.0.0.11", NIC2, "nas-two", SSH)];
+    scan(both(), "2026-01-01T00:00:00Z");
+    const [d] = devices();
+    const { new_id } = splitMac(db, d.id, NIC2);
+    for (const at of ["2026-01-01T01:00:00Z", "2026-01-01T02:00:00Z"]) {
+      const r = scan(both(), at);
+      expect(types(r)).not.toContain("interface_linked");
+      expect(devices()).toEqual([
+        { id: d.id, mac_address: NIC1 },
+        { id: new_id, mac_address: NIC2 },
+      ]);
+    }
+    // The owner changes their mind: merged, and the next scan keeps them one device.
+    mergeDevices(db, d.id, new_id);
+    const r = scan(both(), "2026-01-01T03:00:00Z");
+    expect(r.changes).toEqual([]);
+    expect(devices()).toEqual([{ id: d.id, mac_address: NIC1 }]);
+    expect(macsOf(d.id)).toEqual([NIC1, NIC2]);
   });
 });
 
