@@ -186,7 +186,11 @@ class Reconciler {
       const name = mdnsKeyOf(d);
       const other = this.w.interfaceOf(name, d.service_fingerprint, this.w.macsOf(d.id), d.id);
       if (!other) continue;
+      const portsOf = (deviceId: number) => (this.db.query("SELECT count(*) AS n FROM ports WHERE device_id = ?").get(deviceId) as { n: number }).n;
+      const counted = new Map([d.id, other.id].filter((x) => this.seenDevices.has(x)).map((x) => [x, portsOf(x)]));
       const gone = this.w.mergeInterfaces(d, other, name!);
+      // The scan counted the gone device's ports: one host's ports count once.
+      this.openPorts -= counted.get(gone) ?? 0;
       this.seenDevices.delete(gone);
     }
   }

@@ -47,6 +47,8 @@ describe("strong evidence links two interfaces", () => {
     const [d] = devices();
     expect(macsOf(d.id)).toEqual([NIC1, NIC2]);
     expect(types(r)).toEqual(["device_added", "interface_linked"]);
+    expect(r.devicesSeen).toBe(1);
+    expect(r.openPorts).toBe(2);
     const linked = r.changes.find((c) => c.change_type === "interface_linked")!;
     expect(linked).toMatchObject({ device_id: d.id, device_mac: NIC2, device_ip: "10.0.0.11", severity: "info", old_value: NIC1, new_value: NIC2 });
     const detail = new DeviceInventory(db).get(d.id)!;
@@ -70,6 +72,9 @@ describe("strong evidence links two interfaces", () => {
     expect(macsOf(first.id)).toEqual([NIC1, NIC2]);
     expect(types(r)).toEqual(["interface_linked"]);
     expect(r.changes[0]).toMatchObject({ device_id: first.id, device_mac: NIC2, new_value: NIC2 });
+    // One host seen, its two open ports counted once.
+    expect(r.devicesSeen).toBe(1);
+    expect(r.openPorts).toBe(2);
     // The merged-away id is among the touched ones, so the feed says it is gone.
     expect([...r.touched]).toContain(second.id);
   });
