@@ -29,7 +29,7 @@ const CONFIG_EXAMPLE = {
   retention_days: 90,
   passive: true,
   departures: { enabled: true, always_on_grace_s: 20, normal_grace_s: 90, can_sleep_grace_s: 600, frames_per_device_per_minute: 1 },
-  known_infrastructure: { gateways: [{ ip: "192.168.1.1", mac: "00:1d:0f:12:34:56" }], dhcp_servers: [{ server_id: "192.168.1.1", mac: "00:1d:0f:12:34:56" }] },
+  known_infrastructure: { gateways: [{ ip: "192.168.1.1", mac: "00:1d:0f:12:34:56" }], dhcp_servers: [{ server_id: "192.168.1.1", mac: "00:1d:0f:12:34:56" }], routers6: [{ mac: "00:1d:0f:12:34:56", ip: "fe80::21d:fff:fe12:3456" }] },
   allowed_hosts: ["argus.example.net"],
   notifications: {
     channels: [

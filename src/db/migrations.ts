@@ -472,6 +472,22 @@ export const migrations: Migration[] = [
     // neighbour solicitation) beside "ndp" (heard passively).
     sql: `ALTER TABLE device_ip6 ADD COLUMN mac TEXT;`,
   },
+  {
+    version: 25,
+    description: "MACs the owner split apart, which automatic interface linking must not join again",
+    // Written by inventory/macs.ts splitMac (one row per pair: the MAC split off and each MAC left
+    // on the device, mac_a < mac_b), removed by the owner's merge of devices holding them.
+    sql: `
+      CREATE TABLE mac_splits (
+        mac_a    TEXT NOT NULL,
+        mac_b    TEXT NOT NULL,
+        split_at TEXT NOT NULL,
+        PRIMARY KEY (mac_a, mac_b),
+        CHECK (mac_a < mac_b)
+      ) WITHOUT ROWID;
+      CREATE INDEX mac_splits_b ON mac_splits(mac_b);
+    `,
+  },
 ];
 
 /** PRAGMA application_id of an Argus database ("ARGU"), set by migration 10. */

@@ -44,14 +44,16 @@ export const CHANGE_TYPES = [
   "gateway_changed",
   /** A DHCP offer or ack from a server that is not the LAN's known one (critical). */
   "rogue_dhcp_server",
-  /** An IPv6 router advertisement from a router that is not the known one (critical; IPv6 is not watched yet). */
+  /** An IPv6 router advertisement from a router that is not the known one (critical). */
   "rogue_router_advert",
   /** One MAC claiming many addresses in a short time (warning). */
   "address_hopping",
   /** A device's old MAC spoke again while the MAC it was linked to is present: two devices claim to be one, the link is undone (warning). */
   "identity_conflict",
-  /** The gateway's MAC or the DHCP server was learned on first sight (info): the owner checks it in known_infrastructure. */
+  /** The gateway's MAC, the DHCP server or the IPv6 router was learned on first sight (info): the owner checks it in known_infrastructure. */
   "infrastructure_learned",
+  /** A new MAC is another interface of a known device: the same mDNS name and the same services, seen by a scan (info); `split` undoes it. */
+  "interface_linked",
 ] as const;
 export type ChangeType = (typeof CHANGE_TYPES)[number];
 

@@ -9,6 +9,10 @@
 //   (its DHCP name, say) becomes "pending" and the change is a warning, until the owner confirms or
 //   a second, independent kind (the mDNS name, the same services) agrees. Each link is kept
 //   (mac_links) so that it can be undone when the old MAC speaks again (`identity_conflict`).
+// - A MAC is another interface of a known device (a NAS with two ports, a laptop on Wi-Fi and
+//   Ethernet) only on strong evidence: the same mDNS name AND the same services (banners with their
+//   versions), as a scan saw them (`interface_linked`); one of the two alone is what any guest can
+//   copy, and links nothing. The device then has both MACs (macs.ts); the owner's `split` undoes it.
 // - Seen again: `device_returned` when it was offline, `ip_changed` when at an address it never had.
 // - New: `device_added`, or `mac_changed_for_ip` when the caller judged that it replaced the owner
 //   of its address.
@@ -20,7 +24,7 @@ import { hostnameKey, serviceFingerprint, type FingerprintPort } from "../identi
 import { deviceDisplayName, deviceNameOf, nameWithAddress } from "./display-name.ts";
 import type { Change, ChangeType, Severity } from "./observation.ts";
 import type { PresenceSource } from "./enums.ts";
-import { dropMac, recordMac, touchMac } from "./macs.ts";
+import { dropMac, macsOfDevice, mergeDevices, recordMac, splitApart, touchMac } from "./macs.ts";
 import { markSeen } from "./presence.ts";
 
 export type DeviceRow = {
@@ -214,6 +218,62 @@ export class InventoryWriter {
       if (byPrint) return byPrint;
     }
     return null;
+  }
+
+  /**
+   * The one other device that is the same host by strong evidence: the same mDNS name key and the
+   * same service fingerprint, for these MACs (a new one, or a known device's). Several such devices
+   * are no answer (which one would be a guess); one the owner split apart from these MACs is none.
+   * Candidates come from the service-fingerprint index, as for findRotated.
+   */
+  interfaceOf(mdnsKey: string | null, print: string | null, macs: string[], exceptId: number | null = null): DeviceRow | null {
+    if (!mdnsKey || !print) return null;
+    const rows = (this.db.query(ROTATION_SQL.byServices).all(print, ROTATION_CANDIDATES) as DeviceRow[]).filter((d) => d.id !== exceptId && mdnsKeyOf(d) === mdnsKey);
+    return rows.length === 1 && !splitApart(this.db, macs, rows[0].id) ? rows[0] : null;
+  }
+
+  /** All MACs of a device (for interfaceOf). */
+  macsOf(deviceId: number): string[] {
+    return macsOfDevice(this.db, deviceId);
+  }
+
+  /** A new MAC is one more interface of `device` (interfaceOf said so): recorded among its MACs, and said. */
+  linkInterface(device: DeviceRow, mac: string, ip: string, randomized: boolean, mdnsKey: string): void {
+    recordMac(this.db, device.id, mac, randomized, this.now);
+    this.change(
+      { id: device.id, ip, mac },
+      "interface_linked",
+      "info",
+      `${ip} (${mac}) is another interface of ${nameWithAddress(device)}: the same mDNS name ${mdnsKey} and the same services (split it off if it is not)`,
+      device.mac_address,
+      mac,
+    );
+  }
+
+  /**
+   * Two known devices that strong evidence shows to be one host: one device, the other's MACs and
+   * history moved to it (macs.ts mergeDevices). The trusted one survives, else the older. Returns the
+   * id that is gone.
+   */
+  mergeInterfaces(a: DeviceRow, b: DeviceRow, mdnsKey: string): number {
+    const older = (x: DeviceRow, y: DeviceRow) => (this.firstSeen(x) < this.firstSeen(y) || (this.firstSeen(x) === this.firstSeen(y) && x.id < y.id) ? x : y);
+    const survivor = a.is_trusted !== b.is_trusted ? (a.is_trusted ? a : b) : older(a, b);
+    const other = survivor === a ? b : a;
+    const merged = mergeDevices(this.db, survivor.id, other.id);
+    this.change(
+      { id: survivor.id, ip: other.ip_address, mac: other.mac_address },
+      "interface_linked",
+      "info",
+      `${other.ip_address} (${other.mac_address}) is another interface of ${nameWithAddress(survivor)}: the same mDNS name ${mdnsKey} and the same services; merged into one device (split it off if it is not)`,
+      merged.mac_address,
+      other.mac_address,
+    );
+    this.touched.add(other.id);
+    return other.id;
+  }
+
+  private firstSeen(d: DeviceRow): string {
+    return (this.db.query("SELECT first_seen FROM devices WHERE id = ?").get(d.id) as { first_seen: string }).first_seen;
   }
 
   /** Stores the service fingerprint of the device's ports (after a scan wrote them), for findRotated. */
@@ -512,6 +572,11 @@ function describeNewDevice(o: NewDevice): string {
 function movedName(device: DeviceRow, mac: string | null): string {
   const { name, source } = deviceNameOf(device);
   return source === "label" || source === "hostname" ? name : (mac ?? device.mac_address ?? deviceDisplayName(device));
+}
+
+/** The key of the name a device announced over mDNS (its own mDNS answer, passively or to a scan's query). */
+export function mdnsKeyOf(d: Pick<DeviceRow, "mdns_name" | "hostname" | "hostname_source">): string | null {
+  return hostnameKey(d.mdns_name ?? (d.hostname_source === "mdns" ? d.hostname : null));
 }
 
 /** Whether a MAC is locally administered (randomised): bit 1 of its first octet. */

@@ -1,8 +1,10 @@
 // A device's several interfaces (SPEC §7): every MAC it was seen with (device_macs, schema v20).
 // devices.mac_address stays the primary MAC and is always among them. The owner makes one device
 // of two (merge) and undoes it (split); identity.ts finds a device by any of its MACs and keeps
-// their sightings here. Runs inside the caller's transaction unless it says otherwise.
+// their sightings here. A split is remembered (mac_splits, schema v25) so that automatic interface
+// linking never joins what the owner took apart. Runs inside the caller's transaction unless it says otherwise.
 import type { Database } from "bun:sqlite";
+import { isoNow } from "../time.ts";
 import type { DeviceMac } from "./schema.ts";
 
 export type { DeviceMac };
@@ -32,6 +34,20 @@ export function touchMac(db: Database, deviceId: number, mac: string, randomized
 /** The device no longer uses this MAC (its identity moved to another, identity.ts rotate and undoLink). */
 export function dropMac(db: Database, deviceId: number, mac: string): void {
   db.query("DELETE FROM device_macs WHERE mac = ? AND device_id = ?").run(mac, deviceId);
+}
+
+/** All MACs of one device: its primary and the others it was seen with. */
+export function macsOfDevice(db: Database, deviceId: number): string[] {
+  return (
+    db.query("SELECT mac FROM device_macs WHERE device_id = ?1 UNION SELECT mac_address FROM devices WHERE id = ?1 AND mac_address IS NOT NULL").all(deviceId) as { mac: string }[]
+  ).map((r) => r.mac);
+}
+
+/** Whether the owner split one of `macs` apart from one of the device's MACs (mac_splits): automatic linking leaves them apart. */
+export function splitApart(db: Database, macs: string[], deviceId: number): boolean {
+  const theirs = macsOfDevice(db, deviceId);
+  const pair = db.query("SELECT 1 FROM mac_splits WHERE mac_a = ? AND mac_b = ?");
+  return macs.some((a) => theirs.some((b) => a !== b && pair.get(a < b ? a : b, a < b ? b : a) !== null));
 }
 
 /** The id of the device that owns this MAC as one of its several, if any. */
@@ -99,6 +115,10 @@ export function mergeDevices(db: Database, survivorId: number, otherId: number):
     const other = row(db, otherId);
     if (!other) throw new MacError("not_found", `Device ${otherId} not found`);
     ensurePrimaries(db, [survivorId, otherId]);
+    // The owner joins what they may have split apart before: automatic linking may keep them together again.
+    const survivorMacs = macsOfDevice(db, survivorId);
+    const unsplit = db.query("DELETE FROM mac_splits WHERE mac_a = ? AND mac_b = ?");
+    for (const a of survivorMacs) for (const b of macsOfDevice(db, otherId)) if (a !== b) unsplit.run(a < b ? a : b, a < b ? b : a);
     const args = { $s: survivorId, $o: otherId };
     db.query("UPDATE device_macs SET device_id = $s WHERE device_id = $o").run(args);
     // A MAC-less device (beyond a router) merged into one with a MAC: the survivor's MAC stays primary;
@@ -169,6 +189,10 @@ export function splitMac(db: Database, deviceId: number, mac: string): { new_id:
     db.query("UPDATE device_macs SET device_id = ? WHERE mac = ?").run(newId, mac);
     // The IPv6 addresses this MAC answered for go with it (each records its MAC since schema v24).
     db.query("UPDATE device_ip6 SET device_id = ? WHERE device_id = ? AND mac = ?").run(newId, deviceId, mac);
+    // The owner's word: automatic interface linking (identity.ts) must not join them again.
+    const keep = db.query("INSERT OR REPLACE INTO mac_splits (mac_a, mac_b, split_at) VALUES (?, ?, ?)");
+    const now = isoNow();
+    for (const m of macs) if (m.mac !== mac) keep.run(m.mac < mac ? m.mac : mac, m.mac < mac ? mac : m.mac, now);
     return { new_id: newId, ip_address: ip, primary };
   })();
 }

@@ -11,6 +11,10 @@
 //   is still among them.
 // - A new randomised MAC whose hostname or service fingerprint matches a known device that this scan
 //   did not see is that device with a rotated MAC (`mac_rotated`), not a new device.
+// - A new MAC whose mDNS name and services (banners, versions) both match one known device is another
+//   interface of it (`interface_linked`), not a new device; two known devices this scan shows to be
+//   one host that way are merged. A device seen on two of its MACs in one scan keeps its primary
+//   address and gathers the ports of both.
 // - A new MAC at an IP whose previous owner was online until now and was not seen anywhere in this
 //   scan is `mac_changed_for_ip` (a possible ARP spoof or a swapped device), reported instead of
 //   `device_added`. An address freed by a device already offline is simply reused (`device_added`).
@@ -26,7 +30,9 @@ import { parseIpv4 } from "../net/ip.ts";
 import { assessDevice, assessPort, type PortInfo } from "../risk/score.ts";
 import { parsePortSpec } from "../portscan/profiles.ts";
 import { nameWithAddress } from "./display-name.ts";
-import { DEVICE_COLUMNS, InventoryWriter, type DeviceRow } from "./identity.ts";
+import { hostnameKey, serviceFingerprint } from "../identify/fingerprint.ts";
+import { DEVICE_COLUMNS, InventoryWriter, mdnsKeyOf, type DeviceRow } from "./identity.ts";
+import { touchMac } from "./macs.ts";
 import { markGone } from "./presence.ts";
 import type { Change, ChangeType, Observation, ObservedPort, ScanScope, Severity } from "./observation.ts";
 
@@ -85,6 +91,7 @@ class Reconciler {
   run(observations: Observation[]): ReconcileResult {
     this.seenMacs = new Set(observations.flatMap((o) => (o.mac ? [o.mac] : [])));
     for (const group of this.groupByIdentity(observations)) this.observe(group);
+    this.linkInterfaces();
     if (this.scope.kind === "network" && this.scope.complete) this.markMissing();
     for (const id of this.seenDevices) this.w.touched.add(id);
     return { changes: this.w.changes, devicesSeen: this.seenDevices.size, devicesAdded: this.added, devicesRemoved: this.removed, openPorts: this.openPorts, touched: this.w.touched, baseline: this.scope.baseline === true };
@@ -122,11 +129,22 @@ class Reconciler {
       if (device) this.w.rotate(device, mac, primary.ip, this.w.evidence(device, hints));
     }
 
+    // Another interface of a known device, by strong evidence only.
+    if (!device && mac) {
+      const name = primary.hostname_source === "mdns" ? hostnameKey(primary.hostname) : null;
+      device = this.w.interfaceOf(name, primary.ports ? serviceFingerprint(primary.ports) : null, [mac]);
+      if (device) this.w.linkInterface(device, mac, primary.ip, primary.mac_randomized, name!);
+    }
+
     if (!device) {
       this.addDevice(primary, group);
       return;
     }
 
+    if (this.seenDevices.has(device.id)) {
+      this.seenOnAnotherMac(device, mac, group);
+      return;
+    }
     this.seenDevices.add(device.id);
     this.w.seenAgain(device, primary.ip, mac, primary.mac_randomized, group.map((o) => o.ip));
     this.w.applyIdentity(device.id, scanIdentity(primary));
@@ -138,6 +156,42 @@ class Reconciler {
       this.assessRisk(device.id);
     } else {
       this.openPorts += (this.db.query("SELECT count(*) AS n FROM ports WHERE device_id = ?").get(device.id) as { n: number }).n;
+    }
+  }
+
+  /**
+   * A device this scan already saw on another of its MACs: its addresses and this MAC's sighting are
+   * recorded, its primary address stays, and this interface's ports join the others' (nothing is
+   * "closed" because one interface does not serve it).
+   */
+  private seenOnAnotherMac(device: DeviceRow, mac: string | null, group: Observation[]): void {
+    for (const o of group) this.w.recordAddress(device.id, o.ip);
+    if (mac) touchMac(this.db, device.id, mac, group[0].mac_randomized, this.now);
+    const ports = group[0].ports;
+    if (ports !== null) {
+      this.writePorts(device.id, ports, false);
+      this.assessRisk(device.id, false);
+    }
+  }
+
+  /**
+   * Devices this scan saw that are one host by strong evidence (the same mDNS name and the same
+   * services), each with a MAC of its own: merged into one (identity.ts mergeInterfaces).
+   */
+  private linkInterfaces(): void {
+    const read = this.db.query(`SELECT ${DEVICE_COLUMNS} FROM devices WHERE id = ?`);
+    for (const id of [...this.seenDevices]) {
+      const d = read.get(id) as DeviceRow | null;
+      if (!d || d.mac_address === null || !d.ports_known) continue;
+      const name = mdnsKeyOf(d);
+      const other = this.w.interfaceOf(name, d.service_fingerprint, this.w.macsOf(d.id), d.id);
+      if (!other) continue;
+      const portsOf = (deviceId: number) => (this.db.query("SELECT count(*) AS n FROM ports WHERE device_id = ?").get(deviceId) as { n: number }).n;
+      const counted = new Map([d.id, other.id].filter((x) => this.seenDevices.has(x)).map((x) => [x, portsOf(x)]));
+      const gone = this.w.mergeInterfaces(d, other, name!);
+      // The scan counted the gone device's ports: one host's ports count once.
+      this.openPorts -= counted.get(gone) ?? 0;
+      this.seenDevices.delete(gone);
     }
   }
 
@@ -190,9 +244,10 @@ class Reconciler {
     }
   }
 
-  private writePorts(deviceId: number, ports: ObservedPort[]): void {
+  /** Writes the ports found; `prune` deletes the ones probed and not found (not for a device's second interface). */
+  private writePorts(deviceId: number, ports: ObservedPort[], prune = true): void {
     const open = new Set(ports.map((p) => p.port));
-    for (const row of this.db.query("SELECT port FROM ports WHERE device_id = ?").all(deviceId) as { port: number }[]) {
+    for (const row of prune ? (this.db.query("SELECT port FROM ports WHERE device_id = ?").all(deviceId) as { port: number }[]) : []) {
       if (!open.has(row.port) && this.scope.ports!.has(row.port)) this.db.query("DELETE FROM ports WHERE device_id = ? AND port = ? AND protocol = 'tcp'").run(deviceId, row.port);
     }
     for (const p of ports) {
@@ -210,11 +265,12 @@ class Reconciler {
     this.w.storeServiceFingerprint(deviceId);
   }
 
-  private assessRisk(deviceId: number): void {
+  /** `count` false: the device's ports were counted once already in this scan. */
+  private assessRisk(deviceId: number, count = true): void {
     const rows = this.db.query("SELECT port, protocol, service, product, version, tls, extra FROM ports WHERE device_id = ?").all(deviceId) as PortRow[];
     // Stored without regard to trust: trust changes without a scan, and readers apply it (summaryForTrust).
     const risk = assessDevice({ ports: rows.map(toPortInfo), is_trusted: false });
-    this.openPorts += rows.length;
+    if (count) this.openPorts += rows.length;
     this.db
       .query("UPDATE devices SET risk_level = ?, risk_score = ?, threat_summary = ? WHERE id = ?")
       .run(risk.risk_level, risk.risk_score, risk.threat_summary, deviceId);
@@ -264,6 +320,8 @@ function scanIdentity(o: Observation) {
     device_type_evidence: o.device_type ? (o.device_type_evidence ?? null) : null,
     os_name: o.os_name,
     os_source: o.os_name ? "scan" : null,
+    // The host's own answer to the scan's mDNS query: the name it announces (evidence for identity.ts).
+    mdns_name: o.hostname && o.hostname_source === "mdns" ? o.hostname : null,
   };
 }
 

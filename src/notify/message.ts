@@ -24,7 +24,8 @@ const TITLES: Record<ChangeType, string> = {
   rogue_router_advert: "Rogue IPv6 router",
   address_hopping: "Device hopping addresses",
   identity_conflict: "Two devices claim to be one",
-  infrastructure_learned: "Gateway or DHCP server learned",
+  infrastructure_learned: "Gateway, DHCP server or IPv6 router learned",
+  interface_linked: "Device has another interface",
 };
 
 // A host name is whatever a guest on the LAN typed into their device. In a message it is quoted, and

@@ -1,9 +1,10 @@
 // The LAN's known infrastructure as the passive watch uses it (SPEC §7): which DHCP replies count,
-// and where the default gateway is. The known list lives in the configuration
+// which IPv6 routers may advertise, and where the default gateway is. The known list lives in the configuration
 // (`known_infrastructure`, config/sections/infrastructure.ts); what is not known yet is learned on
 // first sight and handed to the caller to persist.
 import { readFileSync } from "node:fs";
-import type { KnownDhcpServer, KnownInfrastructure } from "../config/sections/infrastructure.ts";
+import type { KnownDhcpServer, KnownInfrastructure, KnownRouter6 } from "../config/sections/infrastructure.ts";
+import { ip6Scope } from "../net/ip6.ts";
 import type { RawSighting } from "../net/native-listener.ts";
 
 /** How a server's reply (BOOTP op 2) is judged. */
@@ -21,6 +22,22 @@ export function judgeServer(r: RawSighting, known: KnownInfrastructure): ServerV
   if (known.dhcp_servers.length === 0) return "learn";
   // Both must match: a host that copies the server's option 54 still sends from its own MAC.
   return known.dhcp_servers.some((k) => k.mac === server.mac && k.server_id === server.server_id) ? "known" : "rogue";
+}
+
+/**
+ * The router a Router Advertisement (ICMPv6 134) shows: the MAC it came from (the Ethernet source,
+ * whatever its link-layer option claims) and its link-local source. Hosts drop an RA from any other
+ * source address (RFC 4861 6.1.2), so such a frame steers nobody and is no router: null.
+ */
+export function routerOf(r: RawSighting): KnownRouter6 | null {
+  if (r.source !== "ndp" || r.ndType !== 134 || r.ip6 === null || ip6Scope(r.ip6) !== "link") return null;
+  return { mac: r.ethSrc, ip: r.ip6 };
+}
+
+export function judgeRouter(router: KnownRouter6, known: KnownInfrastructure): Exclude<ServerVerdict, "unnamed"> {
+  if (known.routers6.length === 0) return "learn";
+  // Both must match, as for DHCP servers: a guest can copy the router's link-local address, not its MAC.
+  return known.routers6.some((k) => k.mac === router.mac && k.ip === router.ip) ? "known" : "rogue";
 }
 
 /** Default gateways per interface name, from the host's routing table (/proc/net/route). */

@@ -16,7 +16,9 @@
 //   its Ethernet source is a spoofing hint (logged), not a sighting. A DHCP server's OFFER or ACK
 //   names nobody unless it comes from the LAN's known server (learned on first sight, see
 //   infrastructure.ts); another server's is a `rogue_dhcp_server`. Even the known server's ACK names
-//   only a client that was itself heard.
+//   only a client that was itself heard. Likewise the first IPv6 router heard advertising is learned,
+//   and a Router Advertisement from any other router is a `rogue_router_advert` (a guest's RA can take
+//   over every IPv6 route on the LAN).
 // - The default gateway (routing table) and its MAC (from the host's own ARP entry, never from a frame
 //   a guest could send first) are learned on first sight, as an `infrastructure_learned`; another MAC claiming
 //   its address is an `ip_conflict` (inventory/sightings.ts), the host's own ARP entry for it
@@ -54,7 +56,7 @@ import { isoNow } from "../time.ts";
 import { AddressClaims, AlertBudget, OnceGate } from "./claims.ts";
 import { DepartureProber } from "./departures.ts";
 import { FloodGate } from "./flood.ts";
-import { judgeServer, routeGateways, serverOf } from "./infrastructure.ts";
+import { judgeRouter, judgeServer, routeGateways, routerOf, serverOf } from "./infrastructure.ts";
 import { SightingMemory } from "./memory.ts";
 
 /** The native side drops a host's identical frames within this window before they reach us. */
@@ -70,7 +72,7 @@ const HINT_LOG_MS = 60_000;
 /** A (MAC, IPv6 address) already written is refreshed (last_seen) at most this often; at most IP6_REMEMBERED pairs are remembered. */
 const IP6_REFRESH_MS = 60_000;
 const IP6_REMEMBERED = 4096;
-/** Alerts an hour about senders that can be endless (random MACs): rogue DHCP servers, unknown MACs claiming the gateway. */
+/** Alerts an hour about senders that can be endless (random MACs): rogue DHCP servers and IPv6 routers, unknown MACs claiming the gateway. */
 const ROGUE_ALERTS_PER_HOUR = 10;
 const GATEWAY_CLAIMS_PER_HOUR = 10;
 /** Newcomers with a completed DHCP handshake announced at once (not held back, not in a digest), per hour and interface. */
@@ -399,7 +401,7 @@ export class PassiveWatch {
   }
 
   /** Saves what was learned, and says so with an info change that the owner can check. */
-  private persist(next: KnownInfrastructure, what: string, who: Alert["who"], iface: string, alerts: Alert[]): void {
+  private persist(next: KnownInfrastructure, what: string, who: Alert["who"], iface: string, alerts: Alert[], value = `${who.ip} ${who.mac}`): void {
     // A configuration that cannot be written is retried a minute later, not on every frame.
     if (!this.opts.learn || Date.now() - this.learnFailedAt < 60_000) return;
     try {
@@ -416,7 +418,7 @@ export class PassiveWatch {
       who,
       description: `Learned ${what} on ${iface} on first sight; if it is not your router or DHCP server, correct known_infrastructure`,
       old_value: null,
-      new_value: `${who.ip} ${who.mac}`,
+      new_value: value,
     });
   }
 
@@ -477,6 +479,32 @@ export class PassiveWatch {
     return verdict === "known" && r.dhcpType === 5 && asked;
   }
 
+  /**
+   * A Router Advertisement: the first router heard is learned, any other is rogue (once an hour per
+   * router, at most ROGUE_ALERTS_PER_HOUR an hour per interface: random MACs cannot flood alerts).
+   */
+  private routerAdvert(r: RawSighting, iface: string, alerts: Alert[]): void {
+    const router = routerOf(r);
+    if (!router) return;
+    const known = this.opts.config().config.known_infrastructure;
+    const verdict = judgeRouter(router, known);
+    if (verdict === "learn") {
+      // Its link-local address is named in the change's values, not as the change's (IPv4) device_ip.
+      this.persist({ ...known, routers6: [...known.routers6, router] }, `the IPv6 router ${router.ip} at ${router.mac}`, { ip: null, mac: router.mac }, iface, alerts, `${router.ip} ${router.mac}`);
+      return;
+    }
+    if (verdict !== "rogue" || !this.alerts.once(`rogue_ra:${router.mac}:${router.ip}`) || !this.budget.allow(`rogue_ra:${iface}`, ROGUE_ALERTS_PER_HOUR)) return;
+    const names = known.routers6.map((k) => `${k.ip} (${k.mac})`).join(", ");
+    alerts.push({
+      type: "rogue_router_advert",
+      severity: "critical",
+      who: { ip: null, mac: router.mac },
+      description: `An IPv6 router that is not the known one advertises on ${iface}: ${router.ip} from ${router.mac} (known: ${names}); hosts may take it as their IPv6 gateway`,
+      old_value: names,
+      new_value: `${router.ip} ${router.mac}`,
+    });
+  }
+
   private async run(fd: number): Promise<void> {
     if (fd < 0) return;
     try {
@@ -515,6 +543,11 @@ export class PassiveWatch {
       // Replies to our own probes are the scan's business, not a passive sighting.
       if (r.source === "arp" && r.arpOp === 2 && r.auxIp && this.ownIps.has(r.auxIp)) continue;
       if (r.source === "ndp") {
+        if (r.ndType === 134) {
+          const list = alerts.get(w.name) ?? [];
+          alerts.set(w.name, list);
+          this.routerAdvert(r, w.name, list);
+        }
         // Only the sender's own MAC counts; it adds IPv6 addresses to a known device and never makes one.
         if (r.ethSrc !== r.mac) this.spoofHint(r, w.name);
         else this.ip6Of(r, ip6);

@@ -28,7 +28,7 @@ const FULL = {
   retention_days: 30,
   passive: false,
   // Known infrastructure (issue 16): what the passive watch learned, or the owner set.
-  known_infrastructure: { gateways: [{ ip: "10.9.4.1", mac: "00:1d:0f:00:00:01" }], dhcp_servers: [{ server_id: "10.9.4.1", mac: "00:1d:0f:00:00:01" }] },
+  known_infrastructure: { gateways: [{ ip: "10.9.4.1", mac: "00:1d:0f:00:00:01" }], dhcp_servers: [{ server_id: "10.9.4.1", mac: "00:1d:0f:00:00:01" }], routers6: [{ mac: "00:1d:0f:00:00:01", ip: "fe80::21d:fff:fe00:1" }] },
   allowed_hosts: ["argus.example.net"],
   // Departure probes (issue 18): the graces per presence mode and the probe budget.
   departures: { enabled: true, always_on_grace_s: 20, normal_grace_s: 90, can_sleep_grace_s: 900, frames_per_device_per_minute: 0.5 },
@@ -56,7 +56,7 @@ describe.skipIf(!root)("configuration API", () => {
     const res = await api.get("/api/config");
     expect(res.status).toBe(200);
     // The test helper starts every appliance with an empty schedule; everything else is the default.
-    expect(res.body).toEqual({ subnets: [], exclude: [], port_range: "home-1000", allow_public_ranges: false, interface: null, scan_rate: 5000, profiles: [], schedule: [], retention_days: 90, passive: true, departures: DEFAULT_DEPARTURES, known_infrastructure: { gateways: [], dhcp_servers: [] }, allowed_hosts: [], notifications: NO_NOTIFICATIONS, env_overrides: {} });
+    expect(res.body).toEqual({ subnets: [], exclude: [], port_range: "home-1000", allow_public_ranges: false, interface: null, scan_rate: 5000, profiles: [], schedule: [], retention_days: 90, passive: true, departures: DEFAULT_DEPARTURES, known_infrastructure: { gateways: [], dhcp_servers: [], routers6: [] }, allowed_hosts: [], notifications: NO_NOTIFICATIONS, env_overrides: {} });
     expect((await put({ schedule: [{ profile: "quick", cron: "*/15 * * * *" }] })).status).toBe(200);
     const schedule = await api.get("/api/schedule");
     expect(schedule.body).toEqual([{ profile: "quick", cron: "*/15 * * * *", enabled: true, state: "waiting_for_subnet", next_run_at: null, last_run_at: null, last_scan_id: null, last_skipped_at: null }]);
@@ -120,6 +120,10 @@ describe.skipIf(!root)("configuration API", () => {
     ["known_infrastructure.dhcp_servers.0.server_id", { known_infrastructure: { dhcp_servers: [{ server_id: "dhcp.lan", mac: "00:1d:0f:00:00:01" }] } }],
     ["known_infrastructure.dhcp_servers.0.extra", { known_infrastructure: { dhcp_servers: [{ server_id: "10.9.4.1", mac: "00:1d:0f:00:00:01", extra: 1 }] } }],
     ["known_infrastructure.routers", { known_infrastructure: { routers: [] } }],
+    ["known_infrastructure.routers6.0.ip", { known_infrastructure: { routers6: [{ mac: "00:1d:0f:00:00:01", ip: "10.9.4.1" }] } }],
+    ["known_infrastructure.routers6.0.ip", { known_infrastructure: { routers6: [{ mac: "00:1d:0f:00:00:01", ip: "fd00::1" }] } }],
+    ["known_infrastructure.routers6.0.ip", { known_infrastructure: { routers6: [{ mac: "00:1d:0f:00:00:01", ip: "FE80:0::0001" }] } }],
+    ["known_infrastructure.routers6.0.mac", { known_infrastructure: { routers6: [{ mac: "router", ip: "fe80::1" }] } }],
     ["allowed_hosts", { allowed_hosts: "argus.lan" }],
     ["allowed_hosts.0", { allowed_hosts: ["http://argus.lan/"] }],
     ["color", { color: "blue" }],

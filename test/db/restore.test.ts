@@ -178,7 +178,8 @@ describe("refused restores", () => {
 
   test("an older backup (schema version 9) is migrated on restore", async () => {
     const old = variant((db) => {
-      // Undo migration 24 (the MAC of each IPv6 address: a column of device_ip6), 23 and 22 (placeholders), 21 (IPv6 addresses) and 20 (a device's several MACs).
+      // Undo migration 25 (MACs split apart), 24 (the MAC of each IPv6 address: a column of device_ip6), 23 and 22 (placeholders), 21 (IPv6 addresses) and 20 (a device's several MACs).
+      db.run("DROP TABLE mac_splits");
       db.run("DROP TABLE device_ip6");
       db.run("DROP TABLE device_macs");
       // Undo migration 19 (the owner's type and icon, the type's evidence), 18 (notify_on) and 17 (presence_mode).

@@ -107,7 +107,7 @@ describe.skipIf(!runnable)("a guest attacking the passive watch", () => {
       const k = (await api.get("/api/config")).body.known_infrastructure;
       return k?.gateways.length === 1 && k.dhcp_servers.length === 1 ? k : null;
     });
-    expect(known).toEqual({ gateways: [{ ip: host(1).ip, mac: host(1).mac }], dhcp_servers: [{ server_id: host(1).ip, mac: host(1).mac }] });
+    expect(known).toEqual({ gateways: [{ ip: host(1).ip, mac: host(1).mac }], dhcp_servers: [{ server_id: host(1).ip, mac: host(1).mac }], routers6: [] });
     // Each is an info change, so the owner can check what was learned.
     const learned = await waitFor("infrastructure_learned changes", async () => {
       const list = await changes("infrastructure_learned");

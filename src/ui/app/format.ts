@@ -84,6 +84,7 @@ const CHANGE_LABELS: Record<ChangeType, string> = {
   address_hopping: "Address hopping",
   identity_conflict: "Identity conflict",
   infrastructure_learned: "Infrastructure learned",
+  interface_linked: "Interface linked",
 };
 
 export const changeLabel = (type: string) => CHANGE_LABELS[type as ChangeType] ?? humanize(type);
