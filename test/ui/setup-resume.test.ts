@@ -1,6 +1,7 @@
 // The setup wizard resumes (red-team / new-user finding): an owner who creates the account and
 // closes the tab is led back, after signing in again, to what is left: confirming a network, then
-// the first scan. In Chromium against the real appliance in the test network's scanner namespace,
+// the first scan. A detected network is suggested but never pre-ticked, and the buttons say what
+// they need. In Chromium against the real appliance in the test network's scanner namespace,
 // so the network it proposes and scans is the test's own LAN.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { Browser, BrowserContext, Page } from "playwright-core";
@@ -54,9 +55,20 @@ describe.skipIf(!root)("UI: the setup wizard resumes after the account step (Chr
     await page.fill("#username", ADMIN.username);
     await page.fill("#password", ADMIN.password);
     await page.fill("#confirm", ADMIN.password);
-    await page.locator("input[name=subnet]").first().waitFor();
-    for (const box of await page.locator("input[name=subnet]").all()) await box.uncheck();
-    await page.click("#setup-form button[type=submit]");
+    // The detected network is suggested, never pre-selected (the LAN may not be the owner's to
+    // probe), and the button says what it will do.
+    const box = page.locator(`input[name=subnet][value="${net.truth.lan_subnet}"]`);
+    await box.waitFor();
+    expect(await page.locator("input[name=subnet]").evaluateAll((boxes) => boxes.map((b) => (b as HTMLInputElement).checked))).toEqual([false]);
+    await expect(page.locator("#suggested label.check").textContent()).resolves.toContain("(detected, suggested)");
+    const submit = page.locator("#setup-form button[type=submit]");
+    await expect(submit.textContent()).resolves.toBe("Create account without a network");
+    await expect(page.locator("#subnet-hint").textContent()).resolves.toContain("No network chosen: Argus will scan nothing");
+    await box.check();
+    await expect(submit.textContent()).resolves.toBe("Create account and watch 1 network");
+    await box.uncheck();
+    await expect(submit.textContent()).resolves.toBe("Create account without a network");
+    await submit.click();
     await page.getByRole("heading", { name: "When should Argus scan?" }).waitFor();
     await page.context().close();
     api = server.client();
@@ -79,8 +91,11 @@ describe.skipIf(!root)("UI: the setup wizard resumes after the account step (Chr
     expect(await page.locator("#username").count()).toBe(0);
     const box = page.locator(`input[name=subnet][value="${net.truth.lan_subnet}"]`);
     await box.waitFor();
+    expect(await box.isChecked()).toBe(false);
+    // Resumed, a network is what is left: the button says so and waits for one.
+    await expect(page.getByRole("button", { name: "Choose a network to continue" }).isDisabled()).resolves.toBe(true);
     await box.check();
-    await page.getByRole("button", { name: /Continue|Watch/ }).click();
+    await page.getByRole("button", { name: "Watch 1 network and continue" }).click();
     await page.getByRole("heading", { name: "When should Argus scan?" }).waitFor();
     expect((await api.get("/api/config")).body.subnets).toEqual([net.truth.lan_subnet]);
     expect((await api.get("/api/setup")).body.wizard_step).toBe("first_scan");
@@ -94,6 +109,7 @@ describe.skipIf(!root)("UI: the setup wizard resumes after the account step (Chr
     await Promise.all([page.waitForURL(server.inside + "/setup"), card.getByRole("link", { name: "Run the first scan" }).click()]);
     await page.getByRole("heading", { name: "Run the first quick scan now" }).waitFor();
     await expect(page.locator("#first-scan").textContent()).resolves.toContain(net.truth.lan_subnet);
+    await expect(page.locator("#first-scan-start").textContent()).resolves.toBe(`Scan ${net.truth.lan_subnet} now`);
     await page.locator("#first-scan-start:enabled").click();
     await page.locator("#first-scan [role=status]", { hasText: "Scan completed" }).waitFor({ timeout: 60_000 });
     await page.waitForURL(server.inside + "/", { timeout: 10_000 });

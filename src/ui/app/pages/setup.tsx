@@ -82,16 +82,14 @@ export function Setup() {
 function Account({ resumed, suggested, onDone }: { resumed: boolean; suggested: string[] | null; onDone: (subnets: string[]) => void }) {
   const [error, setError] = useState("");
   const [busy, setBusy] = useState(false);
+  // How many networks are ticked or typed: the button says what it will do, or what is missing.
+  const [chosen, setChosen] = useState(0);
   const submit = async (e: Event) => {
     e.preventDefault();
     const f = new FormData(e.currentTarget as HTMLFormElement);
     setError("");
     if (!resumed && f.get("password") !== f.get("confirm")) return setError("The passwords do not match");
-    const extra = String(f.get("extra") ?? "")
-      .split(",")
-      .map((s) => s.trim())
-      .filter(Boolean);
-    const subnets = [...(f.getAll("subnet") as string[]), ...extra];
+    const subnets = chosenSubnets(f);
     if (resumed && subnets.length === 0) return setError("Choose at least one network to watch");
     setBusy(true);
     try {
@@ -105,7 +103,7 @@ function Account({ resumed, suggested, onDone }: { resumed: boolean; suggested: 
     }
   };
   return (
-    <form id="setup-form" onSubmit={(e) => void submit(e)}>
+    <form id="setup-form" onSubmit={(e) => void submit(e)} onInput={(e) => setChosen(chosenSubnets(new FormData(e.currentTarget as HTMLFormElement)).length)}>
       {resumed ? (
         <p class="muted" id="setup-resumed">
           Your account exists. Choose the networks Argus may watch to finish the setup.
@@ -123,16 +121,19 @@ function Account({ resumed, suggested, onDone }: { resumed: boolean; suggested: 
       )}
       <fieldset id="subnets">
         <legend>Networks to watch</legend>
-        <p class="muted">Argus scans nothing until you confirm which networks are yours. Detected on this appliance:</p>
+        <p class="muted">
+          Argus scans nothing until you confirm which networks are yours. Tick only a network you may probe (a shared, office or hotel network may not be yours to scan). Detected on this appliance:
+        </p>
         <div id="suggested">
           {suggested === null ? (
             <span class="muted">looking…</span>
           ) : suggested.length === 0 ? (
             <span class="muted">none detected</span>
           ) : (
+            // Proposed, never pre-selected: the owner decides what is scanned.
             suggested.map((cidr) => (
               <label class="check">
-                <input type="checkbox" name="subnet" value={cidr} defaultChecked /> {cidr}
+                <input type="checkbox" name="subnet" value={cidr} /> {cidr} <span class="muted">(detected, suggested)</span>
               </label>
             ))
           )}
@@ -143,11 +144,33 @@ function Account({ resumed, suggested, onDone }: { resumed: boolean; suggested: 
       <p class="error" role="alert">
         {error}
       </p>
-      <button type="submit" disabled={busy}>
-        {resumed ? "Continue" : "Create account"}
+      <p class="muted" id="subnet-hint">
+        {chosen > 0
+          ? `${plural(chosen, "network")} chosen: only ${chosen === 1 ? "it is" : "they are"} scanned.`
+          : resumed
+            ? "Tick or type a network to continue."
+            : "No network chosen: Argus will scan nothing until you confirm one (here or later in Settings)."}
+      </p>
+      <button type="submit" disabled={busy || (resumed && chosen === 0)}>
+        {resumed
+          ? chosen > 0
+            ? `Watch ${plural(chosen, "network")} and continue`
+            : "Choose a network to continue"
+          : chosen > 0
+            ? `Create account and watch ${plural(chosen, "network")}`
+            : "Create account without a network"}
       </button>
     </form>
   );
+}
+
+/** The networks ticked and typed in the form. */
+function chosenSubnets(f: FormData): string[] {
+  const extra = String(f.get("extra") ?? "")
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
+  return [...(f.getAll("subnet") as string[]), ...extra];
 }
 
 function ScheduleStep({ onDone }: { onDone: () => void }) {
@@ -254,7 +277,7 @@ function FirstScan({ subnets }: { subnets: string[] }) {
       ) : (
         <div class="inline wrap">
           <button id="first-scan-start" type="button" disabled={state === null} onClick={() => void startScan("quick").then(setScanId, () => {})}>
-            Start the quick scan
+            Scan {confirmed.join(", ")} now
           </button>
           <a href="/">Skip, go to the dashboard</a>
         </div>
