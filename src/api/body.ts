@@ -1,5 +1,6 @@
 // Request bodies: read with a byte limit (413 also for chunked bodies that announce no length),
-// then parsed by content type. Malformed JSON is a 400 with a clear detail.
+// then parsed as JSON. Malformed JSON is a 400 with a clear detail; a body of another type is a 415
+// (the UI sends JSON, also for login and setup; only POST /api/restore takes octet-stream).
 import { Elysia } from "elysia";
 import { eachChunkWithin } from "../stream-limit.ts";
 import { HttpError } from "./errors.ts";
@@ -61,8 +62,12 @@ export function bodyParsing(maxBytes: number) {
         throw new HttpError(400, "Malformed request body: expected valid JSON");
       }
     }
-    if (type === "application/x-www-form-urlencoded") return Object.fromEntries(new URLSearchParams(text));
-    if (type === "text/plain" || type === "") return text === "" ? undefined : text;
-    throw new HttpError(415, `Unsupported content type '${type}': send application/json`);
+    // A body in any other type (text, a form: what `curl -d` sends without -H) would reach the
+    // route's validation as a string or flat strings and come back as a 422 about fields the caller
+    // did send: the type is what is wrong. Without a body (POST /wake, /logout) the type is moot.
+    if (text === "") return undefined;
+    throw new HttpError(415, RAW_BODY_ROUTES.has(`${request.method} ${path}`) ? "Content-Type must be application/octet-stream" : UNSUPPORTED_BODY);
   });
 }
+
+export const UNSUPPORTED_BODY = "Content-Type must be application/json";

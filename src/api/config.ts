@@ -122,7 +122,7 @@ export function configRoutes(ctx: AppContext) {
               400: ["Malformed JSON body", "Malformed request body: expected valid JSON"],
               409: ["A key that an environment variable sets (see env_overrides)", "'subnets' is set by the environment variable ARGUS_SUBNETS, which wins over the configuration file; change or unset it there"],
               413: ["Body larger than the limit", "Request body too large: the limit is 1048576 bytes"],
-              415: ["Body not sent as application/json", "Unsupported content type 'text/xml': send application/json"],
+              415: ["Body not sent as application/json", "Content-Type must be application/json"],
               422: ["A key or value is invalid (the detail names the field); the configuration in force is unchanged", "Invalid body field 'retention_days': must be a whole number of days from 1 to 3650"],
               503: ["The configuration file cannot be written (read-only or failing storage); nothing changed", "The configuration was not saved: the configuration file cannot be written (read-only or failing storage). Nothing was changed"],
               507: ["The disk holding the configuration file is full; nothing changed", "The configuration was not saved: the disk holding the configuration file is full. Nothing was changed"],

@@ -5,6 +5,7 @@ import { DEVICE_SORTS, DEVICE_STATUSES, DeviceInventory, ZONE_MAX } from "../inv
 import { MacError, mergeDevices, splitMac } from "../inventory/macs.ts";
 import { LEVELS } from "../risk/score.ts";
 import { wake, WakeError } from "../net/wake.ts";
+import { WakeLimit } from "../net/wake-limit.ts";
 import { authentication } from "./guard.ts";
 import { HttpError } from "./errors.ts";
 import { Device, DeviceBulk, DeviceBulkResult, DeviceDetail, DeviceMerge, DeviceSplit, DeviceSplitResult, DeviceUpdate, models, Port, ref, WakeSent, Zones } from "./models.ts";
@@ -85,6 +86,7 @@ const macError = (e: unknown): never => {
 
 export function deviceRoutes(ctx: AppContext) {
   const inventory = new DeviceInventory(ctx.db);
+  const wakeLimit = new WakeLimit();
   const notFound = (id: number) => new HttpError(404, `Device ${id} not found`);
   return new Elysia({ name: "argus.devices" })
     .use(authentication(ctx))
@@ -226,11 +228,14 @@ export function deviceRoutes(ctx: AppContext) {
       async ({ params, actor }) => {
         const who = inventory.identity(params.id);
         if (!who) throw notFound(params.id);
+        const { wait, token } = wakeLimit.take(params.id);
+        if (wait > 0) throw new HttpError(429, `Too many wake requests; try again in ${wait} ${wait === 1 ? "second" : "seconds"}`, { "retry-after": String(wait) });
         try {
           const sent = await wake(who);
           ctx.audit.record(actor, "device_wake_sent", { resource: `device:${params.id}`, details: { ip_address: who.ip_address, ...sent } });
           return sent;
         } catch (e) {
+          wakeLimit.giveBack(params.id, token);
           if (!(e instanceof WakeError)) throw e;
           ctx.audit.record(actor, "device_wake_sent", { resource: `device:${params.id}`, success: false, details: { ip_address: who.ip_address, mac_address: who.mac_address, reason: e.message } });
           throw new HttpError(409, e.message);
@@ -250,6 +255,10 @@ export function deviceRoutes(ctx: AppContext) {
               409: [
                 "No MAC is known, no interface is attached to its subnet, or the send failed",
                 "No interface of this appliance is attached to the subnet of 10.9.0.5: a magic packet is only sent on a directly attached Ethernet subnet",
+              ],
+              429: [
+                "A magic packet was sent to this device less than 5 seconds ago, or 30 were sent in the last minute; `Retry-After` says when to try again",
+                "Too many wake requests; try again in 4 seconds",
               ],
             }),
           },

@@ -16,6 +16,7 @@ import type { TSchema } from "@sinclair/typebox";
 import { routeAccess } from "./guard.ts";
 import type { OpenAPIV3 } from "openapi-types";
 import { SESSION_COOKIE } from "./session-cookie.ts";
+import { UNSUPPORTED_BODY } from "./body.ts";
 
 const ERROR_REF = { $ref: "#/components/schemas/Error" };
 
@@ -92,7 +93,7 @@ function commonErrors(method: string, op: Operation, route: RouteLike): Record<s
     const sent = hooks.body ? "" : " (when one is sent)";
     out[400] = errorResponse(`Malformed JSON body${sent}`, "Malformed request body: expected valid JSON");
     out[413] = errorResponse(`Body larger than the limit${sent}`, "Request body too large: the limit is 1048576 bytes");
-    out[415] = errorResponse(`Body not sent as application/json${sent}`, "Unsupported content type 'text/xml': send application/json");
+    out[415] = errorResponse(`Body not sent as application/json (text, a form, XML…)${sent}`, UNSUPPORTED_BODY);
   }
   if (hooks.body || hooks.query || hooks.params) {
     out[422] = errorResponse("A parameter or body field is invalid (the detail names it), or an unknown query key was given", "Unknown query parameter 'foo'");

@@ -6,6 +6,7 @@ import { proposeSubnets } from "../net/interfaces.ts";
 import { describeFieldProblem } from "../config/config-error.ts";
 import { TargetError, validateCidrs } from "../net/targets.ts";
 import { toIso } from "../time.ts";
+import { wizardStep } from "../scans/setup-progress.ts";
 import { authentication, principalName, requirePrincipal } from "./guard.ts";
 import { clearedSessionCookie, sessionCookie } from "./session-cookie.ts";
 import { HttpError, tooManyFailedLogins } from "./errors.ts";
@@ -49,17 +50,26 @@ export function authRoutes(ctx: AppContext) {
     .use(models())
     .get(
       "/api/setup",
-      // Before setup the wizard proposes the LAN this host is attached to; afterwards nothing is disclosed.
-      () => (ctx.users.hasAnyUser() ? { setup_required: false as const } : { setup_required: true as const, suggested_subnets: proposeSubnets() }),
+      // Before setup the wizard proposes the LAN this host is attached to; afterwards only a signed-in
+      // caller learns what is left of the wizard (the UI resumes it from there).
+      ({ principal }) => {
+        if (!ctx.users.hasAnyUser()) return { setup_required: true as const, suggested_subnets: proposeSubnets() };
+        return principal ? { setup_required: false as const, wizard_step: wizardStep(ctx.db, ctx.config().subnets) } : { setup_required: false as const };
+      },
       {
         query: noQuery,
         access: "public",
         response: { 200: ref(SetupStatus) },
         detail: {
-          summary: "Whether first-run setup is still needed, and the proposed subnets (no authentication)",
+          summary: "Whether first-run setup is still needed, the proposed subnets, and (signed in) what is left of the wizard (no authentication)",
           tags: ["auth"],
           security: [],
-          responses: { 200: json("Before setup: the subnets proposed for watching; afterwards only `setup_required: false`", { setup_required: true, suggested_subnets: ["192.168.1.0/24"] }) },
+          responses: {
+            200: json(
+              "Before setup: the subnets proposed for watching; afterwards `setup_required: false`, with `wizard_step` for a signed-in caller",
+              { setup_required: true, suggested_subnets: ["192.168.1.0/24"] },
+            ),
+          },
         },
       },
     )

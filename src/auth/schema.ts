@@ -3,6 +3,7 @@
 import { Type, type Static } from "@sinclair/typebox";
 import { Cidr, id, literals, named, nullable, ONE_LINE, ref, Timestamp } from "../schema-kit.ts";
 import { MIN_PASSWORD_LENGTH } from "./passwords.ts";
+import { WIZARD_STEPS } from "../scans/setup-progress.ts";
 
 /** What a key may do (SPEC §7): "full" is everything the seed document describes, "read" only safe methods (GET, HEAD, OPTIONS). */
 export const KEY_SCOPES = ["full", "read"] as const;
@@ -18,9 +19,17 @@ export const KeyScope = literals(KEY_SCOPES, {
 export const SetupStatus = Type.Union(
   [
     Type.Object({ setup_required: Type.Literal(true), suggested_subnets: Type.Array(Cidr(), { description: "Subnets of this host's interfaces, proposed for watching" }) }),
-    Type.Object({ setup_required: Type.Literal(false) }),
+    Type.Object({
+      setup_required: Type.Literal(false),
+      wizard_step: Type.Optional(
+        literals(WIZARD_STEPS, {
+          description:
+            "Only to a signed-in caller: what is left of the wizard after the account step. networks: no network is confirmed yet; first_scan: networks are confirmed but no network scan has run; done",
+        }),
+      ),
+    }),
   ],
-  { ...named("SetupStatus"), description: "Before setup the wizard proposes subnets; afterwards nothing is disclosed" },
+  { ...named("SetupStatus"), description: "Before setup the wizard proposes subnets; afterwards only a signed-in caller learns what is left of the wizard" },
 );
 
 const username = Type.String({

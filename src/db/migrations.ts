@@ -3,9 +3,17 @@
 // add a new one (a database from an older version must migrate without loss).
 import type { Database } from "bun:sqlite";
 import { serviceFingerprint, type FingerprintPort } from "../identify/fingerprint.ts";
+import { rebuildTable } from "./rebuild-table.ts";
 
 /** `backfill` fills, in the same transaction, what SQL alone cannot compute from existing rows. */
-export type Migration = { version: number; description: string; sql: string; backfill?: (db: Database) => void };
+export type Migration = {
+  version: number;
+  description: string;
+  sql: string;
+  backfill?: (db: Database) => void;
+  /** Rebuilds a table that others reference: foreign key enforcement is off while it runs (see rebuild-table.ts). */
+  rebuildsTables?: true;
+};
 
 export const migrations: Migration[] = [
   {
@@ -488,6 +496,32 @@ export const migrations: Migration[] = [
       CREATE INDEX mac_splits_b ON mac_splits(mac_b);
     `,
   },
+  { version: 26, description: "reserved (snmp)", sql: "SELECT 1;" },
+  {
+    version: 27,
+    description: "device ids are never reused: devices rebuilt with AUTOINCREMENT, counting on from the highest id ever used",
+    // Without AUTOINCREMENT SQLite hands a forgotten device's id (the highest one) to the next new
+    // device, and an integration that stored "device 5" then sees another device under it. The
+    // sequence starts after the highest id the database still records anywhere: the devices, and
+    // the audit log's entries about devices since forgotten, merged away or split off.
+    rebuildsTables: true,
+    sql: "",
+    backfill: (db) => {
+      rebuildTable(db, "devices", (sql) => sql.replace(/\b(id\s+INTEGER\s+PRIMARY\s+KEY)\b(?!\s+AUTOINCREMENT)/i, "$1 AUTOINCREMENT"));
+      const used = db
+        .query(
+          `SELECT max(coalesce((SELECT max(id) FROM devices), 0),
+                      coalesce((SELECT max(n) FROM (
+                        SELECT CAST(substr(resource, 8) AS INTEGER) AS n FROM audit_logs WHERE resource GLOB 'device:[1-9]*'
+                        UNION ALL SELECT CASE WHEN json_valid(details) THEN json_extract(details, '$.other_id') END FROM audit_logs WHERE action = 'device_merged'
+                        UNION ALL SELECT CASE WHEN json_valid(details) THEN json_extract(details, '$.new_id') END FROM audit_logs WHERE action = 'device_split'
+                      ) WHERE typeof(n) = 'integer' AND n BETWEEN 1 AND 9007199254740991), 0)) AS used`,
+        )
+        .get() as { used: number };
+      db.run("DELETE FROM sqlite_sequence WHERE name = 'devices'");
+      db.run("INSERT INTO sqlite_sequence (name, seq) VALUES ('devices', ?)", [used.used]);
+    },
+  },
 ];
 
 /** PRAGMA application_id of an Argus database ("ARGU"), set by migration 10. */
@@ -507,13 +541,27 @@ export function migrate(db: Database, target: number = LATEST_VERSION): number[]
   if (current > LATEST_VERSION) throw new SchemaTooNewError(current);
   const pending = migrations.filter((m) => m.version > current && m.version <= target);
   if (pending.length === 0) return [];
-  db.transaction(() => {
-    for (const m of pending) {
-      db.run(m.sql);
-      m.backfill?.(db);
-    }
-    // PRAGMA does not take bound parameters; the value is our own integer.
-    db.run(`PRAGMA user_version = ${pending[pending.length - 1].version}`);
-  }).immediate();
+  // A table rebuild needs foreign key enforcement off, which SQLite only changes outside a transaction;
+  // the references are checked before the commit instead, and enforcement restored after it.
+  const enforced = pending.some((m) => m.rebuildsTables) && (db.query("PRAGMA foreign_keys").get() as { foreign_keys: number }).foreign_keys === 1;
+  if (enforced) db.run("PRAGMA foreign_keys = OFF");
+  try {
+    db.transaction(() => {
+      // A file may carry dangling references from before (restored, or written by an older version):
+      // the rebuild must add none, not repair those.
+      const danglingBefore = pending.some((m) => m.rebuildsTables) ? foreignKeyProblems(db) : 0;
+      for (const m of pending) {
+        if (m.sql) db.run(m.sql);
+        m.backfill?.(db);
+      }
+      if (pending.some((m) => m.rebuildsTables) && foreignKeyProblems(db) > danglingBefore) throw new Error("rebuilding a table left references pointing at nothing");
+      // PRAGMA does not take bound parameters; the value is our own integer.
+      db.run(`PRAGMA user_version = ${pending[pending.length - 1].version}`);
+    }).immediate();
+  } finally {
+    if (enforced) db.run("PRAGMA foreign_keys = ON");
+  }
   return pending.map((m) => m.version);
 }
+
+const foreignKeyProblems = (db: Database) => db.query("PRAGMA foreign_key_check").all().length;

@@ -168,6 +168,11 @@ function swapIn(db: Database, opts: { rehearse: boolean; keep: readonly string[]
       if (cols !== columns("restored", t)) throw new RestoreError(422, `The backup's table ${t} does not match this Argus's`);
       db.run(`INSERT INTO main."${t}" (${cols}) SELECT ${cols} FROM restored."${t}"`);
     }
+    // AUTOINCREMENT counters (device ids are never reused) go on from the higher of both files': the
+    // backup's ids of devices forgotten before it was taken stay used. Only a counter an id can reach
+    // is taken: one near 2^63 would make every later insert fail.
+    db.run(`UPDATE main.sqlite_sequence SET seq = max(seq, coalesce((SELECT r.seq FROM restored.sqlite_sequence r
+              WHERE r.name = main.sqlite_sequence.name AND typeof(r.seq) = 'integer' AND r.seq BETWEEN 0 AND 9007199254740991), 0))`);
     if (opts.rehearse) {
       // Deferred foreign keys are checked at commit; count the violations now instead.
       if (db.query("PRAGMA main.foreign_key_check").all().length > 0) throw new RestoreError(422, "The backup's rows do not fit this Argus's schema: a reference points at nothing");

@@ -10,6 +10,7 @@ import type { Threat as DeviceThreat } from "../risk/schema.ts";
 import type { AddressHistory, BulkActionName, Device, DeviceDetail, DeviceUpdate, Port as DevicePort } from "./schema.ts";
 import { macsOf } from "./macs.ts";
 import { addressesOf } from "./addresses.ts";
+import { sanitizeDevice } from "./device-sanitize.ts";
 import { NOTIFY_ON_EVENTS, type DeviceStatus, type NotifyOnEvent, type PresenceMode } from "./enums.ts";
 
 export { DEVICE_STATUSES, TRUST_LEVELS, type DeviceStatus } from "./enums.ts";
@@ -331,7 +332,8 @@ export class DeviceInventory {
 }
 
 function toDevice({ trust_pending, notify_on, ...row }: DeviceRow, openPorts: number[], macs: Device["macs"], addresses: Device["addresses"]): Device {
-  return {
+  // Held to the schema: one row with a value no version should have written must not fail the whole answer.
+  return sanitizeDevice({
     ...row,
     addresses,
     macs,
@@ -342,7 +344,7 @@ function toDevice({ trust_pending, notify_on, ...row }: DeviceRow, openPorts: nu
     trust: row.is_trusted === 1 ? "trusted" : trust_pending === 1 ? "pending" : "untrusted",
     threat_summary: summaryForTrust(row.threat_summary, row.is_trusted === 1),
     open_ports: openPorts,
-  };
+  });
 }
 
 /** The stored `notify_on` (a JSON list, NULL for none) as the known events, in their one order. */

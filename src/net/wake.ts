@@ -3,16 +3,18 @@
 //
 //   magicPacket(mac): Uint8Array                       the 102 bytes
 //   wakeRoute(ip, interfaces): WakeRoute | null        where to send it, or null: no attached subnet holds ip
-//   sendMagicPacket(route, mac): Promise<void>          one datagram; rejects with the errno's text
+//   sendMagicPacket(route, mac): Promise<void>          one datagram out of route.iface; rejects with the errno's name
 //
 // Why UDP broadcast and not a raw Ethernet frame (ethertype 0x0842): network cards match the magic
 // pattern anywhere in a frame's payload, so both wake the same hardware, and the UDP/9 broadcast is
 // what wakeonlan, etherwake -b and routers send. It needs no CAP_NET_RAW (it works where discovery
 // runs degraded), no ARP entry for a host that sleeps (the frame goes to ff:ff:ff:ff:ff:ff), and no
-// new function in the native core. The subnet-directed broadcast address keeps it on that one link:
-// the kernel sends it out of the interface whose connected route holds it, and routers do not forward it.
-import { createSocket } from "node:dgram";
+// new function in the native core. The socket is bound to that interface (SO_BINDTODEVICE, see
+// interface-udp.ts), not to its address, so the packet leaves where the route says even with two
+// interfaces on one subnet; the subnet-directed broadcast address keeps it on that link (routers do
+// not forward it). At most one wake per device per 5 s and 30 a minute leave (wake-limit.ts).
 import { attachedInterface, InterfacesUnavailable, listInterfaces, type NetInterface } from "./interfaces.ts";
+import { sendUdpFromInterface } from "./interface-udp.ts";
 import { formatIpv4, normalizeMac, parseIpv4, prefixMask } from "./ip.ts";
 
 export const WAKE_PORT = 9;
@@ -39,19 +41,9 @@ export function wakeRoute(ip: string, interfaces: NetInterface[] = listInterface
 }
 
 export async function sendMagicPacket(route: WakeRoute, mac: string): Promise<void> {
-  const packet = magicPacket(mac);
-  const socket = createSocket("udp4");
-  try {
-    await new Promise<void>((resolve, reject) => {
-      socket.once("error", reject);
-      // Bound to the interface's own address: the datagram leaves with the source the LAN knows.
-      socket.bind({ address: route.source, port: 0, exclusive: true }, () => resolve());
-    });
-    socket.setBroadcast(true);
-    await new Promise<void>((resolve, reject) => socket.send(packet, WAKE_PORT, route.broadcast, (err) => (err ? reject(err) : resolve())));
-  } finally {
-    socket.close();
-  }
+  // Out of the interface attached to the device's subnet, bound to it by name: bound only by its
+  // address, the datagram would leave by whichever interface's route the kernel prefers.
+  sendUdpFromInterface(route.iface, route.broadcast, WAKE_PORT, magicPacket(mac));
 }
 
 /** Why no magic packet left: said to the owner as it is (the API's 409). */

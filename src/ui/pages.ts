@@ -5,6 +5,7 @@ import { Elysia } from "elysia";
 import type { AppContext } from "../app-context.ts";
 import { authentication, principalName, resolvePrincipal, type Principal } from "../api/guard.ts";
 import favicon from "./assets/favicon.svg" with { type: "text" };
+import { wizardStep } from "../scans/setup-progress.ts";
 import { uiBundle } from "./bundle.ts";
 import { preloadsFor } from "./preload.ts";
 import { PAGE_CSP, shell, THEME_COOKIE, type PageName } from "./layout.ts";
@@ -87,7 +88,17 @@ export function pageRoutes(ctx: AppContext) {
     // Browsers and bookmarks still ask for /favicon.ico; every current browser draws the SVG.
     .get("/favicon.ico", () => new Response(favicon, { headers: { "content-type": "image/svg+xml", "cache-control": "max-age=86400" } }), open)
     .get("/docs", ({ request, principal }) => page(request, "docs", principal), open)
-    .get("/setup", ({ request }) => (ctx.users.hasAnyUser() ? redirect("/login") : page(request, "setup", null)), open)
+    // After the account exists the wizard resumes for a signed-in owner until it is done (an owner who
+    // closed the tab after the account step still confirms a network and runs the first scan).
+    .get(
+      "/setup",
+      ({ request, principal }) => {
+        if (!ctx.users.hasAnyUser()) return page(request, "setup", null);
+        if (principal?.kind !== "session") return redirect("/login");
+        return wizardStep(ctx.db, ctx.config().subnets) === "done" ? redirect("/") : page(request, "setup", principal);
+      },
+      open,
+    )
     // Someone already signed in (a bookmark, the back button) goes on to where the form would send them.
     .get(
       "/login",

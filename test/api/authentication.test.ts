@@ -62,8 +62,13 @@ describe("first-run setup", () => {
     const again = await new Client(server.url).post("/api/setup", { username: "mallory", password: "another long password" });
     expect(again.status).toBe(409);
     expect(again.body.detail).toBe("Setup is already complete");
-    expect((await c.get("/setup")).headers.get("location")).toBe("/login");
-    expect((await c.get("/api/setup")).body).toEqual({ setup_required: false });
+    // Without a session /setup leads to the login and /api/setup discloses nothing; the new admin's
+    // session (no network confirmed yet) gets the wizard, resumed at the networks step.
+    const anonymous = new Client(server.url);
+    expect((await anonymous.get("/setup")).headers.get("location")).toBe("/login");
+    expect((await anonymous.get("/api/setup")).body).toEqual({ setup_required: false });
+    expect((await c.get("/setup")).status).toBe(200);
+    expect((await c.get("/api/setup")).body).toEqual({ setup_required: false, wizard_step: "networks" });
     // Only the first admin exists.
     expect(server.ctx.db.query("SELECT username FROM users").all()).toEqual([{ username: "admin" }]);
   });

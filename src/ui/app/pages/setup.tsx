@@ -15,13 +15,41 @@ const STEPS: [Step, string][] = [
   ["scan", "First scan"],
 ];
 
+type SetupStatus = { setup_required: true; suggested_subnets: string[] } | { setup_required: false; wizard_step?: "networks" | "first_scan" | "done" };
+
 export function Setup() {
-  const [step, setStep] = useState<Step>("account");
+  // null while asking where the wizard stands: the account may exist already (the owner closed the
+  // tab after that step and signed in again), and the wizard goes on from what is left.
+  const [step, setStep] = useState<Step | null>(null);
+  const [resumed, setResumed] = useState(false);
+  const [suggested, setSuggested] = useState<string[] | null>(null);
   const [subnets, setSubnets] = useState<string[]>([]);
+  useEffect(() => {
+    void get<SetupStatus>("/api/setup", { noLoginRedirect: true }).then(
+      (r) => {
+        if (r.setup_required) {
+          setSuggested(r.suggested_subnets);
+          return setStep("account");
+        }
+        if (r.wizard_step === "done" || !r.wizard_step) return location.assign("/");
+        setResumed(true);
+        if (r.wizard_step === "first_scan") return setStep("scan");
+        setStep("account");
+        void get<{ suggested_subnets: string[] }>("/api/network/detect", { quiet: true }).then(
+          (d) => setSuggested(d.suggested_subnets),
+          () => setSuggested([]),
+        );
+      },
+      () => {
+        setSuggested([]);
+        setStep("account");
+      },
+    );
+  }, []);
   return (
     <main id="main" class="narrow-page">
       <div class="card wizard">
-        <h1>Welcome to Argus</h1>
+        <h1>{resumed ? "Finish setting up Argus" : "Welcome to Argus"}</h1>
         <ol class="steps" aria-label="Setup steps">
           {STEPS.map(([id, label], i) => (
             <li class={id === step ? "current" : STEPS.findIndex(([s]) => s === step) > i ? "done" : ""} aria-current={id === step ? "step" : undefined}>
@@ -29,8 +57,11 @@ export function Setup() {
             </li>
           ))}
         </ol>
+        {step === null && <p class="muted">Loading…</p>}
         {step === "account" && (
           <Account
+            resumed={resumed}
+            suggested={suggested}
             onDone={(s) => {
               setSubnets(s);
               setStep("schedule");
@@ -44,29 +75,26 @@ export function Setup() {
   );
 }
 
-function Account({ onDone }: { onDone: (subnets: string[]) => void }) {
-  const [suggested, setSuggested] = useState<string[] | null>(null);
+/**
+ * The account and the networks to watch; resumed (the account exists), only the networks, saved
+ * through PUT /api/config.
+ */
+function Account({ resumed, suggested, onDone }: { resumed: boolean; suggested: string[] | null; onDone: (subnets: string[]) => void }) {
   const [error, setError] = useState("");
   const [busy, setBusy] = useState(false);
-  useEffect(() => {
-    void get<{ suggested_subnets?: string[] }>("/api/setup", { noLoginRedirect: true }).then(
-      (r) => setSuggested(r.suggested_subnets ?? []),
-      () => setSuggested([]),
-    );
-  }, []);
+  // How many networks are ticked or typed: the button says what it will do, or what is missing.
+  const [chosen, setChosen] = useState(0);
   const submit = async (e: Event) => {
     e.preventDefault();
     const f = new FormData(e.currentTarget as HTMLFormElement);
     setError("");
-    if (f.get("password") !== f.get("confirm")) return setError("The passwords do not match");
-    const extra = String(f.get("extra") ?? "")
-      .split(",")
-      .map((s) => s.trim())
-      .filter(Boolean);
-    const subnets = [...(f.getAll("subnet") as string[]), ...extra];
+    if (!resumed && f.get("password") !== f.get("confirm")) return setError("The passwords do not match");
+    const subnets = chosenSubnets(f);
+    if (resumed && subnets.length === 0) return setError("Choose at least one network to watch");
     setBusy(true);
     try {
-      await post("/api/setup", { username: f.get("username"), password: f.get("password"), ...(subnets.length ? { subnets } : {}) }, { quiet: true, noLoginRedirect: true });
+      if (resumed) await put("/api/config", { subnets }, { quiet: true });
+      else await post("/api/setup", { username: f.get("username"), password: f.get("password"), ...(subnets.length ? { subnets } : {}) }, { quiet: true, noLoginRedirect: true });
       onDone(subnets);
     } catch (err) {
       setError((err as Error).message);
@@ -75,26 +103,37 @@ function Account({ onDone }: { onDone: (subnets: string[]) => void }) {
     }
   };
   return (
-    <form id="setup-form" onSubmit={(e) => void submit(e)}>
-      <p class="muted">Create the administrator account. You will use it to sign in to this appliance.</p>
-      <label for="username">Username</label>
-      <input id="username" name="username" type="text" autoComplete="username" required maxLength={64} defaultValue="admin" />
-      <label for="password">Password (at least 12 characters)</label>
-      <input id="password" name="password" type="password" autoComplete="new-password" required minLength={12} />
-      <label for="confirm">Repeat password</label>
-      <input id="confirm" name="confirm" type="password" autoComplete="new-password" required minLength={12} />
+    <form id="setup-form" onSubmit={(e) => void submit(e)} onInput={(e) => setChosen(chosenSubnets(new FormData(e.currentTarget as HTMLFormElement)).length)}>
+      {resumed ? (
+        <p class="muted" id="setup-resumed">
+          Your account exists. Choose the networks Argus may watch to finish the setup.
+        </p>
+      ) : (
+        <>
+          <p class="muted">Create the administrator account. You will use it to sign in to this appliance.</p>
+          <label for="username">Username</label>
+          <input id="username" name="username" type="text" autoComplete="username" required maxLength={64} defaultValue="admin" />
+          <label for="password">Password (at least 12 characters)</label>
+          <input id="password" name="password" type="password" autoComplete="new-password" required minLength={12} />
+          <label for="confirm">Repeat password</label>
+          <input id="confirm" name="confirm" type="password" autoComplete="new-password" required minLength={12} />
+        </>
+      )}
       <fieldset id="subnets">
         <legend>Networks to watch</legend>
-        <p class="muted">Argus scans nothing until you confirm which networks are yours. Detected on this appliance:</p>
+        <p class="muted">
+          Argus scans nothing until you confirm which networks are yours. Tick only a network you may probe (a shared, office or hotel network may not be yours to scan). Detected on this appliance:
+        </p>
         <div id="suggested">
           {suggested === null ? (
             <span class="muted">looking…</span>
           ) : suggested.length === 0 ? (
             <span class="muted">none detected</span>
           ) : (
+            // Proposed, never pre-selected: the owner decides what is scanned.
             suggested.map((cidr) => (
               <label class="check">
-                <input type="checkbox" name="subnet" value={cidr} defaultChecked /> {cidr}
+                <input type="checkbox" name="subnet" value={cidr} /> {cidr} <span class="muted">(detected, suggested)</span>
               </label>
             ))
           )}
@@ -105,11 +144,33 @@ function Account({ onDone }: { onDone: (subnets: string[]) => void }) {
       <p class="error" role="alert">
         {error}
       </p>
-      <button type="submit" disabled={busy}>
-        Create account
+      <p class="muted" id="subnet-hint">
+        {chosen > 0
+          ? `${plural(chosen, "network")} chosen: only ${chosen === 1 ? "it is" : "they are"} scanned.`
+          : resumed
+            ? "Tick or type a network to continue."
+            : "No network chosen: Argus will scan nothing until you confirm one (here or later in Settings)."}
+      </p>
+      <button type="submit" disabled={busy || (resumed && chosen === 0)}>
+        {resumed
+          ? chosen > 0
+            ? `Watch ${plural(chosen, "network")} and continue`
+            : "Choose a network to continue"
+          : chosen > 0
+            ? `Create account and watch ${plural(chosen, "network")}`
+            : "Create account without a network"}
       </button>
     </form>
   );
+}
+
+/** The networks ticked and typed in the form. */
+function chosenSubnets(f: FormData): string[] {
+  const extra = String(f.get("extra") ?? "")
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
+  return [...(f.getAll("subnet") as string[]), ...extra];
 }
 
 function ScheduleStep({ onDone }: { onDone: () => void }) {
@@ -216,7 +277,7 @@ function FirstScan({ subnets }: { subnets: string[] }) {
       ) : (
         <div class="inline wrap">
           <button id="first-scan-start" type="button" disabled={state === null} onClick={() => void startScan("quick").then(setScanId, () => {})}>
-            Start the quick scan
+            Scan {confirmed.join(", ")} now
           </button>
           <a href="/">Skip, go to the dashboard</a>
         </div>
