@@ -10,7 +10,7 @@ import { Value } from "@sinclair/typebox/value";
 import type { TSchema } from "@sinclair/typebox";
 import { log } from "../log.ts";
 import { RiskLevel } from "../risk/schema.ts";
-import { Device, DeviceIcon, DeviceMac, DeviceStatus, NotifyOnEvent, PresenceMode, Trust } from "./schema.ts";
+import { Device, DeviceAddress, DeviceIcon, DeviceMac, DeviceStatus, NotifyOnEvent, PresenceMode, Trust } from "./schema.ts";
 
 /**
  * A copy of a schema without `format` keywords: TypeBox checks a format only when one is registered
@@ -27,7 +27,7 @@ function withoutFormats<S extends TSchema>(schema: S): S {
   return copy(schema) as S;
 }
 
-const references = [DeviceStatus, PresenceMode, Trust, RiskLevel, DeviceIcon, NotifyOnEvent, DeviceMac].map(withoutFormats);
+const references = [DeviceStatus, PresenceMode, Trust, RiskLevel, DeviceIcon, NotifyOnEvent, DeviceMac, DeviceAddress].map(withoutFormats);
 const schema = withoutFormats(Device);
 const whole = TypeCompiler.Compile(schema, references);
 const fields = Object.entries(schema.properties) as [keyof Device & string, TSchema][];
