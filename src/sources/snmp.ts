@@ -6,8 +6,10 @@
 //
 // The community and the v3 passwords never appear in a detail: every message built here is passed
 // through redact(), library messages included (one of net-snmp's quotes the community).
+//
+// net-snmp is imported on the first read, not with this module: an appliance without an SNMP source
+// never loads it (the lazy loading of README "Memory", test/appliance/lazy-load.test.ts).
 import { Type } from "@sinclair/typebox";
-import snmp from "net-snmp";
 import {
   IF_DESCR,
   IF_NAME,
@@ -60,6 +62,11 @@ export const snmpFields = Type.Object({
   timeout_s: Type.Optional(Type.Number({ minimum: 0.2, maximum: 30, default: DEFAULT_TIMEOUT_S, description: "Seconds to wait for each answer (one retry)" })),
 });
 
+// The library has no type declarations; what is used of it is named where it is used.
+type NetSnmp = any;
+let loaded: Promise<NetSnmp> | null = null;
+const netSnmp = (): Promise<NetSnmp> => (loaded ??= import("net-snmp").then((m) => m.default ?? m));
+
 type Session = {
   subtree(oid: string, maxRepetitions: number, feed: (vbs: Varbind[]) => boolean | void, done: (e: Error | null) => void): void;
   close(): void;
@@ -73,7 +80,7 @@ function redact(text: string, c: SnmpConfig): string {
   return out.replace(/[\r\n]+/g, " ").slice(0, 300);
 }
 
-function openSession(c: SnmpConfig, timeoutMs: number): Session {
+function openSession(snmp: NetSnmp, c: SnmpConfig, timeoutMs: number): Session {
   const options = { port: c.port ?? 161, retries: 1, timeout: timeoutMs, backoff: 1, transport: c.host.includes(":") ? "udp6" : "udp4" };
   if (c.version === "2c") {
     if (!c.community) throw new SourceError("config", "version 2c needs a community");
@@ -98,7 +105,7 @@ function openSession(c: SnmpConfig, timeoutMs: number): Session {
 }
 
 /** One walk's failure as the owner reads it. */
-function failure(e: unknown, c: SnmpConfig, timeoutMs: number, aborted: boolean): SourceError {
+function failure(snmp: NetSnmp, e: unknown, c: SnmpConfig, timeoutMs: number, aborted: boolean): SourceError {
   if (e instanceof SourceError) return e;
   const where = `${c.host}:${c.port ?? 161}`;
   if (aborted) return new SourceError("timeout", `stopped reading ${where}: the run's time limit was reached`);
@@ -131,7 +138,7 @@ function failure(e: unknown, c: SnmpConfig, timeoutMs: number, aborted: boolean)
 }
 
 /** Walks one subtree; `feed` returns false to stop early (a bound was reached). */
-function walk(session: Session, oid: string, feed: (vb: Varbind) => boolean): Promise<void> {
+function walk(snmp: NetSnmp, session: Session, oid: string, feed: (vb: Varbind) => boolean): Promise<void> {
   return new Promise((resolve, reject) => {
     session.subtree(
       oid,
@@ -149,13 +156,13 @@ function walk(session: Session, oid: string, feed: (vb: Varbind) => boolean): Pr
   });
 }
 
-async function readTable(session: Session, table: "physical" | "media", where: string, maxRows: number): Promise<NeighbourRows> {
+async function readTable(snmp: NetSnmp, session: Session, table: "physical" | "media", where: string, maxRows: number): Promise<NeighbourRows> {
   const rows = new NeighbourRows(table, maxRows);
   const base = table === "physical" ? IP_NET_TO_PHYSICAL : IP_NET_TO_MEDIA;
   const columns = Object.values(table === "physical" ? PHYSICAL_COLUMNS : MEDIA_COLUMNS);
   let full = false;
   for (const column of columns) {
-    await walk(session, `${base}.${column}`, (vb) => {
+    await walk(snmp, session, `${base}.${column}`, (vb) => {
       if (rows.add(vb)) return true;
       full = true;
       return false;
@@ -168,11 +175,11 @@ async function readTable(session: Session, table: "physical" | "media", where: s
   return rows;
 }
 
-async function readNames(session: Session, ifIndexes: Set<number>): Promise<Map<number, string>> {
+async function readNames(snmp: NetSnmp, session: Session, ifIndexes: Set<number>): Promise<Map<number, string>> {
   const names = new Map<number, string>();
   const collect = async (base: string) => {
     const vbs: Varbind[] = [];
-    await walk(session, base, (vb) => vbs.push(vb) <= MAX_ROWS);
+    await walk(snmp, session, base, (vb) => vbs.push(vb) <= MAX_ROWS);
     interfaceNames(vbs, base, names);
   };
   await collect(IF_NAME);
@@ -185,7 +192,8 @@ export async function readSnmp(c: SnmpConfig, ctx: ReadContext, limits = { maxRo
   const where = `${c.host}:${c.port ?? 161}`;
   const timeoutMs = Math.round((c.timeout_s ?? DEFAULT_TIMEOUT_S) * 1000);
   if (ctx.signal.aborted) throw new SourceError("timeout", `stopped before reading ${where}: the run's time limit was reached`);
-  const session = openSession(c, timeoutMs);
+  const snmp = await netSnmp();
+  const session = openSession(snmp, c, timeoutMs);
   let garbled: unknown = null;
   // An answer that does not decode is dropped by the library with an "error" event (and the
   // request then times out): remember it so the owner reads "malformed", not "timeout".
@@ -195,15 +203,15 @@ export async function readSnmp(c: SnmpConfig, ctx: ReadContext, limits = { maxRo
   const stop = () => session.close();
   ctx.signal.addEventListener("abort", stop, { once: true });
   try {
-    let rows = await readTable(session, "physical", where, limits.maxRows);
-    if (rows.size === 0) rows = await readTable(session, "media", where, limits.maxRows);
-    const names = await readNames(session, rows.ifIndexes());
+    let rows = await readTable(snmp, session, "physical", where, limits.maxRows);
+    if (rows.size === 0) rows = await readTable(snmp, session, "media", where, limits.maxRows);
+    const names = await readNames(snmp, session, rows.ifIndexes());
     return rows.observations(names);
   } catch (e) {
     if (garbled && e instanceof snmp.RequestTimedOutError) {
       throw new SourceError("malformed", `malformed answer from ${where}: ${redact(String((garbled as Error).message ?? garbled), c)}`);
     }
-    throw failure(e, c, timeoutMs, ctx.signal.aborted);
+    throw failure(snmp, e, c, timeoutMs, ctx.signal.aborted);
   } finally {
     ctx.signal.removeEventListener("abort", stop);
     if (!ctx.signal.aborted) {

@@ -3,6 +3,9 @@
 // LAN B, and the interface they sit behind, over v2c and v3 authPriv; and each way it can fail says
 // so clearly, quickly, and without a secret in the detail.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { snmpSource } from "../../src/sources/snmp.ts";
 import { requireRoot, requireTools } from "../helpers/require.ts";
 import { ABSENT_IP, SECRETS, startSnmpRouter, type ReadResult, type SnmpRouter } from "../helpers/snmp-router.ts";
@@ -107,6 +110,29 @@ describe.skipIf(!ready)("SNMP source against snmpd on a router", () => {
     expect(r.error?.reason).toBe("unreachable");
     expectNoSecret(r);
   });
+
+  test("in a compiled binary (bun build --compile, as scripts/build.ts builds the appliance) v2c and v3 authPriv read the same", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "argus-snmp-bin-"));
+    try {
+      const outfile = join(dir, "read-snmp");
+      const built = await Bun.build({
+        entrypoints: [new URL("./fixtures/read-snmp.ts", import.meta.url).pathname],
+        compile: { outfile, autoloadDotenv: false, autoloadBunfig: false },
+        minify: true,
+        splitting: true,
+        bytecode: true,
+        format: "esm",
+      });
+      expect(built.success).toBe(true);
+      for (const config of [rtr.v2c, rtr.v3]) {
+        const r = await rtr.net.exec([outfile, JSON.stringify({ config })]);
+        expect(r.exitCode).toBe(0);
+        expectRoutedHosts(JSON.parse(r.stdout));
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 
   test("incomplete v3 config: a config error before anything is sent", async () => {
     const r = await rtr.read({ host: rtr.v3.host, version: "3" });
