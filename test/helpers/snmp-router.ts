@@ -4,7 +4,7 @@
 //   LAN B  10.232.0.0/24: `routed` hosts (10.232.0.10 …) on the router's bridge P-rlan, default route via it
 // The router pings every LAN B host so its ARP table holds them; snmpd listens on 10.231.0.254:161
 // only, with its config and persistent state (USM keys) in a temp dir, and dies with the net.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { SnmpConfig } from "../../src/sources/snmp.ts";
@@ -36,6 +36,8 @@ export type SnmpRouter = {
   v2c: SnmpConfig;
   v3: SnmpConfig;
   mediaOnly: SnmpConfig;
+  /** What snmpd logged so far. */
+  log(): string;
   /** Runs the reader in the scanner namespace on LAN A. */
   read(config: SnmpConfig, opts?: { max_rows?: number; abort_after_ms?: number }): Promise<ReadResult>;
   down(): Promise<void>;
@@ -84,21 +86,21 @@ export async function startSnmpRouter(opts: { routed?: number } = {}): Promise<S
 
     mkdirSync(join(dir, "persist"));
     writeFileSync(join(dir, "snmpd.conf"), snmpdConf());
-    daemon = Bun.spawn(["ip", "netns", "exec", routerNs, snmpd, "-f", "-Lo", "-C", "-c", join(dir, "snmpd.conf"), "-p", join(dir, "snmpd.pid")], {
+    // Logged to a file, not a pipe: snmpd writes a line for some requests, and a pipe nobody reads
+    // fills and stops the agent mid-walk.
+    const log = join(dir, "snmpd.log");
+    daemon = Bun.spawn(["ip", "netns", "exec", routerNs, snmpd, "-f", "-Lf", log, "-C", "-c", join(dir, "snmpd.conf"), "-p", join(dir, "snmpd.pid")], {
       env: { ...process.env, SNMP_PERSISTENT_DIR: join(dir, "persist"), MIBS: "" },
-      stdout: "pipe",
-      stderr: "pipe",
+      stdin: "ignore",
+      stdout: "ignore",
+      stderr: "ignore",
     });
-    // With -Lo snmpd logs "NET-SNMP version …" once its sockets are open.
-    const reader = daemon.stdout.getReader();
-    let text = "";
+    // snmpd logs "NET-SNMP version …" once its sockets are open.
     const deadline = Date.now() + 10_000;
-    while (!text.includes("NET-SNMP version")) {
-      const next = await Promise.race([reader.read(), Bun.sleep(Math.max(0, deadline - Date.now())).then(() => null)]);
-      if (next === null || next.done) throw new Error(`snmpd did not start: ${text}`);
-      text += new TextDecoder().decode(next.value);
+    while (!(existsSync(log) && readFileSync(log, "utf8").includes("NET-SNMP version"))) {
+      if (daemon.exitCode !== null || Date.now() > deadline) throw new Error(`snmpd did not start: ${existsSync(log) ? readFileSync(log, "utf8") : "no log"}`);
+      await Bun.sleep(20);
     }
-    reader.releaseLock();
   } catch (e) {
     await down();
     throw e;
@@ -117,6 +119,7 @@ export async function startSnmpRouter(opts: { routed?: number } = {}): Promise<S
       if (r.exitCode !== 0) throw new Error(`read-snmp failed (${r.exitCode}): ${r.stderr}`);
       return JSON.parse(r.stdout) as ReadResult;
     },
+    log: () => readFileSync(join(dir, "snmpd.log"), "utf8"),
     down,
   };
 }
