@@ -105,6 +105,28 @@ describe.skipIf(!ready)("SNMP source against snmpd on a router", () => {
     expect(r.ms).toBeLessThan(2_000);
   });
 
+  test("an agent whose answers do not decode: malformed, not a timeout", async () => {
+    // A UDP service on the router that answers every datagram with bytes that are not SNMP.
+    const junk = Bun.spawn(
+      ["ip", "netns", "exec", rtr.routerNs, "python3", "-c",
+        "import socket,sys\ns=socket.socket(socket.AF_INET,socket.SOCK_DGRAM)\ns.bind(('10.231.0.254',1161))\nprint('READY',flush=True)\n" +
+        "while True:\n d,a=s.recvfrom(65535)\n s.sendto(b'\\x30\\x84\\xff\\xff\\xff\\xffjunk',a)"],
+      { stdout: "pipe", stderr: "inherit" },
+    );
+    try {
+      const reader = junk.stdout.getReader();
+      const { value } = await reader.read();
+      expect(new TextDecoder().decode(value)).toContain("READY");
+      const r = await rtr.read({ ...rtr.v2c, port: 1161, timeout_s: 0.5 });
+      expect(r.error?.reason).toBe("malformed");
+      expect(r.error?.detail).toContain("malformed answer from 10.231.0.254:1161");
+      expectNoSecret(r);
+    } finally {
+      junk.kill();
+      await junk.exited;
+    }
+  });
+
   test("a host that does not resolve: unreachable", async () => {
     const r = await rtr.read({ ...rtr.v2c, host: "no-such-router.invalid" });
     expect(r.error?.reason).toBe("unreachable");
