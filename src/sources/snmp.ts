@@ -113,10 +113,9 @@ function failure(snmp: NetSnmp, e: unknown, c: SnmpConfig, timeoutMs: number, ab
   const message = redact(String(err?.message ?? e), c);
   if (e instanceof snmp.RequestTimedOutError) {
     const wait = `${(timeoutMs * 2) / 1000} s`;
-    return c.version === "2c"
-      ? new SourceError("timeout", `no answer from ${where} in ${wait}: wrong community or host down`)
-      : // An agent drops what it cannot decrypt without a word: a wrong priv_password looks like silence.
-        new SourceError("timeout", `no answer from ${where} in ${wait}: host down, no SNMP agent there, or wrong priv_password`);
+    if (c.version === "2c") return new SourceError("timeout", `no answer from ${where} in ${wait}: wrong community or host down`);
+    // An agent drops what it cannot decrypt without a word: a wrong priv_password looks like silence.
+    return new SourceError("timeout", `no answer from ${where} in ${wait}: host down or no SNMP agent there${c.priv_password ? ", or a wrong priv_password" : ""}`);
   }
   if (e instanceof snmp.ResponseInvalidError) {
     const code = err.code;
@@ -190,10 +189,16 @@ async function readNames(snmp: NetSnmp, session: Session, ifIndexes: Set<number>
 /** `limits` exists for tests, which cannot fill a namespace with 65,537 neighbours in reasonable time. */
 export async function readSnmp(c: SnmpConfig, ctx: ReadContext, limits = { maxRows: MAX_ROWS }): Promise<SourceObservation[]> {
   const where = `${c.host}:${c.port ?? 161}`;
-  const timeoutMs = Math.round((c.timeout_s ?? DEFAULT_TIMEOUT_S) * 1000);
+  // The schema bounds timeout_s; an entry that bypassed it still gets a sane wait.
+  const timeoutMs = Math.min(30_000, Math.max(200, Math.round((Number(c.timeout_s) || DEFAULT_TIMEOUT_S) * 1000)));
   if (ctx.signal.aborted) throw new SourceError("timeout", `stopped before reading ${where}: the run's time limit was reached`);
   const snmp = await netSnmp();
-  const session = openSession(snmp, c, timeoutMs);
+  let session: Session;
+  try {
+    session = openSession(snmp, c, timeoutMs);
+  } catch (e) {
+    throw e instanceof SourceError ? e : new SourceError("config", `cannot use this entry: ${redact(String((e as Error)?.message ?? e), c)}`);
+  }
   let garbled: unknown = null;
   // An answer that does not decode is dropped by the library with an "error" event (and the
   // request then times out): remember it so the owner reads "malformed", not "timeout".

@@ -82,6 +82,14 @@ describe.skipIf(!ready)("SNMP source against snmpd on a router", () => {
     expectNoSecret(r);
   });
 
+  test("a wrong v3 priv password: the agent drops what it cannot decrypt; a timeout naming that cause", async () => {
+    const r = await rtr.read({ ...rtr.v3, priv_password: "wrong-priv-pass", timeout_s: 0.3 });
+    expect(r.error?.reason).toBe("timeout");
+    expect(r.error?.detail).toContain("wrong priv_password");
+    expect(JSON.stringify(r)).not.toContain("wrong-priv-pass");
+    expectNoSecret(r);
+  });
+
   test("an unknown v3 user: an auth failure naming the user", async () => {
     const r = await rtr.read({ ...rtr.v3, username: "nobody" });
     expect(r.error?.reason).toBe("auth");
