@@ -15,7 +15,8 @@ import { Method, NativeSweep, NativeSweepError, type NativeProgress, type Native
 import { type Neighbour, readNeighbours } from "./neighbours.ts";
 import { isExcludedMac, type SweepTargets } from "./targets.ts";
 
-export type SweepMethod = "arp" | "icmp" | "neigh";
+/** "tcp": a routed host that ignored echo but answered a TCP connect (routed.ts). */
+export type SweepMethod = "arp" | "icmp" | "neigh" | "tcp";
 
 export interface SweepResult {
   ip: string;

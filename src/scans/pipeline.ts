@@ -1,6 +1,7 @@
 // One scan, start to finish, without the database: discovery → ports → services, with names and
 // vendors resolved alongside → observations. The scan manager persists what this returns.
 import { discover } from "../net/discover.ts";
+import { TCP_DISCOVERY_PORTS } from "../net/routed.ts";
 import { guessDeviceType, guessOs } from "../identify/device-type.ts";
 import { resolveHostname } from "../identify/hostnames.ts";
 import { isRandomizedMac, lookupVendor } from "../identify/vendor.ts";
@@ -72,6 +73,8 @@ export async function runPipeline(input: PipelineInput): Promise<PipelineOutput>
       known6: input.known6,
       onProgress: (p) => onProgress({ hosts_total: p.total, hosts_found: p.answered }),
       onAnswer: portScan ? (h) => portScan.add(h.ip) : undefined,
+      // A scan also finds routed hosts that ignore echo; a bare `argus sweep` stays echo-only.
+      tcpPorts: TCP_DISCOVERY_PORTS,
     });
   } catch (e) {
     portScan?.finish();

@@ -42,7 +42,7 @@ export const ScanDevice = Type.Object(
     hostname: text(),
     vendor: text(),
     device_type: Type.String(),
-    method: text("How it answered: arp, icmp, neighbour, …"),
+    method: text("How it answered: arp, icmp, neigh (the neighbour table), tcp (a routed host that ignored echo)"),
     rtt_ms: nullable(Type.Number({ minimum: 0 })),
     open_ports: Type.Array(int(undefined, { minimum: 1, maximum: 65535 })),
   },
