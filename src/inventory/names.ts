@@ -1,0 +1,29 @@
+// Every name a device goes by, each with where it came from (SPEC §7 "Sources": the device page shows
+// every name with its source). devices.hostname holds the one name the evidence ranking chose
+// (identity.ts SOURCE_RANK); this keeps the others, so an owner sees that the lease file calls the
+// device "nas" while its mDNS name is "DiskStation". Written inside the writer's transaction.
+import type { Database } from "bun:sqlite";
+
+/** Names kept per device; a newcomer beyond this drops the name seen longest ago. */
+export const NAMES_PER_DEVICE = 16;
+
+export type DeviceName = { name: string; source: string; last_seen: string };
+
+/** Notes that `source` called the device `name` at `now` (one index lookup, plus a prune when the name is new). */
+export function recordName(db: Database, deviceId: number, name: string, source: string, now: string): void {
+  const known = db.query("SELECT 1 FROM device_names WHERE device_id = ? AND source = ? AND name = ?").get(deviceId, source, name) !== null;
+  if (known) {
+    db.query("UPDATE device_names SET last_seen = ? WHERE device_id = ? AND source = ? AND name = ? AND last_seen < ?").run(now, deviceId, source, name, now);
+    return;
+  }
+  db.query("INSERT INTO device_names (device_id, source, name, first_seen, last_seen) VALUES (?, ?, ?, ?, ?)").run(deviceId, source, name, now, now);
+  db.query(
+    `DELETE FROM device_names WHERE device_id = ?1 AND (source, name) NOT IN
+       (SELECT source, name FROM device_names WHERE device_id = ?1 ORDER BY last_seen DESC, source, name LIMIT ?2)`,
+  ).run(deviceId, NAMES_PER_DEVICE);
+}
+
+/** A device's names, most recently seen first. */
+export function namesOf(db: Database, deviceId: number): DeviceName[] {
+  return db.query("SELECT name, source, last_seen FROM device_names WHERE device_id = ? ORDER BY last_seen DESC, source, name").all(deviceId) as DeviceName[];
+}
