@@ -10,6 +10,7 @@ import type { Threat as DeviceThreat } from "../risk/schema.ts";
 import { ipv4Scope } from "../net/ip.ts";
 import type { AddressHistory, BulkActionName, Device, DeviceAddress, DeviceDetail, DeviceUpdate, Port as DevicePort } from "./schema.ts";
 import { macsOf } from "./macs.ts";
+import { namesOf, type DeviceName } from "./names.ts";
 import { NOTIFY_ON_EVENTS, type DeviceStatus, type NotifyOnEvent, type PresenceMode } from "./enums.ts";
 
 export { DEVICE_STATUSES, TRUST_LEVELS, type DeviceStatus } from "./enums.ts";
@@ -153,7 +154,16 @@ export class DeviceInventory {
       .query("SELECT ip_address, first_seen, last_seen FROM device_addresses WHERE device_id = ? ORDER BY last_seen DESC, ip_address")
       .all(id) as AddressHistory[];
     const addresses = this.addressesOf(id, row.mac_address, ip_history);
-    return { ...toDevice(row, [...new Set(ports.map((p) => p.port))], macsOf(this.db, [id]).get(id) ?? []), ports, threats, ip_history, addresses, ...this.portScanOf(id) };
+    return { ...toDevice(row, [...new Set(ports.map((p) => p.port))], macsOf(this.db, [id]).get(id) ?? []), ports, threats, ip_history, addresses, names: this.namesOf(row), ...this.portScanOf(id) };
+  }
+
+  /** The device's names by source; its hostname too when it was learnt before names were kept (schema 22). */
+  private namesOf(row: DeviceRow): DeviceName[] {
+    const names = namesOf(this.db, row.id);
+    if (row.hostname && row.hostname_source && !names.some((n) => n.name === row.hostname && n.source === row.hostname_source)) {
+      names.push({ name: row.hostname, source: row.hostname_source, last_seen: row.last_seen });
+    }
+    return names;
   }
 
   /** IPv4 history and the IPv6 addresses heard from the device (SPEC §7 `addresses`), most recently seen first. */

@@ -1,0 +1,274 @@
+// Runs the configured sources (SPEC §7 "Sources"): one timer for all of them, one source read at a
+// time, each run under a time limit (an AbortSignal, and the run given up when the reader ignores it).
+// A run's observations are applied in chunks, each in its own transaction with its notifications
+// queued inside it (apply.ts), and published on the feed after each commit, as the passive watch does.
+// A source that fails (a missing file, a refused login, a timeout, an answer that does not read) is
+// recorded as `failed` with its reason; nothing else notices. Its state per source is in source_state.
+import type { Database } from "bun:sqlite";
+import type { ResolvedConfig } from "../config/resolved.ts";
+import { isSecretKey } from "../config/secrets.ts";
+import type { EventFeed } from "../events.ts";
+import { DeviceInventory } from "../inventory/devices.ts";
+import type { Change } from "../inventory/observation.ts";
+import { log } from "../log.ts";
+import type { NotifySink } from "../notify/sink.ts";
+import { isoNow } from "../time.ts";
+import { applyObservations, cleanObservation, type CleanObservation } from "./apply.ts";
+import type { SourceEntry } from "./config.ts";
+import { sourceType as registered } from "./registry.ts";
+import type { SourceState } from "./schema.ts";
+import { SourceError, type SourceObservation, type SourceType } from "./types.ts";
+
+/** How long one run may take by default, reading and applying. */
+export const RUN_TIMEOUT_MS = 30_000;
+/** The timer's step: a source is due at most this late. */
+const TICK_MS = 1_000;
+/** Observations applied per transaction: the API answers between chunks. */
+const CHUNK = 250;
+/** A reader returning more than this is refused (too_large): no LAN has that many hosts. */
+export const MAX_OBSERVATIONS = 100_000;
+/** New devices one run may add; more wait for the next run. */
+export const NEW_DEVICES_PER_RUN = 1000;
+/** New devices a run announces one message each; more go out in one digest per channel. */
+const ANNOUNCE_SINGLY = 10;
+
+export class UnknownSourceError extends Error {}
+export class SourceBusyError extends Error {}
+
+export type SourceRunnerOptions = {
+  db: Database;
+  config: () => ResolvedConfig;
+  sink: NotifySink;
+  feed: EventFeed;
+  timeoutMs?: number;
+  /** The type of a `type` name (default: the registry). */
+  types?: (type: string) => SourceType<any> | undefined;
+};
+
+type Row = { name: string; type: string; last_run_at: string | null; last_ok_at: string | null; status: SourceState["status"]; detail: string | null; devices: number };
+
+export class SourceRunner {
+  private timer: ReturnType<typeof setInterval> | null = null;
+  private running: string | null = null;
+  /** Names waiting to run, in order (the timer's due ones, and "run now" at the front). */
+  private queue: string[] = [];
+  private waiters = new Map<string, (() => void)[]>();
+  private draining: Promise<void> | null = null;
+  private abort: AbortController | null = null;
+  private closed = false;
+  private readonly inventory: DeviceInventory;
+  private readonly typeOf: (type: string) => SourceType<any> | undefined;
+  private unsubscribe: (() => void) | null = null;
+
+  constructor(private readonly opts: SourceRunnerOptions) {
+    this.inventory = new DeviceInventory(opts.db);
+    this.typeOf = opts.types ?? registered;
+  }
+
+  start(): void {
+    this.forgetRemoved();
+    this.timer = setInterval(() => this.tick(), TICK_MS);
+    this.timer.unref?.();
+    this.unsubscribe = this.opts.feed.on("config", ({ changed }) => {
+      if (changed.includes("sources")) this.forgetRemoved();
+    });
+    this.tick();
+  }
+
+  async stop(): Promise<void> {
+    this.closed = true;
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    this.unsubscribe?.();
+    this.queue = [];
+    this.abort?.abort();
+    await this.draining;
+  }
+
+  private entries(): SourceEntry[] {
+    return (this.opts.config().config.sources ?? []) as SourceEntry[];
+  }
+
+  /** Every configured source with its state, in the configuration's order. */
+  list(): SourceState[] {
+    const rows = new Map((this.opts.db.query("SELECT name, type, last_run_at, last_ok_at, status, detail, devices FROM source_state").all() as Row[]).map((r) => [r.name, r]));
+    return this.entries().map((e) => this.view(e, rows.get(e.name)));
+  }
+
+  private view(e: SourceEntry, row: Row | undefined): SourceState {
+    // A row of another type under the same name belongs to an entry that was replaced: not its history.
+    const own = row && row.type === e.type ? row : undefined;
+    if (e.enabled === false) return { name: e.name, type: e.type, last_run_at: own?.last_run_at ?? null, last_ok_at: own?.last_ok_at ?? null, status: "disabled", detail: "Disabled in the configuration", devices: own?.devices ?? 0 };
+    if (!own || own.status === "disabled") return { name: e.name, type: e.type, last_run_at: own?.last_run_at ?? null, last_ok_at: own?.last_ok_at ?? null, status: "ok", detail: own?.last_run_at ? own.detail : "Not run yet", devices: own?.devices ?? 0 };
+    return { name: own.name, type: e.type, last_run_at: own.last_run_at, last_ok_at: own.last_ok_at, status: own.status, detail: own.detail, devices: own.devices };
+  }
+
+  /** One source's state, or null when no source has this name. */
+  get(name: string): SourceState | null {
+    return this.list().find((s) => s.name === name) ?? null;
+  }
+
+  /** Whether this source is being read now. */
+  isRunning(name: string): boolean {
+    return this.running === name;
+  }
+
+  /**
+   * Runs one source now (after the one running, if any) and returns its state once the run is done.
+   * UnknownSourceError for a name not configured; SourceBusyError when it is disabled or already running.
+   */
+  async runNow(name: string): Promise<SourceState> {
+    const entry = this.entries().find((e) => e.name === name);
+    if (!entry) throw new UnknownSourceError(`No source named "${name}" in the configuration`);
+    if (entry.enabled === false) throw new SourceBusyError(`The source "${name}" is disabled`);
+    if (this.running === name) throw new SourceBusyError(`The source "${name}" is running now`);
+    const done = new Promise<void>((resolve) => this.waiters.set(name, [...(this.waiters.get(name) ?? []), resolve]));
+    this.queue = [name, ...this.queue.filter((n) => n !== name)];
+    this.drain();
+    await done;
+    return this.get(name) ?? this.view(entry, undefined);
+  }
+
+  /** Queues the enabled sources that are due (never run, or their interval passed since the last run). */
+  private tick(): void {
+    if (this.closed) return;
+    const last = new Map((this.opts.db.query("SELECT name, type, last_run_at FROM source_state").all() as Row[]).map((r) => [r.name, r]));
+    const now = Date.now();
+    for (const e of this.entries()) {
+      if (e.enabled === false || this.running === e.name || this.queue.includes(e.name)) continue;
+      const type = this.typeOf(e.type);
+      if (!type) continue;
+      const row = last.get(e.name);
+      const at = row && row.type === e.type && row.last_run_at ? Date.parse(row.last_run_at) : Number.NEGATIVE_INFINITY;
+      if (now - at >= (e.interval_s ?? type.defaultIntervalS) * 1000) this.queue.push(e.name);
+    }
+    this.drain();
+  }
+
+  private drain(): void {
+    if (this.draining || this.closed) return;
+    this.draining = (async () => {
+      while (!this.closed && this.queue.length > 0) {
+        const name = this.queue.shift()!;
+        const entry = this.entries().find((e) => e.name === name);
+        this.running = name;
+        try {
+          if (entry && entry.enabled !== false) await this.run(entry);
+        } catch (e) {
+          // run() records its own failures; this is a bug, kept from stopping the other sources.
+          log.error("source run failed unexpectedly", { source: name, error: String(e) });
+        } finally {
+          this.running = null;
+          for (const wake of this.waiters.get(name) ?? []) wake();
+          this.waiters.delete(name);
+        }
+      }
+    })().finally(() => {
+      this.draining = null;
+      // Someone asked while the loop was ending.
+      if (!this.closed && this.queue.length > 0) this.drain();
+    });
+  }
+
+  /** Reads one source and applies what it said; records ok or failed. */
+  private async run(entry: SourceEntry): Promise<void> {
+    const type = this.typeOf(entry.type);
+    if (!type) return this.record(entry, "failed", `Unknown source type "${entry.type}"`, null);
+    const started = Date.now();
+    const abort = new AbortController();
+    this.abort = abort;
+    const timeoutMs = this.opts.timeoutMs ?? RUN_TIMEOUT_MS;
+    const timer = setTimeout(() => abort.abort(new SourceError("timeout", `no answer within ${Math.round(timeoutMs / 1000)} s`)), timeoutMs);
+    try {
+      const gaveUp = new Promise<never>((_, reject) => abort.signal.addEventListener("abort", () => reject(abort.signal.reason ?? new SourceError("timeout", "stopped")), { once: true }));
+      const said = await Promise.race([type.read(entry, { signal: abort.signal, now: new Date() }), gaveUp]);
+      if (!Array.isArray(said)) throw new SourceError("malformed", "the reader returned no list of observations");
+      if (said.length > MAX_OBSERVATIONS) throw new SourceError("too_large", `${said.length} hosts, over the limit of ${MAX_OBSERVATIONS}`);
+      const clean: CleanObservation[] = [];
+      for (const o of said as SourceObservation[]) {
+        const c = typeof o === "object" && o !== null ? cleanObservation(o) : null;
+        if (c) clean.push(c);
+      }
+      const result = await this.apply(type.type, clean, abort.signal);
+      const ms = Date.now() - started;
+      const parts = [`${said.length} host${said.length === 1 ? "" : "s"} read`, `${result.devices} device${result.devices === 1 ? "" : "s"} matched or added`];
+      if (result.added > 0) parts.push(`${result.added} new`);
+      if (result.deferred > 0) parts.push(`${result.deferred} new hosts left for the next run (at most ${NEW_DEVICES_PER_RUN} a run)`);
+      if (said.length - clean.length > 0) parts.push(`${said.length - clean.length} unusable entries skipped`);
+      this.record(entry, "ok", `${parts.join(", ")} in ${ms} ms`, result.devices);
+    } catch (e) {
+      const detail = e instanceof SourceError ? `${e.reason}: ${e.detail}` : `malformed: the reader failed (${e instanceof Error ? e.message : String(e)})`;
+      this.record(entry, "failed", withoutSecrets(detail, entry), null);
+      log.warn("source failed", { source: entry.name, type: entry.type, detail: withoutSecrets(detail, entry) });
+    } finally {
+      clearTimeout(timer);
+      this.abort = null;
+    }
+  }
+
+  /** Applies the observations a chunk per transaction, the event loop free between chunks. */
+  private async apply(source: string, observations: CleanObservation[], signal: AbortSignal): Promise<{ devices: number; added: number; deferred: number }> {
+    const { db, sink, feed } = this.opts;
+    const resolved = this.opts.config();
+    const scope = { subnets: resolved.subnets, exclusions: resolved.exclusions };
+    const budget = { newDevices: NEW_DEVICES_PER_RUN };
+    const devices = new Set<number>();
+    let added = 0;
+    let deferred = 0;
+    let newcomers = 0;
+    for (let i = 0; i < observations.length; i += CHUNK) {
+      if (signal.aborted) throw signal.reason ?? new SourceError("timeout", "stopped");
+      const chunk = observations.slice(i, i + CHUNK);
+      const r = db
+        .transaction(() => {
+          const r = applyObservations(db, source, chunk, scope, budget, isoNow());
+          const adds = r.changes.filter((c) => c.change_type === "device_added");
+          newcomers += adds.length;
+          // Many newcomers at once (a first run, a new pool) are one message per channel, not one each.
+          if (newcomers > ANNOUNCE_SINGLY) {
+            sink.enqueue(adds, null, { floodDigestMs: 0 });
+            sink.enqueue(r.changes.filter((c) => c.change_type !== "device_added"), null);
+          } else sink.enqueue(r.changes, null);
+          return r;
+        })
+        .immediate();
+      for (const id of r.devices) devices.add(id);
+      added += r.added;
+      deferred += r.deferred;
+      this.published(r.changes, r.touched);
+      if (i + CHUNK < observations.length) await new Promise((resolve) => setImmediate(resolve));
+    }
+    return { devices: devices.size, added, deferred };
+  }
+
+  private published(changes: Change[], touched: Iterable<number>): void {
+    if (changes.length > 0) this.opts.feed.publish({ type: "changes", scan_id: null, changes });
+    this.opts.feed.publishDevices(touched, (ids) => this.inventory.records(ids));
+  }
+
+  private record(entry: SourceEntry, status: "ok" | "failed", detail: string, devices: number | null): void {
+    const now = isoNow();
+    this.opts.db
+      .query(
+        `INSERT INTO source_state (name, type, last_run_at, last_ok_at, status, detail, devices) VALUES (?1, ?2, ?3, ?4, ?5, ?6, coalesce(?7, 0))
+         ON CONFLICT (name) DO UPDATE SET type = excluded.type, last_run_at = excluded.last_run_at,
+           last_ok_at = CASE WHEN ?5 = 'ok' THEN excluded.last_ok_at WHEN source_state.type = excluded.type THEN source_state.last_ok_at END,
+           status = excluded.status, detail = excluded.detail,
+           devices = CASE WHEN ?7 IS NOT NULL THEN ?7 WHEN source_state.type = excluded.type THEN source_state.devices ELSE 0 END`,
+      )
+      .run(entry.name, entry.type, now, status === "ok" ? now : null, status, detail.slice(0, 500), devices);
+  }
+
+  /** Drops the state of sources no longer configured. */
+  private forgetRemoved(): void {
+    const names = this.entries().map((e) => e.name);
+    this.opts.db.query(`DELETE FROM source_state WHERE name NOT IN (SELECT value FROM json_each(?))`).run(JSON.stringify(names));
+  }
+}
+
+/** The text with every secret of the entry (its password, community, key, …) masked. */
+function withoutSecrets(text: string, entry: SourceEntry): string {
+  let out = text;
+  for (const [k, v] of Object.entries(entry)) if (isSecretKey(k) && typeof v === "string" && v.length >= 3) out = out.split(v).join("***");
+  return out.length > 500 ? `${out.slice(0, 497)}...` : out;
+}
