@@ -23,7 +23,8 @@ export const CONFIG_SECTIONS = {
   ...infrastructureSection,
   ...hostsSection,
   notifications: Type.Unsafe<NotificationsConfig>({ ...NotificationsSchema, default: DEFAULT_NOTIFICATIONS }),
-  sources: Type.Unsafe<SourceEntry[]>({ ...SourcesSchema, default: [] }),
+  // No schema default: TypeBox would turn an object given here into that default list; absent is none (validateSources).
+  sources: Type.Unsafe<SourceEntry[]>({ ...SourcesSchema }),
 };
 
 /**

@@ -17,6 +17,8 @@ import type { ParsedLeases } from "./dnsmasq-leases.ts";
 import { leaseFileFields, readLeaseFile, type LeaseFileConfig } from "./lease-file.ts";
 import { SourceError, type SourceObservation, type SourceType } from "./types.ts";
 
+const UTF8 = new TextDecoder("utf-8", { fatal: false });
+
 type Token = { kind: "word" | "string" | "{" | "}" | ";" };
 type Tok = Token & { text: string };
 
@@ -36,6 +38,12 @@ function* tokens(text: string): Generator<Tok> {
       i++;
     } else if (c === '"') {
       let out = "";
+      // dhcpd writes each byte outside printable ASCII as \NNN: a run of them is UTF-8 (or not), decoded as a whole.
+      let bytes: number[] = [];
+      const flush = () => {
+        if (bytes.length > 0) out += UTF8.decode(new Uint8Array(bytes));
+        bytes = [];
+      };
       let j = i + 1;
       let closed = false;
       while (j < n) {
@@ -48,18 +56,21 @@ function* tokens(text: string): Generator<Tok> {
         if (d === "\\" && j + 1 < n) {
           const oct = /^[0-7]{1,3}/.exec(text.slice(j + 1, j + 4));
           if (oct) {
-            out += String.fromCharCode(parseInt(oct[0], 8) & 0xff);
+            bytes.push(parseInt(oct[0], 8) & 0xff);
             j += 1 + oct[0].length;
-          } else {
-            const e = text[j + 1];
-            out += e === "n" ? "\n" : e === "t" ? "\t" : e;
-            j += 2;
+            continue;
           }
+          flush();
+          const e = text[j + 1];
+          out += e === "n" ? "\n" : e === "t" ? "\t" : e;
+          j += 2;
           continue;
         }
+        flush();
         out += d;
         j++;
       }
+      flush();
       // An unterminated string runs to the end of the file: a block cut short while written.
       if (!closed) return;
       yield { kind: "string", text: out };

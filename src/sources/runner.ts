@@ -178,7 +178,7 @@ export class SourceRunner {
     const abort = new AbortController();
     this.abort = abort;
     const timeoutMs = this.opts.timeoutMs ?? RUN_TIMEOUT_MS;
-    const timer = setTimeout(() => abort.abort(new SourceError("timeout", `no answer within ${Math.round(timeoutMs / 1000)} s`)), timeoutMs);
+    const timer = setTimeout(() => abort.abort(new SourceError("timeout", `no answer within ${timeoutMs < 1000 ? `${timeoutMs} ms` : `${Math.round(timeoutMs / 1000)} s`}`)), timeoutMs);
     try {
       const gaveUp = new Promise<never>((_, reject) => abort.signal.addEventListener("abort", () => reject(abort.signal.reason ?? new SourceError("timeout", "stopped")), { once: true }));
       const said = await Promise.race([type.read(entry, { signal: abort.signal, now: new Date() }), gaveUp]);

@@ -181,3 +181,8 @@ describe("reading a lease file", () => {
     expect(await readLeaseFile(path, signal)).toBe("0 \ufffd\ufffd\n");
   });
 });
+
+test("ISC: a run of octal escapes is UTF-8 decoded as a whole (dhcpd escapes each byte outside printable ASCII)", () => {
+  const text = lease("10.0.0.5", '  binding state active;\n  client-hostname "Anna\\342\\200\\231s-Mac\\377";');
+  expect(parseIscLeases(text).observations[0].hostname).toBe("Anna\u2019s-Mac\ufffd");
+});
