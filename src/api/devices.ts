@@ -68,6 +68,11 @@ const DETAIL_EXAMPLE = {
     { address: "192.168.1.20", family: 4, scope: "private", mac: "b8:27:eb:12:34:56", first_seen: "2024-01-15T10:30:00Z", last_seen: "2024-01-16T08:00:00Z", source: "inventory" },
     { address: "fe80::ba27:ebff:fe12:3456", family: 6, scope: "link", mac: "b8:27:eb:12:34:56", first_seen: "2024-01-15T10:31:02Z", last_seen: "2024-01-16T07:58:40Z", source: "ndp" },
   ],
+  names: [
+    { name: "nas", source: "dhcp", last_seen: "2024-01-16T08:00:00Z" },
+    { name: "nas", source: "dnsmasq_leases", last_seen: "2024-01-16T07:59:00Z" },
+    { name: "DiskStation", source: "mdns", last_seen: "2024-01-16T07:50:12Z" },
+  ],
   ports_known: true,
   ports_scanned_at: "2024-01-16T03:34:10Z",
 };
