@@ -9,7 +9,7 @@ export const NAMES_PER_DEVICE = 16;
 
 export type DeviceName = { name: string; source: string; last_seen: string };
 
-/** Notes that `source` called the device `name` at `now` (one index lookup, plus a prune when the name is new). */
+/** Notes that `source` called the device `name` at `now` (index lookups; a prune when a new name puts the device over the bound). */
 export function recordName(db: Database, deviceId: number, name: string, source: string, now: string): void {
   const known = db.query("SELECT 1 FROM device_names WHERE device_id = ? AND source = ? AND name = ?").get(deviceId, source, name) !== null;
   if (known) {
@@ -17,6 +17,9 @@ export function recordName(db: Database, deviceId: number, name: string, source:
     return;
   }
   db.query("INSERT INTO device_names (device_id, source, name, first_seen, last_seen) VALUES (?, ?, ?, ?, ?)").run(deviceId, source, name, now, now);
+  // Counted through the primary key's prefix; the prune runs only once a device is over the bound.
+  const { n } = db.query("SELECT count(*) AS n FROM device_names WHERE device_id = ?").get(deviceId) as { n: number };
+  if (n <= NAMES_PER_DEVICE) return;
   db.query(
     `DELETE FROM device_names WHERE device_id = ?1 AND (source, name) NOT IN
        (SELECT source, name FROM device_names WHERE device_id = ?1 ORDER BY last_seen DESC, source, name LIMIT ?2)`,

@@ -23,13 +23,18 @@ import { SourceError, type SourceObservation, type SourceType } from "./types.ts
 export const RUN_TIMEOUT_MS = 30_000;
 /** The timer's step: a source is due at most this late. */
 const TICK_MS = 1_000;
-/** Observations applied per transaction: the API answers between chunks. */
-const CHUNK = 250;
+/**
+ * A transaction applies observations for at most this long, then the event loop is handed back (the
+ * API answers between slices): a request waits behind a run at most about this long.
+ */
+const SLICE_MS = 2;
+/** Observations read per step within a slice (the clock is looked at between steps). */
+const STEP = 16;
 /** A reader returning more than this is refused (too_large): no LAN has that many hosts. */
 export const MAX_OBSERVATIONS = 100_000;
 /** New devices one run may add; more wait for the next run. */
 export const NEW_DEVICES_PER_RUN = 1000;
-/** New devices a run announces one message each; more go out in one digest per channel. */
+/** New devices a run announces one message each; the rest go out in one digest per channel. */
 const ANNOUNCE_SINGLY = 10;
 
 export class UnknownSourceError extends Error {}
@@ -206,9 +211,9 @@ export class SourceRunner {
     }
   }
 
-  /** Applies the observations a chunk per transaction, the event loop free between chunks. */
+  /** Applies the observations a time slice per transaction, the event loop free between slices. */
   private async apply(source: string, observations: CleanObservation[], signal: AbortSignal): Promise<{ devices: number; added: number; deferred: number }> {
-    const { db, sink, feed } = this.opts;
+    const { db, sink } = this.opts;
     const resolved = this.opts.config();
     const scope = { subnets: resolved.subnets, exclusions: resolved.exclusions };
     const budget = { newDevices: NEW_DEVICES_PER_RUN };
@@ -216,27 +221,37 @@ export class SourceRunner {
     let added = 0;
     let deferred = 0;
     let newcomers = 0;
-    for (let i = 0; i < observations.length; i += CHUNK) {
+    let i = 0;
+    while (i < observations.length) {
       if (signal.aborted) throw signal.reason ?? new SourceError("timeout", "stopped");
-      const chunk = observations.slice(i, i + CHUNK);
       const r = db
         .transaction(() => {
-          const r = applyObservations(db, source, chunk, scope, budget, isoNow());
-          const adds = r.changes.filter((c) => c.change_type === "device_added");
+          const changes: Change[] = [];
+          const touched = new Set<number>();
+          const sliceEnd = performance.now() + SLICE_MS;
+          do {
+            const r = applyObservations(db, source, observations.slice(i, i + STEP), scope, budget, isoNow());
+            i += STEP;
+            changes.push(...r.changes);
+            for (const id of r.touched) touched.add(id);
+            for (const id of r.devices) devices.add(id);
+            added += r.added;
+            deferred += r.deferred;
+          } while (i < observations.length && performance.now() < sliceEnd);
+          const adds = changes.filter((c) => c.change_type === "device_added");
           newcomers += adds.length;
-          // Many newcomers at once (a first run, a new pool) are one message per channel, not one each.
+          // Many newcomers at once (a first run, a new pool): past the first ANNOUNCE_SINGLY of a run, one
+          // digest per channel rather than a message each.
           if (newcomers > ANNOUNCE_SINGLY) {
             sink.enqueue(adds, null, { floodDigestMs: 0 });
-            sink.enqueue(r.changes.filter((c) => c.change_type !== "device_added"), null);
-          } else sink.enqueue(r.changes, null);
-          return r;
+            sink.enqueue(changes.filter((c) => c.change_type !== "device_added"), null);
+          } else sink.enqueue(changes, null);
+          return { changes, touched };
         })
         .immediate();
-      for (const id of r.devices) devices.add(id);
-      added += r.added;
-      deferred += r.deferred;
       this.published(r.changes, r.touched);
-      if (i + CHUNK < observations.length) await new Promise((resolve) => setImmediate(resolve));
+      // A macrotask, not a microtask: the server's sockets are served before the next slice.
+      if (i < observations.length) await new Promise((resolve) => setTimeout(resolve, 0));
     }
     return { devices: devices.size, added, deferred };
   }

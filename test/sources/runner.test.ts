@@ -158,6 +158,24 @@ describe("observations into the inventory", () => {
   });
 });
 
+test("a pool of newcomers: at most 1000 new devices a run, the rest left for the next; past the first ten they are announced in one digest", async () => {
+  const path = join(dir, "dnsmasq.leases");
+  const hex = (n: number) => n.toString(16).padStart(2, "0");
+  writeFileSync(path, Array.from({ length: 1005 }, (_, i) => leaseLine(`3c:07:54:01:${hex(i >> 8)}:${hex(i & 255)}`, `10.1.${i >> 8}.${i & 255}`, `h${i}`)).join("\n"));
+  const config = validateConfig({ subnets: ["10.1.0.0/16"], sources: [{ name: "pool", type: "dnsmasq_leases", path }] });
+  const queued: { changes: Change[]; digest: boolean }[] = [];
+  const r = new SourceRunner({ db, config: () => resolvedView(config), sink: { enqueue: (changes, _scan, opts) => void queued.push({ changes, digest: opts?.floodDigestMs !== undefined }) }, feed: new EventFeed(), types });
+  runner = r;
+  const first = await r.runNow("pool");
+  expect(first.detail).toMatch(/^1005 hosts read, 1000 devices matched or added, 1000 new, 5 new hosts left for the next run \(at most 1000 a run\) in \d+ ms$/);
+  const adds = (digest: boolean) => queued.filter((q) => q.digest === digest).flatMap((q) => q.changes).filter((c) => c.change_type === "device_added").length;
+  expect(adds(false)).toBeLessThanOrEqual(10);
+  expect(adds(false) + adds(true)).toBe(1000);
+  const second = await r.runNow("pool");
+  expect(second.detail).toMatch(/^1005 hosts read, 1005 devices matched or added, 5 new in \d+ ms$/);
+  expect(db.query("SELECT count(*) AS n FROM devices").get()).toEqual({ n: 1005 });
+});
+
 describe("runs and their state", () => {
   test("a missing file is failed with its reason; the state keeps the last good run; fixing it makes it ok", async () => {
     const path = join(dir, "dnsmasq.leases");
