@@ -12,6 +12,7 @@ import { DeviceInventory } from "../inventory/devices.ts";
 import type { Change } from "../inventory/observation.ts";
 import { log } from "../log.ts";
 import type { NotifySink } from "../notify/sink.ts";
+import { startCheckpointer, type Checkpointer } from "../retention/checkpointer.ts";
 import { isoNow } from "../time.ts";
 import { applyObservations, cleanObservation, type CleanObservation } from "./apply.ts";
 import type { SourceEntry } from "./config.ts";
@@ -30,6 +31,13 @@ const TICK_MS = 1_000;
 const SLICE_MS = 2;
 /** Observations read per step within a slice (the clock is looked at between steps). */
 const STEP = 16;
+/**
+ * A run with more observations than this checkpoints the write-ahead log from a worker thread
+ * (retention/checkpointer.ts) every CHECKPOINT_EVERY_MS, not on the main thread where SQLite's
+ * automatic checkpoint would hold the API up for tens of milliseconds.
+ */
+const BACKGROUND_CHECKPOINT_OVER = 500;
+const CHECKPOINT_EVERY_MS = 100;
 /** A reader returning more than this is refused (too_large): no LAN has that many hosts. */
 export const MAX_OBSERVATIONS = 100_000;
 /** New devices one run may add; more wait for the next run. */
@@ -213,6 +221,15 @@ export class SourceRunner {
 
   /** Applies the observations a time slice per transaction, the event loop free between slices. */
   private async apply(source: string, observations: CleanObservation[], signal: AbortSignal): Promise<{ devices: number; added: number; deferred: number }> {
+    const checkpointer = observations.length > BACKGROUND_CHECKPOINT_OVER ? startCheckpointer(this.opts.db) : null;
+    try {
+      return await this.applySlices(source, observations, signal, checkpointer);
+    } finally {
+      await checkpointer?.stop();
+    }
+  }
+
+  private async applySlices(source: string, observations: CleanObservation[], signal: AbortSignal, checkpointer: Checkpointer | null): Promise<{ devices: number; added: number; deferred: number }> {
     const { db, sink } = this.opts;
     const resolved = this.opts.config();
     const scope = { subnets: resolved.subnets, exclusions: resolved.exclusions };
@@ -221,6 +238,7 @@ export class SourceRunner {
     let added = 0;
     let deferred = 0;
     let newcomers = 0;
+    let checkpointed = performance.now();
     let i = 0;
     while (i < observations.length) {
       if (signal.aborted) throw signal.reason ?? new SourceError("timeout", "stopped");
@@ -250,8 +268,13 @@ export class SourceRunner {
         })
         .immediate();
       this.published(r.changes, r.touched);
+      if (i >= observations.length) break;
       // A macrotask, not a microtask: the server's sockets are served before the next slice.
-      if (i < observations.length) await new Promise((resolve) => setTimeout(resolve, 0));
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      if (checkpointer && performance.now() - checkpointed > CHECKPOINT_EVERY_MS) {
+        await checkpointer.checkpoint();
+        checkpointed = performance.now();
+      }
     }
     return { devices: devices.size, added, deferred };
   }
