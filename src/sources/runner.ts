@@ -58,6 +58,8 @@ export type SourceRunnerOptions = {
   types?: (type: string) => SourceType<any> | undefined;
 };
 
+type ApplyTotals = { devices: number; added: number; deferred: number; unusable: number };
+
 type Row = { name: string; type: string; last_run_at: string | null; last_ok_at: string | null; status: SourceState["status"]; detail: string | null; devices: number };
 
 export class SourceRunner {
@@ -197,17 +199,12 @@ export class SourceRunner {
       const said = await Promise.race([type.read(entry, { signal: abort.signal, now: new Date() }), gaveUp]);
       if (!Array.isArray(said)) throw new SourceError("malformed", "the reader returned no list of observations");
       if (said.length > MAX_OBSERVATIONS) throw new SourceError("too_large", `${said.length} hosts, over the limit of ${MAX_OBSERVATIONS}`);
-      const clean: CleanObservation[] = [];
-      for (const o of said as SourceObservation[]) {
-        const c = typeof o === "object" && o !== null ? cleanObservation(o) : null;
-        if (c) clean.push(c);
-      }
-      const result = await this.apply(type.type, clean, abort.signal);
+      const result = await this.apply(type.type, said as unknown[], abort.signal);
       const ms = Date.now() - started;
       const parts = [`${said.length} host${said.length === 1 ? "" : "s"} read`, `${result.devices} device${result.devices === 1 ? "" : "s"} matched or added`];
       if (result.added > 0) parts.push(`${result.added} new`);
       if (result.deferred > 0) parts.push(`${result.deferred} new hosts left for the next run (at most ${NEW_DEVICES_PER_RUN} a run)`);
-      if (said.length - clean.length > 0) parts.push(`${said.length - clean.length} unusable entries skipped`);
+      if (result.unusable > 0) parts.push(`${result.unusable} unusable entries skipped`);
       this.record(entry, "ok", `${parts.join(", ")} in ${ms} ms`, result.devices);
     } catch (e) {
       const detail = e instanceof SourceError ? `${e.reason}: ${e.detail}` : `malformed: the reader failed (${e instanceof Error ? e.message : String(e)})`;
@@ -220,7 +217,7 @@ export class SourceRunner {
   }
 
   /** Applies the observations a time slice per transaction, the event loop free between slices. */
-  private async apply(source: string, observations: CleanObservation[], signal: AbortSignal): Promise<{ devices: number; added: number; deferred: number }> {
+  private async apply(source: string, observations: unknown[], signal: AbortSignal): Promise<ApplyTotals> {
     const checkpointer = observations.length > BACKGROUND_CHECKPOINT_OVER ? startCheckpointer(this.opts.db) : null;
     try {
       return await this.applySlices(source, observations, signal, checkpointer);
@@ -229,7 +226,8 @@ export class SourceRunner {
     }
   }
 
-  private async applySlices(source: string, observations: CleanObservation[], signal: AbortSignal, checkpointer: Checkpointer | null): Promise<{ devices: number; added: number; deferred: number }> {
+  /** Checks and applies the observations STEP at a time (the checks too are work the API should not wait behind). */
+  private async applySlices(source: string, observations: unknown[], signal: AbortSignal, checkpointer: Checkpointer | null): Promise<ApplyTotals> {
     const { db, sink } = this.opts;
     const resolved = this.opts.config();
     const scope = { subnets: resolved.subnets, exclusions: resolved.exclusions };
@@ -238,6 +236,7 @@ export class SourceRunner {
     let added = 0;
     let deferred = 0;
     let newcomers = 0;
+    let unusable = 0;
     let checkpointed = performance.now();
     let i = 0;
     while (i < observations.length) {
@@ -248,8 +247,14 @@ export class SourceRunner {
           const touched = new Set<number>();
           const sliceEnd = performance.now() + SLICE_MS;
           do {
-            const r = applyObservations(db, source, observations.slice(i, i + STEP), scope, budget, isoNow());
+            const step: CleanObservation[] = [];
+            for (const o of observations.slice(i, i + STEP)) {
+              const c = typeof o === "object" && o !== null ? cleanObservation(o as SourceObservation) : null;
+              if (c) step.push(c);
+              else unusable++;
+            }
             i += STEP;
+            const r = applyObservations(db, source, step, scope, budget, isoNow());
             changes.push(...r.changes);
             for (const id of r.touched) touched.add(id);
             for (const id of r.devices) devices.add(id);
@@ -276,7 +281,7 @@ export class SourceRunner {
         checkpointed = performance.now();
       }
     }
-    return { devices: devices.size, added, deferred };
+    return { devices: devices.size, added, deferred, unusable };
   }
 
   private published(changes: Change[], touched: Iterable<number>): void {

@@ -252,6 +252,23 @@ describe("runs and their state", () => {
     expect(device("3c:07:54:00:00:02").hostname).toBe("b");
   });
 
+  test("entries a reader returns that carry nothing usable (no valid MAC or address, not even an object) are counted and skipped", async () => {
+    const junk: SourceType = { type: "hanging", fields: Type.Object({}), defaultIntervalS: 60, read: async () => [
+      { mac: "zz:zz", ip: "10.0.0.300", hostname: "x" },
+      null,
+      5,
+      { mac: "ff:ff:ff:ff:ff:ff", ip: null, hostname: "broadcast" },
+      { mac: "3c:07:54:00:00:09", ip: "10.0.0.9", hostname: "fine" },
+    ] as any };
+    const config = validateConfig({ subnets: ["10.0.0.0/24"] });
+    (config.sources as unknown[]).push({ name: "junk", type: "hanging" });
+    const r = new SourceRunner({ db, config: () => resolvedView(config), sink: { enqueue: () => {} }, feed: new EventFeed(), types: () => junk });
+    runner = r;
+    const s = await r.runNow("junk");
+    expect(s.detail).toMatch(/^5 hosts read, 1 device matched or added, 1 new, 4 unusable entries skipped in \d+ ms$/);
+    expect(device("3c:07:54:00:00:09").hostname).toBe("fine");
+  });
+
   test("a failure's detail never carries the entry's secrets", async () => {
     const leaky: SourceType = { type: "hanging", fields: Type.Object({}), defaultIntervalS: 60, read: async (c: any) => {
       throw new SourceError("auth", `401 from https://admin:${c.password}@router/api with community ${c.community}`);
