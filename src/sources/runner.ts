@@ -96,8 +96,11 @@ export class SourceRunner {
     this.timer = null;
     this.unsubscribe?.();
     this.queue = [];
-    this.abort?.abort();
+    this.abort?.abort(new SourceError("timeout", "the appliance stopped during the run"));
     await this.draining;
+    // Whoever waited for a run that will not come now.
+    for (const wakes of this.waiters.values()) for (const wake of wakes) wake();
+    this.waiters.clear();
   }
 
   private entries(): SourceEntry[] {
@@ -137,6 +140,7 @@ export class SourceRunner {
     if (!entry) throw new UnknownSourceError(`No source named "${name}" in the configuration`);
     if (entry.enabled === false) throw new SourceBusyError(`The source "${name}" is disabled`);
     if (this.running === name) throw new SourceBusyError(`The source "${name}" is running now`);
+    if (this.closed) throw new SourceBusyError("The appliance is stopping");
     const done = new Promise<void>((resolve) => this.waiters.set(name, [...(this.waiters.get(name) ?? []), resolve]));
     this.queue = [name, ...this.queue.filter((n) => n !== name)];
     this.drain();

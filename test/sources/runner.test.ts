@@ -282,3 +282,14 @@ describe("runs and their state", () => {
     expect(s.detail).toBe("auth: 401 from https://admin:***@router/api with community ***");
   });
 });
+
+test("stopping the appliance during a run ends it at once, recorded as failed (timeout) with that reason", async () => {
+  const { runner } = start([{ name: "stuck", type: "hanging" }], { timeoutMs: 60_000 });
+  const pending = runner.runNow("stuck");
+  await Bun.sleep(20);
+  const t0 = Date.now();
+  await runner.stop();
+  expect(Date.now() - t0).toBeLessThan(1000);
+  expect(await pending).toMatchObject({ status: "failed", detail: "timeout: the appliance stopped during the run" });
+  await expect(runner.runNow("stuck")).rejects.toBeInstanceOf(SourceBusyError);
+});
