@@ -200,6 +200,8 @@ export class SourceRunner {
     const timer = setTimeout(() => abort.abort(new SourceError("timeout", `no answer within ${timeoutMs < 1000 ? `${timeoutMs} ms` : `${Math.round(timeoutMs / 1000)} s`}`)), timeoutMs);
     try {
       const gaveUp = new Promise<never>((_, reject) => abort.signal.addEventListener("abort", () => reject(abort.signal.reason ?? new SourceError("timeout", "stopped")), { once: true }));
+      // Aborted after the reader answered (while applying), nobody races it any more: not an unhandled rejection.
+      gaveUp.catch(() => {});
       const said = await Promise.race([type.read(entry, { signal: abort.signal, now: new Date() }), gaveUp]);
       if (!Array.isArray(said)) throw new SourceError("malformed", "the reader returned no list of observations");
       if (said.length > MAX_OBSERVATIONS) throw new SourceError("too_large", `${said.length} hosts, over the limit of ${MAX_OBSERVATIONS}`);
