@@ -6,16 +6,25 @@
 // a file with lines but no lease at all is not a lease file (malformed).
 import { normalizeMac } from "../net/ip.ts";
 import { isIpv4, isIpv6 } from "./addresses.ts";
-import { leaseFileFields, readLeaseFile, type LeaseFileConfig } from "./lease-file.ts";
+import { finishNow, finishYielding, leaseFileFields, readLeaseFile, type LeaseFileConfig, type SteppedParser } from "./lease-file.ts";
 import { SourceError, type SourceObservation, type SourceType } from "./types.ts";
 
 export type ParsedLeases = { observations: SourceObservation[]; skipped: number };
 
+/** Lines read between two yields of the parser. */
+const LINES_PER_STEP = 500;
+
 /** The leases still in force at `now` (epoch ms); expired ones are left out (the name may be another host's by now). */
 export function parseDnsmasqLeases(text: string, now: number): ParsedLeases {
+  return finishNow(dnsmasqParser(text, now));
+}
+
+function* dnsmasqParser(text: string, now: number): SteppedParser<ParsedLeases> {
   const observations: SourceObservation[] = [];
   let skipped = 0;
+  let n = 0;
   for (const raw of text.split("\n")) {
+    if (++n % LINES_PER_STEP === 0) yield;
     const line = raw.trim();
     if (line === "" || line.startsWith("duid ")) continue;
     const f = line.split(/[ \t]+/);
@@ -46,5 +55,5 @@ export const dnsmasqLeasesSource: SourceType<LeaseFileConfig> = {
   type: "dnsmasq_leases",
   fields: leaseFileFields,
   defaultIntervalS: 60,
-  read: async (config, ctx) => parseDnsmasqLeases(await readLeaseFile(config.path, ctx.signal), ctx.now.getTime()).observations,
+  read: async (config, ctx) => (await finishYielding(dnsmasqParser(await readLeaseFile(config.path, ctx.signal), ctx.now.getTime()), ctx.signal)).observations,
 };

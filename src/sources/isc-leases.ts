@@ -14,7 +14,7 @@
 import { normalizeMac } from "../net/ip.ts";
 import { isIpv4 } from "./addresses.ts";
 import type { ParsedLeases } from "./dnsmasq-leases.ts";
-import { leaseFileFields, readLeaseFile, type LeaseFileConfig } from "./lease-file.ts";
+import { finishNow, finishYielding, leaseFileFields, readLeaseFile, type LeaseFileConfig, type SteppedParser } from "./lease-file.ts";
 import { SourceError, type SourceObservation, type SourceType } from "./types.ts";
 
 const UTF8 = new TextDecoder("utf-8", { fatal: false });
@@ -96,8 +96,15 @@ function leaseTime(words: string[]): string | null {
   return Number.isFinite(ms) ? new Date(ms).toISOString() : null;
 }
 
+/** Tokens read between two yields of the parser. */
+const TOKENS_PER_STEP = 4000;
+
 /** The active leases, the last block of each address winning. */
 export function parseIscLeases(text: string): ParsedLeases {
+  return finishNow(iscParser(text));
+}
+
+function* iscParser(text: string): SteppedParser<ParsedLeases> {
   const last = new Map<string, Lease>();
   let skipped = 0;
   let blocks = 0;
@@ -106,7 +113,9 @@ export function parseIscLeases(text: string): ParsedLeases {
   // Inside a lease block (depth 1) or deeper (depth > 1: `on expiry { … }` and the like, ignored).
   let lease: Lease | null = null;
   let depth = 0;
+  let n = 0;
   for (const tok of tokens(text)) {
+    if (++n % TOKENS_PER_STEP === 0) yield;
     if (tok.kind === "word" || tok.kind === "string") {
       // A statement of thousands of words is no lease file: bound the work per statement.
       if (words.length < 64) words.push(tok);
@@ -171,5 +180,5 @@ export const iscLeasesSource: SourceType<LeaseFileConfig> = {
   type: "isc_leases",
   fields: leaseFileFields,
   defaultIntervalS: 60,
-  read: async (config, ctx) => parseIscLeases(await readLeaseFile(config.path, ctx.signal)).observations,
+  read: async (config, ctx) => (await finishYielding(iscParser(await readLeaseFile(config.path, ctx.signal)), ctx.signal)).observations,
 };

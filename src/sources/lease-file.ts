@@ -51,3 +51,26 @@ function fileError(e: unknown, path: string): SourceError {
   if (code === "EISDIR") return new SourceError("config", `${path} is a directory, not a lease file`);
   return new SourceError("unreachable", `${path} cannot be read (${code ?? "I/O error"})`);
 }
+
+/**
+ * A parser written as a generator that yields now and then (every few hundred lines or blocks): run to
+ * the end at once (`finishNow`, the pure function the tests call), or with the event loop handed back
+ * at each yield (`finishYielding`, what a run does), so a large file is not one long block for the API.
+ */
+export type SteppedParser<T> = Generator<void, T, void>;
+
+export function finishNow<T>(parser: SteppedParser<T>): T {
+  for (;;) {
+    const step = parser.next();
+    if (step.done) return step.value;
+  }
+}
+
+export async function finishYielding<T>(parser: SteppedParser<T>, signal: AbortSignal): Promise<T> {
+  for (;;) {
+    const step = parser.next();
+    if (step.done) return step.value;
+    if (signal.aborted) throw signal.reason;
+    await new Promise((resolve) => setTimeout(resolve, 0));
+  }
+}
