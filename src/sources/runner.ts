@@ -28,7 +28,7 @@ const TICK_MS = 1_000;
  * A transaction applies observations for at most this long, then the event loop is handed back (the
  * API answers between slices): a request waits behind a run at most about this long.
  */
-const SLICE_MS = 2;
+const SLICE_MS = 1;
 /** Observations read per step within a slice (the clock is looked at between steps). */
 const STEP = 16;
 /**
