@@ -12,6 +12,7 @@ import { openDatabase } from "../../src/db/database.ts";
 import { EventFeed, type FeedEvent } from "../../src/events.ts";
 import { DeviceInventory } from "../../src/inventory/devices.ts";
 import { recordSightings, type Sighting } from "../../src/inventory/sightings.ts";
+import { InventoryWriter } from "../../src/inventory/identity.ts";
 import type { Change } from "../../src/inventory/observation.ts";
 import { SourceBusyError, SourceRunner, UnknownSourceError } from "../../src/sources/runner.ts";
 import { sourceType } from "../../src/sources/registry.ts";
@@ -107,6 +108,24 @@ describe("observations into the inventory", () => {
     expect(device("3c:07:54:00:00:02").hostname).toBe("lease-two");
     sight([{ mac: "3c:07:54:00:00:02", ip: "10.0.0.22", source: "dhcp", iface: "eth0", mac_randomized: false, hostname: "said-itself", hostname_source: "dhcp" }]);
     expect(device("3c:07:54:00:00:02").hostname).toBe("said-itself");
+  });
+
+  test("a scan's reverse-DNS or NetBIOS name does not overwrite a lease name; a lease name overwrites them", async () => {
+    sight([{ mac: "3c:07:54:00:00:01", ip: "10.0.0.21", source: "arp", iface: "eth0", mac_randomized: false }]);
+    const id = device("3c:07:54:00:00:01").id;
+    const write = (hostname: string, hostname_source: string) => db.transaction(() => new InventoryWriter(db, null, new Date().toISOString()).applyIdentity(id, { hostname, hostname_source }))();
+    write("ptr-name", "dns");
+    const path = join(dir, "dnsmasq.leases");
+    writeFileSync(path, leaseLine("3c:07:54:00:00:01", "10.0.0.21", "lease-name"));
+    const { runner } = start([{ name: "leases", type: "dnsmasq_leases", path }]);
+    await runner.runNow("leases");
+    expect(device("3c:07:54:00:00:01")).toMatchObject({ hostname: "lease-name", hostname_source: "dnsmasq_leases" });
+    write("WORKGROUP-PC", "netbios");
+    write("ptr-again", "dns");
+    expect(device("3c:07:54:00:00:01")).toMatchObject({ hostname: "lease-name", hostname_source: "dnsmasq_leases" });
+    // Another source of the same rank may (the newer word of the same kind).
+    write("pihole-name", "pihole");
+    expect(device("3c:07:54:00:00:01")).toMatchObject({ hostname: "pihole-name", hostname_source: "pihole" });
   });
 
   test("a source never moves, revives or marks a known device online: presence stays with the wire", async () => {
