@@ -17,6 +17,7 @@ import type { PassiveWatch } from "./passive/watch.ts";
 import { Retention } from "./retention/daily.ts";
 import { Scheduler } from "./schedule/scheduler.ts";
 import { startScheduledScan } from "./schedule/scheduled-scan.ts";
+import { SourceRunner } from "./sources/runner.ts";
 
 export type AppContext = {
   db: Database;
@@ -57,6 +58,8 @@ export type AppContext = {
   passive: PassiveWatch | null;
   scheduler: Scheduler;
   retention: Retention;
+  /** The configured sources of names and devices (leases, DHCP and DNS servers, routers), read on their intervals. */
+  sources: SourceRunner;
 };
 
 export function createContext(db: Database, settings: Settings, sessionSecret: string): AppContext {
@@ -115,5 +118,6 @@ export function createContext(db: Database, settings: Settings, sessionSecret: s
     retention: new Retention(db, () => resolved.config.retention_days),
     notifier,
     passive: null,
+    sources: new SourceRunner({ db, config: currentResolved, sink: notifier, feed }),
   };
 }

@@ -77,6 +77,7 @@ export async function startServer(settings: Settings): Promise<RunningServer> {
   log.info("listening", { url, ...(settings.host === "0.0.0.0" ? { on: "every address of this machine" } : {}), socket: settings.socket ?? "none", data_dir: settings.dataDir });
   ctx.scheduler.start();
   ctx.retention.start();
+  ctx.sources.start();
   // The MAC vendor table, indexed in slices between requests, so that the first device heard or
   // scanned does not wait for it on the event loop.
   preloadVendors().catch((e) => log.warn("MAC vendor table not preloaded; it loads on first lookup", { error: String(e) }));
@@ -93,6 +94,7 @@ export async function startServer(settings: Settings): Promise<RunningServer> {
       const draining = Promise.all([app.stop(), local?.stop()]);
       ctx.scheduler.stop();
       ctx.retention.stop();
+      await ctx.sources.stop();
       await ctx.retention.pause();
       await Promise.all([ctx.scans.stop(), ctx.passive?.stop()]);
       // The last changes are queued by now; what is not sent in the grace period stays queued.

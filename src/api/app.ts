@@ -27,6 +27,7 @@ import { passiveRoutes } from "./passive.ts";
 import { presenceRoutes } from "./presence.ts";
 import { scanRoutes } from "./scans.ts";
 import { securityHeaders } from "./security-headers.ts";
+import { sourceRoutes } from "./sources.ts";
 
 export function createApp(ctx: AppContext) {
   const app = new Elysia({
@@ -66,6 +67,7 @@ export function createApp(ctx: AppContext) {
     .use(notificationRoutes(ctx))
     .use(metricsRoutes(ctx))
     .use(passiveRoutes(ctx))
+    .use(sourceRoutes(ctx))
     .use(configRoutes(ctx))
     .use(maintenanceRoutes(ctx))
     .use(pageRoutes(ctx));

@@ -40,6 +40,10 @@ const CONFIG_EXAMPLE = {
     quiet_hours: { start: "23:00", end: "07:00", min_severity: "critical" },
     muted_devices: [],
   },
+  sources: [
+    { name: "router-leases", type: "dnsmasq_leases", path: "/var/lib/misc/dnsmasq.leases", interval_s: 60 },
+    { name: "dhcpd", type: "isc_leases", path: "/var/lib/dhcp/dhcpd.leases", enabled: false },
+  ],
   env_overrides: {},
 };
 

@@ -70,6 +70,11 @@ const DETAIL_EXAMPLE = {
   ports: [PORT_EXAMPLE],
   threats: [{ port: 445, level: "high", description: "SMB file sharing is exposed", recommendation: "Restrict SMB to trusted hosts", cve_ids: [] }],
   ip_history: [{ ip_address: "192.168.1.20", first_seen: "2024-01-15T10:30:00Z", last_seen: "2024-01-16T08:00:00Z" }],
+  names: [
+    { name: "nas", source: "dhcp", last_seen: "2024-01-16T08:00:00Z" },
+    { name: "nas", source: "dnsmasq_leases", last_seen: "2024-01-16T07:59:00Z" },
+    { name: "DiskStation", source: "mdns", last_seen: "2024-01-16T07:50:12Z" },
+  ],
   ports_known: true,
   ports_scanned_at: "2024-01-16T03:34:10Z",
 };

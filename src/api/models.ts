@@ -10,13 +10,14 @@ import { AuditAction, AuditEntry } from "../audit/schema.ts";
 import { ApiKey, ApiKeyCreate, ApiKeyCreated, KeyScope, LoggedOut, LoginRequest, Me, Session, SetupRequest, SetupStatus } from "../auth/schema.ts";
 import { ConfigPatchSchema, ConfigViewSchema } from "../config/schema.ts";
 import { secretMarkersAccepted } from "../config/secrets.ts";
-import { AddressHistory, Change, ChangeType, Device, DeviceAddress, DeviceBulk, DeviceBulkResult, DeviceDetail, DeviceIcon, DeviceMac, DeviceMerge, DeviceSplit, DeviceSplitResult, DeviceStatus, DeviceType, DeviceUpdate, NotifyOnEvent, Port, PresenceMode, Severity, Trust, Zones } from "../inventory/schema.ts";
+import { AddressHistory, Change, ChangeType, Device, DeviceAddress, DeviceBulk, DeviceBulkResult, DeviceDetail, DeviceIcon, DeviceMac, DeviceMerge, DeviceName, DeviceSplit, DeviceSplitResult, DeviceStatus, DeviceType, DeviceUpdate, NotifyOnEvent, Port, PresenceMode, Severity, Trust, Zones } from "../inventory/schema.ts";
 import { DeviceTypeCount, LastScan, Stats, TrendPoint } from "../inventory/stats-schema.ts";
 import { DevicePresence, PresenceBucket, PresenceInterval, PresenceSource } from "../inventory/presence-schema.ts";
 import { NotificationsSchema } from "../notify/config.ts";
 import { Notification, NotificationKind, NotificationStatus, NotificationTest } from "../notify/schema.ts";
 import { WakeSent } from "../net/schema.ts";
 import { PassiveStatus } from "../passive/schema.ts";
+import { SourceState } from "../sources/schema.ts";
 import { DatabaseStats, RetentionCounts } from "../retention/schema.ts";
 import { FindingLevel, RiskLevel, Threat } from "../risk/schema.ts";
 import { ComparedDevice, ScanCancelling, ScanComparison, ScanDevice, ScanKind, ScanPhase, ScanProgress, Scan, ScanStarted, ScanState, ScanStatus } from "../scans/schema.ts";
@@ -60,6 +61,8 @@ export {
   NotificationStatus,
   NotificationTest,
   PassiveStatus,
+  SourceState,
+  DeviceName,
   Port,
   PresenceBucket,
   PresenceInterval,
@@ -214,6 +217,7 @@ const ALL = {
   AddressHistory,
   DeviceMac,
   DeviceAddress,
+  DeviceName,
   DeviceDetail,
   DeviceUpdate,
   DeviceMerge,
@@ -246,6 +250,7 @@ const ALL = {
   Notification,
   NotificationTest,
   PassiveStatus,
+  SourceState,
   Config,
   ConfigUpdate,
   ScheduleState,

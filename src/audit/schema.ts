@@ -21,6 +21,7 @@ export const AUDIT_ACTIONS = [
   "password_reset",
   "scheduled_scan_skipped",
   "retention_cleanup",
+  "source_run",
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

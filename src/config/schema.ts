@@ -12,6 +12,7 @@ import { compileSchedule, scheduleSection, type CompiledEntry } from "./sections
 import { resolveScanning, scanningSection, type ResolvedScanning } from "./sections/scanning.ts";
 import { checkHosts, hostsSection } from "./sections/hosts.ts";
 import { DEFAULT_NOTIFICATIONS, NotificationsSchema, validateNotifications, type NotificationsConfig } from "../notify/config.ts";
+import { SourcesSchema, validateSources, type SourceEntry } from "../sources/config.ts";
 
 export const CONFIG_SECTIONS = {
   ...scanningSection,
@@ -22,6 +23,8 @@ export const CONFIG_SECTIONS = {
   ...infrastructureSection,
   ...hostsSection,
   notifications: Type.Unsafe<NotificationsConfig>({ ...NotificationsSchema, default: DEFAULT_NOTIFICATIONS }),
+  // No schema default: TypeBox would turn an object given here into that default list; absent is none (validateSources).
+  sources: Type.Unsafe<SourceEntry[]>({ ...SourcesSchema }),
 };
 
 /**
@@ -31,6 +34,7 @@ export const CONFIG_SECTIONS = {
  */
 const SECTION_PARSERS: Partial<Record<keyof typeof CONFIG_SECTIONS, (raw: unknown) => { ok: true; value: unknown } | ({ ok: false } & FieldProblem)>> = {
   notifications: (raw) => validateNotifications(raw),
+  sources: (raw) => validateSources(raw),
 };
 
 /** The whole configuration, every key present (defaults filled in). */
@@ -172,6 +176,7 @@ export const ConfigViewSchema = Type.Object({
   // The section is an opaque Unsafe above (its own parser checks it); its view is its schema redacted, so
   // no secret field is part of the answer (the runtime response check refuses one).
   notifications: redactedSchema(NotificationsSchema),
+  sources: redactedSchema(SourcesSchema),
   env_overrides: Type.Record(Type.String(), Type.String(), {
     description: 'Keys set by an environment variable, which wins over the file: {"subnets": "ARGUS_SUBNETS"}',
   }),

@@ -1,12 +1,17 @@
 // Secrets in the configuration (webhook secrets, tokens, passwords) are write-only: a response shows
 // `"<key>_set": true` in their place. Generic over the whole tree, so any section that names a field
-// `secret`, `token` or `password` is covered without code of its own. In a `url`, the password and the
+// `secret`, `token`, `password`, `community` (SNMP v2c) or `key` (an API key: OPNsense), or an SNMP v3
+// credential (`auth_*`, `priv_*` except their `*_protocol`), or anything ending in `_password`,
+// `_secret`, `_token` or `_key`, is covered without code of its own. In a `url`, the password and the
 // query parameters named like secrets (`?auth=`, `?token=`) are shown as `***`.
 import { CloneType, Kind, OptionalKind, Type, type TSchema } from "@sinclair/typebox";
 import { ConfigError, fieldPath } from "./config-error.ts";
 
-const SECRET_KEYS = new Set(["secret", "token", "password"]);
-export const isSecretKey = (key: string) => SECRET_KEYS.has(key);
+const SECRET_KEYS = new Set(["secret", "token", "password", "community", "key"]);
+// SNMP v3's `auth_password`/`priv_password` (or `auth_key`, `priv_key`): every auth_/priv_ field but the
+// protocol names (`auth_protocol: "sha"`), which say how, not what.
+const SECRET_NAME = /^(auth|priv)_(?!protocol$)[a-z0-9_]+$|_(password|secret|token|key)$/;
+export const isSecretKey = (key: string) => SECRET_KEYS.has(key) || SECRET_NAME.test(key);
 const MARKER = /^(.*)_set$/;
 
 type Json = unknown;
@@ -118,8 +123,12 @@ function carryQuerySecrets(next: string, prev: unknown, field: string): string {
   return joinQuery(parts);
 }
 
-/** Secrets the appliance hands to the destination itself (a bearer token, a login): never to another host. */
-const SENT_TO_DESTINATION = new Set(["token", "password"]);
+/**
+ * Secrets the appliance hands to the destination itself (a bearer token, a login, an SNMP community, an
+ * API key and secret): never to another host. All but a lone `secret` (a webhook's HMAC key, which only
+ * signs); a `secret` beside a `key` is one half of a login (OPNsense's key and secret) and is sent.
+ */
+const sentToDestination = (key: string, o: Record<string, unknown>) => key !== "secret" || "key" in o || "key_set" in o;
 
 /**
  * Where a channel's credentials go and how: the URL's scheme, host and port, or an e-mail server's
@@ -168,7 +177,7 @@ export function carrySecrets(next: Json, prev: Json, path = ""): Json {
     const m = MARKER.exec(k);
     if (m && isSecretKey(m[1]) && typeof v === "boolean") {
       if (v && !(m[1] in next) && old[m[1]] !== undefined) {
-        if (moved && SENT_TO_DESTINATION.has(m[1])) throw new ConfigError(field(m[1]), `give the ${m[1]} again: the stored one is not sent to a new destination`);
+        if (moved && sentToDestination(m[1], next)) throw new ConfigError(field(m[1]), `give the ${m[1]} again: the stored one is not sent to a new destination`);
         out[m[1]] = old[m[1]];
       }
       continue;

@@ -468,9 +468,36 @@ export const migrations: Migration[] = [
       CREATE INDEX device_ip6_address ON device_ip6(address);
     `,
   },
-  // 22 and 23 are taken by the sources and segments branches; these placeholders keep the numbering
-  // without gaps until they are merged (the real migrations replace them then).
-  { version: 22, description: "reserved (sources)", sql: "SELECT 1;" },
+  {
+    version: 22,
+    description: "sources of truth: each source's last run, and every name a device goes by with where it came from",
+    // source_state is the runner's record per configured source (sources/runner.ts), keyed by the
+    // entry's name; a row whose entry left the configuration is removed when the configuration changes.
+    // device_names keeps each name a device was given by each source (DHCP heard on the wire, mDNS,
+    // reverse DNS, NetBIOS, a lease file, a DNS server…): the device page lists them all, while
+    // devices.hostname holds the one the evidence ranking chose. At most NAMES_PER_DEVICE per device
+    // (inventory/names.ts), the oldest dropped first.
+    sql: `
+      CREATE TABLE source_state (
+        name        TEXT PRIMARY KEY,
+        type        TEXT NOT NULL,
+        last_run_at TEXT,
+        last_ok_at  TEXT,
+        status      TEXT NOT NULL CHECK (status IN ('ok', 'failed', 'disabled')),
+        detail      TEXT,
+        devices     INTEGER NOT NULL DEFAULT 0
+      ) WITHOUT ROWID;
+      CREATE TABLE device_names (
+        device_id  INTEGER NOT NULL REFERENCES devices(id) ON DELETE CASCADE,
+        source     TEXT NOT NULL,
+        name       TEXT NOT NULL,
+        first_seen TEXT NOT NULL,
+        last_seen  TEXT NOT NULL,
+        PRIMARY KEY (device_id, source, name)
+      ) WITHOUT ROWID;
+    `,
+  },
+  // 23 is taken by the segments branch; this placeholder keeps the numbering without gaps until it is merged.
   { version: 23, description: "reserved (segments)", sql: "SELECT 1;" },
   {
     version: 24,

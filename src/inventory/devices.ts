@@ -11,6 +11,7 @@ import type { AddressHistory, BulkActionName, Device, DeviceDetail, DeviceUpdate
 import { macsOf } from "./macs.ts";
 import { addressesOf } from "./addresses.ts";
 import { sanitizeDevice } from "./device-sanitize.ts";
+import { namesOf, type DeviceName } from "./names.ts";
 import { NOTIFY_ON_EVENTS, type DeviceStatus, type NotifyOnEvent, type PresenceMode } from "./enums.ts";
 
 export { DEVICE_STATUSES, TRUST_LEVELS, type DeviceStatus } from "./enums.ts";
@@ -154,7 +155,17 @@ export class DeviceInventory {
       .query("SELECT ip_address, first_seen, last_seen FROM device_addresses WHERE device_id = ? ORDER BY last_seen DESC, ip_address")
       .all(id) as AddressHistory[];
     const device = toDevice(row, [...new Set(ports.map((p) => p.port))], macsOf(this.db, [id]).get(id) ?? [], addressesOf(this.db, [id]).get(id) ?? []);
-    return { ...device, ports, threats, ip_history, ...this.portScanOf(id) };
+    return { ...device, ports, threats, ip_history, names: this.namesOf(row), ...this.portScanOf(id) };
+  }
+
+  /** The device's names by source; its hostname too when it was learnt before names were kept (schema 22). */
+  private namesOf(row: DeviceRow): DeviceName[] {
+    const names = namesOf(this.db, row.id);
+    if (row.hostname && row.hostname_source && !names.some((n) => n.name === row.hostname && n.source === row.hostname_source)) {
+      names.push({ name: row.hostname, source: row.hostname_source, last_seen: row.last_seen });
+    }
+    return names;
+  }
   }
 
   /**

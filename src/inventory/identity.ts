@@ -25,6 +25,7 @@ import { deviceDisplayName, deviceNameOf, nameWithAddress } from "./display-name
 import type { Change, ChangeType, Severity } from "./observation.ts";
 import type { PresenceSource } from "./enums.ts";
 import { dropMac, macsOfDevice, mergeDevices, recordMac, splitApart, touchMac } from "./macs.ts";
+import { recordName } from "./names.ts";
 import { markSeen } from "./presence.ts";
 
 export type DeviceRow = {
@@ -95,11 +96,22 @@ export const ROTATION_SQL = {
  */
 export const SOURCE_RANK: Record<string, number> = { dhcp: 5, "mdns-model": 5, mdns: 4, "dhcp-fingerprint": 4, "mdns-service": 3, dns: 2, netbios: 2, scan: 1 };
 
-/** SQL: rank of a source column, for "overwrite only when at least as good". */
-export function rankSql(column: string): string {
+/**
+ * A host name from a configured source of truth (sources/: a lease file, a DHCP or DNS server, named
+ * by its type, "dnsmasq_leases"): below the name the device sent in DHCP on our wire (its own word,
+ * this minute), above what it announces over mDNS and what reverse DNS or NetBIOS say. A hostname
+ * source that is not one of SOURCE_RANK's is such a source.
+ */
+export const SOURCE_NAME_RANK = 4.5;
+
+/** How much a hostname's source is worth (SOURCE_RANK, else a configured source's SOURCE_NAME_RANK). */
+export const hostnameRank = (source: string | null | undefined): number => (source ? (SOURCE_RANK[source] ?? SOURCE_NAME_RANK) : 0);
+
+/** SQL: rank of a source column, for "overwrite only when at least as good"; `other` for a non-null source not listed. */
+export function rankSql(column: string, other = 0): string {
   return `(CASE ${column} ${Object.entries(SOURCE_RANK)
     .map(([k, v]) => `WHEN '${k}' THEN ${v}`)
-    .join(" ")} ELSE 0 END)`;
+    .join(" ")} ELSE ${other} END)`;
 }
 
 /** What identifies a host beyond its MAC, for recognising a rotated MAC. */
@@ -471,6 +483,7 @@ export class InventoryWriter {
       );
     const id = Number(res.lastInsertRowid);
     if (o.mac !== null) recordMac(this.db, id, o.mac, o.mac_randomized, this.now);
+    if (o.hostname && o.hostname_source) recordName(this.db, id, o.hostname, o.hostname_source, this.now);
     markSeen(this.db, id, this.now, this.seenBy);
     this.touched.add(id);
     const who = { id, ip: o.ip, mac: o.mac };
@@ -496,7 +509,7 @@ export class InventoryWriter {
    * source at least as good as the one it came from (a scan's reverse-DNS name never overwrites a DHCP name).
    */
   applyIdentity(deviceId: number, o: Identity): void {
-    const h = rankSql("hostname_source");
+    const h = `(CASE WHEN hostname_source IS NULL THEN 0 ELSE ${rankSql("hostname_source", SOURCE_NAME_RANK)} END)`;
     const t = rankSql("device_type_source");
     const s = rankSql("os_source");
     const rank = (src: string | null | undefined) => (src ? (SOURCE_RANK[src] ?? 0) : 0);
@@ -520,10 +533,12 @@ export class InventoryWriter {
          WHERE id = ?14`,
       )
       .run(
-        o.vendor ?? null, o.hostname ?? null, rank(o.hostname_source), o.hostname_source ?? null, type, rank(o.device_type_source), o.device_type_source ?? null,
+        o.vendor ?? null, o.hostname ?? null, hostnameRank(o.hostname_source), o.hostname_source ?? null, type, rank(o.device_type_source), o.device_type_source ?? null,
         o.os_name ?? null, rank(o.os_source), o.os_source ?? null, o.model ?? null, o.dhcp_fingerprint ?? null, o.mdns_services?.length ? JSON.stringify(o.mdns_services) : null, deviceId,
         o.mdns_name ?? null, o.device_type_evidence ?? null,
       );
+    // Every name is kept with its source, also one the ranking did not choose (names.ts).
+    if (o.hostname && o.hostname_source) recordName(this.db, deviceId, o.hostname, o.hostname_source, this.now);
     this.touched.add(deviceId);
   }
 }

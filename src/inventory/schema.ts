@@ -123,12 +123,25 @@ export const AddressHistory = Type.Object({ ip_address: Ipv4(), first_seen: Time
 export type AddressHistory = Static<typeof AddressHistory>;
 
 
+export const DeviceName = Type.Object(
+  {
+    name: Type.String(),
+    source: Type.String({ description: "Where the name came from: dhcp (heard on the wire), mdns, dns, netbios, or a configured source's type (dnsmasq_leases, isc_leases, …)" }),
+    last_seen: Timestamp("When this source last gave this name"),
+  },
+  { ...named("DeviceName"), description: "One name a device goes by, with its source" },
+);
+export type DeviceName = Static<typeof DeviceName>;
+
 export const DeviceDetail = Type.Object(
   {
     ...deviceFields,
     ports: Type.Array(ref(Port)),
     threats: Type.Array(ref(Threat), { description: "Worst first" }),
     ip_history: Type.Array(ref(AddressHistory)),
+    names: Type.Array(ref(DeviceName), {
+      description: "Every name the device goes by, each with its source, most recently seen first (at most 16); `hostname` is the one the evidence ranking chose",
+    }),
     ports_known: Type.Boolean({ description: "Whether a port scan (normal, intensive or a custom profile with ports) has covered the device; a quick scan only finds devices" }),
     ports_scanned_at: nullable(Timestamp(), "When the latest completed scan that probed ports finished with the device among its hosts; null: none on record"),
   },

@@ -192,7 +192,10 @@ describe("refused restores", () => {
       db.run("DROP TABLE devices_v27");
       for (const d of dependents) db.run(d.sql);
       db.run("DELETE FROM sqlite_sequence WHERE name = 'devices'");
-      // Undo migration 26 (placeholder), 25 (MACs split apart), 24 (the MAC of each IPv6 address: a column of device_ip6), 23 and 22 (placeholders), 21 (IPv6 addresses) and 20 (a device's several MACs).
+      // Undo migration 22 (sources' state, a device's names by source).
+      db.run("DROP TABLE source_state");
+      db.run("DROP TABLE device_names");
+      // Undo migration 26 (placeholder), 25 (MACs split apart), 24 (the MAC of each IPv6 address: a column of device_ip6), 23 (placeholder), 21 (IPv6 addresses) and 20 (a device's several MACs).
       db.run("DROP TABLE mac_splits");
       db.run("DROP TABLE device_ip6");
       db.run("DROP TABLE device_macs");

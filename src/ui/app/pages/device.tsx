@@ -17,7 +17,8 @@ import { type Column, DataTable, displayName, Empty, Loading, Page, RandomMacHin
 type Port = { port: number; protocol: string; service: string | null; product: string | null; version: string | null; tls: boolean; banner: string | null; first_seen: string; last_seen: string };
 type Threat = { port: number; level: string; description: string; recommendation: string; cve_ids: string[] };
 type Address = { address: string; family: 4 | 6; scope: "global" | "ula" | "link" | "private"; first_seen: string; last_seen: string; source: string };
-type Detail = Device & { ports: Port[]; threats: Threat[]; addresses: Address[]; notify_on?: NotifyOnEvent[]; ports_known: boolean; ports_scanned_at: string | null };
+type Name = { name: string; source: string; last_seen: string };
+type Detail = Device & { ports: Port[]; threats: Threat[]; addresses: Address[]; names?: Name[]; notify_on?: NotifyOnEvent[]; ports_known: boolean; ports_scanned_at: string | null };
 type Change = { id: number; change_type: string; severity: string; description: string; detected_at: string; acknowledged: boolean };
 
 const id = Number(location.pathname.split("/")[2]);
@@ -148,6 +149,25 @@ export function DeviceDetail() {
               {device.hostname ?? <span class="muted">none found</span>}
               <Source from={device.hostname ? device.hostname_source : null} />
             </dd>
+            {(device.names?.length ?? 0) > 0 && (
+              <>
+                {/* Every name with where it came from: the hostname above is the one the evidence ranking chose. */}
+                <dt>Names</dt>
+                <dd>
+                  <ul class="plain" id="device-names">
+                    {device.names!.map((n) => (
+                      <li>
+                        <span class="wrap-anywhere">{n.name}</span>
+                        <span class="muted small evidence">
+                          {" "}
+                          from {evidence(n.source)}, <Time iso={n.last_seen} />
+                        </span>
+                      </li>
+                    ))}
+                  </ul>
+                </dd>
+              </>
+            )}
             <dt>Type</dt>
             <dd>
               {humanize(device.device_type)}

@@ -10,6 +10,7 @@ import { SCHEDULE_PRESETS, type ScheduleEntry as Entry } from "../schedule-prese
 import { toast } from "../toast.ts";
 import { type Column, copyText, DataTable, Empty, Loading, Page, Pager, Time, useLoad } from "../ui.tsx";
 import { Notifications, PassiveWatch } from "./notifications.tsx";
+import { Sources } from "./sources.tsx";
 
 type Config = Record<string, any>;
 
@@ -40,6 +41,7 @@ export function Settings() {
     ["backup", "Backup", has("GET /api/backup") || has("POST /api/restore")],
     ["notifications", "Notifications", has("GET /api/notifications") || !!config?.notifications],
     ["passive", "Passive watch", has("GET /api/passive") || config?.passive !== undefined],
+    ["sources", "Sources", has("GET /api/sources")],
     ["api-keys", "API Keys", true],
     ["audit", "Audit log", true],
   ];
@@ -58,6 +60,7 @@ export function Settings() {
       {sections[3][2] && <Backup download={has("GET /api/backup")} restore={has("POST /api/restore")} />}
       {sections[4][2] && <Notifications config={config} canWrite={canWrite} reloadConfig={reloadConfig} deliveries={has("GET /api/notifications")} test={has("POST /api/notifications/test")} />}
       {sections[5][2] && <PassiveWatch config={config} canWrite={canWrite} save={save} status={has("GET /api/passive")} />}
+      {sections[6][2] && <Sources config={config} canWrite={canWrite} reloadConfig={reloadConfig} canRun={has("POST /api/sources/:name/run")} />}
       <ApiKeys />
       <AuditLog />
     </Page>

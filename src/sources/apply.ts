@@ -1,0 +1,119 @@
+// What a source said, applied to the inventory through the same identity and change rules as scans and
+// sightings (inventory/identity.ts). Runs inside the caller's transaction, one chunk at a time.
+//
+// - Everything a source reports came from another system: MACs, addresses and names are checked again
+//   here (cleanObservation), whatever the reader already did.
+// - A source says who a host is, not whether it is here: a known device gets the source's name (kept
+//   with its source in device_names; made its hostname only where the evidence ranking allows,
+//   identity.ts SOURCE_NAME_RANK: never over a DHCP name heard on the wire, never over the owner's
+//   label, which is a column of its own), but is not marked online, moved or brought back. Presence
+//   stays with the wire and the scans.
+// - A host the source knows by MAC and IPv4 inside the confirmed subnets and not seen yet becomes a
+//   device (`device_added`, info during the quiet first run like any newcomer), at most
+//   `budget.newDevices` a run (a DHCP pool exhausted by random MACs cannot add thousands).
+// - An observation without a MAC only adds its name to the device that holds the address.
+// - Excluded addresses and MACs (`exclude`) are never read into the inventory.
+import type { Database } from "bun:sqlite";
+import { lookupVendor } from "../identify/vendor.ts";
+import { firstRunPending } from "../inventory/first-run.ts";
+import { hostnameRank, InventoryWriter, type DeviceRow } from "../inventory/identity.ts";
+import { recordName } from "../inventory/names.ts";
+import type { Change } from "../inventory/observation.ts";
+import { inSubnet, normalizeMac, parseIpv4 } from "../net/ip.ts";
+import { isExcludedIp, isExcludedMac, type Exclusions } from "../net/targets.ts";
+import { stripInvisible } from "../net/wire-text.ts";
+import { isIpv4, isIpv6 } from "./addresses.ts";
+import type { SourceObservation } from "./types.ts";
+
+/** Names longer than a DNS label's 63 are cut, like the DHCP names the wire gives. */
+const NAME_MAX = 63;
+
+export type CleanObservation = { mac: string | null; ip4: string | null; ip6: string | null; hostname: string | null };
+
+/** The observation with its MAC, address and name checked; null when nothing usable is left. */
+export function cleanObservation(o: SourceObservation): CleanObservation | null {
+  const mac = typeof o.mac === "string" ? normalizeMac(o.mac) : null;
+  const ip = typeof o.ip === "string" ? o.ip.trim() : "";
+  const ip4 = isIpv4(ip) ? ip : null;
+  const ip6 = !ip4 && isIpv6(ip) ? ip.toLowerCase() : null;
+  if (mac === "00:00:00:00:00:00" || mac === "ff:ff:ff:ff:ff:ff") return null;
+  const hostname = cleanName(o.hostname);
+  if (mac === null && ip4 === null && ip6 === null) return null;
+  return { mac, ip4, ip6, hostname };
+}
+
+/** A host name as the appliance keeps it: no invisible or control characters, one line, at most 63 characters. */
+export function cleanName(raw: unknown): string | null {
+  if (typeof raw !== "string") return null;
+  const s = stripInvisible(raw.slice(0, 1024)).trim();
+  if (s === "" || s === "*") return null;
+  return [...s].slice(0, NAME_MAX).join("").trim() || null;
+}
+
+export type ApplyScope = {
+  subnets: readonly { network: number; prefix: number }[];
+  exclusions: Exclusions;
+};
+
+export type ApplyResult = {
+  changes: Change[];
+  /** The devices whose records changed (for the `device` events after the commit). */
+  touched: ReadonlySet<number>;
+  /** The devices the observations matched or added. */
+  devices: Set<number>;
+  added: number;
+  /** New hosts left out: the run's budget of new devices was spent. */
+  deferred: number;
+};
+
+export function applyObservations(db: Database, source: string, observations: readonly CleanObservation[], scope: ApplyScope, budget: { newDevices: number }, now: string): ApplyResult {
+  const w = new InventoryWriter(db, null, now, "passive");
+  if (firstRunPending(db)) w.newDeviceSeverity = "info";
+  const rank = hostnameRank(source);
+  const devices = new Set<number>();
+  const touched = new Set<number>();
+  let added = 0;
+  let deferred = 0;
+  const byIp6 = db.query("SELECT device_id FROM device_ip6 WHERE address = ? ORDER BY last_seen DESC LIMIT 1");
+  const byId = db.query("SELECT id, hostname, hostname_source FROM devices WHERE id = ?");
+  for (const o of observations) {
+    const n4 = o.ip4 !== null ? parseIpv4(o.ip4) : null;
+    if ((n4 !== null && isExcludedIp(n4, scope.exclusions)) || isExcludedMac(o.mac, scope.exclusions)) continue;
+    let device: Pick<DeviceRow, "id" | "hostname" | "hostname_source"> | null = null;
+    if (o.mac !== null) device = w.byMac(o.mac, o.ip4);
+    else if (o.ip4 !== null) device = w.withoutMac(o.ip4);
+    if (!device && o.ip6 !== null) {
+      const row = byIp6.get(o.ip6) as { device_id: number } | null;
+      if (row) device = byId.get(row.device_id) as typeof device;
+    }
+    if (device) {
+      devices.add(device.id);
+      if (o.hostname === null) continue;
+      if (o.hostname !== device.hostname && rank >= hostnameRank(device.hostname_source)) {
+        // Writes the name (and records it with its source) under the ranking's own check.
+        w.applyIdentity(device.id, { hostname: o.hostname, hostname_source: source });
+        touched.add(device.id);
+      } else {
+        recordName(db, device.id, o.hostname, source, now);
+      }
+      continue;
+    }
+    // Not known: a device only when the source knows its MAC and an address on a confirmed subnet.
+    if (o.mac === null || o.ip4 === null || n4 === null || !scope.subnets.some((c) => inSubnet(n4, c.network, c.prefix))) continue;
+    if (budget.newDevices <= 0) {
+      deferred++;
+      continue;
+    }
+    budget.newDevices--;
+    const randomized = (parseInt(o.mac.slice(0, 2), 16) & 0x02) !== 0;
+    const id = w.add(
+      { mac: o.mac, ip: o.ip4, mac_randomized: randomized, hostname: o.hostname, hostname_source: o.hostname ? source : null, vendor: randomized ? null : lookupVendor(o.mac), device_type: null, os_name: null },
+      null,
+    );
+    added++;
+    devices.add(id);
+    touched.add(id);
+  }
+  for (const id of w.touched) touched.add(id);
+  return { changes: w.changes, touched, devices, added, deferred };
+}

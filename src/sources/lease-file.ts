@@ -1,0 +1,76 @@
+// Reading a DHCP server's lease file (dnsmasq, ISC dhcpd): the one place that touches the file, with
+// a size limit and failures the owner can act on. What is read is another program's file, possibly
+// half-written (dhcpd appends as it grants): the parsers take any text and skip what they cannot read.
+import { readFile, stat } from "node:fs/promises";
+import { Type } from "@sinclair/typebox";
+import { SourceError } from "./types.ts";
+
+/** A lease file larger than this is refused: 5,000 leases take well under 1 MiB. */
+export const LEASE_FILE_LIMIT = 32 * 1024 * 1024;
+
+/** The config fields of a lease-file source. */
+export const leaseFileFields = Type.Object(
+  {
+    path: Type.String({ minLength: 2, maxLength: 4096, pattern: "^/[^\\u0000]*$", errorMessage: "must be an absolute path (/var/lib/misc/dnsmasq.leases)", description: "Absolute path of the lease file, readable by the appliance's user" }),
+  },
+  { additionalProperties: false },
+);
+
+export type LeaseFileConfig = { path: string };
+
+const MIB = 1024 * 1024;
+
+/** The file's text (bytes that are not UTF-8 as U+FFFD); SourceError not_found, too_large, unreachable or timeout. */
+export async function readLeaseFile(path: string, signal: AbortSignal, limit = LEASE_FILE_LIMIT): Promise<string> {
+  let size: number;
+  try {
+    const s = await stat(path);
+    if (!s.isFile()) throw new SourceError("config", `${path} is not a regular file`);
+    size = s.size;
+  } catch (e) {
+    throw fileError(e, path);
+  }
+  if (size > limit) throw new SourceError("too_large", `${path} is ${(size / MIB).toFixed(1)} MiB, over the ${limit / MIB} MiB limit for a lease file`);
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(path, { signal });
+  } catch (e) {
+    throw fileError(e, path);
+  }
+  // It may have grown between the two looks.
+  if (bytes.length > limit) throw new SourceError("too_large", `${path} grew over the ${limit / MIB} MiB limit for a lease file while it was read`);
+  return new TextDecoder("utf-8", { fatal: false }).decode(bytes);
+}
+
+function fileError(e: unknown, path: string): SourceError {
+  if (e instanceof SourceError) return e;
+  const code = (e as { code?: string; name?: string }).code;
+  if ((e as { name?: string }).name === "AbortError" || code === "ABORT_ERR") return new SourceError("timeout", `reading ${path} took too long`);
+  if (code === "ENOENT" || code === "ENOTDIR") return new SourceError("not_found", `${path} does not exist`);
+  if (code === "EACCES" || code === "EPERM") return new SourceError("unreachable", `${path} cannot be read: permission denied for the appliance's user`);
+  if (code === "EISDIR") return new SourceError("config", `${path} is a directory, not a lease file`);
+  return new SourceError("unreachable", `${path} cannot be read (${code ?? "I/O error"})`);
+}
+
+/**
+ * A parser written as a generator that yields now and then (every few hundred lines or blocks): run to
+ * the end at once (`finishNow`, the pure function the tests call), or with the event loop handed back
+ * at each yield (`finishYielding`, what a run does), so a large file is not one long block for the API.
+ */
+export type SteppedParser<T> = Generator<void, T, void>;
+
+export function finishNow<T>(parser: SteppedParser<T>): T {
+  for (;;) {
+    const step = parser.next();
+    if (step.done) return step.value;
+  }
+}
+
+export async function finishYielding<T>(parser: SteppedParser<T>, signal: AbortSignal): Promise<T> {
+  for (;;) {
+    const step = parser.next();
+    if (step.done) return step.value;
+    if (signal.aborted) throw signal.reason;
+    await new Promise((resolve) => setTimeout(resolve, 0));
+  }
+}

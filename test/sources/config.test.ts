@@ -1,0 +1,87 @@
+// The `sources` configuration section: each entry checked against its own type's fields (the error
+// names the field of the member meant), names unique; and the secrets of every source type the SPEC
+// names (password, community, key, secret, SNMP v3 auth_*/priv_*) write-only: redacted in views,
+// kept when sent back with `<key>_set`, not carried to another destination.
+import { describe, expect, test } from "bun:test";
+import { ConfigError } from "../../src/config/config-error.ts";
+import { validateConfig, ConfigViewSchema } from "../../src/config/schema.ts";
+import { carrySecrets, isSecretKey, redact } from "../../src/config/secrets.ts";
+import { SOURCE_TYPE_NAMES } from "../../src/sources/registry.ts";
+
+const problem = (sources: unknown): string => {
+  try {
+    validateConfig({ sources });
+  } catch (e) {
+    if (e instanceof ConfigError) return `${e.field}: ${e.reason}`;
+    throw e;
+  }
+  return "valid";
+};
+
+describe("the sources section", () => {
+  test("absent is none; a valid entry is kept as given (no defaults written into it)", () => {
+    expect(validateConfig({}).sources).toEqual([]);
+    expect(validateConfig({ sources: [{ name: "router-leases", type: "dnsmasq_leases", path: "/var/lib/misc/dnsmasq.leases", interval_s: 30 }] }).sources).toEqual([
+      { name: "router-leases", type: "dnsmasq_leases", path: "/var/lib/misc/dnsmasq.leases", interval_s: 30 },
+    ]);
+  });
+
+  test("each wrong entry is named by its field", () => {
+    expect(problem({})).toBe("sources: must be a list of sources [{name, type, …}]");
+    expect(problem(["x"])).toBe("sources.0: must be an object {name, type, …}");
+    expect(problem([{ name: "a", type: "ftp" }])).toBe(`sources.0.type: must be one of ${SOURCE_TYPE_NAMES.join(", ")}`);
+    expect(problem([{ name: "a", type: "isc_leases" }])).toBe("sources.0.path: is required");
+    expect(problem([{ name: "a", type: "isc_leases", path: "leases" }])).toBe("sources.0.path: must be an absolute path (/var/lib/misc/dnsmasq.leases)");
+    expect(problem([{ name: "a", type: "isc_leases", path: "/x", url: "http://x" }])).toBe("sources.0.url: is not a field of this source type");
+    expect(problem([{ name: "a b", type: "isc_leases", path: "/x" }])).toMatch(/^sources\.0\.name: must match/);
+    expect(problem([{ name: "a", type: "isc_leases", path: "/x", interval_s: 5 }])).toMatch(/^sources\.0\.interval_s: /);
+    expect(problem([{ name: "a", type: "isc_leases", path: "/x", enabled: "yes" }])).toMatch(/^sources\.0\.enabled: /);
+    expect(problem([{ name: "a", type: "isc_leases", path: "/x" }, { name: "a", type: "dnsmasq_leases", path: "/y" }])).toBe('sources.1.name: duplicates the source name "a"');
+    expect(problem(Array.from({ length: 51 }, (_, i) => ({ name: `s${i}`, type: "isc_leases", path: "/x" })))).toBe("sources: must hold at most 50 sources");
+  });
+
+  test("the view's schema shows no secret field of any source type", () => {
+    const text = JSON.stringify(ConfigViewSchema.properties.sources);
+    for (const k of ['"password"', '"community"', '"secret"', '"auth_password"', '"priv_password"']) expect(text).not.toContain(k);
+  });
+});
+
+describe("secrets of sources are write-only", () => {
+  test("password, community, key, secret, token and every SNMP v3 credential are secrets; protocol names and the user are not", () => {
+    for (const k of ["password", "community", "key", "secret", "token", "auth_password", "priv_password", "auth_key", "priv_key", "auth_passphrase", "api_key", "client_secret"]) expect([k, isSecretKey(k)]).toEqual([k, true]);
+    for (const k of ["auth_protocol", "priv_protocol", "username", "url", "host", "path", "name", "type", "site", "version", "keys", "monkey"]) expect([k, isSecretKey(k)]).toEqual([k, false]);
+  });
+
+  const stored = {
+    sources: [
+      { name: "core", type: "snmp", host: "10.0.0.1", version: "3", username: "argus", auth_protocol: "sha", auth_password: "authpw-stored", priv_protocol: "aes", priv_password: "privpw-stored" },
+      { name: "old", type: "snmp", host: "10.0.0.2", version: "2c", community: "comm-stored" },
+      { name: "fw", type: "opnsense", url: "https://fw.lan", key: "key-stored", secret: "secret-stored" },
+      { name: "dns", type: "pihole", url: "https://pihole.lan", password: "pw-stored" },
+    ],
+  };
+
+  test("a view shows <key>_set in their place and none of their values", () => {
+    const view = redact(stored) as any;
+    expect(view.sources[0]).toEqual({ name: "core", type: "snmp", host: "10.0.0.1", version: "3", username: "argus", auth_protocol: "sha", auth_password_set: true, priv_protocol: "aes", priv_password_set: true });
+    expect(view.sources[1]).toEqual({ name: "old", type: "snmp", host: "10.0.0.2", version: "2c", community_set: true });
+    expect(view.sources[2]).toEqual({ name: "fw", type: "opnsense", url: "https://fw.lan", key_set: true, secret_set: true });
+    expect(JSON.stringify(view)).not.toMatch(/stored/);
+  });
+
+  test("sent back as shown, every stored secret is kept", () => {
+    expect(carrySecrets(redact(stored), stored, "")).toEqual(stored);
+  });
+
+  test("moved to another host or URL, none is carried: each must be given again", () => {
+    const moved = (i: number, change: Record<string, unknown>) => {
+      const back = structuredClone(redact(stored)) as any;
+      Object.assign(back.sources[i], change);
+      return () => carrySecrets(back, stored, "");
+    };
+    expect(moved(0, { host: "evil.example" })).toThrow(/sources\.0\.(auth|priv)_password/);
+    expect(moved(1, { host: "evil.example" })).toThrow(/sources\.1\.community/);
+    expect(moved(2, { url: "https://evil.example" })).toThrow(/sources\.2\.(key|secret)/);
+    expect(moved(3, { url: "https://evil.example" })).toThrow(/sources\.3\.password/);
+  });
+});
