@@ -166,7 +166,6 @@ export class DeviceInventory {
     }
     return names;
   }
-  }
 
   /**
    * Whether a port scan has covered the device, and when the latest one did: a device with no open
