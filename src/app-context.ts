@@ -17,6 +17,7 @@ import type { PassiveWatch } from "./passive/watch.ts";
 import { Retention } from "./retention/daily.ts";
 import { Scheduler } from "./schedule/scheduler.ts";
 import { startScheduledScan } from "./schedule/scheduled-scan.ts";
+import type { Segments } from "./segments/role.ts";
 
 export type AppContext = {
   db: Database;
@@ -57,6 +58,8 @@ export type AppContext = {
   passive: PassiveWatch | null;
   scheduler: Scheduler;
   retention: Retention;
+  /** The sensor or hub part of a segmented setup (SPEC §7 "Segments"), once started; none when standalone. */
+  segments: Segments;
 };
 
 export function createContext(db: Database, settings: Settings, sessionSecret: string): AppContext {
@@ -115,5 +118,6 @@ export function createContext(db: Database, settings: Settings, sessionSecret: s
     retention: new Retention(db, () => resolved.config.retention_days),
     notifier,
     passive: null,
+    segments: { sensor: null, hub: null },
   };
 }

@@ -17,6 +17,7 @@ import { NotificationsSchema } from "../notify/config.ts";
 import { Notification, NotificationKind, NotificationStatus, NotificationTest } from "../notify/schema.ts";
 import { WakeSent } from "../net/schema.ts";
 import { PassiveStatus } from "../passive/schema.ts";
+import { SegmentStatus, Sensor } from "../segments/schema.ts";
 import { DatabaseStats, RetentionCounts } from "../retention/schema.ts";
 import { FindingLevel, RiskLevel, Threat } from "../risk/schema.ts";
 import { ComparedDevice, ScanCancelling, ScanComparison, ScanDevice, ScanKind, ScanPhase, ScanProgress, Scan, ScanStarted, ScanState, ScanStatus } from "../scans/schema.ts";
@@ -60,6 +61,8 @@ export {
   NotificationStatus,
   NotificationTest,
   PassiveStatus,
+  SegmentStatus,
+  Sensor,
   Port,
   PresenceBucket,
   PresenceInterval,
@@ -246,6 +249,8 @@ const ALL = {
   Notification,
   NotificationTest,
   PassiveStatus,
+  SegmentStatus,
+  Sensor,
   Config,
   ConfigUpdate,
   ScheduleState,

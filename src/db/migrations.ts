@@ -460,6 +460,40 @@ export const migrations: Migration[] = [
       CREATE INDEX device_ip6_address ON device_ip6(address);
     `,
   },
+  {
+    version: 23,
+    description: "segments: where each device, change and scan was seen; a sensor's outbox; a hub's sensors",
+    // role sensor/hub (src/segments/). A sensor queues what it publishes in segment_outbox until the
+    // broker acknowledges it (bounded, oldest dropped; AUTOINCREMENT so a sequence number is never
+    // reused after the outbox empties: the hub applies each sensor's numbers once, in order).
+    // segment_state holds the sensor's instance id and the count of messages dropped since the last
+    // report. A hub keeps one segment_sensors row per (site, segment) with the last sequence applied.
+    sql: `
+      ALTER TABLE devices ADD COLUMN segment TEXT;
+      ALTER TABLE changes ADD COLUMN segment TEXT;
+      ALTER TABLE scans ADD COLUMN segment TEXT;
+      CREATE INDEX devices_segment ON devices(segment, id);
+      CREATE TABLE segment_outbox (
+        seq        INTEGER PRIMARY KEY AUTOINCREMENT,
+        topic      TEXT NOT NULL,
+        payload    TEXT NOT NULL,
+        created_at TEXT NOT NULL
+      );
+      CREATE TABLE segment_state (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+      CREATE TABLE segment_sensors (
+        site             TEXT NOT NULL,
+        segment          TEXT NOT NULL,
+        instance         TEXT NOT NULL,
+        last_seq         INTEGER NOT NULL,
+        last_heard_at    TEXT NOT NULL,
+        lag_seconds      REAL,
+        buffered         INTEGER NOT NULL DEFAULT 0,
+        dropped          INTEGER NOT NULL DEFAULT 0,
+        offline_reported INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (site, segment)
+      ) WITHOUT ROWID;
+    `,
+  },
 ];
 
 /** PRAGMA application_id of an Argus database ("ARGU"), set by migration 10. */

@@ -52,6 +52,10 @@ export const CHANGE_TYPES = [
   "identity_conflict",
   /** The gateway's MAC or the DHCP server was learned on first sight (info): the owner checks it in known_infrastructure. */
   "infrastructure_learned",
+  /** A device (its MAC) heard on another segment than before (role hub, SPEC §7 "Segments"): one device, moved (info). */
+  "device_moved",
+  /** A sensor the hub has not heard from for longer than segments.offline_after_s (warning). */
+  "sensor_offline",
 ] as const;
 export type ChangeType = (typeof CHANGE_TYPES)[number];
 

@@ -25,6 +25,8 @@ const TITLES: Record<ChangeType, string> = {
   address_hopping: "Device hopping addresses",
   identity_conflict: "Two devices claim to be one",
   infrastructure_learned: "Gateway or DHCP server learned",
+  device_moved: "Device moved to another segment",
+  sensor_offline: "Sensor silent",
 };
 
 // A host name is whatever a guest on the LAN typed into their device. In a message it is quoted, and

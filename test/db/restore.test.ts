@@ -178,6 +178,10 @@ describe("refused restores", () => {
 
   test("an older backup (schema version 9) is migrated on restore", async () => {
     const old = variant((db) => {
+      // Undo migration 23 (segments: outbox, sensor state, the segment columns).
+      for (const t of ["segment_outbox", "segment_state", "segment_sensors"]) db.run(`DROP TABLE ${t}`);
+      db.run("DROP INDEX devices_segment");
+      for (const t of ["devices", "changes", "scans"]) db.run(`ALTER TABLE ${t} DROP COLUMN segment`);
       // Undo migration 21 (IPv6 addresses) and 20 (a device's several MACs).
       db.run("DROP TABLE device_ip6");
       db.run("DROP TABLE device_macs");

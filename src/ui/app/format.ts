@@ -84,6 +84,8 @@ const CHANGE_LABELS: Record<ChangeType, string> = {
   address_hopping: "Address hopping",
   identity_conflict: "Identity conflict",
   infrastructure_learned: "Infrastructure learned",
+  device_moved: "Moved segment",
+  sensor_offline: "Sensor offline",
 };
 
 export const changeLabel = (type: string) => CHANGE_LABELS[type as ChangeType] ?? humanize(type);

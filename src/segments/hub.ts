@@ -1,0 +1,117 @@
+// Role hub: subscribes to every sensor's events (`<prefix>/+/+/events`, QoS 1, persistent session)
+// and applies each message in one transaction (merge.ts) that also queues its notifications (the
+// sink), then publishes on the feed: the hub's UI, API, notifications, Home Assistant and metrics see
+// a sensor's devices and changes as they see a standalone appliance's own.
+//
+// mqtt.js acknowledges a QoS 1 message after the message handler returns; the handler commits
+// synchronously, so a message is acknowledged only once it is applied (and a crash in between means
+// a redelivery, which merge.ts recognises).
+import type { Database } from "bun:sqlite";
+import type { MqttClient } from "mqtt";
+import type { EventFeed } from "../events.ts";
+import { DeviceInventory } from "../inventory/devices.ts";
+import type { Change } from "../inventory/observation.ts";
+import { log } from "../log.ts";
+import type { NotifySink } from "../notify/sink.ts";
+import { isoNow } from "../time.ts";
+import { brokerError, connectBroker, type BrokerConfig } from "./broker.ts";
+import { applyMessage, heard, listSensors, reportSilentSensors, type SensorRecord } from "./merge.ts";
+import { eventsWildcard, parseEventsTopic, parseMessage } from "./protocol.ts";
+
+export type HubOptions = { prefix: string; broker: BrokerConfig; offlineAfterS: () => number; checkEveryMs?: number };
+
+export type HubStatus = { connected: boolean; last_error: string | null };
+
+export class SegmentHub {
+  private client: MqttClient | null = null;
+  private lastError: string | null = null;
+  private timer: ReturnType<typeof setInterval> | null = null;
+  private stopped = false;
+  private readonly devices: DeviceInventory;
+
+  constructor(
+    private readonly db: Database,
+    private readonly feed: EventFeed,
+    private readonly sink: NotifySink,
+    private readonly opts: HubOptions,
+  ) {
+    this.devices = new DeviceInventory(db);
+  }
+
+  start(): void {
+    void connectBroker(this.opts.broker, `argus-hub-${this.opts.prefix}`).then(
+      (client) => {
+        if (this.stopped) return void client.end(true);
+        this.client = client;
+        client.on("connect", (ack) => {
+          if (this.lastError) log.info("segment broker connected", { role: "hub" });
+          this.lastError = null;
+          // A session the broker kept has the subscription already; subscribing again is harmless.
+          if (!ack.sessionPresent) client.subscribe(eventsWildcard(this.opts.prefix), { qos: 1 });
+        });
+        client.on("error", (e) => {
+          const error = brokerError(e);
+          if (error !== this.lastError) log.warn("segment broker error", { role: "hub", error });
+          this.lastError = error;
+        });
+        client.on("message", (topic, payload) => this.receive(topic, payload.toString("utf8")));
+      },
+      (e) => log.error("mqtt unavailable", { error: String(e) }),
+    );
+    this.timer = setInterval(() => this.checkSilent(), this.opts.checkEveryMs ?? 5000);
+  }
+
+  status(): HubStatus {
+    return { connected: this.client?.connected === true, last_error: this.lastError };
+  }
+
+  sensors(now = Date.now()): SensorRecord[] {
+    return listSensors(this.db, now, this.opts.offlineAfterS());
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    const client = this.client;
+    if (client) await new Promise<void>((resolve) => client.end(false, {}, () => resolve()));
+  }
+
+  /** One message from the broker: checked, applied once, published. */
+  receive(topic: string, payload: string): void {
+    const key = parseEventsTopic(this.opts.prefix, topic);
+    const m = key ? parseMessage(payload) : null;
+    if (!key || !m) {
+      log.warn("segment message ignored: not a sensor message", { topic: topic.slice(0, 200) });
+      return;
+    }
+    const now = isoNow();
+    const result = this.db
+      .transaction(() => {
+        if (m.kind === "heartbeat") return (heard(this.db, key, m, now), null);
+        const r = applyMessage(this.db, key, m, now);
+        if (r.changes.length > 0) this.sink.enqueue(r.changes, null);
+        return r;
+      })
+      .immediate();
+    if (!result) return;
+    if (result.missed > 0) log.warn("segment messages lost before this one (dropped from the sensor's full outbox)", { ...key, missed: result.missed });
+    if (m.kind === "dropped") log.warn("sensor dropped messages while the broker was away", { ...key, count: m.count });
+    this.publish(result.changes, result.touched);
+  }
+
+  private checkSilent(): void {
+    const changes = this.db
+      .transaction(() => {
+        const c = reportSilentSensors(this.db, Date.now(), this.opts.offlineAfterS());
+        if (c.length > 0) this.sink.enqueue(c, null);
+        return c;
+      })
+      .immediate();
+    this.publish(changes, []);
+  }
+
+  private publish(changes: Change[], touched: number[]): void {
+    if (changes.length > 0) this.feed.publish({ type: "changes", scan_id: null, changes });
+    this.feed.publishDevices(touched, (ids) => this.devices.records(ids));
+  }
+}
