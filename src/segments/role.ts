@@ -7,6 +7,7 @@ import { log } from "../log.ts";
 import type { NotifySink } from "../notify/sink.ts";
 import { SegmentHub } from "./hub.ts";
 import { SegmentSensor } from "./sensor.ts";
+import { stampSegment } from "./stamp.ts";
 
 export type Segments = { sensor: SegmentSensor | null; hub: SegmentHub | null };
 
@@ -16,6 +17,7 @@ export function startSegments(db: Database, config: () => AppConfig, feed: Event
   if (c.role === "standalone" || !c.hub.url) return { sensor: null, hub: null };
   const broker = { url: c.hub.url, username: c.hub.username, password: c.hub.password };
   if (c.role === "sensor") {
+    stampSegment(db, c.segment!);
     const sensor = new SegmentSensor(db, { site: c.site!, segment: c.segment!, prefix: c.hub.topic_prefix, broker }, { heartbeatMs: timing.heartbeatMs });
     sensor.start(feed);
     log.info("segment sensor started", { site: c.site, segment: c.segment, topic_prefix: c.hub.topic_prefix });

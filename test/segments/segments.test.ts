@@ -207,6 +207,11 @@ describe.skipIf(!root || !mosquitto)("segments: one hub and two sensors over a r
       [SITE, "lan2", "online", 0],
     ]);
     for (const s of sensors) expect(s.lag_seconds).toBeLessThan(5);
+    // A sensor's own records carry its segment; the hub ran no scan of its own.
+    for (const d of await devicesOf(s1)) expect(d.segment).toBe("lan1");
+    for (const c of await changesOf(s2, "device_added")) expect(c.segment).toBe("lan2");
+    expect((await s1.api.get("/api/scans")).body.map((x: any) => x.segment)).toEqual(["lan1"]);
+    expect((await hub.api.get("/api/scans")).body).toEqual([]);
   }, 120_000);
 
   test("a device moving from LAN1 to LAN2 is one device with one device_moved", async () => {
