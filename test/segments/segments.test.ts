@@ -19,6 +19,8 @@ import { startNetServer, waitForScan, type NetServer } from "../helpers/netserve
 import { requireTools, tool } from "../helpers/require.ts";
 import { Scratch } from "../helpers/scratch.ts";
 import { adminWithKey, type Client } from "../helpers/server.ts";
+import { browserMissing, launchBrowserIn } from "../helpers/browser.ts";
+import { axeViolations, consoleErrors, overflow, screenshot, signedIn } from "../helpers/ui.ts";
 import { requireRoot, startTestnet, type Testnet } from "../helpers/testnet.ts";
 
 const root = requireRoot("builds three test networks and runs a broker, a hub and sensors in their namespaces");
@@ -45,7 +47,7 @@ async function until<T>(what: string, probe: () => Promise<T | undefined>, timeo
   throw new Error(`timed out waiting for ${what}${last ? ` (last error: ${last})` : ""}`);
 }
 
-type Appliance = { server: NetServer; api: Client; key: string };
+type Appliance = { server: NetServer; api: Client; key: string; session: Client };
 
 describe.skipIf(!root || !mosquitto)("segments: one hub and two sensors over a real Mosquitto", () => {
   const scratch = new Scratch();
@@ -99,8 +101,8 @@ describe.skipIf(!root || !mosquitto)("segments: one hub and two sensors over a r
   });
   const start = async (net: Testnet, name: string, config: Record<string, unknown>, env: Record<string, string> = {}): Promise<Appliance> => {
     const server = await startNetServer(net, { ARGUS_CONFIG: configFile(name, config), ARGUS_SEGMENT_HEARTBEAT_MS: "1000", ARGUS_SEGMENT_CHECK_MS: "1000", ...env });
-    const { key } = await adminWithKey(server);
-    return { server, api: server.client({ "X-API-Key": key }), key };
+    const { key, session } = await adminWithKey(server);
+    return { server, api: server.client({ "X-API-Key": key }), key, session };
   };
   const scan = async (a: Appliance) => {
     const res = await a.api.request("POST", "/api/scan/trigger?profile=quick");
@@ -212,6 +214,39 @@ describe.skipIf(!root || !mosquitto)("segments: one hub and two sensors over a r
     for (const c of await changesOf(s2, "device_added")) expect(c.segment).toBe("lan2");
     expect((await s1.api.get("/api/scans")).body.map((x: any) => x.segment)).toEqual(["lan1"]);
     expect((await hub.api.get("/api/scans")).body).toEqual([]);
+  }, 120_000);
+
+  test.skipIf(browserMissing() !== null)("the hub's device list shows each device's segment and filters by it, clean at 360 px in light and dark", async () => {
+    const browser = await launchBrowserIn(hub.server.ns);
+    try {
+      const context = await signedIn(browser, hub.session, hub.server.inside, { viewport: { width: 1280, height: 900 } });
+      const page = await context.newPage();
+      const errors = consoleErrors(page);
+      await page.goto(`${hub.server.inside}/devices`);
+      const rows = page.locator("table.devices tbody tr");
+      await rows.first().waitFor();
+      const header = await page.locator("table.devices thead th").allTextContents();
+      const col = header.indexOf("Segment");
+      expect(col).toBeGreaterThan(0);
+      const shown = await rows.evaluateAll((trs, i) => trs.map((tr) => [tr.children[i as number].textContent]), col);
+      expect(shown.flat().sort()).toEqual(["lan1", "lan1", "lan1", "lan2", "lan2", "lan2"]);
+      await page.selectOption("#f-segment", "lan2");
+      await page.waitForURL(/segment=lan2/);
+      await page.waitForFunction(() => document.querySelectorAll("table.devices tbody tr").length === 3);
+      for (const ip of (await devicesOf(hub, "&segment=lan2")).map((d) => d.ip_address)) await page.locator("table.devices tbody tr", { hasText: ip }).waitFor();
+      for (const scheme of ["light", "dark"] as const) {
+        await page.emulateMedia({ colorScheme: scheme });
+        await page.setViewportSize({ width: 360, height: 780 });
+        await page.goto(`${hub.server.inside}/devices`);
+        await rows.first().waitFor();
+        expect(await overflow(page)).toBe(0);
+        expect(await axeViolations(page)).toEqual([]);
+        await screenshot(page, `segments-hub-devices-360-${scheme}`);
+      }
+      expect(errors).toEqual([]);
+    } finally {
+      await browser.close();
+    }
   }, 120_000);
 
   test("a device moving from LAN1 to LAN2 is one device with one device_moved", async () => {
