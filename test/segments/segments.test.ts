@@ -24,7 +24,7 @@ import { axeViolations, consoleErrors, overflow, screenshot, signedIn } from "..
 import { requireRoot, startTestnet, type Testnet } from "../helpers/testnet.ts";
 
 const root = requireRoot("builds three test networks and runs a broker, a hub and sensors in their namespaces");
-const mosquitto = root && requireTools([["mosquitto", "mosquitto"], ["mosquitto_passwd", "mosquitto-clients"]]) ? tool("mosquitto") : null;
+const mosquitto = root && requireTools([["mosquitto", "mosquitto"], ["mosquitto_passwd", "mosquitto"]]) ? tool("mosquitto") : null;
 
 const SITE = "home";
 const PASSWORDS = { hub: "hub-secret-1", "sensor-lan1": "lan1-secret-2", "sensor-lan2": "lan2-secret-3" };
