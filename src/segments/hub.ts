@@ -25,9 +25,13 @@ export type HubStatus = { connected: boolean; last_error: string | null };
 export class SegmentHub {
   private client: MqttClient | null = null;
   private lastError: string | null = null;
+  /** When the current broker connection was made; null while disconnected. */
+  private connectedAt: number | null = null;
   private timer: ReturnType<typeof setInterval> | null = null;
   private stopped = false;
   private readonly devices: DeviceInventory;
+  /** Sensors heard and not reported silent since ("site/segment"): a change to it is a live `status` event. */
+  private readonly online = new Set<string>();
 
   constructor(
     private readonly db: Database,
@@ -46,8 +50,12 @@ export class SegmentHub {
         client.on("connect", (ack) => {
           if (this.lastError) log.info("segment broker connected", { role: "hub" });
           this.lastError = null;
+          this.connectedAt = Date.now();
           // A session the broker kept has the subscription already; subscribing again is harmless.
           if (!ack.sessionPresent) client.subscribe(eventsWildcard(this.opts.prefix), { qos: 1 });
+        });
+        client.on("close", () => {
+          this.connectedAt = null;
         });
         client.on("error", (e) => {
           const error = brokerError(e);
@@ -93,13 +101,24 @@ export class SegmentHub {
         return r;
       })
       .immediate();
+    const name = `${key.site}/${key.segment}`;
+    if (!this.online.has(name)) {
+      this.online.add(name);
+      this.feed.publish({ type: "status", source: "sensors" });
+    }
     if (!result) return;
     if (result.missed > 0) log.warn("segment messages lost before this one (dropped from the sensor's full outbox)", { ...key, missed: result.missed });
     if (m.kind === "dropped") log.warn("sensor dropped messages while the broker was away", { ...key, count: m.count });
     this.publish(result.changes, result.touched);
   }
 
+  /**
+   * Reports sensors silent past the limit. Only once connected for that long: a hub that was down, or
+   * cut off from the broker, has not heard anyone, and the sensors' queued messages are still coming.
+   */
   private checkSilent(): void {
+    const limitMs = this.opts.offlineAfterS() * 1000;
+    if (this.connectedAt === null || Date.now() - this.connectedAt < limitMs) return;
     const changes = this.db
       .transaction(() => {
         const c = reportSilentSensors(this.db, Date.now(), this.opts.offlineAfterS());
@@ -107,7 +126,9 @@ export class SegmentHub {
         return c;
       })
       .immediate();
+    for (const c of changes) this.online.delete(c.new_value!);
     this.publish(changes, []);
+    if (changes.length > 0) this.feed.publish({ type: "status", source: "sensors" });
   }
 
   private publish(changes: Change[], touched: number[]): void {
