@@ -234,6 +234,13 @@ describe.skipIf(!root || !mosquitto)("segments: one hub and two sensors over a r
       await page.waitForURL(/segment=lan2/);
       await page.waitForFunction(() => document.querySelectorAll("table.devices tbody tr").length === 3);
       for (const ip of (await devicesOf(hub, "&segment=lan2")).map((d) => d.ip_address)) await page.locator("table.devices tbody tr", { hasText: ip }).waitFor();
+      // A device's page names its segment; the changes list says where each happened.
+      const one = (await devicesOf(hub, "&segment=lan1"))[0];
+      await page.goto(`${hub.server.inside}/devices/${one.id}`);
+      await expect(page.locator("dl.details dt", { hasText: "Segment" }).locator("xpath=following-sibling::dd[1]").textContent()).resolves.toBe("lan1");
+      await page.goto(`${hub.server.inside}/changes`);
+      await page.locator(".tl-segment").first().waitFor();
+      expect((await page.locator(".tl-segment").allTextContents()).sort()).toEqual(["lan1", "lan1", "lan1", "lan2", "lan2", "lan2"]);
       for (const scheme of ["light", "dark"] as const) {
         await page.emulateMedia({ colorScheme: scheme });
         await page.setViewportSize({ width: 360, height: 780 });
