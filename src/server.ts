@@ -70,7 +70,7 @@ export async function startServer(settings: Settings): Promise<RunningServer> {
   });
   // Sends what is queued, also what a previous run committed but had not sent yet.
   ctx.notifier.start(ctx.feed);
-  ctx.segments = startSegments(db, ctx.config, ctx.feed, ctx.notifier, { heartbeatMs: settings.segmentHeartbeatMs, checkMs: settings.segmentCheckMs });
+  ctx.segments = startSegments(db, ctx.config, ctx.feed, ctx.notifier, { config: ctx.resolved, scans: ctx.scans, audit: ctx.audit }, { heartbeatMs: settings.segmentHeartbeatMs, checkMs: settings.segmentCheckMs });
   const server = app.server!;
   const shownHost = settings.host === "0.0.0.0" ? "localhost" : settings.host;
   const url = `http://${shownHost.includes(":") ? `[${shownHost}]` : shownHost}:${server.port}`;

@@ -17,7 +17,7 @@ import { NotificationsSchema } from "../notify/config.ts";
 import { Notification, NotificationKind, NotificationStatus, NotificationTest } from "../notify/schema.ts";
 import { WakeSent } from "../net/schema.ts";
 import { PassiveStatus } from "../passive/schema.ts";
-import { SegmentStatus, Sensor } from "../segments/schema.ts";
+import { SegmentStatus, Sensor, SensorScanRequested } from "../segments/schema.ts";
 import { DatabaseStats, RetentionCounts } from "../retention/schema.ts";
 import { FindingLevel, RiskLevel, Threat } from "../risk/schema.ts";
 import { ComparedDevice, ScanCancelling, ScanComparison, ScanDevice, ScanKind, ScanPhase, ScanProgress, Scan, ScanStarted, ScanState, ScanStatus } from "../scans/schema.ts";
@@ -63,6 +63,7 @@ export {
   PassiveStatus,
   SegmentStatus,
   Sensor,
+  SensorScanRequested,
   Port,
   PresenceBucket,
   PresenceInterval,
@@ -251,6 +252,7 @@ const ALL = {
   PassiveStatus,
   SegmentStatus,
   Sensor,
+  SensorScanRequested,
   Config,
   ConfigUpdate,
   ScheduleState,

@@ -21,6 +21,8 @@ export const AUDIT_ACTIONS = [
   "password_reset",
   "scheduled_scan_skipped",
   "retention_cleanup",
+  /** A hub asked a sensor to scan its segment (the sensor records the scan itself as scan_started by "hub"). */
+  "sensor_scan_requested",
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

@@ -16,7 +16,9 @@ import type { NotifySink } from "../notify/sink.ts";
 import { isoNow } from "../time.ts";
 import { brokerError, connectBroker, type BrokerConfig } from "./broker.ts";
 import { applyMessage, heard, listSensors, reportSilentSensors, type SensorRecord } from "./merge.ts";
-import { eventsWildcard, parseEventsTopic, parseMessage } from "./protocol.ts";
+import { commandsTopic, type ScanCommand } from "./commands.ts";
+import { eventsWildcard, parseEventsTopic, parseMessage, PROTOCOL_VERSION } from "./protocol.ts";
+import { randomBytes } from "node:crypto";
 
 export type HubOptions = { prefix: string; broker: BrokerConfig; offlineAfterS: () => number; checkEveryMs?: number };
 
@@ -75,6 +77,18 @@ export class SegmentHub {
 
   sensors(now = Date.now()): SensorRecord[] {
     return listSensors(this.db, now, this.opts.offlineAfterS());
+  }
+
+  /**
+   * Asks a sensor to scan its segment: published QoS 1 (the broker keeps it for a sensor that is
+   * away; the sensor refuses it once stale). Null when the hub is not connected to the broker.
+   */
+  async commandScan(site: string, segment: string, profile: string): Promise<ScanCommand | null> {
+    const client = this.client;
+    if (!client?.connected) return null;
+    const cmd: ScanCommand = { v: PROTOCOL_VERSION, command_id: randomBytes(8).toString("hex"), kind: "scan", profile, sent_at: isoNow() };
+    await client.publishAsync(commandsTopic(this.opts.prefix, site, segment), JSON.stringify(cmd), { qos: 1 });
+    return cmd;
   }
 
   async stop(): Promise<void> {

@@ -31,3 +31,14 @@ export const SegmentStatus = Type.Object(
   { ...named("SegmentStatus"), description: "This appliance's part in a segmented setup" },
 );
 export type SegmentStatus = Static<typeof SegmentStatus>;
+
+export const SensorScanRequested = Type.Object(
+  {
+    command_id: Type.String({ description: "The command's id, in the sensor's audit log (scan_started by \"hub\", details.command_id)" }),
+    site: Type.String(),
+    segment: Type.String(),
+    profile: Type.String(),
+  },
+  { ...named("SensorScanRequested"), description: "A scan command the hub sent to a sensor over the broker" },
+);
+export type SensorScanRequested = Static<typeof SensorScanRequested>;

@@ -14,6 +14,7 @@ import type { Change } from "../inventory/observation.ts";
 import { log } from "../log.ts";
 import { isoNow } from "../time.ts";
 import { brokerError, connectBroker, type BrokerConfig } from "./broker.ts";
+import { commandsTopic, parseCommand, type ScanCommand } from "./commands.ts";
 import { Outbox, type OutboxRow } from "./outbox.ts";
 import { eventsTopic, PROTOCOL_VERSION, type WireChange, type WireDevice } from "./protocol.ts";
 
@@ -49,8 +50,9 @@ export class SegmentSensor {
   constructor(
     private readonly db: Database,
     private readonly id: SensorIdentity,
-    opts: { maxBuffered?: number; heartbeatMs?: number } = {},
+    opts: { maxBuffered?: number; heartbeatMs?: number; onScanCommand?: (cmd: ScanCommand) => void } = {},
   ) {
+    this.onScanCommand = opts.onScanCommand ?? null;
     this.outbox = new Outbox(db, opts.maxBuffered);
     this.instance = this.outbox.instance();
     this.topic = eventsTopic(id.prefix, id.site, id.segment);
@@ -58,6 +60,9 @@ export class SegmentSensor {
   }
 
   private readonly heartbeatMs: number;
+  private readonly onScanCommand: ((cmd: ScanCommand) => void) | null;
+  /** Commands already run (QoS 1 may deliver one twice). */
+  private readonly commandsSeen = new Set<string>();
 
   start(feed: EventFeed): void {
     this.unsubscribe = feed.subscribe((e) => {
@@ -68,7 +73,12 @@ export class SegmentSensor {
       (client) => {
         if (this.stopped) return void client.end(true);
         this.client = client;
-        client.on("connect", () => this.onConnect());
+        client.on("connect", (ack) => {
+          // A session the broker kept still has the subscription (and the commands queued meanwhile).
+          if (this.onScanCommand && !ack.sessionPresent) client.subscribe(commandsTopic(this.id.prefix, this.id.site, this.id.segment), { qos: 1 });
+          this.onConnect();
+        });
+        client.on("message", (topic, payload) => this.command(topic, payload.toString("utf8")));
         client.on("close", () => {
           // Everything not acknowledged goes again, in order, on the next connection.
           this.sentUpTo = 0;
@@ -96,6 +106,20 @@ export class SegmentSensor {
     this.flush();
     const client = this.client;
     if (client) await new Promise<void>((resolve) => client.end(false, {}, () => resolve()));
+  }
+
+  /** A command from the hub (only its credentials may write the topic: the broker's ACL). */
+  private command(topic: string, payload: string): void {
+    if (topic !== commandsTopic(this.id.prefix, this.id.site, this.id.segment) || !this.onScanCommand) return;
+    const cmd = parseCommand(payload);
+    if (!cmd) {
+      log.warn("segment command ignored: malformed", { topic });
+      return;
+    }
+    if (this.commandsSeen.has(cmd.command_id)) return;
+    this.commandsSeen.add(cmd.command_id);
+    if (this.commandsSeen.size > 1000) this.commandsSeen.delete(this.commandsSeen.values().next().value!);
+    this.onScanCommand(cmd);
   }
 
   /** One commit's feed events arrive together (synchronously after it): they leave as one message. */

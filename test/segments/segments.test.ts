@@ -155,7 +155,16 @@ describe.skipIf(!root || !mosquitto)("segments: one hub and two sensors over a r
     // The broker: passwords and an ACL that confines each sensor to its own topics.
     const passwd = join(dir, "passwd");
     for (const [user, password] of Object.entries(PASSWORDS)) Bun.spawnSync(["mosquitto_passwd", "-b", ...(user === "hub" ? ["-c"] : []), passwd, user, password]);
-    writeFileSync(join(dir, "acl"), `user hub\ntopic read argus/+/+/events\n\nuser sensor-lan1\ntopic write argus/${SITE}/lan1/#\n\nuser sensor-lan2\ntopic write argus/${SITE}/lan2/#\n`);
+    writeFileSync(
+      join(dir, "acl"),
+      [
+        "user hub",
+        "topic read argus/+/+/events",
+        "topic write argus/+/+/commands",
+        ...["lan1", "lan2"].flatMap((seg) => ["", `user sensor-${seg}`, `topic write argus/${SITE}/${seg}/events`, `topic read argus/${SITE}/${seg}/commands`]),
+        "",
+      ].join("\n"),
+    );
     mkdirP(join(dir, "mq"));
     writeFileSync(
       join(dir, "mosquitto.conf"),
@@ -340,6 +349,29 @@ describe.skipIf(!root || !mosquitto)("segments: one hub and two sensors over a r
     expect(hubAdded).toEqual(sensorAdded);
   }, 240_000);
 
+  test("the hub starts a scan on a segment over MQTT, audited on the sensor; another sensor's credentials cannot", async () => {
+    const scansBefore = (await s1.api.get("/api/scans?limit=1000")).body.length;
+    expect((await hub.api.request("POST", "/api/sensors/home/nowhere/scan")).status).toBe(404);
+    const res = await hub.api.request("POST", "/api/sensors/home/lan1/scan?profile=quick");
+    expect(res.status).toBe(202);
+    expect(res.body).toMatchObject({ site: SITE, segment: "lan1", profile: "quick" });
+    const scan = await until("the sensor's scan", async () => {
+      const list = (await s1.api.get("/api/scans?limit=1000")).body;
+      return list.length === scansBefore + 1 && list[0].status === "completed" ? list[0] : undefined;
+    });
+    expect(scan).toMatchObject({ profile: "quick", segment: "lan1", scan_type: "network" });
+    const audit = (await s1.api.get("/api/audit-logs?action=scan_started&limit=1000")).body.filter((e: any) => e.username === "hub");
+    expect(audit.map((e: any) => [e.resource, e.success, e.details.command_id, e.details.trigger])).toEqual([[`scan:${scan.id}`, true, res.body.command_id, "hub"]]);
+    expect((await hub.api.get("/api/audit-logs?action=sensor_scan_requested")).body.map((e: any) => e.resource)).toEqual([`sensor:${SITE}/lan1`]);
+
+    // LAN2's sensor forges a command for LAN1: the broker's ACL drops it, nothing runs.
+    const forged = { v: 1, command_id: "forged1", kind: "scan", profile: "quick", sent_at: new Date().toISOString() };
+    await publishAs(lan2, "sensor-lan2", PASSWORDS["sensor-lan2"], `argus/${SITE}/lan1/commands`, JSON.stringify(forged));
+    await Bun.sleep(3000);
+    expect((await s1.api.get("/api/scans?limit=1000")).body.length).toBe(scansBefore + 1);
+    expect((await s1.api.get("/api/audit-logs?action=scan_started&limit=1000")).body.filter((e: any) => e.username === "hub").length).toBe(1);
+  }, 120_000);
+
   test("a sensor with a wrong password is refused: its status says so and the hub never sees its events", async () => {
     intruder = await start(lan1, "intruder", sensorConfig(lan1, "lan3", "sensor-lan1", "not-the-password"), { ARGUS_PORT: "8081" });
     await scan(intruder);
@@ -353,6 +385,15 @@ describe.skipIf(!root || !mosquitto)("segments: one hub and two sensors over a r
     expect(await devicesOf(hub, "&segment=lan3")).toEqual([]);
   }, 120_000);
 });
+
+/** Publishes one message with a sensor's credentials, as a hostile sensor would (mqtt.js, in the namespace). */
+async function publishAs(net: Testnet, user: string, password: string, topic: string, payload: string): Promise<void> {
+  const code = `const m = require("mqtt"); const c = m.connect({ host: "${BROKER_IP}", port: 1883, username: ${JSON.stringify(user)}, password: ${JSON.stringify(password)}, clientId: "forger" });
+    c.on("connect", () => c.publish(${JSON.stringify(topic)}, ${JSON.stringify(payload)}, { qos: 1 }, (e) => { c.end(); process.exit(e ? 1 : 0); }));
+    c.on("error", () => process.exit(2));`;
+  const proc = Bun.spawn(["ip", "netns", "exec", net.truth.scanner_ns, process.execPath, "-e", code], { cwd: join(import.meta.dir, "../.."), stdout: "inherit", stderr: "inherit" });
+  expect(await proc.exited).toBe(0);
+}
 
 function mkdirP(path: string) {
   Bun.spawnSync(["mkdir", "-p", path]);
