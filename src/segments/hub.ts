@@ -20,7 +20,13 @@ import { commandsTopic, type ScanCommand } from "./commands.ts";
 import { eventsWildcard, parseEventsTopic, parseMessage, PROTOCOL_VERSION } from "./protocol.ts";
 import { randomBytes } from "node:crypto";
 
-export type HubOptions = { prefix: string; broker: BrokerConfig; offlineAfterS: () => number; checkEveryMs?: number };
+export type HubOptions = { prefix: string; broker: BrokerConfig; offlineAfterS: () => number; checkEveryMs?: number; floodDigestMs?: number };
+
+/** After a sensor reports a sighting flood, its newcomers go into one digest for this long (as on the sensor). */
+export const FLOOD_WINDOW_MS = 5 * 60_000;
+const NEWCOMER_TYPES = new Set(["device_added", "mac_changed_for_ip"]);
+/** announce_after_ms of a flood's device: never a Home Assistant entity (as passive/watch.ts marks them). */
+const NEVER = Number.MAX_SAFE_INTEGER;
 
 export type HubStatus = { connected: boolean; last_error: string | null };
 
@@ -34,6 +40,8 @@ export class SegmentHub {
   private readonly devices: DeviceInventory;
   /** Sensors heard and not reported silent since ("site/segment"): a change to it is a live `status` event. */
   private readonly online = new Set<string>();
+  /** Until when each sensor ("site/segment") is in a sighting flood: its newcomers go to one digest. */
+  private readonly floodUntil = new Map<string, number>();
 
   constructor(
     private readonly db: Database,
@@ -107,15 +115,15 @@ export class SegmentHub {
       return;
     }
     const now = isoNow();
+    const name = `${key.site}/${key.segment}`;
     const result = this.db
       .transaction(() => {
         if (m.kind === "heartbeat") return (heard(this.db, key, m, now), null);
         const r = applyMessage(this.db, key, m, now);
-        if (r.changes.length > 0) this.sink.enqueue(r.changes, null);
+        this.enqueue(name, r.changes);
         return r;
       })
       .immediate();
-    const name = `${key.site}/${key.segment}`;
     if (!this.online.has(name)) {
       this.online.add(name);
       this.feed.publish({ type: "status", source: "sensors" });
@@ -130,6 +138,24 @@ export class SegmentHub {
    * Reports sensors silent past the limit. Only once connected for that long: a hub that was down, or
    * cut off from the broker, has not heard anyone, and the sensors' queued messages are still coming.
    */
+  /**
+   * Queues the notifications of a sensor's changes (inside the transaction). A sighting flood on the
+   * sensor (random MACs by the minute) must not become one message per device here either: while it
+   * lasts, that segment's newcomers go into one digest and get no Home Assistant entity.
+   */
+  private enqueue(name: string, changes: Change[]): void {
+    if (changes.length === 0) return;
+    const nowMs = Date.now();
+    if (changes.some((c) => c.change_type === "sighting_flood")) this.floodUntil.set(name, nowMs + FLOOD_WINDOW_MS);
+    const flooding = (this.floodUntil.get(name) ?? 0) > nowMs;
+    const flood = flooding ? changes.filter((c) => NEWCOMER_TYPES.has(c.change_type)) : [];
+    const rest = flooding ? changes.filter((c) => !NEWCOMER_TYPES.has(c.change_type)) : changes;
+    const never = this.db.query("UPDATE devices SET announce_after_ms = ? WHERE id = ?");
+    for (const c of flood) if (c.device_id !== null) never.run(NEVER, c.device_id);
+    if (rest.length > 0) this.sink.enqueue(rest, null);
+    if (flood.length > 0) this.sink.enqueue(flood, null, { floodDigestMs: this.opts.floodDigestMs ?? FLOOD_WINDOW_MS });
+  }
+
   private checkSilent(): void {
     const limitMs = this.opts.offlineAfterS() * 1000;
     if (this.connectedAt === null || Date.now() - this.connectedAt < limitMs) return;

@@ -162,3 +162,40 @@ describe("a sensor's own records", () => {
     expect(d.query("SELECT segment FROM changes").get()).toEqual({ segment: "iot" });
   });
 });
+
+describe("the hub's notifications of a sensor's changes", () => {
+  test("one message per change normally; during a sensor's sighting flood its newcomers go into one digest and get no Home Assistant entity", async () => {
+    const { EventFeed } = await import("../../src/events.ts");
+    const { SegmentHub } = await import("../../src/segments/hub.ts");
+    const { queueOnlySink } = await import("../../src/notify/sink.ts");
+    const { validateNotifications } = await import("../../src/notify/config.ts");
+    const d = db();
+    const parsed = validateNotifications({
+      channels: [{ name: "hook", type: "webhook", url: "http://192.0.2.10/argus" }],
+      rules: [{ change_types: ["device_added", "sighting_flood"], channels: ["hook"] }],
+    });
+    if (!parsed.ok) throw new Error(parsed.reason);
+    const feed = new EventFeed();
+    const heardOnFeed: string[] = [];
+    feed.subscribe((e) => heardOnFeed.push(e.type === "changes" ? `changes:${e.changes.map((c) => c.change_type).join(",")}` : e.type));
+    // Never started: no broker; receive() is what the broker's messages go through.
+    const hub = new SegmentHub(d, feed, queueOnlySink(d, () => parsed.value), { prefix: "argus", broker: { url: "mqtt://192.0.2.1", username: null, password: null }, offlineAfterS: () => 120 });
+    const now = new Date().toISOString();
+    const msg = (seq: number, devices: WireDevice[], changes: any[]) => JSON.stringify({ ...batch(seq, devices, changes), at: now, sent_at: now });
+    hub.receive("argus/home/iot/events", msg(1, [device("02:00:00:00:00:01", "10.0.0.5")], [added("02:00:00:00:00:01", "10.0.0.5")]));
+    expect(d.query("SELECT kind, count(*) AS n FROM notifications GROUP BY kind").all()).toEqual([{ kind: "change", n: 1 }]);
+    expect(heardOnFeed).toEqual(["status", "changes:device_added", "device"]);
+
+    const flood = [2, 3, 4].map((i) => `02:00:00:00:01:0${i}`);
+    const floodChange = { ...added(flood[0], "10.0.0.20"), change_type: "sighting_flood", device_mac: null, device_ip: null, new_value: "eth0", description: "Sighting flood on eth0" };
+    hub.receive("argus/home/iot/events", msg(2, flood.map((m, i) => device(m, `10.0.0.${20 + i}`)), [floodChange, ...flood.map((m, i) => added(m, `10.0.0.${20 + i}`))]));
+    const rows = d.query("SELECT kind, payload FROM notifications ORDER BY id").all() as { kind: string; payload: string }[];
+    expect(rows.map((r) => r.kind)).toEqual(["change", "change", "digest"]);
+    expect(JSON.parse(rows[2].payload).changes.map((c: any) => c.change.device_mac)).toEqual(flood);
+    const entities = d.query("SELECT mac_address FROM devices WHERE announce_after_ms IS NULL ORDER BY id").all();
+    expect(entities).toEqual([{ mac_address: "02:00:00:00:00:01" }]);
+    // A redelivery of the same message changes nothing.
+    hub.receive("argus/home/iot/events", msg(2, [], [floodChange]));
+    expect((d.query("SELECT count(*) AS n FROM notifications").get() as { n: number }).n).toBe(3);
+  });
+});
