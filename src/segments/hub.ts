@@ -10,6 +10,7 @@
 // its own, so the hub's API stays responsive while a sensor's backlog drains (scripts/bench/segments.ts:
 // applied back to back, 3,000 queued messages held GET /api/devices up to 160 ms at p99; one a turn, 14-31 ms).
 import type { Database } from "bun:sqlite";
+import { randomBytes } from "node:crypto";
 import type { MqttClient } from "mqtt";
 import type { EventFeed } from "../events.ts";
 import { DeviceInventory } from "../inventory/devices.ts";
@@ -21,7 +22,6 @@ import { brokerError, connectBroker, type BrokerConfig } from "./broker.ts";
 import { applyMessage, heard, listSensors, reportSilentSensors, type ApplyResult, type SensorKey, type SensorRecord } from "./merge.ts";
 import { commandsTopic, type ScanCommand } from "./commands.ts";
 import { eventsWildcard, parseEventsTopic, parseMessage, PROTOCOL_VERSION, type SensorMessage } from "./protocol.ts";
-import { randomBytes } from "node:crypto";
 
 export type HubOptions = { prefix: string; broker: BrokerConfig; offlineAfterS: () => number; checkEveryMs?: number; floodDigestMs?: number };
 
