@@ -250,18 +250,36 @@ describe.skipIf(!root || !mosquitto)("segments: one hub and two sensors over a r
       await page.goto(`${hub.server.inside}/changes`);
       await page.locator(".tl-segment").first().waitFor();
       expect((await page.locator(".tl-segment").allTextContents()).sort()).toEqual(["lan1", "lan1", "lan1", "lan2", "lan2", "lan2"]);
+      // The dashboard lists the sensors, each online.
+      await page.goto(`${hub.server.inside}/`);
+      const sensorRows = page.locator("table.sensors tbody tr");
+      await sensorRows.nth(1).waitFor();
+      expect(await sensorRows.evaluateAll((trs) => trs.map((tr) => tr.children[1].textContent))).toEqual([`${SITE}/lan1`, `${SITE}/lan2`]);
+      await page.locator("table.sensors button", { hasText: "Scan" }).first().waitFor();
       for (const scheme of ["light", "dark"] as const) {
         await page.emulateMedia({ colorScheme: scheme });
         await page.setViewportSize({ width: 360, height: 780 });
-        await page.goto(`${hub.server.inside}/devices`);
-        await rows.first().waitFor();
-        expect(await overflow(page)).toBe(0);
-        expect(await axeViolations(page)).toEqual([]);
-        await screenshot(page, `segments-hub-devices-360-${scheme}`);
+        for (const path of ["/devices", "/"]) {
+          await page.goto(`${hub.server.inside}${path}`);
+          await page.locator(path === "/" ? "table.sensors tbody tr" : "table.devices tbody tr").first().waitFor();
+          expect({ path, overflow: await overflow(page) }).toEqual({ path, overflow: 0 });
+          expect(await axeViolations(page)).toEqual([]);
+          await screenshot(page, `segments-hub-${path === "/" ? "dashboard" : "devices"}-360-${scheme}`);
+        }
       }
+      await context.close();
       expect(errors).toEqual([]);
     } finally {
       await browser.close();
+    }
+    // A sensor's dashboard says where it sends and what waits.
+    const near = await launchBrowserIn(s1.server.ns);
+    try {
+      const page = await (await signedIn(near, s1.session, s1.server.inside, { viewport: { width: 1280, height: 900 } })).newPage();
+      await page.goto(`${s1.server.inside}/`);
+      await expect(page.locator("[data-testid=sensor-status]").textContent()).resolves.toContain(`${SITE}/lan1: connected to the broker · 0 waiting to be sent`);
+    } finally {
+      await near.close();
     }
   }, 120_000);
 
