@@ -18,6 +18,7 @@ import { Retention } from "./retention/daily.ts";
 import { Scheduler } from "./schedule/scheduler.ts";
 import { startScheduledScan } from "./schedule/scheduled-scan.ts";
 import { SourceRunner } from "./sources/runner.ts";
+import type { Segments } from "./segments/role.ts";
 
 export type AppContext = {
   db: Database;
@@ -60,6 +61,8 @@ export type AppContext = {
   retention: Retention;
   /** The configured sources of names and devices (leases, DHCP and DNS servers, routers), read on their intervals. */
   sources: SourceRunner;
+  /** The sensor or hub part of a segmented setup (SPEC §7 "Segments"), once started; none when standalone. */
+  segments: Segments;
 };
 
 export function createContext(db: Database, settings: Settings, sessionSecret: string): AppContext {
@@ -119,5 +122,6 @@ export function createContext(db: Database, settings: Settings, sessionSecret: s
     notifier,
     passive: null,
     sources: new SourceRunner({ db, config: currentResolved, sink: notifier, feed }),
+    segments: { sensor: null, hub: null },
   };
 }

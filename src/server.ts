@@ -12,6 +12,7 @@ import { log, setLogLevel } from "./log.ts";
 import { startupReport } from "./service/startup.ts";
 import { PassiveWatch } from "./passive/watch.ts";
 import { preloadVendors } from "./identify/vendor.ts";
+import { startSegments, stopSegments } from "./segments/role.ts";
 
 /** How long in-flight requests may take to finish during shutdown before their connections are closed. */
 const DRAIN_MS = 1500;
@@ -69,6 +70,7 @@ export async function startServer(settings: Settings): Promise<RunningServer> {
   });
   // Sends what is queued, also what a previous run committed but had not sent yet.
   ctx.notifier.start(ctx.feed);
+  ctx.segments = startSegments(db, ctx.config, ctx.feed, ctx.notifier, { config: ctx.resolved, scans: ctx.scans, audit: ctx.audit }, { heartbeatMs: settings.segmentHeartbeatMs, checkMs: settings.segmentCheckMs });
   const server = app.server!;
   const shownHost = settings.host === "0.0.0.0" ? "localhost" : settings.host;
   const url = `http://${shownHost.includes(":") ? `[${shownHost}]` : shownHost}:${server.port}`;
@@ -97,6 +99,8 @@ export async function startServer(settings: Settings): Promise<RunningServer> {
       await ctx.sources.stop();
       await ctx.retention.pause();
       await Promise.all([ctx.scans.stop(), ctx.passive?.stop()]);
+      // After the scans and the watch: their last commits are in the sensor's outbox by now.
+      await stopSegments(ctx.segments);
       // The last changes are queued by now; what is not sent in the grace period stays queued.
       await ctx.notifier.stop();
       await Promise.race([draining, Bun.sleep(DRAIN_MS)]);

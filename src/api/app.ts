@@ -24,6 +24,7 @@ import { metricsRoutes } from "./metrics.ts";
 import { networkRoutes } from "./network.ts";
 import { notificationRoutes } from "./notifications.ts";
 import { passiveRoutes } from "./passive.ts";
+import { segmentRoutes } from "./segments.ts";
 import { presenceRoutes } from "./presence.ts";
 import { scanRoutes } from "./scans.ts";
 import { securityHeaders } from "./security-headers.ts";
@@ -68,6 +69,7 @@ export function createApp(ctx: AppContext) {
     .use(metricsRoutes(ctx))
     .use(passiveRoutes(ctx))
     .use(sourceRoutes(ctx))
+    .use(segmentRoutes(ctx))
     .use(configRoutes(ctx))
     .use(maintenanceRoutes(ctx))
     .use(pageRoutes(ctx));

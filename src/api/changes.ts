@@ -21,6 +21,7 @@ const CHANGE_EXAMPLE = {
   new_value: "445/tcp microsoft-ds",
   description: "Port 445/tcp (microsoft-ds) opened on 192.168.1.20",
   detected_at: "2024-01-16T08:00:00Z",
+  segment: null,
   acknowledged: false,
   device_name: "Backup NAS",
 };

@@ -31,6 +31,10 @@ const CONFIG_EXAMPLE = {
   departures: { enabled: true, always_on_grace_s: 20, normal_grace_s: 90, can_sleep_grace_s: 600, frames_per_device_per_minute: 1 },
   known_infrastructure: { gateways: [{ ip: "192.168.1.1", mac: "00:1d:0f:12:34:56" }], dhcp_servers: [{ server_id: "192.168.1.1", mac: "00:1d:0f:12:34:56" }], routers6: [{ mac: "00:1d:0f:12:34:56", ip: "fe80::21d:fff:fe12:3456" }] },
   allowed_hosts: ["argus.example.net"],
+  role: "standalone",
+  site: null,
+  segment: null,
+  hub: { url: null, username: null, password_set: false, topic_prefix: "argus", offline_after_s: 120 },
   notifications: {
     channels: [
       { name: "hooks", type: "webhook", url: "http://10.0.0.5:9000/argus", secret_set: true },

@@ -20,6 +20,7 @@ export const deviceFilters = {
   risk_level: t.Optional(oneOf(LEVELS, `risk_level: must be one of ${LEVELS.join(", ")}`)),
   is_trusted: t.Optional(oneOf(["true", "false"], "is_trusted: must be true or false")),
   zone: t.Optional(t.String({ minLength: 1, maxLength: ZONE_MAX, error: `zone: must be a zone name of 1–${ZONE_MAX} characters` })),
+  segment: t.Optional(t.String({ minLength: 1, maxLength: 64, description: "Only devices last seen on this segment (a hub)", error: "segment: must be a segment name of 1–64 characters" })),
   q: t.Optional(t.String({ maxLength: Q_MAX, description: "Case-insensitive substring of IP, MAC, hostname, vendor, label or type", error: `q: must be at most ${Q_MAX} characters` })),
   port: t.Optional(wholeNumber("port", "query", 1, 65535, "Only devices with this port open")),
   sort: t.Optional(oneOf(DEVICE_SORTS, `sort: must be one of ${DEVICE_SORTS.join(", ")}`)),
@@ -58,6 +59,7 @@ export const DEVICE_EXAMPLE = {
   threat_summary: "SMB exposed (high)",
   open_ports: [22, 445],
   notify_on: ["left", "port_opened"],
+  segment: null,
   macs: [{ mac: "b8:27:eb:12:34:56", randomized: false, first_seen: "2024-01-15T10:30:00Z", last_seen: "2024-01-16T08:00:00Z" }],
   addresses: [
     { address: "192.168.1.20", family: 4, scope: "private", mac: "b8:27:eb:12:34:56", first_seen: "2024-01-15T10:30:00Z", last_seen: "2024-01-16T08:00:00Z", source: "inventory" },
@@ -104,6 +106,7 @@ export function deviceRoutes(ctx: AppContext) {
           risk_level: query.risk_level,
           is_trusted: query.is_trusted === undefined ? undefined : query.is_trusted === "true",
           zone: query.zone,
+          segment: query.segment,
           q: query.q === "" ? undefined : query.q,
           port: query.port,
           sort: query.sort,

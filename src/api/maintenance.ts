@@ -64,6 +64,7 @@ export function maintenanceRoutes(ctx: AppContext) {
     risk_level: q.risk_level as any,
     is_trusted: q.is_trusted === undefined ? undefined : q.is_trusted === "true",
     zone: q.zone as string | undefined,
+    segment: q.segment as string | undefined,
     q: q.q === "" ? undefined : (q.q as string | undefined),
     port: q.port as number | undefined,
     sort: q.sort as any,

@@ -31,7 +31,7 @@ export function metricsRoutes(ctx: AppContext) {
       "/metrics",
       async ({ principal, set }) => {
         if (principal?.kind !== "api_key") throw notAuthenticated();
-        const r = await (registry ??= createMetrics(ctx.db, ctx.feedMetrics));
+        const r = await (registry ??= createMetrics(ctx.db, ctx.feedMetrics, ctx.config().role === "hub" ? () => ctx.config().hub.offline_after_s : undefined));
         set.headers["content-type"] = r.contentType;
         return r.metrics();
       },

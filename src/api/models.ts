@@ -18,6 +18,7 @@ import { Notification, NotificationKind, NotificationStatus, NotificationTest } 
 import { WakeSent } from "../net/schema.ts";
 import { PassiveStatus } from "../passive/schema.ts";
 import { SourceState } from "../sources/schema.ts";
+import { SegmentStatus, Sensor, SensorScanRequested } from "../segments/schema.ts";
 import { DatabaseStats, RetentionCounts } from "../retention/schema.ts";
 import { FindingLevel, RiskLevel, Threat } from "../risk/schema.ts";
 import { ComparedDevice, ScanCancelling, ScanComparison, ScanDevice, ScanKind, ScanPhase, ScanProgress, Scan, ScanStarted, ScanState, ScanStatus } from "../scans/schema.ts";
@@ -63,6 +64,9 @@ export {
   PassiveStatus,
   SourceState,
   DeviceName,
+  SegmentStatus,
+  Sensor,
+  SensorScanRequested,
   Port,
   PresenceBucket,
   PresenceInterval,
@@ -251,6 +255,9 @@ const ALL = {
   NotificationTest,
   PassiveStatus,
   SourceState,
+  SegmentStatus,
+  Sensor,
+  SensorScanRequested,
   Config,
   ConfigUpdate,
   ScheduleState,

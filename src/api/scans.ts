@@ -34,6 +34,7 @@ const SCAN_EXAMPLE = {
   devices_removed: 0,
   changes_count: 2,
   degraded: false,
+  segment: null,
   error: null,
 };
 const STARTED_EXAMPLE = { status: "started", scan_id: 13, profile: "quick", subnet: "192.168.1.0/24" };

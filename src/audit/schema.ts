@@ -22,6 +22,8 @@ export const AUDIT_ACTIONS = [
   "scheduled_scan_skipped",
   "retention_cleanup",
   "source_run",
+  /** A hub asked a sensor to scan its segment (the sensor records the scan itself as scan_started by "hub"). */
+  "sensor_scan_requested",
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

@@ -11,6 +11,7 @@ import { checkInfrastructure, infrastructureSection } from "./sections/infrastru
 import { compileSchedule, scheduleSection, type CompiledEntry } from "./sections/schedule.ts";
 import { resolveScanning, scanningSection, type ResolvedScanning } from "./sections/scanning.ts";
 import { checkHosts, hostsSection } from "./sections/hosts.ts";
+import { checkSegments, segmentsSection } from "./sections/segments.ts";
 import { DEFAULT_NOTIFICATIONS, NotificationsSchema, validateNotifications, type NotificationsConfig } from "../notify/config.ts";
 import { SourcesSchema, validateSources, type SourceEntry } from "../sources/config.ts";
 
@@ -22,6 +23,7 @@ export const CONFIG_SECTIONS = {
   ...departuresSection,
   ...infrastructureSection,
   ...hostsSection,
+  ...segmentsSection,
   notifications: Type.Unsafe<NotificationsConfig>({ ...NotificationsSchema, default: DEFAULT_NOTIFICATIONS }),
   // No schema default: TypeBox would turn an object given here into that default list; absent is none (validateSources).
   sources: Type.Unsafe<SourceEntry[]>({ ...SourcesSchema }),
@@ -57,6 +59,7 @@ const SECTION_RESOLVERS: { reads: (keyof AppConfig)[]; resolve: (c: AppConfig) =
   { reads: ["schedule", "profiles"], resolve: (c) => ({ schedule: compileSchedule(c) }) },
   { reads: ["known_infrastructure"], resolve: (c) => (checkInfrastructure(c), {}) },
   { reads: ["allowed_hosts"], resolve: (c) => (checkHosts(c), {}) },
+  { reads: ["role", "site", "segment", "hub"], resolve: (c) => (checkSegments(c), {}) },
 ];
 
 /** A configuration checked as a whole, with defaults filled in, and its parsed forms. */

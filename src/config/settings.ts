@@ -25,6 +25,10 @@ export type Settings = {
   notifySchedule?: number[];
   /** ARGUS_FLOOD_DIGEST_MS: how long after a sighting flood's first device its digest goes out. */
   floodDigestMs?: number;
+  /** ARGUS_SEGMENT_HEARTBEAT_MS: a sensor's heartbeat period (tests; 30 s by default). */
+  segmentHeartbeatMs?: number;
+  /** ARGUS_SEGMENT_CHECK_MS: how often a hub looks for silent sensors (tests; 5 s by default). */
+  segmentCheckMs?: number;
 };
 
 export const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
@@ -56,6 +60,8 @@ export function loadSettings(env: Record<string, string | undefined> = process.e
     logLevel: logLevel as LogLevel,
     notifySchedule: env.ARGUS_NOTIFY_SCHEDULE ? schedule(env.ARGUS_NOTIFY_SCHEDULE) : undefined,
     floodDigestMs: env.ARGUS_FLOOD_DIGEST_MS ? integer(env.ARGUS_FLOOD_DIGEST_MS, "ARGUS_FLOOD_DIGEST_MS", 0, 24 * 3_600_000) : undefined,
+    segmentHeartbeatMs: env.ARGUS_SEGMENT_HEARTBEAT_MS ? integer(env.ARGUS_SEGMENT_HEARTBEAT_MS, "ARGUS_SEGMENT_HEARTBEAT_MS", 100, 3_600_000) : undefined,
+    segmentCheckMs: env.ARGUS_SEGMENT_CHECK_MS ? integer(env.ARGUS_SEGMENT_CHECK_MS, "ARGUS_SEGMENT_CHECK_MS", 100, 3_600_000) : undefined,
   };
 }
 

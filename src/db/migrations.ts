@@ -497,8 +497,40 @@ export const migrations: Migration[] = [
       ) WITHOUT ROWID;
     `,
   },
-  // 23 is taken by the segments branch; this placeholder keeps the numbering without gaps until it is merged.
-  { version: 23, description: "reserved (segments)", sql: "SELECT 1;" },
+  {
+    version: 23,
+    description: "segments: where each device, change and scan was seen; a sensor's outbox; a hub's sensors",
+    // role sensor/hub (src/segments/). A sensor queues what it publishes in segment_outbox until the
+    // broker acknowledges it (bounded, oldest dropped; AUTOINCREMENT so a sequence number is never
+    // reused after the outbox empties: the hub applies each sensor's numbers once, in order).
+    // segment_state holds the sensor's instance id and the count of messages dropped since the last
+    // report. A hub keeps one segment_sensors row per (site, segment) with the last sequence applied.
+    sql: `
+      ALTER TABLE devices ADD COLUMN segment TEXT;
+      ALTER TABLE changes ADD COLUMN segment TEXT;
+      ALTER TABLE scans ADD COLUMN segment TEXT;
+      CREATE INDEX devices_segment ON devices(segment, id);
+      CREATE TABLE segment_outbox (
+        seq        INTEGER PRIMARY KEY AUTOINCREMENT,
+        topic      TEXT NOT NULL,
+        payload    TEXT NOT NULL,
+        created_at TEXT NOT NULL
+      );
+      CREATE TABLE segment_state (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+      CREATE TABLE segment_sensors (
+        site             TEXT NOT NULL,
+        segment          TEXT NOT NULL,
+        instance         TEXT NOT NULL,
+        last_seq         INTEGER NOT NULL,
+        last_heard_at    TEXT NOT NULL,
+        lag_seconds      REAL,
+        buffered         INTEGER NOT NULL DEFAULT 0,
+        dropped          INTEGER NOT NULL DEFAULT 0,
+        offline_reported INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (site, segment)
+      ) WITHOUT ROWID;
+    `,
+  },
   {
     version: 24,
     description: "IPv6 addresses: the MAC that spoke for each one (a device may have several interfaces)",
@@ -523,9 +555,8 @@ export const migrations: Migration[] = [
       CREATE INDEX mac_splits_b ON mac_splits(mac_b);
     `,
   },
-  { version: 26, description: "reserved (snmp)", sql: "SELECT 1;" },
   {
-    version: 27,
+    version: 26,
     description: "device ids are never reused: devices rebuilt with AUTOINCREMENT, counting on from the highest id ever used",
     // Without AUTOINCREMENT SQLite hands a forgotten device's id (the highest one) to the next new
     // device, and an integration that stored "device 5" then sees another device under it. The

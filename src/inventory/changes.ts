@@ -23,7 +23,7 @@ export type ChangeFilter = {
   offset: number;
 };
 
-const COLUMNS = "id, scan_id, device_id, device_ip, device_mac, change_type, severity, old_value, new_value, description, detected_at, acknowledged";
+const COLUMNS = "id, scan_id, device_id, device_ip, device_mac, change_type, severity, old_value, new_value, description, detected_at, segment, acknowledged";
 
 type ChangeRow = Omit<StoredChange, "acknowledged" | "device_name"> & { acknowledged: number };
 

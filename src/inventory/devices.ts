@@ -61,6 +61,8 @@ export type DeviceFilter = {
   risk_level?: RiskLevel;
   is_trusted?: boolean;
   zone?: string;
+  /** The segment (a hub's inventory). */
+  segment?: string;
   q?: string;
   port?: number;
   sort?: DeviceSort;
@@ -83,7 +85,7 @@ const DEVICE_COLUMNS = `id, ip_address, mac_address, mac_randomized, hostname, h
   CASE WHEN type_override IS NOT NULL THEN 'owner' ELSE device_type_source END AS device_type_source,
   CASE WHEN type_override IS NOT NULL THEN NULL ELSE device_type_evidence END AS device_type_evidence,
   icon, os_name, os_source, model, mdns_services, status, presence_mode,
-  first_seen, last_seen, times_seen, label, zone, is_trusted, trust_pending, notes, risk_level, risk_score, threat_summary, notify_on`;
+  first_seen, last_seen, times_seen, label, zone, is_trusted, trust_pending, notes, risk_level, risk_score, threat_summary, notify_on, segment`;
 
 type DeviceRow = Omit<Device, "mac_randomized" | "is_trusted" | "trust" | "open_ports" | "mdns_services" | "notify_on"> & {
   mac_randomized: number;
@@ -109,7 +111,8 @@ export function deviceListQueries(filter: Omit<DeviceFilter, "limit" | "offset">
     .eq("status", filter.status)
     .eq("risk_level", filter.risk_level)
     .eq("is_trusted", filter.is_trusted === undefined ? undefined : filter.is_trusted ? 1 : 0)
-    .eq("zone", filter.zone);
+    .eq("zone", filter.zone)
+    .eq("segment", filter.segment);
   if (filter.port !== undefined) where.add("id IN (SELECT device_id FROM ports WHERE port = ?)", filter.port);
   if (filter.q !== undefined) {
     // SQLite's LIKE is case-insensitive for ASCII, which covers addresses, MACs and most names.

@@ -54,6 +54,10 @@ export const CHANGE_TYPES = [
   "infrastructure_learned",
   /** A new MAC is another interface of a known device: the same mDNS name and the same services, seen by a scan (info); `split` undoes it. */
   "interface_linked",
+  /** A device (its MAC) heard on another segment than before (role hub, SPEC §7 "Segments"): one device, moved (info). */
+  "device_moved",
+  /** A sensor the hub has not heard from for longer than segments.offline_after_s (warning). */
+  "sensor_offline",
 ] as const;
 export type ChangeType = (typeof CHANGE_TYPES)[number];
 

@@ -134,6 +134,8 @@ export class InventoryWriter {
   readonly touched = new Set<number>();
   /** `device_added`'s severity: info for the devices of the first network scan (the baseline), else a warning. */
   newDeviceSeverity: Severity = "warning";
+  /** The segment the changes this writer records happened on (a hub applying a sensor's events); null otherwise. */
+  segment: string | null = null;
 
   constructor(
     private readonly db: Database,
@@ -156,10 +158,11 @@ export class InventoryWriter {
       new_value,
       description,
       detected_at: this.now,
+      segment: this.segment,
     };
     const res = this.db
-      .query("INSERT INTO changes (scan_id, device_id, device_ip, device_mac, change_type, severity, old_value, new_value, description, detected_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
-      .run(change.scan_id, change.device_id, change.device_ip, change.device_mac, type, severity, old_value, new_value, description, this.now);
+      .query("INSERT INTO changes (scan_id, device_id, device_ip, device_mac, change_type, severity, old_value, new_value, description, detected_at, segment) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+      .run(change.scan_id, change.device_id, change.device_ip, change.device_mac, type, severity, old_value, new_value, description, this.now, this.segment);
     change.id = Number(res.lastInsertRowid);
     change.acknowledged = false;
     this.changes.push(change);

@@ -97,6 +97,7 @@ const deviceFields = {
   threat_summary: text(),
   open_ports: Type.Array(int(undefined, { minimum: 1, maximum: 65535 }), { description: "Open port numbers, ascending" }),
   notify_on: Type.Array(ref(NotifyOnEvent), { description: "Per-device alerts: sent to every enabled channel whatever the rules' severities (unless the device is muted)" }),
+  segment: text("The segment the device was last seen on (a hub's inventory, from its sensors); null when standalone"),
 };
 
 /** The one device schema; every other record of a device (notifications, MQTT) is a Pick or Omit of it. */
@@ -259,6 +260,7 @@ export const Change = Type.Object(
     new_value: text(),
     description: Type.String({ description: "As written when detected, with the device's name at that time" }),
     detected_at: Timestamp(),
+    segment: text("The segment it happened on (a hub's inventory, from its sensors); null when standalone or on the hub itself"),
     acknowledged: Type.Boolean(),
     device_name: Type.String({
       description: "The device's name now (label, else host name, else vendor and IP, else IP); a forgotten device's recorded IP",

@@ -7,13 +7,17 @@ import type { Registry } from "prom-client";
 import { CHANGE_TYPES } from "../inventory/observation.ts";
 import { AT_RISK_LEVELS, InventoryStats } from "../inventory/stats.ts";
 import { deliveryCounts } from "../notify/queue.ts";
+import { listSensors } from "../segments/merge.ts";
 import type { FeedMetrics } from "./feed.ts";
 
 // Bun does not implement the event-loop delay monitor these read: they would only ever show NaN.
 const BROKEN_UNDER_BUN = /^nodejs_eventloop_lag/;
 
 /** Loads prom-client on first use (an appliance nobody scrapes does not carry it in memory). */
-export async function createMetrics(db: Database, feed?: FeedMetrics): Promise<Registry> {
+/**
+ * `sensorOfflineAfterS`: on a hub, the silence after which a sensor counts as down (argus_sensor_up).
+ */
+export async function createMetrics(db: Database, feed?: FeedMetrics, sensorOfflineAfterS?: () => number): Promise<Registry> {
   const { Counter, Gauge, Registry, collectDefaultMetrics } = await import("prom-client");
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
@@ -94,6 +98,18 @@ export async function createMetrics(db: Database, feed?: FeedMetrics): Promise<R
       for (const r of deliveryCounts(db)) if (r.status === "pending") this.set({ channel: r.channel }, r.n);
     },
   });
+  if (sensorOfflineAfterS) {
+    new Gauge({
+      name: "argus_sensor_up",
+      help: "Hub: 1 while a sensor is heard within hub.offline_after_s, 0 once it fell silent",
+      labelNames: ["site", "segment"],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const s of listSensors(db, Date.now(), sensorOfflineAfterS())) this.set({ site: s.site, segment: s.segment }, s.status === "online" ? 1 : 0);
+      },
+    });
+  }
   if (feed) {
     new Counter({
       name: "argus_events_total",

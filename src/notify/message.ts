@@ -26,6 +26,8 @@ const TITLES: Record<ChangeType, string> = {
   identity_conflict: "Two devices claim to be one",
   infrastructure_learned: "Gateway, DHCP server or IPv6 router learned",
   interface_linked: "Device has another interface",
+  device_moved: "Device moved to another segment",
+  sensor_offline: "Sensor silent",
 };
 
 // A host name is whatever a guest on the LAN typed into their device. In a message it is quoted, and

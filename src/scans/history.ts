@@ -11,7 +11,7 @@ export { SCAN_KINDS, SCAN_STATUSES, type ScanKind, type ScanStatus } from "./enu
 export type ScanRecord = Scan;
 export type { ScanComparison, ScanDevice };
 
-const COLUMNS = "id, scan_type, profile, subnet, status, started_at, finished_at, duration_seconds, hosts_total, hosts_found, ports_scanned, open_ports, devices_added, devices_removed, changes_count, degraded, error";
+const COLUMNS = "id, scan_type, profile, subnet, status, started_at, finished_at, duration_seconds, hosts_total, hosts_found, ports_scanned, open_ports, devices_added, devices_removed, changes_count, degraded, error, segment";
 
 const toRecord = (r: Omit<ScanRecord, "degraded"> & { degraded: number }): ScanRecord => ({ ...r, degraded: r.degraded === 1 });
 

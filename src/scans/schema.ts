@@ -29,6 +29,7 @@ export const Scan = Type.Object(
     changes_count: count(),
     degraded: Type.Boolean({ description: "Discovery ran without raw sockets" }),
     error: text(),
+    segment: text("The segment scanned (a sensor's own scans); null when standalone or on a hub"),
   },
   { ...named("Scan") },
 );

@@ -39,7 +39,7 @@ describe("GET /api/changes", () => {
     const i = CHANGES.findIndex((c) => c.change_type === "mac_changed_for_ip");
     const change = res.body.find((c: any) => c.id === seeded.changeIds[i]);
     expect(Object.keys(change).sort()).toEqual(
-      ["id", "scan_id", "device_id", "device_ip", "device_mac", "change_type", "severity", "old_value", "new_value", "description", "detected_at", "acknowledged", "device_name"].sort(),
+      ["id", "scan_id", "device_id", "device_ip", "device_mac", "change_type", "severity", "old_value", "new_value", "description", "detected_at", "acknowledged", "device_name", "segment"].sort(),
     );
     expect(change).toEqual({
       id: seeded.changeIds[i],
@@ -55,6 +55,8 @@ describe("GET /api/changes", () => {
       detected_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/),
       acknowledged: false,
       device_name: "Main router",
+      // Where it happened (SPEC §7 "Segments"): null on a standalone appliance.
+      segment: null,
     });
     expect(res.body.find((c: any) => c.id === seeded.changeIds[0]).acknowledged).toBe(true);
   });

@@ -59,6 +59,8 @@ describe("GET /api/devices", () => {
         "macs",
         // Its IPv4 and IPv6 addresses (SPEC §7), in the list as in the detail (issue 19).
         "addresses",
+        // The segment it was last seen on (SPEC §7 "Segments"; null when standalone).
+        "segment",
       ].sort(),
     );
     const seed = DEVICES[3];
@@ -67,7 +69,7 @@ describe("GET /api/devices", () => {
       status: "online", times_seen: seed.times_seen, label: "Garden camera", zone: "IoT", is_trusted: false, notes: null,
       risk_level: "critical", risk_score: 92, threat_summary: seed.threat_summary, open_ports: [23, 80, 554],
     });
-    expect(cam).toMatchObject({ model: null, mdns_services: [] });
+    expect(cam).toMatchObject({ model: null, mdns_services: [], segment: null });
     expect(cam.first_seen).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
     const phone = res.body.find((d: any) => d.hostname === "Pixel-8");
     expect(phone).toMatchObject({ mac_randomized: true, open_ports: [], vendor: null });

@@ -37,6 +37,8 @@ const FULL = {
 const DEFAULT_DEPARTURES = { enabled: true, always_on_grace_s: 20, normal_grace_s: 90, can_sleep_grace_s: 600, frames_per_device_per_minute: 1 };
 // The notifications section (issue 11) as GET shows it when the file has none.
 const NO_NOTIFICATIONS = { channels: [], rules: [], quiet_hours: null, muted_devices: [] };
+// The segments keys (issue 21) as GET shows them when the file has none: standalone.
+const NO_SEGMENTS = { role: "standalone", site: null, segment: null, hub: { url: null, username: null, password_set: false, topic_prefix: "argus", offline_after_s: 120 } };
 
 describe.skipIf(!root)("configuration API", () => {
   let server: NetServer;
@@ -56,7 +58,7 @@ describe.skipIf(!root)("configuration API", () => {
     const res = await api.get("/api/config");
     expect(res.status).toBe(200);
     // The test helper starts every appliance with an empty schedule; everything else is the default.
-    expect(res.body).toEqual({ subnets: [], exclude: [], port_range: "home-1000", allow_public_ranges: false, interface: null, scan_rate: 5000, profiles: [], schedule: [], retention_days: 90, passive: true, departures: DEFAULT_DEPARTURES, known_infrastructure: { gateways: [], dhcp_servers: [], routers6: [] }, allowed_hosts: [], notifications: NO_NOTIFICATIONS, sources: [], env_overrides: {} });
+    expect(res.body).toEqual({ subnets: [], exclude: [], port_range: "home-1000", allow_public_ranges: false, interface: null, scan_rate: 5000, profiles: [], schedule: [], retention_days: 90, passive: true, departures: DEFAULT_DEPARTURES, known_infrastructure: { gateways: [], dhcp_servers: [], routers6: [] }, allowed_hosts: [], ...NO_SEGMENTS, notifications: NO_NOTIFICATIONS, sources: [], env_overrides: {} });
     expect((await put({ schedule: [{ profile: "quick", cron: "*/15 * * * *" }] })).status).toBe(200);
     const schedule = await api.get("/api/schedule");
     expect(schedule.body).toEqual([{ profile: "quick", cron: "*/15 * * * *", enabled: true, state: "waiting_for_subnet", next_run_at: null, last_run_at: null, last_scan_id: null, last_skipped_at: null }]);
@@ -65,8 +67,8 @@ describe.skipIf(!root)("configuration API", () => {
   test("round trip: what PUT stores is what GET answers and what the file holds (mode 0600, no temp file left)", async () => {
     const res = await put(FULL);
     expect(res.status).toBe(200);
-    expect(res.body).toEqual({ ...FULL, notifications: NO_NOTIFICATIONS, sources: [], env_overrides: {} });
-    expect((await api.get("/api/config")).body).toEqual({ ...FULL, notifications: NO_NOTIFICATIONS, sources: [], env_overrides: {} });
+    expect(res.body).toEqual({ ...FULL, ...NO_SEGMENTS, notifications: NO_NOTIFICATIONS, sources: [], env_overrides: {} });
+    expect((await api.get("/api/config")).body).toEqual({ ...FULL, ...NO_SEGMENTS, notifications: NO_NOTIFICATIONS, sources: [], env_overrides: {} });
     expect(JSON.parse(readFileSync(file(), "utf8"))).toEqual(FULL);
     expect(statSync(file()).mode & 0o777).toBe(0o600);
     expect(readdirSync(server.dataDir).filter((f) => f.includes("tmp"))).toEqual([]);
@@ -82,7 +84,7 @@ describe.skipIf(!root)("configuration API", () => {
   test("a partial update replaces only the keys it gives; the audit names them without values", async () => {
     const res = await put({ retention_days: 7, exclude: [] });
     expect(res.status).toBe(200);
-    expect(res.body).toEqual({ ...FULL, retention_days: 7, exclude: [], notifications: NO_NOTIFICATIONS, sources: [], env_overrides: {} });
+    expect(res.body).toEqual({ ...FULL, retention_days: 7, exclude: [], ...NO_SEGMENTS, notifications: NO_NOTIFICATIONS, sources: [], env_overrides: {} });
     expect(JSON.parse(readFileSync(file(), "utf8"))).toEqual({ ...FULL, retention_days: 7, exclude: [] });
     const audit = (await api.get("/api/audit-logs?action=config_updated")).body;
     expect(audit[0].details).toEqual({ changed: ["exclude", "retention_days"] });

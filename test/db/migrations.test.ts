@@ -31,12 +31,8 @@ describe("database", () => {
     db.close();
   });
 
-  test("migrations are numbered 1..N with no gaps (released ones), then in increasing order", () => {
-    // Changed from "1..N with no gaps": branches developed side by side hold assigned numbers (27 here)
-    // with gaps between them until the merge renumbers them; the released 1..21 stay without gaps.
-    const versions = migrations.map((m) => m.version);
-    expect(versions.slice(0, 21)).toEqual(versions.slice(0, 21).map((_, i) => i + 1));
-    expect(versions.every((v, i) => i === 0 || v > versions[i - 1])).toBe(true);
+  test("migrations are numbered 1..N with no gaps", () => {
+    expect(migrations.map((m) => m.version)).toEqual(migrations.map((_, i) => i + 1));
   });
 
   test("re-opening applies nothing twice", () => {
@@ -92,7 +88,7 @@ describe("database", () => {
     }
   });
 
-  test("migration 27 rebuilds devices with AUTOINCREMENT, keeping every row, index, trigger and reference", () => {
+  test("migration 26 rebuilds devices with AUTOINCREMENT, keeping every row, index, trigger and reference", () => {
     const db = new Database(":memory:", { strict: true });
     db.run("PRAGMA foreign_keys = ON");
     migrate(db, 26);

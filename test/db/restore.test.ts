@@ -178,7 +178,7 @@ describe("refused restores", () => {
 
   test("an older backup (schema version 9) is migrated on restore", async () => {
     const old = variant((db) => {
-      // Undo migration 27 (devices rebuilt with AUTOINCREMENT): the table as declared before, word for
+      // Undo migration 26 (devices rebuilt with AUTOINCREMENT): the table as declared before, word for
       // word, with its rows and indexes, and without its counter. The old table is moved aside without
       // the references to it following (legacy rename, foreign keys off), as an older file has them.
       const { sql } = db.query("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'devices'").get() as { sql: string };
@@ -186,16 +186,20 @@ describe("refused restores", () => {
       const columns = (db.query("PRAGMA table_info(devices)").all() as { name: string }[]).map((c) => c.name).join(", ");
       db.run("PRAGMA foreign_keys = OFF");
       db.run("PRAGMA legacy_alter_table = ON");
-      db.run("ALTER TABLE devices RENAME TO devices_v27");
+      db.run("ALTER TABLE devices RENAME TO devices_v26");
       db.run(sql.replace(" PRIMARY KEY AUTOINCREMENT,", " PRIMARY KEY,").replace('CREATE TABLE "devices"', "CREATE TABLE devices"));
-      db.run(`INSERT INTO devices (${columns}) SELECT ${columns} FROM devices_v27`);
-      db.run("DROP TABLE devices_v27");
+      db.run(`INSERT INTO devices (${columns}) SELECT ${columns} FROM devices_v26`);
+      db.run("DROP TABLE devices_v26");
       for (const d of dependents) db.run(d.sql);
       db.run("DELETE FROM sqlite_sequence WHERE name = 'devices'");
       // Undo migration 22 (sources' state, a device's names by source).
       db.run("DROP TABLE source_state");
       db.run("DROP TABLE device_names");
-      // Undo migration 26 (placeholder), 25 (MACs split apart), 24 (the MAC of each IPv6 address: a column of device_ip6), 23 (placeholder), 21 (IPv6 addresses) and 20 (a device's several MACs).
+      // Undo migration 23 (segments: outbox, sensor state, the segment columns).
+      for (const t of ["segment_outbox", "segment_state", "segment_sensors"]) db.run(`DROP TABLE ${t}`);
+      db.run("DROP INDEX devices_segment");
+      for (const t of ["devices", "changes", "scans"]) db.run(`ALTER TABLE ${t} DROP COLUMN segment`);
+      // Undo migration 25 (MACs split apart), 24 (the MAC of each IPv6 address: a column of device_ip6), 21 (IPv6 addresses) and 20 (a device's several MACs).
       db.run("DROP TABLE mac_splits");
       db.run("DROP TABLE device_ip6");
       db.run("DROP TABLE device_macs");
@@ -224,7 +228,7 @@ describe("refused restores", () => {
       expect(res.status).toBe(200);
       expect(res.body).toEqual({ restored: true, devices: 1 });
       expect((await new Client(own.url, { "X-API-Key": admin.key }).get("/api/schedule")).status).toBe(200);
-      // Migrated through 27: device ids count on from the restored ones.
+      // Migrated through 26: device ids count on from the restored ones.
       const { id } = own.ctx.db.query("SELECT max(id) AS id FROM devices").get() as { id: number };
       expect(own.ctx.db.query("INSERT INTO devices (mac_address, ip_address, first_seen, last_seen) VALUES ('02:00:00:00:09:0a', '10.4.0.10', 'x', 'x') RETURNING id").get()).toEqual({ id: id + 1 });
     } finally {

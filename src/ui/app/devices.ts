@@ -39,6 +39,8 @@ export type Device = {
   risk_score: number;
   threat_summary: string | null;
   open_ports: number[];
+  /** The segment it was last seen on (a hub's inventory); null when standalone. */
+  segment?: string | null;
   /** Every MAC it is known by (several interfaces the owner merged); the primary first. */
   macs?: DeviceMac[];
 };

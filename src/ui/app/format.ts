@@ -85,6 +85,8 @@ const CHANGE_LABELS: Record<ChangeType, string> = {
   identity_conflict: "Identity conflict",
   infrastructure_learned: "Infrastructure learned",
   interface_linked: "Interface linked",
+  device_moved: "Moved segment",
+  sensor_offline: "Sensor offline",
 };
 
 export const changeLabel = (type: string) => CHANGE_LABELS[type as ChangeType] ?? humanize(type);

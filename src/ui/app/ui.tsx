@@ -347,12 +347,14 @@ export function ChangeType({ c }: { c: { change_type: string; description: strin
   );
 }
 
-export function ChangeText({ c }: { c: { device_id: number | null; description: string; device_name?: string } }) {
+/** On a hub, the segment it happened on follows as a hint. */
+export function ChangeText({ c }: { c: { device_id: number | null; description: string; device_name?: string; segment?: string | null } }) {
   const renamed = c.device_name && !c.description.includes(c.device_name) ? c.device_name : null;
   return (
     <>
       {c.device_id ? <a href={`/devices/${c.device_id}`}>{c.description}</a> : c.description}
       {renamed && <span class="tl-device muted"> · {renamed}</span>}
+      {c.segment && <span class="tl-segment hint">{c.segment}</span>}
     </>
   );
 }

@@ -9,7 +9,7 @@ import { changeLabel, humanize, plural } from "../format.ts";
 import { toast } from "../toast.ts";
 import { Empty, Loading, Page, Pager, SeverityBadge, Time, useLoad, ChangeText, ChangeType } from "../ui.tsx";
 
-type Change = { id: number; scan_id: number | null; device_id: number | null; device_ip: string | null; device_mac: string | null; change_type: string; severity: string; old_value: string | null; new_value: string | null; description: string; detected_at: string; acknowledged: boolean; device_name?: string };
+type Change = { id: number; scan_id: number | null; device_id: number | null; device_ip: string | null; device_mac: string | null; change_type: string; severity: string; old_value: string | null; new_value: string | null; description: string; detected_at: string; acknowledged: boolean; device_name?: string; segment?: string | null };
 
 // The inventory's own enumerations (also the API's ChangeType and Severity): a new type is a filter here at once.
 const TYPES: readonly string[] = CHANGE_TYPES;

@@ -8,6 +8,7 @@ import { BarChart, TrendChart } from "../chart.tsx";
 import { humanize } from "../format.ts";
 import { PresenceHeatStrip } from "../presence.tsx";
 import { lastFinished, ScanControl } from "../scan.tsx";
+import { SegmentsCard } from "../segments.tsx";
 import { Empty, Loading, Page, SeverityBadge, Time, useLoad, ChangeText, ChangeType } from "../ui.tsx";
 
 type Stats = { total_devices: number; online_devices: number; new_devices_24h: number; devices_at_risk: number; critical: number; high: number; medium: number; low: number; open_ports: number; last_scan: { id: number; status: string; profile: string; started_at: string; finished_at: string | null } | null };
@@ -112,6 +113,8 @@ export function Dashboard() {
         </div>
         <ScanControl profiles={profiles} />
       </section>
+
+      <SegmentsCard />
 
       {stats.total_devices === 0 ? (
         <section class="card">

@@ -142,6 +142,12 @@ export function DeviceDetail() {
             <dd class="mono">
               {device.mac_address ?? <span class="muted">unknown (beyond a router)</span>} {device.mac_randomized && <RandomMacHint />}
             </dd>
+            {device.segment && (
+              <>
+                <dt>Segment</dt>
+                <dd>{device.segment}</dd>
+              </>
+            )}
             <dt>Vendor</dt>
             <dd>{device.vendor ?? <span class="muted">unknown</span>}</dd>
             <dt>Hostname</dt>

@@ -13,7 +13,7 @@ import { type Column, copyText, DataTable, displayName, Empty, Loading, Page, Pa
 const LIMIT = 50;
 /** Sort keys whose first click is descending. */
 const DESCENDING_FIRST = new Set(["risk_score", "last_seen", "first_seen"]);
-const FILTER_KEYS = ["q", "status", "risk_level", "is_trusted", "zone", "port", "sort"] as const;
+const FILTER_KEYS = ["q", "status", "risk_level", "is_trusted", "zone", "segment", "port", "sort"] as const;
 type Filters = Partial<Record<(typeof FILTER_KEYS)[number], string>> & { offset: number };
 
 /** A click on a column header: a new column starts in its natural order (riskiest, latest first), a second click reverses. */
@@ -37,6 +37,8 @@ export function Devices() {
   const [filters, setFilters] = useState<Filters>(fromUrl);
   const [data, setData] = useState<{ items: Device[]; total: number } | null | undefined>(undefined);
   const [zones, setZones] = useState<string[]>([]);
+  /** A hub's segments (its sensors'), for the segment filter and column; null when not a hub. */
+  const [segments, setSegments] = useState<string[] | null>(null);
   const [search, setSearch] = useState(filters.q ?? "");
   const [port, setPort] = useState(filters.port ?? "");
   const [selected, setSelected] = useState<ReadonlySet<number>>(new Set());
@@ -44,6 +46,10 @@ export function Devices() {
 
   useEffect(() => {
     void get<string[]>("/api/zones").then(setZones, () => {});
+    void get<{ role: string }>("/api/segment").then(
+      (s) => s.role === "hub" && void get<{ segment: string }[]>("/api/sensors").then((list) => setSegments([...new Set(list.map((x) => x.segment))].sort()), () => setSegments([])),
+      () => {},
+    );
   }, []);
 
   const apiQuery = (f: Filters, page = true) => {
@@ -155,6 +161,17 @@ export function Devices() {
             ))}
           </select>
         </div>
+        {segments && (
+          <div class="field">
+            <label for="f-segment">Segment</label>
+            <select id="f-segment" value={filters.segment ?? ""} onChange={(e) => setFilter("segment", e.currentTarget.value)}>
+              <option value="">any</option>
+              {segments.map((s) => (
+                <option value={s}>{s}</option>
+              ))}
+            </select>
+          </div>
+        )}
         <div class="field narrow">
           <label for="f-port">Open port</label>
           <input id="f-port" type="number" min={1} max={65535} inputMode="numeric" value={port} onInput={(e) => setPort(e.currentTarget.value)} />
@@ -192,7 +209,7 @@ export function Devices() {
           <DataTable
             class="devices"
             caption={`Devices, ${data.total} in all`}
-            columns={columns(replace, selected, toggle)}
+            columns={columns(replace, selected, toggle, segments !== null)}
             rows={data.items}
             rowKey={(d) => d.id}
             sorting={{ by: filters.sort, onSort: sortBy }}
@@ -256,7 +273,9 @@ function BulkActions({ shown, selected, onSelect, zones, onDone }: { shown: Devi
   );
 }
 
-function columns(onChange: (d: Device) => void, selected: ReadonlySet<number>, toggle: (id: number, on: boolean) => void): Column<Device>[] {
+/** `bySegment`: a hub's list, where each device's segment is shown. */
+function columns(onChange: (d: Device) => void, selected: ReadonlySet<number>, toggle: (id: number, on: boolean) => void, bySegment: boolean): Column<Device>[] {
+  const segment: Column<Device>[] = bySegment ? [{ header: "Segment", cell: (d) => d.segment ?? <span class="muted">—</span> }] : [];
   return [
     {
       // The selection box shares the status cell: the columns after it keep their places.
@@ -290,6 +309,7 @@ function columns(onChange: (d: Device) => void, selected: ReadonlySet<number>, t
       ),
     },
     { header: "IP address", label: "IP", sort: "ip", class: "mono", cell: (d) => d.ip_address },
+    ...segment,
     { header: "Host name", class: "c-host", cell: (d) => d.hostname ?? <span class="muted">—</span> },
     {
       header: "MAC address",

@@ -1,0 +1,120 @@
+// What sensors say to the hub over the owner's MQTT broker (SPEC §7 "Segments"; README "Segments").
+//
+// One topic per sensor, `<prefix>/<site>/<segment>/events`, QoS 1. The broker's ACL confines each
+// sensor's credentials to `<prefix>/<site>/<segment>/#`, so the hub takes site and segment from the
+// topic, never from the message: a sensor cannot speak for another segment.
+//
+// Every message is one JSON object with `v`, a unique `event_id` (`<instance>:<seq>`, the sensor's
+// instance id and its outbox sequence number), `sent_at` (when it was published), `at` (when it
+// happened on the sensor) and a `kind`:
+// - `batch`: what one commit on the sensor changed, as its event feed said it: the device records it
+//   touched (`devices`) and the change records it made (`changes`). Device records are state (the
+//   hub upserts them by MAC, so a replay is harmless); change records are history (the hub stores
+//   them once). Nothing else is needed to rebuild the inventory: every scan, sighting and departure on
+//   the sensor ends in these two feed events, and scans' own progress is the sensor's business.
+// - `dropped`: `count` messages were dropped from the sensor's full outbox (the oldest first) while
+//   the broker was away; the hub counts them for GET /api/sensors.
+// - `heartbeat`: the sensor is alive; `buffered` messages wait in its outbox. Not queued: only the
+//   latest matters, so it is sent only while connected (event id `<instance>:hb:<n>`, no `seq`).
+// `batch` and `dropped` carry `seq`; the hub applies each sensor's numbers once, in increasing order
+// (a replay after a lost PUBACK repeats numbers it already has).
+import { Type, type Static } from "@sinclair/typebox";
+import { Value } from "@sinclair/typebox/value";
+import { CHANGE_TYPES, SEVERITIES } from "../inventory/enums.ts";
+
+export const PROTOCOL_VERSION = 1;
+
+export const eventsTopic = (prefix: string, site: string, segment: string) => `${prefix}/${site}/${segment}/events`;
+export const eventsWildcard = (prefix: string) => `${prefix}/+/+/events`;
+
+const NAME = /^[A-Za-z0-9_-]{1,64}$/;
+
+/** The site and segment a topic names, or null when it is not an events topic under `prefix`. */
+export function parseEventsTopic(prefix: string, topic: string): { site: string; segment: string } | null {
+  const parts = topic.split("/");
+  if (parts.length !== 4 || parts[0] !== prefix || parts[3] !== "events") return null;
+  const [, site, segment] = parts;
+  return NAME.test(site) && NAME.test(segment) ? { site, segment } : null;
+}
+
+// Text from the sensor is its LAN's text (host names a guest typed): bounded here, and treated as
+// untrusted where shown, like everything else heard on a LAN.
+const str = (max: number) => Type.Union([Type.String({ maxLength: max }), Type.Null()]);
+const MAC = Type.String({ pattern: "^[0-9a-f]{2}(:[0-9a-f]{2}){5}$" });
+const IPV4 = Type.String({ pattern: "^\\d{1,3}(\\.\\d{1,3}){3}$" });
+const TIME = Type.String({ maxLength: 40 });
+
+/** A device record as the sensor's feed gave it, what the hub needs of it. */
+export const WireDevice = Type.Object({
+  mac: MAC,
+  ip: IPV4,
+  mac_randomized: Type.Boolean(),
+  hostname: str(255),
+  hostname_source: str(32),
+  vendor: str(255),
+  device_type: str(32),
+  os_name: str(255),
+  model: str(255),
+  status: Type.Union([Type.Literal("online"), Type.Literal("offline")]),
+  first_seen: TIME,
+  last_seen: TIME,
+  open_ports: Type.Array(Type.Integer({ minimum: 1, maximum: 65535 }), { maxItems: 65535 }),
+  risk_level: str(16),
+  risk_score: Type.Integer({ minimum: 0, maximum: 100 }),
+  threat_summary: str(1000),
+});
+export type WireDevice = Static<typeof WireDevice>;
+
+/** A change record as the sensor stored it (its device named by MAC and address: ids are the sensor's own). */
+export const WireChange = Type.Object({
+  change_type: Type.Union(CHANGE_TYPES.map((c) => Type.Literal(c))),
+  severity: Type.Union(SEVERITIES.map((s) => Type.Literal(s))),
+  device_mac: Type.Union([MAC, Type.Null()]),
+  device_ip: str(64),
+  old_value: str(1000),
+  new_value: str(1000),
+  description: Type.String({ maxLength: 2000 }),
+  detected_at: TIME,
+});
+export type WireChange = Static<typeof WireChange>;
+
+const envelope = {
+  v: Type.Literal(PROTOCOL_VERSION),
+  event_id: Type.String({ maxLength: 128 }),
+  instance: Type.String({ pattern: "^[A-Za-z0-9_-]{1,64}$" }),
+  sent_at: TIME,
+  at: TIME,
+};
+
+export const BatchMessage = Type.Object({
+  ...envelope,
+  kind: Type.Literal("batch"),
+  seq: Type.Integer({ minimum: 1 }),
+  devices: Type.Array(WireDevice, { maxItems: 100_000 }),
+  changes: Type.Array(WireChange, { maxItems: 100_000 }),
+});
+export const DroppedMessage = Type.Object({ ...envelope, kind: Type.Literal("dropped"), seq: Type.Integer({ minimum: 1 }), count: Type.Integer({ minimum: 1 }) });
+export const HeartbeatMessage = Type.Object({ ...envelope, kind: Type.Literal("heartbeat"), buffered: Type.Integer({ minimum: 0 }) });
+
+export type BatchMessage = Static<typeof BatchMessage>;
+export type DroppedMessage = Static<typeof DroppedMessage>;
+export type HeartbeatMessage = Static<typeof HeartbeatMessage>;
+export type SensorMessage = BatchMessage | DroppedMessage | HeartbeatMessage;
+
+/** What a message body holds before the sensor's outbox numbers it. */
+export type OutboxBody = Pick<BatchMessage, "kind" | "at" | "devices" | "changes"> | Pick<DroppedMessage, "kind" | "at" | "count">;
+
+const SCHEMAS = { batch: BatchMessage, dropped: DroppedMessage, heartbeat: HeartbeatMessage } as const;
+
+/** The message in `payload`, checked; null for anything malformed (logged by the caller, never applied). */
+export function parseMessage(payload: string): SensorMessage | null {
+  let m: unknown;
+  try {
+    m = JSON.parse(payload);
+  } catch {
+    return null;
+  }
+  if (typeof m !== "object" || m === null) return null;
+  const schema = SCHEMAS[(m as { kind?: string }).kind as keyof typeof SCHEMAS];
+  return schema && Value.Check(schema, m) ? (m as SensorMessage) : null;
+}

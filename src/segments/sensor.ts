@@ -1,0 +1,221 @@
+// Role sensor: what this appliance's feed says (its own scans and sightings, committed) goes to the
+// hub over the owner's broker (protocol.ts). Every commit's device records and changes become one
+// `batch` message, queued on disk (outbox.ts) and published QoS 1 in order, a window at a time; a
+// message leaves the outbox only on its PUBACK. While the broker is away the outbox fills (bounded),
+// and on reconnect it replays from its oldest message, then reports what was dropped.
+//
+// The message is queued right after the commit (the feed's listeners run then): a kill -9 between the
+// two loses that one commit's message. A repeat is harmless: the hub applies each number once.
+import type { Database } from "bun:sqlite";
+import type { MqttClient } from "mqtt";
+import type { EventFeed } from "../events.ts";
+import type { Device } from "../inventory/devices.ts";
+import type { Change } from "../inventory/observation.ts";
+import { log } from "../log.ts";
+import { isoNow } from "../time.ts";
+import { brokerError, connectBroker, type BrokerConfig } from "./broker.ts";
+import { commandsTopic, parseCommand, type ScanCommand } from "./commands.ts";
+import { Outbox, type OutboxRow } from "./outbox.ts";
+import { eventsTopic, PROTOCOL_VERSION, type WireChange, type WireDevice } from "./protocol.ts";
+
+/** Unacknowledged messages in flight at once: enough to fill the pipe, few enough to replay quickly. */
+const WINDOW = 64;
+export const HEARTBEAT_MS = 30_000;
+
+export type SensorIdentity = { site: string; segment: string; prefix: string; broker: BrokerConfig };
+
+export type SensorStatus = {
+  connected: boolean;
+  buffered: number;
+  dropped: number;
+  last_error: string | null;
+  instance: string;
+};
+
+export class SegmentSensor {
+  private client: MqttClient | null = null;
+  private readonly outbox: Outbox;
+  private readonly instance: string;
+  private readonly topic: string;
+  private unsubscribe: (() => void) | null = null;
+  private pending: { devices: Map<string, WireDevice>; changes: WireChange[] } | null = null;
+  /** The highest number handed to the client on this connection, and those not acknowledged yet. */
+  private sentUpTo = 0;
+  private readonly inflight = new Set<number>();
+  private lastError: string | null = null;
+  private heartbeat: ReturnType<typeof setInterval> | null = null;
+  private heartbeats = 0;
+  private stopped = false;
+
+  constructor(
+    private readonly db: Database,
+    private readonly id: SensorIdentity,
+    opts: { maxBuffered?: number; heartbeatMs?: number; onScanCommand?: (cmd: ScanCommand) => void } = {},
+  ) {
+    this.onScanCommand = opts.onScanCommand ?? null;
+    this.outbox = new Outbox(db, opts.maxBuffered);
+    this.instance = this.outbox.instance();
+    this.topic = eventsTopic(id.prefix, id.site, id.segment);
+    this.heartbeatMs = opts.heartbeatMs ?? HEARTBEAT_MS;
+  }
+
+  private readonly heartbeatMs: number;
+  private readonly onScanCommand: ((cmd: ScanCommand) => void) | null;
+  /** Commands already run (QoS 1 may deliver one twice). */
+  private readonly commandsSeen = new Set<string>();
+
+  start(feed: EventFeed): void {
+    this.unsubscribe = feed.subscribe((e) => {
+      if (e.type === "changes") this.collect([], e.changes);
+      else if (e.type === "device" && e.device) this.collect([e.device], []);
+    });
+    void connectBroker(this.id.broker, `argus-sensor-${this.id.site}-${this.id.segment}`).then(
+      (client) => {
+        if (this.stopped) return void client.end(true);
+        this.client = client;
+        client.on("connect", (ack) => {
+          // A session the broker kept still has the subscription (and the commands queued meanwhile).
+          if (this.onScanCommand && !ack.sessionPresent) client.subscribe(commandsTopic(this.id.prefix, this.id.site, this.id.segment), { qos: 1 });
+          this.onConnect();
+        });
+        client.on("message", (topic, payload) => this.command(topic, payload.toString("utf8")));
+        client.on("close", () => {
+          // Everything not acknowledged goes again, in order, on the next connection.
+          this.sentUpTo = 0;
+          this.inflight.clear();
+        });
+        client.on("error", (e) => {
+          const error = brokerError(e);
+          if (error !== this.lastError) log.warn("segment broker error", { role: "sensor", error });
+          this.lastError = error;
+        });
+      },
+      (e) => log.error("mqtt unavailable", { error: String(e) }),
+    );
+    this.heartbeat = setInterval(() => this.sendHeartbeat(), this.heartbeatMs);
+  }
+
+  status(): SensorStatus {
+    return { connected: this.client?.connected === true, buffered: this.outbox.count(), dropped: this.outbox.dropped(), last_error: this.lastError, instance: this.instance };
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.unsubscribe?.();
+    if (this.heartbeat) clearInterval(this.heartbeat);
+    this.flush();
+    const client = this.client;
+    if (client) await new Promise<void>((resolve) => client.end(false, {}, () => resolve()));
+  }
+
+  /** A command from the hub (only its credentials may write the topic: the broker's ACL). */
+  private command(topic: string, payload: string): void {
+    if (topic !== commandsTopic(this.id.prefix, this.id.site, this.id.segment) || !this.onScanCommand) return;
+    const cmd = parseCommand(payload);
+    if (!cmd) {
+      log.warn("segment command ignored: malformed", { topic });
+      return;
+    }
+    if (this.commandsSeen.has(cmd.command_id)) return;
+    this.commandsSeen.add(cmd.command_id);
+    if (this.commandsSeen.size > 1000) this.commandsSeen.delete(this.commandsSeen.values().next().value!);
+    this.onScanCommand(cmd);
+  }
+
+  /** One commit's feed events arrive together (synchronously after it): they leave as one message. */
+  private collect(devices: Device[], changes: Change[]): void {
+    if (!this.pending) {
+      this.pending = { devices: new Map(), changes: [] };
+      queueMicrotask(() => this.flush());
+    }
+    for (const d of devices) {
+      const w = toWireDevice(d);
+      if (w) this.pending.devices.set(w.mac, w);
+    }
+    for (const c of changes) this.pending.changes.push(toWireChange(c));
+  }
+
+  private flush(): void {
+    const batch = this.pending;
+    this.pending = null;
+    if (!batch || (batch.devices.size === 0 && batch.changes.length === 0)) return;
+    this.outbox.add(this.topic, { kind: "batch", at: isoNow(), devices: [...batch.devices.values()], changes: batch.changes });
+    this.pump();
+  }
+
+  private onConnect(): void {
+    if (this.lastError) log.info("segment broker connected", { role: "sensor" });
+    this.lastError = null;
+    this.sendHeartbeat();
+    const dropped = this.outbox.reportDropped(this.topic, isoNow());
+    if (dropped > 0) log.warn("segment outbox overflowed while the broker was away; the oldest messages were dropped", { dropped });
+    this.pump();
+  }
+
+  /** Publishes what the outbox holds beyond what is in flight, up to the window. */
+  private pump(): void {
+    const client = this.client;
+    if (!client?.connected || this.stopped) return;
+    const room = WINDOW - this.inflight.size;
+    if (room <= 0) return;
+    for (const row of this.outbox.after(this.sentUpTo, room)) {
+      this.sentUpTo = row.seq;
+      this.inflight.add(row.seq);
+      client.publish(row.topic, this.envelope(row), { qos: 1 }, (err) => {
+        this.inflight.delete(row.seq);
+        if (err) return;
+        this.outbox.remove(row.seq);
+        this.pump();
+      });
+    }
+  }
+
+  private envelope(row: OutboxRow): string {
+    const body = JSON.parse(row.payload);
+    return JSON.stringify({ v: PROTOCOL_VERSION, event_id: `${this.instance}:${row.seq}`, instance: this.instance, seq: row.seq, sent_at: isoNow(), ...body });
+  }
+
+  private sendHeartbeat(): void {
+    const client = this.client;
+    if (!client?.connected) return;
+    const now = isoNow();
+    const hb = { v: PROTOCOL_VERSION, event_id: `${this.instance}:hb:${++this.heartbeats}`, instance: this.instance, sent_at: now, at: now, kind: "heartbeat", buffered: this.outbox.count() };
+    client.publish(this.topic, JSON.stringify(hb), { qos: 1 });
+  }
+}
+
+/** A device record as the hub needs it; null for a device without a MAC (beyond a router: not merged across segments). */
+export function toWireDevice(d: Device): WireDevice | null {
+  if (!d.mac_address) return null;
+  return {
+    mac: d.mac_address,
+    ip: d.ip_address,
+    mac_randomized: d.mac_randomized,
+    hostname: d.hostname,
+    hostname_source: d.hostname_source,
+    vendor: d.vendor,
+    device_type: d.device_type,
+    os_name: d.os_name,
+    model: d.model,
+    status: d.status,
+    first_seen: d.first_seen,
+    last_seen: d.last_seen,
+    open_ports: d.open_ports,
+    risk_level: d.risk_level,
+    risk_score: d.risk_score,
+    threat_summary: d.threat_summary,
+  };
+}
+
+export function toWireChange(c: Change): WireChange {
+  return {
+    change_type: c.change_type,
+    severity: c.severity,
+    device_mac: c.device_mac,
+    device_ip: c.device_ip,
+    old_value: c.old_value,
+    new_value: c.new_value,
+    description: c.description,
+    detected_at: c.detected_at,
+  };
+}

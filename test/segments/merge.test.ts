@@ -1,0 +1,201 @@
+// The pieces of a segmented setup on a real SQLite database (migrated as the appliance migrates it):
+// the sensor's bounded outbox, the hub's exactly-once, in-order merge, the wire checks and the config.
+import { describe, expect, test } from "bun:test";
+import { Database } from "bun:sqlite";
+import { resolveConfig } from "../../src/config/schema.ts";
+import { migrate } from "../../src/db/migrations.ts";
+import { applyMessage, listSensors, reportSilentSensors } from "../../src/segments/merge.ts";
+import { Outbox } from "../../src/segments/outbox.ts";
+import { parseEventsTopic, parseMessage, type BatchMessage, type WireDevice } from "../../src/segments/protocol.ts";
+import { stampSegment } from "../../src/segments/stamp.ts";
+
+const db = () => {
+  const d = new Database(":memory:");
+  migrate(d);
+  return d;
+};
+
+const T0 = "2026-01-01T10:00:00.000Z";
+const at = (s: number) => new Date(Date.parse(T0) + s * 1000).toISOString();
+
+const device = (mac: string, ip: string, o: Partial<WireDevice> = {}): WireDevice => ({
+  mac, ip, mac_randomized: false, hostname: null, hostname_source: null, vendor: null, device_type: "unknown", os_name: null, model: null,
+  status: "online", first_seen: T0, last_seen: T0, open_ports: [], risk_level: "none", risk_score: 0, threat_summary: null, ...o,
+});
+const added = (mac: string, ip: string, when = T0) => ({
+  change_type: "device_added" as const, severity: "warning" as const, device_mac: mac, device_ip: ip, old_value: null, new_value: ip, description: `New device ${ip} (${mac})`, detected_at: when,
+});
+const batch = (seq: number, devices: WireDevice[], changes: ReturnType<typeof added>[] = [], instance = "abc123"): BatchMessage => ({
+  v: 1, event_id: `${instance}:${seq}`, instance, seq, sent_at: at(seq), at: at(seq), kind: "batch", devices, changes,
+});
+
+describe("the sensor's outbox", () => {
+  test("keeps at most its bound: the oldest go first, counted, and the count is reported once as a dropped message", () => {
+    const d = db();
+    const box = new Outbox(d, 3);
+    for (let i = 1; i <= 5; i++) box.add("argus/home/iot/events", { kind: "batch", at: at(i), devices: [], changes: [] });
+    expect(box.count()).toBe(3);
+    expect(box.after(0, 10).map((r) => JSON.parse(r.payload).at)).toEqual([at(3), at(4), at(5)]);
+    expect(box.dropped()).toBe(2);
+    expect(box.reportDropped("argus/home/iot/events", at(6))).toBe(2);
+    expect(box.dropped()).toBe(0);
+    const last = box.after(0, 10).at(-1)!;
+    expect(JSON.parse(last.payload)).toEqual({ kind: "dropped", at: at(6), count: 2 });
+    expect(box.reportDropped("argus/home/iot/events", at(7))).toBe(0);
+  });
+
+  test("numbers are never reused once the outbox empties (the hub skips numbers it has applied)", () => {
+    const d = db();
+    const box = new Outbox(d);
+    const first = box.add("t", { kind: "batch", at: T0, devices: [], changes: [] });
+    box.remove(first);
+    expect(box.add("t", { kind: "batch", at: T0, devices: [], changes: [] })).toBe(first + 1);
+    expect(box.instance()).toBe(box.instance());
+  });
+});
+
+describe("the hub's merge", () => {
+  const iot = { site: "home", segment: "iot" };
+  const guest = { site: "home", segment: "guest" };
+
+  test("a message delivered twice is applied once; a skipped number counts as lost", () => {
+    const d = db();
+    const m = batch(1, [device("02:00:00:00:00:01", "10.0.0.5")], [added("02:00:00:00:00:01", "10.0.0.5")]);
+    const first = d.transaction(() => applyMessage(d, iot, m, at(1)))();
+    expect(first.applied).toBe(true);
+    expect(first.changes.map((c) => [c.change_type, c.segment, c.device_id])).toEqual([["device_added", "iot", first.touched[0]]]);
+    const again = d.transaction(() => applyMessage(d, iot, m, at(2)))();
+    expect(again).toEqual({ applied: false, missed: 0, changes: [], touched: [] });
+    expect(d.query("SELECT count(*) AS n FROM changes").get()).toEqual({ n: 1 });
+    const later = d.transaction(() => applyMessage(d, iot, batch(4, [device("02:00:00:00:00:01", "10.0.0.6", { last_seen: at(4) })]), at(4)))();
+    expect(later.missed).toBe(2);
+    expect(listSensors(d, Date.parse(at(5)), 120)).toEqual([{ site: "home", segment: "iot", last_heard_at: at(4), lag_seconds: 0, buffered: 0, dropped: 2, status: "online" }]);
+    expect(d.query("SELECT ip_address, segment FROM devices").all()).toEqual([{ ip_address: "10.0.0.6", segment: "iot" }]);
+  });
+
+  test("a new sensor database (another instance) starts its numbering again", () => {
+    const d = db();
+    d.transaction(() => applyMessage(d, iot, batch(7, [device("02:00:00:00:00:01", "10.0.0.5")]), at(1)))();
+    const fresh = d.transaction(() => applyMessage(d, iot, batch(1, [device("02:00:00:00:00:02", "10.0.0.7")], [], "def456"), at(2)))();
+    expect(fresh.applied).toBe(true);
+    expect(d.query("SELECT count(*) AS n FROM devices").get()).toEqual({ n: 2 });
+  });
+
+  test("a MAC heard on another segment is the same device, moved once; its old segment's later news is not applied", () => {
+    const d = db();
+    const mac = "02:00:00:00:00:09";
+    d.transaction(() => applyMessage(d, iot, batch(1, [device(mac, "10.0.0.9")], [added(mac, "10.0.0.9")]), at(1)))();
+    const moved = d.transaction(() =>
+      applyMessage(d, guest, batch(1, [device(mac, "10.1.0.9", { last_seen: at(10) })], [added(mac, "10.1.0.9", at(10))], "guest1"), at(10)),
+    )();
+    expect(moved.changes.map((c) => [c.change_type, c.old_value, c.new_value, c.segment])).toEqual([["device_moved", "iot", "guest", "guest"]]);
+    // The old segment's sensor then reports it gone (and its departure).
+    const gone = { ...added(mac, "10.0.0.9", at(20)), change_type: "device_removed" as const, severity: "info" as const };
+    const old = d.transaction(() => applyMessage(d, iot, batch(2, [device(mac, "10.0.0.9", { status: "offline", last_seen: at(5) })], [gone]), at(20)))();
+    expect(old.changes).toEqual([]);
+    expect(d.query("SELECT id, ip_address, segment, status FROM devices").all()).toEqual([{ id: 1, ip_address: "10.1.0.9", segment: "guest", status: "online" }]);
+    expect(d.query("SELECT change_type FROM changes ORDER BY id").all()).toEqual([{ change_type: "device_added" }, { change_type: "device_moved" }]);
+  });
+
+  test("a sensor silent past the limit is reported offline once, until heard again", () => {
+    const d = db();
+    d.transaction(() => applyMessage(d, iot, batch(1, []), at(0)))();
+    expect(reportSilentSensors(d, Date.parse(at(60)), 120)).toEqual([]);
+    const silent = reportSilentSensors(d, Date.parse(at(121)), 120);
+    expect(silent.map((c) => [c.change_type, c.severity, c.new_value, c.segment])).toEqual([["sensor_offline", "warning", "home/iot", "iot"]]);
+    expect(reportSilentSensors(d, Date.parse(at(200)), 120)).toEqual([]);
+    expect(listSensors(d, Date.parse(at(200)), 120)[0].status).toBe("offline");
+    d.transaction(() => applyMessage(d, iot, batch(2, []), at(201)))();
+    expect(reportSilentSensors(d, Date.parse(at(400)), 120).length).toBe(1);
+  });
+});
+
+describe("the wire", () => {
+  test("only events topics under the prefix, with plain names, are a sensor's", () => {
+    expect(parseEventsTopic("argus", "argus/home/iot/events")).toEqual({ site: "home", segment: "iot" });
+    for (const t of ["argus/home/iot/status", "other/home/iot/events", "argus/home/iot/x/events", "argus/ho me/iot/events", "argus/home//events"]) expect(parseEventsTopic("argus", t)).toBeNull();
+  });
+
+  test("malformed or hostile messages are refused whole", () => {
+    const good = batch(1, [device("02:00:00:00:00:01", "10.0.0.5")]);
+    expect(parseMessage(JSON.stringify(good))).toEqual(good);
+    expect(parseMessage("not json")).toBeNull();
+    expect(parseMessage(JSON.stringify({ ...good, kind: "exec" }))).toBeNull();
+    expect(parseMessage(JSON.stringify({ ...good, seq: 0 }))).toBeNull();
+    expect(parseMessage(JSON.stringify({ ...good, devices: [{ ...good.devices[0], mac: "ZZ:00:00:00:00:01" }] }))).toBeNull();
+    expect(parseMessage(JSON.stringify({ ...good, devices: [{ ...good.devices[0], hostname: "x".repeat(256) }] }))).toBeNull();
+    expect(parseMessage(JSON.stringify({ ...good, changes: [{ ...added("02:00:00:00:00:01", "10.0.0.5"), change_type: "made_up" }] }))).toBeNull();
+  });
+});
+
+describe("configuration", () => {
+  const fieldOf = (raw: unknown) => {
+    try {
+      resolveConfig(raw);
+      return null;
+    } catch (e: any) {
+      return [e.field, e.message];
+    }
+  };
+
+  test("standalone by default; a sensor needs site, segment and broker; names are topic levels", () => {
+    expect(resolveConfig({}).config).toMatchObject({ role: "standalone", site: null, segment: null, hub: { url: null, topic_prefix: "argus", offline_after_s: 120 } });
+    expect(fieldOf({ role: "sensor", segment: "iot", hub: { url: "mqtt://b:1883" } })?.[0]).toBe("site");
+    expect(fieldOf({ role: "sensor", site: "home", hub: { url: "mqtt://b:1883" } })?.[0]).toBe("segment");
+    expect(fieldOf({ role: "sensor", site: "home", segment: "iot" })?.[0]).toBe("hub.url");
+    expect(fieldOf({ role: "hub" })?.[0]).toBe("hub.url");
+    expect(fieldOf({ role: "relay" })?.[0]).toBe("role");
+    expect(fieldOf({ site: "home/+" })?.[0]).toBe("site");
+    expect(fieldOf({ hub: { url: "http://b" } })?.[0]).toBe("hub.url");
+    expect(fieldOf({ hub: { topic_prefix: "a/#" } })?.[0]).toBe("hub.topic_prefix");
+    expect(fieldOf({ role: "sensor", site: "home", segment: "iot", hub: { url: "mqtts://b:8883", username: "s", password: "p" } })).toBeNull();
+  });
+});
+
+describe("a sensor's own records", () => {
+  test("devices, changes and scans written on its connection carry its segment", () => {
+    const d = db();
+    stampSegment(d, "iot");
+    d.run("INSERT INTO devices (mac_address, ip_address, status, first_seen, last_seen) VALUES ('02:00:00:00:00:01', '10.0.0.1', 'online', ?1, ?1)", [T0]);
+    d.run("INSERT INTO changes (device_id, change_type, severity, description, detected_at) VALUES (1, 'device_added', 'info', 'x', ?)", [T0]);
+    expect(d.query("SELECT segment FROM devices").get()).toEqual({ segment: "iot" });
+    expect(d.query("SELECT segment FROM changes").get()).toEqual({ segment: "iot" });
+  });
+});
+
+describe("the hub's notifications of a sensor's changes", () => {
+  test("one message per change normally; during a sensor's sighting flood its newcomers go into one digest and get no Home Assistant entity", async () => {
+    const { EventFeed } = await import("../../src/events.ts");
+    const { SegmentHub } = await import("../../src/segments/hub.ts");
+    const { queueOnlySink } = await import("../../src/notify/sink.ts");
+    const { validateNotifications } = await import("../../src/notify/config.ts");
+    const d = db();
+    const parsed = validateNotifications({
+      channels: [{ name: "hook", type: "webhook", url: "http://192.0.2.10/argus" }],
+      rules: [{ change_types: ["device_added", "sighting_flood"], channels: ["hook"] }],
+    });
+    if (!parsed.ok) throw new Error(parsed.reason);
+    const feed = new EventFeed();
+    const heardOnFeed: string[] = [];
+    feed.subscribe((e) => heardOnFeed.push(e.type === "changes" ? `changes:${e.changes.map((c) => c.change_type).join(",")}` : e.type));
+    // Never started: no broker; receive() is what the broker's messages go through.
+    const hub = new SegmentHub(d, feed, queueOnlySink(d, () => parsed.value), { prefix: "argus", broker: { url: "mqtt://192.0.2.1", username: null, password: null }, offlineAfterS: () => 120 });
+    const now = new Date().toISOString();
+    const msg = (seq: number, devices: WireDevice[], changes: any[]) => JSON.stringify({ ...batch(seq, devices, changes), at: now, sent_at: now });
+    hub.receive("argus/home/iot/events", msg(1, [device("02:00:00:00:00:01", "10.0.0.5")], [added("02:00:00:00:00:01", "10.0.0.5")]));
+    expect(d.query("SELECT kind, count(*) AS n FROM notifications GROUP BY kind").all()).toEqual([{ kind: "change", n: 1 }]);
+    expect(heardOnFeed).toEqual(["status", "changes:device_added", "device"]);
+
+    const flood = [2, 3, 4].map((i) => `02:00:00:00:01:0${i}`);
+    const floodChange = { ...added(flood[0], "10.0.0.20"), change_type: "sighting_flood", device_mac: null, device_ip: null, new_value: "eth0", description: "Sighting flood on eth0" };
+    hub.receive("argus/home/iot/events", msg(2, flood.map((m, i) => device(m, `10.0.0.${20 + i}`)), [floodChange, ...flood.map((m, i) => added(m, `10.0.0.${20 + i}`))]));
+    const rows = d.query("SELECT kind, payload FROM notifications ORDER BY id").all() as { kind: string; payload: string }[];
+    expect(rows.map((r) => r.kind)).toEqual(["change", "change", "digest"]);
+    expect(JSON.parse(rows[2].payload).changes.map((c: any) => c.change.device_mac)).toEqual(flood);
+    const entities = d.query("SELECT mac_address FROM devices WHERE announce_after_ms IS NULL ORDER BY id").all();
+    expect(entities).toEqual([{ mac_address: "02:00:00:00:00:01" }]);
+    // A redelivery of the same message changes nothing.
+    hub.receive("argus/home/iot/events", msg(2, [], [floodChange]));
+    expect((d.query("SELECT count(*) AS n FROM notifications").get() as { n: number }).n).toBe(3);
+  });
+});
