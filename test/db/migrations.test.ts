@@ -91,7 +91,7 @@ describe("database", () => {
   test("migration 26 rebuilds devices with AUTOINCREMENT, keeping every row, index, trigger and reference", () => {
     const db = new Database(":memory:", { strict: true });
     db.run("PRAGMA foreign_keys = ON");
-    migrate(db, 26);
+    migrate(db, 25);
     db.run("INSERT INTO scans (scan_type, profile, subnet, status, started_at) VALUES ('network', 'quick', '10.0.0.0/24', 'completed', '2024-01-15T10:30:00Z')");
     for (const [id, mac, ip, host] of [
       [2, "02:00:00:00:00:02", "10.0.0.2", "nas.lan"],
@@ -116,7 +116,7 @@ describe("database", () => {
     const rows = (t: string) => db.query(`SELECT * FROM ${t} ORDER BY 1, 2`).all();
     const before = { schema: schema(), devices: rows("devices"), macs: rows("device_macs"), ports: rows("ports"), changes: rows("changes"), presence: rows("presence_sessions") };
 
-    expect(migrate(db)).toEqual(migrations.filter((m) => m.version > 26).map((m) => m.version));
+    expect(migrate(db)).toEqual(migrations.filter((m) => m.version > 25).map((m) => m.version));
     expect((db.query("SELECT sql FROM sqlite_master WHERE name = 'devices'").get() as { sql: string }).sql).toMatch(/^CREATE TABLE "devices" \(\s*id\s+INTEGER PRIMARY KEY AUTOINCREMENT,/);
     expect({ schema: schema(), devices: rows("devices"), macs: rows("device_macs"), ports: rows("ports"), changes: rows("changes"), presence: rows("presence_sessions") }).toEqual(before);
     expect(db.query("PRAGMA foreign_key_check").all()).toEqual([]);
