@@ -22,7 +22,7 @@ import { lookupVendor } from "../identify/vendor.ts";
 import { firstRunPending } from "../inventory/first-run.ts";
 import { hostnameRank, InventoryWriter, type DeviceRow } from "../inventory/identity.ts";
 import { recordMac } from "../inventory/macs.ts";
-import { recordName } from "../inventory/names.ts";
+import { recordName, REFRESH_MS } from "../inventory/names.ts";
 import type { Change } from "../inventory/observation.ts";
 import { inSubnet, normalizeMac, parseIpv4 } from "../net/ip.ts";
 import { isExcludedIp, isExcludedMac, type Exclusions } from "../net/targets.ts";
@@ -87,14 +87,18 @@ export function applyObservations(db: Database, source: string, observations: re
   let deferred = 0;
   const byIp6 = db.query("SELECT device_id FROM device_ip6 WHERE address = ? ORDER BY last_seen DESC LIMIT 1");
   const byId = db.query("SELECT id, hostname, hostname_source, mac_address FROM devices WHERE id = ?");
-  // Only a change of place is a change of the record (a `device` event); the time is kept either way.
+  // Only a change of place is a change of the record (a `device` event). The same place again is
+  // written only when its time is older than REFRESH_MS (attached_at says when, to ten minutes, as a
+  // name's last_seen does): a source read every minute need not write every device each time.
   const attach = db.query("UPDATE devices SET attached_to = ?2, attached_at = ?3, attached_source = ?4 WHERE id = ?1");
-  const placeOf = db.query("SELECT attached_to, attached_source FROM devices WHERE id = ?");
+  const placeOf = db.query("SELECT attached_to, attached_source, attached_at FROM devices WHERE id = ?");
+  const staleBefore = new Date(Date.parse(now) - REFRESH_MS).toISOString();
   const attachedAt = (id: number, to: string | null | undefined) => {
     if (!to) return;
-    const before = placeOf.get(id) as { attached_to: string | null; attached_source: string | null } | null;
-    attach.run(id, to, now, source);
-    if (before && (before.attached_to !== to || before.attached_source !== source)) touched.add(id);
+    const before = placeOf.get(id) as { attached_to: string | null; attached_source: string | null; attached_at: string | null } | null;
+    const moved = !before || before.attached_to !== to || before.attached_source !== source;
+    if (moved || before.attached_at === null || before.attached_at < staleBefore) attach.run(id, to, now, source);
+    if (moved) touched.add(id);
   };
   // A device known by address only (a scan of a routed subnet) learns its MAC from the source.
   const learnMac = db.query(

@@ -341,9 +341,16 @@ describe("where a device is attached, its MAC from a source, the subnets a sourc
     await runner.runNow("ctrl");
     expect(device("3c:07:54:00:00:31")).toMatchObject({ attached_to: "switch Core port 7", attached_source: "unifi", label: "Anna's phone", zone: "Home", notes: "mine" });
     expect(events.some((e) => e.type === "device" && e.id === d.id)).toBe(true);
-    // The same place again: the time is refreshed, the record did not change (no device event).
+    // The same place again: the record did not change (no device event), and the time is written again
+    // only once it is older than ten minutes (it says when, to ten minutes).
+    const movedAt = device("3c:07:54:00:00:31").attached_at;
     events.length = 0;
     await runner.runNow("ctrl");
+    expect(events.filter((e) => e.type === "device")).toEqual([]);
+    expect(device("3c:07:54:00:00:31").attached_at).toBe(movedAt);
+    db.run("UPDATE devices SET attached_at = '2024-01-16T08:00:00Z' WHERE id = ?", [d.id]);
+    await runner.runNow("ctrl");
+    expect(Date.parse(device("3c:07:54:00:00:31").attached_at)).toBeGreaterThan(Date.parse("2025-01-01T00:00:00Z"));
     expect(events.filter((e) => e.type === "device")).toEqual([]);
     // Hostile text is cleaned like a name: control characters gone, bounded length.
     said = [{ mac: "3c:07:54:00:00:31", ip: "10.0.0.31", hostname: null, attached_to: `AP \u0007Hall\u202e${"x".repeat(300)}` }];
