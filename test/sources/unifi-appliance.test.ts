@@ -14,7 +14,7 @@ import { requireRoot } from "../helpers/require.ts";
 import { type Client, setupAdmin } from "../helpers/server.ts";
 import { Scratch } from "../helpers/scratch.ts";
 import { startTestnet, type Testnet } from "../helpers/testnet.ts";
-import { consoleErrors, signedIn, VIEWPORTS } from "../helpers/ui.ts";
+import { axeViolations, consoleErrors, overflow, screenshot, signedIn, VIEWPORTS } from "../helpers/ui.ts";
 import { FIXTURES } from "./fixture-server.ts";
 
 const missing = browserMissing();
@@ -123,4 +123,35 @@ describe.skipIf(!runnable)("a unifi source on a running appliance", () => {
     expect(await page.locator("#device-attached").textContent()).toContain("switch Office switch port 7 (unifi)");
     expect(errors).toEqual([]);
   }, 60_000);
+
+  test("a client on a subnet not confirmed is suggested in Settings → Networks with the source, not added; clean at 360 px and in dark mode", async () => {
+    const answer = JSON.parse(readFileSync(sta, "utf8"));
+    answer.data.push({ mac: "3c:07:54:00:00:70", ip: "192.168.30.5", hostname: "guest-phone", is_wired: false, ap_mac: "f4:e2:c6:10:20:30", last_seen: 1733390300 });
+    writeFileSync(sta, JSON.stringify(answer));
+    expect((await session.post("/api/sources/wifi/run")).body.status).toBe("ok");
+    expect(((await session.get("/api/devices?limit=100")).body as any[]).some((x) => x.mac_address === "3c:07:54:00:00:70")).toBe(false);
+    expect((await session.get("/api/network/detect")).body.source_suggestions).toEqual([{ subnet: "192.168.30.0/24", sources: [{ name: "wifi", type: "unifi" }] }]);
+    expect((await session.get("/api/config")).body.subnets).toEqual(["192.168.1.0/24"]);
+    const d = await laptop();
+    for (const scheme of ["light", "dark"] as const) {
+      await page.emulateMedia({ colorScheme: scheme });
+      for (const [name, viewport] of Object.entries(VIEWPORTS)) {
+        await page.setViewportSize(viewport);
+        await page.goto(`${server.inside}/settings`);
+        const suggested = page.locator("#source-suggestions li");
+        await suggested.first().waitFor();
+        expect(await suggested.allTextContents()).toEqual(["192.168.30.0/24 suggested by wifi (unifi)"]);
+        expect([scheme, name, "settings", await overflow(page)]).toEqual([scheme, name, "settings", 0]);
+        expect(await axeViolations(page)).toEqual([]);
+        await page.goto(`${server.inside}/devices/${d.id}`);
+        await page.locator("#device-attached").waitFor();
+        expect([scheme, name, "device", await overflow(page)]).toEqual([scheme, name, "device", 0]);
+        expect(await axeViolations(page)).toEqual([]);
+        await screenshot(page, `device-attached-${name}-${scheme}`);
+      }
+    }
+    await page.emulateMedia({ colorScheme: "light" });
+    await page.setViewportSize(VIEWPORTS.desktop);
+    expect(errors).toEqual([]);
+  }, 90_000);
 });
