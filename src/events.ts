@@ -30,8 +30,8 @@ export type FeedEvent =
   | { type: "device"; id: number; device: Device | null }
   /** Scan lifecycle: progress, finished, and `closing` when the appliance shuts down. */
   | { type: "scan"; scan: ScanEvent }
-  /** The state of a background part changed (the passive watch's interfaces or flood, the schedule, a hub's sensors coming or going). */
-  | { type: "status"; source: "passive" | "schedule" | "sensors" }
+  /** The state of a background part changed (the passive watch's interfaces or flood, the schedule, a hub's sensors coming or going, a source's run). */
+  | { type: "status"; source: "passive" | "schedule" | "sensors" | "sources" }
   /** The configuration in force was replaced (PUT /api/config, the setup wizard, learned infrastructure). */
   | { type: "config"; config: AppConfig; resolved: ResolvedConfig; changed: string[] };
 

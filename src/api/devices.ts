@@ -77,6 +77,10 @@ const DETAIL_EXAMPLE = {
     { name: "nas", source: "dnsmasq_leases", last_seen: "2024-01-16T07:59:00Z" },
     { name: "DiskStation", source: "mdns", last_seen: "2024-01-16T07:50:12Z" },
   ],
+  mac_source: null,
+  attached_to: "switch Core port 7",
+  attached_source: "unifi",
+  attached_at: "2024-01-16T07:59:00Z",
   ports_known: true,
   ports_scanned_at: "2024-01-16T03:34:10Z",
 };

@@ -1,7 +1,7 @@
 // GET /api/events (SPEC §7 "Live events"): the event feed (events.ts) as Server-Sent Events.
 // - `changes` (committed change records, at most CHANGES_PER_EVENT to an event), `device` ({id,
 //   device}: the record as GET /api/devices lists it, null once forgotten), `scan` (progress and
-//   finished, as /api/scan/events sends them) and `status` ({passive, schedule, sensors, resync}).
+//   finished, as /api/scan/events sends them) and `status` ({passive, schedule, sensors, sources, resync}).
 // - Each feed event is serialised once, whoever listens, and kept in a small ring: a client that
 //   reconnects with `Last-Event-ID` gets what it missed while the ring still holds it; otherwise its
 //   first `status` says `resync: true` (reload the lists). Ids name this process's run, so an id from
@@ -68,7 +68,7 @@ class LiveEvents {
   }
 
   status(resync: boolean) {
-    return { passive: passiveStatus(this.ctx), schedule: this.ctx.scheduler.entries(), sensors: this.ctx.segments.hub?.sensors() ?? [], resync };
+    return { passive: passiveStatus(this.ctx), schedule: this.ctx.scheduler.entries(), sensors: this.ctx.segments.hub?.sensors() ?? [], sources: this.ctx.sources.list(), resync };
   }
 
   private broadcast(event: string, data: unknown): void {
@@ -165,14 +165,14 @@ export function eventRoutes(ctx: AppContext) {
         responses: {
           200: {
             description:
-              "An event stream. First `status` (`{passive, schedule, sensors, resync}`: the passive watch as GET /api/passive, the schedule as GET /api/schedule, a hub's sensors as GET /api/sensors; `resync` true when the events since `Last-Event-ID` could not be replayed), then, each with an `id:`, " +
+              "An event stream. First `status` (`{passive, schedule, sensors, sources, resync}`: the passive watch as GET /api/passive, the schedule as GET /api/schedule, a hub's sensors as GET /api/sensors, the sources as GET /api/sources, sent again after each source run; `resync` true when the events since `Last-Event-ID` could not be replayed), then, each with an `id:`, " +
               "`changes` (`{scan_id, changes}`: committed change records, at most 100 an event), `device` (`{id, device}`: the record as GET /api/devices lists it, null once forgotten), " +
               "`scan` (`{type: \"progress\"|\"finished\", scan_id, …}` as /api/scan/events) and `status` again when the passive watch, the schedule or a hub's sensors (one heard first, one gone silent or back) change. " +
               "Send `Last-Event-ID` when reconnecting to receive what was missed. A comment every 15 s keeps it open. A client that does not read is disconnected; the stream ends when the credential is revoked.",
             content: {
               "text/event-stream": {
                 schema: { type: "string" },
-                example: 'retry: 3000\nevent: status\ndata: {"passive":{"listening":true,"interfaces":["eth0"]},"schedule":[],"sensors":[],"resync":false}\n\nid: m4x1k2-1\nevent: device\ndata: {"id":7,"device":{"id":7,"ip_address":"192.168.1.20"}}\n\n',
+                example: 'retry: 3000\nevent: status\ndata: {"passive":{"listening":true,"interfaces":["eth0"]},"schedule":[],"sensors":[],"sources":[],"resync":false}\n\nid: m4x1k2-1\nevent: device\ndata: {"id":7,"device":{"id":7,"ip_address":"192.168.1.20"}}\n\n',
               },
             },
           },

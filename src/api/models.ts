@@ -134,6 +134,13 @@ export const NetworkDetect = Type.Object(
     interfaces: Type.Array(ref(NetworkInterface)),
     suggested_subnets: Type.Array(Cidr(), { description: "Proposed only; nothing is scanned until confirmed" }),
     confirmed_subnets: Type.Array(Cidr(), { description: "Confirmed for watching" }),
+    source_suggestions: Type.Array(
+      Type.Object({
+        subnet: Cidr("The /24 of addresses a source reported"),
+        sources: Type.Array(Type.Object({ name: Type.String({ description: "The source's name in `sources`" }), type: Type.String({ description: "Its type (snmp, unifi, …)" }) })),
+      }),
+      { description: "Private subnets the sources' latest runs saw hosts on (a routed VLAN in the router's ARP table) that are not confirmed; proposed only, never confirmed by a source" },
+    ),
   },
   { ...named("NetworkDetect") },
 );

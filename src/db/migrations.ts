@@ -580,6 +580,22 @@ export const migrations: Migration[] = [
       db.run("INSERT INTO sqlite_sequence (name, seq) VALUES ('devices', ?)", [used.used]);
     },
   },
+  {
+    version: 27,
+    description: "sources: where a device is attached, which source gave its MAC, the subnets a source saw",
+    // attached_*: the latest a source said (a UniFi AP or switch port, the router interface of an SNMP
+    // ARP entry), replaced by each run that says it; never the owner's. mac_source: the source type
+    // that gave the primary MAC (a routed host's, from the router's ARP table), null when the wire did.
+    // source_state.subnets: the /24s of addresses a source reported outside the confirmed subnets,
+    // offered as suggestions (GET /api/network/detect), never confirmed by themselves.
+    sql: `
+      ALTER TABLE devices ADD COLUMN attached_to TEXT;
+      ALTER TABLE devices ADD COLUMN attached_source TEXT;
+      ALTER TABLE devices ADD COLUMN attached_at TEXT;
+      ALTER TABLE devices ADD COLUMN mac_source TEXT;
+      ALTER TABLE source_state ADD COLUMN subnets TEXT NOT NULL DEFAULT '[]';
+    `,
+  },
 ];
 
 /** PRAGMA application_id of an Argus database ("ARGU"), set by migration 10. */

@@ -158,7 +158,11 @@ export class DeviceInventory {
       .query("SELECT ip_address, first_seen, last_seen FROM device_addresses WHERE device_id = ? ORDER BY last_seen DESC, ip_address")
       .all(id) as AddressHistory[];
     const device = toDevice(row, [...new Set(ports.map((p) => p.port))], macsOf(this.db, [id]).get(id) ?? [], addressesOf(this.db, [id]).get(id) ?? []);
-    return { ...device, ports, threats, ip_history, names: this.namesOf(row), ...this.portScanOf(id) };
+    const place = this.db.query("SELECT mac_source, attached_to, attached_source, attached_at FROM devices WHERE id = ?").get(id) as Pick<
+      DeviceDetail,
+      "mac_source" | "attached_to" | "attached_source" | "attached_at"
+    >;
+    return { ...device, ports, threats, ip_history, names: this.namesOf(row), ...place, ...this.portScanOf(id) };
   }
 
   /** The device's names by source; its hostname too when it was learnt before names were kept (schema 22). */

@@ -184,12 +184,15 @@ export class InventoryWriter {
 
   /**
    * A host seen without a MAC (beyond a router, or found without raw sockets): the IP-only device at
-   * that address, else the online device that holds it (the same host, its MAC just not learnt this time).
+   * that address, else the online device that holds it (the same host, its MAC just not learnt this
+   * time), else the device a source gave a MAC at that address (a routed host from the router's ARP
+   * table, offline or not: the wire never shows its MAC, so an address is all a scan can match it by).
    */
   withoutMac(ip: string): DeviceRow | null {
     return (
       (this.db.query(`SELECT ${DEVICE_COLUMNS} FROM devices WHERE mac_address IS NULL AND ip_address = ?`).get(ip) as DeviceRow | null) ??
-      (this.db.query(`SELECT ${DEVICE_COLUMNS} FROM devices WHERE ip_address = ? AND status = 'online' ORDER BY last_seen DESC LIMIT 1`).get(ip) as DeviceRow | null)
+      (this.db.query(`SELECT ${DEVICE_COLUMNS} FROM devices WHERE ip_address = ? AND status = 'online' ORDER BY last_seen DESC LIMIT 1`).get(ip) as DeviceRow | null) ??
+      (this.db.query(`SELECT ${DEVICE_COLUMNS} FROM devices WHERE ip_address = ? AND mac_source IS NOT NULL ORDER BY last_seen DESC LIMIT 1`).get(ip) as DeviceRow | null)
     );
   }
 

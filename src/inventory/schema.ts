@@ -143,6 +143,10 @@ export const DeviceDetail = Type.Object(
     names: Type.Array(ref(DeviceName), {
       description: "Every name the device goes by, each with its source, most recently seen first (at most 16); `hostname` is the one the evidence ranking chose",
     }),
+    mac_source: text('The configured source type that gave mac_address, e.g. "snmp" for a host on a routed VLAN read from the router\'s ARP table; null when heard on the wire'),
+    attached_to: text('Where a source last said the device is attached: "AP Living room", "switch Core port 7" (UniFi), the router interface of its ARP entry (SNMP); null when no source said'),
+    attached_source: text("The source type that said attached_to (unifi, snmp, opnsense)"),
+    attached_at: nullable(Timestamp(), "When a source run last said attached_to"),
     ports_known: Type.Boolean({ description: "Whether a port scan (normal, intensive or a custom profile with ports) has covered the device; a quick scan only finds devices" }),
     ports_scanned_at: nullable(Timestamp(), "When the latest completed scan that probed ports finished with the device among its hosts; null: none on record"),
   },

@@ -17,6 +17,7 @@ import { isoNow } from "../time.ts";
 import { applyObservations, cleanObservation, type CleanObservation } from "./apply.ts";
 import type { SourceEntry } from "./config.ts";
 import { sourceType as registered } from "./registry.ts";
+import { unconfirmedSubnets } from "./subnets.ts";
 import type { SourceState } from "./schema.ts";
 import { SourceError, type SourceObservation, type SourceType } from "./types.ts";
 
@@ -192,7 +193,11 @@ export class SourceRunner {
   /** Reads one source and applies what it said; records ok or failed. */
   private async run(entry: SourceEntry): Promise<void> {
     const type = this.typeOf(entry.type);
-    if (!type) return this.record(entry, "failed", `Unknown source type "${entry.type}"`, null);
+    if (!type) {
+      this.record(entry, "failed", `Unknown source type "${entry.type}"`, null);
+      this.opts.feed.publish({ type: "status", source: "sources" });
+      return;
+    }
     const started = Date.now();
     const abort = new AbortController();
     this.abort = abort;
@@ -206,12 +211,14 @@ export class SourceRunner {
       if (!Array.isArray(said)) throw new SourceError("malformed", "the reader returned no list of observations");
       if (said.length > MAX_OBSERVATIONS) throw new SourceError("too_large", `${said.length} hosts, over the limit of ${MAX_OBSERVATIONS}`);
       const result = await this.apply(type.type, said as unknown[], abort.signal);
+      const seen = (said as unknown[]).map((o) => (typeof o === "object" && o !== null ? (o as SourceObservation).ip : null));
+      const suggested = unconfirmedSubnets(seen, this.opts.config().subnets);
       const ms = Date.now() - started;
       const parts = [`${said.length} host${said.length === 1 ? "" : "s"} read`, `${result.devices} device${result.devices === 1 ? "" : "s"} matched or added`];
       if (result.added > 0) parts.push(`${result.added} new`);
       if (result.deferred > 0) parts.push(`${result.deferred} new hosts left for the next run (at most ${NEW_DEVICES_PER_RUN} a run)`);
       if (result.unusable > 0) parts.push(`${result.unusable} unusable entries skipped`);
-      this.record(entry, "ok", `${parts.join(", ")} in ${ms} ms`, result.devices);
+      this.record(entry, "ok", `${parts.join(", ")} in ${ms} ms`, result.devices, suggested);
     } catch (e) {
       const detail = e instanceof SourceError ? `${e.reason}: ${e.detail}` : `malformed: the reader failed (${e instanceof Error ? e.message : String(e)})`;
       this.record(entry, "failed", withoutSecrets(detail, entry), null);
@@ -219,6 +226,8 @@ export class SourceRunner {
     } finally {
       clearTimeout(timer);
       this.abort = null;
+      // Settings → Sources follows the runs live (/api/events `status`), not by polling.
+      this.opts.feed.publish({ type: "status", source: "sources" });
     }
   }
 
@@ -295,17 +304,48 @@ export class SourceRunner {
     this.opts.feed.publishDevices(touched, (ids) => this.inventory.records(ids));
   }
 
-  private record(entry: SourceEntry, status: "ok" | "failed", detail: string, devices: number | null): void {
+  /** `subnets`: what an ok run suggests; a failed run (null) keeps the last good run's suggestions. */
+  private record(entry: SourceEntry, status: "ok" | "failed", detail: string, devices: number | null, subnets: string[] | null = null): void {
     const now = isoNow();
     this.opts.db
       .query(
-        `INSERT INTO source_state (name, type, last_run_at, last_ok_at, status, detail, devices) VALUES (?1, ?2, ?3, ?4, ?5, ?6, coalesce(?7, 0))
+        `INSERT INTO source_state (name, type, last_run_at, last_ok_at, status, detail, devices, subnets) VALUES (?1, ?2, ?3, ?4, ?5, ?6, coalesce(?7, 0), coalesce(?8, '[]'))
          ON CONFLICT (name) DO UPDATE SET type = excluded.type, last_run_at = excluded.last_run_at,
            last_ok_at = CASE WHEN ?5 = 'ok' THEN excluded.last_ok_at WHEN source_state.type = excluded.type THEN source_state.last_ok_at END,
            status = excluded.status, detail = excluded.detail,
-           devices = CASE WHEN ?7 IS NOT NULL THEN ?7 WHEN source_state.type = excluded.type THEN source_state.devices ELSE 0 END`,
+           devices = CASE WHEN ?7 IS NOT NULL THEN ?7 WHEN source_state.type = excluded.type THEN source_state.devices ELSE 0 END,
+           subnets = CASE WHEN ?8 IS NOT NULL THEN ?8 WHEN source_state.type = excluded.type THEN source_state.subnets ELSE '[]' END`,
       )
-      .run(entry.name, entry.type, now, status === "ok" ? now : null, status, detail.slice(0, 500), devices);
+      .run(entry.name, entry.type, now, status === "ok" ? now : null, status, detail.slice(0, 500), devices, subnets === null ? null : JSON.stringify(subnets));
+  }
+
+  /**
+   * Subnets the enabled sources' latest good runs saw hosts on that are not confirmed (subnets.ts),
+   * each with the sources that saw it; confirmed ones drop out as soon as the owner confirms them.
+   */
+  suggestedSubnets(): { subnet: string; sources: { name: string; type: string }[] }[] {
+    const confirmed = this.opts.config().subnets;
+    const rows = new Map((this.opts.db.query("SELECT name, type, subnets FROM source_state").all() as { name: string; type: string; subnets: string }[]).map((r) => [r.name, r]));
+    const out = new Map<string, { name: string; type: string }[]>();
+    for (const e of this.entries()) {
+      const row = rows.get(e.name);
+      if (e.enabled === false || !row || row.type !== e.type) continue;
+      let list: unknown;
+      try {
+        list = JSON.parse(row.subnets);
+      } catch {
+        continue;
+      }
+      if (!Array.isArray(list)) continue;
+      for (const subnet of list) {
+        if (typeof subnet !== "string") continue;
+        const base = subnet.split("/")[0];
+        // Confirmed since the run (a wider subnet may now hold it): no longer a suggestion.
+        if (unconfirmedSubnets([base], confirmed).length === 0) continue;
+        out.set(subnet, [...(out.get(subnet) ?? []), { name: e.name, type: e.type }]);
+      }
+    }
+    return [...out].map(([subnet, sources]) => ({ subnet, sources }));
   }
 
   /** Drops the state of sources no longer configured. */

@@ -116,7 +116,7 @@ describe("database", () => {
     const rows = (t: string) => db.query(`SELECT * FROM ${t} ORDER BY 1, 2`).all();
     const before = { schema: schema(), devices: rows("devices"), macs: rows("device_macs"), ports: rows("ports"), changes: rows("changes"), presence: rows("presence_sessions") };
 
-    expect(migrate(db)).toEqual(migrations.filter((m) => m.version > 25).map((m) => m.version));
+    expect(migrate(db, 26)).toEqual([26]);
     expect((db.query("SELECT sql FROM sqlite_master WHERE name = 'devices'").get() as { sql: string }).sql).toMatch(/^CREATE TABLE "devices" \(\s*id\s+INTEGER PRIMARY KEY AUTOINCREMENT,/);
     expect({ schema: schema(), devices: rows("devices"), macs: rows("device_macs"), ports: rows("ports"), changes: rows("changes"), presence: rows("presence_sessions") }).toEqual(before);
     expect(db.query("PRAGMA foreign_key_check").all()).toEqual([]);
@@ -131,6 +131,17 @@ describe("database", () => {
     db.run("INSERT INTO devices (mac_address, ip_address, first_seen, last_seen) VALUES ('02:00:00:00:00:20', '10.0.0.20', 'x', 'x')");
     expect(db.query("SELECT id FROM devices WHERE ip_address = '10.0.0.20'").get()).toEqual({ id: 15 });
     expect(db.query("SELECT device_id FROM device_log").all()).toEqual([{ device_id: 15 }]);
+    db.close();
+  });
+
+  test("migration 27 adds where a device is attached, which source gave its MAC and the subnets a source saw, empty for what exists", () => {
+    const db = new Database(":memory:", { strict: true });
+    migrate(db, 26);
+    db.run("INSERT INTO devices (mac_address, ip_address, first_seen, last_seen) VALUES ('02:00:00:00:00:02', '10.0.0.2', 'x', 'x')");
+    db.run("INSERT INTO source_state (name, type, status, devices) VALUES ('router', 'snmp', 'ok', 3)");
+    expect(migrate(db, 27)).toEqual([27]);
+    expect(db.query("SELECT attached_to, attached_source, attached_at, mac_source FROM devices").all()).toEqual([{ attached_to: null, attached_source: null, attached_at: null, mac_source: null }]);
+    expect(db.query("SELECT name, subnets FROM source_state").all()).toEqual([{ name: "router", subnets: "[]" }]);
     db.close();
   });
 

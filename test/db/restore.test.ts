@@ -178,6 +178,9 @@ describe("refused restores", () => {
 
   test("an older backup (schema version 9) is migrated on restore", async () => {
     const old = variant((db) => {
+      // Undo migration 27 (where a device is attached, which source gave its MAC, the subnets a source saw).
+      for (const c of ["attached_to", "attached_source", "attached_at", "mac_source"]) db.run(`ALTER TABLE devices DROP COLUMN ${c}`);
+      db.run("ALTER TABLE source_state DROP COLUMN subnets");
       // Undo migration 26 (devices rebuilt with AUTOINCREMENT): the table as declared before, word for
       // word, with its rows and indexes, and without its counter. The old table is moved aside without
       // the references to it following (legacy rename, foreign keys off), as an older file has them.

@@ -72,10 +72,10 @@ describe("observations into the inventory", () => {
     expect(changes.map((c: Change) => [c.change_type, c.severity, c.device_mac, c.scan_id])).toEqual([["device_added", "info", "3c:07:54:00:00:01", null]]);
     expect(queued.flat().map((c) => c.change_type)).toEqual(["device_added"]);
     expect(events.some((e) => e.type === "device" && e.device?.mac_address === "3c:07:54:00:00:01")).toBe(true);
-    // Run again: nothing new, no change, no device event (the name is only refreshed).
+    // Run again: nothing new, no change, no device event (the name is only refreshed); only the run's status.
     events.length = 0;
     expect((await runner.runNow("leases")).detail).toMatch(/^2 hosts read, 1 device matched or added in \d+ ms$/);
-    expect(events).toEqual([]);
+    expect(events).toEqual([{ type: "status", source: "sources" }]);
   });
 
   test("after the first network scan a newcomer from a lease is a warning", async () => {
@@ -311,4 +311,95 @@ test("stopping the appliance during a run ends it at once, recorded as failed (t
   expect(Date.now() - t0).toBeLessThan(1000);
   expect(await pending).toMatchObject({ status: "failed", detail: "timeout: the appliance stopped during the run" });
   await expect(runner.runNow("stuck")).rejects.toBeInstanceOf(SourceBusyError);
+});
+
+describe("where a device is attached, its MAC from a source, the subnets a source saw (issue 20)", () => {
+  /** A real source type whose reader answers with what `said` holds at the time of the run. */
+  let said: unknown[] = [];
+  const router: SourceType = { type: "unifi", fields: Type.Object({}), defaultIntervalS: 3600, read: async () => said };
+  function startRouter(subnets = ["10.0.0.0/24"]) {
+    const config = validateConfig({ subnets });
+    (config.sources as unknown[]).push({ name: "ctrl", type: "unifi" });
+    const feed = new EventFeed();
+    const events: FeedEvent[] = [];
+    feed.subscribe((e) => events.push(e));
+    const r = new SourceRunner({ db, config: () => resolvedView(config), sink: { enqueue: () => {} }, feed, types: () => router });
+    runner = r;
+    return { runner: r, events };
+  }
+
+  test("attached_to is stored with its source and time, replaced by the next run that says it, never touching the owner's settings; a move is a device event", async () => {
+    const { runner, events } = startRouter();
+    said = [{ mac: "3c:07:54:00:00:31", ip: "10.0.0.31", hostname: null, attached_to: "AP Living room" }];
+    await runner.runNow("ctrl");
+    const d = device("3c:07:54:00:00:31");
+    expect(d).toMatchObject({ attached_to: "AP Living room", attached_source: "unifi" });
+    expect(new DeviceInventory(db).get(d.id)).toMatchObject({ attached_to: "AP Living room", attached_source: "unifi", attached_at: d.attached_at, mac_source: "unifi" });
+    db.run("UPDATE devices SET label = 'Anna''s phone', zone = 'Home', notes = 'mine' WHERE id = ?", [d.id]);
+    events.length = 0;
+    said = [{ mac: "3c:07:54:00:00:31", ip: "10.0.0.31", hostname: null, attached_to: "switch Core port 7" }];
+    await runner.runNow("ctrl");
+    expect(device("3c:07:54:00:00:31")).toMatchObject({ attached_to: "switch Core port 7", attached_source: "unifi", label: "Anna's phone", zone: "Home", notes: "mine" });
+    expect(events.some((e) => e.type === "device" && e.id === d.id)).toBe(true);
+    // The same place again: the record did not change (no device event), and the time is written again
+    // only once it is older than ten minutes (it says when, to ten minutes).
+    const movedAt = device("3c:07:54:00:00:31").attached_at;
+    events.length = 0;
+    await runner.runNow("ctrl");
+    expect(events.filter((e) => e.type === "device")).toEqual([]);
+    expect(device("3c:07:54:00:00:31").attached_at).toBe(movedAt);
+    db.run("UPDATE devices SET attached_at = '2024-01-16T08:00:00Z' WHERE id = ?", [d.id]);
+    await runner.runNow("ctrl");
+    expect(Date.parse(device("3c:07:54:00:00:31").attached_at)).toBeGreaterThan(Date.parse("2025-01-01T00:00:00Z"));
+    expect(events.filter((e) => e.type === "device")).toEqual([]);
+    // Hostile text is cleaned like a name: control characters gone, bounded length.
+    said = [{ mac: "3c:07:54:00:00:31", ip: "10.0.0.31", hostname: null, attached_to: `AP \u0007Hall\u202e${"x".repeat(300)}` }];
+    await runner.runNow("ctrl");
+    const hostile = device("3c:07:54:00:00:31").attached_to as string;
+    expect(hostile.startsWith("AP Hall")).toBe(true);
+    expect(hostile.length).toBe(100);
+  });
+
+  test("a device known by address only (a routed host found by a scan) gets its MAC from the source, and a later IP-only scan result is still that device", async () => {
+    const { runner } = startRouter(["10.0.0.0/24", "10.7.0.0/24"]);
+    const w = () => new InventoryWriter(db, null, new Date().toISOString());
+    // A scan of the routed subnet found it by echo: no MAC.
+    db.transaction(() => w().add({ mac: null, ip: "10.7.0.20", mac_randomized: false, hostname: null, hostname_source: null, vendor: null, device_type: null, os_name: null }, null))();
+    said = [{ mac: "00:11:32:aa:bb:20", ip: "10.7.0.20", hostname: null, attached_to: "vlan20" }];
+    await runner.runNow("ctrl");
+    const d = device("00:11:32:aa:bb:20");
+    expect(d).toMatchObject({ ip_address: "10.7.0.20", mac_source: "unifi", vendor: "Synology Incorporated", attached_to: "vlan20" });
+    expect(db.query("SELECT count(*) AS n FROM devices").get()).toEqual({ n: 1 });
+    // Offline since; the next scan of the routed subnet sees the address without a MAC: the same device, MAC kept.
+    db.run("UPDATE devices SET status = 'offline' WHERE id = ?", [d.id]);
+    const found = w().withoutMac("10.7.0.20");
+    expect(found?.id).toBe(d.id);
+    expect(found?.mac_address).toBe("00:11:32:aa:bb:20");
+  });
+
+  test("subnets a source saw hosts on that are not confirmed are suggested with the source, private ones only, never confirmed; each run ends with a status event", async () => {
+    const { runner, events } = startRouter();
+    said = [
+      { mac: "3c:07:54:00:00:41", ip: "10.0.0.41", hostname: null },
+      { mac: "3c:07:54:00:00:42", ip: "192.168.20.7", hostname: null },
+      { mac: "3c:07:54:00:00:43", ip: "192.168.20.8", hostname: null },
+      { mac: "3c:07:54:00:00:44", ip: "172.16.5.9", hostname: null },
+      { mac: "3c:07:54:00:00:45", ip: "203.0.113.1", hostname: null },
+      { mac: "3c:07:54:00:00:46", ip: "fd00::46", hostname: null },
+    ];
+    await runner.runNow("ctrl");
+    expect(runner.suggestedSubnets()).toEqual([
+      { subnet: "192.168.20.0/24", sources: [{ name: "ctrl", type: "unifi" }] },
+      { subnet: "172.16.5.0/24", sources: [{ name: "ctrl", type: "unifi" }] },
+    ]);
+    // Not confirmed: nothing there became a device.
+    expect(device("3c:07:54:00:00:42")).toBeNull();
+    expect(events.filter((e) => e.type === "status")).toEqual([{ type: "status", source: "sources" }]);
+    // A failed run keeps the last good run's suggestions, and still says so on the feed.
+    said = "not a list" as unknown as unknown[];
+    events.length = 0;
+    expect((await runner.runNow("ctrl")).status).toBe("failed");
+    expect(runner.suggestedSubnets().map((s) => s.subnet)).toEqual(["192.168.20.0/24", "172.16.5.0/24"]);
+    expect(events).toEqual([{ type: "status", source: "sources" }]);
+  });
 });

@@ -18,7 +18,7 @@ export type LiveEvent =
   | { type: "changes"; data: { scan_id: number | null; changes: LiveChange[] } }
   | { type: "device"; data: { id: number; device: Device | null } }
   | { type: "scan"; data: { type: "progress" | "finished"; scan_id: number; [k: string]: unknown } }
-  | { type: "status"; data: { passive: unknown; schedule: unknown; sensors?: unknown; resync: boolean } }
+  | { type: "status"; data: { passive: unknown; schedule: unknown; sensors?: unknown; sources?: unknown; resync: boolean } }
   /** What was missed could not be replayed (or may have been missed): reload what is shown. */
   | { type: "resync"; data: null };
 export type LiveType = LiveEvent["type"];

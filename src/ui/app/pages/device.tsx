@@ -18,7 +18,7 @@ type Port = { port: number; protocol: string; service: string | null; product: s
 type Threat = { port: number; level: string; description: string; recommendation: string; cve_ids: string[] };
 type Address = { address: string; family: 4 | 6; scope: "global" | "ula" | "link" | "private"; first_seen: string; last_seen: string; source: string };
 type Name = { name: string; source: string; last_seen: string };
-type Detail = Device & { ports: Port[]; threats: Threat[]; addresses: Address[]; names?: Name[]; notify_on?: NotifyOnEvent[]; ports_known: boolean; ports_scanned_at: string | null };
+type Detail = Device & { ports: Port[]; threats: Threat[]; addresses: Address[]; names?: Name[]; mac_source?: string | null; attached_to?: string | null; attached_source?: string | null; attached_at?: string | null; notify_on?: NotifyOnEvent[]; ports_known: boolean; ports_scanned_at: string | null };
 type Change = { id: number; change_type: string; severity: string; description: string; detected_at: string; acknowledged: boolean };
 
 const id = Number(location.pathname.split("/")[2]);
@@ -141,11 +141,25 @@ export function DeviceDetail() {
             <dt>MAC address</dt>
             <dd class="mono">
               {device.mac_address ?? <span class="muted">unknown (beyond a router)</span>} {device.mac_randomized && <RandomMacHint />}
+              {device.mac_address && device.mac_source && <span class="muted small evidence"> from {evidence(device.mac_source)}</span>}
             </dd>
             {device.segment && (
               <>
                 <dt>Segment</dt>
                 <dd>{device.segment}</dd>
+              </>
+            )}
+            {device.attached_to && (
+              <>
+                {/* Where a source (UniFi, the router over SNMP) last said the device is attached. */}
+                <dt>Connected to</dt>
+                <dd id="device-attached">
+                  <span class="wrap-anywhere">{device.attached_to}</span>
+                  <span class="muted small evidence">
+                    {" "}
+                    ({device.attached_source}){device.attached_at && <>, <Time iso={device.attached_at} /></>}
+                  </span>
+                </dd>
               </>
             )}
             <dt>Vendor</dt>

@@ -76,7 +76,16 @@ const lines = (s: string) =>
 type Saver = (patch: Config, what: string) => Promise<void>;
 
 function Networks({ config, canWrite, save }: { config: Config | null; canWrite: boolean; save: Saver }) {
-  const [detect] = useLoad(() => get<{ interfaces: { name: string; ip_address: string; prefix: number; subnet: string }[]; suggested_subnets: string[]; confirmed_subnets: string[] }>("/api/network/detect"), []);
+  const [detect] = useLoad(
+    () =>
+      get<{
+        interfaces: { name: string; ip_address: string; prefix: number; subnet: string }[];
+        suggested_subnets: string[];
+        confirmed_subnets: string[];
+        source_suggestions?: { subnet: string; sources: { name: string; type: string }[] }[];
+      }>("/api/network/detect"),
+    [config],
+  );
   if (!detect) return <Section id="networks" title="Networks">{detect === undefined ? <Loading /> : <Empty title="Could not read the network settings" />}</Section>;
   const subnets: string[] = config?.subnets ?? detect.confirmed_subnets;
   const exclude: string[] = config?.exclude ?? [];
@@ -110,6 +119,19 @@ function Networks({ config, canWrite, save }: { config: Config | null; canWrite:
             Watching: {subnets.length ? subnets.map((s) => <code class="chip">{s}</code>) : <span class="muted">no network confirmed yet: nothing is scanned</span>}
           </p>
           <p class="muted small">Change them in the configuration file (subnets, exclude); editing here arrives with the configuration API.</p>
+        </>
+      )}
+      {(detect.source_suggestions?.length ?? 0) > 0 && (
+        <>
+          {/* Proposed only: a subnet is watched once the owner adds it above and saves. */}
+          <h3>Seen by sources, not confirmed</h3>
+          <ul class="plain" id="source-suggestions">
+            {detect.source_suggestions!.map((s) => (
+              <li>
+                <code class="chip">{s.subnet}</code> <span class="muted small">suggested by {s.sources.map((x) => `${x.name} (${x.type})`).join(", ")}</span>
+              </li>
+            ))}
+          </ul>
         </>
       )}
       <h3>Interfaces of this appliance</h3>

@@ -6,10 +6,11 @@
 //
 // The form of each type is built from the served API document (the configuration's `sources` schema,
 // one member per registered type), so a type registered on the server needs nothing here.
-import { useEffect, useRef, useState } from "preact/hooks";
+import { useState } from "preact/hooks";
 import type { FieldProblem } from "../../../config/config-error.ts";
 import { ApiError, get, post, put } from "../api.ts";
 import { humanize } from "../format.ts";
+import { useLiveReload } from "../live.ts";
 import { FieldError, FormError, markField, problemOf, readableRefusal, Section } from "../forms.tsx";
 import { toast } from "../toast.ts";
 import { type Column, DataTable, Empty, Loading, Time, useLoad } from "../ui.tsx";
@@ -214,20 +215,13 @@ function SourceForm({ types, stored, index, save, cancel }: { types: TypeSpec[];
   );
 }
 
-/** How often the list is read again while the section is shown: runs happen on their own intervals. */
-const REFRESH_MS = 10_000;
-
 export function Sources({ config, canWrite, reloadConfig, canRun }: { config: Config | null; canWrite: boolean; reloadConfig: () => void; canRun: boolean }) {
   const [states, reload] = useLoad(() => get<State[]>("/api/sources?limit=1000"), [config]);
   const [types] = useLoad(() => (canWrite ? sourceTypes() : Promise.resolve([])), [canWrite]);
   const [editing, setEditing] = useState<{ index: number; stored: Entry | null } | null>(null);
   const [running, setRunning] = useState<string | null>(null);
-  const reloadRef = useRef(reload);
-  reloadRef.current = reload;
-  useEffect(() => {
-    const t = setInterval(() => reloadRef.current(), REFRESH_MS);
-    return () => clearInterval(t);
-  }, []);
+  // Runs happen on their own intervals: each ends with a `status` event carrying the sources' state.
+  useLiveReload((e) => e.type === "status" && Array.isArray((e.data as { sources?: unknown }).sources), reload, 300);
   const entries: Entry[] = config?.sources ?? [];
 
   const saveSection = async (next: Entry[], what: string, done = `${what} saved`): Promise<FieldProblem | null> => {
