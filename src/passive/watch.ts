@@ -1,5 +1,6 @@
 // Passive watch (SPEC §5): listens, sending nothing, on the interfaces of the confirmed subnets for
-// ARP, DHCP and mDNS, and records what it hears as sightings within a second or two.
+// ARP, DHCP and mDNS, and over IPv6 for neighbour discovery, DHCPv6 and mDNS, and records what it
+// hears as sightings within a second or two.
 //
 // - The native listener (native/listen.c) runs its own thread; this side sleeps on the listener's
 //   wake pipe (no polling), and when woken drains the queue, enriches each sighting (vendor, DHCP
@@ -43,7 +44,7 @@ import { DeviceInventory } from "../inventory/devices.ts";
 import type { DeviceRow } from "../inventory/identity.ts";
 import type { NotifySink } from "../notify/sink.ts";
 import type { Change } from "../inventory/observation.ts";
-import { recordAlerts, recordIp6Sightings, recordSightings, type Alert, type Ip6Sighting, type Sighting } from "../inventory/sightings.ts";
+import { recordAlerts, recordIp6Sightings, recordSightings, type Alert, type Ip6Sighting, type Ip6Source, type Sighting } from "../inventory/sightings.ts";
 import { log } from "../log.ts";
 import { InterfacesUnavailable, listInterfaces, type NetInterface } from "../net/interfaces.ts";
 import { inSubnet, parseIpv4 } from "../net/ip.ts";
@@ -569,6 +570,10 @@ export class PassiveWatch {
         if (r.source !== "dhcp" && this.gate.flooding(w.name) && !this.memory.isKept(r.mac) && !this.known(r.mac) && this.gate.refusesNewcomer(w.name)) continue;
         this.memory.note(r);
         this.departures.heard(r.mac);
+        // DHCPv6 and mDNS over IPv6: the frame's IPv6 source is the one address it speaks for (a
+        // DUID's MAC or an AAAA record inside it is never linked). Names go on below like IPv4's,
+        // with no IPv4 address: they reach a known device and never make one.
+        if (r.ip6 !== null && (r.source === "dhcpv6" || r.source === "mdns")) this.ip6Of(r, ip6, r.source);
       }
       let ip = r.ip ?? (r.source === "dhcp" && r.dhcpType === 3 ? r.auxIp : null);
       if (ip !== null && !this.inScope(ip, w, resolved)) ip = null;
@@ -701,8 +706,8 @@ export class PassiveWatch {
   /** When each (MAC, IPv6 address) was last written: a chatty host's NDP refreshes it once per IP6_REFRESH_MS. */
   private ip6Written = new Map<string, number>();
 
-  /** The addresses an NDP sighting speaks for, of a known device, not written lately. */
-  private ip6Of(r: RawSighting, out: Ip6Sighting[]): void {
+  /** The addresses an NDP, DHCPv6 or IPv6 mDNS sighting speaks for, of a known device, not written lately. */
+  private ip6Of(r: RawSighting, out: Ip6Sighting[], source: Ip6Source = "ndp"): void {
     const now = Date.now();
     for (const address of [r.ip6, r.auxIp6]) {
       if (address === null) continue;
@@ -712,7 +717,7 @@ export class PassiveWatch {
       if (now - (this.ip6Written.get(key) ?? -Infinity) < IP6_REFRESH_MS || !this.known(r.mac)) continue;
       if (this.ip6Written.size >= IP6_REMEMBERED) this.ip6Written.clear();
       this.ip6Written.set(key, now);
-      out.push({ mac: r.mac, address, scope });
+      out.push({ mac: r.mac, address, scope, source });
     }
   }
 
@@ -739,7 +744,8 @@ export function toSighting(r: RawSighting, ip: string | null, iface: string, hos
   return {
     mac: r.mac,
     ip,
-    source: r.source,
+    // A DHCPv6 client's name ranks as a DHCP name; the sighting is one of a DHCP client's.
+    source: r.source === "dhcpv6" ? "dhcp" : (r.source as Sighting["source"]),
     iface,
     mac_randomized: isRandomizedMac(r.mac),
     vendor: lookupVendor(r.mac),
