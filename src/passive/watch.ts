@@ -54,7 +54,7 @@ import { ifaceIndex, NativeListener, NativeListenerError, NetWatch, type ListenS
 import { readNeighbours } from "../net/neighbours.ts";
 import { isExcludedIp, isExcludedMac, type Exclusions } from "../net/targets.ts";
 import { isoNow } from "../time.ts";
-import { AddressClaims, AlertBudget, OnceGate } from "./claims.ts";
+import { AddressClaims, AlertBudget, CLAIM_WINDOW_MS, OnceGate } from "./claims.ts";
 import { DepartureProber } from "./departures.ts";
 import { FloodGate } from "./flood.ts";
 import { judgeRouter, judgeServer, routeGateways, routerOf, serverOf } from "./infrastructure.ts";
@@ -73,6 +73,12 @@ const HINT_LOG_MS = 60_000;
 /** A (MAC, IPv6 address) already written is refreshed (last_seen) at most this often; at most IP6_REMEMBERED pairs are remembered. */
 const IP6_REFRESH_MS = 60_000;
 const IP6_REMEMBERED = 4096;
+/**
+ * IPv6 addresses new to one MAC per claim window (CLAIM_WINDOW_MS) before the rest are not linked: a
+ * host has a handful (link-local, ULA, global, a privacy address a day), a frame's source address is
+ * the sender's free choice, and one MAC spraying sources must not churn its device's addresses.
+ */
+export const IP6_NEW_PER_MAC = 16;
 /** Alerts an hour about senders that can be endless (random MACs): rogue DHCP servers and IPv6 routers, unknown MACs claiming the gateway. */
 const ROGUE_ALERTS_PER_HOUR = 10;
 const GATEWAY_CLAIMS_PER_HOUR = 10;
@@ -135,6 +141,8 @@ export class PassiveWatch {
   private readonly memory = new SightingMemory();
   private readonly gate: FloodGate;
   private readonly claims = new AddressClaims();
+  /** The same per-MAC limit for IPv6 addresses heard (NDP, DHCPv6, mDNS): at most IP6_NEW_PER_MAC - 1 new ones a window are linked. */
+  private readonly ip6Claims = new AddressClaims(CLAIM_WINDOW_MS, IP6_NEW_PER_MAC);
   private readonly alerts = new OnceGate();
   private readonly budget = new AlertBudget();
   /** Default gateway per watched interface name, from the routing table. */
@@ -714,7 +722,14 @@ export class PassiveWatch {
       const scope = ip6Scope(address);
       if (scope === null) continue;
       const key = `${r.mac} ${address}`;
-      if (now - (this.ip6Written.get(key) ?? -Infinity) < IP6_REFRESH_MS || !this.known(r.mac)) continue;
+      const last = this.ip6Written.get(key);
+      if ((last !== undefined && now - last < IP6_REFRESH_MS) || !this.known(r.mac)) continue;
+      // An address not heard from this MAC lately draws on its per-MAC allowance.
+      if (last === undefined) {
+        const claim = this.ip6Claims.claim(r.mac);
+        if (claim === "hopping") log.warn("passive watch links no more IPv6 addresses of this MAC for now (too many new ones: spoofed sources?)", { mac: r.mac, source });
+        if (claim === "hopping" || claim === "frozen") continue;
+      }
       if (this.ip6Written.size >= IP6_REMEMBERED) this.ip6Written.clear();
       this.ip6Written.set(key, now);
       out.push({ mac: r.mac, address, scope, source });

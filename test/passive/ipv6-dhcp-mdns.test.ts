@@ -12,6 +12,7 @@ import { startNetServer, type NetServer } from "../helpers/netserver.ts";
 import { requireTools } from "../helpers/require.ts";
 import { adminWithKey, type Client } from "../helpers/server.ts";
 import { requireRoot, startTestnet, type Testnet } from "../helpers/testnet.ts";
+import { IP6_NEW_PER_MAC } from "../../src/passive/watch.ts";
 
 const RESPONDER = resolve(import.meta.dir, "mdns-responder.py");
 const runnable = requireRoot("DHCPv6 and IPv6 mDNS on the namespace test network") && requireTools([["python3", "python3"]]);
@@ -127,5 +128,25 @@ describe.skipIf(!runnable)("DHCPv6 and mDNS over IPv6, passively", () => {
     expect(after.names.map((n: any) => n.name)).not.toContain("not-anna");
     expect(v6(after).map((x: any) => x.address)).toEqual(["fe80::a"]);
     expect(await deviceOf(d.mac!)).toBeNull();
+  }, 60_000);
+
+  test("the name a host gave over DHCPv6 before it was known reaches its device with its first IPv4 sighting; one MAC spraying IPv6 sources links at most IP6_NEW_PER_MAC - 1 of them", async () => {
+    const [, , , d] = hosts();
+    // d asked over DHCPv6 as "stranger" in the test before; its gratuitous ARP now makes it known.
+    const dev = await known(d);
+    const named = await waitFor("d's name from its DHCPv6 FQDN", async () => {
+      const x = await detail(dev.id);
+      return x.hostname === "stranger" ? x : null;
+    });
+    expect(named.hostname_source).toBe("dhcp");
+    expect(v6(named)).toEqual([]);
+    // 40 SOLICITs from 40 link-local sources, all from d's own MAC.
+    const frames = Array.from({ length: 40 }, (_, i) => dhcp6Frame({ srcMac: d.mac!, srcIp: `fe80::d:${(i + 1).toString(16)}`, fqdn: "stranger" }));
+    await sendFrames(net, d.ns, frames, 200);
+    await waitFor("d's IPv6 addresses", async () => v6(await detail(dev.id)).length >= IP6_NEW_PER_MAC - 1);
+    await Bun.sleep(1500);
+    const after = v6(await detail(dev.id));
+    expect(after.length).toBe(IP6_NEW_PER_MAC - 1);
+    expect(after.every((x: any) => x.mac === d.mac && x.source === "dhcpv6")).toBe(true);
   }, 60_000);
 });
