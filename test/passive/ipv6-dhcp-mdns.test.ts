@@ -6,6 +6,9 @@
 // names only the sender, and an AAAA record names no address (only the frame's IPv6 source is linked).
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { resolve } from "node:path";
+import type { Browser } from "playwright-core";
+import { browserMissing, launchBrowserIn } from "../helpers/browser.ts";
+import { consoleErrors, overflow, signedIn } from "../helpers/ui.ts";
 import { dhcp6Frame, duidLlt, gratuitousArp } from "../helpers/frames.ts";
 import { mustRun, sendFrames } from "../helpers/lan.ts";
 import { startNetServer, type NetServer } from "../helpers/netserver.ts";
@@ -15,12 +18,15 @@ import { requireRoot, startTestnet, type Testnet } from "../helpers/testnet.ts";
 import { IP6_NEW_PER_MAC } from "../../src/passive/watch.ts";
 
 const RESPONDER = resolve(import.meta.dir, "mdns-responder.py");
-const runnable = requireRoot("DHCPv6 and IPv6 mDNS on the namespace test network") && requireTools([["python3", "python3"]]);
+const missing = browserMissing();
+const runnable = missing === null && requireRoot("DHCPv6 and IPv6 mDNS on the namespace test network") && requireTools([["python3", "python3"]]);
 
 describe.skipIf(!runnable)("DHCPv6 and mDNS over IPv6, passively", () => {
   let net: Testnet;
   let server: NetServer;
   let api: Client;
+  let session: Client;
+  let browser: Browser | undefined;
   const spawned: ReturnType<typeof Bun.spawn>[] = [];
   const hosts = () => net.truth.hosts.filter((h) => h.behaviour === "normal");
   const sh = (ns: string, cmd: string[]) => mustRun(net, ns, cmd);
@@ -61,12 +67,14 @@ describe.skipIf(!runnable)("DHCPv6 and mDNS over IPv6, passively", () => {
     net = await startTestnet({ hosts: 4 });
     server = await startNetServer(net, { ARGUS_SUBNETS: net.truth.lan_subnet });
     const admin = await adminWithKey(server);
+    session = admin.session;
     api = server.client({ "X-API-Key": admin.key });
   }, 120_000);
 
   afterAll(async () => {
     for (const p of spawned) p.kill();
     await Promise.all(spawned.map((p) => p.exited));
+    await browser?.close();
     await server?.close();
     await net?.down();
   });
@@ -148,5 +156,25 @@ describe.skipIf(!runnable)("DHCPv6 and mDNS over IPv6, passively", () => {
     const after = v6(await detail(dev.id));
     expect(after.length).toBe(IP6_NEW_PER_MAC - 1);
     expect(after.every((x: any) => x.mac === d.mac && x.source === "dhcpv6")).toBe(true);
+  }, 60_000);
+
+  test("the device page says how each IPv6 address was heard, at phone width", async () => {
+    const [a, b] = hosts();
+    browser = await launchBrowserIn(server.ns);
+    const context = await signedIn(browser, session, server.inside, { viewport: { width: 360, height: 800 } });
+    const page = await context.newPage();
+    const errors = consoleErrors(page);
+    for (const [h, address, how] of [
+      [a, "fe80::a", "IPv6, link-local (heard asking DHCPv6)"],
+      [b, "fe80::b", "IPv6, link-local (heard announcing over mDNS)"],
+    ] as const) {
+      const dev = await deviceOf(h.mac!);
+      await page.goto(`${server.inside}/devices/${dev.id}`);
+      const row = page.getByRole("region", { name: "Addresses" }).getByRole("row").filter({ hasText: address });
+      await row.waitFor({ timeout: 10_000 });
+      expect(await row.textContent()).toContain(how);
+      expect(await overflow(page)).toBeLessThanOrEqual(0);
+    }
+    expect(errors).toEqual([]);
   }, 60_000);
 });
