@@ -9,7 +9,7 @@ import { resolve } from "node:path";
 import type { Browser } from "playwright-core";
 import { browserMissing, launchBrowserIn } from "../helpers/browser.ts";
 import { consoleErrors, overflow, signedIn } from "../helpers/ui.ts";
-import { dhcp6Frame, duidLlt, gratuitousArp } from "../helpers/frames.ts";
+import { dhcp6Frame, duidLlt, gratuitousArp, udp6Frame } from "../helpers/frames.ts";
 import { mustRun, sendFrames } from "../helpers/lan.ts";
 import { startNetServer, type NetServer } from "../helpers/netserver.ts";
 import { requireTools } from "../helpers/require.ts";
@@ -176,5 +176,24 @@ describe.skipIf(!runnable)("DHCPv6 and mDNS over IPv6, passively", () => {
       expect(await overflow(page)).toBeLessThanOrEqual(0);
     }
     expect(errors).toEqual([]);
+  }, 60_000);
+
+  test("the kernel filter passes IPv6 UDP to 547 and from or to 5353, and no other IPv6 UDP", async () => {
+    const [, , c] = hosts();
+    const frames = async () => {
+      const res = await api.get("/api/passive");
+      expect(res.status).toBe(200);
+      return res.body.frames as number;
+    };
+    const other = (i: number) => udp6Frame({ srcMac: c.mac!, dstMac: "33:33:00:01:00:02", srcIp: "fe80::c", dstIp: "ff02::1:2", sport: 546, dport: 5000 + i, payload: [1, 0, 0, 0] });
+    const watched = (i: number) => udp6Frame({ srcMac: c.mac!, dstMac: "33:33:00:00:00:fb", srcIp: "fe80::c", dstIp: "ff02::fb", sport: 5353, dport: 5353, payload: [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, i] });
+    const t0 = await frames();
+    await sendFrames(net, c.ns, Array.from({ length: 100 }, (_, i) => other(i)), 500);
+    await Bun.sleep(500);
+    const t1 = await frames();
+    // The hosts' own chatter may pass meanwhile, but not a hundred foreign datagrams.
+    expect(t1 - t0).toBeLessThan(20);
+    await sendFrames(net, c.ns, Array.from({ length: 100 }, (_, i) => watched(i)), 500);
+    await waitFor("the mDNS frames through the filter", async () => (await frames()) - t1 >= 100);
   }, 60_000);
 });
