@@ -154,7 +154,7 @@ ARGUS_API uint32_t argus_udp_nudge(const uint32_t *ips, uint32_t n, uint16_t por
 
 /* ---- passive listening (sighting.c decodes, listen.c listens) ---------- */
 
-enum argus_sighting_source { ARGUS_SRC_ARP = 1, ARGUS_SRC_DHCP = 2, ARGUS_SRC_MDNS = 3, ARGUS_SRC_NDP = 4 };
+enum argus_sighting_source { ARGUS_SRC_ARP = 1, ARGUS_SRC_DHCP = 2, ARGUS_SRC_MDNS = 3, ARGUS_SRC_NDP = 4, ARGUS_SRC_DHCP6 = 5 };
 
 /* nd_flags of an NDP sighting. */
 enum argus_nd_flag {
@@ -162,7 +162,7 @@ enum argus_nd_flag {
 };
 
 /* Extra status of argus_decode_sighting: a well-formed frame of none of the
- * watched kinds (ARP, DHCP, mDNS, IPv6 neighbour discovery). */
+ * watched kinds (ARP, DHCP, mDNS, IPv6 neighbour discovery, DHCPv6). */
 #define ARGUS_DECODE_IGNORED 4
 
 /* What one frame says about the host that sent it (or, for a DHCP server's
@@ -171,11 +171,14 @@ enum argus_nd_flag {
  * capacity; the TypeScript side sanitises them. `eth_src` is who really sent
  * the frame: evidence counts only when it is the host the sighting names
  * (mac), so a DHCP chaddr or ARP sender that differs from it is a spoofing hint.
- * 512 bytes since ABI 7, which added the IPv6 neighbour discovery fields. */
+ * 512 bytes since ABI 7, which added the IPv6 neighbour discovery fields; ABI 9 added
+ * DHCPv6 and mDNS over IPv6 (ip6 is their IPv6 source) and duid_mac. */
 struct argus_sighting {
 	uint8_t mac[6];          /* 0   ARP sender / DHCP chaddr / Ethernet source (mDNS) */
 	uint8_t source;          /* 6   enum argus_sighting_source */
-	uint8_t dhcp_type;       /* 7   DHCP option 53 (1 DISCOVER .. 8 INFORM), 0 = none */
+	uint8_t dhcp_type;       /* 7   DHCP option 53 (1 DISCOVER .. 8 INFORM), 0 = none; DHCPv6: the
+	                                message type (1 SOLICIT, 3 REQUEST, 4 CONFIRM, 5 RENEW, 6 REBIND,
+	                                11 INFORMATION-REQUEST) */
 	uint8_t ip[4];           /* 8   network order, 0.0.0.0 = none: ARP sender, DHCP ciaddr
 	                                (yiaddr of a server's ACK), IPv4 source (mDNS) */
 	uint8_t aux_ip[4];       /* 12  DHCP option 50 (requested address); ARP target address */
@@ -200,17 +203,23 @@ struct argus_sighting {
 	uint8_t pad2[2];         /* 462 */
 	uint8_t server_id[4];    /* 464 DHCP option 54 (server identifier), network order, 0 = none */
 	uint8_t src_ip[4];       /* 468 IPv4 source address of a UDP frame (DHCP, mDNS), 0 for ARP */
-	uint8_t ip6[16];         /* 472 NDP: IPv6 source address of the frame, :: = none */
+	uint8_t ip6[16];         /* 472 NDP, DHCPv6, mDNS over IPv6: IPv6 source address of the frame, :: = none */
 	uint8_t aux_ip6[16];     /* 488 NDP: a Neighbor Advertisement's target when the O flag says
 	                                the sender owns it (a proxy clears it), :: = none */
 	uint8_t nd_type;         /* 504 ICMPv6 type: 133 RS, 134 RA, 135 NS, 136 NA; 0 = not NDP */
 	uint8_t nd_flags;        /* 505 enum argus_nd_flag */
-	uint8_t reserved[6];     /* 506 */
+	uint8_t duid_mac[6];     /* 506 DHCPv6: the link-layer address inside the client's DUID (types 1
+	                                and 3, Ethernet), zero otherwise. What the client says, never
+	                                who sent the frame: evidence only ever counts for eth_src. */
 };
 
-/* Decode one Ethernet frame (ARP, IPv4 UDP to/from ports 67/68/5353, or an
+/* Decode one Ethernet frame (ARP, IPv4 UDP to/from ports 67/68/5353, an
  * ICMPv6 Router/Neighbor Solicitation/Advertisement with hop limit 255 and
- * no extension headers) into a sighting. A server's DHCP OFFER, ACK and NAK are passed up (so a
+ * no extension headers, a DHCPv6 client message from port 546 to 547 of
+ * ff02::1:2 with a client identifier, or IPv6 UDP to/from port 5353, both
+ * without extension headers) into a sighting. DHCPv6 option 39 (client FQDN)
+ * gives the hostname (its first label); the sighting's mac is always the
+ * Ethernet source for DHCPv6 and mDNS. A server's DHCP OFFER, ACK and NAK are passed up (so a
  * rogue server is seen); its other replies are IGNORED. OK, IGNORED (another kind of traffic, an ARP probe from
  * 0.0.0.0), or TOO_SHORT/MALFORMED. Never reads outside [frame, frame+len);
  * DNS name compression may only point backwards, so loops cannot happen. */
@@ -235,7 +244,7 @@ struct argus_listen_stats {
 };
 
 /* Open a listener: one AF_PACKET socket on all interfaces with a kernel
- * filter for ARP, DHCP, mDNS and IPv6 neighbour discovery, read by a thread of its own that decodes,
+ * filter for ARP, DHCP, mDNS (IPv4 and IPv6), IPv6 neighbour discovery and DHCPv6, read by a thread of its own that decodes,
  * drops repeats (same sighting within repeat_ms) and queues sightings.
  * Nothing is accepted until argus_listen_set_ifaces names interfaces. An
  * unbound socket survives an interface going down, up, away and back.
@@ -362,6 +371,6 @@ ARGUS_API uint32_t argus_abi_version(void);
 ARGUS_API uint32_t argus_layout_count(void);
 ARGUS_API const char *argus_layout_entry(uint32_t i, uint32_t *value);
 
-#define ARGUS_ABI_VERSION 8
+#define ARGUS_ABI_VERSION 9
 
 #endif

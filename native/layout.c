@@ -77,6 +77,7 @@ static const struct {
 	{ "sighting.aux_ip6", offsetof(struct argus_sighting, aux_ip6) },
 	{ "sighting.nd_type", offsetof(struct argus_sighting, nd_type) },
 	{ "sighting.nd_flags", offsetof(struct argus_sighting, nd_flags) },
+	{ "sighting.duid_mac", offsetof(struct argus_sighting, duid_mac) },
 	{ "listen_stats", sizeof(struct argus_listen_stats) },
 	{ "probe_reply", sizeof(struct argus_probe_reply) },
 	{ "probe_reply.ip", offsetof(struct argus_probe_reply, ip) },

@@ -1,7 +1,8 @@
 /*
  * The passive listener: one AF_PACKET socket, not bound to any interface, with
- * a kernel filter that passes only ARP and IPv4 UDP to or from ports 67, 68
- * and 5353 (the socket, its filter and its ring are rawsock.c's, with the
+ * a kernel filter that passes only ARP, IPv4 UDP to or from ports 67, 68
+ * and 5353, IPv6 neighbour discovery and IPv6 UDP to or from 5353 or to 547
+ * (DHCPv6) (the socket, its filter and its ring are rawsock.c's, with the
  * other packet sockets); a thread of its own blocks in poll() on it (so a quiet LAN costs
  * nothing: no timer, no wake-up), decodes what passes, drops repeats and
  * queues sightings for the TypeScript side, which it wakes through a pipe.
@@ -30,7 +31,7 @@
 #define QUEUE_CAP 8192
 #define MAX_IFACES 32
 #define BATCH 64
-#define SNAP 2048          /* DHCP and mDNS fit; a longer frame is decoded as far as it goes */
+#define SNAP 2048          /* DHCP, DHCPv6 and mDNS fit; a longer frame is decoded as far as it goes */
 #define COALESCE_NS 10000000L /* 10 ms between drains */
 #define SEEN_WAYS 4
 #define SEEN_SETS 4096     /* repeat filter: 16,384 entries, 4-way set associative */
@@ -85,7 +86,7 @@ static uint64_t sighting_hash(const struct argus_sighting *s)
 	h = fnv(h, s->services, s->services_len);
 	h = fnv(h, s->model, s->model_len);
 	/* Who sent it and for which server: a spoofed copy is not a repeat of the real one. */
-	h = fnv(h, s->eth_src, offsetof(struct argus_sighting, reserved) - offsetof(struct argus_sighting, eth_src));
+	h = fnv(h, s->eth_src, sizeof *s - offsetof(struct argus_sighting, eth_src));
 	return h | 1; /* 0 marks an empty slot */
 }
 

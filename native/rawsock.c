@@ -3,7 +3,7 @@
  * ICMP sockets, classic BPF and the TPACKET_V3 ring. Every socket is
  * non-blocking; the kernel filter makes each sweep socket wake us only for
  * replies meant for this sweep, and the passive listener's socket only for
- * ARP, DHCP and mDNS, so a busy LAN does not cost a syscall per foreign frame.
+ * ARP, DHCP, mDNS, NDP and DHCPv6, so a busy LAN does not cost a syscall per foreign frame.
  */
 #include <errno.h>
 #include <string.h>
@@ -254,7 +254,9 @@ int rawsock_open_listen(uint32_t snap, int *fd_out)
 	if (fd < 0)
 		return -errno;
 	/* ARP; or IPv4, UDP, first fragment, source or destination port 67/68/5353 (X = IP header length);
-	 * or IPv6 whose next header is ICMPv6 (no extension headers), hop limit 255, type 133..136 (NDP). */
+	 * or IPv6 whose next header is ICMPv6 (no extension headers), hop limit 255, type 133..136 (NDP);
+	 * or IPv6 whose next header is UDP (no extension headers) from or to port 5353 (mDNS) or to port
+	 * 547 (DHCPv6 to servers and relays). */
 	struct sock_filter code[] = {
 		/* 0 */ BPF_STMT(BPF_LD | BPF_H | BPF_ABS, 12),
 		/* 1 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ETHERTYPE_ARP, 15, 0),
@@ -275,16 +277,22 @@ int rawsock_open_listen(uint32_t snap, int *fd_out)
 		/* 16 */ BPF_STMT(BPF_RET | BPF_K, 0),
 		/* 17 */ BPF_STMT(BPF_RET | BPF_K, snap),
 		/* 18 */ BPF_STMT(BPF_RET | BPF_K, 0),
-		/* 19 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ETHERTYPE_IPV6, 0, 8),
+		/* 19 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ETHERTYPE_IPV6, 0, 13),
 		/* 20 */ BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 20),
-		/* 21 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 58, 0, 6),
+		/* 21 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 58, 0, 5),
 		/* 22 */ BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 21),
-		/* 23 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 255, 0, 4),
+		/* 23 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 255, 0, 9),
 		/* 24 */ BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 54),
-		/* 25 */ BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, 133, 0, 2),
-		/* 26 */ BPF_JUMP(BPF_JMP | BPF_JGT | BPF_K, 136, 1, 0),
-		/* 27 */ BPF_STMT(BPF_RET | BPF_K, snap),
-		/* 28 */ BPF_STMT(BPF_RET | BPF_K, 0),
+		/* 25 */ BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, 133, 0, 7),
+		/* 26 */ BPF_JUMP(BPF_JMP | BPF_JGT | BPF_K, 136, 6, 7),
+		/* 27 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 17, 0, 5),
+		/* 28 */ BPF_STMT(BPF_LD | BPF_H | BPF_ABS, 54),
+		/* 29 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 5353, 4, 0),
+		/* 30 */ BPF_STMT(BPF_LD | BPF_H | BPF_ABS, 56),
+		/* 31 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 547, 2, 0),
+		/* 32 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 5353, 1, 0),
+		/* 33 */ BPF_STMT(BPF_RET | BPF_K, 0),
+		/* 34 */ BPF_STMT(BPF_RET | BPF_K, snap),
 	};
 	struct sock_fprog prog = { .len = sizeof code / sizeof code[0], .filter = code };
 	if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof prog) != 0)

@@ -1,6 +1,6 @@
 /*
- * Passive decoders: what an ARP, DHCP, mDNS or IPv6 neighbour discovery frame says about the host that
- * sent it. Frames come from anyone on the LAN, so, as in frame.c, every read
+ * Passive decoders: what an ARP, DHCP, mDNS (over IPv4 or IPv6), IPv6 neighbour discovery or DHCPv6
+ * frame says about the host that sent it. Frames come from anyone on the LAN, so, as in frame.c, every read
  * is preceded by a length check against the real buffer; no length field
  * (IP total length, UDP length, DHCP option length, DNS rdlength, label
  * length) is trusted before it has been compared with what is left. DNS name
@@ -280,8 +280,9 @@ static int decode_mdns(const uint8_t *msg, size_t len, struct argus_sighting *ou
 		const char *svc;
 		size_t sn;
 		switch (type) {
-		case 1: /* A: host.local -> address */
-			if (rdlen == 4)
+		case 1:  /* A: host.local -> address */
+		case 28: /* AAAA: the same over IPv6 (a responder with no IPv4 announces only these) */
+			if ((type == 1 && rdlen == 4) || (type == 28 && rdlen == 16))
 				set_host(out, name, nl);
 			break;
 		case 12: /* PTR: _svc._tcp.local -> instance, or the service list */
@@ -390,6 +391,112 @@ static int decode_ndp(struct cur c, struct argus_sighting *out)
 	return ARGUS_DECODE_OK;
 }
 
+#define DHCP6_CLIENT_PORT 546
+#define DHCP6_SERVER_PORT 547
+#define DHCP6_OPT_CLIENTID 1
+#define DHCP6_OPT_FQDN 39
+#define DUID_MAX 128 /* RFC 8415 11.1: a DUID is at most 128 bytes after its type */
+
+/* ff02::1:2, All_DHCP_Relay_Agents_and_Servers: where a client on the link sends. */
+static int all_dhcp_agents(const uint8_t *a)
+{
+	static const uint8_t g[16] = { 0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x01, 0, 0x02 };
+	return memcmp(a, g, 16) == 0;
+}
+
+/* The Ethernet address inside a DUID-LLT (1) or DUID-LL (3) of hardware type 1; anything else stays zero. */
+static void duid_mac(const uint8_t *v, size_t n, struct argus_sighting *out)
+{
+	uint16_t type = rd16(v);
+	size_t at = type == 1 ? 8 : type == 3 ? 4 : 0;
+	if (at && n == at + 6 && rd16(v + 2) == 1)
+		memcpy(out->duid_mac, v + at, 6);
+}
+
+/*
+ * A DHCPv6 client message (RFC 8415): SOLICIT, REQUEST, CONFIRM, RENEW, REBIND or
+ * INFORMATION-REQUEST, which must carry exactly one client identifier. Option 39 (client FQDN, RFC
+ * 4704: flags, then a DNS name in wire form, possibly partial) gives the first label as the host
+ * name, raw (the TypeScript side sanitises it). Servers' and relays' messages are IGNORED. The
+ * options walk is bounded by the frame: every option is at least 4 bytes.
+ */
+static int decode_dhcp6(struct cur c, struct argus_sighting *out)
+{
+	out->source = ARGUS_SRC_DHCP6;
+	if (!has(&c, 4))
+		return ARGUS_DECODE_TOO_SHORT;
+	uint8_t type = c.p[0];
+	if (type != 1 && type != 3 && type != 4 && type != 5 && type != 6 && type != 11)
+		return ARGUS_DECODE_IGNORED;
+	out->dhcp_type = type;
+	out->dhcp_op = 1;
+	adv(&c, 4);
+	int client_ids = 0;
+	while (c.left > 0) {
+		if (!has(&c, 4))
+			return ARGUS_DECODE_MALFORMED;
+		uint16_t code = rd16(c.p);
+		size_t n = rd16(c.p + 2);
+		if (!has(&c, 4 + n))
+			return ARGUS_DECODE_MALFORMED; /* option runs past the end */
+		const uint8_t *v = c.p + 4;
+		if (code == DHCP6_OPT_CLIENTID) {
+			if (n < 2 + 1 || n > 2 + DUID_MAX || ++client_ids > 1)
+				return ARGUS_DECODE_MALFORMED;
+			duid_mac(v, n, out);
+		} else if (code == DHCP6_OPT_FQDN && n >= 2 && !out->hostname_len) {
+			size_t l = v[1];
+			if (l > 0 && l <= 63 && 2 + l <= n)
+				out->hostname_len = copy_text(out->hostname, sizeof out->hostname, v + 2, l);
+		}
+		adv(&c, 4 + n);
+	}
+	return client_ids == 1 ? ARGUS_DECODE_OK : ARGUS_DECODE_MALFORMED;
+}
+
+/*
+ * IPv6 UDP without extension headers: DHCPv6 from a client (546 -> 547, to ff02::1:2) or mDNS (to or
+ * from 5353). The host is the Ethernet source, and the IPv6 source address is the one address the
+ * frame speaks for: addresses named inside the payload (a DUID's MAC, AAAA records) are never linked.
+ */
+static int decode_udp6(struct cur c, struct argus_sighting *out)
+{
+	if ((c.p[0] >> 4) != 6)
+		return ARGUS_DECODE_MALFORMED;
+	size_t plen = rd16(c.p + 4);
+	const uint8_t *src = c.p + 8, *dst = c.p + 24;
+	adv(&c, IP6_HLEN);
+	if (plen > c.left)
+		return ARGUS_DECODE_TOO_SHORT;
+	c.left = plen; /* Ethernet padding is not payload */
+	if (!has(&c, 8))
+		return ARGUS_DECODE_TOO_SHORT;
+	uint16_t sport = rd16(c.p), dport = rd16(c.p + 2);
+	size_t ulen = rd16(c.p + 4);
+	if (ulen < 8 || ulen > c.left)
+		return ARGUS_DECODE_MALFORMED; /* (a jumbogram's 0 included: none on a LAN) */
+	c.left = ulen;
+	adv(&c, 8);
+	int dhcp6 = sport == DHCP6_CLIENT_PORT && dport == DHCP6_SERVER_PORT;
+	if (!dhcp6 && sport != MDNS_PORT && dport != MDNS_PORT)
+		return ARGUS_DECODE_IGNORED;
+	/* :: is a host without an address yet; multicast is never a source. */
+	if (all_zero(src, 16) || src[0] == 0xff)
+		return ARGUS_DECODE_IGNORED;
+	memcpy(out->ip6, src, 16);
+	mac_flags(out);
+	if (dhcp6)
+		return all_dhcp_agents(dst) ? decode_dhcp6(c, out) : ARGUS_DECODE_IGNORED;
+	return decode_mdns(c.p, c.left, out);
+}
+
+static int decode_ip6(struct cur c, struct argus_sighting *out)
+{
+	if (has(&c, IP6_HLEN) && c.p[6] == 17)
+		return decode_udp6(c, out);
+	return decode_ndp(c, out);
+}
+
 int argus_decode_sighting(const uint8_t *frame, size_t len, struct argus_sighting *out)
 {
 	if (!frame || !out)
@@ -408,7 +515,7 @@ int argus_decode_sighting(const uint8_t *frame, size_t len, struct argus_sightin
 	}
 	memcpy(out->mac, c.p + 6, 6);
 	memcpy(out->eth_src, c.p + 6, 6);
-	/* DHCP, mDNS and NDP come in Ethernet II, with at most one 802.1Q tag. */
+	/* DHCP, mDNS, NDP and DHCPv6 come in Ethernet II, with at most one 802.1Q tag. */
 	struct ether eth;
 	int walked = ether_walk(frame, len, &eth);
 	if (walked == ARGUS_DECODE_TOO_SHORT)
@@ -420,7 +527,7 @@ int argus_decode_sighting(const uint8_t *frame, size_t len, struct argus_sightin
 	c.left = eth.left;
 	type = eth.type;
 	if (type == ETHERTYPE_IPV6)
-		return decode_ndp(c, out);
+		return decode_ip6(c, out);
 	if (type != ETHERTYPE_IP)
 		return ARGUS_DECODE_IGNORED;
 	if (!has(&c, 20))
@@ -471,3 +578,4 @@ _Static_assert(offsetof(struct argus_sighting, nd_type) == 504, "ABI: argus_sigh
 _Static_assert(offsetof(struct argus_sighting, eth_src) == 456, "ABI: argus_sighting.eth_src");
 _Static_assert(offsetof(struct argus_sighting, server_id) == 464, "ABI: argus_sighting.server_id");
 _Static_assert(offsetof(struct argus_sighting, src_ip) == 468, "ABI: argus_sighting.src_ip");
+_Static_assert(offsetof(struct argus_sighting, duid_mac) == 506, "ABI: argus_sighting.duid_mac");

@@ -48,12 +48,12 @@ export const DeviceAddress = Type.Object(
     address: Type.String({ description: "IPv4 dotted quad, or IPv6 in RFC 5952 text", examples: ["192.168.1.20", "fe80::1c2a:3bff:fe4d:5e6f"] }),
     family: Type.Integer({ enum: [4, 6], description: "4 or 6" }),
     scope: literals(["global", "ula", "link", "private"] as const, { description: "IPv6: fe80::/10 link, fc00::/7 ula, 2000::/3 global. IPv4: RFC 1918 private, 169.254/16 link, else global" }),
-    mac: nullable(Type.String(), "The MAC the address was heard from (IPv6: the sender of the neighbour discovery frame); IPv4: the device's MAC"),
+    mac: nullable(Type.String(), "The MAC the address was heard from (IPv6: the Ethernet source of the frame that spoke for it); IPv4: the device's MAC"),
     first_seen: Timestamp(),
     last_seen: Timestamp(),
-    source: literals(["inventory", "ndp", "sweep"] as const, {
+    source: literals(["inventory", "ndp", "dhcpv6", "mdns", "sweep"] as const, {
       description:
-        "ndp: heard in the device's own IPv6 neighbour discovery; sweep: the device answered a sweep's ICMPv6 echo or neighbour solicitation; inventory: an IPv4 address scans or passive sightings recorded",
+        "ndp, dhcpv6, mdns: the source address of the device's own IPv6 neighbour discovery, DHCPv6 or mDNS frame (from its own MAC); sweep: the device answered a sweep's ICMPv6 echo or neighbour solicitation; inventory: an IPv4 address scans or passive sightings recorded",
     }),
   },
   { ...named("DeviceAddress"), description: "One IP address of a device" },

@@ -219,11 +219,12 @@ export function knownIp6Addresses(db: Database, limit: number): string[] {
   return (db.query("SELECT DISTINCT address FROM device_ip6 ORDER BY last_seen DESC LIMIT ?").all(limit) as { address: string }[]).map((r) => r.address);
 }
 
-/** An IPv6 address a device's own frame spoke for (the sender's MAC was checked by the caller). */
-export type Ip6Sighting = { mac: string; address: string; scope: Ip6Scope };
+/** How an IPv6 address was learnt: heard passively (the source address of the device's own neighbour
+ * discovery, DHCPv6 or mDNS frame), or as an answer to a sweep's ICMPv6 (sweep). */
+export type Ip6Source = "ndp" | "dhcpv6" | "mdns" | "sweep";
 
-/** How an IPv6 address was learnt: heard passively (ndp), or as an answer to a sweep's ICMPv6 (sweep). */
-export type Ip6Source = "ndp" | "sweep";
+/** An IPv6 address a device's own frame spoke for (the sender's MAC was checked by the caller); `source` overrides the call's. */
+export type Ip6Sighting = { mac: string; address: string; scope: Ip6Scope; source?: Ip6Source };
 
 /**
  * Adds IPv6 addresses to the devices already known by these MACs (any of a device's several); a MAC
@@ -251,7 +252,7 @@ export function recordIp6Sightings(db: Database, sightings: readonly Ip6Sighting
     const row = byMac.get(s.mac) as { id: number } | null;
     if (!row) continue;
     if (known.get(row.id, s.address) === null) added.add(row.id);
-    upsert.run(row.id, s.address, s.scope, now, now, source, s.mac);
+    upsert.run(row.id, s.address, s.scope, now, now, s.source ?? source, s.mac);
     touched.add(row.id);
   }
   for (const id of touched) prune.run(id, IP6_KEEP_PER_DEVICE);

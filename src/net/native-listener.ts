@@ -6,13 +6,13 @@ import { errnoName, flagNames, formatIp, formatMac, LAYOUT as L, native, nonEmpt
 import { formatIp6, isUnspecified6 } from "./ip6.ts";
 import { wireText } from "./wire-text.ts";
 
-export type SightingSource = "arp" | "dhcp" | "mdns" | "ndp";
-const SOURCES: Record<number, SightingSource> = { 1: "arp", 2: "dhcp", 3: "mdns", 4: "ndp" };
+export type SightingSource = "arp" | "dhcp" | "mdns" | "ndp" | "dhcpv6";
+const SOURCES: Record<number, SightingSource> = { 1: "arp", 2: "dhcp", 3: "mdns", 4: "ndp", 5: "dhcpv6" };
 
 /** One decoded frame: what it says about the host that sent it (struct argus_sighting). */
 export interface RawSighting {
   source: SightingSource;
-  /** The host the sighting is about: ARP sender, DHCP chaddr, Ethernet source (mDNS). */
+  /** The host the sighting is about: ARP sender, DHCP chaddr, Ethernet source (mDNS, DHCPv6). */
   mac: string;
   /** Who really sent the frame (Ethernet source): evidence counts only when it is `mac`. */
   ethSrc: string;
@@ -38,7 +38,7 @@ export interface RawSighting {
   vendorClass: string | null;
   services: string[];
   model: string | null;
-  /** NDP: the IPv6 source address (RFC 5952 text); null for other sources. */
+  /** NDP, DHCPv6, mDNS over IPv6: the frame's IPv6 source address (RFC 5952 text); null otherwise. */
   ip6: string | null;
   /** NDP: a Neighbor Advertisement's target, when its override flag says the sender owns it. */
   auxIp6: string | null;
@@ -46,6 +46,11 @@ export interface RawSighting {
   ndType: number;
   /** NDP: the sender is a router (a Router Advertisement, or an NA with the router flag). */
   ndRouter: boolean;
+  /**
+   * DHCPv6: the Ethernet address inside the client's DUID (DUID-LL/LLT), as the client claims it.
+   * Never evidence: a DUID names whatever its maker chose (another interface, a spoofed device).
+   */
+  duidMac: string | null;
 }
 
 export const SIGHTING_SIZE: number = L.sighting;
@@ -54,6 +59,10 @@ function ip6OrNull(b: Uint8Array, off: number): string | null {
 }
 function ipOrNull(b: Uint8Array, off: number): string | null {
   return b[off] | b[off + 1] | b[off + 2] | b[off + 3] ? formatIp(b, off) : null;
+}
+
+function macOrNull(b: Uint8Array, off: number): string | null {
+  return b.subarray(off, off + 6).some((x) => x !== 0) ? formatMac(b, off) : null;
 }
 
 /** Wire text (see wire-text.ts) or null. */
@@ -92,6 +101,7 @@ export function parseSighting(b: Uint8Array, off = 0): RawSighting {
     auxIp6: ip6OrNull(b, off + L["sighting.aux_ip6"]),
     ndType: at(L["sighting.nd_type"]),
     ndRouter: (at(L["sighting.nd_flags"]) & 1) !== 0,
+    duidMac: macOrNull(b, off + L["sighting.duid_mac"]),
   };
 }
 

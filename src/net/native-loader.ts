@@ -8,7 +8,7 @@ import { constants } from "node:os";
 import { join } from "node:path";
 import { embeddedNativeLibrary } from "../service/embedded.ts";
 
-const ABI_VERSION = 8;
+const ABI_VERSION = 9;
 
 /** Where the compiled core lives. The one place that knows: ARGUS_NATIVE_LIB overrides; the
  * compiled binary uses the copy embedded for its target (src/service/embedded.ts); from source, native/build/. */
@@ -88,6 +88,7 @@ export const LAYOUT = {
   "sighting.aux_ip6": 488,
   "sighting.nd_type": 504,
   "sighting.nd_flags": 505,
+  "sighting.duid_mac": 506,
   listen_stats: 64,
   probe_reply: 12,
   "probe_reply.ip": 0,

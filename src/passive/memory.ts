@@ -7,7 +7,7 @@
 // - `heard(mac)`: when any frame of this MAC was last read; a known device heard lately cannot be
 //   the one behind a new randomised MAC.
 // - `withHints(s)`: fills in the hostname and DHCP fingerprint the same MAC gave recently (a
-//   DISCOVER names the host before it has an address; its later ARP frames carry no name).
+//   DISCOVER or a DHCPv6 SOLICIT names the host before it has an address; its later ARP frames carry no name).
 // - `handshake(mac)`: when a DHCP ACK for this MAC was last heard (the flood gate lets a device that
 //   completed a handshake in ahead of noise).
 //
@@ -76,6 +76,8 @@ export class SightingMemory {
     if (s.source === "dhcp" && (s.hostname || s.prl || s.vendorClass)) {
       e.hint = { hostname: s.hostname, prl: s.prl, vendorClass: s.vendorClass, at: now };
     }
+    // A DHCPv6 client names itself (its FQDN) but says nothing of the DHCPv4 fingerprint: keep that.
+    if (s.source === "dhcpv6" && s.hostname) e.hint = { hostname: s.hostname, prl: e.hint?.prl ?? null, vendorClass: e.hint?.vendorClass ?? null, at: now };
   }
 
   withHints(s: RawSighting): RawSighting {

@@ -1,5 +1,6 @@
 // Passive watch (SPEC §5): listens, sending nothing, on the interfaces of the confirmed subnets for
-// ARP, DHCP and mDNS, and records what it hears as sightings within a second or two.
+// ARP, DHCP and mDNS, and over IPv6 for neighbour discovery, DHCPv6 and mDNS, and records what it
+// hears as sightings within a second or two.
 //
 // - The native listener (native/listen.c) runs its own thread; this side sleeps on the listener's
 //   wake pipe (no polling), and when woken drains the queue, enriches each sighting (vendor, DHCP
@@ -43,7 +44,7 @@ import { DeviceInventory } from "../inventory/devices.ts";
 import type { DeviceRow } from "../inventory/identity.ts";
 import type { NotifySink } from "../notify/sink.ts";
 import type { Change } from "../inventory/observation.ts";
-import { recordAlerts, recordIp6Sightings, recordSightings, type Alert, type Ip6Sighting, type Sighting } from "../inventory/sightings.ts";
+import { recordAlerts, recordIp6Sightings, recordSightings, type Alert, type Ip6Sighting, type Ip6Source, type Sighting } from "../inventory/sightings.ts";
 import { log } from "../log.ts";
 import { InterfacesUnavailable, listInterfaces, type NetInterface } from "../net/interfaces.ts";
 import { inSubnet, parseIpv4 } from "../net/ip.ts";
@@ -53,7 +54,7 @@ import { ifaceIndex, NativeListener, NativeListenerError, NetWatch, type ListenS
 import { readNeighbours } from "../net/neighbours.ts";
 import { isExcludedIp, isExcludedMac, type Exclusions } from "../net/targets.ts";
 import { isoNow } from "../time.ts";
-import { AddressClaims, AlertBudget, OnceGate } from "./claims.ts";
+import { AddressClaims, AlertBudget, CLAIM_WINDOW_MS, OnceGate } from "./claims.ts";
 import { DepartureProber } from "./departures.ts";
 import { FloodGate } from "./flood.ts";
 import { judgeRouter, judgeServer, routeGateways, routerOf, serverOf } from "./infrastructure.ts";
@@ -72,6 +73,12 @@ const HINT_LOG_MS = 60_000;
 /** A (MAC, IPv6 address) already written is refreshed (last_seen) at most this often; at most IP6_REMEMBERED pairs are remembered. */
 const IP6_REFRESH_MS = 60_000;
 const IP6_REMEMBERED = 4096;
+/**
+ * IPv6 addresses new to one MAC per claim window (CLAIM_WINDOW_MS) before the rest are not linked: a
+ * host has a handful (link-local, ULA, global, a privacy address a day), a frame's source address is
+ * the sender's free choice, and one MAC spraying sources must not churn its device's addresses.
+ */
+export const IP6_NEW_PER_MAC = 16;
 /** Alerts an hour about senders that can be endless (random MACs): rogue DHCP servers and IPv6 routers, unknown MACs claiming the gateway. */
 const ROGUE_ALERTS_PER_HOUR = 10;
 const GATEWAY_CLAIMS_PER_HOUR = 10;
@@ -134,6 +141,8 @@ export class PassiveWatch {
   private readonly memory = new SightingMemory();
   private readonly gate: FloodGate;
   private readonly claims = new AddressClaims();
+  /** The same per-MAC limit for IPv6 addresses heard (NDP, DHCPv6, mDNS): at most IP6_NEW_PER_MAC - 1 new ones a window are linked. */
+  private readonly ip6Claims = new AddressClaims(CLAIM_WINDOW_MS, IP6_NEW_PER_MAC);
   private readonly alerts = new OnceGate();
   private readonly budget = new AlertBudget();
   /** Default gateway per watched interface name, from the routing table. */
@@ -569,6 +578,10 @@ export class PassiveWatch {
         if (r.source !== "dhcp" && this.gate.flooding(w.name) && !this.memory.isKept(r.mac) && !this.known(r.mac) && this.gate.refusesNewcomer(w.name)) continue;
         this.memory.note(r);
         this.departures.heard(r.mac);
+        // DHCPv6 and mDNS over IPv6: the frame's IPv6 source is the one address it speaks for (a
+        // DUID's MAC or an AAAA record inside it is never linked). Names go on below like IPv4's,
+        // with no IPv4 address: they reach a known device and never make one.
+        if (r.ip6 !== null && (r.source === "dhcpv6" || r.source === "mdns")) this.ip6Of(r, ip6, r.source);
       }
       let ip = r.ip ?? (r.source === "dhcp" && r.dhcpType === 3 ? r.auxIp : null);
       if (ip !== null && !this.inScope(ip, w, resolved)) ip = null;
@@ -701,18 +714,25 @@ export class PassiveWatch {
   /** When each (MAC, IPv6 address) was last written: a chatty host's NDP refreshes it once per IP6_REFRESH_MS. */
   private ip6Written = new Map<string, number>();
 
-  /** The addresses an NDP sighting speaks for, of a known device, not written lately. */
-  private ip6Of(r: RawSighting, out: Ip6Sighting[]): void {
+  /** The addresses an NDP, DHCPv6 or IPv6 mDNS sighting speaks for, of a known device, not written lately. */
+  private ip6Of(r: RawSighting, out: Ip6Sighting[], source: Ip6Source = "ndp"): void {
     const now = Date.now();
     for (const address of [r.ip6, r.auxIp6]) {
       if (address === null) continue;
       const scope = ip6Scope(address);
       if (scope === null) continue;
       const key = `${r.mac} ${address}`;
-      if (now - (this.ip6Written.get(key) ?? -Infinity) < IP6_REFRESH_MS || !this.known(r.mac)) continue;
+      const last = this.ip6Written.get(key);
+      if ((last !== undefined && now - last < IP6_REFRESH_MS) || !this.known(r.mac)) continue;
+      // An address not heard from this MAC lately draws on its per-MAC allowance.
+      if (last === undefined) {
+        const claim = this.ip6Claims.claim(r.mac);
+        if (claim === "hopping") log.warn("passive watch links no more IPv6 addresses of this MAC for now (too many new ones: spoofed sources?)", { mac: r.mac, source });
+        if (claim === "hopping" || claim === "frozen") continue;
+      }
       if (this.ip6Written.size >= IP6_REMEMBERED) this.ip6Written.clear();
       this.ip6Written.set(key, now);
-      out.push({ mac: r.mac, address, scope });
+      out.push({ mac: r.mac, address, scope, source });
     }
   }
 
@@ -739,7 +759,8 @@ export function toSighting(r: RawSighting, ip: string | null, iface: string, hos
   return {
     mac: r.mac,
     ip,
-    source: r.source,
+    // A DHCPv6 client's name ranks as a DHCP name; the sighting is one of a DHCP client's.
+    source: r.source === "dhcpv6" ? "dhcp" : (r.source as Sighting["source"]),
     iface,
     mac_randomized: isRandomizedMac(r.mac),
     vendor: lookupVendor(r.mac),

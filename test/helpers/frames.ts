@@ -96,19 +96,30 @@ export function dnsName(name: string): number[] {
 
 export type MdnsRecord = { name: string | number[]; type: number; rdata: number[]; ttl?: number };
 
-/** An mDNS response (announcement) with the given answers. */
-export function mdnsResponse(srcMac: string, srcIp: string, answers: MdnsRecord[], opts: { query?: boolean; questions?: number[][] } = {}): Uint8Array {
+/** The DNS message of an mDNS response (announcement), or of a query. */
+function mdnsMessage(answers: MdnsRecord[], opts: { query?: boolean; questions?: number[][] }): number[] {
   const qs = opts.questions ?? [];
   const msg = [0, 0, ...(opts.query ? [0, 0] : [0x84, 0x00]), ...be16(qs.length), ...be16(answers.length), 0, 0, 0, 0];
   for (const q of qs) msg.push(...q, 0, 12, 0, 1);
   for (const a of answers) {
     msg.push(...(typeof a.name === "string" ? dnsName(a.name) : a.name), ...be16(a.type), 0x80, 1, 0, 0, 0x11, 0x94, ...be16(a.rdata.length), ...a.rdata);
   }
-  return udpFrame({ srcMac, dstMac: "01:00:5e:00:00:fb", srcIp, dstIp: "224.0.0.251", sport: 5353, dport: 5353, payload: msg });
+  return msg;
+}
+
+/** An mDNS response (announcement) with the given answers. */
+export function mdnsResponse(srcMac: string, srcIp: string, answers: MdnsRecord[], opts: { query?: boolean; questions?: number[][] } = {}): Uint8Array {
+  return udpFrame({ srcMac, dstMac: "01:00:5e:00:00:fb", srcIp, dstIp: "224.0.0.251", sport: 5353, dport: 5353, payload: mdnsMessage(answers, opts) });
+}
+
+/** The same over IPv6, to ff02::fb from `srcIp` (an IPv6 address). */
+export function mdns6Response(srcMac: string, srcIp: string, answers: MdnsRecord[], opts: { query?: boolean; questions?: number[][] } = {}): Uint8Array {
+  return udp6Frame({ srcMac, dstMac: "33:33:00:00:00:fb", srcIp, dstIp: "ff02::fb", sport: 5353, dport: 5353, payload: mdnsMessage(answers, opts), hopLimit: 255 });
 }
 
 export const rr = {
   a: (name: string, addr: string): MdnsRecord => ({ name, type: 1, rdata: ip(addr) }),
+  aaaa: (name: string, addr: string): MdnsRecord => ({ name, type: 28, rdata: ip6(addr) }),
   ptr: (name: string, target: string): MdnsRecord => ({ name, type: 12, rdata: dnsName(target) }),
   srv: (name: string, port: number, target: string): MdnsRecord => ({ name, type: 33, rdata: [0, 0, 0, 0, ...be16(port), ...dnsName(target)] }),
   txt: (name: string, entries: string[]): MdnsRecord => ({
@@ -250,4 +261,62 @@ export function echo6ReplyFrame(o: { srcMac: string; dstMac: string; srcIp: stri
   const body = [129, 0, 0, 0, ...be16(o.id), 0, 1, ...(o.magic ?? [0x41, 0x52, 0x47, 0x53]), 0, 0, 0, 0];
   const iph = [0x60, 0, 0, 0, ...be16(body.length), 58, o.hopLimit ?? 64, ...ip6(o.srcIp), ...ip6(o.dstIp)];
   return ether(o.dstMac, o.srcMac, [], 0x86dd, [...iph, ...body]);
+}
+
+/** Ethernet + IPv6 + UDP around a payload; the UDP checksum is left 0 (the decoder does not check it). */
+export function udp6Frame(o: {
+  srcMac: string;
+  dstMac: string;
+  srcIp: string;
+  dstIp: string;
+  sport: number;
+  dport: number;
+  payload: number[];
+  hopLimit?: number;
+  /** IPv6 payload length / UDP length fields when they should lie. */
+  payloadLength?: number;
+  udpLength?: number;
+}): Uint8Array {
+  const udp = [...be16(o.sport), ...be16(o.dport), ...be16(o.udpLength ?? 8 + o.payload.length), 0, 0, ...o.payload];
+  const iph = [0x60, 0, 0, 0, ...be16(o.payloadLength ?? udp.length), 17, o.hopLimit ?? 1, ...ip6(o.srcIp), ...ip6(o.dstIp)];
+  return ether(o.dstMac, o.srcMac, [], 0x86dd, [...iph, ...udp]);
+}
+
+/** A DUID-LLT (type 1, Ethernet) naming `hostMac`, as most clients make theirs. */
+export const duidLlt = (hostMac: string) => [0, 1, 0, 1, 0x2a, 0x3b, 0x4c, 0x5d, ...mac(hostMac)];
+/** A DUID-LL (type 3, Ethernet). */
+export const duidLl = (hostMac: string) => [0, 3, 0, 1, ...mac(hostMac)];
+
+/** DHCPv6 option 39 (client FQDN, RFC 4704): flags 0, then the name in DNS wire form. */
+export const fqdnOption = (name: string) => {
+  const wire = dnsName(name);
+  return [0, 39, ...be16(1 + wire.length), 0, ...wire];
+};
+
+export type Dhcp6Options = {
+  srcMac: string;
+  /** The client's link-local address. */
+  srcIp: string;
+  /** 1 SOLICIT (default), 3 REQUEST, 5 RENEW, 11 INFORMATION-REQUEST; 2 ADVERTISE and 7 REPLY are a server's. */
+  type?: number;
+  /** The client identifier's DUID (default: a DUID-LLT of srcMac); null leaves option 1 out. */
+  duid?: number[] | null;
+  fqdn?: string;
+  /** More options, already encoded. */
+  extra?: number[];
+  dstIp?: string;
+  sport?: number;
+  dport?: number;
+};
+
+/** A DHCPv6 client message (RFC 8415) from port 546 to ff02::1:2 port 547, with an elapsed-time option. */
+export function dhcp6Frame(o: Dhcp6Options): Uint8Array {
+  const duid = o.duid === undefined ? duidLlt(o.srcMac) : o.duid;
+  const opts: number[] = [];
+  if (duid !== null) opts.push(0, 1, ...be16(duid.length), ...duid);
+  opts.push(0, 8, 0, 2, 0, 0); // elapsed time
+  if (o.fqdn !== undefined) opts.push(...fqdnOption(o.fqdn));
+  opts.push(...(o.extra ?? []));
+  const payload = [o.type ?? 1, 0x12, 0x34, 0x56, ...opts];
+  return udp6Frame({ srcMac: o.srcMac, dstMac: "33:33:00:01:00:02", srcIp: o.srcIp, dstIp: o.dstIp ?? "ff02::1:2", sport: o.sport ?? 546, dport: o.dport ?? 547, payload });
 }

@@ -5,15 +5,16 @@
  * together with every native C file. Reads hex frames (one per line) on stdin; each
  * frame, every truncation of it and many random mutations are decoded from
  * heap buffers of exactly their length, so any read past the end aborts.
- * Prints "ok <decoded> <rejected> <answered> <sighted> <queued> <server replies> <spoof hints> <IPv6 answers>"
- * on success; aborts when a sighting's sender is not the frame's Ethernet source.
+ * Prints "ok <decoded> <rejected> <answered> <sighted> <queued> <server replies> <spoof hints> <IPv6 answers>
+ * <DHCPv6 sightings> <IPv6 mDNS sightings>" on success; aborts when a sighting's sender is not the
+ * frame's Ethernet source, or a DHCPv6 or IPv6 mDNS sighting names another MAC than it.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "../../native/argus.h"
 
-static unsigned long ok_count, rejected, sighted, servers, spoof_hints, nd6_answers;
+static unsigned long ok_count, rejected, sighted, servers, spoof_hints, nd6_answers, dhcp6, mdns6;
 static argus_sweep *offline;
 static argus_listener *listener;
 
@@ -47,6 +48,17 @@ static void decode_exact(const uint8_t *src, size_t len)
 		}
 		if (memcmp(s.eth_src, s.mac, 6) != 0)
 			spoof_hints++;
+		static const uint8_t none6[16];
+		int has_ip6 = memcmp(s.ip6, none6, 16) != 0;
+		if (s.source == ARGUS_SRC_DHCP6 || (s.source == ARGUS_SRC_MDNS && has_ip6)) {
+			/* DHCPv6 and IPv6 mDNS speak only for the Ethernet source, from a unicast IPv6 source. */
+			if (memcmp(s.mac, s.eth_src, 6) != 0 || !has_ip6 || s.ip6[0] == 0xff)
+				abort();
+			if (s.source == ARGUS_SRC_DHCP6)
+				dhcp6++;
+			else
+				mdns6++;
+		}
 		if (s.hostname_len > sizeof s.hostname || s.services_len > sizeof s.services || s.prl_len > sizeof s.prl)
 			abort();
 	}
@@ -114,6 +126,6 @@ int main(void)
 	while ((n = argus_listen_read(listener, queued, 64)) > 0)
 		drained += n;
 	argus_listen_close(listener);
-	printf("ok %lu %lu %u %lu %u %lu %lu %lu\n", ok_count, rejected, got, sighted, drained, servers, spoof_hints, nd6_answers);
+	printf("ok %lu %lu %u %lu %u %lu %lu %lu %lu %lu\n", ok_count, rejected, got, sighted, drained, servers, spoof_hints, nd6_answers, dhcp6, mdns6);
 	return 0;
 }

@@ -41,7 +41,7 @@ const PORT_COLUMNS: Column<Port>[] = [
 
 const SCOPES: Record<Address["scope"], string> = { global: "global", ula: "unique local", link: "link-local", private: "private" };
 /** How an IPv6 address was learnt last. */
-const HOW: Record<string, string> = { ndp: " (heard by neighbour discovery)", sweep: " (answered a scan's IPv6 probe)" };
+const HOW: Record<string, string> = { ndp: " (heard by neighbour discovery)", dhcpv6: " (heard asking DHCPv6)", mdns: " (heard announcing over mDNS)", sweep: " (answered a scan's IPv6 probe)" };
 const HISTORY_COLUMNS: Column<Address>[] = [
   { header: "Address", class: "mono", cell: (h) => h.address },
   { header: "Kind", cell: (h) => `IPv${h.family}, ${SCOPES[h.scope]}${HOW[h.source] ?? ""}` },
