@@ -261,7 +261,7 @@ export class InventoryWriter {
     this.change(
       { id: device.id, ip, mac },
       "interface_linked",
-      "info",
+      linkSeverity(device),
       `${ip} (${mac}) is another interface of ${nameWithAddress(device)}: the same mDNS name ${mdnsKey} and the same services (split it off if it is not)`,
       device.mac_address,
       mac,
@@ -281,7 +281,7 @@ export class InventoryWriter {
     this.change(
       { id: survivor.id, ip: other.ip_address, mac: other.mac_address },
       "interface_linked",
-      "info",
+      linkSeverity(survivor),
       `${other.ip_address} (${other.mac_address}) is another interface of ${nameWithAddress(survivor)}: the same mDNS name ${mdnsKey} and the same services; merged into one device (split it off if it is not)`,
       merged.mac_address,
       other.mac_address,
@@ -603,4 +603,13 @@ export function mdnsKeyOf(d: Pick<DeviceRow, "mdns_name" | "hostname" | "hostnam
 /** Whether a MAC is locally administered (randomised): bit 1 of its first octet. */
 function isLocallyAdministered(mac: string): boolean {
   return (parseInt(mac.slice(0, 2), 16) & 0x02) !== 0;
+}
+
+/**
+ * A MAC joining a trusted device shares its trust: the owner hears of it as a warning, since a guest
+ * who copied both the name and the banners would be exactly this (README threat model). Joining an
+ * untrusted device changes nobody's standing, so that is info.
+ */
+function linkSeverity(device: DeviceRow): Severity {
+  return device.is_trusted ? "warning" : "info";
 }

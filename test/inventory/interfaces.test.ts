@@ -61,6 +61,15 @@ describe("strong evidence links two interfaces", () => {
     expect(new DeviceInventory(db).get(d.id)!.ip_address).toBe("10.0.0.10");
   });
 
+  test("a new interface of a trusted device shares its trust, so the link is a warning the owner hears of, not info", () => {
+    scan([observed("10.0.0.10", NIC1, "nas-two", SSH)], "2026-01-01T00:00:00Z");
+    const [d] = devices();
+    db.query("UPDATE devices SET is_trusted = 1 WHERE id = ?").run(d.id);
+    const r = scan([observed("10.0.0.10", NIC1, "nas-two", SSH), observed("10.0.0.11", NIC2, "nas-two", SSH)], "2026-01-01T01:00:00Z");
+    expect(devices()).toHaveLength(1);
+    expect(r.changes.filter((c) => c.change_type === "interface_linked").map((c) => c.severity)).toEqual(["warning"]);
+  });
+
   test("two devices already known (heard passively first) that a scan shows to be one host are merged into the older", () => {
     const policy: SightingPolicy = { mayHaveRotated: () => true, admitNew: () => "admit", capPerMinute: 60 };
     const heard = (mac: string, ip: string): Sighting => ({ mac, ip, source: "arp", iface: "eth0", mac_randomized: false });
