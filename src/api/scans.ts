@@ -187,13 +187,14 @@ export function scanRoutes(ctx: AppContext) {
     )
     .post(
       "/api/scan/cancel",
-      () => {
+      ({ actor }) => {
         const id = ctx.scans.cancel();
         if (id === null) {
           const other = ctx.scans.runningElsewhere();
           if (other) throw new HttpError(409, `Scan ${other.id} runs in another Argus process (argus scan, pid ${other.pid}); stop that process to cancel it`);
           throw new HttpError(409, "No scan is running");
         }
+        ctx.audit.record(actor, "scan_cancelled", { resource: `scan:${id}`, details: { scan_id: id } });
         return { status: "cancelling" as const, scan_id: id };
       },
       {

@@ -10,6 +10,8 @@ export const AUDIT_ACTIONS = [
   "api_key_created",
   "api_key_revoked",
   "scan_started",
+  /** The owner stopped a running scan (POST /api/scan/cancel); resource scan:<id>. */
+  "scan_cancelled",
   "device_updated",
   "device_deleted",
   "device_wake_sent",

@@ -596,6 +596,17 @@ export const migrations: Migration[] = [
       ALTER TABLE source_state ADD COLUMN subnets TEXT NOT NULL DEFAULT '[]';
     `,
   },
+  {
+    version: 28,
+    description: "IPv4 address history: the MAC each address was heard from (a device may have several interfaces)",
+    // Written by every sighting (inventory/identity.ts recordAddress), kept by a merge, taken along by
+    // a split (inventory/macs.ts). Which interface answered before is not known: existing rows get the
+    // device's primary MAC, as they read until now; a MAC-less device's rows stay NULL.
+    sql: `
+      ALTER TABLE device_addresses ADD COLUMN mac TEXT;
+      UPDATE device_addresses SET mac = (SELECT mac_address FROM devices WHERE devices.id = device_addresses.device_id);
+    `,
+  },
 ];
 
 /** PRAGMA application_id of an Argus database ("ARGU"), set by migration 10. */

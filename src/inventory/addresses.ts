@@ -20,11 +20,11 @@ type Row = {
 export function addressesOf(db: Database, ids: readonly number[]): Map<number, DeviceAddress[]> {
   const out = new Map<number, DeviceAddress[]>(ids.map((id) => [id, []]));
   if (ids.length === 0) return out;
-  // An IPv4 address carries the device's primary MAC; an IPv6 address the MAC that spoke for it
-  // (rows from before schema v24 have none recorded: the primary then).
+  // Each address carries the MAC it was heard from (IPv4 since schema v28, IPv6 since v24); a row
+  // without one (written by plain SQL, or before its MAC was known) reads as the device's primary.
   const rows = db
     .query(
-      `SELECT a.device_id, 4 AS family, a.ip_address AS address, NULL AS scope, d.mac_address AS mac, a.first_seen, a.last_seen, 'inventory' AS source
+      `SELECT a.device_id, 4 AS family, a.ip_address AS address, NULL AS scope, coalesce(a.mac, d.mac_address) AS mac, a.first_seen, a.last_seen, 'inventory' AS source
          FROM device_addresses a JOIN devices d ON d.id = a.device_id WHERE a.device_id IN (SELECT value FROM json_each(?1))
        UNION ALL
        SELECT s.device_id, 6, s.address, s.scope, coalesce(s.mac, d.mac_address), s.first_seen, s.last_seen, s.source

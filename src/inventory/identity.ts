@@ -500,14 +500,22 @@ export class InventoryWriter {
     } else {
       this.change(who, "device_added", this.newDeviceSeverity, describeNewDevice(o), null, o.ip);
     }
-    this.recordAddress(id, o.ip);
+    this.recordAddress(id, o.ip, o.mac);
     return id;
   }
 
-  recordAddress(deviceId: number, ip: string): void {
+  /**
+   * The device was seen at `ip`, heard from `mac` (one of its interfaces; schema v28): the IPv4
+   * history row records the MAC that last answered for the address, so a merge keeps it and a split
+   * takes it along. Heard without a MAC (beyond a router), the row keeps the MAC it had.
+   */
+  recordAddress(deviceId: number, ip: string, mac: string | null): void {
     this.db
-      .query("INSERT INTO device_addresses (device_id, ip_address, first_seen, last_seen) VALUES (?, ?, ?, ?) ON CONFLICT (device_id, ip_address) DO UPDATE SET last_seen = excluded.last_seen")
-      .run(deviceId, ip, this.now, this.now);
+      .query(
+        `INSERT INTO device_addresses (device_id, ip_address, mac, first_seen, last_seen) VALUES (?1, ?2, ?3, ?4, ?4)
+         ON CONFLICT (device_id, ip_address) DO UPDATE SET last_seen = excluded.last_seen, mac = coalesce(excluded.mac, mac)`,
+      )
+      .run(deviceId, ip, mac, this.now);
   }
 
   /**

@@ -97,6 +97,20 @@ function ensurePrimaries(db: Database, ids: number[]): void {
   ).run(JSON.stringify(ids));
 }
 
+/**
+ * Gives these devices' address rows without a MAC (from before schema v24/v28, or written by plain
+ * SQL: they read as the device's primary, addresses.ts) that primary, before a merge or split changes
+ * which MAC is primary or whose device a row is on.
+ */
+function pinAddressMacs(db: Database, ids: number[]): void {
+  for (const table of ["device_addresses", "device_ip6"]) {
+    db.query(
+      `UPDATE ${table} SET mac = (SELECT mac_address FROM devices WHERE devices.id = ${table}.device_id)
+       WHERE mac IS NULL AND device_id IN (SELECT value FROM json_each(?))`,
+    ).run(JSON.stringify(ids));
+  }
+}
+
 type Row = { id: number; ip_address: string; mac_address: string | null; status: string; first_seen: string; last_seen: string };
 const row = (db: Database, id: number) => db.query("SELECT id, ip_address, mac_address, status, first_seen, last_seen FROM devices WHERE id = ?").get(id) as Row | null;
 
@@ -120,6 +134,8 @@ export function mergeDevices(db: Database, survivorId: number, otherId: number):
     const unsplit = db.query("DELETE FROM mac_splits WHERE mac_a = ? AND mac_b = ?");
     for (const a of survivorMacs) for (const b of macsOfDevice(db, otherId)) if (a !== b) unsplit.run(a < b ? a : b, a < b ? b : a);
     const args = { $s: survivorId, $o: otherId };
+    // Rows that read as their device's primary MAC must keep naming it once one device has two.
+    pinAddressMacs(db, [survivorId, otherId]);
     db.query("UPDATE device_macs SET device_id = $s WHERE device_id = $o").run(args);
     // A MAC-less device (beyond a router) merged into one with a MAC: the survivor's MAC stays primary;
     // the other way round the survivor takes the other's.
@@ -127,14 +143,17 @@ export function mergeDevices(db: Database, survivorId: number, otherId: number):
       db.query("UPDATE devices SET mac_address = NULL WHERE id = $o").run(args);
       db.query("UPDATE devices SET mac_address = ?, mac_randomized = (SELECT randomized FROM device_macs WHERE mac = ?) WHERE id = ?").run(other.mac_address, other.mac_address, survivorId);
     }
+    // Each address keeps the MAC it was heard from; an address both had keeps the wider span and
+    // the MAC that answered for it last (IPv4 history, and IPv6 since migration 21).
     db.query(
-      `UPDATE device_addresses AS s SET first_seen = min(s.first_seen, o.first_seen), last_seen = max(s.last_seen, o.last_seen)
+      `UPDATE device_addresses AS s SET first_seen = min(s.first_seen, o.first_seen), last_seen = max(s.last_seen, o.last_seen),
+         mac = CASE WHEN o.last_seen > s.last_seen THEN o.mac ELSE s.mac END
        FROM device_addresses AS o WHERE s.device_id = $s AND o.device_id = $o AND o.ip_address = s.ip_address`,
     ).run(args);
     db.query("UPDATE OR IGNORE device_addresses SET device_id = $s WHERE device_id = $o").run(args);
-    // Its IPv6 addresses likewise (migration 21); an address both had keeps the wider span.
     db.query(
-      `UPDATE device_ip6 AS s SET first_seen = min(s.first_seen, o.first_seen), last_seen = max(s.last_seen, o.last_seen)
+      `UPDATE device_ip6 AS s SET first_seen = min(s.first_seen, o.first_seen), last_seen = max(s.last_seen, o.last_seen),
+         mac = CASE WHEN o.last_seen > s.last_seen THEN o.mac ELSE s.mac END
        FROM device_ip6 AS o WHERE s.device_id = $s AND o.device_id = $o AND o.address = s.address`,
     ).run(args);
     db.query("UPDATE OR IGNORE device_ip6 SET device_id = $s WHERE device_id = $o").run(args);
@@ -161,15 +180,18 @@ export function mergeDevices(db: Database, survivorId: number, otherId: number):
 
 /**
  * Undoes a merge for one MAC: it becomes a device of its own again (a new id), offline until it is
- * next seen, at the address it was last recorded with (its latest change), else the device's. The
- * IPv6 addresses that MAC answered for go with it; the rest of the history stays with the device it
- * was merged into: which past sightings were this MAC's is not recorded. Splitting off the primary MAC makes the latest-seen other MAC primary. One transaction.
+ * next seen, at the address it was last heard from (its newest IPv4 history row, else its latest
+ * change), else the device's. The IPv4 and IPv6 addresses that MAC answered for go with it (each
+ * records its MAC: schema v28 and v24). Changes and presence sessions stay with the device it was
+ * merged into: which of them were this MAC's is not recorded. Splitting off the primary MAC makes
+ * the latest-seen other MAC primary. One transaction.
  */
 export function splitMac(db: Database, deviceId: number, mac: string): { new_id: number; ip_address: string; primary: string } {
   return db.transaction(() => {
     const device = row(db, deviceId);
     if (!device) throw new MacError("not_found", `Device ${deviceId} not found`);
     ensurePrimaries(db, [deviceId]);
+    pinAddressMacs(db, [deviceId]);
     const macs = macsOf(db, [deviceId]).get(deviceId) ?? [];
     const split = macs.find((m) => m.mac === mac);
     if (!split) throw new MacError("invalid", `mac: ${mac} is not one of device ${deviceId}'s MACs`);
@@ -180,15 +202,22 @@ export function splitMac(db: Database, deviceId: number, mac: string): { new_id:
       primary = next.mac;
       db.query("UPDATE devices SET mac_address = ?, mac_randomized = ? WHERE id = ?").run(next.mac, next.randomized ? 1 : 0, deviceId);
     }
+    const heard = db.query("SELECT ip_address FROM device_addresses WHERE device_id = ? AND mac = ? ORDER BY last_seen DESC, ip_address LIMIT 1").get(deviceId, mac) as { ip_address: string } | null;
     const lastIp = db.query("SELECT device_ip FROM changes WHERE device_mac = ? AND device_ip IS NOT NULL ORDER BY id DESC LIMIT 1").get(mac) as { device_ip: string } | null;
-    const ip = lastIp?.device_ip ?? device.ip_address;
+    const ip = heard?.ip_address ?? lastIp?.device_ip ?? device.ip_address;
     const res = db
       .query("INSERT INTO devices (mac_address, ip_address, mac_randomized, status, first_seen, last_seen, times_seen) VALUES (?, ?, ?, 'offline', ?, ?, 0)")
       .run(mac, ip, split.randomized ? 1 : 0, split.first_seen, split.last_seen);
     const newId = Number(res.lastInsertRowid);
     db.query("UPDATE device_macs SET device_id = ? WHERE mac = ?").run(newId, mac);
-    // The IPv6 addresses this MAC answered for go with it (each records its MAC since schema v24).
+    // The addresses this MAC answered for go with it.
+    db.query("UPDATE device_addresses SET device_id = ? WHERE device_id = ? AND mac = ?").run(newId, deviceId, mac);
     db.query("UPDATE device_ip6 SET device_id = ? WHERE device_id = ? AND mac = ?").run(newId, deviceId, mac);
+    // Its current address went with that MAC: the device is where its remaining interfaces were heard last.
+    db.query(
+      `UPDATE devices SET ip_address = (SELECT ip_address FROM device_addresses WHERE device_id = ?1 ORDER BY last_seen DESC, ip_address LIMIT 1)
+       WHERE id = ?1 AND ip_address = ?2 AND EXISTS (SELECT 1 FROM device_addresses WHERE device_id = ?1) AND NOT EXISTS (SELECT 1 FROM device_addresses WHERE device_id = ?1 AND ip_address = ?2)`,
+    ).run(deviceId, device.ip_address);
     // The owner's word: automatic interface linking (identity.ts) must not join them again.
     const keep = db.query("INSERT OR REPLACE INTO mac_splits (mac_a, mac_b, split_at) VALUES (?, ?, ?)");
     const now = isoNow();

@@ -165,7 +165,7 @@ class Reconciler {
    * "closed" because one interface does not serve it).
    */
   private seenOnAnotherMac(device: DeviceRow, mac: string | null, group: Observation[]): void {
-    for (const o of group) this.w.recordAddress(device.id, o.ip);
+    for (const o of group) this.w.recordAddress(device.id, o.ip, o.mac ?? mac);
     if (mac) touchMac(this.db, device.id, mac, group[0].mac_randomized, this.now);
     const ports = group[0].ports;
     if (ports !== null) {
@@ -213,7 +213,7 @@ class Reconciler {
   }
 
   private recordSighting(deviceId: number, group: Observation[]): void {
-    for (const o of group) this.w.recordAddress(deviceId, o.ip);
+    for (const o of group) this.w.recordAddress(deviceId, o.ip, o.mac);
     const primary = group[0];
     this.db
       .query("INSERT OR REPLACE INTO scan_devices (scan_id, device_id, ip_address, mac_address, method, rtt_ms, open_ports) VALUES (?, ?, ?, ?, ?, ?, ?)")

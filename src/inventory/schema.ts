@@ -48,7 +48,7 @@ export const DeviceAddress = Type.Object(
     address: Type.String({ description: "IPv4 dotted quad, or IPv6 in RFC 5952 text", examples: ["192.168.1.20", "fe80::1c2a:3bff:fe4d:5e6f"] }),
     family: Type.Integer({ enum: [4, 6], description: "4 or 6" }),
     scope: literals(["global", "ula", "link", "private"] as const, { description: "IPv6: fe80::/10 link, fc00::/7 ula, 2000::/3 global. IPv4: RFC 1918 private, 169.254/16 link, else global" }),
-    mac: nullable(Type.String(), "The MAC the address was heard from (IPv6: the Ethernet source of the frame that spoke for it); IPv4: the device's MAC"),
+    mac: nullable(Type.String(), "The MAC the address was heard from (IPv6: the Ethernet source of the frame that spoke for it); IPv4: the interface that answered for it last (history from before schema 28: the device's primary MAC then)"),
     first_seen: Timestamp(),
     last_seen: Timestamp(),
     source: literals(["inventory", "ndp", "dhcpv6", "mdns", "sweep"] as const, {

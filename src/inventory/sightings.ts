@@ -186,7 +186,7 @@ export function recordSightings(db: Database, sightings: Sighting[], policy: Sig
       w.seenAgain(device, s.ip, s.mac, s.mac_randomized);
     }
     w.applyIdentity(device.id, s);
-    w.recordAddress(device.id, s.ip);
+    w.recordAddress(device.id, s.ip, s.mac);
     written++;
   }
   return { changes: w.changes, refused, written, touched: w.touched };

@@ -113,7 +113,7 @@ function writeRecord(db: Database, w: InventoryWriter, id: number, d: WireDevice
      WHERE id = ?1`,
   ).run(id, d.ip, d.mac, d.hostname, d.hostname_source, d.vendor, d.device_type, d.os_name, d.model, d.status, d.first_seen, d.last_seen, d.risk_level ?? "none", d.risk_score, d.threat_summary, segment, fresh ? 1 : 0);
   touchMac(db, id, d.mac, d.mac_randomized, d.last_seen);
-  w.recordAddress(id, d.ip);
+  w.recordAddress(id, d.ip, d.mac);
   if (d.status === "online") markSeen(db, id, d.last_seen, "passive");
   else if (before.status === "online") markGone(db, id, d.last_seen);
   syncPorts(db, id, d.open_ports, d.last_seen);

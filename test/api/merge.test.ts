@@ -3,6 +3,7 @@
 // gone, and a split gives a MAC its own device again; errors, audit and live events.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { FeedEvent } from "../../src/events.ts";
+import { recordSightings, type Sighting } from "../../src/inventory/sightings.ts";
 import { Client, adminWithKey, startTestServer, type TestServer } from "../helpers/server.ts";
 
 let server: TestServer;
@@ -117,7 +118,7 @@ describe("POST /api/devices/{id}/merge", () => {
 });
 
 describe("POST /api/devices/{id}/split", () => {
-  test("a merged MAC becomes a device of its own again, offline at its last address; the history stays", async () => {
+  test("a merged MAC becomes a device of its own again, offline at its last address, with the address history it was heard at", async () => {
     const { wired, wifi } = seedLaptop(4);
     expect((await api.post(`/api/devices/${wired}/merge`, { other_id: wifi })).status).toBe(200);
     const live = recordEvents();
@@ -127,10 +128,13 @@ describe("POST /api/devices/{id}/split", () => {
     expect(res.body.device.macs.map((m: any) => m.mac)).toEqual([macOf(4, WIRED)]);
     const fresh = res.body.new_device;
     expect(fresh.id).not.toBe(wired);
-    expect(fresh).toMatchObject({ mac_address: macOf(4, WIFI), status: "offline", ip_address: "10.4.0.20", label: null, ip_history: [] });
+    expect(fresh).toMatchObject({ mac_address: macOf(4, WIFI), status: "offline", ip_address: "10.4.0.20", label: null });
     expect(fresh.macs).toEqual([{ mac: macOf(4, WIFI), randomized: false, first_seen: "2025-12-01T00:00:00Z", last_seen: "2026-01-03T00:00:00Z" }]);
-    // What was recorded stays with the device it was merged into.
-    expect(res.body.device.ip_history.map((a: any) => a.ip_address).sort()).toEqual(["10.4.0.10", "10.4.0.20", "10.4.0.21"]);
+    // The Wi-Fi side's addresses go with it (each records its MAC, schema 28); the wired side's stay,
+    // and the device is at the address its remaining interface was heard at.
+    expect(fresh.ip_history.map((a: any) => a.ip_address)).toEqual(["10.4.0.20", "10.4.0.21"]);
+    expect(res.body.device.ip_history.map((a: any) => a.ip_address)).toEqual(["10.4.0.10"]);
+    expect(res.body.device.ip_address).toBe("10.4.0.10");
     expect((await api.get(`/api/devices/${fresh.id}`)).status).toBe(200);
     expect(live.events.filter((e) => e.type === "device").map((e: any) => e.id).sort()).toEqual([wired, fresh.id].sort());
     const audit = await api.get("/api/audit-logs?action=device_split");
@@ -162,5 +166,43 @@ describe("POST /api/devices/{id}/split", () => {
     expect(res.body.device).toMatchObject({ id: wired, mac_address: macOf(6, WIFI) });
     expect(res.body.device.macs.map((m: any) => m.mac)).toEqual([macOf(6, WIFI)]);
     expect(res.body.new_device.mac_address).toBe(macOf(6, WIRED));
+  });
+});
+
+describe("merge then split: each IPv4 address stays with the MAC that answered for it", () => {
+  test("device 1 (aa:…:01 at .10) merged with device 2 (aa:…:02 at .11): .11 is listed under :02; split off :02, the new device holds .11 in ip_history and addresses", async () => {
+    // A server of its own, so the devices are 1 and 2 as in the report; both heard on the wire (the sightings writer).
+    const own = await startTestServer();
+    try {
+      const owner = new Client(own.url, { "X-API-Key": (await adminWithKey(own)).key });
+      const heard = (mac: string, ip: string): Sighting => ({ mac, ip, source: "arp", iface: "eth0", mac_randomized: false });
+      const policy = { mayHaveRotated: () => false, admitNew: () => "admit" as const, capPerMinute: 60 };
+      const db = own.ctx.db;
+      db.transaction(() => recordSightings(db, [heard("aa:00:00:00:00:01", "192.168.77.10")], policy, "2026-03-01T10:00:00Z"))();
+      db.transaction(() => recordSightings(db, [heard("aa:00:00:00:00:02", "192.168.77.11")], policy, "2026-03-01T10:05:00Z"))();
+      expect((await owner.get("/api/devices/1")).body.mac_address).toBe("aa:00:00:00:00:01");
+      expect((await owner.get("/api/devices/2")).body.mac_address).toBe("aa:00:00:00:00:02");
+
+      const merged = await owner.post("/api/devices/1/merge", { other_id: 2 });
+      expect(merged.status).toBe(200);
+      const v4 = (d: any) => d.addresses.filter((a: any) => a.family === 4).map((a: any) => ({ address: a.address, mac: a.mac }));
+      expect(v4(merged.body)).toEqual([
+        { address: "192.168.77.11", mac: "aa:00:00:00:00:02" },
+        { address: "192.168.77.10", mac: "aa:00:00:00:00:01" },
+      ]);
+
+      const split = await owner.post("/api/devices/1/split", { mac: "aa:00:00:00:00:02" });
+      expect(split.status).toBe(200);
+      const fresh = (await owner.get(`/api/devices/${split.body.new_device.id}`)).body;
+      expect(fresh.ip_address).toBe("192.168.77.11");
+      expect(fresh.ip_history).toEqual([{ ip_address: "192.168.77.11", first_seen: "2026-03-01T10:05:00Z", last_seen: "2026-03-01T10:05:00Z" }]);
+      expect(v4(fresh)).toEqual([{ address: "192.168.77.11", mac: "aa:00:00:00:00:02" }]);
+      const one = (await owner.get("/api/devices/1")).body;
+      expect(one.ip_address).toBe("192.168.77.10");
+      expect(one.ip_history.map((a: any) => a.ip_address)).toEqual(["192.168.77.10"]);
+      expect(v4(one)).toEqual([{ address: "192.168.77.10", mac: "aa:00:00:00:00:01" }]);
+    } finally {
+      await own.close();
+    }
   });
 });

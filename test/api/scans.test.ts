@@ -101,6 +101,37 @@ describe.skipIf(!root)("scan API contract", () => {
   });
 });
 
+describe.skipIf(!root)("cancelling a scan", () => {
+  test("is audited as scan_cancelled with the scan's id and who cancelled it; a cancel with nothing running is not", async () => {
+    // A server of its own in an isolated namespace: the /16 it scans is unroutable from there, and
+    // large enough that the scan still runs when the cancel arrives.
+    const server = await startIsolatedServer();
+    try {
+      const { key } = await adminWithKey(server);
+      const api = server.client({ "X-API-Key": key });
+      const started = await api.request("POST", `/api/scan/trigger?profile=quick&subnet=${encodeURIComponent("10.9.0.0/16")}`);
+      expect(started.status).toBe(202);
+      const cancel = await api.post("/api/scan/cancel");
+      expect(cancel.body).toEqual({ status: "cancelling", scan_id: started.body.scan_id });
+      expect((await waitForScan(api, started.body.scan_id)).status).toBe("cancelled");
+      expect((await api.post("/api/scan/cancel")).status).toBe(409);
+      const audit = await api.get("/api/audit-logs?action=scan_cancelled");
+      expect(audit.status).toBe(200);
+      expect(audit.body).toHaveLength(1);
+      expect(audit.body[0]).toMatchObject({
+        action: "scan_cancelled",
+        username: "api_key:Test Key",
+        resource: `scan:${started.body.scan_id}`,
+        success: true,
+        details: { scan_id: started.body.scan_id },
+      });
+      expect((await api.get("/api/audit-logs/actions")).body).toContain("scan_cancelled");
+    } finally {
+      await server.close();
+    }
+  });
+});
+
 describe.skipIf(!root)("live scan events (SSE)", () => {
   test("the stream opens with the status, then reports progress and the finished scan", async () => {
     const server = await startIsolatedServer();

@@ -145,6 +145,24 @@ describe("database", () => {
     db.close();
   });
 
+  test("migration 28 gives each IPv4 history row the MAC it was heard from: its device's primary for what exists", () => {
+    const db = new Database(":memory:", { strict: true });
+    migrate(db, 27);
+    db.run("INSERT INTO devices (id, mac_address, ip_address, first_seen, last_seen) VALUES (1, '02:00:00:00:00:02', '10.0.0.2', 'x', 'x')");
+    // A host beyond a router, known by its address only.
+    db.run("INSERT INTO devices (id, mac_address, ip_address, first_seen, last_seen) VALUES (2, NULL, '10.1.0.9', 'x', 'x')");
+    for (const [id, ip] of [[1, "10.0.0.2"], [1, "10.0.0.3"], [2, "10.1.0.9"]] as const) {
+      db.run("INSERT INTO device_addresses (device_id, ip_address, first_seen, last_seen) VALUES (?, ?, 'x', 'x')", [id, ip]);
+    }
+    expect(migrate(db, 28)).toEqual([28]);
+    expect(db.query("SELECT device_id, ip_address, mac FROM device_addresses ORDER BY device_id, ip_address").all()).toEqual([
+      { device_id: 1, ip_address: "10.0.0.2", mac: "02:00:00:00:00:02" },
+      { device_id: 1, ip_address: "10.0.0.3", mac: "02:00:00:00:00:02" },
+      { device_id: 2, ip_address: "10.1.0.9", mac: null },
+    ]);
+    db.close();
+  });
+
   test("device ids are never reused: three devices, the newest forgotten, the next device gets a new id", async () => {
     const server = await startTestServer();
     try {

@@ -178,6 +178,8 @@ describe("refused restores", () => {
 
   test("an older backup (schema version 9) is migrated on restore", async () => {
     const old = variant((db) => {
+      // Undo migration 28 (the MAC each IPv4 history row was heard from).
+      db.run("ALTER TABLE device_addresses DROP COLUMN mac");
       // Undo migration 27 (where a device is attached, which source gave its MAC, the subnets a source saw).
       for (const c of ["attached_to", "attached_source", "attached_at", "mac_source"]) db.run(`ALTER TABLE devices DROP COLUMN ${c}`);
       db.run("ALTER TABLE source_state DROP COLUMN subnets");

@@ -82,3 +82,80 @@ describe("a merged device's second MAC", () => {
     expect(new DeviceInventory(db).get(id)!.macs.map((m) => m.mac)).toEqual([WIRED]);
   });
 });
+
+describe("the IPv4 address history records the MAC each address was heard from", () => {
+  const history = (id: number) => db.query("SELECT ip_address, mac FROM device_addresses WHERE device_id = ? ORDER BY ip_address").all(id);
+  const v4 = (id: number) => new DeviceInventory(db).get(id)!.addresses.filter((a) => a.family === 4).map((a) => [a.address, a.mac]);
+
+  test("sightings and scans write the MAC that answered, not the device's primary", () => {
+    const id = mergedLaptop();
+    sight([sighting(WIFI, "10.0.0.30")], "2026-01-01T01:00:00Z");
+    // One scan hears both interfaces: the second is recorded as the same device (reconcile seenOnAnotherMac).
+    scan([observed("10.0.0.11", WIRED), observed("10.0.0.31", WIFI)], "2026-01-01T02:00:00Z");
+    expect(history(id)).toEqual([
+      { ip_address: "10.0.0.10", mac: WIRED },
+      { ip_address: "10.0.0.11", mac: WIRED },
+      { ip_address: "10.0.0.20", mac: WIFI },
+      { ip_address: "10.0.0.30", mac: WIFI },
+      { ip_address: "10.0.0.31", mac: WIFI },
+    ]);
+    expect(v4(id).sort()).toEqual([
+      ["10.0.0.10", WIRED],
+      ["10.0.0.11", WIRED],
+      ["10.0.0.20", WIFI],
+      ["10.0.0.30", WIFI],
+      ["10.0.0.31", WIFI],
+    ]);
+  });
+
+  test("a merge keeps each address with its MAC; an address both had keeps the MAC heard last", () => {
+    sight([sighting(WIRED, "10.0.0.10"), sighting(WIFI, "10.0.0.20")], "2026-01-01T00:00:00Z");
+    const wired = idOf(WIRED);
+    const wifi = idOf(WIFI);
+    // The Wi-Fi side was at .10 later than the wired side (the laptop took the address over on Wi-Fi).
+    db.query("INSERT OR REPLACE INTO device_addresses (device_id, ip_address, mac, first_seen, last_seen) VALUES (?, '10.0.0.10', ?, '2026-01-01T00:00:00Z', '2026-01-02T00:00:00Z')").run(wifi, WIFI);
+    mergeDevices(db, wired, wifi);
+    expect(history(wired)).toEqual([
+      { ip_address: "10.0.0.10", mac: WIFI },
+      { ip_address: "10.0.0.20", mac: WIFI },
+    ]);
+  });
+
+  test("a split takes the MAC's addresses (IPv4 and IPv6) to the new device; the rest, presence and changes stay", () => {
+    const id = mergedLaptop();
+    sight([sighting(WIFI, "10.0.0.20")], "2026-01-01T01:00:00Z");
+    db.query("INSERT INTO device_ip6 (device_id, address, scope, mac, source, first_seen, last_seen) VALUES (?, 'fd00::20', 'ula', ?, 'ndp', '2026-01-01T00:00:00Z', '2026-01-01T00:30:00Z')").run(id, WIFI);
+    const sessions = db.query("SELECT count(*) AS n FROM presence_sessions WHERE device_id = ?").get(id);
+    const changes = db.query("SELECT count(*) AS n FROM changes WHERE device_id = ?").get(id);
+    // Seen last on Wi-Fi: the merged device is at .20.
+    expect(new DeviceInventory(db).get(id)!.ip_address).toBe("10.0.0.20");
+    const { new_id, ip_address } = splitMac(db, id, WIFI);
+    expect(ip_address).toBe("10.0.0.20");
+    expect(history(new_id)).toEqual([{ ip_address: "10.0.0.20", mac: WIFI }]);
+    expect(history(id)).toEqual([{ ip_address: "10.0.0.10", mac: WIRED }]);
+    const fresh = new DeviceInventory(db).get(new_id)!;
+    expect(fresh.ip_history.map((a) => a.ip_address)).toEqual(["10.0.0.20"]);
+    expect(fresh.addresses.map((a) => [a.address, a.mac])).toEqual([
+      ["10.0.0.20", WIFI],
+      ["fd00::20", WIFI],
+    ]);
+    // The device it was merged into is where its remaining interface was heard.
+    expect(new DeviceInventory(db).get(id)!).toMatchObject({ ip_address: "10.0.0.10", ip_history: [expect.objectContaining({ ip_address: "10.0.0.10" })] });
+    expect(db.query("SELECT count(*) AS n FROM presence_sessions WHERE device_id = ?").get(id)).toEqual(sessions);
+    expect(db.query("SELECT count(*) AS n FROM presence_sessions WHERE device_id = ?").get(new_id)).toEqual({ n: 0 });
+    expect(db.query("SELECT count(*) AS n FROM changes WHERE device_id = ?").get(id)).toEqual(changes);
+  });
+
+  test("rows without a MAC (written before schema 28) keep naming their device's own primary through a merge and a split", () => {
+    sight([sighting(WIRED, "10.0.0.10"), sighting(WIFI, "10.0.0.20")], "2026-01-01T00:00:00Z");
+    db.run("UPDATE device_addresses SET mac = NULL");
+    const wired = idOf(WIRED);
+    mergeDevices(db, wired, idOf(WIFI));
+    expect(history(wired)).toEqual([
+      { ip_address: "10.0.0.10", mac: WIRED },
+      { ip_address: "10.0.0.20", mac: WIFI },
+    ]);
+    const { new_id } = splitMac(db, wired, WIFI);
+    expect(history(new_id)).toEqual([{ ip_address: "10.0.0.20", mac: WIFI }]);
+  });
+});
