@@ -8,6 +8,7 @@ import { Type, type Static } from "@sinclair/typebox";
 import { Value } from "@sinclair/typebox/value";
 import type { Actor, AuditLog } from "../audit/audit-log.ts";
 import type { ResolvedConfig } from "../config/resolved.ts";
+import type { AppConfig } from "../config/schema.ts";
 import type { ScanManager } from "../scans/manager.ts";
 import { resolveProfile } from "../portscan/profiles.ts";
 import { planScan } from "../scans/plan.ts";
@@ -32,8 +33,8 @@ export type ScanCommand = Static<typeof ScanCommand>;
  * custom one in its configuration, as for its own scans. A sensor refuses a profile it lacks; the hub
  * says so at once rather than accept a command that can only fail there.
  */
-export function checkScanProfile(name: string, resolved: ResolvedConfig): void {
-  if (!resolved.profiles.has(name)) resolveProfile(name, { port_range: resolved.config.port_range, custom: resolved.config.profiles });
+export function checkScanProfile(name: string, config: AppConfig): void {
+  resolveProfile(name, { port_range: config.port_range, custom: config.profiles });
 }
 
 export function parseCommand(payload: string): ScanCommand | null {
