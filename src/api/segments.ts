@@ -1,6 +1,8 @@
 // GET /api/sensors (a hub's sensors, SPEC §7 "Segments") and GET /api/segment (this appliance's part).
 import { Elysia, t } from "elysia";
 import type { AppContext } from "../app-context.ts";
+import { ProfileError } from "../portscan/profiles.ts";
+import { checkScanProfile } from "../segments/commands.ts";
 import { HttpError } from "./errors.ts";
 import { authentication } from "./guard.ts";
 import { models, ref, SegmentStatus, Sensor, SensorScanRequested } from "./models.ts";
@@ -52,6 +54,12 @@ export function segmentRoutes(ctx: AppContext) {
         const hub = ctx.segments.hub;
         if (!hub?.sensors().some((s) => s.site === params.site && s.segment === params.segment)) throw new HttpError(404, `Sensor ${params.site}/${params.segment} not found`);
         const profile = query.profile ?? "quick";
+        try {
+          checkScanProfile(profile, ctx.config());
+        } catch (e) {
+          if (e instanceof ProfileError) throw new HttpError(422, `Invalid query parameter '${e.field}': ${e.reason}`);
+          throw e;
+        }
         const cmd = await hub.commandScan(params.site, params.segment, profile);
         if (!cmd) throw new HttpError(409, "The hub is not connected to the broker");
         ctx.audit.record(actor, "sensor_scan_requested", { resource: `sensor:${params.site}/${params.segment}`, details: { profile, command_id: cmd.command_id } });
@@ -67,7 +75,11 @@ export function segmentRoutes(ctx: AppContext) {
           tags: ["segments"],
           responses: {
             202: json("Sent to the broker (QoS 1): the sensor starts the scan when it receives it; its scans and audit log show it", SCAN_COMMAND_EXAMPLE),
-            ...errors({ 404: ["No such sensor (never heard by this hub, or not a hub)", "Sensor home/iot not found"], 409: ["The hub is not connected to the broker", "The hub is not connected to the broker"] }),
+            ...errors({
+              404: ["No such sensor (never heard by this hub, or not a hub)", "Sensor home/iot not found"],
+              409: ["The hub is not connected to the broker", "The hub is not connected to the broker"],
+              422: ["A profile the hub does not know (built-in or custom in its configuration)", `Invalid query parameter 'profile': unknown profile "bogus" (known: quick, normal, intensive)`],
+            }),
           },
         },
       },

@@ -223,8 +223,11 @@ export function knownIp6Addresses(db: Database, limit: number): string[] {
  * discovery, DHCPv6 or mDNS frame), or as an answer to a sweep's ICMPv6 (sweep). */
 export type Ip6Source = "ndp" | "dhcpv6" | "mdns" | "sweep";
 
-/** An IPv6 address a device's own frame spoke for (the sender's MAC was checked by the caller); `source` overrides the call's. */
-export type Ip6Sighting = { mac: string; address: string; scope: Ip6Scope; source?: Ip6Source };
+/**
+ * An IPv6 address a device's own frame spoke for (the sender's MAC was checked by the caller); `source`
+ * overrides the call's, and `first_seen`/`last_seen` the call's `now` (a hub stores what its sensor saw, and when).
+ */
+export type Ip6Sighting = { mac: string; address: string; scope: Ip6Scope; source?: Ip6Source; first_seen?: string; last_seen?: string };
 
 /**
  * Adds IPv6 addresses to the devices already known by these MACs (any of a device's several); a MAC
@@ -240,7 +243,8 @@ export function recordIp6Sightings(db: Database, sightings: readonly Ip6Sighting
   const known = db.query("SELECT 1 FROM device_ip6 WHERE device_id = ? AND address = ?");
   const upsert = db.query(
     `INSERT INTO device_ip6 (device_id, address, scope, first_seen, last_seen, source, mac) VALUES (?, ?, ?, ?, ?, ?, ?)
-     ON CONFLICT (device_id, address) DO UPDATE SET last_seen = excluded.last_seen, source = excluded.source, mac = excluded.mac`,
+     ON CONFLICT (device_id, address) DO UPDATE SET first_seen = min(first_seen, excluded.first_seen), last_seen = max(last_seen, excluded.last_seen),
+       source = excluded.source, mac = excluded.mac`,
   );
   const prune = db.query(
     `DELETE FROM device_ip6 WHERE device_id = ?1 AND address NOT IN
@@ -252,7 +256,7 @@ export function recordIp6Sightings(db: Database, sightings: readonly Ip6Sighting
     const row = byMac.get(s.mac) as { id: number } | null;
     if (!row) continue;
     if (known.get(row.id, s.address) === null) added.add(row.id);
-    upsert.run(row.id, s.address, s.scope, now, now, s.source ?? source, s.mac);
+    upsert.run(row.id, s.address, s.scope, s.first_seen ?? now, s.last_seen ?? now, s.source ?? source, s.mac);
     touched.add(row.id);
   }
   for (const id of touched) prune.run(id, IP6_KEEP_PER_DEVICE);

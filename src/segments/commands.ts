@@ -8,7 +8,9 @@ import { Type, type Static } from "@sinclair/typebox";
 import { Value } from "@sinclair/typebox/value";
 import type { Actor, AuditLog } from "../audit/audit-log.ts";
 import type { ResolvedConfig } from "../config/resolved.ts";
+import type { AppConfig } from "../config/schema.ts";
 import type { ScanManager } from "../scans/manager.ts";
+import { resolveProfile } from "../portscan/profiles.ts";
 import { planScan } from "../scans/plan.ts";
 import { PROTOCOL_VERSION } from "./protocol.ts";
 
@@ -25,6 +27,15 @@ export const ScanCommand = Type.Object({
   sent_at: Type.String({ maxLength: 40 }),
 });
 export type ScanCommand = Static<typeof ScanCommand>;
+
+/**
+ * Throws ProfileError (field "profile") unless `name` is a profile the hub knows: a built-in one or a
+ * custom one in its configuration, as for its own scans. A sensor refuses a profile it lacks; the hub
+ * says so at once rather than accept a command that can only fail there.
+ */
+export function checkScanProfile(name: string, config: AppConfig): void {
+  resolveProfile(name, { port_range: config.port_range, custom: config.profiles });
+}
 
 export function parseCommand(payload: string): ScanCommand | null {
   try {

@@ -21,7 +21,7 @@ import { isoNow } from "../time.ts";
 import { brokerError, connectBroker, type BrokerConfig } from "./broker.ts";
 import { applyMessage, heard, listSensors, reportSilentSensors, type ApplyResult, type SensorKey, type SensorRecord } from "./merge.ts";
 import { commandsTopic, type ScanCommand } from "./commands.ts";
-import { eventsWildcard, parseEventsTopic, parseMessage, PROTOCOL_VERSION, type SensorMessage } from "./protocol.ts";
+import { eventsWildcard, MAX_MESSAGE_BYTES, parseEventsTopic, parseMessage, PROTOCOL_VERSION, type SensorMessage } from "./protocol.ts";
 
 export type HubOptions = { prefix: string; broker: BrokerConfig; offlineAfterS: () => number; checkEveryMs?: number; floodDigestMs?: number };
 
@@ -64,7 +64,14 @@ export class SegmentHub {
       (client) => {
         if (this.stopped) return void client.end(true);
         this.client = client;
-        client.handleMessage = (packet, callback) => this.arrive({ topic: packet.topic, payload: Buffer.from(packet.payload).toString("utf8"), ack: () => callback() });
+        client.handleMessage = (packet, callback) => {
+          // Refused before it is decoded (acknowledged: a redelivery would be as large).
+          if (packet.payload.length > MAX_MESSAGE_BYTES) {
+            log.warn("segment message ignored: larger than the hub accepts", { topic: packet.topic.slice(0, 200), bytes: packet.payload.length });
+            return void callback();
+          }
+          this.arrive({ topic: packet.topic, payload: Buffer.from(packet.payload).toString("utf8"), ack: () => callback() });
+        };
         client.on("connect", (ack) => {
           if (this.lastError) log.info("segment broker connected", { role: "hub" });
           this.lastError = null;

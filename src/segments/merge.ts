@@ -14,6 +14,10 @@
 import type { Database } from "bun:sqlite";
 import { InventoryWriter } from "../inventory/identity.ts";
 import { deviceOfMac, touchMac } from "../inventory/macs.ts";
+import { recordName } from "../inventory/names.ts";
+import { recordIp6Sightings, type Ip6Sighting, type Ip6Source } from "../inventory/sightings.ts";
+import { formatIp6, ip6Scope, parseIp6 } from "../net/ip6.ts";
+import { stripInvisible } from "../net/wire-text.ts";
 import type { Change } from "../inventory/observation.ts";
 import { markGone, markSeen } from "../inventory/presence.ts";
 import type { BatchMessage, DroppedMessage, HeartbeatMessage, WireChange, WireDevice } from "./protocol.ts";
@@ -114,11 +118,43 @@ function writeRecord(db: Database, w: InventoryWriter, id: number, d: WireDevice
   ).run(id, d.ip, d.mac, d.hostname, d.hostname_source, d.vendor, d.device_type, d.os_name, d.model, d.status, d.first_seen, d.last_seen, d.risk_level ?? "none", d.risk_score, d.threat_summary, segment, fresh ? 1 : 0);
   touchMac(db, id, d.mac, d.mac_randomized, d.last_seen);
   w.recordAddress(id, d.ip, d.mac);
+  recordDetail(db, d);
   if (d.status === "online") markSeen(db, id, d.last_seen, "passive");
   else if (before.status === "online") markGone(db, id, d.last_seen);
   syncPorts(db, id, d.open_ports, d.last_seen);
   w.touched.add(id);
 }
+
+/**
+ * The device's IPv6 addresses and names as the sensor knows them (absent from an older sensor's
+ * record), through the helpers the hub's own passive path and sources use: the same bounds, the same
+ * rows. Untrusted like any LAN text: an address must parse and be a host address (the hub writes it
+ * in RFC 5952 text and works out its scope), a name loses invisible characters. An address heard
+ * from one of the device's other MACs, which the hub does not know, is kept under the record's MAC.
+ */
+function recordDetail(db: Database, d: WireDevice): void {
+  const sightings: Ip6Sighting[] = [];
+  for (const a of d.addresses ?? []) {
+    const bytes = parseIp6(a.address);
+    if (!bytes || a.address.includes("%")) continue;
+    const address = formatIp6(bytes);
+    const scope = ip6Scope(address);
+    if (!scope) continue;
+    const mac = a.mac !== null && deviceByMac(db, a.mac) === deviceByMac(db, d.mac) ? a.mac : d.mac;
+    sightings.push({ mac, address, scope, source: a.source as Ip6Source, first_seen: min(a.first_seen, a.last_seen), last_seen: a.last_seen });
+  }
+  // Oldest first, so that the per-device bound keeps the newest.
+  sightings.sort((x, y) => (x.last_seen! < y.last_seen! ? -1 : x.last_seen! > y.last_seen! ? 1 : 0));
+  recordIp6Sightings(db, sightings, d.last_seen);
+  const id = deviceByMac(db, d.mac);
+  if (id === null) return;
+  for (const n of d.names ?? []) {
+    const name = stripInvisible(n.name).trim();
+    if (name !== "") recordName(db, id, name, n.source, n.last_seen);
+  }
+}
+
+const min = (a: string, b: string) => (a < b ? a : b);
 
 /** The open port numbers the sensor lists (their services stay on the sensor). */
 function syncPorts(db: Database, id: number, ports: number[], at: string): void {

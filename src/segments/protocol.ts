@@ -44,6 +44,32 @@ const MAC = Type.String({ pattern: "^[0-9a-f]{2}(:[0-9a-f]{2}){5}$" });
 const IPV4 = Type.String({ pattern: "^\\d{1,3}(\\.\\d{1,3}){3}$" });
 const TIME = Type.String({ maxLength: 40 });
 
+/** A payload longer than this is refused by the hub; the sensor splits a commit's batch to stay well under it. */
+export const MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
+/** What the sensor puts in one message at most (one device record, its ports, addresses and names bounded, is far smaller). */
+export const BATCH_BUDGET_BYTES = 1024 * 1024;
+/** IPv6 addresses and names per device record: the sensor keeps no more (IP6_KEEP_PER_DEVICE, NAMES_PER_DEVICE). */
+export const WIRE_ADDRESSES_MAX = 32;
+export const WIRE_NAMES_MAX = 16;
+
+/** An IPv6 address heard from the device on the sensor (its family 6 `addresses`); the hub parses the text and works out the scope itself. */
+export const WireAddress = Type.Object({
+  address: Type.String({ minLength: 2, maxLength: 45 }),
+  mac: Type.Union([MAC, Type.Null()]),
+  first_seen: TIME,
+  last_seen: TIME,
+  source: Type.Union(["ndp", "dhcpv6", "mdns", "sweep"].map((s) => Type.Literal(s))),
+});
+export type WireAddress = Static<typeof WireAddress>;
+
+/** A name the device goes by on the sensor, with the source that called it so. */
+export const WireName = Type.Object({
+  name: Type.String({ minLength: 1, maxLength: 255 }),
+  source: Type.String({ pattern: "^[a-z0-9_-]{1,32}$" }),
+  last_seen: TIME,
+});
+export type WireName = Static<typeof WireName>;
+
 /** A device record as the sensor's feed gave it, what the hub needs of it. */
 export const WireDevice = Type.Object({
   mac: MAC,
@@ -62,6 +88,9 @@ export const WireDevice = Type.Object({
   risk_level: str(16),
   risk_score: Type.Integer({ minimum: 0, maximum: 100 }),
   threat_summary: str(1000),
+  // Optional: a sensor from before these were carried sends neither, and its messages still apply.
+  addresses: Type.Optional(Type.Array(WireAddress, { maxItems: WIRE_ADDRESSES_MAX })),
+  names: Type.Optional(Type.Array(WireName, { maxItems: WIRE_NAMES_MAX })),
 });
 export type WireDevice = Static<typeof WireDevice>;
 
@@ -106,8 +135,14 @@ export type OutboxBody = Pick<BatchMessage, "kind" | "at" | "devices" | "changes
 
 const SCHEMAS = { batch: BatchMessage, dropped: DroppedMessage, heartbeat: HeartbeatMessage } as const;
 
-/** The message in `payload`, checked; null for anything malformed (logged by the caller, never applied). */
+/**
+ * The message in `payload`, checked; null for anything malformed or oversize (logged by the caller,
+ * never applied). A device's `addresses` and `names` beyond the bounds are clipped, not refused: the
+ * rest of the record is still worth having.
+ */
 export function parseMessage(payload: string): SensorMessage | null {
+  // Bytes: a string's length counts UTF-16 units, at most 3 bytes of UTF-8 each.
+  if (payload.length > MAX_MESSAGE_BYTES || (payload.length * 3 > MAX_MESSAGE_BYTES && Buffer.byteLength(payload) > MAX_MESSAGE_BYTES)) return null;
   let m: unknown;
   try {
     m = JSON.parse(payload);
@@ -116,5 +151,16 @@ export function parseMessage(payload: string): SensorMessage | null {
   }
   if (typeof m !== "object" || m === null) return null;
   const schema = SCHEMAS[(m as { kind?: string }).kind as keyof typeof SCHEMAS];
+  if (schema === BatchMessage) clipDetail((m as { devices?: unknown }).devices);
   return schema && Value.Check(schema, m) ? (m as SensorMessage) : null;
+}
+
+function clipDetail(devices: unknown): void {
+  if (!Array.isArray(devices)) return;
+  for (const d of devices) {
+    if (typeof d !== "object" || d === null) continue;
+    const r = d as { addresses?: unknown; names?: unknown };
+    if (Array.isArray(r.addresses) && r.addresses.length > WIRE_ADDRESSES_MAX) r.addresses.length = WIRE_ADDRESSES_MAX;
+    if (Array.isArray(r.names) && r.names.length > WIRE_NAMES_MAX) r.names.length = WIRE_NAMES_MAX;
+  }
 }

@@ -10,13 +10,15 @@ import type { Database } from "bun:sqlite";
 import type { MqttClient } from "mqtt";
 import type { EventFeed } from "../events.ts";
 import type { Device } from "../inventory/devices.ts";
+import { namesOf, type DeviceName } from "../inventory/names.ts";
+import type { Ip6Source } from "../inventory/sightings.ts";
 import type { Change } from "../inventory/observation.ts";
 import { log } from "../log.ts";
 import { isoNow } from "../time.ts";
 import { brokerError, connectBroker, type BrokerConfig } from "./broker.ts";
 import { commandsTopic, parseCommand, type ScanCommand } from "./commands.ts";
 import { Outbox, type OutboxRow } from "./outbox.ts";
-import { eventsTopic, PROTOCOL_VERSION, type WireChange, type WireDevice } from "./protocol.ts";
+import { BATCH_BUDGET_BYTES, eventsTopic, PROTOCOL_VERSION, WIRE_ADDRESSES_MAX, WIRE_NAMES_MAX, type WireChange, type WireDevice } from "./protocol.ts";
 
 /** Unacknowledged messages in flight at once: enough to fill the pipe, few enough to replay quickly. */
 const WINDOW = 64;
@@ -129,7 +131,7 @@ export class SegmentSensor {
       queueMicrotask(() => this.flush());
     }
     for (const d of devices) {
-      const w = toWireDevice(d);
+      const w = toWireDevice(d, namesOf(this.db, d.id));
       if (w) this.pending.devices.set(w.mac, w);
     }
     for (const c of changes) this.pending.changes.push(toWireChange(c));
@@ -139,7 +141,8 @@ export class SegmentSensor {
     const batch = this.pending;
     this.pending = null;
     if (!batch || (batch.devices.size === 0 && batch.changes.length === 0)) return;
-    this.outbox.add(this.topic, { kind: "batch", at: isoNow(), devices: [...batch.devices.values()], changes: batch.changes });
+    const at = isoNow();
+    for (const part of splitBatch([...batch.devices.values()], batch.changes)) this.outbox.add(this.topic, { kind: "batch", at, ...part });
     this.pump();
   }
 
@@ -184,8 +187,37 @@ export class SegmentSensor {
   }
 }
 
-/** A device record as the hub needs it; null for a device without a MAC (beyond a router: not merged across segments). */
-export function toWireDevice(d: Device): WireDevice | null {
+/**
+ * One commit's records in messages of at most about BATCH_BUDGET_BYTES each (the hub refuses a
+ * message over MAX_MESSAGE_BYTES): devices first, then changes, so that the hub knows every device
+ * before a change names it (it applies the numbered messages in order).
+ */
+export function splitBatch(devices: WireDevice[], changes: WireChange[], budget = BATCH_BUDGET_BYTES): { devices: WireDevice[]; changes: WireChange[] }[] {
+  const parts: { devices: WireDevice[]; changes: WireChange[] }[] = [];
+  let part = { devices: [] as WireDevice[], changes: [] as WireChange[] };
+  let size = 0;
+  const add = (item: WireDevice | WireChange, into: "devices" | "changes") => {
+    const n = JSON.stringify(item).length;
+    if (size > 0 && size + n > budget) {
+      parts.push(part);
+      part = { devices: [], changes: [] };
+      size = 0;
+    }
+    (part[into] as (WireDevice | WireChange)[]).push(item);
+    size += n;
+  };
+  for (const d of devices) add(d, "devices");
+  for (const c of changes) add(c, "changes");
+  parts.push(part);
+  return parts;
+}
+
+/**
+ * A device record as the hub needs it; null for a device without a MAC (beyond a router: not merged
+ * across segments). Its IPv6 addresses (the IPv4 history stays here: the hub keeps its own from the
+ * `ip` of each record) and its names by source go along, bounded as the sensor keeps them.
+ */
+export function toWireDevice(d: Device, names: DeviceName[] = []): WireDevice | null {
   if (!d.mac_address) return null;
   return {
     mac: d.mac_address,
@@ -204,6 +236,11 @@ export function toWireDevice(d: Device): WireDevice | null {
     risk_level: d.risk_level,
     risk_score: d.risk_score,
     threat_summary: d.threat_summary,
+    addresses: d.addresses
+      .filter((a) => a.family === 6 && a.source !== "inventory")
+      .slice(0, WIRE_ADDRESSES_MAX)
+      .map((a) => ({ address: a.address, mac: a.mac, first_seen: a.first_seen, last_seen: a.last_seen, source: a.source as Ip6Source })),
+    names: names.slice(0, WIRE_NAMES_MAX).map((n) => ({ name: n.name, source: n.source, last_seen: n.last_seen })),
   };
 }
 

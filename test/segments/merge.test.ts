@@ -6,7 +6,9 @@ import { resolveConfig } from "../../src/config/schema.ts";
 import { migrate } from "../../src/db/migrations.ts";
 import { applyMessage, listSensors, reportSilentSensors } from "../../src/segments/merge.ts";
 import { Outbox } from "../../src/segments/outbox.ts";
-import { parseEventsTopic, parseMessage, type BatchMessage, type WireDevice } from "../../src/segments/protocol.ts";
+import { DeviceInventory } from "../../src/inventory/devices.ts";
+import { splitBatch } from "../../src/segments/sensor.ts";
+import { MAX_MESSAGE_BYTES, parseEventsTopic, parseMessage, type BatchMessage, type WireDevice } from "../../src/segments/protocol.ts";
 import { stampSegment } from "../../src/segments/stamp.ts";
 
 const db = () => {
@@ -97,6 +99,60 @@ describe("the hub's merge", () => {
     expect(d.query("SELECT change_type FROM changes ORDER BY id").all()).toEqual([{ change_type: "device_added" }, { change_type: "device_moved" }]);
   });
 
+  test("a device's IPv6 addresses and names by source reach the hub's device page; hostile ones are not stored", () => {
+    const d = db();
+    const mac = "02:00:00:00:00:21";
+    const other = "02:00:00:00:00:99";
+    const record = device(mac, "10.0.0.21", {
+      hostname: "nas", hostname_source: "dhcp", last_seen: at(30),
+      addresses: [
+        { address: "FD00:51:0:0::21", mac, first_seen: at(1), last_seen: at(20), source: "ndp" },
+        { address: "fe80::21", mac: null, first_seen: at(2), last_seen: at(30), source: "mdns" },
+        // Heard from a MAC the hub does not know as this device's: kept under the record's MAC.
+        { address: "2001:db8::21", mac: other, first_seen: at(3), last_seen: at(10), source: "dhcpv6" },
+        // Not host addresses, or not addresses at all: dropped.
+        { address: "ff02::1", mac, first_seen: at(1), last_seen: at(1), source: "ndp" },
+        { address: "::ffff:10.0.0.1", mac, first_seen: at(1), last_seen: at(1), source: "ndp" },
+        { address: "fe80::1%eth0", mac, first_seen: at(1), last_seen: at(1), source: "ndp" },
+        { address: "<script>", mac, first_seen: at(1), last_seen: at(1), source: "ndp" },
+      ],
+      names: [
+        { name: "DiskStation", source: "mdns", last_seen: at(25) },
+        { name: "nas\u202e\u200bevil", source: "dnsmasq_leases", last_seen: at(15) },
+        { name: "\u200b", source: "netbios", last_seen: at(15) },
+      ],
+    });
+    const wire = parseMessage(JSON.stringify(batch(1, [record])));
+    expect(wire).not.toBeNull();
+    d.transaction(() => applyMessage(d, iot, wire as BatchMessage, at(31)))();
+    const page = new DeviceInventory(d).get(1)!;
+    expect(page.addresses.filter((a) => a.family === 6)).toEqual([
+      { address: "fe80::21", family: 6, scope: "link", mac, first_seen: at(2), last_seen: at(30), source: "mdns" },
+      { address: "fd00:51::21", family: 6, scope: "ula", mac, first_seen: at(1), last_seen: at(20), source: "ndp" },
+      { address: "2001:db8::21", family: 6, scope: "global", mac, first_seen: at(3), last_seen: at(10), source: "dhcpv6" },
+    ]);
+    expect(page.names.map((n) => [n.name, n.source, n.last_seen])).toEqual([
+      ["nas", "dhcp", at(31)],
+      ["DiskStation", "mdns", at(25)],
+      ["nasevil", "dnsmasq_leases", at(15)],
+    ]);
+    // A later record moves an address's last sighting on, never back, and keeps its first.
+    const later = device(mac, "10.0.0.21", { last_seen: at(40), addresses: [{ address: "fd00:51::21", mac, first_seen: at(35), last_seen: at(40), source: "sweep" }] });
+    d.transaction(() => applyMessage(d, iot, batch(2, [later]), at(41)))();
+    expect(d.query("SELECT first_seen, last_seen, source FROM device_ip6 WHERE address = 'fd00:51::21'").get()).toEqual({ first_seen: at(1), last_seen: at(40), source: "sweep" });
+  });
+
+  test("an older sensor's record without addresses or names still applies", () => {
+    const d = db();
+    const { addresses: _a, names: _n, ...old } = device("02:00:00:00:00:22", "10.0.0.22");
+    const wire = parseMessage(JSON.stringify(batch(1, [old as WireDevice])));
+    expect(wire).not.toBeNull();
+    const r = d.transaction(() => applyMessage(d, iot, wire as BatchMessage, at(1)))();
+    expect(r.applied).toBe(true);
+    expect(d.query("SELECT mac_address, ip_address FROM devices").all()).toEqual([{ mac_address: "02:00:00:00:00:22", ip_address: "10.0.0.22" }]);
+    expect(d.query("SELECT count(*) AS n FROM device_ip6").get()).toEqual({ n: 0 });
+  });
+
   test("a sensor silent past the limit is reported offline once, until heard again", () => {
     const d = db();
     d.transaction(() => applyMessage(d, iot, batch(1, []), at(0)))();
@@ -125,6 +181,39 @@ describe("the wire", () => {
     expect(parseMessage(JSON.stringify({ ...good, devices: [{ ...good.devices[0], mac: "ZZ:00:00:00:00:01" }] }))).toBeNull();
     expect(parseMessage(JSON.stringify({ ...good, devices: [{ ...good.devices[0], hostname: "x".repeat(256) }] }))).toBeNull();
     expect(parseMessage(JSON.stringify({ ...good, changes: [{ ...added("02:00:00:00:00:01", "10.0.0.5"), change_type: "made_up" }] }))).toBeNull();
+    const address = { address: "fe80::1", mac: null, first_seen: T0, last_seen: T0, source: "ndp" };
+    expect(parseMessage(JSON.stringify({ ...good, devices: [{ ...good.devices[0], addresses: [{ ...address, source: "rumour" }] }] }))).toBeNull();
+    expect(parseMessage(JSON.stringify({ ...good, devices: [{ ...good.devices[0], addresses: [{ ...address, address: "f".repeat(46) }] }] }))).toBeNull();
+    expect(parseMessage(JSON.stringify({ ...good, devices: [{ ...good.devices[0], names: [{ name: "x", source: "A B", last_seen: T0 }] }] }))).toBeNull();
+    expect(parseMessage(JSON.stringify({ ...good, devices: [{ ...good.devices[0], names: [{ name: "x".repeat(256), source: "mdns", last_seen: T0 }] }] }))).toBeNull();
+  });
+
+  test("a device's addresses and names beyond their bounds are clipped; a message over the size limit is refused", () => {
+    const many = device("02:00:00:00:00:01", "10.0.0.5", {
+      addresses: Array.from({ length: 40 }, (_, i) => ({ address: `fe80::${i + 1}`, mac: null, first_seen: T0, last_seen: T0, source: "ndp" as const })),
+      names: Array.from({ length: 20 }, (_, i) => ({ name: `n${i}`, source: "mdns", last_seen: T0 })),
+    });
+    const parsed = parseMessage(JSON.stringify(batch(1, [many]))) as BatchMessage;
+    expect(parsed.devices[0].addresses!.map((a) => a.address)).toEqual(many.addresses!.slice(0, 32).map((a) => a.address));
+    expect(parsed.devices[0].names!.length).toBe(16);
+    const huge = batch(1, [device("02:00:00:00:00:01", "10.0.0.5", { threat_summary: "x" })]);
+    const text = JSON.stringify(huge);
+    expect(parseMessage(text + " ".repeat(MAX_MESSAGE_BYTES - text.length))).not.toBeNull();
+    expect(parseMessage(text + " ".repeat(MAX_MESSAGE_BYTES - text.length + 1))).toBeNull();
+  });
+
+  test("the sensor splits a large commit into messages under its budget, devices before the changes that name them", () => {
+    const devices = Array.from({ length: 50 }, (_, i) => device(`02:00:00:00:01:${i.toString(16).padStart(2, "0")}`, `10.0.1.${i}`, { threat_summary: "t".repeat(900) }));
+    const changes = devices.map((x) => added(x.mac, x.ip));
+    const parts = splitBatch(devices, changes, 10_000);
+    expect(parts.length).toBeGreaterThan(1);
+    for (const p of parts) expect(JSON.stringify(p).length).toBeLessThan(10_000 + 2_000);
+    expect(parts.flatMap((p) => p.devices)).toEqual(devices);
+    expect(parts.flatMap((p) => p.changes)).toEqual(changes);
+    const lastDevicePart = parts.findLastIndex((p) => p.devices.length > 0);
+    const firstChangePart = parts.findIndex((p) => p.changes.length > 0);
+    expect(firstChangePart).toBeGreaterThanOrEqual(lastDevicePart);
+    expect(splitBatch([devices[0]], [])).toEqual([{ devices: [devices[0]], changes: [] }]);
   });
 });
 

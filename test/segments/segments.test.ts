@@ -225,6 +225,45 @@ describe.skipIf(!root || !mosquitto)("segments: one hub and two sensors over a r
     expect((await hub.api.get("/api/scans")).body).toEqual([]);
   }, 120_000);
 
+  test("a device's IPv6 addresses and its names by source reach the hub's device page as on its sensor", async () => {
+    const [a] = lan1.truth.hosts;
+    // IPv6 on LAN1 (the sensor's eth0 and one host, fixed addresses, no DAD: the network is ours); the sensor's sweep learns them.
+    const enable6 = async (ns: string, addresses: string[]) => {
+      await mustRun(lan1, ns, ["sysctl", "-q", "-w", "net.ipv6.conf.eth0.addr_gen_mode=1"]);
+      await mustRun(lan1, ns, ["sysctl", "-q", "-w", "net.ipv6.conf.all.disable_ipv6=0", "net.ipv6.conf.eth0.disable_ipv6=0"]);
+      for (const x of addresses) await mustRun(lan1, ns, ["ip", "-6", "addr", "add", `${x}/64`, "dev", "eth0", "nodad"]);
+    };
+    await enable6(lan1.truth.scanner_ns, ["fe80::1", "fd00:77:1::1"]);
+    await enable6(a.ns, ["fe80::a1", "fd00:77:1::a1"]);
+    // And a name only the sensor's lease-file source knows.
+    const leases = join(dir, "s1.leases");
+    writeFileSync(leases, `0 ${a.mac} ${a.ip} lan1-nas *\n`);
+    const put = await s1.api.request("PUT", "/api/config", { json: { sources: [{ name: "leases", type: "dnsmasq_leases", path: leases, interval_s: 10 }] } });
+    expect(put.status).toBe(200);
+    await scan(s1);
+    const idOf = async (x: Appliance) => (await devicesOf(x)).find((d) => d.mac_address === a.mac)!.id;
+    const detail = async (x: Appliance) => (await x.api.get(`/api/devices/${await idOf(x)}`)).body;
+    const onSensor = await until("the sensor to know the host's IPv6 addresses and its lease name", async () => {
+      const d = await detail(s1);
+      const v6 = d.addresses.filter((x: any) => x.family === 6).map((x: any) => x.address).sort();
+      return JSON.stringify(v6) === JSON.stringify(["fd00:77:1::a1", "fe80::a1"]) && d.names.some((n: any) => n.source === "dnsmasq_leases") ? d : undefined;
+    });
+    const want = {
+      addresses: onSensor.addresses.filter((x: any) => x.family === 6),
+      names: onSensor.names.filter((n: any) => n.source === "dnsmasq_leases"),
+    };
+    expect(want.names.map((n: any) => n.name)).toEqual(["lan1-nas"]);
+    const onHub = await until("the hub to show them", async () => {
+      const d = await detail(hub);
+      const got = { addresses: d.addresses.filter((x: any) => x.family === 6), names: d.names.filter((n: any) => n.source === "dnsmasq_leases") };
+      return JSON.stringify(got) === JSON.stringify(want) ? got : undefined;
+    });
+    expect(onHub.addresses.map((x: any) => [x.address, x.scope, x.mac, x.source])).toEqual(
+      want.addresses.map((x: any) => [x.address, x.address.startsWith("fe80") ? "link" : "ula", a.mac, "sweep"]),
+    );
+    await expectNoRepeats();
+  }, 120_000);
+
   test.skipIf(browserMissing() !== null)("the hub's device list shows each device's segment and filters by it, clean at 360 px in light and dark", async () => {
     const browser = await launchBrowserIn(hub.server.ns);
     try {
@@ -369,7 +408,13 @@ describe.skipIf(!root || !mosquitto)("segments: one hub and two sensors over a r
 
   test("the hub starts a scan on a segment over MQTT, audited on the sensor; another sensor's credentials cannot", async () => {
     const scansBefore = (await s1.api.get("/api/scans?limit=1000")).body.length;
-    expect((await hub.api.request("POST", "/api/sensors/home/nowhere/scan")).status).toBe(404);
+    const nowhere = await hub.api.request("POST", "/api/sensors/home/nowhere/scan");
+    expect(nowhere.status).toBe(404);
+    expect(nowhere.body).toEqual({ detail: "Sensor home/nowhere not found" });
+    // A profile neither built in nor custom on the hub: refused at once, nothing sent.
+    const bogus = await hub.api.request("POST", "/api/sensors/home/lan1/scan?profile=bogus");
+    expect(bogus.status).toBe(422);
+    expect(bogus.body.detail).toStartWith("Invalid query parameter 'profile': unknown profile \"bogus\"");
     const res = await hub.api.request("POST", "/api/sensors/home/lan1/scan?profile=quick");
     expect(res.status).toBe(202);
     expect(res.body).toMatchObject({ site: SITE, segment: "lan1", profile: "quick" });
