@@ -47,6 +47,13 @@ export const SetupRequest = Type.Object(
     subnets: Type.Optional(
       Type.Array(Type.String({ maxLength: 18 }), { maxItems: 16, description: "Subnets confirmed for watching (optional)", error: "subnets: must be a list of at most 16 IPv4 CIDRs" }),
     ),
+    schedule_later: Type.Optional(
+      Type.Boolean({
+        description:
+          "true (what the setup wizard sends): the schedule is chosen afterwards (the wizard's next step, or PUT /api/config), and until then nothing is scanned on a schedule: the subnets are stored with an empty schedule, unless the schedule in force is not the default. Left out, the schedule in force (by default a quick scan every 15 minutes and a normal scan nightly) starts with the subnets",
+        error: "schedule_later: must be true or false",
+      }),
+    ),
   },
   { ...named("SetupRequest") },
 );
