@@ -24,7 +24,7 @@ export const SetupStatus = Type.Union(
       wizard_step: Type.Optional(
         literals(WIZARD_STEPS, {
           description:
-            "Only to a signed-in caller: what is left of the wizard after the account step. networks: no network is confirmed yet; first_scan: networks are confirmed but no network scan has run; done",
+            "Only to a signed-in caller: what is left of the wizard after the account step. networks: no network is confirmed yet; first_scan: networks are confirmed but no network scan has completed (a cancelled or failed one does not count); done (a hub, which watches no network of its own, is done after the account)",
         }),
       ),
     }),
