@@ -11,7 +11,7 @@ import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { SCHEDULE_PRESETS } from "../../src/ui/app/schedule-presets.ts";
 import { browserMissing, launchBrowserIn } from "../helpers/browser.ts";
-import { startNetServer, waitForScan, type NetServer } from "../helpers/netserver.ts";
+import { startIsolatedServer, startNetServer, waitForScan, type NetServer } from "../helpers/netserver.ts";
 import { ADMIN, type Client } from "../helpers/server.ts";
 import { requireRoot, startTestnet, type Testnet } from "../helpers/testnet.ts";
 import { consoleErrors } from "../helpers/ui.ts";
@@ -95,4 +95,93 @@ describe.skipIf(!root)("UI: the setup wizard schedules nothing before the Schedu
     expect((await api.get("/api/setup")).body.wizard_step).toBe("done");
     expect(errors).toEqual([]);
   }, 120_000);
+});
+
+describe.skipIf(!root)("UI: a resumed wizard holds the default schedule until the Schedule step too (Chromium)", () => {
+  let net: Testnet;
+  let server: NetServer;
+  let browser: Browser;
+  let configDir: string;
+  const errors: string[] = [];
+
+  beforeAll(async () => {
+    net = await startTestnet({ hosts: 1 });
+    configDir = mkdtempSync(join(tmpdir(), "argus-setup-schedule-"));
+    writeFileSync(join(configDir, "config.json"), "{}\n", { mode: 0o600 });
+    server = await startNetServer(net, { ARGUS_CONFIG: join(configDir, "config.json") });
+    browser = await launchBrowserIn(server.ns);
+  }, 120_000);
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+    await net?.down();
+    if (configDir) rmSync(configDir, { recursive: true, force: true });
+  }, 60_000);
+
+  test("the account without a network, then the network confirmed on return: no schedule until the answer", async () => {
+    const api = server.client();
+    // The account alone (no network), as an owner who left the wizard after its first step.
+    expect((await api.post("/api/setup", ADMIN)).status).toBe(201);
+    expect((await api.get("/api/config")).body.schedule).toEqual(SCHEDULE_PRESETS[0].schedule);
+    const page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
+    errors.push(...consoleErrors(page));
+    await page.goto(server.inside + "/login?next=%2Fsetup");
+    await page.fill("#username", ADMIN.username);
+    await page.fill("#password", ADMIN.password);
+    await Promise.all([page.waitForURL(server.inside + "/setup"), page.click("#login-form button[type=submit]")]);
+    await page.locator("#setup-resumed").waitFor();
+    await page.locator(`input[name=subnet][value="${net.truth.lan_subnet}"]`).check();
+    await page.getByRole("button", { name: "Watch 1 network and continue" }).click();
+    await page.getByRole("heading", { name: "When should Argus scan?" }).waitFor();
+    const config = (await api.get("/api/config")).body;
+    expect(config.subnets).toEqual([net.truth.lan_subnet]);
+    expect(config.schedule).toEqual([]);
+    expect((await api.get("/api/schedule")).body).toEqual([]);
+    expect((await api.get("/api/scans")).body).toEqual([]);
+    // The recommended schedule, chosen, is planned.
+    await page.getByRole("button", { name: "Continue" }).click();
+    await page.getByRole("heading", { name: "Run the first quick scan now" }).waitFor();
+    const planned = (await api.get("/api/schedule")).body as any[];
+    expect(planned.map((e) => [e.profile, e.cron, e.state])).toEqual([
+      ["quick", "*/15 * * * *", "scheduled"],
+      ["normal", "30 3 * * *", "scheduled"],
+    ]);
+    expect(errors).toEqual([]);
+  });
+});
+
+describe.skipIf(!root)("UI: a hub's wizard ends with the account (Chromium)", () => {
+  let server: NetServer;
+  let browser: Browser;
+  let configDir: string;
+
+  beforeAll(async () => {
+    configDir = mkdtempSync(join(tmpdir(), "argus-setup-hub-"));
+    // The broker is not there: the hub keeps trying, which changes nothing about its setup.
+    writeFileSync(join(configDir, "config.json"), JSON.stringify({ role: "hub", hub: { url: "mqtt://127.0.0.1:1883" } }), { mode: 0o600 });
+    server = await startIsolatedServer({ ARGUS_CONFIG: join(configDir, "config.json") });
+    browser = await launchBrowserIn(server.ns);
+  }, 120_000);
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+    if (configDir) rmSync(configDir, { recursive: true, force: true });
+  }, 60_000);
+
+  test("created without a network, the account leads to the dashboard, which does not ask to finish the setup", async () => {
+    const page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
+    const errors = consoleErrors(page);
+    await page.goto(server.inside + "/setup");
+    await page.fill("#username", ADMIN.username);
+    await page.fill("#password", ADMIN.password);
+    await page.fill("#confirm", ADMIN.password);
+    await Promise.all([page.waitForURL(server.inside + "/"), page.getByRole("button", { name: "Create account without a network" }).click()]);
+    await page.getByRole("heading", { name: "Dashboard" }).waitFor();
+    await page.locator(".stat").first().waitFor();
+    expect(await page.getByTestId("finish-setup").count()).toBe(0);
+    const api = server.client();
+    expect((await api.post("/api/auth/login", ADMIN)).status).toBe(200);
+    expect((await api.get("/api/setup")).body).toEqual({ setup_required: false, wizard_step: "done" });
+    expect(errors).toEqual([]);
+  });
 });
