@@ -5,6 +5,7 @@ import { isCrossSite } from "../auth/csrf.ts";
 import { proposeSubnets } from "../net/interfaces.ts";
 import { describeFieldProblem } from "../config/config-error.ts";
 import { TargetError, validateCidrs } from "../net/targets.ts";
+import { scheduleUntilChosen } from "../config/sections/schedule.ts";
 import { toIso } from "../time.ts";
 import { wizardStep } from "../scans/setup-progress.ts";
 import { authentication, principalName, requirePrincipal } from "./guard.ts";
@@ -54,7 +55,7 @@ export function authRoutes(ctx: AppContext) {
       // caller learns what is left of the wizard (the UI resumes it from there).
       ({ principal }) => {
         if (!ctx.users.hasAnyUser()) return { setup_required: true as const, suggested_subnets: proposeSubnets() };
-        return principal ? { setup_required: false as const, wizard_step: wizardStep(ctx.db, ctx.config().subnets) } : { setup_required: false as const };
+        return principal ? { setup_required: false as const, wizard_step: wizardStep(ctx.db, ctx.config()) } : { setup_required: false as const };
       },
       {
         query: noQuery,
@@ -83,8 +84,10 @@ export function authRoutes(ctx: AppContext) {
         if (!user) throw new HttpError(409, "Setup is already complete");
         ctx.audit.record({ ...actor, username: user.username }, "setup_completed", { resource: `user:${user.id}` });
         if (subnets) {
-          ctx.updateConfig({ subnets });
-          ctx.audit.record({ ...actor, username: user.username }, "config_updated", { resource: "config", details: { subnets } });
+          // One update: the scheduler never sees the subnets with a schedule the owner is still choosing.
+          const schedule = body.schedule_later ? { schedule: scheduleUntilChosen(ctx.config().schedule) } : {};
+          ctx.updateConfig({ subnets, ...schedule });
+          ctx.audit.record({ ...actor, username: user.username }, "config_updated", { resource: "config", details: { subnets, ...schedule } });
         }
         const session = await startSession(set, user.id, false);
         set.status = 201;

@@ -24,7 +24,7 @@ export const SetupStatus = Type.Union(
       wizard_step: Type.Optional(
         literals(WIZARD_STEPS, {
           description:
-            "Only to a signed-in caller: what is left of the wizard after the account step. networks: no network is confirmed yet; first_scan: networks are confirmed but no network scan has run; done",
+            "Only to a signed-in caller: what is left of the wizard after the account step. networks: no network is confirmed yet; first_scan: networks are confirmed but no network scan has completed (a cancelled or failed one does not count); done (a hub, which watches no network of its own, is done after the account)",
         }),
       ),
     }),
@@ -46,6 +46,13 @@ export const SetupRequest = Type.Object(
     /** The subnets the admin confirms for watching (consent); optional, can be given later. */
     subnets: Type.Optional(
       Type.Array(Type.String({ maxLength: 18 }), { maxItems: 16, description: "Subnets confirmed for watching (optional)", error: "subnets: must be a list of at most 16 IPv4 CIDRs" }),
+    ),
+    schedule_later: Type.Optional(
+      Type.Boolean({
+        description:
+          "true (what the setup wizard sends): the schedule is chosen afterwards (the wizard's next step, or PUT /api/config), and until then nothing is scanned on a schedule: the subnets are stored with an empty schedule, unless the schedule in force is not the default. Left out, the schedule in force (by default a quick scan every 15 minutes and a normal scan nightly) starts with the subnets",
+        error: "schedule_later: must be true or false",
+      }),
     ),
   },
   { ...named("SetupRequest") },

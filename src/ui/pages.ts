@@ -95,7 +95,7 @@ export function pageRoutes(ctx: AppContext) {
       ({ request, principal }) => {
         if (!ctx.users.hasAnyUser()) return page(request, "setup", null);
         if (principal?.kind !== "session") return redirect("/login");
-        return wizardStep(ctx.db, ctx.config().subnets) === "done" ? redirect("/") : page(request, "setup", principal);
+        return wizardStep(ctx.db, ctx.config()) === "done" ? redirect("/") : page(request, "setup", principal);
       },
       open,
     )

@@ -1,4 +1,5 @@
 // When scans run on their own: cron entries per profile (SPEC §5 "Schedule").
+import { isDeepStrictEqual } from "node:util";
 import { Cron } from "croner";
 import { Type as t } from "@sinclair/typebox";
 import { BUILTIN_PROFILES, type CustomProfile } from "../../portscan/profiles.ts";
@@ -13,6 +14,16 @@ export const DEFAULT_SCHEDULE: ScheduleEntry[] = [
   { profile: "quick", cron: "*/15 * * * *", enabled: true },
   { profile: "normal", cron: "30 3 * * *", enabled: true },
 ];
+
+/**
+ * The schedule stored with subnets confirmed before the owner has said when to scan (the setup wizard
+ * asks in its next step): none, since confirmed subnets start the schedule and the default's quick scan
+ * could otherwise run while the owner is still choosing. A schedule other than the default was chosen
+ * by someone (the configuration file, Settings) and is kept.
+ */
+export function scheduleUntilChosen(current: ScheduleEntry[]): ScheduleEntry[] {
+  return isDeepStrictEqual(current, DEFAULT_SCHEDULE) ? [] : current;
+}
 
 export const scheduleSection = {
   schedule: t.Array(

@@ -1,12 +1,13 @@
 /** @jsxImportSource preact */
 // /setup: the first-run wizard. 1) the administrator account and the networks to watch (nothing is
-// scanned before they are confirmed), 2) when to scan, 3) the first quick scan with live progress,
-// ending on the dashboard.
+// scanned before they are confirmed), 2) when to scan (nothing is scanned on a schedule before the
+// answer), 3) the first quick scan with live progress, ending on the dashboard. A hub (no network of
+// its own) is done after the account.
 import { useEffect, useRef, useState } from "preact/hooks";
 import { get, hasRoute, post, put } from "../api.ts";
 import { plural } from "../format.ts";
 import { lastFinished, ScanProgress, type ScanState, scanState, startScan, watchScans } from "../scan.tsx";
-import { SCHEDULE_PRESETS } from "../schedule-presets.ts";
+import { DEFAULT_SCHEDULE, SCHEDULE_PRESETS, type ScheduleEntry } from "../schedule-presets.ts";
 
 type Step = "account" | "schedule" | "scan";
 const STEPS: [Step, string][] = [
@@ -93,8 +94,15 @@ function Account({ resumed, suggested, onDone }: { resumed: boolean; suggested: 
     if (resumed && subnets.length === 0) return setError("Choose at least one network to watch");
     setBusy(true);
     try {
-      if (resumed) await put("/api/config", { subnets }, { quiet: true });
-      else await post("/api/setup", { username: f.get("username"), password: f.get("password"), ...(subnets.length ? { subnets } : {}) }, { quiet: true, noLoginRedirect: true });
+      // The networks are stored with no schedule while the next step asks for one: confirmed subnets
+      // start the schedule, and the default's quick scan would not wait for the answer.
+      if (resumed) await put("/api/config", { subnets, ...(await scheduleUntilChosen()) }, { quiet: true });
+      else {
+        await post("/api/setup", { username: f.get("username"), password: f.get("password"), ...(subnets.length ? { subnets, schedule_later: true } : {}) }, { quiet: true, noLoginRedirect: true });
+        // A hub has nothing left to set up here (its sensors watch the networks).
+        const status = await get<SetupStatus>("/api/setup", { quiet: true });
+        if (!status.setup_required && status.wizard_step === "done") return location.assign("/");
+      }
       onDone(subnets);
     } catch (err) {
       setError((err as Error).message);
@@ -162,6 +170,15 @@ function Account({ resumed, suggested, onDone }: { resumed: boolean; suggested: 
       </button>
     </form>
   );
+}
+
+/**
+ * The schedule to store with the networks of a resumed wizard, as POST /api/setup does with
+ * `schedule_later`: none while it is the default, a schedule someone chose (Settings) kept.
+ */
+async function scheduleUntilChosen(): Promise<{ schedule?: ScheduleEntry[] }> {
+  const { schedule } = await get<{ schedule: ScheduleEntry[] }>("/api/config", { quiet: true });
+  return JSON.stringify(schedule) === JSON.stringify(DEFAULT_SCHEDULE) ? { schedule: [] } : {};
 }
 
 /** The networks ticked and typed in the form. */
