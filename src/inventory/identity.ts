@@ -13,9 +13,10 @@
 //   Ethernet) only on strong evidence: the same mDNS name AND the same services (banners with their
 //   versions), as a scan saw them (`interface_linked`); one of the two alone is what any guest can
 //   copy, and links nothing. The device then has both MACs (macs.ts); the owner's `split` undoes it.
-// - Seen again: `device_returned` when it was offline, `ip_changed` when at an address it never had.
+// - Seen again: `device_returned` when it was offline (not when it never was online: a device only
+//   a source knew, neverSeen), `ip_changed` when at an address it never had.
 // - New: `device_added`, or `mac_changed_for_ip` when the caller judged that it replaced the owner
-//   of its address.
+//   of its address. A device a source adds is known, not seen: offline, without a presence session.
 // - Names and types carry their evidence (`hostname_source`, `device_type_source`, `os_source`); a
 //   weaker source never overwrites a stronger one (a DHCP hostname beats reverse DNS and NetBIOS).
 //   Nothing here writes the owner's type or icon (type_override, icon): no scan or sighting can.
@@ -51,10 +52,22 @@ export type DeviceRow = {
   /** For the display name in change descriptions (display-name.ts). */
   label: string | null;
   vendor: string | null;
+  /** Scans that saw it; 0 with a `mac_source` for a device a source added that nothing has seen yet (neverSeen). */
+  times_seen: number;
+  /** The source that gave its MAC (sources/apply.ts); null when the MAC was heard on the wire. */
+  mac_source: string | null;
 };
 
 export const DEVICE_COLUMNS =
-  "id, mac_address, ip_address, mac_randomized, hostname, hostname_source, status, ports_known, ports_spec, is_trusted, missed_scans, dhcp_fingerprint, device_type, device_type_source, trust_pending, mdns_name, last_seen, service_fingerprint, label, vendor";
+  "id, mac_address, ip_address, mac_randomized, hostname, hostname_source, status, ports_known, ports_spec, is_trusted, missed_scans, dhcp_fingerprint, device_type, device_type_source, trust_pending, mdns_name, last_seen, service_fingerprint, label, vendor, times_seen, mac_source";
+
+/**
+ * A device a source added (a lease for a host not on the wire) that no scan, sighting or probe has
+ * seen since: it was never online, so its first sighting is not `device_returned`. A device split
+ * off another (macs.ts) also starts at times_seen 0, but was seen under the other one and has no
+ * mac_source. The first sighting of any device lifts times_seen to at least 1 (writeSeen).
+ */
+export const neverSeen = (d: Pick<DeviceRow, "times_seen" | "mac_source">): boolean => d.times_seen === 0 && d.mac_source !== null;
 
 /** The kinds of evidence that can link a new MAC to a known device; two different kinds are independent. */
 export type EvidenceKind = "dhcp" | "mdns" | "dns" | "services";
@@ -439,13 +452,14 @@ export class InventoryWriter {
 
   /**
    * A known device seen (again) at `ip`, by a scan or a sighting: the one place that writes it.
-   * Records `device_returned` if it was offline and `ip_changed` if the address is new to it (not
+   * Records `device_returned` if it was offline (not for a device only a source knew: it was never
+   * online, and its `device_added` already said it) and `ip_changed` if the address is new to it (not
    * among `alsoAt`), then marks it online at `ip`, its presence session open (presence.ts). A scan
    * also counts the sighting (`times_seen`, `last_scan_id`) and shows a held-back newcomer real
    * (`announce_after_ms`).
    */
   seenAgain(device: DeviceRow, ip: string, mac: string | null, mac_randomized: boolean, alsoAt: string[] = [ip]): void {
-    if (device.status === "offline") {
+    if (device.status === "offline" && !neverSeen(device)) {
       this.change({ id: device.id, ip, mac }, "device_returned", "info", `Device ${nameWithAddress({ ...device, ip_address: ip })} is back online`);
     }
     if (!alsoAt.includes(device.ip_address) && !this.knownAddress(device.id, ip)) {
@@ -464,7 +478,7 @@ export class InventoryWriter {
       .query(
         `UPDATE devices SET ip_address = coalesce(?1, ip_address), status = 'online', last_seen = ?2, missed_scans = 0, mac_address = coalesce(mac_address, ?3),
            -- Seen on another of its MACs, the primary's flag stays.
-           mac_randomized = CASE WHEN mac_address IS NULL OR mac_address = ?3 THEN coalesce(?4, mac_randomized) ELSE mac_randomized END, times_seen = times_seen + (?5 IS NOT NULL), last_scan_id = coalesce(?5, last_scan_id),
+           mac_randomized = CASE WHEN mac_address IS NULL OR mac_address = ?3 THEN coalesce(?4, mac_randomized) ELSE mac_randomized END, times_seen = times_seen + (?5 IS NOT NULL OR times_seen = 0), last_scan_id = coalesce(?5, last_scan_id),
            announce_after_ms = CASE WHEN ?5 IS NULL THEN announce_after_ms END
          WHERE id = ?6`,
       )
@@ -474,23 +488,29 @@ export class InventoryWriter {
     this.touched.add(deviceId);
   }
 
-  /** A new device: inserted, announced as `device_added`, or as `mac_changed_for_ip` when it replaced `replaced` (or not at all: `announce` false). */
+  /**
+   * A new device: inserted, announced as `device_added`, or as `mac_changed_for_ip` when it replaced
+   * `replaced` (or not at all: `announce` false). Seen now (online, a presence session open), unless
+   * only a source knows it (`known_to`): then it is offline, seen 0 times, without a session, until
+   * the wire or a scan sees it (seenAgain).
+   */
   add(o: NewDevice, replaced: DeviceRow | null, announce = true): number {
+    const seen = !o.known_to;
     const res = this.db
       .query(
         `INSERT INTO devices (mac_address, ip_address, mac_randomized, hostname, hostname_source, vendor, device_type, device_type_source, os_name, os_source, model,
            dhcp_fingerprint, mdns_services, mdns_name, status, first_seen, last_seen, times_seen, ports_known, last_scan_id, device_type_evidence)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'online', ?, ?, 1, ?, ?, ?)`,
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
       .run(
         o.mac, o.ip, o.mac_randomized ? 1 : 0, o.hostname, o.hostname ? o.hostname_source : null, o.vendor, o.device_type ?? "unknown", o.device_type ? (o.device_type_source ?? null) : null,
         o.os_name, o.os_name ? (o.os_source ?? null) : null, o.model ?? null, o.dhcp_fingerprint ?? null, o.mdns_services?.length ? JSON.stringify(o.mdns_services) : null,
-        o.mdns_name ?? null, this.now, this.now, o.ports_known ? 1 : 0, this.scanId, o.device_type ? (o.device_type_evidence ?? null) : null,
+        o.mdns_name ?? null, seen ? "online" : "offline", this.now, this.now, seen ? 1 : 0, o.ports_known ? 1 : 0, this.scanId, o.device_type ? (o.device_type_evidence ?? null) : null,
       );
     const id = Number(res.lastInsertRowid);
     if (o.mac !== null) recordMac(this.db, id, o.mac, o.mac_randomized, this.now);
     if (o.hostname && o.hostname_source) recordName(this.db, id, o.hostname, o.hostname_source, this.now);
-    markSeen(this.db, id, this.now, this.seenBy);
+    if (seen) markSeen(this.db, id, this.now, this.seenBy);
     this.touched.add(id);
     const who = { id, ip: o.ip, mac: o.mac };
     if (!announce) {
@@ -585,16 +605,25 @@ export type NewDevice = Identity & {
   device_type: string | null;
   os_name: string | null;
   ports_known?: boolean;
+  /**
+   * Set when only a source knows the host (a lease, a router's ARP table), as its description names
+   * the source: "router-leases (dnsmasq_leases)". Such a device is not seen yet (InventoryWriter.add).
+   */
+  known_to?: string | null;
 };
 
 // Descriptions are stored text: they carry the device's name at the time they were written. A later
 // rename shows in the change records' `device_name` (computed when read, src/inventory/changes.ts).
 
-/** "New device kitchen-tablet at 192.168.1.5 (mac) — vendor", or "New device Apple 192.168.1.23 (mac)". */
+/**
+ * "New device kitchen-tablet at 192.168.1.5 (mac) — vendor", or "New device Apple 192.168.1.23 (mac)";
+ * for a host only a source knows, "…, known to router-leases (dnsmasq_leases), not seen on the network yet".
+ */
 function describeNewDevice(o: NewDevice): string {
   const { name, source } = deviceNameOf({ hostname: o.hostname, vendor: o.vendor, ip_address: o.ip });
   const named = source === "hostname";
-  return `New device ${name}${named ? ` at ${o.ip}` : ""}${o.mac ? ` (${o.mac})` : ""}${named && o.vendor ? ` — ${o.vendor}` : ""}`;
+  const knownTo = o.known_to ? `, known to ${o.known_to}, not seen on the network yet` : "";
+  return `New device ${name}${named ? ` at ${o.ip}` : ""}${o.mac ? ` (${o.mac})` : ""}${named && o.vendor ? ` — ${o.vendor}` : ""}${knownTo}`;
 }
 
 /** A device that moved is named as it was known before the move; with neither label nor host name, by its MAC. */

@@ -10,7 +10,9 @@
 //   stays with the wire and the scans.
 // - A host the source knows by MAC and IPv4 inside the confirmed subnets and not seen yet becomes a
 //   device (`device_added`, info during the quiet first run like any newcomer), at most
-//   `budget.newDevices` a run (a DHCP pool exhausted by random MACs cannot add thousands).
+//   `budget.newDevices` a run (a DHCP pool exhausted by random MACs cannot add thousands). It is
+//   known, not seen (a lease outlives its host): offline, without a presence session, so neither
+//   counted online nor probed for departure, until the wire or a scan sees it (identity.ts neverSeen).
 // - An observation without a MAC only adds its name to the device that holds the address.
 // - Where the source says a host is attached (a UniFi AP or switch port, the router interface of an
 //   ARP entry) is kept on the device (attached_to/attached_source/attached_at), replaced by each run
@@ -77,8 +79,18 @@ export type ApplyResult = {
   deferred: number;
 };
 
-export function applyObservations(db: Database, source: string, observations: readonly CleanObservation[], scope: ApplyScope, budget: { newDevices: number }, now: string): ApplyResult {
-  const w = new InventoryWriter(db, null, now, "passive");
+/** `source` is the source's type (the names' evidence, `mac_source`); `name` its entry's name, for the owner. */
+export function applyObservations(
+  db: Database,
+  source: string,
+  observations: readonly CleanObservation[],
+  scope: ApplyScope,
+  budget: { newDevices: number },
+  now: string,
+  name: string = source,
+): ApplyResult {
+  // Nothing here marks a device seen: the writer's presence source is never used.
+  const w = new InventoryWriter(db, null, now);
   if (firstRunPending(db)) w.newDeviceSeverity = "info";
   const rank = hostnameRank(source);
   const devices = new Set<number>();
@@ -143,7 +155,10 @@ export function applyObservations(db: Database, source: string, observations: re
     budget.newDevices--;
     const randomized = isRandomized(o.mac);
     const id = w.add(
-      { mac: o.mac, ip: o.ip4, mac_randomized: randomized, hostname: o.hostname, hostname_source: o.hostname ? source : null, vendor: randomized ? null : lookupVendor(o.mac), device_type: null, os_name: null },
+      {
+        mac: o.mac, ip: o.ip4, mac_randomized: randomized, hostname: o.hostname, hostname_source: o.hostname ? source : null, vendor: randomized ? null : lookupVendor(o.mac), device_type: null, os_name: null,
+        known_to: name === source ? source : `${name} (${source})`,
+      },
       null,
     );
     db.query("UPDATE devices SET mac_source = ? WHERE id = ?").run(source, id);

@@ -210,7 +210,7 @@ export class SourceRunner {
       const said = await Promise.race([type.read(entry, { signal: abort.signal, now: new Date() }), gaveUp]);
       if (!Array.isArray(said)) throw new SourceError("malformed", "the reader returned no list of observations");
       if (said.length > MAX_OBSERVATIONS) throw new SourceError("too_large", `${said.length} hosts, over the limit of ${MAX_OBSERVATIONS}`);
-      const result = await this.apply(type.type, said as unknown[], abort.signal);
+      const result = await this.apply(type.type, entry.name, said as unknown[], abort.signal);
       const seen = (said as unknown[]).map((o) => (typeof o === "object" && o !== null ? (o as SourceObservation).ip : null));
       const suggested = unconfirmedSubnets(seen, this.opts.config().subnets);
       const ms = Date.now() - started;
@@ -232,17 +232,17 @@ export class SourceRunner {
   }
 
   /** Applies the observations a time slice per transaction, the event loop free between slices. */
-  private async apply(source: string, observations: unknown[], signal: AbortSignal): Promise<ApplyTotals> {
+  private async apply(source: string, name: string, observations: unknown[], signal: AbortSignal): Promise<ApplyTotals> {
     const checkpointer = observations.length > BACKGROUND_CHECKPOINT_OVER ? startCheckpointer(this.opts.db) : null;
     try {
-      return await this.applySlices(source, observations, signal, checkpointer);
+      return await this.applySlices(source, name, observations, signal, checkpointer);
     } finally {
       await checkpointer?.stop();
     }
   }
 
   /** Checks and applies the observations STEP at a time (the checks too are work the API should not wait behind). */
-  private async applySlices(source: string, observations: unknown[], signal: AbortSignal, checkpointer: Checkpointer | null): Promise<ApplyTotals> {
+  private async applySlices(source: string, name: string, observations: unknown[], signal: AbortSignal, checkpointer: Checkpointer | null): Promise<ApplyTotals> {
     const { db, sink } = this.opts;
     const resolved = this.opts.config();
     const scope = { subnets: resolved.subnets, exclusions: resolved.exclusions };
@@ -269,7 +269,7 @@ export class SourceRunner {
               else unusable++;
             }
             i += STEP;
-            const r = applyObservations(db, source, step, scope, budget, isoNow());
+            const r = applyObservations(db, source, step, scope, budget, isoNow(), name);
             changes.push(...r.changes);
             for (const id of r.touched) touched.add(id);
             for (const id of r.devices) devices.add(id);

@@ -12,7 +12,12 @@ import { openDatabase } from "../../src/db/database.ts";
 import { EventFeed, type FeedEvent } from "../../src/events.ts";
 import { DeviceInventory } from "../../src/inventory/devices.ts";
 import { recordSightings, type Sighting } from "../../src/inventory/sightings.ts";
+import { markDeparted } from "../../src/inventory/departures.ts";
 import { InventoryWriter } from "../../src/inventory/identity.ts";
+import type { Observation, ScanScope } from "../../src/inventory/observation.ts";
+import { deviceSessions } from "../../src/inventory/presence.ts";
+import { reconcile } from "../../src/inventory/reconcile.ts";
+import { InventoryStats } from "../../src/inventory/stats.ts";
 import type { Change } from "../../src/inventory/observation.ts";
 import { SourceBusyError, SourceRunner, UnknownSourceError } from "../../src/sources/runner.ts";
 import { sourceType } from "../../src/sources/registry.ts";
@@ -76,6 +81,71 @@ describe("observations into the inventory", () => {
     events.length = 0;
     expect((await runner.runNow("leases")).detail).toMatch(/^2 hosts read, 1 device matched or added in \d+ ms$/);
     expect(events).toEqual([{ type: "status", source: "sources" }]);
+  });
+
+  test("a device a source adds is known, not seen: offline, seen 0 times, no presence, not counted online; a departure cannot touch it", async () => {
+    const path = join(dir, "dnsmasq.leases");
+    writeFileSync(path, leaseLine("3c:07:54:00:00:21", "10.0.0.21", "nas"));
+    const { runner, events } = start([{ name: "router-leases", type: "dnsmasq_leases", path }]);
+    await runner.runNow("router-leases");
+    const d = device("3c:07:54:00:00:21");
+    expect(d).toMatchObject({ status: "offline", times_seen: 0, mac_source: "dnsmasq_leases", hostname: "nas" });
+    // When the source first reported it: both ends, nothing has seen it since.
+    expect(d.last_seen).toBe(d.first_seen);
+    expect(deviceSessions(db, d.id, {}, { limit: 10, offset: 0 })).toEqual({ items: [], total: 0 });
+    expect(new InventoryStats(db).stats()).toMatchObject({ total_devices: 1, online_devices: 0 });
+    // Announced as documented, naming the source, and not claiming the network saw it.
+    const added = events.filter((e) => e.type === "changes").flatMap((e: any) => e.changes as Change[]);
+    expect(added.map((c) => c.change_type)).toEqual(["device_added"]);
+    expect(added[0].description).toStartWith("New device nas at 10.0.0.21 (3c:07:54:00:00:21)");
+    expect(added[0].description).toEndWith(", known to router-leases (dnsmasq_leases), not seen on the network yet");
+    // The departure prober's write only takes an online device offline: nothing to record here.
+    const departed = db.transaction(() => markDeparted(db, { id: d.id, ip: "10.0.0.21", mac: "3c:07:54:00:00:21", mode: "normal", lastSeen: d.last_seen, probes: 2 }, new Date().toISOString()))();
+    expect(departed).toEqual({ changes: [], touched: [] });
+    // Runs again change nothing about its presence.
+    await runner.runNow("router-leases");
+    expect(device("3c:07:54:00:00:21")).toMatchObject({ status: "offline", times_seen: 0 });
+    expect(db.query("SELECT count(*) AS n FROM changes").get()).toEqual({ n: 1 });
+  });
+
+  test("the first sighting of a device a source added brings it online with one session, without device_returned; once gone, its next return is one", async () => {
+    const path = join(dir, "dnsmasq.leases");
+    writeFileSync(path, leaseLine("3c:07:54:00:00:22", "10.0.0.22", "printer"));
+    const { runner } = start([{ name: "leases", type: "dnsmasq_leases", path }]);
+    await runner.runNow("leases");
+    const id = device("3c:07:54:00:00:22").id;
+    const heard = sight([{ mac: "3c:07:54:00:00:22", ip: "10.0.0.22", source: "arp", iface: "eth0", mac_randomized: false }]);
+    expect(heard.changes).toEqual([]);
+    const online = device("3c:07:54:00:00:22");
+    expect(online).toMatchObject({ id, status: "online", times_seen: 1 });
+    expect(deviceSessions(db, id, {}, { limit: 10, offset: 0 })).toEqual({ items: [{ from: online.last_seen, to: null, source: "passive" }], total: 1 });
+    expect(new InventoryStats(db).stats()).toMatchObject({ total_devices: 1, online_devices: 1 });
+    // The source's next run leaves it as the wire says.
+    await runner.runNow("leases");
+    expect(device("3c:07:54:00:00:22")).toMatchObject({ status: "online", times_seen: 1 });
+    // Seen once, it is an ordinary device: departed, then heard again, it is back online.
+    const departed = db.transaction(() => markDeparted(db, { id, ip: "10.0.0.22", mac: "3c:07:54:00:00:22", mode: "normal", lastSeen: online.last_seen, probes: 2 }, new Date().toISOString()))();
+    expect(departed.changes.map((c) => c.change_type)).toEqual(["device_removed"]);
+    const back = sight([{ mac: "3c:07:54:00:00:22", ip: "10.0.0.22", source: "arp", iface: "eth0", mac_randomized: false }]);
+    expect(back.changes.map((c) => c.change_type)).toEqual(["device_returned"]);
+  });
+
+  test("a scan that finds a device a source added brings it online, counts it once, says nothing more", async () => {
+    const path = join(dir, "dnsmasq.leases");
+    writeFileSync(path, leaseLine("3c:07:54:00:00:23", "10.0.0.23", "tv"));
+    const { runner } = start([{ name: "leases", type: "dnsmasq_leases", path }]);
+    await runner.runNow("leases");
+    const now = new Date().toISOString();
+    const scanId = Number(db.query("INSERT INTO scans (scan_type, profile, subnet, status, started_at) VALUES ('network', 'quick', '10.0.0.0/24', 'running', ?)").run(now).lastInsertRowid);
+    const observed: Observation = {
+      ip: "10.0.0.23", mac: "3c:07:54:00:00:23", method: "arp", rtt_ms: 1, mac_randomized: false, vendor: null, hostname: null, hostname_source: null, device_type: null, os_name: null, ports: null,
+    };
+    const scope: ScanScope = { kind: "network", covers: (ip) => ip.startsWith("10.0.0."), ports: null, portSpec: null, complete: true };
+    const r = db.transaction(() => reconcile(db, scanId, [observed], scope, now))();
+    expect(r.changes).toEqual([]);
+    const d = device("3c:07:54:00:00:23");
+    expect(d).toMatchObject({ status: "online", times_seen: 1, last_seen: now, last_scan_id: scanId });
+    expect(deviceSessions(db, d.id, {}, { limit: 10, offset: 0 })).toEqual({ items: [{ from: now, to: null, source: "scan" }], total: 1 });
   });
 
   test("after the first network scan a newcomer from a lease is a warning", async () => {

@@ -68,6 +68,8 @@ describe.skipIf(!ready)("an snmp source on a running appliance, between two LANs
       expect(d, `device for ${h.ip}`).toBeDefined();
       expect(d!.mac_address).toBe(h.mac);
       expect(d!.hostname_source).toBeNull();
+      // Known from the router's table, not seen: offline until a scan or the wire sees it.
+      expect(d!.status).toBe("offline");
       const detail = (await api.get(`/api/devices/${d!.id}`)).body;
       expect(detail).toMatchObject({ mac_address: h.mac, mac_source: "snmp", attached_to: rtr.routedIface, attached_source: "snmp" });
       expect(Date.parse(detail.attached_at)).toBeGreaterThan(0);
@@ -86,7 +88,11 @@ describe.skipIf(!ready)("an snmp source on a running appliance, between two LANs
     for (const h of rtr.routed) {
       const at = after.filter((x) => x.ip_address === h.ip);
       expect(at.map((d) => [d.id, d.mac_address])).toEqual([[before.find((x) => x.ip_address === h.ip)!.id, h.mac]]);
+      // Seen by the scan: online now, without a `device_returned` (it never was online).
+      expect(at[0].status).toBe("online");
     }
+    const returned = (await api.get("/api/changes?change_type=device_returned&limit=1000")).body as { device_ip: string }[];
+    expect(returned.filter((c) => rtr.routed.some((h) => h.ip === c.device_ip))).toEqual([]);
   }, 180_000);
 
   test("each run ends with a live status event carrying the sources' state", async () => {
