@@ -159,6 +159,7 @@ enum argus_sighting_source { ARGUS_SRC_ARP = 1, ARGUS_SRC_DHCP = 2, ARGUS_SRC_MD
 /* nd_flags of an NDP sighting. */
 enum argus_nd_flag {
 	ARGUS_ND_ROUTER = 1 << 0, /* the sender is a router: a Router Advertisement, or an NA with the R flag */
+	ARGUS_ND_EXT_HEADERS = 1 << 1, /* the message came behind IPv6 extension headers (real NDP has none) */
 };
 
 /* Extra status of argus_decode_sighting: a well-formed frame of none of the
@@ -214,8 +215,9 @@ struct argus_sighting {
 };
 
 /* Decode one Ethernet frame (ARP, IPv4 UDP to/from ports 67/68/5353, an
- * ICMPv6 Router/Neighbor Solicitation/Advertisement with hop limit 255 and
- * no extension headers, a DHCPv6 client message from port 546 to 547 of
+ * ICMPv6 Router/Neighbor Solicitation/Advertisement with hop limit 255,
+ * directly or behind Hop-by-Hop/Routing/Destination Options headers
+ * (flagged ARGUS_ND_EXT_HEADERS; never behind a Fragment header), a DHCPv6 client message from port 546 to 547 of
  * ff02::1:2 with a client identifier, or IPv6 UDP to/from port 5353, both
  * without extension headers) into a sighting. DHCPv6 option 39 (client FQDN)
  * gives the hostname (its first label); the sighting's mac is always the

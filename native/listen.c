@@ -1,8 +1,8 @@
 /*
  * The passive listener: one AF_PACKET socket, not bound to any interface, with
  * a kernel filter that passes only ARP, IPv4 UDP to or from ports 67, 68
- * and 5353, IPv6 neighbour discovery and IPv6 UDP to or from 5353 or to 547
- * (DHCPv6) (the socket, its filter and its ring are rawsock.c's, with the
+ * and 5353, IPv6 neighbour discovery (also behind extension headers) and IPv6
+ * UDP to or from 5353 or to 547 (DHCPv6) (the socket, its filter and its ring are rawsock.c's, with the
  * other packet sockets); a thread of its own blocks in poll() on it (so a quiet LAN costs
  * nothing: no timer, no wake-up), decodes what passes, drops repeats and
  * queues sightings for the TypeScript side, which it wakes through a pipe.

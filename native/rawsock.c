@@ -256,7 +256,11 @@ int rawsock_open_listen(uint32_t snap, int *fd_out)
 	/* ARP; or IPv4, UDP, first fragment, source or destination port 67/68/5353 (X = IP header length);
 	 * or IPv6 whose next header is ICMPv6 (no extension headers), hop limit 255, type 133..136 (NDP);
 	 * or IPv6 whose next header is UDP (no extension headers) from or to port 5353 (mDNS) or to port
-	 * 547 (DHCPv6 to servers and relays). */
+	 * 547 (DHCPv6 to servers and relays);
+	 * or IPv6 with hop limit 255 behind a Hop-by-Hop, Routing or Destination Options header (hosts
+	 * accept NDP wrapped so): when that header's next is ICMPv6, only types 133..136; when it is
+	 * another of the three, the chain goes to user space (BPF cannot loop; the decoder walks it).
+	 * Hop limit 255 keeps MLD (hop limit 1, behind Hop-by-Hop) and forwarded traffic out. */
 	struct sock_filter code[] = {
 		/* 0 */ BPF_STMT(BPF_LD | BPF_H | BPF_ABS, 12),
 		/* 1 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ETHERTYPE_ARP, 15, 0),
@@ -285,7 +289,7 @@ int rawsock_open_listen(uint32_t snap, int *fd_out)
 		/* 24 */ BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 54),
 		/* 25 */ BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, 133, 0, 7),
 		/* 26 */ BPF_JUMP(BPF_JMP | BPF_JGT | BPF_K, 136, 6, 7),
-		/* 27 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 17, 0, 5),
+		/* 27 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 17, 0, 7),
 		/* 28 */ BPF_STMT(BPF_LD | BPF_H | BPF_ABS, 54),
 		/* 29 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 5353, 4, 0),
 		/* 30 */ BPF_STMT(BPF_LD | BPF_H | BPF_ABS, 56),
@@ -293,6 +297,25 @@ int rawsock_open_listen(uint32_t snap, int *fd_out)
 		/* 32 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 5353, 1, 0),
 		/* 33 */ BPF_STMT(BPF_RET | BPF_K, 0),
 		/* 34 */ BPF_STMT(BPF_RET | BPF_K, snap),
+		/* 35 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, 2, 0),
+		/* 36 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 43, 1, 0),
+		/* 37 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 60, 0, 14),
+		/* 38 */ BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 21),
+		/* 39 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 255, 0, 12),
+		/* 40 */ BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 54),
+		/* 41 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0, 11, 0),
+		/* 42 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 43, 10, 0),
+		/* 43 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 60, 9, 0),
+		/* 44 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 58, 0, 7),
+		/* 45 */ BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 55), /* X = the header's length: (n + 1) * 8 */
+		/* 46 */ BPF_STMT(BPF_ALU | BPF_ADD | BPF_K, 1),
+		/* 47 */ BPF_STMT(BPF_ALU | BPF_LSH | BPF_K, 3),
+		/* 48 */ BPF_STMT(BPF_MISC | BPF_TAX, 0),
+		/* 49 */ BPF_STMT(BPF_LD | BPF_B | BPF_IND, 54), /* ICMPv6 type; past the frame's end drops it */
+		/* 50 */ BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, 133, 0, 1),
+		/* 51 */ BPF_JUMP(BPF_JMP | BPF_JGT | BPF_K, 136, 0, 1),
+		/* 52 */ BPF_STMT(BPF_RET | BPF_K, 0),
+		/* 53 */ BPF_STMT(BPF_RET | BPF_K, snap),
 	};
 	struct sock_fprog prog = { .len = sizeof code / sizeof code[0], .filter = code };
 	if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof prog) != 0)

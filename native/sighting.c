@@ -331,12 +331,50 @@ static int all_zero(const uint8_t *p, size_t n)
 	return 1;
 }
 
+/* RFC 8200 extension headers that may stand between the IPv6 header and ICMPv6. */
+#define IP6_HOP_BY_HOP 0
+#define IP6_ROUTING 43
+#define IP6_FRAGMENT 44
+#define IP6_DEST_OPTS 60
+#define IP6_ICMP 58
+
 /*
- * ICMPv6 neighbour discovery (RS 133, RA 134, NS 135, NA 136) in an IPv6
- * packet whose next header is ICMPv6 itself: a frame with extension headers is
- * IGNORED (real NDP has none). The host is the Ethernet source; a link-layer
- * address option naming another MAC becomes `mac`, so the frame is only a
- * spoofing hint (eth_src != mac), never evidence for either.
+ * Skips the Hop-by-Hop, Routing and Destination Options headers in front of
+ * the upper layer, as a receiving host does (a rogue RA wrapped in one still
+ * configures Linux hosts). No count limit: Linux walks any number, so a cap
+ * would be a way around the alert; every header is at least 8 bytes and is
+ * checked against what is left, so the walk is bounded by the frame (at most
+ * 250 steps in the listener's 2 KiB snap), like the options walk below. *nh is the next header on entry
+ * (the IPv6 header's) and the upper layer's on return; *n counts the headers.
+ * A Fragment header stops the walk as IGNORED: fragmented NDP is invalid and
+ * hosts drop it (RFC 6980). Hop-by-Hop anywhere but first is dropped by hosts
+ * (RFC 8200 4.1): IGNORED too.
+ */
+static int ip6_skip_ext(struct cur *c, uint8_t *nh, int *n)
+{
+	*n = 0;
+	while (*nh == IP6_HOP_BY_HOP || *nh == IP6_ROUTING || *nh == IP6_DEST_OPTS) {
+		if (*nh == IP6_HOP_BY_HOP && *n > 0)
+			return ARGUS_DECODE_IGNORED;
+		/* All three start with next header and length in 8-octet units, not counting the first 8. */
+		if (!has(c, 8))
+			return ARGUS_DECODE_TOO_SHORT;
+		size_t len = ((size_t)c->p[1] + 1) * 8;
+		if (!has(c, len))
+			return ARGUS_DECODE_TOO_SHORT;
+		*nh = c->p[0];
+		adv(c, len);
+		++*n;
+	}
+	return *nh == IP6_FRAGMENT ? ARGUS_DECODE_IGNORED : ARGUS_DECODE_OK;
+}
+
+/*
+ * ICMPv6 neighbour discovery (RS 133, RA 134, NS 135, NA 136), directly after
+ * the IPv6 header or behind a few extension headers (ip6_skip_ext; flagged
+ * ARGUS_ND_EXT_HEADERS, since real NDP has none). The host is the Ethernet
+ * source; a link-layer address option naming another MAC becomes `mac`, so
+ * the frame is only a spoofing hint (eth_src != mac), never evidence for either.
  */
 static int decode_ndp(struct cur c, struct argus_sighting *out)
 {
@@ -346,13 +384,20 @@ static int decode_ndp(struct cur c, struct argus_sighting *out)
 	if ((c.p[0] >> 4) != 6)
 		return ARGUS_DECODE_MALFORMED;
 	size_t plen = rd16(c.p + 4);
-	if (c.p[6] != 58 || c.p[7] != ND_HOP_LIMIT)
+	uint8_t nh = c.p[6];
+	if (c.p[7] != ND_HOP_LIMIT)
 		return ARGUS_DECODE_IGNORED;
 	const uint8_t *src = c.p + 8;
 	adv(&c, IP6_HLEN);
 	if (plen > c.left)
 		return ARGUS_DECODE_TOO_SHORT;
 	c.left = plen; /* Ethernet padding is not payload */
+	int ext;
+	int st = ip6_skip_ext(&c, &nh, &ext);
+	if (st != ARGUS_DECODE_OK)
+		return st;
+	if (nh != IP6_ICMP)
+		return ARGUS_DECODE_IGNORED;
 	if (!has(&c, 4))
 		return ARGUS_DECODE_TOO_SHORT;
 	uint8_t type = c.p[0];
@@ -367,6 +412,8 @@ static int decode_ndp(struct cur c, struct argus_sighting *out)
 		return ARGUS_DECODE_IGNORED;
 	out->nd_type = type;
 	memcpy(out->ip6, src, 16);
+	if (ext)
+		out->nd_flags |= ARGUS_ND_EXT_HEADERS;
 	if (type == 134 || (type == 136 && (c.p[4] & 0x80)))
 		out->nd_flags |= ARGUS_ND_ROUTER;
 	/* An NA with the override flag speaks for its target as the sender's own address. */

@@ -46,6 +46,8 @@ export interface RawSighting {
   ndType: number;
   /** NDP: the sender is a router (a Router Advertisement, or an NA with the router flag). */
   ndRouter: boolean;
+  /** NDP: the message came behind IPv6 extension headers (Hop-by-Hop, Routing, Destination Options); real NDP has none. */
+  ndExtHeaders: boolean;
   /**
    * DHCPv6: the Ethernet address inside the client's DUID (DUID-LL/LLT), as the client claims it.
    * Never evidence: a DUID names whatever its maker chose (another interface, a spoofed device).
@@ -101,6 +103,7 @@ export function parseSighting(b: Uint8Array, off = 0): RawSighting {
     auxIp6: ip6OrNull(b, off + L["sighting.aux_ip6"]),
     ndType: at(L["sighting.nd_type"]),
     ndRouter: (at(L["sighting.nd_flags"]) & 1) !== 0,
+    ndExtHeaders: (at(L["sighting.nd_flags"]) & 2) !== 0,
     duidMac: macOrNull(b, off + L["sighting.duid_mac"]),
   };
 }

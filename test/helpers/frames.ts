@@ -236,10 +236,23 @@ export type NdpOptions = {
   hopLimit?: number;
   /** IPv6 next header (58 = ICMPv6; 0 = a hop-by-hop extension header in front of it). */
   nextHeader?: number;
+  /**
+   * Extension headers between IPv6 and ICMPv6, in order: 0 Hop-by-Hop, 43 Routing, 60 Destination
+   * Options (each `len` + 1 eight-byte units, padded with PadN), 44 Fragment (8 bytes, offset 0).
+   */
+  extHeaders?: { type: number; len?: number }[];
   code?: number;
   /** Payload length field when it should lie. */
   payloadLength?: number;
 };
+
+/** One IPv6 extension header (RFC 8200) whose next header is `next`. */
+function extHeader(h: { type: number; len?: number }, next: number): number[] {
+  const len = h.len ?? 0;
+  if (h.type === 44) return [next, 0, 0, 0, 0, 0, 0x12, 0x34]; // Fragment: offset 0, M clear, an identification
+  if (h.type === 43) return [next, len, 0, 0, ...new Array(4 + len * 8).fill(0)]; // Routing: type 0, segments left 0
+  return [next, len, 1, 4 + len * 8, ...new Array(4 + len * 8).fill(0)]; // Hop-by-Hop / Destination Options: one PadN
+}
 
 /** An ICMPv6 neighbour discovery frame (RFC 4861) in Ethernet + IPv6; checksum left 0 (the decoder does not check it). */
 export function ndpFrame(o: NdpOptions): Uint8Array {
@@ -250,8 +263,9 @@ export function ndpFrame(o: NdpOptions): Uint8Array {
   else body.push(0, 0, 0, 0, ...ip6(o.target ?? o.srcIp));
   if (o.lla !== undefined) body.push(o.type === 136 ? 2 : 1, 1, ...mac(o.lla));
   let payload = body;
-  const next = o.nextHeader ?? 58;
-  if (next === 0) payload = [58, 0, 1, 4, 0, 0, 0, 0, ...body]; // hop-by-hop header with a PadN option
+  const exts = o.extHeaders ?? (o.nextHeader === 0 ? [{ type: 0 }] : []);
+  for (let i = exts.length - 1; i >= 0; i--) payload = [...extHeader(exts[i], i === exts.length - 1 ? 58 : exts[i + 1].type), ...payload];
+  const next = exts.length > 0 ? exts[0].type : (o.nextHeader ?? 58);
   const iph = [0x60, 0, 0, 0, ...be16(o.payloadLength ?? payload.length), next, o.hopLimit ?? 255, ...ip6(o.srcIp), ...ip6(o.dstIp ?? "ff02::1")];
   return ether(o.dstMac ?? "33:33:00:00:00:01", o.srcMac, [], 0x86dd, [...iph, ...payload]);
 }
