@@ -14,7 +14,7 @@
 #include <string.h>
 #include "../../native/argus.h"
 
-static unsigned long ok_count, rejected, sighted, servers, spoof_hints, nd6_answers, dhcp6, mdns6;
+static unsigned long ok_count, rejected, sighted, servers, spoof_hints, nd6_answers, dhcp6, mdns6, ndp_ext;
 static argus_sweep *offline;
 static argus_listener *listener;
 
@@ -58,6 +58,12 @@ static void decode_exact(const uint8_t *src, size_t len)
 				dhcp6++;
 			else
 				mdns6++;
+		}
+		if (s.source == ARGUS_SRC_NDP && (s.nd_flags & ARGUS_ND_EXT_HEADERS)) {
+			/* NDP behind extension headers: still the Ethernet source's unicast IPv6 source. */
+			if (!has_ip6 || s.ip6[0] == 0xff || s.nd_type < 133 || s.nd_type > 136)
+				abort();
+			ndp_ext++;
 		}
 		if (s.hostname_len > sizeof s.hostname || s.services_len > sizeof s.services || s.prl_len > sizeof s.prl)
 			abort();
@@ -126,6 +132,6 @@ int main(void)
 	while ((n = argus_listen_read(listener, queued, 64)) > 0)
 		drained += n;
 	argus_listen_close(listener);
-	printf("ok %lu %lu %u %lu %u %lu %lu %lu %lu %lu\n", ok_count, rejected, got, sighted, drained, servers, spoof_hints, nd6_answers, dhcp6, mdns6);
+	printf("ok %lu %lu %u %lu %u %lu %lu %lu %lu %lu %lu\n", ok_count, rejected, got, sighted, drained, servers, spoof_hints, nd6_answers, dhcp6, mdns6, ndp_ext);
 	return 0;
 }

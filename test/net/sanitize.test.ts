@@ -27,6 +27,23 @@ function ip6SweepAnswers(): Uint8Array[] {
   ];
 }
 
+/** Neighbour discovery behind IPv6 extension headers (native/sighting.c ip6_skip_ext): valid chains, a Fragment, lying lengths. */
+function ndpExtFrames(): Uint8Array[] {
+  const ra = { type: 134, srcMac: "06:66:00:00:00:01", srcIp: "fe80::66", lla: "06:66:00:00:00:01" } as const;
+  const chain = (...types: number[]) => types.map((type) => ({ type }));
+  const lying = Uint8Array.from(ndpFrame({ ...ra, extHeaders: chain(60, 60) }));
+  lying[14 + 40 + 8 + 1] = 0xff; // the second header claims 2 KiB
+  return [
+    ndpFrame({ ...ra, extHeaders: chain(60) }),
+    ndpFrame({ ...ra, extHeaders: chain(0, 43, 60) }),
+    ndpFrame({ ...ra, extHeaders: [{ type: 43, len: 3 }, { type: 60, len: 1 }] }),
+    ndpFrame({ ...ra, extHeaders: chain(...new Array(12).fill(60)) }),
+    ndpFrame({ ...ra, extHeaders: chain(60, 44) }),
+    ndpFrame({ type: 136, srcMac: "02:11:22:33:44:55", srcIp: "fe80::5", target: "fd00:51::5", lla: "02:66:66:66:66:66", naFlags: 0x60, extHeaders: chain(60) }),
+    lying,
+  ];
+}
+
 /** DHCPv6 client messages and mDNS over IPv6 (native/sighting.c decode_udp6): valid, hostile and odd. */
 function ip6PassiveFrames(): Uint8Array[] {
   const h = "02:11:22:33:44:55";
@@ -83,11 +100,13 @@ test("decoders are clean under AddressSanitizer and UBSan", () => {
     // DHCPv6 and mDNS over IPv6, heard by the passive listener.
     const v6 = ip6PassiveFrames();
     frames.push(...v6);
+    // NDP behind extension headers.
+    frames.push(...ndpExtFrames());
     const input = frames.map((f) => Buffer.from(f).toString("hex")).join("\n") + "\n";
     const run = spawnSync(exe, [], { input, encoding: "utf8", env: { ...process.env, ASAN_OPTIONS: "detect_leaks=1:abort_on_error=0", UBSAN_OPTIONS: "print_stacktrace=1" } });
     expect(run.stderr).toBe("");
     expect(run.status).toBe(0);
-    const [word, decoded, rejected, answered, sighted, queued, servers, spoofHints, nd6Answers, dhcp6, mdns6] = run.stdout.trim().split(" ");
+    const [word, decoded, rejected, answered, sighted, queued, servers, spoofHints, nd6Answers, dhcp6, mdns6, ndpExt] = run.stdout.trim().split(" ");
     expect(word).toBe("ok");
     expect(Number(decoded)).toBeGreaterThan(frames.length);
     expect(Number(rejected)).toBeGreaterThan(0);
@@ -104,6 +123,8 @@ test("decoders are clean under AddressSanitizer and UBSan", () => {
     // DHCPv6 and IPv6 mDNS sightings decoded, each for its Ethernet source alone (the harness aborts otherwise).
     expect(Number(dhcp6)).toBeGreaterThan(0);
     expect(Number(mdns6)).toBeGreaterThan(0);
+    // NDP behind extension headers decoded, flagged, from a unicast IPv6 source (the harness aborts otherwise).
+    expect(Number(ndpExt)).toBeGreaterThan(0);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
