@@ -34,10 +34,14 @@ export function routerOf(r: RawSighting): KnownRouter6 | null {
   return { mac: r.ethSrc, ip: r.ip6 };
 }
 
-export function judgeRouter(router: KnownRouter6, known: KnownInfrastructure): Exclude<ServerVerdict, "unnamed"> {
-  if (known.routers6.length === 0) return "learn";
+/**
+ * `wrapped`: the RA came behind IPv6 extension headers. Hosts still accept it, but no real router
+ * sends one, so it is never learned as the LAN's router: unknown, it is rogue even before any router is known.
+ */
+export function judgeRouter(router: KnownRouter6, known: KnownInfrastructure, wrapped = false): Exclude<ServerVerdict, "unnamed"> {
   // Both must match, as for DHCP servers: a guest can copy the router's link-local address, not its MAC.
-  return known.routers6.some((k) => k.mac === router.mac && k.ip === router.ip) ? "known" : "rogue";
+  if (known.routers6.some((k) => k.mac === router.mac && k.ip === router.ip)) return "known";
+  return known.routers6.length === 0 && !wrapped ? "learn" : "rogue";
 }
 
 /** Default gateways per interface name, from the host's routing table (/proc/net/route). */

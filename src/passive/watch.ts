@@ -19,7 +19,8 @@
 //   infrastructure.ts); another server's is a `rogue_dhcp_server`. Even the known server's ACK names
 //   only a client that was itself heard. Likewise the first IPv6 router heard advertising is learned,
 //   and a Router Advertisement from any other router is a `rogue_router_advert` (a guest's RA can take
-//   over every IPv6 route on the LAN).
+//   over every IPv6 route on the LAN). An RA behind IPv6 extension headers (hosts accept it, no real
+//   router sends it) is never learned: from any router not already known it is rogue.
 // - The default gateway (routing table) and its MAC (from the host's own ARP entry, never from a frame
 //   a guest could send first) are learned on first sight, as an `infrastructure_learned`; another MAC claiming
 //   its address is an `ip_conflict` (inventory/sightings.ts), the host's own ARP entry for it
@@ -496,7 +497,7 @@ export class PassiveWatch {
     const router = routerOf(r);
     if (!router) return;
     const known = this.opts.config().config.known_infrastructure;
-    const verdict = judgeRouter(router, known);
+    const verdict = judgeRouter(router, known, r.ndExtHeaders);
     if (verdict === "learn") {
       // Its link-local address is named in the change's values, not as the change's (IPv4) device_ip.
       this.persist({ ...known, routers6: [...known.routers6, router] }, `the IPv6 router ${router.ip} at ${router.mac}`, { ip: null, mac: router.mac }, iface, alerts, `${router.ip} ${router.mac}`);
@@ -504,11 +505,12 @@ export class PassiveWatch {
     }
     if (verdict !== "rogue" || !this.alerts.once(`rogue_ra:${router.mac}:${router.ip}`) || !this.budget.allow(`rogue_ra:${iface}`, ROGUE_ALERTS_PER_HOUR)) return;
     const names = known.routers6.map((k) => `${k.ip} (${k.mac})`).join(", ");
+    const how = r.ndExtHeaders ? " behind IPv6 extension headers" : "";
     alerts.push({
       type: "rogue_router_advert",
       severity: "critical",
       who: { ip: null, mac: router.mac },
-      description: `An IPv6 router that is not the known one advertises on ${iface}: ${router.ip} from ${router.mac} (known: ${names}); hosts may take it as their IPv6 gateway`,
+      description: `An IPv6 router that is not the known one advertises${how} on ${iface}: ${router.ip} from ${router.mac} (known: ${names || "none"}); hosts may take it as their IPv6 gateway`,
       old_value: names,
       new_value: `${router.ip} ${router.mac}`,
     });

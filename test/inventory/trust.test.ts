@@ -10,7 +10,7 @@ import { DeviceInventory } from "../../src/inventory/devices.ts";
 import { InventoryWriter } from "../../src/inventory/identity.ts";
 import { recordSightings, type Sighting, type SightingPolicy } from "../../src/inventory/sightings.ts";
 import { AddressClaims, AlertBudget, OnceGate } from "../../src/passive/claims.ts";
-import { judgeServer, routeGateways } from "../../src/passive/infrastructure.ts";
+import { judgeRouter, judgeServer, routeGateways } from "../../src/passive/infrastructure.ts";
 import type { RawSighting } from "../../src/net/native.ts";
 import { Scratch } from "../helpers/scratch.ts";
 
@@ -216,6 +216,20 @@ describe("per-MAC limits and alert gates", () => {
     expect(judgeServer(reply("02:66:00:00:00:01", "10.0.0.1"), known)).toBe("rogue");
     expect(judgeServer(reply("00:1d:0f:00:00:01", "10.0.0.9"), known)).toBe("rogue");
     expect(judgeServer(reply("02:66:00:00:00:01", null), known)).toBe("unnamed");
+  });
+
+  test("an IPv6 router is learned first, rogue after; one whose RA came behind extension headers is never learned", () => {
+    const router = { mac: "00:1d:0f:00:00:01", ip: "fe80::1" };
+    const none = { gateways: [], dhcp_servers: [], routers6: [] };
+    const known = { ...none, routers6: [router] };
+    expect(judgeRouter(router, none)).toBe("learn");
+    expect(judgeRouter(router, known)).toBe("known");
+    expect(judgeRouter({ mac: "02:66:00:00:00:01", ip: "fe80::1" }, known)).toBe("rogue");
+    // Wrapped: hosts still take it, no real router sends it, so nothing vouches for it.
+    expect(judgeRouter({ mac: "02:66:00:00:00:01", ip: "fe80::66" }, none, true)).toBe("rogue");
+    expect(judgeRouter({ mac: "02:66:00:00:00:01", ip: "fe80::66" }, known, true)).toBe("rogue");
+    // The known router padded with a header is still the known router.
+    expect(judgeRouter(router, known, true)).toBe("known");
   });
 
   test("the default gateway per interface comes from the routing table", () => {

@@ -2,7 +2,8 @@
 // router hosts' namespaces only: Debian's radvd on h1 is the LAN's router, learned on first sight
 // (an info change, no alert); a second radvd on h2 is a guest's router, one critical
 // rogue_router_advert however often it advertises; a flood of advertisements from random MACs is at
-// most the hour's alert budget; a router the owner adds to known_infrastructure is quiet.
+// most the hour's alert budget; a router the owner adds to known_infrastructure is quiet; an RA wrapped
+// in IPv6 extension headers (which hosts still accept) from an unknown router is a rogue one too.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -149,4 +150,58 @@ describe.skipIf(!runnable)("IPv6 router advertisements: the known router learned
     expect(await changes("rogue_router_advert", h2.mac!)).toHaveLength(1);
     expect(await changes("rogue_router_advert", host(1).mac!)).toEqual([]);
   }, 90_000);
+
+  // (After the restart above: this hour's alert budget is fresh again.)
+  test("an RA behind a Destination Options header from an unknown router passes the kernel filter and is exactly one critical rogue_router_advert", async () => {
+    const rogue = "06:79:00:00:00:01";
+    const wrapped = ndpFrame({ type: 134, srcMac: rogue, srcIp: "fe80::79", lla: rogue, extHeaders: [{ type: 60 }] });
+    const m = marker();
+    // Five times, as a rogue router would keep advertising: still one alert.
+    await sendFrames(net, host(4).ns, [wrapped, wrapped, wrapped, wrapped, wrapped, m.frame], 50);
+    await handled(m);
+    const alert = await waitFor("the wrapped RA's alert", async () => (await changes("rogue_router_advert", rogue))[0]);
+    expect(alert).toMatchObject({ severity: "critical", device_mac: rogue, device_ip: null, new_value: `fe80::79 ${rogue}` });
+    expect(alert.description).toContain("behind IPv6 extension headers");
+    // A chain of two (the kernel filter hands it to the decoder, which walks it) from another router: its own alert.
+    const deeper = "06:79:00:00:00:02";
+    const m2 = marker();
+    await sendFrames(net, host(4).ns, [ndpFrame({ type: 134, srcMac: deeper, srcIp: "fe80::7a", extHeaders: [{ type: 0 }, { type: 60 }] }), m2.frame]);
+    await handled(m2);
+    const second = await waitFor("the deeper chain's alert", async () => (await changes("rogue_router_advert", deeper))[0]);
+    expect(second.severity).toBe("critical");
+    await Bun.sleep(500);
+    expect(await changes("rogue_router_advert", rogue)).toHaveLength(1);
+    expect(await changes("rogue_router_advert", deeper)).toHaveLength(1);
+    // Never learned as a router.
+    expect((await known6()).map((k) => k.mac)).not.toContain(rogue);
+  }, 60_000);
+
+  test("other IPv6 behind extension headers: the kernel filter drops what cannot be NDP, and longer chains the decoder ignores make no sightings", async () => {
+    const stats = async () => (await api.get("/api/passive")).body as { frames: number; sightings: number; ignored: number };
+    const src = (i: number) => `06:7a:00:00:${(i >> 8).toString(16).padStart(2, "0")}:${(i & 0xff).toString(16).padStart(2, "0")}`;
+    // 4 x 50 frames no host takes as NDP: an echo request behind DstOpt, an MLDv2 report behind Hop-by-Hop
+    // (hop limit 1, as hosts send it), an RA behind a Fragment header, an NS behind DstOpt forwarded (hop limit 64).
+    const dropped = Array.from({ length: 50 }, (_, i) => [
+      ndpFrame({ type: 128, srcMac: src(i), srcIp: "fe80::7a", extHeaders: [{ type: 60 }] }),
+      ndpFrame({ type: 143, srcMac: src(i), srcIp: "fe80::7a", dstIp: "ff02::16", hopLimit: 1, extHeaders: [{ type: 0 }] }),
+      ndpFrame({ type: 134, srcMac: src(i), srcIp: "fe80::7a", extHeaders: [{ type: 44 }] }),
+      ndpFrame({ type: 135, srcMac: src(i), srcIp: "fe80::7a", hopLimit: 64, extHeaders: [{ type: 60 }] }),
+    ]).flat();
+    const before = await stats();
+    const m = marker();
+    await sendFrames(net, host(4).ns, [...dropped, m.frame], 2000);
+    await handled(m);
+    const mid = await stats();
+    // The marker, and what radvd and the LAN send meanwhile; none of the 200.
+    expect(mid.frames - before.frames).toBeLessThan(20);
+    // Echo requests behind two headers pass the filter (it cannot follow a chain) and the decoder ignores them.
+    const deep = Array.from({ length: 50 }, (_, i) => ndpFrame({ type: 128, srcMac: src(100 + i), srcIp: "fe80::7b", extHeaders: [{ type: 60 }, { type: 60 }] }));
+    const m2 = marker();
+    await sendFrames(net, host(4).ns, [...deep, m2.frame], 2000);
+    await handled(m2);
+    const after = await stats();
+    expect(after.frames - mid.frames).toBeGreaterThanOrEqual(50);
+    expect(after.ignored - mid.ignored).toBeGreaterThanOrEqual(50);
+    expect(after.sightings - mid.sightings).toBeLessThan(10);
+  }, 60_000);
 });
