@@ -139,7 +139,9 @@ describe("channels and formats", () => {
     const body = JSON.parse(hit.body);
     expect(body.event).toBe("change");
     expect(body.change).toMatchObject({ change_type: "device_added", severity: "warning", device_ip: "10.0.0.5", device_mac: "02:00:00:00:00:05", acknowledged: false, scan_id: scanId });
-    expect(Object.keys(body.change).sort()).toEqual(["acknowledged", "change_type", "description", "detected_at", "device_id", "device_ip", "device_mac", "id", "new_value", "old_value", "scan_id", "severity"]);
+    // The change record's fields, `segment` among them (SPEC §7 "Segments": changes carry it, null when standalone).
+    expect(Object.keys(body.change).sort()).toEqual(["acknowledged", "change_type", "description", "detected_at", "device_id", "device_ip", "device_mac", "id", "new_value", "old_value", "scan_id", "segment", "severity"]);
+    expect(body.change.segment).toBeNull();
     expect(body.device).toMatchObject({ id: body.change.device_id, ip_address: "10.0.0.5", mac_address: "02:00:00:00:00:05", vendor: "Acme", hostname: "host5", status: "online", is_trusted: false, open_ports: [] });
     expect(body.device.notes).toBeUndefined();
     expect(hit.headers["content-type"]).toBe("application/json");
