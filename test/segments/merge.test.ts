@@ -87,13 +87,14 @@ describe("the hub's merge", () => {
     const d = db();
     const mac = "02:00:00:00:00:09";
     d.transaction(() => applyMessage(d, iot, batch(1, [device(mac, "10.0.0.9")], [added(mac, "10.0.0.9")]), at(1)))();
+    // Heard on guest after more than MOVE_AFTER_SILENCE_MS of silence on iot: a move.
     const moved = d.transaction(() =>
-      applyMessage(d, guest, batch(1, [device(mac, "10.1.0.9", { last_seen: at(10) })], [added(mac, "10.1.0.9", at(10))], "guest1"), at(10)),
+      applyMessage(d, guest, batch(1, [device(mac, "10.1.0.9", { last_seen: at(400) })], [added(mac, "10.1.0.9", at(400))], "guest1"), at(400)),
     )();
     expect(moved.changes.map((c) => [c.change_type, c.old_value, c.new_value, c.segment])).toEqual([["device_moved", "iot", "guest", "guest"]]);
     // The old segment's sensor then reports it gone (and its departure).
     const gone = { ...added(mac, "10.0.0.9", at(20)), change_type: "device_removed" as const, severity: "info" as const };
-    const old = d.transaction(() => applyMessage(d, iot, batch(2, [device(mac, "10.0.0.9", { status: "offline", last_seen: at(5) })], [gone]), at(20)))();
+    const old = d.transaction(() => applyMessage(d, iot, batch(2, [device(mac, "10.0.0.9", { status: "offline", last_seen: at(5) })], [gone]), at(420)))();
     expect(old.changes).toEqual([]);
     expect(d.query("SELECT id, ip_address, segment, status FROM devices").all()).toEqual([{ id: 1, ip_address: "10.1.0.9", segment: "guest", status: "online" }]);
     expect(d.query("SELECT change_type FROM changes ORDER BY id").all()).toEqual([{ change_type: "device_added" }, { change_type: "device_moved" }]);
