@@ -2,15 +2,20 @@
 // over the database; hub.ts feeds them what the broker delivers and publishes after the commit.
 //
 // - Each sensor's messages are applied once, in order: segment_sensors keeps the last sequence number
-//   applied per (site, segment), in the same transaction as the inventory write, so a redelivery (a
-//   PUBACK lost, a replay after a restart) is recognised and skipped. A number skipped over is a
-//   message lost (dropped from a full outbox): counted.
+//   applied per (site, segment), in the same transaction as the message's changes, so a redelivery
+//   (a PUBACK lost, a replay after a restart) is recognised and skipped. A number skipped over is a
+//   message lost (dropped from a full outbox): counted. Numbers are per instance (sensor database);
+//   the last number of each earlier instance is kept too (segment_state), so a made-up instance id
+//   cannot reopen old numbers.
 // - Devices are one per MAC, across segments: a sensor's record upserts the device with that MAC
-//   and sets its segment. Heard online on another segment than its own (and newer than what the hub
-//   has), it moved: a `device_moved` change, and the new segment's `device_added` for it is not
-//   repeated. What its old segment says about it afterwards (it went offline there) is not applied.
+//   and sets its segment. Heard online on another segment than its own, newer than what the hub has,
+//   while its own segment has stopped reporting it, it moved: a `device_moved` change, and the new
+//   segment's `device_added` for it is not repeated. While its segment still reports it, the claim is
+//   an `identity_conflict`, not applied: one sensor's credentials cannot take over another's devices.
+//   What its old segment says about it after a move (it went offline there) is not applied.
 // - A sensor's change records are copied (with the segment and the hub's device id), so that
 //   notifications, Home Assistant and metrics on the hub see what they would on the sensor.
+// - Everything from the wire is cleaned first (sanitize.ts): names, times no later than the hub's.
 import type { Database } from "bun:sqlite";
 import { InventoryWriter } from "../inventory/identity.ts";
 import { deviceOfMac, touchMac } from "../inventory/macs.ts";
