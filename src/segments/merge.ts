@@ -149,6 +149,9 @@ export function applyMessage(db: Database, key: SensorKey, m: BatchMessage | Dro
  * in slices of their own, and again after a crash: the same state twice).
  */
 export function finishMessage(db: Database, key: SensorKey, m: BatchMessage | DroppedMessage, missed: number, receivedAt: string, state: MessageState): ApplyResult {
+  // Applied meanwhile (the same message delivered again while its slices were applied): not twice.
+  const row = db.query("SELECT instance, last_seq FROM segment_sensors WHERE site = ? AND segment = ?").get(key.site, key.segment) as SensorRow;
+  if (row.instance === m.instance && m.seq <= row.last_seq) return { applied: false, missed: 0, changes: [], touched: [] };
   commitSeq(db, key, m, missed, receivedAt);
   if (m.kind === "dropped") return { applied: true, missed, changes: [], touched: [] };
   const changes = copyChanges(db, key.segment, m.changes.map((c) => cleanChange(c, receivedAt)), state);
