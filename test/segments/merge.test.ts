@@ -462,5 +462,33 @@ describe("a hostile sensor", () => {
   }, 60_000);
 });
 
+describe("a message applied in slices", () => {
+  test("a crash after some slices loses nothing and applies nothing twice: the redelivery upserts the devices again and stores the changes once", async () => {
+    const { admit, applyDevices, newDeviceBudget } = await import("../../src/segments/merge.ts");
+    const d = db();
+    const iot = { site: "home", segment: "iot" };
+    const devices = Array.from({ length: 300 }, (_, i) => device(macOf(i), ipOf(i), { last_seen: at(1), open_ports: [80] }));
+    const m = batch(1, devices, devices.map((x) => added(x.mac, x.ip, at(1))));
+    // The first two slices commit, then the hub dies before the last one (which holds the changes and the number).
+    const state = { moved: new Set<string>(), refused: new Set<string>() };
+    const budget = newDeviceBudget();
+    expect(d.transaction(() => admit(d, iot, m, at(2)))().fresh).toBe(true);
+    for (const i of [0, 100]) d.transaction(() => applyDevices(d, iot, devices.slice(i, i + 100), at(2), budget, state))();
+    const count = (sql: string) => (d.query(sql).get() as { n: number }).n;
+    expect(count("SELECT count(*) AS n FROM devices")).toBe(200);
+    expect(count("SELECT count(*) AS n FROM changes")).toBe(0);
+    expect(d.query("SELECT last_seq FROM segment_sensors").get()).toEqual({ last_seq: 0 });
+    // Redelivered after the restart: applied whole, once.
+    const r = d.transaction(() => applyMessage(d, iot, m, at(3)))();
+    expect(r.applied).toBe(true);
+    expect(count("SELECT count(*) AS n FROM devices")).toBe(300);
+    expect(count("SELECT count(*) AS n FROM ports")).toBe(300);
+    expect(count("SELECT count(*) AS n FROM changes WHERE change_type = 'device_added'")).toBe(300);
+    expect(count("SELECT count(*) AS n FROM changes WHERE change_type <> 'device_added'")).toBe(0);
+    expect(d.transaction(() => applyMessage(d, iot, m, at(4)))().applied).toBe(false);
+    expect(count("SELECT count(*) AS n FROM changes")).toBe(300);
+  });
+});
+
 const macOf = (i: number) => `02:00:00:00:${(i >> 8).toString(16).padStart(2, "0")}:${(i & 255).toString(16).padStart(2, "0")}`;
 const ipOf = (i: number) => `10.0.${i >> 8}.${i & 255}`;
