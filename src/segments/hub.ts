@@ -1,6 +1,6 @@
 // Role hub: subscribes to every sensor's events (`<prefix>/+/+/events`, QoS 1, persistent session)
-// and applies each message in one transaction (merge.ts) that also queues its notifications (the
-// sink), then publishes on the feed: the hub's UI, API, notifications, Home Assistant and metrics see
+// and applies each message (merge.ts) in short transactions that also queue its notifications (the
+// sink), publishing on the feed after each: the hub's UI, API, notifications, Home Assistant and metrics see
 // a sensor's devices and changes as they see a standalone appliance's own.
 //
 // A message is acknowledged (PUBACK) only once it is applied: mqtt.js passes each message to
@@ -19,7 +19,19 @@ import { log } from "../log.ts";
 import type { NotifySink } from "../notify/sink.ts";
 import { isoNow } from "../time.ts";
 import { brokerError, connectBroker, type BrokerConfig } from "./broker.ts";
-import { applyMessage, heard, listSensors, reportSilentSensors, type ApplyResult, type SensorKey, type SensorRecord } from "./merge.ts";
+import {
+  admit,
+  applyDevices,
+  finishMessage,
+  heard,
+  listSensors,
+  newDeviceBudget,
+  NEW_DEVICES_WINDOW_MS,
+  reportSilentSensors,
+  type MessageState,
+  type NewDeviceBudget,
+  type SensorRecord,
+} from "./merge.ts";
 import { commandsTopic, type ScanCommand } from "./commands.ts";
 import { eventsWildcard, MAX_MESSAGE_BYTES, parseEventsTopic, parseMessage, PROTOCOL_VERSION, type SensorMessage } from "./protocol.ts";
 
@@ -30,6 +42,10 @@ export const FLOOD_WINDOW_MS = 5 * 60_000;
 const NEWCOMER_TYPES = new Set(["device_added", "mac_changed_for_ip"]);
 /** announce_after_ms of a flood's device: never a Home Assistant entity (as passive/watch.ts marks them). */
 const NEVER = Number.MAX_SAFE_INTEGER;
+
+/** Device records per step of a message's apply, and the time after which the event loop is handed back. */
+const STEP = 100;
+const SLICE_MS = 20;
 
 type Incoming = { topic: string; payload: string; ack?: () => void };
 
@@ -48,6 +64,8 @@ export class SegmentHub {
   /** Until when each sensor ("site/segment") is in a sighting flood: its newcomers go to one digest. */
   private readonly floodUntil = new Map<string, number>();
   private readonly incoming: Incoming[] = [];
+  /** Each sensor's budget of new devices in its current window ("site/segment"). */
+  private readonly budgets = new Map<string, NewDeviceBudget & { since: number }>();
   private draining = false;
 
   constructor(
@@ -121,73 +139,113 @@ export class SegmentHub {
   }
 
   /** One message from the broker: checked, applied once, published (what the broker's messages go through). */
-  receive(topic: string, payload: string): void {
-    this.applyAll([{ topic, payload }]);
+  receive(topic: string, payload: string): Promise<void> {
+    return this.applyOne({ topic, payload });
   }
 
   private arrive(m: Incoming): void {
     this.incoming.push(m);
     if (this.draining) return;
     this.draining = true;
-    setImmediate(() => this.drain());
+    setImmediate(() => void this.drain());
   }
 
-  private drain(): void {
-    const batch = this.incoming.splice(0);
-    // Stopping (the database closes next): not applied, not acknowledged; the broker delivers them again.
-    if (this.stopped) return;
+  /** Applies what arrived, one message after the other (a sensor's numbers in order), each acknowledged once applied. */
+  private async drain(): Promise<void> {
+    let turn = performance.now();
     try {
-      this.applyAll(batch);
+      while (this.incoming.length > 0) {
+        if (performance.now() - turn >= SLICE_MS) {
+          await new Promise((resolve) => setTimeout(resolve, 0));
+          turn = performance.now();
+        }
+        // Stopping (the database closes next): not applied, not acknowledged; the broker delivers them again.
+        if (this.stopped) return;
+        const m = this.incoming.shift()!;
+        try {
+          await this.applyOne(m);
+        } finally {
+          // Acknowledged after the commit; a message that could not be applied is acknowledged too
+          // (logged): a redelivery would fail the same way, forever.
+          m.ack?.();
+        }
+      }
     } finally {
       this.draining = false;
-      // Acknowledged after the commit, in arrival order; a message that could not be applied is
-      // acknowledged too (logged): a redelivery would fail the same way, forever.
-      for (const m of batch) m.ack?.();
     }
   }
 
-  /** Checks and applies messages in one transaction, each in a savepoint of its own; publishes after the commit. */
-  private applyAll(items: Incoming[]): void {
-    const now = isoNow();
-    const done: { key: SensorKey; m: SensorMessage; result: ApplyResult | null }[] = [];
-    this.db
-      .transaction(() => {
-        for (const { topic, payload } of items) {
-          const key = parseEventsTopic(this.opts.prefix, topic);
-          const m = key ? parseMessage(payload) : null;
-          if (!key || !m) {
-            log.warn("segment message ignored: not a sensor message", { topic: topic.slice(0, 200) });
-            continue;
-          }
-          try {
-            const result = this.db.transaction(() => {
-              if (m.kind === "heartbeat") return (heard(this.db, key, m, now), null);
-              const r = applyMessage(this.db, key, m, now);
-              this.enqueue(`${key.site}/${key.segment}`, r.changes);
-              return r;
-            })();
-            done.push({ key, m, result });
-          } catch (e) {
-            log.error("segment message not applied", { ...key, error: String(e) });
-          }
-        }
-      })
-      .immediate();
-    const changes: Change[] = [];
-    const touched: number[] = [];
-    for (const { key, m, result } of done) {
-      const name = `${key.site}/${key.segment}`;
-      if (!this.online.has(name)) {
-        this.online.add(name);
-        this.feed.publish({ type: "status", source: "sensors" });
-      }
-      if (!result) continue;
-      if (result.missed > 0) log.warn("segment messages lost before this one (dropped from the sensor's full outbox)", { ...key, missed: result.missed });
-      if (m.kind === "dropped") log.warn("sensor dropped messages while the broker was away", { ...key, count: m.count });
-      changes.push(...result.changes);
-      touched.push(...result.touched);
+  /**
+   * Checks and applies one message. A batch's device records go STEP at a time, each slice in a
+   * transaction of its own with the event loop handed back after about SLICE_MS (a 2,000-device
+   * message is seconds of work the API must not wait behind); its changes and its number are stored
+   * in the last transaction. Device records are upserts, so a crash between slices means a
+   * redelivery that applies them again to the same effect, and the changes once.
+   */
+  private async applyOne({ topic, payload }: Incoming): Promise<void> {
+    const key = parseEventsTopic(this.opts.prefix, topic);
+    const m = key ? parseMessage(payload) : null;
+    if (!key || !m) {
+      log.warn("segment message ignored: not a sensor message", { topic: topic.slice(0, 200) });
+      return;
     }
-    this.publish(changes, touched);
+    const name = `${key.site}/${key.segment}`;
+    try {
+      if (m.kind === "heartbeat") {
+        this.db.transaction(() => heard(this.db, key, m, isoNow())).immediate();
+        return this.heardFrom(name);
+      }
+      const admitted = this.db.transaction(() => admit(this.db, key, m, isoNow())).immediate();
+      this.heardFrom(name);
+      if (!admitted.fresh) return;
+      const budget = this.budget(name);
+      const state: MessageState = { moved: new Set(), refused: new Set() };
+      const devices = m.kind === "batch" ? m.devices : [];
+      let i = 0;
+      let sliceStart = performance.now();
+      for (;;) {
+        const last = i + STEP >= devices.length;
+        const r = this.db
+          .transaction(() => {
+            const now = isoNow();
+            const slice = applyDevices(this.db, key, devices.slice(i, i + STEP), now, budget, state);
+            const end = last ? finishMessage(this.db, key, m, admitted.missed, now, state) : null;
+            const changes = end ? [...slice.changes, ...end.changes] : slice.changes;
+            this.enqueue(name, changes);
+            return { changes, touched: slice.touched };
+          })
+          .immediate();
+        this.publish(r.changes, r.touched);
+        if (last) break;
+        i += STEP;
+        if (performance.now() - sliceStart >= SLICE_MS) {
+          // A macrotask, not a microtask: the server's sockets are served before the next slice.
+          await new Promise((resolve) => setTimeout(resolve, 0));
+          sliceStart = performance.now();
+        }
+      }
+      if (admitted.missed > 0) log.warn("segment messages lost before this one (dropped from the sensor's full outbox)", { ...key, missed: admitted.missed });
+      if (m.kind === "dropped") log.warn("sensor dropped messages while the broker was away", { ...key, count: m.count });
+    } catch (e) {
+      log.error("segment message not applied", { ...key, error: String(e) });
+    }
+  }
+
+  private heardFrom(name: string): void {
+    if (this.online.has(name)) return;
+    this.online.add(name);
+    this.feed.publish({ type: "status", source: "sensors" });
+  }
+
+  /** The sensor's budget of new devices for the current window (a new window, a new budget). */
+  private budget(name: string): NewDeviceBudget {
+    const nowMs = Date.now();
+    let b = this.budgets.get(name);
+    if (!b || nowMs - b.since >= NEW_DEVICES_WINDOW_MS) {
+      b = { ...newDeviceBudget(), since: nowMs };
+      this.budgets.set(name, b);
+    }
+    return b;
   }
 
   /**

@@ -2,15 +2,20 @@
 // over the database; hub.ts feeds them what the broker delivers and publishes after the commit.
 //
 // - Each sensor's messages are applied once, in order: segment_sensors keeps the last sequence number
-//   applied per (site, segment), in the same transaction as the inventory write, so a redelivery (a
-//   PUBACK lost, a replay after a restart) is recognised and skipped. A number skipped over is a
-//   message lost (dropped from a full outbox): counted.
+//   applied per (site, segment), in the same transaction as the message's changes, so a redelivery
+//   (a PUBACK lost, a replay after a restart) is recognised and skipped. A number skipped over is a
+//   message lost (dropped from a full outbox): counted. Numbers are per instance (sensor database);
+//   the last number of each earlier instance is kept too (segment_state), so a made-up instance id
+//   cannot reopen old numbers.
 // - Devices are one per MAC, across segments: a sensor's record upserts the device with that MAC
-//   and sets its segment. Heard online on another segment than its own (and newer than what the hub
-//   has), it moved: a `device_moved` change, and the new segment's `device_added` for it is not
-//   repeated. What its old segment says about it afterwards (it went offline there) is not applied.
+//   and sets its segment. Heard online on another segment than its own, newer than what the hub has,
+//   while its own segment has stopped reporting it, it moved: a `device_moved` change, and the new
+//   segment's `device_added` for it is not repeated. While its segment still reports it, the claim is
+//   an `identity_conflict`, not applied: one sensor's credentials cannot take over another's devices.
+//   What its old segment says about it after a move (it went offline there) is not applied.
 // - A sensor's change records are copied (with the segment and the hub's device id), so that
 //   notifications, Home Assistant and metrics on the hub see what they would on the sensor.
+// - Everything from the wire is cleaned first (sanitize.ts): names, times no later than the hub's.
 import type { Database } from "bun:sqlite";
 import { InventoryWriter } from "../inventory/identity.ts";
 import { deviceOfMac, touchMac } from "../inventory/macs.ts";
@@ -18,8 +23,10 @@ import { recordName } from "../inventory/names.ts";
 import { recordIp6Sightings, type Ip6Sighting, type Ip6Source } from "../inventory/sightings.ts";
 import { formatIp6, ip6Scope, parseIp6 } from "../net/ip6.ts";
 import { stripInvisible } from "../net/wire-text.ts";
+import { log } from "../log.ts";
 import type { Change } from "../inventory/observation.ts";
 import { markGone, markSeen } from "../inventory/presence.ts";
+import { cleanChange, cleanDevice } from "./sanitize.ts";
 import type { BatchMessage, DroppedMessage, HeartbeatMessage, WireChange, WireDevice } from "./protocol.ts";
 
 export type SensorKey = { site: string; segment: string };
@@ -33,6 +40,26 @@ export type ApplyResult = {
   touched: number[];
 };
 
+/**
+ * New devices a sensor may add per window (as a source's run and the passive listener are bounded):
+ * past it they are dropped, with one `sighting_flood` warning per window. A dropped device comes back
+ * with the sensor's next record of it once the window has passed.
+ */
+export const NEW_DEVICES_PER_WINDOW = 1_000;
+export const NEW_DEVICES_WINDOW_MS = 10 * 60_000;
+export type NewDeviceBudget = { left: number; warned: boolean };
+export const newDeviceBudget = (): NewDeviceBudget => ({ left: NEW_DEVICES_PER_WINDOW, warned: false });
+
+/**
+ * A device another segment's sensor still reports (online, heard this recently) stays there: a
+ * sensor elsewhere claiming its MAC is a conflict, not a move. Past this silence it may move.
+ */
+export const MOVE_AFTER_SILENCE_MS = 5 * 60_000;
+/** One conflict warning per device and claiming segment per this long. */
+const CONFLICT_REPEAT_MS = 60 * 60_000;
+/** Earlier instances (sensor databases) remembered per sensor, with their last number. */
+const INSTANCES_KEPT = 1_000;
+
 type SensorRow = { instance: string; last_seq: number; offline_reported: number };
 
 const secondsBetween = (from: string, to: string) => {
@@ -41,9 +68,9 @@ const secondsBetween = (from: string, to: string) => {
 };
 
 /**
- * The sensor was heard (any message): last heard, lag, and for a heartbeat its buffered count. A new
- * instance (its database was replaced) starts its numbering again. Returns true when it had been
- * reported offline. Must run inside the caller's transaction.
+ * The sensor was heard (any message): last heard, lag, and for a heartbeat its buffered count.
+ * Returns true when it had been reported offline. Must run inside the caller's transaction. The
+ * instance and numbering change only with a numbered message (admit): a heartbeat proves nothing.
  */
 export function heard(db: Database, key: SensorKey, m: BatchMessage | DroppedMessage | HeartbeatMessage, receivedAt: string): boolean {
   const row = db.query("SELECT instance, last_seq, offline_reported FROM segment_sensors WHERE site = ? AND segment = ?").get(key.site, key.segment) as SensorRow | null;
@@ -55,51 +82,155 @@ export function heard(db: Database, key: SensorKey, m: BatchMessage | DroppedMes
     return false;
   }
   db.query(
-    `UPDATE segment_sensors SET instance = ?3, last_seq = CASE WHEN instance = ?3 THEN last_seq ELSE 0 END, last_heard_at = ?4, lag_seconds = ?5,
-       buffered = coalesce(?6, buffered), offline_reported = 0 WHERE site = ?1 AND segment = ?2`,
-  ).run(key.site, key.segment, m.instance, receivedAt, lag, m.kind === "heartbeat" ? m.buffered : null);
+    `UPDATE segment_sensors SET last_heard_at = ?3, lag_seconds = ?4, buffered = coalesce(?5, buffered), offline_reported = 0 WHERE site = ?1 AND segment = ?2`,
+  ).run(key.site, key.segment, receivedAt, lag, m.kind === "heartbeat" ? m.buffered : null);
   return row.offline_reported === 1;
 }
 
-/** Applies one numbered message (batch or dropped) once. Must run inside the caller's transaction. */
-export function applyMessage(db: Database, key: SensorKey, m: BatchMessage | DroppedMessage, receivedAt: string): ApplyResult {
+const instanceKey = (key: SensorKey, instance: string) => `hub-instance/${key.site}/${key.segment}/${instance}`;
+
+/**
+ * Whether a numbered message is new: its number beyond the last one its instance (sensor database)
+ * had applied. Every instance a sensor had keeps its last number (segment_state), so a message of an
+ * earlier instance, or a switch to a made-up one and back, cannot replay old numbers. An instance the
+ * hub never heard of is a new sensor database: its numbering starts afresh (logged). Nothing is
+ * written but the sensor's last heard; `commitSeq` records the number. Inside the caller's transaction.
+ */
+export function admit(db: Database, key: SensorKey, m: BatchMessage | DroppedMessage, receivedAt: string): { fresh: boolean; missed: number } {
   heard(db, key, m, receivedAt);
-  const { last_seq } = db.query("SELECT last_seq FROM segment_sensors WHERE site = ? AND segment = ?").get(key.site, key.segment) as { last_seq: number };
-  if (m.seq <= last_seq) return { applied: false, missed: 0, changes: [], touched: [] };
+  const row = db.query("SELECT instance, last_seq FROM segment_sensors WHERE site = ? AND segment = ?").get(key.site, key.segment) as SensorRow;
+  const last = row.instance === m.instance ? row.last_seq : earlierSeq(db, key, m.instance);
+  if (m.seq <= (last ?? 0)) return { fresh: false, missed: 0 };
+  if (last === null) log.warn("segment sensor has a new instance (its database was replaced): numbering starts afresh", { ...key, from: row.instance, to: m.instance, seq: m.seq });
   // The first message of an instance has no predecessor the hub knew of: nothing counts as missed.
-  const missed = last_seq === 0 ? 0 : m.seq - last_seq - 1;
-  db.query("UPDATE segment_sensors SET last_seq = ?, dropped = dropped + ? WHERE site = ? AND segment = ?").run(m.seq, missed, key.site, key.segment);
-  if (m.kind === "dropped") return { applied: true, missed, changes: [], touched: [] };
-  const w = new InventoryWriter(db, null, receivedAt);
-  w.segment = key.segment;
-  const moved = mergeDevices(db, w, key.segment, m.devices);
-  const copied = copyChanges(db, key.segment, m.changes, moved);
-  return { applied: true, missed, changes: [...w.changes, ...copied], touched: [...w.touched] };
+  return { fresh: true, missed: !last ? 0 : m.seq - last - 1 };
 }
 
-type Known = { id: number; segment: string | null; last_seen: string; hostname: string | null; label: string | null };
+function earlierSeq(db: Database, key: SensorKey, instance: string): number | null {
+  const row = db.query("SELECT value FROM segment_state WHERE key = ?").get(instanceKey(key, instance)) as { value: string } | null;
+  return row ? (JSON.parse(row.value) as { seq: number }).seq : null;
+}
 
-/** Upserts each record by MAC; returns the MACs that moved here from another segment. */
-function mergeDevices(db: Database, w: InventoryWriter, segment: string, devices: WireDevice[]): Set<string> {
-  const moved = new Set<string>();
+/** Records the message's number as applied (with what it says was missed); switches instance if it is another's. */
+export function commitSeq(db: Database, key: SensorKey, m: BatchMessage | DroppedMessage, missed: number, receivedAt: string): void {
+  const row = db.query("SELECT instance, last_seq FROM segment_sensors WHERE site = ? AND segment = ?").get(key.site, key.segment) as SensorRow;
+  if (row.instance !== m.instance) {
+    const put = db.query("INSERT INTO segment_state (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value");
+    put.run(instanceKey(key, row.instance), JSON.stringify({ seq: row.last_seq, at: receivedAt }));
+    db.query("DELETE FROM segment_state WHERE key = ?").run(instanceKey(key, m.instance));
+    const prefix = instanceKey(key, "");
+    db.query(
+      `DELETE FROM segment_state WHERE key IN (SELECT key FROM segment_state WHERE substr(key, 1, length(?1)) = ?1
+         ORDER BY json_extract(value, '$.at') DESC LIMIT -1 OFFSET ?2)`,
+    ).run(prefix, INSTANCES_KEPT);
+  }
+  db.query("UPDATE segment_sensors SET instance = ?, last_seq = ?, dropped = dropped + ? WHERE site = ? AND segment = ?").run(m.instance, m.seq, missed, key.site, key.segment);
+}
+
+/** What applying one message's slices carries from one to the next. */
+export type MessageState = { moved: Set<string>; refused: Set<string> };
+
+/**
+ * Applies one numbered message (batch or dropped) once, whole. Must run inside the caller's
+ * transaction. (The hub applies a large one in slices: applyDevices, then finishMessage.)
+ */
+export function applyMessage(db: Database, key: SensorKey, m: BatchMessage | DroppedMessage, receivedAt: string, budget: NewDeviceBudget = newDeviceBudget()): ApplyResult {
+  const { fresh, missed } = admit(db, key, m, receivedAt);
+  if (!fresh) return { applied: false, missed: 0, changes: [], touched: [] };
+  const state: MessageState = { moved: new Set(), refused: new Set() };
+  const first = m.kind === "batch" ? applyDevices(db, key, m.devices, receivedAt, budget, state) : { changes: [], touched: [] };
+  const rest = finishMessage(db, key, m, missed, receivedAt, state);
+  return { applied: true, missed, changes: [...first.changes, ...rest.changes], touched: [...first.touched, ...rest.touched] };
+}
+
+/**
+ * The message's changes, and its number recorded: the last step of a message, in one transaction, so
+ * that its history is stored exactly once (its device records, upserts, may have been applied before
+ * in slices of their own, and again after a crash: the same state twice).
+ */
+export function finishMessage(db: Database, key: SensorKey, m: BatchMessage | DroppedMessage, missed: number, receivedAt: string, state: MessageState): ApplyResult {
+  // Applied meanwhile (the same message delivered again while its slices were applied): not twice.
+  const row = db.query("SELECT instance, last_seq FROM segment_sensors WHERE site = ? AND segment = ?").get(key.site, key.segment) as SensorRow;
+  if (row.instance === m.instance && m.seq <= row.last_seq) return { applied: false, missed: 0, changes: [], touched: [] };
+  commitSeq(db, key, m, missed, receivedAt);
+  if (m.kind === "dropped") return { applied: true, missed, changes: [], touched: [] };
+  const changes = copyChanges(db, key.segment, m.changes.map((c) => cleanChange(c, receivedAt)), state);
+  return { applied: true, missed, changes, touched: [] };
+}
+
+/** Upserts a slice of the message's device records. Inside the caller's transaction. */
+export function applyDevices(db: Database, key: SensorKey, devices: WireDevice[], receivedAt: string, budget: NewDeviceBudget, state: MessageState): { changes: Change[]; touched: number[] } {
+  const w = new InventoryWriter(db, null, receivedAt);
+  w.segment = key.segment;
+  mergeDevices(db, w, key, devices.map((d) => cleanDevice(d, receivedAt)), receivedAt, budget, state);
+  return { changes: w.changes, touched: [...w.touched] };
+}
+
+type Known = { id: number; segment: string | null; status: string; last_seen: string; hostname: string | null; label: string | null; is_trusted: number };
+
+/**
+ * Upserts each record by MAC. A device another segment has is moved here only when heard here later
+ * than there and silent there (offline, or not heard for MOVE_AFTER_SILENCE_MS); while its segment
+ * still reports it, the claim is an `identity_conflict` and nothing of the record is applied.
+ */
+function mergeDevices(db: Database, w: InventoryWriter, key: SensorKey, devices: WireDevice[], now: string, budget: NewDeviceBudget, state: MessageState): void {
+  const segment = key.segment;
   for (const d of devices) {
     const id = deviceByMac(db, d.mac);
     if (id === null) {
+      if (budget.left <= 0) {
+        state.refused.add(d.mac);
+        if (!budget.warned) {
+          budget.warned = true;
+          w.change(
+            { id: null, ip: null, mac: null },
+            "sighting_flood",
+            "warning",
+            `Sensor ${key.site}/${segment} reported more than ${NEW_DEVICES_PER_WINDOW} new devices in ${NEW_DEVICES_WINDOW_MS / 60_000} minutes: the rest are left out until the window has passed`,
+            null,
+            segment,
+          );
+        }
+        continue;
+      }
+      budget.left--;
       const newId = w.add({ mac: d.mac, ip: d.ip, mac_randomized: d.mac_randomized, hostname: d.hostname, hostname_source: d.hostname_source, vendor: d.vendor, device_type: d.device_type, os_name: d.os_name }, null, false);
       writeRecord(db, w, newId, d, segment, true);
       continue;
     }
-    const known = db.query("SELECT id, segment, last_seen, hostname, label FROM devices WHERE id = ?").get(id) as Known;
+    const known = db.query("SELECT id, segment, status, last_seen, hostname, label, is_trusted FROM devices WHERE id = ?").get(id) as Known;
     if (known.segment !== null && known.segment !== segment) {
       // Its old segment's news (gone offline there, or an older sighting) says nothing about where it is now.
-      if (d.status !== "online" || d.last_seen <= known.last_seen) continue;
-      const name = known.label ?? known.hostname ?? d.hostname ?? d.mac;
-      w.change({ id, ip: d.ip, mac: d.mac }, "device_moved", "info", `Device ${name} moved from segment ${known.segment} to ${segment} (now at ${d.ip})`, known.segment, segment);
-      moved.add(d.mac);
+      const knownLast = min(known.last_seen, now);
+      if (d.status !== "online" || d.last_seen <= knownLast) continue;
+      const name = known.label ?? known.hostname ?? d.mac;
+      if (known.status === "online" && Date.parse(now) - Date.parse(knownLast) < MOVE_AFTER_SILENCE_MS) {
+        conflict(db, w, known, d, segment, name, now);
+        continue;
+      }
+      const severity = known.is_trusted ? "warning" : "info";
+      w.change({ id, ip: d.ip, mac: d.mac }, "device_moved", severity, `Device ${name} moved from segment ${known.segment} to ${segment} (now at ${d.ip})`, known.segment, segment);
+      state.moved.add(d.mac);
     }
     writeRecord(db, w, id, d, segment);
   }
-  return moved;
+}
+
+/** A sensor claims a device its segment still reports: warned (once an hour per claiming segment), not applied. */
+function conflict(db: Database, w: InventoryWriter, known: Known, d: WireDevice, segment: string, name: string, now: string): void {
+  const since = new Date(Date.parse(now) - CONFLICT_REPEAT_MS).toISOString();
+  const told = db
+    .query("SELECT 1 FROM changes WHERE device_id = ? AND change_type = 'identity_conflict' AND new_value = ? AND detected_at > ? LIMIT 1")
+    .get(known.id, segment, since);
+  if (told) return;
+  w.change(
+    { id: known.id, ip: d.ip, mac: d.mac },
+    "identity_conflict",
+    "warning",
+    `Segment ${segment} reports device ${name} (${d.mac}) online at ${d.ip} while segment ${known.segment} still sees it: not moved (a copied MAC, or a sensor speaking for a device it does not have)`,
+    known.segment,
+    segment,
+  );
 }
 
 /** The hub's device with this MAC (primary or one of its several). */
@@ -163,8 +294,11 @@ function syncPorts(db: Database, id: number, ports: number[], at: string): void 
   for (const p of ports) add.run(id, p, at, at);
 }
 
-/** Stores the sensor's changes on the hub's devices; skips the `device_added` of a device that moved and the old segment's news. */
-function copyChanges(db: Database, segment: string, changes: WireChange[], moved: Set<string>): Change[] {
+/**
+ * Stores the sensor's changes on the hub's devices; skips the `device_added` of a device that moved,
+ * the news of a device another segment has, and the changes of devices left out (over the budget).
+ */
+function copyChanges(db: Database, segment: string, changes: WireChange[], state: MessageState): Change[] {
   const out: Change[] = [];
   const insert = db.query(
     `INSERT INTO changes (scan_id, device_id, device_ip, device_mac, change_type, severity, old_value, new_value, description, detected_at, segment)
@@ -172,7 +306,8 @@ function copyChanges(db: Database, segment: string, changes: WireChange[], moved
   );
   for (const c of changes) {
     const id = c.device_mac ? deviceByMac(db, c.device_mac) : null;
-    if (c.device_mac && moved.has(c.device_mac) && c.change_type === "device_added") continue;
+    if (c.device_mac && state.moved.has(c.device_mac) && c.change_type === "device_added") continue;
+    if (c.device_mac && id === null && state.refused.has(c.device_mac)) continue;
     if (id !== null) {
       const at = (db.query("SELECT segment FROM devices WHERE id = ?").get(id) as { segment: string | null }).segment;
       if (at !== null && at !== segment) continue;

@@ -20,7 +20,8 @@
 // (a replay after a lost PUBACK repeats numbers it already has).
 import { Type, type Static } from "@sinclair/typebox";
 import { Value } from "@sinclair/typebox/value";
-import { CHANGE_TYPES, SEVERITIES } from "../inventory/enums.ts";
+import { CHANGE_TYPES, DEVICE_TYPES, SEVERITIES } from "../inventory/enums.ts";
+import { LEVELS } from "../risk/levels.ts";
 
 export const PROTOCOL_VERSION = 1;
 
@@ -42,12 +43,21 @@ export function parseEventsTopic(prefix: string, topic: string): { site: string;
 const str = (max: number) => Type.Union([Type.String({ maxLength: max }), Type.Null()]);
 const MAC = Type.String({ pattern: "^[0-9a-f]{2}(:[0-9a-f]{2}){5}$" });
 const IPV4 = Type.String({ pattern: "^\\d{1,3}(\\.\\d{1,3}){3}$" });
-const TIME = Type.String({ maxLength: 40 });
+// ISO-8601 in UTC as the appliance writes it (toISOString): compared as text on the hub, so anything
+// else (another zone, a year 99999) is refused, and the hub clamps a future one to its own clock (merge.ts).
+const TIME = Type.String({ maxLength: 40, pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,9})?Z$" });
 
 /** A payload longer than this is refused by the hub; the sensor splits a commit's batch to stay well under it. */
 export const MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
 /** What the sensor puts in one message at most (one device record, its ports, addresses and names bounded, is far smaller). */
 export const BATCH_BUDGET_BYTES = 1024 * 1024;
+/**
+ * Records per message at most. The hub applies a message's devices in slices with the event loop
+ * handed back between them, but each one still costs it work: the sensor splits a commit by count
+ * as well as by bytes (splitBatch), and the hub refuses a message with more.
+ */
+export const WIRE_DEVICES_MAX = 2_000;
+export const WIRE_CHANGES_MAX = 2_000;
 /** IPv6 addresses and names per device record: the sensor keeps no more (IP6_KEEP_PER_DEVICE, NAMES_PER_DEVICE). */
 export const WIRE_ADDRESSES_MAX = 32;
 export const WIRE_NAMES_MAX = 16;
@@ -78,14 +88,14 @@ export const WireDevice = Type.Object({
   hostname: str(255),
   hostname_source: str(32),
   vendor: str(255),
-  device_type: str(32),
+  device_type: Type.Union([...DEVICE_TYPES.map((t) => Type.Literal(t)), Type.Null()]),
   os_name: str(255),
   model: str(255),
   status: Type.Union([Type.Literal("online"), Type.Literal("offline")]),
   first_seen: TIME,
   last_seen: TIME,
   open_ports: Type.Array(Type.Integer({ minimum: 1, maximum: 65535 }), { maxItems: 65535 }),
-  risk_level: str(16),
+  risk_level: Type.Union([...LEVELS.map((l) => Type.Literal(l)), Type.Null()]),
   risk_score: Type.Integer({ minimum: 0, maximum: 100 }),
   threat_summary: str(1000),
   // Optional: a sensor from before these were carried sends neither, and its messages still apply.
@@ -119,8 +129,8 @@ export const BatchMessage = Type.Object({
   ...envelope,
   kind: Type.Literal("batch"),
   seq: Type.Integer({ minimum: 1 }),
-  devices: Type.Array(WireDevice, { maxItems: 100_000 }),
-  changes: Type.Array(WireChange, { maxItems: 100_000 }),
+  devices: Type.Array(WireDevice, { maxItems: WIRE_DEVICES_MAX }),
+  changes: Type.Array(WireChange, { maxItems: WIRE_CHANGES_MAX }),
 });
 export const DroppedMessage = Type.Object({ ...envelope, kind: Type.Literal("dropped"), seq: Type.Integer({ minimum: 1 }), count: Type.Integer({ minimum: 1 }) });
 export const HeartbeatMessage = Type.Object({ ...envelope, kind: Type.Literal("heartbeat"), buffered: Type.Integer({ minimum: 0 }) });

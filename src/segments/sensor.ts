@@ -18,7 +18,7 @@ import { isoNow } from "../time.ts";
 import { brokerError, connectBroker, type BrokerConfig } from "./broker.ts";
 import { commandsTopic, parseCommand, type ScanCommand } from "./commands.ts";
 import { Outbox, type OutboxRow } from "./outbox.ts";
-import { BATCH_BUDGET_BYTES, eventsTopic, PROTOCOL_VERSION, WIRE_ADDRESSES_MAX, WIRE_NAMES_MAX, type WireChange, type WireDevice } from "./protocol.ts";
+import { BATCH_BUDGET_BYTES, eventsTopic, PROTOCOL_VERSION, WIRE_ADDRESSES_MAX, WIRE_CHANGES_MAX, WIRE_DEVICES_MAX, WIRE_NAMES_MAX, type WireChange, type WireDevice } from "./protocol.ts";
 
 /** Unacknowledged messages in flight at once: enough to fill the pipe, few enough to replay quickly. */
 const WINDOW = 64;
@@ -193,12 +193,14 @@ export class SegmentSensor {
  * before a change names it (it applies the numbered messages in order).
  */
 export function splitBatch(devices: WireDevice[], changes: WireChange[], budget = BATCH_BUDGET_BYTES): { devices: WireDevice[]; changes: WireChange[] }[] {
+  // Also at most WIRE_DEVICES_MAX devices and WIRE_CHANGES_MAX changes a message (the hub refuses more).
   const parts: { devices: WireDevice[]; changes: WireChange[] }[] = [];
   let part = { devices: [] as WireDevice[], changes: [] as WireChange[] };
   let size = 0;
   const add = (item: WireDevice | WireChange, into: "devices" | "changes") => {
     const n = JSON.stringify(item).length;
-    if (size > 0 && size + n > budget) {
+    const full = into === "devices" ? part.devices.length >= WIRE_DEVICES_MAX : part.changes.length >= WIRE_CHANGES_MAX;
+    if (size > 0 && (size + n > budget || full)) {
       parts.push(part);
       part = { devices: [], changes: [] };
       size = 0;

@@ -327,8 +327,13 @@ describe.skipIf(!root || !mosquitto)("segments: one hub and two sensors over a r
     moverMac = mover.mac!;
     const before = (await devicesOf(hub)).find((d) => d.mac_address === mover.mac);
     expect(before.segment).toBe("lan1");
-    // It leaves LAN1 and turns up on LAN2 (the fourth host takes its MAC).
+    // It leaves LAN1, whose sensor reports it gone (two scans missing it), and turns up on LAN2 (the
+    // fourth host takes its MAC). A device LAN1 still reports online would not move: the hub takes a
+    // sensor's claim to another segment's live device for a conflict (merge.test.ts).
     await mustRun(lan1, mover.ns, ["ip", "link", "set", "eth0", "down"]);
+    await scan(s1);
+    await scan(s1);
+    await until("LAN1 to report it offline", async () => ((await devicesOf(hub)).find((x) => x.mac_address === mover.mac)?.status === "offline" ? true : undefined));
     const arrival = lan2.truth.hosts[3];
     await mustRun(lan2, arrival.ns, ["ip", "link", "set", "eth0", "address", mover.mac!]);
     await mustRun(lan2, arrival.ns, ["ip", "link", "set", "eth0", "up"]);

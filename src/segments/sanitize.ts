@@ -1,0 +1,53 @@
+// A sensor's records as the hub keeps them. The sensor's credentials may be in other hands (a
+// sensor box on a guest segment), and its text is its LAN's text anyway: names lose invisible and
+// control characters as the hub's own wire names do (net/wire-text.ts, sources/apply.ts), and no time
+// from the wire is later than the hub's clock: timestamps are compared as text, so one far in the
+// future would outrank every true report after it.
+import { stripInvisible } from "../net/wire-text.ts";
+import type { WireChange, WireDevice } from "./protocol.ts";
+
+/** Host names as the hub's other sources keep them (a DNS label's 63). */
+const NAME_MAX = 63;
+
+/** `raw` without invisible characters, trimmed and cut to `max` characters; null when nothing is left. */
+export function cleanText(raw: string | null, max: number): string | null {
+  if (raw === null) return null;
+  const s = stripInvisible(raw.slice(0, 4 * max)).trim();
+  return s === "" ? null : [...s].slice(0, max).join("").trim() || null;
+}
+
+/** A wire time (ISO-8601 UTC, checked by the schema) no later than `now`. */
+export function clampTime(t: string, now: string): string {
+  return Date.parse(t) > Date.parse(now) ? now : t;
+}
+
+export function cleanDevice(d: WireDevice, now: string): WireDevice {
+  const last_seen = clampTime(d.last_seen, now);
+  return {
+    ...d,
+    hostname: cleanText(d.hostname, NAME_MAX),
+    hostname_source: cleanText(d.hostname_source, 32),
+    vendor: cleanText(d.vendor, 255),
+    os_name: cleanText(d.os_name, 255),
+    model: cleanText(d.model, 255),
+    threat_summary: cleanText(d.threat_summary, 1000),
+    first_seen: clampTime(d.first_seen < last_seen ? d.first_seen : last_seen, now),
+    last_seen,
+    addresses: d.addresses?.map((a) => ({ ...a, first_seen: clampTime(a.first_seen, now), last_seen: clampTime(a.last_seen, now) })),
+    names: d.names?.flatMap((n) => {
+      const name = cleanText(n.name, 255);
+      return name ? [{ ...n, name, last_seen: clampTime(n.last_seen, now) }] : [];
+    }),
+  };
+}
+
+export function cleanChange(c: WireChange, now: string): WireChange {
+  return {
+    ...c,
+    device_ip: cleanText(c.device_ip, 64),
+    old_value: cleanText(c.old_value, 1000),
+    new_value: cleanText(c.new_value, 1000),
+    description: cleanText(c.description, 2000) ?? "",
+    detected_at: clampTime(c.detected_at, now),
+  };
+}
