@@ -13,7 +13,7 @@ export const LEASE_FILE_LIMIT = 32 * 1024 * 1024;
 /** The config fields of a lease-file source. */
 export const leaseFileFields = Type.Object(
   {
-    path: Type.String({ minLength: 2, maxLength: 4096, pattern: "^/[^\\u0000]*$", errorMessage: "must be an absolute path (/var/lib/misc/dnsmasq.leases)", description: "Absolute path of the lease file, readable by the appliance's user" }),
+    path: Type.String({ minLength: 2, maxLength: 4096, pattern: "^/[^\\u0000]*$", errorMessage: "must be an absolute path (/var/lib/misc/dnsmasq.leases)", description: "Absolute path of the lease file, a regular file readable by the appliance's user; not under /proc, /sys, /dev, /run or the appliance's data directory" }),
   },
   { additionalProperties: false },
 );
