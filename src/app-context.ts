@@ -67,6 +67,8 @@ export type AppContext = {
 
 export function createContext(db: Database, settings: Settings, sessionSecret: string): AppContext {
   const path = configPath(settings.dataDir, settings.configEnv);
+  // The database, session secret and configuration: no source may be pointed at them.
+  const protectedPaths = [settings.dataDir, path];
   let resolved = loadResolvedConfig(path, settings.configEnv);
   const current = () => resolved.config;
   const currentResolved = () => resolved;
@@ -110,8 +112,8 @@ export function createContext(db: Database, settings: Settings, sessionSecret: s
     accountDelay: new AccountLoginDelay(),
     config: current,
     resolved: currentResolved,
-    updateConfig: (patch) => apply(updateAppConfig(path, patch, settings.configEnv, { envConflict: "skip", current: resolved })).config,
-    applyConfig: (patch) => apply(updateAppConfig(path, patch, settings.configEnv, { current: resolved })),
+    updateConfig: (patch) => apply(updateAppConfig(path, patch, settings.configEnv, { envConflict: "skip", current: resolved, protectedPaths })).config,
+    applyConfig: (patch) => apply(updateAppConfig(path, patch, settings.configEnv, { current: resolved, protectedPaths })),
     envOverrides: () => envOverrides(settings.configEnv),
     onConfigChange: (listener) => feed.on("config", (e) => listener(e.config, e.changed)),
     feed,
@@ -121,7 +123,7 @@ export function createContext(db: Database, settings: Settings, sessionSecret: s
     retention: new Retention(db, () => resolved.config.retention_days),
     notifier,
     passive: null,
-    sources: new SourceRunner({ db, config: currentResolved, sink: notifier, feed }),
+    sources: new SourceRunner({ db, config: currentResolved, sink: notifier, feed, protectedPaths }),
     segments: { sensor: null, hub: null },
   };
 }

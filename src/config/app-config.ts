@@ -8,6 +8,7 @@ import { ConfigWriteError, readConfigFile, writeConfigFile } from "./config-file
 import { keepResolved, type ResolvedConfig } from "./resolved.ts";
 import { CONFIG_SECTIONS, DEFAULT_CONFIG, ENV_OVERRIDES, overlayConfig, prototypeKey, resolveConfig, validateConfig, type AppConfig } from "./schema.ts";
 import { carrySecrets } from "./secrets.ts";
+import { checkSourcePaths } from "../sources/config.ts";
 
 export { ConfigError, ConfigWriteError, DEFAULT_CONFIG, type AppConfig, type ResolvedConfig };
 
@@ -97,7 +98,7 @@ export function updateAppConfig(
   path: string,
   patch: Record<string, unknown>,
   env: Env = process.env,
-  opts: { envConflict?: "reject" | "skip"; current?: ResolvedConfig } = {},
+  opts: { envConflict?: "reject" | "skip"; current?: ResolvedConfig; protectedPaths?: readonly string[] } = {},
 ): ConfigUpdate {
   // Before any spread or assignment could turn a `__proto__` key into a prototype and lose it.
   const proto = prototypeKey(patch);
@@ -118,6 +119,12 @@ export function updateAppConfig(
     given[key] = carrySecrets(value, (before as Record<string, unknown>)[key], key);
   }
   const next = resolveConfig({ ...fileRaw, ...given });
+  // Checked when given, against the files on disk now (not at every start, where a missing or moved
+  // file must not keep the appliance down): the appliance's own files are no source's.
+  if ("sources" in given) {
+    const problem = checkSourcePaths(next.config.sources, opts.protectedPaths ?? []);
+    if (problem) throw new ConfigError(problem.field, problem.reason);
+  }
   const changed = Object.keys(CONFIG_SECTIONS).filter((k) => !isDeepStrictEqual((before as any)[k], (next.config as any)[k]));
   if (changed.length === 0) return { config: current.config, changed, resolved: current };
   const nextInForce = overlayConfig(next, envValues(env));

@@ -105,12 +105,13 @@ function endpoint(url: string): string {
  * A URL sent back with `***` for a secret query parameter keeps the stored value, but only while the
  * endpoint (scheme, host, port, path) is unchanged; the n-th masked `auth` takes the n-th stored `auth`.
  */
-function carryQuerySecrets(next: string, prev: unknown, field: string): string {
+function carryQuerySecrets(next: string, prev: unknown, field: string, why: string | null): string {
   const parts = splitQuery(next);
   if (!parts || !parts.params.some(maskedParam)) return next;
   const old = typeof prev === "string" ? splitQuery(prev) : null;
   if (typeof prev !== "string" || !old) throw new ConfigError(field, "give the URL's query secrets: none is stored for this channel");
   if (endpoint(next) !== endpoint(prev)) throw new ConfigError(field, "give the URL's query secrets again: the stored ones are not sent to a new destination");
+  if (why) throw new ConfigError(field, `give the URL's query secrets again: ${why}`);
   const seen = new Map<string, number>();
   for (const p of parts.params) {
     if (!maskedParam(p)) continue;
@@ -130,34 +131,63 @@ function carryQuerySecrets(next: string, prev: unknown, field: string): string {
  */
 const sentToDestination = (key: string, o: Record<string, unknown>) => key !== "secret" || "key" in o || "key_set" in o;
 
+// Sections whose URLs are a base the secret's API lives under (a source's `https://pi.hole/admin/`): there
+// the path is part of where a secret goes. A notification URL's path is a topic or a hook on the same
+// server (another ntfy topic keeps the token).
+const BASE_PATH_SECTIONS = new Set(["sources"]);
+
+type Route = Record<string, string | number | boolean | null>;
+
 /**
- * Where a channel's credentials go and how: the URL's scheme, host and port, or an e-mail server's
- * host, port and TLS settings (with STARTTLS turned off or another CA trusted, the same host could
- * read the password on the way).
+ * Every setting that decides where a credential goes and how safely: the URL's scheme, host and port
+ * (and, for sources, its base path) and whether the TLS certificate is checked; an SNMP agent's host,
+ * port and version (2c sends the community in clear, v3 does not); an e-mail server's host, port and
+ * TLS settings (with STARTTLS turned off or another CA trusted, the same host could read the password
+ * on the way). Absent and default spell the same way: sending back what GET showed changes nothing.
  */
-function destination(o: Record<string, unknown>): string | undefined {
+function route(o: Record<string, unknown>, basePath: boolean): Route | undefined {
   if (typeof o.url === "string") {
+    let destination: string;
     try {
       const u = new URL(o.url.replace(`:${URL_PASSWORD_MASK}@`, "@"));
-      return `${u.protocol}//${u.host}`.toLowerCase();
+      // As a source reads it (sources/http.ts parseBaseUrl): `/admin` and `/admin/` are the same base.
+      const path = basePath ? (u.pathname.endsWith("/") ? u.pathname : `${u.pathname}/`) : "";
+      destination = `${u.protocol}//${u.host}`.toLowerCase() + path;
     } catch {
-      return `unparsable ${o.url}`;
+      destination = `unparsable ${o.url}`;
     }
+    return { destination, verify_tls: o.verify_tls !== false };
   }
   if (typeof o.host !== "string") return undefined;
-  // Absent and default spell the same way: sending back what GET showed changes nothing.
+  if (o.version !== undefined) return { destination: JSON.stringify([o.host.toLowerCase(), o.port ?? 161]), version: String(o.version) };
   const tls = o.tls === true;
-  const starttls = o.starttls ?? !tls;
-  return JSON.stringify({ host: o.host.toLowerCase(), port: o.port ?? (tls ? 465 : 587), tls, starttls, ca: o.ca ?? null });
+  return {
+    destination: JSON.stringify([o.host.toLowerCase(), o.port ?? (tls ? 465 : 587)]),
+    tls,
+    starttls: typeof o.starttls === "boolean" ? o.starttls : !tls,
+    ca: typeof o.ca === "string" ? o.ca : null,
+  };
+}
+
+/** Why a stored credential may not be carried from `old` to `next` (null: it may). */
+function notCarried(next: Record<string, unknown>, old: Record<string, unknown>, basePath: boolean): string | null {
+  const a = route(next, basePath);
+  const b = route(old, basePath);
+  if (a === undefined && b === undefined) return null;
+  if (a === undefined || b === undefined || a.destination !== b.destination) return "the stored one is not sent to a new destination";
+  for (const k of Object.keys(a)) if (a[k] !== b[k]) return `${k} changed`;
+  return null;
 }
 
 /**
  * A client that sends back what it read (`"token_set": true`, no `token`) keeps the stored secret.
  * Removes every `<secret>_set` marker from `next`; where it is true and the secret itself is absent,
  * the secret is taken from `prev` at the same place (list items are matched by `name`, else by position).
- * A token, password or URL password is only carried while the destination (URL host, e-mail host)
- * stays the same: otherwise anyone allowed to edit the configuration could have the appliance send the
- * stored credential to a host of their own. It must then be given again (ConfigError naming the field).
+ * A token, password or URL password is only carried while every setting that decides where and how
+ * safely it is sent (`route`: URL, `verify_tls`, SNMP version, e-mail TLS) stays the same: otherwise
+ * anyone allowed to edit the configuration could have the appliance send the stored credential to a
+ * host of their own, or let one in the middle read it. It must then be given again (ConfigError naming
+ * the field and what changed).
  */
 export function carrySecrets(next: Json, prev: Json, path = ""): Json {
   if (Array.isArray(next)) {
@@ -170,14 +200,14 @@ export function carrySecrets(next: Json, prev: Json, path = ""): Json {
   }
   if (!isPlainObject(next)) return next;
   const old = isPlainObject(prev) ? prev : {};
-  const moved = destination(next) !== destination(old);
+  const why = notCarried(next, old, BASE_PATH_SECTIONS.has(path.split(".")[0]));
   const field = (k: string) => fieldPath(path, k);
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(next)) {
     const m = MARKER.exec(k);
     if (m && isSecretKey(m[1]) && typeof v === "boolean") {
       if (v && !(m[1] in next) && old[m[1]] !== undefined) {
-        if (moved && sentToDestination(m[1], next)) throw new ConfigError(field(m[1]), `give the ${m[1]} again: the stored one is not sent to a new destination`);
+        if (why && sentToDestination(m[1], next)) throw new ConfigError(field(m[1]), `give the ${m[1]} again: ${why}`);
         out[m[1]] = old[m[1]];
       }
       continue;
@@ -187,10 +217,10 @@ export function carrySecrets(next: Json, prev: Json, path = ""): Json {
       let url = v;
       if (url.includes(`:${URL_PASSWORD_MASK}@`) && typeof old[k] === "string") {
         const stored = URL_PASSWORD.exec(old[k] as string);
-        if (stored && moved) throw new ConfigError(field(k), "give the URL's password again: the stored one is not sent to a new destination");
+        if (stored && why) throw new ConfigError(field(k), `give the URL's password again: ${why}`);
         if (stored) url = url.replace(`:${URL_PASSWORD_MASK}@`, stored[0].slice(stored[1].length));
       }
-      out[k] = carryQuerySecrets(url, old[k], field(k));
+      out[k] = carryQuerySecrets(url, old[k], field(k), why);
       continue;
     }
     // Defined, not assigned: `out["__proto__"] = v` would set out's prototype and drop the key unseen,

@@ -10,6 +10,7 @@ import { OptionalKind, Type, type TObject, type TSchema } from "@sinclair/typebo
 import { Value } from "@sinclair/typebox/value";
 import { fieldPath, type FieldProblem } from "../config/config-error.ts";
 import { isSecretKey } from "../config/secrets.ts";
+import { leaseFileFields, leasePathProblem } from "./lease-file.ts";
 import { SOURCE_TYPES, SOURCE_TYPE_NAMES, sourceType } from "./registry.ts";
 
 export const SOURCE_NAME_PATTERN = "^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$";
@@ -95,4 +96,20 @@ export function validateSources(input: unknown, field = "sources"): Checked<Sour
     out.push(e);
   }
   return { ok: true, value: out };
+}
+
+/**
+ * The files sources would read, checked against the disk as it is now (lease-file.ts leasePathProblem):
+ * not under /proc, /sys, /dev, /run nor one of `protectedPaths` (the appliance's own data), and a regular
+ * file when there. The first problem, or null. Not part of validateSources: that one also checks the
+ * file at start, where a file moved since must not keep the appliance down (a run reports it instead).
+ */
+export function checkSourcePaths(entries: SourceEntry[], protectedPaths: readonly string[], field = "sources"): FieldProblem | null {
+  for (const [i, e] of entries.entries()) {
+    const readsFile = MEMBERS.get(e.type)?.properties.path === leaseFileFields.properties.path;
+    if (!readsFile || typeof e.path !== "string") continue;
+    const reason = leasePathProblem(e.path, protectedPaths);
+    if (reason) return { field: fieldPath(field, i, "path"), reason };
+  }
+  return null;
 }

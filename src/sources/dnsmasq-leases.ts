@@ -3,7 +3,8 @@
 // and, after a `duid <server DUID>` line, DHCPv6 leases whose second field is the IAID, not a MAC:
 //   <expiry> <IAID> <IPv6> <host name or *> <client DUID>
 // dnsmasq rewrites the whole file on each change. A line that does not read as a lease is skipped;
-// a file with lines but no lease at all is not a lease file (malformed).
+// a file with lines but no lease at all is not a lease file (malformed; the detail says no more about
+// what the file holds, not even how many lines: the path could be any file the appliance can read).
 import { normalizeMac } from "../net/ip.ts";
 import { isIpv4, isIpv6 } from "./addresses.ts";
 import { finishNow, finishYielding, leaseFileFields, readLeaseFile, type LeaseFileConfig, type SteppedParser } from "./lease-file.ts";
@@ -47,7 +48,7 @@ function* dnsmasqParser(text: string, now: number): SteppedParser<ParsedLeases> 
       lease_expires_at: expiry === 0 ? null : new Date(expiry * 1000).toISOString(),
     });
   }
-  if (observations.length === 0 && skipped > 0) throw new SourceError("malformed", `not a dnsmasq lease file: none of its ${skipped} line(s) reads as a lease`);
+  if (observations.length === 0 && skipped > 0) throw new SourceError("malformed", "not a dnsmasq lease file");
   return { observations, skipped };
 }
 
@@ -55,5 +56,5 @@ export const dnsmasqLeasesSource: SourceType<LeaseFileConfig> = {
   type: "dnsmasq_leases",
   fields: leaseFileFields,
   defaultIntervalS: 60,
-  read: async (config, ctx) => (await finishYielding(dnsmasqParser(await readLeaseFile(config.path, ctx.signal), ctx.now.getTime()), ctx.signal)).observations,
+  read: async (config, ctx) => (await finishYielding(dnsmasqParser(await readLeaseFile(config.path, ctx.signal, undefined, ctx.protectedPaths), ctx.now.getTime()), ctx.signal)).observations,
 };

@@ -160,7 +160,7 @@ function* iscParser(text: string): SteppedParser<ParsedLeases> {
     if (l.state !== "active") continue;
     observations.push({ mac: l.mac, ip: l.ip, hostname: l.hostname, seen_at: l.starts, lease_expires_at: l.endsNever ? null : l.ends });
   }
-  if (blocks === 0 && skipped > 0) throw new SourceError("malformed", `not an ISC dhcpd lease file: no lease block among ${skipped} unreadable statement(s)`);
+  if (blocks === 0 && skipped > 0) throw new SourceError("malformed", "not an ISC dhcpd lease file");
   return { observations, skipped };
 }
 
@@ -180,5 +180,5 @@ export const iscLeasesSource: SourceType<LeaseFileConfig> = {
   type: "isc_leases",
   fields: leaseFileFields,
   defaultIntervalS: 60,
-  read: async (config, ctx) => (await finishYielding(iscParser(await readLeaseFile(config.path, ctx.signal)), ctx.signal)).observations,
+  read: async (config, ctx) => (await finishYielding(iscParser(await readLeaseFile(config.path, ctx.signal, undefined, ctx.protectedPaths)), ctx.signal)).observations,
 };

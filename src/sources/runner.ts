@@ -57,6 +57,8 @@ export type SourceRunnerOptions = {
   timeoutMs?: number;
   /** The type of a `type` name (default: the registry). */
   types?: (type: string) => SourceType<any> | undefined;
+  /** The appliance's own files, which no source may read (ReadContext.protectedPaths). */
+  protectedPaths?: readonly string[];
 };
 
 type ApplyTotals = { devices: number; added: number; deferred: number; unusable: number };
@@ -207,7 +209,7 @@ export class SourceRunner {
       const gaveUp = new Promise<never>((_, reject) => abort.signal.addEventListener("abort", () => reject(abort.signal.reason ?? new SourceError("timeout", "stopped")), { once: true }));
       // Aborted after the reader answered (while applying), nobody races it any more: not an unhandled rejection.
       gaveUp.catch(() => {});
-      const said = await Promise.race([type.read(entry, { signal: abort.signal, now: new Date() }), gaveUp]);
+      const said = await Promise.race([type.read(entry, { signal: abort.signal, now: new Date(), protectedPaths: this.opts.protectedPaths }), gaveUp]);
       if (!Array.isArray(said)) throw new SourceError("malformed", "the reader returned no list of observations");
       if (said.length > MAX_OBSERVATIONS) throw new SourceError("too_large", `${said.length} hosts, over the limit of ${MAX_OBSERVATIONS}`);
       const result = await this.apply(type.type, entry.name, said as unknown[], abort.signal);

@@ -44,6 +44,8 @@ export type ReadContext = {
   /** Aborted when the run's time limit is reached or the appliance stops. */
   signal: AbortSignal;
   now: Date;
+  /** The appliance's own files (data dir, configuration file): never read as a source's file. */
+  protectedPaths?: readonly string[];
 };
 
 /**

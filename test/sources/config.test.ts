@@ -2,11 +2,19 @@
 // names the field of the member meant), names unique; and the secrets of every source type the SPEC
 // names (password, community, key, secret, SNMP v3 auth_*/priv_*) write-only: redacted in views,
 // kept when sent back with `<key>_set`, not carried to another destination.
-import { describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { mkdirSync, readFileSync, rmSync, symlinkSync, truncateSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { ConfigError } from "../../src/config/config-error.ts";
 import { validateConfig, ConfigViewSchema } from "../../src/config/schema.ts";
 import { carrySecrets, isSecretKey, redact } from "../../src/config/secrets.ts";
 import { SOURCE_TYPE_NAMES } from "../../src/sources/registry.ts";
+import { startIsolatedServer, type NetServer } from "../helpers/netserver.ts";
+import { Scratch } from "../helpers/scratch.ts";
+import { adminWithKey, type Client } from "../helpers/server.ts";
+import { requireRoot } from "../helpers/testnet.ts";
+
+const root = requireRoot("runs the appliance in an isolated network namespace");
 
 const problem = (sources: unknown): string => {
   try {
@@ -83,5 +91,83 @@ describe("secrets of sources are write-only", () => {
     expect(moved(1, { host: "evil.example" })).toThrow(/sources\.1\.community/);
     expect(moved(2, { url: "https://evil.example" })).toThrow(/sources\.2\.(key|secret)/);
     expect(moved(3, { url: "https://evil.example" })).toThrow(/sources\.3\.password/);
+  });
+});
+
+describe.skipIf(!root)("a lease file's path is no file oracle (PUT /api/config, POST /api/sources/{name}/run)", () => {
+  const scratch = new Scratch();
+  let server: NetServer;
+  let api: Client;
+  let reader: Client;
+  const put = (sources: unknown) => api.request("PUT", "/api/config", { json: { sources } });
+  const leases = (path: string) => [{ name: "leases", type: "dnsmasq_leases", enabled: false, path }];
+  const configText = () => readFileSync(join(server.dataDir, "config.json"), "utf8");
+
+  beforeAll(async () => {
+    server = await startIsolatedServer();
+    const { session, key } = await adminWithKey(server);
+    api = server.client({ "X-API-Key": key });
+    const made = await session.post("/api/keys", { name: "Viewer", scope: "read" });
+    reader = server.client({ "X-API-Key": made.body.key });
+  });
+  afterAll(async () => {
+    await server?.close();
+    scratch.clear();
+  });
+
+  test("/proc, /sys, /dev, /run, the data dir (also through a link) and what is not a regular file: 422 naming the path; nothing saved", async () => {
+    const dir = scratch.dir("argus-paths-");
+    symlinkSync(join(server.dataDir, "argus.db"), join(dir, "db.leases"));
+    symlinkSync("/proc/self", join(dir, "self"));
+    mkdirSync(join(dir, "sub"));
+    expect((await put(leases(join(dir, "fine.leases")))).status).toBe(200);
+    const before = configText();
+    const cases: [string, string][] = [
+      ["/proc/self/environ", "is under /proc"],
+      [join(dir, "self", "environ"), "is under /proc"],
+      ["/sys/kernel/mm/transparent_hugepage/enabled", "is under /sys"],
+      ["/dev/zero", "is under /dev"],
+      ["/run/dnsmasq.leases", "is under /run"],
+      [join(server.dataDir, "argus.db"), "is the appliance's own data"],
+      [join(server.dataDir, "session.secret"), "is the appliance's own data"],
+      [join(server.dataDir, "config.json"), "is the appliance's own data"],
+      [join(dir, "db.leases"), "is the appliance's own data"],
+      [join(dir, "sub"), "is not a regular file"],
+    ];
+    for (const [path, why] of cases) {
+      const res = await put(leases(path));
+      expect({ path, status: res.status }).toEqual({ path, status: 422 });
+      expect(res.body.detail).toContain("'sources.0.path'");
+      expect(res.body.detail).toContain(why);
+      expect(configText()).toBe(before);
+    }
+  });
+
+  test("a file that is not a lease file: the run says so without its line count or size, to read keys as well", async () => {
+    const dir = scratch.dir("argus-paths-");
+    const text = join(dir, "shadow");
+    writeFileSync(text, Array.from({ length: 30 }, (_, i) => `user${i}:$6$salt$hash:19000:0:99999:7:::`).join("\n"));
+    const big = join(dir, "big");
+    writeFileSync(big, "");
+    truncateSync(big, 1024 * 1024 * 1024);
+    expect((await put([{ name: "text", type: "dnsmasq_leases", path: text, interval_s: 86400 }, { name: "big", type: "isc_leases", path: big, interval_s: 86400 }])).status).toBe(200);
+    const ran = await api.post("/api/sources/text/run", {});
+    expect(ran.body).toMatchObject({ status: "failed", detail: "malformed: not a dnsmasq lease file" });
+    expect((await api.post("/api/sources/big/run", {})).body).toMatchObject({ status: "failed", detail: `too_large: ${big} is larger than 32 MiB, the limit for a lease file` });
+    const shown = await reader.get("/api/sources");
+    expect(shown.body.map((s: any) => s.detail)).toEqual(["malformed: not a dnsmasq lease file", `too_large: ${big} is larger than 32 MiB, the limit for a lease file`]);
+    expect(shown.text).not.toMatch(/line\(s\)|statement\(s\)|\d+\.\d MiB/);
+  });
+
+  test("a link pointed at the appliance's data after it was saved: the run refuses it, nothing is read", async () => {
+    const dir = scratch.dir("argus-paths-");
+    writeFileSync(join(dir, "real.leases"), `0 02:00:00:00:00:01 10.0.0.5 host-a *\n`);
+    const link = join(dir, "dnsmasq.leases");
+    symlinkSync(join(dir, "real.leases"), link);
+    expect((await put([{ name: "linked", type: "dnsmasq_leases", path: link, interval_s: 86400 }])).status).toBe(200);
+    rmSync(link);
+    symlinkSync(join(server.dataDir, "config.json"), link);
+    const ran = await api.post("/api/sources/linked/run", {});
+    expect(ran.body).toMatchObject({ status: "failed", detail: `config: ${link} is the appliance's own data: no lease file lives there` });
   });
 });

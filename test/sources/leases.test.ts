@@ -1,11 +1,11 @@
 // The lease-file parsers on real-looking, hostile and malformed input, and the file reader's failures
 // on real files (missing, a directory, over the size limit, unreadable bytes).
 import { afterAll, describe, expect, test } from "bun:test";
-import { mkdirSync, truncateSync, writeFileSync } from "node:fs";
+import { mkdirSync, symlinkSync, truncateSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseDnsmasqLeases } from "../../src/sources/dnsmasq-leases.ts";
 import { parseIscLeases } from "../../src/sources/isc-leases.ts";
-import { readLeaseFile } from "../../src/sources/lease-file.ts";
+import { leasePathProblem, readLeaseFile } from "../../src/sources/lease-file.ts";
 import { SourceError } from "../../src/sources/types.ts";
 import { Scratch } from "../helpers/scratch.ts";
 
@@ -171,7 +171,46 @@ describe("reading a lease file", () => {
     truncateSync(big, 33 * 1024 * 1024);
     const [why, detail] = (await reason(readLeaseFile(big, signal)))!;
     expect(why).toBe("too_large");
-    expect(detail).toContain("33.0 MiB, over the 32 MiB limit");
+    // Not its exact size: the path could name any file, which the detail must not measure.
+    expect(detail).toBe(`${big} is larger than 32 MiB, the limit for a lease file`);
+  });
+
+  test("/proc, /sys, /dev, /run and the appliance's own files are refused before they are opened, also behind a link", async () => {
+    const dir = scratch.dir("argus-leases-");
+    const own = scratch.dir("argus-data-");
+    writeFileSync(join(own, "config.json"), "{}");
+    symlinkSync("/proc/self", join(dir, "self"));
+    symlinkSync(join(own, "config.json"), join(dir, "config.leases"));
+    const cases: [string, string][] = [
+      ["/proc/self/environ", "is under /proc: no lease file lives there"],
+      ["/sys/kernel/notes", "is under /sys: no lease file lives there"],
+      ["/dev/zero", "is under /dev: no lease file lives there"],
+      ["/run/dnsmasq.leases", "is under /run: no lease file lives there"],
+      ["/tmp/../proc/self/environ", "is under /proc: no lease file lives there"],
+      [join(dir, "self", "environ"), "is under /proc: no lease file lives there"],
+      [join(own, "config.json"), "is the appliance's own data: no lease file lives there"],
+      [join(own, "not-yet.db"), "is the appliance's own data: no lease file lives there"],
+      [join(dir, "config.leases"), "is the appliance's own data: no lease file lives there"],
+    ];
+    for (const [path, why] of cases) {
+      expect([path, leasePathProblem(path, [own])]).toEqual([path, why]);
+      expect([path, await reason(readLeaseFile(path, signal, undefined, [own]))]).toEqual([path, ["config", `${path} ${why}`]]);
+    }
+    // A file that is not there yet, or a regular one elsewhere, is no problem.
+    expect(leasePathProblem(join(dir, "later.leases"), [own])).toBeNull();
+    writeFileSync(join(dir, "ok.leases"), "");
+    expect(leasePathProblem(join(dir, "ok.leases"), [own])).toBeNull();
+    mkdirSync(join(dir, "sub"));
+    expect(leasePathProblem(join(dir, "sub"), [own])).toBe("is not a regular file");
+  });
+
+  test("a file that is no lease file is said to be so, without its line or statement count", async () => {
+    const dir = scratch.dir("argus-leases-");
+    const path = join(dir, "shadow");
+    writeFileSync(path, Array.from({ length: 30 }, (_, i) => `user${i}:$6$salt$hash:19000:0:99999:7:::`).join("\n"));
+    const text = await readLeaseFile(path, signal);
+    expect(failure(() => parseDnsmasqLeases(text, NOW)).detail).toBe("not a dnsmasq lease file");
+    expect(failure(() => parseIscLeases(text + ";")).detail).toBe("not an ISC dhcpd lease file");
   });
 
   test("bytes that are not UTF-8 are read as U+FFFD, not refused", async () => {

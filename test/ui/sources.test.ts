@@ -4,7 +4,7 @@
 // a missing file, Run now shows failed with the reason; deleted. At 360 px and in dark mode the section
 // stays clean. The appliance and the browser run in the test's scanner namespace.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { browserMissing, launchBrowserIn } from "../helpers/browser.ts";
@@ -144,4 +144,33 @@ describe.skipIf(!runnable)("Settings → Sources (Chromium, test network)", () =
     expect(errors.filter((e) => !e.includes("status of 422"))).toEqual([]);
     expect(errors.filter((e) => e.includes("status of 422"))).toHaveLength(1);
   });
+
+  test("an HTTP source with certificate checks off: edited, it keeps them off and its password; turned on, the password is asked again", async () => {
+    const entry = { name: "dns", type: "pihole", enabled: false, url: "https://192.0.2.53/admin/", verify_tls: false, password: "PIHOLESECRET" };
+    expect((await session.request("PUT", "/api/config", { json: { sources: [entry] } })).status).toBe(200);
+    const stored = () => JSON.parse(readFileSync(join(server.dataDir, "config.json"), "utf8")).sources;
+    await openSettings();
+    await row("dns").getByRole("button", { name: "Edit dns" }).click();
+    const form = page.locator("#source-form");
+    const check = form.locator("#src-verify_tls");
+    expect(await check.isChecked()).toBe(false);
+    await form.getByLabel("Every (s)").fill("600");
+    await form.getByRole("button", { name: "Save source" }).click();
+    await toast("Source dns saved").waitFor();
+    expect(stored()).toEqual([{ ...entry, interval_s: 600, timeout_s: 10 }]);
+    // Ticked without the password: the stored one would now go over a checked connection it was not
+    // given for; the form says so next to the password, and nothing changes.
+    await row("dns").getByRole("button", { name: "Edit dns" }).click();
+    await check.check();
+    await form.getByRole("button", { name: "Save source" }).click();
+    await form.locator(".field-error", { hasText: "give the password again: verify_tls changed" }).waitFor();
+    expect(stored()).toEqual([{ ...entry, interval_s: 600, timeout_s: 10 }]);
+    await form.locator("#src-password").fill("NEWSECRET");
+    await form.getByRole("button", { name: "Save source" }).click();
+    // Saved: the form closes (the first save's toast may still be up).
+    await form.waitFor({ state: "detached" });
+    expect(stored()).toEqual([{ name: "dns", type: "pihole", enabled: false, url: "https://192.0.2.53/admin/", password: "NEWSECRET", verify_tls: true, interval_s: 600, timeout_s: 10 }]);
+    await row("dns").getByRole("button", { name: "Edit dns" }).click();
+    expect(await check.isChecked()).toBe(true);
+  }, 30_000);
 });

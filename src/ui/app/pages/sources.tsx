@@ -24,6 +24,11 @@ type TypeSpec = { type: string; fields: FieldSpec[] };
 
 const COMMON = new Set(["name", "type", "enabled", "interval_s"]);
 
+// What an absent yes/no field means. The API document leaves the configuration's defaults out (see
+// withoutDefaults in src/api/models.ts), and an unticked box shown for "absent = on" would turn it off.
+const CHECK_DEFAULTS: Record<string, boolean> = { verify_tls: true };
+const checkDefault = (key: string) => CHECK_DEFAULTS[key] ?? false;
+
 type JsonSchema = { type?: string; title?: string; description?: string; properties?: Record<string, JsonSchema>; required?: string[]; anyOf?: JsonSchema[]; enum?: unknown[]; const?: unknown; items?: JsonSchema };
 
 /** The source types and their fields, as the API document describes the configuration's `sources`. */
@@ -95,7 +100,10 @@ function entryFrom(f: FormData, spec: TypeSpec, stored: Entry | null): Entry {
       if (raw) e[field.key] = raw;
       else if (stored?.[`${field.key}_set`] && f.get(`${field.key}_remove`) !== "on") e[`${field.key}_set`] = true;
     } else if (field.kind === "check") {
-      if (f.get(field.key) === "on") e[field.key] = true;
+      // Written only when it differs from the default: `verify_tls` (default true) left ticked stays absent,
+      // and one the owner turned off stays false (a stored secret is kept only while it does not change).
+      const checked = f.get(field.key) === "on";
+      if (checked !== checkDefault(field.key)) e[field.key] = checked;
     } else if (field.kind === "number") {
       if (raw.trim()) e[field.key] = Number(raw);
     } else if (raw.trim()) e[field.key] = raw.trim();
@@ -113,7 +121,7 @@ function SourceField({ field, stored, path, problem }: { field: FieldSpec; store
     return (
       <>
         <label class="check">
-          <input id={id} name={field.key} type="checkbox" data-field={path} defaultChecked={value === true} /> {label}
+          <input id={id} name={field.key} type="checkbox" data-field={path} defaultChecked={value === undefined ? checkDefault(field.key) : value === true} /> {label}
         </label>
         {error}
       </>
