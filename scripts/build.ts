@@ -12,7 +12,8 @@
 // fetched by `bun build` itself (from the npm registry, @oven/bun-linux-aarch64) on first use and
 // cached in ~/.bun/install/cache.
 import { execFileSync } from "node:child_process";
-import { mkdirSync, statSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import type { BunPlugin } from "bun";
 import { buildUiBundle, type UiBundle } from "../src/ui/bundle.ts";
@@ -48,15 +49,51 @@ function buildNative(arch: Arch): string {
 }
 
 /**
- * Swaps src/service/embedded.ts for a module that embeds this target's native core, and
- * src/ui/bundle.ts for one that holds the finished browser bundle (the binary never runs the bundler).
+ * Writes the OpenAPI document to `dir`/openapi.json exactly as /openapi.json answers it when run from
+ * source: a throwaway app on a throwaway database, asked for it (nothing is started: no listener,
+ * watch or scan). The binary serves this file instead of generating the document (src/api/openapi-prebuilt.ts).
  */
-function embedPlugin(libPath: string, ui: UiBundle): BunPlugin {
+async function buildApiDocument(dir: string): Promise<string> {
+  const [{ createApp }, { createContext }, { loadSettings }, { openDatabase }] = await Promise.all([
+    import("../src/api/app.ts"),
+    import("../src/app-context.ts"),
+    import("../src/config/settings.ts"),
+    import("../src/db/database.ts"),
+  ]);
+  const dataDir = join(dir, "data");
+  mkdirSync(dataDir);
+  const db = openDatabase(dataDir);
+  try {
+    const ctx = createContext(db, loadSettings({ ARGUS_DATA_DIR: dataDir, ARGUS_LOG_LEVEL: "error" }), "s".repeat(32));
+    const res = await createApp(ctx).handle(new Request("http://localhost/openapi.json", { headers: { host: "localhost" } }));
+    if (res.status !== 200) throw new Error(`building the API document: /openapi.json answered ${res.status}`);
+    const path = join(dir, "openapi.json");
+    writeFileSync(path, await res.text());
+    return path;
+  } finally {
+    db.close();
+  }
+}
+
+/**
+ * Swaps src/service/embedded.ts for a module that embeds this target's native core,
+ * src/ui/bundle.ts for one that holds the finished browser bundle (the binary never runs the bundler),
+ * and src/api/openapi-prebuilt.ts for one that embeds the finished API document.
+ */
+function embedPlugin(libPath: string, ui: UiBundle, apiDocPath: string): BunPlugin {
   const embeddedModule = join(root, "src", "service", "embedded.ts");
   const bundleModule = join(root, "src", "ui", "bundle.ts");
+  const apiDocModule = join(root, "src", "api", "openapi-prebuilt.ts");
   return {
     name: "argus-embed",
     setup(build) {
+      build.onLoad({ filter: /[\\/]src[\\/]api[\\/]openapi-prebuilt\.ts$/ }, (args) => {
+        if (args.path !== apiDocModule) return undefined;
+        return {
+          loader: "ts",
+          contents: [`import doc from ${JSON.stringify(apiDocPath)} with { type: "file" };`, `export const prebuiltDocument: string | null = doc;`].join("\n"),
+        };
+      });
       build.onLoad({ filter: /[\\/]src[\\/]ui[\\/]bundle\.ts$/ }, (args) => {
         if (args.path !== bundleModule) return undefined;
         return {
@@ -84,7 +121,7 @@ function embedPlugin(libPath: string, ui: UiBundle): BunPlugin {
   };
 }
 
-async function buildBinary(arch: Arch, bytecode: boolean, outDir: string, smol = false): Promise<string> {
+async function buildBinary(arch: Arch, bytecode: boolean, outDir: string, apiDocPath: string, smol = false): Promise<string> {
   const lib = buildNative(arch);
   const ui = await buildUiBundle();
   const outfile = join(outDir, `argus-linux-${arch}`);
@@ -109,7 +146,7 @@ async function buildBinary(arch: Arch, bytecode: boolean, outDir: string, smol =
     format: "esm",
     sourcemap: "none",
     define: { "process.env.NODE_ENV": JSON.stringify("production") },
-    plugins: [embedPlugin(lib, ui)],
+    plugins: [embedPlugin(lib, ui, apiDocPath)],
   });
   if (!result.success) {
     for (const m of result.logs) console.error(m);
@@ -127,11 +164,17 @@ async function main(): Promise<number> {
     return 2;
   }
   mkdirSync(opts.outDir, { recursive: true });
-  for (const arch of opts.arches) {
-    const started = performance.now();
-    const out = await buildBinary(arch, opts.bytecode, opts.outDir, opts.smol);
-    const mb = (statSync(out).size / 1024 / 1024).toFixed(1);
-    console.log(`build: ${out} (${mb} MiB, ${((performance.now() - started) / 1000).toFixed(1)} s)`);
+  const work = mkdtempSync(join(tmpdir(), "argus-build-"));
+  try {
+    const apiDoc = await buildApiDocument(work);
+    for (const arch of opts.arches) {
+      const started = performance.now();
+      const out = await buildBinary(arch, opts.bytecode, opts.outDir, apiDoc, opts.smol);
+      const mb = (statSync(out).size / 1024 / 1024).toFixed(1);
+      console.log(`build: ${out} (${mb} MiB, ${((performance.now() - started) / 1000).toFixed(1)} s)`);
+    }
+  } finally {
+    rmSync(work, { recursive: true, force: true });
   }
   return 0;
 }

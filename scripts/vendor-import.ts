@@ -1,12 +1,14 @@
-// Regenerates src/identify/vendors.tsv, the MAC vendor table the appliance reads: one line per
+// Regenerates src/identify/vendors.tsv, the MAC vendor table, and vendors.bin, its packed form that
+// the appliance carries and reads (src/identify/vendor-table.ts). vendors.tsv has one line per
 // registry block, "PREFIX<TAB>Name", sorted by prefix, from the IEEE registry in `oui-data` (MA-L,
 // MA-M, MA-S) and src/identify/iab.json (IAB). Only the registrant's name is kept (the first line of
-// the entry; the postal address is never shown), so the table is a third of the JSON and is used
-// as it is, without parsing (see src/identify/vendor.ts). Run after updating `oui-data`;
+// the entry; the postal address is never shown), so the table is a third of the JSON; packed, a
+// seventh, and used without parsing (see src/identify/vendor.ts). Run after updating `oui-data`;
 // test/identify/vendor.test.ts fails while the table and the registry disagree.
 //   node_modules/.bin/bun scripts/vendor-import.ts
 import { readFileSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
+import { packVendorTable } from "../src/identify/vendor-table.ts";
 
 const require = createRequire(import.meta.url);
 const oui = JSON.parse(readFileSync(require.resolve("oui-data"), "utf8")) as Record<string, string>;
@@ -32,5 +34,9 @@ for (let i = 1; i < lines.length; i++) {
   if (lines[i].split("\t")[0] === lines[i - 1].split("\t")[0]) throw new Error(`prefix in both tables: ${lines[i]}`);
 }
 const out = new URL("../src/identify/vendors.tsv", import.meta.url).pathname;
-writeFileSync(out, lines.join("\n") + "\n");
-console.log(`${lines.length} prefixes → ${out}`);
+const text = lines.join("\n") + "\n";
+writeFileSync(out, text);
+const packedOut = new URL("../src/identify/vendors.bin", import.meta.url).pathname;
+const packed = packVendorTable(new TextEncoder().encode(text));
+writeFileSync(packedOut, packed);
+console.log(`${lines.length} prefixes → ${out}, packed ${packed.length} bytes → ${packedOut}`);

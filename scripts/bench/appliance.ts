@@ -41,10 +41,19 @@ function parse(argv: string[]): Opts {
 const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-function rssKiB(pid: number): { rss: number; hwm: number } {
+function rssKiB(pid: number): { rss: number; hwm: number; anon: number; file: number } {
   const s = readFileSync(`/proc/${pid}/status`, "utf8");
   const field = (k: string) => Number(new RegExp(`^${k}:\\s+(\\d+) kB`, "m").exec(s)?.[1] ?? 0);
-  return { rss: field("VmRSS"), hwm: field("VmHWM") };
+  return { rss: field("VmRSS"), hwm: field("VmHWM"), anon: field("RssAnon"), file: field("RssFile") };
+}
+
+/**
+ * Drops the binary from the page cache, so that every run starts as after a reboot. A binary just
+ * written (built, copied) sits in large folios that the kernel maps whole on a fault: the same binary
+ * then shows 2-3 MiB more RssFile than once it has been read back from disk.
+ */
+function evict(binary: string) {
+  Bun.spawnSync(["dd", `if=${binary}`, "iflag=nocache", "count=0"], { stdout: "ignore", stderr: "ignore" });
 }
 
 async function freePort(): Promise<number> {
@@ -101,9 +110,10 @@ async function startup(binary: string, runs: number): Promise<{ fresh: number[];
   return { fresh, restart };
 }
 
-type IdleRss = { started: number; rss: number; hwm: number };
+type IdleRss = { started: number; rss: number; hwm: number; anon: number; file: number };
 
 async function idleRss(binary: string): Promise<IdleRss> {
+  evict(binary);
   const dir = mkdtempSync(join(tmpdir(), "argus-bench-"));
   try {
     const s = await startOnce(binary, dir);
@@ -203,7 +213,8 @@ async function main() {
     if (o.reference) theirs.push(await idleRss(o.reference));
   }
   const line = (name: string, runs: IdleRss[]) =>
-    `${name}: ${mibOf(median(runs.map((r) => r.rss)))} MiB idle after use (runs ${runs.map((r) => mibOf(r.rss)).join(", ")}), ` +
+    `${name}: ${mibOf(median(runs.map((r) => r.rss)))} MiB idle after use (runs ${runs.map((r) => mibOf(r.rss)).join(", ")}; ` +
+    `RssAnon ${mibOf(median(runs.map((r) => r.anon)))}, RssFile ${mibOf(median(runs.map((r) => r.file)))}), ` +
     `${mibOf(median(runs.map((r) => r.started)))} MiB 2 s after start, peak ${mibOf(Math.max(...runs.map((r) => r.hwm)))} MiB`;
   console.log(`idle RSS (median of ${o.rssRuns}; setup done, a key made, UI and API fetched, 10 s idle):`);
   console.log(`  ${line("this build", ours)}`);

@@ -17,6 +17,7 @@ import { routeAccess } from "./guard.ts";
 import type { OpenAPIV3 } from "openapi-types";
 import { SESSION_COOKIE } from "./session-cookie.ts";
 import { UNSUPPORTED_BODY } from "./body.ts";
+import { prebuiltDocument } from "./openapi-prebuilt.ts";
 
 const ERROR_REF = { $ref: "#/components/schemas/Error" };
 
@@ -187,13 +188,16 @@ export function buildDocument(app: Elysia<any, any, any, any, any, any, any>, ba
   return doc;
 }
 
-/** Serves the document at /openapi.json, built once from the app's routes on first request. */
+/**
+ * Serves the document at /openapi.json: the one built into the binary (openapi-prebuilt.ts), or
+ * built once from the app's routes on first request.
+ */
 export function apiDocument(app: Elysia<any, any, any, any, any, any, any>, info: { title: string; version: string; description: string }) {
   let cached: unknown;
   return new Elysia({ name: "argus.openapi" }).use(routeAccess).get(
     "/openapi.json",
     () =>
-      (cached ??= buildDocument(app, {
+      prebuiltDocument !== null ? new Response(Bun.file(prebuiltDocument), { headers: { "content-type": "application/json;charset=utf-8" } }) : (cached ??= buildDocument(app, {
         info,
         components: {
           securitySchemes: {

@@ -17,52 +17,36 @@
 // Both registries are ~5.8 MB of JSON with every registrant's postal address. Parsed into an object
 // (as before) they cost +30-45 MiB of RSS and 40-300 ms on the event loop at the first lookup.
 // scripts/vendor-import.ts reduces them to vendors.tsv: "PREFIX<TAB>Name" lines sorted by prefix
-// (1.8 MB). That file is used as it is: its bytes, the offsets of its lines, and a binary search;
-// a name becomes a string only when it is looked up. preloadVendors() reads it at server start
-// without blocking (one read, one pass for the line offsets); a lookup before then reads it
-// synchronously, so answers never depend on timing.
+// (1.8 MB), and packs that into vendors.bin (blocks of lines deflated one by one, ~0.8 MB; see
+// vendor-table.ts), which is what is carried and held: a lookup inflates one block. preloadVendors()
+// reads it at server start without blocking; a lookup before then reads it synchronously, so
+// answers never depend on timing.
 import { readFileSync } from "node:fs";
 import { normalizeMac } from "../net/ip.ts";
-import vendorsFile from "./vendors.tsv" with { type: "file" };
+import vendorsFile from "./vendors.bin" with { type: "file" };
+import { openVendorTable, type VendorTable } from "./vendor-table.ts";
 
 /** The longest block first: a small block is carved out of a large one. */
 const LENGTHS = [9, 7, 6] as const;
-const TAB = 0x09;
-const NEWLINE = 0x0a;
 
-type Table = { bytes: Uint8Array; lineStarts: Uint32Array };
-
-let table: Table | null = null;
+let table: VendorTable | null = null;
 let preloading: Promise<void> | null = null;
-const decoder = new TextDecoder();
 
-function index(bytes: Uint8Array): Table {
-  let lines = 0;
-  for (let i = bytes.indexOf(NEWLINE); i >= 0; i = bytes.indexOf(NEWLINE, i + 1)) lines++;
-  const lineStarts = new Uint32Array(lines);
-  for (let n = 0, at = 0; n < lines; n++) {
-    lineStarts[n] = at;
-    at = bytes.indexOf(NEWLINE, at) + 1;
-  }
-  return { bytes, lineStarts };
-}
-
-function load(): Table {
-  table ??= index(readFileSync(vendorsFile));
+function load(): VendorTable {
+  table ??= openVendorTable(readFileSync(vendorsFile));
   return table;
 }
 
 /**
  * Reads the table without holding the event loop for more than a few milliseconds (the read, then
- * the pass for the line offsets, each in a turn of its own); resolves once it is ready. Called at
- * server start.
+ * its header, each in a turn of its own); resolves once it is ready. Called at server start.
  */
 export function preloadVendors(): Promise<void> {
   preloading ??= (async () => {
     await nextTurn();
     const bytes = await Bun.file(vendorsFile).bytes();
     await nextTurn();
-    table ??= index(bytes); // unless a lookup meanwhile read it itself
+    table ??= openVendorTable(bytes); // unless a lookup meanwhile read it itself
   })();
   return preloading;
 }
@@ -74,45 +58,19 @@ export function vendorsLoaded(): boolean {
   return table !== null;
 }
 
-/** Compares `key` (ASCII hex) with the prefix of the line at `start` (up to its tab). */
-function compareKey(key: string, bytes: Uint8Array, start: number): number {
-  for (let i = 0; ; i++) {
-    const b = bytes[start + i];
-    const lineEnded = b === TAB;
-    if (i === key.length) return lineEnded ? 0 : -1;
-    if (lineEnded) return 1;
-    const d = key.charCodeAt(i) - b;
-    if (d !== 0) return d;
-  }
-}
-
-/** The line of `key`, or -1. */
-function lineOf({ bytes, lineStarts }: Table, key: string): number {
-  let lo = 0;
-  let hi = lineStarts.length - 1;
-  while (lo <= hi) {
-    const mid = (lo + hi) >>> 1;
-    const c = compareKey(key, bytes, lineStarts[mid]);
-    if (c === 0) return mid;
-    if (c < 0) hi = mid - 1;
-    else lo = mid + 1;
-  }
-  return -1;
-}
-
 /** The registry's form of a MAC, from the one MAC parser (net/ip.ts). */
 export function macHex(mac: string): string | null {
   return normalizeMac(mac)?.replaceAll(":", "").toUpperCase() ?? null;
 }
 
-function find(mac: string): { key: string; line: number } | null {
+function find(mac: string): { key: string; name: string } | null {
   const hex = macHex(mac);
   if (!hex) return null;
   const t = load();
   for (const len of LENGTHS) {
     const key = hex.slice(0, len);
-    const line = lineOf(t, key);
-    if (line >= 0) return { key, line };
+    const name = t.get(key);
+    if (name !== undefined) return { key, name };
   }
   return null;
 }
@@ -122,12 +80,7 @@ export function vendorPrefix(mac: string): string | null {
 }
 
 export function lookupVendor(mac: string): string | null {
-  const hit = find(mac);
-  if (!hit) return null;
-  const { bytes, lineStarts } = table!;
-  const start = lineStarts[hit.line] + hit.key.length + 1;
-  const end = hit.line + 1 < lineStarts.length ? lineStarts[hit.line + 1] - 1 : bytes.length - 1;
-  return decoder.decode(bytes.subarray(start, end)) || null;
+  return find(mac)?.name || null;
 }
 
 export function isRandomizedMac(mac: string): boolean {

@@ -27,3 +27,18 @@ export function routeTable(): RouteInfo[] {
 
 /** A concrete path for a pattern: each `:param` becomes 1, a trailing `*` becomes x. */
 export const concretePath = (pattern: string) => pattern.replace(/:[A-Za-z_]+/g, "1").replace(/\*$/, "x");
+
+/** /openapi.json as the app run from source answers it (built from the routes), on a throwaway database. */
+export async function sourceApiDocument(): Promise<string> {
+  const dir = mkdtempSync(join(tmpdir(), "argus-routes-"));
+  try {
+    const db = openDatabase(dir);
+    const ctx = createContext(db, loadSettings({ ARGUS_DATA_DIR: dir, ARGUS_LOG_LEVEL: "error" }), "s".repeat(32));
+    const res = await createApp(ctx).handle(new Request("http://localhost/openapi.json", { headers: { host: "localhost" } }));
+    const text = await res.text();
+    db.close();
+    return text;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

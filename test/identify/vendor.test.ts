@@ -5,6 +5,7 @@ import { resolve } from "node:path";
 import { arpSender } from "../helpers/frames.ts";
 import { readFrames } from "../helpers/pcap.ts";
 import { isRandomizedMac, lookupVendor, macHex, vendorPrefix } from "../../src/identify/vendor.ts";
+import { openVendorTable, packVendorTable } from "../../src/identify/vendor-table.ts";
 import { withTestnet } from "../helpers/testnet.ts";
 import { isCI, requireRoot } from "../helpers/require.ts";
 import { ARP_TESTDATA, haveSharedCaptures } from "../helpers/testdata.ts";
@@ -106,6 +107,24 @@ describe("vendor lookup", () => {
     expect(wrong).toEqual([]);
     // Names outside ASCII come through whole.
     expect(Object.values(registry).some((e) => /[^\x00-\x7f]/.test(e.split("\n", 1)[0]))).toBe(true);
+  });
+
+  test("vendors.bin, the packed table the appliance holds, is vendors.tsv line for line", () => {
+    // scripts/vendor-import.ts writes both; this fails when one was changed without the other.
+    const dir = resolve(import.meta.dir, "../../src/identify");
+    const tsv = readFileSync(resolve(dir, "vendors.tsv"), "utf8");
+    const packed = readFileSync(resolve(dir, "vendors.bin"));
+    expect(openVendorTable(packed).text()).toBe(tsv);
+    expect(packVendorTable(new TextEncoder().encode(tsv))).toEqual(new Uint8Array(packed));
+    // Packed to well under half: what the appliance reads and keeps (issue 17, memory).
+    expect(packed.length).toBeLessThan(tsv.length / 2);
+    // Every line is found by its own prefix, block boundaries included; a prefix between two is not.
+    const table = openVendorTable(packed);
+    const lines = tsv.trimEnd().split("\n").map((l) => l.split("\t"));
+    for (const [prefix, name] of lines) expect(table.get(prefix)).toBe(name);
+    expect(table.get("000000")).toBe(lines.find(([p]) => p === "000000")?.[1]);
+    expect(table.get("0")).toBeUndefined();
+    expect(table.get("FFFFFFFFF")).toBeUndefined();
   });
 
   test("preloadVendors reads the table without holding the event loop; lookups before it agree", async () => {
