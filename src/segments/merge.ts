@@ -26,6 +26,7 @@ import { stripInvisible } from "../net/wire-text.ts";
 import { log } from "../log.ts";
 import type { Change } from "../inventory/observation.ts";
 import { markGone, markSeen } from "../inventory/presence.ts";
+import { replacePorts, replaceThreats } from "../inventory/port-rows.ts";
 import { cleanChange, cleanDevice } from "./sanitize.ts";
 import type { BatchMessage, DroppedMessage, HeartbeatMessage, WireChange, WireDevice } from "./protocol.ts";
 
@@ -252,7 +253,15 @@ function writeRecord(db: Database, w: InventoryWriter, id: number, d: WireDevice
   recordDetail(db, d);
   if (d.status === "online") markSeen(db, id, d.last_seen, "passive");
   else if (before.status === "online") markGone(db, id, d.last_seen);
-  syncPorts(db, id, d.open_ports, d.last_seen);
+  // Only a device of this segment gets here (a claim on another's is a conflict, not written): its
+  // ports and findings are this sensor's to replace.
+  if (d.ports) replacePorts(db, id, d.ports, d.last_seen);
+  else syncPorts(db, id, d.open_ports, d.last_seen);
+  if (d.threats) replaceThreats(db, id, d.threats);
+  if (d.mdns_services) db.query("UPDATE devices SET mdns_services = ? WHERE id = ?").run(d.mdns_services.length ? JSON.stringify(d.mdns_services) : null, id);
+  if (d.device_type_evidence !== undefined && d.device_type && d.device_type !== "unknown") {
+    db.query("UPDATE devices SET device_type_evidence = ? WHERE id = ?").run(d.device_type_evidence, id);
+  }
   w.touched.add(id);
 }
 
@@ -287,7 +296,7 @@ function recordDetail(db: Database, d: WireDevice): void {
 
 const min = (a: string, b: string) => (a < b ? a : b);
 
-/** The open port numbers the sensor lists (their services stay on the sensor). */
+/** The open port numbers an older sensor lists, without their services. */
 function syncPorts(db: Database, id: number, ports: number[], at: string): void {
   db.query("DELETE FROM ports WHERE device_id = ? AND protocol = 'tcp' AND port NOT IN (SELECT value FROM json_each(?))").run(id, JSON.stringify(ports));
   const add = db.query("INSERT INTO ports (device_id, port, protocol, first_seen, last_seen) VALUES (?, ?, 'tcp', ?, ?) ON CONFLICT DO UPDATE SET last_seen = excluded.last_seen");

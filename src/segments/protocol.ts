@@ -21,7 +21,7 @@
 import { Type, type Static } from "@sinclair/typebox";
 import { Value } from "@sinclair/typebox/value";
 import { CHANGE_TYPES, DEVICE_TYPES, SEVERITIES } from "../inventory/enums.ts";
-import { LEVELS } from "../risk/levels.ts";
+import { FINDING_LEVELS, LEVELS } from "../risk/levels.ts";
 
 export const PROTOCOL_VERSION = 1;
 
@@ -61,6 +61,31 @@ export const WIRE_CHANGES_MAX = 2_000;
 /** IPv6 addresses and names per device record: the sensor keeps no more (IP6_KEEP_PER_DEVICE, NAMES_PER_DEVICE). */
 export const WIRE_ADDRESSES_MAX = 32;
 export const WIRE_NAMES_MAX = 16;
+/** Port details, findings and mDNS service types per device record; more are clipped (the hub keeps the first). */
+export const WIRE_PORTS_MAX = 256;
+export const WIRE_THREATS_MAX = 64;
+export const WIRE_CVES_MAX = 16;
+export const WIRE_MDNS_MAX = 32;
+
+/** An open port and the service found on it, as the sensor's probes named it. */
+export const WirePort = Type.Object({
+  port: Type.Integer({ minimum: 1, maximum: 65535 }),
+  protocol: Type.Union([Type.Literal("tcp"), Type.Literal("udp")]),
+  service: str(255),
+  product: str(255),
+  version: str(255),
+});
+export type WirePort = Static<typeof WirePort>;
+
+/** One risk finding on a port, as the sensor's scorer made it. */
+export const WireThreat = Type.Object({
+  port: Type.Integer({ minimum: 1, maximum: 65535 }),
+  level: Type.Union(FINDING_LEVELS.map((l) => Type.Literal(l))),
+  description: Type.String({ maxLength: 2000 }),
+  recommendation: Type.String({ maxLength: 2000 }),
+  cve_ids: Type.Array(Type.String({ pattern: "^CVE-\\d{4}-\\d{4,12}$" }), { maxItems: WIRE_CVES_MAX }),
+});
+export type WireThreat = Static<typeof WireThreat>;
 
 /** An IPv6 address heard from the device on the sensor (its family 6 `addresses`); the hub parses the text and works out the scope itself. */
 export const WireAddress = Type.Object({
@@ -101,6 +126,11 @@ export const WireDevice = Type.Object({
   // Optional: a sensor from before these were carried sends neither, and its messages still apply.
   addresses: Type.Optional(Type.Array(WireAddress, { maxItems: WIRE_ADDRESSES_MAX })),
   names: Type.Optional(Type.Array(WireName, { maxItems: WIRE_NAMES_MAX })),
+  // Optional likewise: without them the hub keeps the port numbers of `open_ports` and no findings.
+  ports: Type.Optional(Type.Array(WirePort, { maxItems: WIRE_PORTS_MAX })),
+  threats: Type.Optional(Type.Array(WireThreat, { maxItems: WIRE_THREATS_MAX })),
+  mdns_services: Type.Optional(Type.Array(Type.String({ maxLength: 255 }), { maxItems: WIRE_MDNS_MAX })),
+  device_type_evidence: Type.Optional(str(255)),
 });
 export type WireDevice = Static<typeof WireDevice>;
 
@@ -147,8 +177,9 @@ const SCHEMAS = { batch: BatchMessage, dropped: DroppedMessage, heartbeat: Heart
 
 /**
  * The message in `payload`, checked; null for anything malformed or oversize (logged by the caller,
- * never applied). A device's `addresses` and `names` beyond the bounds are clipped, not refused: the
- * rest of the record is still worth having.
+ * never applied). A device's `addresses`, `names`, `ports`, `threats` and `mdns_services` beyond the
+ * bounds are clipped, not refused: the rest of the record is still worth having. A malformed entry
+ * (a level or CVE id out of the schema) refuses the message, as any other malformed field does.
  */
 export function parseMessage(payload: string): SensorMessage | null {
   // Bytes: a string's length counts UTF-16 units, at most 3 bytes of UTF-8 each.
@@ -169,8 +200,16 @@ function clipDetail(devices: unknown): void {
   if (!Array.isArray(devices)) return;
   for (const d of devices) {
     if (typeof d !== "object" || d === null) continue;
-    const r = d as { addresses?: unknown; names?: unknown };
-    if (Array.isArray(r.addresses) && r.addresses.length > WIRE_ADDRESSES_MAX) r.addresses.length = WIRE_ADDRESSES_MAX;
-    if (Array.isArray(r.names) && r.names.length > WIRE_NAMES_MAX) r.names.length = WIRE_NAMES_MAX;
+    const r = d as Record<string, unknown>;
+    clip(r.addresses, WIRE_ADDRESSES_MAX);
+    clip(r.names, WIRE_NAMES_MAX);
+    clip(r.ports, WIRE_PORTS_MAX);
+    clip(r.threats, WIRE_THREATS_MAX);
+    if (Array.isArray(r.threats)) for (const t of r.threats) if (typeof t === "object" && t !== null) clip((t as { cve_ids?: unknown }).cve_ids, WIRE_CVES_MAX);
+    clip(r.mdns_services, WIRE_MDNS_MAX);
   }
+}
+
+function clip(list: unknown, max: number): void {
+  if (Array.isArray(list) && list.length > max) list.length = max;
 }

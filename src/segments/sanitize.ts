@@ -38,6 +38,14 @@ export function cleanDevice(d: WireDevice, now: string): WireDevice {
       const name = cleanText(n.name, 255);
       return name ? [{ ...n, name, last_seen: clampTime(n.last_seen, now) }] : [];
     }),
+    ports: d.ports?.map((p) => ({ ...p, service: cleanText(p.service, NAME_MAX), product: cleanText(p.product, 255), version: cleanText(p.version, 255) })),
+    // A finding with nothing left to say is not one.
+    threats: d.threats?.flatMap((t) => {
+      const description = cleanText(t.description, 1000);
+      return description ? [{ ...t, description, recommendation: cleanText(t.recommendation, 1000) ?? "", cve_ids: [...new Set(t.cve_ids)] }] : [];
+    }),
+    mdns_services: d.mdns_services?.flatMap((m) => cleanText(m, 255) ?? []),
+    device_type_evidence: d.device_type_evidence === undefined ? undefined : cleanText(d.device_type_evidence, 255),
   };
 }
 

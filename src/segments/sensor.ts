@@ -11,6 +11,7 @@ import type { MqttClient } from "mqtt";
 import type { EventFeed } from "../events.ts";
 import type { Device } from "../inventory/devices.ts";
 import { namesOf, type DeviceName } from "../inventory/names.ts";
+import { portRowsOf, threatRowsOf, type PortRow, type ThreatRow } from "../inventory/port-rows.ts";
 import type { Ip6Source } from "../inventory/sightings.ts";
 import type { Change } from "../inventory/observation.ts";
 import { log } from "../log.ts";
@@ -18,7 +19,7 @@ import { isoNow } from "../time.ts";
 import { brokerError, connectBroker, type BrokerConfig } from "./broker.ts";
 import { commandsTopic, parseCommand, type ScanCommand } from "./commands.ts";
 import { Outbox, type OutboxRow } from "./outbox.ts";
-import { BATCH_BUDGET_BYTES, eventsTopic, PROTOCOL_VERSION, WIRE_ADDRESSES_MAX, WIRE_CHANGES_MAX, WIRE_DEVICES_MAX, WIRE_NAMES_MAX, type WireChange, type WireDevice } from "./protocol.ts";
+import { BATCH_BUDGET_BYTES, eventsTopic, PROTOCOL_VERSION, WIRE_ADDRESSES_MAX, WIRE_CHANGES_MAX, WIRE_DEVICES_MAX, WIRE_MDNS_MAX, WIRE_NAMES_MAX, WIRE_PORTS_MAX, WIRE_THREATS_MAX, type WireChange, type WireDevice, type WireThreat, WIRE_CVES_MAX } from "./protocol.ts";
 
 /** Unacknowledged messages in flight at once: enough to fill the pipe, few enough to replay quickly. */
 const WINDOW = 64;
@@ -131,7 +132,7 @@ export class SegmentSensor {
       queueMicrotask(() => this.flush());
     }
     for (const d of devices) {
-      const w = toWireDevice(d, namesOf(this.db, d.id));
+      const w = toWireDevice(d, namesOf(this.db, d.id), { ports: portRowsOf(this.db, d.id, WIRE_PORTS_MAX), threats: threatRowsOf(this.db, d.id, WIRE_THREATS_MAX) });
       if (w) this.pending.devices.set(w.mac, w);
     }
     for (const c of changes) this.pending.changes.push(toWireChange(c));
@@ -217,9 +218,10 @@ export function splitBatch(devices: WireDevice[], changes: WireChange[], budget 
 /**
  * A device record as the hub needs it; null for a device without a MAC (beyond a router: not merged
  * across segments). Its IPv6 addresses (the IPv4 history stays here: the hub keeps its own from the
- * `ip` of each record) and its names by source go along, bounded as the sensor keeps them.
+ * `ip` of each record) and its names by source go along, bounded as the sensor keeps them, and so do
+ * its ports' services and its findings (`detail`), so that the hub's device page matches this one.
  */
-export function toWireDevice(d: Device, names: DeviceName[] = []): WireDevice | null {
+export function toWireDevice(d: Device, names: DeviceName[] = [], detail?: { ports: PortRow[]; threats: ThreatRow[] }): WireDevice | null {
   if (!d.mac_address) return null;
   return {
     mac: d.mac_address,
@@ -243,8 +245,24 @@ export function toWireDevice(d: Device, names: DeviceName[] = []): WireDevice | 
       .slice(0, WIRE_ADDRESSES_MAX)
       .map((a) => ({ address: a.address, mac: a.mac, first_seen: a.first_seen, last_seen: a.last_seen, source: a.source as Ip6Source })),
     names: names.slice(0, WIRE_NAMES_MAX).map((n) => ({ name: n.name, source: n.source, last_seen: n.last_seen })),
+    ...(detail && {
+      ports: detail.ports.slice(0, WIRE_PORTS_MAX).map((p) => ({ ...p, service: cut(p.service, 255), product: cut(p.product, 255), version: cut(p.version, 255) })),
+      threats: detail.threats.slice(0, WIRE_THREATS_MAX).map((t) => ({
+        ...t,
+        level: t.level as WireThreat["level"],
+        description: t.description.slice(0, 2000),
+        recommendation: t.recommendation.slice(0, 2000),
+        cve_ids: t.cve_ids.filter((c) => CVE.test(c)).slice(0, WIRE_CVES_MAX),
+      })),
+    }),
+    mdns_services: d.mdns_services.slice(0, WIRE_MDNS_MAX).map((m) => m.slice(0, 255)),
+    device_type_evidence: cut(d.device_type_evidence, 255),
   };
 }
+
+// Within the hub's bounds (protocol.ts), so that a long text never gets the whole message refused.
+const cut = (s: string | null, max: number) => (s === null ? null : s.slice(0, max));
+const CVE = /^CVE-\d{4}-\d{4,12}$/;
 
 export function toWireChange(c: Change): WireChange {
   return {

@@ -7,7 +7,8 @@ import { migrate } from "../../src/db/migrations.ts";
 import { applyMessage, listSensors, reportSilentSensors } from "../../src/segments/merge.ts";
 import { Outbox } from "../../src/segments/outbox.ts";
 import { DeviceInventory } from "../../src/inventory/devices.ts";
-import { splitBatch } from "../../src/segments/sensor.ts";
+import { splitBatch, toWireDevice } from "../../src/segments/sensor.ts";
+import { portRowsOf, threatRowsOf } from "../../src/inventory/port-rows.ts";
 import { MAX_MESSAGE_BYTES, parseEventsTopic, parseMessage, type BatchMessage, type WireDevice } from "../../src/segments/protocol.ts";
 import { stampSegment } from "../../src/segments/stamp.ts";
 
@@ -492,3 +493,122 @@ describe("a message applied in slices", () => {
 
 const macOf = (i: number) => `02:00:00:00:${(i >> 8).toString(16).padStart(2, "0")}:${(i & 255).toString(16).padStart(2, "0")}`;
 const ipOf = (i: number) => `10.0.${i >> 8}.${i & 255}`;
+
+describe("a device's port services and findings on the hub", () => {
+  const lan = { site: "home", segment: "lan" };
+  const iot = { site: "home", segment: "iot" };
+  const mac = "02:00:00:00:00:51";
+  const ssh = { port: 22, protocol: "tcp" as const, service: "ssh", product: "OpenSSH", version: "9.6" };
+  const dns = { port: 53, protocol: "udp" as const, service: "domain", product: null, version: null };
+  const telnet = { port: 23, level: "critical" as const, description: "Telnet sends passwords in clear text", recommendation: "Turn Telnet off", cve_ids: ["CVE-2020-10188"] };
+  const record = (o: Partial<WireDevice> = {}) =>
+    device(mac, "10.0.0.51", {
+      open_ports: [22, 23], risk_level: "critical", risk_score: 90, threat_summary: "Telnet", last_seen: at(10),
+      ports: [ssh, { port: 23, protocol: "tcp", service: "telnet", product: null, version: null }, dns], threats: [telnet],
+      mdns_services: ["_ssh._tcp"], device_type: "server", device_type_evidence: "SSH and Telnet open", ...o,
+    });
+  const apply = (d: Database, key: typeof lan, seq: number, devices: WireDevice[], instance = "s1", when = at(seq + 10)) => {
+    const wire = parseMessage(JSON.stringify(batch(seq, devices, [], instance)));
+    expect(wire).not.toBeNull();
+    return d.transaction(() => applyMessage(d, key, wire as BatchMessage, when))();
+  };
+  const pageOf = (d: Database) => new DeviceInventory(d).get(deviceOfMacId(d))!;
+  const deviceOfMacId = (d: Database) => (d.query("SELECT id FROM devices WHERE mac_address = ?").get(mac) as { id: number }).id;
+
+  test("the sensor's ports with their services, its findings, mDNS services and type evidence show on the hub's device page", () => {
+    const d = db();
+    apply(d, lan, 1, [record()]);
+    const page = pageOf(d);
+    expect(page.ports.map((p) => ({ port: p.port, protocol: p.protocol, service: p.service, product: p.product, version: p.version }))).toEqual([
+      ssh, { port: 23, protocol: "tcp", service: "telnet", product: null, version: null }, dns,
+    ]);
+    expect(page.threats).toEqual([telnet]);
+    expect(page.mdns_services).toEqual(["_ssh._tcp"]);
+    expect(page.device_type_evidence).toBe("SSH and Telnet open");
+    // The next record lists what is open now: the rest goes, findings included.
+    apply(d, lan, 2, [record({ open_ports: [22], ports: [ssh], threats: [], risk_level: "none", risk_score: 0, threat_summary: null })]);
+    const later = pageOf(d);
+    expect(later.ports.map((p) => [p.port, p.protocol, p.service])).toEqual([[22, "tcp", "ssh"]]);
+    expect(later.threats).toEqual([]);
+  });
+
+  test("what the sensor's own database holds is what its record carries (toWireDevice with its rows)", () => {
+    const sensor = db();
+    apply(sensor, lan, 1, [record()]);
+    const id = deviceOfMacId(sensor);
+    const own = new DeviceInventory(sensor).get(id)!;
+    const wire = toWireDevice(own, [], { ports: portRowsOf(sensor, id, 256), threats: threatRowsOf(sensor, id, 64) })!;
+    const hub = db();
+    apply(hub, iot, 1, [wire]);
+    const page = pageOf(hub);
+    const strip = (ps: typeof page.ports) => ps.map(({ first_seen: _f, last_seen: _l, ...p }) => p);
+    expect(strip(page.ports)).toEqual(strip(own.ports));
+    expect(page.threats).toEqual(own.threats);
+  });
+
+  test("hostile detail: a bad level or CVE id refuses the message; 10,000 ports are clipped to 256; control characters are cleaned", () => {
+    const d = db();
+    const bad = (o: Partial<WireDevice>) => parseMessage(JSON.stringify(batch(1, [record(o)])));
+    expect(bad({ threats: [{ ...telnet, level: "none" as never }] })).toBeNull();
+    expect(bad({ threats: [{ ...telnet, level: "apocalyptic" as never }] })).toBeNull();
+    expect(bad({ threats: [{ ...telnet, cve_ids: ["CVE-2020-1"] }] })).toBeNull();
+    expect(bad({ threats: [{ ...telnet, cve_ids: ["<script>"] }] })).toBeNull();
+    expect(bad({ ports: [{ ...ssh, port: 0 }] })).toBeNull();
+    expect(bad({ ports: [{ ...ssh, port: 70000 }] })).toBeNull();
+    expect(bad({ ports: [{ ...ssh, protocol: "sctp" as never }] })).toBeNull();
+    const many = Array.from({ length: 10_000 }, (_, i) => ({ port: 1000 + i, protocol: "tcp" as const, service: null, product: null, version: null }));
+    const cves = Array.from({ length: 40 }, (_, i) => `CVE-2024-${String(1000 + i)}`);
+    const threats = Array.from({ length: 100 }, (_, i) => ({ ...telnet, port: i + 1, cve_ids: cves }));
+    apply(d, lan, 1, [
+      record({
+        ports: [{ ...ssh, service: "ss\u0000h\u202e", product: "Open\u200bSSH\u0007" + "x".repeat(240), version: "\u200b" }, ...many],
+        threats: [{ ...telnet, description: "Tel\u0000net\u202e", recommendation: "\u200b" }, ...threats],
+        mdns_services: ["_ssh._tcp\u0000", "\u200b", ...Array.from({ length: 50 }, (_, i) => `_s${i}._tcp`)],
+      }),
+    ]);
+    const page = pageOf(d);
+    expect(page.ports.length).toBe(256);
+    const first = page.ports.find((p) => p.port === 22 && p.protocol === "tcp")!;
+    expect(first.service).toBe("ssh");
+    expect(first.product).toBe("OpenSSH" + "x".repeat(240));
+    expect(first.version).toBeNull();
+    expect(page.threats.length).toBe(64);
+    const t = page.threats.find((x) => x.description === "Telnet")!;
+    expect(t).toMatchObject({ port: 23, recommendation: "" });
+    expect(page.threats.every((x) => x.cve_ids.length <= 16)).toBe(true);
+    expect(page.mdns_services[0]).toBe("_ssh._tcp");
+    expect(page.mdns_services.length).toBe(31);
+  });
+
+  test("a sensor that does not own the device changes neither its ports nor its findings", () => {
+    const d = db();
+    apply(d, lan, 1, [record()], "lan1", at(0));
+    const before = pageOf(d);
+    const claim = record({ ip: "10.9.0.1", last_seen: at(20), ports: [], threats: [], open_ports: [], mdns_services: [], device_type_evidence: null });
+    const r = apply(d, iot, 1, [claim], "iot1", at(30));
+    expect(r.changes.map((c) => c.change_type)).toEqual(["identity_conflict"]);
+    const after = pageOf(d);
+    expect(after.ports).toEqual(before.ports);
+    expect(after.threats).toEqual(before.threats);
+    expect(after.mdns_services).toEqual(["_ssh._tcp"]);
+    expect(after.segment).toBe("lan");
+  });
+
+  test("an older sensor's record without the detail still applies: its port numbers, no findings, nothing else touched", () => {
+    const d = db();
+    apply(d, lan, 1, [record()]);
+    const { ports: _p, threats: _t, mdns_services: _m, device_type_evidence: _e, ...old } = record({ open_ports: [22, 80], last_seen: at(20) });
+    apply(d, lan, 2, [old as WireDevice]);
+    const page = pageOf(d);
+    expect(page.ports.map((p) => [p.port, p.protocol, p.service])).toEqual([[22, "tcp", "ssh"], [53, "udp", "domain"], [80, "tcp", null]]);
+    expect(page.threats).toEqual([telnet]);
+    expect(page.mdns_services).toEqual(["_ssh._tcp"]);
+    const fresh = db();
+    const { ports: _p2, threats: _t2, mdns_services: _m2, device_type_evidence: _e2, ...oldOnly } = record({ mac: "02:00:00:00:00:52" });
+    apply(fresh, lan, 1, [oldOnly as WireDevice]);
+    const id = (fresh.query("SELECT id FROM devices").get() as { id: number }).id;
+    const p2 = new DeviceInventory(fresh).get(id)!;
+    expect(p2.ports.map((p) => [p.port, p.service])).toEqual([[22, null], [23, null]]);
+    expect(p2.threats).toEqual([]);
+  });
+});
