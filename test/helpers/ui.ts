@@ -26,6 +26,13 @@ export function consoleErrors(page: Page): string[] {
 }
 
 /** How far the page is wider than the viewport (0 = no horizontal scrolling). */
+/** The text of the device page's Addresses row naming `address`, once it is shown. */
+export async function addressRow(page: Page, address: string): Promise<string | null> {
+  const row = page.getByRole("region", { name: "Addresses" }).getByRole("row").filter({ hasText: address });
+  await row.waitFor({ timeout: 10_000 });
+  return row.textContent();
+}
+
 export async function overflow(page: Page): Promise<number> {
   return page.evaluate(() => Math.max(document.documentElement.scrollWidth, document.body.scrollWidth) - window.innerWidth);
 }

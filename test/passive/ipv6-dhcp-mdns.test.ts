@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { resolve } from "node:path";
 import type { Browser } from "playwright-core";
 import { browserMissing, launchBrowserIn } from "../helpers/browser.ts";
-import { consoleErrors, overflow, signedIn } from "../helpers/ui.ts";
+import { addressRow, consoleErrors, overflow, signedIn } from "../helpers/ui.ts";
 import { dhcp6Frame, duidLlt, gratuitousArp, udp6Frame } from "../helpers/frames.ts";
 import { mustRun, sendFrames } from "../helpers/lan.ts";
 import { startNetServer, type NetServer } from "../helpers/netserver.ts";
@@ -170,9 +170,7 @@ describe.skipIf(!runnable)("DHCPv6 and mDNS over IPv6, passively", () => {
     ] as const) {
       const dev = await deviceOf(h.mac!);
       await page.goto(`${server.inside}/devices/${dev.id}`);
-      const row = page.getByRole("region", { name: "Addresses" }).getByRole("row").filter({ hasText: address });
-      await row.waitFor({ timeout: 10_000 });
-      expect(await row.textContent()).toContain(how);
+      expect(await addressRow(page, address)).toContain(how);
       expect(await overflow(page)).toBeLessThanOrEqual(0);
     }
     expect(errors).toEqual([]);

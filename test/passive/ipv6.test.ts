@@ -11,7 +11,7 @@ import { startNetServer, type NetServer } from "../helpers/netserver.ts";
 import { requireTools } from "../helpers/require.ts";
 import { adminWithKey, type Client } from "../helpers/server.ts";
 import { requireRoot, startTestnet, type Testnet } from "../helpers/testnet.ts";
-import { consoleErrors, overflow, signedIn } from "../helpers/ui.ts";
+import { addressRow, consoleErrors, overflow, signedIn } from "../helpers/ui.ts";
 
 const missing = browserMissing();
 const runnable = missing === null && requireRoot("IPv6 neighbour discovery on the namespace test network") && requireTools([["python3", "python3"]]);
@@ -99,15 +99,9 @@ describe.skipIf(!runnable)("IPv6 neighbour discovery, passively", () => {
     const page = await context.newPage();
     const errors = consoleErrors(page);
     await page.goto(`${server.inside}/devices/${known.id}`);
-    const table = page.getByRole("region", { name: "Addresses" });
-    const rowOf = async (address: string) => {
-      const row = table.getByRole("row").filter({ hasText: address });
-      await row.waitFor({ timeout: 10_000 });
-      return row.textContent();
-    };
-    expect(await rowOf("fd00:51::a")).toContain("IPv6, unique local (heard by neighbour discovery)");
-    expect(await rowOf("fe80::a")).toContain("IPv6, link-local (heard by neighbour discovery)");
-    expect(await rowOf(a.ip)).toContain("IPv4, private");
+    expect(await addressRow(page, "fd00:51::a")).toContain("IPv6, unique local (heard by neighbour discovery)");
+    expect(await addressRow(page, "fe80::a")).toContain("IPv6, link-local (heard by neighbour discovery)");
+    expect(await addressRow(page, a.ip)).toContain("IPv4, private");
     expect(await overflow(page)).toBeLessThanOrEqual(0);
     expect(errors).toEqual([]);
   }, 90_000);

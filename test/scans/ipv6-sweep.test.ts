@@ -18,7 +18,7 @@ import { startNetServer, waitForScan, type NetServer } from "../helpers/netserve
 import { requireTools, tool } from "../helpers/require.ts";
 import { adminWithKey, type Client } from "../helpers/server.ts";
 import { requireRoot, startTestnet, type Testnet } from "../helpers/testnet.ts";
-import { consoleErrors, overflow, signedIn } from "../helpers/ui.ts";
+import { addressRow, consoleErrors, overflow, signedIn } from "../helpers/ui.ts";
 
 const root = requireRoot("sweeps IPv6 on the namespace test network");
 const mosquitto = root && requireTools([["mosquitto", "mosquitto"]]) ? tool("mosquitto") : null;
@@ -207,15 +207,9 @@ describe.skipIf(!root || !mosquitto || missing !== null)("IPv6, actively: a swee
     const page = await context.newPage();
     const errors = consoleErrors(page);
     await page.goto(`${server.inside}/devices/${db.id}`);
-    const table = page.getByRole("region", { name: "Addresses" });
-    const rowOf = async (address: string) => {
-      const row = table.getByRole("row").filter({ hasText: address });
-      await row.waitFor({ timeout: 10_000 });
-      return row.textContent();
-    };
-    expect(await rowOf("fd00:51::b")).toContain("IPv6, unique local (answered a scan's IPv6 probe)");
-    expect(await rowOf("fe80::b")).toContain("IPv6, link-local (answered a scan's IPv6 probe)");
-    expect(await rowOf(b.ip)).toContain("IPv4, private");
+    expect(await addressRow(page, "fd00:51::b")).toContain("IPv6, unique local (answered a scan's IPv6 probe)");
+    expect(await addressRow(page, "fe80::b")).toContain("IPv6, link-local (answered a scan's IPv6 probe)");
+    expect(await addressRow(page, b.ip)).toContain("IPv4, private");
     expect(await overflow(page)).toBeLessThanOrEqual(0);
     expect(errors).toEqual([]);
   }, 60_000);
