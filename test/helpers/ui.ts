@@ -15,11 +15,16 @@ export async function signedIn(browser: Browser, session: { cookies: Map<string,
   return context;
 }
 
-/** Collects the page's console errors and uncaught exceptions from now on. */
-export function consoleErrors(page: Page): string[] {
+/**
+ * Collects the page's console errors and uncaught exceptions from now on. `expected` may let through
+ * an error the browser itself logs for a resource (text and the resource's URL), never a page error.
+ */
+export function consoleErrors(page: Page, expected?: (text: string, resource: string) => boolean): string[] {
   const errors: string[] = [];
   page.on("console", (m) => {
-    if (m.type() === "error") errors.push(`${m.text()} (${page.url()})`);
+    if (m.type() !== "error" || expected?.(m.text(), m.location().url)) return;
+    const resource = m.location().url;
+    errors.push(`${m.text()}${resource && resource !== page.url() ? ` [${resource}]` : ""} (${page.url()})`);
   });
   page.on("pageerror", (e) => errors.push(`${e.message} (${page.url()})`));
   return errors;
