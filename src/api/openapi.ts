@@ -11,7 +11,6 @@
 // - whole-number parameters (strings validated strictly at run time, see wholeNumber) are
 //   integers in the document; Elysia's private `error` keyword and the models' `$id` are dropped.
 import { Elysia } from "elysia";
-import { toOpenAPISchema } from "@elysiajs/openapi";
 import type { TSchema } from "@sinclair/typebox";
 import { routeAccess } from "./guard.ts";
 import type { OpenAPIV3 } from "openapi-types";
@@ -37,8 +36,19 @@ export const INTEGER_HINT = "x-argus-integer";
 
 const toJson = (schema: unknown) => JSON.parse(JSON.stringify(schema));
 
+/**
+ * Whether this process builds the document from its routes (run from source, or by scripts/build.ts).
+ * The binary serves the document built at build time, so what the helpers below describe (examples,
+ * error answers, copies of schemas) would only sit in memory beside every route: there they give
+ * one shared empty description instead (issue 17).
+ */
+const documenting = prebuiltDocument === null;
+const UNDOCUMENTED: ResponseDoc = Object.freeze({ description: "" }) as ResponseDoc;
+const NO_RESPONSES: Record<number, ResponseDoc> = Object.freeze({});
+
 /** A JSON answer for `detail.responses`: its example, and its schema when the route does not validate it. */
 export function json(description: string, example?: unknown, schema?: TSchema): ResponseDoc {
+  if (!documenting) return UNDOCUMENTED;
   const media: Media = {};
   if (schema) media.schema = toJson(schema) as OpenAPIV3.SchemaObject;
   if (example !== undefined) media.example = example;
@@ -47,6 +57,7 @@ export function json(description: string, example?: unknown, schema?: TSchema): 
 
 /** A page of a list: a plain JSON array, with the unpaginated total in `X-Total-Count` (SPEC §1). */
 export function jsonPage(description: string, example?: unknown[], schema?: TSchema): ResponseDoc {
+  if (!documenting) return UNDOCUMENTED;
   return {
     ...json(description, example, schema),
     headers: { "X-Total-Count": { description: "The number of items without paging", schema: { type: "integer", minimum: 0 } } },
@@ -55,6 +66,7 @@ export function jsonPage(description: string, example?: unknown[], schema?: TSch
 
 /** Error answers for `detail.responses`, each with the `detail` it says as example. */
 export function errors(byStatus: Record<number, string | [description: string, detail: string]>): Record<number, ResponseDoc> {
+  if (!documenting) return NO_RESPONSES;
   return Object.fromEntries(
     Object.entries(byStatus).map(([status, v]) => {
       const [description, detail] = typeof v === "string" ? [v, v] : v;
@@ -70,6 +82,7 @@ const errorResponse = (description: string, detail: string): ResponseDoc => ({
 
 /** An example request body for `detail.requestBody` (the schema comes from the route's `body`). */
 export function requestExample(example: unknown) {
+  if (!documenting) return {};
   return { content: { "application/json": { example } } };
 }
 
@@ -152,7 +165,9 @@ function stripPrivateKeywords(node: unknown, inProperties = false): void {
 /** The method and path template of every documented operation, as the generator names them. */
 const openApiPath = (path: string) => path.replace(/:([^/]+)/g, "{$1}");
 
-export function buildDocument(app: Elysia<any, any, any, any, any, any, any>, base: Record<string, any>) {
+export async function buildDocument(app: Elysia<any, any, any, any, any, any, any>, base: Record<string, any>) {
+  // Loaded only here: the binary, which serves the prebuilt document, never loads the generator.
+  const { toOpenAPISchema } = await import("@elysiajs/openapi");
   // Not the generator's "static file" rule (any path with a dot): /api/export/devices.csv is an
   // operation. Pages and assets say `detail: { hide: true }` themselves.
   const generated = toOpenAPISchema(app as any, { paths: ["/openapi.json"], staticFile: false }, undefined, undefined, "3.1.2") as {

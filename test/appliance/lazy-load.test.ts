@@ -1,7 +1,7 @@
 // What the appliance loads at start and what it leaves until it is needed (issue 17, "Memory"):
 // the channel libraries (mqtt, nodemailer) and prom-client are loaded only once a channel of that
 // kind exists or /metrics is read; the MAC vendor table is read at start, before any lookup, and
-// without blocking. Checked in a child process (fixtures/lazy-load-child.ts): this process's module
+// without blocking; the OpenAPI generator only for the document. Checked in a child process (fixtures/lazy-load-child.ts): this process's module
 // cache is shared with whatever else the runner loaded.
 import { expect, test } from "bun:test";
 import { resolve } from "node:path";
@@ -18,6 +18,10 @@ test("channel libraries load with their first channel, the vendor table at start
   // Loaded by the server's start-up alone: nothing here looks a vendor up.
   expect(r.vendorsAfterStart).toBe(true);
   expect(r.afterUse).toEqual(none);
+  // The OpenAPI generator: not loaded by starting; run from source, the first /openapi.json builds the
+  // document with it (the binary serves the document built at build time and never loads it).
+  expect(r.generatorAtStart).toBe(false);
+  expect(r.generatorAfterDocument).toBe(true);
   expect(r.put).toBe(200);
   // The MQTT bridge starts with its channel; e-mail needs nodemailer only to send.
   expect(r.withChannels).toEqual({ mqtt: true, nodemailer: false, "prom-client": false });
