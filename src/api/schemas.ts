@@ -1,8 +1,16 @@
 // Request shapes shared by several API areas. Validation lives in these schemas, not in handlers.
 import { t } from "elysia";
 import type { TUnsafe } from "@sinclair/typebox";
+import { TransformDecodeError } from "@sinclair/typebox/value";
 import { HttpError } from "./errors.ts";
 import { INTEGER_HINT } from "./openapi.ts";
+
+// Elysia tells a failed decode (the range check of wholeNumber below) from other errors by its
+// class's name (`error.constructor.name === 'TransformDecodeError'` in its composed handlers). The
+// binary's minifier renames classes (its keepNames does not keep this one), and the compiled
+// appliance then dropped the error and handed the raw text to the handler: `?limit=0` answered 200
+// and an out-of-range `days` a 500. The class gets its own name back, whatever the bundler calls it.
+Object.defineProperty(TransformDecodeError, "name", { value: "TransformDecodeError" });
 
 /**
  * A whole number in a query string or path, written plainly ("1.0", "1e3", "0x10" and " 5" are not

@@ -144,6 +144,34 @@ describe("compiled x64 binary", () => {
     }
   }, 60_000);
 
+  test("checks whole-number parameters as run from source: out of range is a 422 naming the range, never a page without limit or a 500", async () => {
+    // The minified binary once lost these checks (Elysia recognises the decode error by its class's
+    // name, which the minifier had renamed): each of these answered 200, 404 or 500.
+    const cwd = scratch("argus-range-");
+    const server = await launch([bins.x64, "serve"], { env: baseEnv(join(cwd, "data")), cwd });
+    try {
+      const client = new Client(server.url);
+      expect((await client.post("/api/setup", ADMIN)).status).toBe(201);
+      const api = new Client(server.url, { "X-API-Key": (await client.post("/api/keys", { name: "range" })).body.key });
+      const cases: [path: string, detail: string][] = [
+        ["/api/devices/0", "Invalid path parameter 'id': must be a whole number from 1 to 9007199254740991"],
+        ["/api/keys?limit=0", "Invalid query parameter 'limit': must be a whole number from 1 to 1000"],
+        ["/api/keys?limit=9999999999999999", "Invalid query parameter 'limit': must be a whole number from 1 to 1000"],
+        ["/api/changes?limit=1001", "Invalid query parameter 'limit': must be a whole number from 1 to 1000"],
+        ["/api/export/devices.csv?port=70000", "Invalid query parameter 'port': must be a whole number from 1 to 65535"],
+      ];
+      for (const [path, detail] of cases) {
+        const res = await api.get(path);
+        expect({ path, status: res.status, body: res.body }).toEqual({ path, status: 422, body: { detail } });
+      }
+      // In range, the same parameters still work.
+      expect((await api.get("/api/keys?limit=1000")).status).toBe(200);
+      expect((await api.get("/api/devices/1")).status).toBe(404);
+    } finally {
+      server.proc.kill("SIGKILL");
+    }
+  }, 60_000);
+
   test("SIGTERM with a live event stream open still exits 0 within 5 s", async () => {
     const cwd = scratch("argus-run-");
     const server = await launch([bins.x64, "serve"], { env: baseEnv(join(cwd, "data")), cwd });
