@@ -4,6 +4,7 @@ import type { AppContext } from "../app-context.ts";
 import { isCrossSite } from "../auth/csrf.ts";
 import { proposeSubnets } from "../net/interfaces.ts";
 import { describeFieldProblem } from "../config/config-error.ts";
+import { EnvOverrideError } from "../config/app-config.ts";
 import { TargetError, validateCidrs } from "../net/targets.ts";
 import { scheduleUntilChosen } from "../config/sections/schedule.ts";
 import { toIso } from "../time.ts";
@@ -25,6 +26,18 @@ function confirmedSubnets(list: string[]): string[] {
     if (e instanceof TargetError) throw new HttpError(422, describeFieldProblem(e));
     throw e;
   }
+}
+
+/**
+ * With ARGUS_SUBNETS set, the variable decides what is watched: setup proposes its subnets, takes
+ * them sent back, and refuses others with a 409 naming the variable (as PUT /api/config does)
+ * rather than create the account and drop the owner's choice without a word.
+ */
+function subnetsFromEnv(ctx: AppContext, chosen: string[] | null): void {
+  const variable = ctx.envOverrides().subnets;
+  if (!variable || !chosen) return;
+  const inForce = new Set(ctx.config().subnets);
+  if (chosen.length !== inForce.size || chosen.some((s) => !inForce.has(s))) throw new HttpError(409, new EnvOverrideError("subnets", variable).message);
 }
 
 /** Control and bidi-override characters replaced, so a typed name cannot forge lines or reorder text. */
@@ -54,7 +67,7 @@ export function authRoutes(ctx: AppContext) {
       // Before setup the wizard proposes the LAN this host is attached to; afterwards only a signed-in
       // caller learns what is left of the wizard (the UI resumes it from there).
       ({ principal }) => {
-        if (!ctx.users.hasAnyUser()) return { setup_required: true as const, suggested_subnets: proposeSubnets() };
+        if (!ctx.users.hasAnyUser()) return { setup_required: true as const, suggested_subnets: ctx.envOverrides().subnets ? ctx.config().subnets : proposeSubnets() };
         return principal ? { setup_required: false as const, wizard_step: wizardStep(ctx.db, ctx.config()) } : { setup_required: false as const };
       },
       {
@@ -80,14 +93,19 @@ export function authRoutes(ctx: AppContext) {
         rejectCrossSite(request);
         if (ctx.users.hasAnyUser()) throw new HttpError(409, "Setup is already complete");
         const subnets = body.subnets?.length ? confirmedSubnets(body.subnets) : null;
+        subnetsFromEnv(ctx, subnets);
         const user = await ctx.users.createAdmin(body.username, body.password);
         if (!user) throw new HttpError(409, "Setup is already complete");
         ctx.audit.record({ ...actor, username: user.username }, "setup_completed", { resource: `user:${user.id}` });
         if (subnets) {
           // One update: the scheduler never sees the subnets with a schedule the owner is still choosing.
+          // Subnets that ARGUS_SUBNETS sets (checked equal above) are not written to the file.
           const schedule = body.schedule_later ? { schedule: scheduleUntilChosen(ctx.config().schedule) } : {};
-          ctx.updateConfig({ subnets, ...schedule });
-          ctx.audit.record({ ...actor, username: user.username }, "config_updated", { resource: "config", details: { subnets, ...schedule } });
+          const patch = { ...(ctx.envOverrides().subnets ? {} : { subnets }), ...schedule };
+          if (Object.keys(patch).length > 0) {
+            ctx.updateConfig(patch);
+            ctx.audit.record({ ...actor, username: user.username }, "config_updated", { resource: "config", details: patch });
+          }
         }
         const session = await startSession(set, user.id, false);
         set.status = 201;
@@ -105,7 +123,10 @@ export function authRoutes(ctx: AppContext) {
           requestBody: requestExample({ username: "admin", password: "correct horse battery staple", subnets: ["192.168.1.0/24"] }),
           responses: {
             201: json("Administrator created; the argus_session cookie is set", SESSION_EXAMPLE),
-            ...errors({ 403: ["A cross-site request (login CSRF)", "Cross-site request rejected"], 409: "Setup is already complete" }),
+            ...errors({
+              403: ["A cross-site request (login CSRF)", "Cross-site request rejected"],
+              409: ["Setup is already complete, or `subnets` differ from those ARGUS_SUBNETS sets (nothing is created)", "Setup is already complete"],
+            }),
           },
         },
       },

@@ -24,11 +24,11 @@ describe.skipIf(!root)("setup: the schedule and the wizard's steps", () => {
   });
 
   /** An appliance whose configuration file holds `config` (no `schedule` key: the default is in force). */
-  const appliance = async (config: Record<string, unknown> = {}): Promise<NetServer> => {
+  const appliance = async (config: Record<string, unknown> = {}, env: Record<string, string> = {}): Promise<NetServer> => {
     const dir = mkdtempSync(join(tmpdir(), "argus-setup-wizard-"));
     cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
     writeFileSync(join(dir, "config.json"), JSON.stringify(config), { mode: 0o600 });
-    const server = await startIsolatedServer({ ARGUS_CONFIG: join(dir, "config.json") });
+    const server = await startIsolatedServer({ ARGUS_CONFIG: join(dir, "config.json"), ...env });
     cleanups.push(() => server.close());
     return server;
   };
@@ -88,6 +88,22 @@ describe.skipIf(!root)("setup: the schedule and the wizard's steps", () => {
     expect(res.status).toBe(422);
     expect(res.body.detail).toContain("schedule_later");
     expect((await api.get("/api/setup")).body.setup_required).toBe(true);
+  });
+
+  test("with ARGUS_SUBNETS set, setup proposes its subnets, takes them back, and refuses others with a 409 naming the variable, creating nothing", async () => {
+    // New-user finding: other subnets used to be dropped without a word while the account was made.
+    const server = await appliance({}, { ARGUS_SUBNETS: SUBNET });
+    const api = server.client();
+    expect((await api.get("/api/setup")).body).toEqual({ setup_required: true, suggested_subnets: [SUBNET] });
+    const refused = await api.post("/api/setup", { ...ADMIN, subnets: ["10.78.0.0/24"] });
+    expect(refused.status).toBe(409);
+    expect(refused.body).toEqual({ detail: "'subnets' is set by the environment variable ARGUS_SUBNETS, which wins over the configuration file; change or unset it there" });
+    expect((await api.get("/api/setup")).body.setup_required).toBe(true);
+    expect((await api.post("/api/setup", { ...ADMIN, subnets: [SUBNET], schedule_later: true })).status).toBe(201);
+    const config = (await api.get("/api/config")).body;
+    expect(config.subnets).toEqual([SUBNET]);
+    expect(config.env_overrides).toEqual({ subnets: "ARGUS_SUBNETS" });
+    expect(config.schedule).toEqual([]);
   });
 
   test("a hub's wizard is done with the account: no networks step, no nag", async () => {
