@@ -184,7 +184,7 @@ describe.skipIf(!root)("UI: setup, API keys, login (Chromium)", () => {
     // The two 404s asked for are the only errors the console shows.
     expect(errors.map((e) => e.replace(/^Failed to load resource: the server responded with a status of /, ""))).toEqual([
       "404 (Not Found) (http://127.0.0.1:8080/no-such-page)",
-      "404 (Not Found) (http://127.0.0.1:8080/no-such-page)",
+      "404 (Not Found) [http://127.0.0.1:8080/api/no-such-thing] (http://127.0.0.1:8080/no-such-page)",
     ]);
   });
 });
