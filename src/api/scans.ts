@@ -4,7 +4,8 @@ import type { AppContext } from "../app-context.ts";
 import { TargetError } from "../net/targets.ts";
 import { ProfileError } from "../portscan/profiles.ts";
 import { ScanBusyError } from "../scans/manager.ts";
-import { NoSubnetError, planScan, type ScanPlan, type ScanRequest } from "../scans/plan.ts";
+import { NoSubnetError, noRouteReason, planScan, unreachableTargets, type ScanPlan, type ScanRequest } from "../scans/plan.ts";
+import { hasRoute } from "../net/route-check.ts";
 import { compareScans, getScan, listScans, SCAN_STATUSES, scanDevices } from "../scans/history.ts";
 import { authentication, requirePrincipal, stillAuthenticated } from "./guard.ts";
 import { HttpError } from "./errors.ts";
@@ -45,7 +46,14 @@ export function scanRoutes(ctx: AppContext) {
   /** planScan's errors as HTTP: bad input is a 422 naming the parameter, no confirmed subnet a 409. */
   const plan = (request: ScanRequest, where: "query" | "path"): ScanPlan => {
     try {
-      return planScan(request, ctx.resolved());
+      const planned = planScan(request, ctx.resolved());
+      // A target no address of which this machine can reach: said now, not as an empty network later.
+      const unreachable = unreachableTargets(planned.targets.cidrs, hasRoute);
+      if (unreachable.length === 0) return planned;
+      const reason = noRouteReason(unreachable);
+      if (request.kind === "device") throw new HttpError(422, `Invalid path parameter 'ip': ${reason}`);
+      if (request.subnet !== undefined) throw new HttpError(422, `Invalid query parameter 'subnet': ${reason}`);
+      throw new HttpError(409, `The confirmed subnets cannot be scanned: ${reason}`);
     } catch (e) {
       if (e instanceof NoSubnetError) throw new HttpError(409, e.message);
       // A profile is always a query parameter; a target is where the route takes it from.
@@ -88,7 +96,7 @@ export function scanRoutes(ctx: AppContext) {
           tags: ["scans"],
           responses: {
             202: json("Started; follow it with /api/scan/status or /api/scan/events", STARTED_EXAMPLE),
-            ...errors({ 409: ["A scan is already running, or no subnet is confirmed and none was given", "No subnet confirmed yet"] }),
+            ...errors({ 409: ["A scan is already running, no subnet is confirmed and none was given, or this machine has no route to a confirmed subnet", "No subnet confirmed yet"] }),
           },
         },
       },

@@ -6,7 +6,8 @@ import { setLogLevel } from "../log.ts";
 import { queueOnlySink } from "../notify/sink.ts";
 import { getScan, scanDevices } from "../scans/history.ts";
 import { ScanBusyError, ScanManager } from "../scans/manager.ts";
-import { planScan } from "../scans/plan.ts";
+import { noRouteReason, planScan, unreachableTargets } from "../scans/plan.ts";
+import { hasRoute } from "../net/route-check.ts";
 import { openExisting, resolveDataDir, takeDataDir } from "./database.ts";
 import { CliError, EXIT } from "./errors.ts";
 
@@ -50,6 +51,8 @@ export async function run(argv: string[]): Promise<number> {
   const config = resolved.config;
   // Without CIDR: the confirmed subnets, or "no subnet confirmed yet" (planScan decides, as for the API).
   const plan = planScan({ kind: "network", subnet: args.targets, profile: args.profile }, resolved);
+  const unreachable = unreachableTargets(plan.targets.cidrs, hasRoute);
+  if (unreachable.length > 0) throw new CliError(noRouteReason(unreachable), EXIT.nothing);
 
   const db = openExisting(dataDir);
   try {

@@ -6,6 +6,8 @@ import { configPath, loadResolvedConfig } from "../config/app-config.ts";
 import { discover, type DiscoverOutcome } from "../net/discover.ts";
 import { SWEEP_DEFAULTS, type SweepProgress } from "../net/sweep.ts";
 import { parseTargets } from "../net/targets.ts";
+import { hasRoute } from "../net/route-check.ts";
+import { noRouteReason, unreachableTargets } from "../scans/plan.ts";
 import { resolveDataDir, takeDataDir } from "./database.ts";
 import { CliError, EXIT } from "./errors.ts";
 
@@ -122,6 +124,8 @@ export async function run(argv: string[]): Promise<number> {
   // cannot be read stops the sweep rather than probe what it may exclude.
   const neverScan = loadResolvedConfig(configPath(resolveDataDir(args.dataDir))).config.exclude;
   const targets = parseTargets(args.targets, [...neverScan, ...args.exclude], { allowAllRanges: args.allowPublic });
+  const unreachable = unreachableTargets(targets.cidrs, hasRoute);
+  if (unreachable.length > 0) throw new CliError(noRouteReason(unreachable), EXIT.nothing);
   const ac = new AbortController();
   // The shell convention: 128 + the signal's number (130 for Ctrl-C, 143 for SIGTERM).
   let signalExit = 130;

@@ -57,3 +57,18 @@ export function planScan(request: ScanRequest, configuration: ResolvedConfig | A
   }
   return { kind: request.kind, profile, targets, subnet: targets.cidrs.map((c) => c.text).join(",") };
 }
+
+/**
+ * The targets no address of which this machine can reach (`route` asks the kernel, net/route-check.ts):
+ * each subnet is judged by its first host address. Unknown answers (null) count as reachable.
+ */
+export function unreachableTargets(cidrs: readonly Cidr[], route: (ip: number) => boolean | null): Cidr[] {
+  return cidrs.filter((c) => route(c.prefix >= 31 ? c.network : (c.network + 1) >>> 0) === false);
+}
+
+/** Why a scan of `cidrs` cannot run: words for the owner, naming each subnet. */
+export function noRouteReason(cidrs: readonly Cidr[]): string {
+  const list = cidrs.map((c) => c.text).join(", ");
+  return `no route to ${list} from this appliance: ${cidrs.length === 1 ? "it is" : "they are"} on none of its networks and no router leads there, so nothing could be scanned (check the address, or the routing of this machine)`;
+}
+

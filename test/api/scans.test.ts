@@ -6,7 +6,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Client } from "../helpers/server.ts";
 import { checkedFetch } from "../helpers/contract.ts";
-import { adminWithKey, sealedEnv } from "../helpers/server.ts";
+import { ADMIN, adminWithKey, sealedEnv } from "../helpers/server.ts";
 import { startIsolatedServer, waitForScan, type NetServer } from "../helpers/netserver.ts";
 import { requireRoot } from "../helpers/testnet.ts";
 import { Scratch } from "../helpers/scratch.ts";
@@ -87,7 +87,7 @@ describe.skipIf(!root)("scan API contract", () => {
   });
 
   test("a scan of a subnet this host is not attached to runs, finds nothing, and is recorded", async () => {
-    // The isolated namespace has no route to 10.9.0.0/24: every echo is unroutable, nothing answers.
+    // The isolated namespace routes 10.0.0.0/8 into its own loopback: probes go nowhere, nothing answers.
     const res = await trigger(`?profile=quick&subnet=${encodeURIComponent("10.9.0.0/28")}`);
     expect(res.status).toBe(202);
     expect(res.body).toEqual({ status: "started", scan_id: 1, profile: "quick", subnet: "10.9.0.0/28" });
@@ -98,6 +98,34 @@ describe.skipIf(!root)("scan API contract", () => {
     expect(list.headers.get("x-total-count")).toBe("1");
     const audit = await api.get("/api/audit-logs?action=scan_started");
     expect(audit.body[0].details).toEqual({ profile: "quick", subnet: "10.9.0.0/28", scan_type: "network" });
+  });
+});
+
+describe.skipIf(!root)("a target this machine has no route to", () => {
+  // New-user finding: a mistyped subnet ran as a scan of an empty network ("completed", 0 hosts).
+  const reason = (list: string, one = true) =>
+    `no route to ${list} from this appliance: ${one ? "it is" : "they are"} on none of its networks and no router leads there, so nothing could be scanned (check the address, or the routing of this machine)`;
+  test("is refused before anything starts: 422 naming the parameter, 409 for the confirmed subnets; no scan, no audit", async () => {
+    const server = await startIsolatedServer({ ARGUS_SUBNETS: "10.9.1.0/28,10.9.2.0/28" }, { noRoutes: true });
+    try {
+      const api = server.client();
+      await api.post("/api/setup", ADMIN);
+      const given = await api.request("POST", `/api/scan/trigger?profile=quick&subnet=${encodeURIComponent("192.168.1.0/24")}`);
+      expect(given.status).toBe(422);
+      expect(given.body).toEqual({ detail: `Invalid query parameter 'subnet': ${reason("192.168.1.0/24")}` });
+      const confirmed = await api.request("POST", "/api/scan/trigger?profile=quick");
+      expect(confirmed.status).toBe(409);
+      expect(confirmed.body).toEqual({ detail: `The confirmed subnets cannot be scanned: ${reason("10.9.1.0/28, 10.9.2.0/28", false)}` });
+      const device = await api.request("POST", "/api/scan/device/10.9.1.5");
+      expect(device.status).toBe(422);
+      expect(device.body).toEqual({ detail: `Invalid path parameter 'ip': ${reason("10.9.1.5/32")}` });
+      expect((await api.get("/api/scans")).body).toEqual([]);
+      expect((await api.get("/api/audit-logs?action=scan_started")).body).toEqual([]);
+      // Loopback is routed here, but not a subnet Argus scans: that stays the 422 it was.
+      expect((await api.request("POST", `/api/scan/trigger?subnet=${encodeURIComponent("127.0.0.0/24")}`)).status).toBe(422);
+    } finally {
+      await server.close();
+    }
   });
 });
 

@@ -33,11 +33,14 @@ export function startNetServer(net: Testnet, env: Record<string, string> = {}): 
   return startInNamespace(net.truth.scanner_ns, (cmd, opts) => net.spawn(cmd, opts), env, async () => {});
 }
 
+const PRIVATE_RANGES = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"];
+
 /**
  * The appliance in a namespace of its own with nothing but loopback: for API tests that could start a
- * scan (validation, 409s) but must not be able to send a packet anywhere.
+ * scan (validation, 409s) but must not be able to send a packet anywhere. `noRoutes`: without the
+ * routes to the private ranges (below), so that no scan target is reachable.
  */
-export async function startIsolatedServer(env: Record<string, string> = {}): Promise<NetServer> {
+export async function startIsolatedServer(env: Record<string, string> = {}, opts: { noRoutes?: boolean } = {}): Promise<NetServer> {
   const ns = `argus-iso-${process.pid}-${Math.floor(Math.random() * 1e6)}`;
   const run = (cmd: string[]) => {
     const r = Bun.spawnSync(cmd, { stderr: "pipe" });
@@ -48,6 +51,10 @@ export async function startIsolatedServer(env: Record<string, string> = {}): Pro
   process.once("exit", removeNs);
   try {
     run(["ip", "-n", ns, "link", "set", "lo", "up"]);
+    // Routes to the private ranges that lead nowhere (into this namespace's own loopback, which
+    // delivers nothing to an address it does not have): scans of made-up subnets run, as on an
+    // appliance with a default route, and find nothing; without any route the API refuses them.
+    if (!opts.noRoutes) for (const range of PRIVATE_RANGES) run(["ip", "-n", ns, "route", "add", range, "dev", "lo"]);
     return await startInNamespace(ns, (cmd, opts) => Bun.spawn(["ip", "netns", "exec", ns, ...cmd], opts), env, async () => void removeNs());
   } catch (e) {
     removeNs();
