@@ -311,7 +311,7 @@ describe.skipIf(!root || !mosquitto)("segments: one hub and two sensors over a r
     }
   }, 120_000);
 
-  test.skipIf(browserMissing() !== null)("the hub's device list shows each device's segment and filters by it, clean at 360 px in light and dark", async () => {
+  test.skipIf(browserMissing() !== null)("the hub's device list and scan history show each row's segment and filter by it, clean at 360 px in light and dark", async () => {
     const browser = await launchBrowserIn(hub.server.ns);
     try {
       const context = await signedIn(browser, hub.session, hub.server.inside, { viewport: { width: 1280, height: 900 } });
@@ -336,6 +336,18 @@ describe.skipIf(!root || !mosquitto)("segments: one hub and two sensors over a r
       await page.goto(`${hub.server.inside}/changes`);
       await page.locator(".tl-segment").first().waitFor();
       expect((await page.locator(".tl-segment").allTextContents()).sort()).toEqual(["lan1", "lan1", "lan1", "lan2", "lan2", "lan2"]);
+      // The Scans page lists the sensors' scans with their segment, and filters by it.
+      await page.goto(`${hub.server.inside}/scans`);
+      const scanRows = page.locator("table.scans tbody tr");
+      await scanRows.first().waitFor();
+      const scanHeader = await page.locator("table.scans thead th").allTextContents();
+      const segCol = scanHeader.indexOf("Segment");
+      expect(segCol).toBeGreaterThan(0);
+      const segmentsShown = async () => (await scanRows.evaluateAll((trs, i) => trs.map((tr) => tr.children[i as number].textContent), segCol)).sort();
+      expect(new Set(await segmentsShown())).toEqual(new Set(["lan1", "lan2"]));
+      await page.selectOption("#f-scan-segment", "lan2");
+      await page.waitForFunction((i) => [...document.querySelectorAll("table.scans tbody tr")].every((tr) => tr.children[i].textContent === "lan2"), segCol);
+      expect(await segmentsShown()).toEqual((await hub.api.get("/api/scans?segment=lan2")).body.map(() => "lan2"));
       // The dashboard lists the sensors, each online.
       await page.goto(`${hub.server.inside}/`);
       const sensorRows = page.locator("table.sensors tbody tr");
@@ -345,12 +357,12 @@ describe.skipIf(!root || !mosquitto)("segments: one hub and two sensors over a r
       for (const scheme of ["light", "dark"] as const) {
         await page.emulateMedia({ colorScheme: scheme });
         await page.setViewportSize({ width: 360, height: 780 });
-        for (const path of ["/devices", "/"]) {
+        for (const path of ["/devices", "/", "/scans"]) {
           await page.goto(`${hub.server.inside}${path}`);
-          await page.locator(path === "/" ? "table.sensors tbody tr" : "table.devices tbody tr").first().waitFor();
+          await page.locator(path === "/" ? "table.sensors tbody tr" : `table.${path.slice(1)} tbody tr`).first().waitFor();
           expect({ path, overflow: await overflow(page) }).toEqual({ path, overflow: 0 });
           expect(await axeViolations(page)).toEqual([]);
-          await screenshot(page, `segments-hub-${path === "/" ? "dashboard" : "devices"}-360-${scheme}`);
+          await screenshot(page, `segments-hub-${path === "/" ? "dashboard" : path.slice(1)}-360-${scheme}`);
         }
       }
       await context.close();
