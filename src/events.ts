@@ -26,8 +26,12 @@ export type ScanEvent =
 export type FeedEvent =
   /** Change records just committed; `scan_id` null for changes recorded outside a scan (passive watch). */
   | { type: "changes"; scan_id: number | null; changes: Change[] }
-  /** A device record that changed (as GET /api/devices lists it); `device` null once it was forgotten. */
-  | { type: "device"; id: number; device: Device | null }
+  /**
+   * A device record that changed (as GET /api/devices lists it); `device` null once it was forgotten.
+   * `forgotten_mac`: the MAC of a device the owner forgot (not one merged into another), which a
+   * sensor tells its hub.
+   */
+  | { type: "device"; id: number; device: Device | null; forgotten_mac?: string | null }
   /** Scan lifecycle: progress, finished, and `closing` when the appliance shuts down. */
   | { type: "scan"; scan: ScanEvent }
   /** The state of a background part changed (the passive watch's interfaces or flood, the schedule, a hub's sensors coming or going, a source's run). */

@@ -186,7 +186,7 @@ export function deviceRoutes(ctx: AppContext) {
         if (!device || !inventory.remove(params.id)) throw notFound(params.id);
         ctx.audit.record(actor, "device_deleted", { resource: `device:${params.id}`, details: { ip_address: device.ip_address, mac_address: device.mac_address } });
         // Forgotten: Home Assistant drops its entity (its retained MQTT config is removed), live views the row.
-        ctx.feed.publish({ type: "device", id: params.id, device: null });
+        ctx.feed.publish({ type: "device", id: params.id, device: null, forgotten_mac: device.mac_address });
         set.status = 204;
       },
       {
@@ -213,7 +213,7 @@ export function deviceRoutes(ctx: AppContext) {
           if (body.action === "forget") ctx.audit.record(actor, "device_deleted", { resource, details: who });
           else if (Object.keys(d.changed).length > 0) ctx.audit.record(actor, "device_updated", { resource, details: { ...who, changes: d.changed } });
         }
-        if (body.action === "forget") for (const d of done) ctx.feed.publish({ type: "device", id: d.id, device: null });
+        if (body.action === "forget") for (const d of done) ctx.feed.publish({ type: "device", id: d.id, device: null, forgotten_mac: d.mac_address });
         else {
           const changed = done.filter((d) => Object.keys(d.changed).length > 0).map((d) => d.id);
           if (changed.length > 0) ctx.feed.publishDevices(changed, (ids) => inventory.records(ids));

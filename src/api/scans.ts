@@ -218,11 +218,15 @@ export function scanRoutes(ctx: AppContext) {
     .get(
       "/api/scans",
       ({ query, set }) => {
-        const { items, total } = listScans(ctx.db, { status: query.status, limit: query.limit ?? 50, offset: query.offset ?? 0 });
+        const { items, total } = listScans(ctx.db, { status: query.status, segment: query.segment, limit: query.limit ?? 50, offset: query.offset ?? 0 });
         return page(set, items, total);
       },
       {
-        query: strictQuery({ status: t.Optional(oneOf(STATUSES, `status: must be one of ${STATUSES.join(", ")}`)), ...paging }),
+        query: strictQuery({
+          status: t.Optional(oneOf(STATUSES, `status: must be one of ${STATUSES.join(", ")}`)),
+          segment: t.Optional(t.String({ minLength: 1, maxLength: 64, description: "Only scans of this segment (a hub: its sensors' scans)", error: "segment: must be a segment name of 1–64 characters" })),
+          ...paging,
+        }),
         response: { 200: t.Array(ref(Scan)) },
         detail: { summary: "Scan history, newest first; total in X-Total-Count", tags: ["scans"], responses: { 200: jsonPage("A page of scans", [SCAN_EXAMPLE]) } },
       },

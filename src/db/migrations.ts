@@ -607,6 +607,18 @@ export const migrations: Migration[] = [
       UPDATE device_addresses SET mac = (SELECT mac_address FROM devices WHERE devices.id = device_addresses.device_id);
     `,
   },
+  {
+    version: 29,
+    description: "a hub's copies of its sensors' scan records: the sensor's instance and scan id, once each",
+    // Written by segments/scan-mirror.ts on a hub (role hub): the row's id is the hub's own, the
+    // sensor's (instance, scan id) with the segment keep a replayed record from becoming a second row.
+    sql: `
+      ALTER TABLE scans ADD COLUMN sensor_instance TEXT;
+      ALTER TABLE scans ADD COLUMN sensor_scan_id INTEGER;
+      CREATE UNIQUE INDEX scans_sensor ON scans(segment, sensor_instance, sensor_scan_id) WHERE sensor_scan_id IS NOT NULL;
+      CREATE INDEX scans_segment ON scans(segment, id);
+    `,
+  },
 ];
 
 /** PRAGMA application_id of an Argus database ("ARGU"), set by migration 10. */

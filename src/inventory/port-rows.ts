@@ -3,18 +3,31 @@
 // learnt instead; these take another appliance's complete view.
 import type { Database } from "bun:sqlite";
 
-export type PortRow = { port: number; protocol: "tcp" | "udp"; service: string | null; product: string | null; version: string | null };
+export type PortRow = {
+  port: number;
+  protocol: "tcp" | "udp";
+  service: string | null;
+  product: string | null;
+  version: string | null;
+  /** Absent from an older report: the row keeps what it had. */
+  tls?: boolean;
+  banner?: string | null;
+};
 export type ThreatRow = { port: number; level: string; description: string; recommendation: string; cve_ids: string[] };
 
-/** The device's open ports are exactly `ports`: the others go, the ones kept keep their first_seen. */
+/** The device's open ports are exactly `ports`: the others go, the ones kept keep their first_seen (and their TLS flag and banner when the report has none). */
 export function replacePorts(db: Database, deviceId: number, ports: PortRow[], at: string): void {
   const keys = JSON.stringify(ports.map((p) => `${p.port}/${p.protocol}`));
   db.query("DELETE FROM ports WHERE device_id = ? AND (port || '/' || protocol) NOT IN (SELECT value FROM json_each(?))").run(deviceId, keys);
   const upsert = db.query(
-    `INSERT INTO ports (device_id, port, protocol, service, product, version, first_seen, last_seen) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-     ON CONFLICT (device_id, port, protocol) DO UPDATE SET service = excluded.service, product = excluded.product, version = excluded.version, last_seen = excluded.last_seen`,
+    `INSERT INTO ports (device_id, port, protocol, service, product, version, tls, banner, first_seen, last_seen) VALUES (?1, ?2, ?3, ?4, ?5, ?6, coalesce(?7, 0), ?8, ?9, ?9)
+     ON CONFLICT (device_id, port, protocol) DO UPDATE SET service = excluded.service, product = excluded.product, version = excluded.version, last_seen = excluded.last_seen,
+       tls = coalesce(?7, tls), banner = CASE WHEN ?10 THEN excluded.banner ELSE banner END`,
   );
-  for (const p of ports) upsert.run(deviceId, p.port, p.protocol, p.service, p.product, p.version, at, at);
+  for (const p of ports) {
+    const tls = p.tls === undefined ? null : p.tls ? 1 : 0;
+    upsert.run(deviceId, p.port, p.protocol, p.service, p.product, p.version, tls, p.banner ?? null, at, p.banner === undefined ? 0 : 1);
+  }
 }
 
 /** The device's findings are exactly `threats` (tcp, as the scorer makes them). */
@@ -26,7 +39,8 @@ export function replaceThreats(db: Database, deviceId: number, threats: ThreatRo
 
 /** The device's first `max` ports as a report carries them (lowest numbers first). */
 export function portRowsOf(db: Database, deviceId: number, max: number): PortRow[] {
-  return db.query("SELECT port, protocol, service, product, version FROM ports WHERE device_id = ? ORDER BY port, protocol LIMIT ?").all(deviceId, max) as PortRow[];
+  const rows = db.query("SELECT port, protocol, service, product, version, tls, banner FROM ports WHERE device_id = ? ORDER BY port, protocol LIMIT ?").all(deviceId, max) as (Omit<PortRow, "tls"> & { tls: number })[];
+  return rows.map((r) => ({ ...r, tls: r.tls === 1 }));
 }
 
 /** The device's `max` worst findings as a report carries them. */

@@ -15,8 +15,9 @@ const COLUMNS = "id, scan_type, profile, subnet, status, started_at, finished_at
 
 const toRecord = (r: Omit<ScanRecord, "degraded"> & { degraded: number }): ScanRecord => ({ ...r, degraded: r.degraded === 1 });
 
-export function listScans(db: Database, f: { status?: ScanStatus; limit: number; offset: number }): { items: ScanRecord[]; total: number } {
-  const { clause, args } = new Where().eq("status", f.status || undefined);
+/** Scans, newest first; `segment`: only those of that segment (a hub's copies of a sensor's scans). */
+export function listScans(db: Database, f: { status?: ScanStatus; segment?: string; limit: number; offset: number }): { items: ScanRecord[]; total: number } {
+  const { clause, args } = new Where().eq("status", f.status || undefined).eq("segment", f.segment || undefined);
   const { rows, total } = fetchPage<Omit<ScanRecord, "degraded"> & { degraded: number }>(
     db,
     { count: `SELECT count(*) AS n FROM scans ${clause}`, select: `SELECT ${COLUMNS} FROM scans ${clause} ORDER BY id DESC LIMIT ? OFFSET ?`, args },

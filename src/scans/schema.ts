@@ -29,7 +29,7 @@ export const Scan = Type.Object(
     changes_count: count(),
     degraded: Type.Boolean({ description: "Discovery ran without raw sockets" }),
     error: text(),
-    segment: text("The segment scanned (a sensor's own scans); null when standalone or on a hub"),
+    segment: text("The segment scanned: a sensor's own scans, and on a hub the sensors' scans it mirrors; null when standalone and for a hub's own"),
   },
   { ...named("Scan") },
 );

@@ -212,10 +212,12 @@ export class SegmentHub {
             const end = last ? finishMessage(this.db, key, m, admitted.missed, now, state) : null;
             const changes = end ? [...slice.changes, ...end.changes] : slice.changes;
             this.enqueue(name, changes);
-            return { changes, touched: slice.touched };
+            return { changes, touched: slice.touched, forgotten: end?.forgotten ?? [] };
           })
           .immediate();
         this.publish(r.changes, r.touched);
+        // Forgotten: Home Assistant drops its entity, live views the row (as a forget on the hub does).
+        for (const id of r.forgotten) this.feed.publish({ type: "device", id, device: null });
         if (last) break;
         i += STEP;
         if (performance.now() - sliceStart >= SLICE_MS) {

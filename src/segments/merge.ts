@@ -15,6 +15,8 @@
 //   What its old segment says about it after a move (it went offline there) is not applied.
 // - A sensor's change records are copied (with the segment and the hub's device id), so that
 //   notifications, Home Assistant and metrics on the hub see what they would on the sensor.
+// - A sensor's finished scans join the hub's scan history (scan-mirror.ts), once each; a device the
+//   owner forgot on the sensor is forgotten here while it is still that segment's (forget.ts).
 // - Everything from the wire is cleaned first (sanitize.ts): names, times no later than the hub's.
 import type { Database } from "bun:sqlite";
 import { InventoryWriter } from "../inventory/identity.ts";
@@ -28,6 +30,8 @@ import type { Change } from "../inventory/observation.ts";
 import { markGone, markSeen } from "../inventory/presence.ts";
 import { replacePorts, replaceThreats } from "../inventory/port-rows.ts";
 import { cleanChange, cleanDevice } from "./sanitize.ts";
+import { forgetDevices } from "./forget.ts";
+import { storeScans } from "./scan-mirror.ts";
 import type { BatchMessage, DroppedMessage, HeartbeatMessage, WireChange, WireDevice } from "./protocol.ts";
 
 export type SensorKey = { site: string; segment: string };
@@ -39,6 +43,8 @@ export type ApplyResult = {
   missed: number;
   changes: Change[];
   touched: number[];
+  /** The hub's ids of the devices the message had forgotten (absent when none). */
+  forgotten?: number[];
 };
 
 /**
@@ -141,7 +147,7 @@ export function applyMessage(db: Database, key: SensorKey, m: BatchMessage | Dro
   const state: MessageState = { moved: new Set(), refused: new Set() };
   const first = m.kind === "batch" ? applyDevices(db, key, m.devices, receivedAt, budget, state) : { changes: [], touched: [] };
   const rest = finishMessage(db, key, m, missed, receivedAt, state);
-  return { applied: true, missed, changes: [...first.changes, ...rest.changes], touched: [...first.touched, ...rest.touched] };
+  return { ...rest, applied: true, missed, changes: [...first.changes, ...rest.changes], touched: [...first.touched, ...rest.touched] };
 }
 
 /**
@@ -156,7 +162,11 @@ export function finishMessage(db: Database, key: SensorKey, m: BatchMessage | Dr
   commitSeq(db, key, m, missed, receivedAt);
   if (m.kind === "dropped") return { applied: true, missed, changes: [], touched: [] };
   const changes = copyChanges(db, key.segment, m.changes.map((c) => cleanChange(c, receivedAt)), state);
-  return { applied: true, missed, changes, touched: [] };
+  // History and forgets once, with the message's number: a scan record is stored once more by its own
+  // key too (the sensor's instance and scan id), whatever message carries it.
+  if (m.scans?.length) storeScans(db, key.segment, m.instance, m.scans, receivedAt);
+  const forgotten = m.forgotten?.length ? forgetDevices(db, key.segment, m.forgotten) : [];
+  return { applied: true, missed, changes, touched: [], ...(forgotten.length > 0 && { forgotten }) };
 }
 
 /** Upserts a slice of the message's device records. Inside the caller's transaction. */

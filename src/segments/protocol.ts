@@ -11,7 +11,11 @@
 //   touched (`devices`) and the change records it made (`changes`). Device records are state (the
 //   hub upserts them by MAC, so a replay is harmless); change records are history (the hub stores
 //   them once). Nothing else is needed to rebuild the inventory: every scan, sighting and departure on
-//   the sensor ends in these two feed events, and scans' own progress is the sensor's business.
+//   the sensor ends in these two feed events, and scans' own progress is the sensor's business. Also,
+//   optional: `scans`, the records of scans that finished (failed, were cancelled) on the
+//   sensor, stored once per (instance, scan id) on the hub under ids of its own, and `forgotten`, the
+//   MACs of devices the owner forgot on the sensor (the hub forgets them if they are still that
+//   segment's). A sensor from before sends neither, and its messages still apply.
 // - `dropped`: `count` messages were dropped from the sensor's full outbox (the oldest first) while
 //   the broker was away; the hub counts them for GET /api/sensors.
 // - `heartbeat`: the sensor is alive; `buffered` messages wait in its outbox. Not queued: only the
@@ -66,6 +70,11 @@ export const WIRE_PORTS_MAX = 256;
 export const WIRE_THREATS_MAX = 64;
 export const WIRE_CVES_MAX = 16;
 export const WIRE_MDNS_MAX = 32;
+/** A port's banner as the sensor keeps it, at most this long on the wire (the hub cuts it again after cleaning). */
+export const WIRE_BANNER_MAX = 1024;
+/** Scan records and forgotten MACs per message at most (the sensor splits a commit that has more). */
+export const WIRE_SCANS_MAX = 64;
+export const WIRE_FORGOTTEN_MAX = 2_000;
 
 /** An open port and the service found on it, as the sensor's probes named it. */
 export const WirePort = Type.Object({
@@ -74,6 +83,9 @@ export const WirePort = Type.Object({
   service: str(255),
   product: str(255),
   version: str(255),
+  // Optional: a sensor from before these were carried sends neither, and the hub keeps what it had.
+  tls: Type.Optional(Type.Boolean()),
+  banner: Type.Optional(str(WIRE_BANNER_MAX)),
 });
 export type WirePort = Static<typeof WirePort>;
 
@@ -147,6 +159,32 @@ export const WireChange = Type.Object({
 });
 export type WireChange = Static<typeof WireChange>;
 
+/** How a scan ended on the sensor: only finished scans are reported (a running one is the sensor's business). */
+export const WIRE_SCAN_STATUSES = ["completed", "failed", "cancelled", "interrupted"] as const;
+const COUNT = Type.Integer({ minimum: 0, maximum: 2 ** 31 });
+
+/** A finished scan as the sensor's history keeps it (GET /api/scans there); `id` is the sensor's own, never the hub's. */
+export const WireScan = Type.Object({
+  id: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }),
+  scan_type: Type.Union([Type.Literal("network"), Type.Literal("device")]),
+  profile: Type.String({ minLength: 1, maxLength: 32 }),
+  subnet: Type.String({ maxLength: 600 }),
+  status: Type.Union(WIRE_SCAN_STATUSES.map((s) => Type.Literal(s))),
+  started_at: TIME,
+  finished_at: Type.Union([TIME, Type.Null()]),
+  duration_seconds: Type.Union([Type.Number({ minimum: 0, maximum: 1e9 }), Type.Null()]),
+  hosts_total: COUNT,
+  hosts_found: COUNT,
+  ports_scanned: COUNT,
+  open_ports: COUNT,
+  devices_added: COUNT,
+  devices_removed: COUNT,
+  changes_count: COUNT,
+  degraded: Type.Boolean(),
+  error: str(1000),
+});
+export type WireScan = Static<typeof WireScan>;
+
 const envelope = {
   v: Type.Literal(PROTOCOL_VERSION),
   event_id: Type.String({ maxLength: 128 }),
@@ -161,6 +199,11 @@ export const BatchMessage = Type.Object({
   seq: Type.Integer({ minimum: 1 }),
   devices: Type.Array(WireDevice, { maxItems: WIRE_DEVICES_MAX }),
   changes: Type.Array(WireChange, { maxItems: WIRE_CHANGES_MAX }),
+  // Optional: a sensor from before these were carried sends neither.
+  /** Scans that finished on the sensor (the hub keeps one row per sensor instance and scan id). */
+  scans: Type.Optional(Type.Array(WireScan, { maxItems: WIRE_SCANS_MAX })),
+  /** MACs of devices forgotten on the sensor (DELETE /api/devices/{id}, or a bulk forget). */
+  forgotten: Type.Optional(Type.Array(MAC, { maxItems: WIRE_FORGOTTEN_MAX })),
 });
 export const DroppedMessage = Type.Object({ ...envelope, kind: Type.Literal("dropped"), seq: Type.Integer({ minimum: 1 }), count: Type.Integer({ minimum: 1 }) });
 export const HeartbeatMessage = Type.Object({ ...envelope, kind: Type.Literal("heartbeat"), buffered: Type.Integer({ minimum: 0 }) });
@@ -171,7 +214,7 @@ export type HeartbeatMessage = Static<typeof HeartbeatMessage>;
 export type SensorMessage = BatchMessage | DroppedMessage | HeartbeatMessage;
 
 /** What a message body holds before the sensor's outbox numbers it. */
-export type OutboxBody = Pick<BatchMessage, "kind" | "at" | "devices" | "changes"> | Pick<DroppedMessage, "kind" | "at" | "count">;
+export type OutboxBody = Pick<BatchMessage, "kind" | "at" | "devices" | "changes" | "scans" | "forgotten"> | Pick<DroppedMessage, "kind" | "at" | "count">;
 
 const SCHEMAS = { batch: BatchMessage, dropped: DroppedMessage, heartbeat: HeartbeatMessage } as const;
 

@@ -4,6 +4,9 @@
 // message leaves the outbox only on its PUBACK. While the broker is away the outbox fills (bounded),
 // and on reconnect it replays from its oldest message, then reports what was dropped.
 //
+// Also the records of scans that finished here, and the MACs of devices the owner forgot, so that the
+// hub's scan history and inventory follow.
+//
 // The message is queued right after the commit (the feed's listeners run then): a kill -9 between the
 // two loses that one commit's message. A repeat is harmless: the hub applies each number once.
 import type { Database } from "bun:sqlite";
@@ -19,11 +22,35 @@ import { isoNow } from "../time.ts";
 import { brokerError, connectBroker, type BrokerConfig } from "./broker.ts";
 import { commandsTopic, parseCommand, type ScanCommand } from "./commands.ts";
 import { Outbox, type OutboxRow } from "./outbox.ts";
-import { BATCH_BUDGET_BYTES, eventsTopic, PROTOCOL_VERSION, WIRE_ADDRESSES_MAX, WIRE_CHANGES_MAX, WIRE_DEVICES_MAX, WIRE_MDNS_MAX, WIRE_NAMES_MAX, WIRE_PORTS_MAX, WIRE_THREATS_MAX, type WireChange, type WireDevice, type WireThreat, WIRE_CVES_MAX } from "./protocol.ts";
+import {
+  BATCH_BUDGET_BYTES,
+  eventsTopic,
+  PROTOCOL_VERSION,
+  WIRE_ADDRESSES_MAX,
+  WIRE_BANNER_MAX,
+  WIRE_CHANGES_MAX,
+  WIRE_CVES_MAX,
+  WIRE_DEVICES_MAX,
+  WIRE_FORGOTTEN_MAX,
+  WIRE_MDNS_MAX,
+  WIRE_NAMES_MAX,
+  WIRE_PORTS_MAX,
+  WIRE_SCAN_STATUSES,
+  WIRE_SCANS_MAX,
+  WIRE_THREATS_MAX,
+  type WireChange,
+  type WireDevice,
+  type WireScan,
+  type WireThreat,
+} from "./protocol.ts";
+import { getScan, type ScanRecord } from "../scans/history.ts";
 
 /** Unacknowledged messages in flight at once: enough to fill the pipe, few enough to replay quickly. */
 const WINDOW = 64;
 export const HEARTBEAT_MS = 30_000;
+
+/** What one commit's feed events said, until they leave as messages. */
+type Pending = { devices: Map<string, WireDevice>; changes: WireChange[]; scans: WireScan[]; forgotten: Set<string> };
 
 export type SensorIdentity = { site: string; segment: string; prefix: string; broker: BrokerConfig };
 
@@ -41,7 +68,7 @@ export class SegmentSensor {
   private readonly instance: string;
   private readonly topic: string;
   private unsubscribe: (() => void) | null = null;
-  private pending: { devices: Map<string, WireDevice>; changes: WireChange[] } | null = null;
+  private pending: Pending | null = null;
   /** The highest number handed to the client on this connection, and those not acknowledged yet. */
   private sentUpTo = 0;
   private readonly inflight = new Set<number>();
@@ -71,6 +98,8 @@ export class SegmentSensor {
     this.unsubscribe = feed.subscribe((e) => {
       if (e.type === "changes") this.collect([], e.changes);
       else if (e.type === "device" && e.device) this.collect([e.device], []);
+      else if (e.type === "device" && e.forgotten_mac) this.forgot(e.forgotten_mac);
+      else if (e.type === "scan" && e.scan.type === "finished") this.scanFinished(e.scan.scan_id);
     });
     void connectBroker(this.id.broker, `argus-sensor-${this.id.site}-${this.id.segment}`).then(
       (client) => {
@@ -125,25 +154,47 @@ export class SegmentSensor {
     this.onScanCommand(cmd);
   }
 
-  /** One commit's feed events arrive together (synchronously after it): they leave as one message. */
-  private collect(devices: Device[], changes: Change[]): void {
+  /** What is waiting to leave; one commit's feed events arrive together (synchronously after it): they leave as one message. */
+  private gather(): Pending {
     if (!this.pending) {
-      this.pending = { devices: new Map(), changes: [] };
+      this.pending = { devices: new Map(), changes: [], scans: [], forgotten: new Set() };
       queueMicrotask(() => this.flush());
     }
+    return this.pending;
+  }
+
+  /** A device the owner forgot here: the hub forgets it too (if it is still this segment's there). */
+  private forgot(mac: string): void {
+    const p = this.gather();
+    p.devices.delete(mac);
+    p.forgotten.add(mac);
+  }
+
+  /** A scan that ended here (completed, failed or cancelled): its record goes to the hub's scan history. */
+  private scanFinished(scanId: number): void {
+    const scan = getScan(this.db, scanId);
+    const wire = scan && toWireScan(scan);
+    if (wire) this.gather().scans.push(wire);
+  }
+
+  private collect(devices: Device[], changes: Change[]): void {
+    const p = this.gather();
     for (const d of devices) {
       const w = toWireDevice(d, namesOf(this.db, d.id), { ports: portRowsOf(this.db, d.id, WIRE_PORTS_MAX), threats: threatRowsOf(this.db, d.id, WIRE_THREATS_MAX) });
-      if (w) this.pending.devices.set(w.mac, w);
+      if (w) {
+        p.devices.set(w.mac, w);
+        p.forgotten.delete(w.mac);
+      }
     }
-    for (const c of changes) this.pending.changes.push(toWireChange(c));
+    for (const c of changes) p.changes.push(toWireChange(c));
   }
 
   private flush(): void {
     const batch = this.pending;
     this.pending = null;
-    if (!batch || (batch.devices.size === 0 && batch.changes.length === 0)) return;
+    if (!batch || (batch.devices.size === 0 && batch.changes.length === 0 && batch.scans.length === 0 && batch.forgotten.size === 0)) return;
     const at = isoNow();
-    for (const part of splitBatch([...batch.devices.values()], batch.changes)) this.outbox.add(this.topic, { kind: "batch", at, ...part });
+    for (const part of splitBatch([...batch.devices.values()], batch.changes, BATCH_BUDGET_BYTES, batch.scans, [...batch.forgotten])) this.outbox.add(this.topic, { kind: "batch", at, ...part });
     this.pump();
   }
 
@@ -193,26 +244,64 @@ export class SegmentSensor {
  * message over MAX_MESSAGE_BYTES): devices first, then changes, so that the hub knows every device
  * before a change names it (it applies the numbered messages in order).
  */
-export function splitBatch(devices: WireDevice[], changes: WireChange[], budget = BATCH_BUDGET_BYTES): { devices: WireDevice[]; changes: WireChange[] }[] {
-  // Also at most WIRE_DEVICES_MAX devices and WIRE_CHANGES_MAX changes a message (the hub refuses more).
-  const parts: { devices: WireDevice[]; changes: WireChange[] }[] = [];
-  let part = { devices: [] as WireDevice[], changes: [] as WireChange[] };
+export function splitBatch(
+  devices: WireDevice[],
+  changes: WireChange[],
+  budget = BATCH_BUDGET_BYTES,
+  scans: WireScan[] = [],
+  forgotten: string[] = [],
+): BatchPart[] {
+  // Also at most WIRE_DEVICES_MAX devices, WIRE_CHANGES_MAX changes (and so on) a message (the hub refuses more).
+  // Scans and forgets come last: the hub has the devices and changes they follow. A message carries
+  // `scans` and `forgotten` only when it has some (an older hub refuses nothing it knew).
+  const max = { devices: WIRE_DEVICES_MAX, changes: WIRE_CHANGES_MAX, scans: WIRE_SCANS_MAX, forgotten: WIRE_FORGOTTEN_MAX };
+  const parts: BatchPart[] = [];
+  let part: BatchPart = { devices: [], changes: [] };
   let size = 0;
-  const add = (item: WireDevice | WireChange, into: "devices" | "changes") => {
+  const add = (item: WireDevice | WireChange | WireScan | string, into: keyof typeof max) => {
     const n = JSON.stringify(item).length;
-    const full = into === "devices" ? part.devices.length >= WIRE_DEVICES_MAX : part.changes.length >= WIRE_CHANGES_MAX;
+    const full = (part[into]?.length ?? 0) >= max[into];
     if (size > 0 && (size + n > budget || full)) {
       parts.push(part);
       part = { devices: [], changes: [] };
       size = 0;
     }
-    (part[into] as (WireDevice | WireChange)[]).push(item);
+    ((part[into] ??= []) as unknown[]).push(item);
     size += n;
   };
   for (const d of devices) add(d, "devices");
   for (const c of changes) add(c, "changes");
+  for (const s of scans) add(s, "scans");
+  for (const m of forgotten) add(m, "forgotten");
   parts.push(part);
   return parts;
+}
+
+type BatchPart = { devices: WireDevice[]; changes: WireChange[]; scans?: WireScan[]; forgotten?: string[] };
+
+/** A finished scan's record as the hub needs it; null while it has not finished (the hub keeps finished ones only). */
+export function toWireScan(s: ScanRecord): WireScan | null {
+  const status = WIRE_SCAN_STATUSES.find((x) => x === s.status);
+  if (!status) return null;
+  return {
+    id: s.id,
+    scan_type: s.scan_type,
+    profile: s.profile.slice(0, 32),
+    subnet: s.subnet.slice(0, 600),
+    status,
+    started_at: s.started_at,
+    finished_at: s.finished_at,
+    duration_seconds: s.duration_seconds,
+    hosts_total: s.hosts_total,
+    hosts_found: s.hosts_found,
+    ports_scanned: s.ports_scanned,
+    open_ports: s.open_ports,
+    devices_added: s.devices_added,
+    devices_removed: s.devices_removed,
+    changes_count: s.changes_count,
+    degraded: s.degraded,
+    error: cut(s.error, 1000),
+  };
 }
 
 /**
@@ -246,7 +335,13 @@ export function toWireDevice(d: Device, names: DeviceName[] = [], detail?: { por
       .map((a) => ({ address: a.address, mac: a.mac, first_seen: a.first_seen, last_seen: a.last_seen, source: a.source as Ip6Source })),
     names: names.slice(0, WIRE_NAMES_MAX).map((n) => ({ name: n.name, source: n.source, last_seen: n.last_seen })),
     ...(detail && {
-      ports: detail.ports.slice(0, WIRE_PORTS_MAX).map((p) => ({ ...p, service: cut(p.service, 255), product: cut(p.product, 255), version: cut(p.version, 255) })),
+      ports: detail.ports.slice(0, WIRE_PORTS_MAX).map((p) => ({
+        ...p,
+        service: cut(p.service, 255),
+        product: cut(p.product, 255),
+        version: cut(p.version, 255),
+        ...(p.banner !== undefined && { banner: cut(p.banner, WIRE_BANNER_MAX) }),
+      })),
       threats: detail.threats.slice(0, WIRE_THREATS_MAX).map((t) => ({
         ...t,
         level: t.level as WireThreat["level"],

@@ -7,9 +7,10 @@ import { migrate } from "../../src/db/migrations.ts";
 import { applyMessage, listSensors, reportSilentSensors } from "../../src/segments/merge.ts";
 import { Outbox } from "../../src/segments/outbox.ts";
 import { DeviceInventory } from "../../src/inventory/devices.ts";
-import { splitBatch, toWireDevice } from "../../src/segments/sensor.ts";
+import { splitBatch, toWireDevice, toWireScan } from "../../src/segments/sensor.ts";
+import { getScan, listScans } from "../../src/scans/history.ts";
 import { portRowsOf, threatRowsOf } from "../../src/inventory/port-rows.ts";
-import { MAX_MESSAGE_BYTES, parseEventsTopic, parseMessage, type BatchMessage, type WireDevice } from "../../src/segments/protocol.ts";
+import { MAX_MESSAGE_BYTES, parseEventsTopic, parseMessage, type BatchMessage, type WireDevice, type WireScan } from "../../src/segments/protocol.ts";
 import { stampSegment } from "../../src/segments/stamp.ts";
 
 const db = () => {
@@ -610,5 +611,149 @@ describe("a device's port services and findings on the hub", () => {
     const p2 = new DeviceInventory(fresh).get(id)!;
     expect(p2.ports.map((p) => [p.port, p.service])).toEqual([[22, null], [23, null]]);
     expect(p2.threats).toEqual([]);
+  });
+});
+
+describe("port banners and TLS flags on the hub", () => {
+  const lan = { site: "home", segment: "lan" };
+  const iot = { site: "home", segment: "iot" };
+  const mac = "02:00:00:00:00:61";
+  const https = { port: 443, protocol: "tcp" as const, service: "https", product: "nginx", version: "1.24", tls: true, banner: "HTTP/1.1 200 OK\r\nServer: nginx" };
+  const ssh = { port: 22, protocol: "tcp" as const, service: "ssh", product: "OpenSSH", version: "9.6", tls: false, banner: "SSH-2.0-OpenSSH_9.6" };
+  const apply = (d: Database, key: typeof lan, seq: number, devices: WireDevice[], instance = "s1", when = at(seq + 10)) => {
+    const wire = parseMessage(JSON.stringify(batch(seq, devices, [], instance)));
+    expect(wire).not.toBeNull();
+    return d.transaction(() => applyMessage(d, key, wire as BatchMessage, when))();
+  };
+  const portsOf = (d: Database) => {
+    const id = (d.query("SELECT id FROM devices WHERE mac_address = ?").get(mac) as { id: number }).id;
+    return new DeviceInventory(d).get(id)!.ports.map((p) => ({ port: p.port, tls: p.tls, banner: p.banner }));
+  };
+
+  test("travel with the ports: the hub's device page shows them; cleaned and bounded; an older record keeps them; another segment's claim changes nothing", () => {
+    const d = db();
+    apply(d, lan, 1, [device(mac, "10.0.0.61", { open_ports: [22, 443], ports: [ssh, https] })]);
+    // A banner's lines stay lines ("\n").
+    expect(portsOf(d)).toEqual([{ port: 22, tls: false, banner: ssh.banner }, { port: 443, tls: true, banner: "HTTP/1.1 200 OK\nServer: nginx" }]);
+    // A sensor's own rows carry them (portRowsOf), so what it holds is what the hub gets.
+    const sensor = db();
+    apply(sensor, lan, 1, [device(mac, "10.0.0.61", { open_ports: [22, 443], ports: [ssh, https] })]);
+    const sid = (sensor.query("SELECT id FROM devices").get() as { id: number }).id;
+    expect(toWireDevice(new DeviceInventory(sensor).get(sid)!, [], { ports: portRowsOf(sensor, sid, 256), threats: [] })!.ports).toEqual([ssh, { ...https, banner: "HTTP/1.1 200 OK\nServer: nginx" }]);
+    // Hostile: control and bidi characters go, a banner past the wire's bound refuses the message, the hub keeps 512 characters.
+    expect(parseMessage(JSON.stringify(batch(2, [device(mac, "10.0.0.61", { ports: [{ ...ssh, banner: "x".repeat(1025) }] })])))).toBeNull();
+    expect(parseMessage(JSON.stringify(batch(2, [device(mac, "10.0.0.61", { ports: [{ ...ssh, tls: "yes" as never }] })])))).toBeNull();
+    apply(d, lan, 2, [device(mac, "10.0.0.61", { open_ports: [22, 443], ports: [{ ...ssh, banner: "SSH\u0000-2.0\u202e" }, { ...https, banner: "y".repeat(1000) }] })]);
+    expect(portsOf(d)).toEqual([{ port: 22, tls: false, banner: "SSH-2.0" }, { port: 443, tls: true, banner: "y".repeat(512) }]);
+    // An older sensor's ports without them: the hub keeps what it had.
+    const { tls: _t, banner: _b, ...older } = ssh;
+    apply(d, lan, 3, [device(mac, "10.0.0.61", { open_ports: [22], ports: [older] })]);
+    expect(portsOf(d)).toEqual([{ port: 22, tls: false, banner: "SSH-2.0" }]);
+    // Another segment's sensor claiming the device (still reported by lan) writes nothing.
+    apply(d, iot, 1, [device(mac, "10.9.0.61", { last_seen: at(12), ports: [{ ...ssh, tls: true, banner: "evil" }] })], "iot1", at(13));
+    expect(portsOf(d)).toEqual([{ port: 22, tls: false, banner: "SSH-2.0" }]);
+  });
+});
+
+describe("a sensor's scan records on the hub", () => {
+  const iot = { site: "home", segment: "iot" };
+  const guest = { site: "home", segment: "guest" };
+  const scan = (id: number, o: Partial<WireScan> = {}): WireScan => ({
+    id, scan_type: "network", profile: "quick", subnet: "10.0.0.0/24", status: "completed", started_at: at(1), finished_at: at(5), duration_seconds: 4,
+    hosts_total: 254, hosts_found: 3, ports_scanned: 300, open_ports: 4, devices_added: 1, devices_removed: 0, changes_count: 2, degraded: false, error: null, ...o,
+  });
+  const withScans = (seq: number, scans: WireScan[], instance = "s1"): BatchMessage => ({ ...batch(seq, [], [], instance), scans });
+  const apply = (d: Database, key: typeof iot, m: BatchMessage, when: string) => {
+    const wire = parseMessage(JSON.stringify(m));
+    expect(wire).not.toBeNull();
+    return d.transaction(() => applyMessage(d, key, wire as BatchMessage, when))();
+  };
+
+  test("stored once each under the hub's own ids, with their segment; a replay, or the same scan again, adds no row; the segment filter lists them", () => {
+    const d = db();
+    // The hub's own scan takes id 1 first: a sensor's scan 1 must not become (or overwrite) it.
+    d.run("INSERT INTO scans (scan_type, profile, subnet, status, started_at) VALUES ('network', 'normal', '192.168.1.0/24', 'completed', ?)", [T0]);
+    const m = withScans(1, [scan(1), scan(2, { status: "failed", error: "no raw socket", finished_at: at(7) })]);
+    expect(apply(d, iot, m, at(10)).applied).toBe(true);
+    expect(apply(d, iot, m, at(11)).applied).toBe(false);
+    // The same scan in a later message (a sensor re-sending it) is still one row.
+    apply(d, iot, withScans(2, [scan(1)]), at(12));
+    // Another sensor's scan 1 is another scan.
+    apply(d, guest, withScans(1, [scan(1, { subnet: "10.1.0.0/24", status: "cancelled" })], "g1"), at(13));
+    const all = listScans(d, { limit: 50, offset: 0 });
+    expect(all.total).toBe(4);
+    expect(all.items.map((s) => [s.id, s.segment, s.status, s.subnet])).toEqual([
+      [4, "guest", "cancelled", "10.1.0.0/24"],
+      [3, "iot", "failed", "10.0.0.0/24"],
+      [2, "iot", "completed", "10.0.0.0/24"],
+      [1, null, "completed", "192.168.1.0/24"],
+    ]);
+    const iotScans = listScans(d, { segment: "iot", limit: 50, offset: 0 });
+    expect(iotScans.items.map((s) => s.id)).toEqual([3, 2]);
+    expect(getScan(d, 2)).toMatchObject({ ...scan(1), id: 2, segment: "iot" });
+    expect(getScan(d, 3)).toMatchObject({ status: "failed", error: "no raw socket", segment: "iot" });
+  });
+
+  test("hostile records: times later than the hub's clock are its clock, text is cleaned, enums and sizes are checked; an older sensor without scans still applies", () => {
+    const d = db();
+    const bad = (o: Partial<WireScan>) => parseMessage(JSON.stringify(withScans(1, [scan(1, o)])));
+    expect(bad({ status: "running" as never })).toBeNull();
+    expect(bad({ scan_type: "ddos" as never })).toBeNull();
+    expect(bad({ id: 0 })).toBeNull();
+    expect(bad({ hosts_found: -1 })).toBeNull();
+    expect(bad({ subnet: "x".repeat(601) })).toBeNull();
+    expect(bad({ started_at: "tomorrow" })).toBeNull();
+    expect(parseMessage(JSON.stringify(withScans(1, Array.from({ length: 65 }, (_, i) => scan(i + 1)))))).toBeNull();
+    apply(d, iot, withScans(1, [scan(7, { started_at: "2099-01-01T00:00:00.000Z", finished_at: "2099-01-01T00:01:00.000Z", profile: "qu\u202eick\u0000", error: "boom\u200b" , status: "failed" })]), at(10));
+    expect(getScan(d, 1)).toMatchObject({ started_at: at(10), finished_at: at(10), profile: "quick", error: "boom", segment: "iot" });
+    expect(apply(d, iot, batch(2, [device("02:00:00:00:00:71", "10.0.0.71")], [], "s1"), at(11)).applied).toBe(true);
+    expect(listScans(d, { limit: 50, offset: 0 }).total).toBe(1);
+  });
+
+  test("the sensor reports a scan once it has finished, with its own id (toWireScan), and splits them like the rest", () => {
+    const d = db();
+    d.run("INSERT INTO scans (scan_type, profile, subnet, status, started_at) VALUES ('network', 'quick', '10.0.0.0/24', 'running', ?)", [T0]);
+    expect(toWireScan(getScan(d, 1)!)).toBeNull();
+    d.run("UPDATE scans SET status = 'cancelled', finished_at = ?, duration_seconds = 2, hosts_found = 5 WHERE id = 1", [at(2)]);
+    expect(toWireScan(getScan(d, 1)!)).toMatchObject({ id: 1, status: "cancelled", finished_at: at(2), hosts_found: 5 });
+    const parts = splitBatch([], [], 1_000_000, Array.from({ length: 70 }, (_, i) => scan(i + 1)), ["02:00:00:00:00:01"]);
+    expect(parts.map((p) => [p.scans?.length ?? 0, p.forgotten?.length ?? 0])).toEqual([[64, 0], [6, 1]]);
+  });
+});
+
+describe("a device forgotten on its sensor", () => {
+  const iot = { site: "home", segment: "iot" };
+  const guest = { site: "home", segment: "guest" };
+  const apply = (d: Database, key: typeof iot, m: BatchMessage, when: string) => {
+    const wire = parseMessage(JSON.stringify(m));
+    expect(wire).not.toBeNull();
+    return d.transaction(() => applyMessage(d, key, wire as BatchMessage, when))();
+  };
+  const forget = (seq: number, macs: string[], instance = "s1"): BatchMessage => ({ ...batch(seq, [], [], instance), forgotten: macs });
+  const macs = (d: Database) => (d.query("SELECT mac_address, segment FROM devices ORDER BY mac_address").all() as { mac_address: string; segment: string }[]).map((r) => `${r.mac_address}@${r.segment}`);
+
+  test("is forgotten on the hub while it is that segment's; one that moved on to another segment stays; another sensor cannot forget it", () => {
+    const d = db();
+    // As the appliance opens its database (db/database.ts): a forget takes the device's rows along.
+    d.run("PRAGMA foreign_keys = ON");
+    const a = "02:00:00:00:00:81";
+    const b = "02:00:00:00:00:82";
+    const c = "02:00:00:00:00:83";
+    apply(d, iot, batch(1, [device(a, "10.0.0.81"), device(b, "10.0.0.82"), device(c, "10.0.0.83")], [], "s1"), at(1));
+    // b went quiet on iot and was heard on guest since: guest's now.
+    apply(d, iot, batch(2, [device(b, "10.0.0.82", { status: "offline", last_seen: at(2) })], [], "s1"), at(2));
+    apply(d, guest, batch(1, [device(b, "10.1.0.82", { last_seen: at(3) })], [], "g1"), at(3));
+    expect(macs(d)).toEqual([`${a}@iot`, `${b}@guest`, `${c}@iot`]);
+    // guest's sensor cannot forget iot's device c.
+    expect(apply(d, guest, forget(2, [c], "g1"), at(4)).forgotten).toBeUndefined();
+    const r = apply(d, iot, forget(3, [a, b, "02:00:00:00:00:99"]), at(5));
+    expect(r.forgotten?.length).toBe(1);
+    expect(macs(d)).toEqual([`${b}@guest`, `${c}@iot`]);
+    // A replay forgets nothing more, and the device's past changes stay.
+    expect(apply(d, iot, forget(3, [c]), at(6)).applied).toBe(false);
+    expect(macs(d)).toEqual([`${b}@guest`, `${c}@iot`]);
+    // Its next sighting on the sensor makes it a new device again, as on a standalone appliance.
+    apply(d, iot, batch(4, [device(a, "10.0.0.81", { last_seen: at(7) })], [], "s1"), at(7));
+    expect(macs(d)).toEqual([`${a}@iot`, `${b}@guest`, `${c}@iot`]);
   });
 });

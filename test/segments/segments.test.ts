@@ -8,7 +8,8 @@
 // Checks: each LAN's devices listed once on the hub with their segment; the broker stopped and
 // started mid-run (sensors buffer on disk, replay, nothing lost or repeated); a sensor killed with -9
 // (offline warning and metric while it is down, then no loss or repeat after its restart); a device
-// moving from LAN1 to LAN2 (one device, one device_moved); a sensor with a wrong password refused.
+// moving from LAN1 to LAN2 (one device, one device_moved); a sensor with a wrong password refused;
+// the sensors' scan records, port banners and forgets on the hub.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -30,6 +31,8 @@ const SITE = "home";
 const PASSWORDS = { hub: "hub-secret-1", "sensor-lan1": "lan1-secret-2", "sensor-lan2": "lan2-secret-3" };
 const BROKER_IP = "10.77.9.10";
 const OFFLINE_AFTER_S = 30;
+/** TCP services that speak the first words of real protocols (an SSH banner, an HTTP server), run in a LAN host's namespace. */
+const SERVICES = join(import.meta.dir, "../scans/fixtures/services.ts");
 
 /** Polls `probe` until it returns a value that is not undefined; the failure names what was awaited. */
 async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
@@ -222,7 +225,24 @@ describe.skipIf(!root || !mosquitto)("segments: one hub and two sensors over a r
     for (const d of await devicesOf(s1)) expect(d.segment).toBe("lan1");
     for (const c of await changesOf(s2, "device_added")) expect(c.segment).toBe("lan2");
     expect((await s1.api.get("/api/scans")).body.map((x: any) => x.segment)).toEqual(["lan1"]);
-    expect((await hub.api.get("/api/scans")).body).toEqual([]);
+    // The hub ran no scan of its own; it lists each sensor's, under ids of its own, with its segment.
+    const own = [(await s1.api.get("/api/scans")).body[0], (await s2.api.get("/api/scans")).body[0]];
+    expect(own.map((x) => x.id)).toEqual([1, 1]);
+    const mirrored = await until("the hub to list both sensors' scans", async () => {
+      const list = (await hub.api.get("/api/scans")).body;
+      return list.length === 2 ? list : undefined;
+    });
+    expect(mirrored.map((x: any) => x.id).sort()).toEqual([1, 2]);
+    const strip = ({ id: _id, ...rest }: any) => rest;
+    for (const x of own) {
+      const copy = (await hub.api.get(`/api/scans?segment=${x.segment}`)).body;
+      expect(copy.map(strip)).toEqual([strip(x)]);
+      expect(strip((await hub.api.get(`/api/scans/${copy[0].id}`)).body)).toEqual(strip(x));
+    }
+    expect((await hub.api.get("/api/scans?segment=nowhere")).body).toEqual([]);
+    const badFilter = await hub.api.request("GET", `/api/scans?segment=${"x".repeat(65)}`);
+    expect(badFilter.status).toBe(422);
+    expect(typeof badFilter.body.detail).toBe("string");
   }, 120_000);
 
   test("a device's IPv6 addresses and its names by source reach the hub's device page as on its sensor", async () => {
@@ -264,7 +284,34 @@ describe.skipIf(!root || !mosquitto)("segments: one hub and two sensors over a r
     await expectNoRepeats();
   }, 120_000);
 
-  test.skipIf(browserMissing() !== null)("the hub's device list shows each device's segment and filters by it, clean at 360 px in light and dark", async () => {
+  test("a device's port banners and TLS flags reach the hub's device page as on its sensor", async () => {
+    const host = lan1.truth.hosts[1];
+    const proc = Bun.spawn(["ip", "netns", "exec", host.ns, process.execPath, SERVICES, JSON.stringify({ host: host.ip, services: { "22": "ssh", "80": "http" } })], {
+      stdin: "pipe",
+      stdout: "pipe",
+      stderr: "inherit",
+    });
+    try {
+      const { value } = await proc.stdout.getReader().read();
+      expect(new TextDecoder().decode(value)).toContain("READY");
+      // A port scan with service detection of that one host (a quick scan is discovery only).
+      const res = await s1.api.request("POST", `/api/scan/device/${host.ip}?profile=normal`);
+      expect(res.status).toBe(202);
+      expect((await waitForScan(s1.api, res.body.scan_id)).status).toBe("completed");
+      const portsOf = async (x: Appliance) => {
+        const id = (await devicesOf(x)).find((d) => d.mac_address === host.mac)!.id;
+        return ((await x.api.get(`/api/devices/${id}`)).body.ports as any[]).map((p) => [p.port, p.protocol, p.service, p.product, p.version, p.tls, p.banner]);
+      };
+      const onSensor = await portsOf(s1);
+      expect(onSensor.find((p) => p[0] === 22)?.[6]).toStartWith("SSH-2.0-OpenSSH_9.2p1");
+      await until("the hub to show the same ports, banners and TLS flags", async () => (JSON.stringify(await portsOf(hub)) === JSON.stringify(onSensor) ? true : undefined));
+    } finally {
+      proc.kill();
+      await proc.exited;
+    }
+  }, 120_000);
+
+  test.skipIf(browserMissing() !== null)("the hub's device list and scan history show each row's segment and filter by it, clean at 360 px in light and dark", async () => {
     const browser = await launchBrowserIn(hub.server.ns);
     try {
       const context = await signedIn(browser, hub.session, hub.server.inside, { viewport: { width: 1280, height: 900 } });
@@ -289,6 +336,18 @@ describe.skipIf(!root || !mosquitto)("segments: one hub and two sensors over a r
       await page.goto(`${hub.server.inside}/changes`);
       await page.locator(".tl-segment").first().waitFor();
       expect((await page.locator(".tl-segment").allTextContents()).sort()).toEqual(["lan1", "lan1", "lan1", "lan2", "lan2", "lan2"]);
+      // The Scans page lists the sensors' scans with their segment, and filters by it.
+      await page.goto(`${hub.server.inside}/scans`);
+      const scanRows = page.locator("table.scans tbody tr");
+      await scanRows.first().waitFor();
+      const scanHeader = await page.locator("table.scans thead th").allTextContents();
+      const segCol = scanHeader.indexOf("Segment");
+      expect(segCol).toBeGreaterThan(0);
+      const segmentsShown = async () => (await scanRows.evaluateAll((trs, i) => trs.map((tr) => tr.children[i as number].textContent), segCol)).sort();
+      expect(new Set(await segmentsShown())).toEqual(new Set(["lan1", "lan2"]));
+      await page.selectOption("#f-scan-segment", "lan2");
+      await page.waitForFunction((i) => [...document.querySelectorAll("table.scans tbody tr")].every((tr) => tr.children[i].textContent === "lan2"), segCol);
+      expect(await segmentsShown()).toEqual((await hub.api.get("/api/scans?segment=lan2")).body.map(() => "lan2"));
       // The dashboard lists the sensors, each online.
       await page.goto(`${hub.server.inside}/`);
       const sensorRows = page.locator("table.sensors tbody tr");
@@ -298,12 +357,12 @@ describe.skipIf(!root || !mosquitto)("segments: one hub and two sensors over a r
       for (const scheme of ["light", "dark"] as const) {
         await page.emulateMedia({ colorScheme: scheme });
         await page.setViewportSize({ width: 360, height: 780 });
-        for (const path of ["/devices", "/"]) {
+        for (const path of ["/devices", "/", "/scans"]) {
           await page.goto(`${hub.server.inside}${path}`);
-          await page.locator(path === "/" ? "table.sensors tbody tr" : "table.devices tbody tr").first().waitFor();
+          await page.locator(path === "/" ? "table.sensors tbody tr" : `table.${path.slice(1)} tbody tr`).first().waitFor();
           expect({ path, overflow: await overflow(page) }).toEqual({ path, overflow: 0 });
           expect(await axeViolations(page)).toEqual([]);
-          await screenshot(page, `segments-hub-${path === "/" ? "dashboard" : "devices"}-360-${scheme}`);
+          await screenshot(page, `segments-hub-${path === "/" ? "dashboard" : path.slice(1)}-360-${scheme}`);
         }
       }
       await context.close();
@@ -356,6 +415,29 @@ describe.skipIf(!root || !mosquitto)("segments: one hub and two sensors over a r
     expect(movedChanges.map((c) => [c.device_id, c.old_value, c.new_value, c.segment])).toEqual([[before.id, "lan1", "lan2", "lan2"]]);
     await expectNoRepeats();
   }, 180_000);
+
+  test("a device forgotten on its sensor is forgotten on the hub; one that moved on to another segment stays", async () => {
+    // A device only LAN1's sensor heard (one gratuitous ARP), on the hub under lan1.
+    const ghost = { mac: "02:e7:00:00:00:01", ip: "10.77.1.90" };
+    await sendFrames(lan1, lan1.truth.hosts[0].ns, [gratuitousArp(ghost.mac, ghost.ip)], 50);
+    await until("the hub to list it under lan1", async () => ((await devicesOf(hub, "&segment=lan1")).some((d) => d.mac_address === ghost.mac) ? true : undefined));
+    // The owner forgets it and the device that moved to LAN2 (LAN1's sensor still lists that one, offline): one commit, one message.
+    const ids = (await devicesOf(s1)).filter((d) => d.mac_address === ghost.mac || d.mac_address === moverMac).map((d) => d.id);
+    expect(ids.length).toBe(2);
+    const res = await s1.api.request("POST", "/api/devices/bulk", { json: { ids, action: "forget" } });
+    expect(res.status).toBe(200);
+    await until("the hub to forget it", async () => ((await devicesOf(hub)).some((d) => d.mac_address === ghost.mac) ? undefined : true));
+    expect((await devicesOf(hub)).filter((d) => d.mac_address === moverMac).map((d) => d.segment)).toEqual(["lan2"]);
+    // A single forget (DELETE) goes the same way.
+    const other = { mac: "02:e7:00:00:00:02", ip: "10.77.1.91" };
+    await sendFrames(lan1, lan1.truth.hosts[0].ns, [gratuitousArp(other.mac, other.ip)], 50);
+    await until("the hub to list the second one", async () => ((await devicesOf(hub)).some((d) => d.mac_address === other.mac) ? true : undefined));
+    const id = (await devicesOf(s1)).find((d) => d.mac_address === other.mac)!.id;
+    expect((await s1.api.request("DELETE", `/api/devices/${id}`)).status).toBe(204);
+    await until("the hub to forget the second one", async () => ((await devicesOf(hub)).some((d) => d.mac_address === other.mac) ? undefined : true));
+    await inSync(s1, "lan1", [moverMac]);
+    await expectNoRepeats();
+  }, 120_000);
 
   test("the broker stopped and started mid-run: sensors buffer on disk and replay; nothing lost, nothing repeated", async () => {
     await stopBroker();
@@ -428,6 +510,8 @@ describe.skipIf(!root || !mosquitto)("segments: one hub and two sensors over a r
       return list.length === scansBefore + 1 && list[0].status === "completed" ? list[0] : undefined;
     });
     expect(scan).toMatchObject({ profile: "quick", segment: "lan1", scan_type: "network" });
+    // Its record reaches the hub's scan history, under the hub's own id.
+    await until("the hub to list it", async () => ((await hub.api.get("/api/scans?segment=lan1&limit=1000")).body.some((x: any) => x.started_at === scan.started_at && x.status === "completed") ? true : undefined));
     const audit = (await s1.api.get("/api/audit-logs?action=scan_started&limit=1000")).body.filter((e: any) => e.username === "hub");
     expect(audit.map((e: any) => [e.resource, e.success, e.details.command_id, e.details.trigger])).toEqual([[`scan:${scan.id}`, true, res.body.command_id, "hub"]]);
     expect((await hub.api.get("/api/audit-logs?action=sensor_scan_requested")).body.map((e: any) => e.resource)).toEqual([`sensor:${SITE}/lan1`]);

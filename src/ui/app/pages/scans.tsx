@@ -1,6 +1,6 @@
 /** @jsxImportSource preact */
 // /scans: the history, and a comparison of any two scans (devices added and removed, ports opened
-// and closed, every change in between).
+// and closed, every change in between). On a hub, its sensors' scans too, with a segment column and filter.
 import { useEffect, useState } from "preact/hooks";
 import type { ComponentChildren } from "preact";
 import type { ScanKind, ScanStatus } from "../../../scans/enums.ts";
@@ -9,7 +9,7 @@ import { duration, changeLabel, humanize } from "../format.ts";
 import { lastFinished, ScanControl } from "../scan.tsx";
 import { type Column, DataTable, Empty, Loading, Page, Pager, SeverityBadge, Time, useLoad, ChangeText } from "../ui.tsx";
 
-type Scan = { id: number; scan_type: ScanKind; profile: string; subnet: string; status: ScanStatus; started_at: string; finished_at: string | null; duration_seconds: number | null; hosts_found: number; open_ports: number; devices_added: number; devices_removed: number; changes_count: number; degraded: boolean; error: string | null };
+type Scan = { id: number; scan_type: ScanKind; profile: string; subnet: string; status: ScanStatus; started_at: string; finished_at: string | null; duration_seconds: number | null; hosts_found: number; open_ports: number; devices_added: number; devices_removed: number; changes_count: number; degraded: boolean; error: string | null; segment: string | null };
 type Change = { id: number; device_id: number | null; device_ip: string | null; change_type: string; severity: string; description: string; detected_at: string; new_value: string | null; old_value: string | null; device_name?: string };
 type ComparedDevice = { device_id: number; ip_address: string; mac_address: string | null; hostname: string | null; label: string | null };
 type Comparison = {
@@ -54,9 +54,23 @@ const SCAN_COLUMNS: Column<Scan>[] = [
   { header: "Changes", cell: (s) => s.changes_count },
 ];
 
+const SEGMENT_COLUMN: Column<Scan> = { header: "Segment", cell: (s) => s.segment ?? <span class="muted">hub</span> };
+
 export function Scans() {
   const [offset, setOffset] = useState(0);
-  const [data, reload] = useLoad(() => list<Scan>(`/api/scans?limit=${LIMIT}&offset=${offset}`), [offset]);
+  /** A hub's segments (its sensors'), for the filter and column; null when not a hub. */
+  const [segments, setSegments] = useState<string[] | null>(null);
+  const [segment, setSegment] = useState("");
+  const [data, reload] = useLoad(
+    () => list<Scan>(`/api/scans?limit=${LIMIT}&offset=${offset}${segment ? `&segment=${encodeURIComponent(segment)}` : ""}`),
+    [offset, segment],
+  );
+  useEffect(() => {
+    void get<{ role: string }>("/api/segment").then(
+      (s) => s.role === "hub" && void get<{ segment: string }[]>("/api/sensors").then((l) => setSegments([...new Set(l.map((x) => x.segment))].sort()), () => setSegments([])),
+      () => {},
+    );
+  }, []);
   const [picked, setPicked] = useState<number[]>([]);
   const [comparison, setComparison] = useState<Comparison | null>(null);
   useEffect(() => {
@@ -75,6 +89,24 @@ export function Scans() {
       <section class="card">
         <ScanControl />
       </section>
+      {segments && (
+        <div class="field">
+          <label for="f-scan-segment">Segment</label>
+          <select
+            id="f-scan-segment"
+            value={segment}
+            onChange={(e) => {
+              setOffset(0);
+              setSegment(e.currentTarget.value);
+            }}
+          >
+            <option value="">any</option>
+            {segments.map((x) => (
+              <option value={x}>{x}</option>
+            ))}
+          </select>
+        </div>
+      )}
       {data === undefined ? (
         <Loading what="Loading scans" />
       ) : data === null ? (
@@ -99,6 +131,7 @@ export function Scans() {
                 cell: (s) => <input type="checkbox" aria-label={`Compare scan ${s.id}`} checked={picked.includes(s.id)} onChange={(e) => toggle(s.id, e.currentTarget.checked)} />,
               },
               ...SCAN_COLUMNS,
+              ...(segments ? [SEGMENT_COLUMN] : []),
             ]}
             rows={data.items}
           />
