@@ -19,7 +19,21 @@ Environment:
   ARGUS_DATA_DIR        where the database lives (./data; /var/lib/argus when installed)
   ARGUS_SESSION_SECRET  cookie signing key, >= 32 chars (generated into the data dir if unset)
   ARGUS_SECURE_COOKIES  1 behind an HTTPS proxy
-  ARGUS_LOG_LEVEL       debug | info | warn | error (info)`;
+  ARGUS_LOG_LEVEL       debug | info | warn | error (info)
+  ARGUS_SOCKET          also listen on this unix socket (none)
+  ARGUS_CONFIG          the configuration file (<data dir>/config.json)
+  ARGUS_SUBNETS         comma-separated subnets to watch, over the file's (none)
+  ARGUS_EXCLUDE         comma-separated IPs, CIDRs or MACs never to scan, over the file's (none)
+  ARGUS_MAX_BODY_BYTES  request body limit, 1024 to 1073741824 (1048576)
+  ARGUS_MAX_RESTORE_BYTES       largest upload POST /api/restore takes (1073741824)
+  ARGUS_RESTORE_CHECK_SECONDS   time limit for checking an uploaded backup (120)
+  ARGUS_NOTIFY_SCHEDULE         ms before the first try, then between tries (0,30000,120000,420000,1200000)
+  ARGUS_FLOOD_DIGEST_MS         when a sighting flood's digest goes out (300000)
+  ARGUS_SEGMENT_HEARTBEAT_MS    a sensor's heartbeat period (30000)
+  ARGUS_SEGMENT_CHECK_MS        how often a hub looks for silent sensors (5000)
+  BUN_JSC_useDFGJIT     0 (as the systemd unit sets it): less memory, less peak speed
+
+The README's Configuration section says more of each.`;
 
 export async function run(args: string[]): Promise<number> {
   if (args[0] === "--help" || args[0] === "-h") {
