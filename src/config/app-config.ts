@@ -62,7 +62,7 @@ export function loadAppConfig(path: string, env: Env = process.env): AppConfig {
 export function loadResolvedConfig(path: string, env: Env = process.env): ResolvedConfig {
   const raw = readConfigFile(path);
   const overridden = envValues(env);
-  const inForce = resolveConfig({ ...raw, ...overridden });
+  const inForce = withVariableNamed(() => resolveConfig({ ...raw, ...overridden }), overridden);
   let file = inForce.config;
   if (Object.keys(overridden).length > 0) {
     const own = Object.fromEntries(Object.keys(overridden).map((k) => [k, raw[k] ?? structuredClone(DEFAULT_CONFIG[k as keyof AppConfig])]));
@@ -73,6 +73,22 @@ export function loadResolvedConfig(path: string, env: Env = process.env): Resolv
     }
   }
   return keepResolved({ ...inForce.parts, file, config: inForce.config });
+}
+
+/**
+ * A field error in a key the environment sets names the variable, not the file (which does not
+ * hold that value): "ARGUS_SUBNETS (subnets): 'nonsense' is not an IPv4 address …".
+ */
+function withVariableNamed<T>(resolve: () => T, overridden: Partial<Record<keyof AppConfig, unknown>>): T {
+  try {
+    return resolve();
+  } catch (e) {
+    const key = e instanceof ConfigError ? (e.field.split(".")[0] as keyof AppConfig) : null;
+    if (!key || !(key in overridden)) throw e;
+    const problem = e as ConfigError;
+    problem.message = `${ENV_OVERRIDES[key]!.variable} (${problem.field}): ${problem.reason}`;
+    throw problem;
+  }
 }
 
 export function validateAppConfig(raw: Record<string, unknown>): AppConfig {

@@ -65,8 +65,10 @@ describe("the resolved view", () => {
     expect(r.subnets.map((c) => c.text)).toEqual(["10.9.2.0/28", "10.9.3.0/28"]);
     expect(r.exclusions.ranges).toEqual([]);
     expect([...r.exclusions.macs]).toEqual(["aa:bb:cc:00:00:01"]);
-    // An invalid override is named like any other field.
-    expect(() => loadResolvedConfig(path, { ARGUS_SUBNETS: "10.9.2.0/28,8.8.8.0/24" })).toThrow("config subnets: 8.8.8.0/24 is not a private range");
+    // An invalid override names the variable it came from (the file does not hold it: new-user finding),
+    // with the field; a bad value in the file itself is named as the file's field.
+    expect(() => loadResolvedConfig(path, { ARGUS_SUBNETS: "10.9.2.0/28,8.8.8.0/24" })).toThrow("ARGUS_SUBNETS (subnets): 8.8.8.0/24 is not a private range");
+    expect(() => loadResolvedConfig(configFile({ subnets: ["10.9.2.0/28", "8.8.8.0/24"] }), {})).toThrow("config subnets: 8.8.8.0/24 is not a private range");
   });
 
   test("an update builds a new view from the one in force; an update that changes nothing keeps it", () => {
