@@ -90,12 +90,19 @@ describe.skipIf(!runnable)("Settings → Sources (Chromium, test network)", () =
     expect(await row("router").locator(".badge").innerText()).toBe("ok");
     const list = (await session.get(`/api/devices?q=${MAC}`)).body as any[];
     expect(list).toHaveLength(1);
-    expect(list[0]).toMatchObject({ ip_address: ip, hostname: "kitchen-speaker", hostname_source: "dnsmasq_leases" });
+    // No such host on the wire: a device the lease names, never seen by the appliance itself.
+    expect(list[0]).toMatchObject({ ip_address: ip, hostname: "kitchen-speaker", hostname_source: "dnsmasq_leases", times_seen: 0 });
     await page.goto(`${server.inside}/devices/${list[0].id}`);
     const names = page.locator("#device-names li");
     await names.first().waitFor();
     expect(await names.allInnerTexts()).toEqual([expect.stringMatching(/^kitchen-speaker from dnsmasq_leases, /)]);
+    // Its last sighting is said to be none yet, not "just now" (new-user finding).
+    expect(await page.locator("dt:text-is('Last seen') + dd").innerText()).toBe("not on the network yet");
     expect(await axeViolations(page)).toEqual([]);
+    await page.goto(`${server.inside}/devices`);
+    const listed = page.locator("table.devices tbody tr", { hasText: "kitchen-speaker" });
+    await listed.waitFor();
+    expect(await listed.innerText()).toContain("not on the network yet");
   });
 
   test("edited to a missing file, Run now shows failed with the reason", async () => {

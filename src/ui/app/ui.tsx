@@ -157,6 +157,15 @@ export function RandomMacHint() {
   );
 }
 
+/** "Last seen" of a device a source named (a lease, a router's table) that this appliance never saw itself. */
+export function NotSeenYet() {
+  return (
+    <span class="muted" title="Known from a source (a DHCP lease, a router's table) but not yet heard or scanned on the network by this appliance">
+      not on the network yet
+    </span>
+  );
+}
+
 export function Pager({ offset, limit, total, onPage, label }: { offset: number; limit: number; total: number; onPage: (offset: number) => void; label: string }) {
   if (total <= 0) return null;
   const last = Math.min(offset + limit, total);

@@ -12,7 +12,7 @@ import { onLive, useLiveReload } from "../live.ts";
 import { PresenceTimeline } from "../presence.tsx";
 import { lastFinished, watchScans } from "../scan.tsx";
 import { toast } from "../toast.ts";
-import { type Column, DataTable, displayName, Empty, Loading, Page, RandomMacHint, RiskBadge, SeverityBadge, StatusDot, Time, TypeIcon, useLoad, ChangeType } from "../ui.tsx";
+import { type Column, DataTable, displayName, Empty, Loading, Page, RandomMacHint, RiskBadge, SeverityBadge, StatusDot, Time, TypeIcon, useLoad, ChangeType, NotSeenYet } from "../ui.tsx";
 
 type Port = { port: number; protocol: string; service: string | null; product: string | null; version: string | null; tls: boolean; banner: string | null; first_seen: string; last_seen: string };
 type Threat = { port: number; level: string; description: string; recommendation: string; cve_ids: string[] };
@@ -219,9 +219,7 @@ export function DeviceDetail() {
               <Time iso={device.first_seen} />
             </dd>
             <dt>Last seen</dt>
-            <dd>
-              <Time iso={device.last_seen} />
-            </dd>
+            <dd>{device.times_seen === 0 ? <NotSeenYet /> : <Time iso={device.last_seen} />}</dd>
             <dt>Times seen</dt>
             <dd>{device.times_seen.toLocaleString()}</dd>
           </dl>

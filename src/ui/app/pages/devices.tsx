@@ -8,7 +8,7 @@ import { get, list, post, query } from "../api.ts";
 import { type Device, scanDevice, setTrusted } from "../devices.ts";
 import { toast } from "../toast.ts";
 import { useLiveReload } from "../live.ts";
-import { type Column, copyText, DataTable, displayName, Empty, Loading, Page, Pager, RandomMacHint, RiskBadge, StatusDot, Time, TypeIcon } from "../ui.tsx";
+import { type Column, copyText, DataTable, displayName, Empty, Loading, Page, Pager, RandomMacHint, RiskBadge, StatusDot, Time, TypeIcon, NotSeenYet } from "../ui.tsx";
 
 const LIMIT = 50;
 /** Sort keys whose first click is descending. */
@@ -323,7 +323,7 @@ function columns(onChange: (d: Device) => void, selected: ReadonlySet<number>, t
     },
     { header: "Vendor", sort: "vendor", cell: (d) => d.vendor ?? <span class="muted">unknown</span> },
     { header: "Risk", sort: "risk_score", cell: (d) => <RiskBadge level={d.risk_level} score={d.risk_score} /> },
-    { header: "Last seen", sort: "last_seen", cell: (d) => <Time iso={d.last_seen} /> },
+    { header: "Last seen", sort: "last_seen", cell: (d) => (d.times_seen === 0 ? <NotSeenYet /> : <Time iso={d.last_seen} />) },
     {
       header: "Actions",
       label: null,
