@@ -36,7 +36,9 @@ async function inside() {
   const { startServer } = await import("../../src/server.ts");
   const { NEW_DEVICES_PER_RUN } = await import("../../src/sources/runner.ts");
   const dir = mkdtempSync(join(tmpdir(), "argus-bench-sources-"));
-  const files = { a: join(dir, "a.leases"), b: join(dir, "b.leases"), fresh: join(dir, "fresh.leases") };
+  // Not in the data directory: a source may not read the appliance's own data (lease-file.ts).
+  const leaseDir = mkdtempSync(join(tmpdir(), "argus-bench-leases-"));
+  const files = { a: join(leaseDir, "a.leases"), b: join(leaseDir, "b.leases"), fresh: join(leaseDir, "fresh.leases") };
   const expiry = Math.floor(Date.now() / 1000) + 86_400;
   const hex = (n: number) => n.toString(16).padStart(2, "0");
   const mac = (i: number, top: number) => `02:00:${hex(top)}:${hex((i >> 16) & 255)}:${hex((i >> 8) & 255)}:${hex(i & 255)}`;
@@ -121,6 +123,7 @@ async function inside() {
   const calm = await quiet;
   await server.stop();
   rmSync(dir, { recursive: true, force: true });
+  rmSync(leaseDir, { recursive: true, force: true });
 
   console.log(`renaming all ${LEASES} known devices: median ${pct(renames, 50).toFixed(0)} ms, max ${Math.max(...renames).toFixed(0)} ms over ${RUNS} runs (${detail}); target < 2000 ms`);
   console.log(`nothing changed: median ${pct(unchanged, 50).toFixed(0)} ms, max ${Math.max(...unchanged).toFixed(0)} ms over ${RUNS} runs`);
