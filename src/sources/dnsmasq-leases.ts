@@ -12,8 +12,8 @@ import { SourceError, type SourceObservation, type SourceType } from "./types.ts
 
 export type ParsedLeases = { observations: SourceObservation[]; skipped: number };
 
-/** Lines read between two yields of the parser. */
-const LINES_PER_STEP = 500;
+/** Lines read between two yields of the parser (finishYielding hands the loop back after PARSE_SLICE_MS of them). */
+const LINES_PER_STEP = 50;
 
 /** The leases still in force at `now` (epoch ms); expired ones are left out (the name may be another host's by now). */
 export function parseDnsmasqLeases(text: string, now: number): ParsedLeases {

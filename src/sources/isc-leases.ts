@@ -96,8 +96,8 @@ function leaseTime(words: string[]): string | null {
   return Number.isFinite(ms) ? new Date(ms).toISOString() : null;
 }
 
-/** Tokens read between two yields of the parser. */
-const TOKENS_PER_STEP = 4000;
+/** Tokens read between two yields of the parser (finishYielding hands the loop back after PARSE_SLICE_MS of them). */
+const TOKENS_PER_STEP = 400;
 
 /** The active leases, the last block of each address winning. */
 export function parseIscLeases(text: string): ParsedLeases {

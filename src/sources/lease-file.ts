@@ -111,6 +111,9 @@ function fileError(e: unknown, path: string): SourceError {
  */
 export type SteppedParser<T> = Generator<void, T, void>;
 
+/** How long finishYielding runs a parser's steps before it hands the event loop back. */
+const PARSE_SLICE_MS = 0.5;
+
 export function finishNow<T>(parser: SteppedParser<T>): T {
   for (;;) {
     const step = parser.next();
@@ -120,7 +123,9 @@ export function finishNow<T>(parser: SteppedParser<T>): T {
 
 export async function finishYielding<T>(parser: SteppedParser<T>, signal: AbortSignal): Promise<T> {
   for (;;) {
-    const step = parser.next();
+    const sliceEnd = performance.now() + PARSE_SLICE_MS;
+    let step = parser.next();
+    while (!step.done && performance.now() < sliceEnd) step = parser.next();
     if (step.done) return step.value;
     if (signal.aborted) throw signal.reason;
     await new Promise((resolve) => setTimeout(resolve, 0));
