@@ -15,9 +15,12 @@ import type { NotifySink } from "../notify/sink.ts";
 import { startCheckpointer, type Checkpointer } from "../retention/checkpointer.ts";
 import { isoNow } from "../time.ts";
 import { applyObservations, cleanObservation, type CleanObservation } from "./apply.ts";
+import { parseIpv4 } from "../net/ip.ts";
+import { isExcludedIp, isExcludedMac } from "../net/targets.ts";
 import type { SourceEntry } from "./config.ts";
 import { sourceType as registered } from "./registry.ts";
-import { unconfirmedSubnets } from "./subnets.ts";
+import { startPrecheck, type Precheck } from "./precheck.ts";
+import { SubnetTally, unconfirmedSubnets } from "./subnets.ts";
 import type { SourceState } from "./schema.ts";
 import { SourceError, type SourceObservation, type SourceType } from "./types.ts";
 
@@ -29,9 +32,9 @@ const TICK_MS = 1_000;
  * A transaction applies observations for at most this long, then the event loop is handed back (the
  * API answers between slices): a request waits behind a run at most about this long.
  */
-const SLICE_MS = 1;
+const SLICE_MS = 0.5;
 /** Observations read per step within a slice (the clock is looked at between steps). */
-const STEP = 16;
+const STEP = 4;
 /**
  * A run with more observations than this checkpoints the write-ahead log from a worker thread
  * (retention/checkpointer.ts) every CHECKPOINT_EVERY_MS, not on the main thread where SQLite's
@@ -39,6 +42,11 @@ const STEP = 16;
  */
 const BACKGROUND_CHECKPOINT_OVER = 500;
 const CHECKPOINT_EVERY_MS = 100;
+/**
+ * A run with more observations than this asks a worker which of them change anything (precheck.ts)
+ * and applies only those: a source that says what the inventory holds costs the main thread little.
+ */
+const PRECHECK_OVER = 100;
 /** A reader returning more than this is refused (too_large): no LAN has that many hosts. */
 export const MAX_OBSERVATIONS = 100_000;
 /** New devices one run may add; more wait for the next run. */
@@ -61,7 +69,7 @@ export type SourceRunnerOptions = {
   protectedPaths?: readonly string[];
 };
 
-type ApplyTotals = { devices: number; added: number; deferred: number; unusable: number };
+type ApplyTotals = { devices: number; added: number; deferred: number; unusable: number; suggested: string[] };
 
 type Row = { name: string; type: string; last_run_at: string | null; last_ok_at: string | null; status: SourceState["status"]; detail: string | null; devices: number };
 
@@ -213,8 +221,7 @@ export class SourceRunner {
       if (!Array.isArray(said)) throw new SourceError("malformed", "the reader returned no list of observations");
       if (said.length > MAX_OBSERVATIONS) throw new SourceError("too_large", `${said.length} hosts, over the limit of ${MAX_OBSERVATIONS}`);
       const result = await this.apply(type.type, entry.name, said as unknown[], abort.signal);
-      const seen = (said as unknown[]).map((o) => (typeof o === "object" && o !== null ? (o as SourceObservation).ip : null));
-      const suggested = unconfirmedSubnets(seen, this.opts.config().subnets);
+      const suggested = result.suggested;
       const ms = Date.now() - started;
       const parts = [`${said.length} host${said.length === 1 ? "" : "s"} read`, `${result.devices} device${result.devices === 1 ? "" : "s"} matched or added`];
       if (result.added > 0) parts.push(`${result.added} new`);
@@ -233,27 +240,88 @@ export class SourceRunner {
     }
   }
 
-  /** Applies the observations a time slice per transaction, the event loop free between slices. */
+  /**
+   * Cleans the observations, leaves out those that change nothing (precheck.ts, a worker) and applies
+   * the rest a time slice per transaction, the event loop free between slices.
+   */
   private async apply(source: string, name: string, observations: unknown[], signal: AbortSignal): Promise<ApplyTotals> {
-    const checkpointer = observations.length > BACKGROUND_CHECKPOINT_OVER ? startCheckpointer(this.opts.db) : null;
+    const big = observations.length > BACKGROUND_CHECKPOINT_OVER;
+    const precheck = observations.length > PRECHECK_OVER ? startPrecheck(this.opts.db) : null;
+    let checkpointer: Checkpointer | null = null;
     try {
-      return await this.applySlices(source, name, observations, signal, checkpointer);
+      const resolved = this.opts.config();
+      const tally = new SubnetTally(resolved.subnets);
+      const clean: CleanObservation[] = [];
+      let unusable = 0;
+      // Cleaning too is work the API should not wait behind: in slices.
+      for (let i = 0; i < observations.length; ) {
+        const sliceEnd = performance.now() + SLICE_MS;
+        do {
+          const o = observations[i++];
+          const c = typeof o === "object" && o !== null ? cleanObservation(o as SourceObservation) : null;
+          tally.add(typeof o === "object" && o !== null ? (o as SourceObservation).ip : null);
+          if (c) clean.push(c);
+          else unusable++;
+        } while (i < observations.length && (i % STEP !== 0 || performance.now() < sliceEnd));
+        if (i < observations.length) await yieldToServer();
+        if (signal.aborted) throw signal.reason ?? new SourceError("timeout", "stopped");
+      }
+      const matched = new Set<number>();
+      const toApply = precheck ? await this.unchangedLeftOut(clean, source, precheck, matched, resolved.exclusions, signal) : clean;
+      await precheck?.stop();
+      if (toApply.length > BACKGROUND_CHECKPOINT_OVER || (big && !precheck)) checkpointer = startCheckpointer(this.opts.db);
+      const totals = await this.applySlices(source, name, toApply, signal, checkpointer, matched);
+      return { ...totals, unusable, suggested: tally.result() };
     } finally {
+      await precheck?.stop();
       await checkpointer?.stop();
     }
   }
 
-  /** Checks and applies the observations STEP at a time (the checks too are work the API should not wait behind). */
-  private async applySlices(source: string, name: string, observations: unknown[], signal: AbortSignal, checkpointer: Checkpointer | null): Promise<ApplyTotals> {
+  /**
+   * The observations that would change something (precheck.ts), in their order; the devices the others
+   * match go into `matched`. All of them when the worker fails.
+   */
+  private async unchangedLeftOut(clean: CleanObservation[], source: string, precheck: Precheck, matched: Set<number>, exclusions: ResolvedConfig["exclusions"], signal: AbortSignal): Promise<CleanObservation[]> {
+    const answer = await precheck.check(clean, source, isoNow());
+    if (signal.aborted) throw signal.reason ?? new SourceError("timeout", "stopped");
+    if (!answer) return clean;
+    const { ids, same } = answer;
+    // A MAC or a device more than one observation names: what one writes may change what the other does.
+    const macs = new Map<string, number>();
+    const devs = new Map<number, number>();
+    const out: CleanObservation[] = [];
+    for (let pass = 0; pass < 2; pass++) {
+      for (let i = 0; i < clean.length; ) {
+        const sliceEnd = performance.now() + SLICE_MS;
+        do {
+          const o = clean[i];
+          if (pass === 0) {
+            if (o.mac !== null) macs.set(o.mac, (macs.get(o.mac) ?? 0) + 1);
+            if (ids[i] !== 0) devs.set(ids[i], (devs.get(ids[i]) ?? 0) + 1);
+          } else {
+            const n4 = o.ip4 !== null ? parseIpv4(o.ip4) : null;
+            const excluded = (n4 !== null && isExcludedIp(n4, exclusions)) || isExcludedMac(o.mac, exclusions);
+            if (same[i] === 1 && !excluded && macs.get(o.mac!) === 1 && devs.get(ids[i]) === 1) matched.add(ids[i]);
+            else out.push(o);
+          }
+          i++;
+        } while (i < clean.length && (i % STEP !== 0 || performance.now() < sliceEnd));
+        if (i < clean.length) await yieldToServer();
+      }
+    }
+    return out;
+  }
+
+  /** Applies the observations STEP at a time, a time slice per transaction. */
+  private async applySlices(source: string, name: string, observations: CleanObservation[], signal: AbortSignal, checkpointer: Checkpointer | null, devices: Set<number>): Promise<Omit<ApplyTotals, "unusable" | "suggested">> {
     const { db, sink } = this.opts;
     const resolved = this.opts.config();
     const scope = { subnets: resolved.subnets, exclusions: resolved.exclusions };
     const budget = { newDevices: NEW_DEVICES_PER_RUN };
-    const devices = new Set<number>();
     let added = 0;
     let deferred = 0;
     let newcomers = 0;
-    let unusable = 0;
     let checkpointed = performance.now();
     let i = 0;
     while (i < observations.length) {
@@ -264,12 +332,7 @@ export class SourceRunner {
           const touched = new Set<number>();
           const sliceEnd = performance.now() + SLICE_MS;
           do {
-            const step: CleanObservation[] = [];
-            for (const o of observations.slice(i, i + STEP)) {
-              const c = typeof o === "object" && o !== null ? cleanObservation(o as SourceObservation) : null;
-              if (c) step.push(c);
-              else unusable++;
-            }
+            const step = observations.slice(i, i + STEP);
             i += STEP;
             const r = applyObservations(db, source, step, scope, budget, isoNow(), name);
             changes.push(...r.changes);
@@ -289,16 +352,18 @@ export class SourceRunner {
           return { changes, touched };
         })
         .immediate();
+      // The events' work (reading the records, the live streams, the bridges) is a block of its own.
+      // (setImmediate: the sockets are served, without the timer's millisecond of idling.)
+      if (r.changes.length > 0 || r.touched.size > 0) await new Promise((resolve) => setImmediate(resolve));
       this.published(r.changes, r.touched);
       if (i >= observations.length) break;
-      // A macrotask, not a microtask: the server's sockets are served before the next slice.
-      await new Promise((resolve) => setTimeout(resolve, 0));
+      await yieldToServer();
       if (checkpointer && performance.now() - checkpointed > CHECKPOINT_EVERY_MS) {
         await checkpointer.checkpoint();
         checkpointed = performance.now();
       }
     }
-    return { devices: devices.size, added, deferred, unusable };
+    return { devices: devices.size, added, deferred };
   }
 
   private published(changes: Change[], touched: Iterable<number>): void {
@@ -356,6 +421,9 @@ export class SourceRunner {
     this.opts.db.query(`DELETE FROM source_state WHERE name NOT IN (SELECT value FROM json_each(?))`).run(JSON.stringify(names));
   }
 }
+
+/** A macrotask, not a microtask: the server's sockets are served before the next slice. */
+const yieldToServer = () => new Promise((resolve) => setTimeout(resolve, 0));
 
 /** The text with every secret of the entry (its password, community, key, …) masked. */
 function withoutSecrets(text: string, entry: SourceEntry): string {

@@ -14,16 +14,26 @@ function isPrivate(ip: number): boolean {
 
 /** The /24s of the reported IPv4 addresses outside `confirmed`, by hosts seen in each, most first. */
 export function unconfirmedSubnets(addresses: Iterable<string | null | undefined>, confirmed: readonly { network: number; prefix: number }[]): string[] {
-  const hosts = new Map<number, number>();
-  for (const a of addresses) {
-    if (typeof a !== "string") continue;
+  const tally = new SubnetTally(confirmed);
+  for (const a of addresses) tally.add(a);
+  return tally.result();
+}
+
+/** unconfirmedSubnets an address at a time (a run counts them in its slices). */
+export class SubnetTally {
+  private readonly hosts = new Map<number, number>();
+  constructor(private readonly confirmed: readonly { network: number; prefix: number }[]) {}
+  add(a: unknown): void {
+    if (typeof a !== "string") return;
     const ip = parseIpv4(a);
-    if (ip === null || !isPrivate(ip) || confirmed.some((c) => inSubnet(ip, c.network, c.prefix))) continue;
+    if (ip === null || !isPrivate(ip) || this.confirmed.some((c) => inSubnet(ip, c.network, c.prefix))) return;
     const net = (ip & 0xffffff00) >>> 0;
-    hosts.set(net, (hosts.get(net) ?? 0) + 1);
+    this.hosts.set(net, (this.hosts.get(net) ?? 0) + 1);
   }
-  return [...hosts]
-    .sort((a, b) => b[1] - a[1] || a[0] - b[0])
-    .slice(0, MAX_SUGGESTED)
-    .map(([net]) => `${formatIpv4(net)}/24`);
+  result(): string[] {
+    return [...this.hosts]
+      .sort((a, b) => b[1] - a[1] || a[0] - b[0])
+      .slice(0, MAX_SUGGESTED)
+      .map(([net]) => `${formatIpv4(net)}/24`);
+  }
 }
