@@ -60,6 +60,8 @@ function cleanText(raw: unknown, max: number): string | null {
   if (typeof raw !== "string") return null;
   const s = stripInvisible(raw.slice(0, 1024)).trim();
   if (s === "" || s === "*") return null;
+  // No longer than `max` code units is no longer than `max` characters: kept as it is, without a copy.
+  if (s.length <= max) return s;
   return [...s].slice(0, max).join("").trim() || null;
 }
 
