@@ -128,6 +128,8 @@ export function startPrecheck(db: Database): Precheck | null {
     waiting.clear();
     stopped?.();
   };
+  // Kept between runs, it does not keep the process alive.
+  worker.unref();
   worker.postMessage({ open: db.filename });
   const ask = (obs: string, source: string, now: string) =>
     new Promise<{ ids?: Int32Array; same?: Uint8Array; error?: string } | null>((resolve) => {

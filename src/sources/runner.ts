@@ -85,6 +85,8 @@ export class SourceRunner {
   private readonly inventory: DeviceInventory;
   private readonly typeOf: (type: string) => SourceType<any> | undefined;
   private unsubscribe: (() => void) | null = null;
+  /** The precheck worker, started by the first run that needs it and kept until stop() (undefined: not started). */
+  private precheck: Precheck | null | undefined = undefined;
 
   constructor(private readonly opts: SourceRunnerOptions) {
     this.inventory = new DeviceInventory(opts.db);
@@ -109,6 +111,8 @@ export class SourceRunner {
     this.queue = [];
     this.abort?.abort(new SourceError("timeout", "the appliance stopped during the run"));
     await this.draining;
+    await this.precheck?.stop();
+    this.precheck = undefined;
     // Whoever waited for a run that will not come now.
     for (const wakes of this.waiters.values()) for (const wake of wakes) wake();
     this.waiters.clear();
@@ -246,7 +250,7 @@ export class SourceRunner {
    */
   private async apply(source: string, name: string, observations: unknown[], signal: AbortSignal): Promise<ApplyTotals> {
     const big = observations.length > BACKGROUND_CHECKPOINT_OVER;
-    const precheck = observations.length > PRECHECK_OVER ? startPrecheck(this.opts.db) : null;
+    const precheck = observations.length > PRECHECK_OVER ? this.precheckWorker() : null;
     let checkpointer: Checkpointer | null = null;
     try {
       const resolved = this.opts.config();
@@ -268,14 +272,17 @@ export class SourceRunner {
       }
       const matched = new Set<number>();
       const toApply = precheck ? await this.unchangedLeftOut(clean, source, precheck, matched, resolved.exclusions, signal) : clean;
-      await precheck?.stop();
       if (toApply.length > BACKGROUND_CHECKPOINT_OVER || (big && !precheck)) checkpointer = startCheckpointer(this.opts.db);
       const totals = await this.applySlices(source, name, toApply, signal, checkpointer, matched);
       return { ...totals, unusable, suggested: tally.result() };
     } finally {
-      await precheck?.stop();
       await checkpointer?.stop();
     }
+  }
+
+  private precheckWorker(): Precheck | null {
+    if (this.precheck === undefined) this.precheck = startPrecheck(this.opts.db);
+    return this.precheck;
   }
 
   /**
@@ -285,7 +292,12 @@ export class SourceRunner {
   private async unchangedLeftOut(clean: CleanObservation[], source: string, precheck: Precheck, matched: Set<number>, exclusions: ResolvedConfig["exclusions"], signal: AbortSignal): Promise<CleanObservation[]> {
     const answer = await precheck.check(clean, source, isoNow());
     if (signal.aborted) throw signal.reason ?? new SourceError("timeout", "stopped");
-    if (!answer) return clean;
+    if (!answer) {
+      // A worker that failed: the next run starts another.
+      if (this.precheck === precheck) this.precheck = undefined;
+      await precheck.stop();
+      return clean;
+    }
     const { ids, same } = answer;
     // A MAC or a device more than one observation names: what one writes may change what the other does.
     const macs = new Map<string, number>();

@@ -90,6 +90,7 @@ test("a large run applies only what changes something, and ends where applying e
   expect(deviceEvents(events)).toEqual([device(10).id, device(20).id, device(40).id].sort((a, b) => a - b));
 
   // An excluded host is not read into the inventory, nor counted.
+  await runner.stop();
   const { runner: excluding } = start(path, [mac(50)]);
   const fourth = await excluding.runNow("leases");
   expect(fourth.devices).toBe(HOSTS - 1);
