@@ -112,7 +112,7 @@ function fileError(e: unknown, path: string): SourceError {
 export type SteppedParser<T> = Generator<void, T, void>;
 
 /** How long finishYielding runs a parser's steps before it hands the event loop back. */
-const PARSE_SLICE_MS = 0.5;
+const PARSE_SLICE_MS = 0.25;
 
 export function finishNow<T>(parser: SteppedParser<T>): T {
   for (;;) {
