@@ -22,7 +22,7 @@
 //   latest matters, so it is sent only while connected (event id `<instance>:hb:<n>`, no `seq`).
 // `batch` and `dropped` carry `seq`; the hub applies each sensor's numbers once, in increasing order
 // (a replay after a lost PUBACK repeats numbers it already has).
-import { Type, type Static } from "@sinclair/typebox";
+import { FormatRegistry, Type, type Static } from "@sinclair/typebox";
 import { Value } from "@sinclair/typebox/value";
 import { CHANGE_TYPES, DEVICE_TYPES, SEVERITIES } from "../inventory/enums.ts";
 import { FINDING_LEVELS, LEVELS } from "../risk/levels.ts";
@@ -49,7 +49,19 @@ const MAC = Type.String({ pattern: "^[0-9a-f]{2}(:[0-9a-f]{2}){5}$" });
 const IPV4 = Type.String({ pattern: "^\\d{1,3}(\\.\\d{1,3}){3}$" });
 // ISO-8601 in UTC as the appliance writes it (toISOString): compared as text on the hub, so anything
 // else (another zone, a year 99999) is refused, and the hub clamps a future one to its own clock (merge.ts).
-const TIME = Type.String({ maxLength: 40, pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,9})?Z$" });
+// The shape alone let impossible dates through ("2026-13-45T99:99:99Z", "2026-02-30…"), which the
+// hub stored and its API then refused to answer with: the date must also be one that exists.
+const TIME_SHAPE = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?Z$/;
+export function isRealUtcTime(text: string): boolean {
+  const m = TIME_SHAPE.exec(text);
+  if (!m) return false;
+  const at = new Date(Date.parse(text));
+  if (Number.isNaN(at.getTime())) return false;
+  const [y, mo, d, h, mi, s] = m.slice(1, 7).map(Number);
+  return at.getUTCFullYear() === y && at.getUTCMonth() + 1 === mo && at.getUTCDate() === d && at.getUTCHours() === h && at.getUTCMinutes() === mi && at.getUTCSeconds() === s;
+}
+FormatRegistry.Set("argus-utc-time", isRealUtcTime);
+const TIME = Type.String({ maxLength: 40, pattern: TIME_SHAPE.source, format: "argus-utc-time" });
 
 /** A payload longer than this is refused by the hub; the sensor splits a commit's batch to stay well under it. */
 export const MAX_MESSAGE_BYTES = 4 * 1024 * 1024;

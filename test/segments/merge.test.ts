@@ -189,6 +189,14 @@ describe("the wire", () => {
     expect(parseMessage(JSON.stringify({ ...good, devices: [{ ...good.devices[0], addresses: [{ ...address, address: "f".repeat(46) }] }] }))).toBeNull();
     expect(parseMessage(JSON.stringify({ ...good, devices: [{ ...good.devices[0], names: [{ name: "x", source: "A B", last_seen: T0 }] }] }))).toBeNull();
     expect(parseMessage(JSON.stringify({ ...good, devices: [{ ...good.devices[0], names: [{ name: "x".repeat(256), source: "mdns", last_seen: T0 }] }] }))).toBeNull();
+    // Times of the right shape that are no date (red-team: stored, they made the hub's API refuse to
+    // answer with its own list): month 13, day 0, February 30th, second 60.
+    for (const t of ["2026-13-45T99:99:99Z", "2026-00-00T00:00:00Z", "2026-02-30T10:00:00Z", "2026-12-31T23:59:60Z"]) {
+      expect(parseMessage(JSON.stringify({ ...good, devices: [{ ...good.devices[0], last_seen: t }] }))).toBeNull();
+      expect(parseMessage(JSON.stringify({ ...good, devices: [{ ...good.devices[0], first_seen: t }] }))).toBeNull();
+      expect(parseMessage(JSON.stringify({ ...good, at: t }))).toBeNull();
+    }
+    expect(parseMessage(JSON.stringify({ ...good, devices: [{ ...good.devices[0], last_seen: "2024-02-29T23:59:59.123456Z" }] }))).not.toBeNull();
   });
 
   test("a device's addresses and names beyond their bounds are clipped; a message over the size limit is refused", () => {
@@ -703,6 +711,8 @@ describe("a sensor's scan records on the hub", () => {
     expect(bad({ hosts_found: -1 })).toBeNull();
     expect(bad({ subnet: "x".repeat(601) })).toBeNull();
     expect(bad({ started_at: "tomorrow" })).toBeNull();
+    expect(bad({ started_at: "2026-13-45T99:99:99Z" })).toBeNull();
+    expect(bad({ finished_at: "2026-02-30T10:00:00Z" })).toBeNull();
     expect(parseMessage(JSON.stringify(withScans(1, Array.from({ length: 65 }, (_, i) => scan(i + 1)))))).toBeNull();
     apply(d, iot, withScans(1, [scan(7, { started_at: "2099-01-01T00:00:00.000Z", finished_at: "2099-01-01T00:01:00.000Z", profile: "qu\u202eick\u0000", error: "boom\u200b" , status: "failed" })]), at(10));
     expect(getScan(d, 1)).toMatchObject({ started_at: at(10), finished_at: at(10), profile: "quick", error: "boom", segment: "iot" });
