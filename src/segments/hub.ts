@@ -28,6 +28,8 @@ import {
   newDeviceBudget,
   NEW_DEVICES_WINDOW_MS,
   reportSilentSensors,
+  siteOwningSegment,
+  messageState,
   type MessageState,
   type NewDeviceBudget,
   type SensorRecord,
@@ -66,6 +68,8 @@ export class SegmentHub {
   private readonly incoming: Incoming[] = [];
   /** Each sensor's budget of new devices in its current window ("site/segment"). */
   private readonly budgets = new Map<string, NewDeviceBudget & { since: number }>();
+  /** Sensors ("site/segment") refused once for a segment name another site has: logged once each. */
+  private readonly sameNameWarned = new Set<string>();
   private draining = false;
 
   constructor(
@@ -191,6 +195,14 @@ export class SegmentHub {
     }
     const name = `${key.site}/${key.segment}`;
     try {
+      const owner = siteOwningSegment(this.db, key);
+      if (owner !== null) {
+        if (!this.sameNameWarned.has(name)) {
+          this.sameNameWarned.add(name);
+          log.warn("segment messages refused: another site's sensor already reports this segment name (names must be unique across sites)", { site: key.site, segment: key.segment, owner });
+        }
+        return;
+      }
       if (m.kind === "heartbeat") {
         this.db.transaction(() => heard(this.db, key, m, isoNow())).immediate();
         return this.heardFrom(name);
@@ -199,7 +211,7 @@ export class SegmentHub {
       this.heardFrom(name);
       if (!admitted.fresh) return;
       const budget = this.budget(name);
-      const state: MessageState = { moved: new Set(), refused: new Set() };
+      const state: MessageState = messageState();
       const devices = m.kind === "batch" ? m.devices : [];
       let i = 0;
       let sliceStart = performance.now();

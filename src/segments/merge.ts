@@ -94,6 +94,16 @@ export function heard(db: Database, key: SensorKey, m: BatchMessage | DroppedMes
   return row.offline_reported === 1;
 }
 
+/**
+ * Another site whose sensor already reports this segment name, or null. The hub's devices, scans and
+ * forgets are keyed by segment name: a second site's sensor with the same name would speak for the
+ * first's devices, so its messages are refused (the README asks for names unique across sites).
+ */
+export function siteOwningSegment(db: Database, key: SensorKey): string | null {
+  const row = db.query("SELECT site FROM segment_sensors WHERE segment = ? AND site <> ? LIMIT 1").get(key.segment, key.site) as { site: string } | null;
+  return row?.site ?? null;
+}
+
 const instanceKey = (key: SensorKey, instance: string) => `hub-instance/${key.site}/${key.segment}/${instance}`;
 
 /**
@@ -135,16 +145,24 @@ export function commitSeq(db: Database, key: SensorKey, m: BatchMessage | Droppe
 }
 
 /** What applying one message's slices carries from one to the next. */
-export type MessageState = { moved: Set<string>; refused: Set<string> };
+/**
+ * What the message's device records did, for its later steps: `moved` and `claimed` (MACs whose
+ * device it took from another segment, or from none: the hub's own) are never forgotten by the same
+ * message, so a sensor cannot delete a device it did not have by claiming and forgetting it at once.
+ */
+export type MessageState = { moved: Set<string>; refused: Set<string>; claimed: Set<string> };
+
+export const messageState = (): MessageState => ({ moved: new Set(), refused: new Set(), claimed: new Set() });
 
 /**
  * Applies one numbered message (batch or dropped) once, whole. Must run inside the caller's
  * transaction. (The hub applies a large one in slices: applyDevices, then finishMessage.)
  */
 export function applyMessage(db: Database, key: SensorKey, m: BatchMessage | DroppedMessage, receivedAt: string, budget: NewDeviceBudget = newDeviceBudget()): ApplyResult {
+  if (siteOwningSegment(db, key) !== null) return { applied: false, missed: 0, changes: [], touched: [] };
   const { fresh, missed } = admit(db, key, m, receivedAt);
   if (!fresh) return { applied: false, missed: 0, changes: [], touched: [] };
-  const state: MessageState = { moved: new Set(), refused: new Set() };
+  const state = messageState();
   const first = m.kind === "batch" ? applyDevices(db, key, m.devices, receivedAt, budget, state) : { changes: [], touched: [] };
   const rest = finishMessage(db, key, m, missed, receivedAt, state);
   return { ...rest, applied: true, missed, changes: [...first.changes, ...rest.changes], touched: [...first.touched, ...rest.touched] };
@@ -165,7 +183,7 @@ export function finishMessage(db: Database, key: SensorKey, m: BatchMessage | Dr
   // History and forgets once, with the message's number: a scan record is stored once more by its own
   // key too (the sensor's instance and scan id), whatever message carries it.
   if (m.scans?.length) storeScans(db, key.segment, m.instance, m.scans, receivedAt);
-  const forgotten = m.forgotten?.length ? forgetDevices(db, key.segment, m.forgotten) : [];
+  const forgotten = m.forgotten?.length ? forgetDevices(db, key.segment, m.forgotten.filter((mac) => !state.moved.has(mac) && !state.claimed.has(mac))) : [];
   return { applied: true, missed, changes, touched: [], ...(forgotten.length > 0 && { forgotten }) };
 }
 
@@ -222,7 +240,7 @@ function mergeDevices(db: Database, w: InventoryWriter, key: SensorKey, devices:
       const severity = known.is_trusted ? "warning" : "info";
       w.change({ id, ip: d.ip, mac: d.mac }, "device_moved", severity, `Device ${name} moved from segment ${known.segment} to ${segment} (now at ${d.ip})`, known.segment, segment);
       state.moved.add(d.mac);
-    }
+    } else if (known.segment === null) state.claimed.add(d.mac);
     writeRecord(db, w, id, d, segment);
   }
 }

@@ -474,13 +474,13 @@ describe("a hostile sensor", () => {
 
 describe("a message applied in slices", () => {
   test("a crash after some slices loses nothing and applies nothing twice: the redelivery upserts the devices again and stores the changes once", async () => {
-    const { admit, applyDevices, newDeviceBudget } = await import("../../src/segments/merge.ts");
+    const { admit, applyDevices, messageState, newDeviceBudget } = await import("../../src/segments/merge.ts");
     const d = db();
     const iot = { site: "home", segment: "iot" };
     const devices = Array.from({ length: 300 }, (_, i) => device(macOf(i), ipOf(i), { last_seen: at(1), open_ports: [80] }));
     const m = batch(1, devices, devices.map((x) => added(x.mac, x.ip, at(1))));
     // The first two slices commit, then the hub dies before the last one (which holds the changes and the number).
-    const state = { moved: new Set<string>(), refused: new Set<string>() };
+    const state = messageState();
     const budget = newDeviceBudget();
     expect(d.transaction(() => admit(d, iot, m, at(2)))().fresh).toBe(true);
     for (const i of [0, 100]) d.transaction(() => applyDevices(d, iot, devices.slice(i, i + 100), at(2), budget, state))();
@@ -765,5 +765,36 @@ describe("a device forgotten on its sensor", () => {
     // Its next sighting on the sensor makes it a new device again, as on a standalone appliance.
     apply(d, iot, batch(4, [device(a, "10.0.0.81", { last_seen: at(7) })], [], "s1"), at(7));
     expect(macs(d)).toEqual([`${a}@iot`, `${b}@guest`, `${c}@iot`]);
+  });
+
+  test("a message that claims a device (the hub's own, or another segment's silent one) cannot forget it too (red-team finding)", () => {
+    const d = db();
+    d.run("PRAGMA foreign_keys = ON");
+    const own = "02:00:00:00:00:84";
+    const theirs = "02:00:00:00:00:85";
+    // The hub's own device (no segment: from a source of the hub's, or from before it was a hub).
+    d.query("INSERT INTO devices (ip_address, mac_address, label, is_trusted, status, first_seen, last_seen) VALUES ('10.9.0.84', ?, 'owner-nas', 1, 'online', ?, ?)").run(own, at(0), at(0));
+    // guest's device, silent there long enough to move.
+    apply(d, guest, batch(1, [device(theirs, "10.1.0.85", { status: "offline", last_seen: at(1) })], [], "g1"), at(1));
+    const moved = at(1 + 10 * 60);
+    const r = apply(d, iot, { ...batch(1, [device(own, "10.0.0.84", { last_seen: moved }), device(theirs, "10.0.0.85", { last_seen: moved })], [], "s1"), forgotten: [own, theirs] }, moved);
+    expect(r.forgotten).toBeUndefined();
+    expect(macs(d)).toEqual([`${own}@iot`, `${theirs}@iot`]);
+    expect((d.query("SELECT label FROM devices WHERE mac_address = ?").get(own) as { label: string }).label).toBe("owner-nas");
+  });
+});
+
+describe("two sites", () => {
+  test("a second site's sensor with a segment name another site has is refused whole: it cannot speak for that segment's devices (red-team finding)", () => {
+    const d = db();
+    const home = { site: "home", segment: "iot" };
+    const office = { site: "office", segment: "iot" };
+    const mac = "02:00:00:00:00:91";
+    const apply = (key: typeof home, m: BatchMessage) => d.transaction(() => applyMessage(d, key, parseMessage(JSON.stringify(m)) as BatchMessage, at(2)))();
+    expect(apply(home, batch(1, [device(mac, "10.0.0.91")], [], "h1")).applied).toBe(true);
+    const refused = apply(office, { ...batch(1, [device(mac, "10.5.0.91", { hostname: "spoofed" })], [], "o1"), forgotten: [mac] });
+    expect(refused.applied).toBe(false);
+    expect(d.query("SELECT mac_address, ip_address, hostname, segment FROM devices").all()).toEqual([{ mac_address: mac, ip_address: "10.0.0.91", hostname: null, segment: "iot" }]);
+    expect((d.query("SELECT site FROM segment_sensors ORDER BY site").all() as { site: string }[]).map((r) => r.site)).toEqual(["home"]);
   });
 });
