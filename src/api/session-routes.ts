@@ -36,9 +36,14 @@ function confirmedSubnets(list: string[]): string[] {
 function subnetsFromEnv(ctx: AppContext, chosen: string[] | null): void {
   const variable = ctx.envOverrides().subnets;
   if (!variable || !chosen) return;
-  const inForce = new Set(ctx.config().subnets);
-  if (chosen.length !== inForce.size || chosen.some((s) => !inForce.has(s))) throw new HttpError(409, new EnvOverrideError("subnets", variable).message);
+  // As subnets, not as text: the variable may say 10.9.1.1/28 or name one twice (red-team finding).
+  const inForce = envSubnets(ctx);
+  const picked = new Set(chosen);
+  if (picked.size !== inForce.length || inForce.some((s) => !picked.has(s))) throw new HttpError(409, new EnvOverrideError("subnets", variable).message);
 }
+
+/** The subnets in force, canonical and each once (as setup proposes them). */
+const envSubnets = (ctx: AppContext): string[] => [...new Set(ctx.resolved().subnets.map((c) => c.text))];
 
 /** Control and bidi-override characters replaced, so a typed name cannot forge lines or reorder text. */
 const printable = (s: string) => s.replace(/[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g, "\ufffd");
@@ -67,7 +72,7 @@ export function authRoutes(ctx: AppContext) {
       // Before setup the wizard proposes the LAN this host is attached to; afterwards only a signed-in
       // caller learns what is left of the wizard (the UI resumes it from there).
       ({ principal }) => {
-        if (!ctx.users.hasAnyUser()) return { setup_required: true as const, suggested_subnets: ctx.envOverrides().subnets ? ctx.config().subnets : proposeSubnets() };
+        if (!ctx.users.hasAnyUser()) return { setup_required: true as const, suggested_subnets: ctx.envOverrides().subnets ? envSubnets(ctx) : proposeSubnets() };
         return principal ? { setup_required: false as const, wizard_step: wizardStep(ctx.db, ctx.config()) } : { setup_required: false as const };
       },
       {

@@ -106,6 +106,17 @@ describe.skipIf(!root)("setup: the schedule and the wizard's steps", () => {
     expect(config.schedule).toEqual([]);
   });
 
+  test("with ARGUS_SUBNETS written loosely (a host address, a repeat), setup compares subnets, not text (red-team finding)", async () => {
+    const server = await appliance({}, { ARGUS_SUBNETS: "10.9.1.1/28, 10.9.2.0/28,10.9.1.0/28" });
+    const api = server.client();
+    expect((await api.get("/api/setup")).body).toEqual({ setup_required: true, suggested_subnets: ["10.9.1.0/28", "10.9.2.0/28"] });
+    // A list that leaves one out, even repeating the other, is refused; nothing is created.
+    expect((await api.post("/api/setup", { ...ADMIN, subnets: ["10.9.2.0/28", "10.9.2.0/28"] })).status).toBe(409);
+    expect((await api.get("/api/setup")).body.setup_required).toBe(true);
+    // The same subnets in another order and spelling are the same choice.
+    expect((await api.post("/api/setup", { ...ADMIN, subnets: ["10.9.2.0/28", "10.9.1.7/28"] })).status).toBe(201);
+  });
+
   test("a hub's wizard is done with the account: no networks step, no nag", async () => {
     const server = await appliance({ role: "hub", hub: { url: "mqtt://127.0.0.1:1883" } });
     const api = server.client();
