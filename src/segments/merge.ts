@@ -144,9 +144,9 @@ export function commitSeq(db: Database, key: SensorKey, m: BatchMessage | Droppe
   db.query("UPDATE segment_sensors SET instance = ?, last_seq = ?, dropped = dropped + ? WHERE site = ? AND segment = ?").run(m.instance, m.seq, missed, key.site, key.segment);
 }
 
-/** What applying one message's slices carries from one to the next. */
 /**
- * What the message's device records did, for its later steps: `moved` and `claimed` (MACs whose
+ * What applying one message's slices carries from one to the next, and what its device records did
+ * for its later steps: `moved` and `claimed` (MACs whose
  * device it took from another segment, or from none: the hub's own) are never forgotten by the same
  * message, so a sensor cannot delete a device it did not have by claiming and forgetting it at once.
  */

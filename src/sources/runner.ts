@@ -260,7 +260,7 @@ export class SourceRunner {
         if (signal.aborted) throw signal.reason ?? new SourceError("timeout", "stopped");
       }
       if (clean.length > BACKGROUND_CHECKPOINT_OVER) checkpointer = startCheckpointer(this.opts.db);
-      const totals = await this.applySlices(source, name, clean, signal, checkpointer);
+      const totals = await this.applySlices(source, name, clean, signal, checkpointer, resolved);
       return { ...totals, unusable, suggested: tally.result() };
     } finally {
       await checkpointer?.stop();
@@ -268,9 +268,9 @@ export class SourceRunner {
   }
 
   /** Applies the observations STEP at a time, a time slice per transaction. */
-  private async applySlices(source: string, name: string, observations: CleanObservation[], signal: AbortSignal, checkpointer: Checkpointer | null): Promise<Omit<ApplyTotals, "unusable" | "suggested">> {
+  /** `resolved`: the configuration the run's cleaning used, read once per run. */
+  private async applySlices(source: string, name: string, observations: CleanObservation[], signal: AbortSignal, checkpointer: Checkpointer | null, resolved: ResolvedConfig): Promise<Omit<ApplyTotals, "unusable" | "suggested">> {
     const { db, sink } = this.opts;
-    const resolved = this.opts.config();
     const scope = { subnets: resolved.subnets, exclusions: resolved.exclusions };
     const budget = { newDevices: NEW_DEVICES_PER_RUN };
     const devices = new Set<number>();

@@ -30,7 +30,6 @@ export function consoleErrors(page: Page, expected?: (text: string, resource: st
   return errors;
 }
 
-/** How far the page is wider than the viewport (0 = no horizontal scrolling). */
 /** The text of the device page's Addresses row naming `address`, once it is shown. */
 export async function addressRow(page: Page, address: string): Promise<string | null> {
   const row = page.getByRole("region", { name: "Addresses" }).getByRole("row").filter({ hasText: address });
@@ -38,6 +37,7 @@ export async function addressRow(page: Page, address: string): Promise<string | 
   return row.textContent();
 }
 
+/** How far the page is wider than the viewport (0 = no horizontal scrolling). */
 export async function overflow(page: Page): Promise<number> {
   return page.evaluate(() => Math.max(document.documentElement.scrollWidth, document.body.scrollWidth) - window.innerWidth);
 }
