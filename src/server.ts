@@ -13,6 +13,7 @@ import { startupReport } from "./service/startup.ts";
 import { PassiveWatch } from "./passive/watch.ts";
 import { preloadVendors } from "./identify/vendor.ts";
 import { startSegments, stopSegments } from "./segments/role.ts";
+import { IdleShrink } from "./service/idle-shrink.ts";
 
 /** How long in-flight requests may take to finish during shutdown before their connections are closed. */
 const DRAIN_MS = 1500;
@@ -24,9 +25,23 @@ const DRAIN_MS = 1500;
  */
 export const IDLE_TIMEOUT_S = 30;
 
-export type RunningServer = { url: string; port: number; ctx: AppContext; stop: () => Promise<void> };
+export type RunningServer = { url: string; port: number; ctx: AppContext; idle: IdleShrink | null; stop: () => Promise<void> };
 
-export async function startServer(settings: Settings): Promise<RunningServer> {
+export type StartOptions = {
+  /**
+   * Give memory back after this many quiet milliseconds (src/service/idle-shrink.ts); `argus serve`
+   * does, with its default. Off for servers that share their process (tests, benchmarks).
+   */
+  shrinkWhenIdleMs?: number;
+};
+
+/** The engine's shrink, and SQLite's page cache of the connection handed back as well. */
+function shrinkFootprint(db: Database): void {
+  Bun.shrink();
+  db.run("PRAGMA shrink_memory");
+}
+
+export async function startServer(settings: Settings, opts: StartOptions = {}): Promise<RunningServer> {
   setLogLevel(settings.logLevel);
   const db: Database = openDatabase(settings.dataDir);
   // Held for the server's lifetime: `argus restore` refuses while the service runs on this data dir.
@@ -42,6 +57,9 @@ export async function startServer(settings: Settings): Promise<RunningServer> {
   const report = startupReport(ctx.config());
   log[report.level](report.message, report.fields);
   const app = createApp(ctx);
+  const idle =
+    opts.shrinkWhenIdleMs === undefined ? null : new IdleShrink({ idleMs: opts.shrinkWhenIdleMs, busy: () => ctx.scans.scanning, shrink: () => shrinkFootprint(db) });
+  if (idle) app.onRequest(() => idle.touch());
   let local: ReturnType<typeof Bun.serve> | null = null;
   try {
     // Not `reusePort` (Elysia's default): with it a second appliance started on the same port would
@@ -83,14 +101,17 @@ export async function startServer(settings: Settings): Promise<RunningServer> {
   // The MAC vendor table, indexed in slices between requests, so that the first device heard or
   // scanned does not wait for it on the event loop.
   preloadVendors().catch((e) => log.warn("MAC vendor table not preloaded; it loads on first lookup", { error: String(e) }));
+  idle?.start();
   let stopped = false;
   return {
     url,
     port: server.port!,
     ctx,
+    idle,
     stop: async () => {
       if (stopped) return;
       stopped = true;
+      idle?.stop();
       // Stop taking requests, end live streams, let a running scan record itself as cancelled, give
       // in-flight requests a moment, then close what is left and the database file.
       const draining = Promise.all([app.stop(), local?.stop()]);

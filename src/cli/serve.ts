@@ -4,6 +4,7 @@
 import { loadSettings } from "../config/settings.ts";
 import { log } from "../log.ts";
 import { startServer } from "../server.ts";
+import { IDLE_SHRINK_MS } from "../service/idle-shrink.ts";
 import { announceReady } from "../service/systemd-notify.ts";
 import { CliError, EXIT } from "./errors.ts";
 
@@ -32,6 +33,8 @@ Environment:
   ARGUS_SEGMENT_HEARTBEAT_MS    a sensor's heartbeat period (30000)
   ARGUS_SEGMENT_CHECK_MS        how often a hub looks for silent sensors (5000)
   BUN_JSC_useDFGJIT     0 (as the systemd unit sets it): less memory, less peak speed
+  BUN_JSC_thresholdForJITAfterWarmUp, BUN_JSC_thresholdForJITSoon, MIMALLOC_PURGE_DELAY
+                        20000, 20000, 0 (as the systemd unit sets them): less memory when idle
 
 The README's Configuration section says more of each.`;
 
@@ -62,7 +65,8 @@ export async function run(args: string[]): Promise<number> {
 
   let server;
   try {
-    server = await startServer(settings);
+    // The appliance has its process to itself: it gives memory back whenever it falls quiet.
+    server = await startServer(settings, { shrinkWhenIdleMs: IDLE_SHRINK_MS });
   } catch (e) {
     // A port in use or an unwritable data dir is an operator's problem: say it in one line.
     throw new CliError(`cannot start: ${(e as Error).message}`);

@@ -134,6 +134,11 @@ export class ScanManager {
     return { scan_id: id, profile: profile.name, subnet, started_at: isoNow(startedAt) };
   }
 
+  /** Whether this process runs a scan now. */
+  get scanning(): boolean {
+    return this.current !== null;
+  }
+
   status() {
     const r = this.current;
     if (!r) {

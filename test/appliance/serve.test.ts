@@ -172,6 +172,42 @@ describe("compiled x64 binary", () => {
     }
   }, 60_000);
 
+  test("gives memory back once quiet, and answers the same afterwards (its code relinked from the bytecode it carries)", async () => {
+    const cwd = scratch("argus-quiet-");
+    const server = await launch([bins.x64, "serve"], { env: baseEnv(join(cwd, "data"), { ARGUS_LOG_LEVEL: "debug" }), cwd });
+    const shrinks = () => server.output().match(/msg="quiet: memory given back"/g)?.length ?? 0;
+    const quiet = async (count: number) => {
+      const until = Date.now() + 15_000;
+      while (shrinks() < count && Date.now() < until) await Bun.sleep(100);
+      expect(shrinks()).toBe(count);
+    };
+    try {
+      const client = new Client(server.url);
+      expect((await client.post("/api/setup", ADMIN)).status).toBe(201);
+      const api = new Client(server.url, { "X-API-Key": (await client.post("/api/keys", { name: "quiet" })).body.key });
+      const answers = async () => {
+        const out: unknown[] = [];
+        for (const path of ["/api/keys", "/api/stats", "/api/devices?limit=5", "/api/changes?limit=0", "/api/config"]) {
+          const res = await api.get(path);
+          out.push([path, res.status, res.body]);
+        }
+        const page = await client.get("/devices");
+        out.push(["/devices", page.status, page.text.length > 0]);
+        return out;
+      };
+      const before = await answers();
+      await quiet(1);
+      // Quiet stays quiet: no second shrink without new requests.
+      await Bun.sleep(6_000);
+      expect(shrinks()).toBe(1);
+      expect(await answers()).toEqual(before);
+      await quiet(2);
+      expect(await answers()).toEqual(before);
+    } finally {
+      server.proc.kill("SIGKILL");
+    }
+  }, 60_000);
+
   test("SIGTERM with a live event stream open still exits 0 within 5 s", async () => {
     const cwd = scratch("argus-run-");
     const server = await launch([bins.x64, "serve"], { env: baseEnv(join(cwd, "data")), cwd });

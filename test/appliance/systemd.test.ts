@@ -53,6 +53,9 @@ describe("systemd/argus.service", () => {
     expect(one("EnvironmentFile")).toBe("/etc/argus/argus.env");
     // The service runs without the engine's DFG tier: ~9 MiB less idle RSS (issue 17, README Footprint).
     expect(d.get("Environment")).toContain("BUN_JSC_useDFGJIT=0");
+    // And compiles late, and hands freed pages back at once (issue 17: idle RSS under 60 MiB).
+    expect(d.get("Environment")).toContain("BUN_JSC_thresholdForJITAfterWarmUp=20000 BUN_JSC_thresholdForJITSoon=20000");
+    expect(d.get("Environment")).toContain("MIMALLOC_PURGE_DELAY=0");
     expect(one("ExecStart")).toBe("/usr/local/bin/argus serve");
   });
 
