@@ -64,12 +64,30 @@ async function freePort(): Promise<number> {
 }
 
 /** Spawns `serve`, returns ms until /health first answers 200. */
-async function startOnce(binary: string, dataDir: string, cmdPrefix: string[] = []): Promise<{ ms: number; proc: ReturnType<typeof Bun.spawn>; url: string }> {
+/**
+ * The variables systemd/argus.service gives the service (`Environment=` lines, unquoted K=V words,
+ * the engine and allocator settings): the appliance "as installed".
+ */
+function unitEnv(): Record<string, string> {
+  const unit = readFileSync(resolve(import.meta.dir, "../../systemd/argus.service"), "utf8");
+  const out: Record<string, string> = {};
+  for (const line of unit.split("\n")) {
+    const m = /^Environment=(.*)$/.exec(line.trim());
+    if (!m) continue;
+    for (const word of m[1].split(/\s+/)) {
+      const eq = word.indexOf("=");
+      if (eq > 0 && !word.startsWith("ARGUS_")) out[word.slice(0, eq)] = word.slice(eq + 1);
+    }
+  }
+  return out;
+}
+
+async function startOnce(binary: string, dataDir: string, cmdPrefix: string[] = [], extraEnv: Record<string, string> = {}): Promise<{ ms: number; proc: ReturnType<typeof Bun.spawn>; url: string }> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const t0 = performance.now();
   const proc = Bun.spawn([...cmdPrefix, binary, "serve"], {
-    env: { PATH: "/usr/bin:/bin", ARGUS_DATA_DIR: dataDir, ARGUS_HOST: "127.0.0.1", ARGUS_PORT: String(port), ARGUS_LOG_LEVEL: "warn" },
+    env: { PATH: "/usr/bin:/bin", ARGUS_DATA_DIR: dataDir, ARGUS_HOST: "127.0.0.1", ARGUS_PORT: String(port), ARGUS_LOG_LEVEL: "warn", ...extraEnv },
     stdout: "ignore",
     stderr: "inherit",
   });
@@ -112,11 +130,11 @@ async function startup(binary: string, runs: number): Promise<{ fresh: number[];
 
 type IdleRss = { started: number; rss: number; hwm: number; anon: number; file: number };
 
-async function idleRss(binary: string): Promise<IdleRss> {
+async function idleRss(binary: string, env: Record<string, string>): Promise<IdleRss> {
   evict(binary);
   const dir = mkdtempSync(join(tmpdir(), "argus-bench-"));
   try {
-    const s = await startOnce(binary, dir);
+    const s = await startOnce(binary, dir, [], env);
     await Bun.sleep(2000);
     const started = rssKiB(s.proc.pid).rss;
     // A used, idle appliance: setup done, a key made, the UI and a few API pages fetched.
@@ -205,22 +223,31 @@ async function main() {
         `(min ${Math.min(...s.restart).toFixed(0)}, max ${Math.max(...s.restart).toFixed(0)})`,
     );
   }
-  // Alternately, so that both see the same load on the machine.
-  const ours: IdleRss[] = [];
-  const theirs: IdleRss[] = [];
-  for (let i = 0; i < o.rssRuns; i++) {
-    ours.push(await idleRss(o.binary));
-    if (o.reference) theirs.push(await idleRss(o.reference));
-  }
+  // Alternately, so that both see the same load on the machine; each as installed (with the unit's
+  // engine and allocator settings) and as started by hand (without them).
+  const installed = unitEnv();
+  const modes: [string, Record<string, string>][] = [
+    [`as installed (${Object.entries(installed).map(([k, v]) => `${k}=${v}`).join(" ")})`, installed],
+    ["started by hand (no variables)", {}],
+  ];
   const line = (name: string, runs: IdleRss[]) =>
     `${name}: ${mibOf(median(runs.map((r) => r.rss)))} MiB idle after use (runs ${runs.map((r) => mibOf(r.rss)).join(", ")}; ` +
     `RssAnon ${mibOf(median(runs.map((r) => r.anon)))}, RssFile ${mibOf(median(runs.map((r) => r.file)))}), ` +
     `${mibOf(median(runs.map((r) => r.started)))} MiB 2 s after start, peak ${mibOf(Math.max(...runs.map((r) => r.hwm)))} MiB`;
   console.log(`idle RSS (median of ${o.rssRuns}; setup done, a key made, UI and API fetched, 10 s idle):`);
-  console.log(`  ${line("this build", ours)}`);
-  if (o.reference) {
-    console.log(`  ${line(`${o.referenceName} (same run)`, theirs)}`);
-    console.log(`  ratio ${(median(ours.map((r) => r.rss)) / median(theirs.map((r) => r.rss))).toFixed(2)} of ${o.referenceName}`);
+  for (const [mode, env] of modes) {
+    const ours: IdleRss[] = [];
+    const theirs: IdleRss[] = [];
+    for (let i = 0; i < o.rssRuns; i++) {
+      ours.push(await idleRss(o.binary, env));
+      if (o.reference) theirs.push(await idleRss(o.reference, env));
+    }
+    console.log(` ${mode}:`);
+    console.log(`  ${line("this build", ours)}`);
+    if (o.reference) {
+      console.log(`  ${line(`${o.referenceName} (same run)`, theirs)}`);
+      console.log(`  ratio ${(median(ours.map((r) => r.rss)) / median(theirs.map((r) => r.rss))).toFixed(2)} of ${o.referenceName}`);
+    }
   }
   console.log(`  previous layout (issue 17, remembered, not measured here): ${REMEMBERED_PREVIOUS_MIB} MiB; target < 60 MiB`);
   if (o.scan) {

@@ -64,7 +64,13 @@ function ipOrNull(b: Uint8Array, off: number): string | null {
 }
 
 function macOrNull(b: Uint8Array, off: number): string | null {
-  return b.subarray(off, off + 6).some((x) => x !== 0) ? formatMac(b, off) : null;
+  return b[off] | b[off + 1] | b[off + 2] | b[off + 3] | b[off + 4] | b[off + 5] ? formatMac(b, off) : null;
+}
+
+/** The MAC at `off`; `same` (the text of the MAC at `sameOff`) when the bytes are equal, as they mostly are. */
+function macOrSame(b: Uint8Array, off: number, sameOff: number, same: string): string {
+  for (let i = 0; i < 6; i++) if (b[off + i] !== b[sameOff + i]) return formatMac(b, off);
+  return same;
 }
 
 /** Wire text (see wire-text.ts) or null. */
@@ -72,28 +78,34 @@ function text(b: Uint8Array, off: number, len: number): string | null {
   return len === 0 ? null : wireText(b.subarray(off, off + len));
 }
 
+// Read for every frame (a flood is tens of thousands a second): no DataView, BigInt or subarray
+// per sighting, and the Ethernet source's text shared with the MAC's when they are the same bytes.
+const u16 = (b: Uint8Array, o: number) => b[o] | (b[o + 1] << 8);
+const u32 = (b: Uint8Array, o: number) => (b[o] | (b[o + 1] << 8) | (b[o + 2] << 16) | (b[o + 3] << 24)) >>> 0;
+
 export function parseSighting(b: Uint8Array, off = 0): RawSighting {
-  const dv = new DataView(b.buffer, b.byteOffset + off, SIGHTING_SIZE);
   const at = (o: number) => b[off + o];
   const prlLen = at(L["sighting.prl_len"]);
   const prl: number[] = [];
   for (let i = 0; i < prlLen; i++) prl.push(at(L["sighting.prl"] + i));
   const services = text(b, off + L["sighting.services"], at(L["sighting.services_len"]));
+  const mac = formatMac(b, off + L["sighting.mac"]);
+  const seenUs = u32(b, off + L["sighting.seen_us"]) + u32(b, off + L["sighting.seen_us"] + 4) * 2 ** 32;
   return {
-    mac: formatMac(b, off + L["sighting.mac"]),
-    ethSrc: formatMac(b, off + L["sighting.eth_src"]),
+    mac,
+    ethSrc: macOrSame(b, off + L["sighting.eth_src"], off + L["sighting.mac"], mac),
     serverId: ipOrNull(b, off + L["sighting.server_id"]),
     srcIp: ipOrNull(b, off + L["sighting.src_ip"]),
     source: SOURCES[at(L["sighting.source"])] ?? "arp",
     dhcpType: at(L["sighting.dhcp_type"]),
     ip: ipOrNull(b, off + L["sighting.ip"]),
     auxIp: ipOrNull(b, off + L["sighting.aux_ip"]),
-    ifindex: dv.getUint32(L["sighting.ifindex"], true),
-    flags: flagNames(dv.getUint16(L["sighting.flags"], true)),
+    ifindex: u32(b, off + L["sighting.ifindex"]),
+    flags: flagNames(u16(b, off + L["sighting.flags"])),
     arpOp: at(L["sighting.arp_op"]),
     dhcpOp: at(L["sighting.dhcp_op"]),
     mdnsResponse: at(L["sighting.mdns_response"]) === 1,
-    seenMs: Number(dv.getBigUint64(L["sighting.seen_us"], true) / 1000n),
+    seenMs: Math.floor(seenUs / 1000),
     hostname: text(b, off + L["sighting.hostname"], at(L["sighting.hostname_len"])),
     prl: prl.length > 0 ? prl.join(",") : null,
     vendorClass: text(b, off + L["sighting.vendor"], at(L["sighting.vendor_len"])),

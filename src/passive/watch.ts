@@ -41,6 +41,7 @@ import type { KnownInfrastructure } from "../config/sections/infrastructure.ts";
 import { dhcpFingerprint, identifyDhcp, identifyMdns } from "../identify/passive.ts";
 import { isRandomizedMac, lookupVendor } from "../identify/vendor.ts";
 import type { EventFeed } from "../events.ts";
+import { KnownMacs } from "./known-macs.ts";
 import { DeviceInventory } from "../inventory/devices.ts";
 import type { DeviceRow } from "../inventory/identity.ts";
 import type { NotifySink } from "../notify/sink.ts";
@@ -141,6 +142,8 @@ export class PassiveWatch {
   private started = false;
   private readonly memory = new SightingMemory();
   private readonly gate: FloodGate;
+  /** The inventory's MACs while a flood asks (its early drop must not cost a query per frame). */
+  private readonly knownMacs: KnownMacs;
   private readonly claims = new AddressClaims();
   /** The same per-MAC limit for IPv6 addresses heard (NDP, DHCPv6, mDNS): at most IP6_NEW_PER_MAC - 1 new ones a window are linked. */
   private readonly ip6Claims = new AddressClaims(CLAIM_WINDOW_MS, IP6_NEW_PER_MAC);
@@ -171,6 +174,7 @@ export class PassiveWatch {
     private readonly opts: PassiveOptions,
   ) {
     this.gate = new FloodGate(opts.capPerMinute);
+    this.knownMacs = new KnownMacs(opts.db, opts.feed);
     this.devices = new DeviceInventory(opts.db);
     this.departures = new DepartureProber({
       db: opts.db,
@@ -228,6 +232,7 @@ export class PassiveWatch {
     if (this.timer) clearInterval(this.timer);
     if (this.syncTimer) clearTimeout(this.syncTimer);
     this.departures.stop();
+    this.knownMacs.close();
     this.unsubscribe?.();
     this.netwatch?.close(); // joins its thread; its wake pipe reaches end-of-file
     this.listener.close(); // joins the thread; the wake pipe reaches end-of-file
@@ -288,6 +293,7 @@ export class PassiveWatch {
    * tries again: one log line, no exception out of the timer.
    */
   refresh(): void {
+    this.knownMacs.release();
     // Learning the gateway during a re-read saves the configuration, whose change event comes back
     // here: run once more after, never inside.
     if (this.rereading) {
@@ -577,7 +583,7 @@ export class PassiveWatch {
         // During a flood a new MAC heard only by ARP or mDNS would be refused anyway: drop it before any
         // work on it (the flood's frames are most of what arrives; known devices go on as usual).
         // (Pressure is counted only for newcomers: a known device's chatter must not prolong a flood.)
-        if (r.source !== "dhcp" && this.gate.flooding(w.name) && !this.memory.isKept(r.mac) && !this.known(r.mac) && this.gate.refusesNewcomer(w.name)) continue;
+        if (r.source !== "dhcp" && this.gate.flooding(w.name) && !this.memory.isKept(r.mac) && !this.knownMacs.has(r.mac) && this.gate.refusesNewcomer(w.name)) continue;
         this.memory.note(r);
         this.departures.heard(r.mac);
         // DHCPv6 and mDNS over IPv6: the frame's IPv6 source is the one address it speaks for (a

@@ -283,6 +283,34 @@ describe.skipIf(!runnable)("passive watch", () => {
     expect(status.body.frames).toBeGreaterThanOrEqual(5000);
   }, 60_000);
 
+  test("during a flood, a device only the inventory knows (the restarted watch has not heard it) is still seen; a newcomer is not", async () => {
+    // 00:1d:0f:00:00:44 was added by "the listener follows its interface through a flap"; after the
+    // restart nothing sends it until the flood is on, so neither the watch's memory nor the gate knows it.
+    const known = "00:1d:0f:00:00:44";
+    const newcomer = "00:1d:0f:00:00:4f";
+    expect(await server.kill("SIGTERM")).toBe(0);
+    await server.restart();
+    const before = await device(known);
+    expect(before).not.toBeNull();
+    const rnd = (n: number) => Math.floor(Math.random() * n);
+    const frames = Array.from({ length: 3000 }, () => {
+      const b = [rnd(256) & 0xfe, rnd(256), rnd(256), rnd(256), rnd(256), rnd(256)];
+      return gratuitousArp(b.map((x) => x.toString(16).padStart(2, "0")).join(":"), `10.231.0.${20 + rnd(70)}`);
+    });
+    expect((await send(host(4).ns, frames, 3000)).sent).toBe(3000);
+    await waitFor("flooding", async () => ((await api.get("/api/passive")).body.flooding as string[]).includes("eth0"));
+    // Timestamps are in whole seconds: the sighting below must land in a later one.
+    await Bun.sleep(1100);
+    await send(host(4).ns, [gratuitousArp(known, "10.231.0.77"), gratuitousArp(newcomer, "10.231.0.78")]);
+    const { value } = await waitFor("the known device seen during the flood", async () => {
+      const d = await device(known);
+      return d && d.last_seen > before.last_seen ? d : null;
+    });
+    expect(value.ip_address).toBe("10.231.0.77");
+    expect(await device(newcomer)).toBeNull();
+    expect((await api.get("/api/passive")).body.flooding).toEqual(["eth0"]);
+  }, 60_000);
+
   test("SIGTERM stops the appliance with its listener cleanly", async () => {
     const t0 = Date.now();
     expect(await server.kill("SIGTERM")).toBe(0);
