@@ -206,6 +206,7 @@ export function maintenanceRoutes(ctx: AppContext) {
         // A backup taken during a scan holds that scan as running: it is not running any more.
         ctx.scans.markInterrupted();
         ctx.notifier.inventoryReplaced();
+        ctx.passive?.inventoryReplaced();
         ctx.audit.record(actor, "restore_completed", { details: { devices: result.devices, schema_version: result.schema_version, previous_kept_as: result.kept_as } });
         return { restored: true, devices: result.devices };
       } catch (e) {

@@ -3,6 +3,7 @@
 // of the watch's cost. So the set is read when a flood first asks and again every `refreshMs` while
 // it lasts; devices the feed announces meanwhile (a scan's, a source's, a sensor's, one the watch
 // admitted) are added at once; and it is let go once no flood asked for it in 2 × `refreshMs`.
+// A write that replaces the inventory without device events (a restored backup) calls invalidate().
 // A MAC forgotten meanwhile may stay in the set until the next read: its frames then take the
 // normal path and meet the flood gate, which is all the set decides. Its size is the inventory's.
 import type { Database } from "bun:sqlite";
@@ -39,6 +40,11 @@ export class KnownMacs {
   /** Whether the set is held now (for tests). */
   get held(): boolean {
     return this.macs !== null;
+  }
+
+  /** The inventory was replaced wholesale (a restore): read it again at the next question. */
+  invalidate(): void {
+    this.macs = null;
   }
 
   /** Lets the set go when no flood asked for it lately (the watch calls this on its refresh timer). */

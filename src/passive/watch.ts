@@ -225,6 +225,11 @@ export class PassiveWatch {
     };
   }
 
+  /** A restored backup replaced the inventory (no device events tell of it): forget what was read of it. */
+  inventoryReplaced(): void {
+    this.knownMacs.invalidate();
+  }
+
   /** Stops listening and waits for the sightings already read to be written. */
   async stop(): Promise<void> {
     if (this.closed) return;

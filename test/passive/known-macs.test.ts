@@ -65,6 +65,15 @@ describe("KnownMacs", () => {
     expect(known.has("00:1d:0f:00:00:20")).toBe(true);
   });
 
+  test("after invalidate (a restored inventory) the next question reads it again", () => {
+    const known = new KnownMacs(db, new EventFeed());
+    expect(known.has("00:1d:0f:00:00:40")).toBe(false);
+    add("00:1d:0f:00:00:40", "10.0.0.40");
+    expect(known.has("00:1d:0f:00:00:40")).toBe(false);
+    known.invalidate();
+    expect(known.has("00:1d:0f:00:00:40")).toBe(true);
+  });
+
   test("after close the feed no longer reaches it", () => {
     const feed = new EventFeed();
     const known = new KnownMacs(db, feed);
