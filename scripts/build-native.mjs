@@ -32,7 +32,10 @@ const args = ["-O2", "-std=c11", "-D_GNU_SOURCE", "-Wall", "-Wextra", "-Werror",
 try {
   execFileSync(cc, args, { stdio: "inherit" });
 } catch {
-  console.error(`build-native: ${cc} failed; is a C compiler installed (Debian: apt-get install build-essential)?`);
+  // The host's own compiler comes with build-essential; a cross compiler has a package of its own.
+  const pkg = arch === process.arch ? "build-essential" : arch === "arm64" ? "gcc-aarch64-linux-gnu libc6-dev-arm64-cross" : "gcc-x86-64-linux-gnu libc6-dev-amd64-cross";
+  const only = arch === process.arch ? "" : ` (or build only this machine's binary: bun scripts/build.ts --arch ${process.arch})`;
+  console.error(`build-native: ${cc} failed; is the C compiler for ${arch} installed (Debian: apt-get install ${pkg})?${only}`);
   process.exit(1);
 }
 console.log(`build-native: built ${out}`);

@@ -42,9 +42,17 @@ function parseArgs(argv: string[]): { arches: Arch[]; bytecode: boolean; smol: b
   return { arches, bytecode, smol, outDir };
 }
 
+/** A failure already explained in one line: printed without a stack trace. */
+class BuildError extends Error {}
+
 /** Compiles native/*.c for `arch` with the matching compiler (see scripts/build-native.mjs). */
 function buildNative(arch: Arch): string {
-  execFileSync(process.execPath, [join(root, "scripts", "build-native.mjs"), "--arch", arch], { stdio: "inherit" });
+  try {
+    execFileSync(process.execPath, [join(root, "scripts", "build-native.mjs"), "--arch", arch], { stdio: "inherit" });
+  } catch {
+    // build-native.mjs said why (and which package is missing).
+    throw new BuildError(`the native core for ${arch} did not build (see above)`);
+  }
   return join(root, "native", "build", `libargus-${arch}.so`);
 }
 
@@ -173,6 +181,10 @@ async function main(): Promise<number> {
       const mb = (statSync(out).size / 1024 / 1024).toFixed(1);
       console.log(`build: ${out} (${mb} MiB, ${((performance.now() - started) / 1000).toFixed(1)} s)`);
     }
+  } catch (e) {
+    if (!(e instanceof BuildError)) throw e;
+    console.error(`build: ${e.message}`);
+    return 1;
   } finally {
     rmSync(work, { recursive: true, force: true });
   }

@@ -51,7 +51,11 @@ const RAW_BODY_ROUTES = new Set(["POST /api/restore"]);
 export function bodyParsing(maxBytes: number) {
   return new Elysia({ name: "argus.body" }).onParse({ as: "global" }, async ({ request, contentType, path }) => {
     const type = (contentType ?? "").split(";")[0].trim().toLowerCase();
-    if (type === "application/octet-stream" && RAW_BODY_ROUTES.has(`${request.method} ${path}`)) return new RawBody(request.body);
+    const raw = RAW_BODY_ROUTES.has(`${request.method} ${path}`);
+    if (raw && type === "application/octet-stream") return new RawBody(request.body);
+    // A file sent as JSON (or any other named type) to a route that takes only the file: the type is
+    // what is wrong, whether or not the body would parse (it was a 400 "expected valid JSON").
+    if (raw && type !== "") throw new HttpError(415, "Content-Type must be application/octet-stream");
     const text = await readLimited(request, maxBytes);
     if (type === "application/json" || type.endsWith("+json")) {
       if (text.trim() === "") throw new HttpError(400, "Malformed request body: expected JSON, got an empty body");
@@ -66,7 +70,7 @@ export function bodyParsing(maxBytes: number) {
     // route's validation as a string or flat strings and come back as a 422 about fields the caller
     // did send: the type is what is wrong. Without a body (POST /wake, /logout) the type is moot.
     if (text === "") return undefined;
-    throw new HttpError(415, RAW_BODY_ROUTES.has(`${request.method} ${path}`) ? "Content-Type must be application/octet-stream" : UNSUPPORTED_BODY);
+    throw new HttpError(415, raw ? "Content-Type must be application/octet-stream" : UNSUPPORTED_BODY);
   });
 }
 

@@ -131,6 +131,9 @@ describe("refused restores", () => {
     ["a database from a newer Argus", () => octets(variant((db) => db.run(`PRAGMA user_version = ${LATEST_VERSION + 1}`))), 422, /newer/],
     ["an oversized upload", () => octets(new Uint8Array(3 * 1024 * 1024)), 413, /larger than/],
     ["JSON instead of a file", () => ({ body: "{}", headers: { "content-type": "application/json", ...CONFIRMED } }), 415, /octet-stream/],
+    // Not parsed as JSON first (it was a 400 "expected valid JSON"): the type is what is wrong.
+    ["the file sent as JSON", () => ({ body: good.slice(), headers: { "content-type": "application/json", ...CONFIRMED } }), 415, /octet-stream/],
+    ["an empty body sent as JSON", () => ({ headers: { "content-type": "application/json", ...CONFIRMED } }), 415, /octet-stream/],
   ];
   for (const [what, init, status, detail] of CASES) {
     test(`${what} → ${status}, the database byte-identical`, async () => {
