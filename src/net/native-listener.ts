@@ -120,6 +120,35 @@ export function parseSighting(b: Uint8Array, off = 0): RawSighting {
   };
 }
 
+/**
+ * What can be read of a sighting in a few byte reads, before it is decoded in full: enough to drop a
+ * flood's frame (a new MAC heard by ARP or mDNS while its interface floods) at a fraction of the cost.
+ */
+export type SightingPreview = {
+  ifindex: number;
+  source: SightingSource;
+  mac: string;
+  /** The Ethernet source is the MAC the sighting speaks for. */
+  sameSender: boolean;
+  arpOp: number;
+  /** Only for ARP replies (op 2): the address they answer for. */
+  auxIp: string | null;
+};
+
+function preview(b: Uint8Array, off: number, p: SightingPreview): SightingPreview {
+  const macAt = off + L["sighting.mac"];
+  const srcAt = off + L["sighting.eth_src"];
+  let same = true;
+  for (let i = 0; i < 6 && same; i++) same = b[macAt + i] === b[srcAt + i];
+  p.ifindex = u32(b, off + L["sighting.ifindex"]);
+  p.source = SOURCES[b[off + L["sighting.source"]]] ?? "arp";
+  p.mac = formatMac(b, macAt);
+  p.sameSender = same;
+  p.arpOp = b[off + L["sighting.arp_op"]];
+  p.auxIp = p.arpOp === 2 ? ipOrNull(b, off + L["sighting.aux_ip"]) : null;
+  return p;
+}
+
 /** Decode one frame with the native passive decoder (tests, tools). */
 export function decodeSighting(frame: Uint8Array): { status: DecodeStatusName; sighting: RawSighting } {
   const out = new Uint8Array(SIGHTING_SIZE);
@@ -183,13 +212,21 @@ export class NativeListener {
     return native().argus_listen_wake_fd(this.live());
   }
 
-  /** Everything queued, oldest first. */
-  read(): RawSighting[] {
+  /**
+   * Everything queued, oldest first; with `keep`, only the sightings it keeps on their preview are
+   * decoded in full (the preview object is reused: valid during the call only).
+   */
+  read(keep?: (p: SightingPreview) => boolean): RawSighting[] {
     const out: RawSighting[] = [];
     const max = this.buf.length / SIGHTING_SIZE;
+    const p: SightingPreview = { ifindex: 0, source: "arp", mac: "", sameSender: true, arpOp: 0, auxIp: null };
     for (;;) {
       const n = native().argus_listen_read(this.live(), this.buf, max);
-      for (let i = 0; i < n; i++) out.push(parseSighting(this.buf, i * SIGHTING_SIZE));
+      for (let i = 0; i < n; i++) {
+        const off = i * SIGHTING_SIZE;
+        if (keep && !keep(preview(this.buf, off, p))) continue;
+        out.push(parseSighting(this.buf, off));
+      }
       if (n < max) return out;
     }
   }

@@ -52,7 +52,7 @@ import { InterfacesUnavailable, listInterfaces, type NetInterface } from "../net
 import { inSubnet, parseIpv4 } from "../net/ip.ts";
 import { ip6Scope } from "../net/ip6.ts";
 import { Errno } from "../net/native-loader.ts";
-import { ifaceIndex, NativeListener, NativeListenerError, NetWatch, type ListenStats, type RawSighting } from "../net/native-listener.ts";
+import { ifaceIndex, NativeListener, NativeListenerError, NetWatch, type ListenStats, type RawSighting, type SightingPreview } from "../net/native-listener.ts";
 import { readNeighbours } from "../net/neighbours.ts";
 import { isExcludedIp, isExcludedMac, type Exclusions } from "../net/targets.ts";
 import { isoNow } from "../time.ts";
@@ -544,13 +544,29 @@ export class PassiveWatch {
   }
 
   private async drain(): Promise<void> {
-    const raw = this.listener.read();
+    const raw = this.listener.read(this.keepDuringFlood);
     for (let i = 0; i < raw.length; i += CHUNK) {
       this.handle(raw.slice(i, i + CHUNK));
       // Let requests in between chunks: a flood must not stall the API.
       if (i + CHUNK < raw.length) await new Promise((r) => setImmediate(r));
     }
   }
+
+  /**
+   * The flood's drop, decided on a sighting's preview before it is decoded (most of what arrives
+   * during a flood is this): a new MAC heard by ARP, mDNS or DHCPv6 from its own Ethernet source while
+   * its interface floods. The same rule as in handle(), in the same order: what handle() skips before
+   * it (not watched, our own or excluded MACs, replies to our probes, NDP, DHCPv4, another sender) is
+   * left to it and counts no pressure.
+   */
+  private readonly keepDuringFlood = (p: SightingPreview): boolean => {
+    if (p.source === "dhcp" || p.source === "ndp" || !p.sameSender) return true;
+    const w = this.watched.get(p.ifindex);
+    if (!w || !this.gate.flooding(w.name)) return true;
+    if (this.ownMacs.has(p.mac) || isExcludedMac(p.mac, this.opts.config().exclusions)) return true;
+    if (p.source === "arp" && p.arpOp === 2 && p.auxIp && this.ownIps.has(p.auxIp)) return true;
+    return this.memory.isKept(p.mac) || this.knownMacs.has(p.mac) || !this.gate.refusesNewcomer(w.name);
+  };
 
   /** Writes one chunk of sightings; exported behaviour is tested through the real listener. */
   private handle(raw: RawSighting[]): void {
