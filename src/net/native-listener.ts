@@ -149,6 +149,23 @@ function preview(b: Uint8Array, off: number, p: SightingPreview): SightingPrevie
   return p;
 }
 
+/** Records per batch of NativeListener.readBatches. */
+export const BATCH = 256;
+
+/**
+ * The sightings of a batch of native records; with `keep`, only those it keeps on their preview are
+ * decoded in full (the preview object is reused: valid during the call only).
+ */
+export function decodeSightings(batch: Uint8Array, keep?: (p: SightingPreview) => boolean): RawSighting[] {
+  const out: RawSighting[] = [];
+  const p: SightingPreview = { ifindex: 0, source: "arp", mac: "", sameSender: true, arpOp: 0, auxIp: null };
+  for (let off = 0; off + SIGHTING_SIZE <= batch.length; off += SIGHTING_SIZE) {
+    if (keep && !keep(preview(batch, off, p))) continue;
+    out.push(parseSighting(batch, off));
+  }
+  return out;
+}
+
 /** Decode one frame with the native passive decoder (tests, tools). */
 export function decodeSighting(frame: Uint8Array): { status: DecodeStatusName; sighting: RawSighting } {
   const out = new Uint8Array(SIGHTING_SIZE);
@@ -183,7 +200,7 @@ export class NativeListenerError extends Error {
 /** The native listener (one AF_PACKET socket and a thread); see native/listen.c. */
 export class NativeListener {
   private handle: Pointer | null;
-  private readonly buf = new Uint8Array(SIGHTING_SIZE * 256);
+  private readonly buf = new Uint8Array(SIGHTING_SIZE * BATCH);
 
   private constructor(handle: Pointer) {
     this.handle = handle;
@@ -213,22 +230,22 @@ export class NativeListener {
   }
 
   /**
-   * Everything queued, oldest first; with `keep`, only the sightings it keeps on their preview are
-   * decoded in full (the preview object is reused: valid during the call only).
+   * Everything queued, oldest first, as native records (SIGHTING_SIZE bytes each) in batches of at
+   * most BATCH: decode each with decodeSightings when it is its turn.
    */
-  read(keep?: (p: SightingPreview) => boolean): RawSighting[] {
-    const out: RawSighting[] = [];
+  readBatches(): Uint8Array[] {
+    const out: Uint8Array[] = [];
     const max = this.buf.length / SIGHTING_SIZE;
-    const p: SightingPreview = { ifindex: 0, source: "arp", mac: "", sameSender: true, arpOp: 0, auxIp: null };
     for (;;) {
       const n = native().argus_listen_read(this.live(), this.buf, max);
-      for (let i = 0; i < n; i++) {
-        const off = i * SIGHTING_SIZE;
-        if (keep && !keep(preview(this.buf, off, p))) continue;
-        out.push(parseSighting(this.buf, off));
-      }
+      if (n > 0) out.push(this.buf.slice(0, n * SIGHTING_SIZE));
       if (n < max) return out;
     }
+  }
+
+  /** Everything queued, oldest first, decoded. */
+  read(): RawSighting[] {
+    return this.readBatches().flatMap((b) => decodeSightings(b));
   }
 
   stats(): ListenStats {

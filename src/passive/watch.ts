@@ -52,7 +52,7 @@ import { InterfacesUnavailable, listInterfaces, type NetInterface } from "../net
 import { inSubnet, parseIpv4 } from "../net/ip.ts";
 import { ip6Scope } from "../net/ip6.ts";
 import { Errno } from "../net/native-loader.ts";
-import { ifaceIndex, NativeListener, NativeListenerError, NetWatch, type ListenStats, type RawSighting, type SightingPreview } from "../net/native-listener.ts";
+import { decodeSightings, ifaceIndex, NativeListener, NativeListenerError, NetWatch, type ListenStats, type RawSighting, type SightingPreview } from "../net/native-listener.ts";
 import { readNeighbours } from "../net/neighbours.ts";
 import { isExcludedIp, isExcludedMac, type Exclusions } from "../net/targets.ts";
 import { isoNow } from "../time.ts";
@@ -65,7 +65,6 @@ import { SightingMemory } from "./memory.ts";
 /** The native side drops a host's identical frames within this window before they reach us. */
 const REPEAT_MS = 20_000;
 const REFRESH_MS = 5_000;
-const CHUNK = 256;
 /** A known device heard within this window is present: a new randomised MAC is not it. */
 const ROTATION_QUIET_MS = 60_000;
 /** A MAC heard within this window is present (two devices claiming to be one). */
@@ -544,11 +543,13 @@ export class PassiveWatch {
   }
 
   private async drain(): Promise<void> {
-    const raw = this.listener.read(this.keepDuringFlood);
-    for (let i = 0; i < raw.length; i += CHUNK) {
-      this.handle(raw.slice(i, i + CHUNK));
-      // Let requests in between chunks: a flood must not stall the API.
-      if (i + CHUNK < raw.length) await new Promise((r) => setImmediate(r));
+    const batches = this.listener.readBatches();
+    for (let i = 0; i < batches.length; i++) {
+      // Decoded when its turn comes, not all at once: the flood's preview must see what the batches
+      // before it changed (a newcomer admitted by its DHCP handshake keeps its mDNS and ARP after it).
+      this.handle(decodeSightings(batches[i], this.keepDuringFlood));
+      // Let requests in between batches: a flood must not stall the API.
+      if (i + 1 < batches.length) await new Promise((r) => setImmediate(r));
     }
   }
 
@@ -557,7 +558,8 @@ export class PassiveWatch {
    * during a flood is this): a new MAC heard by ARP, mDNS or DHCPv6 from its own Ethernet source while
    * its interface floods. The same rule as in handle(), in the same order: what handle() skips before
    * it (not watched, our own or excluded MACs, replies to our probes, NDP, DHCPv4, another sender) is
-   * left to it and counts no pressure.
+   * left to it and counts no pressure. It runs on each batch just before handle() takes it, so it
+   * sees the state handle()'s own check would (which does not change within a batch).
    */
   private readonly keepDuringFlood = (p: SightingPreview): boolean => {
     if (p.source === "dhcp" || p.source === "ndp" || !p.sameSender) return true;

@@ -344,6 +344,34 @@ describe.skipIf(!runnable)("passive watch", () => {
     expect((await api.get("/api/passive")).body.flooding).toEqual(["eth0"]);
   }, 60_000);
 
+  test("during a flood, a newcomer admitted by its DHCP handshake keeps its mDNS name heard in the same burst, behind 300 flood frames", async () => {
+    // The red-team's case: the flood's frames are dropped before their full decode; a newcomer's own
+    // later frames in the same read must be judged after its ACK was handled, not before.
+    // The server the watch learned first (on first sight, whichever frame that was in this file).
+    const [known] = (await api.get("/api/config")).body.known_infrastructure.dhcp_servers as { server_id: string; mac: string }[];
+    expect(known).toBeDefined();
+    expect((await api.get("/api/passive")).body.flooding).toEqual(["eth0"]);
+    const rnd = (n: number) => Math.floor(Math.random() * n);
+    const mac = "3c:07:54:00:0c:01";
+    const ip = "10.231.0.171";
+    const burst = [
+      dhcpFrame(mac, { type: 3, requested: ip }),
+      dhcpFrame(mac, { type: 5, srcMac: known.mac, srcIp: known.server_id, reply: { yiaddr: ip, serverId: known.server_id } }),
+      ...Array.from({ length: 300 }, () => {
+        const b = [rnd(256) & 0xfe, rnd(256), rnd(256), rnd(256), rnd(256), rnd(256)];
+        return gratuitousArp(b.map((x) => x.toString(16).padStart(2, "0")).join(":"), `10.231.0.${20 + rnd(70)}`);
+      }),
+      mdnsResponse(mac, ip, [rr.a("burst-phone.local", ip), rr.ptr("_ipp._tcp.local", "burst-phone._ipp._tcp.local")]),
+    ];
+    expect((await send(host(4).ns, burst, 200_000)).sent).toBe(burst.length);
+    const { value } = await waitFor("the newcomer with its mDNS name", async () => {
+      const d = await device(mac);
+      return d?.hostname === "burst-phone" ? d : null;
+    }, 3000);
+    expect(value.ip_address).toBe(ip);
+    expect(value.mdns_services).toEqual(["_ipp._tcp"]);
+  }, 30_000);
+
   test("SIGTERM stops the appliance with its listener cleanly", async () => {
     const t0 = Date.now();
     expect(await server.kill("SIGTERM")).toBe(0);
