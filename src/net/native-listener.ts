@@ -149,14 +149,14 @@ function preview(b: Uint8Array, off: number, p: SightingPreview): SightingPrevie
   return p;
 }
 
-/** Records per batch of NativeListener.readBatches. */
+/** Sightings per NativeListener.readBatch. */
 export const BATCH = 256;
 
 /**
  * The sightings of a batch of native records; with `keep`, only those it keeps on their preview are
  * decoded in full (the preview object is reused: valid during the call only).
  */
-export function decodeSightings(batch: Uint8Array, keep?: (p: SightingPreview) => boolean): RawSighting[] {
+function decodeSightings(batch: Uint8Array, keep?: (p: SightingPreview) => boolean): RawSighting[] {
   const out: RawSighting[] = [];
   const p: SightingPreview = { ifindex: 0, source: "arp", mac: "", sameSender: true, arpOp: 0, auxIp: null };
   for (let off = 0; off + SIGHTING_SIZE <= batch.length; off += SIGHTING_SIZE) {
@@ -230,22 +230,23 @@ export class NativeListener {
   }
 
   /**
-   * Everything queued, oldest first, as native records (SIGHTING_SIZE bytes each) in batches of at
-   * most BATCH: decode each with decodeSightings when it is its turn.
+   * The oldest BATCH sightings queued at most, decoded (with `keep`, only those it keeps on their
+   * preview; see decodeSightings); `more` when the queue may hold more. Read batch by batch, as the
+   * caller is ready for each, straight out of one buffer.
    */
-  readBatches(): Uint8Array[] {
-    const out: Uint8Array[] = [];
-    const max = this.buf.length / SIGHTING_SIZE;
-    for (;;) {
-      const n = native().argus_listen_read(this.live(), this.buf, max);
-      if (n > 0) out.push(this.buf.slice(0, n * SIGHTING_SIZE));
-      if (n < max) return out;
-    }
+  readBatch(keep?: (p: SightingPreview) => boolean): { sightings: RawSighting[]; more: boolean } {
+    const n = native().argus_listen_read(this.live(), this.buf, BATCH);
+    return { sightings: decodeSightings(this.buf.subarray(0, n * SIGHTING_SIZE), keep), more: n === BATCH };
   }
 
   /** Everything queued, oldest first, decoded. */
   read(): RawSighting[] {
-    return this.readBatches().flatMap((b) => decodeSightings(b));
+    const out: RawSighting[] = [];
+    for (;;) {
+      const { sightings, more } = this.readBatch();
+      out.push(...sightings);
+      if (!more) return out;
+    }
   }
 
   stats(): ListenStats {

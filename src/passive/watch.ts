@@ -52,7 +52,7 @@ import { InterfacesUnavailable, listInterfaces, type NetInterface } from "../net
 import { inSubnet, parseIpv4 } from "../net/ip.ts";
 import { ip6Scope } from "../net/ip6.ts";
 import { Errno } from "../net/native-loader.ts";
-import { decodeSightings, ifaceIndex, NativeListener, NativeListenerError, NetWatch, type ListenStats, type RawSighting, type SightingPreview } from "../net/native-listener.ts";
+import { ifaceIndex, NativeListener, NativeListenerError, NetWatch, type ListenStats, type RawSighting, type SightingPreview } from "../net/native-listener.ts";
 import { readNeighbours } from "../net/neighbours.ts";
 import { isExcludedIp, isExcludedMac, type Exclusions } from "../net/targets.ts";
 import { isoNow } from "../time.ts";
@@ -543,13 +543,14 @@ export class PassiveWatch {
   }
 
   private async drain(): Promise<void> {
-    const batches = this.listener.readBatches();
-    for (let i = 0; i < batches.length; i++) {
-      // Decoded when its turn comes, not all at once: the flood's preview must see what the batches
-      // before it changed (a newcomer admitted by its DHCP handshake keeps its mDNS and ARP after it).
-      this.handle(decodeSightings(batches[i], this.keepDuringFlood));
+    for (;;) {
+      // Read and decoded when its turn comes, not all at once: the flood's preview must see what the
+      // batches before it changed (a newcomer admitted by its DHCP handshake keeps its mDNS and ARP).
+      const { sightings, more } = this.listener.readBatch(this.keepDuringFlood);
+      if (sightings.length > 0) this.handle(sightings);
+      if (!more) return;
       // Let requests in between batches: a flood must not stall the API.
-      if (i + 1 < batches.length) await new Promise((r) => setImmediate(r));
+      await new Promise((r) => setImmediate(r));
     }
   }
 
