@@ -53,6 +53,14 @@ describe.skipIf(!runnable)("passive watch", () => {
       await Bun.sleep(100);
     }
   };
+  /** Gratuitous ARP from `n` random unicast MACs, for addresses in the LAN: a flood. */
+  const floodFrames = (n: number) => {
+    const rnd = (k: number) => Math.floor(Math.random() * k);
+    return Array.from({ length: n }, () => {
+      const b = [rnd(256) & 0xfe, rnd(256), rnd(256), rnd(256), rnd(256), rnd(256)];
+      return gratuitousArp(b.map((x) => x.toString(16).padStart(2, "0")).join(":"), `10.231.0.${20 + rnd(70)}`);
+    });
+  };
   const device = async (mac: string) => {
     const list = await api.get(`/api/devices?q=${mac}&limit=10`);
     return (list.body as any[]).find((d) => d.mac_address === mac) ?? null;
@@ -247,12 +255,7 @@ describe.skipIf(!runnable)("passive watch", () => {
     await send(host(4).ns, [gratuitousArp(host(4).mac!, host(4).ip)]);
     await waitFor("h4 known", () => device(host(4).mac!));
     const devicesBefore = Number((await api.get("/api/devices?limit=1")).headers.get("x-total-count"));
-    const rnd = (n: number) => Math.floor(Math.random() * n);
-    const frames = Array.from({ length: 5000 }, () => {
-      const b = [rnd(256) & 0xfe, rnd(256), rnd(256), rnd(256), rnd(256), rnd(256)];
-      const mac = b.map((x) => x.toString(16).padStart(2, "0")).join(":");
-      return gratuitousArp(mac, `10.231.0.${20 + rnd(70)}`);
-    });
+    const frames = floodFrames(5000);
     const sending = send(host(4).ns, frames, 2000);
     const latencies: number[] = [];
     let done = false;
@@ -293,12 +296,7 @@ describe.skipIf(!runnable)("passive watch", () => {
     await server.restart();
     const before = await device(known);
     expect(before).not.toBeNull();
-    const rnd = (n: number) => Math.floor(Math.random() * n);
-    const frames = Array.from({ length: 3000 }, () => {
-      const b = [rnd(256) & 0xfe, rnd(256), rnd(256), rnd(256), rnd(256), rnd(256)];
-      return gratuitousArp(b.map((x) => x.toString(16).padStart(2, "0")).join(":"), `10.231.0.${20 + rnd(70)}`);
-    });
-    expect((await send(host(4).ns, frames, 3000)).sent).toBe(3000);
+    expect((await send(host(4).ns, floodFrames(3000), 3000)).sent).toBe(3000);
     await waitFor("flooding", async () => ((await api.get("/api/passive")).body.flooding as string[]).includes("eth0"));
     // Timestamps are in whole seconds: the sighting below must land in a later one.
     await Bun.sleep(1100);
@@ -323,12 +321,7 @@ describe.skipIf(!runnable)("passive watch", () => {
     expect((await api.delete(`/api/devices/${id}`)).status).toBe(204);
     expect(await server.kill("SIGTERM")).toBe(0);
     await server.restart();
-    const rnd = (n: number) => Math.floor(Math.random() * n);
-    const flood = () =>
-      Array.from({ length: 1500 }, () => {
-        const b = [rnd(256) & 0xfe, rnd(256), rnd(256), rnd(256), rnd(256), rnd(256)];
-        return gratuitousArp(b.map((x) => x.toString(16).padStart(2, "0")).join(":"), `10.231.0.${20 + rnd(70)}`);
-      });
+    const flood = () => floodFrames(1500);
     await send(host(4).ns, flood(), 3000);
     await waitFor("flooding", async () => ((await api.get("/api/passive")).body.flooding as string[]).includes("eth0"));
     // More of the flood: its newcomers are what makes the watch read the inventory (without the MAC).
@@ -351,16 +344,12 @@ describe.skipIf(!runnable)("passive watch", () => {
     const [known] = (await api.get("/api/config")).body.known_infrastructure.dhcp_servers as { server_id: string; mac: string }[];
     expect(known).toBeDefined();
     expect((await api.get("/api/passive")).body.flooding).toEqual(["eth0"]);
-    const rnd = (n: number) => Math.floor(Math.random() * n);
     const mac = "3c:07:54:00:0c:01";
     const ip = "10.231.0.171";
     const burst = [
       dhcpFrame(mac, { type: 3, requested: ip }),
       dhcpFrame(mac, { type: 5, srcMac: known.mac, srcIp: known.server_id, reply: { yiaddr: ip, serverId: known.server_id } }),
-      ...Array.from({ length: 300 }, () => {
-        const b = [rnd(256) & 0xfe, rnd(256), rnd(256), rnd(256), rnd(256), rnd(256)];
-        return gratuitousArp(b.map((x) => x.toString(16).padStart(2, "0")).join(":"), `10.231.0.${20 + rnd(70)}`);
-      }),
+      ...floodFrames(300),
       mdnsResponse(mac, ip, [rr.a("burst-phone.local", ip), rr.ptr("_ipp._tcp.local", "burst-phone._ipp._tcp.local")]),
     ];
     expect((await send(host(4).ns, burst, 200_000)).sent).toBe(burst.length);
