@@ -557,10 +557,12 @@ export class PassiveWatch {
   /**
    * The flood's drop, decided on a sighting's preview before it is decoded (most of what arrives
    * during a flood is this): a new MAC heard by ARP, mDNS or DHCPv6 from its own Ethernet source while
-   * its interface floods. The same rule as in handle(), in the same order: what handle() skips before
-   * it (not watched, our own or excluded MACs, replies to our probes, NDP, DHCPv4, another sender) is
-   * left to it and counts no pressure. It runs on each batch just before handle() takes it, so it
-   * sees the state handle()'s own check would (which does not change within a batch).
+   * its interface floods would be refused anyway; known devices go on as usual. What handle() takes
+   * another way (not watched, our own or excluded MACs, replies to our probes, NDP, DHCPv4, another
+   * sender) is left to it and counts no pressure; pressure is counted only for newcomers, so a known
+   * device's chatter does not prolong a flood. It runs on each batch just before handle() takes it,
+   * so it sees what the batches before changed (a device admitted, a MAC kept; nothing it reads
+   * changes within a batch).
    */
   private readonly keepDuringFlood = (p: SightingPreview): boolean => {
     if (p.source === "dhcp" || p.source === "ndp" || !p.sameSender) return true;
@@ -604,10 +606,8 @@ export class PassiveWatch {
         this.spoofHint(r, w.name);
         continue;
       } else {
-        // During a flood a new MAC heard only by ARP or mDNS would be refused anyway: drop it before any
-        // work on it (the flood's frames are most of what arrives; known devices go on as usual).
-        // (Pressure is counted only for newcomers: a known device's chatter must not prolong a flood.)
-        if (r.source !== "dhcp" && this.gate.flooding(w.name) && !this.memory.isKept(r.mac) && !this.knownMacs.has(r.mac) && this.gate.refusesNewcomer(w.name)) continue;
+        // (A new MAC heard by ARP, mDNS or DHCPv6 while its interface floods never gets here:
+        // keepDuringFlood dropped it before its decode.)
         this.memory.note(r);
         this.departures.heard(r.mac);
         // DHCPv6 and mDNS over IPv6: the frame's IPv6 source is the one address it speaks for (a
