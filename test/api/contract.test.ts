@@ -254,12 +254,16 @@ describe("the answers every operation can give, as the test client receives them
     expect(writes.length).toBeGreaterThanOrEqual(5);
     for (const o of writes) {
       const path = concrete(o.path);
+      // Malformed or oversized JSON is a 400 or 413 where JSON is taken (or nothing); where the document
+      // names another body type only (POST /api/restore: the file as octet-stream), JSON is the wrong
+      // type: a 415 before anything is read.
+      const takesJson = !o.op.requestBody || "application/json" in o.op.requestBody.content;
       const malformed = await api.request(o.method, path, { body: "{bad", headers: { "content-type": "application/json" } });
-      expect({ op: name(o), status: malformed.status }).toEqual({ op: name(o), status: 400 });
+      expect({ op: name(o), status: malformed.status }).toEqual({ op: name(o), status: takesJson ? 400 : 415 });
       const xml = await api.request(o.method, path, { body: "<a/>", headers: { "content-type": "text/xml" } });
       expect({ op: name(o), status: xml.status }).toEqual({ op: name(o), status: 415 });
       const huge = await api.request(o.method, path, { body: "x".repeat(1_100_000), headers: { "content-type": "application/json" } });
-      expect({ op: name(o), status: huge.status }).toEqual({ op: name(o), status: 413 });
+      expect({ op: name(o), status: huge.status }).toEqual({ op: name(o), status: takesJson ? 413 : 415 });
     }
   });
 

@@ -11,14 +11,14 @@ export function loopbackAddresses(n: number): string[] {
   return Array.from({ length: n }, (_, i) => `127.0.0.${i + 2}`);
 }
 
-/** POSTs JSON to `base` (an http://127.0.0.1:port URL) from the source address `from`. */
+/** POSTs JSON (the text of `json`; typed as JSON unless `headers` name another type) to `base` (an http://127.0.0.1:port URL) from the source address `from`. */
 export function postFrom(from: string, base: string, path: string, json: unknown, headers: Record<string, string> = {}): Promise<Reply> {
   const url = new URL(path, base);
   const body = Buffer.from(JSON.stringify(json));
   const head = [
     `POST ${url.pathname} HTTP/1.1`,
     `Host: ${url.host}`,
-    "Content-Type: application/json",
+    ...(Object.keys(headers).some((k) => k.toLowerCase() === "content-type") ? [] : ["Content-Type: application/json"]),
     `Content-Length: ${body.length}`,
     "Connection: close",
     ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`),
