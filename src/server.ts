@@ -25,7 +25,7 @@ const DRAIN_MS = 1500;
  */
 export const IDLE_TIMEOUT_S = 30;
 
-export type RunningServer = { url: string; port: number; ctx: AppContext; idle: IdleShrink | null; stop: () => Promise<void> };
+export type RunningServer = { url: string; port: number; ctx: AppContext; stop: () => Promise<void> };
 
 export type StartOptions = {
   /**
@@ -107,7 +107,6 @@ export async function startServer(settings: Settings, opts: StartOptions = {}): 
     url,
     port: server.port!,
     ctx,
-    idle,
     stop: async () => {
       if (stopped) return;
       stopped = true;

@@ -67,10 +67,10 @@ function macOrNull(b: Uint8Array, off: number): string | null {
   return b[off] | b[off + 1] | b[off + 2] | b[off + 3] | b[off + 4] | b[off + 5] ? formatMac(b, off) : null;
 }
 
-/** The MAC at `off`; `same` (the text of the MAC at `sameOff`) when the bytes are equal, as they mostly are. */
-function macOrSame(b: Uint8Array, off: number, sameOff: number, same: string): string {
-  for (let i = 0; i < 6; i++) if (b[off + i] !== b[sameOff + i]) return formatMac(b, off);
-  return same;
+/** Whether the six bytes at `x` and at `y` are the same MAC. */
+function sameMac(b: Uint8Array, x: number, y: number): boolean {
+  for (let i = 0; i < 6; i++) if (b[x + i] !== b[y + i]) return false;
+  return true;
 }
 
 /** Wire text (see wire-text.ts) or null. */
@@ -93,7 +93,7 @@ export function parseSighting(b: Uint8Array, off = 0): RawSighting {
   const seenUs = u32(b, off + L["sighting.seen_us"]) + u32(b, off + L["sighting.seen_us"] + 4) * 2 ** 32;
   return {
     mac,
-    ethSrc: macOrSame(b, off + L["sighting.eth_src"], off + L["sighting.mac"], mac),
+    ethSrc: sameMac(b, off + L["sighting.eth_src"], off + L["sighting.mac"]) ? mac : formatMac(b, off + L["sighting.eth_src"]),
     serverId: ipOrNull(b, off + L["sighting.server_id"]),
     srcIp: ipOrNull(b, off + L["sighting.src_ip"]),
     source: SOURCES[at(L["sighting.source"])] ?? "arp",
@@ -137,13 +137,10 @@ export type SightingPreview = {
 
 function preview(b: Uint8Array, off: number, p: SightingPreview): SightingPreview {
   const macAt = off + L["sighting.mac"];
-  const srcAt = off + L["sighting.eth_src"];
-  let same = true;
-  for (let i = 0; i < 6 && same; i++) same = b[macAt + i] === b[srcAt + i];
   p.ifindex = u32(b, off + L["sighting.ifindex"]);
   p.source = SOURCES[b[off + L["sighting.source"]]] ?? "arp";
   p.mac = formatMac(b, macAt);
-  p.sameSender = same;
+  p.sameSender = sameMac(b, macAt, off + L["sighting.eth_src"]);
   p.arpOp = b[off + L["sighting.arp_op"]];
   p.auxIp = p.arpOp === 2 ? ipOrNull(b, off + L["sighting.aux_ip"]) : null;
   return p;

@@ -76,6 +76,12 @@ export class FloodGate {
     return this.gates.get(iface)?.flooding ?? false;
   }
 
+  /** Whether any interface floods (when none does, nothing needs the flood's early look at a frame). */
+  anyFlooding(): boolean {
+    for (const g of this.gates.values()) if (g.flooding) return true;
+    return false;
+  }
+
   private gate(iface: string, now: number): Gate {
     let g = this.gates.get(iface);
     if (!g) this.gates.set(iface, (g = { admitted: [], handshakes: [], flooding: false, warned: false, lastPressure: 0 }));

@@ -206,7 +206,10 @@ export class PassiveWatch {
     const w = new PassiveWatch(listener, opts);
     w.refresh();
     w.followChanges();
-    w.timer = setInterval(() => w.refresh(), REFRESH_MS);
+    w.timer = setInterval(() => {
+      w.knownMacs.release();
+      w.refresh();
+    }, REFRESH_MS);
     w.timer.unref?.();
     const fd = listener.wakeFd();
     w.pump = w.run(fd);
@@ -297,7 +300,6 @@ export class PassiveWatch {
    * tries again: one log line, no exception out of the timer.
    */
   refresh(): void {
-    this.knownMacs.release();
     // Learning the gateway during a re-read saves the configuration, whose change event comes back
     // here: run once more after, never inside.
     if (this.rereading) {
@@ -546,7 +548,8 @@ export class PassiveWatch {
     for (;;) {
       // Read and decoded when its turn comes, not all at once: the flood's preview must see what the
       // batches before it changed (a newcomer admitted by its DHCP handshake keeps its mDNS and ARP).
-      const { sightings, more } = this.listener.readBatch(this.keepDuringFlood);
+      // Without a flood the preview would only repeat part of the decode.
+      const { sightings, more } = this.listener.readBatch(this.gate.anyFlooding() ? this.keepDuringFlood : undefined);
       if (sightings.length > 0) this.handle(sightings);
       if (!more) return;
       // Let requests in between batches: a flood must not stall the API.

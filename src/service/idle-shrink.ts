@@ -19,26 +19,22 @@ export type IdleShrinkOptions = {
   /** Called once per quiet period; the engine's own by default. */
   shrink?: () => void;
   idleMs?: number;
-  now?: () => number;
 };
 
 export class IdleShrink {
-  private lastActivity: number;
+  private lastActivity = performance.now();
   private timer: ReturnType<typeof setTimeout> | null = null;
   /** Whether activity came since the last shrink: a quiet appliance is shrunk once, not every period. */
   private dirty = true;
   private stopped = false;
   private readonly idleMs: number;
-  private readonly now: () => number;
   private readonly shrinkNow: () => void;
-  /** How often it shrank (for tests and the debug log). */
+  /** How often it shrank (for tests). */
   shrinks = 0;
 
   constructor(private readonly opts: IdleShrinkOptions) {
     this.idleMs = opts.idleMs ?? IDLE_SHRINK_MS;
-    this.now = opts.now ?? (() => performance.now());
     this.shrinkNow = opts.shrink ?? (() => Bun.shrink());
-    this.lastActivity = this.now();
   }
 
   /** Starts watching; the start-up's own garbage is the first thing given back. */
@@ -49,7 +45,7 @@ export class IdleShrink {
 
   /** Called for every request. */
   touch(): void {
-    this.lastActivity = this.now();
+    this.lastActivity = performance.now();
     this.dirty = true;
     if (this.timer === null && !this.stopped) this.arm(this.idleMs);
   }
@@ -69,7 +65,7 @@ export class IdleShrink {
   private check(): void {
     this.timer = null;
     if (this.stopped || !this.dirty) return;
-    const quietFor = this.now() - this.lastActivity;
+    const quietFor = performance.now() - this.lastActivity;
     if (quietFor < this.idleMs) return this.arm(this.idleMs - quietFor);
     if (this.opts.busy()) return this.arm(this.idleMs);
     this.dirty = false;

@@ -251,8 +251,9 @@ export class SourceRunner {
         const sliceEnd = performance.now() + CHECK_SLICE_MS;
         do {
           const o = observations[i++];
-          const c = typeof o === "object" && o !== null ? cleanObservation(o as SourceObservation) : null;
-          tally.add(typeof o === "object" && o !== null ? (o as SourceObservation).ip : null);
+          const said = typeof o === "object" && o !== null ? (o as SourceObservation) : null;
+          const c = said ? cleanObservation(said) : null;
+          tally.add(said?.ip);
           if (c) clean.push(c);
           else unusable++;
         } while (i < observations.length && (i % STEP !== 0 || performance.now() < sliceEnd));
@@ -267,8 +268,10 @@ export class SourceRunner {
     }
   }
 
-  /** Applies the observations STEP at a time, a time slice per transaction. */
-  /** `resolved`: the configuration the run's cleaning used, read once per run. */
+  /**
+   * Applies the observations STEP at a time, a time slice per transaction, under `resolved`: the
+   * configuration the run's cleaning used, read once per run.
+   */
   private async applySlices(source: string, name: string, observations: CleanObservation[], signal: AbortSignal, checkpointer: Checkpointer | null, resolved: ResolvedConfig): Promise<Omit<ApplyTotals, "unusable" | "suggested">> {
     const { db, sink } = this.opts;
     const scope = { subnets: resolved.subnets, exclusions: resolved.exclusions };

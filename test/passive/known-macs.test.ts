@@ -4,7 +4,7 @@ import { afterAll, beforeEach, describe, expect, test } from "bun:test";
 import type { Database } from "bun:sqlite";
 import { openDatabase } from "../../src/db/database.ts";
 import { EventFeed } from "../../src/events.ts";
-import { DeviceInventory } from "../../src/inventory/devices.ts";
+import { DeviceInventory, type Device } from "../../src/inventory/devices.ts";
 import { recordSightings, type Sighting, type SightingPolicy } from "../../src/inventory/sightings.ts";
 import { KnownMacs } from "../../src/passive/known-macs.ts";
 import { Scratch } from "../helpers/scratch.ts";
@@ -77,11 +77,13 @@ describe("KnownMacs", () => {
   test("after close the feed no longer reaches it", () => {
     const feed = new EventFeed();
     const known = new KnownMacs(db, feed);
-    known.has("00:1d:0f:00:00:30");
     known.close();
     expect(known.held).toBe(false);
-    const id = add("00:1d:0f:00:00:30", "10.0.0.30");
-    feed.publishDevices([id], (ids) => new DeviceInventory(db).records(ids));
-    expect(known.held).toBe(false);
+    // Asked again after close it reads the inventory; an announced device must not reach it now.
+    expect(known.has("00:1d:0f:00:00:30")).toBe(false);
+    const announced = { mac_address: "00:1d:0f:00:00:31", macs: [{ mac: "00:1d:0f:00:00:32" }] } as unknown as Device;
+    feed.publish({ type: "device", id: 31, device: announced });
+    expect(known.has("00:1d:0f:00:00:31")).toBe(false);
+    expect(known.has("00:1d:0f:00:00:32")).toBe(false);
   });
 });
